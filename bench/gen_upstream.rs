@@ -1,0 +1,64 @@
+//! Benchmark upstream: generates a large signed repository and serves it on loopback.
+//!
+//! `gen_upstream generate DIR N STATE` writes a repository of N packages (STATE 1),
+//! or its successor (STATE 2: 1% new versions, 0.2% removals).
+//! `gen_upstream serve DIR PORTFILE` serves DIR on 127.0.0.1 and writes the port.
+
+#[path = "../tests/cli/support/fixture.rs"]
+mod fixture;
+#[path = "../tests/cli/support/server.rs"]
+mod server;
+
+use std::path::PathBuf;
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    match args.get(1).map(String::as_str) {
+        Some("generate") if args.len() == 5 => {
+            let dir = PathBuf::from(&args[2]);
+            let n: usize = args[3].parse().expect("N");
+            let state: u32 = args[4].parse().expect("STATE");
+            let mut pkgs = Vec::with_capacity(n);
+            for i in 0..n {
+                let name = format!("pkg{i:05}");
+                let mut version = "1.0-1".to_owned();
+                if state == 2 && i % 100 == 7 {
+                    version = "1.1-1".to_owned();
+                }
+                if state == 2 && i % 500 == 3 {
+                    continue;
+                }
+                let mut p = fixture::Pkg::new(&name, &version);
+                if i % 3 == 0 && i > 10 {
+                    p = p.depends(&format!(
+                        "pkg{:05} (>= 1.0), pkg{:05} | pkg{:05}",
+                        i - 1,
+                        i - 7,
+                        i - 3
+                    ));
+                }
+                if i % 10 == 0 {
+                    p = p.arch("all");
+                }
+                pkgs.push(p);
+            }
+            let mut repo = fixture::Repo::new(pkgs);
+            repo.date =
+                chrono::Utc::now() - chrono::Duration::hours(if state == 1 { 2 } else { 1 });
+            repo.compressions = vec![".gz", ".xz"];
+            repo.write(&dir);
+        }
+        Some("serve") if args.len() == 4 => {
+            let srv = server::FixtureServer::start(PathBuf::from(&args[2]));
+            let port = srv.url().rsplit(':').next().unwrap_or_default().to_owned();
+            std::fs::write(&args[3], port).expect("write port file");
+            loop {
+                std::thread::sleep(std::time::Duration::from_secs(3600));
+            }
+        }
+        _ => {
+            eprintln!("usage: gen_upstream generate DIR N STATE | serve DIR PORTFILE");
+            std::process::exit(2);
+        }
+    }
+}

@@ -1,0 +1,144 @@
+# Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
+function __fish_debvault_global_optspecs
+    string join \n root= config= json q/quiet v/verbose no-progress h/help V/version
+end
+
+function __fish_debvault_needs_command
+    # Figure out if the current invocation already has a command.
+    set -l cmd (commandline -opc)
+    set -e cmd[1]
+    argparse -s (__fish_debvault_global_optspecs) -- $cmd 2>/dev/null
+    or return
+    if set -q argv[1]
+        # Also print the command, so this can be used to figure out what it is.
+        echo $argv[1]
+        return 1
+    end
+    return 0
+end
+
+function __fish_debvault_using_subcommand
+    set -l cmd (__fish_debvault_needs_command)
+    test -z "$cmd"
+    and return 1
+    contains -- $cmd[1] $argv
+end
+
+complete -c debvault -n "__fish_debvault_needs_command" -l root -d 'Data root holding the database, blobs and publications [env: DEBVAULT_ROOT]' -r -F
+complete -c debvault -n "__fish_debvault_needs_command" -l config -d 'Config file [env: DEBVAULT_CONFIG]' -r -F
+complete -c debvault -n "__fish_debvault_needs_command" -l json -d 'Machine-readable JSON on stdout'
+complete -c debvault -n "__fish_debvault_needs_command" -s q -l quiet -d 'Only errors and warnings on stderr'
+complete -c debvault -n "__fish_debvault_needs_command" -s v -l verbose -d 'More detail on stderr (repeat for debug logs)'
+complete -c debvault -n "__fish_debvault_needs_command" -l no-progress -d 'No progress bars (plain log lines)'
+complete -c debvault -n "__fish_debvault_needs_command" -s h -l help -d 'Print help'
+complete -c debvault -n "__fish_debvault_needs_command" -s V -l version -d 'Print version'
+complete -c debvault -n "__fish_debvault_needs_command" -f -a "mirror" -d 'Create, inspect and sync mirrors of upstream suites'
+complete -c debvault -n "__fish_debvault_needs_command" -f -a "config" -d 'Inspect the resolved configuration'
+complete -c debvault -n "__fish_debvault_needs_command" -f -a "generate" -d 'Write man pages or shell completions (for packagers)'
+complete -c debvault -n "__fish_debvault_using_subcommand mirror; and not __fish_seen_subcommand_from create import-apt-sources list show edit drop sync" -l root -d 'Data root holding the database, blobs and publications [env: DEBVAULT_ROOT]' -r -F
+complete -c debvault -n "__fish_debvault_using_subcommand mirror; and not __fish_seen_subcommand_from create import-apt-sources list show edit drop sync" -l config -d 'Config file [env: DEBVAULT_CONFIG]' -r -F
+complete -c debvault -n "__fish_debvault_using_subcommand mirror; and not __fish_seen_subcommand_from create import-apt-sources list show edit drop sync" -l json -d 'Machine-readable JSON on stdout'
+complete -c debvault -n "__fish_debvault_using_subcommand mirror; and not __fish_seen_subcommand_from create import-apt-sources list show edit drop sync" -s q -l quiet -d 'Only errors and warnings on stderr'
+complete -c debvault -n "__fish_debvault_using_subcommand mirror; and not __fish_seen_subcommand_from create import-apt-sources list show edit drop sync" -s v -l verbose -d 'More detail on stderr (repeat for debug logs)'
+complete -c debvault -n "__fish_debvault_using_subcommand mirror; and not __fish_seen_subcommand_from create import-apt-sources list show edit drop sync" -l no-progress -d 'No progress bars (plain log lines)'
+complete -c debvault -n "__fish_debvault_using_subcommand mirror; and not __fish_seen_subcommand_from create import-apt-sources list show edit drop sync" -s h -l help -d 'Print help'
+complete -c debvault -n "__fish_debvault_using_subcommand mirror; and not __fish_seen_subcommand_from create import-apt-sources list show edit drop sync" -f -a "create" -d 'Create a mirror of one upstream suite'
+complete -c debvault -n "__fish_debvault_using_subcommand mirror; and not __fish_seen_subcommand_from create import-apt-sources list show edit drop sync" -f -a "import-apt-sources" -d 'Create one mirror per suite found in the machine\'s apt sources'
+complete -c debvault -n "__fish_debvault_using_subcommand mirror; and not __fish_seen_subcommand_from create import-apt-sources list show edit drop sync" -f -a "list" -d 'List mirrors'
+complete -c debvault -n "__fish_debvault_using_subcommand mirror; and not __fish_seen_subcommand_from create import-apt-sources list show edit drop sync" -f -a "show" -d 'Show one mirror'
+complete -c debvault -n "__fish_debvault_using_subcommand mirror; and not __fish_seen_subcommand_from create import-apt-sources list show edit drop sync" -f -a "edit" -d 'Change a mirror\'s settings (takes effect at the next sync)'
+complete -c debvault -n "__fish_debvault_using_subcommand mirror; and not __fish_seen_subcommand_from create import-apt-sources list show edit drop sync" -f -a "drop" -d 'Delete a mirror (its packages and blobs stay until `gc`)'
+complete -c debvault -n "__fish_debvault_using_subcommand mirror; and not __fish_seen_subcommand_from create import-apt-sources list show edit drop sync" -f -a "sync" -d 'Bring mirrors up to date with their upstreams'
+complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_seen_subcommand_from create" -l arch -d 'Architecture to mirror; repeat or comma-separate (default: the machine\'s)' -r
+complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_seen_subcommand_from create" -l keyring -d 'Keyring (binary or armored) the Release signature must verify against; repeatable' -r -F
+complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_seen_subcommand_from create" -l filter -d 'Package filter, e.g. \'curl | git (>= 1:2.39) | Priority (required)\'' -r
+complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_seen_subcommand_from create" -l root -d 'Data root holding the database, blobs and publications [env: DEBVAULT_ROOT]' -r -F
+complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_seen_subcommand_from create" -l config -d 'Config file [env: DEBVAULT_CONFIG]' -r -F
+complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_seen_subcommand_from create" -l with-deps -d 'Also mirror the dependency closure (Depends, Pre-Depends) of the filtered packages'
+complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_seen_subcommand_from create" -l follow-recommends -d 'Follow Recommends too when closing over dependencies'
+complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_seen_subcommand_from create" -l allow-insecure -d 'Accept an unsigned or unverifiable Release (dangerous)'
+complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_seen_subcommand_from create" -l allow-sha1-keys -d 'Accept upstream keys bound with SHA-1 signatures (never data signatures)'
+complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_seen_subcommand_from create" -l json -d 'Machine-readable JSON on stdout'
+complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_seen_subcommand_from create" -s q -l quiet -d 'Only errors and warnings on stderr'
+complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_seen_subcommand_from create" -s v -l verbose -d 'More detail on stderr (repeat for debug logs)'
+complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_seen_subcommand_from create" -l no-progress -d 'No progress bars (plain log lines)'
+complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_seen_subcommand_from create" -s h -l help -d 'Print help'
+complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_seen_subcommand_from import-apt-sources" -l filter -d 'Package filter for every imported mirror' -r
+complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_seen_subcommand_from import-apt-sources" -l arch -d 'Architectures (default: from the source, else the machine\'s)' -r
+complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_seen_subcommand_from import-apt-sources" -l root -d 'Data root holding the database, blobs and publications [env: DEBVAULT_ROOT]' -r -F
+complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_seen_subcommand_from import-apt-sources" -l config -d 'Config file [env: DEBVAULT_CONFIG]' -r -F
+complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_seen_subcommand_from import-apt-sources" -l with-deps -d 'Close over dependencies'
+complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_seen_subcommand_from import-apt-sources" -l dry-run -d 'Show what would be created, create nothing'
+complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_seen_subcommand_from import-apt-sources" -l json -d 'Machine-readable JSON on stdout'
+complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_seen_subcommand_from import-apt-sources" -s q -l quiet -d 'Only errors and warnings on stderr'
+complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_seen_subcommand_from import-apt-sources" -s v -l verbose -d 'More detail on stderr (repeat for debug logs)'
+complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_seen_subcommand_from import-apt-sources" -l no-progress -d 'No progress bars (plain log lines)'
+complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_seen_subcommand_from import-apt-sources" -s h -l help -d 'Print help'
+complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_seen_subcommand_from list" -l root -d 'Data root holding the database, blobs and publications [env: DEBVAULT_ROOT]' -r -F
+complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_seen_subcommand_from list" -l config -d 'Config file [env: DEBVAULT_CONFIG]' -r -F
+complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_seen_subcommand_from list" -l json -d 'Machine-readable JSON on stdout'
+complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Only errors and warnings on stderr'
+complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_seen_subcommand_from list" -s v -l verbose -d 'More detail on stderr (repeat for debug logs)'
+complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_seen_subcommand_from list" -l no-progress -d 'No progress bars (plain log lines)'
+complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
+complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_seen_subcommand_from show" -l root -d 'Data root holding the database, blobs and publications [env: DEBVAULT_ROOT]' -r -F
+complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_seen_subcommand_from show" -l config -d 'Config file [env: DEBVAULT_CONFIG]' -r -F
+complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_seen_subcommand_from show" -l with-packages -d 'Also list the packages of the current revision'
+complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_seen_subcommand_from show" -l json -d 'Machine-readable JSON on stdout'
+complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_seen_subcommand_from show" -s q -l quiet -d 'Only errors and warnings on stderr'
+complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_seen_subcommand_from show" -s v -l verbose -d 'More detail on stderr (repeat for debug logs)'
+complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_seen_subcommand_from show" -l no-progress -d 'No progress bars (plain log lines)'
+complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help'
+complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_seen_subcommand_from edit" -l filter -d 'New filter' -r
+complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_seen_subcommand_from edit" -l arch -d 'Replace the architectures' -r
+complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_seen_subcommand_from edit" -l component -d 'Replace the components' -r
+complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_seen_subcommand_from edit" -l keyring -d 'Replace the keyrings' -r -F
+complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_seen_subcommand_from edit" -l root -d 'Data root holding the database, blobs and publications [env: DEBVAULT_ROOT]' -r -F
+complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_seen_subcommand_from edit" -l config -d 'Config file [env: DEBVAULT_CONFIG]' -r -F
+complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_seen_subcommand_from edit" -l no-filter -d 'Remove the filter (mirror everything)'
+complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_seen_subcommand_from edit" -l with-deps -d 'Close over dependencies'
+complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_seen_subcommand_from edit" -l without-deps -d 'Do not close over dependencies'
+complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_seen_subcommand_from edit" -l json -d 'Machine-readable JSON on stdout'
+complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_seen_subcommand_from edit" -s q -l quiet -d 'Only errors and warnings on stderr'
+complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_seen_subcommand_from edit" -s v -l verbose -d 'More detail on stderr (repeat for debug logs)'
+complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_seen_subcommand_from edit" -l no-progress -d 'No progress bars (plain log lines)'
+complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_seen_subcommand_from edit" -s h -l help -d 'Print help'
+complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_seen_subcommand_from drop" -l root -d 'Data root holding the database, blobs and publications [env: DEBVAULT_ROOT]' -r -F
+complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_seen_subcommand_from drop" -l config -d 'Config file [env: DEBVAULT_CONFIG]' -r -F
+complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_seen_subcommand_from drop" -l json -d 'Machine-readable JSON on stdout'
+complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_seen_subcommand_from drop" -s q -l quiet -d 'Only errors and warnings on stderr'
+complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_seen_subcommand_from drop" -s v -l verbose -d 'More detail on stderr (repeat for debug logs)'
+complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_seen_subcommand_from drop" -l no-progress -d 'No progress bars (plain log lines)'
+complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_seen_subcommand_from drop" -s h -l help -d 'Print help'
+complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_seen_subcommand_from sync" -l downloads -d 'Parallel downloads [env: DEBVAULT_DOWNLOADS] [default: 8]' -r
+complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_seen_subcommand_from sync" -l root -d 'Data root holding the database, blobs and publications [env: DEBVAULT_ROOT]' -r -F
+complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_seen_subcommand_from sync" -l config -d 'Config file [env: DEBVAULT_CONFIG]' -r -F
+complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_seen_subcommand_from sync" -l all -d 'Sync every mirror'
+complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_seen_subcommand_from sync" -l dry-run -d 'Compute and print the plan; change nothing'
+complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_seen_subcommand_from sync" -l json -d 'Machine-readable JSON on stdout'
+complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_seen_subcommand_from sync" -s q -l quiet -d 'Only errors and warnings on stderr'
+complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_seen_subcommand_from sync" -s v -l verbose -d 'More detail on stderr (repeat for debug logs)'
+complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_seen_subcommand_from sync" -l no-progress -d 'No progress bars (plain log lines)'
+complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_seen_subcommand_from sync" -s h -l help -d 'Print help'
+complete -c debvault -n "__fish_debvault_using_subcommand config; and not __fish_seen_subcommand_from show" -l root -d 'Data root holding the database, blobs and publications [env: DEBVAULT_ROOT]' -r -F
+complete -c debvault -n "__fish_debvault_using_subcommand config; and not __fish_seen_subcommand_from show" -l config -d 'Config file [env: DEBVAULT_CONFIG]' -r -F
+complete -c debvault -n "__fish_debvault_using_subcommand config; and not __fish_seen_subcommand_from show" -l json -d 'Machine-readable JSON on stdout'
+complete -c debvault -n "__fish_debvault_using_subcommand config; and not __fish_seen_subcommand_from show" -s q -l quiet -d 'Only errors and warnings on stderr'
+complete -c debvault -n "__fish_debvault_using_subcommand config; and not __fish_seen_subcommand_from show" -s v -l verbose -d 'More detail on stderr (repeat for debug logs)'
+complete -c debvault -n "__fish_debvault_using_subcommand config; and not __fish_seen_subcommand_from show" -l no-progress -d 'No progress bars (plain log lines)'
+complete -c debvault -n "__fish_debvault_using_subcommand config; and not __fish_seen_subcommand_from show" -s h -l help -d 'Print help'
+complete -c debvault -n "__fish_debvault_using_subcommand config; and not __fish_seen_subcommand_from show" -f -a "show" -d 'Print the resolved settings and where each came from'
+complete -c debvault -n "__fish_debvault_using_subcommand config; and __fish_seen_subcommand_from show" -l root -d 'Data root holding the database, blobs and publications [env: DEBVAULT_ROOT]' -r -F
+complete -c debvault -n "__fish_debvault_using_subcommand config; and __fish_seen_subcommand_from show" -l config -d 'Config file [env: DEBVAULT_CONFIG]' -r -F
+complete -c debvault -n "__fish_debvault_using_subcommand config; and __fish_seen_subcommand_from show" -l json -d 'Machine-readable JSON on stdout'
+complete -c debvault -n "__fish_debvault_using_subcommand config; and __fish_seen_subcommand_from show" -s q -l quiet -d 'Only errors and warnings on stderr'
+complete -c debvault -n "__fish_debvault_using_subcommand config; and __fish_seen_subcommand_from show" -s v -l verbose -d 'More detail on stderr (repeat for debug logs)'
+complete -c debvault -n "__fish_debvault_using_subcommand config; and __fish_seen_subcommand_from show" -l no-progress -d 'No progress bars (plain log lines)'
+complete -c debvault -n "__fish_debvault_using_subcommand config; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help'
+complete -c debvault -n "__fish_debvault_using_subcommand generate" -l root -d 'Data root holding the database, blobs and publications [env: DEBVAULT_ROOT]' -r -F
+complete -c debvault -n "__fish_debvault_using_subcommand generate" -l config -d 'Config file [env: DEBVAULT_CONFIG]' -r -F
+complete -c debvault -n "__fish_debvault_using_subcommand generate" -l json -d 'Machine-readable JSON on stdout'
+complete -c debvault -n "__fish_debvault_using_subcommand generate" -s q -l quiet -d 'Only errors and warnings on stderr'
+complete -c debvault -n "__fish_debvault_using_subcommand generate" -s v -l verbose -d 'More detail on stderr (repeat for debug logs)'
+complete -c debvault -n "__fish_debvault_using_subcommand generate" -l no-progress -d 'No progress bars (plain log lines)'
+complete -c debvault -n "__fish_debvault_using_subcommand generate" -s h -l help -d 'Print help'

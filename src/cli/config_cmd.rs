@@ -1,0 +1,36 @@
+//! `debvault config …`.
+
+use std::io::Write;
+
+use clap::Subcommand;
+
+use super::Globals;
+use super::output::print_json;
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum ConfigCommand {
+    /// Print the resolved settings and where each came from
+    Show,
+}
+
+pub(crate) fn run(cmd: ConfigCommand, g: &Globals) -> anyhow::Result<u8> {
+    match cmd {
+        ConfigCommand::Show => {
+            let settings = g.settings()?;
+            let rows = settings.rows();
+            if g.json {
+                let v: Vec<_> = rows
+                    .iter()
+                    .map(|(k, v, o)| serde_json::json!({"key": k, "value": v, "origin": o.to_string()}))
+                    .collect();
+                print_json(&v)?;
+            } else {
+                let mut out = std::io::stdout().lock();
+                for (k, v, o) in rows {
+                    writeln!(out, "{k:<22} {v}  ({o})")?;
+                }
+            }
+            Ok(0)
+        }
+    }
+}

@@ -1,0 +1,642 @@
+//! `debvault mirror …`: create, import, inspect, edit, drop and sync mirrors.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use anyhow::Context as _;
+use clap::{Args, Subcommand};
+use serde::Serialize;
+
+use super::output::{UsageError, human_bytes, print_json};
+use super::{Exit, Globals};
+use crate::debian::apt_sources;
+use crate::model::{Mirror, MirrorSpec, native_architecture};
+use crate::ops::mirror::{self as ops_mirror, ImportOptions};
+use crate::ops::sync::{Outcome, SyncOptions, SyncReport, sync_mirror};
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum MirrorCommand {
+    /// Create a mirror of one upstream suite
+    Create(CreateArgs),
+    /// Create one mirror per suite found in the machine's apt sources
+    ImportAptSources(ImportArgs),
+    /// List mirrors
+    List,
+    /// Show one mirror
+    Show {
+        /// Mirror name
+        name: String,
+        /// Also list the packages of the current revision
+        #[arg(long)]
+        with_packages: bool,
+    },
+    /// Change a mirror's settings (takes effect at the next sync)
+    Edit(EditArgs),
+    /// Delete a mirror (its packages and blobs stay until `gc`)
+    Drop {
+        /// Mirror name
+        name: String,
+    },
+    /// Bring mirrors up to date with their upstreams
+    Sync(SyncArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct CreateArgs {
+    /// Mirror name (letters, digits, `.`, `_`, `-`)
+    name: String,
+    /// Archive base URL, e.g. http://HOST/debian
+    url: String,
+    /// Suite or codename, e.g. bookworm
+    suite: String,
+    /// Components (default: every component the Release lists)
+    components: Vec<String>,
+    /// Architecture to mirror; repeat or comma-separate (default: the machine's)
+    #[arg(long = "arch", value_name = "ARCH", value_delimiter = ',')]
+    architectures: Vec<String>,
+    /// Keyring (binary or armored) the Release signature must verify against; repeatable
+    #[arg(long = "keyring", value_name = "FILE")]
+    keyrings: Vec<PathBuf>,
+    /// Package filter, e.g. 'curl | git (>= 1:2.39) | Priority (required)'
+    #[arg(long, value_name = "EXPR")]
+    filter: Option<String>,
+    /// Also mirror the dependency closure (Depends, Pre-Depends) of the filtered packages
+    #[arg(long)]
+    with_deps: bool,
+    /// Follow Recommends too when closing over dependencies
+    #[arg(long)]
+    follow_recommends: bool,
+    /// Accept an unsigned or unverifiable Release (dangerous)
+    #[arg(long)]
+    allow_insecure: bool,
+    /// Accept upstream keys bound with SHA-1 signatures (never data signatures)
+    #[arg(long)]
+    allow_sha1_keys: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ImportArgs {
+    /// Sources files (default: /etc/apt/sources.list and /etc/apt/sources.list.d/*.{list,sources})
+    files: Vec<PathBuf>,
+    /// Package filter for every imported mirror
+    #[arg(long, value_name = "EXPR")]
+    filter: Option<String>,
+    /// Close over dependencies
+    #[arg(long)]
+    with_deps: bool,
+    /// Architectures (default: from the source, else the machine's)
+    #[arg(long = "arch", value_name = "ARCH", value_delimiter = ',')]
+    architectures: Vec<String>,
+    /// Show what would be created, create nothing
+    #[arg(long)]
+    dry_run: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct EditArgs {
+    /// Mirror name
+    name: String,
+    /// New filter
+    #[arg(long, value_name = "EXPR", conflicts_with = "no_filter")]
+    filter: Option<String>,
+    /// Remove the filter (mirror everything)
+    #[arg(long)]
+    no_filter: bool,
+    /// Close over dependencies
+    #[arg(long, overrides_with = "without_deps")]
+    with_deps: bool,
+    /// Do not close over dependencies
+    #[arg(long)]
+    without_deps: bool,
+    /// Replace the architectures
+    #[arg(long = "arch", value_name = "ARCH", value_delimiter = ',')]
+    architectures: Vec<String>,
+    /// Replace the components
+    #[arg(long = "component", value_name = "NAME", value_delimiter = ',')]
+    components: Vec<String>,
+    /// Replace the keyrings
+    #[arg(long = "keyring", value_name = "FILE")]
+    keyrings: Vec<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct SyncArgs {
+    /// Mirrors to sync
+    names: Vec<String>,
+    /// Sync every mirror
+    #[arg(long, conflicts_with = "names")]
+    all: bool,
+    /// Compute and print the plan; change nothing
+    #[arg(long)]
+    dry_run: bool,
+    /// Parallel downloads [env: DEBVAULT_DOWNLOADS] [default: 8]
+    #[arg(long, value_name = "N")]
+    downloads: Option<usize>,
+}
+
+pub(crate) fn run(cmd: MirrorCommand, g: &Globals) -> anyhow::Result<u8> {
+    match cmd {
+        MirrorCommand::Create(a) => create(a, g),
+        MirrorCommand::ImportAptSources(a) => import(a, g),
+        MirrorCommand::List => list(g),
+        MirrorCommand::Show {
+            name,
+            with_packages,
+        } => show(&name, with_packages, g),
+        MirrorCommand::Edit(a) => edit(a, g),
+        MirrorCommand::Drop { name } => drop_mirror(&name, g),
+        MirrorCommand::Sync(a) => sync(a, g),
+    }
+}
+
+fn absolute(paths: Vec<PathBuf>) -> anyhow::Result<Vec<PathBuf>> {
+    paths
+        .into_iter()
+        .map(|p| std::path::absolute(&p).with_context(|| format!("invalid path `{}`", p.display())))
+        .collect()
+}
+
+fn create(a: CreateArgs, g: &Globals) -> anyhow::Result<u8> {
+    let mut ctx = g.context()?;
+    let architectures = if a.architectures.is_empty() {
+        vec![native_architecture().to_owned()]
+    } else {
+        a.architectures
+    };
+    let spec = MirrorSpec {
+        url: a.url,
+        suite: a.suite,
+        components: a.components,
+        architectures,
+        keyrings: absolute(a.keyrings)?,
+        filter: a.filter,
+        with_deps: a.with_deps,
+        follow_recommends: a.follow_recommends,
+        allow_insecure: a.allow_insecure,
+        allow_sha1_keys: a.allow_sha1_keys,
+    };
+    ops_mirror::create(&mut ctx.db, &a.name, &spec)?;
+    let mirror = ctx
+        .db
+        .mirror(&a.name)?
+        .ok_or_else(|| anyhow::anyhow!("mirror `{}` vanished", a.name))?;
+    if g.json {
+        print_json(&mirror)?;
+    } else {
+        let mut out = std::io::stdout().lock();
+        writeln!(
+            out,
+            "created mirror `{}`: {} {} [{}]",
+            a.name,
+            spec.url,
+            spec.suite,
+            describe_scope(&spec)
+        )?;
+        if !g.quiet {
+            writeln!(out, "next: debvault mirror sync {}", a.name)?;
+        }
+    }
+    Ok(0)
+}
+
+fn describe_scope(spec: &MirrorSpec) -> String {
+    let components = if spec.components.is_empty() {
+        "all components".to_owned()
+    } else {
+        spec.components.join(",")
+    };
+    format!("{components}; {}", spec.architectures.join(","))
+}
+
+fn import(a: ImportArgs, g: &Globals) -> anyhow::Result<u8> {
+    let mut ctx = g.context()?;
+    let files = if a.files.is_empty() {
+        apt_sources::default_files()
+    } else {
+        a.files
+    };
+    if files.is_empty() {
+        return Err(UsageError(
+            "no apt sources found in /etc/apt/sources.list{,.d}; name files to read".into(),
+        )
+        .into());
+    }
+    let mut sources = Vec::new();
+    for f in &files {
+        sources.extend(apt_sources::read_file(f)?);
+    }
+    let existing: Vec<String> = ctx.db.mirrors()?.into_iter().map(|m| m.name).collect();
+    let opts = ImportOptions {
+        filter: a.filter,
+        with_deps: a.with_deps,
+        architectures: a.architectures,
+        keyring_dir: ctx.settings.root.join("keyrings"),
+    };
+    let plan = ops_mirror::import_plan(&sources, &opts, &existing);
+    let mut created = 0;
+    let mut out = std::io::stdout().lock();
+    for item in &plan {
+        if let Some(why) = &item.skipped {
+            if !g.json {
+                writeln!(
+                    out,
+                    "skip    {:<32} {} {} ({why})",
+                    item.name, item.spec.url, item.spec.suite
+                )?;
+            }
+            continue;
+        }
+        if !a.dry_run {
+            if let (Some(key), Some(path)) = (&item.inline_key, item.spec.keyrings.first()) {
+                if let Some(dir) = path.parent() {
+                    std::fs::create_dir_all(dir)
+                        .with_context(|| format!("cannot create `{}`", dir.display()))?;
+                }
+                std::fs::write(path, key)
+                    .with_context(|| format!("cannot write keyring `{}`", path.display()))?;
+            }
+            ops_mirror::create(&mut ctx.db, &item.name, &item.spec)?;
+            created += 1;
+        }
+        if !g.json {
+            let verb = if a.dry_run { "would create" } else { "create" };
+            writeln!(
+                out,
+                "{verb:<7} {:<32} {} {} [{}]  (from {})",
+                item.name,
+                item.spec.url,
+                item.spec.suite,
+                describe_scope(&item.spec),
+                item.origin
+            )?;
+        }
+    }
+    if g.json {
+        print_json(&plan)?;
+    } else if !a.dry_run && created > 0 && !g.quiet {
+        writeln!(out, "next: debvault mirror sync --all")?;
+    }
+    Ok(0)
+}
+
+#[derive(Serialize)]
+struct MirrorSummary<'a> {
+    #[serde(flatten)]
+    mirror: &'a Mirror,
+    packages: u64,
+    frozen: usize,
+}
+
+fn summaries(ctx: &crate::ops::Context, mirrors: &[Mirror]) -> anyhow::Result<Vec<(u64, usize)>> {
+    mirrors
+        .iter()
+        .map(|m| {
+            let packages = match m.state.revision {
+                Some(r) => ctx.db.revision_set(r)?.len() as u64,
+                None => 0,
+            };
+            Ok((packages, ctx.db.active_freezes(m.id)?.len()))
+        })
+        .collect()
+}
+
+fn list(g: &Globals) -> anyhow::Result<u8> {
+    let ctx = g.context()?;
+    let mirrors = ctx.db.mirrors()?;
+    let counts = summaries(&ctx, &mirrors)?;
+    if g.json {
+        let v: Vec<MirrorSummary<'_>> = mirrors
+            .iter()
+            .zip(&counts)
+            .map(|(m, (p, f))| MirrorSummary {
+                mirror: m,
+                packages: *p,
+                frozen: *f,
+            })
+            .collect();
+        return print_json(&v).map(|()| 0);
+    }
+    let mut out = std::io::stdout().lock();
+    if mirrors.is_empty() {
+        writeln!(
+            out,
+            "no mirrors; create one with `debvault mirror create` or `debvault mirror import-apt-sources`"
+        )?;
+        return Ok(0);
+    }
+    writeln!(
+        out,
+        "{:<24} {:<16} {:>8} {:>6}  {:<20}  URL",
+        "NAME", "SUITE", "PACKAGES", "FROZEN", "LAST SYNC"
+    )?;
+    for (m, (packages, frozen)) in mirrors.iter().zip(&counts) {
+        let last = m.state.last_sync_at.map_or_else(
+            || "never".to_owned(),
+            |t| t.format("%Y-%m-%d %H:%M:%S").to_string(),
+        );
+        writeln!(
+            out,
+            "{:<24} {:<16} {:>8} {:>6}  {:<20}  {}",
+            m.name, m.spec.suite, packages, frozen, last, m.spec.url
+        )?;
+    }
+    Ok(0)
+}
+
+fn load(ctx: &crate::ops::Context, name: &str) -> anyhow::Result<Mirror> {
+    ctx.db
+        .mirror(name)?
+        .ok_or_else(|| ops_mirror::MirrorError::NotFound(name.to_owned()).into())
+}
+
+fn show(name: &str, with_packages: bool, g: &Globals) -> anyhow::Result<u8> {
+    let ctx = g.context()?;
+    let m = load(&ctx, name)?;
+    let counts = summaries(&ctx, std::slice::from_ref(&m))?;
+    let (packages, _) = counts.first().copied().unwrap_or_default();
+    let freezes = ctx.db.active_freezes(m.id)?;
+    let revisions = ctx.db.revisions(m.id)?;
+    let mut listing: Vec<(String, String)> = Vec::new();
+    if with_packages && let Some(rev) = m.state.revision {
+        listing = ctx
+            .db
+            .revision_entries(rev)?
+            .into_iter()
+            .map(|e| (e.key.to_string(), e.component))
+            .collect();
+        listing.sort();
+    }
+    if g.json {
+        let mut v = serde_json::json!({
+            "mirror": &m, "packages": packages, "freezes": freezes, "revisions": revisions.len(),
+        });
+        if with_packages {
+            v["package_list"] = listing
+                .iter()
+                .map(|(k, c)| serde_json::json!({"package": k, "component": c}))
+                .collect();
+        }
+        return print_json(&v).map(|()| 0);
+    }
+    let s = &m.spec;
+    let mut out = std::io::stdout().lock();
+    let opt = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".into());
+    writeln!(out, "name:          {}", m.name)?;
+    writeln!(out, "url:           {}", s.url)?;
+    writeln!(out, "suite:         {}", s.suite)?;
+    writeln!(
+        out,
+        "components:    {}",
+        if s.components.is_empty() {
+            "(all in Release)".into()
+        } else {
+            s.components.join(" ")
+        }
+    )?;
+    writeln!(out, "architectures: {}", s.architectures.join(" "))?;
+    let keyrings: Vec<String> = s.keyrings.iter().map(|k| k.display().to_string()).collect();
+    writeln!(
+        out,
+        "keyrings:      {}",
+        if keyrings.is_empty() {
+            "-".into()
+        } else {
+            keyrings.join(" ")
+        }
+    )?;
+    writeln!(out, "filter:        {}", opt(&s.filter))?;
+    writeln!(
+        out,
+        "with-deps:     {}",
+        if s.with_deps { "yes" } else { "no" }
+    )?;
+    if s.follow_recommends {
+        writeln!(out, "recommends:    followed")?;
+    }
+    if s.allow_insecure {
+        writeln!(out, "insecure:      yes (signatures not required)")?;
+    }
+    writeln!(
+        out,
+        "created:       {}",
+        m.created_at.format("%Y-%m-%d %H:%M:%S UTC")
+    )?;
+    let st = &m.state;
+    writeln!(
+        out,
+        "last sync:     {}",
+        st.last_sync_at.map_or("never".into(), |t| t
+            .format("%Y-%m-%d %H:%M:%S UTC")
+            .to_string())
+    )?;
+    writeln!(
+        out,
+        "release date:  {}",
+        st.release_date.map_or("-".into(), |t| t
+            .format("%Y-%m-%d %H:%M:%S UTC")
+            .to_string())
+    )?;
+    writeln!(out, "last error:    {}", opt(&st.last_error))?;
+    writeln!(out, "revisions:     {}", revisions.len())?;
+    writeln!(out, "packages:      {packages}")?;
+    writeln!(out, "frozen:        {}", freezes.len())?;
+    for f in &freezes {
+        writeln!(
+            out,
+            "  {} kept {} (upstream {}) since {}: {}",
+            f.key,
+            f.kept_sha256,
+            f.upstream_sha256,
+            f.created_at.format("%Y-%m-%d"),
+            f.reason
+        )?;
+    }
+    if with_packages {
+        writeln!(out, "package list:")?;
+        for (key, component) in &listing {
+            writeln!(out, "  {key} ({component})")?;
+        }
+    }
+    Ok(0)
+}
+
+fn edit(a: EditArgs, g: &Globals) -> anyhow::Result<u8> {
+    let mut ctx = g.context()?;
+    let m = load(&ctx, &a.name)?;
+    let mut spec = m.spec.clone();
+    if a.no_filter {
+        spec.filter = None;
+    }
+    if a.filter.is_some() {
+        spec.filter = a.filter;
+    }
+    if a.with_deps {
+        spec.with_deps = true;
+    }
+    if a.without_deps {
+        spec.with_deps = false;
+    }
+    if !a.architectures.is_empty() {
+        spec.architectures = a.architectures;
+    }
+    if !a.components.is_empty() {
+        spec.components = a.components;
+    }
+    if !a.keyrings.is_empty() {
+        spec.keyrings = absolute(a.keyrings)?;
+    }
+    ops_mirror::validate(&a.name, &spec)?;
+    ctx.db.update_mirror_spec(m.id, &spec)?;
+    if !g.quiet {
+        writeln!(
+            std::io::stdout(),
+            "updated mirror `{}`; the next sync applies it",
+            a.name
+        )?;
+    }
+    Ok(0)
+}
+
+fn drop_mirror(name: &str, g: &Globals) -> anyhow::Result<u8> {
+    let mut ctx = g.context()?;
+    let m = load(&ctx, name)?;
+    let _lock = crate::lock::Lock::try_acquire(
+        &ctx.settings.lock_dir().join(format!("mirror-{name}.lock")),
+        &format!("mirror `{name}`"),
+    )?;
+    ctx.db.drop_mirror(m.id)?;
+    if !g.quiet {
+        writeln!(
+            std::io::stdout(),
+            "dropped mirror `{name}`; `debvault gc` frees its blobs"
+        )?;
+    }
+    Ok(0)
+}
+
+fn sync(a: SyncArgs, g: &Globals) -> anyhow::Result<u8> {
+    let mut flags = g.flags.clone();
+    flags.downloads = a.downloads;
+    let g2 = Globals {
+        flags,
+        json: g.json,
+        quiet: g.quiet,
+        verbose: g.verbose,
+        progress_bars: g.progress_bars,
+    };
+    let mut ctx = g2.context()?;
+    let names: Vec<String> = if a.all {
+        ctx.db.mirrors()?.into_iter().map(|m| m.name).collect()
+    } else if a.names.is_empty() {
+        return Err(UsageError("name the mirrors to sync, or pass `--all`".into()).into());
+    } else {
+        a.names
+    };
+    let opts = SyncOptions {
+        dry_run: a.dry_run,
+        downloads: ctx.settings.downloads,
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    let mut reports = Vec::new();
+    let mut code = 0u8;
+    let mut failures = Vec::new();
+    for name in &names {
+        match runtime.block_on(sync_mirror(&mut ctx, name, &opts)) {
+            Ok(report) => {
+                code = code.max(report.exit_code());
+                if !g.json {
+                    print_report(&report, a.dry_run)?;
+                }
+                reports.push(report);
+            }
+            Err(e) => {
+                let err = anyhow::Error::new(e);
+                if names.len() == 1 && !g.json {
+                    return Err(err);
+                }
+                code = code.max(super::exit_code(&err));
+                failures.push(serde_json::json!({"mirror": name, "error": format!("{err:#}")}));
+                if !g.json {
+                    super::report_error(&err);
+                }
+            }
+        }
+    }
+    if g.json {
+        print_json(&serde_json::json!({"mirrors": reports, "failed": failures}))?;
+    }
+    if code == 0 {
+        Ok(0)
+    } else if failures.is_empty() {
+        Ok(code)
+    } else {
+        Err(Exit(code).into())
+    }
+}
+
+fn print_report(r: &SyncReport, dry_run: bool) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    let p = &r.plan;
+    match r.outcome {
+        Outcome::Unchanged => writeln!(
+            out,
+            "mirror `{}`: unchanged, {} packages ({:.2}s)",
+            r.mirror, r.packages, r.seconds
+        )?,
+        Outcome::Synced | Outcome::Planned => {
+            let verb = if dry_run { "would sync" } else { "synced" };
+            writeln!(
+                out,
+                "mirror `{}`: {verb} {} packages: {} new, {} removed, {} kept, {} frozen; {} {} files ({}) in {:.2}s",
+                r.mirror,
+                r.packages,
+                p.added.len(),
+                p.removed.len(),
+                p.kept,
+                p.freezes.len(),
+                if dry_run {
+                    "would download"
+                } else {
+                    "downloaded"
+                },
+                if dry_run {
+                    p.download_files
+                } else {
+                    r.downloaded_files
+                },
+                human_bytes(if dry_run {
+                    p.download_bytes
+                } else {
+                    r.downloaded_bytes
+                }),
+                r.seconds
+            )?;
+            if dry_run {
+                for a in &p.added {
+                    writeln!(
+                        out,
+                        "  + {} ({}){}",
+                        a.key,
+                        a.component,
+                        if a.download { "" } else { " [in store]" }
+                    )?;
+                }
+                for k in &p.removed {
+                    writeln!(out, "  - {k}")?;
+                }
+            }
+            for f in &p.freezes {
+                writeln!(
+                    out,
+                    "  frozen {}: kept {}, upstream now {}",
+                    f.key, f.kept_sha256, f.upstream_sha256
+                )?;
+            }
+        }
+    }
+    Ok(())
+}

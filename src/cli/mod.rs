@@ -1,0 +1,218 @@
+//! The command-line edge: clap definitions, dispatch, printing and exit codes.
+//!
+//! Exit codes (also in the man page): 0 success; 1 failure; 2 usage or
+//! configuration error; 3 verification failure (signature, hash, rollback,
+//! expiry); 4 a package was frozen during sync (the sync itself committed).
+
+mod config_cmd;
+mod generate;
+mod mirror;
+mod output;
+mod progress;
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use clap::{Parser, Subcommand};
+
+use crate::config::{ConfigError, FlagValues, Settings};
+use crate::db::Db;
+use crate::fetch::{FetchOptions, Fetcher};
+use crate::ops::Context;
+use crate::store::BlobStore;
+
+const AFTER_HELP: &str = "\
+Exit status:
+  0  success
+  1  failure
+  2  usage or configuration error
+  3  verification failure (signature, hash, rollback, expired Release)
+  4  a package was frozen during sync (the sync itself committed)
+
+Environment:
+  DEBVAULT_ROOT       data root (default: $XDG_DATA_HOME/debvault)
+  DEBVAULT_CONFIG     config file (default: <root>/config.toml when present)
+  DEBVAULT_DOWNLOADS  parallel downloads per sync
+  NO_COLOR            disable colours";
+
+/// A curated apt repository mirror and snapshot tool.
+#[derive(Debug, Parser)]
+#[command(name = "debvault", version, disable_help_subcommand = true, after_help = AFTER_HELP, max_term_width = 100)]
+pub struct Cli {
+    /// Data root holding the database, blobs and publications [env: DEBVAULT_ROOT]
+    #[arg(long, global = true, value_name = "DIR")]
+    pub root: Option<PathBuf>,
+    /// Config file [env: DEBVAULT_CONFIG]
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Machine-readable JSON on stdout
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// Only errors and warnings on stderr
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+    /// More detail on stderr (repeat for debug logs)
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    /// No progress bars (plain log lines)
+    #[arg(long, global = true)]
+    pub no_progress: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Create, inspect and sync mirrors of upstream suites
+    #[command(subcommand)]
+    Mirror(mirror::MirrorCommand),
+    /// Inspect the resolved configuration
+    #[command(subcommand)]
+    Config(config_cmd::ConfigCommand),
+    /// Write man pages or shell completions (for packagers)
+    #[command(hide = true)]
+    Generate(generate::GenerateArgs),
+}
+
+/// A failure with the exit code it maps to.
+#[derive(Debug)]
+pub(crate) struct Exit(pub u8);
+
+impl std::fmt::Display for Exit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "exit {}", self.0)
+    }
+}
+
+impl std::error::Error for Exit {}
+
+/// Global options every command sees.
+pub(crate) struct Globals {
+    pub json: bool,
+    pub quiet: bool,
+    pub verbose: u8,
+    pub progress_bars: bool,
+    pub flags: FlagValues,
+}
+
+impl Globals {
+    pub(crate) fn settings(&self) -> anyhow::Result<Settings> {
+        Ok(Settings::resolve(&self.flags, &|k| std::env::var(k).ok())?)
+    }
+
+    /// Opens everything an operation needs.
+    pub(crate) fn context(&self) -> anyhow::Result<Context> {
+        let settings = self.settings()?;
+        std::fs::create_dir_all(&settings.root)
+            .with_context(|| format!("cannot create data root `{}`", settings.root.display()))?;
+        let db = Db::open(&settings.db_path())?;
+        let store = BlobStore::open(&settings.blobs)?;
+        let fetcher = Fetcher::new(FetchOptions {
+            retries: settings.retries,
+            connect_timeout: std::time::Duration::from_secs(settings.connect_timeout),
+            read_timeout: std::time::Duration::from_secs(settings.read_timeout),
+            ..FetchOptions::default()
+        })?;
+        let progress = Arc::new(progress::CliProgress::new(
+            self.progress_bars,
+            self.quiet,
+            self.verbose,
+        ));
+        Ok(Context {
+            settings,
+            db,
+            store,
+            fetcher,
+            progress,
+        })
+    }
+}
+
+/// Runs the CLI and maps the outcome to an exit code.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    init_logging(cli.quiet, cli.verbose);
+    let stderr_tty = std::io::stderr().is_terminal();
+    let globals = Globals {
+        json: cli.json,
+        quiet: cli.quiet,
+        verbose: cli.verbose,
+        progress_bars: stderr_tty && !cli.quiet && !cli.no_progress && !cli.json,
+        flags: FlagValues {
+            root: cli.root.clone(),
+            config: cli.config.clone(),
+            downloads: None,
+        },
+    };
+    let result = match cli.command {
+        Command::Mirror(cmd) => mirror::run(cmd, &globals),
+        Command::Config(cmd) => config_cmd::run(cmd, &globals),
+        Command::Generate(args) => generate::run(args),
+    };
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(err) => report_error(&err),
+    }
+}
+
+fn report_error(err: &anyhow::Error) -> ExitCode {
+    if let Some(exit) = err.downcast_ref::<Exit>() {
+        return ExitCode::from(exit.0);
+    }
+    if err.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+    }) {
+        return ExitCode::SUCCESS;
+    }
+    let mut stderr = std::io::stderr().lock();
+    let _ = writeln!(stderr, "error: {err}");
+    for cause in err.chain().skip(1) {
+        let _ = writeln!(stderr, "  caused by: {cause}");
+    }
+    for hint in output::hints(err) {
+        let _ = writeln!(stderr, "hint: {hint}");
+    }
+    ExitCode::from(exit_code(err))
+}
+
+/// The exit code for an error: 3 for verification failures, 2 for configuration, else 1.
+pub(crate) fn exit_code(err: &anyhow::Error) -> u8 {
+    if let Some(e) = err.downcast_ref::<crate::ops::sync::SyncError>() {
+        return e.exit_code();
+    }
+    if err.downcast_ref::<ConfigError>().is_some()
+        || err.downcast_ref::<output::UsageError>().is_some()
+    {
+        return 2;
+    }
+    1
+}
+
+fn init_logging(quiet: bool, verbose: u8) {
+    let level = match (quiet, verbose) {
+        (true, _) => "error",
+        (false, 0) => "warn",
+        (false, 1) => "info",
+        _ => "debug",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("DEBVAULT_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(format!("debvault={level}")));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none())
+        .without_time()
+        .with_target(false)
+        .try_init();
+}

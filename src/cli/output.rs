@@ -1,0 +1,55 @@
+//! Shared printing helpers: sizes, JSON, usage errors and hints.
+
+use std::io::Write;
+
+use serde::Serialize;
+
+/// A usage error found after parsing (exit code 2).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub(crate) struct UsageError(pub String);
+
+/// Writes `value` as pretty JSON on stdout.
+pub(crate) fn print_json<T: Serialize>(value: &T) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    serde_json::to_writer_pretty(&mut out, value)?;
+    writeln!(out)?;
+    Ok(())
+}
+
+/// `1.5 MiB` style sizes.
+pub(crate) fn human_bytes(n: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut v = n as f64;
+    let mut unit = 0;
+    while v >= 1024.0 && unit < UNITS.len() - 1 {
+        v /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{n} B")
+    } else {
+        format!("{v:.1} {}", UNITS[unit])
+    }
+}
+
+/// Hints for well-known failures.
+pub(crate) fn hints(err: &anyhow::Error) -> Vec<String> {
+    use crate::ops::sync::SyncError;
+    let mut out = Vec::new();
+    if let Some(e) = err.downcast_ref::<SyncError>() {
+        match e {
+            SyncError::NoMirror(_) => out.push("`debvault mirror list` shows the mirrors".into()),
+            SyncError::Signature { .. } => out.push(
+                "check the mirror's `--keyring` files (`debvault mirror show NAME`); the upstream may have rotated its key"
+                    .into(),
+            ),
+            SyncError::Rollback { .. } => {
+                out.push("the upstream served an older Release than already accepted; check the mirror URL".into())
+            }
+            SyncError::Locked(_) => out.push("wait for the other sync to finish; the lock vanishes with its process".into()),
+            _ => {}
+        }
+    }
+    out
+}

@@ -1,0 +1,86 @@
+//! Draws library progress events: indicatif bars on a terminal, plain lines otherwise.
+
+use std::io::Write;
+use std::sync::Mutex;
+
+use indicatif::{ProgressBar, ProgressStyle};
+
+use crate::progress::{Event, Progress};
+
+/// The CLI's progress sink.
+pub(crate) struct CliProgress {
+    bars: bool,
+    quiet: bool,
+    verbose: u8,
+    bar: Mutex<Option<ProgressBar>>,
+}
+
+impl CliProgress {
+    pub(crate) fn new(bars: bool, quiet: bool, verbose: u8) -> Self {
+        Self {
+            bars,
+            quiet,
+            verbose,
+            bar: Mutex::new(None),
+        }
+    }
+
+    fn line(&self, text: &str) {
+        let guard = self.bar.lock().unwrap_or_else(|p| p.into_inner());
+        match guard.as_ref() {
+            Some(bar) => bar.println(text),
+            None => {
+                let _ = writeln!(std::io::stderr(), "{text}");
+            }
+        }
+    }
+}
+
+impl Progress for CliProgress {
+    fn event(&self, event: Event) {
+        match event {
+            Event::Step { scope, message } => {
+                if !self.quiet && (self.bars || self.verbose > 0) {
+                    self.line(&format!("{scope}: {message}"));
+                }
+            }
+            Event::Warning { scope, message } => self.line(&format!("warning: {scope}: {message}")),
+            Event::DownloadsStarted {
+                scope,
+                files,
+                bytes,
+            } => {
+                if self.bars {
+                    let bar = ProgressBar::new(bytes);
+                    bar.set_style(
+                        ProgressStyle::with_template(
+                            "{prefix} [{bar:30}] {bytes}/{total_bytes} {binary_bytes_per_sec} eta {eta} {msg}",
+                        )
+                        .unwrap_or_else(|_| ProgressStyle::default_bar())
+                        .progress_chars("=> "),
+                    );
+                    bar.set_prefix(scope);
+                    bar.set_message(format!("0/{files} files"));
+                    bar.set_length(bytes);
+                    *self.bar.lock().unwrap_or_else(|p| p.into_inner()) = Some(bar);
+                } else if !self.quiet {
+                    self.line(&format!(
+                        "{scope}: downloading {files} files ({})",
+                        super::output::human_bytes(bytes)
+                    ));
+                }
+            }
+            Event::FileDone { bytes } => {
+                if let Some(bar) = self.bar.lock().unwrap_or_else(|p| p.into_inner()).as_ref() {
+                    bar.inc(bytes);
+                    bar.set_message(String::new());
+                }
+            }
+            Event::DownloadsFinished => {
+                if let Some(bar) = self.bar.lock().unwrap_or_else(|p| p.into_inner()).take() {
+                    bar.finish_and_clear();
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,432 @@
+//! Settings: the config file schema and the one resolver of precedence.
+//!
+//! Every value comes from, in order: a command-line flag, an environment
+//! variable, the config file, a default. [`Settings::resolve`] is the only
+//! place that applies this order, and it remembers where each value came from
+//! so `debvault config show` can say so. All `DEBVAULT_*` variables are listed
+//! in [`ENV_VARS`].
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+/// Every environment variable debvault reads, with what it sets.
+pub const ENV_VARS: &[(&str, &str)] = &[
+    (
+        "DEBVAULT_ROOT",
+        "data root (database, blobs, publications); default `$XDG_DATA_HOME/debvault`",
+    ),
+    (
+        "DEBVAULT_CONFIG",
+        "config file; default `<root>/config.toml` when it exists",
+    ),
+    (
+        "DEBVAULT_DOWNLOADS",
+        "parallel downloads per sync (`[sync] downloads`)",
+    ),
+    ("NO_COLOR", "disables colours in diagnostics"),
+];
+
+/// Errors of the configuration, naming the file or variable.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("cannot read config file `{path}`")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The file is not valid TOML or not our schema.
+    #[error("config file `{path}` is invalid: {message}")]
+    Parse {
+        /// The file.
+        path: PathBuf,
+        /// The parser's description, with line and column.
+        message: String,
+    },
+    /// An environment variable has a bad value.
+    #[error("environment variable `{name}` has an invalid value `{value}`: {expected}")]
+    Env {
+        /// Variable.
+        name: &'static str,
+        /// Its value.
+        value: String,
+        /// What was expected.
+        expected: &'static str,
+    },
+    /// No data root could be determined.
+    #[error("no data root: set `--root`, `DEBVAULT_ROOT`, `XDG_DATA_HOME` or `HOME`")]
+    NoRoot,
+    /// A value is out of range.
+    #[error("`{key}` must be {expected} (from {source_desc})")]
+    Range {
+        /// Setting.
+        key: &'static str,
+        /// Expected range.
+        expected: &'static str,
+        /// Where it came from.
+        source_desc: String,
+    },
+}
+
+/// The config file as written by the operator.
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct ConfigFile {
+    /// Storage locations.
+    #[serde(default)]
+    pub storage: StorageSection,
+    /// Sync tuning.
+    #[serde(default)]
+    pub sync: SyncSection,
+}
+
+/// `[storage]`.
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct StorageSection {
+    /// Blob store location (a directory).
+    pub blobs: Option<String>,
+    /// Publish endpoint (a directory).
+    pub publish: Option<String>,
+}
+
+/// `[sync]`.
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct SyncSection {
+    /// Parallel downloads per sync.
+    pub downloads: Option<usize>,
+    /// Retries per request after the first attempt.
+    pub retries: Option<u32>,
+    /// Seconds to wait for a connection.
+    pub connect_timeout: Option<u64>,
+    /// Seconds without a byte before a transfer counts as stalled.
+    pub read_timeout: Option<u64>,
+}
+
+/// Where a resolved value came from.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case", tag = "kind", content = "name")]
+pub enum Origin {
+    /// A command-line flag.
+    Flag(String),
+    /// An environment variable.
+    Env(String),
+    /// The config file.
+    File(PathBuf),
+    /// Built in.
+    Default,
+}
+
+impl std::fmt::Display for Origin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Origin::Flag(n) => write!(f, "flag `{n}`"),
+            Origin::Env(n) => write!(f, "env `{n}`"),
+            Origin::File(p) => write!(f, "file `{}`", p.display()),
+            Origin::Default => f.write_str("default"),
+        }
+    }
+}
+
+/// What the command line contributed.
+#[derive(Clone, Debug, Default)]
+pub struct FlagValues {
+    /// `--root`.
+    pub root: Option<PathBuf>,
+    /// `--config`.
+    pub config: Option<PathBuf>,
+    /// `--downloads`.
+    pub downloads: Option<usize>,
+}
+
+/// The resolved settings.
+#[derive(Clone, Debug, Serialize)]
+pub struct Settings {
+    /// Data root.
+    pub root: PathBuf,
+    /// The config file that was read, if any.
+    pub config_file: Option<PathBuf>,
+    /// Blob store location.
+    pub blobs: String,
+    /// Publish endpoint.
+    pub publish: String,
+    /// Parallel downloads.
+    pub downloads: usize,
+    /// Retries.
+    pub retries: u32,
+    /// Connect timeout, seconds.
+    pub connect_timeout: u64,
+    /// Read (stall) timeout, seconds.
+    pub read_timeout: u64,
+    /// Where each value came from, by setting name.
+    #[serde(skip)]
+    pub origins: BTreeMap<&'static str, Origin>,
+}
+
+impl Settings {
+    /// Resolves flags > env > file > defaults. `env` is injectable for tests.
+    pub fn resolve(
+        flags: &FlagValues,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Settings, ConfigError> {
+        let mut origins = BTreeMap::new();
+        let nonempty = |name: &str| env(name).filter(|v| !v.is_empty());
+
+        let (root, o) = if let Some(r) = &flags.root {
+            (r.clone(), Origin::Flag("--root".into()))
+        } else if let Some(r) = nonempty("DEBVAULT_ROOT") {
+            (PathBuf::from(r), Origin::Env("DEBVAULT_ROOT".into()))
+        } else if let Some(x) = nonempty("XDG_DATA_HOME") {
+            (Path::new(&x).join("debvault"), Origin::Default)
+        } else if let Some(h) = nonempty("HOME") {
+            (Path::new(&h).join(".local/share/debvault"), Origin::Default)
+        } else {
+            return Err(ConfigError::NoRoot);
+        };
+        origins.insert("root", o);
+
+        let (config_file, o) = if let Some(c) = &flags.config {
+            (Some(c.clone()), Origin::Flag("--config".into()))
+        } else if let Some(c) = nonempty("DEBVAULT_CONFIG") {
+            (
+                Some(PathBuf::from(c)),
+                Origin::Env("DEBVAULT_CONFIG".into()),
+            )
+        } else {
+            let p = root.join("config.toml");
+            (p.exists().then_some(p), Origin::Default)
+        };
+        origins.insert("config", o);
+        let file = match &config_file {
+            Some(p) => load_file(p)?,
+            None => ConfigFile::default(),
+        };
+        let file_origin = || Origin::File(config_file.clone().unwrap_or_default());
+
+        let mut pick_str =
+            |key: &'static str, from_file: &Option<String>, default: String| -> String {
+                match from_file {
+                    Some(v) => {
+                        origins.insert(key, file_origin());
+                        v.clone()
+                    }
+                    None => {
+                        origins.insert(key, Origin::Default);
+                        default
+                    }
+                }
+            };
+        let blobs = pick_str(
+            "storage.blobs",
+            &file.storage.blobs,
+            root.join("blobs").display().to_string(),
+        );
+        let publish = pick_str(
+            "storage.publish",
+            &file.storage.publish,
+            root.join("public").display().to_string(),
+        );
+
+        let downloads = if let Some(d) = flags.downloads {
+            origins.insert("sync.downloads", Origin::Flag("--downloads".into()));
+            d
+        } else if let Some(v) = nonempty("DEBVAULT_DOWNLOADS") {
+            origins.insert("sync.downloads", Origin::Env("DEBVAULT_DOWNLOADS".into()));
+            v.parse().map_err(|_| ConfigError::Env {
+                name: "DEBVAULT_DOWNLOADS",
+                value: v.clone(),
+                expected: "a positive integer",
+            })?
+        } else if let Some(d) = file.sync.downloads {
+            origins.insert("sync.downloads", file_origin());
+            d
+        } else {
+            origins.insert("sync.downloads", Origin::Default);
+            8
+        };
+        if !(1..=256).contains(&downloads) {
+            return Err(ConfigError::Range {
+                key: "sync.downloads",
+                expected: "between 1 and 256",
+                source_desc: origins["sync.downloads"].to_string(),
+            });
+        }
+        let mut pick_num = |key: &'static str, v: Option<u64>, default: u64| -> u64 {
+            origins.insert(
+                key,
+                if v.is_some() {
+                    file_origin()
+                } else {
+                    Origin::Default
+                },
+            );
+            v.unwrap_or(default)
+        };
+        let retries = pick_num("sync.retries", file.sync.retries.map(u64::from), 4) as u32;
+        let connect_timeout = pick_num("sync.connect-timeout", file.sync.connect_timeout, 10);
+        let read_timeout = pick_num("sync.read-timeout", file.sync.read_timeout, 30);
+        for (key, v) in [
+            ("sync.connect-timeout", connect_timeout),
+            ("sync.read-timeout", read_timeout),
+        ] {
+            if v == 0 {
+                return Err(ConfigError::Range {
+                    key: if key == "sync.connect-timeout" {
+                        "sync.connect-timeout"
+                    } else {
+                        "sync.read-timeout"
+                    },
+                    expected: "at least 1 second",
+                    source_desc: origins[key].to_string(),
+                });
+            }
+        }
+        Ok(Settings {
+            root,
+            config_file,
+            blobs,
+            publish,
+            downloads,
+            retries,
+            connect_timeout,
+            read_timeout,
+            origins,
+        })
+    }
+
+    /// The database file.
+    pub fn db_path(&self) -> PathBuf {
+        self.root.join("debvault.db")
+    }
+
+    /// The lock directory.
+    pub fn lock_dir(&self) -> PathBuf {
+        self.root.join("locks")
+    }
+
+    /// `(key, value, origin)` rows for `config show`.
+    pub fn rows(&self) -> Vec<(&'static str, String, Origin)> {
+        let origin = |k: &str| self.origins.get(k).cloned().unwrap_or(Origin::Default);
+        vec![
+            ("root", self.root.display().to_string(), origin("root")),
+            (
+                "config",
+                self.config_file
+                    .as_ref()
+                    .map_or_else(|| "(none)".to_owned(), |p| p.display().to_string()),
+                origin("config"),
+            ),
+            ("storage.blobs", self.blobs.clone(), origin("storage.blobs")),
+            (
+                "storage.publish",
+                self.publish.clone(),
+                origin("storage.publish"),
+            ),
+            (
+                "sync.downloads",
+                self.downloads.to_string(),
+                origin("sync.downloads"),
+            ),
+            (
+                "sync.retries",
+                self.retries.to_string(),
+                origin("sync.retries"),
+            ),
+            (
+                "sync.connect-timeout",
+                self.connect_timeout.to_string(),
+                origin("sync.connect-timeout"),
+            ),
+            (
+                "sync.read-timeout",
+                self.read_timeout.to_string(),
+                origin("sync.read-timeout"),
+            ),
+        ]
+    }
+}
+
+fn load_file(path: &Path) -> Result<ConfigFile, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        path: path.to_owned(),
+        source,
+    })?;
+    toml::from_str(&text).map_err(|e| ConfigError::Parse {
+        path: path.to_owned(),
+        message: e.to_string().trim().replace('\n', " "),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env_of(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
+        move |k| {
+            pairs
+                .iter()
+                .find(|(n, _)| *n == k)
+                .map(|(_, v)| (*v).to_owned())
+        }
+    }
+
+    #[test]
+    fn precedence() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let cfg = dir.path().join("c.toml");
+        std::fs::write(&cfg, "[sync]\ndownloads = 3\nretries = 1\n").expect("write");
+        let flags = FlagValues {
+            config: Some(cfg.clone()),
+            root: Some(dir.path().into()),
+            ..Default::default()
+        };
+        let s = Settings::resolve(&flags, &env_of(&[])).expect("resolve");
+        assert_eq!(s.downloads, 3);
+        assert_eq!(s.origins["sync.downloads"], Origin::File(cfg.clone()));
+        let s =
+            Settings::resolve(&flags, &env_of(&[("DEBVAULT_DOWNLOADS", "5")])).expect("resolve");
+        assert_eq!(s.downloads, 5);
+        let flags2 = FlagValues {
+            downloads: Some(7),
+            ..flags.clone()
+        };
+        let s =
+            Settings::resolve(&flags2, &env_of(&[("DEBVAULT_DOWNLOADS", "5")])).expect("resolve");
+        assert_eq!(s.downloads, 7);
+        assert_eq!(s.retries, 1);
+        assert_eq!(s.blobs, dir.path().join("blobs").display().to_string());
+    }
+
+    #[test]
+    fn half_written_file_names_file_and_line() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let cfg = dir.path().join("c.toml");
+        std::fs::write(&cfg, "[sync]\ndownloads = \n").expect("write");
+        let flags = FlagValues {
+            config: Some(cfg),
+            root: Some(dir.path().into()),
+            ..Default::default()
+        };
+        let err = Settings::resolve(&flags, &env_of(&[]))
+            .expect_err("must fail")
+            .to_string();
+        assert!(err.contains("c.toml") && err.contains("line 2"), "{err}");
+        let cfg2 = dir.path().join("d.toml");
+        std::fs::write(&cfg2, "[sync]\nbogus = 1\n").expect("write");
+        let flags = FlagValues {
+            config: Some(cfg2),
+            root: Some(dir.path().into()),
+            ..Default::default()
+        };
+        let err = Settings::resolve(&flags, &env_of(&[]))
+            .expect_err("must fail")
+            .to_string();
+        assert!(err.contains("bogus"), "{err}");
+    }
+}

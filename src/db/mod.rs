@@ -1,0 +1,679 @@
+//! SQLite metadata: the only module that writes SQL.
+//!
+//! One database file (`<root>/debvault.db`) in WAL mode with a busy timeout, so
+//! readers never block the single writer and concurrent commands wait instead
+//! of failing. Every state change is one short transaction; a sync's whole
+//! result (packages, package set, revision, freezes, state) commits at once,
+//! after the blobs it references are durable. Migrations are embedded and
+//! numbered by `PRAGMA user_version`.
+
+mod sets;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use rusqlite::{Connection, OptionalExtension, params};
+
+pub use sets::{PackageSet, SetDecodeError};
+
+use crate::digest::Sha256;
+use crate::model::{
+    Freeze, Mirror, MirrorId, MirrorSpec, MirrorState, PackageId, PackageKey, PackageRecord,
+    PackageSetId, RevisionId,
+};
+
+const MIGRATIONS: &[&str] = &[include_str!("schema.sql")];
+
+/// Database errors, naming the object concerned.
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    /// Opening or migrating the file failed.
+    #[error("cannot open database `{path}`")]
+    Open {
+        /// Database file.
+        path: PathBuf,
+        /// Cause.
+        #[source]
+        source: rusqlite::Error,
+    },
+    /// The file was written by a newer debvault.
+    #[error(
+        "database `{path}` has schema version {found}, newer than this debvault supports ({supported})"
+    )]
+    TooNew {
+        /// Database file.
+        path: PathBuf,
+        /// Its version.
+        found: i64,
+        /// Ours.
+        supported: i64,
+    },
+    /// A statement failed.
+    #[error("database: {what}")]
+    Sql {
+        /// What was being done.
+        what: String,
+        /// Cause.
+        #[source]
+        source: rusqlite::Error,
+    },
+    /// A mirror name is taken.
+    #[error("mirror `{0}` already exists")]
+    MirrorExists(String),
+    /// A stored value does not decode.
+    #[error("database: corrupt {what}: {detail}")]
+    Corrupt {
+        /// Which value.
+        what: String,
+        /// Why.
+        detail: String,
+    },
+}
+
+fn sql(what: impl Into<String>) -> impl FnOnce(rusqlite::Error) -> DbError {
+    let what = what.into();
+    move |source| DbError::Sql { what, source }
+}
+
+fn corrupt(what: impl Into<String>, detail: impl ToString) -> DbError {
+    DbError::Corrupt {
+        what: what.into(),
+        detail: detail.to_string(),
+    }
+}
+
+fn ts(t: &DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+fn parse_ts(s: Option<String>, what: &str) -> Result<Option<DateTime<Utc>>, DbError> {
+    s.map(|s| {
+        DateTime::parse_from_rfc3339(&s)
+            .map(|t| t.with_timezone(&Utc))
+            .map_err(|e| corrupt(what, e))
+    })
+    .transpose()
+}
+
+fn parse_sha(s: Option<String>, what: &str) -> Result<Option<Sha256>, DbError> {
+    s.map(|s| s.parse().map_err(|e| corrupt(what, e)))
+        .transpose()
+}
+
+/// A package of a revision, as the sync plan needs it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RevisionEntry {
+    /// Component the revision lists it in.
+    pub component: String,
+    /// Row id.
+    pub id: PackageId,
+    /// Identity.
+    pub key: PackageKey,
+    /// Content digest.
+    pub sha256: Sha256,
+    /// Size in bytes.
+    pub size: u64,
+}
+
+/// A stored mirror revision.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Revision {
+    /// Row id.
+    pub id: RevisionId,
+    /// When it was committed.
+    pub created_at: DateTime<Utc>,
+    /// Release `Date` it was made from.
+    pub release_date: Option<DateTime<Utc>>,
+    /// Package count.
+    pub packages: u64,
+    /// Sync statistics as recorded (JSON object).
+    pub stats: serde_json::Value,
+}
+
+/// Everything one successful sync commits, in one transaction.
+#[derive(Debug)]
+pub struct SyncCommit {
+    /// Packages of the new revision that were already stored: (component, id).
+    pub kept: Vec<(String, PackageId)>,
+    /// Packages to insert (or find, when another mirror stored them): (component, record).
+    pub added: Vec<(String, PackageRecord)>,
+    /// New freezes.
+    pub freezes: Vec<Freeze>,
+    /// The mirror state after the sync.
+    pub state: MirrorState,
+    /// Statistics recorded with the revision.
+    pub stats: serde_json::Value,
+}
+
+/// The metadata database.
+pub struct Db {
+    conn: Connection,
+    path: PathBuf,
+}
+
+impl Db {
+    /// Opens (creating and migrating) the database at `path`.
+    pub fn open(path: &Path) -> Result<Db, DbError> {
+        let open_err = |source| DbError::Open {
+            path: path.to_owned(),
+            source,
+        };
+        if let Some(parent) = path.parent() {
+            let _ = std::fs::create_dir_all(parent);
+        }
+        let conn = Connection::open(path).map_err(open_err)?;
+        conn.busy_timeout(Duration::from_secs(60))
+            .map_err(open_err)?;
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(open_err)?;
+        conn.pragma_update(None, "synchronous", "NORMAL")
+            .map_err(open_err)?;
+        conn.pragma_update(None, "foreign_keys", "ON")
+            .map_err(open_err)?;
+        let mut db = Db {
+            conn,
+            path: path.to_owned(),
+        };
+        db.migrate()?;
+        Ok(db)
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn migrate(&mut self) -> Result<(), DbError> {
+        let open_err = |source| DbError::Open {
+            path: self.path.clone(),
+            source,
+        };
+        let version: i64 = self
+            .conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .map_err(open_err)?;
+        let supported = MIGRATIONS.len() as i64;
+        if version > supported {
+            return Err(DbError::TooNew {
+                path: self.path.clone(),
+                found: version,
+                supported,
+            });
+        }
+        if version == supported {
+            return Ok(());
+        }
+        // IMMEDIATE: two processes opening a fresh database must not both migrate.
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(open_err)?;
+        let version: i64 = tx
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .map_err(open_err)?;
+        for (i, migration) in MIGRATIONS.iter().enumerate().skip(version as usize) {
+            tx.execute_batch(migration).map_err(open_err)?;
+            tx.pragma_update(None, "user_version", i as i64 + 1)
+                .map_err(open_err)?;
+        }
+        tx.commit().map_err(|source| DbError::Open {
+            path: self.path.clone(),
+            source,
+        })
+    }
+
+    /// Creates a mirror.
+    pub fn create_mirror(&mut self, name: &str, spec: &MirrorSpec) -> Result<MirrorId, DbError> {
+        let json = serde_json::to_string(spec).map_err(|e| corrupt("mirror spec", e))?;
+        let res = self.conn.execute(
+            "INSERT INTO mirrors (name, spec, created_at) VALUES (?1, ?2, ?3)",
+            params![name, json, ts(&Utc::now())],
+        );
+        match res {
+            Ok(_) => Ok(MirrorId(self.conn.last_insert_rowid())),
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if e.code == rusqlite::ErrorCode::ConstraintViolation =>
+            {
+                Err(DbError::MirrorExists(name.to_owned()))
+            }
+            Err(e) => Err(sql(format!("create mirror `{name}`"))(e)),
+        }
+    }
+
+    /// Replaces a mirror's configuration.
+    pub fn update_mirror_spec(&mut self, id: MirrorId, spec: &MirrorSpec) -> Result<(), DbError> {
+        let json = serde_json::to_string(spec).map_err(|e| corrupt("mirror spec", e))?;
+        self.conn
+            .execute(
+                "UPDATE mirrors SET spec = ?1 WHERE id = ?2",
+                params![json, id.0],
+            )
+            .map_err(sql("update mirror"))?;
+        Ok(())
+    }
+
+    /// Deletes a mirror with its revisions and freezes (packages and blobs stay for `gc`).
+    pub fn drop_mirror(&mut self, id: MirrorId) -> Result<(), DbError> {
+        let tx = self.conn.transaction().map_err(sql("drop mirror"))?;
+        tx.execute(
+            "UPDATE mirrors SET revision_id = NULL WHERE id = ?1",
+            [id.0],
+        )
+        .map_err(sql("drop mirror"))?;
+        tx.execute("DELETE FROM mirrors WHERE id = ?1", [id.0])
+            .map_err(sql("drop mirror"))?;
+        tx.commit().map_err(sql("drop mirror"))
+    }
+
+    const MIRROR_COLUMNS: &'static str = "id, name, spec, created_at, release_date, release_sha256, etag, \
+         last_modified, last_sync_at, last_error, revision_id";
+
+    fn mirror_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Result<Mirror, DbError>> {
+        let name: String = row.get(1)?;
+        let spec: String = row.get(2)?;
+        let created: String = row.get(3)?;
+        let build = || -> Result<Mirror, DbError> {
+            let what = format!("mirror `{name}`");
+            Ok(Mirror {
+                id: MirrorId(row.get(0).map_err(sql(&what))?),
+                spec: serde_json::from_str(&spec).map_err(|e| corrupt(&what, e))?,
+                created_at: parse_ts(Some(created), &what)?.unwrap_or_default(),
+                state: MirrorState {
+                    release_date: parse_ts(row.get(4).map_err(sql(&what))?, &what)?,
+                    release_sha256: parse_sha(row.get(5).map_err(sql(&what))?, &what)?,
+                    etag: row.get(6).map_err(sql(&what))?,
+                    last_modified: row.get(7).map_err(sql(&what))?,
+                    last_sync_at: parse_ts(row.get(8).map_err(sql(&what))?, &what)?,
+                    last_error: row.get(9).map_err(sql(&what))?,
+                    revision: row
+                        .get::<_, Option<i64>>(10)
+                        .map_err(sql(&what))?
+                        .map(RevisionId),
+                },
+                name: name.clone(),
+            })
+        };
+        Ok(build())
+    }
+
+    /// A mirror by name.
+    pub fn mirror(&self, name: &str) -> Result<Option<Mirror>, DbError> {
+        let q = format!(
+            "SELECT {} FROM mirrors WHERE name = ?1",
+            Self::MIRROR_COLUMNS
+        );
+        self.conn
+            .query_row(&q, [name], Self::mirror_from_row)
+            .optional()
+            .map_err(sql(format!("load mirror `{name}`")))?
+            .transpose()
+    }
+
+    /// Every mirror, by name.
+    pub fn mirrors(&self) -> Result<Vec<Mirror>, DbError> {
+        let q = format!("SELECT {} FROM mirrors ORDER BY name", Self::MIRROR_COLUMNS);
+        let mut stmt = self.conn.prepare(&q).map_err(sql("list mirrors"))?;
+        let rows = stmt
+            .query_map([], Self::mirror_from_row)
+            .map_err(sql("list mirrors"))?;
+        rows.map(|r| r.map_err(sql("list mirrors"))?).collect()
+    }
+
+    /// Records that a sync found the upstream unchanged.
+    pub fn record_unchanged(&mut self, id: MirrorId, state: &MirrorState) -> Result<(), DbError> {
+        write_state(&self.conn, id, state, state.revision)
+    }
+
+    /// Records a failed sync's error (the revision stays as it was).
+    pub fn record_error(&mut self, id: MirrorId, error: &str) -> Result<(), DbError> {
+        self.conn
+            .execute(
+                "UPDATE mirrors SET last_error = ?1 WHERE id = ?2",
+                params![error, id.0],
+            )
+            .map_err(sql("record sync error"))?;
+        Ok(())
+    }
+
+    /// The packages of a revision with their components.
+    pub fn revision_entries(&self, rev: RevisionId) -> Result<Vec<RevisionEntry>, DbError> {
+        let set = self.revision_set(rev)?;
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT name, version, arch, sha256, size FROM packages WHERE id = ?1")
+            .map_err(sql("load revision packages"))?;
+        let mut out = Vec::with_capacity(set.len());
+        for (component, ids) in set.components() {
+            for id in ids {
+                let (name, version, architecture, sha, size): (
+                    String,
+                    String,
+                    String,
+                    String,
+                    i64,
+                ) = stmt
+                    .query_row([id.0], |r| {
+                        Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+                    })
+                    .map_err(sql(format!("load package {}", id.0)))?;
+                out.push(RevisionEntry {
+                    component: component.to_owned(),
+                    id: *id,
+                    sha256: sha
+                        .parse()
+                        .map_err(|e| corrupt(format!("package `{name}`"), e))?,
+                    size: size as u64,
+                    key: PackageKey {
+                        name,
+                        version,
+                        architecture,
+                    },
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    /// The package set of a revision.
+    pub fn revision_set(&self, rev: RevisionId) -> Result<PackageSet, DbError> {
+        let data: Vec<u8> = self
+            .conn
+            .query_row(
+                "SELECT s.data FROM mirror_revisions r JOIN package_sets s ON s.id = r.package_set_id \
+                 WHERE r.id = ?1",
+                [rev.0],
+                |r| r.get(0),
+            )
+            .map_err(sql(format!("load revision {}", rev.0)))?;
+        PackageSet::decode(&data)
+            .map_err(|e| corrupt(format!("package set of revision {}", rev.0), e))
+    }
+
+    /// Full package records by id.
+    pub fn packages(&self, ids: &[PackageId]) -> Result<Vec<PackageRecord>, DbError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT name, version, arch, sha256, size, filename, source, stanza FROM packages WHERE id = ?1",
+            )
+            .map_err(sql("load packages"))?;
+        ids.iter()
+            .map(|id| {
+                let row: (String, String, String, String, i64, String, String, String) = stmt
+                    .query_row([id.0], |r| {
+                        Ok((
+                            r.get(0)?,
+                            r.get(1)?,
+                            r.get(2)?,
+                            r.get(3)?,
+                            r.get(4)?,
+                            r.get(5)?,
+                            r.get(6)?,
+                            r.get(7)?,
+                        ))
+                    })
+                    .map_err(sql(format!("load package {}", id.0)))?;
+                Ok(PackageRecord {
+                    sha256: row
+                        .3
+                        .parse()
+                        .map_err(|e| corrupt(format!("package `{}`", row.0), e))?,
+                    name: row.0,
+                    version: row.1,
+                    architecture: row.2,
+                    size: row.4 as u64,
+                    filename: row.5,
+                    source: row.6,
+                    stanza: row.7,
+                })
+            })
+            .collect()
+    }
+
+    /// Revisions of a mirror, newest first.
+    pub fn revisions(&self, mirror: MirrorId) -> Result<Vec<Revision>, DbError> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT r.id, r.created_at, r.release_date, s.count, r.stats FROM mirror_revisions r \
+                 JOIN package_sets s ON s.id = r.package_set_id WHERE r.mirror_id = ?1 ORDER BY r.id DESC",
+            )
+            .map_err(sql("list revisions"))?;
+        let rows = stmt
+            .query_map([mirror.0], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, Option<String>>(2)?,
+                    r.get::<_, i64>(3)?,
+                    r.get::<_, String>(4)?,
+                ))
+            })
+            .map_err(sql("list revisions"))?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (id, created, release, count, stats) = row.map_err(sql("list revisions"))?;
+            let what = format!("revision {id}");
+            out.push(Revision {
+                id: RevisionId(id),
+                created_at: parse_ts(Some(created), &what)?.unwrap_or_default(),
+                release_date: parse_ts(release, &what)?,
+                packages: count as u64,
+                stats: serde_json::from_str(&stats).map_err(|e| corrupt(&what, e))?,
+            });
+        }
+        Ok(out)
+    }
+
+    /// One revision.
+    pub fn revision(&self, id: RevisionId) -> Result<Option<Revision>, DbError> {
+        let row = self
+            .conn
+            .query_row(
+                "SELECT r.created_at, r.release_date, s.count, r.stats FROM mirror_revisions r \
+                 JOIN package_sets s ON s.id = r.package_set_id WHERE r.id = ?1",
+                [id.0],
+                |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, Option<String>>(1)?,
+                        r.get::<_, i64>(2)?,
+                        r.get::<_, String>(3)?,
+                    ))
+                },
+            )
+            .optional()
+            .map_err(sql(format!("load revision {}", id.0)))?;
+        let Some((created, release, count, stats)) = row else {
+            return Ok(None);
+        };
+        let what = format!("revision {}", id.0);
+        Ok(Some(Revision {
+            id,
+            created_at: parse_ts(Some(created), &what)?.unwrap_or_default(),
+            release_date: parse_ts(release, &what)?,
+            packages: count as u64,
+            stats: serde_json::from_str(&stats).map_err(|e| corrupt(&what, e))?,
+        }))
+    }
+
+    /// Active (not lifted) freezes of a mirror.
+    pub fn active_freezes(&self, mirror: MirrorId) -> Result<Vec<Freeze>, DbError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT name, version, arch, kept_sha256, upstream_sha256, reason, created_at FROM freezes \
+                 WHERE mirror_id = ?1 AND lifted_at IS NULL ORDER BY name, version, arch",
+            )
+            .map_err(sql("list freezes"))?;
+        let rows = stmt
+            .query_map([mirror.0], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, String>(3)?,
+                    r.get::<_, String>(4)?,
+                    r.get::<_, String>(5)?,
+                    r.get::<_, String>(6)?,
+                ))
+            })
+            .map_err(sql("list freezes"))?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (name, version, architecture, kept, upstream, reason, created) =
+                row.map_err(sql("list freezes"))?;
+            let what = format!("freeze of `{name}`");
+            out.push(Freeze {
+                kept_sha256: kept.parse().map_err(|e| corrupt(&what, e))?,
+                upstream_sha256: upstream.parse().map_err(|e| corrupt(&what, e))?,
+                reason,
+                created_at: parse_ts(Some(created), &what)?.unwrap_or_default(),
+                key: PackageKey {
+                    name,
+                    version,
+                    architecture,
+                },
+            });
+        }
+        Ok(out)
+    }
+
+    /// Commits a sync: packages, package set, revision, freezes and state, in one transaction.
+    pub fn commit_sync(
+        &mut self,
+        mirror: MirrorId,
+        commit: SyncCommit,
+    ) -> Result<RevisionId, DbError> {
+        let what = "commit sync";
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(sql(what))?;
+        let mut set = PackageSet::default();
+        for (component, id) in &commit.kept {
+            set.insert(component, *id);
+        }
+        {
+            let mut insert = tx
+                .prepare_cached(
+                    "INSERT INTO packages (name, version, arch, sha256, size, filename, source, stanza) \
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT DO NOTHING",
+                )
+                .map_err(sql(what))?;
+            let mut find = tx
+                .prepare_cached("SELECT id FROM packages WHERE name = ?1 AND version = ?2 AND arch = ?3 AND sha256 = ?4")
+                .map_err(sql(what))?;
+            for (component, p) in &commit.added {
+                let sha = p.sha256.to_string();
+                let n = insert
+                    .execute(params![
+                        p.name,
+                        p.version,
+                        p.architecture,
+                        sha,
+                        p.size as i64,
+                        p.filename,
+                        p.source,
+                        p.stanza
+                    ])
+                    .map_err(sql(format!("insert package `{}`", p.name)))?;
+                let id = if n == 1 {
+                    tx.last_insert_rowid()
+                } else {
+                    find.query_row(params![p.name, p.version, p.architecture, sha], |r| {
+                        r.get(0)
+                    })
+                    .map_err(sql(format!("find package `{}`", p.name)))?
+                };
+                set.insert(component, PackageId(id));
+            }
+        }
+        set.normalize();
+        let set_id = store_set(&tx, &set)?;
+        let state = &commit.state;
+        tx.execute(
+            "INSERT INTO mirror_revisions (mirror_id, created_at, release_date, release_sha256, package_set_id, stats) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![
+                mirror.0,
+                ts(&Utc::now()),
+                state.release_date.as_ref().map(ts),
+                state.release_sha256.map(|d| d.to_string()),
+                set_id.0,
+                commit.stats.to_string()
+            ],
+        )
+        .map_err(sql(what))?;
+        let rev = RevisionId(tx.last_insert_rowid());
+        for f in &commit.freezes {
+            tx.execute(
+                "INSERT INTO freezes (mirror_id, name, version, arch, kept_sha256, upstream_sha256, reason, created_at) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                params![
+                    mirror.0,
+                    f.key.name,
+                    f.key.version,
+                    f.key.architecture,
+                    f.kept_sha256.to_string(),
+                    f.upstream_sha256.to_string(),
+                    f.reason,
+                    ts(&f.created_at)
+                ],
+            )
+            .map_err(sql(format!("record freeze of `{}`", f.key)))?;
+        }
+        write_state(&tx, mirror, state, Some(rev))?;
+        tx.commit().map_err(sql(what))?;
+        Ok(rev)
+    }
+}
+
+fn write_state(
+    conn: &Connection,
+    id: MirrorId,
+    s: &MirrorState,
+    rev: Option<RevisionId>,
+) -> Result<(), DbError> {
+    conn.prepare_cached(
+        "UPDATE mirrors SET release_date = ?1, release_sha256 = ?2, etag = ?3, last_modified = ?4, \
+         last_sync_at = ?5, last_error = ?6, revision_id = ?7 WHERE id = ?8",
+    )
+    .and_then(|mut st| {
+        st.execute(params![
+            s.release_date.as_ref().map(ts),
+            s.release_sha256.map(|d| d.to_string()),
+            s.etag,
+            s.last_modified,
+            s.last_sync_at.as_ref().map(ts),
+            s.last_error,
+            rev.map(|r| r.0),
+            id.0
+        ])
+    })
+    .map_err(sql("update mirror state"))?;
+    Ok(())
+}
+
+fn store_set(tx: &rusqlite::Transaction<'_>, set: &PackageSet) -> Result<PackageSetId, DbError> {
+    let (data, digest) = set.encode();
+    let digest = digest.to_string();
+    let existing: Option<i64> = tx
+        .query_row(
+            "SELECT id FROM package_sets WHERE digest = ?1",
+            [&digest],
+            |r| r.get(0),
+        )
+        .optional()
+        .map_err(sql("find package set"))?;
+    if let Some(id) = existing {
+        return Ok(PackageSetId(id));
+    }
+    tx.execute(
+        "INSERT INTO package_sets (digest, count, data) VALUES (?1, ?2, ?3)",
+        params![digest, set.len() as i64, data],
+    )
+    .map_err(sql("store package set"))?;
+    Ok(PackageSetId(tx.last_insert_rowid()))
+}

@@ -1,0 +1,23 @@
+//! Debian archive formats: versions, relation fields, deb822 stanzas,
+//! Release files, Packages entries and safe archive-relative paths.
+//!
+//! Everything a mirror reads from an apt repository is parsed here, with
+//! dpkg-compatible semantics, so the rest of the crate works on validated
+//! types instead of raw text.
+
+pub mod apt_sources;
+pub mod deb822;
+pub mod packages;
+pub mod relation;
+pub mod release;
+pub mod safe_path;
+pub mod version;
+
+pub use deb822::{Deb822Error, Stanza, StanzaReader, parse_str};
+pub use packages::{BinaryPackage, PackageError, is_valid_package_name, pool_dir};
+pub use relation::{
+    Dependency, Relation, RelationError, VersionConstraint, VersionOp, parse_relations,
+};
+pub use release::{Release, ReleaseError, ReleaseFile};
+pub use safe_path::{SafePath, UnsafePathError};
+pub use version::{Version, VersionError, compare};

@@ -1,0 +1,118 @@
+//! Advisory locks that vanish with their holder.
+//!
+//! A lock is a file under `<root>/locks/` held with `flock` (through
+//! [`std::fs::File::try_lock`]); the kernel releases it when the process dies,
+//! so a killed sync never leaves a stale lock behind. The holder writes its PID
+//! into the file so a second process can say who holds it.
+
+use std::fs::{File, OpenOptions, TryLockError};
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+
+/// Why a lock could not be taken.
+#[derive(Debug, thiserror::Error)]
+pub enum LockError {
+    /// Another process holds it.
+    #[error("{what} is locked by another debvault process (PID {pid}); lock file `{path}`")]
+    Held {
+        /// What the lock protects, e.g. "mirror `bookworm`".
+        what: String,
+        /// The holder's PID as written in the file, or `unknown`.
+        pid: String,
+        /// The lock file.
+        path: PathBuf,
+    },
+    /// The lock file could not be created or locked.
+    #[error("cannot lock `{path}`")]
+    Io {
+        /// The lock file.
+        path: PathBuf,
+        /// Cause.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// A held lock; released on drop.
+#[derive(Debug)]
+pub struct Lock {
+    file: File,
+    path: PathBuf,
+}
+
+impl Lock {
+    /// Takes the lock at `path` without waiting; `what` names the protected object in errors.
+    pub fn try_acquire(path: &Path, what: &str) -> Result<Lock, LockError> {
+        let io = |source| LockError::Io {
+            path: path.to_owned(),
+            source,
+        };
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).map_err(io)?;
+        }
+        let mut file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(path)
+            .map_err(io)?;
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(TryLockError::WouldBlock) => {
+                let mut pid = String::new();
+                let _ = file.read_to_string(&mut pid);
+                let pid = pid.trim();
+                return Err(LockError::Held {
+                    what: what.to_owned(),
+                    pid: if pid.is_empty() {
+                        "unknown".into()
+                    } else {
+                        pid.to_owned()
+                    },
+                    path: path.to_owned(),
+                });
+            }
+            Err(TryLockError::Error(e)) => return Err(io(e)),
+        }
+        file.set_len(0).map_err(io)?;
+        file.seek(SeekFrom::Start(0)).map_err(io)?;
+        writeln!(file, "{}", std::process::id()).map_err(io)?;
+        file.flush().map_err(io)?;
+        Ok(Lock {
+            file,
+            path: path.to_owned(),
+        })
+    }
+
+    /// The lock file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+impl Drop for Lock {
+    fn drop(&mut self) {
+        let _ = self.file.set_len(0);
+        let _ = self.file.unlock();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn second_holder_is_refused_with_pid() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("locks/m.lock");
+        let first = Lock::try_acquire(&path, "mirror `m`").expect("first lock");
+        // flock locks belong to the open file description: a second open conflicts.
+        let err = Lock::try_acquire(&path, "mirror `m`").expect_err("second lock must fail");
+        let msg = err.to_string();
+        assert!(msg.contains(&std::process::id().to_string()), "{msg}");
+        assert!(msg.contains("mirror `m`"), "{msg}");
+        drop(first);
+        Lock::try_acquire(&path, "mirror `m`").expect("lock after release");
+    }
+}

@@ -1,0 +1,231 @@
+//! Domain types shared by the database, the operations and the CLI.
+//!
+//! A [`MirrorSpec`] is what the operator asked for (URL, suite, components, …);
+//! [`MirrorState`] is what debvault learned from the upstream on the last sync.
+//! Identifiers are newtypes so a mirror id can never be passed as a package id.
+
+use std::path::PathBuf;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::digest::Sha256;
+
+macro_rules! id_type {
+    ($(#[$m:meta])* $name:ident) => {
+        $(#[$m])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[serde(transparent)]
+        pub struct $name(pub i64);
+    };
+}
+
+id_type!(
+    /// Row id of a mirror.
+    MirrorId
+);
+id_type!(
+    /// Row id of a package (one name, version, architecture and SHA256).
+    PackageId
+);
+id_type!(
+    /// Row id of a stored package set.
+    PackageSetId
+);
+id_type!(
+    /// Row id of a mirror revision.
+    RevisionId
+);
+
+/// What the operator configured for one mirror (one upstream suite).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct MirrorSpec {
+    /// Archive base URL, e.g. `http://HOST/debian`.
+    pub url: String,
+    /// Suite or codename below `dists/`.
+    pub suite: String,
+    /// Components to mirror; empty means every component the Release lists.
+    #[serde(default)]
+    pub components: Vec<String>,
+    /// Debian architectures to mirror (`all` packages come with them).
+    pub architectures: Vec<String>,
+    /// Keyring files the Release signature must verify against.
+    #[serde(default)]
+    pub keyrings: Vec<PathBuf>,
+    /// Package filter expression; `None` mirrors everything.
+    #[serde(default)]
+    pub filter: Option<String>,
+    /// Close the filtered set over Depends and Pre-Depends.
+    #[serde(default)]
+    pub with_deps: bool,
+    /// Also follow Recommends when closing over dependencies.
+    #[serde(default)]
+    pub follow_recommends: bool,
+    /// Accept an unsigned or unverifiable Release (explicit opt-in only).
+    #[serde(default)]
+    pub allow_insecure: bool,
+    /// Accept SHA-1 key-binding signatures on upstream keys (never data signatures).
+    #[serde(default)]
+    pub allow_sha1_keys: bool,
+}
+
+impl MirrorSpec {
+    /// `URL/dists/SUITE/` with exactly one slash between parts.
+    pub fn dists_url(&self) -> String {
+        format!(
+            "{}/dists/{}/",
+            self.url.trim_end_matches('/'),
+            self.suite.trim_matches('/')
+        )
+    }
+
+    /// `URL/` with a trailing slash, the base that pool `Filename`s are relative to.
+    pub fn base_url(&self) -> String {
+        format!("{}/", self.url.trim_end_matches('/'))
+    }
+}
+
+/// What the last syncs learned about the upstream.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MirrorState {
+    /// `Date` of the last accepted Release (rollback protection).
+    pub release_date: Option<DateTime<Utc>>,
+    /// SHA256 of the last accepted InRelease (or Release) document.
+    pub release_sha256: Option<Sha256>,
+    /// HTTP validators of that document, for a conditional re-sync.
+    pub etag: Option<String>,
+    /// `Last-Modified` of that document.
+    pub last_modified: Option<String>,
+    /// When a sync last completed.
+    pub last_sync_at: Option<DateTime<Utc>>,
+    /// The error of the last failed sync, cleared by a successful one.
+    pub last_error: Option<String>,
+    /// The current revision.
+    pub revision: Option<RevisionId>,
+}
+
+/// A mirror as stored.
+#[derive(Clone, Debug, Serialize)]
+pub struct Mirror {
+    /// Row id.
+    #[serde(skip)]
+    pub id: MirrorId,
+    /// Unique name.
+    pub name: String,
+    /// Configuration.
+    #[serde(flatten)]
+    pub spec: MirrorSpec,
+    /// Creation time.
+    pub created_at: DateTime<Utc>,
+    /// Learned state.
+    pub state: MirrorState,
+}
+
+/// A package row: one (name, version, architecture, SHA256) with its stanza.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PackageRecord {
+    /// Binary package name.
+    pub name: String,
+    /// Version string.
+    pub version: String,
+    /// Architecture (`amd64`, `all`, …).
+    pub architecture: String,
+    /// SHA256 of the `.deb`.
+    pub sha256: Sha256,
+    /// Size of the `.deb` in bytes.
+    pub size: u64,
+    /// Upstream pool path (`pool/main/c/curl/curl_….deb`).
+    pub filename: String,
+    /// Source package name.
+    pub source: String,
+    /// The control stanza as the upstream index had it.
+    pub stanza: String,
+}
+
+/// The identity of a package within one suite: name, version and architecture.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub struct PackageKey {
+    /// Binary package name.
+    pub name: String,
+    /// Version string.
+    pub version: String,
+    /// Architecture.
+    pub architecture: String,
+}
+
+impl std::fmt::Display for PackageKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}_{}_{}", self.name, self.version, self.architecture)
+    }
+}
+
+/// A held package: upstream changed its content under the same version.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Freeze {
+    /// The package that is held.
+    pub key: PackageKey,
+    /// SHA256 of the copy that keeps serving.
+    pub kept_sha256: Sha256,
+    /// SHA256 that the upstream now announces.
+    pub upstream_sha256: Sha256,
+    /// Why it was frozen.
+    pub reason: String,
+    /// When.
+    pub created_at: DateTime<Utc>,
+}
+
+/// Checks a mirror (or snapshot) name: letters, digits, `.`, `_`, `-`; starts alphanumeric.
+pub fn valid_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    matches!(chars.next(), Some(c) if c.is_ascii_alphanumeric())
+        && name.len() <= 64
+        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+}
+
+/// The Debian architecture name of the machine debvault runs on.
+pub fn native_architecture() -> &'static str {
+    match std::env::consts::ARCH {
+        "x86_64" => "amd64",
+        "aarch64" => "arm64",
+        "x86" => "i386",
+        "arm" => "armhf",
+        "powerpc64" => "ppc64el",
+        "s390x" => "s390x",
+        "riscv64" => "riscv64",
+        "loongarch64" => "loong64",
+        other => other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names() {
+        assert!(valid_name("bookworm-main"));
+        assert!(valid_name("a1.b_c"));
+        assert!(!valid_name("-x"));
+        assert!(!valid_name("a/b"));
+        assert!(!valid_name(""));
+    }
+
+    #[test]
+    fn urls() {
+        let spec = MirrorSpec {
+            url: "http://h/debian/".into(),
+            suite: "bookworm".into(),
+            components: vec![],
+            architectures: vec!["amd64".into()],
+            keyrings: vec![],
+            filter: None,
+            with_deps: false,
+            follow_recommends: false,
+            allow_insecure: false,
+            allow_sha1_keys: false,
+        };
+        assert_eq!(spec.dists_url(), "http://h/debian/dists/bookworm/");
+        assert_eq!(spec.base_url(), "http://h/debian/");
+    }
+}

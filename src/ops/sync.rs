@@ -1,0 +1,1029 @@
+//! `mirror sync`: bring a mirror up to date with its upstream suite.
+//!
+//! The flow (DESIGN.md §4): lock → conditional fetch of InRelease (falling back
+//! to Release + Release.gpg) → signature, rollback and expiry checks → indices
+//! (best compression, by-hash, size + SHA256 while streaming) → parse, safe
+//! paths → filter and dependency closure → a [`SyncPlan`] → (`--dry-run` stops
+//! here) → bounded parallel downloads straight into the blob store → one
+//! durable flush of the store → one SQLite transaction. Until that commit
+//! nothing visible changes; a killed sync leaves only unreferenced blobs.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::PathBuf;
+use std::time::Instant;
+
+use chrono::{DateTime, Utc};
+use futures::StreamExt as _;
+use serde::Serialize;
+use url::Url;
+
+use super::Context;
+use crate::db::{DbError, RevisionEntry, SyncCommit};
+use crate::debian::deb822::StanzaReader;
+use crate::debian::packages::BinaryPackage;
+use crate::debian::release::Release;
+use crate::digest::Sha256;
+use crate::fetch::{self, Compression, Expected, FetchError, Small, Validators};
+use crate::lock::{Lock, LockError};
+use crate::model::{Freeze, Mirror, MirrorState, PackageId, PackageKey, PackageRecord};
+use crate::pgp::{self, Keyring, PgpError, VerifyOptions};
+use crate::progress::Event;
+use crate::query::{ClosureOptions, Filter, select};
+use crate::store::StoreError;
+
+/// Largest InRelease / Release accepted (a hostile upstream cannot exhaust memory).
+const MAX_RELEASE_BYTES: u64 = 64 << 20;
+/// Largest decompressed index accepted.
+const MAX_INDEX_BYTES: u64 = 4 << 30;
+
+/// How to sync.
+#[derive(Clone, Debug)]
+pub struct SyncOptions {
+    /// Stop after computing the plan.
+    pub dry_run: bool,
+    /// Parallel downloads.
+    pub downloads: usize,
+}
+
+/// Sync failures. Each names the mirror and the object (URL, index, package).
+#[derive(Debug, thiserror::Error)]
+pub enum SyncError {
+    /// No such mirror.
+    #[error("mirror `{0}` does not exist")]
+    NoMirror(String),
+    /// Another sync runs.
+    #[error(transparent)]
+    Locked(#[from] LockError),
+    /// Database failure.
+    #[error(transparent)]
+    Db(#[from] DbError),
+    /// Blob store failure.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// Network or integrity failure of a download.
+    #[error("mirror `{mirror}`: cannot fetch `{what}`")]
+    Fetch {
+        /// Mirror.
+        mirror: String,
+        /// What was fetched: `InRelease`, an index path, a pool path.
+        what: String,
+        /// Cause.
+        #[source]
+        source: Box<FetchError>,
+    },
+    /// Neither InRelease nor Release exists.
+    #[error("mirror `{mirror}`: neither `{url}InRelease` nor `{url}Release` exists")]
+    NoRelease {
+        /// Mirror.
+        mirror: String,
+        /// The dists URL.
+        url: String,
+    },
+    /// The Release is unsigned, or Release.gpg is missing.
+    #[error(
+        "mirror `{mirror}`: `{url}` is not signed (no InRelease and no Release.gpg); refusing an unverified Release"
+    )]
+    Unsigned {
+        /// Mirror.
+        mirror: String,
+        /// The Release URL.
+        url: String,
+    },
+    /// Keyring could not be loaded or the signature does not verify.
+    #[error("mirror `{mirror}`: signature of `{url}` does not verify")]
+    Signature {
+        /// Mirror.
+        mirror: String,
+        /// Document URL.
+        url: String,
+        /// Cause.
+        #[source]
+        source: PgpError,
+    },
+    /// The Release text does not parse.
+    #[error("mirror `{mirror}`: `{url}` is not a valid Release file: {detail}")]
+    BadRelease {
+        /// Mirror.
+        mirror: String,
+        /// Document URL.
+        url: String,
+        /// Why.
+        detail: String,
+    },
+    /// The Release is older than the last accepted one.
+    #[error(
+        "mirror `{mirror}`: `{url}` has Date {date}, older than the last accepted {last}: refusing a rollback"
+    )]
+    Rollback {
+        /// Mirror.
+        mirror: String,
+        /// Document URL.
+        url: String,
+        /// Its Date.
+        date: DateTime<Utc>,
+        /// The last accepted Date.
+        last: DateTime<Utc>,
+    },
+    /// Valid-Until has passed.
+    #[error(
+        "mirror `{mirror}`: `{url}` expired at {valid_until} (Valid-Until); the upstream is stale or replayed"
+    )]
+    Expired {
+        /// Mirror.
+        mirror: String,
+        /// Document URL.
+        url: String,
+        /// Its Valid-Until.
+        valid_until: DateTime<Utc>,
+    },
+    /// A requested component or architecture is not in the Release.
+    #[error("mirror `{mirror}`: the Release lists no {what}")]
+    MissingIndex {
+        /// Mirror.
+        mirror: String,
+        /// What is missing, e.g. "index `main/binary-arm64/Packages`".
+        what: String,
+    },
+    /// An index does not parse or holds a bad stanza.
+    #[error("mirror `{mirror}`: index `{index}`: {detail}")]
+    BadIndex {
+        /// Mirror.
+        mirror: String,
+        /// Index path in the Release.
+        index: String,
+        /// Why.
+        detail: String,
+    },
+    /// The stored filter is invalid.
+    #[error("mirror `{mirror}`: invalid filter: {detail}")]
+    BadFilter {
+        /// Mirror.
+        mirror: String,
+        /// Why.
+        detail: String,
+    },
+    /// The mirror URL is invalid.
+    #[error("mirror `{mirror}`: invalid URL `{url}`")]
+    BadUrl {
+        /// Mirror.
+        mirror: String,
+        /// The URL.
+        url: String,
+    },
+}
+
+impl SyncError {
+    /// The process exit code this error maps to (DESIGN.md §2).
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            SyncError::Signature { .. }
+            | SyncError::Unsigned { .. }
+            | SyncError::Rollback { .. }
+            | SyncError::Expired { .. } => 3,
+            SyncError::Fetch { source, .. } if source.is_integrity() => 3,
+            _ => 1,
+        }
+    }
+}
+
+/// One package the plan adds.
+#[derive(Clone, Debug, Serialize)]
+pub struct PlannedPackage {
+    /// Component.
+    pub component: String,
+    /// Identity.
+    pub key: PackageKey,
+    /// Size in bytes.
+    pub size: u64,
+    /// Whether its blob must be downloaded (the store may have it already).
+    pub download: bool,
+}
+
+/// What a sync would change.
+#[derive(Debug, Default, Serialize)]
+pub struct SyncPlan {
+    /// Packages new in this revision.
+    pub added: Vec<PlannedPackage>,
+    /// Packages dropped from the mirror.
+    pub removed: Vec<PackageKey>,
+    /// Packages unchanged.
+    pub kept: u64,
+    /// New freezes: upstream changed content under the same version.
+    pub freezes: Vec<Freeze>,
+    /// Packages held by earlier freezes.
+    pub held: u64,
+    /// Files to download.
+    pub download_files: u64,
+    /// Bytes to download.
+    pub download_bytes: u64,
+    /// Dependencies the closure could not satisfy, as `package: dependency`.
+    pub unresolved: Vec<String>,
+    #[serde(skip)]
+    commit_kept: Vec<(String, PackageId)>,
+    #[serde(skip)]
+    commit_added: Vec<(String, PackageRecord)>,
+    #[serde(skip)]
+    downloads: Vec<(Sha256, u64, String)>,
+}
+
+/// How a sync ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Outcome {
+    /// The upstream had not changed; nothing was fetched beyond one request.
+    Unchanged,
+    /// A new revision was committed.
+    Synced,
+    /// Dry run: the plan was computed, nothing written.
+    Planned,
+}
+
+/// The summary of one mirror's sync.
+#[derive(Debug, Serialize)]
+pub struct SyncReport {
+    /// Mirror name.
+    pub mirror: String,
+    /// Outcome.
+    pub outcome: Outcome,
+    /// Upstream Release Date.
+    pub release_date: Option<DateTime<Utc>>,
+    /// Packages in the mirror after the sync.
+    pub packages: u64,
+    /// The plan (empty when unchanged).
+    #[serde(flatten)]
+    pub plan: SyncPlan,
+    /// Files actually downloaded.
+    pub downloaded_files: u64,
+    /// Bytes actually downloaded (indices and pool files).
+    pub downloaded_bytes: u64,
+    /// Wall time.
+    pub seconds: f64,
+}
+
+impl SyncReport {
+    /// Exit code: 4 when packages were frozen by this sync.
+    pub fn exit_code(&self) -> u8 {
+        if self.plan.freezes.is_empty() { 0 } else { 4 }
+    }
+}
+
+struct ReleaseDoc {
+    url: String,
+    sha256: Sha256,
+    validators: Validators,
+    release: Release,
+}
+
+/// Syncs one mirror.
+pub async fn sync_mirror(
+    ctx: &mut Context,
+    name: &str,
+    opts: &SyncOptions,
+) -> Result<SyncReport, SyncError> {
+    let started = Instant::now();
+    let lock_path = ctx.settings.lock_dir().join(format!("mirror-{name}.lock"));
+    let _lock = Lock::try_acquire(&lock_path, &format!("mirror `{name}`"))?;
+    let mirror = ctx
+        .db
+        .mirror(name)?
+        .ok_or_else(|| SyncError::NoMirror(name.to_owned()))?;
+    let result = sync_locked(ctx, &mirror, opts, started).await;
+    if let Err(e) = &result
+        && !opts.dry_run
+    {
+        // Best effort: the error itself is what the caller reports.
+        let _ = ctx
+            .db
+            .record_error(mirror.id, &format!("{}: {e}", Utc::now().to_rfc3339()));
+    }
+    result
+}
+
+fn step(ctx: &Context, mirror: &str, message: impl Into<String>) {
+    ctx.progress.event(Event::Step {
+        scope: format!("mirror `{mirror}`"),
+        message: message.into(),
+    });
+}
+
+fn warn(ctx: &Context, mirror: &str, message: impl Into<String>) {
+    ctx.progress.event(Event::Warning {
+        scope: format!("mirror `{mirror}`"),
+        message: message.into(),
+    });
+}
+
+async fn sync_locked(
+    ctx: &mut Context,
+    mirror: &Mirror,
+    opts: &SyncOptions,
+    started: Instant,
+) -> Result<SyncReport, SyncError> {
+    let name = mirror.name.as_str();
+    let fetch_err = |what: &str| {
+        let what = what.to_owned();
+        move |source| SyncError::Fetch {
+            mirror: name.to_owned(),
+            what,
+            source: Box::new(source),
+        }
+    };
+    let dists = Url::parse(&mirror.spec.dists_url()).map_err(|_| SyncError::BadUrl {
+        mirror: name.to_owned(),
+        url: mirror.spec.url.clone(),
+    })?;
+    let base = Url::parse(&mirror.spec.base_url()).map_err(|_| SyncError::BadUrl {
+        mirror: name.to_owned(),
+        url: mirror.spec.url.clone(),
+    })?;
+    let state = &mirror.state;
+    // A changed configuration (filter, architectures…) must re-evaluate even an unchanged upstream.
+    let spec_digest = Sha256::of(
+        serde_json::to_string(&mirror.spec)
+            .unwrap_or_default()
+            .as_bytes(),
+    )
+    .to_string();
+    let prev = match state.revision {
+        Some(rev) => ctx.db.revision(rev)?,
+        None => None,
+    };
+    let same_spec = prev.as_ref().is_some_and(|p| {
+        p.stats.get("spec").and_then(|v| v.as_str()) == Some(spec_digest.as_str())
+    });
+    let validators = same_spec.then(|| Validators {
+        etag: state.etag.clone(),
+        last_modified: state.last_modified.clone(),
+    });
+    let mut downloaded_bytes = 0u64;
+
+    step(ctx, name, format!("fetching {}InRelease", dists));
+    let doc = match fetch_release(
+        ctx,
+        mirror,
+        &dists,
+        validators.as_ref(),
+        &mut downloaded_bytes,
+    )
+    .await?
+    {
+        Some(doc) => doc,
+        None => return unchanged(ctx, mirror, state.clone(), None, started, downloaded_bytes),
+    };
+    if same_spec && Some(doc.sha256) == state.release_sha256 {
+        let mut st = state.clone();
+        st.etag = doc.validators.etag.clone();
+        st.last_modified = doc.validators.last_modified.clone();
+        return unchanged(ctx, mirror, st, None, started, downloaded_bytes);
+    }
+    let release = &doc.release;
+    let now = Utc::now();
+    if let (Some(date), Some(last)) = (release.date, state.release_date)
+        && date < last
+    {
+        return Err(SyncError::Rollback {
+            mirror: name.to_owned(),
+            url: doc.url.clone(),
+            date,
+            last,
+        });
+    }
+    if let Some(valid_until) = release.valid_until
+        && valid_until < now
+    {
+        return Err(SyncError::Expired {
+            mirror: name.to_owned(),
+            url: doc.url.clone(),
+            valid_until,
+        });
+    }
+
+    // Which indices: every requested component × architecture, best compression first.
+    let components = if mirror.spec.components.is_empty() {
+        release
+            .components
+            .iter()
+            .map(|c| c.rsplit('/').next().unwrap_or(c).to_owned())
+            .collect()
+    } else {
+        mirror.spec.components.clone()
+    };
+    if components.is_empty() {
+        return Err(SyncError::MissingIndex {
+            mirror: name.to_owned(),
+            what: "components".into(),
+        });
+    }
+    let mut indices = Vec::new();
+    for component in &components {
+        for arch in &mirror.spec.architectures {
+            let stem = format!("{component}/binary-{arch}/Packages");
+            let best = [
+                (".xz", Compression::Xz),
+                (".gz", Compression::Gzip),
+                ("", Compression::None),
+            ]
+            .into_iter()
+            .find_map(|(ext, c)| {
+                let path = format!("{stem}{ext}");
+                release
+                    .files
+                    .get(&path)
+                    .and_then(|f| f.sha256.map(|sha| (path, c, f.size, sha)))
+            });
+            match best {
+                Some((path, compression, size, sha256)) => indices.push(IndexRef {
+                    component: component.clone(),
+                    path,
+                    compression,
+                    size,
+                    sha256,
+                }),
+                None => {
+                    return Err(SyncError::MissingIndex {
+                        mirror: name.to_owned(),
+                        what: format!(
+                            "index `{stem}` (with a SHA256) for component `{component}`, architecture `{arch}`"
+                        ),
+                    });
+                }
+            }
+        }
+    }
+
+    // Same indices and same configuration as the current revision: nothing to do but remember the Release.
+    let index_digests: BTreeMap<String, String> = indices
+        .iter()
+        .map(|i| (i.path.clone(), i.sha256.to_string()))
+        .collect();
+    let new_state = MirrorState {
+        release_date: release.date,
+        release_sha256: Some(doc.sha256),
+        etag: doc.validators.etag.clone(),
+        last_modified: doc.validators.last_modified.clone(),
+        last_sync_at: Some(now),
+        last_error: None,
+        revision: state.revision,
+    };
+    if let Some(prev) = &prev
+        && same_spec
+        && serde_json::to_value(&index_digests).ok() == prev.stats.get("indices").cloned()
+    {
+        step(ctx, name, "indices unchanged");
+        return unchanged(
+            ctx,
+            mirror,
+            new_state,
+            release.date,
+            started,
+            downloaded_bytes,
+        );
+    }
+
+    // Fetch and parse the indices.
+    let mut upstream: Vec<(String, BinaryPackage)> = Vec::new();
+    for index in &indices {
+        step(ctx, name, format!("fetching {}", index.path));
+        let staged = ctx.store.staging_path()?;
+        let got = fetch_index(ctx, &dists, release.acquire_by_hash, index, &staged)
+            .await
+            .map_err(fetch_err(&index.path));
+        let got = match got {
+            Ok(d) => d,
+            Err(e) => {
+                let _ = std::fs::remove_file(&staged);
+                return Err(e);
+            }
+        };
+        downloaded_bytes += got;
+        let parsed = parse_index(name, index, &staged);
+        let _ = std::fs::remove_file(&staged);
+        upstream.extend(parsed?.into_iter().map(|p| (index.component.clone(), p)));
+    }
+
+    // Deduplicate: `all` packages appear in every architecture's index.
+    let mut seen: HashMap<(String, String, String), Sha256> = HashMap::new();
+    let mut packages: Vec<BinaryPackage> = Vec::with_capacity(upstream.len());
+    let mut package_components: Vec<String> = Vec::with_capacity(upstream.len());
+    for (component, p) in upstream {
+        let key = (
+            p.name.clone(),
+            p.version.as_str().to_owned(),
+            p.architecture.clone(),
+        );
+        match seen.get(&key) {
+            Some(sha) if *sha == p.sha256 => continue,
+            Some(_) => {
+                warn(
+                    ctx,
+                    name,
+                    format!(
+                        "`{}_{}_{}` is listed twice with different content; keeping the first",
+                        key.0, key.1, key.2
+                    ),
+                );
+                continue;
+            }
+            None => {
+                seen.insert(key, p.sha256);
+                packages.push(p);
+                package_components.push(component);
+            }
+        }
+    }
+
+    // Filter and dependency closure.
+    let filter = match &mirror.spec.filter {
+        Some(f) => Filter::parse(f).map_err(|e| SyncError::BadFilter {
+            mirror: name.to_owned(),
+            detail: e.to_string(),
+        })?,
+        None => Filter::match_all(),
+    };
+    step(
+        ctx,
+        name,
+        format!("selecting from {} packages", packages.len()),
+    );
+    let selection = select(
+        &packages,
+        &filter,
+        &ClosureOptions {
+            with_deps: mirror.spec.with_deps,
+            follow_recommends: mirror.spec.follow_recommends,
+            architectures: mirror.spec.architectures.clone(),
+        },
+    );
+    let unresolved: Vec<String> = selection
+        .unresolved
+        .iter()
+        .filter_map(|u| {
+            packages
+                .get(u.package)
+                .map(|p| format!("{} ({}): {}", p.name, u.architecture, u.dependency))
+        })
+        .collect();
+    if !unresolved.is_empty() {
+        warn(
+            ctx,
+            name,
+            format!(
+                "{} dependencies are not satisfiable inside the mirror, e.g. {}",
+                unresolved.len(),
+                unresolved[0]
+            ),
+        );
+    }
+    for wanted in filter.named_packages() {
+        if !selection
+            .selected
+            .iter()
+            .any(|&i| packages[i].name == wanted)
+        {
+            warn(
+                ctx,
+                name,
+                format!("the filter names `{wanted}` but the upstream has no such package"),
+            );
+        }
+    }
+
+    // The plan.
+    let current: Vec<RevisionEntry> = match state.revision {
+        Some(rev) => ctx.db.revision_entries(rev)?,
+        None => Vec::new(),
+    };
+    let current_by_key: HashMap<&PackageKey, &RevisionEntry> =
+        current.iter().map(|e| (&e.key, e)).collect();
+    let frozen: HashMap<PackageKey, Freeze> = ctx
+        .db
+        .active_freezes(mirror.id)?
+        .into_iter()
+        .map(|f| (f.key.clone(), f))
+        .collect();
+    let mut plan = SyncPlan {
+        unresolved,
+        ..SyncPlan::default()
+    };
+    let mut selected_keys: HashSet<PackageKey> = HashSet::new();
+    let mut download_seen: HashSet<Sha256> = HashSet::new();
+    for &i in &selection.selected {
+        let p = &packages[i];
+        let component = &package_components[i];
+        let key = PackageKey {
+            name: p.name.clone(),
+            version: p.version.as_str().to_owned(),
+            architecture: p.architecture.clone(),
+        };
+        if !selected_keys.insert(key.clone()) {
+            continue;
+        }
+        match current_by_key.get(&key) {
+            Some(entry) if entry.sha256 == p.sha256 => {
+                plan.kept += 1;
+                plan.commit_kept.push((component.clone(), entry.id));
+            }
+            Some(entry) => {
+                plan.commit_kept.push((component.clone(), entry.id));
+                if frozen.contains_key(&key) {
+                    plan.held += 1;
+                } else {
+                    warn(
+                        ctx,
+                        name,
+                        format!(
+                            "`{key}` changed upstream under the same version (SHA256 `{}` → `{}`): frozen, the known-good copy stays",
+                            entry.sha256, p.sha256
+                        ),
+                    );
+                    plan.freezes.push(Freeze {
+                        key: key.clone(),
+                        kept_sha256: entry.sha256,
+                        upstream_sha256: p.sha256,
+                        reason: "upstream content changed under the same version".into(),
+                        created_at: Utc::now(),
+                    });
+                }
+            }
+            None => {
+                let download = !ctx.store.contains(&p.sha256)?;
+                if download && download_seen.insert(p.sha256) {
+                    plan.download_files += 1;
+                    plan.download_bytes += p.size;
+                    plan.downloads
+                        .push((p.sha256, p.size, p.filename.as_str().to_owned()));
+                }
+                plan.added.push(PlannedPackage {
+                    component: component.clone(),
+                    key: key.clone(),
+                    size: p.size,
+                    download,
+                });
+                plan.commit_added.push((
+                    component.clone(),
+                    PackageRecord {
+                        name: p.name.clone(),
+                        version: p.version.as_str().to_owned(),
+                        architecture: p.architecture.clone(),
+                        sha256: p.sha256,
+                        size: p.size,
+                        filename: p.filename.as_str().to_owned(),
+                        source: p.source.clone(),
+                        stanza: p.stanza.to_text(),
+                    },
+                ));
+            }
+        }
+    }
+    plan.removed = current
+        .iter()
+        .filter(|e| !selected_keys.contains(&e.key))
+        .map(|e| e.key.clone())
+        .collect();
+    plan.removed.sort();
+    plan.removed.dedup();
+    let total = selected_keys.len() as u64;
+    drop(packages);
+
+    if opts.dry_run {
+        return Ok(SyncReport {
+            mirror: name.to_owned(),
+            outcome: Outcome::Planned,
+            release_date: release.date,
+            packages: total,
+            plan,
+            downloaded_files: 0,
+            downloaded_bytes,
+            seconds: started.elapsed().as_secs_f64(),
+        });
+    }
+
+    // Downloads, straight into the store.
+    let downloads = std::mem::take(&mut plan.downloads);
+    let (files, bytes) = download_all(ctx, name, &base, downloads, opts.downloads.max(1)).await?;
+    downloaded_bytes += bytes;
+    ctx.store.sync()?;
+
+    let stats = serde_json::json!({
+        "added": plan.added.len(),
+        "removed": plan.removed.len(),
+        "kept": plan.kept,
+        "frozen": plan.freezes.len(),
+        "downloaded_files": files,
+        "downloaded_bytes": downloaded_bytes,
+        "indices": index_digests,
+        "spec": spec_digest,
+    });
+    let commit = SyncCommit {
+        kept: std::mem::take(&mut plan.commit_kept),
+        added: std::mem::take(&mut plan.commit_added),
+        freezes: plan.freezes.clone(),
+        state: new_state,
+        stats,
+    };
+    ctx.db.commit_sync(mirror.id, commit)?;
+    Ok(SyncReport {
+        mirror: name.to_owned(),
+        outcome: Outcome::Synced,
+        release_date: release.date,
+        packages: total,
+        plan,
+        downloaded_files: files,
+        downloaded_bytes,
+        seconds: started.elapsed().as_secs_f64(),
+    })
+}
+
+fn unchanged(
+    ctx: &mut Context,
+    mirror: &Mirror,
+    mut state: MirrorState,
+    release_date: Option<DateTime<Utc>>,
+    started: Instant,
+    downloaded_bytes: u64,
+) -> Result<SyncReport, SyncError> {
+    state.last_sync_at = Some(Utc::now());
+    state.last_error = None;
+    ctx.db.record_unchanged(mirror.id, &state)?;
+    let packages = match state.revision {
+        Some(rev) => ctx.db.revision_set(rev)?.len() as u64,
+        None => 0,
+    };
+    Ok(SyncReport {
+        mirror: mirror.name.clone(),
+        outcome: Outcome::Unchanged,
+        release_date: release_date.or(state.release_date),
+        packages,
+        plan: SyncPlan::default(),
+        downloaded_files: 0,
+        downloaded_bytes,
+        seconds: started.elapsed().as_secs_f64(),
+    })
+}
+
+struct IndexRef {
+    component: String,
+    path: String,
+    compression: Compression,
+    size: u64,
+    sha256: Sha256,
+}
+
+/// Fetches InRelease (or Release + Release.gpg), verifies and parses it. `None`: not modified.
+async fn fetch_release(
+    ctx: &Context,
+    mirror: &Mirror,
+    dists: &Url,
+    validators: Option<&Validators>,
+    downloaded: &mut u64,
+) -> Result<Option<ReleaseDoc>, SyncError> {
+    let name = mirror.name.as_str();
+    let fetch_err = |what: &str| {
+        let what = what.to_owned();
+        move |source| SyncError::Fetch {
+            mirror: name.to_owned(),
+            what,
+            source: Box::new(source),
+        }
+    };
+    let join = |leaf: &str| {
+        dists.join(leaf).map_err(|_| SyncError::BadUrl {
+            mirror: name.to_owned(),
+            url: mirror.spec.url.clone(),
+        })
+    };
+    let keyring = || -> Result<Keyring, SyncError> {
+        Keyring::load(&mirror.spec.keyrings).map_err(|source| SyncError::Signature {
+            mirror: name.to_owned(),
+            url: dists.to_string(),
+            source,
+        })
+    };
+    let verify_opts = VerifyOptions {
+        allow_sha1_bindings: mirror.spec.allow_sha1_keys,
+        at: None,
+    };
+
+    let inrelease_url = join("InRelease")?;
+    let (url, raw, text, validators) = match ctx
+        .fetcher
+        .get_small(&inrelease_url, validators, MAX_RELEASE_BYTES)
+        .await
+        .map_err(fetch_err("InRelease"))?
+    {
+        Small::NotModified => return Ok(None),
+        Small::Fetched { body, validators } => {
+            *downloaded += body.len() as u64;
+            let text = if mirror.spec.allow_insecure && mirror.spec.keyrings.is_empty() {
+                pgp::clearsigned_text(&body).ok_or_else(|| SyncError::BadRelease {
+                    mirror: name.to_owned(),
+                    url: inrelease_url.to_string(),
+                    detail: "not a clearsigned message".into(),
+                })?
+            } else {
+                pgp::verify_clearsigned(&keyring()?, &body, &verify_opts)
+                    .map_err(|source| SyncError::Signature {
+                        mirror: name.to_owned(),
+                        url: inrelease_url.to_string(),
+                        source,
+                    })?
+                    .text
+            };
+            (inrelease_url, body, text, validators)
+        }
+        Small::NotFound => {
+            let release_url = join("Release")?;
+            let (body, validators) = match ctx
+                .fetcher
+                .get_small(&release_url, validators, MAX_RELEASE_BYTES)
+                .await
+                .map_err(fetch_err("Release"))?
+            {
+                Small::NotModified => return Ok(None),
+                Small::NotFound => {
+                    return Err(SyncError::NoRelease {
+                        mirror: name.to_owned(),
+                        url: dists.to_string(),
+                    });
+                }
+                Small::Fetched { body, validators } => (body, validators),
+            };
+            *downloaded += body.len() as u64;
+            if !(mirror.spec.allow_insecure && mirror.spec.keyrings.is_empty()) {
+                let sig_url = join("Release.gpg")?;
+                let sig = match ctx
+                    .fetcher
+                    .get_small(&sig_url, None, 1 << 20)
+                    .await
+                    .map_err(fetch_err("Release.gpg"))?
+                {
+                    Small::Fetched { body, .. } => body,
+                    _ => {
+                        return Err(SyncError::Unsigned {
+                            mirror: name.to_owned(),
+                            url: release_url.to_string(),
+                        });
+                    }
+                };
+                *downloaded += sig.len() as u64;
+                pgp::verify_detached(&keyring()?, &body, &sig, &verify_opts).map_err(|source| {
+                    SyncError::Signature {
+                        mirror: name.to_owned(),
+                        url: sig_url.to_string(),
+                        source,
+                    }
+                })?;
+            }
+            let text = body.to_vec();
+            (release_url, body, text, validators)
+        }
+    };
+    let text = String::from_utf8(text).map_err(|_| SyncError::BadRelease {
+        mirror: name.to_owned(),
+        url: url.to_string(),
+        detail: "not UTF-8".into(),
+    })?;
+    let release = Release::parse(&text).map_err(|e| SyncError::BadRelease {
+        mirror: name.to_owned(),
+        url: url.to_string(),
+        detail: e.to_string(),
+    })?;
+    Ok(Some(ReleaseDoc {
+        url: url.to_string(),
+        sha256: Sha256::of(&raw),
+        validators,
+        release,
+    }))
+}
+
+/// Downloads one index into `dest`, by hash when offered (falling back to the plain name).
+async fn fetch_index(
+    ctx: &Context,
+    dists: &Url,
+    by_hash: bool,
+    index: &IndexRef,
+    dest: &std::path::Path,
+) -> Result<u64, FetchError> {
+    let expected = Expected {
+        size: Some(index.size),
+        sha256: Some(index.sha256),
+    };
+    let plain = dists
+        .join(&index.path)
+        .map_err(|_| FetchError::InvalidUrl(format!("{dists}{}", index.path)))?;
+    if by_hash {
+        let dir = index.path.rsplit_once('/').map_or("", |(d, _)| d);
+        let url = dists
+            .join(&format!("{dir}/by-hash/SHA256/{}", index.sha256))
+            .map_err(|_| FetchError::InvalidUrl(format!("{dists}{dir}/by-hash")))?;
+        match ctx.fetcher.download(&url, &expected, dest).await {
+            Ok(d) => return Ok(d.size),
+            Err(e) if e.is_not_found() => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(ctx.fetcher.download(&plain, &expected, dest).await?.size)
+}
+
+fn parse_index(
+    mirror: &str,
+    index: &IndexRef,
+    path: &std::path::Path,
+) -> Result<Vec<BinaryPackage>, SyncError> {
+    let bad = |detail: String| SyncError::BadIndex {
+        mirror: mirror.to_owned(),
+        index: index.path.clone(),
+        detail,
+    };
+    let reader = fetch::open_decompressed(path, index.compression, MAX_INDEX_BYTES)
+        .map_err(|e| bad(e.to_string()))?;
+    let mut out = Vec::new();
+    for stanza in StanzaReader::new(reader) {
+        let stanza = stanza.map_err(|e| bad(e.to_string()))?;
+        out.push(BinaryPackage::from_stanza(stanza).map_err(|e| bad(e.to_string()))?);
+    }
+    Ok(out)
+}
+
+/// Downloads pool files with bounded concurrency; stops scheduling at the first failure.
+async fn download_all(
+    ctx: &Context,
+    mirror: &str,
+    base: &Url,
+    downloads: Vec<(Sha256, u64, String)>,
+    concurrency: usize,
+) -> Result<(u64, u64), SyncError> {
+    if downloads.is_empty() {
+        return Ok((0, 0));
+    }
+    let total_bytes = downloads.iter().map(|d| d.1).sum();
+    ctx.progress.event(Event::DownloadsStarted {
+        scope: format!("mirror `{mirror}`"),
+        files: downloads.len() as u64,
+        bytes: total_bytes,
+    });
+    let failed = std::cell::Cell::new(false);
+    let results: Vec<Result<u64, SyncError>> = futures::stream::iter(downloads)
+        .map(|(sha256, size, filename)| {
+            let failed = &failed;
+            async move {
+                if failed.get() {
+                    return Ok(0);
+                }
+                let r = download_one(ctx, mirror, base, sha256, size, &filename).await;
+                if r.is_err() {
+                    failed.set(true);
+                } else {
+                    ctx.progress.event(Event::FileDone { bytes: size });
+                }
+                r
+            }
+        })
+        .buffer_unordered(concurrency)
+        .collect()
+        .await;
+    ctx.progress.event(Event::DownloadsFinished);
+    let mut files = 0;
+    let mut bytes = 0;
+    for r in results {
+        let n = r?;
+        if n > 0 {
+            files += 1;
+            bytes += n;
+        }
+    }
+    Ok((files, bytes))
+}
+
+async fn download_one(
+    ctx: &Context,
+    mirror: &str,
+    base: &Url,
+    sha256: Sha256,
+    size: u64,
+    filename: &str,
+) -> Result<u64, SyncError> {
+    let url = base.join(filename).map_err(|_| SyncError::BadUrl {
+        mirror: mirror.to_owned(),
+        url: format!("{base}{filename}"),
+    })?;
+    let staged: PathBuf = ctx.store.staging_path()?;
+    let expected = Expected {
+        size: Some(size),
+        sha256: Some(sha256),
+    };
+    match ctx.fetcher.download(&url, &expected, &staged).await {
+        Ok(d) => {
+            ctx.store.commit(&staged, &sha256)?;
+            Ok(d.size.max(1))
+        }
+        Err(source) => {
+            let _ = std::fs::remove_file(&staged);
+            Err(SyncError::Fetch {
+                mirror: mirror.to_owned(),
+                what: filename.to_owned(),
+                source: Box::new(source),
+            })
+        }
+    }
+}

@@ -1,0 +1,1206 @@
+//! The package filter language.
+//!
+//! Mirrors are rarely wanted whole: an operator says "curl and everything
+//! it needs", "all `required` packages", or "every `lib*-dev` but not the
+//! debug ones". This module parses such expressions (modeled on aptly's
+//! package queries) into a [`Filter`] and evaluates them against any
+//! [`Candidate`].
+//!
+//! Grammar (whitespace, newlines included, is insignificant between tokens):
+//!
+//! ```text
+//! expr       := and ('|' and)*                  OR, lowest precedence
+//! and        := unary (',' unary)*              AND
+//! unary      := '!' unary | '(' expr ')' | atom
+//! atom       := NAMEGLOB [constraint] [archs]   curl, lib*-dev (>= 1.0) {amd64}
+//!             | FIELD '(' field-cond ')'        Priority (required), Section (% *libs)
+//! constraint := '(' OP VERSION ')'              OP: << <= = >= >> (< and > mean <= and >=)
+//! archs      := '{' ARCH (',' ARCH)* '}'
+//! field-cond := '=' VALUE | '%' GLOB | OP VERSION | VALUE
+//! ```
+//!
+//! A field name starts with an uppercase letter or `$`; `$` is stripped and
+//! `Name` means `Package`. Field values are compared against the trimmed
+//! field value, case-sensitively, either exactly or as a glob over the whole
+//! value. Comparison operators compare in dpkg order; on the `Version` field
+//! `=` is dpkg equality too, elsewhere it is exact string equality. A value
+//! may be double-quoted (`\"` and `\\` escape) when it contains parentheses.
+//!
+//! Globs support `*`, `?`, `[abc]`, `[a-z]` and `[!x]`; they are matched by
+//! the small matcher in this file (no regex or glob crate).
+
+use std::cmp::Ordering;
+use std::fmt;
+use std::str::FromStr;
+
+use super::Candidate;
+use crate::debian::version::{Version, VersionError};
+
+/// Why a filter expression was rejected.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FilterError {
+    /// The expression was empty or only whitespace.
+    #[error("filter is empty")]
+    Empty,
+    /// The expression is malformed at the given (1-based) position.
+    #[error("filter `{filter}` at {}: {message}", location(.line, .column))]
+    Syntax {
+        /// The whole expression as given.
+        filter: String,
+        /// 1-based line of the offending token.
+        line: usize,
+        /// 1-based column (in characters) of the offending token.
+        column: usize,
+        /// What was expected or found.
+        message: String,
+    },
+    /// A version literal in a constraint or field condition is not a valid
+    /// Debian version.
+    #[error("filter `{filter}` at {}: invalid version `{version}`", location(.line, .column))]
+    Version {
+        /// The whole expression as given.
+        filter: String,
+        /// 1-based line of the version.
+        line: usize,
+        /// 1-based column (in characters) of the version.
+        column: usize,
+        /// The rejected version text.
+        version: String,
+        /// Why it was rejected.
+        #[source]
+        source: VersionError,
+    },
+}
+
+fn location(line: &usize, column: &usize) -> String {
+    if *line > 1 {
+        format!("line {line}, column {column}")
+    } else {
+        format!("column {column}")
+    }
+}
+
+/// A parsed package filter.
+///
+/// `Display` prints a canonical form that parses back to an equal filter.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Filter {
+    root: Node,
+}
+
+impl Filter {
+    /// Parse a filter expression. Empty input is an error; use
+    /// [`Filter::match_all`] for "no filter".
+    pub fn parse(s: &str) -> Result<Filter, FilterError> {
+        if s.trim().is_empty() {
+            return Err(FilterError::Empty);
+        }
+        let mut parser = Parser {
+            src: s,
+            chars: s.chars().collect(),
+            pos: 0,
+        };
+        let root = parser.expr()?;
+        parser.skip_ws();
+        if let Some(c) = parser.peek() {
+            return Err(parser.error(
+                parser.pos,
+                format!("unexpected `{c}`, expected `,`, `|` or the end of the filter"),
+            ));
+        }
+        Ok(Filter { root })
+    }
+
+    /// A filter that selects every package (`*`).
+    pub fn match_all() -> Filter {
+        Filter { root: Node::All }
+    }
+
+    /// Whether this filter selects every package unconditionally.
+    pub fn is_match_all(&self) -> bool {
+        matches!(self.root, Node::All)
+    }
+
+    /// Whether the package satisfies the filter.
+    pub fn matches<C: Candidate>(&self, c: &C) -> bool {
+        self.root.matches(c)
+    }
+
+    /// Plain package names (no globs) the filter can select, in order of
+    /// first appearance, deduplicated. Names under `!` are not included.
+    /// Used to report allowlisted names that matched nothing.
+    pub fn named_packages(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        self.root.collect_names(&mut out);
+        out
+    }
+}
+
+impl FromStr for Filter {
+    type Err = FilterError;
+
+    fn from_str(s: &str) -> Result<Filter, FilterError> {
+        Filter::parse(s)
+    }
+}
+
+impl fmt::Display for Filter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.root.fmt_prec(f, Prec::Or)
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Syntax tree
+
+#[derive(Debug, Clone, PartialEq)]
+enum Node {
+    All,
+    Or(Vec<Node>),
+    And(Vec<Node>),
+    Not(Box<Node>),
+    Package(PackageAtom),
+    Field(FieldAtom),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+struct PackageAtom {
+    name: Glob,
+    constraint: Option<(Op, VersionArg)>,
+    archs: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+struct FieldAtom {
+    /// Canonical field name (`$` stripped, `Name` → `Package`).
+    field: String,
+    cond: FieldCond,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum FieldCond {
+    Exact(String),
+    Glob(Glob),
+    Version(Op, VersionArg),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Op {
+    Lt,
+    Le,
+    Eq,
+    Ge,
+    Gt,
+}
+
+impl Op {
+    fn as_str(self) -> &'static str {
+        match self {
+            Op::Lt => "<<",
+            Op::Le => "<=",
+            Op::Eq => "=",
+            Op::Ge => ">=",
+            Op::Gt => ">>",
+        }
+    }
+
+    fn accepts(self, ord: Ordering) -> bool {
+        match self {
+            Op::Lt => ord == Ordering::Less,
+            Op::Le => ord != Ordering::Greater,
+            Op::Eq => ord == Ordering::Equal,
+            Op::Ge => ord != Ordering::Less,
+            Op::Gt => ord == Ordering::Greater,
+        }
+    }
+}
+
+/// A version literal from the filter: compared in dpkg order when matching,
+/// compared by its text for filter equality.
+#[derive(Clone)]
+struct VersionArg {
+    text: String,
+    version: Version,
+}
+
+impl fmt::Debug for VersionArg {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("VersionArg").field(&self.text).finish()
+    }
+}
+
+impl PartialEq for VersionArg {
+    fn eq(&self, other: &Self) -> bool {
+        self.text == other.text
+    }
+}
+
+fn is_version_field(field: &str) -> bool {
+    field.eq_ignore_ascii_case("Version")
+}
+
+/// Field value as the filter sees it; `Package`, `Architecture` and
+/// `Version` come from the candidate's parsed identity.
+fn field_value<'c, C: Candidate>(c: &'c C, field: &str) -> Option<&'c str> {
+    if field.eq_ignore_ascii_case("Package") {
+        Some(c.name())
+    } else if field.eq_ignore_ascii_case("Architecture") {
+        Some(c.architecture())
+    } else if is_version_field(field) {
+        Some(c.version().as_str())
+    } else {
+        c.field(field).map(str::trim)
+    }
+}
+
+impl Node {
+    fn or(mut items: Vec<Node>) -> Node {
+        if items.len() == 1 {
+            return items.remove(0);
+        }
+        let mut flat = Vec::with_capacity(items.len());
+        for item in items {
+            match item {
+                Node::Or(inner) => flat.extend(inner),
+                other => flat.push(other),
+            }
+        }
+        Node::Or(flat)
+    }
+
+    fn and(mut items: Vec<Node>) -> Node {
+        if items.len() == 1 {
+            return items.remove(0);
+        }
+        let mut flat = Vec::with_capacity(items.len());
+        for item in items {
+            match item {
+                Node::And(inner) => flat.extend(inner),
+                other => flat.push(other),
+            }
+        }
+        Node::And(flat)
+    }
+
+    fn matches<C: Candidate>(&self, c: &C) -> bool {
+        match self {
+            Node::All => true,
+            Node::Or(items) => items.iter().any(|n| n.matches(c)),
+            Node::And(items) => items.iter().all(|n| n.matches(c)),
+            Node::Not(inner) => !inner.matches(c),
+            Node::Package(atom) => {
+                atom.name.matches(c.name())
+                    && atom
+                        .constraint
+                        .as_ref()
+                        .is_none_or(|(op, v)| op.accepts(c.version().cmp(&v.version)))
+                    && (atom.archs.is_empty() || atom.archs.iter().any(|a| a == c.architecture()))
+            }
+            Node::Field(atom) => match &atom.cond {
+                FieldCond::Exact(want) => field_value(c, &atom.field) == Some(want.as_str()),
+                FieldCond::Glob(glob) => {
+                    field_value(c, &atom.field).is_some_and(|v| glob.matches(v))
+                }
+                FieldCond::Version(op, want) => {
+                    if is_version_field(&atom.field) {
+                        op.accepts(c.version().cmp(&want.version))
+                    } else {
+                        field_value(c, &atom.field)
+                            .and_then(|v| Version::parse(v).ok())
+                            .is_some_and(|v| op.accepts(v.cmp(&want.version)))
+                    }
+                }
+            },
+        }
+    }
+
+    fn collect_names(&self, out: &mut Vec<String>) {
+        let mut push = |name: &str| {
+            if !out.iter().any(|n| n == name) {
+                out.push(name.to_string());
+            }
+        };
+        match self {
+            Node::All | Node::Not(_) => {}
+            Node::Or(items) | Node::And(items) => {
+                for item in items {
+                    item.collect_names(out);
+                }
+            }
+            Node::Package(atom) => {
+                if let Some(name) = atom.name.literal() {
+                    push(name);
+                }
+            }
+            Node::Field(atom) => {
+                if atom.field.eq_ignore_ascii_case("Package") {
+                    match &atom.cond {
+                        FieldCond::Exact(name) => push(name),
+                        FieldCond::Glob(glob) => {
+                            if let Some(name) = glob.literal() {
+                                push(name);
+                            }
+                        }
+                        FieldCond::Version(..) => {}
+                    }
+                }
+            }
+        }
+    }
+
+    fn fmt_prec(&self, f: &mut fmt::Formatter<'_>, ctx: Prec) -> fmt::Result {
+        let own = match self {
+            Node::Or(_) => Prec::Or,
+            Node::And(_) => Prec::And,
+            _ => Prec::Unary,
+        };
+        let paren = own < ctx;
+        if paren {
+            f.write_str("(")?;
+        }
+        match self {
+            Node::All => f.write_str("*")?,
+            Node::Or(items) => fmt_list(f, items, " | ", Prec::And)?,
+            Node::And(items) => fmt_list(f, items, ", ", Prec::Unary)?,
+            Node::Not(inner) => {
+                f.write_str("!")?;
+                inner.fmt_prec(f, Prec::Unary)?;
+            }
+            Node::Package(atom) => {
+                f.write_str(&atom.name.text)?;
+                if let Some((op, v)) = &atom.constraint {
+                    write!(f, " ({} {})", op.as_str(), v.text)?;
+                }
+                if !atom.archs.is_empty() {
+                    write!(f, " {{{}}}", atom.archs.join(", "))?;
+                }
+            }
+            Node::Field(atom) => {
+                write!(f, "{} (", atom.field)?;
+                match &atom.cond {
+                    FieldCond::Exact(v) => write_value(f, v)?,
+                    FieldCond::Glob(g) => {
+                        f.write_str("% ")?;
+                        write_value(f, &g.text)?;
+                    }
+                    FieldCond::Version(op, v) => write!(f, "{} {}", op.as_str(), v.text)?,
+                }
+                f.write_str(")")?;
+            }
+        }
+        if paren {
+            f.write_str(")")?;
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Prec {
+    Or,
+    And,
+    Unary,
+}
+
+fn fmt_list(f: &mut fmt::Formatter<'_>, items: &[Node], sep: &str, ctx: Prec) -> fmt::Result {
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 {
+            f.write_str(sep)?;
+        }
+        item.fmt_prec(f, ctx)?;
+    }
+    Ok(())
+}
+
+/// Write a field value, quoting it when the bare form would not parse back.
+fn write_value(f: &mut fmt::Formatter<'_>, v: &str) -> fmt::Result {
+    let needs_quotes = v.is_empty()
+        || v.trim() != v
+        || v.starts_with(['%', '=', '<', '>', '"'])
+        || v.contains(['(', ')', '"', '\\']);
+    if !needs_quotes {
+        return f.write_str(v);
+    }
+    f.write_str("\"")?;
+    for c in v.chars() {
+        if c == '"' || c == '\\' {
+            f.write_str("\\")?;
+        }
+        write!(f, "{c}")?;
+    }
+    f.write_str("\"")
+}
+
+// ---------------------------------------------------------------------------
+// Parser
+
+struct Parser<'a> {
+    src: &'a str,
+    chars: Vec<char>,
+    pos: usize,
+}
+
+fn is_name_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.' | '_' | '*' | '?' | '[')
+}
+
+fn is_ident_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, '-' | '_')
+}
+
+impl Parser<'_> {
+    /// 1-based line and column of a character position.
+    fn line_col(&self, pos: usize) -> (usize, usize) {
+        let mut line = 1;
+        let mut column = 1;
+        for &c in self.chars.iter().take(pos) {
+            if c == '\n' {
+                line += 1;
+                column = 1;
+            } else {
+                column += 1;
+            }
+        }
+        (line, column)
+    }
+
+    fn error(&self, pos: usize, message: impl Into<String>) -> FilterError {
+        let (line, column) = self.line_col(pos);
+        FilterError::Syntax {
+            filter: self.src.to_string(),
+            line,
+            column,
+            message: message.into(),
+        }
+    }
+
+    fn peek(&self) -> Option<char> {
+        self.chars.get(self.pos).copied()
+    }
+
+    fn peek_at(&self, offset: usize) -> Option<char> {
+        self.chars.get(self.pos + offset).copied()
+    }
+
+    fn skip_ws(&mut self) {
+        while self.peek().is_some_and(char::is_whitespace) {
+            self.pos += 1;
+        }
+    }
+
+    fn slice(&self, from: usize, to: usize) -> String {
+        self.chars[from..to].iter().collect()
+    }
+
+    fn expr(&mut self) -> Result<Node, FilterError> {
+        let mut items = vec![self.and()?];
+        loop {
+            self.skip_ws();
+            if self.peek() != Some('|') {
+                break;
+            }
+            self.pos += 1;
+            items.push(self.and()?);
+        }
+        Ok(Node::or(items))
+    }
+
+    fn and(&mut self) -> Result<Node, FilterError> {
+        let mut items = vec![self.unary()?];
+        loop {
+            self.skip_ws();
+            if self.peek() != Some(',') {
+                break;
+            }
+            self.pos += 1;
+            items.push(self.unary()?);
+        }
+        Ok(Node::and(items))
+    }
+
+    fn unary(&mut self) -> Result<Node, FilterError> {
+        self.skip_ws();
+        match self.peek() {
+            Some('!') => {
+                self.pos += 1;
+                Ok(Node::Not(Box::new(self.unary()?)))
+            }
+            Some('(') => {
+                let open = self.pos;
+                self.pos += 1;
+                let inner = self.expr()?;
+                self.skip_ws();
+                if self.peek() != Some(')') {
+                    let (line, column) = self.line_col(open);
+                    return Err(self.error(
+                        self.pos,
+                        format!(
+                            "expected `)` to close the `(` at {}",
+                            location(&line, &column)
+                        ),
+                    ));
+                }
+                self.pos += 1;
+                Ok(inner)
+            }
+            Some(c) if c.is_ascii_uppercase() || c == '$' => self.field_atom(),
+            Some(c) if is_name_char(c) => self.package_atom(),
+            Some(c) => Err(self.error(
+                self.pos,
+                format!("unexpected `{c}`, expected a package name, a field or `(`"),
+            )),
+            None => Err(self.error(
+                self.pos,
+                "expected a package name, a field or `(` at the end of the filter",
+            )),
+        }
+    }
+
+    fn package_atom(&mut self) -> Result<Node, FilterError> {
+        let start = self.pos;
+        while let Some(c) = self.peek() {
+            if c == '[' {
+                self.pos = self.class_end(self.pos)?;
+            } else if is_name_char(c) {
+                self.pos += 1;
+            } else {
+                break;
+            }
+        }
+        let text = self.slice(start, self.pos);
+        let name = Glob::new(&text).map_err(|(off, msg)| self.error(start + off, msg))?;
+
+        self.skip_ws();
+        let constraint = if self.peek() == Some('(') {
+            Some(self.constraint(&text)?)
+        } else {
+            None
+        };
+        self.skip_ws();
+        let archs = if self.peek() == Some('{') {
+            self.archs()?
+        } else {
+            Vec::new()
+        };
+        if text == "*" && constraint.is_none() && archs.is_empty() {
+            return Ok(Node::All);
+        }
+        Ok(Node::Package(PackageAtom {
+            name,
+            constraint,
+            archs,
+        }))
+    }
+
+    /// Position just past the `]` closing the glob class opened at `open`.
+    fn class_end(&self, open: usize) -> Result<usize, FilterError> {
+        let mut i = open + 1;
+        if self.chars.get(i) == Some(&'!') {
+            i += 1;
+        }
+        if self.chars.get(i) == Some(&']') {
+            i += 1;
+        }
+        while let Some(&c) = self.chars.get(i) {
+            if c == ']' {
+                return Ok(i + 1);
+            }
+            i += 1;
+        }
+        Err(self.error(open, "unclosed `[` in glob"))
+    }
+
+    fn op(&mut self) -> Option<Op> {
+        let op = match (self.peek(), self.peek_at(1)) {
+            (Some('<'), Some('<')) => (Op::Lt, 2),
+            (Some('<'), Some('=')) => (Op::Le, 2),
+            (Some('<'), _) => (Op::Le, 1),
+            (Some('>'), Some('>')) => (Op::Gt, 2),
+            (Some('>'), Some('=')) => (Op::Ge, 2),
+            (Some('>'), _) => (Op::Ge, 1),
+            (Some('='), _) => (Op::Eq, 1),
+            _ => return None,
+        };
+        self.pos += op.1;
+        Some(op.0)
+    }
+
+    fn op_text(&self, from: usize) -> String {
+        self.slice(from, self.pos)
+    }
+
+    fn version_arg(&self, text: String, at: usize) -> Result<VersionArg, FilterError> {
+        match Version::parse(&text) {
+            Ok(version) => Ok(VersionArg { text, version }),
+            Err(source) => {
+                let (line, column) = self.line_col(at);
+                Err(FilterError::Version {
+                    filter: self.src.to_string(),
+                    line,
+                    column,
+                    version: text,
+                    source,
+                })
+            }
+        }
+    }
+
+    fn constraint(&mut self, name: &str) -> Result<(Op, VersionArg), FilterError> {
+        self.pos += 1; // '('
+        self.skip_ws();
+        let op_at = self.pos;
+        let Some(op) = self.op() else {
+            return Err(self.error(
+                self.pos,
+                format!(
+                    "expected a version operator (`<<`, `<=`, `=`, `>=`, `>>`) \
+                     in the constraint on `{name}`"
+                ),
+            ));
+        };
+        let op_text = self.op_text(op_at);
+        self.skip_ws();
+        let v_at = self.pos;
+        while self.peek().is_some_and(|c| !c.is_whitespace() && c != ')') {
+            self.pos += 1;
+        }
+        if self.pos == v_at {
+            return Err(self.error(op_at, format!("expected a version after `{op_text}`")));
+        }
+        let version = self.version_arg(self.slice(v_at, self.pos), v_at)?;
+        self.skip_ws();
+        if self.peek() != Some(')') {
+            return Err(self.error(
+                self.pos,
+                format!("expected `)` after version `{}`", version.text),
+            ));
+        }
+        self.pos += 1;
+        Ok((op, version))
+    }
+
+    fn archs(&mut self) -> Result<Vec<String>, FilterError> {
+        self.pos += 1; // '{'
+        let mut archs = Vec::new();
+        loop {
+            self.skip_ws();
+            let start = self.pos;
+            while self.peek().is_some_and(is_ident_char) {
+                self.pos += 1;
+            }
+            if self.pos == start {
+                return Err(self.error(self.pos, "expected an architecture name"));
+            }
+            let arch = self.slice(start, self.pos);
+            if !archs.contains(&arch) {
+                archs.push(arch);
+            }
+            self.skip_ws();
+            match self.peek() {
+                Some(',') => self.pos += 1,
+                Some('}') => {
+                    self.pos += 1;
+                    return Ok(archs);
+                }
+                _ => {
+                    return Err(
+                        self.error(self.pos, "expected `,` or `}` in the architecture list")
+                    );
+                }
+            }
+        }
+    }
+
+    fn field_atom(&mut self) -> Result<Node, FilterError> {
+        let start = self.pos;
+        if self.peek() == Some('$') {
+            self.pos += 1;
+        }
+        let ident_start = self.pos;
+        while self.peek().is_some_and(is_ident_char) {
+            self.pos += 1;
+        }
+        if self.pos == ident_start {
+            return Err(self.error(start, "expected a field name after `$`"));
+        }
+        let raw = self.slice(start, self.pos);
+        let mut field = self.slice(ident_start, self.pos);
+        if field.eq_ignore_ascii_case("Name") {
+            field = "Package".to_string();
+        }
+        self.skip_ws();
+        if self.peek() != Some('(') {
+            return Err(self.error(
+                self.pos,
+                format!("expected `(` after field `{raw}` (package names are lowercase)"),
+            ));
+        }
+        let open = self.pos;
+        self.pos += 1;
+        self.skip_ws();
+
+        let cond = if self.peek() == Some('%') {
+            self.pos += 1;
+            let (value, at) = self.value(&raw, open)?;
+            FieldCond::Glob(Glob::new(&value).map_err(|(_, msg)| self.error(at, msg))?)
+        } else if let Some(c) = self.peek()
+            && matches!(c, '<' | '>' | '=')
+        {
+            let op_at = self.pos;
+            let op = self.op().unwrap_or(Op::Eq);
+            let op_text = self.op_text(op_at);
+            let (value, at) = self.value(&raw, open)?;
+            if op == Op::Eq && !is_version_field(&field) {
+                FieldCond::Exact(value)
+            } else if value.is_empty() {
+                return Err(self.error(op_at, format!("expected a version after `{op_text}`")));
+            } else {
+                FieldCond::Version(op, self.version_arg(value, at)?)
+            }
+        } else {
+            let (value, at) = self.value(&raw, open)?;
+            if value.is_empty() {
+                return Err(self.error(at, format!("expected a value for field `{raw}`")));
+            }
+            FieldCond::Exact(value)
+        };
+        Ok(Node::Field(FieldAtom { field, cond }))
+    }
+
+    /// Read a field value up to and including the `)` closing the field
+    /// condition opened at `open`. Returns the trimmed value and where it
+    /// starts.
+    fn value(&mut self, field: &str, open: usize) -> Result<(String, usize), FilterError> {
+        self.skip_ws();
+        let at = self.pos;
+        if self.peek() == Some('"') {
+            self.pos += 1;
+            let mut out = String::new();
+            loop {
+                match self.peek() {
+                    None => return Err(self.error(at, "unterminated quoted value")),
+                    Some('"') => {
+                        self.pos += 1;
+                        break;
+                    }
+                    Some('\\') if self.peek_at(1).is_some() => {
+                        out.push(self.chars[self.pos + 1]);
+                        self.pos += 2;
+                    }
+                    Some(c) => {
+                        out.push(c);
+                        self.pos += 1;
+                    }
+                }
+            }
+            self.skip_ws();
+            if self.peek() != Some(')') {
+                return Err(self.error(
+                    self.pos,
+                    format!("expected `)` after the quoted value for field `{field}`"),
+                ));
+            }
+            self.pos += 1;
+            return Ok((out, at));
+        }
+        let mut depth = 0usize;
+        while let Some(c) = self.peek() {
+            match c {
+                '(' => depth += 1,
+                ')' if depth == 0 => {
+                    let value = self.slice(at, self.pos).trim().to_string();
+                    self.pos += 1;
+                    return Ok((value, at));
+                }
+                ')' => depth -= 1,
+                _ => {}
+            }
+            self.pos += 1;
+        }
+        Err(self.error(open, format!("expected `)` to close field `{field}`")))
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Glob matcher
+
+#[derive(Debug, Clone, PartialEq)]
+enum GlobTok {
+    Lit(char),
+    Any,
+    Star,
+    Class {
+        negated: bool,
+        ranges: Vec<(char, char)>,
+    },
+}
+
+impl GlobTok {
+    fn accepts(&self, c: char) -> bool {
+        match self {
+            GlobTok::Lit(l) => *l == c,
+            GlobTok::Any => true,
+            GlobTok::Star => false,
+            GlobTok::Class { negated, ranges } => {
+                ranges.iter().any(|&(lo, hi)| lo <= c && c <= hi) != *negated
+            }
+        }
+    }
+}
+
+/// A shell-style glob over a whole string: `*`, `?`, `[abc]`, `[a-z]`, `[!x]`.
+#[derive(Debug, Clone, PartialEq)]
+struct Glob {
+    text: String,
+    toks: Vec<GlobTok>,
+    literal: bool,
+}
+
+impl Glob {
+    /// Compile `text`; on error returns the character offset and a message.
+    fn new(text: &str) -> Result<Glob, (usize, String)> {
+        let chars: Vec<char> = text.chars().collect();
+        let mut toks = Vec::new();
+        let mut i = 0;
+        while i < chars.len() {
+            match chars[i] {
+                '*' => {
+                    if toks.last() != Some(&GlobTok::Star) {
+                        toks.push(GlobTok::Star);
+                    }
+                    i += 1;
+                }
+                '?' => {
+                    toks.push(GlobTok::Any);
+                    i += 1;
+                }
+                '[' => {
+                    let open = i;
+                    i += 1;
+                    let negated = chars.get(i) == Some(&'!');
+                    if negated {
+                        i += 1;
+                    }
+                    let mut ranges = Vec::new();
+                    let mut first = true;
+                    loop {
+                        let Some(&c) = chars.get(i) else {
+                            return Err((open, format!("unclosed `[` in glob `{text}`")));
+                        };
+                        if c == ']' && !first {
+                            i += 1;
+                            break;
+                        }
+                        first = false;
+                        if chars.get(i + 1) == Some(&'-')
+                            && let Some(&hi) = chars.get(i + 2)
+                            && hi != ']'
+                        {
+                            if hi < c {
+                                return Err((
+                                    i,
+                                    format!("invalid range `{c}-{hi}` in glob `{text}`"),
+                                ));
+                            }
+                            ranges.push((c, hi));
+                            i += 3;
+                        } else {
+                            ranges.push((c, c));
+                            i += 1;
+                        }
+                    }
+                    toks.push(GlobTok::Class { negated, ranges });
+                }
+                c => {
+                    toks.push(GlobTok::Lit(c));
+                    i += 1;
+                }
+            }
+        }
+        let literal = toks.iter().all(|t| matches!(t, GlobTok::Lit(_)));
+        Ok(Glob {
+            text: text.to_string(),
+            toks,
+            literal,
+        })
+    }
+
+    /// The text, if the glob has no wildcards.
+    fn literal(&self) -> Option<&str> {
+        self.literal.then_some(self.text.as_str())
+    }
+
+    fn matches(&self, s: &str) -> bool {
+        if self.literal {
+            return self.text == s;
+        }
+        let toks = &self.toks;
+        let (mut t, mut si) = (0usize, 0usize);
+        // Token index after the last `*`, and the input position it resumes from.
+        let mut star: Option<(usize, usize)> = None;
+        loop {
+            if let Some(tok) = toks.get(t) {
+                if *tok == GlobTok::Star {
+                    star = Some((t + 1, si));
+                    t += 1;
+                    continue;
+                }
+                if let Some(c) = s[si..].chars().next()
+                    && tok.accepts(c)
+                {
+                    si += c.len_utf8();
+                    t += 1;
+                    continue;
+                }
+            } else if si == s.len() {
+                return true;
+            }
+            // Mismatch: let the last `*` swallow one more character.
+            let Some((st, ss)) = star else {
+                return false;
+            };
+            let Some(c) = s[ss..].chars().next() else {
+                return false;
+            };
+            let resume = ss + c.len_utf8();
+            star = Some((st, resume));
+            t = st;
+            si = resume;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::query::testing::{TestPackage, parse_stanzas};
+
+    fn pkgs() -> Vec<TestPackage> {
+        parse_stanzas(
+            "Package: curl\nVersion: 7.88.1-10\nArchitecture: amd64\nPriority: optional\nSection: web\n\n\
+             Package: libcurl4-dev\nVersion: 7.88.1-10\nArchitecture: amd64\nPriority: optional\nSection: libdevel\n\n\
+             Package: libssl-dev\nVersion: 3.0.11-1\nArchitecture: arm64\nPriority: optional\nSection: libdevel\n\n\
+             Package: python3.11\nVersion: 3.11.2-6\nArchitecture: amd64\nPriority: optional\nSection: python\n\n\
+             Package: python3.9\nVersion: 3.9.2-1\nArchitecture: amd64\nPriority: optional\nSection: python\n\n\
+             Package: base-files\nVersion: 12.4\nArchitecture: amd64\nPriority: required\nSection: admin\n\
+             Description: Debian base system (misc)\n files\n\n\
+             Package: git\nVersion: 1:2.39.2-1\nArchitecture: amd64\nPriority: optional\nSection: vcs\n\n\
+             Package: tzdata\nVersion: 2024a-0\nArchitecture: all\nPriority: required\nSection: localization\n",
+        )
+    }
+
+    fn select(filter: &str) -> Vec<String> {
+        let f = Filter::parse(filter).expect("filter parses");
+        pkgs()
+            .iter()
+            .filter(|p| f.matches(*p))
+            .map(|p| p.name.clone())
+            .collect()
+    }
+
+    fn err(filter: &str) -> String {
+        Filter::parse(filter)
+            .expect_err("filter must fail")
+            .to_string()
+    }
+
+    #[test]
+    fn plain_names_and_globs() {
+        assert_eq!(select("curl"), ["curl"]);
+        assert_eq!(select("lib*-dev"), ["libcurl4-dev", "libssl-dev"]);
+        assert_eq!(select("python3.1?"), ["python3.11"]);
+        assert_eq!(select("python3.[0-9]"), ["python3.9"]);
+        assert_eq!(select("python3.[!9]*"), ["python3.11"]);
+        assert_eq!(select("[gt]*"), ["git", "tzdata"]);
+        assert_eq!(select("*"), select("Package (% *)"));
+        assert_eq!(select("c*l"), ["curl"]);
+        assert!(select("cur").is_empty());
+    }
+
+    #[test]
+    fn glob_matcher_edges() {
+        let g = |p: &str| Glob::new(p).expect("glob compiles");
+        assert!(g("*").matches(""));
+        assert!(g("a*b*c").matches("aXbYbZc"));
+        assert!(!g("a*b*c").matches("aXbYbZ"));
+        assert!(g("**x").matches("yyx"));
+        assert!(g("[]]").matches("]"));
+        assert!(g("[!]]").matches("a"));
+        assert!(g("[a-]").matches("-"));
+        assert!(g("é?").matches("éü"));
+        assert!(!g("?").matches(""));
+        assert!(Glob::new("[z-a]").is_err());
+        assert!(Glob::new("[ab").is_err());
+    }
+
+    #[test]
+    fn version_constraints() {
+        assert_eq!(select("curl (>= 7.88)"), ["curl"]);
+        assert!(select("curl (>> 7.88.1-10)").is_empty());
+        assert_eq!(select("curl (= 7.88.1-10)"), ["curl"]);
+        assert_eq!(select("curl (<< 8)"), ["curl"]);
+        assert_eq!(select("git (>= 2.50)"), ["git"], "epoch 1 sorts above");
+        assert_eq!(
+            select("python* (< 3.9.2-1)"),
+            ["python3.9"],
+            "`<` means `<=`"
+        );
+        assert_eq!(select("python* (> 3.9.2-1)"), ["python3.11", "python3.9"]);
+        assert_eq!(select("lib*-dev {arm64}"), ["libssl-dev"]);
+        assert_eq!(
+            select("lib*-dev (>= 1) {amd64, arm64}"),
+            ["libcurl4-dev", "libssl-dev"]
+        );
+    }
+
+    #[test]
+    fn negation_and_precedence() {
+        assert_eq!(select("lib*, !libssl*"), ["libcurl4-dev"]);
+        assert_eq!(select("!!curl"), ["curl"]);
+        // `a | b, c` = `a | (b, c)`
+        let f = Filter::parse("curl | lib*, !libssl-dev").expect("parses");
+        assert_eq!(
+            f,
+            Filter::parse("curl | (lib*, !libssl-dev)").expect("parses")
+        );
+        assert_ne!(
+            f,
+            Filter::parse("(curl | lib*), !libssl-dev").expect("parses")
+        );
+        assert_eq!(select("curl | lib*, !libssl-dev"), ["curl", "libcurl4-dev"]);
+        assert_eq!(select("(curl | git), Priority (optional)"), ["curl", "git"]);
+        assert_eq!(
+            select("!(curl | git | lib* | python*)"),
+            ["base-files", "tzdata"]
+        );
+        assert_eq!(select("(\n  curl\n  |\n  git\n)"), ["curl", "git"]);
+    }
+
+    #[test]
+    fn field_matches() {
+        assert_eq!(select("Priority (required)"), ["base-files", "tzdata"]);
+        assert_eq!(select("Priority (= required)"), ["base-files", "tzdata"]);
+        assert!(select("Priority (Required)").is_empty(), "case-sensitive");
+        assert_eq!(select("Section (% lib*)"), ["libcurl4-dev", "libssl-dev"]);
+        assert_eq!(select("$Architecture (all)"), ["tzdata"]);
+        assert_eq!(select("Architecture (arm64)"), ["libssl-dev"]);
+        assert_eq!(
+            select("Name (% python*), Version (>= 3.10)"),
+            ["python3.11"]
+        );
+        assert_eq!(select("$Name (git)"), ["git"]);
+        assert_eq!(
+            select("$Version (= 2024a)"),
+            ["tzdata"],
+            "dpkg `=`: -0 revision"
+        );
+        assert_eq!(
+            select("Version (2024a-0)"),
+            ["tzdata"],
+            "bare value is exact"
+        );
+        assert!(select("Version (2024a)").is_empty());
+        assert_eq!(select("Version (% 7.*)"), ["curl", "libcurl4-dev"]);
+        assert_eq!(select("Description (% *(misc)*)"), ["base-files"]);
+        assert_eq!(
+            select("Description (\"Debian base system (misc)\n files\")"),
+            ["base-files"]
+        );
+        assert!(select("Missing-Field (% *)").is_empty());
+    }
+
+    #[test]
+    fn parse_errors_name_the_column() {
+        assert_eq!(
+            err("curl (>=)"),
+            "filter `curl (>=)` at column 7: expected a version after `>=`"
+        );
+        assert_eq!(
+            err("curl (7.0)"),
+            "filter `curl (7.0)` at column 7: expected a version operator \
+             (`<<`, `<=`, `=`, `>=`, `>>`) in the constraint on `curl`"
+        );
+        assert_eq!(
+            err("curl git"),
+            "filter `curl git` at column 6: unexpected `g`, expected `,`, `|` or the end of the filter"
+        );
+        assert_eq!(
+            err("(curl | git"),
+            "filter `(curl | git` at column 12: expected `)` to close the `(` at column 1"
+        );
+        assert_eq!(
+            err("curl,\n  lib[a"),
+            "filter `curl,\n  lib[a` at line 2, column 6: unclosed `[` in glob"
+        );
+        assert_eq!(
+            err("curl |"),
+            "filter `curl |` at column 7: expected a package name, a field or `(` at the end of the filter"
+        );
+        assert_eq!(
+            err("Priority required"),
+            "filter `Priority required` at column 10: expected `(` after field `Priority` \
+             (package names are lowercase)"
+        );
+        assert_eq!(
+            err("Priority (required"),
+            "filter `Priority (required` at column 10: expected `)` to close field `Priority`"
+        );
+        assert!(err("curl {amd64").contains("column 12: expected `,` or `}`"));
+        assert!(err("curl (>= 1.0").contains("expected `)` after version `1.0`"));
+        assert!(err("Version (>= )").contains("column 10: expected a version after `>=`"));
+        assert_eq!(
+            err("curl (>= !x)"),
+            "filter `curl (>= !x)` at column 10: invalid version `!x`"
+        );
+        let e = Filter::parse("Version (<< 1:)").expect_err("bad version");
+        assert!(
+            matches!(e, FilterError::Version { column: 13, .. }),
+            "{e:?}"
+        );
+        assert!(std::error::Error::source(&e).is_some());
+        assert_eq!(err("  \n "), "filter is empty");
+        assert_eq!(Filter::parse(""), Err(FilterError::Empty));
+        assert!(err("curl, ").contains("column 7: expected a package name"));
+        assert!(err("curl & git").contains("unexpected `&`"));
+    }
+
+    #[test]
+    fn display_is_canonical_and_reparses() {
+        for (input, canonical) in [
+            ("curl", "curl"),
+            ("curl(>=7.88){amd64,arm64}", "curl (>= 7.88) {amd64, arm64}"),
+            ("a | b, c", "a | b, c"),
+            ("(a | b), c", "(a | b), c"),
+            ("a | (b | c)", "a | b | c"),
+            ("!(a, b)", "!(a, b)"),
+            ("!a", "!a"),
+            ("curl (< 1)", "curl (<= 1)"),
+            ("$Architecture(amd64)", "Architecture (amd64)"),
+            ("Name (% lib*)", "Package (% lib*)"),
+            ("Priority (= required)", "Priority (required)"),
+            ("Description (% *(misc)*)", "Description (% \"*(misc)*\")"),
+            ("Version (= 1.0)", "Version (= 1.0)"),
+            ("Version ( 1.0 )", "Version (1.0)"),
+            ("Section (\"=odd\")", "Section (\"=odd\")"),
+            ("*", "*"),
+            ("(((git)))", "git"),
+        ] {
+            let f = Filter::parse(input).expect("parses");
+            assert_eq!(f.to_string(), canonical, "display of {input:?}");
+            assert_eq!(Filter::parse(&f.to_string()), Ok(f), "reparse of {input:?}");
+        }
+        assert_eq!(Filter::match_all().to_string(), "*");
+        assert_eq!(Filter::parse("*"), Ok(Filter::match_all()));
+        assert!(Filter::parse("*").expect("parses").is_match_all());
+        assert!(!Filter::parse("* {amd64}").expect("parses").is_match_all());
+        assert!(Filter::parse("curl").expect("parses") == "curl".parse().expect("parses"));
+    }
+
+    #[test]
+    fn named_packages_lists_plain_names() {
+        let f =
+            Filter::parse("curl | lib*-dev | git (>= 2), !vim | Name (jq) | curl").expect("parses");
+        assert_eq!(f.named_packages(), ["curl", "git", "jq"]);
+        assert!(Filter::match_all().named_packages().is_empty());
+    }
+}

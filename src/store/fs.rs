@@ -1,0 +1,188 @@
+//! The local-directory blob store.
+
+use std::fs::{self, File};
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use super::StoreError;
+use crate::digest::Sha256;
+
+static STAGING_COUNTER: AtomicU64 = AtomicU64::new(0);
+
+/// Blobs in a local directory: `<root>/sha256/ab/cd/<hex>`, staging in `<root>/tmp/`.
+#[derive(Clone, Debug)]
+pub struct FsStore {
+    root: PathBuf,
+}
+
+fn io_err(action: &'static str, path: &Path) -> impl FnOnce(io::Error) -> StoreError {
+    let path = path.to_owned();
+    move |source| StoreError::Io {
+        action,
+        path,
+        source,
+    }
+}
+
+impl FsStore {
+    /// Opens (and creates) the store at `root`.
+    pub fn open(root: &Path) -> Result<FsStore, StoreError> {
+        for sub in ["sha256", "tmp"] {
+            let dir = root.join(sub);
+            fs::create_dir_all(&dir).map_err(io_err("create directory", &dir))?;
+        }
+        Ok(FsStore {
+            root: root.to_owned(),
+        })
+    }
+
+    /// Where the blob lives (whether or not it exists).
+    pub fn blob_path(&self, digest: &Sha256) -> PathBuf {
+        let hex = digest.to_hex();
+        self.root
+            .join("sha256")
+            .join(&hex[0..2])
+            .join(&hex[2..4])
+            .join(hex)
+    }
+
+    /// Whether the blob exists.
+    pub fn contains(&self, digest: &Sha256) -> Result<bool, StoreError> {
+        let path = self.blob_path(digest);
+        match fs::symlink_metadata(&path) {
+            Ok(m) => Ok(m.is_file()),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
+            Err(e) => Err(io_err("inspect", &path)(e)),
+        }
+    }
+
+    /// A unique path in the staging directory.
+    pub fn staging_path(&self) -> Result<PathBuf, StoreError> {
+        let n = STAGING_COUNTER.fetch_add(1, Ordering::Relaxed);
+        Ok(self
+            .root
+            .join("tmp")
+            .join(format!("{}-{n}.part", std::process::id())))
+    }
+
+    /// Renames a verified staged file into place.
+    pub fn commit(&self, staged: &Path, digest: &Sha256) -> Result<(), StoreError> {
+        let dest = self.blob_path(digest);
+        if self.contains(digest)? {
+            let _ = fs::remove_file(staged);
+            return Ok(());
+        }
+        if let Some(parent) = dest.parent() {
+            fs::create_dir_all(parent).map_err(io_err("create directory", parent))?;
+        }
+        fs::rename(staged, &dest).map_err(io_err("commit blob to", &dest))
+    }
+
+    /// Flushes the whole filesystem holding the store (one `syncfs`, not one fsync per blob).
+    pub fn sync(&self) -> Result<(), StoreError> {
+        let dir = File::open(&self.root).map_err(io_err("open", &self.root))?;
+        rustix::fs::syncfs(&dir).map_err(|e| io_err("sync", &self.root)(e.into()))
+    }
+
+    /// Opens a blob.
+    pub fn open_blob(&self, digest: &Sha256) -> Result<File, StoreError> {
+        let path = self.blob_path(digest);
+        File::open(&path).map_err(|e| {
+            if e.kind() == io::ErrorKind::NotFound {
+                StoreError::Missing(*digest)
+            } else {
+                io_err("open", &path)(e)
+            }
+        })
+    }
+
+    /// Lists every blob by walking the two shard levels.
+    pub fn list(&self) -> Result<Vec<Sha256>, StoreError> {
+        let mut out = Vec::new();
+        let top = self.root.join("sha256");
+        for a in read_dir(&top)? {
+            for b in read_dir(&a)? {
+                for f in read_dir(&b)? {
+                    if let Some(d) = f
+                        .file_name()
+                        .and_then(|n| n.to_str())
+                        .and_then(|n| n.parse().ok())
+                    {
+                        out.push(d);
+                    }
+                }
+            }
+        }
+        out.sort();
+        Ok(out)
+    }
+
+    /// Deletes a blob; missing is fine.
+    pub fn delete(&self, digest: &Sha256) -> Result<(), StoreError> {
+        let path = self.blob_path(digest);
+        match fs::remove_file(&path) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(io_err("delete", &path)(e)),
+        }
+    }
+
+    /// Deletes staging files whose writer process is gone; returns how many.
+    pub fn clean_staging(&self) -> Result<u64, StoreError> {
+        let mut n = 0;
+        for path in read_dir(&self.root.join("tmp"))? {
+            let pid = path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .and_then(|n| n.split('-').next())
+                .and_then(|p| p.parse::<u32>().ok());
+            let alive = pid.is_some_and(|p| Path::new(&format!("/proc/{p}")).exists());
+            if !alive && fs::remove_file(&path).is_ok() {
+                n += 1;
+            }
+        }
+        Ok(n)
+    }
+}
+
+fn read_dir(dir: &Path) -> Result<Vec<PathBuf>, StoreError> {
+    let entries = match fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(io_err("list", dir)(e)),
+    };
+    let mut out = Vec::new();
+    for entry in entries {
+        out.push(entry.map_err(io_err("list", dir))?.path());
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn commit_list_delete() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = FsStore::open(dir.path()).expect("open");
+        let staged = store.staging_path().expect("staging");
+        fs::write(&staged, b"hello").expect("write");
+        let d = Sha256::of(b"hello");
+        assert!(!store.contains(&d).expect("contains"));
+        store.commit(&staged, &d).expect("commit");
+        store.sync().expect("sync");
+        assert!(store.contains(&d).expect("contains"));
+        assert_eq!(store.list().expect("list"), vec![d]);
+        assert_eq!(fs::read(store.blob_path(&d)).expect("read"), b"hello");
+        // A second commit of the same content is a no-op and consumes the staged file.
+        let staged2 = store.staging_path().expect("staging");
+        fs::write(&staged2, b"hello").expect("write");
+        store.commit(&staged2, &d).expect("commit again");
+        assert!(!staged2.exists());
+        store.delete(&d).expect("delete");
+        store.delete(&d).expect("delete missing is fine");
+        assert!(store.list().expect("list").is_empty());
+    }
+}

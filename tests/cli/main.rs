@@ -1,0 +1,10 @@
+//! debvault's integration tests: the real binary against loopback fixture upstreams.
+
+mod support;
+
+mod closure;
+mod docs;
+mod fetch;
+mod mirror;
+mod sync;
+mod sync_faults;

@@ -1,0 +1,209 @@
+//! `mirror create | list | show | edit | drop | import-apt-sources`.
+
+use crate::support::{Pkg, Repo, TestEnv, fixture};
+
+#[test]
+fn create_list_show_transcripts() {
+    let env = TestEnv::new();
+    env.publish_upstream(&Repo::new(vec![Pkg::new("hello", "1.0-1")]));
+    let key = fixture::public_key("upstream").display().to_string();
+    let url = env.url();
+    let out = env.run(&[
+        "mirror",
+        "create",
+        "fixture",
+        &url,
+        "stable",
+        "main",
+        "--arch",
+        "amd64",
+        "--keyring",
+        &key,
+        "--filter",
+        "hello | curl (>= 7.88)",
+        "--with-deps",
+    ]);
+    insta::assert_snapshot!("create", env.redact(&out.transcript()));
+    let out = env.run(&["mirror", "list"]);
+    insta::assert_snapshot!("list_before_sync", env.redact(&out.transcript()));
+    env.ok(&["mirror", "sync", "fixture"]);
+    let out = env.run(&["mirror", "list"]);
+    insta::assert_snapshot!("list_after_sync", env.redact(&out.transcript()));
+    let out = env.run(&["mirror", "show", "fixture"]);
+    insta::assert_snapshot!("show", env.redact(&out.transcript()));
+    let out = env.run(&["mirror", "list", "--json"]);
+    assert_eq!(out.code, 0);
+    let v: serde_json::Value = serde_json::from_str(&out.stdout).expect("json");
+    assert_eq!(v[0]["name"], "fixture");
+    assert_eq!(v[0]["packages"], 1);
+    assert_eq!(v[0]["filter"], "hello | curl (>= 7.88)");
+    let out = env.run(&["mirror", "show", "fixture", "--json"]);
+    let v: serde_json::Value = serde_json::from_str(&out.stdout).expect("json");
+    assert_eq!(v["mirror"]["suite"], "stable");
+    assert_eq!(v["packages"], 1);
+}
+
+#[test]
+fn create_refuses_bad_input() {
+    let env = TestEnv::new();
+    let key = fixture::public_key("upstream").display().to_string();
+    let url = env.url();
+    let out = env.run(&["mirror", "create", "x", &url, "stable"]);
+    assert_eq!(out.code, 1, "{}", out.transcript());
+    assert!(out.stderr.contains("has no keyring"), "{}", out.stderr);
+    let out = env.run(&[
+        "mirror",
+        "create",
+        "../x",
+        &url,
+        "stable",
+        "--keyring",
+        &key,
+    ]);
+    assert!(
+        out.stderr.contains("invalid mirror name `../x`"),
+        "{}",
+        out.stderr
+    );
+    let out = env.run(&[
+        "mirror",
+        "create",
+        "x",
+        "ftp://h/x",
+        "stable",
+        "--keyring",
+        &key,
+    ]);
+    assert!(
+        out.stderr.contains("invalid URL `ftp://h/x`"),
+        "{}",
+        out.stderr
+    );
+    let out = env.run(&[
+        "mirror",
+        "create",
+        "x",
+        &url,
+        "stable",
+        "--keyring",
+        &key,
+        "--filter",
+        "curl (>=",
+    ]);
+    assert!(out.stderr.contains("invalid filter"), "{}", out.stderr);
+    let out = env.run(&[
+        "mirror",
+        "create",
+        "x",
+        &url,
+        "stable",
+        "--keyring",
+        "/nonexistent/k.gpg",
+    ]);
+    assert!(out.stderr.contains("/nonexistent/k.gpg"), "{}", out.stderr);
+    env.ok(&["mirror", "create", "x", &url, "stable", "--keyring", &key]);
+    let out = env.run(&["mirror", "create", "x", &url, "stable", "--keyring", &key]);
+    assert!(
+        out.stderr.contains("mirror `x` already exists"),
+        "{}",
+        out.stderr
+    );
+    let out = env.run(&["mirror", "sync"]);
+    assert_eq!(out.code, 2, "{}", out.transcript());
+    let out = env.run(&["mirror", "bogus"]);
+    assert_eq!(out.code, 2, "{}", out.transcript());
+}
+
+#[test]
+fn edit_and_drop() {
+    let env = TestEnv::new();
+    env.publish_upstream(&Repo::new(vec![Pkg::new("aa", "1"), Pkg::new("bb", "1")]));
+    env.create_mirror("m", &["--filter", "aa"]);
+    env.ok(&["mirror", "sync", "m"]);
+    env.ok(&["mirror", "edit", "m", "--no-filter"]);
+    let out = env.ok(&["mirror", "sync", "m"]);
+    assert!(
+        out.stdout.contains("synced 2 packages: 1 new"),
+        "{}",
+        out.stdout
+    );
+    let out = env.run(&["mirror", "edit", "m", "--filter", "("]);
+    assert_ne!(out.code, 0);
+    env.ok(&["mirror", "drop", "m"]);
+    let out = env.run(&["mirror", "show", "m"]);
+    assert!(
+        out.stderr.contains("mirror `m` does not exist"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn import_apt_sources_creates_one_mirror_per_suite() {
+    let env = TestEnv::new();
+    env.publish_upstream(&Repo::new(vec![Pkg::new("hello", "1.0")]));
+    let key = fixture::public_key("upstream").display().to_string();
+    let sources = env.dir.path().join("test.sources");
+    std::fs::write(
+        &sources,
+        format!(
+            "Types: deb deb-src\nURIs: {url}/\nSuites: stable\nComponents: main\nArchitectures: amd64\nSigned-By: {key}\n\n\
+             Types: deb\nURIs: {url}/other\nSuites: off\nComponents: main\nEnabled: no\n",
+            url = env.url()
+        ),
+    )
+    .expect("write");
+    let list = env.dir.path().join("test.list");
+    std::fs::write(
+        &list,
+        format!(
+            "deb [arch=amd64 signed-by={key}] {}/ stable-updates main\n",
+            env.url()
+        ),
+    )
+    .expect("write");
+    let s = sources.display().to_string();
+    let l = list.display().to_string();
+    let out = env.run(&[
+        "mirror",
+        "import-apt-sources",
+        &s,
+        &l,
+        "--filter",
+        "hello",
+        "--with-deps",
+        "--dry-run",
+    ]);
+    assert_eq!(out.code, 0, "{}", out.transcript());
+    assert!(out.stdout.contains("would create"), "{}", out.stdout);
+    assert!(env.ok(&["mirror", "list"]).stdout.contains("no mirrors"));
+    let out = env.ok(&[
+        "mirror",
+        "import-apt-sources",
+        &s,
+        &l,
+        "--filter",
+        "hello",
+        "--with-deps",
+    ]);
+    assert!(out.stdout.contains("127.0.0.1"), "{}", out.stdout);
+    let list_out = env.ok(&["mirror", "list", "--json"]);
+    let v: serde_json::Value = serde_json::from_str(&list_out.stdout).expect("json");
+    let names: Vec<&str> = v
+        .as_array()
+        .expect("array")
+        .iter()
+        .filter_map(|m| m["name"].as_str())
+        .collect();
+    assert_eq!(names.len(), 2, "{names:?}");
+    assert!(v[0]["with-deps"].as_bool().unwrap_or(false));
+    let stable = names
+        .iter()
+        .find(|n| n.ends_with("-stable"))
+        .expect("stable mirror");
+    let out = env.ok(&["mirror", "sync", stable]);
+    assert!(out.stdout.contains("1 new"), "{}", out.stdout);
+    // A second import skips what exists.
+    let out = env.ok(&["mirror", "import-apt-sources", &s, &l]);
+    assert!(out.stdout.contains("skip"), "{}", out.stdout);
+}

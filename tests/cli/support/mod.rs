@@ -1,0 +1,186 @@
+//! The test harness: a temp data root, the fixture server, and the real binary.
+
+#![allow(dead_code)]
+
+pub mod fixture;
+pub mod server;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+pub use fixture::{Pkg, Repo};
+pub use server::{Fault, FixtureServer};
+
+/// One test's world: a data root, an upstream directory served on loopback.
+pub struct TestEnv {
+    pub dir: tempfile::TempDir,
+    pub server: FixtureServer,
+}
+
+/// What a command printed and returned.
+#[derive(Debug)]
+pub struct Output {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Output {
+    /// Exit code + stdout + stderr as one text, for snapshots.
+    pub fn transcript(&self) -> String {
+        format!(
+            "exit: {}\n--- stdout\n{}--- stderr\n{}",
+            self.code, self.stdout, self.stderr
+        )
+    }
+}
+
+impl TestEnv {
+    pub fn new() -> TestEnv {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::create_dir_all(dir.path().join("upstream")).expect("mkdir");
+        let server = FixtureServer::start(dir.path().join("upstream"));
+        TestEnv { dir, server }
+    }
+
+    pub fn root(&self) -> PathBuf {
+        self.dir.path().join("root")
+    }
+
+    pub fn upstream(&self) -> PathBuf {
+        self.dir.path().join("upstream")
+    }
+
+    /// Writes `repo` as the served upstream.
+    pub fn publish_upstream(&self, repo: &Repo) -> String {
+        repo.write(&self.upstream())
+    }
+
+    pub fn url(&self) -> String {
+        self.server.url()
+    }
+
+    pub fn cmd(&self) -> Command {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_debvault"));
+        for (k, _) in std::env::vars() {
+            if k.starts_with("DEBVAULT_") || k == "XDG_DATA_HOME" {
+                c.env_remove(k);
+            }
+        }
+        c.env("NO_COLOR", "1").arg("--root").arg(self.root());
+        c
+    }
+
+    pub fn run(&self, args: &[&str]) -> Output {
+        let out = self.cmd().args(args).output().expect("run debvault");
+        Output {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
+    /// Runs and asserts the exit code, returning the output.
+    pub fn ok(&self, args: &[&str]) -> Output {
+        let out = self.run(args);
+        assert_eq!(
+            out.code,
+            0,
+            "debvault {args:?} failed:\n{}",
+            out.transcript()
+        );
+        out
+    }
+
+    /// Creates mirror `name` of the served upstream, verified with the `upstream` test key.
+    pub fn create_mirror(&self, name: &str, extra: &[&str]) {
+        let key = fixture::public_key("upstream");
+        let url = self.url();
+        let mut args = vec![
+            "mirror",
+            "create",
+            name,
+            url.as_str(),
+            "stable",
+            "main",
+            "--arch",
+            "amd64",
+            "--keyring",
+        ];
+        let key_s = key.display().to_string();
+        args.push(&key_s);
+        args.extend_from_slice(extra);
+        self.ok(&args);
+    }
+
+    /// Filters that make transcripts stable: temp dirs, ports, durations, dates, digests stay.
+    pub fn filters(&self) -> Vec<(String, String)> {
+        vec![
+            (
+                regex_escape(&self.dir.path().display().to_string()),
+                "[TMP]".into(),
+            ),
+            (regex_escape(env!("CARGO_MANIFEST_DIR")), "[REPO]".into()),
+            (r"127\.0\.0\.1:\d+".into(), "[SERVER]".into()),
+            (r"\d+\.\d+s\b".into(), "[SECS]".into()),
+            (
+                r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}( UTC|Z|\+00:00)?".into(),
+                "[TIME]".into(),
+            ),
+            (r"\(\d+(\.\d+)? (B|KiB|MiB)\)".into(), "([SIZE])".into()),
+            (r"PID \d+".into(), "PID [PID]".into()),
+            (r"\b\d{4}-\d{2}-\d{2}\b".into(), "[DATE]".into()),
+        ]
+    }
+
+    /// Applies [`TestEnv::filters`] to a transcript.
+    pub fn redact(&self, text: &str) -> String {
+        let mut s = text.to_owned();
+        for (pat, rep) in self.filters() {
+            s = simple_regex_replace(&s, &pat, &rep);
+        }
+        s
+    }
+}
+
+fn regex_escape(s: &str) -> String {
+    let mut out = String::new();
+    for c in s.chars() {
+        if "\\.+*?()|[]{}^$".contains(c) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn simple_regex_replace(s: &str, pat: &str, rep: &str) -> String {
+    regex::Regex::new(pat)
+        .expect("valid test regex")
+        .replace_all(s, rep)
+        .into_owned()
+}
+
+/// Everything under `dir`, relative, sorted (to prove nothing changed).
+pub fn tree(dir: &Path) -> Vec<(String, u64)> {
+    let mut out = Vec::new();
+    fn walk(base: &Path, dir: &Path, out: &mut Vec<(String, u64)>) {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                walk(base, &p, out);
+            } else if let Ok(m) = e.metadata() {
+                out.push((
+                    p.strip_prefix(base).unwrap_or(&p).display().to_string(),
+                    m.len(),
+                ));
+            }
+        }
+    }
+    walk(dir, dir, &mut out);
+    out.sort();
+    out
+}
