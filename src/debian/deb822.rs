@@ -427,6 +427,39 @@ pub fn parse_str(s: &str) -> Result<Vec<Stanza>, Deb822Error> {
     StanzaReader::new(s.as_bytes()).collect()
 }
 
+/// The value of field `name` (case-insensitive) in one stanza's text, without
+/// parsing the rest: continuation lines are included, surrounding whitespace
+/// trimmed. Used to keep parsed indices compact (one string per stanza).
+pub fn find_field<'a>(text: &'a str, name: &str) -> Option<&'a str> {
+    let bytes = text.as_bytes();
+    let mut pos = 0;
+    while pos < bytes.len() {
+        let end = memchr_newline(bytes, pos);
+        let line = &text[pos..end];
+        if let Some((field, _)) = line.split_once(':')
+            && !line.starts_with([' ', '\t'])
+            && field.eq_ignore_ascii_case(name)
+        {
+            let start = pos + field.len() + 1;
+            let mut stop = end;
+            // Continuation lines start with a space or tab.
+            while stop < bytes.len() && matches!(bytes.get(stop + 1), Some(b' ' | b'\t')) {
+                stop = memchr_newline(bytes, stop + 1);
+            }
+            return Some(text[start..stop].trim());
+        }
+        pos = end + 1;
+    }
+    None
+}
+
+fn memchr_newline(bytes: &[u8], from: usize) -> usize {
+    bytes[from..]
+        .iter()
+        .position(|&b| b == b'\n')
+        .map_or(bytes.len(), |i| from + i)
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {

@@ -19,16 +19,17 @@ use url::Url;
 
 use super::Context;
 use crate::db::{DbError, RevisionEntry, SyncCommit};
-use crate::debian::deb822::StanzaReader;
+use crate::debian::deb822::{StanzaReader, find_field};
 use crate::debian::packages::BinaryPackage;
 use crate::debian::release::Release;
+use crate::debian::version::Version;
 use crate::digest::Sha256;
 use crate::fetch::{self, Compression, Expected, FetchError, Small, Validators};
 use crate::lock::{Lock, LockError};
 use crate::model::{Freeze, Mirror, MirrorState, PackageId, PackageKey, PackageRecord};
 use crate::pgp::{self, Keyring, PgpError, VerifyOptions};
 use crate::progress::Event;
-use crate::query::{ClosureOptions, Filter, select};
+use crate::query::{Candidate, ClosureOptions, Filter, select};
 use crate::store::StoreError;
 
 /// Largest InRelease / Release accepted (a hostile upstream cannot exhaust memory).
@@ -221,7 +222,9 @@ pub struct SyncPlan {
     #[serde(skip)]
     commit_kept: Vec<(String, PackageId)>,
     #[serde(skip)]
-    commit_added: Vec<(String, PackageRecord)>,
+    commit_added: Vec<(String, usize)>,
+    #[serde(skip)]
+    total: u64,
     #[serde(skip)]
     downloads: Vec<(Sha256, u64, String)>,
 }
@@ -481,10 +484,10 @@ async fn sync_locked(
     }
 
     // Fetch and parse the indices.
-    let mut upstream: Vec<(String, BinaryPackage)> = Vec::new();
-    for index in &indices {
+    let mut packages: Vec<UpstreamPackage> = Vec::new();
+    for (component, index) in indices.iter().enumerate() {
         step(ctx, name, format!("fetching {}", index.path));
-        let staged = ctx.store.staging_path()?;
+        let staged = ctx.store.staging_path(None)?;
         let got = fetch_index(ctx, &dists, release.acquire_by_hash, index, &staged)
             .await
             .map_err(fetch_err(&index.path));
@@ -496,40 +499,17 @@ async fn sync_locked(
             }
         };
         downloaded_bytes += got;
-        let parsed = parse_index(name, index, &staged);
+        let parsed = parse_index(name, index, component, &staged, &mut packages);
         let _ = std::fs::remove_file(&staged);
-        upstream.extend(parsed?.into_iter().map(|p| (index.component.clone(), p)));
+        parsed?;
     }
-
-    // Deduplicate: `all` packages appear in every architecture's index.
-    let mut seen: HashMap<(String, String, String), Sha256> = HashMap::new();
-    let mut packages: Vec<BinaryPackage> = Vec::with_capacity(upstream.len());
-    let mut package_components: Vec<String> = Vec::with_capacity(upstream.len());
-    for (component, p) in upstream {
-        let key = (
-            p.name.clone(),
-            p.version.as_str().to_owned(),
-            p.architecture.clone(),
+    let index_components: Vec<&str> = indices.iter().map(|i| i.component.as_str()).collect();
+    for dup in dedupe(&mut packages) {
+        warn(
+            ctx,
+            name,
+            format!("`{dup}` is listed twice with different content; keeping the first"),
         );
-        match seen.get(&key) {
-            Some(sha) if *sha == p.sha256 => continue,
-            Some(_) => {
-                warn(
-                    ctx,
-                    name,
-                    format!(
-                        "`{}_{}_{}` is listed twice with different content; keeping the first",
-                        key.0, key.1, key.2
-                    ),
-                );
-                continue;
-            }
-            None => {
-                seen.insert(key, p.sha256);
-                packages.push(p);
-                package_components.push(component);
-            }
-        }
     }
 
     // Filter and dependency closure.
@@ -563,14 +543,13 @@ async fn sync_locked(
                 .map(|p| format!("{} ({}): {}", p.name, u.architecture, u.dependency))
         })
         .collect();
-    if !unresolved.is_empty() {
+    if let Some(first) = unresolved.first() {
         warn(
             ctx,
             name,
             format!(
-                "{} dependencies are not satisfiable inside the mirror, e.g. {}",
-                unresolved.len(),
-                unresolved[0]
+                "{} dependencies are not satisfiable inside the mirror, e.g. {first}",
+                unresolved.len()
             ),
         );
     }
@@ -593,97 +572,33 @@ async fn sync_locked(
         Some(rev) => ctx.db.revision_entries(rev)?,
         None => Vec::new(),
     };
-    let current_by_key: HashMap<&PackageKey, &RevisionEntry> =
-        current.iter().map(|e| (&e.key, e)).collect();
     let frozen: HashMap<PackageKey, Freeze> = ctx
         .db
         .active_freezes(mirror.id)?
         .into_iter()
         .map(|f| (f.key.clone(), f))
         .collect();
-    let mut plan = SyncPlan {
-        unresolved,
-        ..SyncPlan::default()
-    };
-    let mut selected_keys: HashSet<PackageKey> = HashSet::new();
-    let mut download_seen: HashSet<Sha256> = HashSet::new();
-    for &i in &selection.selected {
-        let p = &packages[i];
-        let component = &package_components[i];
-        let key = PackageKey {
-            name: p.name.clone(),
-            version: p.version.as_str().to_owned(),
-            architecture: p.architecture.clone(),
-        };
-        if !selected_keys.insert(key.clone()) {
-            continue;
-        }
-        match current_by_key.get(&key) {
-            Some(entry) if entry.sha256 == p.sha256 => {
-                plan.kept += 1;
-                plan.commit_kept.push((component.clone(), entry.id));
-            }
-            Some(entry) => {
-                plan.commit_kept.push((component.clone(), entry.id));
-                if frozen.contains_key(&key) {
-                    plan.held += 1;
-                } else {
-                    warn(
-                        ctx,
-                        name,
-                        format!(
-                            "`{key}` changed upstream under the same version (SHA256 `{}` → `{}`): frozen, the known-good copy stays",
-                            entry.sha256, p.sha256
-                        ),
-                    );
-                    plan.freezes.push(Freeze {
-                        key: key.clone(),
-                        kept_sha256: entry.sha256,
-                        upstream_sha256: p.sha256,
-                        reason: "upstream content changed under the same version".into(),
-                        created_at: Utc::now(),
-                    });
-                }
-            }
-            None => {
-                let download = !ctx.store.contains(&p.sha256)?;
-                if download && download_seen.insert(p.sha256) {
-                    plan.download_files += 1;
-                    plan.download_bytes += p.size;
-                    plan.downloads
-                        .push((p.sha256, p.size, p.filename.as_str().to_owned()));
-                }
-                plan.added.push(PlannedPackage {
-                    component: component.clone(),
-                    key: key.clone(),
-                    size: p.size,
-                    download,
-                });
-                plan.commit_added.push((
-                    component.clone(),
-                    PackageRecord {
-                        name: p.name.clone(),
-                        version: p.version.as_str().to_owned(),
-                        architecture: p.architecture.clone(),
-                        sha256: p.sha256,
-                        size: p.size,
-                        filename: p.filename.as_str().to_owned(),
-                        source: p.source.clone(),
-                        stanza: p.stanza.to_text(),
-                    },
-                ));
-            }
-        }
+    let store = &ctx.store;
+    let mut plan = compute_plan(
+        &packages,
+        &selection.selected,
+        &index_components,
+        &current,
+        &frozen,
+        |d| store.contains(d),
+    )?;
+    plan.unresolved = unresolved;
+    for f in &plan.freezes {
+        warn(
+            ctx,
+            name,
+            format!(
+                "`{}` changed upstream under the same version (SHA256 `{}` → `{}`): frozen, the known-good copy stays",
+                f.key, f.kept_sha256, f.upstream_sha256
+            ),
+        );
     }
-    plan.removed = current
-        .iter()
-        .filter(|e| !selected_keys.contains(&e.key))
-        .map(|e| e.key.clone())
-        .collect();
-    plan.removed.sort();
-    plan.removed.dedup();
-    let total = selected_keys.len() as u64;
-    drop(packages);
+    let total = plan.total;
 
     if opts.dry_run {
         return Ok(SyncReport {
@@ -716,7 +631,10 @@ async fn sync_locked(
     });
     let commit = SyncCommit {
         kept: std::mem::take(&mut plan.commit_kept),
-        added: std::mem::take(&mut plan.commit_added),
+        added: std::mem::take(&mut plan.commit_added)
+            .into_iter()
+            .map(|(component, i)| (component, packages[i].take_record()))
+            .collect(),
         freezes: plan.freezes.clone(),
         state: new_state,
         stats,
@@ -928,8 +846,10 @@ async fn fetch_index(
 fn parse_index(
     mirror: &str,
     index: &IndexRef,
+    component: usize,
     path: &std::path::Path,
-) -> Result<Vec<BinaryPackage>, SyncError> {
+    out: &mut Vec<UpstreamPackage>,
+) -> Result<(), SyncError> {
     let bad = |detail: String| SyncError::BadIndex {
         mirror: mirror.to_owned(),
         index: index.path.clone(),
@@ -937,12 +857,206 @@ fn parse_index(
     };
     let reader = fetch::open_decompressed(path, index.compression, MAX_INDEX_BYTES)
         .map_err(|e| bad(e.to_string()))?;
-    let mut out = Vec::new();
     for stanza in StanzaReader::new(reader) {
         let stanza = stanza.map_err(|e| bad(e.to_string()))?;
-        out.push(BinaryPackage::from_stanza(stanza).map_err(|e| bad(e.to_string()))?);
+        let p = BinaryPackage::from_stanza(stanza).map_err(|e| bad(e.to_string()))?;
+        out.push(UpstreamPackage::new(p, component));
     }
-    Ok(out)
+    Ok(())
+}
+
+/// One package of the upstream indices, kept lean: the stanza as one string
+/// (a 60,000-package index parsed into per-field strings needs about three
+/// times the memory) plus the fields the plan needs.
+struct UpstreamPackage {
+    /// Index (into the sync's index list) of the component it was listed in.
+    component: usize,
+    name: String,
+    version: Version,
+    architecture: String,
+    filename: String,
+    size: u64,
+    sha256: Sha256,
+    source: String,
+    text: String,
+}
+
+impl UpstreamPackage {
+    fn new(p: BinaryPackage, component: usize) -> UpstreamPackage {
+        UpstreamPackage {
+            component,
+            text: p.stanza.to_text(),
+            filename: p.filename.into_string(),
+            name: p.name,
+            version: p.version,
+            architecture: p.architecture,
+            size: p.size,
+            sha256: p.sha256,
+            source: p.source,
+        }
+    }
+
+    fn key(&self) -> PackageKey {
+        PackageKey {
+            name: self.name.clone(),
+            version: self.version.as_str().to_owned(),
+            architecture: self.architecture.clone(),
+        }
+    }
+
+    fn key_ref(&self) -> (&str, &str, &str) {
+        (&self.name, self.version.as_str(), &self.architecture)
+    }
+
+    /// The database record, moving the stanza text out.
+    fn take_record(&mut self) -> PackageRecord {
+        PackageRecord {
+            name: self.name.clone(),
+            version: self.version.as_str().to_owned(),
+            architecture: self.architecture.clone(),
+            sha256: self.sha256,
+            size: self.size,
+            filename: self.filename.clone(),
+            source: self.source.clone(),
+            stanza: std::mem::take(&mut self.text),
+        }
+    }
+}
+
+impl Candidate for UpstreamPackage {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn version(&self) -> &Version {
+        &self.version
+    }
+
+    fn architecture(&self) -> &str {
+        &self.architecture
+    }
+
+    fn field(&self, name: &str) -> Option<&str> {
+        find_field(&self.text, name)
+    }
+}
+
+/// Drops repeated (name, version, architecture) entries — `all` packages are
+/// listed in every architecture's index — keeping the first. Returns the
+/// packages listed twice with different content.
+fn dedupe(packages: &mut Vec<UpstreamPackage>) -> Vec<String> {
+    let mut order: Vec<usize> = (0..packages.len()).collect();
+    order.sort_by(|&a, &b| {
+        packages[a]
+            .key_ref()
+            .cmp(&packages[b].key_ref())
+            .then(a.cmp(&b))
+    });
+    let mut keep = vec![true; packages.len()];
+    let mut conflicts = Vec::new();
+    for w in order.windows(2) {
+        let (first, next) = (&packages[w[0]], &packages[w[1]]);
+        if first.key_ref() == next.key_ref() {
+            keep[w[1]] = false;
+            if first.sha256 != next.sha256 {
+                conflicts.push(next.key().to_string());
+            }
+        }
+    }
+    let mut i = 0;
+    packages.retain(|_| {
+        i += 1;
+        keep[i - 1]
+    });
+    conflicts.dedup();
+    conflicts
+}
+
+/// Compares the selected upstream packages with the current revision: what is
+/// kept, added (and must be downloaded), removed, newly frozen or still held.
+/// Pure but for `in_store`, which asks the blob store whether it has a digest.
+fn compute_plan(
+    packages: &[UpstreamPackage],
+    selected: &[usize],
+    components: &[&str],
+    current: &[RevisionEntry],
+    frozen: &HashMap<PackageKey, Freeze>,
+    mut in_store: impl FnMut(&Sha256) -> Result<bool, StoreError>,
+) -> Result<SyncPlan, StoreError> {
+    let current_by_key: HashMap<(&str, &str, &str), &RevisionEntry> = current
+        .iter()
+        .map(|e| {
+            (
+                (
+                    e.key.name.as_str(),
+                    e.key.version.as_str(),
+                    e.key.architecture.as_str(),
+                ),
+                e,
+            )
+        })
+        .collect();
+    let mut plan = SyncPlan::default();
+    let mut selected_keys: HashSet<(&str, &str, &str)> = HashSet::with_capacity(selected.len());
+    let mut download_seen: HashSet<Sha256> = HashSet::new();
+    for &i in selected {
+        let p = &packages[i];
+        let component = components.get(p.component).copied().unwrap_or("main");
+        if !selected_keys.insert(p.key_ref()) {
+            continue;
+        }
+        match current_by_key.get(&p.key_ref()) {
+            Some(entry) if entry.sha256 == p.sha256 => {
+                plan.kept += 1;
+                plan.commit_kept.push((component.to_owned(), entry.id));
+            }
+            Some(entry) => {
+                plan.commit_kept.push((component.to_owned(), entry.id));
+                let key = p.key();
+                if frozen.contains_key(&key) {
+                    plan.held += 1;
+                } else {
+                    plan.freezes.push(Freeze {
+                        key,
+                        kept_sha256: entry.sha256,
+                        upstream_sha256: p.sha256,
+                        reason: "upstream content changed under the same version".into(),
+                        created_at: Utc::now(),
+                    });
+                }
+            }
+            None => {
+                let download = !in_store(&p.sha256)?;
+                if download && download_seen.insert(p.sha256) {
+                    plan.download_files += 1;
+                    plan.download_bytes += p.size;
+                    plan.downloads.push((p.sha256, p.size, p.filename.clone()));
+                }
+                plan.added.push(PlannedPackage {
+                    component: component.to_owned(),
+                    key: p.key(),
+                    size: p.size,
+                    download,
+                });
+                plan.commit_added.push((component.to_owned(), i));
+            }
+        }
+    }
+    plan.removed = current
+        .iter()
+        .filter(|e| {
+            !selected_keys.contains(&(
+                e.key.name.as_str(),
+                e.key.version.as_str(),
+                e.key.architecture.as_str(),
+            ))
+        })
+        .map(|e| e.key.clone())
+        .collect();
+    plan.removed.sort();
+    plan.removed.dedup();
+    plan.total = selected_keys.len() as u64;
+    Ok(plan)
 }
 
 /// Downloads pool files with bounded concurrency; stops scheduling at the first failure.
@@ -1007,7 +1121,7 @@ async fn download_one(
         mirror: mirror.to_owned(),
         url: format!("{base}{filename}"),
     })?;
-    let staged: PathBuf = ctx.store.staging_path()?;
+    let staged: PathBuf = ctx.store.staging_path(Some(&sha256))?;
     let expected = Expected {
         size: Some(size),
         sha256: Some(sha256),

@@ -10,7 +10,12 @@ use crate::digest::Sha256;
 
 static STAGING_COUNTER: AtomicU64 = AtomicU64::new(0);
 
-/// Blobs in a local directory: `<root>/sha256/ab/cd/<hex>`, staging in `<root>/tmp/`.
+/// Blobs in a local directory: `<root>/sha256/ab/<hex>`, staging in `<root>/tmp/`.
+///
+/// One shard level, not two: with `ab/cd/` a 60,000-package first sync made
+/// ~38,000 directories (one 4 KiB block each) and `mkdir` dominated its
+/// profile; 256 shards keep directories small (about 4,000 entries at a
+/// million blobs, which ext4's hashed directories handle well).
 #[derive(Clone, Debug)]
 pub struct FsStore {
     root: PathBuf,
@@ -26,11 +31,16 @@ fn io_err(action: &'static str, path: &Path) -> impl FnOnce(io::Error) -> StoreE
 }
 
 impl FsStore {
-    /// Opens (and creates) the store at `root`.
+    /// Opens (and creates) the store at `root`, with its 256 shard directories.
     pub fn open(root: &Path) -> Result<FsStore, StoreError> {
-        for sub in ["sha256", "tmp"] {
-            let dir = root.join(sub);
-            fs::create_dir_all(&dir).map_err(io_err("create directory", &dir))?;
+        let tmp = root.join("tmp");
+        fs::create_dir_all(&tmp).map_err(io_err("create directory", &tmp))?;
+        // The last shard is created last: when it exists, all do.
+        if !root.join("sha256/ff").is_dir() {
+            for i in 0..=255u8 {
+                let dir = root.join("sha256").join(format!("{i:02x}"));
+                fs::create_dir_all(&dir).map_err(io_err("create directory", &dir))?;
+            }
         }
         Ok(FsStore {
             root: root.to_owned(),
@@ -40,11 +50,7 @@ impl FsStore {
     /// Where the blob lives (whether or not it exists).
     pub fn blob_path(&self, digest: &Sha256) -> PathBuf {
         let hex = digest.to_hex();
-        self.root
-            .join("sha256")
-            .join(&hex[0..2])
-            .join(&hex[2..4])
-            .join(hex)
+        self.root.join("sha256").join(&hex[0..2]).join(hex)
     }
 
     /// Whether the blob exists.
@@ -57,26 +63,37 @@ impl FsStore {
         }
     }
 
-    /// A unique path in the staging directory.
-    pub fn staging_path(&self) -> Result<PathBuf, StoreError> {
+    /// A unique staging path. With the expected digest it lies in the blob's
+    /// own shard directory, so the commit is a rename inside one directory
+    /// (concurrent downloads then contend on 256 directories, not one).
+    pub fn staging_path(&self, digest: Option<&Sha256>) -> Result<PathBuf, StoreError> {
         let n = STAGING_COUNTER.fetch_add(1, Ordering::Relaxed);
-        Ok(self
-            .root
-            .join("tmp")
-            .join(format!("{}-{n}.part", std::process::id())))
+        let name = format!("{}-{n}.part", std::process::id());
+        Ok(match digest {
+            Some(d) => self
+                .root
+                .join("sha256")
+                .join(&d.to_hex()[0..2])
+                .join(format!(".{name}")),
+            None => self.root.join("tmp").join(name),
+        })
     }
 
-    /// Renames a verified staged file into place.
+    /// Renames a verified staged file into place. An existing blob has the
+    /// same content (same digest), so replacing it is harmless; the shard
+    /// directories are created only when the first rename finds them missing.
     pub fn commit(&self, staged: &Path, digest: &Sha256) -> Result<(), StoreError> {
         let dest = self.blob_path(digest);
-        if self.contains(digest)? {
-            let _ = fs::remove_file(staged);
-            return Ok(());
+        match fs::rename(staged, &dest) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == io::ErrorKind::NotFound && staged.exists() => {
+                if let Some(parent) = dest.parent() {
+                    fs::create_dir_all(parent).map_err(io_err("create directory", parent))?;
+                }
+                fs::rename(staged, &dest).map_err(io_err("commit blob to", &dest))
+            }
+            Err(e) => Err(io_err("commit blob to", &dest)(e)),
         }
-        if let Some(parent) = dest.parent() {
-            fs::create_dir_all(parent).map_err(io_err("create directory", parent))?;
-        }
-        fs::rename(staged, &dest).map_err(io_err("commit blob to", &dest))
     }
 
     /// Flushes the whole filesystem holding the store (one `syncfs`, not one fsync per blob).
@@ -97,20 +114,17 @@ impl FsStore {
         })
     }
 
-    /// Lists every blob by walking the two shard levels.
+    /// Lists every blob by walking the shard directories.
     pub fn list(&self) -> Result<Vec<Sha256>, StoreError> {
         let mut out = Vec::new();
-        let top = self.root.join("sha256");
-        for a in read_dir(&top)? {
-            for b in read_dir(&a)? {
-                for f in read_dir(&b)? {
-                    if let Some(d) = f
-                        .file_name()
-                        .and_then(|n| n.to_str())
-                        .and_then(|n| n.parse().ok())
-                    {
-                        out.push(d);
-                    }
+        for shard in read_dir(&self.root.join("sha256"))? {
+            for f in read_dir(&shard)? {
+                if let Some(d) = f
+                    .file_name()
+                    .and_then(|n| n.to_str())
+                    .and_then(|n| n.parse().ok())
+                {
+                    out.push(d);
                 }
             }
         }
@@ -130,16 +144,26 @@ impl FsStore {
 
     /// Deletes staging files whose writer process is gone; returns how many.
     pub fn clean_staging(&self) -> Result<u64, StoreError> {
+        let mut dirs = vec![self.root.join("tmp")];
+        dirs.extend(read_dir(&self.root.join("sha256"))?);
         let mut n = 0;
-        for path in read_dir(&self.root.join("tmp"))? {
-            let pid = path
-                .file_name()
-                .and_then(|n| n.to_str())
-                .and_then(|n| n.split('-').next())
-                .and_then(|p| p.parse::<u32>().ok());
-            let alive = pid.is_some_and(|p| Path::new(&format!("/proc/{p}")).exists());
-            if !alive && fs::remove_file(&path).is_ok() {
-                n += 1;
+        for dir in dirs {
+            for path in read_dir(&dir)? {
+                let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
+                    continue;
+                };
+                let Some(stem) = name.strip_suffix(".part") else {
+                    continue;
+                };
+                let pid = stem
+                    .trim_start_matches('.')
+                    .split('-')
+                    .next()
+                    .and_then(|p| p.parse::<u32>().ok());
+                let alive = pid.is_some_and(|p| Path::new(&format!("/proc/{p}")).exists());
+                if !alive && fs::remove_file(&path).is_ok() {
+                    n += 1;
+                }
             }
         }
         Ok(n)
@@ -167,7 +191,7 @@ mod tests {
     fn commit_list_delete() {
         let dir = tempfile::tempdir().expect("tempdir");
         let store = FsStore::open(dir.path()).expect("open");
-        let staged = store.staging_path().expect("staging");
+        let staged = store.staging_path(None).expect("staging");
         fs::write(&staged, b"hello").expect("write");
         let d = Sha256::of(b"hello");
         assert!(!store.contains(&d).expect("contains"));
@@ -177,10 +201,11 @@ mod tests {
         assert_eq!(store.list().expect("list"), vec![d]);
         assert_eq!(fs::read(store.blob_path(&d)).expect("read"), b"hello");
         // A second commit of the same content is a no-op and consumes the staged file.
-        let staged2 = store.staging_path().expect("staging");
+        let staged2 = store.staging_path(Some(&d)).expect("staging");
         fs::write(&staged2, b"hello").expect("write");
         store.commit(&staged2, &d).expect("commit again");
         assert!(!staged2.exists());
+        assert_eq!(fs::read(store.blob_path(&d)).expect("read"), b"hello");
         store.delete(&d).expect("delete");
         store.delete(&d).expect("delete missing is fine");
         assert!(store.list().expect("list").is_empty());

@@ -1,6 +1,6 @@
 //! The content-addressed blob store: every pool file, once, by SHA256.
 //!
-//! Blobs live under `sha256/ab/cd/<64 hex>` and are never rewritten. A blob
+//! Blobs live under `sha256/ab/<64 hex>` and are never rewritten. A blob
 //! becomes visible only after its bytes were verified: downloads go to a
 //! staging file first and are committed by a rename. [`BlobStore::sync`] makes
 //! every commit since the last call durable in one step, before the database
@@ -59,10 +59,10 @@ impl BlobStore {
         }
     }
 
-    /// A fresh path, on the store's filesystem, to download a blob into before committing it.
-    pub fn staging_path(&self) -> Result<PathBuf, StoreError> {
+    /// A fresh path, on the store's filesystem, to download a blob (of the expected digest, if known) into.
+    pub fn staging_path(&self, digest: Option<&Sha256>) -> Result<PathBuf, StoreError> {
         match self {
-            BlobStore::Fs(s) => s.staging_path(),
+            BlobStore::Fs(s) => s.staging_path(digest),
         }
     }
 

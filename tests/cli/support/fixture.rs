@@ -208,8 +208,8 @@ impl Pkg {
 }
 
 fn md5_hex(data: &[u8]) -> String {
-    // MD5 is optional for apt; a stable placeholder derived from SHA256 keeps fixtures dependency-free.
-    Sha256::of(data).to_string()[..32].to_owned()
+    use md5::Digest as _;
+    hex::encode(md5::Md5::digest(data))
 }
 
 fn tar(files: &[(&str, &[u8])]) -> Vec<u8> {
@@ -351,7 +351,7 @@ impl Repo {
                         ReleaseFile {
                             size: data.len() as u64,
                             sha256: Some(sha),
-                            md5: None,
+                            md5: Some(md5_hex(&data)),
                         },
                     );
                 }
