@@ -8,8 +8,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N=${1:-60000}
-OUT=${BENCH_OUT:-bench/out}
-rm -rf "$OUT"; mkdir -p "$OUT"
+# A fresh directory per run, and old runs deleted only after measuring: ext4
+# skips inodes freed in the last minutes when allocating new ones, so mass
+# deletes right before a run slow every file creation in it (seen: 2x).
+BASE=${BENCH_OUT:-bench/out}
+mkdir -p "$BASE"
+OUT="$BASE/run-$(date +%Y%m%d-%H%M%S)"
+mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)
 
 cargo build --release --locked --quiet --bin debvault --example gen_upstream
@@ -68,3 +73,6 @@ for step in first noop incr; do
     fi
     printf '%-10s %12s %10s %12s %10s %8s\n' "$step" "$ds" "$dm" "$as" "$am" "$ratio"
 done
+
+# Old runs go last (see above); the newest stays for inspection.
+find "$BASE" -mindepth 1 -maxdepth 1 -name 'run-*' ! -path "$OUT" -exec rm -rf {} +

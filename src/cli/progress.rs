@@ -13,6 +13,8 @@ pub(crate) struct CliProgress {
     quiet: bool,
     verbose: u8,
     bar: Mutex<Option<ProgressBar>>,
+    /// Files done and total of the current download batch.
+    files: Mutex<(u64, u64)>,
 }
 
 impl CliProgress {
@@ -22,6 +24,7 @@ impl CliProgress {
             quiet,
             verbose,
             bar: Mutex::new(None),
+            files: Mutex::new((0, 0)),
         }
     }
 
@@ -61,6 +64,7 @@ impl Progress for CliProgress {
                     );
                     bar.set_prefix(scope);
                     bar.set_message(format!("0/{files} files"));
+                    *self.files.lock().unwrap_or_else(|p| p.into_inner()) = (0, files);
                     bar.set_length(bytes);
                     *self.bar.lock().unwrap_or_else(|p| p.into_inner()) = Some(bar);
                 } else if !self.quiet {
@@ -73,7 +77,9 @@ impl Progress for CliProgress {
             Event::FileDone { bytes } => {
                 if let Some(bar) = self.bar.lock().unwrap_or_else(|p| p.into_inner()).as_ref() {
                     bar.inc(bytes);
-                    bar.set_message(String::new());
+                    let mut files = self.files.lock().unwrap_or_else(|p| p.into_inner());
+                    files.0 += 1;
+                    bar.set_message(format!("{}/{} files", files.0, files.1));
                 }
             }
             Event::DownloadsFinished => {

@@ -48,7 +48,16 @@ pub enum AptSourcesError {
         #[source]
         source: std::io::Error,
     },
-    /// Syntax.
+    /// A deb822 `.sources` file that does not parse.
+    #[error("apt sources `{path}` is not valid deb822")]
+    Deb822 {
+        /// File.
+        path: PathBuf,
+        /// Cause, with the line.
+        #[source]
+        source: super::deb822::Deb822Error,
+    },
+    /// Syntax of a one-line `.list` file.
     #[error("apt sources `{path}` line {line}: {detail}")]
     Syntax {
         /// File.
@@ -188,10 +197,9 @@ pub fn parse_deb822(text: &str, path: &Path) -> Result<Vec<AptSource>, AptSource
     let mut out = Vec::new();
     let reader = StanzaReader::new(text.as_bytes()).allow_comments(true);
     for (n, stanza) in reader.enumerate() {
-        let stanza = stanza.map_err(|e| AptSourcesError::Syntax {
+        let stanza = stanza.map_err(|source| AptSourcesError::Deb822 {
             path: path.to_owned(),
-            line: 0,
-            detail: e.to_string(),
+            source,
         })?;
         let words = |f: &str| -> Vec<String> {
             stanza
@@ -217,7 +225,7 @@ pub fn parse_deb822(text: &str, path: &Path) -> Result<Vec<AptSource>, AptSource
                     components: words("Components"),
                     architectures: words("Architectures"),
                     signed_by: signed.clone(),
-                    origin: format!("{} (stanza {})", path.display(), n + 1),
+                    origin: format!("{} stanza {}", path.display(), n + 1),
                 });
             }
         }

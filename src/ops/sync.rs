@@ -1141,3 +1141,115 @@ async fn download_one(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn up(name: &str, version: &str, content: &str) -> UpstreamPackage {
+        UpstreamPackage {
+            component: 0,
+            name: name.into(),
+            version: Version::parse(version).expect("version"),
+            architecture: "amd64".into(),
+            filename: format!("pool/main/{name}.deb"),
+            size: content.len() as u64,
+            sha256: Sha256::of(content.as_bytes()),
+            source: name.into(),
+            text: format!("Package: {name}\nVersion: {version}\n"),
+        }
+    }
+
+    fn entry(id: i64, name: &str, version: &str, content: &str) -> RevisionEntry {
+        RevisionEntry {
+            component: "main".into(),
+            id: PackageId(id),
+            key: PackageKey {
+                name: name.into(),
+                version: version.into(),
+                architecture: "amd64".into(),
+            },
+            sha256: Sha256::of(content.as_bytes()),
+            size: content.len() as u64,
+        }
+    }
+
+    fn plan(
+        packages: &[UpstreamPackage],
+        current: &[RevisionEntry],
+        frozen: &HashMap<PackageKey, Freeze>,
+        in_store: &[&str],
+    ) -> SyncPlan {
+        let selected: Vec<usize> = (0..packages.len()).collect();
+        let stored: HashSet<Sha256> = in_store.iter().map(|c| Sha256::of(c.as_bytes())).collect();
+        compute_plan(packages, &selected, &["main"], current, frozen, |d| {
+            Ok(stored.contains(d))
+        })
+        .expect("plan")
+    }
+
+    #[test]
+    fn first_sync_adds_and_downloads_only_what_the_store_lacks() {
+        let packages = [up("aa", "1", "A"), up("bb", "1", "B"), up("cc", "1", "A")];
+        let p = plan(&packages, &[], &HashMap::new(), &["B"]);
+        assert_eq!(p.added.len(), 3);
+        assert_eq!(
+            (p.download_files, p.download_bytes),
+            (1, 1),
+            "A once; B is stored"
+        );
+        assert_eq!(p.commit_added.len(), 3);
+        assert_eq!(p.total, 3);
+        assert!(p.removed.is_empty() && p.freezes.is_empty());
+    }
+
+    #[test]
+    fn kept_removed_and_new_versions() {
+        let packages = [up("aa", "1", "A"), up("bb", "2", "B2")];
+        let current = [entry(1, "aa", "1", "A"), entry(2, "bb", "1", "B1")];
+        let p = plan(&packages, &current, &HashMap::new(), &[]);
+        assert_eq!(p.kept, 1);
+        assert_eq!(p.commit_kept, vec![("main".to_owned(), PackageId(1))]);
+        assert_eq!(p.added.len(), 1);
+        assert_eq!(p.added[0].key.version, "2");
+        assert_eq!(p.removed, vec![entry(2, "bb", "1", "B1").key]);
+    }
+
+    #[test]
+    fn changed_content_freezes_once_then_holds() {
+        let packages = [up("aa", "1", "A-rebuilt")];
+        let current = [entry(7, "aa", "1", "A")];
+        let p = plan(&packages, &current, &HashMap::new(), &[]);
+        assert_eq!(p.freezes.len(), 1);
+        assert_eq!(p.freezes[0].kept_sha256, Sha256::of(b"A"));
+        assert_eq!(p.freezes[0].upstream_sha256, Sha256::of(b"A-rebuilt"));
+        assert_eq!(
+            p.commit_kept,
+            vec![("main".to_owned(), PackageId(7))],
+            "the known-good copy stays"
+        );
+        assert_eq!(p.download_files, 0);
+        let frozen: HashMap<PackageKey, Freeze> = p
+            .freezes
+            .iter()
+            .map(|f| (f.key.clone(), f.clone()))
+            .collect();
+        let again = plan(&packages, &current, &frozen, &[]);
+        assert!(again.freezes.is_empty());
+        assert_eq!(again.held, 1);
+    }
+
+    #[test]
+    fn dedupe_keeps_first_and_reports_conflicts() {
+        let mut packages = vec![
+            up("aa", "1", "A"),
+            up("bb", "1", "B"),
+            up("aa", "1", "A"),
+            up("bb", "1", "X"),
+        ];
+        let conflicts = dedupe(&mut packages);
+        assert_eq!(packages.len(), 2);
+        assert_eq!(conflicts, vec!["bb_1_amd64".to_owned()]);
+        assert_eq!(packages[1].sha256, Sha256::of(b"B"));
+    }
+}
