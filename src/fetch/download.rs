@@ -37,7 +37,8 @@ enum Out {
 /// attempts so a retry can continue where the last one stopped.
 struct Sink {
     out: Out,
-    dest: std::path::PathBuf,
+    /// Where a memory-gathered file is written at the end; `None` keeps it in memory.
+    dest: Option<std::path::PathBuf>,
     hasher: Hasher,
     /// `If-Range` validator of the response the bytes so far came from, so a
     /// resumed request cannot splice two versions of a file together.
@@ -45,17 +46,18 @@ struct Sink {
 }
 
 impl Sink {
-    async fn new(dest: &Path, expected_size: Option<u64>) -> std::io::Result<Sink> {
-        let out = match expected_size {
-            Some(size) if size <= IN_MEMORY_MAX => Out::Memory(Vec::with_capacity(size as usize)),
-            _ => Out::File(BufWriter::with_capacity(
-                WRITE_BUFFER,
-                File::create(dest).await?,
+    async fn new(dest: Option<&Path>, expected_size: Option<u64>) -> std::io::Result<Sink> {
+        let out = match (dest, expected_size) {
+            (Some(dest), size) if size.is_none_or(|s| s > IN_MEMORY_MAX) => Out::File(
+                BufWriter::with_capacity(WRITE_BUFFER, File::create(dest).await?),
+            ),
+            (_, size) => Out::Memory(Vec::with_capacity(
+                size.unwrap_or(0).min(IN_MEMORY_MAX) as usize
             )),
         };
         Ok(Sink {
             out,
-            dest: dest.to_owned(),
+            dest: dest.map(Path::to_owned),
             hasher: Hasher::new(),
             if_range: None,
         })
@@ -95,13 +97,12 @@ impl Sink {
     async fn finish(&mut self) -> std::io::Result<()> {
         match &mut self.out {
             Out::File(f) => f.flush().await,
-            Out::Memory(buf) => {
-                let data = std::mem::take(buf);
-                let dest = self.dest.clone();
-                tokio::task::spawn_blocking(move || std::fs::write(dest, data))
-                    .await
-                    .map_err(std::io::Error::other)?
-            }
+            Out::Memory(buf) => match &self.dest {
+                // A small file: one short blocking write beats a blocking-pool
+                // round trip (two thread wake-ups) per file.
+                Some(dest) => std::fs::write(dest, std::mem::take(buf)),
+                None => Ok(()),
+            },
         }
     }
 }
@@ -130,11 +131,35 @@ impl Fetcher {
         expected: &Expected,
         dest: &Path,
     ) -> Result<Downloaded, FetchError> {
+        Ok(self.run(url, expected, Some(dest)).await?.0)
+    }
+
+    /// Like [`Fetcher::download`], but keeps the verified body in memory: for
+    /// files of known, small size (a blob store can then write it in one step).
+    pub async fn download_bytes(
+        &self,
+        url: &Url,
+        expected: &Expected,
+    ) -> Result<(Vec<u8>, Downloaded), FetchError> {
+        let (downloaded, sink) = self.run(url, expected, None).await?;
+        match sink.out {
+            Out::Memory(buf) => Ok((buf, downloaded)),
+            Out::File(_) => Err(FetchError::InvalidUrl(redact(url))),
+        }
+    }
+
+    async fn run(
+        &self,
+        url: &Url,
+        expected: &Expected,
+        dest: Option<&Path>,
+    ) -> Result<(Downloaded, Sink), FetchError> {
         check_scheme(url)?;
         let shown = redact(url);
+        let dest_shown = dest.unwrap_or(Path::new("(memory)"));
         let write_error = |source| FetchError::Write {
             url: shown.clone(),
-            path: dest.to_owned(),
+            path: dest_shown.to_owned(),
             source,
         };
         let mut sink = Sink::new(dest, expected.size).await.map_err(write_error)?;
@@ -144,7 +169,7 @@ impl Fetcher {
         loop {
             attempts += 1;
             let err = match self
-                .download_once(url, &shown, expected, dest, &mut sink)
+                .download_once(url, &shown, expected, dest_shown, &mut sink)
                 .await
             {
                 Ok(()) => {
@@ -169,11 +194,12 @@ impl Fetcher {
                     }
                     sink.finish().await.map_err(write_error)?;
                     debug!(url = %shown, size, attempts, "downloaded");
-                    return Ok(Downloaded {
+                    let downloaded = Downloaded {
                         sha256,
                         size,
                         attempts,
-                    });
+                    };
+                    return Ok((downloaded, sink));
                 }
                 Err(err) => err,
             };

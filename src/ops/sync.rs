@@ -34,6 +34,8 @@ use crate::store::StoreError;
 
 /// Largest InRelease / Release accepted (a hostile upstream cannot exhaust memory).
 const MAX_RELEASE_BYTES: u64 = 64 << 20;
+/// Pool files up to this size are downloaded into memory and stored in one step.
+const SMALL_FILE: u64 = 1 << 20;
 /// Largest decompressed index accepted.
 const MAX_INDEX_BYTES: u64 = 4 << 30;
 
@@ -578,14 +580,25 @@ async fn sync_locked(
         .into_iter()
         .map(|f| (f.key.clone(), f))
         .collect();
+    // Many new packages (a first sync): one listing of the store beats a
+    // lookup per blob (and is what an object store wants); few: look up each.
     let store = &ctx.store;
+    let listed: Option<HashSet<Sha256>> =
+        if selection.selected.len().saturating_sub(current.len()) > 2000 {
+            Some(store.list()?.into_iter().collect())
+        } else {
+            None
+        };
     let mut plan = compute_plan(
         &packages,
         &selection.selected,
         &index_components,
         &current,
         &frozen,
-        |d| store.contains(d),
+        |d| match &listed {
+            Some(set) => Ok(set.contains(d)),
+            None => store.contains(d),
+        },
     )?;
     plan.unresolved = unresolved;
     for f in &plan.freezes {
@@ -617,6 +630,7 @@ async fn sync_locked(
     let downloads = std::mem::take(&mut plan.downloads);
     let (files, bytes) = download_all(ctx, name, &base, downloads, opts.downloads.max(1)).await?;
     downloaded_bytes += bytes;
+    step(ctx, name, "flushing the blob store");
     ctx.store.sync()?;
 
     let stats = serde_json::json!({
@@ -639,6 +653,7 @@ async fn sync_locked(
         state: new_state,
         stats,
     };
+    step(ctx, name, "committing the new revision");
     ctx.db.commit_sync(mirror.id, commit)?;
     Ok(SyncReport {
         mirror: name.to_owned(),
@@ -1117,15 +1132,35 @@ async fn download_one(
     size: u64,
     filename: &str,
 ) -> Result<u64, SyncError> {
-    let url = base.join(filename).map_err(|_| SyncError::BadUrl {
+    // A Filename is a path, not a URL: `%`, `?` and `#` are literal characters
+    // (and `%2e%2e` must not turn into `..`).
+    let escaped = filename
+        .replace('%', "%25")
+        .replace('?', "%3F")
+        .replace('#', "%23");
+    let url = base.join(&escaped).map_err(|_| SyncError::BadUrl {
         mirror: mirror.to_owned(),
         url: format!("{base}{filename}"),
     })?;
-    let staged: PathBuf = ctx.store.staging_path(Some(&sha256))?;
     let expected = Expected {
         size: Some(size),
         sha256: Some(sha256),
     };
+    let fail = |source| SyncError::Fetch {
+        mirror: mirror.to_owned(),
+        what: filename.to_owned(),
+        source: Box::new(source),
+    };
+    if size <= SMALL_FILE {
+        let (data, d) = ctx
+            .fetcher
+            .download_bytes(&url, &expected)
+            .await
+            .map_err(fail)?;
+        ctx.store.put_bytes(&sha256, &data)?;
+        return Ok(d.size.max(1));
+    }
+    let staged: PathBuf = ctx.store.staging_path(Some(&sha256))?;
     match ctx.fetcher.download(&url, &expected, &staged).await {
         Ok(d) => {
             ctx.store.commit(&staged, &sha256)?;
@@ -1133,11 +1168,7 @@ async fn download_one(
         }
         Err(source) => {
             let _ = std::fs::remove_file(&staged);
-            Err(SyncError::Fetch {
-                mirror: mirror.to_owned(),
-                what: filename.to_owned(),
-                source: Box::new(source),
-            })
+            Err(fail(source))
         }
     }
 }

@@ -3,12 +3,14 @@
 use std::fs::{self, File};
 use std::io;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use super::StoreError;
 use crate::digest::Sha256;
 
 static STAGING_COUNTER: AtomicU64 = AtomicU64::new(0);
+/// Set once `O_TMPFILE` turned out unsupported here (then staging + rename).
+static NO_TMPFILE: AtomicBool = AtomicBool::new(false);
 
 /// Blobs in a local directory: `<root>/sha256/ab/<hex>`, staging in `<root>/tmp/`.
 ///
@@ -96,6 +98,24 @@ impl FsStore {
         }
     }
 
+    /// Stores verified bytes as blob `digest` in one step: an anonymous file
+    /// (`O_TMPFILE`) in the shard directory, linked under its name once
+    /// written, so no partial blob is ever visible and there is no rename.
+    /// Falls back to a staging file and a rename where `O_TMPFILE` is missing.
+    pub fn put_bytes(&self, digest: &Sha256, data: &[u8]) -> Result<(), StoreError> {
+        let dest = self.blob_path(digest);
+        if !NO_TMPFILE.load(Ordering::Relaxed) {
+            match put_tmpfile(&dest, data) {
+                Ok(()) => return Ok(()),
+                Err(e) if tmpfile_unsupported(&e) => NO_TMPFILE.store(true, Ordering::Relaxed),
+                Err(e) => return Err(io_err("write blob", &dest)(e)),
+            }
+        }
+        let staged = self.staging_path(Some(digest))?;
+        fs::write(&staged, data).map_err(io_err("write", &staged))?;
+        self.commit(&staged, digest)
+    }
+
     /// Flushes the whole filesystem holding the store (one `syncfs`, not one fsync per blob).
     pub fn sync(&self) -> Result<(), StoreError> {
         let dir = File::open(&self.root).map_err(io_err("open", &self.root))?;
@@ -170,6 +190,46 @@ impl FsStore {
     }
 }
 
+fn put_tmpfile(dest: &Path, data: &[u8]) -> io::Result<()> {
+    use std::io::Write as _;
+    use std::os::fd::AsRawFd as _;
+
+    use rustix::fs::{AtFlags, CWD, Mode, OFlags, linkat, openat};
+
+    let dir = dest
+        .parent()
+        .ok_or_else(|| io::Error::from(io::ErrorKind::InvalidInput))?;
+    let fd = openat(
+        CWD,
+        dir,
+        OFlags::WRONLY | OFlags::TMPFILE | OFlags::CLOEXEC,
+        Mode::from_raw_mode(0o644),
+    )?;
+    let mut file = File::from(fd);
+    file.write_all(data)?;
+    let fd_path = format!("/proc/self/fd/{}", file.as_raw_fd());
+    match linkat(CWD, fd_path.as_str(), CWD, dest, AtFlags::SYMLINK_FOLLOW) {
+        // Already there: the same digest means the same content.
+        Ok(()) | Err(rustix::io::Errno::EXIST) => Ok(()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// `O_TMPFILE` or `/proc/self/fd` not available (old kernel, some filesystems, no /proc).
+fn tmpfile_unsupported(e: &io::Error) -> bool {
+    matches!(
+        rustix::io::Errno::from_io_error(e),
+        Some(
+            rustix::io::Errno::OPNOTSUPP
+                | rustix::io::Errno::ISDIR
+                | rustix::io::Errno::INVAL
+                | rustix::io::Errno::NOENT
+                | rustix::io::Errno::PERM
+                | rustix::io::Errno::ACCESS
+        )
+    )
+}
+
 fn read_dir(dir: &Path) -> Result<Vec<PathBuf>, StoreError> {
     let entries = match fs::read_dir(dir) {
         Ok(e) => e,
@@ -206,6 +266,11 @@ mod tests {
         store.commit(&staged2, &d).expect("commit again");
         assert!(!staged2.exists());
         assert_eq!(fs::read(store.blob_path(&d)).expect("read"), b"hello");
+        let d2 = Sha256::of(b"direct");
+        store.put_bytes(&d2, b"direct").expect("put");
+        store.put_bytes(&d2, b"direct").expect("put again is fine");
+        assert_eq!(fs::read(store.blob_path(&d2)).expect("read"), b"direct");
+        store.delete(&d2).expect("delete");
         store.delete(&d).expect("delete");
         store.delete(&d).expect("delete missing is fine");
         assert!(store.list().expect("list").is_empty());

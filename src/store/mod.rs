@@ -73,6 +73,13 @@ impl BlobStore {
         }
     }
 
+    /// Stores verified bytes as blob `digest` (for small files held in memory).
+    pub fn put_bytes(&self, digest: &Sha256, data: &[u8]) -> Result<(), StoreError> {
+        match self {
+            BlobStore::Fs(s) => s.put_bytes(digest, data),
+        }
+    }
+
     /// Makes every commit so far durable.
     pub fn sync(&self) -> Result<(), StoreError> {
         match self {

@@ -603,3 +603,35 @@ fn corrupt_xz_is_an_error() {
     let path = write_file(dir.path(), "Packages.xz", b"\xfd7zXZ\0garbage");
     assert!(read_all(&path, Compression::Xz, 1 << 20).is_err());
 }
+
+#[tokio::test]
+async fn large_file_streams_to_disk_and_resumes() {
+    // Over the in-memory threshold: written through the file sink.
+    let fx = Fixture::new(3 << 20);
+    fx.server.fault(FILE, Fault::TruncateTimes(1 << 20, 1));
+    let got = fetcher(options())
+        .download(&fx.url(FILE), &fx.expected(), &fx.dest())
+        .await
+        .expect("download");
+    assert_eq!((got.size, got.attempts), (3 << 20, 2));
+    assert_eq!(std::fs::read(fx.dest()).expect("read"), fx.data);
+    assert_eq!(fx.ranges(), [None, Some(format!("bytes={}-", 1 << 20))]);
+}
+
+#[tokio::test]
+async fn download_bytes_keeps_verified_body_in_memory() {
+    let fx = Fixture::new(20_000);
+    let (data, got) = fetcher(options())
+        .download_bytes(&fx.url(FILE), &fx.expected())
+        .await
+        .expect("download");
+    assert_eq!(data, fx.data);
+    assert_eq!(got.sha256, Sha256::of(&fx.data));
+    assert!(!fx.dest().exists());
+    fx.server.fault(FILE, Fault::Corrupt);
+    let err = fetcher(options())
+        .download_bytes(&fx.url(FILE), &fx.expected())
+        .await
+        .expect_err("corrupt body must fail");
+    assert!(matches!(err, FetchError::HashMismatch { .. }), "{err}");
+}
