@@ -25,6 +25,7 @@ KEY=$PWD/testdata/keys/upstream.pub.gpg
 echo "generating $N packages (two states)..." >&2
 $GEN generate "$OUT/state1" "$N" 1
 $GEN generate "$OUT/state2" "$N" 2
+sync; sleep 5   # let the generator's writeback settle before anything is timed
 ln -sfn "$OUT/state1" "$OUT/current"
 $GEN serve "$OUT/current" "$OUT/port" & SERVER=$!
 trap 'kill $SERVER 2>/dev/null || true' EXIT
@@ -67,7 +68,7 @@ for step in first noop incr; do
     read -r _ ds dm < <(grep "^debvault.$step " "$OUT/results")
     if grep -q "^aptly.$step " "$OUT/results"; then
         read -r _ as am < <(grep "^aptly.$step " "$OUT/results")
-        ratio=$(awk -v a="$as" -v d="$ds" 'BEGIN { printf "%.1fx", (d > 0 ? a / d : 0) }')
+        ratio=$(awk -v a="$as" -v d="$ds" 'BEGIN { if (d > 0) printf "%.1fx", a / d; else printf ">%.0fx", a / 0.01 }')
     else
         as=-; am=-; ratio=-
     fi
@@ -75,4 +76,4 @@ for step in first noop incr; do
 done
 
 # Old runs go last (see above); the newest stays for inspection.
-find "$BASE" -mindepth 1 -maxdepth 1 -name 'run-*' ! -path "$OUT" -exec rm -rf {} +
+find "$BASE" -mindepth 1 -maxdepth 1 -name 'run-*' ! -name "$(basename "$OUT")" -exec rm -rf {} +

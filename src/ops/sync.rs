@@ -13,7 +13,6 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use chrono::{DateTime, Utc};
-use futures::StreamExt as _;
 use serde::Serialize;
 use url::Url;
 
@@ -1074,7 +1073,19 @@ fn compute_plan(
     Ok(plan)
 }
 
-/// Downloads pool files with bounded concurrency; stops scheduling at the first failure.
+/// What a download worker needs; cheap to clone into each task.
+#[derive(Clone)]
+struct Downloader {
+    fetcher: crate::fetch::Fetcher,
+    store: crate::store::BlobStore,
+    progress: std::sync::Arc<dyn crate::progress::Progress>,
+    mirror: String,
+    base: Url,
+}
+
+/// Downloads pool files with `concurrency` worker tasks, so file writes run
+/// on every runtime thread, not one; stops taking new work at the first
+/// failure and returns it.
 async fn download_all(
     ctx: &Context,
     mirror: &str,
@@ -1082,6 +1093,9 @@ async fn download_all(
     downloads: Vec<(Sha256, u64, String)>,
     concurrency: usize,
 ) -> Result<(u64, u64), SyncError> {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::{Arc, Mutex};
+
     if downloads.is_empty() {
         return Ok((0, 0));
     }
@@ -1091,47 +1105,70 @@ async fn download_all(
         files: downloads.len() as u64,
         bytes: total_bytes,
     });
-    let failed = std::cell::Cell::new(false);
-    let results: Vec<Result<u64, SyncError>> = futures::stream::iter(downloads)
-        .map(|(sha256, size, filename)| {
-            let failed = &failed;
-            async move {
-                if failed.get() {
-                    return Ok(0);
+    let worker = Downloader {
+        fetcher: ctx.fetcher.clone(),
+        store: ctx.store.clone(),
+        progress: ctx.progress.clone(),
+        mirror: mirror.to_owned(),
+        base: base.clone(),
+    };
+    let queue = Arc::new(Mutex::new(downloads.into_iter()));
+    let failed = Arc::new(AtomicBool::new(false));
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..concurrency {
+        let (worker, queue, failed) = (worker.clone(), queue.clone(), failed.clone());
+        tasks.spawn(async move {
+            let (mut files, mut bytes) = (0u64, 0u64);
+            loop {
+                if failed.load(Ordering::Relaxed) {
+                    return Ok((files, bytes));
                 }
-                let r = download_one(ctx, mirror, base, sha256, size, &filename).await;
-                if r.is_err() {
-                    failed.set(true);
-                } else {
-                    ctx.progress.event(Event::FileDone { bytes: size });
+                let next = queue.lock().unwrap_or_else(|p| p.into_inner()).next();
+                let Some((sha256, size, filename)) = next else {
+                    return Ok((files, bytes));
+                };
+                match download_one(&worker, sha256, size, &filename).await {
+                    Ok(n) => {
+                        files += 1;
+                        bytes += n;
+                        worker.progress.event(Event::FileDone { bytes: size });
+                    }
+                    Err(e) => {
+                        failed.store(true, Ordering::Relaxed);
+                        return Err(e);
+                    }
                 }
-                r
             }
-        })
-        .buffer_unordered(concurrency)
-        .collect()
-        .await;
-    ctx.progress.event(Event::DownloadsFinished);
-    let mut files = 0;
-    let mut bytes = 0;
-    for r in results {
-        let n = r?;
-        if n > 0 {
-            files += 1;
-            bytes += n;
+        });
+    }
+    let (mut files, mut bytes) = (0, 0);
+    let mut first_error = None;
+    while let Some(joined) = tasks.join_next().await {
+        match joined {
+            Ok(Ok((f, b))) => {
+                files += f;
+                bytes += b;
+            }
+            Ok(Err(e)) => {
+                first_error.get_or_insert(e);
+            }
+            Err(join) => std::panic::resume_unwind(join.into_panic()),
         }
     }
-    Ok((files, bytes))
+    ctx.progress.event(Event::DownloadsFinished);
+    match first_error {
+        Some(e) => Err(e),
+        None => Ok((files, bytes)),
+    }
 }
 
 async fn download_one(
-    ctx: &Context,
-    mirror: &str,
-    base: &Url,
+    worker: &Downloader,
     sha256: Sha256,
     size: u64,
     filename: &str,
 ) -> Result<u64, SyncError> {
+    let (mirror, base) = (worker.mirror.as_str(), &worker.base);
     // A Filename is a path, not a URL: `%`, `?` and `#` are literal characters
     // (and `%2e%2e` must not turn into `..`).
     let escaped = filename
@@ -1152,19 +1189,19 @@ async fn download_one(
         source: Box::new(source),
     };
     if size <= SMALL_FILE {
-        let (data, d) = ctx
+        let (data, _) = worker
             .fetcher
             .download_bytes(&url, &expected)
             .await
             .map_err(fail)?;
-        ctx.store.put_bytes(&sha256, &data)?;
-        return Ok(d.size.max(1));
+        worker.store.put_bytes(&sha256, &data)?;
+        return Ok(size);
     }
-    let staged: PathBuf = ctx.store.staging_path(Some(&sha256))?;
-    match ctx.fetcher.download(&url, &expected, &staged).await {
+    let staged: PathBuf = worker.store.staging_path(Some(&sha256))?;
+    match worker.fetcher.download(&url, &expected, &staged).await {
         Ok(d) => {
-            ctx.store.commit(&staged, &sha256)?;
-            Ok(d.size.max(1))
+            worker.store.commit(&staged, &sha256)?;
+            Ok(d.size)
         }
         Err(source) => {
             let _ = std::fs::remove_file(&staged);
