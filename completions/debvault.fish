@@ -33,6 +33,7 @@ complete -c debvault -n "__fish_debvault_needs_command" -l no-progress -d 'No pr
 complete -c debvault -n "__fish_debvault_needs_command" -s h -l help -d 'Print help'
 complete -c debvault -n "__fish_debvault_needs_command" -s V -l version -d 'Print version'
 complete -c debvault -n "__fish_debvault_needs_command" -f -a "mirror" -d 'Create, inspect and sync mirrors of upstream suites'
+complete -c debvault -n "__fish_debvault_needs_command" -f -a "serve" -d 'Serve published apt trees over HTTP (read-only)'
 complete -c debvault -n "__fish_debvault_needs_command" -f -a "config" -d 'Inspect the resolved configuration'
 complete -c debvault -n "__fish_debvault_needs_command" -f -a "generate" -d 'Write man pages or shell completions (for packagers)'
 complete -c debvault -n "__fish_debvault_using_subcommand mirror; and not __fish_seen_subcommand_from create import-apt-sources list show edit drop sync" -l root -d 'Data root holding the database, blobs and publications [env: DEBVAULT_ROOT]' -r -F
@@ -120,6 +121,15 @@ complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_see
 complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_seen_subcommand_from sync" -s v -l verbose -d 'More detail on stderr (repeat for debug logs)'
 complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_seen_subcommand_from sync" -l no-progress -d 'No progress bars (plain log lines)'
 complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_seen_subcommand_from sync" -s h -l help -d 'Print help'
+complete -c debvault -n "__fish_debvault_using_subcommand serve" -l listen -d 'Address and port to listen on' -r
+complete -c debvault -n "__fish_debvault_using_subcommand serve" -l dir -d 'Directory to serve [default: the publish endpoint, `[storage] publish`]' -r -F
+complete -c debvault -n "__fish_debvault_using_subcommand serve" -l root -d 'Data root holding the database, blobs and publications [env: DEBVAULT_ROOT]' -r -F
+complete -c debvault -n "__fish_debvault_using_subcommand serve" -l config -d 'Config file [env: DEBVAULT_CONFIG]' -r -F
+complete -c debvault -n "__fish_debvault_using_subcommand serve" -l json -d 'Machine-readable JSON on stdout'
+complete -c debvault -n "__fish_debvault_using_subcommand serve" -s q -l quiet -d 'Only errors and warnings on stderr'
+complete -c debvault -n "__fish_debvault_using_subcommand serve" -s v -l verbose -d 'More detail on stderr (repeat for debug logs)'
+complete -c debvault -n "__fish_debvault_using_subcommand serve" -l no-progress -d 'No progress bars (plain log lines)'
+complete -c debvault -n "__fish_debvault_using_subcommand serve" -s h -l help -d 'Print help'
 complete -c debvault -n "__fish_debvault_using_subcommand config; and not __fish_seen_subcommand_from show" -l root -d 'Data root holding the database, blobs and publications [env: DEBVAULT_ROOT]' -r -F
 complete -c debvault -n "__fish_debvault_using_subcommand config; and not __fish_seen_subcommand_from show" -l config -d 'Config file [env: DEBVAULT_CONFIG]' -r -F
 complete -c debvault -n "__fish_debvault_using_subcommand config; and not __fish_seen_subcommand_from show" -l json -d 'Machine-readable JSON on stdout'

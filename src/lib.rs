@@ -3,8 +3,9 @@
 //! Layers, top to bottom (a module never imports one above it): `cli` (the
 //! edge: parsing, printing) → `config` → `ops` (use cases: plan, then execute)
 //! → `query` (filters, dependency closure) → `fetch` (upstream HTTP), `store`
-//! (content-addressed blobs), `db` (SQLite), `pgp` (signatures) → `debian`
-//! (pure formats), with `digest`, `model`, `progress` and `lock` shared.
+//! (content-addressed blobs), `db` (SQLite), `pgp` (signatures), `tree`
+//! (renders signed apt trees), `serve` (read-only HTTP) → `debian` (pure
+//! formats), with `digest`, `model`, `progress` and `lock` shared.
 
 pub mod cli;
 pub mod config;
@@ -18,4 +19,6 @@ pub mod ops;
 pub mod pgp;
 pub mod progress;
 pub mod query;
+pub mod serve;
 pub mod store;
+pub mod tree;

@@ -9,6 +9,7 @@ mod generate;
 mod mirror;
 mod output;
 mod progress;
+mod serve;
 
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -69,6 +70,8 @@ enum Command {
     /// Create, inspect and sync mirrors of upstream suites
     #[command(subcommand)]
     Mirror(mirror::MirrorCommand),
+    /// Serve published apt trees over HTTP (read-only)
+    Serve(serve::ServeArgs),
     /// Inspect the resolved configuration
     #[command(subcommand)]
     Config(config_cmd::ConfigCommand),
@@ -141,7 +144,11 @@ pub fn main() -> ExitCode {
             return ExitCode::from(code);
         }
     };
-    init_logging(cli.quiet, cli.verbose);
+    init_logging(
+        cli.quiet,
+        cli.verbose,
+        matches!(cli.command, Command::Serve(_)),
+    );
     let stderr_tty = std::io::stderr().is_terminal();
     let globals = Globals {
         json: cli.json,
@@ -156,6 +163,7 @@ pub fn main() -> ExitCode {
     };
     let result = match cli.command {
         Command::Mirror(cmd) => mirror::run(cmd, &globals),
+        Command::Serve(args) => serve::run(args, &globals),
         Command::Config(cmd) => config_cmd::run(cmd, &globals),
         Command::Generate(args) => generate::run(args),
     };
@@ -199,20 +207,31 @@ pub(crate) fn exit_code(err: &anyhow::Error) -> u8 {
     1
 }
 
-fn init_logging(quiet: bool, verbose: u8) {
+fn init_logging(quiet: bool, verbose: u8, access_log: bool) {
     let level = match (quiet, verbose) {
         (true, _) => "error",
         (false, 0) => "warn",
         (false, 1) => "info",
         _ => "debug",
     };
-    let filter = tracing_subscriber::EnvFilter::try_from_env("DEBVAULT_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(format!("debvault={level}")));
-    let _ = tracing_subscriber::fmt()
+    // `serve` writes one access-log line per request (unless quiet).
+    let access = if access_log && !quiet {
+        ",debvault::access=info"
+    } else {
+        ""
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("DEBVAULT_LOG").unwrap_or_else(|_| {
+        tracing_subscriber::EnvFilter::new(format!("debvault={level}{access}"))
+    });
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .with_ansi(std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none())
-        .without_time()
-        .with_target(false)
-        .try_init();
+        .with_target(false);
+    // A long-running server's log lines carry their time; a command's do not.
+    let _ = if access_log {
+        builder.try_init()
+    } else {
+        builder.without_time().try_init()
+    };
 }

@@ -6,5 +6,7 @@ mod closure;
 mod docs;
 mod fetch;
 mod mirror;
+mod serve;
+mod serve_cli;
 mod sync;
 mod sync_faults;

@@ -1,0 +1,65 @@
+//! `debvault serve`: the publish root over HTTP, read-only.
+
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use anyhow::Context as _;
+use clap::Args;
+
+use super::Globals;
+use crate::serve::{ServeOptions, Server};
+
+#[derive(Debug, Args)]
+pub(crate) struct ServeArgs {
+    /// Address and port to listen on
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+    /// Directory to serve [default: the publish endpoint, `[storage] publish`]
+    #[arg(long, value_name = "DIR")]
+    dir: Option<PathBuf>,
+}
+
+pub(crate) fn run(args: ServeArgs, g: &Globals) -> anyhow::Result<u8> {
+    let root = match args.dir {
+        Some(dir) => dir,
+        None => PathBuf::from(g.settings()?.publish),
+    };
+    std::fs::create_dir_all(&root)
+        .with_context(|| format!("cannot create `{}`", root.display()))?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(async {
+        let server = Server::bind(ServeOptions::new(args.listen, root.clone())).await?;
+        if !g.quiet {
+            let mut err = std::io::stderr().lock();
+            writeln!(
+                err,
+                "serving `{}` on http://{}/ (read-only; Ctrl-C or SIGTERM stops)",
+                root.display(),
+                server.local_addr()
+            )?;
+        }
+        server.run_until(shutdown_signal()).await?;
+        Ok::<_, anyhow::Error>(())
+    })?;
+    Ok(0)
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        Ok(mut term) => {
+            tokio::select! {
+                _ = ctrl_c => {}
+                _ = term.recv() => {}
+            }
+        }
+        Err(_) => {
+            let _ = ctrl_c.await;
+        }
+    }
+}

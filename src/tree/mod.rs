@@ -1,0 +1,606 @@
+//! Rendering a signed apt `dists/<distribution>/` tree from a package set.
+//!
+//! Publishing writes the pool, then calls [`render`] on an empty staging
+//! directory that becomes `dists/<distribution>/`, checks it with
+//! [`verify_tree`] and switches it in atomically. This module only writes
+//! plain files into the directory it is given; it never renames, deletes or
+//! fsyncs the tree (the caller makes it durable, e.g. with one `syncfs`,
+//! before switching).
+//!
+//! Data flow for each [`IndexInput`] (one component × architecture):
+//!
+//! 1. the caller's stanzas are joined into `<component>/binary-<arch>/Packages`
+//!    and its SHA256 is taken;
+//! 2. `Packages.gz` and `Packages.xz` are produced in parallel (gzip on a
+//!    thread of its own, xz with liblzma's multi-threaded encoder), hashing
+//!    the bytes as they are written; with a cache directory, a compressed
+//!    file made earlier from the same plain `Packages` (same SHA256) is
+//!    linked instead, so an incremental publish only recompresses the
+//!    indices that changed;
+//! 3. `by-hash/SHA256/<hex>` links to the three files and the small
+//!    per-index `Release` that dak writes are added.
+//!
+//! Then the top-level `Release` lists every index file with its size, MD5
+//! and SHA256 (apt uses the strongest hash), is signed into `InRelease`
+//! (clearsigned) and `Release.gpg` (detached), and [`RenderedTree`] reports
+//! what was written.
+//!
+//! Compression defaults were measured on 2 cores with Debian bookworm's
+//! `main/binary-amd64/Packages` (63,440 stanzas, 50 MB): gzip level 6 takes
+//! 0.5 s and is smaller than level 9 (zlib-rs); multi-threaded xz takes
+//! 0.85 s at preset 0 and 1.4 s at preset 1, while preset 6 (Debian's
+//! ratio) takes about 30 s. A whole render takes 1.4 s with the defaults
+//! (2.0 s at preset 1), keeping a first publish well under 3 seconds.
+
+mod verify;
+mod write;
+
+#[cfg(test)]
+mod synth;
+#[cfg(test)]
+mod tests;
+
+use std::collections::{BTreeMap, HashSet};
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+
+use crate::debian::release::{Release, ReleaseError, ReleaseFile};
+use crate::digest::Sha256;
+use crate::pgp::{PgpError, SigningKey, sign_clearsigned, sign_detached};
+
+pub use verify::verify_tree;
+
+use write::{Format, Sums};
+
+/// gzip level of `Packages.gz`: with zlib-rs, level 6 is about 40% faster
+/// than level 9 and its output is even a little smaller on Packages text.
+pub const GZIP_LEVEL: u32 = 6;
+
+/// Default xz preset of `Packages.xz`: the fastest, because every changed
+/// index is recompressed on each publish. Its output is about 7% larger
+/// than preset 1's (4% larger than `Packages.gz`); preset 1 makes a render
+/// about 40% slower.
+pub const DEFAULT_XZ_PRESET: u32 = 0;
+
+/// One `Packages` index to write.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IndexInput {
+    /// Component, e.g. `main`.
+    pub component: String,
+    /// Architecture, e.g. `amd64`.
+    pub architecture: String,
+    /// Complete stanzas, each ending in a line break and without blank
+    /// lines, already carrying the published `Filename`, in the order they
+    /// are to be written (the caller sorts). Empty is fine: apt expects an
+    /// empty index for every listed component and architecture.
+    pub stanzas: Vec<String>,
+}
+
+/// The descriptive fields of the top-level `Release`.
+///
+/// Every text must be one line without leading or trailing whitespace
+/// (a cleartext signature would silently strip trailing blanks).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReleaseMeta {
+    /// `Origin`.
+    pub origin: Option<String>,
+    /// `Label`.
+    pub label: Option<String>,
+    /// `Suite` (also `Archive` of the per-index Release files).
+    pub suite: String,
+    /// `Codename`.
+    pub codename: Option<String>,
+    /// `Version`.
+    pub version: Option<String>,
+    /// `Description`.
+    pub description: Option<String>,
+    /// `Date`.
+    pub date: DateTime<Utc>,
+    /// `Valid-Until`; must be later than `date`.
+    pub valid_until: Option<DateTime<Utc>>,
+    /// `NotAutomatic: yes` (apt pins the suite to priority 1).
+    pub not_automatic: bool,
+    /// `ButAutomaticUpgrades: yes` (with `not_automatic`: priority 100).
+    pub but_automatic_upgrades: bool,
+    /// URL template of the `Snapshots` field (`apt --snapshot`, apt ≥ 2.7),
+    /// written verbatim.
+    pub snapshots: Option<String>,
+}
+
+/// How [`render`] compresses.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RenderOptions {
+    /// Threads of the xz encoder; 0 means one per available CPU.
+    pub xz_threads: u32,
+    /// xz preset, 0 to 9.
+    pub xz_preset: u32,
+    /// Directory of compressed indices from earlier renders, named
+    /// `<SHA256 of the plain Packages>.gz` / `.xz`; created if missing.
+    /// Trouble with the cache is logged and never fails a render.
+    pub cache_dir: Option<PathBuf>,
+}
+
+impl Default for RenderOptions {
+    fn default() -> Self {
+        RenderOptions {
+            xz_threads: 0,
+            xz_preset: DEFAULT_XZ_PRESET,
+            cache_dir: None,
+        }
+    }
+}
+
+/// One file written by [`render`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TreeFile {
+    /// Path relative to the rendered directory (`dists/<distribution>/`),
+    /// e.g. `main/binary-amd64/Packages.xz`.
+    pub path: String,
+    /// Size in bytes.
+    pub size: u64,
+    /// SHA256 of the content.
+    pub sha256: Sha256,
+}
+
+/// What [`render`] produced.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RenderedTree {
+    /// The top-level Release as written (and signed).
+    pub release: Release,
+    /// Every file written, by-hash links and signatures included, sorted
+    /// by path.
+    pub files: Vec<TreeFile>,
+    /// Indices whose `.gz` and `.xz` both came from the cache.
+    pub reused_indices: u32,
+}
+
+/// Why a tree could not be rendered or did not verify.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum TreeError {
+    /// A component name that is not a plain archive path.
+    #[error(
+        "component `{0}` is not valid: use letters, digits and `.+_-`, with `/` only between parts"
+    )]
+    BadComponent(String),
+    /// An architecture name apt would not accept.
+    #[error("architecture `{0}` is not valid: use lowercase letters, digits and `-`")]
+    BadArchitecture(String),
+    /// The same component and architecture twice.
+    #[error("index `{component}`/`{architecture}` is given more than once")]
+    DuplicateIndex {
+        /// The component.
+        component: String,
+        /// The architecture.
+        architecture: String,
+    },
+    /// A stanza that would corrupt the index.
+    #[error("stanza {number} of `{component}`/`{architecture}` {problem}")]
+    BadStanza {
+        /// The component.
+        component: String,
+        /// The architecture.
+        architecture: String,
+        /// 1-based position in the input.
+        number: usize,
+        /// What is wrong with it.
+        problem: &'static str,
+    },
+    /// A Release field value that cannot be written as given.
+    #[error("Release field `{field}`: `{value}` {problem}")]
+    BadField {
+        /// The field.
+        field: &'static str,
+        /// The value.
+        value: String,
+        /// What is wrong with it.
+        problem: &'static str,
+    },
+    /// [`render`] was called without a signing key.
+    #[error("no signing key given; the tree must be signed")]
+    NoSigningKeys,
+    /// The xz encoder could not be set up.
+    #[error("cannot set up the xz encoder (preset {preset}, {threads} threads)")]
+    Xz {
+        /// The preset.
+        preset: u32,
+        /// The thread count.
+        threads: u32,
+        /// liblzma's reason.
+        #[source]
+        source: liblzma::stream::Error,
+    },
+    /// Writing a file or directory failed.
+    #[error("cannot write `{}`", path.display())]
+    Write {
+        /// The file or directory.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// Reading a file failed.
+    #[error("cannot read `{}`", path.display())]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// Signing the Release failed.
+    #[error("cannot sign `{}`", path.display())]
+    Sign {
+        /// `InRelease` or `Release.gpg`.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: PgpError,
+    },
+    /// A signature of the tree does not verify with the keyring.
+    #[error("`{}` is not validly signed by a trusted key", path.display())]
+    Signature {
+        /// `InRelease` or `Release.gpg`.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: PgpError,
+    },
+    /// `Release` is not the text signed in `InRelease`.
+    #[error("`{}` differs from the text signed in `InRelease`", path.display())]
+    ReleaseMismatch {
+        /// The `Release` file.
+        path: PathBuf,
+    },
+    /// The signed Release does not parse.
+    #[error("`{}` is not a valid Release file", path.display())]
+    ParseRelease {
+        /// The `InRelease` file.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: ReleaseError,
+    },
+    /// A file listed in the Release (or its by-hash copy) is missing.
+    #[error("`{}` is listed in the Release but missing", path.display())]
+    Missing {
+        /// The file.
+        path: PathBuf,
+    },
+    /// A file has another size than the Release lists.
+    #[error("`{}` has {actual} bytes, the Release lists {expected}", path.display())]
+    Size {
+        /// The file.
+        path: PathBuf,
+        /// Size in the Release.
+        expected: u64,
+        /// Size on disk.
+        actual: u64,
+    },
+    /// A file has another SHA256 than the Release lists.
+    #[error("`{}` has SHA256 {actual}, the Release lists {expected}", path.display())]
+    Hash {
+        /// The file.
+        path: PathBuf,
+        /// Digest in the Release.
+        expected: Sha256,
+        /// Digest on disk.
+        actual: Sha256,
+    },
+    /// A file is listed without a SHA256 digest.
+    #[error("`{}` is listed in the Release without a SHA256 digest", path.display())]
+    NoSha256 {
+        /// The file.
+        path: PathBuf,
+    },
+}
+
+/// Writes the complete, signed `dists/<distribution>/` tree for `indices`
+/// into `dir` (created if missing, expected empty: no file is overwritten).
+///
+/// `Architectures` and `Components` list the inputs' values in first-seen
+/// order; `Signed-By` lists the primary fingerprints of `keys`
+/// comma-separated without spaces (the repository-format spelling), and
+/// all of them sign `InRelease` and `Release.gpg`.
+pub fn render(
+    dir: &Path,
+    indices: &[IndexInput],
+    meta: &ReleaseMeta,
+    keys: &[SigningKey],
+    opts: &RenderOptions,
+) -> Result<RenderedTree, TreeError> {
+    if keys.is_empty() {
+        return Err(TreeError::NoSigningKeys);
+    }
+    check_meta(meta)?;
+    check_indices(indices)?;
+    let mkdir = |path: &Path| {
+        std::fs::create_dir_all(path).map_err(|source| TreeError::Write {
+            path: path.to_owned(),
+            source,
+        })
+    };
+    mkdir(dir)?;
+    let cache = opts.cache_dir.as_deref().and_then(write::open_cache);
+
+    let mut listed: BTreeMap<String, Sums> = BTreeMap::new();
+    let mut by_hash: Vec<TreeFile> = Vec::new();
+    let mut reused_indices = 0;
+    for index in indices {
+        let rel = format!("{}/binary-{}", index.component, index.architecture);
+        let index_dir = dir.join(&rel);
+        let hash_dir = index_dir.join("by-hash/SHA256");
+        mkdir(&hash_dir)?;
+
+        let plain = join_stanzas(&index.stanzas);
+        let plain_sums = Sums::of(&plain);
+        write::write_new(&index_dir.join("Packages"), &plain)?;
+        let (gz, xz) = std::thread::scope(|s| {
+            let gz = s
+                .spawn(|| write::produce(Format::Gz, &plain, &plain_sums, &index_dir, cache, opts));
+            let xz = write::produce(Format::Xz, &plain, &plain_sums, &index_dir, cache, opts);
+            let gz = gz
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            (gz, xz)
+        });
+        let ((gz, gz_reused), (xz, xz_reused)) = (gz?, xz?);
+        if gz_reused && xz_reused {
+            reused_indices += 1;
+        }
+
+        for (name, sums) in [
+            ("Packages", plain_sums),
+            ("Packages.gz", gz),
+            ("Packages.xz", xz),
+        ] {
+            let hex = sums.sha256.to_hex();
+            write::link_or_copy(&index_dir.join(name), &hash_dir.join(&hex))?;
+            by_hash.push(TreeFile {
+                path: format!("{rel}/by-hash/SHA256/{hex}"),
+                size: sums.size,
+                sha256: sums.sha256,
+            });
+            listed.insert(format!("{rel}/{name}"), sums);
+        }
+        let small = index_release(meta, index);
+        write::write_new(&index_dir.join("Release"), small.as_bytes())?;
+        listed.insert(format!("{rel}/Release"), Sums::of(small.as_bytes()));
+    }
+
+    let release = top_release(meta, indices, keys, &listed);
+    let text = release.render();
+    let inrelease_path = dir.join("InRelease");
+    let gpg_path = dir.join("Release.gpg");
+    let inrelease = sign_clearsigned(keys, text.as_bytes()).map_err(|source| TreeError::Sign {
+        path: inrelease_path.clone(),
+        source,
+    })?;
+    let detached = sign_detached(keys, text.as_bytes()).map_err(|source| TreeError::Sign {
+        path: gpg_path.clone(),
+        source,
+    })?;
+    write::write_new(&dir.join("Release"), text.as_bytes())?;
+    write::write_new(&inrelease_path, &inrelease)?;
+    write::write_new(&gpg_path, &detached)?;
+
+    let mut files: Vec<TreeFile> = listed
+        .into_iter()
+        .map(|(path, s)| TreeFile {
+            path,
+            size: s.size,
+            sha256: s.sha256,
+        })
+        .chain(by_hash)
+        .chain(
+            [
+                ("Release", text.as_bytes()),
+                ("InRelease", &inrelease),
+                ("Release.gpg", &detached),
+            ]
+            .map(|(path, data)| TreeFile {
+                path: path.to_owned(),
+                size: data.len() as u64,
+                sha256: Sha256::of(data),
+            }),
+        )
+        .collect();
+    files.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(RenderedTree {
+        release,
+        files,
+        reused_indices,
+    })
+}
+
+/// The `Packages` text: each stanza followed by a blank line, as Debian
+/// writes it.
+fn join_stanzas(stanzas: &[String]) -> Vec<u8> {
+    let len = stanzas.iter().map(|s| s.len() + 1).sum();
+    let mut out = Vec::with_capacity(len);
+    for s in stanzas {
+        out.extend_from_slice(s.as_bytes());
+        out.push(b'\n');
+    }
+    out
+}
+
+/// The per-index `Release` file dak writes next to each `Packages`.
+fn index_release(meta: &ReleaseMeta, index: &IndexInput) -> String {
+    let mut out = format!("Archive: {}\n", meta.suite);
+    for (name, value) in [
+        ("Origin", &meta.origin),
+        ("Label", &meta.label),
+        ("Version", &meta.version),
+    ] {
+        if let Some(v) = value {
+            out.push_str(&format!("{name}: {v}\n"));
+        }
+    }
+    out.push_str(&format!(
+        "Acquire-By-Hash: yes\nComponent: {}\nArchitecture: {}\n",
+        index.component, index.architecture
+    ));
+    out
+}
+
+/// The top-level Release, listing `listed`.
+fn top_release(
+    meta: &ReleaseMeta,
+    indices: &[IndexInput],
+    keys: &[SigningKey],
+    listed: &BTreeMap<String, Sums>,
+) -> Release {
+    let mut architectures: Vec<String> = Vec::new();
+    let mut components: Vec<String> = Vec::new();
+    for index in indices {
+        if !architectures.contains(&index.architecture) {
+            architectures.push(index.architecture.clone());
+        }
+        if !components.contains(&index.component) {
+            components.push(index.component.clone());
+        }
+    }
+    let mut extra = Vec::new();
+    if meta.not_automatic {
+        extra.push(("NotAutomatic".to_owned(), "yes".to_owned()));
+    }
+    if meta.but_automatic_upgrades {
+        extra.push(("ButAutomaticUpgrades".to_owned(), "yes".to_owned()));
+    }
+    if let Some(url) = &meta.snapshots {
+        extra.push(("Snapshots".to_owned(), url.clone()));
+    }
+    let signed_by = keys
+        .iter()
+        .map(SigningKey::fingerprint)
+        .collect::<Vec<_>>()
+        .join(",");
+    Release {
+        origin: meta.origin.clone(),
+        label: meta.label.clone(),
+        suite: Some(meta.suite.clone()),
+        codename: meta.codename.clone(),
+        version: meta.version.clone(),
+        date: Some(meta.date),
+        valid_until: meta.valid_until,
+        architectures,
+        components,
+        description: meta.description.clone(),
+        acquire_by_hash: true,
+        no_support_for_architecture_all: false,
+        signed_by: Some(signed_by),
+        files: listed
+            .iter()
+            .map(|(path, s)| {
+                let file = ReleaseFile {
+                    size: s.size,
+                    sha256: Some(s.sha256),
+                    md5: Some(s.md5.clone()),
+                };
+                (path.clone(), file)
+            })
+            .collect(),
+        extra,
+    }
+}
+
+/// Checks that every text of `meta` can be written as one Release line.
+fn check_meta(meta: &ReleaseMeta) -> Result<(), TreeError> {
+    let fields = [
+        ("Origin", meta.origin.as_deref()),
+        ("Label", meta.label.as_deref()),
+        ("Suite", Some(meta.suite.as_str())),
+        ("Codename", meta.codename.as_deref()),
+        ("Version", meta.version.as_deref()),
+        ("Description", meta.description.as_deref()),
+        ("Snapshots", meta.snapshots.as_deref()),
+    ];
+    for (field, value) in fields {
+        let Some(value) = value else { continue };
+        let bad = |problem| TreeError::BadField {
+            field,
+            value: value.to_owned(),
+            problem,
+        };
+        if value.is_empty() {
+            return Err(bad("is empty"));
+        }
+        if value.chars().any(char::is_control) {
+            return Err(bad("contains a line break or control character"));
+        }
+        if value.trim() != value {
+            return Err(bad("has leading or trailing whitespace"));
+        }
+    }
+    if meta.suite.contains(char::is_whitespace) {
+        return Err(TreeError::BadField {
+            field: "Suite",
+            value: meta.suite.clone(),
+            problem: "contains whitespace",
+        });
+    }
+    if let Some(until) = meta.valid_until
+        && until <= meta.date
+    {
+        return Err(TreeError::BadField {
+            field: "Valid-Until",
+            value: until.to_rfc2822(),
+            problem: "is not later than `Date`",
+        });
+    }
+    Ok(())
+}
+
+/// Checks names, uniqueness and stanza shape of the inputs.
+fn check_indices(indices: &[IndexInput]) -> Result<(), TreeError> {
+    let mut seen = HashSet::new();
+    for index in indices {
+        let (component, architecture) = (&index.component, &index.architecture);
+        let part_ok = |p: &str| {
+            !p.is_empty()
+                && p != "."
+                && p != ".."
+                && p.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b".+_-".contains(&b))
+        };
+        if !component.split('/').all(part_ok) {
+            return Err(TreeError::BadComponent(component.clone()));
+        }
+        let arch_ok = !architecture.is_empty()
+            && !architecture.starts_with('-')
+            && architecture
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+        if !arch_ok {
+            return Err(TreeError::BadArchitecture(architecture.clone()));
+        }
+        if !seen.insert((component, architecture)) {
+            return Err(TreeError::DuplicateIndex {
+                component: component.clone(),
+                architecture: architecture.clone(),
+            });
+        }
+        for (i, stanza) in index.stanzas.iter().enumerate() {
+            let problem = if stanza.is_empty() || stanza.starts_with('\n') {
+                Some("is empty or starts with a blank line")
+            } else if !stanza.ends_with('\n') {
+                Some("does not end with a line break")
+            } else if stanza.contains("\n\n") {
+                Some("contains a blank line")
+            } else {
+                None
+            };
+            if let Some(problem) = problem {
+                return Err(TreeError::BadStanza {
+                    component: component.clone(),
+                    architecture: architecture.clone(),
+                    number: i + 1,
+                    problem,
+                });
+            }
+        }
+    }
+    Ok(())
+}
