@@ -22,6 +22,9 @@ _debvault() {
             debvault,generate)
                 cmd="debvault__subcmd__generate"
                 ;;
+            debvault,key)
+                cmd="debvault__subcmd__key"
+                ;;
             debvault,mirror)
                 cmd="debvault__subcmd__mirror"
                 ;;
@@ -30,6 +33,18 @@ _debvault() {
                 ;;
             debvault__subcmd__config,show)
                 cmd="debvault__subcmd__config__subcmd__show"
+                ;;
+            debvault__subcmd__key,export)
+                cmd="debvault__subcmd__key__subcmd__export"
+                ;;
+            debvault__subcmd__key,generate)
+                cmd="debvault__subcmd__key__subcmd__generate"
+                ;;
+            debvault__subcmd__key,import)
+                cmd="debvault__subcmd__key__subcmd__import"
+                ;;
+            debvault__subcmd__key,list)
+                cmd="debvault__subcmd__key__subcmd__list"
                 ;;
             debvault__subcmd__mirror,create)
                 cmd="debvault__subcmd__mirror__subcmd__create"
@@ -59,7 +74,7 @@ _debvault() {
 
     case "${cmd}" in
         debvault)
-            opts="-q -v -h -V --root --config --json --quiet --verbose --no-progress --help --version mirror serve config generate"
+            opts="-q -v -h -V --root --config --json --quiet --verbose --no-progress --help --version mirror key serve config generate"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -127,6 +142,136 @@ _debvault() {
         debvault__subcmd__generate)
             opts="-q -v -h --root --config --json --quiet --verbose --no-progress --help man completions"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --root)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        debvault__subcmd__key)
+            opts="-q -v -h --root --config --json --quiet --verbose --no-progress --help generate import export list"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --root)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        debvault__subcmd__key__subcmd__export)
+            opts="-o -q -v -h --armor --output --root --config --json --quiet --verbose --no-progress --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --output)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --root)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        debvault__subcmd__key__subcmd__generate)
+            opts="-q -v -h --name --email --algo --root --config --json --quiet --verbose --no-progress --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --name)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --email)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --algo)
+                    COMPREPLY=($(compgen -W "ed25519 rsa4096" -- "${cur}"))
+                    return 0
+                    ;;
+                --root)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        debvault__subcmd__key__subcmd__import)
+            opts="-q -v -h --root --config --json --quiet --verbose --no-progress --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --root)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        debvault__subcmd__key__subcmd__list)
+            opts="-q -v -h --root --config --json --quiet --verbose --no-progress --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi

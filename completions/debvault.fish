@@ -33,6 +33,7 @@ complete -c debvault -n "__fish_debvault_needs_command" -l no-progress -d 'No pr
 complete -c debvault -n "__fish_debvault_needs_command" -s h -l help -d 'Print help'
 complete -c debvault -n "__fish_debvault_needs_command" -s V -l version -d 'Print version'
 complete -c debvault -n "__fish_debvault_needs_command" -f -a "mirror" -d 'Create, inspect and sync mirrors of upstream suites'
+complete -c debvault -n "__fish_debvault_needs_command" -f -a "key" -d 'Generate, import, export and list signing keys'
 complete -c debvault -n "__fish_debvault_needs_command" -f -a "serve" -d 'Serve published apt trees over HTTP (read-only)'
 complete -c debvault -n "__fish_debvault_needs_command" -f -a "config" -d 'Inspect the resolved configuration'
 complete -c debvault -n "__fish_debvault_needs_command" -f -a "generate" -d 'Write man pages or shell completions (for packagers)'
@@ -121,6 +122,51 @@ complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_see
 complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_seen_subcommand_from sync" -s v -l verbose -d 'More detail on stderr (repeat for debug logs)'
 complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_seen_subcommand_from sync" -l no-progress -d 'No progress bars (plain log lines)'
 complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_seen_subcommand_from sync" -s h -l help -d 'Print help'
+complete -c debvault -n "__fish_debvault_using_subcommand key; and not __fish_seen_subcommand_from generate import export list" -l root -d 'Data root holding the database, blobs and publications [env: DEBVAULT_ROOT]' -r -F
+complete -c debvault -n "__fish_debvault_using_subcommand key; and not __fish_seen_subcommand_from generate import export list" -l config -d 'Config file [env: DEBVAULT_CONFIG]' -r -F
+complete -c debvault -n "__fish_debvault_using_subcommand key; and not __fish_seen_subcommand_from generate import export list" -l json -d 'Machine-readable JSON on stdout'
+complete -c debvault -n "__fish_debvault_using_subcommand key; and not __fish_seen_subcommand_from generate import export list" -s q -l quiet -d 'Only errors and warnings on stderr'
+complete -c debvault -n "__fish_debvault_using_subcommand key; and not __fish_seen_subcommand_from generate import export list" -s v -l verbose -d 'More detail on stderr (repeat for debug logs)'
+complete -c debvault -n "__fish_debvault_using_subcommand key; and not __fish_seen_subcommand_from generate import export list" -l no-progress -d 'No progress bars (plain log lines)'
+complete -c debvault -n "__fish_debvault_using_subcommand key; and not __fish_seen_subcommand_from generate import export list" -s h -l help -d 'Print help'
+complete -c debvault -n "__fish_debvault_using_subcommand key; and not __fish_seen_subcommand_from generate import export list" -f -a "generate" -d 'Generate a signing key (encrypted when DEBVAULT_KEY_PASSPHRASE is set)'
+complete -c debvault -n "__fish_debvault_using_subcommand key; and not __fish_seen_subcommand_from generate import export list" -f -a "import" -d 'Import an armored or binary secret key'
+complete -c debvault -n "__fish_debvault_using_subcommand key; and not __fish_seen_subcommand_from generate import export list" -f -a "export" -d 'Print the public keys, for /etc/apt/keyrings/ and `signed-by=`'
+complete -c debvault -n "__fish_debvault_using_subcommand key; and not __fish_seen_subcommand_from generate import export list" -f -a "list" -d 'List the signing keys'
+complete -c debvault -n "__fish_debvault_using_subcommand key; and __fish_seen_subcommand_from generate" -l name -d 'Name in the key\'s user ID' -r
+complete -c debvault -n "__fish_debvault_using_subcommand key; and __fish_seen_subcommand_from generate" -l email -d 'Email in the key\'s user ID' -r
+complete -c debvault -n "__fish_debvault_using_subcommand key; and __fish_seen_subcommand_from generate" -l algo -d 'Key algorithm' -r -f -a "ed25519\t''
+rsa4096\t''"
+complete -c debvault -n "__fish_debvault_using_subcommand key; and __fish_seen_subcommand_from generate" -l root -d 'Data root holding the database, blobs and publications [env: DEBVAULT_ROOT]' -r -F
+complete -c debvault -n "__fish_debvault_using_subcommand key; and __fish_seen_subcommand_from generate" -l config -d 'Config file [env: DEBVAULT_CONFIG]' -r -F
+complete -c debvault -n "__fish_debvault_using_subcommand key; and __fish_seen_subcommand_from generate" -l json -d 'Machine-readable JSON on stdout'
+complete -c debvault -n "__fish_debvault_using_subcommand key; and __fish_seen_subcommand_from generate" -s q -l quiet -d 'Only errors and warnings on stderr'
+complete -c debvault -n "__fish_debvault_using_subcommand key; and __fish_seen_subcommand_from generate" -s v -l verbose -d 'More detail on stderr (repeat for debug logs)'
+complete -c debvault -n "__fish_debvault_using_subcommand key; and __fish_seen_subcommand_from generate" -l no-progress -d 'No progress bars (plain log lines)'
+complete -c debvault -n "__fish_debvault_using_subcommand key; and __fish_seen_subcommand_from generate" -s h -l help -d 'Print help'
+complete -c debvault -n "__fish_debvault_using_subcommand key; and __fish_seen_subcommand_from import" -l root -d 'Data root holding the database, blobs and publications [env: DEBVAULT_ROOT]' -r -F
+complete -c debvault -n "__fish_debvault_using_subcommand key; and __fish_seen_subcommand_from import" -l config -d 'Config file [env: DEBVAULT_CONFIG]' -r -F
+complete -c debvault -n "__fish_debvault_using_subcommand key; and __fish_seen_subcommand_from import" -l json -d 'Machine-readable JSON on stdout'
+complete -c debvault -n "__fish_debvault_using_subcommand key; and __fish_seen_subcommand_from import" -s q -l quiet -d 'Only errors and warnings on stderr'
+complete -c debvault -n "__fish_debvault_using_subcommand key; and __fish_seen_subcommand_from import" -s v -l verbose -d 'More detail on stderr (repeat for debug logs)'
+complete -c debvault -n "__fish_debvault_using_subcommand key; and __fish_seen_subcommand_from import" -l no-progress -d 'No progress bars (plain log lines)'
+complete -c debvault -n "__fish_debvault_using_subcommand key; and __fish_seen_subcommand_from import" -s h -l help -d 'Print help'
+complete -c debvault -n "__fish_debvault_using_subcommand key; and __fish_seen_subcommand_from export" -s o -l output -d 'Write to this file instead of stdout' -r -F
+complete -c debvault -n "__fish_debvault_using_subcommand key; and __fish_seen_subcommand_from export" -l root -d 'Data root holding the database, blobs and publications [env: DEBVAULT_ROOT]' -r -F
+complete -c debvault -n "__fish_debvault_using_subcommand key; and __fish_seen_subcommand_from export" -l config -d 'Config file [env: DEBVAULT_CONFIG]' -r -F
+complete -c debvault -n "__fish_debvault_using_subcommand key; and __fish_seen_subcommand_from export" -l armor -d 'ASCII armor instead of a binary keyring'
+complete -c debvault -n "__fish_debvault_using_subcommand key; and __fish_seen_subcommand_from export" -l json -d 'Machine-readable JSON on stdout'
+complete -c debvault -n "__fish_debvault_using_subcommand key; and __fish_seen_subcommand_from export" -s q -l quiet -d 'Only errors and warnings on stderr'
+complete -c debvault -n "__fish_debvault_using_subcommand key; and __fish_seen_subcommand_from export" -s v -l verbose -d 'More detail on stderr (repeat for debug logs)'
+complete -c debvault -n "__fish_debvault_using_subcommand key; and __fish_seen_subcommand_from export" -l no-progress -d 'No progress bars (plain log lines)'
+complete -c debvault -n "__fish_debvault_using_subcommand key; and __fish_seen_subcommand_from export" -s h -l help -d 'Print help'
+complete -c debvault -n "__fish_debvault_using_subcommand key; and __fish_seen_subcommand_from list" -l root -d 'Data root holding the database, blobs and publications [env: DEBVAULT_ROOT]' -r -F
+complete -c debvault -n "__fish_debvault_using_subcommand key; and __fish_seen_subcommand_from list" -l config -d 'Config file [env: DEBVAULT_CONFIG]' -r -F
+complete -c debvault -n "__fish_debvault_using_subcommand key; and __fish_seen_subcommand_from list" -l json -d 'Machine-readable JSON on stdout'
+complete -c debvault -n "__fish_debvault_using_subcommand key; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Only errors and warnings on stderr'
+complete -c debvault -n "__fish_debvault_using_subcommand key; and __fish_seen_subcommand_from list" -s v -l verbose -d 'More detail on stderr (repeat for debug logs)'
+complete -c debvault -n "__fish_debvault_using_subcommand key; and __fish_seen_subcommand_from list" -l no-progress -d 'No progress bars (plain log lines)'
+complete -c debvault -n "__fish_debvault_using_subcommand key; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
 complete -c debvault -n "__fish_debvault_using_subcommand serve" -l listen -d 'Address and port to listen on' -r
 complete -c debvault -n "__fish_debvault_using_subcommand serve" -l dir -d 'Directory to serve [default: the publish endpoint, `[storage] publish`]' -r -F
 complete -c debvault -n "__fish_debvault_using_subcommand serve" -l root -d 'Data root holding the database, blobs and publications [env: DEBVAULT_ROOT]' -r -F

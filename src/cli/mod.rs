@@ -6,6 +6,7 @@
 
 mod config_cmd;
 mod generate;
+mod key;
 mod mirror;
 mod output;
 mod progress;
@@ -37,6 +38,8 @@ Environment:
   DEBVAULT_ROOT       data root (default: $XDG_DATA_HOME/debvault)
   DEBVAULT_CONFIG     config file (default: <root>/config.toml when present)
   DEBVAULT_DOWNLOADS  parallel downloads per sync
+  DEBVAULT_KEY_PASSPHRASE, DEBVAULT_KEY_PASSPHRASE_FILE
+                      passphrase of encrypted signing keys (never prompted for)
   NO_COLOR            disable colours";
 
 /// A curated apt repository mirror and snapshot tool.
@@ -70,6 +73,9 @@ enum Command {
     /// Create, inspect and sync mirrors of upstream suites
     #[command(subcommand)]
     Mirror(mirror::MirrorCommand),
+    /// Generate, import, export and list signing keys
+    #[command(subcommand)]
+    Key(key::KeyCommand),
     /// Serve published apt trees over HTTP (read-only)
     Serve(serve::ServeArgs),
     /// Inspect the resolved configuration
@@ -163,6 +169,7 @@ pub fn main() -> ExitCode {
     };
     let result = match cli.command {
         Command::Mirror(cmd) => mirror::run(cmd, &globals),
+        Command::Key(cmd) => key::run(cmd, &globals),
         Command::Serve(args) => serve::run(args, &globals),
         Command::Config(cmd) => config_cmd::run(cmd, &globals),
         Command::Generate(args) => generate::run(args),

@@ -25,6 +25,14 @@ pub const ENV_VARS: &[(&str, &str)] = &[
         "DEBVAULT_DOWNLOADS",
         "parallel downloads per sync (`[sync] downloads`)",
     ),
+    (
+        "DEBVAULT_KEY_PASSPHRASE",
+        "passphrase of encrypted signing keys (never prompted for)",
+    ),
+    (
+        "DEBVAULT_KEY_PASSPHRASE_FILE",
+        "file holding that passphrase",
+    ),
     ("NO_COLOR", "disables colours in diagnostics"),
 ];
 

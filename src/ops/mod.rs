@@ -3,6 +3,7 @@
 //! [`Context`] bundles what every operation needs (settings, database, blob
 //! store, HTTP client, progress sink). The CLI builds one per invocation.
 
+pub mod keys;
 pub mod mirror;
 pub mod sync;
 

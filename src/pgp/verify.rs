@@ -74,6 +74,33 @@ impl fmt::Debug for Keyring {
 }
 
 impl Keyring {
+    /// The public certificates, binary and concatenated (an apt keyring
+    /// file); secret key material is never written.
+    pub fn export_binary(&self) -> Result<Vec<u8>, PgpError> {
+        use openpgp::serialize::Serialize as _;
+        let mut out = Vec::new();
+        for cert in &self.certs {
+            cert.serialize(&mut out).map_err(|e| PgpError::Serialize {
+                fingerprint: cert.fingerprint().to_hex(),
+                source: cause(e),
+            })?;
+        }
+        Ok(out)
+    }
+
+    /// The public certificates, one ASCII-armored block each.
+    pub fn export_armored(&self) -> Result<Vec<u8>, PgpError> {
+        use openpgp::serialize::SerializeInto as _;
+        let mut out = Vec::new();
+        for cert in &self.certs {
+            out.extend(cert.armored().to_vec().map_err(|e| PgpError::Serialize {
+                fingerprint: cert.fingerprint().to_hex(),
+                source: cause(e),
+            })?);
+        }
+        Ok(out)
+    }
+
     /// Loads and merges keyring files.
     ///
     /// Each file may be a binary keyring (concatenated certificates, as

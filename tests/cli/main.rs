@@ -5,6 +5,7 @@ mod support;
 mod closure;
 mod docs;
 mod fetch;
+mod key;
 mod mirror;
 mod serve;
 mod serve_cli;

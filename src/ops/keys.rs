@@ -1,0 +1,224 @@
+//! The operator's signing keys: generated or imported into `<root>/keys/`.
+//!
+//! Each secret key is one file `<FINGERPRINT>.sec.asc`, created 0600 in a
+//! 0700 directory and written atomically. Every key in the directory signs
+//! every Release, so a new key can be rolled out beside the old one before the
+//! old one is removed (rotation without a flag day). An encrypted key's
+//! passphrase comes from `DEBVAULT_KEY_PASSPHRASE` or the file named by
+//! `DEBVAULT_KEY_PASSPHRASE_FILE`, never from a prompt.
+
+use std::fs;
+use std::io::Write as _;
+use std::os::unix::fs::{OpenOptionsExt as _, PermissionsExt as _};
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::pgp::{KeyAlgo, Keyring, PgpError, SigningKey, generate};
+
+/// Key store failures, naming the file or fingerprint.
+#[derive(Debug, thiserror::Error)]
+pub enum KeyError {
+    /// Filesystem.
+    #[error("cannot {action} `{path}`")]
+    Io {
+        /// What was attempted.
+        action: &'static str,
+        /// On what.
+        path: PathBuf,
+        /// Cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// OpenPGP.
+    #[error(transparent)]
+    Pgp(#[from] PgpError),
+    /// The key is there already.
+    #[error("key `{0}` is already in the key store")]
+    Exists(String),
+    /// No keys.
+    #[error("no signing key in `{0}`: run `debvault key generate` or `debvault key import FILE`")]
+    Empty(PathBuf),
+}
+
+/// One stored key, as listed.
+#[derive(Clone, Debug, Serialize)]
+pub struct KeyInfo {
+    /// Primary key fingerprint.
+    pub fingerprint: String,
+    /// User IDs (empty when the key is encrypted and no passphrase is set).
+    pub user_ids: Vec<String>,
+    /// Whether the secret key is passphrase-protected and could not be unlocked.
+    pub locked: bool,
+    /// The key file.
+    pub path: PathBuf,
+}
+
+/// The key directory.
+pub struct KeyStore {
+    dir: PathBuf,
+    passphrase: Option<String>,
+}
+
+impl KeyStore {
+    /// The store at `dir`; `passphrase` unlocks encrypted keys.
+    pub fn new(dir: PathBuf, passphrase: Option<String>) -> KeyStore {
+        KeyStore { dir, passphrase }
+    }
+
+    fn io(action: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> KeyError {
+        let path = path.to_owned();
+        move |source| KeyError::Io {
+            action,
+            path,
+            source,
+        }
+    }
+
+    /// Generates a key and stores it (encrypted with the passphrase when one is set).
+    pub fn generate(
+        &self,
+        name: &str,
+        email: Option<&str>,
+        algo: KeyAlgo,
+    ) -> Result<KeyInfo, KeyError> {
+        let key = generate(name, email, algo, self.passphrase.as_deref())?;
+        self.store(&key.fingerprint, &key.secret_armored)
+    }
+
+    /// Imports an armored or binary secret key after checking that it can sign.
+    pub fn import(&self, file: &Path) -> Result<KeyInfo, KeyError> {
+        let data = fs::read(file).map_err(Self::io("read", file))?;
+        let key = SigningKey::from_bytes(
+            &data,
+            self.passphrase.as_deref(),
+            &file.display().to_string(),
+        )?;
+        self.store(&key.fingerprint(), &data)
+    }
+
+    fn store(&self, fingerprint: &str, data: &[u8]) -> Result<KeyInfo, KeyError> {
+        fs::create_dir_all(&self.dir).map_err(Self::io("create", &self.dir))?;
+        fs::set_permissions(&self.dir, fs::Permissions::from_mode(0o700))
+            .map_err(Self::io("protect", &self.dir))?;
+        let path = self.dir.join(format!("{fingerprint}.sec.asc"));
+        if path.exists() {
+            return Err(KeyError::Exists(fingerprint.to_owned()));
+        }
+        let tmp = self
+            .dir
+            .join(format!(".{fingerprint}.{}.tmp", std::process::id()));
+        let write = || -> std::io::Result<()> {
+            let mut f = fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(&tmp)?;
+            f.write_all(data)?;
+            f.sync_all()
+        };
+        if let Err(e) = write() {
+            let _ = fs::remove_file(&tmp);
+            return Err(Self::io("write", &tmp)(e));
+        }
+        fs::rename(&tmp, &path).map_err(Self::io("store", &path))?;
+        self.info(&path)
+    }
+
+    fn info(&self, path: &Path) -> Result<KeyInfo, KeyError> {
+        let data = fs::read(path).map_err(Self::io("read", path))?;
+        let origin = path.display().to_string();
+        match SigningKey::from_bytes(&data, self.passphrase.as_deref(), &origin) {
+            Ok(key) => Ok(KeyInfo {
+                fingerprint: key.fingerprint(),
+                user_ids: key.user_ids(),
+                locked: false,
+                path: path.to_owned(),
+            }),
+            Err(
+                PgpError::PassphraseRequired { fingerprint, .. }
+                | PgpError::Unlock { fingerprint, .. },
+            ) => Ok(KeyInfo {
+                fingerprint,
+                user_ids: Vec::new(),
+                locked: true,
+                path: path.to_owned(),
+            }),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    fn files(&self) -> Result<Vec<PathBuf>, KeyError> {
+        let entries = match fs::read_dir(&self.dir) {
+            Ok(e) => e,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(Self::io("list", &self.dir)(e)),
+        };
+        let mut files: Vec<PathBuf> = entries
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| {
+                p.file_name()
+                    .and_then(|n| n.to_str())
+                    .is_some_and(|n| n.ends_with(".sec.asc") && !n.starts_with('.'))
+            })
+            .collect();
+        files.sort();
+        Ok(files)
+    }
+
+    /// Every stored key.
+    pub fn list(&self) -> Result<Vec<KeyInfo>, KeyError> {
+        self.files()?.iter().map(|p| self.info(p)).collect()
+    }
+
+    /// Every stored key, unlocked for signing.
+    pub fn signing_keys(&self) -> Result<Vec<SigningKey>, KeyError> {
+        let files = self.files()?;
+        if files.is_empty() {
+            return Err(KeyError::Empty(self.dir.clone()));
+        }
+        files
+            .iter()
+            .map(|p| Ok(SigningKey::load(p, self.passphrase.as_deref())?))
+            .collect()
+    }
+
+    /// The public certificates of every key, for `/etc/apt/keyrings/` and
+    /// `signed-by=`: binary (concatenated) or ASCII-armored.
+    pub fn export(&self, armor: bool) -> Result<Vec<u8>, KeyError> {
+        let files = self.files()?;
+        if files.is_empty() {
+            return Err(KeyError::Empty(self.dir.clone()));
+        }
+        let mut out = Vec::new();
+        for p in &files {
+            let data = fs::read(p).map_err(Self::io("read", p))?;
+            // The public half needs no passphrase: strip secrets by parsing as a keyring.
+            let public = Keyring::from_bytes(&data, &p.display().to_string())?;
+            out.extend(if armor {
+                public.export_armored()?
+            } else {
+                public.export_binary()?
+            });
+        }
+        Ok(out)
+    }
+}
+
+/// The key passphrase from `DEBVAULT_KEY_PASSPHRASE` or `DEBVAULT_KEY_PASSPHRASE_FILE`.
+pub fn passphrase_from_env(
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Option<String>, KeyError> {
+    if let Some(p) = env("DEBVAULT_KEY_PASSPHRASE").filter(|p| !p.is_empty()) {
+        return Ok(Some(p));
+    }
+    match env("DEBVAULT_KEY_PASSPHRASE_FILE").filter(|p| !p.is_empty()) {
+        Some(file) => {
+            let path = PathBuf::from(file);
+            let text =
+                fs::read_to_string(&path).map_err(KeyStore::io("read passphrase file", &path))?;
+            Ok(Some(text.trim_end_matches(['\n', '\r']).to_owned()))
+        }
+        None => Ok(None),
+    }
+}

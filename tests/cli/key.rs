@@ -1,0 +1,135 @@
+//! `key generate | import | export | list`.
+
+use std::os::unix::fs::PermissionsExt as _;
+
+use crate::support::{TestEnv, fixture};
+
+#[test]
+fn generate_list_export_and_gpgv_accepts_the_export() {
+    let env = TestEnv::new();
+    let out = env.ok(&["key", "list"]);
+    assert!(out.stdout.contains("no signing keys"), "{}", out.stdout);
+    let out = env.ok(&[
+        "key",
+        "generate",
+        "--name",
+        "Test Repo",
+        "--email",
+        "repo@example.invalid",
+        "--json",
+    ]);
+    let info: serde_json::Value = serde_json::from_str(&out.stdout).expect("json");
+    let fpr = info["fingerprint"]
+        .as_str()
+        .expect("fingerprint")
+        .to_owned();
+    assert_eq!(info["user_ids"][0], "Test Repo <repo@example.invalid>");
+    let file = env.root().join("keys").join(format!("{fpr}.sec.asc"));
+    let mode = std::fs::metadata(&file)
+        .expect("key file")
+        .permissions()
+        .mode()
+        & 0o777;
+    assert_eq!(mode, 0o600, "secret key file mode");
+    let dir_mode = std::fs::metadata(env.root().join("keys"))
+        .expect("dir")
+        .permissions()
+        .mode()
+        & 0o777;
+    assert_eq!(dir_mode, 0o700);
+    assert!(env.ok(&["key", "list"]).stdout.contains(&fpr));
+
+    // Armored export is public only; the binary one is a keyring gpgv can use.
+    let armored = env.ok(&["key", "export", "--armor"]).stdout;
+    assert!(
+        armored.contains("BEGIN PGP PUBLIC KEY BLOCK") && !armored.contains("PRIVATE"),
+        "{armored}"
+    );
+    let keyring = env.dir.path().join("repo.gpg");
+    env.ok(&[
+        "key",
+        "export",
+        "--output",
+        keyring.to_str().expect("utf-8"),
+    ]);
+    let signed = env.dir.path().join("signed.txt");
+    let key = debvault::pgp::SigningKey::load(&file, None).expect("load");
+    let sig = debvault::pgp::sign_clearsigned(&[key], b"Origin: test\n").expect("sign");
+    std::fs::write(&signed, sig).expect("write");
+    let status = std::process::Command::new("gpgv")
+        .arg("--homedir")
+        .arg(env.dir.path())
+        .arg("--keyring")
+        .arg(&keyring)
+        .arg(&signed)
+        .output()
+        .expect("run gpgv");
+    assert!(
+        status.status.success(),
+        "gpgv: {}",
+        String::from_utf8_lossy(&status.stderr)
+    );
+}
+
+#[test]
+fn import_rotation_and_encrypted_keys() {
+    let env = TestEnv::new();
+    let upstream = fixture::testdata().join("keys/upstream.sec.asc");
+    let rotated = fixture::testdata().join("keys/rotated.sec.asc");
+    let encrypted = fixture::testdata().join("keys/encrypted.sec.asc");
+    let s = |p: &std::path::Path| p.display().to_string();
+    env.ok(&["key", "import", &s(&upstream)]);
+    env.ok(&["key", "import", &s(&rotated)]);
+    let out = env.run(&["key", "import", &s(&upstream)]);
+    assert_eq!(out.code, 1);
+    assert!(
+        out.stderr.contains("already in the key store"),
+        "{}",
+        out.stderr
+    );
+
+    let out = env.run(&["key", "import", &s(&encrypted)]);
+    assert_eq!(out.code, 1, "{}", out.transcript());
+    assert!(
+        out.stderr.to_lowercase().contains("passphrase"),
+        "{}",
+        out.stderr
+    );
+    let out = env
+        .cmd()
+        .args(["key", "import", &s(&encrypted)])
+        .env("DEBVAULT_KEY_PASSPHRASE", "test-passphrase")
+        .output()
+        .expect("run");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    // Without the passphrase an encrypted key is listed as locked, never as an error.
+    let list = env.ok(&["key", "list", "--json"]);
+    let keys: serde_json::Value = serde_json::from_str(&list.stdout).expect("json");
+    let keys = keys.as_array().expect("array");
+    assert_eq!(keys.len(), 3);
+    assert_eq!(keys.iter().filter(|k| k["locked"] == true).count(), 1);
+    // Export covers every key (rotation: clients trust old and new at once).
+    let ring = env.dir.path().join("all.gpg");
+    env.ok(&["key", "export", "-o", &s(&ring)]);
+    let loaded = debvault::pgp::Keyring::load(&[ring]).expect("keyring");
+    assert_eq!(loaded.len(), 3);
+    // A passphrase file works as well as the variable.
+    let pass = env.dir.path().join("pass");
+    std::fs::write(&pass, "test-passphrase\n").expect("write");
+    let out = env
+        .cmd()
+        .args(["key", "list"])
+        .env("DEBVAULT_KEY_PASSPHRASE_FILE", &pass)
+        .output()
+        .expect("run");
+    assert!(
+        !String::from_utf8_lossy(&out.stdout).contains("encrypted;"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}
