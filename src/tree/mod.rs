@@ -32,6 +32,7 @@
 //! ratio) takes about 30 s. A whole render takes 1.4 s with the defaults
 //! (2.0 s at preset 1), keeping a first publish well under 3 seconds.
 
+pub mod layout;
 mod verify;
 mod write;
 

@@ -122,6 +122,8 @@ impl TestEnv {
             ),
             (regex_escape(env!("CARGO_MANIFEST_DIR")), "[REPO]".into()),
             (r"127\.0\.0\.1:\d+".into(), "[SERVER]".into()),
+            (r"\b\d{8}T\d{6}Z(-\d+)?".into(), "[TREE]".into()),
+            (r"\b20\d{6}\b".into(), "[YYYYMMDD]".into()),
             (r"\d+\.\d+s\b".into(), "[SECS]".into()),
             (
                 r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}( UTC|Z|\+00:00)?".into(),

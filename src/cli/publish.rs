@@ -1,0 +1,181 @@
+//! `debvault publish …`: list, show and drop publications.
+
+use std::io::Write;
+
+use clap::Subcommand;
+use serde::Serialize;
+
+use super::Globals;
+use super::output::print_json;
+use crate::db::HistoryEntry;
+use crate::model::Publication;
+use crate::ops::publish::{PublishError, drop_publication, normalize_prefix};
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum PublishCommand {
+    /// List publications
+    List,
+    /// Show one publication with its history of switches
+    Show {
+        /// Distribution
+        distribution: String,
+        /// Prefix below the publish endpoint
+        #[arg(long, value_name = "PATH", default_value = ".")]
+        prefix: String,
+    },
+    /// Remove a publication (its pool files stay until `gc`)
+    Drop {
+        /// Distribution
+        distribution: String,
+        /// Prefix below the publish endpoint
+        #[arg(long, value_name = "PATH", default_value = ".")]
+        prefix: String,
+    },
+}
+
+pub(crate) fn run(cmd: PublishCommand, g: &Globals) -> anyhow::Result<u8> {
+    match cmd {
+        PublishCommand::List => list(g),
+        PublishCommand::Show {
+            distribution,
+            prefix,
+        } => show(&prefix, &distribution, g),
+        PublishCommand::Drop {
+            distribution,
+            prefix,
+        } => {
+            let mut ctx = g.context()?;
+            let endpoint = std::path::PathBuf::from(&ctx.settings.publish);
+            let lock_dir = ctx.settings.lock_dir();
+            let p = drop_publication(&mut ctx.db, &endpoint, &lock_dir, &prefix, &distribution)?;
+            if !g.quiet {
+                writeln!(
+                    std::io::stdout(),
+                    "dropped `{}` (snapshot `{}`); `debvault gc` frees pool files no publication uses",
+                    place(&p),
+                    p.snapshot
+                )?;
+            }
+            Ok(0)
+        }
+    }
+}
+
+/// `dists/<dist>` or `<prefix>/dists/<dist>`.
+fn place(p: &Publication) -> String {
+    if p.prefix == "." {
+        format!("dists/{}", p.distribution)
+    } else {
+        format!("{}/dists/{}", p.prefix, p.distribution)
+    }
+}
+
+fn list(g: &Globals) -> anyhow::Result<u8> {
+    let ctx = g.context()?;
+    let pubs = ctx.db.publications()?;
+    if g.json {
+        return print_json(&pubs).map(|()| 0);
+    }
+    let mut out = std::io::stdout().lock();
+    if pubs.is_empty() {
+        writeln!(
+            out,
+            "nothing published; publish a snapshot with `debvault snapshot publish NAME`"
+        )?;
+        return Ok(0);
+    }
+    writeln!(
+        out,
+        "{:<32} {:<32} {:<20}  VALID UNTIL",
+        "PUBLICATION", "SNAPSHOT", "PUBLISHED"
+    )?;
+    for p in &pubs {
+        writeln!(
+            out,
+            "{:<32} {:<32} {:<20}  {}",
+            place(p),
+            p.snapshot,
+            p.published_at.format("%Y-%m-%d %H:%M:%S"),
+            p.valid_until.map_or_else(
+                || "-".to_owned(),
+                |t| t.format("%Y-%m-%d %H:%M:%S").to_string()
+            )
+        )?;
+    }
+    Ok(0)
+}
+
+#[derive(Serialize)]
+struct ShowJson<'a> {
+    #[serde(flatten)]
+    publication: &'a Publication,
+    history: &'a [HistoryEntry],
+}
+
+fn show(prefix: &str, distribution: &str, g: &Globals) -> anyhow::Result<u8> {
+    let ctx = g.context()?;
+    let prefix = normalize_prefix(prefix)?;
+    let p =
+        ctx.db
+            .publication(&prefix, distribution)?
+            .ok_or_else(|| PublishError::NoPublication {
+                prefix: prefix.clone(),
+                distribution: distribution.to_owned(),
+            })?;
+    let history = ctx.db.publication_history(&prefix, distribution)?;
+    if g.json {
+        return print_json(&ShowJson {
+            publication: &p,
+            history: &history,
+        })
+        .map(|()| 0);
+    }
+    let mut out = std::io::stdout().lock();
+    let o = &p.options;
+    writeln!(out, "publication:  {}", place(&p))?;
+    writeln!(out, "snapshot:     {}", p.snapshot)?;
+    writeln!(
+        out,
+        "published:    {}",
+        p.published_at.format("%Y-%m-%d %H:%M:%S UTC")
+    )?;
+    writeln!(out, "tree:         {}", p.tree)?;
+    writeln!(out, "release:      SHA256 {}", p.release_sha256)?;
+    writeln!(
+        out,
+        "suite:        {}",
+        o.suite.as_deref().unwrap_or(&p.distribution)
+    )?;
+    writeln!(
+        out,
+        "codename:     {}",
+        o.codename.as_deref().unwrap_or(&p.distribution)
+    )?;
+    for (label, v) in [("origin:      ", &o.origin), ("label:       ", &o.label)] {
+        if let Some(v) = v {
+            writeln!(out, "{label} {v}")?;
+        }
+    }
+    if let Some(until) = p.valid_until {
+        writeln!(
+            out,
+            "valid until:  {}",
+            until.format("%Y-%m-%d %H:%M:%S UTC")
+        )?;
+    }
+    if let Some(url) = &o.snapshots_url {
+        writeln!(out, "snapshots:    {url}/snapshots/@SNAPSHOTID@")?;
+    }
+    writeln!(out)?;
+    writeln!(out, "{:<20} {:<22} SNAPSHOT", "SWITCHED", "TREE")?;
+    for h in history.iter().rev() {
+        writeln!(
+            out,
+            "{:<20} {:<22} {}",
+            h.switched_at.format("%Y-%m-%d %H:%M:%S"),
+            h.tree,
+            h.snapshot
+        )?;
+    }
+    Ok(0)
+}

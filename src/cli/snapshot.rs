@@ -1,0 +1,510 @@
+//! `debvault snapshot …`: create, inspect, compare, combine, drop and
+//! publish snapshots.
+
+use std::io::Write;
+
+use clap::{Args, Subcommand};
+use serde::Serialize;
+
+use super::Globals;
+use super::output::{UsageError, human_bytes, print_json};
+use crate::model::{ReleaseOptions, Snapshot};
+use crate::ops::keys::{KeyStore, passphrase_from_env};
+use crate::ops::publish::{PublishOptions, PublishOutcome, PublishReport, parse_duration, publish};
+use crate::ops::snapshot::{self as ops, Change, DiffEntry, IndexCount};
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum SnapshotCommand {
+    /// Take an immutable snapshot of mirrors' current packages
+    Create {
+        /// Snapshot name [default: <first mirror>-YYYYMMDD, made unique]
+        name: Option<String>,
+        /// Mirror to take packages from; repeat to combine (later mirrors win)
+        #[arg(long = "from-mirror", value_name = "MIRROR", required = true)]
+        from_mirror: Vec<String>,
+    },
+    /// List snapshots
+    List,
+    /// Show a snapshot: counts per component and architecture, total size
+    Show {
+        /// Snapshot name
+        name: String,
+        /// Also list its packages
+        #[arg(long)]
+        with_packages: bool,
+    },
+    /// Compare two snapshots: added, removed, upgraded, downgraded, changed
+    Diff {
+        /// The older snapshot
+        a: String,
+        /// The newer snapshot
+        b: String,
+    },
+    /// Merge snapshots into a new one (later sources win per package name and architecture)
+    Merge {
+        /// New snapshot name
+        new: String,
+        /// Source snapshots, in order
+        #[arg(required = true)]
+        sources: Vec<String>,
+        /// Keep only the newest version of each package across all sources
+        #[arg(long)]
+        latest: bool,
+    },
+    /// Make a new snapshot of the packages of another that match a filter
+    Filter {
+        /// New snapshot name
+        new: String,
+        /// Source snapshot
+        source: String,
+        /// Filter, e.g. 'curl | git (>= 1:2.39) | Priority (required)'
+        expr: String,
+        /// Add the dependency closure (Depends, Pre-Depends) from the source
+        #[arg(long)]
+        with_deps: bool,
+        /// Follow Recommends too
+        #[arg(long)]
+        follow_recommends: bool,
+    },
+    /// Delete a snapshot (refused while it is published)
+    Drop {
+        /// Snapshot name
+        name: String,
+    },
+    /// Publish a snapshot as a signed apt tree, or switch a distribution to it atomically
+    Publish(PublishArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct PublishArgs {
+    /// Snapshot name
+    name: String,
+    /// Path below the publish endpoint [default: its root]
+    #[arg(long, value_name = "PATH", default_value = ".")]
+    prefix: String,
+    /// Distribution, served as dists/<DIST> [default: the mirror's suite]
+    #[arg(long, value_name = "DIST")]
+    distribution: Option<String>,
+    /// `Origin` field of the Release
+    #[arg(long)]
+    origin: Option<String>,
+    /// `Label` field of the Release
+    #[arg(long)]
+    label: Option<String>,
+    /// `Suite` field of the Release [default: the distribution]
+    #[arg(long)]
+    suite: Option<String>,
+    /// `Codename` field of the Release [default: the distribution]
+    #[arg(long)]
+    codename: Option<String>,
+    /// Write `Valid-Until` this far after `Date`, e.g. 7d, 12h (re-publish to refresh)
+    #[arg(long, value_name = "DURATION")]
+    valid_for: Option<String>,
+    /// `NotAutomatic: yes` (apt installs from it only when asked)
+    #[arg(long)]
+    not_automatic: bool,
+    /// `ButAutomaticUpgrades: yes` (with --not-automatic: upgrades still follow it)
+    #[arg(long)]
+    but_automatic_upgrades: bool,
+    /// URL clients reach the prefix at; writes a `Snapshots` field for `apt --snapshot`
+    #[arg(long, value_name = "URL")]
+    snapshots_url: Option<String>,
+    /// Show what would be published, write nothing
+    #[arg(long)]
+    dry_run: bool,
+}
+
+pub(crate) fn run(cmd: SnapshotCommand, g: &Globals) -> anyhow::Result<u8> {
+    match cmd {
+        SnapshotCommand::Create { name, from_mirror } => {
+            let mut ctx = g.context()?;
+            let today = chrono::Utc::now().date_naive();
+            let snap = ops::create_from_mirrors(&mut ctx.db, name.as_deref(), &from_mirror, today)?;
+            created(&snap, g)
+        }
+        SnapshotCommand::List => list(g),
+        SnapshotCommand::Show {
+            name,
+            with_packages,
+        } => show(&name, with_packages, g),
+        SnapshotCommand::Diff { a, b } => diff(&a, &b, g),
+        SnapshotCommand::Merge {
+            new,
+            sources,
+            latest,
+        } => {
+            let mut ctx = g.context()?;
+            let snap = ops::merge(&mut ctx.db, &new, &sources, latest)?;
+            created(&snap, g)
+        }
+        SnapshotCommand::Filter {
+            new,
+            source,
+            expr,
+            with_deps,
+            follow_recommends,
+        } => {
+            let mut ctx = g.context()?;
+            let (snap, unresolved) = ops::filter(
+                &mut ctx.db,
+                &new,
+                &source,
+                &expr,
+                with_deps,
+                follow_recommends,
+            )?;
+            if !unresolved.is_empty() {
+                tracing::warn!(
+                    "{} dependencies could not be resolved in `{source}`, e.g. {}",
+                    unresolved.len(),
+                    unresolved
+                        .iter()
+                        .take(3)
+                        .cloned()
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                );
+            }
+            created(&snap, g)
+        }
+        SnapshotCommand::Drop { name } => {
+            let mut ctx = g.context()?;
+            ops::drop(&mut ctx.db, &name)?;
+            if !g.quiet {
+                writeln!(std::io::stdout(), "dropped snapshot `{name}`")?;
+            }
+            Ok(0)
+        }
+        SnapshotCommand::Publish(args) => publish_cmd(args, g),
+    }
+}
+
+fn created(snap: &Snapshot, g: &Globals) -> anyhow::Result<u8> {
+    if g.json {
+        print_json(snap)?;
+    } else {
+        writeln!(
+            std::io::stdout(),
+            "created snapshot `{}` with {} packages, {}",
+            snap.name,
+            snap.packages,
+            snap.description
+        )?;
+    }
+    Ok(0)
+}
+
+fn list(g: &Globals) -> anyhow::Result<u8> {
+    let ctx = g.context()?;
+    let snaps = ctx.db.snapshots()?;
+    if g.json {
+        return print_json(&snaps).map(|()| 0);
+    }
+    let mut out = std::io::stdout().lock();
+    if snaps.is_empty() {
+        writeln!(
+            out,
+            "no snapshots; take one with `debvault snapshot create --from-mirror MIRROR`"
+        )?;
+        return Ok(0);
+    }
+    writeln!(
+        out,
+        "{:<32} {:>8}  {:<20}  DESCRIPTION",
+        "NAME", "PACKAGES", "CREATED"
+    )?;
+    for s in &snaps {
+        writeln!(
+            out,
+            "{:<32} {:>8}  {:<20}  {}",
+            s.name,
+            s.packages,
+            s.created_at.format("%Y-%m-%d %H:%M:%S"),
+            s.description
+        )?;
+    }
+    Ok(0)
+}
+
+#[derive(Serialize)]
+struct ShowJson<'a> {
+    #[serde(flatten)]
+    snapshot: &'a Snapshot,
+    indices: &'a [IndexCount],
+    bytes: u64,
+    published_as: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    package_list: Option<Vec<String>>,
+}
+
+fn show(name: &str, with_packages: bool, g: &Globals) -> anyhow::Result<u8> {
+    let ctx = g.context()?;
+    let snap = ops::load(&ctx.db, name)?;
+    let entries = ops::entries(&ctx.db, &snap)?;
+    let (counts, bytes) = ops::counts(&entries);
+    let published_as: Vec<String> = ctx
+        .db
+        .publications_of(snap.id)?
+        .iter()
+        .map(|p| format!("{}/{}", p.prefix, p.distribution))
+        .collect();
+    let package_list = with_packages.then(|| {
+        let mut v: Vec<String> = entries
+            .iter()
+            .map(|e| {
+                format!(
+                    "{} {} {} {}",
+                    e.component,
+                    e.package.key.name,
+                    e.package.key.version,
+                    e.package.key.architecture
+                )
+            })
+            .collect();
+        v.sort();
+        v
+    });
+    if g.json {
+        return print_json(&ShowJson {
+            snapshot: &snap,
+            indices: &counts,
+            bytes,
+            published_as,
+            package_list,
+        })
+        .map(|()| 0);
+    }
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "name:          {}", snap.name)?;
+    writeln!(
+        out,
+        "created:       {}",
+        snap.created_at.format("%Y-%m-%d %H:%M:%S UTC")
+    )?;
+    writeln!(out, "source:        {}", snap.description)?;
+    writeln!(out, "architectures: {}", snap.architectures.join(", "))?;
+    writeln!(
+        out,
+        "packages:      {} ({})",
+        snap.packages,
+        human_bytes(bytes)
+    )?;
+    if published_as.is_empty() {
+        writeln!(out, "published as:  (not published)")?;
+    } else {
+        writeln!(out, "published as:  {}", published_as.join(", "))?;
+    }
+    writeln!(out)?;
+    writeln!(
+        out,
+        "{:<16} {:<12} {:>8} {:>12}",
+        "COMPONENT", "ARCH", "PACKAGES", "SIZE"
+    )?;
+    for c in &counts {
+        writeln!(
+            out,
+            "{:<16} {:<12} {:>8} {:>12}",
+            c.component,
+            c.architecture,
+            c.packages,
+            human_bytes(c.bytes)
+        )?;
+    }
+    if let Some(list) = package_list {
+        writeln!(out)?;
+        for line in list {
+            writeln!(out, "{line}")?;
+        }
+    }
+    Ok(0)
+}
+
+#[derive(Serialize)]
+struct DiffJson<'a> {
+    from: &'a str,
+    to: &'a str,
+    changes: &'a [DiffEntry],
+}
+
+fn diff(a: &str, b: &str, g: &Globals) -> anyhow::Result<u8> {
+    let ctx = g.context()?;
+    let (sa, sb) = (ops::load(&ctx.db, a)?, ops::load(&ctx.db, b)?);
+    let changes = ops::diff_entries(&ops::entries(&ctx.db, &sa)?, &ops::entries(&ctx.db, &sb)?);
+    if g.json {
+        return print_json(&DiffJson {
+            from: a,
+            to: b,
+            changes: &changes,
+        })
+        .map(|()| 0);
+    }
+    let mut out = std::io::stdout().lock();
+    let mut tally = [0usize; 5];
+    for c in &changes {
+        let (word, versions) = match c.change {
+            Change::Added => ("added", c.new_version.clone().unwrap_or_default()),
+            Change::Removed => ("removed", c.old_version.clone().unwrap_or_default()),
+            Change::Upgraded | Change::Downgraded => (
+                if c.change == Change::Upgraded {
+                    "upgraded"
+                } else {
+                    "downgraded"
+                },
+                format!(
+                    "{} -> {}",
+                    c.old_version.as_deref().unwrap_or_default(),
+                    c.new_version.as_deref().unwrap_or_default()
+                ),
+            ),
+            Change::Changed => (
+                "changed",
+                format!(
+                    "{} (same version, other content)",
+                    c.new_version.as_deref().unwrap_or_default()
+                ),
+            ),
+        };
+        tally[c.change as usize] += 1;
+        writeln!(
+            out,
+            "{word:<10} {:<32} {:<8} {versions}",
+            c.name, c.architecture
+        )?;
+    }
+    drop(out);
+    if !g.quiet {
+        eprintln!(
+            "{} added, {} removed, {} upgraded, {} downgraded, {} changed",
+            tally[0], tally[1], tally[2], tally[3], tally[4]
+        );
+    }
+    Ok(0)
+}
+
+fn publish_cmd(a: PublishArgs, g: &Globals) -> anyhow::Result<u8> {
+    let valid_for_secs = match &a.valid_for {
+        None => None,
+        Some(v) => Some(parse_duration(v).ok_or_else(|| {
+            UsageError(format!(
+                "`--valid-for` `{v}` is not a duration like 7d, 12h, 30m or 3600"
+            ))
+        })?),
+    };
+    let opts = PublishOptions {
+        prefix: a.prefix,
+        distribution: a.distribution,
+        release: ReleaseOptions {
+            origin: a.origin,
+            label: a.label,
+            suite: a.suite,
+            codename: a.codename,
+            valid_for_secs,
+            not_automatic: a.not_automatic,
+            but_automatic_upgrades: a.but_automatic_upgrades,
+            snapshots_url: a.snapshots_url,
+        },
+        dry_run: a.dry_run,
+        render: Default::default(),
+    };
+    let mut ctx = g.context()?;
+    let keys = if a.dry_run {
+        Vec::new()
+    } else {
+        KeyStore::new(
+            ctx.settings.root.join("keys"),
+            passphrase_from_env(&|k| std::env::var(k).ok())?,
+        )
+        .signing_keys()?
+    };
+    let endpoint = std::path::PathBuf::from(&ctx.settings.publish);
+    let lock_dir = ctx.settings.lock_dir();
+    let report = publish(
+        &mut ctx.db,
+        &ctx.store,
+        &endpoint,
+        &lock_dir,
+        &keys,
+        &a.name,
+        &opts,
+    )?;
+    if g.json {
+        print_json(&report)?;
+    } else {
+        print_publish(&report)?;
+    }
+    Ok(0)
+}
+
+fn print_publish(r: &PublishReport) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    let place = if r.prefix == "." {
+        format!("dists/{}", r.distribution)
+    } else {
+        format!("{}/dists/{}", r.prefix, r.distribution)
+    };
+    match r.outcome {
+        PublishOutcome::Unchanged => {
+            writeln!(
+                out,
+                "`{}` is already published as `{place}`; nothing to do",
+                r.snapshot
+            )?;
+        }
+        PublishOutcome::DryRun => {
+            writeln!(
+                out,
+                "would publish `{}` as `{place}`: {} packages, {}; pool: {} to add, {} present{}",
+                r.snapshot,
+                r.packages,
+                indices(r.indices),
+                r.pool_added,
+                r.pool_present,
+                qualified(r)
+            )?;
+        }
+        PublishOutcome::Published => {
+            let what = match &r.replaced {
+                Some(old) => format!("switched `{place}` from `{old}` to `{}`", r.snapshot),
+                None => format!("published `{}` as `{place}`", r.snapshot),
+            };
+            writeln!(
+                out,
+                "{what}: {} packages, {} ({} reused); pool: {} added, {} present{} in {:.1}s",
+                r.packages,
+                indices(r.indices),
+                r.reused_indices,
+                r.pool_added,
+                r.pool_present,
+                qualified(r),
+                r.seconds
+            )?;
+            if let Some(until) = r.valid_until {
+                writeln!(
+                    out,
+                    "valid until {}; publish again before then to refresh the signature",
+                    until.format("%Y-%m-%d %H:%M:%S UTC")
+                )?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn indices(n: u64) -> String {
+    if n == 1 {
+        "1 index".to_owned()
+    } else {
+        format!("{n} indices")
+    }
+}
+
+fn qualified(r: &PublishReport) -> String {
+    if r.pool_qualified == 0 {
+        String::new()
+    } else {
+        format!(
+            ", {} at hash-qualified paths (another file holds the plain path)",
+            r.pool_qualified
+        )
+    }
+}

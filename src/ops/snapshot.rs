@@ -1,0 +1,689 @@
+//! Snapshots: immutable, named package sets made from mirrors, merges and
+//! filters, and the comparisons between them.
+//!
+//! A snapshot only references packages (a shared, delta-encoded package set,
+//! see `db::sets`), so creating one from a 60,000-package mirror writes one
+//! small row, and identical snapshots share their set. The set algebra —
+//! [`merge_entries`] and [`diff_entries`] — is pure and unit-tested; the
+//! functions around it load, check names and store.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::NaiveDate;
+use serde::Serialize;
+
+use crate::db::{Db, DbError, NewSnapshot, PackageSet, PackageSummary};
+use crate::debian::deb822::find_field;
+use crate::debian::version::{self, Version};
+use crate::model::{
+    MirrorSource, PackageId, PackageKey, PackageRecord, Snapshot, SnapshotOrigin, valid_name,
+};
+use crate::query::{Candidate, ClosureOptions, Filter, FilterError, select};
+
+/// Why a snapshot operation failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SnapshotError {
+    /// No snapshot by that name.
+    #[error("snapshot `{0}` does not exist")]
+    NoSnapshot(String),
+    /// No mirror by that name.
+    #[error("mirror `{0}` does not exist")]
+    NoMirror(String),
+    /// The mirror was never synced.
+    #[error("mirror `{0}` has not been synced yet; run `debvault mirror sync {0}` first")]
+    NeverSynced(String),
+    /// An invalid name.
+    #[error(
+        "snapshot name `{0}` is not valid: use letters, digits, `.`, `_` and `-`, starting with a letter or digit (at most 64)"
+    )]
+    BadName(String),
+    /// The name is taken.
+    #[error("snapshot `{0}` already exists; snapshots are immutable, choose another name")]
+    Exists(String),
+    /// Dropping a published snapshot.
+    #[error("snapshot `{name}` is published as {}; drop those publications first", .publications.join(", "))]
+    Published {
+        /// The snapshot.
+        name: String,
+        /// `prefix/distribution` of each publication.
+        publications: Vec<String>,
+    },
+    /// Nothing to take a snapshot of.
+    #[error("no source given")]
+    NoSources,
+    /// A filter expression that does not parse.
+    #[error("invalid filter `{expr}`")]
+    Filter {
+        /// The expression.
+        expr: String,
+        /// Why.
+        #[source]
+        source: FilterError,
+    },
+    /// A stored package that does not parse (database corruption).
+    #[error("stored package `{0}` has an invalid version")]
+    BadVersion(String),
+    /// The database failed.
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+impl SnapshotError {
+    /// The process exit code: 2 for bad names and filters, else 1.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            SnapshotError::BadName(_) | SnapshotError::Filter { .. } => 2,
+            _ => 1,
+        }
+    }
+}
+
+/// One package of a snapshot with the component it is listed in.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Entry {
+    /// Component.
+    pub component: String,
+    /// The package.
+    pub package: PackageSummary,
+}
+
+/// Loads the packages of a snapshot with their components.
+pub fn entries(db: &Db, snapshot: &Snapshot) -> Result<Vec<Entry>, SnapshotError> {
+    let set = db.package_set(snapshot.package_set)?;
+    set_entries(db, &set)
+}
+
+fn set_entries(db: &Db, set: &PackageSet) -> Result<Vec<Entry>, SnapshotError> {
+    let mut out = Vec::with_capacity(set.len());
+    for (component, ids) in set.components() {
+        for package in db.package_summaries(ids)? {
+            out.push(Entry {
+                component: component.to_owned(),
+                package,
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// Loads a snapshot by name.
+pub fn load(db: &Db, name: &str) -> Result<Snapshot, SnapshotError> {
+    db.snapshot(name)?
+        .ok_or_else(|| SnapshotError::NoSnapshot(name.to_owned()))
+}
+
+/// `<base>-YYYYMMDD`, or with `-2`, `-3`, … appended when taken.
+pub fn default_name(db: &Db, base: &str, today: NaiveDate) -> Result<String, SnapshotError> {
+    let stem = format!("{base}-{}", today.format("%Y%m%d"));
+    let mut name = stem.clone();
+    let mut n = 1;
+    while db.snapshot(&name)?.is_some() {
+        n += 1;
+        name = format!("{stem}-{n}");
+    }
+    Ok(name)
+}
+
+fn check_new_name(db: &Db, name: &str) -> Result<(), SnapshotError> {
+    if !valid_name(name) {
+        return Err(SnapshotError::BadName(name.to_owned()));
+    }
+    if db.snapshot(name)?.is_some() {
+        return Err(SnapshotError::Exists(name.to_owned()));
+    }
+    Ok(())
+}
+
+fn set_of(entries: &[Entry]) -> PackageSet {
+    let mut set = PackageSet::default();
+    for e in entries {
+        set.insert(&e.component, e.package.id);
+    }
+    set.normalize();
+    set
+}
+
+fn store(
+    db: &mut Db,
+    name: &str,
+    description: &str,
+    origin: &SnapshotOrigin,
+    architectures: &[String],
+    set: &PackageSet,
+) -> Result<Snapshot, SnapshotError> {
+    let res = db.create_snapshot(&NewSnapshot {
+        name,
+        description,
+        origin,
+        architectures,
+        set,
+    });
+    match res {
+        Ok(_) => {}
+        Err(DbError::SnapshotExists(n)) => return Err(SnapshotError::Exists(n)),
+        Err(e) => return Err(e.into()),
+    }
+    load(db, name)
+}
+
+fn union_in_order<'a>(lists: impl IntoIterator<Item = &'a [String]>) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for list in lists {
+        for a in list {
+            if !out.contains(a) {
+                out.push(a.clone());
+            }
+        }
+    }
+    out
+}
+
+/// Creates a snapshot of the current revisions of `mirrors`. With several
+/// mirrors, a later mirror's packages replace an earlier one's of the same
+/// (component, name, architecture). The default name is
+/// `<first mirror>-YYYYMMDD`, made unique.
+pub fn create_from_mirrors(
+    db: &mut Db,
+    name: Option<&str>,
+    mirrors: &[String],
+    today: NaiveDate,
+) -> Result<Snapshot, SnapshotError> {
+    let first = mirrors.first().ok_or(SnapshotError::NoSources)?;
+    let name = match name {
+        Some(n) => n.to_owned(),
+        None => default_name(db, first, today)?,
+    };
+    check_new_name(db, &name)?;
+    let mut sources = Vec::new();
+    let mut sets = Vec::new();
+    let mut archs = Vec::new();
+    for m in mirrors {
+        let mirror = db
+            .mirror(m)?
+            .ok_or_else(|| SnapshotError::NoMirror(m.clone()))?;
+        let rev = mirror
+            .state
+            .revision
+            .ok_or_else(|| SnapshotError::NeverSynced(m.clone()))?;
+        sets.push(db.revision_set(rev)?);
+        archs.push(mirror.spec.architectures.clone());
+        sources.push(MirrorSource {
+            name: mirror.name.clone(),
+            suite: mirror.spec.suite.clone(),
+            revision: rev,
+        });
+    }
+    // One mirror: its revision's set as it is (no package is even read).
+    let set = match sets.len() {
+        1 => sets.pop().unwrap_or_default(),
+        _ => {
+            let lists = sets
+                .iter()
+                .map(|set| set_entries(db, set))
+                .collect::<Result<Vec<_>, _>>()?;
+            set_of(&merge_entries(&lists, false)?)
+        }
+    };
+    let description = format!(
+        "from mirror{} {}",
+        if sources.len() > 1 { "s" } else { "" },
+        sources
+            .iter()
+            .map(|s| format!("`{}` (revision {})", s.name, s.revision.0))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    let architectures = union_in_order(archs.iter().map(Vec::as_slice));
+    store(
+        db,
+        &name,
+        &description,
+        &SnapshotOrigin::Mirrors { mirrors: sources },
+        &architectures,
+        &set,
+    )
+}
+
+/// Merges snapshots into a new one: for each (component, name,
+/// architecture) the last source that has the package wins, with all of
+/// its versions; with `latest`, only the newest version across all
+/// sources is kept.
+pub fn merge(
+    db: &mut Db,
+    name: &str,
+    sources: &[String],
+    latest: bool,
+) -> Result<Snapshot, SnapshotError> {
+    if sources.is_empty() {
+        return Err(SnapshotError::NoSources);
+    }
+    check_new_name(db, name)?;
+    let mut lists = Vec::new();
+    let mut archs = Vec::new();
+    for s in sources {
+        let snap = load(db, s)?;
+        lists.push(entries(db, &snap)?);
+        archs.push(snap.architectures);
+    }
+    let merged = merge_entries(&lists, latest)?;
+    let description = format!(
+        "merge of {}{}",
+        sources
+            .iter()
+            .map(|s| format!("`{s}`"))
+            .collect::<Vec<_>>()
+            .join(", "),
+        if latest { " (latest versions)" } else { "" }
+    );
+    let architectures = union_in_order(archs.iter().map(Vec::as_slice));
+    store(
+        db,
+        name,
+        &description,
+        &SnapshotOrigin::Merge {
+            sources: sources.to_vec(),
+            latest,
+        },
+        &architectures,
+        &set_of(&merged),
+    )
+}
+
+/// The set algebra of [`merge`] (pure).
+pub fn merge_entries(lists: &[Vec<Entry>], latest: bool) -> Result<Vec<Entry>, SnapshotError> {
+    type Key = (String, String, String);
+    let key = |e: &Entry| {
+        (
+            e.component.clone(),
+            e.package.key.name.clone(),
+            e.package.key.architecture.clone(),
+        )
+    };
+    let mut out: BTreeMap<Key, Vec<Entry>> = BTreeMap::new();
+    for list in lists {
+        let mut this: BTreeMap<Key, Vec<Entry>> = BTreeMap::new();
+        for e in list {
+            this.entry(key(e)).or_default().push(e.clone());
+        }
+        for (k, mut group) in this {
+            if latest {
+                let slot = out.entry(k).or_default();
+                slot.append(&mut group);
+                let mut best: Option<Entry> = None;
+                for e in slot.drain(..) {
+                    let newer = match &best {
+                        None => true,
+                        Some(b) => {
+                            version::compare(&e.package.key.version, &b.package.key.version).is_ge()
+                        }
+                    };
+                    if newer {
+                        best = Some(e);
+                    }
+                }
+                slot.extend(best);
+            } else {
+                out.insert(k, group);
+            }
+        }
+    }
+    Ok(out.into_values().flatten().collect())
+}
+
+/// Creates a snapshot of the packages of `source` matching `expr`, plus
+/// their dependency closure with `with_deps`. Returns the snapshot and the
+/// dependencies nothing satisfied (as `package: dependency` lines).
+pub fn filter(
+    db: &mut Db,
+    name: &str,
+    source: &str,
+    expr: &str,
+    with_deps: bool,
+    follow_recommends: bool,
+) -> Result<(Snapshot, Vec<String>), SnapshotError> {
+    let parsed = Filter::parse(expr).map_err(|source| SnapshotError::Filter {
+        expr: expr.to_owned(),
+        source,
+    })?;
+    check_new_name(db, name)?;
+    let src = load(db, source)?;
+    let set = db.package_set(src.package_set)?;
+    let mut candidates = Vec::with_capacity(set.len());
+    for (component, ids) in set.components() {
+        // `packages` returns the records in the order of `ids`.
+        for (id, record) in ids.iter().zip(db.packages(ids)?) {
+            candidates.push(Stored::new(component, *id, record)?);
+        }
+    }
+    let selection = select(
+        &candidates,
+        &parsed,
+        &ClosureOptions {
+            with_deps,
+            follow_recommends,
+            architectures: src.architectures.clone(),
+        },
+    );
+    let picked: Vec<Entry> = selection
+        .selected
+        .iter()
+        .map(|&i| candidates[i].entry.clone())
+        .collect();
+    let unresolved = selection
+        .unresolved
+        .iter()
+        .map(|u| {
+            format!(
+                "{} ({}): {}",
+                candidates[u.package].entry.package.key.name, u.architecture, u.dependency
+            )
+        })
+        .collect();
+    let description = format!(
+        "`{source}` filtered by `{expr}`{}",
+        if with_deps { " with dependencies" } else { "" }
+    );
+    let snap = store(
+        db,
+        name,
+        &description,
+        &SnapshotOrigin::Filter {
+            source: source.to_owned(),
+            filter: expr.to_owned(),
+            with_deps,
+        },
+        &src.architectures,
+        &set_of(&picked),
+    )?;
+    Ok((snap, unresolved))
+}
+
+/// A stored package as a filter [`Candidate`].
+struct Stored {
+    entry: Entry,
+    version: Version,
+    stanza: String,
+}
+
+impl Stored {
+    fn new(component: &str, id: PackageId, r: PackageRecord) -> Result<Stored, SnapshotError> {
+        let version = Version::parse(&r.version)
+            .map_err(|_| SnapshotError::BadVersion(format!("{}_{}", r.name, r.version)))?;
+        Ok(Stored {
+            entry: Entry {
+                component: component.to_owned(),
+                package: PackageSummary {
+                    id,
+                    key: PackageKey {
+                        name: r.name,
+                        version: r.version,
+                        architecture: r.architecture,
+                    },
+                    sha256: r.sha256,
+                    size: r.size,
+                },
+            },
+            version,
+            stanza: r.stanza,
+        })
+    }
+}
+
+impl Candidate for Stored {
+    fn name(&self) -> &str {
+        &self.entry.package.key.name
+    }
+
+    fn version(&self) -> &Version {
+        &self.version
+    }
+
+    fn architecture(&self) -> &str {
+        &self.entry.package.key.architecture
+    }
+
+    fn field(&self, name: &str) -> Option<&str> {
+        find_field(&self.stanza, name)
+    }
+}
+
+/// Deletes a snapshot that is not published.
+pub fn drop(db: &mut Db, name: &str) -> Result<(), SnapshotError> {
+    let snap = load(db, name)?;
+    let pubs = db.publications_of(snap.id)?;
+    if !pubs.is_empty() {
+        return Err(SnapshotError::Published {
+            name: name.to_owned(),
+            publications: pubs
+                .iter()
+                .map(|p| {
+                    if p.prefix == "." {
+                        format!("`dists/{}`", p.distribution)
+                    } else {
+                        format!("`{}/dists/{}`", p.prefix, p.distribution)
+                    }
+                })
+                .collect(),
+        });
+    }
+    db.drop_snapshot(snap.id)?;
+    Ok(())
+}
+
+/// Counts of one component and architecture.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct IndexCount {
+    /// Component.
+    pub component: String,
+    /// Architecture.
+    pub architecture: String,
+    /// Packages.
+    pub packages: u64,
+    /// Bytes of their files.
+    pub bytes: u64,
+}
+
+/// Per component and architecture counts, sorted, and the total size.
+pub fn counts(entries: &[Entry]) -> (Vec<IndexCount>, u64) {
+    let mut by: BTreeMap<(&str, &str), IndexCount> = BTreeMap::new();
+    let mut total = 0;
+    for e in entries {
+        let c = by
+            .entry((&e.component, &e.package.key.architecture))
+            .or_insert_with(|| IndexCount {
+                component: e.component.clone(),
+                architecture: e.package.key.architecture.clone(),
+                ..IndexCount::default()
+            });
+        c.packages += 1;
+        c.bytes += e.package.size;
+        total += e.package.size;
+    }
+    (by.into_values().collect(), total)
+}
+
+/// How a package differs between two snapshots.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Change {
+    /// Only in the second.
+    Added,
+    /// Only in the first.
+    Removed,
+    /// A newer version in the second.
+    Upgraded,
+    /// An older version in the second.
+    Downgraded,
+    /// The same version with other content.
+    Changed,
+}
+
+/// One line of a snapshot diff: a package name and architecture.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct DiffEntry {
+    /// Package name.
+    pub name: String,
+    /// Architecture.
+    pub architecture: String,
+    /// What happened.
+    pub change: Change,
+    /// Newest version in the first snapshot.
+    pub old_version: Option<String>,
+    /// Newest version in the second snapshot.
+    pub new_version: Option<String>,
+}
+
+/// Compares two package lists by (name, architecture), looking at the
+/// newest version on each side (pure). Sorted by name, then architecture.
+pub fn diff_entries(a: &[Entry], b: &[Entry]) -> Vec<DiffEntry> {
+    fn newest(list: &[Entry]) -> HashMap<(&str, &str), &PackageSummary> {
+        let mut out: HashMap<(&str, &str), &PackageSummary> = HashMap::new();
+        for e in list {
+            let k = (
+                e.package.key.name.as_str(),
+                e.package.key.architecture.as_str(),
+            );
+            out.entry(k)
+                .and_modify(|cur| {
+                    if version::compare(&e.package.key.version, &cur.key.version).is_gt() {
+                        *cur = &e.package;
+                    }
+                })
+                .or_insert(&e.package);
+        }
+        out
+    }
+    let (old, new) = (newest(a), newest(b));
+    let mut out = Vec::new();
+    for (k, o) in &old {
+        let change = match new.get(k) {
+            None => Some(Change::Removed),
+            Some(n) => match version::compare(&n.key.version, &o.key.version) {
+                std::cmp::Ordering::Greater => Some(Change::Upgraded),
+                std::cmp::Ordering::Less => Some(Change::Downgraded),
+                std::cmp::Ordering::Equal => (n.sha256 != o.sha256).then_some(Change::Changed),
+            },
+        };
+        if let Some(change) = change {
+            out.push(DiffEntry {
+                name: k.0.to_owned(),
+                architecture: k.1.to_owned(),
+                change,
+                old_version: Some(o.key.version.clone()),
+                new_version: new.get(k).map(|n| n.key.version.clone()),
+            });
+        }
+    }
+    for (k, n) in &new {
+        if !old.contains_key(k) {
+            out.push(DiffEntry {
+                name: k.0.to_owned(),
+                architecture: k.1.to_owned(),
+                change: Change::Added,
+                old_version: None,
+                new_version: Some(n.key.version.clone()),
+            });
+        }
+    }
+    out.sort_by(|x, y| (&x.name, &x.architecture).cmp(&(&y.name, &y.architecture)));
+    out
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::digest::Sha256;
+
+    fn e(id: i64, component: &str, name: &str, version: &str, arch: &str, content: &str) -> Entry {
+        Entry {
+            component: component.into(),
+            package: PackageSummary {
+                id: PackageId(id),
+                key: PackageKey {
+                    name: name.into(),
+                    version: version.into(),
+                    architecture: arch.into(),
+                },
+                sha256: Sha256::of(content.as_bytes()),
+                size: 10,
+            },
+        }
+    }
+
+    fn ids(list: &[Entry]) -> Vec<i64> {
+        let mut v: Vec<i64> = list.iter().map(|e| e.package.id.0).collect();
+        v.sort_unstable();
+        v
+    }
+
+    #[test]
+    fn merge_later_source_wins_per_name_and_arch() {
+        let a = vec![
+            e(1, "main", "curl", "8.0", "amd64", "a"),
+            e(2, "main", "curl", "8.1", "amd64", "b"),
+            e(3, "main", "zsh", "5.9", "amd64", "c"),
+            e(4, "contrib", "curl", "9.0", "amd64", "d"),
+        ];
+        let b = vec![
+            e(5, "main", "curl", "7.0", "amd64", "e"),
+            e(6, "main", "curl", "7.0", "arm64", "f"),
+        ];
+        // b's curl/amd64 replaces both of a's; contrib is another component.
+        assert_eq!(
+            ids(&merge_entries(&[a.clone(), b.clone()], false).unwrap()),
+            [3, 4, 5, 6]
+        );
+        // Newest version across sources.
+        assert_eq!(ids(&merge_entries(&[a, b], true).unwrap()), [2, 3, 4, 6]);
+    }
+
+    #[test]
+    fn diff_classifies_changes() {
+        let a = vec![
+            e(1, "main", "curl", "8.0", "amd64", "a"),
+            e(2, "main", "gone", "1", "all", "b"),
+            e(3, "main", "libc6", "2.36-9", "amd64", "c"),
+            e(4, "main", "same", "1", "amd64", "d"),
+            e(5, "main", "rebuilt", "1", "amd64", "e"),
+        ];
+        let b = vec![
+            e(6, "main", "curl", "8.0", "amd64", "a"),
+            e(7, "main", "curl", "1:7.0", "amd64", "x"),
+            e(8, "main", "libc6", "2.36-10", "amd64", "y"),
+            e(9, "main", "new", "1", "amd64", "z"),
+            e(4, "main", "same", "1", "amd64", "d"),
+            e(10, "main", "rebuilt", "1", "amd64", "other"),
+        ];
+        let d = diff_entries(&a, &b);
+        let got: Vec<(&str, Change)> = d.iter().map(|x| (x.name.as_str(), x.change)).collect();
+        assert_eq!(
+            got,
+            [
+                ("curl", Change::Upgraded),
+                ("gone", Change::Removed),
+                ("libc6", Change::Upgraded),
+                ("new", Change::Added),
+                ("rebuilt", Change::Changed),
+            ]
+        );
+        assert_eq!(d[0].new_version.as_deref(), Some("1:7.0"));
+        let back = diff_entries(&b, &a);
+        assert_eq!(back[0].change, Change::Downgraded);
+    }
+
+    #[test]
+    fn counts_per_component_and_arch() {
+        let list = vec![
+            e(1, "main", "a", "1", "amd64", "a"),
+            e(2, "main", "b", "1", "all", "b"),
+            e(3, "main", "c", "1", "amd64", "c"),
+        ];
+        let (c, total) = counts(&list);
+        assert_eq!(total, 30);
+        assert_eq!(c.len(), 2);
+        assert_eq!((c[0].architecture.as_str(), c[0].packages), ("all", 1));
+        assert_eq!((c[1].architecture.as_str(), c[1].packages), ("amd64", 2));
+    }
+}

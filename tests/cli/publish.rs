@@ -1,0 +1,290 @@
+//! `snapshot publish` and `publish list | show | drop`: the tree on disk,
+//! no-op re-publish, atomic switches, by-hash grace, dated distributions.
+
+#![allow(clippy::unwrap_used)] // test code: a panic is the failure report
+
+use std::path::{Path, PathBuf};
+
+use crate::snapshot::two_snapshots;
+use crate::support::TestEnv;
+
+fn public(env: &TestEnv) -> PathBuf {
+    env.root().join("public")
+}
+
+fn read(path: &Path) -> String {
+    std::fs::read_to_string(path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()))
+}
+
+/// [`TestEnv::redact`], plus digests of signed (dated) files and column padding after tree ids.
+fn redact(env: &TestEnv, text: &str) -> String {
+    let s = env.redact(text);
+    let s = regex::Regex::new(r"SHA256 [0-9a-f]{64}")
+        .unwrap()
+        .replace_all(&s, "SHA256 [HASH]");
+    regex::Regex::new(r"\[TREE\] +")
+        .unwrap()
+        .replace_all(&s, "[TREE] ")
+        .into_owned()
+}
+
+fn keyed() -> TestEnv {
+    let env = two_snapshots();
+    env.ok(&["key", "generate", "--email", "ops@example.invalid"]);
+    env
+}
+
+#[test]
+fn publish_noop_switch_and_drop() {
+    let env = keyed();
+    let out = env.run(&[
+        "snapshot",
+        "publish",
+        "s1",
+        "--distribution",
+        "stable",
+        "--dry-run",
+    ]);
+    insta::assert_snapshot!("publish_dry_run", redact(&env, &out.transcript()));
+    assert!(
+        !public(&env).join("dists").exists(),
+        "a dry run writes nothing"
+    );
+
+    let out = env.run(&[
+        "snapshot",
+        "publish",
+        "s1",
+        "--distribution",
+        "stable",
+        "--origin",
+        "Example",
+    ]);
+    insta::assert_snapshot!("publish_first", redact(&env, &out.transcript()));
+    let dist = public(&env).join("dists/stable");
+    assert!(
+        std::fs::symlink_metadata(&dist)
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+    let release = read(&dist.join("Release"));
+    for field in [
+        "Origin: Example\n",
+        "Suite: stable\n",
+        "Codename: stable\n",
+        "Acquire-By-Hash: yes\n",
+        "Components: main\n",
+        "Architectures: amd64\n",
+        "Signed-By: ",
+    ] {
+        assert!(release.contains(field), "{field:?} missing:\n{release}");
+    }
+    let packages = read(&dist.join("main/binary-amd64/Packages"));
+    assert!(
+        packages.contains("Filename: pool/main/a/app/app_1.0-1_amd64.deb\n"),
+        "{packages}"
+    );
+    assert!(
+        packages.contains("Package: base-files\n"),
+        "`all` packages are in every architecture's index"
+    );
+    assert!(
+        public(&env)
+            .join("pool/main/a/app/app_1.0-1_amd64.deb")
+            .is_file()
+    );
+
+    // The same snapshot again: nothing to do, nothing touched.
+    let before = std::fs::read_link(&dist).unwrap();
+    let out = env.run(&[
+        "snapshot",
+        "publish",
+        "s1",
+        "--distribution",
+        "stable",
+        "--origin",
+        "Example",
+    ]);
+    insta::assert_snapshot!("publish_noop", redact(&env, &out.transcript()));
+    assert_eq!(std::fs::read_link(&dist).unwrap(), before);
+
+    // Switch the moving distribution to s2: a new tree, the old by-hash files kept.
+    let old_xz = sha_of(&dist.join("main/binary-amd64/Packages.xz"));
+    let out = env.run(&[
+        "snapshot",
+        "publish",
+        "s2",
+        "--distribution",
+        "stable",
+        "--origin",
+        "Example",
+    ]);
+    insta::assert_snapshot!("publish_switch", redact(&env, &out.transcript()));
+    assert_ne!(std::fs::read_link(&dist).unwrap(), before);
+    assert!(
+        dist.join(format!("main/binary-amd64/by-hash/SHA256/{old_xz}"))
+            .is_file(),
+        "the replaced tree's by-hash files stay reachable"
+    );
+    let packages = read(&dist.join("main/binary-amd64/Packages"));
+    assert!(
+        packages.contains("Version: 1.4-1\n") && !packages.contains("Package: gone\n"),
+        "{packages}"
+    );
+    // The replaced tree is still whole (snapshot URLs serve it).
+    let trees = public(&env).join(".debvault/trees/stable");
+    assert_eq!(std::fs::read_dir(&trees).unwrap().count(), 2);
+
+    let out = env.run(&["publish", "list"]);
+    insta::assert_snapshot!("publish_list", redact(&env, &out.transcript()));
+    let out = env.run(&["publish", "show", "stable"]);
+    insta::assert_snapshot!("publish_show", redact(&env, &out.transcript()));
+    let out = env.ok(&["publish", "show", "stable", "--json"]);
+    let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(v["snapshot"], "s2");
+    assert_eq!(v["history"].as_array().map(Vec::len), Some(2));
+
+    let out = env.run(&["publish", "drop", "stable"]);
+    insta::assert_snapshot!("publish_drop", redact(&env, &out.transcript()));
+    assert!(std::fs::symlink_metadata(&dist).is_err());
+    assert!(!trees.exists());
+    let out = env.run(&["publish", "show", "stable"]);
+    insta::assert_snapshot!("publish_show_missing", redact(&env, &out.transcript()));
+}
+
+fn sha_of(path: &Path) -> String {
+    use sha2::Digest as _;
+    let data = std::fs::read(path).unwrap();
+    hex::encode(sha2::Sha256::digest(&data))
+}
+
+#[test]
+fn prefixes_options_and_refusals() {
+    let env = keyed();
+    env.ok(&[
+        "snapshot",
+        "publish",
+        "s1",
+        "--prefix",
+        "ci/debian",
+        "--distribution",
+        "s1",
+        "--label",
+        "CI",
+        "--suite",
+        "frozen",
+        "--codename",
+        "bookworm",
+        "--valid-for",
+        "7d",
+        "--not-automatic",
+        "--but-automatic-upgrades",
+        "--snapshots-url",
+        "http://repo.example.invalid/ci/debian",
+    ]);
+    let dist = public(&env).join("ci/debian/dists/s1");
+    let release = read(&dist.join("Release"));
+    for field in [
+        "Label: CI\n",
+        "Suite: frozen\n",
+        "Codename: bookworm\n",
+        "Valid-Until: ",
+        "NotAutomatic: yes\n",
+        "ButAutomaticUpgrades: yes\n",
+        "Snapshots: http://repo.example.invalid/ci/debian/snapshots/@SNAPSHOTID@\n",
+    ] {
+        assert!(release.contains(field), "{field:?} missing:\n{release}");
+    }
+    assert!(public(&env).join("ci/debian/pool/main/a/app").is_dir());
+
+    // A distribution named after its snapshot is immutable.
+    let out = env.run(&[
+        "snapshot",
+        "publish",
+        "s2",
+        "--prefix",
+        "ci/debian",
+        "--distribution",
+        "s1",
+    ]);
+    insta::assert_snapshot!("publish_dated_immutable", redact(&env, &out.transcript()));
+
+    for (args, name) in [
+        (
+            vec!["--prefix", "../up", "--distribution", "x"],
+            "publish_bad_prefix",
+        ),
+        (
+            vec!["--distribution", ".hidden"],
+            "publish_bad_distribution",
+        ),
+        (
+            vec!["--distribution", "x", "--valid-for", "soon"],
+            "publish_bad_duration",
+        ),
+        (
+            vec!["--distribution", "x", "--but-automatic-upgrades"],
+            "publish_bad_option",
+        ),
+    ] {
+        let mut all = vec!["snapshot", "publish", "s2"];
+        all.extend(args);
+        let out = env.run(&all);
+        insta::assert_snapshot!(name, redact(&env, &out.transcript()));
+    }
+
+    // Something that is not ours at dists/<name> is never replaced.
+    std::fs::create_dir_all(public(&env).join("dists/handmade")).unwrap();
+    let out = env.run(&["snapshot", "publish", "s2", "--distribution", "handmade"]);
+    insta::assert_snapshot!("publish_foreign", redact(&env, &out.transcript()));
+}
+
+#[test]
+fn default_distribution_is_the_mirror_suite() {
+    let env = keyed();
+    let out = env.ok(&["snapshot", "publish", "s1"]);
+    assert!(
+        out.stdout.contains("as `dists/stable`"),
+        "{}",
+        out.transcript()
+    );
+    env.ok(&["snapshot", "merge", "mixed", "s1", "s2"]);
+    let out = env.run(&["snapshot", "publish", "mixed"]);
+    insta::assert_snapshot!(
+        "publish_merge_needs_distribution",
+        redact(&env, &out.transcript())
+    );
+}
+
+#[test]
+fn pool_files_are_write_once() {
+    let env = keyed();
+    // Another file already sits at app's pool path: the package goes to a
+    // hash-qualified path, the squatter is left alone.
+    let squat = public(&env).join("pool/main/a/app/app_1.0-1_amd64.deb");
+    std::fs::create_dir_all(squat.parent().unwrap()).unwrap();
+    std::fs::write(&squat, b"not the package").unwrap();
+    let out = env.run(&["snapshot", "publish", "s1", "--distribution", "stable"]);
+    insta::assert_snapshot!("publish_qualified", redact(&env, &out.transcript()));
+    assert_eq!(std::fs::read(&squat).unwrap(), b"not the package");
+    let packages = read(&public(&env).join("dists/stable/main/binary-amd64/Packages"));
+    let line = packages
+        .lines()
+        .find(|l| l.contains("/app_1.0-1_amd64.deb"))
+        .unwrap();
+    assert!(
+        line.starts_with("Filename: pool/main/a/app/sha256-"),
+        "{line}"
+    );
+    let path = public(&env).join(line.trim_start_matches("Filename: "));
+    assert!(path.is_file());
+}
+
+#[test]
+fn publish_without_a_key_fails_cleanly() {
+    let env = two_snapshots();
+    let out = env.run(&["snapshot", "publish", "s1", "--distribution", "stable"]);
+    insta::assert_snapshot!("publish_no_key", redact(&env, &out.transcript()));
+    assert!(!public(&env).join("dists").exists());
+}
