@@ -415,6 +415,7 @@ pub fn publish(
     let trees = base.join(TREES_DIR).join(&distribution);
     std::fs::create_dir_all(&trees).map_err(io_err("create", &trees))?;
     clean_staging(&trees);
+    clean_staging(&base.join("dists"));
     let now = Utc::now();
     let tree = next_tree_id(&trees, now)?;
     let staging = trees.join(format!(".tmp-{tree}-{}", std::process::id()));
@@ -824,14 +825,24 @@ fn with_filename(stanza: &str, path: &str) -> String {
     out
 }
 
-/// Removes staging directories of killed publishes (under the lock).
-fn clean_staging(trees: &Path) {
-    let Ok(entries) = std::fs::read_dir(trees) else {
+/// Removes what killed publishes left in `dir` (under the lock): staging
+/// trees and half-made `dists/` symlinks, all named `.tmp-*`.
+fn clean_staging(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
         return;
     };
     for e in entries.flatten() {
-        if e.file_name().to_string_lossy().starts_with(".tmp-") {
-            let _ = std::fs::remove_dir_all(e.path());
+        if !e.file_name().to_string_lossy().starts_with(".tmp-") {
+            continue;
+        }
+        match e.file_type() {
+            Ok(t) if t.is_dir() => {
+                let _ = std::fs::remove_dir_all(e.path());
+            }
+            Ok(_) => {
+                let _ = std::fs::remove_file(e.path());
+            }
+            Err(_) => {}
         }
     }
 }

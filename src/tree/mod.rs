@@ -16,7 +16,9 @@
 //!    the bytes as they are written; with a cache directory, a compressed
 //!    file made earlier from the same plain `Packages` (same SHA256) is
 //!    linked instead, so an incremental publish only recompresses the
-//!    indices that changed;
+//!    indices that changed; the plain `Packages` is linked from the cache
+//!    too (after checking its digest), so trees that keep an index cost no
+//!    space for it;
 //! 3. `by-hash/SHA256/<hex>` links to the three files and the small
 //!    per-index `Release` that dak writes are added.
 //!
@@ -336,7 +338,7 @@ pub fn render(
 
         let plain = join_stanzas(&index.stanzas);
         let plain_sums = Sums::of(&plain);
-        write::write_new(&index_dir.join("Packages"), &plain)?;
+        write::produce_plain(&plain, &plain_sums, &index_dir.join("Packages"), cache)?;
         let (gz, xz) = std::thread::scope(|s| {
             let gz = s
                 .spawn(|| write::produce(Format::Gz, &plain, &plain_sums, &index_dir, cache, opts));

@@ -353,13 +353,24 @@ fn cache_reuses_compressed_indices() {
     assert_eq!(first.reused_indices, 0);
     assert_eq!(
         files_below(&cache).len(),
-        2 * inputs.len(),
-        "no temporary files left"
+        3 * inputs.len(),
+        "plain, .gz and .xz of each index, no temporary files left"
     );
 
     let second_dir = tmp.path().join("second");
     let second = render(&second_dir, &inputs, &meta(), &keys, &opts(Some(&cache))).unwrap();
     assert_eq!(second.reused_indices, inputs.len() as u32);
+    let inode = |dir: &std::path::Path| {
+        use std::os::unix::fs::MetadataExt;
+        std::fs::metadata(dir.join("main/binary-amd64/Packages"))
+            .unwrap()
+            .ino()
+    };
+    assert_eq!(
+        inode(&first_dir),
+        inode(&second_dir),
+        "the plain index is shared"
+    );
     verify_tree(&second_dir, &keyring("upstream")).unwrap();
     assert_eq!(second.release, first.release);
     let unsigned = |t: &RenderedTree| {
@@ -400,7 +411,7 @@ fn cache_reuses_compressed_indices() {
     let third = render(&third_dir, &changed, &meta(), &keys, &opts(Some(&cache))).unwrap();
     assert_eq!(third.reused_indices, inputs.len() as u32 - 1);
     verify_tree(&third_dir, &keyring("upstream")).unwrap();
-    assert_eq!(files_below(&cache).len(), 2 * inputs.len() + 2);
+    assert_eq!(files_below(&cache).len(), 3 * inputs.len() + 3);
     let xz = std::fs::read(third_dir.join("main/binary-amd64/Packages.xz")).unwrap();
     assert_eq!(unxz(&xz), join_stanzas(&changed[0].stanzas));
 

@@ -152,6 +152,37 @@ pub(super) fn open_cache(dir: &Path) -> Option<&Path> {
     }
 }
 
+/// Writes the plain `Packages` to `target`: a link to the cache entry
+/// `<SHA256>` when that holds exactly these bytes (checked: an entry is
+/// only as durable as the tree it was first written in), else a new file
+/// that then becomes the entry. Cache trouble is logged, never fatal.
+pub(super) fn produce_plain(
+    plain: &[u8],
+    sums: &Sums,
+    target: &Path,
+    cache: Option<&Path>,
+) -> Result<(), TreeError> {
+    let Some(cache) = cache else {
+        return write_new(target, plain);
+    };
+    let entry = cache.join(sums.sha256.to_hex());
+    let intact = std::fs::metadata(&entry).is_ok_and(|m| m.len() == sums.size)
+        && sums_of_file(&entry).is_ok_and(|s| s.sha256 == sums.sha256);
+    if intact && std::fs::hard_link(&entry, target).is_ok() {
+        return Ok(());
+    }
+    write_new(target, plain)?;
+    // Link under a temporary name, then rename over any stale entry.
+    let tmp = cache.join(format!(".tmp-{}-{}", std::process::id(), sums.sha256));
+    let _ = std::fs::remove_file(&tmp);
+    let stored = std::fs::hard_link(target, &tmp).and_then(|()| std::fs::rename(&tmp, &entry));
+    if let Err(error) = stored {
+        let _ = std::fs::remove_file(&tmp);
+        tracing::warn!(entry = %entry.display(), %error, "cannot store index in cache");
+    }
+    Ok(())
+}
+
 /// Writes `Packages.<ext>` of `plain` into `index_dir`: linked from the
 /// cache when it holds this content, else compressed (and then stored in
 /// the cache). Returns the file's sums and whether the cache supplied it.

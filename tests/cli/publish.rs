@@ -136,6 +136,15 @@ fn publish_noop_switch_and_drop() {
     let trees = public(&env).join(".debvault/trees/stable");
     assert_eq!(std::fs::read_dir(&trees).unwrap().count(), 2);
 
+    // Another distribution of an already rendered snapshot reuses its indices.
+    let out = env.ok(&["snapshot", "publish", "s1", "--distribution", "again"]);
+    assert!(
+        out.stdout.contains("1 index (1 reused)"),
+        "{}",
+        out.transcript()
+    );
+    env.ok(&["publish", "drop", "again"]);
+
     let out = env.run(&["publish", "list"]);
     insta::assert_snapshot!("publish_list", redact(&env, &out.transcript()));
     let out = env.run(&["publish", "show", "stable"]);
@@ -287,4 +296,28 @@ fn publish_without_a_key_fails_cleanly() {
     let out = env.run(&["snapshot", "publish", "s1", "--distribution", "stable"]);
     insta::assert_snapshot!("publish_no_key", redact(&env, &out.transcript()));
     assert!(!public(&env).join("dists").exists());
+}
+
+#[test]
+fn killed_publish_leaves_the_served_tree_alone() {
+    let env = keyed();
+    env.ok(&["snapshot", "publish", "s1", "--distribution", "stable"]);
+    let dist = public(&env).join("dists/stable");
+    let served = read(&dist.join("InRelease"));
+    // What a publish killed while rendering leaves: a staging directory and
+    // a half-made symlink, neither visible at `dists/stable`.
+    let trees = public(&env).join(".debvault/trees/stable");
+    std::fs::create_dir_all(trees.join(".tmp-20990101T000000Z-1/main")).unwrap();
+    std::os::unix::fs::symlink("nowhere", public(&env).join("dists/.tmp-stable-1")).unwrap();
+    assert_eq!(read(&dist.join("InRelease")), served);
+    env.ok(&["snapshot", "publish", "s2", "--distribution", "stable"]);
+    assert!(
+        !trees.join(".tmp-20990101T000000Z-1").exists(),
+        "staging cleaned"
+    );
+    assert!(read(&dist.join("Release")).contains("Suite: stable"));
+    assert!(
+        std::fs::symlink_metadata(public(&env).join("dists/.tmp-stable-1")).is_err(),
+        "half-made link cleaned"
+    );
 }
