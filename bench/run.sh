@@ -1,79 +1,353 @@
 #!/usr/bin/env bash
-# Mirror-sync benchmark: debvault beside aptly (when installed) in one run.
+# Benchmark: debvault beside aptly (when installed), one run, one upstream.
 #
-# Generates a signed 60,000-package upstream (and a second state with 1% new
+# Generates a signed N-package upstream (and a second state with 1% new
 # versions and 0.2% removals), serves it on loopback, and reports wall time and
-# peak RSS for: first sync, no-op re-sync, incremental sync.
-#   bench/run.sh [N]      (default N=60000; install aptly with `apt-get install aptly`)
+# peak RSS (GNU time -v) of every step, for debvault and then for aptly:
+#
+#   sync.first     first `mirror sync` / `mirror update`
+#   sync.noop      the same again, upstream unchanged
+#   snap.create    snapshot s1 of the mirror
+#   publish.first  publish s1 as dists/bench: signed, Packages .gz .xz, by-hash
+#   publish.noop   publish s1 again (see the notes printed with the table)
+#   sync.incr      sync after the upstream moved to state 2 (the 1% change)
+#   snap.create2   snapshot s2
+#   publish.incr   switch dists/bench to s2
+#   snap.bulk      SNAPS more snapshots of the mirror (aptly: APTLY_SNAPS,
+#                  scaled up to SNAPS in the table and labelled so)
+#
+# Usage: bench/run.sh [N]      or, for a quick smoke run,
+#        N=2000 SNAPS=50 APTLY_SNAPS=10 bench/run.sh
+#   N            upstream packages (default 60000; the argument wins over the env)
+#   SNAPS        debvault snapshots in the mass-snapshot step (default 1000)
+#   APTLY_SNAPS  aptly snapshots in that step (default 100: aptly is slow)
+#   BENCH_OUT    where run-<timestamp> directories go (default bench/out)
+#   NO_APTLY=1   skip aptly even when it is installed (`apt-get install aptly`)
+#
+# The table goes to stdout and to <run dir>/report.txt. Targets print PASS or
+# MISS and never fail the run; the exit status is 1 only if a command failed
+# (the run goes on after a failed step, so one failure hides nothing else).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-N=${1:-60000}
+
+N=${1:-${N:-60000}}
+SNAPS=${SNAPS:-1000}
+APTLY_SNAPS=${APTLY_SNAPS:-100}
+# Targets from the issue.
+TARGET_PUBLISH_SPEEDUP=6  # first publish vs aptly's (-skip-contents), times faster
+TARGET_INCR_PUBLISH_S=2   # publish after the 1% change, seconds
+TARGET_RSS_MB=200         # peak RSS of any debvault step
+
 # A fresh directory per run, and old runs deleted only after measuring: ext4
 # skips inodes freed in the last minutes when allocating new ones, so mass
-# deletes right before a run slow every file creation in it (seen: 2x).
+# deletes right before a run slow every file creation in it (seen: 2x; in
+# perf: ext4 `recently_deleted` under mkdir). Leave ~5 minutes between runs.
 BASE=${BENCH_OUT:-bench/out}
 mkdir -p "$BASE"
 OUT="$BASE/run-$(date +%Y%m%d-%H%M%S)"
 mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)
 
+# Scratch space outside the run directory: aptly's throwaway GnuPG home lives
+# here because gpg-agent's socket path must stay under ~107 bytes.
+SCRATCH=$(mktemp -d -t debvault-bench.XXXXXX)
+SERVER=
+cleanup() {
+    if [ -n "$SERVER" ]; then kill "$SERVER" 2>/dev/null || true; fi
+    if [ -d "$SCRATCH/gnupg" ]; then
+        gpgconf --homedir "$SCRATCH/gnupg" --kill all 2>/dev/null || true
+    fi
+    rm -rf "$SCRATCH"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM   # so that Ctrl-C and kill run the cleanup too
+
+LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)   # the machine is shared at times: say so in the report
 cargo build --release --locked --quiet --bin debvault --example gen_upstream
-BIN=target/release/debvault
-GEN=target/release/examples/gen_upstream
+BIN=$PWD/target/release/debvault
+GEN=$PWD/target/release/examples/gen_upstream
 KEY=$PWD/testdata/keys/upstream.pub.gpg
+LOOP=$PWD/bench/snap_loop.sh
 
 echo "generating $N packages (two states)..." >&2
 $GEN generate "$OUT/state1" "$N" 1
 $GEN generate "$OUT/state2" "$N" 2
 sync; sleep 5   # let the generator's writeback settle before anything is timed
-ln -sfn "$OUT/state1" "$OUT/current"
+# The server serves whatever `current` points at; `upstream 1|2` flips it.
+upstream() { ln -sfn "$OUT/state$1" "$OUT/current"; }
+upstream 1
 $GEN serve "$OUT/current" "$OUT/port" & SERVER=$!
-trap 'kill $SERVER 2>/dev/null || true' EXIT
 for _ in $(seq 50); do [ -s "$OUT/port" ] && break; sleep 0.1; done
 URL="http://127.0.0.1:$(cat "$OUT/port")"
 
-# measure NAME CMD...: wall seconds and peak RSS (MB) via GNU time.
+FAILED=()
+# measure NAME CMD...: runs CMD under GNU time -v (full output kept in
+# NAME.time, the command's output in NAME.log) and appends
+# "NAME wall_seconds peak_rss_MB" to results; "FAIL FAIL" if CMD failed.
 measure() {
     local name=$1; shift
-    /usr/bin/time -f "%e %M" -o "$OUT/$name.time" "$@" > "$OUT/$name.log" 2>&1 || {
-        echo "FAILED: $name" >&2; cat "$OUT/$name.log" >&2; exit 1; }
-    read -r secs kb < "$OUT/$name.time"
-    printf '%s %s %s\n' "$name" "$secs" "$((kb / 1024))" >> "$OUT/results"
+    sync   # flush the previous step's writes so they are not billed to this one
+    if /usr/bin/time -v -o "$OUT/$name.time" "$@" > "$OUT/$name.log" 2>&1; then
+        awk -F': ' -v name="$name" '
+            /Elapsed \(wall clock\)/ { n = split($2, p, ":"); s = 0
+                                       for (i = 1; i <= n; i++) s = s * 60 + p[i] }
+            /Maximum resident set size/ { mb = int($2 / 1024) }
+            END { printf "%s %.2f %d\n", name, s, mb }' "$OUT/$name.time" >> "$OUT/results"
+    else
+        echo "FAILED: $name (log: $OUT/$name.log)" >&2
+        tail -n 20 "$OUT/$name.log" >&2
+        FAILED+=("$name")
+        echo "$name FAIL FAIL" >> "$OUT/results"
+    fi
 }
 
-export DEBVAULT_ROOT="$OUT/debvault"
-$BIN mirror create bench "$URL" stable main --arch amd64 --keyring "$KEY" >/dev/null
-ln -sfn "$OUT/state1" "$OUT/current"
-measure debvault.first  $BIN mirror sync bench
-measure debvault.noop   $BIN mirror sync bench
-ln -sfn "$OUT/state2" "$OUT/current"
-measure debvault.incr   $BIN mirror sync bench
-ln -sfn "$OUT/state1" "$OUT/current"
+# setup NAME CMD...: an untimed step; output in NAME.log, failures recorded.
+setup() {
+    local name=$1; shift
+    "$@" > "$OUT/$name.log" 2>&1 || {
+        echo "FAILED: $name (log: $OUT/$name.log)" >&2
+        tail -n 20 "$OUT/$name.log" >&2
+        FAILED+=("$name"); }
+}
 
-if command -v aptly >/dev/null 2>&1; then
+# check_tree TOOL DISTS_DIR KEYRING: what a publication holds (index files and
+# their sizes, by-hash, signatures checked with gpgv), one line to trees.
+check_tree() {
+    local tool=$1 dir=$2 keyring=$3 bin=$2/main/binary-amd64 f line
+    line="$tool:"
+    for f in Packages Packages.gz Packages.xz Packages.bz2; do
+        if [ -f "$bin/$f" ]; then line+=" $f($(mb "$(stat -c %s "$bin/$f")"))"; fi
+    done
+    if [ -d "$bin/by-hash/SHA256" ]; then
+        line+=" by-hash($(find "$bin/by-hash/SHA256" -type f | wc -l) files)"
+    else
+        line+=" no-by-hash"
+    fi
+    if gpgv --keyring "$keyring" "$dir/InRelease" > /dev/null 2>&1; then
+        line+=" InRelease(gpgv ok)"
+    else
+        line+=" InRelease(MISSING/BAD)"
+    fi
+    if gpgv --keyring "$keyring" "$dir/Release.gpg" "$dir/Release" > /dev/null 2>&1; then
+        line+=" Release.gpg(gpgv ok)"
+    else
+        line+=" Release.gpg(MISSING/BAD)"
+    fi
+    echo "$line" >> "$OUT/trees"
+}
+
+mb() { awk -v b="$1" 'BEGIN { printf "%.1f MB", b / 1048576 }'; }
+# Size in bytes of files or directories that exist (0 if none do).
+bytes() { local t=0 f; for f in "$@"; do [ -e "$f" ] && t=$((t + $(du -sb "$f" | cut -f1))); done; echo "$t"; }
+
+# ---------------------------------------------------------------- debvault
+unset DEBVAULT_ROOT DEBVAULT_CONFIG DEBVAULT_KEY_PASSPHRASE DEBVAULT_KEY_PASSPHRASE_FILE
+DVROOT=$OUT/debvault
+DV=("$BIN" --root "$DVROOT")
+DVDB=("$DVROOT/debvault.db" "$DVROOT/debvault.db-wal")
+setup debvault.mirror.create "${DV[@]}" mirror create bench "$URL" stable main --arch amd64 --keyring "$KEY"
+upstream 1
+measure debvault.sync.first    "${DV[@]}" mirror sync bench
+measure debvault.sync.noop     "${DV[@]}" mirror sync bench
+measure debvault.snap.create   "${DV[@]}" snapshot create s1 --from-mirror bench
+# An unencrypted signing key (no DEBVAULT_KEY_PASSPHRASE), and its public half for gpgv.
+setup debvault.key.generate    "${DV[@]}" key generate --email bench@example.invalid
+setup debvault.key.export      "${DV[@]}" key export --output "$OUT/debvault-key.gpg"
+measure debvault.publish.first "${DV[@]}" snapshot publish s1 --distribution bench
+check_tree "debvault first" "$DVROOT/public/dists/bench" "$OUT/debvault-key.gpg"
+measure debvault.publish.noop  "${DV[@]}" snapshot publish s1 --distribution bench
+upstream 2
+measure debvault.sync.incr     "${DV[@]}" mirror sync bench
+measure debvault.snap.create2  "${DV[@]}" snapshot create s2 --from-mirror bench
+measure debvault.publish.incr  "${DV[@]}" snapshot publish s2 --distribution bench
+check_tree "debvault incr " "$DVROOT/public/dists/bench" "$OUT/debvault-key.gpg"
+echo "debvault.db.before $(bytes "${DVDB[0]}") $(bytes "${DVDB[1]}")" >> "$OUT/sizes"
+measure debvault.snap.bulk bash "$LOOP" "$SNAPS" "$OUT/debvault.snap.bulk.times" \
+    "${DV[@]}" snapshot create 'snap@N@' --from-mirror bench
+echo "debvault.db.after $(bytes "${DVDB[0]}") $(bytes "${DVDB[1]}")" >> "$OUT/sizes"
+upstream 1
+
+# ---------------------------------------------------------------- aptly
+HAVE_APTLY=
+if [ -z "${NO_APTLY:-}" ] && command -v aptly > /dev/null 2>&1; then
+    HAVE_APTLY=1
+    # aptly signs with external gpg: a throwaway home with an unprotected key,
+    # same algorithm as debvault's default (ed25519).
+    export GNUPGHOME=$SCRATCH/gnupg
+    mkdir -m 700 "$GNUPGHOME"
+    setup aptly.key.generate gpg --batch --passphrase '' \
+        --quick-gen-key 'aptly bench <bench@example.invalid>' ed25519 sign never
+    FPR=$(gpg --batch --with-colons --list-secret-keys 2> /dev/null | awk -F: '/^fpr/ { print $10; exit }')
+    gpg --batch --export "$FPR" > "$OUT/aptly-key.gpg" 2> /dev/null
     cat > "$OUT/aptly.conf" <<CONF
-{"rootDir": "$OUT/aptly", "downloadConcurrency": 8, "gpgDisableVerify": false, "gpgProvider": "gpg"}
+{"rootDir": "$OUT/aptly", "downloadConcurrency": 8, "gpgDisableVerify": false,
+ "gpgDisableSign": false, "gpgProvider": "gpg"}
 CONF
-    A="aptly -config=$OUT/aptly.conf"
-    $A mirror create -keyring="$KEY" -architectures=amd64 bench "$URL" stable main >/dev/null
-    measure aptly.first $A mirror update -keyring="$KEY" bench
-    measure aptly.noop  $A mirror update -keyring="$KEY" bench
-    ln -sfn "$OUT/state2" "$OUT/current"
-    measure aptly.incr  $A mirror update -keyring="$KEY" bench
+    A=(aptly -config="$OUT/aptly.conf")
+    SIGN=(-batch -gpg-key="$FPR")
+    setup aptly.mirror.create "${A[@]}" mirror create -keyring="$KEY" -architectures=amd64 bench "$URL" stable main
+    upstream 1
+    measure aptly.sync.first    "${A[@]}" mirror update -keyring="$KEY" bench
+    measure aptly.sync.noop     "${A[@]}" mirror update -keyring="$KEY" bench
+    measure aptly.snap.create   "${A[@]}" snapshot create s1 from mirror bench
+    # aptly writes Packages .gz .bz2 (no .xz); by-hash only when asked.
+    measure aptly.publish.first "${A[@]}" publish snapshot -skip-contents -acquire-by-hash \
+        "${SIGN[@]}" -distribution=bench s1
+    check_tree "aptly first   " "$OUT/aptly/public/dists/bench" "$OUT/aptly-key.gpg"
+    # aptly has no "publish the same snapshot again": `publish switch` to the
+    # snapshot already published is its closest re-publish.
+    measure aptly.publish.noop  "${A[@]}" publish switch -skip-contents "${SIGN[@]}" bench s1
+    upstream 2
+    measure aptly.sync.incr     "${A[@]}" mirror update -keyring="$KEY" bench
+    measure aptly.snap.create2  "${A[@]}" snapshot create s2 from mirror bench
+    measure aptly.publish.incr  "${A[@]}" publish switch -skip-contents "${SIGN[@]}" bench s2
+    check_tree "aptly incr    " "$OUT/aptly/public/dists/bench" "$OUT/aptly-key.gpg"
+    echo "aptly.db.before $(bytes "$OUT/aptly/db") 0" >> "$OUT/sizes"
+    measure aptly.snap.bulk bash "$LOOP" "$APTLY_SNAPS" "$OUT/aptly.snap.bulk.times" \
+        "${A[@]}" snapshot create 'snap@N@' from mirror bench
+    echo "aptly.db.after $(bytes "$OUT/aptly/db") 0" >> "$OUT/sizes"
+    upstream 1
 fi
 
-echo
-printf '%-10s %12s %10s %12s %10s %8s\n' step debvault_s rss_MB aptly_s rss_MB speedup
-for step in first noop incr; do
-    read -r _ ds dm < <(grep "^debvault.$step " "$OUT/results")
-    if grep -q "^aptly.$step " "$OUT/results"; then
-        read -r _ as am < <(grep "^aptly.$step " "$OUT/results")
-        ratio=$(awk -v a="$as" -v d="$ds" 'BEGIN { if (d > 0) printf "%.1fx", a / d; else printf ">%.0fx", a / 0.01 }')
-    else
-        as=-; am=-; ratio=-
+# ---------------------------------------------------------------- report
+# get NAME: "seconds MB" of a step, "- -" if it did not run.
+get() { awk -v n="$1" '$1 == n { print $2, $3; f = 1 } END { if (!f) print "- -" }' "$OUT/results"; }
+# ratio APTLY_S DEBVAULT_S: how many times faster debvault was.
+ratio() {
+    awk -v a="$1" -v d="$2" 'BEGIN {
+        if (a !~ /^[0-9.]+$/ || d !~ /^[0-9.]+$/) print "-"
+        else if (d > 0) printf "%.1fx\n", a / d
+        else printf ">%.0fx\n", a / 0.01 }'
+}
+# stats FILE: per-run seconds from a snap_loop times file (microseconds).
+stats() {
+    sort -n "$1" | awk '{ v[NR] = $1; s += $1 } END {
+        p95 = int(NR * 0.95); if (p95 < 1) p95 = 1
+        printf "mean %.3f s, median %.3f s, p95 %.3f s, max %.3f s", \
+            s / NR / 1e6, v[int((NR + 1) / 2)] / 1e6, v[p95] / 1e6, v[NR] / 1e6 }'
+    # The first and last tenth in run order: does the cost grow with the count?
+    awk '{ v[NR] = $1 } END { k = int(NR / 10); if (k < 1) k = 1
+        for (i = 1; i <= k; i++) { a += v[i]; b += v[NR - k + i] }
+        printf "; first %d: %.3f s each, last %d: %.3f s each\n", k, a / k / 1e6, k, b / k / 1e6 }' "$1"
+}
+# said STEP: the first line a successful step printed.
+said() { if [ "$(get "$1" | cut -d' ' -f1)" = FAIL ]; then echo "(failed: see below)"; else head -n 1 "$OUT/$1.log" 2>/dev/null; fi; }
+mean_s() { awk '{ s += $1 } END { if (NR) printf "%.3f", s / NR / 1e6; else print "-" }' "$1"; }
+
+report() {
+    local step label d dm a am scale=1 mark=
+    if [ -n "$HAVE_APTLY" ]; then
+        scale=$(awk -v s="$SNAPS" -v a="$APTLY_SNAPS" 'BEGIN { print s / a }')
+        [ "$SNAPS" != "$APTLY_SNAPS" ] && mark='*'
     fi
-    printf '%-10s %12s %10s %12s %10s %8s\n' "$step" "$ds" "$dm" "$as" "$am" "$ratio"
-done
+    echo "debvault $(git rev-parse --short HEAD 2>/dev/null || echo '?')$( [ -z "$(git status --porcelain -- src 2>/dev/null)" ] || echo '+dirty') vs" \
+        "$( [ -n "$HAVE_APTLY" ] && aptly version 2>/dev/null | head -1 || echo 'no aptly')," \
+        "N=$N packages, $(nproc) CPUs; load average at start $LOAD_START, at end $(cut -d' ' -f1-3 /proc/loadavg)"
+    echo
+    printf '%-30s %11s %11s %11s %11s %8s\n' step "debvault s" "debvault MB" "aptly s" "aptly MB" ratio
+    while IFS='|' read -r step label; do
+        read -r d dm < <(get "debvault.$step")
+        read -r a am < <(get "aptly.$step")
+        local shown=$a
+        if [ "$step" = snap.bulk ]; then
+            label="$SNAPS snapshots (total)"
+            # aptly made APTLY_SNAPS: scale its time to SNAPS, marked with '*'.
+            if [ "$a" != - ] && [ "$a" != FAIL ]; then
+                a=$(awk -v a="$a" -v s="$scale" 'BEGIN { printf "%.2f", a * s }')
+                shown=$a$mark
+            fi
+        fi
+        printf '%-30s %11s %11s %11s %11s %8s\n' "$label" "$d" "$dm" "$shown" "$am" "$(ratio "$a" "$d")"
+    done <<'STEPS'
+sync.first|mirror sync, first
+sync.noop|mirror sync, no-op
+snap.create|snapshot create s1
+publish.first|publish s1, first
+publish.noop|publish s1 again (no-op)
+sync.incr|mirror sync, 1% change
+snap.create2|snapshot create s2
+publish.incr|publish s2 (switch)
+snap.bulk|snapshots (total)
+STEPS
+    if [ -s "$OUT/debvault.snap.bulk.times" ]; then
+        a=-; [ -s "$OUT/aptly.snap.bulk.times" ] && a=$(mean_s "$OUT/aptly.snap.bulk.times")
+        d=$(mean_s "$OUT/debvault.snap.bulk.times")
+        printf '%-30s %11s %11s %11s %11s %8s\n' "  per snapshot (mean)" "$d" "" "$a" "" "$(ratio "$a" "$d")"
+    fi
+    echo
+    echo "ratio: aptly seconds / debvault seconds (how many times faster debvault is)."
+    if [ -n "$mark" ]; then
+        echo "* extrapolated: aptly made $APTLY_SNAPS snapshots in $(get aptly.snap.bulk | cut -d' ' -f1) s; scaled x$scale to $SNAPS."
+        # Linear scaling understates aptly if each snapshot costs more than the last.
+        if [ -s "$OUT/aptly.snap.bulk.times" ]; then
+            awk '{ v[NR] = $1 } END { k = int(NR / 10); if (k < 1) k = 1
+                for (i = 1; i <= k; i++) { a += v[i]; b += v[NR - k + i] }
+                if (a > 0 && b / a > 1.5)
+                    printf "  aptly got slower per snapshot as they accumulated (%.0f ms -> %.0f ms): the scaled total is a lower bound.\n", a / k / 1e3, b / k / 1e3 }' \
+                "$OUT/aptly.snap.bulk.times"
+        fi
+    fi
+    echo
+    echo "Publications (dists/bench/main/binary-amd64; signatures checked with gpgv):"
+    sed 's/^/  /' "$OUT/trees" 2>/dev/null || true
+    echo
+    echo "Re-publish (no-op):"
+    echo "  debvault: same command again -> $(said debvault.publish.noop)"
+    if [ -n "$HAVE_APTLY" ]; then
+        echo "  aptly:    publish switch bench s1 (to the snapshot already published): no such check,"
+        echo "            it re-renders and re-signs every index (-skip-contents)"
+    fi
+    echo "Incremental publish: debvault $(said debvault.publish.incr)"
+    echo
+    echo "Mass snapshots (all of the same mirror state; each time includes process start):"
+    local tool before bw after aw count
+    for tool in debvault aptly; do
+        [ -s "$OUT/$tool.snap.bulk.times" ] || continue
+        count=$(wc -l < "$OUT/$tool.snap.bulk.times")
+        echo "  $tool: $count snapshots; $(stats "$OUT/$tool.snap.bulk.times")"
+        read -r _ before bw < <(grep "^$tool.db.before " "$OUT/sizes")
+        read -r _ after aw < <(grep "^$tool.db.after " "$OUT/sizes")
+        if [ "$tool" = debvault ]; then
+            echo "    debvault.db: $(mb "$before") + wal $(mb "$bw") before, $(mb "$after") + wal $(mb "$aw") after;" \
+                "$(awk -v d=$(((after + aw) - (before + bw))) -v n="$count" 'BEGIN { printf "%.1f KB", d / n / 1024 }') per snapshot"
+        else
+            echo "    aptly db/: $(mb "$before") before, $(mb "$after") after;" \
+                "$(awk -v d=$((after - before)) -v n="$count" 'BEGIN { printf "%.1f KB", d / n / 1024 }') per snapshot;" \
+                "extrapolated to $SNAPS: +$(awk -v d=$((after - before)) -v n="$count" -v s="$SNAPS" 'BEGIN { printf "%.1f MB", d / n * s / 1048576 }')"
+        fi
+    done
+    echo
+    echo "Targets:"
+    local d a r verdict
+    read -r d _ < <(get debvault.publish.first)
+    read -r a _ < <(get aptly.publish.first)
+    r=$(ratio "$a" "$d")
+    verdict=$(awk -v a="$a" -v d="$d" -v t="$TARGET_PUBLISH_SPEEDUP" 'BEGIN {
+        if (a !~ /^[0-9.]+$/ || d !~ /^[0-9.]+$/) print "n/a"
+        else print (a >= t * (d > 0 ? d : 0.01)) ? "PASS" : "MISS" }')
+    echo "  $verdict  first publish (.gz+.xz+by-hash+signatures) >= ${TARGET_PUBLISH_SPEEDUP}x faster than aptly's (-skip-contents): ${d} s vs ${a} s = $r"
+    read -r d _ < <(get debvault.publish.incr)
+    verdict=$(awk -v d="$d" -v t="$TARGET_INCR_PUBLISH_S" 'BEGIN {
+        if (d !~ /^[0-9.]+$/) print "n/a"; else print (d <= t) ? "PASS" : "MISS" }')
+    read -r a _ < <(get debvault.snap.create2)
+    echo "  $verdict  incremental publish <= ${TARGET_INCR_PUBLISH_S} s: ${d} s (plus snapshot create s2: ${a} s)"
+    read -r step dm < <(awk '$1 ~ /^debvault\./ && $3 ~ /^[0-9]+$/ && $3 + 0 >= m { m = $3 + 0; s = $1 }
+                             END { print (s ? s : "-"), (s ? m : "-") }' "$OUT/results")
+    verdict=$(awk -v m="$dm" -v t="$TARGET_RSS_MB" 'BEGIN {
+        if (m !~ /^[0-9]+$/) print "n/a"; else print (m <= t) ? "PASS" : "MISS" }')
+    echo "  $verdict  peak RSS <= ${TARGET_RSS_MB} MB: ${dm} MB (${step#debvault.})"
+    if [ ${#FAILED[@]} -gt 0 ]; then
+        echo
+        echo "FAILED steps (logs in $OUT):"
+        for step in "${FAILED[@]}"; do
+            echo "  $step: $(grep -v '^\s*$' "$OUT/$step.log" | tail -n 1)"
+        done
+    fi
+}
+
+echo
+report | tee "$OUT/report.txt"
 
 # Old runs go last (see above); the newest stays for inspection.
 find "$BASE" -mindepth 1 -maxdepth 1 -name 'run-*' ! -name "$(basename "$OUT")" -exec rm -rf {} +
+[ ${#FAILED[@]} -eq 0 ]
