@@ -568,6 +568,15 @@ fn plan_pool(
     store: &BlobStore,
     records: Vec<(String, PackageRecord)>,
 ) -> Result<Vec<Item>, PublishError> {
+    // A component without a pool directory (the first publish under this
+    // prefix) has no file to look at: every path is new.
+    let fresh: std::collections::HashSet<String> = records
+        .iter()
+        .map(|(c, _)| c)
+        .filter(|c| !base.join("pool").join(c.as_str()).exists())
+        .cloned()
+        .collect();
+    let fresh = &fresh;
     let chunk = records.len().div_ceil(POOL_THREADS).max(1);
     let mut records = records;
     let mut parts: Vec<Vec<(String, PackageRecord)>> = Vec::new();
@@ -583,7 +592,10 @@ fn plan_pool(
             .map(|part| {
                 s.spawn(move || {
                     part.into_iter()
-                        .map(|(component, record)| plan_one(base, store, component, record))
+                        .map(|(component, record)| {
+                            let fresh = fresh.contains(&component);
+                            plan_one(base, store, component, record, fresh)
+                        })
                         .collect()
                 })
             })
@@ -605,6 +617,7 @@ fn plan_one(
     store: &BlobStore,
     component: String,
     record: PackageRecord,
+    fresh: bool,
 ) -> Result<Item, PublishError> {
     let label = || format!("{}_{}_{}", record.name, record.version, record.architecture);
     let file = record
@@ -629,6 +642,14 @@ fn plan_one(
             package: label(),
             sha256: record.sha256,
         })?;
+    if fresh {
+        return Ok(Item {
+            component,
+            record,
+            action: PoolAction::Add(plain),
+            qualified: false,
+        });
+    }
     // The blob's identity is only needed when a pool path is taken.
     let blob_id = || -> Result<(u64, u64), PublishError> {
         let m = std::fs::metadata(&blob).map_err(|e| {
@@ -739,7 +760,9 @@ fn place(src: &Path, dst: &Path) -> Result<(), PublishError> {
     match std::fs::hard_link(src, dst) {
         Ok(()) => return Ok(()),
         Err(e) if e.kind() == io::ErrorKind::AlreadyExists => return Ok(()),
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Err(io_err("link", src)(e)),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            return Err(io_err("link from the blob store", src)(e));
+        }
         Err(_) => {}
     }
     let tmp = dst.with_file_name(format!(".tmp-{}-pool", std::process::id()));
