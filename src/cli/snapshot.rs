@@ -407,6 +407,13 @@ fn publish_cmd(a: PublishArgs, g: &Globals) -> anyhow::Result<u8> {
         render: Default::default(),
     };
     let mut ctx = g.context()?;
+    let opts = PublishOptions {
+        render: crate::tree::RenderOptions {
+            xz_preset: ctx.settings.xz_preset,
+            ..Default::default()
+        },
+        ..opts
+    };
     let keys = if a.dry_run {
         Vec::new()
     } else {

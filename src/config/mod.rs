@@ -91,6 +91,17 @@ pub struct ConfigFile {
     /// Sync tuning.
     #[serde(default)]
     pub sync: SyncSection,
+    /// Publish tuning.
+    #[serde(default)]
+    pub publish: PublishSection,
+}
+
+/// `[publish]`.
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct PublishSection {
+    /// xz preset of `Packages.xz`, 0 (fastest) to 9.
+    pub xz_preset: Option<u32>,
 }
 
 /// `[storage]`.
@@ -172,6 +183,8 @@ pub struct Settings {
     pub connect_timeout: u64,
     /// Read (stall) timeout, seconds.
     pub read_timeout: u64,
+    /// xz preset of published `Packages.xz`.
+    pub xz_preset: u32,
     /// Where each value came from, by setting name.
     #[serde(skip)]
     pub origins: BTreeMap<&'static str, Origin>,
@@ -295,7 +308,20 @@ impl Settings {
                 });
             }
         }
+        let xz_preset = pick_num(
+            "publish.xz-preset",
+            file.publish.xz_preset.map(u64::from),
+            u64::from(crate::tree::DEFAULT_XZ_PRESET),
+        );
+        if xz_preset > 9 {
+            return Err(ConfigError::Range {
+                key: "publish.xz-preset",
+                expected: "between 0 and 9",
+                source_desc: origins["publish.xz-preset"].to_string(),
+            });
+        }
         Ok(Settings {
+            xz_preset: xz_preset as u32,
             root,
             config_file,
             blobs,
@@ -355,6 +381,11 @@ impl Settings {
                 "sync.read-timeout",
                 self.read_timeout.to_string(),
                 origin("sync.read-timeout"),
+            ),
+            (
+                "publish.xz-preset",
+                self.xz_preset.to_string(),
+                origin("publish.xz-preset"),
             ),
         ]
     }

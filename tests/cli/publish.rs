@@ -321,3 +321,47 @@ fn killed_publish_leaves_the_served_tree_alone() {
         "half-made link cleaned"
     );
 }
+
+#[test]
+fn xz_preset_from_the_config_file() {
+    let env = keyed();
+    let config = env.dir.path().join("config.toml");
+    std::fs::write(&config, "[publish]\nxz-preset = 6\n").unwrap();
+    let cfg = config.display().to_string();
+    let out = env.ok(&["--config", &cfg, "config", "show"]);
+    let line = out
+        .stdout
+        .lines()
+        .find(|l| l.contains("publish.xz-preset"))
+        .unwrap();
+    assert!(line.contains('6') && line.contains("config.toml"), "{line}");
+    env.ok(&[
+        "--config",
+        &cfg,
+        "snapshot",
+        "publish",
+        "s1",
+        "--distribution",
+        "stable",
+    ]);
+    let xz =
+        std::fs::read(public(&env).join("dists/stable/main/binary-amd64/Packages.xz")).unwrap();
+    assert!(xz.starts_with(b"\xfd7zXZ\0"), "an xz stream");
+
+    std::fs::write(&config, "[publish]\nxz-preset = 12\n").unwrap();
+    let out = env.run(&[
+        "--config",
+        &cfg,
+        "snapshot",
+        "publish",
+        "s2",
+        "--distribution",
+        "stable",
+    ]);
+    assert_eq!(out.code, 2, "{}", out.transcript());
+    assert!(
+        out.stderr.contains("publish.xz-preset"),
+        "{}",
+        out.transcript()
+    );
+}
