@@ -10,6 +10,7 @@ use super::output::print_json;
 use crate::db::HistoryEntry;
 use crate::model::Publication;
 use crate::ops::publish::{PublishError, drop_publication, normalize_prefix};
+use crate::tree::layout::dists_path;
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum PublishCommand {
@@ -61,13 +62,8 @@ pub(crate) fn run(cmd: PublishCommand, g: &Globals) -> anyhow::Result<u8> {
     }
 }
 
-/// `dists/<dist>` or `<prefix>/dists/<dist>`.
 fn place(p: &Publication) -> String {
-    if p.prefix == "." {
-        format!("dists/{}", p.distribution)
-    } else {
-        format!("{}/dists/{}", p.prefix, p.distribution)
-    }
+    dists_path(&p.prefix, &p.distribution)
 }
 
 fn list(g: &Globals) -> anyhow::Result<u8> {

@@ -12,6 +12,7 @@ use crate::model::{ReleaseOptions, Snapshot};
 use crate::ops::keys::{KeyStore, passphrase_from_env};
 use crate::ops::publish::{PublishOptions, PublishOutcome, PublishReport, parse_duration, publish};
 use crate::ops::snapshot::{self as ops, Change, DiffEntry, IndexCount};
+use crate::tree::layout::dists_path;
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum SnapshotCommand {
@@ -444,11 +445,7 @@ fn publish_cmd(a: PublishArgs, g: &Globals) -> anyhow::Result<u8> {
 
 fn print_publish(r: &PublishReport) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();
-    let place = if r.prefix == "." {
-        format!("dists/{}", r.distribution)
-    } else {
-        format!("{}/dists/{}", r.prefix, r.distribution)
-    };
+    let place = dists_path(&r.prefix, &r.distribution);
     match r.outcome {
         PublishOutcome::Unchanged => {
             writeln!(

@@ -344,36 +344,15 @@ impl Db {
     /// The packages of a revision with their components.
     pub fn revision_entries(&self, rev: RevisionId) -> Result<Vec<RevisionEntry>, DbError> {
         let set = self.revision_set(rev)?;
-        let mut stmt = self
-            .conn
-            .prepare_cached("SELECT name, version, arch, sha256, size FROM packages WHERE id = ?1")
-            .map_err(sql("load revision packages"))?;
         let mut out = Vec::with_capacity(set.len());
         for (component, ids) in set.components() {
-            for id in ids {
-                let (name, version, architecture, sha, size): (
-                    String,
-                    String,
-                    String,
-                    String,
-                    i64,
-                ) = stmt
-                    .query_row([id.0], |r| {
-                        Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
-                    })
-                    .map_err(sql(format!("load package {}", id.0)))?;
+            for p in self.package_summaries(ids)? {
                 out.push(RevisionEntry {
                     component: component.to_owned(),
-                    id: *id,
-                    sha256: sha
-                        .parse()
-                        .map_err(|e| corrupt(format!("package `{name}`"), e))?,
-                    size: size as u64,
-                    key: PackageKey {
-                        name,
-                        version,
-                        architecture,
-                    },
+                    id: p.id,
+                    key: p.key,
+                    sha256: p.sha256,
+                    size: p.size,
                 });
             }
         }
@@ -396,109 +375,85 @@ impl Db {
     }
 
     /// Full package records by id, in the order of `ids`.
+    pub fn packages(&self, ids: &[PackageId]) -> Result<Vec<PackageRecord>, DbError> {
+        self.load_packages(
+            "name, version, arch, sha256, size, filename, source, stanza",
+            ids,
+            |_, row| {
+                let name: String = row.get(1)?;
+                let sha: String = row.get(4)?;
+                let sha256 = match sha.parse() {
+                    Ok(d) => d,
+                    Err(e) => return Ok(Err(corrupt(format!("package `{name}`"), e))),
+                };
+                Ok(Ok(PackageRecord {
+                    sha256,
+                    name,
+                    version: row.get(2)?,
+                    architecture: row.get(3)?,
+                    size: row.get::<_, i64>(5)? as u64,
+                    filename: row.get(6)?,
+                    source: row.get(7)?,
+                    stanza: row.get(8)?,
+                }))
+            },
+        )
+    }
+
+    /// Rows of `packages` by id, in the order of `ids`: `build` gets the id
+    /// and a row of `id, <columns>` (column errors outside, decoding errors
+    /// inside, like the other row builders here).
     ///
     /// Sorted, dense ids (a package set's component usually is: a sync
-    /// inserts its packages in one run) are read with one range scan, which
-    /// is about four times faster than a lookup per id.
-    pub fn packages(&self, ids: &[PackageId]) -> Result<Vec<PackageRecord>, DbError> {
+    /// inserts its packages in one run) are read with one range scan, about
+    /// four times faster than a lookup per id.
+    fn load_packages<T>(
+        &self,
+        columns: &str,
+        ids: &[PackageId],
+        build: impl Fn(PackageId, &rusqlite::Row<'_>) -> rusqlite::Result<Result<T, DbError>>,
+    ) -> Result<Vec<T>, DbError> {
+        let what = "load packages";
         let sorted = ids.windows(2).all(|w| w[0] < w[1]);
+        let mut out = Vec::with_capacity(ids.len());
         if let (true, Some(first), Some(last)) = (sorted, ids.first(), ids.last())
             && ids.len() >= 64
             && (last.0 - first.0) as u64 <= 4 * ids.len() as u64
         {
-            return self.packages_in_range(ids, *first, *last);
+            let mut stmt = self
+                .conn
+                .prepare_cached(&format!(
+                    "SELECT id, {columns} FROM packages WHERE id BETWEEN ?1 AND ?2 ORDER BY id"
+                ))
+                .map_err(sql(what))?;
+            let mut rows = stmt.query(params![first.0, last.0]).map_err(sql(what))?;
+            let mut wanted = ids.iter().peekable();
+            while let Some(row) = rows.next().map_err(sql(what))? {
+                let id = PackageId(row.get(0).map_err(sql(what))?);
+                if wanted.next_if_eq(&&id).is_some() {
+                    out.push(build(id, row).map_err(sql(what))??);
+                }
+            }
+            if let Some(missing) = wanted.next() {
+                return Err(corrupt(
+                    format!("package {}", missing.0),
+                    "referenced by a package set but not stored",
+                ));
+            }
+            return Ok(out);
         }
-        self.packages_by_lookup(ids)
-    }
-
-    fn packages_in_range(
-        &self,
-        ids: &[PackageId],
-        first: PackageId,
-        last: PackageId,
-    ) -> Result<Vec<PackageRecord>, DbError> {
         let mut stmt = self
             .conn
-            .prepare_cached(
-                "SELECT id, name, version, arch, sha256, size, filename, source, stanza FROM packages \
-                 WHERE id BETWEEN ?1 AND ?2 ORDER BY id",
-            )
-            .map_err(sql("load packages"))?;
-        let mut rows = stmt
-            .query(params![first.0, last.0])
-            .map_err(sql("load packages"))?;
-        let mut out = Vec::with_capacity(ids.len());
-        let mut wanted = ids.iter().peekable();
-        while let Some(row) = rows.next().map_err(sql("load packages"))? {
-            let id: i64 = row.get(0).map_err(sql("load packages"))?;
-            match wanted.peek() {
-                Some(w) if w.0 == id => {
-                    wanted.next();
-                }
-                _ => continue,
-            }
-            let name: String = row.get(1).map_err(sql("load packages"))?;
-            let sha: String = row.get(4).map_err(sql("load packages"))?;
-            out.push(PackageRecord {
-                sha256: sha
-                    .parse()
-                    .map_err(|e| corrupt(format!("package `{name}`"), e))?,
-                name,
-                version: row.get(2).map_err(sql("load packages"))?,
-                architecture: row.get(3).map_err(sql("load packages"))?,
-                size: row.get::<_, i64>(5).map_err(sql("load packages"))? as u64,
-                filename: row.get(6).map_err(sql("load packages"))?,
-                source: row.get(7).map_err(sql("load packages"))?,
-                stanza: row.get(8).map_err(sql("load packages"))?,
-            });
-        }
-        if let Some(missing) = wanted.next() {
-            return Err(corrupt(
-                format!("package {}", missing.0),
-                "referenced by a package set but not stored",
-            ));
+            .prepare_cached(&format!("SELECT id, {columns} FROM packages WHERE id = ?1"))
+            .map_err(sql(what))?;
+        for id in ids {
+            let mut rows = stmt.query([id.0]).map_err(sql(what))?;
+            let row = rows.next().map_err(sql(what))?.ok_or_else(|| {
+                sql(format!("load package {}", id.0))(rusqlite::Error::QueryReturnedNoRows)
+            })?;
+            out.push(build(*id, row).map_err(sql(what))??);
         }
         Ok(out)
-    }
-
-    fn packages_by_lookup(&self, ids: &[PackageId]) -> Result<Vec<PackageRecord>, DbError> {
-        let mut stmt = self
-            .conn
-            .prepare_cached(
-                "SELECT name, version, arch, sha256, size, filename, source, stanza FROM packages WHERE id = ?1",
-            )
-            .map_err(sql("load packages"))?;
-        ids.iter()
-            .map(|id| {
-                let row: (String, String, String, String, i64, String, String, String) = stmt
-                    .query_row([id.0], |r| {
-                        Ok((
-                            r.get(0)?,
-                            r.get(1)?,
-                            r.get(2)?,
-                            r.get(3)?,
-                            r.get(4)?,
-                            r.get(5)?,
-                            r.get(6)?,
-                            r.get(7)?,
-                        ))
-                    })
-                    .map_err(sql(format!("load package {}", id.0)))?;
-                Ok(PackageRecord {
-                    sha256: row
-                        .3
-                        .parse()
-                        .map_err(|e| corrupt(format!("package `{}`", row.0), e))?,
-                    name: row.0,
-                    version: row.1,
-                    architecture: row.2,
-                    size: row.4 as u64,
-                    filename: row.5,
-                    source: row.6,
-                    stanza: row.7,
-                })
-            })
-            .collect()
     }
 
     /// Revisions of a mirror, newest first.

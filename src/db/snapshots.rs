@@ -241,93 +241,24 @@ impl Db {
 
     /// Identity, digest and size of packages, in the order of `ids`.
     pub fn package_summaries(&self, ids: &[PackageId]) -> Result<Vec<PackageSummary>, DbError> {
-        let sorted = ids.windows(2).all(|w| w[0] < w[1]);
-        if let (true, Some(first), Some(last)) = (sorted, ids.first(), ids.last())
-            && ids.len() >= 64
-            && (last.0 - first.0) as u64 <= 4 * ids.len() as u64
-        {
-            return self.summaries_in_range(ids, *first, *last);
-        }
-        let mut stmt = self
-            .conn
-            .prepare_cached("SELECT name, version, arch, sha256, size FROM packages WHERE id = ?1")
-            .map_err(sql("load packages"))?;
-        ids.iter()
-            .map(|id| {
-                let (name, version, architecture, sha, size): (
-                    String,
-                    String,
-                    String,
-                    String,
-                    i64,
-                ) = stmt
-                    .query_row([id.0], |r| {
-                        Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
-                    })
-                    .map_err(sql(format!("load package {}", id.0)))?;
-                Ok(PackageSummary {
-                    id: *id,
-                    sha256: sha
-                        .parse()
-                        .map_err(|e| corrupt(format!("package `{name}`"), e))?,
-                    size: size as u64,
-                    key: PackageKey {
-                        name,
-                        version,
-                        architecture,
-                    },
-                })
-            })
-            .collect()
-    }
-
-    fn summaries_in_range(
-        &self,
-        ids: &[PackageId],
-        first: PackageId,
-        last: PackageId,
-    ) -> Result<Vec<PackageSummary>, DbError> {
-        let what = "load packages";
-        let mut stmt = self
-            .conn
-            .prepare_cached(
-                "SELECT id, name, version, arch, sha256, size FROM packages \
-                 WHERE id BETWEEN ?1 AND ?2 ORDER BY id",
-            )
-            .map_err(sql(what))?;
-        let mut rows = stmt.query(params![first.0, last.0]).map_err(sql(what))?;
-        let mut out = Vec::with_capacity(ids.len());
-        let mut wanted = ids.iter().peekable();
-        while let Some(row) = rows.next().map_err(sql(what))? {
-            let id: i64 = row.get(0).map_err(sql(what))?;
-            match wanted.peek() {
-                Some(w) if w.0 == id => {
-                    wanted.next();
-                }
-                _ => continue,
-            }
-            let name: String = row.get(1).map_err(sql(what))?;
-            let sha: String = row.get(4).map_err(sql(what))?;
-            out.push(PackageSummary {
-                id: PackageId(id),
-                sha256: sha
-                    .parse()
-                    .map_err(|e| corrupt(format!("package `{name}`"), e))?,
-                size: row.get::<_, i64>(5).map_err(sql(what))? as u64,
+        self.load_packages("name, version, arch, sha256, size", ids, |id, row| {
+            let name: String = row.get(1)?;
+            let sha: String = row.get(4)?;
+            let sha256 = match sha.parse() {
+                Ok(d) => d,
+                Err(e) => return Ok(Err(corrupt(format!("package `{name}`"), e))),
+            };
+            Ok(Ok(PackageSummary {
+                id,
+                sha256,
+                size: row.get::<_, i64>(5)? as u64,
                 key: PackageKey {
                     name,
-                    version: row.get(2).map_err(sql(what))?,
-                    architecture: row.get(3).map_err(sql(what))?,
+                    version: row.get(2)?,
+                    architecture: row.get(3)?,
                 },
-            });
-        }
-        if let Some(missing) = wanted.next() {
-            return Err(corrupt(
-                format!("package {}", missing.0),
-                "referenced by a package set but not stored",
-            ));
-        }
-        Ok(out)
+            }))
+        })
     }
 
     /// Records a switched-in publication (replacing the previous one of

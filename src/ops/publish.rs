@@ -328,17 +328,10 @@ pub fn publish(
     }
     check_options(&opts.release)?;
     let base = prefix_dir(endpoint, &prefix)?;
-    let lock_name = format!(
-        "publish-{}.lock",
-        &Sha256::of(prefix.as_bytes()).to_hex()[..16]
-    );
     let _lock = if opts.dry_run {
         None
     } else {
-        Some(Lock::try_acquire(
-            &lock_dir.join(lock_name),
-            &format!("publish prefix `{prefix}`"),
-        )?)
+        Some(lock_prefix(lock_dir, &prefix)?)
     };
 
     let current = db.publication(&prefix, &distribution)?;
@@ -462,6 +455,18 @@ pub fn publish(
         stats: serde_json::to_value(&report).unwrap_or_default(),
     })?;
     Ok(report)
+}
+
+/// Takes the lock of a prefix: its pool is shared by all its distributions.
+fn lock_prefix(lock_dir: &Path, prefix: &str) -> Result<Lock, PublishError> {
+    let name = format!(
+        "publish-{}.lock",
+        &Sha256::of(prefix.as_bytes()).to_hex()[..16]
+    );
+    Ok(Lock::try_acquire(
+        &lock_dir.join(name),
+        &format!("publish prefix `{prefix}`"),
+    )?)
 }
 
 /// Whether `cur` already publishes `snap` with `options`, its tree is in
@@ -1003,14 +1008,7 @@ pub fn drop_publication(
                 prefix: prefix.clone(),
                 distribution: distribution.to_owned(),
             })?;
-    let lock_name = format!(
-        "publish-{}.lock",
-        &Sha256::of(prefix.as_bytes()).to_hex()[..16]
-    );
-    let _lock = Lock::try_acquire(
-        &lock_dir.join(lock_name),
-        &format!("publish prefix `{prefix}`"),
-    )?;
+    let _lock = lock_prefix(lock_dir, &prefix)?;
     let base = prefix_dir(endpoint, &prefix)?;
     let link = base.join("dists").join(distribution);
     check_link(&link)?;

@@ -19,6 +19,7 @@ use crate::model::{
     MirrorSource, PackageId, PackageKey, PackageRecord, Snapshot, SnapshotOrigin, valid_name,
 };
 use crate::query::{Candidate, ClosureOptions, Filter, FilterError, select};
+use crate::tree::layout::dists_path;
 
 /// Why a snapshot operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -457,13 +458,7 @@ pub fn drop(db: &mut Db, name: &str) -> Result<(), SnapshotError> {
             name: name.to_owned(),
             publications: pubs
                 .iter()
-                .map(|p| {
-                    if p.prefix == "." {
-                        format!("`dists/{}`", p.distribution)
-                    } else {
-                        format!("`{}/dists/{}`", p.prefix, p.distribution)
-                    }
-                })
+                .map(|p| format!("`{}`", dists_path(&p.prefix, &p.distribution)))
                 .collect(),
         });
     }

@@ -70,6 +70,16 @@ pub fn tree_at<'a>(trees: impl IntoIterator<Item = &'a str>, snapshot: &str) -> 
         .map(|(_, t)| t)
 }
 
+/// Where a publication is served below the endpoint: `dists/<dist>`, or
+/// `<prefix>/dists/<dist>` for a prefix other than the root (`.`).
+pub fn dists_path(prefix: &str, distribution: &str) -> String {
+    if prefix == "." {
+        format!("dists/{distribution}")
+    } else {
+        format!("{prefix}/dists/{distribution}")
+    }
+}
+
 /// Whether `s` is a valid prefix segment or distribution name: letters,
 /// digits, `.`, `_`, `+`, `-`, not starting with a dot.
 pub fn valid_segment(s: &str) -> bool {
