@@ -36,6 +36,15 @@ complete -c debvault -n "__fish_debvault_needs_command" -f -a "mirror" -d 'Creat
 complete -c debvault -n "__fish_debvault_needs_command" -f -a "snapshot" -d 'Create, compare, combine and publish immutable snapshots'
 complete -c debvault -n "__fish_debvault_needs_command" -f -a "publish" -d 'List, show and drop publications'
 complete -c debvault -n "__fish_debvault_needs_command" -f -a "key" -d 'Generate, import, export and list signing keys'
+complete -c debvault -n "__fish_debvault_needs_command" -f -a "apply" -d 'Create or update mirrors to match a declarative scope file'
+complete -c debvault -n "__fish_debvault_needs_command" -f -a "freeze" -d 'Hold packages at their current version (no new versions, no removal)'
+complete -c debvault -n "__fish_debvault_needs_command" -f -a "unfreeze" -d 'Lift freezes (--accept-new to take content upstream changed under the same version)'
+complete -c debvault -n "__fish_debvault_needs_command" -f -a "staged" -d 'List or report changes that review-mode syncs staged'
+complete -c debvault -n "__fish_debvault_needs_command" -f -a "promote" -d 'Make staged changes live'
+complete -c debvault -n "__fish_debvault_needs_command" -f -a "reject" -d 'Refuse staged changes (later syncs do not stage them again)'
+complete -c debvault -n "__fish_debvault_needs_command" -f -a "audit" -d 'Show the append-only trail of freezes, promotions, publishes, drops and key changes'
+complete -c debvault -n "__fish_debvault_needs_command" -f -a "status" -d 'Health of mirrors, publications and storage (for people, cron and Prometheus)'
+complete -c debvault -n "__fish_debvault_needs_command" -f -a "gc" -d 'Remove revisions, packages, blobs, trees and pool files nothing kept references'
 complete -c debvault -n "__fish_debvault_needs_command" -f -a "serve" -d 'Serve published apt trees over HTTP (read-only)'
 complete -c debvault -n "__fish_debvault_needs_command" -f -a "config" -d 'Inspect the resolved configuration'
 complete -c debvault -n "__fish_debvault_needs_command" -f -a "generate" -d 'Write man pages or shell completions (for packagers)'
@@ -62,6 +71,7 @@ complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_see
 complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_seen_subcommand_from create" -l follow-recommends -d 'Follow Recommends too when closing over dependencies'
 complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_seen_subcommand_from create" -l allow-insecure -d 'Accept an unsigned or unverifiable Release (dangerous)'
 complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_seen_subcommand_from create" -l allow-sha1-keys -d 'Accept upstream keys bound with SHA-1 signatures (never data signatures)'
+complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_seen_subcommand_from create" -l review -d 'Review mode: syncs stage changes; `debvault promote` makes them live'
 complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_seen_subcommand_from create" -l json -d 'Machine-readable JSON on stdout'
 complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_seen_subcommand_from create" -s q -l quiet -d 'Only errors and warnings on stderr'
 complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_seen_subcommand_from create" -s v -l verbose -d 'More detail on stderr (repeat for debug logs)'
@@ -102,6 +112,8 @@ complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_see
 complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_seen_subcommand_from edit" -l no-filter -d 'Remove the filter (mirror everything)'
 complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_seen_subcommand_from edit" -l with-deps -d 'Close over dependencies'
 complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_seen_subcommand_from edit" -l without-deps -d 'Do not close over dependencies'
+complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_seen_subcommand_from edit" -l review -d 'Review mode: syncs stage changes for `debvault promote`'
+complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_seen_subcommand_from edit" -l no-review -d 'Leave review mode (changes go live at sync; staged ones stay until promoted or rejected)'
 complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_seen_subcommand_from edit" -l json -d 'Machine-readable JSON on stdout'
 complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_seen_subcommand_from edit" -s q -l quiet -d 'Only errors and warnings on stderr'
 complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_seen_subcommand_from edit" -s v -l verbose -d 'More detail on stderr (repeat for debug logs)'
@@ -119,6 +131,7 @@ complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_see
 complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_seen_subcommand_from sync" -l config -d 'Config file [env: DEBVAULT_CONFIG]' -r -F
 complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_seen_subcommand_from sync" -l all -d 'Sync every mirror'
 complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_seen_subcommand_from sync" -l dry-run -d 'Compute and print the plan; change nothing'
+complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_seen_subcommand_from sync" -l allow-mass-removal -d 'Remove packages even when more than `sync.mass-removal-percent` of a mirror would go'
 complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_seen_subcommand_from sync" -l json -d 'Machine-readable JSON on stdout'
 complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_seen_subcommand_from sync" -s q -l quiet -d 'Only errors and warnings on stderr'
 complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_seen_subcommand_from sync" -s v -l verbose -d 'More detail on stderr (repeat for debug logs)'
@@ -289,6 +302,100 @@ complete -c debvault -n "__fish_debvault_using_subcommand key; and __fish_seen_s
 complete -c debvault -n "__fish_debvault_using_subcommand key; and __fish_seen_subcommand_from list" -s v -l verbose -d 'More detail on stderr (repeat for debug logs)'
 complete -c debvault -n "__fish_debvault_using_subcommand key; and __fish_seen_subcommand_from list" -l no-progress -d 'No progress bars (plain log lines)'
 complete -c debvault -n "__fish_debvault_using_subcommand key; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
+complete -c debvault -n "__fish_debvault_using_subcommand apply" -l root -d 'Data root holding the database, blobs and publications [env: DEBVAULT_ROOT]' -r -F
+complete -c debvault -n "__fish_debvault_using_subcommand apply" -l config -d 'Config file [env: DEBVAULT_CONFIG]' -r -F
+complete -c debvault -n "__fish_debvault_using_subcommand apply" -l dry-run -d 'Print the plan; change nothing'
+complete -c debvault -n "__fish_debvault_using_subcommand apply" -l json -d 'Machine-readable JSON on stdout'
+complete -c debvault -n "__fish_debvault_using_subcommand apply" -s q -l quiet -d 'Only errors and warnings on stderr'
+complete -c debvault -n "__fish_debvault_using_subcommand apply" -s v -l verbose -d 'More detail on stderr (repeat for debug logs)'
+complete -c debvault -n "__fish_debvault_using_subcommand apply" -l no-progress -d 'No progress bars (plain log lines)'
+complete -c debvault -n "__fish_debvault_using_subcommand apply" -s h -l help -d 'Print help'
+complete -c debvault -n "__fish_debvault_using_subcommand freeze" -l reason -d 'Why (recorded in the audit trail)' -r
+complete -c debvault -n "__fish_debvault_using_subcommand freeze" -l root -d 'Data root holding the database, blobs and publications [env: DEBVAULT_ROOT]' -r -F
+complete -c debvault -n "__fish_debvault_using_subcommand freeze" -l config -d 'Config file [env: DEBVAULT_CONFIG]' -r -F
+complete -c debvault -n "__fish_debvault_using_subcommand freeze" -l json -d 'Machine-readable JSON on stdout'
+complete -c debvault -n "__fish_debvault_using_subcommand freeze" -s q -l quiet -d 'Only errors and warnings on stderr'
+complete -c debvault -n "__fish_debvault_using_subcommand freeze" -s v -l verbose -d 'More detail on stderr (repeat for debug logs)'
+complete -c debvault -n "__fish_debvault_using_subcommand freeze" -l no-progress -d 'No progress bars (plain log lines)'
+complete -c debvault -n "__fish_debvault_using_subcommand freeze" -s h -l help -d 'Print help'
+complete -c debvault -n "__fish_debvault_using_subcommand unfreeze" -l reason -d 'Why (recorded in the audit trail)' -r
+complete -c debvault -n "__fish_debvault_using_subcommand unfreeze" -l root -d 'Data root holding the database, blobs and publications [env: DEBVAULT_ROOT]' -r -F
+complete -c debvault -n "__fish_debvault_using_subcommand unfreeze" -l config -d 'Config file [env: DEBVAULT_CONFIG]' -r -F
+complete -c debvault -n "__fish_debvault_using_subcommand unfreeze" -l accept-new -d 'Take the new upstream content of a package frozen because it changed under the same version'
+complete -c debvault -n "__fish_debvault_using_subcommand unfreeze" -l json -d 'Machine-readable JSON on stdout'
+complete -c debvault -n "__fish_debvault_using_subcommand unfreeze" -s q -l quiet -d 'Only errors and warnings on stderr'
+complete -c debvault -n "__fish_debvault_using_subcommand unfreeze" -s v -l verbose -d 'More detail on stderr (repeat for debug logs)'
+complete -c debvault -n "__fish_debvault_using_subcommand unfreeze" -l no-progress -d 'No progress bars (plain log lines)'
+complete -c debvault -n "__fish_debvault_using_subcommand unfreeze" -s h -l help -d 'Print help'
+complete -c debvault -n "__fish_debvault_using_subcommand staged; and not __fish_seen_subcommand_from list report" -l root -d 'Data root holding the database, blobs and publications [env: DEBVAULT_ROOT]' -r -F
+complete -c debvault -n "__fish_debvault_using_subcommand staged; and not __fish_seen_subcommand_from list report" -l config -d 'Config file [env: DEBVAULT_CONFIG]' -r -F
+complete -c debvault -n "__fish_debvault_using_subcommand staged; and not __fish_seen_subcommand_from list report" -l json -d 'Machine-readable JSON on stdout'
+complete -c debvault -n "__fish_debvault_using_subcommand staged; and not __fish_seen_subcommand_from list report" -s q -l quiet -d 'Only errors and warnings on stderr'
+complete -c debvault -n "__fish_debvault_using_subcommand staged; and not __fish_seen_subcommand_from list report" -s v -l verbose -d 'More detail on stderr (repeat for debug logs)'
+complete -c debvault -n "__fish_debvault_using_subcommand staged; and not __fish_seen_subcommand_from list report" -l no-progress -d 'No progress bars (plain log lines)'
+complete -c debvault -n "__fish_debvault_using_subcommand staged; and not __fish_seen_subcommand_from list report" -s h -l help -d 'Print help'
+complete -c debvault -n "__fish_debvault_using_subcommand staged; and not __fish_seen_subcommand_from list report" -f -a "list" -d 'List changes waiting for review'
+complete -c debvault -n "__fish_debvault_using_subcommand staged; and not __fish_seen_subcommand_from list report" -f -a "report" -d 'A Markdown report for a review meeting: pending changes and recent decisions'
+complete -c debvault -n "__fish_debvault_using_subcommand staged; and __fish_seen_subcommand_from list" -l root -d 'Data root holding the database, blobs and publications [env: DEBVAULT_ROOT]' -r -F
+complete -c debvault -n "__fish_debvault_using_subcommand staged; and __fish_seen_subcommand_from list" -l config -d 'Config file [env: DEBVAULT_CONFIG]' -r -F
+complete -c debvault -n "__fish_debvault_using_subcommand staged; and __fish_seen_subcommand_from list" -l json -d 'Machine-readable JSON on stdout'
+complete -c debvault -n "__fish_debvault_using_subcommand staged; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Only errors and warnings on stderr'
+complete -c debvault -n "__fish_debvault_using_subcommand staged; and __fish_seen_subcommand_from list" -s v -l verbose -d 'More detail on stderr (repeat for debug logs)'
+complete -c debvault -n "__fish_debvault_using_subcommand staged; and __fish_seen_subcommand_from list" -l no-progress -d 'No progress bars (plain log lines)'
+complete -c debvault -n "__fish_debvault_using_subcommand staged; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
+complete -c debvault -n "__fish_debvault_using_subcommand staged; and __fish_seen_subcommand_from report" -l since -d 'Decisions since DATE (YYYY-MM-DD, RFC 3339, or a duration such as 7d)' -r
+complete -c debvault -n "__fish_debvault_using_subcommand staged; and __fish_seen_subcommand_from report" -l root -d 'Data root holding the database, blobs and publications [env: DEBVAULT_ROOT]' -r -F
+complete -c debvault -n "__fish_debvault_using_subcommand staged; and __fish_seen_subcommand_from report" -l config -d 'Config file [env: DEBVAULT_CONFIG]' -r -F
+complete -c debvault -n "__fish_debvault_using_subcommand staged; and __fish_seen_subcommand_from report" -l json -d 'Machine-readable JSON on stdout'
+complete -c debvault -n "__fish_debvault_using_subcommand staged; and __fish_seen_subcommand_from report" -s q -l quiet -d 'Only errors and warnings on stderr'
+complete -c debvault -n "__fish_debvault_using_subcommand staged; and __fish_seen_subcommand_from report" -s v -l verbose -d 'More detail on stderr (repeat for debug logs)'
+complete -c debvault -n "__fish_debvault_using_subcommand staged; and __fish_seen_subcommand_from report" -l no-progress -d 'No progress bars (plain log lines)'
+complete -c debvault -n "__fish_debvault_using_subcommand staged; and __fish_seen_subcommand_from report" -s h -l help -d 'Print help'
+complete -c debvault -n "__fish_debvault_using_subcommand promote" -l reason -d 'Why (recorded in the audit trail)' -r
+complete -c debvault -n "__fish_debvault_using_subcommand promote" -l root -d 'Data root holding the database, blobs and publications [env: DEBVAULT_ROOT]' -r -F
+complete -c debvault -n "__fish_debvault_using_subcommand promote" -l config -d 'Config file [env: DEBVAULT_CONFIG]' -r -F
+complete -c debvault -n "__fish_debvault_using_subcommand promote" -l all -d 'Every staged change of the mirror'
+complete -c debvault -n "__fish_debvault_using_subcommand promote" -l json -d 'Machine-readable JSON on stdout'
+complete -c debvault -n "__fish_debvault_using_subcommand promote" -s q -l quiet -d 'Only errors and warnings on stderr'
+complete -c debvault -n "__fish_debvault_using_subcommand promote" -s v -l verbose -d 'More detail on stderr (repeat for debug logs)'
+complete -c debvault -n "__fish_debvault_using_subcommand promote" -l no-progress -d 'No progress bars (plain log lines)'
+complete -c debvault -n "__fish_debvault_using_subcommand promote" -s h -l help -d 'Print help'
+complete -c debvault -n "__fish_debvault_using_subcommand reject" -l reason -d 'Why (recorded in the audit trail)' -r
+complete -c debvault -n "__fish_debvault_using_subcommand reject" -l root -d 'Data root holding the database, blobs and publications [env: DEBVAULT_ROOT]' -r -F
+complete -c debvault -n "__fish_debvault_using_subcommand reject" -l config -d 'Config file [env: DEBVAULT_CONFIG]' -r -F
+complete -c debvault -n "__fish_debvault_using_subcommand reject" -l all -d 'Every staged change of the mirror'
+complete -c debvault -n "__fish_debvault_using_subcommand reject" -l json -d 'Machine-readable JSON on stdout'
+complete -c debvault -n "__fish_debvault_using_subcommand reject" -s q -l quiet -d 'Only errors and warnings on stderr'
+complete -c debvault -n "__fish_debvault_using_subcommand reject" -s v -l verbose -d 'More detail on stderr (repeat for debug logs)'
+complete -c debvault -n "__fish_debvault_using_subcommand reject" -l no-progress -d 'No progress bars (plain log lines)'
+complete -c debvault -n "__fish_debvault_using_subcommand reject" -s h -l help -d 'Print help'
+complete -c debvault -n "__fish_debvault_using_subcommand audit" -l since -d 'Only records since DATE (YYYY-MM-DD, RFC 3339, or a duration such as 30d)' -r
+complete -c debvault -n "__fish_debvault_using_subcommand audit" -l root -d 'Data root holding the database, blobs and publications [env: DEBVAULT_ROOT]' -r -F
+complete -c debvault -n "__fish_debvault_using_subcommand audit" -l config -d 'Config file [env: DEBVAULT_CONFIG]' -r -F
+complete -c debvault -n "__fish_debvault_using_subcommand audit" -l json -d 'Machine-readable JSON on stdout'
+complete -c debvault -n "__fish_debvault_using_subcommand audit" -s q -l quiet -d 'Only errors and warnings on stderr'
+complete -c debvault -n "__fish_debvault_using_subcommand audit" -s v -l verbose -d 'More detail on stderr (repeat for debug logs)'
+complete -c debvault -n "__fish_debvault_using_subcommand audit" -l no-progress -d 'No progress bars (plain log lines)'
+complete -c debvault -n "__fish_debvault_using_subcommand audit" -s h -l help -d 'Print help'
+complete -c debvault -n "__fish_debvault_using_subcommand status" -l prometheus -d 'Also write the figures in Prometheus text format to FILE (atomically; for a textfile collector)' -r -F
+complete -c debvault -n "__fish_debvault_using_subcommand status" -l max-age -d 'With --check: how old the last successful sync may be' -r
+complete -c debvault -n "__fish_debvault_using_subcommand status" -l root -d 'Data root holding the database, blobs and publications [env: DEBVAULT_ROOT]' -r -F
+complete -c debvault -n "__fish_debvault_using_subcommand status" -l config -d 'Config file [env: DEBVAULT_CONFIG]' -r -F
+complete -c debvault -n "__fish_debvault_using_subcommand status" -l check -d 'Exit 1 when a mirror is stale or has frozen packages, or a publication has expired'
+complete -c debvault -n "__fish_debvault_using_subcommand status" -l json -d 'Machine-readable JSON on stdout'
+complete -c debvault -n "__fish_debvault_using_subcommand status" -s q -l quiet -d 'Only errors and warnings on stderr'
+complete -c debvault -n "__fish_debvault_using_subcommand status" -s v -l verbose -d 'More detail on stderr (repeat for debug logs)'
+complete -c debvault -n "__fish_debvault_using_subcommand status" -l no-progress -d 'No progress bars (plain log lines)'
+complete -c debvault -n "__fish_debvault_using_subcommand status" -s h -l help -d 'Print help'
+complete -c debvault -n "__fish_debvault_using_subcommand gc" -l grace -d 'How long retired publication trees (and pool files only they list) stay for clients mid-update' -r
+complete -c debvault -n "__fish_debvault_using_subcommand gc" -l root -d 'Data root holding the database, blobs and publications [env: DEBVAULT_ROOT]' -r -F
+complete -c debvault -n "__fish_debvault_using_subcommand gc" -l config -d 'Config file [env: DEBVAULT_CONFIG]' -r -F
+complete -c debvault -n "__fish_debvault_using_subcommand gc" -l dry-run -d 'Report what would be removed; remove nothing'
+complete -c debvault -n "__fish_debvault_using_subcommand gc" -l json -d 'Machine-readable JSON on stdout'
+complete -c debvault -n "__fish_debvault_using_subcommand gc" -s q -l quiet -d 'Only errors and warnings on stderr'
+complete -c debvault -n "__fish_debvault_using_subcommand gc" -s v -l verbose -d 'More detail on stderr (repeat for debug logs)'
+complete -c debvault -n "__fish_debvault_using_subcommand gc" -l no-progress -d 'No progress bars (plain log lines)'
+complete -c debvault -n "__fish_debvault_using_subcommand gc" -s h -l help -d 'Print help'
 complete -c debvault -n "__fish_debvault_using_subcommand serve" -l listen -d 'Address and port to listen on' -r
 complete -c debvault -n "__fish_debvault_using_subcommand serve" -l dir -d 'Directory to serve [default: the publish endpoint, `[storage] publish`]' -r -F
 complete -c debvault -n "__fish_debvault_using_subcommand serve" -l root -d 'Data root holding the database, blobs and publications [env: DEBVAULT_ROOT]' -r -F

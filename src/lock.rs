@@ -38,9 +38,39 @@ pub enum LockError {
 pub struct Lock {
     file: File,
     path: PathBuf,
+    exclusive: bool,
 }
 
 impl Lock {
+    /// Takes a shared hold on the lock at `path` without waiting: any number
+    /// of shared holders, but none while someone holds it exclusively (whose
+    /// PID the error names).
+    pub fn try_acquire_shared(path: &Path, what: &str) -> Result<Lock, LockError> {
+        let io = |source| LockError::Io {
+            path: path.to_owned(),
+            source,
+        };
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).map_err(io)?;
+        }
+        let mut file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(path)
+            .map_err(io)?;
+        match file.try_lock_shared() {
+            Ok(()) => Ok(Lock {
+                file,
+                path: path.to_owned(),
+                exclusive: false,
+            }),
+            Err(TryLockError::WouldBlock) => Err(held(&mut file, path, what)),
+            Err(TryLockError::Error(e)) => Err(io(e)),
+        }
+    }
+
     /// Takes the lock at `path` without waiting; `what` names the protected object in errors.
     pub fn try_acquire(path: &Path, what: &str) -> Result<Lock, LockError> {
         let io = |source| LockError::Io {
@@ -59,20 +89,7 @@ impl Lock {
             .map_err(io)?;
         match file.try_lock() {
             Ok(()) => {}
-            Err(TryLockError::WouldBlock) => {
-                let mut pid = String::new();
-                let _ = file.read_to_string(&mut pid);
-                let pid = pid.trim();
-                return Err(LockError::Held {
-                    what: what.to_owned(),
-                    pid: if pid.is_empty() {
-                        "unknown".into()
-                    } else {
-                        pid.to_owned()
-                    },
-                    path: path.to_owned(),
-                });
-            }
+            Err(TryLockError::WouldBlock) => return Err(held(&mut file, path, what)),
             Err(TryLockError::Error(e)) => return Err(io(e)),
         }
         file.set_len(0).map_err(io)?;
@@ -82,6 +99,7 @@ impl Lock {
         Ok(Lock {
             file,
             path: path.to_owned(),
+            exclusive: true,
         })
     }
 
@@ -91,9 +109,28 @@ impl Lock {
     }
 }
 
+/// The error for a lock someone else holds, naming the PID an exclusive holder wrote.
+fn held(file: &mut File, path: &Path, what: &str) -> LockError {
+    let mut pid = String::new();
+    let _ = file.read_to_string(&mut pid);
+    let pid = pid.trim();
+    LockError::Held {
+        what: what.to_owned(),
+        pid: if pid.is_empty() {
+            "unknown".into()
+        } else {
+            pid.to_owned()
+        },
+        path: path.to_owned(),
+    }
+}
+
 impl Drop for Lock {
     fn drop(&mut self) {
-        let _ = self.file.set_len(0);
+        // Only an exclusive holder wrote its PID; a shared one leaves the file alone.
+        if self.exclusive {
+            let _ = self.file.set_len(0);
+        }
         let _ = self.file.unlock();
     }
 }
@@ -114,5 +151,19 @@ mod tests {
         assert!(msg.contains("mirror `m`"), "{msg}");
         drop(first);
         Lock::try_acquire(&path, "mirror `m`").expect("lock after release");
+    }
+
+    #[test]
+    fn shared_holders_coexist_and_exclude_an_exclusive_one() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("gc.lock");
+        let a = Lock::try_acquire_shared(&path, "gc").expect("first shared");
+        let b = Lock::try_acquire_shared(&path, "gc").expect("second shared");
+        Lock::try_acquire(&path, "gc").expect_err("exclusive while shared");
+        drop((a, b));
+        let x = Lock::try_acquire(&path, "gc").expect("exclusive");
+        let err = Lock::try_acquire_shared(&path, "gc").expect_err("shared while exclusive");
+        assert!(err.to_string().contains(&std::process::id().to_string()));
+        drop(x);
     }
 }

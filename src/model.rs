@@ -76,6 +76,22 @@ pub struct MirrorSpec {
     /// Accept SHA-1 key-binding signatures on upstream keys (never data signatures).
     #[serde(default)]
     pub allow_sha1_keys: bool,
+    /// Review mode: a sync stages additions and removals; `promote` makes them live.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub review: bool,
+    /// Version pins (from `apply`): a pinned version stays while upstream no longer lists it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pins: Vec<Pin>,
+}
+
+/// Allowed versions of the packages whose name matches a glob.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct Pin {
+    /// Package name or glob.
+    pub name: String,
+    /// The allowed versions.
+    pub versions: Vec<String>,
 }
 
 impl MirrorSpec {
@@ -168,11 +184,33 @@ impl std::fmt::Display for PackageKey {
     }
 }
 
-/// A held package: upstream changed its content under the same version.
+/// Why a package is held.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FreezeKind {
+    /// Sync found different content under the same (name, version, architecture).
+    Content,
+    /// An operator froze it (`debvault freeze`): no new versions, no removal.
+    Manual,
+}
+
+impl FreezeKind {
+    /// The stored spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FreezeKind::Content => "content",
+            FreezeKind::Manual => "manual",
+        }
+    }
+}
+
+/// A held package: upstream changed its content under the same version, or an operator froze it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Freeze {
     /// The package that is held.
     pub key: PackageKey,
+    /// Why.
+    pub kind: FreezeKind,
     /// SHA256 of the copy that keeps serving.
     pub kept_sha256: Sha256,
     /// SHA256 that the upstream now announces.
@@ -345,6 +383,8 @@ mod tests {
             follow_recommends: false,
             allow_insecure: false,
             allow_sha1_keys: false,
+            review: false,
+            pins: vec![],
         };
         assert_eq!(spec.dists_url(), "http://h/debian/dists/bookworm/");
         assert_eq!(spec.base_url(), "http://h/debian/");

@@ -63,6 +63,7 @@ pub(crate) fn run(cmd: KeyCommand, g: &Globals) -> anyhow::Result<u8> {
                 Algo::Rsa4096 => KeyAlgo::Rsa4096,
             };
             let info = store.generate(&name, email.as_deref(), algo)?;
+            audit_key(&settings, "key-generate", &info.fingerprint.to_string())?;
             if g.json {
                 print_json(&info)?;
             } else {
@@ -76,6 +77,7 @@ pub(crate) fn run(cmd: KeyCommand, g: &Globals) -> anyhow::Result<u8> {
         }
         KeyCommand::Import { file } => {
             let info = store.import(&file)?;
+            audit_key(&settings, "key-import", &info.fingerprint.to_string())?;
             if g.json {
                 print_json(&info)?;
             } else {
@@ -117,4 +119,19 @@ pub(crate) fn run(cmd: KeyCommand, g: &Globals) -> anyhow::Result<u8> {
         }
     }
     Ok(0)
+}
+
+/// Records a change of the signing keys in the audit trail.
+fn audit_key(
+    settings: &crate::config::Settings,
+    action: &'static str,
+    fpr: &str,
+) -> anyhow::Result<()> {
+    let mut db = crate::db::Db::open(&settings.db_path())?;
+    db.set_actor(super::actor());
+    db.audit(&crate::db::AuditEvent::new(
+        action,
+        format!("signing key `{fpr}`"),
+    ))?;
+    Ok(())
 }

@@ -72,6 +72,9 @@ pub(crate) struct CreateArgs {
     /// Accept upstream keys bound with SHA-1 signatures (never data signatures)
     #[arg(long)]
     allow_sha1_keys: bool,
+    /// Review mode: syncs stage changes; `debvault promote` makes them live
+    #[arg(long)]
+    review: bool,
 }
 
 #[derive(Debug, Args)]
@@ -117,6 +120,12 @@ pub(crate) struct EditArgs {
     /// Replace the keyrings
     #[arg(long = "keyring", value_name = "FILE")]
     keyrings: Vec<PathBuf>,
+    /// Review mode: syncs stage changes for `debvault promote`
+    #[arg(long, overrides_with = "no_review")]
+    review: bool,
+    /// Leave review mode (changes go live at sync; staged ones stay until promoted or rejected)
+    #[arg(long)]
+    no_review: bool,
 }
 
 #[derive(Debug, Args)]
@@ -132,6 +141,9 @@ pub(crate) struct SyncArgs {
     /// Parallel downloads [env: DEBVAULT_DOWNLOADS] [default: 8]
     #[arg(long, value_name = "N")]
     downloads: Option<usize>,
+    /// Remove packages even when more than `sync.mass-removal-percent` of a mirror would go
+    #[arg(long)]
+    allow_mass_removal: bool,
 }
 
 pub(crate) fn run(cmd: MirrorCommand, g: &Globals) -> anyhow::Result<u8> {
@@ -174,6 +186,8 @@ fn create(a: CreateArgs, g: &Globals) -> anyhow::Result<u8> {
         follow_recommends: a.follow_recommends,
         allow_insecure: a.allow_insecure,
         allow_sha1_keys: a.allow_sha1_keys,
+        review: a.review,
+        pins: Vec::new(),
     };
     ops_mirror::create(&mut ctx.db, &a.name, &spec)?;
     let mirror = ctx
@@ -416,6 +430,20 @@ fn show(name: &str, with_packages: bool, g: &Globals) -> anyhow::Result<u8> {
     if s.allow_insecure {
         writeln!(out, "insecure:      yes (signatures not required)")?;
     }
+    if s.review {
+        writeln!(
+            out,
+            "review:        yes (syncs stage changes for `debvault promote`)"
+        )?;
+    }
+    for pin in &s.pins {
+        writeln!(
+            out,
+            "pin:           {} = {}",
+            pin.name,
+            pin.versions.join(", ")
+        )?;
+    }
     writeln!(
         out,
         "created:       {}",
@@ -441,15 +469,24 @@ fn show(name: &str, with_packages: bool, g: &Globals) -> anyhow::Result<u8> {
     writeln!(out, "packages:      {packages}")?;
     writeln!(out, "frozen:        {}", freezes.len())?;
     for f in &freezes {
-        writeln!(
-            out,
-            "  {} kept {} (upstream {}) since {}: {}",
-            f.key,
-            f.kept_sha256,
-            f.upstream_sha256,
-            f.created_at.format("%Y-%m-%d"),
-            f.reason
-        )?;
+        match f.kind {
+            crate::model::FreezeKind::Content => writeln!(
+                out,
+                "  {} kept {} (upstream {}) since {}: {}",
+                f.key,
+                f.kept_sha256,
+                f.upstream_sha256,
+                f.created_at.format("%Y-%m-%d"),
+                f.reason
+            )?,
+            crate::model::FreezeKind::Manual => writeln!(
+                out,
+                "  {} held by an operator since {}: {}",
+                f.key,
+                f.created_at.format("%Y-%m-%d"),
+                f.reason
+            )?,
+        }
     }
     if with_packages {
         writeln!(out, "package list:")?;
@@ -485,6 +522,12 @@ fn edit(a: EditArgs, g: &Globals) -> anyhow::Result<u8> {
     if !a.keyrings.is_empty() {
         spec.keyrings = absolute(a.keyrings)?;
     }
+    if a.review {
+        spec.review = true;
+    }
+    if a.no_review {
+        spec.review = false;
+    }
     ops_mirror::validate(&a.name, &spec)?;
     ctx.db.update_mirror_spec(m.id, &spec)?;
     if !g.quiet {
@@ -504,7 +547,10 @@ fn drop_mirror(name: &str, g: &Globals) -> anyhow::Result<u8> {
         &ctx.settings.lock_dir().join(format!("mirror-{name}.lock")),
         &format!("mirror `{name}`"),
     )?;
-    ctx.db.drop_mirror(m.id)?;
+    ctx.db.drop_mirror(
+        m.id,
+        &crate::db::AuditEvent::new("mirror-drop", format!("mirror `{name}`")),
+    )?;
     if !g.quiet {
         writeln!(
             std::io::stdout(),
@@ -535,6 +581,7 @@ fn sync(a: SyncArgs, g: &Globals) -> anyhow::Result<u8> {
     let opts = SyncOptions {
         dry_run: a.dry_run,
         downloads: ctx.settings.downloads,
+        allow_mass_removal: a.allow_mass_removal,
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -635,6 +682,30 @@ fn print_report(r: &SyncReport, dry_run: bool) -> anyhow::Result<()> {
                     "  frozen {}: kept {}, upstream now {}",
                     f.key, f.kept_sha256, f.upstream_sha256
                 )?;
+            }
+            for k in &p.restored {
+                writeln!(
+                    out,
+                    "  unfrozen {k}: upstream serves the known-good content again"
+                )?;
+            }
+            if !p.staged.is_empty() {
+                writeln!(
+                    out,
+                    "  {} {} changes for review (`debvault staged list {}`)",
+                    if dry_run { "would stage" } else { "staged" },
+                    p.staged.len(),
+                    r.mirror
+                )?;
+                if dry_run {
+                    for st in &p.staged {
+                        let sign = match st.action {
+                            crate::db::StageAction::Add => '+',
+                            crate::db::StageAction::Remove => '-',
+                        };
+                        writeln!(out, "  {sign} {} ({}) [staged]", st.key, st.component)?;
+                    }
+                }
             }
         }
     }

@@ -5,8 +5,10 @@
 //! expiry); 4 a package was frozen during sync (the sync itself committed).
 
 mod config_cmd;
+mod curation;
 mod generate;
 mod key;
+mod maintenance;
 mod mirror;
 mod output;
 mod progress;
@@ -40,6 +42,7 @@ Environment:
   DEBVAULT_ROOT       data root (default: $XDG_DATA_HOME/debvault)
   DEBVAULT_CONFIG     config file (default: <root>/config.toml when present)
   DEBVAULT_DOWNLOADS  parallel downloads per sync
+  DEBVAULT_ACTOR      who the audit trail names (default: user@host)
   DEBVAULT_KEY_PASSPHRASE, DEBVAULT_KEY_PASSPHRASE_FILE
                       passphrase of encrypted signing keys (never prompted for)
   NO_COLOR            disable colours";
@@ -84,6 +87,25 @@ enum Command {
     /// Generate, import, export and list signing keys
     #[command(subcommand)]
     Key(key::KeyCommand),
+    /// Create or update mirrors to match a declarative scope file
+    Apply(curation::ApplyArgs),
+    /// Hold packages at their current version (no new versions, no removal)
+    Freeze(curation::FreezeArgs),
+    /// Lift freezes (--accept-new to take content upstream changed under the same version)
+    Unfreeze(curation::UnfreezeArgs),
+    /// List or report changes that review-mode syncs staged
+    #[command(subcommand)]
+    Staged(curation::StagedCommand),
+    /// Make staged changes live
+    Promote(curation::DecideArgs),
+    /// Refuse staged changes (later syncs do not stage them again)
+    Reject(curation::DecideArgs),
+    /// Show the append-only trail of freezes, promotions, publishes, drops and key changes
+    Audit(curation::AuditArgs),
+    /// Health of mirrors, publications and storage (for people, cron and Prometheus)
+    Status(maintenance::StatusArgs),
+    /// Remove revisions, packages, blobs, trees and pool files nothing kept references
+    Gc(maintenance::GcArgs),
     /// Serve published apt trees over HTTP (read-only)
     Serve(serve::ServeArgs),
     /// Inspect the resolved configuration
@@ -125,7 +147,8 @@ impl Globals {
         let settings = self.settings()?;
         std::fs::create_dir_all(&settings.root)
             .with_context(|| format!("cannot create data root `{}`", settings.root.display()))?;
-        let db = Db::open(&settings.db_path())?;
+        let mut db = Db::open(&settings.db_path())?;
+        db.set_actor(actor());
         let store = BlobStore::open(&settings.blobs)?;
         let fetcher = Fetcher::new(FetchOptions {
             retries: settings.retries,
@@ -146,6 +169,23 @@ impl Globals {
             progress,
         })
     }
+}
+
+/// Who the audit trail names: `DEBVAULT_ACTOR` when set (a CI job, a
+/// ticket), else `user@host`.
+pub(crate) fn actor() -> String {
+    if let Ok(a) = std::env::var("DEBVAULT_ACTOR")
+        && !a.trim().is_empty()
+    {
+        return a.trim().to_owned();
+    }
+    let user = ["USER", "LOGNAME"]
+        .iter()
+        .find_map(|k| std::env::var(k).ok().filter(|v| !v.is_empty()))
+        .unwrap_or_else(|| format!("uid{}", rustix::process::getuid().as_raw()));
+    let uname = rustix::system::uname();
+    let host = uname.nodename().to_string_lossy();
+    format!("{user}@{host}")
 }
 
 /// Runs the CLI and maps the outcome to an exit code.
@@ -180,6 +220,15 @@ pub fn main() -> ExitCode {
         Command::Snapshot(cmd) => snapshot::run(cmd, &globals),
         Command::Publish(cmd) => publish::run(cmd, &globals),
         Command::Key(cmd) => key::run(cmd, &globals),
+        Command::Apply(a) => curation::apply(a, &globals),
+        Command::Freeze(a) => curation::freeze(a, &globals),
+        Command::Unfreeze(a) => curation::unfreeze(a, &globals),
+        Command::Staged(c) => curation::staged(c, &globals),
+        Command::Promote(a) => curation::promote(a, &globals),
+        Command::Reject(a) => curation::reject(a, &globals),
+        Command::Audit(a) => curation::audit(a, &globals),
+        Command::Status(a) => maintenance::status(a, &globals),
+        Command::Gc(a) => maintenance::run_gc(a, &globals),
         Command::Serve(args) => serve::run(args, &globals),
         Command::Config(cmd) => config_cmd::run(cmd, &globals),
         Command::Generate(args) => generate::run(args),
@@ -221,6 +270,16 @@ pub(crate) fn exit_code(err: &anyhow::Error) -> u8 {
     }
     if let Some(e) = err.downcast_ref::<crate::ops::snapshot::SnapshotError>() {
         return e.exit_code();
+    }
+    if let Some(e) = err.downcast_ref::<crate::ops::curation::CurationError>() {
+        return e.exit_code();
+    }
+    if let Some(e) = err.downcast_ref::<crate::ops::apply::ApplyError>() {
+        return if matches!(e, crate::ops::apply::ApplyError::Db(_)) {
+            1
+        } else {
+            2
+        };
     }
     if err.downcast_ref::<ConfigError>().is_some()
         || err.downcast_ref::<output::UsageError>().is_some()

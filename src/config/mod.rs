@@ -33,6 +33,10 @@ pub const ENV_VARS: &[(&str, &str)] = &[
         "DEBVAULT_KEY_PASSPHRASE_FILE",
         "file holding that passphrase",
     ),
+    (
+        "DEBVAULT_ACTOR",
+        "who the audit trail names (default `user@host`)",
+    ),
     ("NO_COLOR", "disables colours in diagnostics"),
 ];
 
@@ -94,6 +98,17 @@ pub struct ConfigFile {
     /// Publish tuning.
     #[serde(default)]
     pub publish: PublishSection,
+    /// Retention and garbage collection.
+    #[serde(default)]
+    pub gc: GcSection,
+}
+
+/// `[gc]`.
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct GcSection {
+    /// Days a mirror revision is kept (unless current or snapshotted).
+    pub retention_days: Option<u64>,
 }
 
 /// `[publish]`.
@@ -126,6 +141,8 @@ pub struct SyncSection {
     pub connect_timeout: Option<u64>,
     /// Seconds without a byte before a transfer counts as stalled.
     pub read_timeout: Option<u64>,
+    /// Largest share (percent) of a mirror's packages one sync may remove.
+    pub mass_removal_percent: Option<u32>,
 }
 
 /// Where a resolved value came from.
@@ -185,6 +202,10 @@ pub struct Settings {
     pub read_timeout: u64,
     /// xz preset of published `Packages.xz`.
     pub xz_preset: u32,
+    /// Largest share (percent) of a mirror one sync may remove without `--allow-mass-removal`.
+    pub mass_removal_percent: u32,
+    /// Days mirror revisions are kept.
+    pub retention_days: u64,
     /// Where each value came from, by setting name.
     #[serde(skip)]
     pub origins: BTreeMap<&'static str, Origin>,
@@ -320,8 +341,23 @@ impl Settings {
                 source_desc: origins["publish.xz-preset"].to_string(),
             });
         }
+        let mass_removal_percent = pick_num(
+            "sync.mass-removal-percent",
+            file.sync.mass_removal_percent.map(u64::from),
+            20,
+        );
+        if mass_removal_percent > 100 {
+            return Err(ConfigError::Range {
+                key: "sync.mass-removal-percent",
+                expected: "between 0 and 100",
+                source_desc: origins["sync.mass-removal-percent"].to_string(),
+            });
+        }
+        let retention_days = pick_num("gc.retention-days", file.gc.retention_days, 730);
         Ok(Settings {
             xz_preset: xz_preset as u32,
+            mass_removal_percent: mass_removal_percent as u32,
+            retention_days,
             root,
             config_file,
             blobs,
@@ -383,9 +419,19 @@ impl Settings {
                 origin("sync.read-timeout"),
             ),
             (
+                "sync.mass-removal-percent",
+                self.mass_removal_percent.to_string(),
+                origin("sync.mass-removal-percent"),
+            ),
+            (
                 "publish.xz-preset",
                 self.xz_preset.to_string(),
                 origin("publish.xz-preset"),
+            ),
+            (
+                "gc.retention-days",
+                self.retention_days.to_string(),
+                origin("gc.retention-days"),
             ),
         ]
     }

@@ -7,6 +7,8 @@
 //! after the blobs it references are durable. Migrations are embedded and
 //! numbered by `PRAGMA user_version`.
 
+mod curation;
+mod gc;
 mod sets;
 mod snapshots;
 
@@ -16,6 +18,8 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
 
+pub use curation::{AuditEvent, AuditRecord, NewStaged, StageAction, StagedRow, package_subject};
+pub use gc::{GcCounts, GcPlan};
 pub use sets::{PackageSet, SetDecodeError};
 pub use snapshots::{HistoryEntry, NewPublication, NewSnapshot, PackageSummary};
 
@@ -25,7 +29,11 @@ use crate::model::{
     PackageSetId, RevisionId,
 };
 
-const MIGRATIONS: &[&str] = &[include_str!("schema.sql"), include_str!("schema2.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("schema.sql"),
+    include_str!("schema2.sql"),
+    include_str!("schema3.sql"),
+];
 
 /// Database errors, naming the object concerned.
 #[derive(Debug, thiserror::Error)]
@@ -145,6 +153,11 @@ pub struct SyncCommit {
     pub added: Vec<(String, PackageRecord)>,
     /// New freezes.
     pub freezes: Vec<Freeze>,
+    /// Content freezes to lift because upstream serves the known-good content again.
+    pub restored: Vec<PackageKey>,
+    /// Review mode: the changes waiting for promotion (an addition carries
+    /// its record, stored like `added`). `None` outside review mode.
+    pub staged: Option<Vec<(NewStaged, Option<PackageRecord>)>>,
     /// The mirror state after the sync.
     pub state: MirrorState,
     /// Statistics recorded with the revision.
@@ -155,6 +168,7 @@ pub struct SyncCommit {
 pub struct Db {
     conn: Connection,
     path: PathBuf,
+    actor: String,
 }
 
 impl Db {
@@ -179,6 +193,7 @@ impl Db {
         let mut db = Db {
             conn,
             path: path.to_owned(),
+            actor: "unknown".to_owned(),
         };
         db.migrate()?;
         Ok(db)
@@ -187,6 +202,11 @@ impl Db {
     /// The database file.
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// Sets who the audit trail names for this connection's changes (`user@host`).
+    pub fn set_actor(&mut self, actor: impl Into<String>) {
+        self.actor = actor.into();
     }
 
     fn migrate(&mut self) -> Result<(), DbError> {
@@ -258,9 +278,11 @@ impl Db {
         Ok(())
     }
 
-    /// Deletes a mirror with its revisions and freezes (packages and blobs stay for `gc`).
-    pub fn drop_mirror(&mut self, id: MirrorId) -> Result<(), DbError> {
+    /// Deletes a mirror with its revisions, freezes and staged changes
+    /// (packages and blobs stay for `gc`), and records it in the audit trail.
+    pub fn drop_mirror(&mut self, id: MirrorId, event: &AuditEvent) -> Result<(), DbError> {
         let tx = self.conn.transaction().map_err(sql("drop mirror"))?;
+        curation::append_audit(&tx, &self.actor, event)?;
         tx.execute(
             "UPDATE mirrors SET revision_id = NULL WHERE id = ?1",
             [id.0],
@@ -523,52 +545,11 @@ impl Db {
         }))
     }
 
-    /// Active (not lifted) freezes of a mirror.
-    pub fn active_freezes(&self, mirror: MirrorId) -> Result<Vec<Freeze>, DbError> {
-        let mut stmt = self
-            .conn
-            .prepare_cached(
-                "SELECT name, version, arch, kept_sha256, upstream_sha256, reason, created_at FROM freezes \
-                 WHERE mirror_id = ?1 AND lifted_at IS NULL ORDER BY name, version, arch",
-            )
-            .map_err(sql("list freezes"))?;
-        let rows = stmt
-            .query_map([mirror.0], |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, String>(2)?,
-                    r.get::<_, String>(3)?,
-                    r.get::<_, String>(4)?,
-                    r.get::<_, String>(5)?,
-                    r.get::<_, String>(6)?,
-                ))
-            })
-            .map_err(sql("list freezes"))?;
-        let mut out = Vec::new();
-        for row in rows {
-            let (name, version, architecture, kept, upstream, reason, created) =
-                row.map_err(sql("list freezes"))?;
-            let what = format!("freeze of `{name}`");
-            out.push(Freeze {
-                kept_sha256: kept.parse().map_err(|e| corrupt(&what, e))?,
-                upstream_sha256: upstream.parse().map_err(|e| corrupt(&what, e))?,
-                reason,
-                created_at: parse_ts(Some(created), &what)?.unwrap_or_default(),
-                key: PackageKey {
-                    name,
-                    version,
-                    architecture,
-                },
-            });
-        }
-        Ok(out)
-    }
-
     /// Commits a sync: packages, package set, revision, freezes and state, in one transaction.
     pub fn commit_sync(
         &mut self,
         mirror: MirrorId,
+        mirror_name: &str,
         commit: SyncCommit,
     ) -> Result<RevisionId, DbError> {
         let what = "commit sync";
@@ -590,7 +571,7 @@ impl Db {
             let mut find = tx
                 .prepare_cached("SELECT id FROM packages WHERE name = ?1 AND version = ?2 AND arch = ?3 AND sha256 = ?4")
                 .map_err(sql(what))?;
-            for (component, p) in &commit.added {
+            let mut store = |p: &PackageRecord| -> Result<PackageId, DbError> {
                 let sha = p.sha256.to_string();
                 let n = insert
                     .execute(params![
@@ -604,15 +585,28 @@ impl Db {
                         p.stanza
                     ])
                     .map_err(sql(format!("insert package `{}`", p.name)))?;
-                let id = if n == 1 {
+                Ok(PackageId(if n == 1 {
                     tx.last_insert_rowid()
                 } else {
                     find.query_row(params![p.name, p.version, p.architecture, sha], |r| {
                         r.get(0)
                     })
                     .map_err(sql(format!("find package `{}`", p.name)))?
-                };
-                set.insert(component, PackageId(id));
+                }))
+            };
+            for (component, p) in &commit.added {
+                set.insert(component, store(p)?);
+            }
+            if let Some(staged) = &commit.staged {
+                let mut rows = Vec::with_capacity(staged.len());
+                for (s, record) in staged {
+                    let mut s = s.clone();
+                    if let Some(p) = record {
+                        s.id = Some(store(p)?);
+                    }
+                    rows.push(s);
+                }
+                curation::replace_staged(&tx, mirror, &rows, commit.state.release_date.as_ref())?;
             }
         }
         set.normalize();
@@ -632,22 +626,21 @@ impl Db {
         )
         .map_err(sql(what))?;
         let rev = RevisionId(tx.last_insert_rowid());
-        for f in &commit.freezes {
+        curation::insert_freezes(&tx, &self.actor, mirror, mirror_name, &commit.freezes)?;
+        let now = ts(&Utc::now());
+        for key in &commit.restored {
+            let reason = "upstream serves the known-good content again";
             tx.execute(
-                "INSERT INTO freezes (mirror_id, name, version, arch, kept_sha256, upstream_sha256, reason, created_at) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-                params![
-                    mirror.0,
-                    f.key.name,
-                    f.key.version,
-                    f.key.architecture,
-                    f.kept_sha256.to_string(),
-                    f.upstream_sha256.to_string(),
-                    f.reason,
-                    ts(&f.created_at)
-                ],
+                "UPDATE freezes SET lifted_at = ?1, lifted_reason = ?2 WHERE mirror_id = ?3 AND name = ?4 \
+                 AND version = ?5 AND arch = ?6 AND kind = 'content' AND lifted_at IS NULL",
+                params![now, reason, mirror.0, key.name, key.version, key.architecture],
             )
-            .map_err(sql(format!("record freeze of `{}`", f.key)))?;
+            .map_err(sql(what))?;
+            curation::append_audit(
+                &tx,
+                &self.actor,
+                &AuditEvent::new("unfreeze", package_subject(mirror_name, key)).reason(reason),
+            )?;
         }
         write_state(&tx, mirror, state, Some(rev))?;
         tx.commit().map_err(sql(what))?;

@@ -3,6 +3,7 @@
 use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, params};
 
+use super::curation::{AuditEvent, append_audit};
 use super::{Db, DbError, PackageSet, corrupt, parse_sha, parse_ts, sql, store_set, ts};
 use crate::digest::Sha256;
 use crate::model::{
@@ -68,6 +69,15 @@ pub struct HistoryEntry {
     pub snapshot: String,
     /// When it was switched in.
     pub switched_at: DateTime<Utc>,
+}
+
+/// The audit subject of a publication: where it is served.
+fn publication_subject(prefix: &str, distribution: &str) -> String {
+    if prefix == "." {
+        format!("publication `dists/{distribution}`")
+    } else {
+        format!("publication `{prefix}/dists/{distribution}`")
+    }
 }
 
 const SNAPSHOT_COLUMNS: &str = "s.id, s.name, s.created_at, s.description, s.origin, s.architectures, \
@@ -231,12 +241,17 @@ impl Db {
         PackageSet::decode(&data).map_err(|e| corrupt(format!("package set {}", id.0), e))
     }
 
-    /// Deletes a snapshot (its package set stays for `gc`).
-    pub fn drop_snapshot(&mut self, id: SnapshotId) -> Result<(), DbError> {
-        self.conn
-            .execute("DELETE FROM snapshots WHERE id = ?1", [id.0])
+    /// Deletes a snapshot (its package set stays for `gc`) and records it in the audit trail.
+    pub fn drop_snapshot(&mut self, id: SnapshotId, name: &str) -> Result<(), DbError> {
+        let tx = self.conn.transaction().map_err(sql("drop snapshot"))?;
+        tx.execute("DELETE FROM snapshots WHERE id = ?1", [id.0])
             .map_err(sql("drop snapshot"))?;
-        Ok(())
+        append_audit(
+            &tx,
+            &self.actor,
+            &AuditEvent::new("snapshot-drop", format!("snapshot `{name}`")),
+        )?;
+        tx.commit().map_err(sql("drop snapshot"))
     }
 
     /// Identity, digest and size of packages, in the order of `ids`.
@@ -302,6 +317,12 @@ impl Db {
             ],
         )
         .map_err(sql(&what))?;
+        append_audit(
+            &tx,
+            &self.actor,
+            &AuditEvent::new("publish", publication_subject(new.prefix, new.distribution))
+                .detail(serde_json::json!({"snapshot": new.snapshot.name, "tree": new.tree})),
+        )?;
         tx.commit().map_err(sql(what))
     }
 
@@ -381,9 +402,19 @@ impl Db {
         Ok(out)
     }
 
-    /// Forgets a publication and its history.
-    pub fn drop_publication(&mut self, id: PublicationId) -> Result<(), DbError> {
+    /// Forgets a publication and its history, and records it in the audit trail.
+    pub fn drop_publication(&mut self, p: &Publication) -> Result<(), DbError> {
+        let id = p.id;
         let tx = self.conn.transaction().map_err(sql("drop publication"))?;
+        append_audit(
+            &tx,
+            &self.actor,
+            &AuditEvent::new(
+                "publish-drop",
+                publication_subject(&p.prefix, &p.distribution),
+            )
+            .detail(serde_json::json!({"snapshot": p.snapshot, "tree": p.tree})),
+        )?;
         tx.execute(
             "DELETE FROM publication_history WHERE (prefix, distribution) = \
              (SELECT prefix, distribution FROM publications WHERE id = ?1)",

@@ -239,6 +239,8 @@ pub fn import_plan(
                 follow_recommends: false,
                 allow_insecure: false,
                 allow_sha1_keys: false,
+                review: false,
+                pins: Vec::new(),
             },
             origin: src.origin.clone(),
             inline_key,

@@ -3,10 +3,14 @@
 //! [`Context`] bundles what every operation needs (settings, database, blob
 //! store, HTTP client, progress sink). The CLI builds one per invocation.
 
+pub mod apply;
+pub mod curation;
+pub mod gc;
 pub mod keys;
 pub mod mirror;
 pub mod publish;
 pub mod snapshot;
+pub mod status;
 pub mod sync;
 
 use std::sync::Arc;

@@ -458,7 +458,7 @@ pub fn publish(
 }
 
 /// Takes the lock of a prefix: its pool is shared by all its distributions.
-fn lock_prefix(lock_dir: &Path, prefix: &str) -> Result<Lock, PublishError> {
+pub(crate) fn lock_prefix(lock_dir: &Path, prefix: &str) -> Result<Lock, PublishError> {
     let name = format!(
         "publish-{}.lock",
         &Sha256::of(prefix.as_bytes()).to_hex()[..16]
@@ -876,7 +876,7 @@ fn clean_staging(dir: &Path) {
 }
 
 /// Tree ids present under `trees`.
-fn tree_ids(trees: &Path) -> Result<Vec<String>, PublishError> {
+pub(crate) fn tree_ids(trees: &Path) -> Result<Vec<String>, PublishError> {
     let mut out = Vec::new();
     let entries = match std::fs::read_dir(trees) {
         Ok(e) => e,
@@ -1023,7 +1023,7 @@ pub fn drop_publication(
         }
         _ => {}
     }
-    db.drop_publication(publication.id)?;
+    db.drop_publication(&publication)?;
     Ok(publication)
 }
 

@@ -462,7 +462,7 @@ pub fn drop(db: &mut Db, name: &str) -> Result<(), SnapshotError> {
                 .collect(),
         });
     }
-    db.drop_snapshot(snap.id)?;
+    db.drop_snapshot(snap.id, &snap.name)?;
     Ok(())
 }
 

@@ -17,18 +17,21 @@ use serde::Serialize;
 use url::Url;
 
 use super::Context;
-use crate::db::{DbError, RevisionEntry, SyncCommit};
+use crate::db::{DbError, NewStaged, RevisionEntry, StageAction, SyncCommit};
 use crate::debian::deb822::{StanzaReader, find_field};
 use crate::debian::packages::BinaryPackage;
 use crate::debian::release::Release;
 use crate::debian::version::Version;
 use crate::digest::Sha256;
 use crate::fetch::{self, Compression, Expected, FetchError, Small, Validators};
+use crate::lock::Lock as GcLock;
 use crate::lock::{Lock, LockError};
-use crate::model::{Freeze, Mirror, MirrorState, PackageId, PackageKey, PackageRecord};
+use crate::model::{
+    Freeze, FreezeKind, Mirror, MirrorState, PackageId, PackageKey, PackageRecord, Pin,
+};
 use crate::pgp::{self, Keyring, PgpError, VerifyOptions};
 use crate::progress::Event;
-use crate::query::{Candidate, ClosureOptions, Filter, select};
+use crate::query::{Candidate, ClosureOptions, Filter, Glob, select};
 use crate::store::StoreError;
 
 /// Largest InRelease / Release accepted (a hostile upstream cannot exhaust memory).
@@ -45,6 +48,8 @@ pub struct SyncOptions {
     pub dry_run: bool,
     /// Parallel downloads.
     pub downloads: usize,
+    /// Proceed even when more than the configured share of packages would go.
+    pub allow_mass_removal: bool,
 }
 
 /// Sync failures. Each names the mirror and the object (URL, index, package).
@@ -164,6 +169,25 @@ pub enum SyncError {
         /// Why.
         detail: String,
     },
+    /// The sync would remove more than the configured share of the mirror.
+    #[error(
+        "mirror `{mirror}`: the sync would remove {removed} of {total} packages ({percent:.0}%, more than the {limit}% allowed by `sync.mass-removal-percent`); nothing was changed — check the upstream, then re-run with --allow-mass-removal if this is intended"
+    )]
+    MassRemoval {
+        /// Mirror.
+        mirror: String,
+        /// Packages that would go.
+        removed: u64,
+        /// Packages live now.
+        total: u64,
+        /// Their share.
+        percent: f64,
+        /// The configured limit.
+        limit: u32,
+    },
+    /// `gc` runs.
+    #[error(transparent)]
+    GcRunning(LockError),
     /// The mirror URL is invalid.
     #[error("mirror `{mirror}`: invalid URL `{url}`")]
     BadUrl {
@@ -201,6 +225,19 @@ pub struct PlannedPackage {
     pub download: bool,
 }
 
+/// One change a review-mode sync stages.
+#[derive(Clone, Debug, Serialize)]
+pub struct PlannedStage {
+    /// Add or remove.
+    pub action: StageAction,
+    /// Component.
+    pub component: String,
+    /// Identity.
+    pub key: PackageKey,
+    /// Size in bytes.
+    pub size: u64,
+}
+
 /// What a sync would change.
 #[derive(Debug, Default, Serialize)]
 pub struct SyncPlan {
@@ -220,6 +257,14 @@ pub struct SyncPlan {
     pub download_bytes: u64,
     /// Dependencies the closure could not satisfy, as `package: dependency`.
     pub unresolved: Vec<String>,
+    /// Review mode: changes staged for promotion instead of made live.
+    pub staged: Vec<PlannedStage>,
+    /// Content freezes lifted because upstream serves the known-good bytes again.
+    pub restored: Vec<PackageKey>,
+    /// Pinned versions upstream no longer lists (kept while they are live), as `name version`.
+    pub pins_missing: Vec<String>,
+    #[serde(skip)]
+    commit_staged: Vec<(NewStaged, Option<usize>)>,
     #[serde(skip)]
     commit_kept: Vec<(String, PackageId)>,
     #[serde(skip)]
@@ -287,6 +332,13 @@ pub async fn sync_mirror(
     let started = Instant::now();
     let lock_path = ctx.settings.lock_dir().join(format!("mirror-{name}.lock"));
     let _lock = Lock::try_acquire(&lock_path, &format!("mirror `{name}`"))?;
+    // Shared with other syncs; `gc` takes it exclusively, so it never
+    // collects blobs a running sync has stored but not yet committed.
+    let _gc = GcLock::try_acquire_shared(
+        &ctx.settings.lock_dir().join("gc.lock"),
+        "the data root (gc)",
+    )
+    .map_err(SyncError::GcRunning)?;
     let mirror = ctx
         .db
         .mirror(name)?
@@ -341,10 +393,12 @@ async fn sync_locked(
         url: mirror.spec.url.clone(),
     })?;
     let state = &mirror.state;
-    // A changed configuration (filter, architectures…) must re-evaluate even an unchanged upstream.
+    // A changed configuration (filter, architectures…) or a new operator
+    // decision (freeze, unfreeze, rejection) must re-evaluate even an
+    // unchanged upstream.
+    let curation = Curation::load(ctx, mirror)?;
     let spec_digest = Sha256::of(
-        serde_json::to_string(&mirror.spec)
-            .unwrap_or_default()
+        (serde_json::to_string(&mirror.spec).unwrap_or_default() + &curation.fingerprint())
             .as_bytes(),
     )
     .to_string();
@@ -573,12 +627,6 @@ async fn sync_locked(
         Some(rev) => ctx.db.revision_entries(rev)?,
         None => Vec::new(),
     };
-    let frozen: HashMap<PackageKey, Freeze> = ctx
-        .db
-        .active_freezes(mirror.id)?
-        .into_iter()
-        .map(|f| (f.key.clone(), f))
-        .collect();
     // Many new packages (a first sync): one listing of the store beats a
     // lookup per blob (and is what an object store wants); few: look up each.
     let store = &ctx.store;
@@ -593,12 +641,65 @@ async fn sync_locked(
         &selection.selected,
         &index_components,
         &current,
-        &frozen,
+        &curation,
         |d| match &listed {
             Some(set) => Ok(set.contains(d)),
             None => store.contains(d),
         },
     )?;
+    plan.pins_missing = pins_missing(&mirror.spec.pins, &packages);
+    for missing in &plan.pins_missing {
+        warn(
+            ctx,
+            name,
+            format!("pinned `{missing}` is no longer listed upstream; the live copy is kept"),
+        );
+    }
+    // Removals that leave no version of the package behind: an upgrade
+    // replaces, it does not remove. Staged removals wait for review anyway.
+    let kept_ids: HashSet<PackageId> = plan.commit_kept.iter().map(|(_, id)| *id).collect();
+    let remaining: HashSet<(&str, &str)> = current
+        .iter()
+        .filter(|e| kept_ids.contains(&e.id))
+        .map(|e| (e.key.name.as_str(), e.key.architecture.as_str()))
+        .chain(plan.commit_added.iter().map(|(_, i)| {
+            (
+                packages[*i].name.as_str(),
+                packages[*i].architecture.as_str(),
+            )
+        }))
+        .collect();
+    let removing = plan
+        .removed
+        .iter()
+        .filter(|k| !remaining.contains(&(k.name.as_str(), k.architecture.as_str())))
+        .map(|k| (k.name.as_str(), k.architecture.as_str()))
+        .collect::<HashSet<_>>()
+        .len();
+    let limit = ctx.settings.mass_removal_percent;
+    if !current.is_empty() && !opts.allow_mass_removal {
+        let percent = removing as f64 * 100.0 / current.len() as f64;
+        if percent > f64::from(limit) {
+            let err = SyncError::MassRemoval {
+                mirror: name.to_owned(),
+                removed: removing as u64,
+                total: current.len() as u64,
+                percent,
+                limit,
+            };
+            if !opts.dry_run {
+                return Err(err);
+            }
+            warn(
+                ctx,
+                name,
+                format!(
+                    "the sync would remove {removing} of {} packages ({percent:.0}%, more than the {limit}% allowed by `sync.mass-removal-percent`): without --allow-mass-removal it stops and changes nothing",
+                    current.len()
+                ),
+            );
+        }
+    }
     plan.unresolved = unresolved;
     for f in &plan.freezes {
         warn(
@@ -633,6 +734,8 @@ async fn sync_locked(
     ctx.store.sync()?;
 
     let stats = serde_json::json!({
+        "staged": plan.staged.len(),
+        "pins_missing": plan.pins_missing,
         "added": plan.added.len(),
         "removed": plan.removed.len(),
         "kept": plan.kept,
@@ -649,11 +752,18 @@ async fn sync_locked(
             .map(|(component, i)| (component, packages[i].take_record()))
             .collect(),
         freezes: plan.freezes.clone(),
+        restored: plan.restored.clone(),
+        staged: mirror.spec.review.then(|| {
+            std::mem::take(&mut plan.commit_staged)
+                .into_iter()
+                .map(|(s, i)| (s, i.map(|i| packages[i].take_record())))
+                .collect()
+        }),
         state: new_state,
         stats,
     };
     step(ctx, name, "committing the new revision");
-    ctx.db.commit_sync(mirror.id, commit)?;
+    ctx.db.commit_sync(mirror.id, name, commit)?;
     Ok(SyncReport {
         mirror: name.to_owned(),
         outcome: Outcome::Synced,
@@ -986,15 +1096,117 @@ fn dedupe(packages: &mut Vec<UpstreamPackage>) -> Vec<String> {
     conflicts
 }
 
+/// The operator's decisions a sync must respect.
+#[derive(Debug, Default)]
+struct Curation {
+    /// Review mode: additions and removals are staged.
+    review: bool,
+    /// Content freezes by package.
+    frozen: HashMap<PackageKey, Freeze>,
+    /// Operator freezes by (name, architecture): no new version, no removal.
+    held: HashSet<(String, String)>,
+    /// Upstream content accepted by `unfreeze --accept-new`.
+    accepted: HashMap<PackageKey, Sha256>,
+    /// Rejected staged changes.
+    rejected: HashSet<(StageAction, PackageKey, Sha256)>,
+    /// Pins: (name glob, versions).
+    pins: Vec<(Glob, Vec<String>)>,
+}
+
+impl Curation {
+    fn load(ctx: &Context, mirror: &Mirror) -> Result<Curation, SyncError> {
+        let mut c = Curation {
+            review: mirror.spec.review,
+            accepted: ctx.db.accepted_content(mirror.id)?,
+            ..Curation::default()
+        };
+        for f in ctx.db.active_freezes(mirror.id)? {
+            match f.kind {
+                FreezeKind::Content => {
+                    c.frozen.insert(f.key.clone(), f);
+                }
+                FreezeKind::Manual => {
+                    c.held.insert((f.key.name, f.key.architecture));
+                }
+            }
+        }
+        for r in ctx.db.staged(Some(mirror.id), true)? {
+            if r.rejected {
+                c.rejected.insert((r.action, r.key, r.sha256));
+            }
+        }
+        for pin in &mirror.spec.pins {
+            let glob = Glob::new(&pin.name).map_err(|(_, detail)| SyncError::BadFilter {
+                mirror: mirror.name.clone(),
+                detail,
+            })?;
+            c.pins.push((glob, pin.versions.clone()));
+        }
+        Ok(c)
+    }
+
+    /// A stable digest input of the decisions (empty when there are none).
+    fn fingerprint(&self) -> String {
+        let mut parts: Vec<String> = Vec::new();
+        parts.extend(self.frozen.keys().map(|k| format!("frozen {k}")));
+        parts.extend(self.held.iter().map(|(n, a)| format!("held {n} {a}")));
+        parts.extend(
+            self.accepted
+                .iter()
+                .map(|(k, d)| format!("accepted {k} {d}")),
+        );
+        parts.extend(
+            self.rejected
+                .iter()
+                .map(|(a, k, d)| format!("rejected {a:?} {k} {d}")),
+        );
+        parts.sort();
+        parts.join("\n")
+    }
+
+    fn is_held(&self, key: &PackageKey) -> bool {
+        !self.held.is_empty()
+            && self
+                .held
+                .contains(&(key.name.clone(), key.architecture.clone()))
+    }
+
+    fn is_pinned(&self, key: &PackageKey) -> bool {
+        self.pins
+            .iter()
+            .any(|(g, versions)| g.matches(&key.name) && versions.contains(&key.version))
+    }
+}
+
+/// Pinned versions no upstream package carries, as `name version`.
+fn pins_missing(pins: &[Pin], packages: &[UpstreamPackage]) -> Vec<String> {
+    let mut out = Vec::new();
+    for pin in pins {
+        let Ok(glob) = Glob::new(&pin.name) else {
+            continue;
+        };
+        for v in &pin.versions {
+            if !packages
+                .iter()
+                .any(|p| p.version.as_str() == v && glob.matches(&p.name))
+            {
+                out.push(format!("{} {v}", pin.name));
+            }
+        }
+    }
+    out
+}
+
 /// Compares the selected upstream packages with the current revision: what is
-/// kept, added (and must be downloaded), removed, newly frozen or still held.
-/// Pure but for `in_store`, which asks the blob store whether it has a digest.
+/// kept, added (and must be downloaded), removed, staged, newly frozen or
+/// still held. Pure but for `in_store`, which asks the blob store whether it
+/// has a digest.
 fn compute_plan(
     packages: &[UpstreamPackage],
     selected: &[usize],
     components: &[&str],
     current: &[RevisionEntry],
-    frozen: &HashMap<PackageKey, Freeze>,
+    curation: &Curation,
     mut in_store: impl FnMut(&Sha256) -> Result<bool, StoreError>,
 ) -> Result<SyncPlan, StoreError> {
     let current_by_key: HashMap<(&str, &str, &str), &RevisionEntry> = current
@@ -1019,33 +1231,34 @@ fn compute_plan(
         if !selected_keys.insert(p.key_ref()) {
             continue;
         }
-        match current_by_key.get(&p.key_ref()) {
-            Some(entry) if entry.sha256 == p.sha256 => {
-                plan.kept += 1;
-                plan.commit_kept.push((component.to_owned(), entry.id));
+        let entry = current_by_key.get(&p.key_ref());
+        let held = curation.is_held(&p.key());
+        let mut add = |plan: &mut SyncPlan, staged: bool| -> Result<(), StoreError> {
+            let download = !in_store(&p.sha256)?;
+            if download && download_seen.insert(p.sha256) {
+                plan.download_files += 1;
+                plan.download_bytes += p.size;
+                plan.downloads.push((p.sha256, p.size, p.filename.clone()));
             }
-            Some(entry) => {
-                plan.commit_kept.push((component.to_owned(), entry.id));
-                let key = p.key();
-                if frozen.contains_key(&key) {
-                    plan.held += 1;
-                } else {
-                    plan.freezes.push(Freeze {
-                        key,
-                        kept_sha256: entry.sha256,
-                        upstream_sha256: p.sha256,
-                        reason: "upstream content changed under the same version".into(),
-                        created_at: Utc::now(),
-                    });
-                }
-            }
-            None => {
-                let download = !in_store(&p.sha256)?;
-                if download && download_seen.insert(p.sha256) {
-                    plan.download_files += 1;
-                    plan.download_bytes += p.size;
-                    plan.downloads.push((p.sha256, p.size, p.filename.clone()));
-                }
+            if staged {
+                plan.staged.push(PlannedStage {
+                    action: StageAction::Add,
+                    component: component.to_owned(),
+                    key: p.key(),
+                    size: p.size,
+                });
+                plan.commit_staged.push((
+                    NewStaged {
+                        action: StageAction::Add,
+                        component: component.to_owned(),
+                        id: None,
+                        key: p.key(),
+                        sha256: p.sha256,
+                        size: p.size,
+                    },
+                    Some(i),
+                ));
+            } else {
                 plan.added.push(PlannedPackage {
                     component: component.to_owned(),
                     key: p.key(),
@@ -1054,22 +1267,107 @@ fn compute_plan(
                 });
                 plan.commit_added.push((component.to_owned(), i));
             }
+            Ok(())
+        };
+        match entry {
+            Some(entry) if entry.sha256 == p.sha256 => {
+                plan.kept += 1;
+                plan.commit_kept.push((component.to_owned(), entry.id));
+                let key = p.key();
+                if curation.frozen.contains_key(&key) {
+                    plan.restored.push(key);
+                }
+            }
+            Some(entry) => {
+                let key = p.key();
+                if !held
+                    && !curation.frozen.contains_key(&key)
+                    && curation.accepted.get(&key) == Some(&p.sha256)
+                {
+                    // The operator accepted exactly this content: it replaces the old copy.
+                    add(&mut plan, false)?;
+                    continue;
+                }
+                plan.commit_kept.push((component.to_owned(), entry.id));
+                if held || curation.frozen.contains_key(&key) {
+                    plan.held += 1;
+                } else {
+                    plan.freezes.push(Freeze {
+                        key,
+                        kind: FreezeKind::Content,
+                        kept_sha256: entry.sha256,
+                        upstream_sha256: p.sha256,
+                        reason: "upstream content changed under the same version".into(),
+                        created_at: Utc::now(),
+                    });
+                }
+            }
+            None if held => plan.held += 1,
+            None if curation.review => {
+                if !curation
+                    .rejected
+                    .contains(&(StageAction::Add, p.key(), p.sha256))
+                {
+                    add(&mut plan, true)?;
+                }
+            }
+            None => add(&mut plan, false)?,
         }
     }
-    plan.removed = current
-        .iter()
-        .filter(|e| {
-            !selected_keys.contains(&(
-                e.key.name.as_str(),
-                e.key.version.as_str(),
-                e.key.architecture.as_str(),
-            ))
-        })
-        .map(|e| e.key.clone())
-        .collect();
+    let mut kept_keys = HashSet::new();
+    for e in current {
+        let k = (
+            e.key.name.as_str(),
+            e.key.version.as_str(),
+            e.key.architecture.as_str(),
+        );
+        if selected_keys.contains(&k) {
+            continue;
+        }
+        let keep = if curation.is_held(&e.key) {
+            plan.held += 1;
+            true
+        } else if curation.is_pinned(&e.key) {
+            true
+        } else if curation.review {
+            if !curation
+                .rejected
+                .contains(&(StageAction::Remove, e.key.clone(), e.sha256))
+            {
+                plan.staged.push(PlannedStage {
+                    action: StageAction::Remove,
+                    component: e.component.clone(),
+                    key: e.key.clone(),
+                    size: e.size,
+                });
+                plan.commit_staged.push((
+                    NewStaged {
+                        action: StageAction::Remove,
+                        component: e.component.clone(),
+                        id: Some(e.id),
+                        key: e.key.clone(),
+                        sha256: e.sha256,
+                        size: e.size,
+                    },
+                    None,
+                ));
+            }
+            true
+        } else {
+            false
+        };
+        if keep {
+            if kept_keys.insert(k) {
+                plan.kept += 1;
+            }
+            plan.commit_kept.push((e.component.clone(), e.id));
+        } else {
+            plan.removed.push(e.key.clone());
+        }
+    }
     plan.removed.sort();
     plan.removed.dedup();
-    plan.total = selected_keys.len() as u64;
+    plan.total = (plan.commit_kept.len() + plan.commit_added.len()) as u64;
     Ok(plan)
 }
 
@@ -1248,12 +1546,117 @@ mod tests {
         frozen: &HashMap<PackageKey, Freeze>,
         in_store: &[&str],
     ) -> SyncPlan {
+        let curation = Curation {
+            frozen: frozen.clone(),
+            ..Curation::default()
+        };
+        curated_plan(packages, current, &curation, in_store)
+    }
+
+    fn curated_plan(
+        packages: &[UpstreamPackage],
+        current: &[RevisionEntry],
+        curation: &Curation,
+        in_store: &[&str],
+    ) -> SyncPlan {
         let selected: Vec<usize> = (0..packages.len()).collect();
         let stored: HashSet<Sha256> = in_store.iter().map(|c| Sha256::of(c.as_bytes())).collect();
-        compute_plan(packages, &selected, &["main"], current, frozen, |d| {
+        compute_plan(packages, &selected, &["main"], current, curation, |d| {
             Ok(stored.contains(d))
         })
         .expect("plan")
+    }
+
+    #[test]
+    fn review_mode_stages_additions_and_removals_and_keeps_live() {
+        let packages = [up("aa", "1", "A"), up("bb", "2", "B2"), up("cc", "1", "C")];
+        let current = [entry(1, "aa", "1", "A"), entry(2, "bb", "1", "B1")];
+        let mut c = Curation {
+            review: true,
+            ..Curation::default()
+        };
+        let p = curated_plan(&packages, &current, &c, &[]);
+        assert!(p.added.is_empty() && p.removed.is_empty());
+        assert_eq!(p.commit_kept.len(), 2, "aa and bb 1 stay live");
+        let staged: Vec<String> = p
+            .staged
+            .iter()
+            .map(|s| format!("{:?} {}", s.action, s.key))
+            .collect();
+        assert_eq!(
+            staged,
+            ["Add bb_2_amd64", "Add cc_1_amd64", "Remove bb_1_amd64"]
+        );
+        assert_eq!(
+            p.download_files, 2,
+            "staged packages are fetched for review"
+        );
+        // A rejected change is not staged again.
+        c.rejected
+            .insert((StageAction::Add, up("cc", "1", "C").key(), Sha256::of(b"C")));
+        let p = curated_plan(&packages, &current, &c, &[]);
+        assert_eq!(p.staged.len(), 2);
+    }
+
+    #[test]
+    fn operator_freeze_holds_version_and_blocks_removal() {
+        let packages = [up("aa", "2", "A2")];
+        let current = [entry(1, "aa", "1", "A1"), entry(2, "bb", "1", "B")];
+        let mut c = Curation::default();
+        c.held.insert(("aa".into(), "amd64".into()));
+        c.held.insert(("bb".into(), "amd64".into()));
+        let p = curated_plan(&packages, &current, &c, &[]);
+        assert!(p.added.is_empty() && p.removed.is_empty(), "{p:?}");
+        assert_eq!(p.commit_kept.len(), 2);
+        assert_eq!(p.held, 3);
+    }
+
+    #[test]
+    fn accepted_content_replaces_the_frozen_copy_and_restored_content_unfreezes() {
+        let packages = [up("aa", "1", "A-new"), up("bb", "1", "B")];
+        let current = [entry(1, "aa", "1", "A"), entry(2, "bb", "1", "B")];
+        let mut c = Curation::default();
+        c.accepted
+            .insert(up("aa", "1", "").key(), Sha256::of(b"A-new"));
+        let bb = up("bb", "1", "B").key();
+        c.frozen.insert(
+            bb.clone(),
+            Freeze {
+                key: bb.clone(),
+                kind: FreezeKind::Content,
+                kept_sha256: Sha256::of(b"B"),
+                upstream_sha256: Sha256::of(b"B-evil"),
+                reason: "test".into(),
+                created_at: Utc::now(),
+            },
+        );
+        let p = curated_plan(&packages, &current, &c, &[]);
+        assert_eq!(p.added.len(), 1);
+        assert_eq!(p.commit_kept, vec![("main".to_owned(), PackageId(2))]);
+        assert!(p.freezes.is_empty());
+        assert_eq!(p.restored, vec![bb]);
+        // Content other than the accepted one freezes again.
+        let other = [up("aa", "1", "A-third")];
+        let p = curated_plan(&other, &current[..1], &c, &[]);
+        assert_eq!(p.freezes.len(), 1);
+    }
+
+    #[test]
+    fn pinned_versions_stay_when_upstream_drops_them() {
+        let packages = [up("aa", "2", "A2")];
+        let current = [entry(1, "aa", "1", "A1")];
+        let mut c = Curation::default();
+        c.pins
+            .push((Glob::new("a*").expect("glob"), vec!["1".into()]));
+        let p = curated_plan(&packages, &current, &c, &[]);
+        assert!(p.removed.is_empty());
+        assert_eq!(p.commit_kept.len(), 1);
+        assert_eq!(p.added.len(), 1);
+        let pins = [Pin {
+            name: "aa".into(),
+            versions: vec!["1".into(), "2".into()],
+        }];
+        assert_eq!(pins_missing(&pins, &packages), ["aa 1"]);
     }
 
     #[test]

@@ -850,7 +850,7 @@ impl GlobTok {
 
 /// A shell-style glob over a whole string: `*`, `?`, `[abc]`, `[a-z]`, `[!x]`.
 #[derive(Debug, Clone, PartialEq)]
-struct Glob {
+pub struct Glob {
     text: String,
     toks: Vec<GlobTok>,
     literal: bool,
@@ -858,7 +858,7 @@ struct Glob {
 
 impl Glob {
     /// Compile `text`; on error returns the character offset and a message.
-    fn new(text: &str) -> Result<Glob, (usize, String)> {
+    pub fn new(text: &str) -> Result<Glob, (usize, String)> {
         let chars: Vec<char> = text.chars().collect();
         let mut toks = Vec::new();
         let mut i = 0;
@@ -930,7 +930,8 @@ impl Glob {
         self.literal.then_some(self.text.as_str())
     }
 
-    fn matches(&self, s: &str) -> bool {
+    /// Whether the glob matches all of `s`.
+    pub fn matches(&self, s: &str) -> bool {
         if self.literal {
             return self.text == s;
         }

@@ -10,7 +10,7 @@ pub mod closure;
 pub mod filter;
 
 pub use closure::{ClosureOptions, Selection, Unresolved, select};
-pub use filter::{Filter, FilterError};
+pub use filter::{Filter, FilterError, Glob};
 
 use crate::debian::packages::BinaryPackage;
 use crate::debian::version::Version;

@@ -152,6 +152,16 @@ impl FsStore {
         Ok(out)
     }
 
+    /// The size of a blob, `None` when it is absent.
+    pub fn size(&self, digest: &Sha256) -> Result<Option<u64>, StoreError> {
+        let path = self.blob_path(digest);
+        match fs::metadata(&path) {
+            Ok(m) => Ok(Some(m.len())),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(io_err("stat", &path)(e)),
+        }
+    }
+
     /// Deletes a blob; missing is fine.
     pub fn delete(&self, digest: &Sha256) -> Result<(), StoreError> {
         let path = self.blob_path(digest);

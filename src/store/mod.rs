@@ -52,6 +52,13 @@ impl BlobStore {
         Ok(BlobStore::Fs(FsStore::open(Path::new(location))?))
     }
 
+    /// The size of a blob, `None` when it is absent.
+    pub fn size(&self, digest: &Sha256) -> Result<Option<u64>, StoreError> {
+        match self {
+            BlobStore::Fs(s) => s.size(digest),
+        }
+    }
+
     /// Whether the blob is present.
     pub fn contains(&self, digest: &Sha256) -> Result<bool, StoreError> {
         match self {

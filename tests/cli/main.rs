@@ -3,8 +3,10 @@
 mod support;
 
 mod closure;
+mod curation;
 mod docs;
 mod fetch;
+mod gc;
 mod key;
 mod mirror;
 mod publish;

@@ -71,7 +71,8 @@ fn setup(with_b: bool) -> (TestEnv, PathBuf) {
         repo.packages = packages_b();
         repo.date = chrono::Utc::now() + chrono::Duration::seconds(5);
         env.publish_upstream(&repo);
-        env.ok(&["mirror", "sync", "m"]);
+        // tool leaving is a quarter of this small mirror: past the mass-removal guard.
+        env.ok(&["mirror", "sync", "m", "--allow-mass-removal"]);
         env.ok(&["snapshot", "create", "b", "--from-mirror", "m"]);
     }
     env.ok(&["key", "generate", "--email", "ops@example.invalid"]);
@@ -920,4 +921,105 @@ fn apt_snapshot_field() {
         // older (Debian 12 ships 2.6.1), so only the URLs are checked.
         eprintln!("apt {major}.{minor} has no `--snapshot`; skipped that part");
     }
+}
+
+/// The curation scenario end to end: upstream silently replaces a `.deb`
+/// under the same version → sync exits 4 and freezes it → a new snapshot
+/// still carries the old bytes → apt installs the old one from the
+/// publication → `status` shows it frozen → `audit` shows the event →
+/// `unfreeze --accept-new`, and the next sync takes the new content.
+#[test]
+fn frozen_package_serves_the_known_good_copy_until_accepted() {
+    let (env, keyring) = setup(false);
+    let good = find(&packages_a(), "libfoo");
+    let rebuilt = good.clone().salt("silently rebuilt upstream");
+    let mut repo = Repo::new(
+        packages_a()
+            .into_iter()
+            .map(|p| {
+                if p.name == "libfoo" {
+                    rebuilt.clone()
+                } else {
+                    p
+                }
+            })
+            .collect(),
+    );
+    repo.date = chrono::Utc::now() + chrono::Duration::seconds(5);
+    env.publish_upstream(&repo);
+    let out = env.run(&["mirror", "sync", "m"]);
+    assert_eq!(out.code, 4, "{}", out.transcript());
+    assert!(
+        out.stdout.contains("frozen libfoo_1.3-1_amd64"),
+        "{}",
+        out.stdout
+    );
+
+    env.ok(&["snapshot", "create", "after", "--from-mirror", "m"]);
+    publish(&env, "after", &[]);
+    let serve = Serve::start(&env);
+    let apt = Apt::new(
+        env.dir.path().join("apt-frozen"),
+        &serve.url(),
+        &keyring,
+        Sources::OneLine,
+    );
+    apt.ok(&["update"]);
+    apt.ok(&["install", "--download-only", "-y", "libfoo"]);
+    assert_eq!(
+        apt.archives().get("libfoo_1.3-1_amd64.deb"),
+        Some(&fixture_sha(&good)),
+        "apt got the known-good bytes"
+    );
+
+    let out = env.run(&["--json", "status", "--check"]);
+    assert_eq!(out.code, 1, "{}", out.transcript());
+    let st: serde_json::Value = serde_json::from_str(&out.stdout).expect("status json");
+    assert_eq!(st["mirrors"][0]["frozen"], 1, "{st}");
+    let audit: serde_json::Value =
+        serde_json::from_str(&env.ok(&["--json", "audit"]).stdout).expect("audit json");
+    let freeze = audit
+        .as_array()
+        .expect("records")
+        .iter()
+        .find(|r| r["action"] == "freeze")
+        .unwrap_or_else(|| panic!("no freeze in {audit}"));
+    assert_eq!(freeze["subject"], "mirror `m` package `libfoo_1.3-1_amd64`");
+    assert_eq!(
+        freeze["detail"]["upstream_sha256"],
+        fixture_sha(&rebuilt).to_string()
+    );
+
+    env.ok(&[
+        "unfreeze",
+        "m",
+        "libfoo",
+        "--reason",
+        "rebuild verified with upstream",
+        "--accept-new",
+    ]);
+    repo.date = chrono::Utc::now() + chrono::Duration::seconds(10);
+    env.publish_upstream(&repo);
+    let out = env.ok(&["mirror", "sync", "m"]);
+    assert!(
+        out.stdout.contains("1 new") && out.stdout.contains("0 frozen"),
+        "{}",
+        out.stdout
+    );
+    env.ok(&["snapshot", "create", "accepted", "--from-mirror", "m"]);
+    std::thread::sleep(Duration::from_millis(1100));
+    publish(&env, "accepted", &[]);
+    let apt2 = Apt::new(
+        env.dir.path().join("apt-accepted"),
+        &serve.url(),
+        &keyring,
+        Sources::OneLine,
+    );
+    apt2.ok(&["update"]);
+    apt2.ok(&["install", "--download-only", "-y", "libfoo"]);
+    assert_eq!(
+        apt2.archives().get("libfoo_1.3-1_amd64.deb"),
+        Some(&fixture_sha(&rebuilt))
+    );
+    env.ok(&["status", "--check"]);
 }

@@ -67,7 +67,10 @@ impl TestEnv {
                 c.env_remove(k);
             }
         }
-        c.env("NO_COLOR", "1").arg("--root").arg(self.root());
+        c.env("NO_COLOR", "1")
+            .env("DEBVAULT_ACTOR", "tester@ci")
+            .arg("--root")
+            .arg(self.root());
         c
     }
 
@@ -132,6 +135,7 @@ impl TestEnv {
             (r"\(\d+(\.\d+)? (B|KiB|MiB)\)".into(), "([SIZE])".into()),
             (r"PID \d+".into(), "PID [PID]".into()),
             (r"\b\d{4}-\d{2}-\d{2}\b".into(), "[DATE]".into()),
+            (r"\[DATE\] \d{2}:\d{2}\b".into(), "[DATE] [HH:MM]".into()),
         ]
     }
 

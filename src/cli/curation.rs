@@ -1,0 +1,497 @@
+//! Curation verbs: `apply`, `freeze`, `unfreeze`, `staged`, `promote`,
+//! `reject` and `audit`.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use anyhow::Context as _;
+use chrono::{DateTime, NaiveDate, Utc};
+use clap::{Args, Subcommand};
+
+use super::Globals;
+use super::output::{UsageError, human_bytes, print_json};
+use crate::db::{AuditRecord, StageAction};
+use crate::ops::apply::{self, MirrorChange};
+use crate::ops::curation::{self, Decision, Selector, StagedItem};
+use crate::ops::publish::parse_duration;
+
+#[derive(Debug, Args)]
+pub(crate) struct ApplyArgs {
+    /// Scope file (see examples/curated.toml)
+    file: PathBuf,
+    /// Print the plan; change nothing
+    #[arg(long)]
+    dry_run: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct FreezeArgs {
+    /// Mirror name
+    mirror: String,
+    /// Packages: NAME, NAME:ARCH, NAME=VERSION or NAME:ARCH=VERSION (NAME may be a glob)
+    #[arg(required = true, value_name = "PKG")]
+    packages: Vec<String>,
+    /// Why (recorded in the audit trail)
+    #[arg(long, value_name = "TEXT")]
+    reason: String,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct UnfreezeArgs {
+    /// Mirror name
+    mirror: String,
+    /// Packages: NAME, NAME:ARCH, NAME=VERSION or NAME:ARCH=VERSION (NAME may be a glob)
+    #[arg(required = true, value_name = "PKG")]
+    packages: Vec<String>,
+    /// Why (recorded in the audit trail)
+    #[arg(long, value_name = "TEXT")]
+    reason: String,
+    /// Take the new upstream content of a package frozen because it changed under the same version
+    #[arg(long)]
+    accept_new: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum StagedCommand {
+    /// List changes waiting for review
+    List {
+        /// Only this mirror
+        mirror: Option<String>,
+    },
+    /// A Markdown report for a review meeting: pending changes and recent decisions
+    Report {
+        /// Only this mirror
+        mirror: Option<String>,
+        /// Decisions since DATE (YYYY-MM-DD, RFC 3339, or a duration such as 7d)
+        #[arg(long, value_name = "DATE", default_value = "7d")]
+        since: String,
+    },
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct DecideArgs {
+    /// Mirror name
+    mirror: String,
+    /// Packages: NAME, NAME:ARCH, NAME=VERSION or NAME:ARCH=VERSION (NAME may be a glob)
+    #[arg(
+        value_name = "PKG",
+        required_unless_present = "all",
+        conflicts_with = "all"
+    )]
+    packages: Vec<String>,
+    /// Every staged change of the mirror
+    #[arg(long)]
+    all: bool,
+    /// Why (recorded in the audit trail)
+    #[arg(long, value_name = "TEXT")]
+    reason: String,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct AuditArgs {
+    /// Only records since DATE (YYYY-MM-DD, RFC 3339, or a duration such as 30d)
+    #[arg(long, value_name = "DATE")]
+    since: Option<String>,
+}
+
+fn selectors(packages: &[String]) -> anyhow::Result<Vec<Selector>> {
+    Ok(packages
+        .iter()
+        .map(|p| Selector::parse(p))
+        .collect::<Result<_, _>>()?)
+}
+
+/// `YYYY-MM-DD`, RFC 3339, or a duration back from now.
+pub(crate) fn parse_since(s: &str) -> anyhow::Result<DateTime<Utc>> {
+    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
+        return Ok(t.with_timezone(&Utc));
+    }
+    if let Ok(d) = NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        && let Some(t) = d.and_hms_opt(0, 0, 0)
+    {
+        return Ok(t.and_utc());
+    }
+    if let Some(secs) = parse_duration(s) {
+        return Ok(Utc::now() - chrono::Duration::seconds(secs.min(i64::MAX as u64 / 2) as i64));
+    }
+    Err(UsageError(format!(
+        "invalid date `{s}`: expected YYYY-MM-DD, an RFC 3339 time, or a duration such as 7d"
+    ))
+    .into())
+}
+
+pub(crate) fn apply(a: ApplyArgs, g: &Globals) -> anyhow::Result<u8> {
+    let mut ctx = g.context()?;
+    let plan = apply::plan(&ctx.db, &a.file)?;
+    if !a.dry_run {
+        apply::execute(&mut ctx.db, &plan)?;
+    }
+    if g.json {
+        print_json(&serde_json::json!({"dry_run": a.dry_run, "plan": &plan}))?;
+        return Ok(0);
+    }
+    let mut out = std::io::stdout().lock();
+    let verb = |now: &str, would: &str| {
+        if a.dry_run {
+            would.to_owned()
+        } else {
+            now.to_owned()
+        }
+    };
+    for c in &plan.changes {
+        match c {
+            MirrorChange::Create { name } => {
+                writeln!(out, "{} mirror `{name}`", verb("created", "would create"))?
+            }
+            MirrorChange::Update { name, changes } => {
+                writeln!(out, "{} mirror `{name}`:", verb("updated", "would update"))?;
+                for ch in changes {
+                    writeln!(out, "  {ch}")?;
+                }
+            }
+            MirrorChange::Unchanged { name } => writeln!(out, "mirror `{name}` is as declared")?,
+            MirrorChange::Unmanaged { name } => {
+                writeln!(out, "mirror `{name}` is not in the file; left alone")?
+            }
+        }
+    }
+    for p in &plan.pins_missing {
+        writeln!(
+            out,
+            "pinned version no longer upstream (kept while live): {p}"
+        )?;
+    }
+    let changed = plan
+        .changes
+        .iter()
+        .any(|c| matches!(c, MirrorChange::Create { .. } | MirrorChange::Update { .. }));
+    if changed && !a.dry_run && !g.quiet {
+        writeln!(out, "next: debvault mirror sync --all")?;
+    }
+    Ok(0)
+}
+
+pub(crate) fn freeze(a: FreezeArgs, g: &Globals) -> anyhow::Result<u8> {
+    let mut ctx = g.context()?;
+    let frozen = curation::freeze(&mut ctx, &a.mirror, &selectors(&a.packages)?, &a.reason)?;
+    if g.json {
+        print_json(&serde_json::json!({"mirror": a.mirror, "frozen": frozen}))?;
+        return Ok(0);
+    }
+    let mut out = std::io::stdout().lock();
+    if frozen.is_empty() {
+        writeln!(out, "mirror `{}`: already frozen", a.mirror)?;
+    }
+    for f in &frozen {
+        writeln!(
+            out,
+            "froze {} in mirror `{}`: syncs take no new version and remove nothing",
+            f.key, a.mirror
+        )?;
+    }
+    Ok(0)
+}
+
+pub(crate) fn unfreeze(a: UnfreezeArgs, g: &Globals) -> anyhow::Result<u8> {
+    let mut ctx = g.context()?;
+    let lifted = curation::unfreeze(
+        &mut ctx,
+        &a.mirror,
+        &selectors(&a.packages)?,
+        &a.reason,
+        a.accept_new,
+    )?;
+    if g.json {
+        print_json(
+            &serde_json::json!({"mirror": a.mirror, "unfrozen": lifted, "accept_new": a.accept_new}),
+        )?;
+        return Ok(0);
+    }
+    let mut out = std::io::stdout().lock();
+    for f in &lifted {
+        match f.kind {
+            crate::model::FreezeKind::Content => writeln!(
+                out,
+                "unfroze {} in mirror `{}`: the next sync takes upstream's content {}",
+                f.key, a.mirror, f.upstream_sha256
+            )?,
+            crate::model::FreezeKind::Manual => writeln!(
+                out,
+                "unfroze {} in mirror `{}`: the next sync follows upstream again",
+                f.key, a.mirror
+            )?,
+        }
+    }
+    Ok(0)
+}
+
+fn change_text(i: &StagedItem) -> String {
+    match (&i.old_version, &i.new_version) {
+        (Some(o), Some(n)) => format!("{o} → {n}"),
+        (None, Some(n)) => format!("(new) → {n}"),
+        (Some(o), None) => format!("{o} → (removed)"),
+        (None, None) => "(removed)".into(),
+    }
+}
+
+fn signed_bytes(n: i64) -> String {
+    if n < 0 {
+        format!("-{}", human_bytes(n.unsigned_abs()))
+    } else {
+        format!("+{}", human_bytes(n as u64))
+    }
+}
+
+fn date(t: Option<DateTime<Utc>>) -> String {
+    t.map_or("-".into(), |t| t.format("%Y-%m-%d %H:%M").to_string())
+}
+
+pub(crate) fn staged(cmd: StagedCommand, g: &Globals) -> anyhow::Result<u8> {
+    let ctx = g.context()?;
+    match cmd {
+        StagedCommand::List { mirror } => {
+            let items = curation::staged_items(&ctx, mirror.as_deref())?;
+            if g.json {
+                print_json(&items)?;
+                return Ok(0);
+            }
+            let mut out = std::io::stdout().lock();
+            if items.is_empty() {
+                writeln!(out, "nothing staged")?;
+                return Ok(0);
+            }
+            writeln!(
+                out,
+                "{:<16} {:<24} {:<8} {:<28} {:>11}  {:<16}  STAGED",
+                "MIRROR", "PACKAGE", "ARCH", "CHANGE", "SIZE", "UPSTREAM DATE"
+            )?;
+            for i in &items {
+                writeln!(
+                    out,
+                    "{:<16} {:<24} {:<8} {:<28} {:>11}  {:<16}  {}",
+                    i.mirror,
+                    i.name,
+                    i.architecture,
+                    change_text(i),
+                    signed_bytes(i.size_change),
+                    date(i.upstream_date),
+                    date(Some(i.staged_at))
+                )?;
+            }
+            Ok(0)
+        }
+        StagedCommand::Report { mirror, since } => {
+            let since = parse_since(&since)?;
+            let items = curation::staged_items(&ctx, mirror.as_deref())?;
+            let decisions: Vec<AuditRecord> = ctx
+                .db
+                .audit_records(Some(since))?
+                .into_iter()
+                .filter(|r| {
+                    matches!(
+                        r.action.as_str(),
+                        "promote" | "reject" | "freeze" | "unfreeze"
+                    )
+                })
+                .filter(|r| {
+                    mirror
+                        .as_ref()
+                        .is_none_or(|m| r.subject.starts_with(&format!("mirror `{m}` ")))
+                })
+                .collect();
+            if g.json {
+                print_json(
+                    &serde_json::json!({"since": since, "staged": items, "decisions": decisions}),
+                )?;
+                return Ok(0);
+            }
+            let text = markdown_report(&items, &decisions, since);
+            std::io::stdout().lock().write_all(text.as_bytes())?;
+            Ok(0)
+        }
+    }
+}
+
+fn cell(s: &str) -> String {
+    s.replace('|', "\\|").replace('\n', " ")
+}
+
+fn markdown_report(
+    items: &[StagedItem],
+    decisions: &[AuditRecord],
+    since: DateTime<Utc>,
+) -> String {
+    use std::fmt::Write as _;
+    let mut s = String::new();
+    let _ = writeln!(s, "# debvault review report\n");
+    let _ = writeln!(
+        s,
+        "Decisions since {}; pending changes as of {}.\n",
+        since.format("%Y-%m-%d %H:%M UTC"),
+        Utc::now().format("%Y-%m-%d %H:%M UTC")
+    );
+    let _ = writeln!(s, "## Waiting for review ({})\n", items.len());
+    if items.is_empty() {
+        let _ = writeln!(s, "Nothing is staged.\n");
+    } else {
+        let _ = writeln!(
+            s,
+            "| Mirror | Package | Arch | Change | Size | Upstream date |"
+        );
+        let _ = writeln!(s, "|---|---|---|---|---:|---|");
+        for i in items {
+            let _ = writeln!(
+                s,
+                "| {} | {} | {} | {} | {} | {} |",
+                cell(&i.mirror),
+                cell(&i.name),
+                cell(&i.architecture),
+                cell(&change_text(i)),
+                signed_bytes(i.size_change),
+                date(i.upstream_date)
+            );
+        }
+        let _ = writeln!(s);
+    }
+    for (action, title) in [
+        ("promote", "Promoted"),
+        ("reject", "Rejected"),
+        ("freeze", "Frozen"),
+        ("unfreeze", "Unfrozen"),
+    ] {
+        let rows: Vec<&AuditRecord> = decisions.iter().filter(|r| r.action == action).collect();
+        let _ = writeln!(s, "## {title} ({})\n", rows.len());
+        if rows.is_empty() {
+            let _ = writeln!(s, "None.\n");
+            continue;
+        }
+        let _ = writeln!(s, "| When | What | By | Reason |");
+        let _ = writeln!(s, "|---|---|---|---|");
+        for r in rows {
+            let what = if r.detail.get("change").and_then(|c| c.as_str()) == Some("remove") {
+                format!("{} (removal)", r.subject)
+            } else {
+                r.subject.clone()
+            };
+            let _ = writeln!(
+                s,
+                "| {} | {} | {} | {} |",
+                r.at.format("%Y-%m-%d %H:%M"),
+                cell(&what),
+                cell(&r.actor),
+                cell(r.reason.as_deref().unwrap_or("-"))
+            );
+        }
+        let _ = writeln!(s);
+    }
+    s
+}
+
+fn print_decision(d: &Decision, g: &Globals) -> anyhow::Result<u8> {
+    if g.json {
+        print_json(d)?;
+        return Ok(0);
+    }
+    let mut out = std::io::stdout().lock();
+    let verb = if d.action == "promote" {
+        "promoted"
+    } else {
+        "rejected"
+    };
+    writeln!(
+        out,
+        "mirror `{}`: {verb} {} change{}; {} packages live",
+        d.mirror,
+        d.changes.len(),
+        if d.changes.len() == 1 { "" } else { "s" },
+        d.packages
+    )?;
+    for i in &d.changes {
+        let sign = match i.action {
+            StageAction::Add => '+',
+            StageAction::Remove => '-',
+        };
+        writeln!(
+            out,
+            "  {sign} {} ({}) {}",
+            i.name,
+            i.architecture,
+            change_text(i)
+        )?;
+    }
+    Ok(0)
+}
+
+pub(crate) fn promote(a: DecideArgs, g: &Globals) -> anyhow::Result<u8> {
+    let mut ctx = g.context()?;
+    let d = curation::promote(
+        &mut ctx,
+        &a.mirror,
+        &selectors(&a.packages)?,
+        a.all,
+        &a.reason,
+    )?;
+    print_decision(&d, g)
+}
+
+pub(crate) fn reject(a: DecideArgs, g: &Globals) -> anyhow::Result<u8> {
+    let mut ctx = g.context()?;
+    let d = curation::reject(
+        &mut ctx,
+        &a.mirror,
+        &selectors(&a.packages)?,
+        a.all,
+        &a.reason,
+    )?;
+    print_decision(&d, g)
+}
+
+pub(crate) fn audit(a: AuditArgs, g: &Globals) -> anyhow::Result<u8> {
+    let ctx = g.context()?;
+    let since = a.since.as_deref().map(parse_since).transpose()?;
+    let records = ctx.db.audit_records(since)?;
+    if g.json {
+        print_json(&records)?;
+        return Ok(0);
+    }
+    let mut out = std::io::stdout().lock();
+    if records.is_empty() {
+        writeln!(out, "no audit records")?;
+    }
+    for r in &records {
+        write!(
+            out,
+            "{}  {}  {}  {}",
+            r.at.format("%Y-%m-%d %H:%M:%S"),
+            r.actor,
+            r.action,
+            r.subject
+        )?;
+        if let Some(reason) = &r.reason {
+            write!(out, ": {reason}")?;
+        }
+        writeln!(out)?;
+    }
+    Ok(0)
+}
+
+/// Writes `text` to `path` atomically (a temporary file renamed over it),
+/// so a metrics collector never reads half a file.
+pub(crate) fn write_atomic(path: &std::path::Path, text: &str) -> anyhow::Result<()> {
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(std::path::Path::new("."));
+    use std::os::unix::fs::PermissionsExt as _;
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".debvault-")
+        .permissions(std::fs::Permissions::from_mode(0o644))
+        .tempfile_in(dir)
+        .with_context(|| format!("cannot write `{}`", path.display()))?;
+    tmp.write_all(text.as_bytes())
+        .with_context(|| format!("cannot write `{}`", path.display()))?;
+    tmp.persist(path)
+        .map_err(|e| e.error)
+        .with_context(|| format!("cannot write `{}`", path.display()))?;
+    Ok(())
+}

@@ -1,0 +1,177 @@
+//! `status` and `gc`.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use clap::Args;
+
+use super::output::{UsageError, human_bytes, print_json};
+use super::{Exit, Globals};
+use crate::ops::gc::{GcOptions, gc};
+use crate::ops::publish::{BY_HASH_GRACE, parse_duration};
+use crate::ops::status::{self, human_duration};
+
+#[derive(Debug, Args)]
+pub(crate) struct StatusArgs {
+    /// Also write the figures in Prometheus text format to FILE (atomically; for a textfile collector)
+    #[arg(long, value_name = "FILE")]
+    prometheus: Option<PathBuf>,
+    /// Exit 1 when a mirror is stale or has frozen packages, or a publication has expired
+    #[arg(long)]
+    check: bool,
+    /// With --check: how old the last successful sync may be
+    #[arg(
+        long,
+        value_name = "DURATION",
+        default_value = "2d",
+        requires = "check"
+    )]
+    max_age: String,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct GcArgs {
+    /// Report what would be removed; remove nothing
+    #[arg(long)]
+    dry_run: bool,
+    /// How long retired publication trees (and pool files only they list) stay for clients mid-update
+    #[arg(long, value_name = "DURATION", default_value = "24h")]
+    grace: String,
+}
+
+pub(crate) fn status(a: StatusArgs, g: &Globals) -> anyhow::Result<u8> {
+    let ctx = g.context()?;
+    let max_age = parse_duration(&a.max_age).ok_or_else(|| {
+        UsageError(format!(
+            "invalid --max-age `{}`: expected a duration such as 36h or 2d",
+            a.max_age
+        ))
+    })?;
+    let st = status::gather(&ctx.db, chrono::Utc::now())?;
+    if let Some(path) = &a.prometheus {
+        super::curation::write_atomic(path, &status::prometheus(&st))?;
+    }
+    let problems = if a.check {
+        status::problems(
+            &st,
+            chrono::Duration::seconds(max_age.min(i64::MAX as u64 / 2) as i64),
+        )
+    } else {
+        Vec::new()
+    };
+    if g.json {
+        let mut v = serde_json::to_value(&st)?;
+        if a.check {
+            v["problems"] = serde_json::json!(problems);
+        }
+        print_json(&v)?;
+    } else {
+        let mut out = std::io::stdout().lock();
+        if st.mirrors.is_empty() {
+            writeln!(out, "no mirrors")?;
+        } else {
+            writeln!(
+                out,
+                "{:<20} {:>8} {:>6} {:>6}  {:<16}  {:<26}  LAST ERROR",
+                "MIRROR", "PACKAGES", "FROZEN", "STAGED", "LAST SYNC", "UPSTREAM DATE (AGE)"
+            )?;
+            for m in &st.mirrors {
+                let upstream = match (m.upstream_date, m.upstream_age_secs) {
+                    (Some(d), Some(age)) => format!(
+                        "{} ({})",
+                        d.format("%Y-%m-%d %H:%M"),
+                        human_duration(chrono::Duration::seconds(age))
+                    ),
+                    _ => "-".into(),
+                };
+                writeln!(
+                    out,
+                    "{:<20} {:>8} {:>6} {:>6}  {:<16}  {:<26}  {}",
+                    m.name,
+                    m.packages,
+                    m.frozen,
+                    m.staged,
+                    m.last_sync
+                        .map_or("never".into(), |t| t.format("%Y-%m-%d %H:%M").to_string()),
+                    upstream,
+                    m.last_error.as_deref().unwrap_or("-")
+                )?;
+            }
+        }
+        if !st.publications.is_empty() {
+            writeln!(out)?;
+            writeln!(out, "{:<32} {:<28} PUBLISHED", "PUBLICATION", "SNAPSHOT")?;
+            for p in &st.publications {
+                writeln!(
+                    out,
+                    "{:<32} {:<28} {}",
+                    crate::tree::layout::dists_path(&p.prefix, &p.distribution),
+                    p.snapshot,
+                    p.published_at.format("%Y-%m-%d %H:%M")
+                )?;
+            }
+        }
+        writeln!(out)?;
+        writeln!(
+            out,
+            "storage: {} blobs, {} unique",
+            st.storage.blobs,
+            human_bytes(st.storage.unique_bytes)
+        )?;
+    }
+    if problems.is_empty() {
+        return Ok(0);
+    }
+    let mut err = std::io::stderr().lock();
+    for p in &problems {
+        writeln!(err, "problem: {p}")?;
+    }
+    Err(Exit(1).into())
+}
+
+pub(crate) fn run_gc(a: GcArgs, g: &Globals) -> anyhow::Result<u8> {
+    let mut ctx = g.context()?;
+    let grace = parse_duration(&a.grace).ok_or_else(|| {
+        UsageError(format!(
+            "invalid --grace `{}`: expected a duration such as 24h",
+            a.grace
+        ))
+    })?;
+    let grace = std::time::Duration::from_secs(grace);
+    if grace < BY_HASH_GRACE && !g.quiet {
+        tracing::warn!(
+            "--grace {} is shorter than the by-hash grace of published trees (24h): clients in the middle of `apt update` may see missing files",
+            a.grace
+        );
+    }
+    let r = gc(
+        &mut ctx,
+        &GcOptions {
+            dry_run: a.dry_run,
+            grace,
+        },
+    )?;
+    if g.json {
+        print_json(&r)?;
+        return Ok(0);
+    }
+    let mut out = std::io::stdout().lock();
+    writeln!(
+        out,
+        "gc{}: {} {} revisions, {} package sets, {} packages, {} blobs ({}); {} trees, {} pool files, {} index-cache files; {} {} in {:.2}s",
+        if r.dry_run { " (dry run)" } else { "" },
+        if r.dry_run { "would remove" } else { "removed" },
+        r.db.revisions,
+        r.db.package_sets,
+        r.db.packages,
+        r.blobs,
+        human_bytes(r.blob_bytes),
+        r.trees,
+        r.pool_files,
+        r.index_cache_files,
+        if r.dry_run { "would free" } else { "freed" },
+        human_bytes(r.freed_bytes),
+        r.seconds
+    )?;
+    Ok(0)
+}

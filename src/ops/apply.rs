@@ -1,0 +1,363 @@
+//! `apply FILE`: make the mirrors match a reviewed, declarative scope file.
+//!
+//! The file names mirrors and, per mirror, the allowed packages (names or
+//! globs, optionally pinned to versions), whether dependencies are followed
+//! and whether syncs stage changes for review. The whole file is parsed and
+//! validated before anything changes, so a half-written file changes
+//! nothing. Mirrors the file does not name are reported and left alone.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::db::{AuditEvent, Db, DbError};
+use crate::model::{MirrorSpec, Pin, native_architecture};
+use crate::ops::mirror::{MirrorError, validate};
+
+/// Why a scope file cannot be applied.
+#[derive(Debug, thiserror::Error)]
+pub enum ApplyError {
+    /// The file cannot be read.
+    #[error("cannot read `{path}`")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The file is not valid TOML for this schema.
+    #[error("`{path}` is invalid: {message}")]
+    Parse {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong, with line and column.
+        message: String,
+    },
+    /// A declared mirror is invalid.
+    #[error("`{path}`: mirror `{name}` is invalid")]
+    Mirror {
+        /// The file.
+        path: PathBuf,
+        /// Mirror.
+        name: String,
+        /// Cause.
+        #[source]
+        source: Box<MirrorError>,
+    },
+    /// Database failure.
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+/// The scope file.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct ScopeFile {
+    /// Mirrors by name.
+    #[serde(default)]
+    pub mirrors: BTreeMap<String, DeclaredMirror>,
+}
+
+/// One mirror as declared.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct DeclaredMirror {
+    /// Archive base URL.
+    pub url: String,
+    /// Suite.
+    pub suite: String,
+    /// Components (default: all the Release lists).
+    #[serde(default)]
+    pub components: Vec<String>,
+    /// Architectures (default: the machine's).
+    #[serde(default)]
+    pub architectures: Vec<String>,
+    /// Keyrings, relative to the file's directory.
+    #[serde(default)]
+    pub keyrings: Vec<PathBuf>,
+    /// Allowed packages; absent means every package (or `filter`).
+    #[serde(default)]
+    pub packages: Option<Vec<Allowed>>,
+    /// An extra filter expression every package must also match.
+    #[serde(default)]
+    pub filter: Option<String>,
+    /// Follow Depends and Pre-Depends.
+    #[serde(default)]
+    pub with_deps: bool,
+    /// Follow Recommends too.
+    #[serde(default)]
+    pub follow_recommends: bool,
+    /// Stage changes for review.
+    #[serde(default)]
+    pub review: bool,
+}
+
+/// An allowlist entry: a name or glob, optionally pinned to versions.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(untagged)]
+pub enum Allowed {
+    /// `"curl"`, `"lib*-dev"`.
+    Name(String),
+    /// `{ name = "openssl", versions = ["3.0.15-1"] }`.
+    Pinned {
+        /// Name or glob.
+        name: String,
+        /// Allowed versions (empty: any).
+        #[serde(default)]
+        versions: Vec<String>,
+    },
+}
+
+/// What applying does to one mirror.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "kebab-case", tag = "action")]
+pub enum MirrorChange {
+    /// Created as declared.
+    Create {
+        /// Mirror.
+        name: String,
+    },
+    /// Settings changed: `field: old → new` lines.
+    Update {
+        /// Mirror.
+        name: String,
+        /// What changes.
+        changes: Vec<String>,
+    },
+    /// Already as declared.
+    Unchanged {
+        /// Mirror.
+        name: String,
+    },
+    /// In the database but not in the file: left alone.
+    Unmanaged {
+        /// Mirror.
+        name: String,
+    },
+}
+
+/// The plan: one change per mirror, plus the declared specs.
+#[derive(Clone, Debug, Serialize)]
+pub struct ApplyPlan {
+    /// The file.
+    pub file: PathBuf,
+    /// Changes by mirror name.
+    pub changes: Vec<MirrorChange>,
+    /// Pinned versions the last sync found missing upstream (kept while live), as `mirror: name version`.
+    pub pins_missing: Vec<String>,
+    #[serde(skip)]
+    specs: BTreeMap<String, MirrorSpec>,
+}
+
+/// Reads and validates a scope file into mirror specs.
+pub fn load(path: &Path) -> Result<BTreeMap<String, MirrorSpec>, ApplyError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ApplyError::Read {
+        path: path.to_owned(),
+        source,
+    })?;
+    let file: ScopeFile = toml::from_str(&text).map_err(|e| ApplyError::Parse {
+        path: path.to_owned(),
+        message: e.to_string().trim_end().to_owned(),
+    })?;
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let mut out = BTreeMap::new();
+    for (name, m) in file.mirrors {
+        let spec = to_spec(&m, dir);
+        validate(&name, &spec).map_err(|source| ApplyError::Mirror {
+            path: path.to_owned(),
+            name: name.clone(),
+            source: Box::new(source),
+        })?;
+        out.insert(name, spec);
+    }
+    Ok(out)
+}
+
+fn to_spec(m: &DeclaredMirror, dir: &Path) -> MirrorSpec {
+    let mut terms = Vec::new();
+    let mut pins = Vec::new();
+    for a in m.packages.iter().flatten() {
+        match a {
+            Allowed::Name(name) => terms.push(name.clone()),
+            Allowed::Pinned { name, versions } if versions.is_empty() => terms.push(name.clone()),
+            Allowed::Pinned { name, versions } => {
+                for v in versions {
+                    terms.push(format!("{name} (= {v})"));
+                }
+                pins.push(Pin {
+                    name: name.clone(),
+                    versions: versions.clone(),
+                });
+            }
+        }
+    }
+    let allow = match (&m.packages, terms.is_empty()) {
+        (Some(_), true) => Some("!*".to_owned()), // an empty allowlist allows nothing
+        (Some(_), false) => Some(terms.join(" | ")),
+        (None, _) => None,
+    };
+    let filter = match (allow, &m.filter) {
+        (Some(a), Some(f)) => Some(format!("({a}), ({f})")),
+        (Some(a), None) => Some(a),
+        (None, f) => f.clone(),
+    };
+    MirrorSpec {
+        url: m.url.clone(),
+        suite: m.suite.clone(),
+        components: m.components.clone(),
+        architectures: if m.architectures.is_empty() {
+            vec![native_architecture().to_owned()]
+        } else {
+            m.architectures.clone()
+        },
+        keyrings: m
+            .keyrings
+            .iter()
+            .map(|k| {
+                let p = dir.join(k);
+                std::path::absolute(&p).unwrap_or(p)
+            })
+            .collect(),
+        filter,
+        with_deps: m.with_deps,
+        follow_recommends: m.follow_recommends,
+        allow_insecure: false,
+        allow_sha1_keys: false,
+        review: m.review,
+        pins,
+    }
+}
+
+/// Compares the declared mirrors with the database.
+pub fn plan(db: &Db, path: &Path) -> Result<ApplyPlan, ApplyError> {
+    let specs = load(path)?;
+    let existing = db.mirrors()?;
+    let mut changes = Vec::new();
+    let mut pins_missing = Vec::new();
+    for (name, spec) in &specs {
+        match existing.iter().find(|m| &m.name == name) {
+            None => changes.push(MirrorChange::Create { name: name.clone() }),
+            Some(m) if m.spec == *spec => {
+                changes.push(MirrorChange::Unchanged { name: name.clone() })
+            }
+            Some(m) => changes.push(MirrorChange::Update {
+                name: name.clone(),
+                changes: diff(&m.spec, spec),
+            }),
+        }
+        if let Some(m) = existing.iter().find(|m| &m.name == name)
+            && let Some(rev) = m.state.revision
+            && let Some(r) = db.revision(rev)?
+            && let Some(list) = r.stats.get("pins_missing").and_then(|v| v.as_array())
+        {
+            pins_missing.extend(
+                list.iter()
+                    .filter_map(|v| v.as_str())
+                    .map(|s| format!("{name}: {s}")),
+            );
+        }
+    }
+    for m in &existing {
+        if !specs.contains_key(&m.name) {
+            changes.push(MirrorChange::Unmanaged {
+                name: m.name.clone(),
+            });
+        }
+    }
+    Ok(ApplyPlan {
+        file: path.to_owned(),
+        changes,
+        pins_missing,
+        specs,
+    })
+}
+
+fn diff(old: &MirrorSpec, new: &MirrorSpec) -> Vec<String> {
+    let (a, b) = (
+        serde_json::to_value(old).unwrap_or_default(),
+        serde_json::to_value(new).unwrap_or_default(),
+    );
+    let empty = serde_json::Map::new();
+    let (a, b) = (
+        a.as_object().unwrap_or(&empty),
+        b.as_object().unwrap_or(&empty),
+    );
+    let mut keys: Vec<&String> = a.keys().chain(b.keys()).collect();
+    keys.sort();
+    keys.dedup();
+    keys.into_iter()
+        .filter(|k| a.get(*k) != b.get(*k))
+        .map(|k| {
+            let show =
+                |v: Option<&serde_json::Value>| v.map_or("(none)".to_owned(), |v| v.to_string());
+            format!("{k}: {} → {}", show(a.get(k)), show(b.get(k)))
+        })
+        .collect()
+}
+
+/// Creates and updates the mirrors as planned, with audit events.
+pub fn execute(db: &mut Db, plan: &ApplyPlan) -> Result<(), ApplyError> {
+    let reason = format!("apply {}", plan.file.display());
+    for change in &plan.changes {
+        match change {
+            MirrorChange::Create { name } => {
+                let spec = &plan.specs[name];
+                db.create_mirror(name, spec)?;
+                db.audit(
+                    &AuditEvent::new("mirror-create", format!("mirror `{name}`"))
+                        .reason(reason.clone()),
+                )?;
+            }
+            MirrorChange::Update { name, changes } => {
+                let spec = &plan.specs[name];
+                let Some(m) = db.mirror(name)? else { continue };
+                db.update_mirror_spec(m.id, spec)?;
+                db.audit(
+                    &AuditEvent::new("mirror-edit", format!("mirror `{name}`"))
+                        .reason(reason.clone())
+                        .detail(serde_json::json!({ "changes": changes })),
+                )?;
+            }
+            MirrorChange::Unchanged { .. } | MirrorChange::Unmanaged { .. } => {}
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn allowlist_with_pins_becomes_a_filter() {
+        let file: ScopeFile = toml::from_str(
+            r#"
+            [mirrors.m]
+            url = "http://archive.example/debian"
+            suite = "stable"
+            architectures = ["amd64"]
+            packages = ["curl", "lib*-dev", { name = "openssl", versions = ["3.0.1-1", "3.0.2-1"] }, { name = "git" }]
+            "#,
+        )
+        .expect("parses");
+        let spec = to_spec(&file.mirrors["m"], Path::new("/"));
+        assert_eq!(
+            spec.filter.as_deref(),
+            Some("curl | lib*-dev | openssl (= 3.0.1-1) | openssl (= 3.0.2-1) | git")
+        );
+        assert_eq!(spec.pins.len(), 1);
+        assert_eq!(spec.pins[0].versions, ["3.0.1-1", "3.0.2-1"]);
+        crate::query::Filter::parse(spec.filter.as_deref().unwrap_or_default()).expect("valid");
+    }
+
+    #[test]
+    fn unknown_keys_are_refused() {
+        let err = toml::from_str::<ScopeFile>(
+            "[mirrors.m]\nurl = \"x\"\nsuite = \"s\"\nrevieww = true\n",
+        )
+        .expect_err("unknown key");
+        assert!(err.to_string().contains("revieww"), "{err}");
+    }
+}

@@ -1,0 +1,566 @@
+//! Curation: operator freezes, staged changes (review mode) and their
+//! promotion or rejection. Every decision lands in the audit trail in the
+//! same transaction as the change it records.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use super::Context;
+use crate::db::{AuditEvent, DbError, PackageSet, RevisionEntry, StageAction, StagedRow};
+use crate::debian::version::Version;
+use crate::lock::{Lock, LockError};
+use crate::model::{Freeze, FreezeKind, Mirror, PackageKey};
+use crate::query::Glob;
+
+/// Curation failures, naming the mirror and the package selector.
+#[derive(Debug, thiserror::Error)]
+pub enum CurationError {
+    /// No such mirror.
+    #[error("mirror `{0}` does not exist")]
+    NoMirror(String),
+    /// A selector does not parse.
+    #[error(
+        "invalid package `{0}`: expected NAME, NAME:ARCH, NAME=VERSION or NAME:ARCH=VERSION (NAME may be a glob)"
+    )]
+    BadSelector(String),
+    /// Nothing live matches a freeze selector.
+    #[error("mirror `{mirror}` has no live package matching `{selector}`")]
+    NotLive {
+        /// Mirror.
+        mirror: String,
+        /// Selector.
+        selector: String,
+    },
+    /// Nothing frozen matches an unfreeze selector.
+    #[error("mirror `{mirror}` has no frozen package matching `{selector}`")]
+    NotFrozen {
+        /// Mirror.
+        mirror: String,
+        /// Selector.
+        selector: String,
+    },
+    /// A content freeze can only be lifted by accepting the new content.
+    #[error(
+        "mirror `{mirror}`: `{key}` is frozen because upstream changed its content (kept {kept}, upstream {upstream}); lifting it means taking the new content: pass --accept-new, or leave it frozen"
+    )]
+    NeedsAccept {
+        /// Mirror.
+        mirror: String,
+        /// Package.
+        key: String,
+        /// Kept digest.
+        kept: String,
+        /// Upstream digest.
+        upstream: String,
+    },
+    /// Nothing staged matches.
+    #[error("mirror `{mirror}` has no staged change matching `{selector}`")]
+    NotStaged {
+        /// Mirror.
+        mirror: String,
+        /// Selector (or `--all`).
+        selector: String,
+    },
+    /// A reason is required and was empty.
+    #[error("a non-empty --reason is required: the audit trail records why")]
+    NoReason,
+    /// The mirror is being synced.
+    #[error(transparent)]
+    Locked(#[from] LockError),
+    /// Database failure.
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+impl CurationError {
+    /// The process exit code this error maps to.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            CurationError::BadSelector(_)
+            | CurationError::NeedsAccept { .. }
+            | CurationError::NoReason => 2,
+            _ => 1,
+        }
+    }
+}
+
+/// `NAME[:ARCH][=VERSION]`, NAME a glob: which packages a command acts on.
+#[derive(Clone, Debug)]
+pub struct Selector {
+    text: String,
+    name: Glob,
+    arch: Option<String>,
+    version: Option<String>,
+}
+
+impl Selector {
+    /// Parses a selector.
+    pub fn parse(s: &str) -> Result<Selector, CurationError> {
+        let bad = || CurationError::BadSelector(s.to_owned());
+        let (rest, version) = match s.split_once('=') {
+            Some((r, v)) if !v.is_empty() => (r, Some(v.to_owned())),
+            Some(_) => return Err(bad()),
+            None => (s, None),
+        };
+        let (name, arch) = match rest.split_once(':') {
+            Some((n, a)) if !a.is_empty() => (n, Some(a.to_owned())),
+            Some(_) => return Err(bad()),
+            None => (rest, None),
+        };
+        if name.is_empty() || name.chars().any(char::is_whitespace) {
+            return Err(bad());
+        }
+        Ok(Selector {
+            text: s.to_owned(),
+            name: Glob::new(name).map_err(|_| bad())?,
+            arch,
+            version,
+        })
+    }
+
+    /// Whether the selector names `key`.
+    pub fn matches(&self, key: &PackageKey) -> bool {
+        self.name.matches(&key.name)
+            && self.arch.as_ref().is_none_or(|a| *a == key.architecture)
+            && self.version.as_ref().is_none_or(|v| *v == key.version)
+    }
+}
+
+impl std::fmt::Display for Selector {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+fn load_mirror(ctx: &Context, name: &str) -> Result<Mirror, CurationError> {
+    ctx.db
+        .mirror(name)?
+        .ok_or_else(|| CurationError::NoMirror(name.to_owned()))
+}
+
+fn lock_mirror(ctx: &Context, name: &str) -> Result<Lock, CurationError> {
+    Ok(Lock::try_acquire(
+        &ctx.settings.lock_dir().join(format!("mirror-{name}.lock")),
+        &format!("mirror `{name}`"),
+    )?)
+}
+
+fn live(ctx: &Context, m: &Mirror) -> Result<Vec<RevisionEntry>, CurationError> {
+    Ok(match m.state.revision {
+        Some(rev) => ctx.db.revision_entries(rev)?,
+        None => Vec::new(),
+    })
+}
+
+fn check_reason(reason: &str) -> Result<(), CurationError> {
+    if reason.trim().is_empty() {
+        Err(CurationError::NoReason)
+    } else {
+        Ok(())
+    }
+}
+
+/// Freezes the live packages matching `selectors`: syncs then take no new
+/// version of them and remove none. Returns the new freezes (packages
+/// already held are skipped).
+pub fn freeze(
+    ctx: &mut Context,
+    mirror: &str,
+    selectors: &[Selector],
+    reason: &str,
+) -> Result<Vec<Freeze>, CurationError> {
+    check_reason(reason)?;
+    let m = load_mirror(ctx, mirror)?;
+    let _lock = lock_mirror(ctx, mirror)?;
+    let entries = live(ctx, &m)?;
+    let held: HashSet<(String, String)> = ctx
+        .db
+        .active_freezes(m.id)?
+        .into_iter()
+        .filter(|f| f.kind == FreezeKind::Manual)
+        .map(|f| (f.key.name, f.key.architecture))
+        .collect();
+    let now = Utc::now();
+    let mut out: BTreeMap<PackageKey, Freeze> = BTreeMap::new();
+    for sel in selectors {
+        let matching: Vec<&RevisionEntry> =
+            entries.iter().filter(|e| sel.matches(&e.key)).collect();
+        if matching.is_empty() {
+            return Err(CurationError::NotLive {
+                mirror: mirror.to_owned(),
+                selector: sel.to_string(),
+            });
+        }
+        for e in matching {
+            if held.contains(&(e.key.name.clone(), e.key.architecture.clone())) {
+                continue;
+            }
+            out.insert(
+                e.key.clone(),
+                Freeze {
+                    key: e.key.clone(),
+                    kind: FreezeKind::Manual,
+                    kept_sha256: e.sha256,
+                    upstream_sha256: e.sha256,
+                    reason: reason.to_owned(),
+                    created_at: now,
+                },
+            );
+        }
+    }
+    let freezes: Vec<Freeze> = out.into_values().collect();
+    ctx.db.add_freezes(m.id, mirror, &freezes)?;
+    Ok(freezes)
+}
+
+/// Lifts the freezes matching `selectors`. A content freeze is lifted only
+/// with `accept_new`, which lets the next sync take exactly the upstream
+/// content recorded at freeze time. Returns the lifted freezes.
+pub fn unfreeze(
+    ctx: &mut Context,
+    mirror: &str,
+    selectors: &[Selector],
+    reason: &str,
+    accept_new: bool,
+) -> Result<Vec<Freeze>, CurationError> {
+    check_reason(reason)?;
+    let m = load_mirror(ctx, mirror)?;
+    let _lock = lock_mirror(ctx, mirror)?;
+    let active = ctx.db.active_freezes(m.id)?;
+    let mut lifts: BTreeMap<PackageKey, (Freeze, bool)> = BTreeMap::new();
+    for sel in selectors {
+        let matching: Vec<&Freeze> = active.iter().filter(|f| sel.matches(&f.key)).collect();
+        if matching.is_empty() {
+            return Err(CurationError::NotFrozen {
+                mirror: mirror.to_owned(),
+                selector: sel.to_string(),
+            });
+        }
+        for f in matching {
+            if f.kind == FreezeKind::Content && !accept_new {
+                return Err(CurationError::NeedsAccept {
+                    mirror: mirror.to_owned(),
+                    key: f.key.to_string(),
+                    kept: f.kept_sha256.to_string(),
+                    upstream: f.upstream_sha256.to_string(),
+                });
+            }
+            lifts.insert(
+                f.key.clone(),
+                (f.clone(), f.kind == FreezeKind::Content && accept_new),
+            );
+        }
+    }
+    let lifts: Vec<(Freeze, bool)> = lifts.into_values().collect();
+    ctx.db.lift_freezes(m.id, mirror, &lifts, reason)?;
+    Ok(lifts.into_iter().map(|(f, _)| f).collect())
+}
+
+/// A staged change as `staged list` shows it.
+#[derive(Clone, Debug, Serialize)]
+pub struct StagedItem {
+    /// Mirror.
+    pub mirror: String,
+    /// `add` (a new version or package) or `remove` (upstream dropped it).
+    pub action: StageAction,
+    /// Component.
+    pub component: String,
+    /// Package name.
+    pub name: String,
+    /// Architecture.
+    pub architecture: String,
+    /// The live version it replaces or removes, if any.
+    pub old_version: Option<String>,
+    /// The staged version (`None` for a removal).
+    pub new_version: Option<String>,
+    /// Bytes the change adds (negative: frees) in the published pool.
+    pub size_change: i64,
+    /// Upstream Release `Date` of the sync that staged it.
+    pub upstream_date: Option<DateTime<Utc>>,
+    /// When it was staged.
+    pub staged_at: DateTime<Utc>,
+    /// SHA256 of the staged (or removed) package.
+    pub sha256: String,
+}
+
+/// The pending staged changes of one mirror or of all, one item per
+/// (name, architecture, version): an upgrade is one `add` whose
+/// `old_version` is the version its paired `remove` takes away.
+pub fn staged_items(ctx: &Context, mirror: Option<&str>) -> Result<Vec<StagedItem>, CurationError> {
+    let mirrors: Vec<Mirror> = match mirror {
+        Some(name) => vec![load_mirror(ctx, name)?],
+        None => ctx.db.mirrors()?,
+    };
+    let mut out = Vec::new();
+    for m in mirrors {
+        let rows = ctx.db.staged(Some(m.id), false)?;
+        if rows.is_empty() {
+            continue;
+        }
+        let entries = live(ctx, &m)?;
+        out.extend(describe(&m.name, &rows, &entries));
+    }
+    Ok(out)
+}
+
+fn newest<'a>(entries: impl Iterator<Item = &'a RevisionEntry>) -> Option<&'a RevisionEntry> {
+    entries.max_by(|a, b| {
+        match (
+            Version::parse(&a.key.version),
+            Version::parse(&b.key.version),
+        ) {
+            (Ok(x), Ok(y)) => x.cmp(&y),
+            _ => a.key.version.cmp(&b.key.version),
+        }
+    })
+}
+
+fn describe(mirror: &str, rows: &[StagedRow], live: &[RevisionEntry]) -> Vec<StagedItem> {
+    let mut by_name: HashMap<(&str, &str), Vec<&RevisionEntry>> = HashMap::new();
+    for e in live {
+        by_name
+            .entry((e.key.name.as_str(), e.key.architecture.as_str()))
+            .or_default()
+            .push(e);
+    }
+    let adds: HashSet<(&str, &str)> = rows
+        .iter()
+        .filter(|r| r.action == StageAction::Add)
+        .map(|r| (r.key.name.as_str(), r.key.architecture.as_str()))
+        .collect();
+    let removed: HashSet<(&str, &str, &str)> = rows
+        .iter()
+        .filter(|r| r.action == StageAction::Remove)
+        .map(|r| {
+            (
+                r.key.name.as_str(),
+                r.key.version.as_str(),
+                r.key.architecture.as_str(),
+            )
+        })
+        .collect();
+    let mut out = Vec::new();
+    for r in rows {
+        let na = (r.key.name.as_str(), r.key.architecture.as_str());
+        let item = |old: Option<&RevisionEntry>, new: Option<String>, change: i64| StagedItem {
+            mirror: mirror.to_owned(),
+            action: r.action,
+            component: r.component.clone(),
+            name: r.key.name.clone(),
+            architecture: r.key.architecture.clone(),
+            old_version: old.map(|e| e.key.version.clone()),
+            new_version: new,
+            size_change: change,
+            upstream_date: r.release_date,
+            staged_at: r.staged_at,
+            sha256: r.sha256.to_string(),
+        };
+        match r.action {
+            StageAction::Add => {
+                // The version it replaces: the newest live one upstream dropped, else the newest live one.
+                let candidates = by_name.get(&na).map(Vec::as_slice).unwrap_or_default();
+                let old = newest(candidates.iter().copied().filter(|e| {
+                    removed.contains(&(
+                        e.key.name.as_str(),
+                        e.key.version.as_str(),
+                        e.key.architecture.as_str(),
+                    ))
+                }))
+                .or_else(|| newest(candidates.iter().copied()));
+                let change = r.size as i64 - old.map_or(0, |e| e.size as i64);
+                out.push(item(old, Some(r.key.version.clone()), change));
+            }
+            StageAction::Remove => {
+                if adds.contains(&na) {
+                    continue; // shown as the old side of the upgrade
+                }
+                let old = live.iter().find(|e| e.key == r.key);
+                out.push(item(old, None, -(r.size as i64)));
+            }
+        }
+    }
+    out
+}
+
+/// The rows `selectors` (or all) pick, plus the rows paired with them: the
+/// other side of each picked (name, architecture).
+fn pick<'a>(
+    rows: &'a [StagedRow],
+    selectors: &[Selector],
+    all: bool,
+    mirror: &str,
+) -> Result<Vec<&'a StagedRow>, CurationError> {
+    if all {
+        if rows.is_empty() {
+            return Err(CurationError::NotStaged {
+                mirror: mirror.to_owned(),
+                selector: "--all".into(),
+            });
+        }
+        return Ok(rows.iter().collect());
+    }
+    let mut names: HashSet<(&str, &str)> = HashSet::new();
+    for sel in selectors {
+        let before = names.len();
+        let mut any = false;
+        for r in rows.iter().filter(|r| sel.matches(&r.key)) {
+            any = true;
+            names.insert((r.key.name.as_str(), r.key.architecture.as_str()));
+        }
+        if !any && names.len() == before {
+            return Err(CurationError::NotStaged {
+                mirror: mirror.to_owned(),
+                selector: sel.to_string(),
+            });
+        }
+    }
+    // A version selector picks that addition and the removals of its (name, arch).
+    Ok(rows
+        .iter()
+        .filter(|r| {
+            names.contains(&(r.key.name.as_str(), r.key.architecture.as_str()))
+                && (r.action == StageAction::Remove || selectors.iter().any(|s| s.matches(&r.key)))
+        })
+        .collect())
+}
+
+/// What a promotion or rejection did.
+#[derive(Clone, Debug, Serialize)]
+pub struct Decision {
+    /// Mirror.
+    pub mirror: String,
+    /// `promote` or `reject`.
+    pub action: &'static str,
+    /// The changes decided.
+    pub changes: Vec<StagedItem>,
+    /// Live packages after it.
+    pub packages: u64,
+}
+
+/// Promotes staged changes: additions become live, removals take their
+/// package out of the live set. One new mirror revision, one transaction.
+pub fn promote(
+    ctx: &mut Context,
+    mirror: &str,
+    selectors: &[Selector],
+    all: bool,
+    reason: &str,
+) -> Result<Decision, CurationError> {
+    check_reason(reason)?;
+    let m = load_mirror(ctx, mirror)?;
+    let _lock = lock_mirror(ctx, mirror)?;
+    let rows = ctx.db.staged(Some(m.id), false)?;
+    let picked = pick(&rows, selectors, all, mirror)?;
+    let entries = live(ctx, &m)?;
+    let owned: Vec<StagedRow> = picked.iter().map(|r| (*r).clone()).collect();
+    let changes = describe(mirror, &owned, &entries);
+    let removing: HashSet<(String, crate::model::PackageId)> = picked
+        .iter()
+        .filter(|r| r.action == StageAction::Remove)
+        .filter_map(|r| r.package_id.map(|id| (r.component.clone(), id)))
+        .collect();
+    let mut set = PackageSet::default();
+    for e in &entries {
+        if !removing.contains(&(e.component.clone(), e.id)) {
+            set.insert(&e.component, e.id);
+        }
+    }
+    for r in picked.iter().filter(|r| r.action == StageAction::Add) {
+        if let Some(id) = r.package_id {
+            set.insert(&r.component, id);
+        }
+    }
+    set.normalize();
+    let mut stats = match m.state.revision {
+        Some(rev) => ctx
+            .db
+            .revision(rev)?
+            .map(|r| r.stats)
+            .unwrap_or_else(|| serde_json::json!({})),
+        None => serde_json::json!({}),
+    };
+    stats["promoted"] = serde_json::json!(picked.len());
+    let events: Vec<AuditEvent> = picked
+        .iter()
+        .map(|r| event("promote", mirror, r, reason))
+        .collect();
+    let ids: Vec<i64> = picked.iter().map(|r| r.id).collect();
+    ctx.db.promote(m.id, &set, &stats, &ids, &events)?;
+    Ok(Decision {
+        mirror: mirror.to_owned(),
+        action: "promote",
+        changes,
+        packages: set.len() as u64,
+    })
+}
+
+/// Rejects staged changes: they stay out of the live set, and later syncs
+/// do not stage the same change again.
+pub fn reject(
+    ctx: &mut Context,
+    mirror: &str,
+    selectors: &[Selector],
+    all: bool,
+    reason: &str,
+) -> Result<Decision, CurationError> {
+    check_reason(reason)?;
+    let m = load_mirror(ctx, mirror)?;
+    let _lock = lock_mirror(ctx, mirror)?;
+    let rows = ctx.db.staged(Some(m.id), false)?;
+    let picked = pick(&rows, selectors, all, mirror)?;
+    let entries = live(ctx, &m)?;
+    let owned: Vec<StagedRow> = picked.iter().map(|r| (*r).clone()).collect();
+    let changes = describe(mirror, &owned, &entries);
+    let events: Vec<AuditEvent> = picked
+        .iter()
+        .map(|r| event("reject", mirror, r, reason))
+        .collect();
+    let ids: Vec<i64> = picked.iter().map(|r| r.id).collect();
+    ctx.db.reject(&ids, &events)?;
+    Ok(Decision {
+        mirror: mirror.to_owned(),
+        action: "reject",
+        changes,
+        packages: entries.len() as u64,
+    })
+}
+
+fn event(action: &'static str, mirror: &str, r: &StagedRow, reason: &str) -> AuditEvent {
+    AuditEvent::new(action, crate::db::package_subject(mirror, &r.key))
+        .reason(reason)
+        .detail(serde_json::json!({
+            "change": r.action,
+            "component": r.component,
+            "sha256": r.sha256,
+            "size": r.size,
+        }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(n: &str, v: &str, a: &str) -> PackageKey {
+        PackageKey {
+            name: n.into(),
+            version: v.into(),
+            architecture: a.into(),
+        }
+    }
+
+    #[test]
+    fn selectors() {
+        let s = Selector::parse("lib*:amd64=1.0").expect("parses");
+        assert!(s.matches(&key("libfoo", "1.0", "amd64")));
+        assert!(!s.matches(&key("libfoo", "1.1", "amd64")));
+        assert!(!s.matches(&key("libfoo", "1.0", "arm64")));
+        assert!(!s.matches(&key("foo", "1.0", "amd64")));
+        let s = Selector::parse("curl").expect("parses");
+        assert!(s.matches(&key("curl", "8", "arm64")));
+        for bad in ["", "=1", "a:", "a=", "a b", "lib[x"] {
+            assert!(Selector::parse(bad).is_err(), "{bad}");
+        }
+    }
+}

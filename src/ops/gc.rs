@@ -1,0 +1,387 @@
+//! `gc`: remove what nothing kept references any more.
+//!
+//! Order matters for safety: the database rows go first (one transaction),
+//! then the blobs they were the last to reference, so no row ever points at
+//! a missing blob. `gc` holds the data root's gc lock exclusively while
+//! syncs hold it shared: a blob a running sync stored but has not committed
+//! yet is never collected. Each publish prefix is collected under that
+//! prefix's publish lock.
+//!
+//! In the publish endpoint: trees retired longer ago than the grace period
+//! go (longer for publications with a `Snapshots:` URL, whose dated trees
+//! clients may ask for: the retention period), then pool files no kept
+//! tree lists, then index-cache entries no kept tree uses.
+
+use std::collections::HashSet;
+use std::io;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use super::Context;
+use super::publish::{PublishError, lock_prefix, tree_ids};
+use crate::db::{DbError, GcCounts};
+use crate::debian::release::Release;
+use crate::digest::Sha256;
+use crate::lock::{Lock, LockError};
+use crate::store::StoreError;
+use crate::tree::layout::{self, PRIVATE_DIR, TREES_DIR};
+
+/// How to collect.
+#[derive(Clone, Debug)]
+pub struct GcOptions {
+    /// Report, remove nothing.
+    pub dry_run: bool,
+    /// How long a retired tree (and the pool files only it lists) stays.
+    pub grace: Duration,
+}
+
+/// gc failures.
+#[derive(Debug, thiserror::Error)]
+pub enum GcError {
+    /// A sync or another gc runs.
+    #[error("cannot collect while a sync or another gc runs")]
+    Busy(#[source] LockError),
+    /// Database failure.
+    #[error(transparent)]
+    Db(#[from] DbError),
+    /// Blob store failure.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// Publish endpoint failure (a prefix lock, a tree).
+    #[error(transparent)]
+    Publish(#[from] PublishError),
+    /// A file in the publish endpoint.
+    #[error("gc: cannot {action} `{path}`")]
+    Io {
+        /// What was attempted.
+        action: &'static str,
+        /// On what.
+        path: PathBuf,
+        /// Cause.
+        #[source]
+        source: io::Error,
+    },
+}
+
+fn io_err(action: &'static str, path: &Path) -> impl FnOnce(io::Error) -> GcError + use<> {
+    let path = path.to_owned();
+    move |source| GcError::Io {
+        action,
+        path,
+        source,
+    }
+}
+
+/// What a collection removed (or, dry, would remove).
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct GcReport {
+    /// Nothing was removed.
+    pub dry_run: bool,
+    /// Database rows.
+    #[serde(flatten)]
+    pub db: GcCounts,
+    /// Blobs removed.
+    pub blobs: u64,
+    /// Their bytes, each blob once.
+    pub blob_bytes: u64,
+    /// Abandoned partial downloads removed.
+    pub staging_files: u64,
+    /// Retired publication trees removed.
+    pub trees: u64,
+    /// Published pool files no kept tree lists.
+    pub pool_files: u64,
+    /// Bytes those pool files held on their own (not shared with a kept blob).
+    pub pool_bytes: u64,
+    /// Index-cache entries no kept tree uses.
+    pub index_cache_files: u64,
+    /// Bytes freed in all: blobs, then pool files and cache entries that held their own bytes.
+    pub freed_bytes: u64,
+    /// Wall time.
+    pub seconds: f64,
+}
+
+/// Collects garbage in the database, the blob store and the publish endpoint.
+pub fn gc(ctx: &mut Context, opts: &GcOptions) -> Result<GcReport, GcError> {
+    let started = Instant::now();
+    let _gc = Lock::try_acquire(
+        &ctx.settings.lock_dir().join("gc.lock"),
+        "the data root (gc)",
+    )
+    .map_err(GcError::Busy)?;
+    let now = Utc::now();
+    let retention = chrono::Duration::days(ctx.settings.retention_days.min(1 << 20) as i64);
+    let plan = ctx.db.gc_plan(now - retention)?;
+    let mut report = GcReport {
+        dry_run: opts.dry_run,
+        ..GcReport::default()
+    };
+    let doomed: Vec<Sha256> = ctx
+        .store
+        .list()?
+        .into_iter()
+        .filter(|d| !plan.keep_blobs.contains(d))
+        .collect();
+    for d in &doomed {
+        report.blob_bytes += ctx.store.size(d)?.unwrap_or(0);
+    }
+    report.blobs = doomed.len() as u64;
+    report.db = GcCounts {
+        revisions: plan.revisions.len() as u64,
+        package_sets: plan.sets.len() as u64,
+        packages: plan.packages.len() as u64,
+    };
+    if !opts.dry_run {
+        report.db = ctx.db.gc_apply(&plan)?;
+        for d in &doomed {
+            ctx.store.delete(d)?;
+        }
+        report.staging_files = ctx.store.clean_staging()?;
+    }
+    drop(plan);
+
+    let endpoint = PathBuf::from(&ctx.settings.publish);
+    let grace = chrono::Duration::from_std(opts.grace).unwrap_or(chrono::Duration::MAX);
+    let mut kept_indices: HashSet<Sha256> = HashSet::new();
+    for (prefix, base) in prefixes(&endpoint)? {
+        let _lock = lock_prefix(&ctx.settings.lock_dir(), &prefix)?;
+        let mut kept_trees = Vec::new();
+        let trees_root = base.join(TREES_DIR);
+        for dist in subdirs(&trees_root)? {
+            let dir = trees_root.join(&dist);
+            let keep_for = match ctx.db.publication(&prefix, &dist)? {
+                Some(p) if p.options.snapshots_url.is_some() => retention.max(grace),
+                _ => grace,
+            };
+            let current = current_tree(&base, &dist);
+            let ids = tree_ids(&dir)?;
+            for (i, id) in ids.iter().enumerate() {
+                let retired = ids
+                    .get(i + 1)
+                    .and_then(|next| layout::parse_tree_id(next))
+                    .unwrap_or(now);
+                if current.as_deref() == Some(id.as_str()) || now - retired <= keep_for {
+                    kept_trees.push(dir.join(id));
+                    continue;
+                }
+                report.trees += 1;
+                if !opts.dry_run {
+                    let path = dir.join(id);
+                    std::fs::remove_dir_all(&path).map_err(io_err("remove", &path))?;
+                }
+            }
+        }
+        let referenced = referenced_pool(&kept_trees, &mut kept_indices)?;
+        let pool = base.join("pool");
+        sweep_pool(&base, &pool, &referenced, opts.dry_run, &mut report)?;
+    }
+    sweep_cache(
+        &endpoint.join(PRIVATE_DIR).join("index-cache"),
+        &kept_indices,
+        now,
+        grace,
+        opts.dry_run,
+        &mut report,
+    )?;
+    report.freed_bytes = report.blob_bytes + report.pool_bytes;
+    report.seconds = started.elapsed().as_secs_f64();
+    Ok(report)
+}
+
+/// Every prefix of the endpoint that holds published trees, with its directory.
+fn prefixes(endpoint: &Path) -> Result<Vec<(String, PathBuf)>, GcError> {
+    let mut out = Vec::new();
+    let mut stack = vec![(String::new(), endpoint.to_owned(), 0)];
+    while let Some((rel, dir, depth)) = stack.pop() {
+        if dir.join(TREES_DIR).is_dir() {
+            out.push((
+                if rel.is_empty() {
+                    ".".into()
+                } else {
+                    rel.clone()
+                },
+                dir.clone(),
+            ));
+        }
+        if depth >= 8 {
+            continue;
+        }
+        for name in subdirs(&dir)? {
+            if name.starts_with('.') || matches!(name.as_str(), "pool" | "dists" | "snapshots") {
+                continue;
+            }
+            let child = if rel.is_empty() {
+                name.clone()
+            } else {
+                format!("{rel}/{name}")
+            };
+            stack.push((child, dir.join(&name), depth + 1));
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+fn subdirs(dir: &Path) -> Result<Vec<String>, GcError> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(io_err("list", dir)(e)),
+    };
+    let mut out = Vec::new();
+    for e in entries {
+        let e = e.map_err(io_err("list", dir))?;
+        if e.file_type().is_ok_and(|t| t.is_dir())
+            && let Ok(name) = e.file_name().into_string()
+        {
+            out.push(name);
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// The tree `dists/<dist>` points at, if it is one of ours.
+fn current_tree(base: &Path, dist: &str) -> Option<String> {
+    let target = std::fs::read_link(base.join("dists").join(dist)).ok()?;
+    let name = target.file_name()?.to_str()?.to_owned();
+    target
+        .to_str()?
+        .contains(&format!("{TREES_DIR}/{dist}/"))
+        .then_some(name)
+}
+
+/// The pool paths the kept trees list, reading each distinct `Packages` once;
+/// records the plain indices' digests (the index cache keeps those).
+fn referenced_pool(
+    trees: &[PathBuf],
+    kept_indices: &mut HashSet<Sha256>,
+) -> Result<HashSet<String>, GcError> {
+    let mut seen_inodes = HashSet::new();
+    let mut out = HashSet::new();
+    for tree in trees {
+        let release_path = tree.join("Release");
+        let text = match std::fs::read_to_string(&release_path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
+            Err(e) => return Err(io_err("read", &release_path)(e)),
+        };
+        let Ok(release) = Release::parse(&text) else {
+            continue;
+        };
+        for (path, file) in &release.files {
+            if !(path.ends_with("/Packages") && path.contains("/binary-")) {
+                continue;
+            }
+            if let Some(sha) = file.sha256 {
+                kept_indices.insert(sha);
+            }
+            let index = tree.join(path);
+            let Ok(meta) = std::fs::metadata(&index) else {
+                continue;
+            };
+            if !seen_inodes.insert((meta.dev(), meta.ino())) {
+                continue;
+            }
+            let body = std::fs::read_to_string(&index).map_err(io_err("read", &index))?;
+            for line in body.lines() {
+                if let Some(f) = line.strip_prefix("Filename:") {
+                    out.insert(f.trim().to_owned());
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Removes pool files no kept tree lists, then the directories left empty.
+fn sweep_pool(
+    base: &Path,
+    dir: &Path,
+    referenced: &HashSet<String>,
+    dry_run: bool,
+    report: &mut GcReport,
+) -> Result<bool, GcError> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(true),
+        Err(e) => return Err(io_err("list", dir)(e)),
+    };
+    let mut empty = true;
+    for e in entries {
+        let e = e.map_err(io_err("list", dir))?;
+        let path = e.path();
+        let meta = std::fs::symlink_metadata(&path).map_err(io_err("stat", &path))?;
+        if meta.is_dir() {
+            if sweep_pool(base, &path, referenced, dry_run, report)? && !dry_run {
+                // A concurrent writer cannot exist (the prefix lock); a failure here is harmless.
+                let _ = std::fs::remove_dir(&path);
+            } else {
+                empty = false;
+            }
+            continue;
+        }
+        let rel = path
+            .strip_prefix(base)
+            .ok()
+            .and_then(|p| p.to_str())
+            .unwrap_or_default();
+        if referenced.contains(rel) {
+            empty = false;
+            continue;
+        }
+        report.pool_files += 1;
+        if meta.nlink() == 1 {
+            report.pool_bytes += meta.len();
+        }
+        if dry_run {
+            empty = false;
+        } else {
+            std::fs::remove_file(&path).map_err(io_err("remove", &path))?;
+        }
+    }
+    Ok(empty)
+}
+
+/// Removes index-cache entries that no kept tree uses and that are older
+/// than the grace period (a publish running in another prefix may have
+/// just written them).
+fn sweep_cache(
+    cache: &Path,
+    kept: &HashSet<Sha256>,
+    now: DateTime<Utc>,
+    grace: chrono::Duration,
+    dry_run: bool,
+    report: &mut GcReport,
+) -> Result<(), GcError> {
+    let entries = match std::fs::read_dir(cache) {
+        Ok(e) => e,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(io_err("list", cache)(e)),
+    };
+    for e in entries {
+        let e = e.map_err(io_err("list", cache))?;
+        let name = e.file_name().to_string_lossy().into_owned();
+        let stem = name.split('.').next().unwrap_or_default();
+        if stem.parse::<Sha256>().is_ok_and(|d| kept.contains(&d)) {
+            continue;
+        }
+        let path = e.path();
+        let meta = std::fs::symlink_metadata(&path).map_err(io_err("stat", &path))?;
+        let modified: DateTime<Utc> = meta.modified().map(Into::into).unwrap_or(now);
+        if now - modified <= grace {
+            continue;
+        }
+        report.index_cache_files += 1;
+        if meta.nlink() == 1 {
+            report.pool_bytes += meta.len();
+        }
+        if !dry_run {
+            std::fs::remove_file(&path).map_err(io_err("remove", &path))?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,163 @@
+//! `gc`: what nothing kept references goes (database rows, blobs, retired
+//! trees, pool files); what is referenced — above all a publication — stays.
+
+#![allow(clippy::unwrap_used)] // test code: a panic is the failure report
+
+use crate::support::{Pkg, Repo, TestEnv, tree};
+
+fn json(out: &crate::support::Output) -> serde_json::Value {
+    serde_json::from_str(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", out.transcript()))
+}
+
+fn blob_names(env: &TestEnv) -> Vec<String> {
+    tree(&env.root().join("blobs/sha256"))
+        .into_iter()
+        .map(|(p, _)| p.rsplit('/').next().unwrap().to_owned())
+        .collect()
+}
+
+fn sha(p: &Pkg) -> String {
+    debvault::digest::Sha256::of(&p.deb()).to_string()
+}
+
+#[test]
+fn gc_removes_only_what_nothing_kept_references() {
+    let env = TestEnv::new();
+    let old = Pkg::new("libfoo", "1.3-1");
+    let mut repo = Repo::new(vec![Pkg::new("app", "1.0"), old.clone()]);
+    env.publish_upstream(&repo);
+    env.create_mirror("m", &[]);
+    env.ok(&["mirror", "sync", "m"]);
+    env.ok(&["key", "generate", "--email", "ops@example.invalid"]);
+    env.ok(&["snapshot", "create", "s1", "--from-mirror", "m"]);
+    env.ok(&["snapshot", "publish", "s1", "--distribution", "stable"]);
+    let old_pool = env.root().join("public").join(old.pool_path());
+    assert!(old_pool.exists(), "{}", old_pool.display());
+
+    // Nothing is garbage yet: every blob is in the live revision and the publication.
+    let v = json(&env.ok(&["--json", "gc"]));
+    assert_eq!(
+        (v["blobs"].as_u64(), v["packages"].as_u64()),
+        (Some(0), Some(0)),
+        "{v}"
+    );
+
+    // Upstream upgrades libfoo; s2 replaces s1 under `stable`; s1 is dropped.
+    let new = Pkg::new("libfoo", "1.4-1");
+    repo.packages[1] = new.clone();
+    repo.date = chrono::Utc::now() + chrono::Duration::seconds(5);
+    env.publish_upstream(&repo);
+    env.ok(&["mirror", "sync", "m"]);
+    env.ok(&["snapshot", "create", "s2", "--from-mirror", "m"]);
+    let out = env.run(&["snapshot", "drop", "s1"]);
+    assert_eq!(out.code, 1, "s1 is still published: {}", out.transcript());
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    env.ok(&["snapshot", "publish", "s2", "--distribution", "stable"]);
+    env.ok(&["snapshot", "drop", "s1"]);
+
+    // Within the retention period the old revision (and so libfoo 1.3-1) stays.
+    let v = json(&env.ok(&["--json", "gc", "--grace", "0s"]));
+    assert_eq!(v["blobs"], 0, "{v}");
+    assert_eq!(v["trees"], 1, "the retired tree of s1: {v}");
+    assert!(!old_pool.exists(), "no kept tree lists the old pool file");
+    assert!(blob_names(&env).contains(&sha(&old)));
+
+    // With a zero retention, the old revision goes, then its package and blob.
+    std::fs::write(env.root().join("config.toml"), "[gc]\nretention-days = 0\n").unwrap();
+    let dry = json(&env.ok(&["--json", "gc", "--dry-run", "--grace", "0s"]));
+    assert_eq!(
+        (
+            dry["dry_run"].as_bool(),
+            dry["revisions"].as_u64(),
+            dry["packages"].as_u64(),
+            dry["blobs"].as_u64()
+        ),
+        (Some(true), Some(1), Some(1), Some(1)),
+        "{dry}"
+    );
+    assert!(
+        blob_names(&env).contains(&sha(&old)),
+        "a dry run removes nothing"
+    );
+    let out = env.ok(&["gc", "--grace", "0s"]);
+    insta::assert_snapshot!("gc_removed", env.redact(&out.transcript()));
+    let blobs = blob_names(&env);
+    assert!(!blobs.contains(&sha(&old)));
+    assert!(blobs.contains(&sha(&new)));
+
+    // What is published stays whole.
+    let show = json(&env.ok(&["--json", "publish", "show", "stable"]));
+    assert_eq!(show["snapshot"], "s2", "{show}");
+    assert!(env.root().join("public").join(new.pool_path()).exists());
+    assert!(env.root().join("public/dists/stable/InRelease").exists());
+    let v = json(&env.ok(&["--json", "gc", "--grace", "0s"]));
+    assert_eq!(
+        (
+            v["blobs"].as_u64(),
+            v["trees"].as_u64(),
+            v["pool_files"].as_u64()
+        ),
+        (Some(0), Some(0), Some(0)),
+        "{v}"
+    );
+
+    // A dropped mirror's blobs go once no snapshot holds them.
+    env.ok(&["mirror", "drop", "m"]);
+    let v = json(&env.ok(&["--json", "gc"]));
+    assert_eq!(v["blobs"], 0, "s2 still holds them: {v}");
+    let audit = json(&env.ok(&["--json", "audit"]));
+    let actions: Vec<&str> = audit
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            "key-generate",
+            "publish",
+            "publish",
+            "snapshot-drop",
+            "mirror-drop"
+        ]
+    );
+}
+
+#[test]
+fn gc_and_sync_exclude_each_other() {
+    use std::io::Write;
+    let env = TestEnv::new();
+    env.publish_upstream(&Repo::new(vec![Pkg::new("app", "1.0")]));
+    env.create_mirror("m", &[]);
+    let path = env.root().join("locks/gc.lock");
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    let mut f = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(true)
+        .write(true)
+        .read(true)
+        .open(&path)
+        .unwrap();
+    f.lock().unwrap();
+    writeln!(f, "515151").unwrap();
+    let out = env.run(&["mirror", "sync", "m"]);
+    assert_eq!(out.code, 1, "{}", out.transcript());
+    assert!(
+        out.stderr
+            .contains("(gc) is locked by another debvault process (PID 515151)"),
+        "{}",
+        out.stderr
+    );
+    let out = env.run(&["gc"]);
+    assert_eq!(out.code, 1, "{}", out.transcript());
+    assert!(
+        out.stderr
+            .contains("cannot collect while a sync or another gc runs"),
+        "{}",
+        out.stderr
+    );
+    drop(f);
+    env.ok(&["mirror", "sync", "m"]);
+    env.ok(&["gc"]);
+}
