@@ -15,6 +15,8 @@
 #   publish.incr   switch dists/bench to s2
 #   snap.bulk      SNAPS more snapshots of the mirror (aptly: APTLY_SNAPS,
 #                  scaled up to SNAPS in the table and labelled so)
+#   gc             `gc` with all those snapshots kept (aptly: `db cleanup`);
+#                  target: peak RSS under 300 MB
 #
 # Usage: bench/run.sh [N]      or, for a quick smoke run,
 #        N=2000 SNAPS=50 APTLY_SNAPS=10 bench/run.sh
@@ -165,6 +167,7 @@ echo "debvault.db.before $(bytes "${DVDB[0]}") $(bytes "${DVDB[1]}")" >> "$OUT/s
 measure debvault.snap.bulk bash "$LOOP" "$SNAPS" "$OUT/debvault.snap.bulk.times" \
     "${DV[@]}" snapshot create 'snap@N@' --from-mirror bench
 echo "debvault.db.after $(bytes "${DVDB[0]}") $(bytes "${DVDB[1]}")" >> "$OUT/sizes"
+measure debvault.gc "${DV[@]}" gc
 upstream 1
 
 # ---------------------------------------------------------------- aptly
@@ -206,6 +209,7 @@ CONF
     measure aptly.snap.bulk bash "$LOOP" "$APTLY_SNAPS" "$OUT/aptly.snap.bulk.times" \
         "${A[@]}" snapshot create 'snap@N@' from mirror bench
     echo "aptly.db.after $(bytes "$OUT/aptly/db") 0" >> "$OUT/sizes"
+    measure aptly.gc "${A[@]}" db cleanup
     upstream 1
 fi
 
@@ -268,6 +272,7 @@ sync.incr|mirror sync, 1% change
 snap.create2|snapshot create s2
 publish.incr|publish s2 (switch)
 snap.bulk|snapshots (total)
+gc|gc / db cleanup
 STEPS
     if [ -s "$OUT/debvault.snap.bulk.times" ]; then
         a=-; [ -s "$OUT/aptly.snap.bulk.times" ] && a=$(mean_s "$OUT/aptly.snap.bulk.times")

@@ -139,10 +139,11 @@ pub(crate) fn run_gc(a: GcArgs, g: &Globals) -> anyhow::Result<u8> {
     })?;
     let grace = std::time::Duration::from_secs(grace);
     if grace < BY_HASH_GRACE && !g.quiet {
-        tracing::warn!(
-            "--grace {} is shorter than the by-hash grace of published trees (24h): clients in the middle of `apt update` may see missing files",
+        writeln!(
+            std::io::stderr(),
+            "warning: --grace {} is shorter than the by-hash grace of published trees (24h): clients in the middle of `apt update` may see missing files",
             a.grace
-        );
+        )?;
     }
     let r = gc(
         &mut ctx,

@@ -350,6 +350,13 @@ mod tests {
         assert_eq!(spec.pins.len(), 1);
         assert_eq!(spec.pins[0].versions, ["3.0.1-1", "3.0.2-1"]);
         crate::query::Filter::parse(spec.filter.as_deref().unwrap_or_default()).expect("valid");
+        let empty: ScopeFile = toml::from_str(
+            "[mirrors.m]\nurl = \"http://archive.example/debian\"\nsuite = \"stable\"\npackages = []\n",
+        )
+        .expect("parses");
+        let spec = to_spec(&empty.mirrors["m"], Path::new("/"));
+        crate::query::Filter::parse(spec.filter.as_deref().unwrap_or_default())
+            .expect("an empty allowlist is a valid filter");
     }
 
     #[test]
