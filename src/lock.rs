@@ -46,20 +46,7 @@ impl Lock {
     /// of shared holders, but none while someone holds it exclusively (whose
     /// PID the error names).
     pub fn try_acquire_shared(path: &Path, what: &str) -> Result<Lock, LockError> {
-        let io = |source| LockError::Io {
-            path: path.to_owned(),
-            source,
-        };
-        if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent).map_err(io)?;
-        }
-        let mut file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(path)
-            .map_err(io)?;
+        let mut file = open(path)?;
         match file.try_lock_shared() {
             Ok(()) => Ok(Lock {
                 file,
@@ -67,26 +54,14 @@ impl Lock {
                 exclusive: false,
             }),
             Err(TryLockError::WouldBlock) => Err(held(&mut file, path, what)),
-            Err(TryLockError::Error(e)) => Err(io(e)),
+            Err(TryLockError::Error(e)) => Err(io_err(path, e)),
         }
     }
 
     /// Takes the lock at `path` without waiting; `what` names the protected object in errors.
     pub fn try_acquire(path: &Path, what: &str) -> Result<Lock, LockError> {
-        let io = |source| LockError::Io {
-            path: path.to_owned(),
-            source,
-        };
-        if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent).map_err(io)?;
-        }
-        let mut file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(path)
-            .map_err(io)?;
+        let io = |source| io_err(path, source);
+        let mut file = open(path)?;
         match file.try_lock() {
             Ok(()) => {}
             Err(TryLockError::WouldBlock) => return Err(held(&mut file, path, what)),
@@ -107,6 +82,28 @@ impl Lock {
     pub fn path(&self) -> &Path {
         &self.path
     }
+}
+
+fn io_err(path: &Path, source: std::io::Error) -> LockError {
+    LockError::Io {
+        path: path.to_owned(),
+        source,
+    }
+}
+
+/// Opens (creating it and its directory) a lock file without truncating
+/// it: a holder's PID must stay readable for the error of a second process.
+fn open(path: &Path) -> Result<File, LockError> {
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).map_err(|e| io_err(path, e))?;
+    }
+    OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(path)
+        .map_err(|e| io_err(path, e))
 }
 
 /// The error for a lock someone else holds, naming the PID an exclusive holder wrote.

@@ -386,12 +386,12 @@ fn describe(mirror: &str, rows: &[StagedRow], live: &[RevisionEntry]) -> Vec<Sta
 
 /// The rows `selectors` (or all) pick, plus the rows paired with them: the
 /// other side of each picked (name, architecture).
-fn pick<'a>(
-    rows: &'a [StagedRow],
+fn pick(
+    rows: Vec<StagedRow>,
     selectors: &[Selector],
     all: bool,
     mirror: &str,
-) -> Result<Vec<&'a StagedRow>, CurationError> {
+) -> Result<Vec<StagedRow>, CurationError> {
     if all {
         if rows.is_empty() {
             return Err(CurationError::NotStaged {
@@ -399,17 +399,16 @@ fn pick<'a>(
                 selector: "--all".into(),
             });
         }
-        return Ok(rows.iter().collect());
+        return Ok(rows);
     }
     let mut names: HashSet<(&str, &str)> = HashSet::new();
     for sel in selectors {
-        let before = names.len();
         let mut any = false;
         for r in rows.iter().filter(|r| sel.matches(&r.key)) {
             any = true;
             names.insert((r.key.name.as_str(), r.key.architecture.as_str()));
         }
-        if !any && names.len() == before {
+        if !any {
             return Err(CurationError::NotStaged {
                 mirror: mirror.to_owned(),
                 selector: sel.to_string(),
@@ -417,12 +416,17 @@ fn pick<'a>(
         }
     }
     // A version selector picks that addition and the removals of its (name, arch).
-    Ok(rows
+    let keep: Vec<bool> = rows
         .iter()
-        .filter(|r| {
+        .map(|r| {
             names.contains(&(r.key.name.as_str(), r.key.architecture.as_str()))
                 && (r.action == StageAction::Remove || selectors.iter().any(|s| s.matches(&r.key)))
         })
+        .collect();
+    Ok(rows
+        .into_iter()
+        .zip(keep)
+        .filter_map(|(r, k)| k.then_some(r))
         .collect())
 }
 
@@ -439,6 +443,48 @@ pub struct Decision {
     pub packages: u64,
 }
 
+/// What `promote` and `reject` share: the mirror (locked), the picked
+/// rows, the live packages, and the picked changes as `staged list` shows them.
+struct Picked {
+    mirror: Mirror,
+    _lock: Lock,
+    rows: Vec<StagedRow>,
+    live: Vec<RevisionEntry>,
+    changes: Vec<StagedItem>,
+}
+
+impl Picked {
+    fn load(
+        ctx: &Context,
+        mirror: &str,
+        selectors: &[Selector],
+        all: bool,
+        reason: &str,
+    ) -> Result<Picked, CurationError> {
+        check_reason(reason)?;
+        let m = load_mirror(ctx, mirror)?;
+        let lock = lock_mirror(ctx, mirror)?;
+        let rows = pick(ctx.db.staged(Some(m.id), false)?, selectors, all, mirror)?;
+        let live = live(ctx, &m)?;
+        let changes = describe(mirror, &rows, &live);
+        Ok(Picked {
+            mirror: m,
+            _lock: lock,
+            rows,
+            live,
+            changes,
+        })
+    }
+
+    /// One audit event per row, and the row ids.
+    fn decided(&self, action: &'static str, reason: &str) -> (Vec<AuditEvent>, Vec<i64>) {
+        self.rows
+            .iter()
+            .map(|r| (event(action, &self.mirror.name, r, reason), r.id))
+            .unzip()
+    }
+}
+
 /// Promotes staged changes: additions become live, removals take their
 /// package out of the live set. One new mirror revision, one transaction.
 pub fn promote(
@@ -448,32 +494,26 @@ pub fn promote(
     all: bool,
     reason: &str,
 ) -> Result<Decision, CurationError> {
-    check_reason(reason)?;
-    let m = load_mirror(ctx, mirror)?;
-    let _lock = lock_mirror(ctx, mirror)?;
-    let rows = ctx.db.staged(Some(m.id), false)?;
-    let picked = pick(&rows, selectors, all, mirror)?;
-    let entries = live(ctx, &m)?;
-    let owned: Vec<StagedRow> = picked.iter().map(|r| (*r).clone()).collect();
-    let changes = describe(mirror, &owned, &entries);
-    let removing: HashSet<(String, crate::model::PackageId)> = picked
+    let p = Picked::load(ctx, mirror, selectors, all, reason)?;
+    let removing: HashSet<(&str, crate::model::PackageId)> = p
+        .rows
         .iter()
         .filter(|r| r.action == StageAction::Remove)
-        .filter_map(|r| r.package_id.map(|id| (r.component.clone(), id)))
+        .filter_map(|r| r.package_id.map(|id| (r.component.as_str(), id)))
         .collect();
     let mut set = PackageSet::default();
-    for e in &entries {
-        if !removing.contains(&(e.component.clone(), e.id)) {
+    for e in &p.live {
+        if !removing.contains(&(e.component.as_str(), e.id)) {
             set.insert(&e.component, e.id);
         }
     }
-    for r in picked.iter().filter(|r| r.action == StageAction::Add) {
+    for r in p.rows.iter().filter(|r| r.action == StageAction::Add) {
         if let Some(id) = r.package_id {
             set.insert(&r.component, id);
         }
     }
     set.normalize();
-    let mut stats = match m.state.revision {
+    let mut stats = match p.mirror.state.revision {
         Some(rev) => ctx
             .db
             .revision(rev)?
@@ -481,17 +521,13 @@ pub fn promote(
             .unwrap_or_else(|| serde_json::json!({})),
         None => serde_json::json!({}),
     };
-    stats["promoted"] = serde_json::json!(picked.len());
-    let events: Vec<AuditEvent> = picked
-        .iter()
-        .map(|r| event("promote", mirror, r, reason))
-        .collect();
-    let ids: Vec<i64> = picked.iter().map(|r| r.id).collect();
-    ctx.db.promote(m.id, &set, &stats, &ids, &events)?;
+    stats["promoted"] = serde_json::json!(p.rows.len());
+    let (events, ids) = p.decided("promote", reason);
+    ctx.db.promote(p.mirror.id, &set, &stats, &ids, &events)?;
     Ok(Decision {
         mirror: mirror.to_owned(),
         action: "promote",
-        changes,
+        changes: p.changes,
         packages: set.len() as u64,
     })
 }
@@ -505,25 +541,14 @@ pub fn reject(
     all: bool,
     reason: &str,
 ) -> Result<Decision, CurationError> {
-    check_reason(reason)?;
-    let m = load_mirror(ctx, mirror)?;
-    let _lock = lock_mirror(ctx, mirror)?;
-    let rows = ctx.db.staged(Some(m.id), false)?;
-    let picked = pick(&rows, selectors, all, mirror)?;
-    let entries = live(ctx, &m)?;
-    let owned: Vec<StagedRow> = picked.iter().map(|r| (*r).clone()).collect();
-    let changes = describe(mirror, &owned, &entries);
-    let events: Vec<AuditEvent> = picked
-        .iter()
-        .map(|r| event("reject", mirror, r, reason))
-        .collect();
-    let ids: Vec<i64> = picked.iter().map(|r| r.id).collect();
+    let p = Picked::load(ctx, mirror, selectors, all, reason)?;
+    let (events, ids) = p.decided("reject", reason);
     ctx.db.reject(&ids, &events)?;
     Ok(Decision {
         mirror: mirror.to_owned(),
         action: "reject",
-        changes,
-        packages: entries.len() as u64,
+        changes: p.changes,
+        packages: p.live.len() as u64,
     })
 }
 
