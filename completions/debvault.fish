@@ -397,7 +397,7 @@ complete -c debvault -n "__fish_debvault_using_subcommand gc" -s v -l verbose -d
 complete -c debvault -n "__fish_debvault_using_subcommand gc" -l no-progress -d 'No progress bars (plain log lines)'
 complete -c debvault -n "__fish_debvault_using_subcommand gc" -s h -l help -d 'Print help'
 complete -c debvault -n "__fish_debvault_using_subcommand serve" -l listen -d 'Address and port to listen on' -r
-complete -c debvault -n "__fish_debvault_using_subcommand serve" -l dir -d 'Directory to serve [default: the publish endpoint, `[storage] publish`]' -r -F
+complete -c debvault -n "__fish_debvault_using_subcommand serve" -l dir -d 'Directory (or `s3://bucket/prefix`) to serve [default: the publish endpoint, `[storage] publish`]' -r
 complete -c debvault -n "__fish_debvault_using_subcommand serve" -l root -d 'Data root holding the database, blobs and publications [env: DEBVAULT_ROOT]' -r -F
 complete -c debvault -n "__fish_debvault_using_subcommand serve" -l config -d 'Config file [env: DEBVAULT_CONFIG]' -r -F
 complete -c debvault -n "__fish_debvault_using_subcommand serve" -l json -d 'Machine-readable JSON on stdout'

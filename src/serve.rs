@@ -45,7 +45,7 @@ use std::time::{Duration, Instant, UNIX_EPOCH};
 
 use bytes::{Bytes, BytesMut};
 use chrono::{DateTime, NaiveDateTime, Utc};
-use http_body_util::combinators::BoxBody;
+use http_body_util::combinators::UnsyncBoxBody;
 use http_body_util::{BodyExt as _, Empty, Full, StreamBody};
 use hyper::body::{Frame, Incoming};
 use hyper::header::{self, HeaderMap, HeaderName, HeaderValue};
@@ -56,6 +56,8 @@ use tokio::net::{TcpListener, TcpSocket, TcpStream};
 use tokio::sync::{Semaphore, watch};
 use tokio::task::JoinSet;
 
+use crate::store::s3::{ByteStream, ObjectInfo};
+use crate::store::{Bucket, StoreError};
 use crate::tree::layout;
 
 /// Default for [`ServeOptions::max_connections`].
@@ -78,15 +80,18 @@ const REVALIDATE: &str = "no-cache";
 const HTTP_DATE: &str = "%a, %d %b %Y %H:%M:%S GMT";
 const TEXT: &str = "text/plain; charset=utf-8";
 
-type Body = BoxBody<Bytes, io::Error>;
+type Body = UnsyncBoxBody<Bytes, io::Error>;
 
 /// What to serve, where.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct ServeOptions {
     /// Address to listen on; port 0 picks a free port (see [`Server::local_addr`]).
     pub listen: SocketAddr,
     /// The published tree: the directory holding `dists/` and `pool/`.
     pub root: PathBuf,
+    /// Serve this bucket location instead of `root` (a publish endpoint in
+    /// object storage): objects are streamed from it.
+    pub bucket: Option<Bucket>,
     /// Connections served at once; further ones wait to be accepted.
     pub max_connections: usize,
 }
@@ -97,6 +102,7 @@ impl ServeOptions {
         ServeOptions {
             listen,
             root: root.into(),
+            bucket: None,
             max_connections: DEFAULT_MAX_CONNECTIONS,
         }
     }
@@ -136,8 +142,24 @@ pub enum ServeError {
 pub struct Server {
     listener: TcpListener,
     local_addr: SocketAddr,
-    root: Arc<Path>,
+    root: Arc<Origin>,
     max_connections: usize,
+}
+
+/// Where the served files come from.
+#[derive(Debug)]
+enum Origin {
+    Dir(PathBuf),
+    Bucket(Bucket),
+}
+
+impl std::fmt::Display for Origin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Origin::Dir(p) => write!(f, "{}", p.display()),
+            Origin::Bucket(b) => write!(f, "{}", b.url()),
+        }
+    }
 }
 
 impl Server {
@@ -147,15 +169,22 @@ impl Server {
         if opts.max_connections == 0 {
             return Err(ServeError::NoConnections { addr: opts.listen });
         }
-        let meta = tokio::fs::metadata(&opts.root)
-            .await
-            .map_err(|source| ServeError::Root {
-                path: opts.root.clone(),
-                source,
-            })?;
-        if !meta.is_dir() {
-            return Err(ServeError::RootNotDirectory { path: opts.root });
-        }
+        let origin = match opts.bucket {
+            Some(bucket) => Origin::Bucket(bucket),
+            None => {
+                let meta =
+                    tokio::fs::metadata(&opts.root)
+                        .await
+                        .map_err(|source| ServeError::Root {
+                            path: opts.root.clone(),
+                            source,
+                        })?;
+                if !meta.is_dir() {
+                    return Err(ServeError::RootNotDirectory { path: opts.root });
+                }
+                Origin::Dir(opts.root)
+            }
+        };
         let bind_error = |source| ServeError::Bind {
             addr: opts.listen,
             source,
@@ -165,7 +194,7 @@ impl Server {
         Ok(Server {
             listener,
             local_addr,
-            root: Arc::from(opts.root),
+            root: Arc::new(origin),
             max_connections: opts.max_connections.min(Semaphore::MAX_PERMITS),
         })
     }
@@ -187,7 +216,7 @@ impl Server {
             root,
             max_connections,
         } = self;
-        tracing::info!(addr = %local_addr, root = %root.display(), "serving");
+        tracing::info!(addr = %local_addr, root = %root, "serving");
         let limit = Arc::new(Semaphore::new(max_connections));
         let (stop_tx, stop_rx) = watch::channel(false);
         let mut connections = JoinSet::new();
@@ -263,7 +292,7 @@ fn listen(addr: SocketAddr) -> io::Result<TcpListener> {
 async fn serve_connection(
     stream: TcpStream,
     remote: SocketAddr,
-    root: Arc<Path>,
+    root: Arc<Origin>,
     mut stop: watch::Receiver<bool>,
 ) {
     if let Err(err) = stream.set_nodelay(true) {
@@ -337,6 +366,11 @@ enum Payload {
         file: tokio::fs::File,
         len: u64,
     },
+    /// `len` bytes streamed from object storage.
+    Stream {
+        body: ByteStream,
+        len: u64,
+    },
 }
 
 impl Reply {
@@ -366,7 +400,7 @@ impl Reply {
     }
 }
 
-async fn handle(root: &Path, remote: SocketAddr, req: Request<Incoming>) -> Response<Body> {
+async fn handle(root: &Origin, remote: SocketAddr, req: Request<Incoming>) -> Response<Body> {
     let access = Access {
         remote,
         method: req.method().clone(),
@@ -380,14 +414,17 @@ async fn handle(root: &Path, remote: SocketAddr, req: Request<Incoming>) -> Resp
     finish(reply, head, access)
 }
 
-async fn respond(root: &Path, req: &Request<Incoming>) -> Reply {
+async fn respond(root: &Origin, req: &Request<Incoming>) -> Reply {
     if req.method() != Method::GET && req.method() != Method::HEAD {
         return Reply::error(StatusCode::METHOD_NOT_ALLOWED).header(header::ALLOW, "GET, HEAD");
     }
     let Some(segments) = parse_path(req.uri().path()) else {
         return Reply::error(StatusCode::BAD_REQUEST);
     };
-    let root = root.to_path_buf();
+    let root = match root {
+        Origin::Dir(dir) => dir.clone(),
+        Origin::Bucket(bucket) => return respond_bucket(bucket, req, &segments).await,
+    };
     let lookup = {
         let segments = segments.clone();
         tokio::task::spawn_blocking(move || lookup(&root, &segments)).await
@@ -415,7 +452,9 @@ fn finish(reply: Reply, head: bool, mut access: Access) -> Response<Body> {
                 empty()
             } else {
                 access.bytes = bytes.len() as u64;
-                Full::new(bytes).map_err(|never| match never {}).boxed()
+                Full::new(bytes)
+                    .map_err(|never| match never {})
+                    .boxed_unsync()
             }
         }
         Payload::File { file, len } => {
@@ -426,6 +465,14 @@ fn finish(reply: Reply, head: bool, mut access: Access) -> Response<Body> {
                 file_body(file, len, access)
             }
         }
+        Payload::Stream { body, len } => {
+            headers.insert(header::CONTENT_LENGTH, HeaderValue::from(len));
+            if head {
+                empty()
+            } else {
+                stream_body(body, access)
+            }
+        }
     };
     let mut response = Response::new(body);
     *response.status_mut() = reply.status;
@@ -434,7 +481,7 @@ fn finish(reply: Reply, head: bool, mut access: Access) -> Response<Body> {
 }
 
 fn empty() -> Body {
-    Empty::new().map_err(|never| match never {}).boxed()
+    Empty::new().map_err(|never| match never {}).boxed_unsync()
 }
 
 /// Streams `len` bytes of `file` in chunks; the access line is logged when
@@ -466,7 +513,157 @@ fn file_body(file: tokio::fs::File, len: u64, access: Access) -> Body {
             }
         },
     );
-    StreamBody::new(stream).boxed()
+    StreamBody::new(stream).boxed_unsync()
+}
+
+/// Relays an object-storage stream; the access line is logged when it ends
+/// or is dropped.
+fn stream_body(body: ByteStream, access: Access) -> Body {
+    let stream = futures::stream::unfold((body, access), |(mut body, mut access)| async move {
+        match futures::StreamExt::next(&mut body).await? {
+            Ok(bytes) => {
+                access.bytes += bytes.len() as u64;
+                Some((Ok(Frame::data(bytes)), (body, access)))
+            }
+            Err(e) => Some((Err(io::Error::other(e)), (body, access))),
+        }
+    });
+    StreamBody::new(stream).boxed_unsync()
+}
+
+/// Answers from a bucket: the key is the path (names starting with a dot
+/// are never served); no directory listings. A GET is one request to the
+/// bucket; a HEAD, a conditional or a ranged GET first asks for the
+/// object's size and validators.
+async fn respond_bucket(bucket: &Bucket, req: &Request<Incoming>, segments: &[String]) -> Reply {
+    if segments.is_empty() || segments.iter().any(|s| s.starts_with('.')) {
+        return Reply::error(StatusCode::NOT_FOUND);
+    }
+    let key = segments.join("/");
+    let headers = req.headers();
+    let fail = |err: StoreError| {
+        tracing::warn!(key = %key, error = %err, "object storage failed");
+        Reply::error(StatusCode::BAD_GATEWAY)
+    };
+    let needs_stat = req.method() == Method::HEAD
+        || [
+            header::RANGE,
+            header::IF_NONE_MATCH,
+            header::IF_MODIFIED_SINCE,
+        ]
+        .iter()
+        .any(|h| headers.contains_key(h));
+    let mut range = None;
+    let mut partial = None;
+    if needs_stat {
+        let info = match bucket.stat(&key).await {
+            Ok(Some(info)) => info,
+            Ok(None) => return Reply::error(StatusCode::NOT_FOUND),
+            Err(e) => return fail(e),
+        };
+        let validators = object_validators(&info);
+        let common = object_headers(segments, &validators);
+        if not_modified(headers, &validators) {
+            return Reply {
+                headers: common,
+                ..Reply::new(StatusCode::NOT_MODIFIED, Payload::None)
+            };
+        }
+        if req.method() == Method::HEAD {
+            let name = segments.last().map_or("", String::as_str);
+            return Reply {
+                headers: common,
+                ..Reply::new(
+                    StatusCode::OK,
+                    Payload::Stream {
+                        body: Box::pin(futures::stream::empty()),
+                        len: info.size,
+                    },
+                )
+            }
+            .header(header::CONTENT_TYPE, content_type(name));
+        }
+        let len = info.size;
+        match headers.get(header::RANGE).map(HeaderValue::to_str) {
+            Some(Ok(value)) if if_range_holds(headers, &validators) => {
+                match parse_range(value, len) {
+                    ByteRange::Full => {}
+                    ByteRange::Part(first, last) => {
+                        range = Some(first..last + 1);
+                        partial = Some((first, last, len));
+                    }
+                    ByteRange::Unsatisfiable => {
+                        let reply = Reply {
+                            headers: common,
+                            ..Reply::new(
+                                StatusCode::RANGE_NOT_SATISFIABLE,
+                                Payload::Bytes(Bytes::new()),
+                            )
+                        };
+                        return reply.header(header::CONTENT_RANGE, &format!("bytes */{len}"));
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    let (info, body) = match bucket.read(&key, range.clone()).await {
+        Ok(Some(got)) => got,
+        Ok(None) => return Reply::error(StatusCode::NOT_FOUND),
+        Err(e) => return fail(e),
+    };
+    let validators = object_validators(&info);
+    let name = segments.last().map_or("", String::as_str);
+    let (status, len) = match &range {
+        Some(r) => (StatusCode::PARTIAL_CONTENT, r.end - r.start),
+        None => (StatusCode::OK, info.size),
+    };
+    let mut reply = Reply {
+        headers: object_headers(segments, &validators),
+        ..Reply::new(status, Payload::Stream { body, len })
+    }
+    .header(header::CONTENT_TYPE, content_type(name));
+    if let Some((first, last, total)) = partial {
+        reply = reply.header(
+            header::CONTENT_RANGE,
+            &format!("bytes {first}-{last}/{total}"),
+        );
+    }
+    reply
+}
+
+fn object_validators(info: &ObjectInfo) -> Validators {
+    let etag = match &info.e_tag {
+        Some(t) if t.starts_with('"') => t.clone(),
+        Some(t) => format!("\"{t}\""),
+        None => format!("\"{:x}-{:x}\"", info.size, info.last_modified.timestamp()),
+    };
+    // Last-Modified has whole seconds: an object written in the current
+    // second may be rewritten within it, and a client revalidating with
+    // that date would be told "not modified". Such an object gets no date
+    // (clients then fetch it whole next time).
+    let secs = info.last_modified.timestamp();
+    let settled = Utc::now().timestamp() > secs;
+    Validators {
+        etag,
+        last_modified: settled.then(|| DateTime::from_timestamp(secs, 0)).flatten(),
+    }
+}
+
+fn object_headers(segments: &[String], validators: &Validators) -> HeaderMap {
+    let mut common = HeaderMap::new();
+    let mut set = |name: HeaderName, value: &str| {
+        if let Ok(value) = HeaderValue::from_str(value) {
+            common.insert(name, value);
+        }
+    };
+    set(header::ETAG, &validators.etag);
+    if let Some(modified) = validators.last_modified {
+        set(header::LAST_MODIFIED, &format_http_date(modified));
+    }
+    set(header::CACHE_CONTROL, cache_control(segments));
+    set(header::ACCEPT_RANGES, "bytes");
+    common
 }
 
 /// Percent-decodes an origin-form path and splits it into segments, dropping

@@ -149,7 +149,7 @@ impl Globals {
             .with_context(|| format!("cannot create data root `{}`", settings.root.display()))?;
         let mut db = Db::open(&settings.db_path())?;
         db.set_actor(actor());
-        let store = BlobStore::open(&settings.blobs)?;
+        let store = BlobStore::open(&settings.blobs, &settings.root.join("tmp"))?;
         let fetcher = Fetcher::new(FetchOptions {
             retries: settings.retries,
             connect_timeout: std::time::Duration::from_secs(settings.connect_timeout),
@@ -169,6 +169,15 @@ impl Globals {
             progress,
         })
     }
+}
+
+/// The publish endpoint (`[storage] publish`); S3 endpoints render their
+/// trees in the data root's `tmp/`.
+pub(crate) fn endpoint(settings: &Settings) -> anyhow::Result<crate::ops::publish::Endpoint> {
+    Ok(crate::ops::publish::Endpoint::open(
+        &settings.publish,
+        &settings.root.join("tmp"),
+    )?)
 }
 
 /// Who the audit trail names: `DEBVAULT_ACTOR` when set (a CI job, a

@@ -46,7 +46,7 @@ pub(crate) fn run(cmd: PublishCommand, g: &Globals) -> anyhow::Result<u8> {
             prefix,
         } => {
             let mut ctx = g.context()?;
-            let endpoint = std::path::PathBuf::from(&ctx.settings.publish);
+            let endpoint = super::endpoint(&ctx.settings)?;
             let lock_dir = ctx.settings.lock_dir();
             let p = drop_publication(&mut ctx.db, &endpoint, &lock_dir, &prefix, &distribution)?;
             if !g.quiet {

@@ -9,36 +9,41 @@ use clap::Args;
 
 use super::Globals;
 use crate::serve::{ServeOptions, Server};
+use crate::store::{Bucket, S3Url};
 
 #[derive(Debug, Args)]
 pub(crate) struct ServeArgs {
     /// Address and port to listen on
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
     listen: SocketAddr,
-    /// Directory to serve [default: the publish endpoint, `[storage] publish`]
+    /// Directory (or `s3://bucket/prefix`) to serve [default: the publish
+    /// endpoint, `[storage] publish`]
     #[arg(long, value_name = "DIR")]
-    dir: Option<PathBuf>,
+    dir: Option<String>,
 }
 
 pub(crate) fn run(args: ServeArgs, g: &Globals) -> anyhow::Result<u8> {
-    let root = match args.dir {
+    let location = match args.dir {
         Some(dir) => dir,
-        None => PathBuf::from(g.settings()?.publish),
+        None => g.settings()?.publish,
     };
-    std::fs::create_dir_all(&root)
-        .with_context(|| format!("cannot create `{}`", root.display()))?;
+    let mut opts = ServeOptions::new(args.listen, PathBuf::from(&location));
+    match S3Url::parse(&location) {
+        Some(url) => opts.bucket = Some(Bucket::open(&url?)?),
+        None => std::fs::create_dir_all(&location)
+            .with_context(|| format!("cannot create `{location}`"))?,
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
     runtime.block_on(async {
-        let server = Server::bind(ServeOptions::new(args.listen, root.clone())).await?;
+        let server = Server::bind(opts).await?;
         if !g.quiet {
             let mut err = std::io::stderr().lock();
             writeln!(
                 err,
-                "serving `{}` on http://{}/ (read-only; Ctrl-C or SIGTERM stops)",
-                root.display(),
+                "serving `{location}` on http://{}/ (read-only; Ctrl-C or SIGTERM stops)",
                 server.local_addr()
             )?;
         }

@@ -424,7 +424,7 @@ fn publish_cmd(a: PublishArgs, g: &Globals) -> anyhow::Result<u8> {
         )
         .signing_keys()?
     };
-    let endpoint = std::path::PathBuf::from(&ctx.settings.publish);
+    let endpoint = super::endpoint(&ctx.settings)?;
     let lock_dir = ctx.settings.lock_dir();
     let report = publish(
         &mut ctx.db,

@@ -9,6 +9,7 @@
 
 mod curation;
 mod gc;
+mod remote_pool;
 mod sets;
 mod snapshots;
 
@@ -20,6 +21,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 pub use curation::{AuditEvent, AuditRecord, NewStaged, StageAction, StagedRow, package_subject};
 pub use gc::{GcCounts, GcPlan};
+pub use remote_pool::PoolObject;
 pub use sets::{PackageSet, SetDecodeError};
 pub use snapshots::{HistoryEntry, NewPublication, NewSnapshot, PackageSummary};
 
@@ -33,6 +35,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("schema.sql"),
     include_str!("schema2.sql"),
     include_str!("schema3.sql"),
+    include_str!("schema4.sql"),
 ];
 
 /// Database errors, naming the object concerned.

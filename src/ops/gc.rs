@@ -22,12 +22,16 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::Context;
-use super::publish::{PublishError, lock_prefix, tree_ids};
+use futures::{StreamExt as _, TryStreamExt as _};
+
+use super::publish::{self, Endpoint, PublishError, lock_prefix, tree_ids};
 use crate::db::{DbError, GcCounts};
 use crate::debian::release::Release;
 use crate::digest::Sha256;
 use crate::lock::{Lock, LockError};
-use crate::store::StoreError;
+use crate::model::Publication;
+use crate::store::s3::block_on;
+use crate::store::{Bucket, StoreError};
 use crate::tree::layout::{self, PRIVATE_DIR, TREES_DIR};
 
 /// How to collect.
@@ -92,6 +96,8 @@ pub struct GcReport {
     pub staging_files: u64,
     /// Retired publication trees removed.
     pub trees: u64,
+    /// By-hash files of replaced indices removed from a bucket endpoint.
+    pub by_hash_files: u64,
     /// Published pool files no kept tree lists.
     pub pool_files: u64,
     /// Bytes those pool files held on their own (not shared with a kept blob).
@@ -119,14 +125,17 @@ pub fn gc(ctx: &mut Context, opts: &GcOptions) -> Result<GcReport, GcError> {
         dry_run: opts.dry_run,
         ..GcReport::default()
     };
-    let doomed: Vec<Sha256> = ctx
+    let doomed: Vec<(Sha256, Option<u64>)> = ctx
         .store
-        .list()?
+        .inventory()?
         .into_iter()
-        .filter(|d| !plan.keep_blobs.contains(d))
+        .filter(|(d, _)| !plan.keep_blobs.contains(d))
         .collect();
-    for d in &doomed {
-        report.blob_bytes += ctx.store.size(d)?.unwrap_or(0);
+    for (d, size) in &doomed {
+        report.blob_bytes += match size {
+            Some(n) => *n,
+            None => ctx.store.size(d)?.unwrap_or(0),
+        };
     }
     report.blobs = doomed.len() as u64;
     report.db = GcCounts {
@@ -136,17 +145,38 @@ pub fn gc(ctx: &mut Context, opts: &GcOptions) -> Result<GcReport, GcError> {
     };
     if !opts.dry_run {
         report.db = ctx.db.gc_apply(&plan)?;
-        for d in &doomed {
+        for (d, _) in &doomed {
             ctx.store.delete(d)?;
         }
         report.staging_files = ctx.store.clean_staging()?;
     }
     drop(plan);
 
-    let endpoint = PathBuf::from(&ctx.settings.publish);
     let grace = chrono::Duration::from_std(opts.grace).unwrap_or(chrono::Duration::MAX);
+    match Endpoint::open(&ctx.settings.publish, &ctx.settings.root.join("tmp"))? {
+        Endpoint::Local(endpoint) => {
+            sweep_local(ctx, &endpoint, opts, now, grace, retention, &mut report)?;
+        }
+        Endpoint::S3 { bucket, .. } => sweep_bucket(ctx, &bucket, opts, now, grace, &mut report)?,
+    }
+    report.freed_bytes = report.blob_bytes + report.pool_bytes;
+    report.seconds = started.elapsed().as_secs_f64();
+    Ok(report)
+}
+
+/// Collects a local endpoint: retired trees, pool files no kept tree
+/// lists, index-cache entries no kept tree uses.
+fn sweep_local(
+    ctx: &mut Context,
+    endpoint: &Path,
+    opts: &GcOptions,
+    now: DateTime<Utc>,
+    grace: chrono::Duration,
+    retention: chrono::Duration,
+    report: &mut GcReport,
+) -> Result<(), GcError> {
     let mut kept_indices: HashSet<Sha256> = HashSet::new();
-    for (prefix, base) in prefixes(&endpoint)? {
+    for (prefix, base) in prefixes(endpoint)? {
         let _lock = lock_prefix(&ctx.settings.lock_dir(), &prefix)?;
         let mut kept_trees = Vec::new();
         let trees_root = base.join(TREES_DIR);
@@ -176,7 +206,7 @@ pub fn gc(ctx: &mut Context, opts: &GcOptions) -> Result<GcReport, GcError> {
         }
         let referenced = referenced_pool(&kept_trees, &mut kept_indices)?;
         let pool = base.join("pool");
-        sweep_pool(&base, &pool, &referenced, opts.dry_run, &mut report)?;
+        sweep_pool(&base, &pool, &referenced, opts.dry_run, report)?;
     }
     sweep_cache(
         &endpoint.join(PRIVATE_DIR).join("index-cache"),
@@ -184,11 +214,123 @@ pub fn gc(ctx: &mut Context, opts: &GcOptions) -> Result<GcReport, GcError> {
         now,
         grace,
         opts.dry_run,
-        &mut report,
+        report,
     )?;
-    report.freed_bytes = report.blob_bytes + report.pool_bytes;
-    report.seconds = started.elapsed().as_secs_f64();
-    Ok(report)
+    Ok(())
+}
+
+/// Collects an endpoint in a bucket, prefix by prefix (under each prefix's
+/// lock). A bucket keeps no retired trees, only the by-hash files of the
+/// indices they named; so once every distribution of a prefix was switched
+/// more than the grace period ago, the by-hash files and pool objects its
+/// current publications do not use go. Pool objects debvault did not
+/// record writing are left alone.
+fn sweep_bucket(
+    ctx: &mut Context,
+    bucket: &Bucket,
+    opts: &GcOptions,
+    now: DateTime<Utc>,
+    grace: chrono::Duration,
+    report: &mut GcReport,
+) -> Result<(), GcError> {
+    let publications = ctx.db.publications()?;
+    let mut prefixes: Vec<&str> = publications.iter().map(|p| p.prefix.as_str()).collect();
+    prefixes.sort_unstable();
+    prefixes.dedup();
+    for prefix in prefixes {
+        let _lock = lock_prefix(&ctx.settings.lock_dir(), prefix)?;
+        let base = if prefix == "." {
+            bucket.clone()
+        } else {
+            bucket.sub(prefix)
+        };
+        let dists: Vec<&Publication> = publications.iter().filter(|p| p.prefix == prefix).collect();
+        let mut settled = true;
+        for p in &dists {
+            let switched = ctx
+                .db
+                .publication_history(&p.prefix, &p.distribution)?
+                .last()
+                .map_or(p.published_at, |h| h.switched_at);
+            settled &= now - switched > grace;
+        }
+        if !settled {
+            continue;
+        }
+        // By-hash files the current Release does not name.
+        let mut doomed: Vec<(String, u64)> = Vec::new();
+        let mut referenced: HashSet<(String, Sha256)> = HashSet::new();
+        let mut complete = true;
+        for p in &dists {
+            // What the publication uses in the pool: both candidate paths
+            // of each package, with its content.
+            let Some(snap) = ctx.db.snapshot(&p.snapshot)? else {
+                complete = false;
+                break;
+            };
+            for (component, record) in publish::load_records(&ctx.db, &snap)? {
+                for path in publish::pool_paths(&component, &record)? {
+                    referenced.insert((path, record.sha256));
+                }
+            }
+            let dir = format!("dists/{}", p.distribution);
+            let (b, d) = (base.clone(), dir.clone());
+            let (release, listed) = block_on(async move {
+                let release = b.get(&format!("{d}/Release")).await?;
+                let listed = b.list(&d).await?;
+                Ok::<_, StoreError>((release, listed))
+            })??;
+            let hashes: HashSet<Sha256> = release
+                .as_deref()
+                .and_then(|r| std::str::from_utf8(r).ok())
+                .and_then(|t| Release::parse(t).ok())
+                .map(|r| r.files.values().filter_map(|f| f.sha256).collect())
+                .unwrap_or_default();
+            if hashes.is_empty() {
+                // No readable Release: nothing tells which by-hash files are live.
+                continue;
+            }
+            for l in listed {
+                let hex = l.key.rsplit('/').next().unwrap_or_default();
+                let named = hex.parse::<Sha256>().is_ok_and(|h| hashes.contains(&h));
+                if l.key.contains("/by-hash/") && !named {
+                    doomed.push((format!("{dir}/{}", l.key), l.size));
+                }
+            }
+        }
+        if !complete {
+            continue;
+        }
+        report.by_hash_files += doomed.len() as u64;
+        // Pool objects recorded as written whose (path, content) no current
+        // publication of the prefix uses.
+        let location = base.url().to_string();
+        let known = ctx.db.remote_pool(&location)?;
+        let mut gone = Vec::new();
+        for (path, o) in &known {
+            if !referenced.contains(&(path.clone(), o.sha256)) {
+                report.pool_files += 1;
+                report.pool_bytes += o.size;
+                gone.push(path.clone());
+                doomed.push((path.clone(), o.size));
+            }
+        }
+        if opts.dry_run {
+            continue;
+        }
+        let b = base.clone();
+        block_on(async move {
+            futures::stream::iter(doomed.into_iter().map(|(key, _)| {
+                let b = b.clone();
+                async move { b.delete(&key).await }
+            }))
+            .buffer_unordered(16)
+            .try_collect::<Vec<()>>()
+            .await
+        })??;
+        ctx.db.record_remote_pool(&location, &[], &gone)?;
+    }
+    Ok(())
 }
 
 /// Every prefix of the endpoint that holds published trees, with its directory.

@@ -307,6 +307,9 @@ pub struct SyncReport {
     pub downloaded_bytes: u64,
     /// Wall time.
     pub seconds: f64,
+    /// Object-storage requests made, when the blob store is a bucket.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub s3_requests: Option<u64>,
 }
 
 impl SyncReport {
@@ -325,6 +328,19 @@ struct ReleaseDoc {
 
 /// Syncs one mirror.
 pub async fn sync_mirror(
+    ctx: &mut Context,
+    name: &str,
+    opts: &SyncOptions,
+) -> Result<SyncReport, SyncError> {
+    let before = crate::store::s3::request_count();
+    let mut report = sync_one(ctx, name, opts).await?;
+    if matches!(ctx.store, crate::store::BlobStore::S3(_)) {
+        report.s3_requests = Some(crate::store::s3::request_count() - before);
+    }
+    Ok(report)
+}
+
+async fn sync_one(
     ctx: &mut Context,
     name: &str,
     opts: &SyncOptions,
@@ -723,6 +739,7 @@ async fn sync_locked(
             downloaded_files: 0,
             downloaded_bytes,
             seconds: started.elapsed().as_secs_f64(),
+            s3_requests: None,
         });
     }
 
@@ -773,6 +790,7 @@ async fn sync_locked(
         downloaded_files: files,
         downloaded_bytes,
         seconds: started.elapsed().as_secs_f64(),
+        s3_requests: None,
     })
 }
 
@@ -800,6 +818,7 @@ fn unchanged(
         downloaded_files: 0,
         downloaded_bytes,
         seconds: started.elapsed().as_secs_f64(),
+        s3_requests: None,
     })
 }
 

@@ -49,6 +49,11 @@ impl FsStore {
         })
     }
 
+    /// The store's directory.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
     /// Where the blob lives (whether or not it exists).
     pub fn blob_path(&self, digest: &Sha256) -> PathBuf {
         let hex = digest.to_hex();

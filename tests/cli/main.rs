@@ -11,6 +11,7 @@ mod key;
 mod mirror;
 mod publish;
 mod publish_apt;
+mod s3;
 mod serve;
 mod serve_cli;
 mod snapshot;

@@ -61,7 +61,11 @@ fn packages_b() -> Vec<Pkg> {
 /// key exported (binary) to `<tmp>/debvault.gpg`. With `with_b`, upstream
 /// then moves to [`packages_b`] and snapshot `b` is taken too.
 fn setup(with_b: bool) -> (TestEnv, PathBuf) {
-    let env = TestEnv::new();
+    setup_in(TestEnv::new(), with_b)
+}
+
+/// [`setup`] in a given world (one in S3, say).
+fn setup_in(env: TestEnv, with_b: bool) -> (TestEnv, PathBuf) {
     let mut repo = Repo::new(packages_a());
     env.publish_upstream(&repo);
     env.create_mirror("m", &[]);
@@ -506,6 +510,64 @@ fn apt_get_update_and_download() {
             );
         }
     }
+}
+
+/// The same client path with the blob store and the publish endpoint in S3
+/// (the test run's SeaweedFS): the data root holds neither blobs nor trees,
+/// `serve` streams from the bucket, a re-publish costs at most 5 requests,
+/// and a switch reaches apt.
+#[test]
+fn apt_get_from_a_publication_in_s3() {
+    let (env, keyring) = setup_in(TestEnv::new_s3(), true);
+    publish(&env, "a", &[]);
+    for local in ["blobs", "public"] {
+        let files = crate::support::tree(&env.root().join(local));
+        assert!(files.is_empty(), "{local}/ in the data root: {files:?}");
+    }
+    let serve = Serve::start(&env);
+    let apt = Apt::new(
+        env.dir.path().join("apt"),
+        &serve.url(),
+        &keyring,
+        Sources::OneLine,
+    );
+    apt.ok(&["update"]);
+    apt.ok(&["install", "--download-only", "-y", "app"]);
+    let pkgs = packages_a();
+    let mut expected: BTreeMap<String, Sha256> = ["app", "libfoo", "base-files"]
+        .iter()
+        .map(|name| {
+            let p = find(&pkgs, name);
+            (
+                format!("{}_{}_{}.deb", p.name, p.version, p.arch),
+                fixture_sha(&p),
+            )
+        })
+        .collect();
+    assert_eq!(apt.archives(), expected, "downloaded .debs");
+
+    let again = env.ok(&[
+        "--json",
+        "snapshot",
+        "publish",
+        "a",
+        "--distribution",
+        "stable",
+    ]);
+    let v: serde_json::Value = serde_json::from_str(&again.stdout).expect("json");
+    assert_eq!(v["outcome"], "unchanged", "{}", again.transcript());
+    let requests = v["s3_requests"].as_u64().expect("s3_requests");
+    assert!(requests <= 5, "a no-op publish made {requests} S3 requests");
+
+    publish(&env, "b", &[]);
+    apt.ok(&["update"]);
+    apt.ok(&["install", "--download-only", "-y", "libfoo"]);
+    let libfoo = find(&packages_b(), "libfoo");
+    expected.insert(
+        format!("{}_{}_{}.deb", libfoo.name, libfoo.version, libfoo.arch),
+        fixture_sha(&libfoo),
+    );
+    assert_eq!(apt.archives(), expected, "after the switch to `b`");
 }
 
 /// A well-formed `Packages` (compressed like `name`) that lists only a

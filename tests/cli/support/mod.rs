@@ -15,6 +15,115 @@ pub use server::{Fault, FixtureServer};
 pub struct TestEnv {
     pub dir: tempfile::TempDir,
     pub server: FixtureServer,
+    /// Set for a world whose blobs and publications live in the test bucket.
+    pub s3: Option<S3Place>,
+}
+
+/// The S3 server of the test run (`tests/s3-server.sh`, started by `.ci/run`).
+#[derive(Clone, Debug)]
+pub struct S3Server {
+    pub endpoint: String,
+    pub bucket: String,
+    pub access_key: String,
+    pub secret_key: String,
+}
+
+impl S3Server {
+    /// The server from `DEBVAULT_TEST_S3_*`; a missing one fails the test
+    /// (S3 suites never skip): start it as `.ci/run` does.
+    pub fn from_env() -> S3Server {
+        let var = |k: &str| {
+            std::env::var(k).unwrap_or_else(|_| {
+                panic!(
+                    "{k} is not set: the S3 suites need the test S3 server; run \
+                     `eval \"$(tests/s3-server.sh start /tmp/debvault-s3)\"` first (`.ci/run` does)"
+                )
+            })
+        };
+        S3Server {
+            endpoint: var("DEBVAULT_TEST_S3_ENDPOINT"),
+            bucket: var("DEBVAULT_TEST_S3_BUCKET"),
+            access_key: var("DEBVAULT_TEST_S3_ACCESS_KEY"),
+            secret_key: var("DEBVAULT_TEST_S3_SECRET_KEY"),
+        }
+    }
+
+    /// The `AWS_*` variables that point a client at this server.
+    pub fn aws_env(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("AWS_ENDPOINT_URL", self.endpoint.clone()),
+            ("AWS_ACCESS_KEY_ID", self.access_key.clone()),
+            ("AWS_SECRET_ACCESS_KEY", self.secret_key.clone()),
+            ("AWS_REGION", "us-east-1".into()),
+            ("AWS_ALLOW_HTTP", "true".into()),
+        ]
+    }
+}
+
+/// A test's own place in the test bucket.
+#[derive(Clone, Debug)]
+pub struct S3Place {
+    pub server: S3Server,
+    /// Key prefix of this test: `run-<pid>-<n>`.
+    pub prefix: String,
+}
+
+impl S3Place {
+    /// `s3://bucket/<prefix>/<rel>`.
+    pub fn url(&self, rel: &str) -> String {
+        format!("s3://{}/{}/{rel}", self.server.bucket, self.prefix)
+    }
+
+    /// A client on this test's prefix, to look into the bucket (or tamper
+    /// with it) behind debvault's back.
+    pub fn bucket(&self) -> TestBucket {
+        let url =
+            debvault::store::S3Url::parse(&format!("s3://{}/{}", self.server.bucket, self.prefix))
+                .expect("s3 url")
+                .expect("valid s3 url");
+        let vars: Vec<(&str, String)> = self.server.aws_env();
+        TestBucket {
+            rt: tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime"),
+            bucket: debvault::store::Bucket::open_with(&url, &vars).expect("open bucket"),
+        }
+    }
+}
+
+/// Blocking access to a test's prefix in the bucket.
+pub struct TestBucket {
+    rt: tokio::runtime::Runtime,
+    bucket: debvault::store::Bucket,
+}
+
+impl TestBucket {
+    /// Keys below `rel`, relative to it, sorted.
+    pub fn keys(&self, rel: &str) -> Vec<String> {
+        let mut keys: Vec<String> = self
+            .rt
+            .block_on(self.bucket.list(rel))
+            .expect("list")
+            .into_iter()
+            .map(|l| l.key)
+            .collect();
+        keys.sort();
+        keys
+    }
+
+    pub fn get(&self, rel: &str) -> Option<Vec<u8>> {
+        self.rt
+            .block_on(self.bucket.get(rel))
+            .expect("get")
+            .map(|b| b.to_vec())
+    }
+
+    pub fn put(&self, rel: &str, data: &[u8]) {
+        self.rt
+            .block_on(self.bucket.put(rel, bytes::Bytes::copy_from_slice(data)))
+            .expect("put");
+    }
 }
 
 /// What a command printed and returned.
@@ -40,7 +149,39 @@ impl TestEnv {
         let dir = tempfile::tempdir().expect("tempdir");
         std::fs::create_dir_all(dir.path().join("upstream")).expect("mkdir");
         let server = FixtureServer::start(dir.path().join("upstream"));
-        TestEnv { dir, server }
+        TestEnv {
+            dir,
+            server,
+            s3: None,
+        }
+    }
+
+    /// A world whose blob store and publish endpoint are in the test
+    /// bucket (`<root>/config.toml` says so), below a prefix of its own.
+    pub fn new_s3() -> TestEnv {
+        static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let mut env = TestEnv::new();
+        let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let place = S3Place {
+            server: S3Server::from_env(),
+            prefix: format!(
+                "run-{}-{}-{n}",
+                std::process::id(),
+                chrono::Utc::now().timestamp_millis()
+            ),
+        };
+        std::fs::create_dir_all(env.root()).expect("mkdir root");
+        std::fs::write(
+            env.root().join("config.toml"),
+            format!(
+                "[storage]\nblobs = \"{}\"\npublish = \"{}\"\n",
+                place.url("blobs"),
+                place.url("public")
+            ),
+        )
+        .expect("write config");
+        env.s3 = Some(place);
+        env
     }
 
     pub fn root(&self) -> PathBuf {
@@ -63,9 +204,12 @@ impl TestEnv {
     pub fn cmd(&self) -> Command {
         let mut c = Command::new(env!("CARGO_BIN_EXE_debvault"));
         for (k, _) in std::env::vars() {
-            if k.starts_with("DEBVAULT_") || k == "XDG_DATA_HOME" {
+            if k.starts_with("DEBVAULT_") || k.starts_with("AWS_") || k == "XDG_DATA_HOME" {
                 c.env_remove(k);
             }
+        }
+        if let Some(place) = &self.s3 {
+            c.envs(place.server.aws_env());
         }
         c.env("NO_COLOR", "1")
             .env("DEBVAULT_ACTOR", "tester@ci")

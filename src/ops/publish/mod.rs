@@ -43,9 +43,11 @@ use crate::lock::{Lock, LockError};
 use crate::model::{PackageRecord, Publication, ReleaseOptions, Snapshot};
 use crate::ops::snapshot::{self, SnapshotError};
 use crate::pgp::{Keyring, PgpError, SigningKey};
-use crate::store::BlobStore;
+use crate::store::{BlobStore, Bucket, S3Url, StoreError, s3};
 use crate::tree::layout::{self, PRIVATE_DIR, TREES_DIR};
 use crate::tree::{IndexInput, ReleaseMeta, RenderOptions, TreeError, render, verify_tree};
+
+mod s3_publish;
 
 /// How long by-hash files of a replaced tree stay reachable from the
 /// current one, for clients that fetched the old `InRelease` (and caches
@@ -142,6 +144,9 @@ pub enum PublishError {
     /// The database failed.
     #[error(transparent)]
     Db(#[from] DbError),
+    /// The blob store or the object-storage endpoint failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
 }
 
 impl PublishError {
@@ -236,6 +241,10 @@ pub struct PublishReport {
     pub valid_until: Option<DateTime<Utc>>,
     /// Seconds taken.
     pub seconds: f64,
+    /// Object-storage requests made, when the endpoint or the blob store is
+    /// a bucket.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub s3_requests: Option<u64>,
 }
 
 /// The directory of `prefix` below `endpoint`, after validating it.
@@ -305,17 +314,76 @@ struct Item {
     qualified: bool,
 }
 
+/// Where publications are written: the `[storage] publish` setting.
+#[derive(Clone, Debug)]
+pub enum Endpoint {
+    /// A local directory.
+    Local(PathBuf),
+    /// A bucket and prefix; `work` is a local directory for rendering trees
+    /// and for the index cache.
+    S3 {
+        /// The bucket.
+        bucket: Bucket,
+        /// Local scratch directory.
+        work: PathBuf,
+    },
+}
+
+impl Endpoint {
+    /// The endpoint at `location` (a directory or `s3://bucket/prefix`);
+    /// `work` is where an S3 endpoint renders its trees.
+    pub fn open(location: &str, work: &Path) -> Result<Endpoint, PublishError> {
+        match S3Url::parse(location) {
+            Some(url) => Ok(Endpoint::S3 {
+                bucket: Bucket::open(&url?)?,
+                work: work.to_owned(),
+            }),
+            None => Ok(Endpoint::Local(PathBuf::from(location))),
+        }
+    }
+
+    /// The local directory, if the endpoint is one.
+    pub fn local(&self) -> Option<&Path> {
+        match self {
+            Endpoint::Local(p) => Some(p),
+            Endpoint::S3 { .. } => None,
+        }
+    }
+}
+
+impl std::fmt::Display for Endpoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Endpoint::Local(p) => write!(f, "{}", p.display()),
+            Endpoint::S3 { bucket, .. } => write!(f, "{}", bucket.url()),
+        }
+    }
+}
+
+/// What every publish works from, once the arguments are checked.
+struct Job<'a> {
+    snap: Snapshot,
+    prefix: String,
+    distribution: String,
+    current: Option<Publication>,
+    report: PublishReport,
+    started: Instant,
+    keys: &'a [SigningKey],
+    opts: &'a PublishOptions,
+}
+
 /// Publishes `snapshot_name`; see the module docs.
 pub fn publish(
     db: &mut Db,
     store: &BlobStore,
-    endpoint: &Path,
+    endpoint: &Endpoint,
     lock_dir: &Path,
     keys: &[SigningKey],
     snapshot_name: &str,
     opts: &PublishOptions,
 ) -> Result<PublishReport, PublishError> {
     let started = Instant::now();
+    let requests_before = s3::request_count();
     let snap = snapshot::load(db, snapshot_name)?;
     let prefix = normalize_prefix(&opts.prefix)?;
     let distribution = match &opts.distribution {
@@ -327,7 +395,12 @@ pub fn publish(
         return Err(PublishError::BadDistribution(distribution));
     }
     check_options(&opts.release)?;
-    let base = prefix_dir(endpoint, &prefix)?;
+    if matches!(endpoint, Endpoint::S3 { .. }) && opts.release.snapshots_url.is_some() {
+        return Err(PublishError::BadOption(
+            "`--snapshots-url` needs a local publish endpoint (trees by date are kept there)"
+                .into(),
+        ));
+    }
     let _lock = if opts.dry_run {
         None
     } else {
@@ -345,7 +418,7 @@ pub fn publish(
             requested: snap.name.clone(),
         });
     }
-    let mut report = PublishReport {
+    let report = PublishReport {
         snapshot: snap.name.clone(),
         prefix: prefix.clone(),
         distribution: distribution.clone(),
@@ -364,7 +437,72 @@ pub fn publish(
         by_hash_kept: 0,
         valid_until: current.as_ref().and_then(|c| c.valid_until),
         seconds: 0.0,
+        s3_requests: None,
     };
+    let job = Job {
+        snap,
+        prefix,
+        distribution,
+        current,
+        report,
+        started,
+        keys,
+        opts,
+    };
+    let mut report = match endpoint {
+        Endpoint::Local(dir) => publish_local(db, store, dir, job)?,
+        Endpoint::S3 { bucket, work } => s3_publish::publish(db, store, bucket, work, job)?,
+    };
+    if matches!(endpoint, Endpoint::S3 { .. }) || matches!(store, BlobStore::S3(_)) {
+        report.s3_requests = Some(s3::request_count() - requests_before);
+    }
+    Ok(report)
+}
+
+/// The snapshot's packages with their components (one package-set read).
+pub(crate) fn load_records(
+    db: &Db,
+    snap: &Snapshot,
+) -> Result<Vec<(String, PackageRecord)>, PublishError> {
+    let set = db.package_set(snap.package_set)?;
+    let mut records = Vec::with_capacity(set.len());
+    for (component, ids) in set.components() {
+        for r in db.packages(ids)? {
+            records.push((component.to_owned(), r));
+        }
+    }
+    Ok(records)
+}
+
+/// Counts the pool plan into the report.
+fn count_pool(report: &mut PublishReport, items: &[Item]) {
+    for it in items {
+        match it.action {
+            PoolAction::Add(_) => report.pool_added += 1,
+            PoolAction::Present(_) => report.pool_present += 1,
+        }
+        report.pool_qualified += u64::from(it.qualified);
+    }
+}
+
+/// Publishes to a local directory: trees beside each other, a symlink switch.
+fn publish_local(
+    db: &mut Db,
+    store: &BlobStore,
+    endpoint: &Path,
+    job: Job<'_>,
+) -> Result<PublishReport, PublishError> {
+    let Job {
+        snap,
+        prefix,
+        distribution,
+        current,
+        mut report,
+        started,
+        keys,
+        opts,
+    } = job;
+    let base = prefix_dir(endpoint, &prefix)?;
     let dist_link = base.join("dists").join(&distribution);
     if let Some(cur) = &current
         && is_current(cur, &snap, &opts.release, &base, &dist_link)
@@ -376,23 +514,11 @@ pub fn publish(
     check_link(&dist_link)?;
 
     // Load and plan the pool.
-    let set = db.package_set(snap.package_set)?;
-    let mut records = Vec::with_capacity(set.len());
-    for (component, ids) in set.components() {
-        for r in db.packages(ids)? {
-            records.push((component.to_owned(), r));
-        }
-    }
+    let records = load_records(db, &snap)?;
     tracing::debug!(packages = records.len(), elapsed = ?started.elapsed(), "packages loaded");
     let items = plan_pool(&base, store, records)?;
     tracing::debug!(elapsed = ?started.elapsed(), "pool planned");
-    for it in &items {
-        match it.action {
-            PoolAction::Add(_) => report.pool_added += 1,
-            PoolAction::Present(_) => report.pool_present += 1,
-        }
-        report.pool_qualified += u64::from(it.qualified);
-    }
+    count_pool(&mut report, &items);
     let indices = build_indices(&snap, items.iter());
     report.indices = indices.len() as u64;
     if opts.dry_run {
@@ -486,6 +612,11 @@ fn is_current(
     if linked.is_none() || linked != std::fs::canonicalize(&expected).ok() {
         return false;
     }
+    fresh_enough(cur, options)
+}
+
+/// Whether `cur`'s `Valid-Until` (if any) has more than half its time left.
+fn fresh_enough(cur: &Publication, options: &ReleaseOptions) -> bool {
     match (cur.valid_until, options.valid_for_secs) {
         (Some(until), Some(secs)) => {
             let half = chrono::Duration::seconds(i64::try_from(secs / 2).unwrap_or(i64::MAX));
@@ -617,6 +748,36 @@ fn plan_pool(
     Ok(out)
 }
 
+/// `name_version_arch` of a record, for messages.
+fn label(record: &PackageRecord) -> String {
+    format!("{}_{}_{}", record.name, record.version, record.architecture)
+}
+
+/// A package's plain pool path and its hash-qualified alternative, both
+/// checked safe.
+pub(crate) fn pool_paths(
+    component: &str,
+    record: &PackageRecord,
+) -> Result<[String; 2], PublishError> {
+    let file = record
+        .filename
+        .rsplit('/')
+        .next()
+        .unwrap_or(&record.filename);
+    let dir = pool_dir(&record.source, component);
+    let plain = format!("{dir}/{file}");
+    let qualified = format!("{dir}/sha256-{}/{file}", &record.sha256.to_hex()[..16]);
+    for path in [&plain, &qualified] {
+        if SafePath::new(path).is_err() || path.split('/').any(|s| s.starts_with('.')) {
+            return Err(PublishError::UnsafePoolPath {
+                package: label(record),
+                path: path.clone(),
+            });
+        }
+    }
+    Ok([plain, qualified])
+}
+
 fn plan_one(
     base: &Path,
     store: &BlobStore,
@@ -624,29 +785,7 @@ fn plan_one(
     record: PackageRecord,
     fresh: bool,
 ) -> Result<Item, PublishError> {
-    let label = || format!("{}_{}_{}", record.name, record.version, record.architecture);
-    let file = record
-        .filename
-        .rsplit('/')
-        .next()
-        .unwrap_or(&record.filename);
-    let dir = pool_dir(&record.source, &component);
-    let plain = format!("{dir}/{file}");
-    let qualified = format!("{dir}/sha256-{}/{file}", &record.sha256.to_hex()[..16]);
-    for path in [&plain, &qualified] {
-        if SafePath::new(path).is_err() || path.split('/').any(|s| s.starts_with('.')) {
-            return Err(PublishError::UnsafePoolPath {
-                package: label(),
-                path: path.clone(),
-            });
-        }
-    }
-    let blob = store
-        .local_path(&record.sha256)
-        .ok_or_else(|| PublishError::MissingBlob {
-            package: label(),
-            sha256: record.sha256,
-        })?;
+    let [plain, qualified] = pool_paths(&component, &record)?;
     if fresh {
         return Ok(Item {
             component,
@@ -655,19 +794,24 @@ fn plan_one(
             qualified: false,
         });
     }
-    // The blob's identity is only needed when a pool path is taken.
-    let blob_id = || -> Result<(u64, u64), PublishError> {
-        let m = std::fs::metadata(&blob).map_err(|e| {
+    // The blob's identity (a local store's inode) is only needed when a
+    // pool path is taken; a bucket's blob is compared by hashing the file.
+    let blob = store.local_path(&record.sha256);
+    let blob_id = || -> Result<Option<(u64, u64)>, PublishError> {
+        let Some(blob) = &blob else {
+            return Ok(None);
+        };
+        let m = std::fs::metadata(blob).map_err(|e| {
             if e.kind() == io::ErrorKind::NotFound {
                 PublishError::MissingBlob {
-                    package: label(),
+                    package: label(&record),
                     sha256: record.sha256,
                 }
             } else {
-                io_err("inspect", &blob)(e)
+                io_err("inspect", blob)(e)
             }
         })?;
-        Ok((m.dev(), m.ino()))
+        Ok(Some((m.dev(), m.ino())))
     };
     let mut action = None;
     let mut was_qualified = false;
@@ -679,7 +823,7 @@ fn plan_one(
             }
             Err(e) => return Err(io_err("inspect", &full)(e)),
             Ok(m) => {
-                let same = (m.dev(), m.ino()) == blob_id()?
+                let same = blob_id()? == Some((m.dev(), m.ino()))
                     || (m.len() == record.size && file_sha256(&full)? == record.sha256);
                 if same {
                     action = Some(PoolAction::Present(path.clone()));
@@ -692,7 +836,7 @@ fn plan_one(
         }
     }
     let action = action.ok_or_else(|| PublishError::UnsafePoolPath {
-        package: label(),
+        package: label(&record),
         path: qualified.clone(),
     })?;
     Ok(Item {
@@ -715,10 +859,10 @@ fn file_sha256(path: &Path) -> Result<Sha256, PublishError> {
 /// the parent's lock, and competing threads only spin on it), then the
 /// files from [`POOL_THREADS`] threads, each into its own directories.
 fn execute_pool(base: &Path, store: &BlobStore, items: &[Item]) -> Result<(), PublishError> {
-    let adds: Vec<(PathBuf, PathBuf)> = items
+    let adds: Vec<(&PackageRecord, PathBuf)> = items
         .iter()
         .filter_map(|it| match &it.action {
-            PoolAction::Add(p) => Some((store.local_path(&it.record.sha256)?, base.join(p))),
+            PoolAction::Add(p) => Some((&it.record, base.join(p))),
             PoolAction::Present(_) => None,
         })
         .collect();
@@ -744,8 +888,8 @@ fn execute_pool(base: &Path, store: &BlobStore, items: &[Item]) -> Result<(), Pu
             .chunks(chunk)
             .map(|part| {
                 s.spawn(move || {
-                    for (src, dst) in part {
-                        place(src, dst)?;
+                    for (record, dst) in part {
+                        place(store, record, dst)?;
                     }
                     Ok::<(), PublishError>(())
                 })
@@ -758,32 +902,44 @@ fn execute_pool(base: &Path, store: &BlobStore, items: &[Item]) -> Result<(), Pu
     })
 }
 
-/// Puts `src` at the new name `dst`: a hardlink, else a copy to a temporary
-/// name linked into place, so `dst` never exists half-written. A `dst` that
-/// appeared meanwhile is left alone (the next publish checks its content).
-fn place(src: &Path, dst: &Path) -> Result<(), PublishError> {
-    match std::fs::hard_link(src, dst) {
-        Ok(()) => return Ok(()),
-        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => return Ok(()),
-        Err(e) if e.kind() == io::ErrorKind::NotFound => {
-            return Err(io_err("link from the blob store", src)(e));
+/// Puts the blob of `record` at the new name `dst`: a hardlink from a local
+/// store, else a copy (or download) to a temporary name linked into place,
+/// so `dst` never exists half-written. A `dst` that appeared meanwhile is
+/// left alone (the next publish checks its content).
+fn place(store: &BlobStore, record: &PackageRecord, dst: &Path) -> Result<(), PublishError> {
+    if let Some(src) = store.local_path(&record.sha256) {
+        match std::fs::hard_link(&src, dst) {
+            Ok(()) => return Ok(()),
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => return Ok(()),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                return Err(PublishError::MissingBlob {
+                    package: label(record),
+                    sha256: record.sha256,
+                });
+            }
+            Err(_) => {}
         }
-        Err(_) => {}
     }
     let tmp = dst.with_file_name(format!(".tmp-{}-pool", std::process::id()));
     let _ = std::fs::remove_file(&tmp);
-    let copy = || -> io::Result<()> {
-        let mut out = std::fs::File::create_new(&tmp)?;
-        io::copy(&mut std::fs::File::open(src)?, &mut out)?;
-        out.sync_all()?;
+    let copy = || -> Result<(), PublishError> {
+        store.fetch_to(&record.sha256, &tmp).map_err(|e| match e {
+            StoreError::Missing(sha256) => PublishError::MissingBlob {
+                package: label(record),
+                sha256,
+            },
+            e => e.into(),
+        })?;
+        let synced = std::fs::File::open(&tmp).and_then(|f| f.sync_all());
+        synced.map_err(io_err("copy into", dst))?;
         match std::fs::hard_link(&tmp, dst) {
-            Err(e) if e.kind() != io::ErrorKind::AlreadyExists => Err(e),
+            Err(e) if e.kind() != io::ErrorKind::AlreadyExists => Err(io_err("copy into", dst)(e)),
             _ => Ok(()),
         }
     };
     let res = copy();
     let _ = std::fs::remove_file(&tmp);
-    res.map_err(io_err("copy into", dst))
+    res
 }
 
 /// The `Packages` indices: one per component and architecture of the
@@ -996,7 +1152,7 @@ fn switch_link(link: &Path, distribution: &str, tree: &str) -> Result<(), Publis
 /// removes unreferenced ones).
 pub fn drop_publication(
     db: &mut Db,
-    endpoint: &Path,
+    endpoint: &Endpoint,
     lock_dir: &Path,
     prefix: &str,
     distribution: &str,
@@ -1009,7 +1165,16 @@ pub fn drop_publication(
                 distribution: distribution.to_owned(),
             })?;
     let _lock = lock_prefix(lock_dir, &prefix)?;
-    let base = prefix_dir(endpoint, &prefix)?;
+    match endpoint {
+        Endpoint::Local(dir) => drop_local(dir, &prefix, distribution)?,
+        Endpoint::S3 { bucket, .. } => s3_publish::drop_tree(bucket, &prefix, distribution)?,
+    }
+    db.drop_publication(&publication)?;
+    Ok(publication)
+}
+
+fn drop_local(endpoint: &Path, prefix: &str, distribution: &str) -> Result<(), PublishError> {
+    let base = prefix_dir(endpoint, prefix)?;
     let link = base.join("dists").join(distribution);
     check_link(&link)?;
     match std::fs::remove_file(&link) {
@@ -1018,13 +1183,9 @@ pub fn drop_publication(
     }
     let trees = base.join(TREES_DIR).join(distribution);
     match std::fs::remove_dir_all(&trees) {
-        Err(e) if e.kind() != io::ErrorKind::NotFound => {
-            return Err(io_err("remove", &trees)(e));
-        }
-        _ => {}
+        Err(e) if e.kind() != io::ErrorKind::NotFound => Err(io_err("remove", &trees)(e)),
+        _ => Ok(()),
     }
-    db.drop_publication(&publication)?;
-    Ok(publication)
 }
 
 /// Parses `7d`, `12h`, `30m`, `90s` or a plain number of seconds; units

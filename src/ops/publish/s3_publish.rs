@@ -1,0 +1,454 @@
+//! Publishing to a bucket (`[storage] publish = "s3://bucket/prefix"`).
+//!
+//! An object store has no symlink to switch and no rename, so the order of
+//! writes is the atomicity (DESIGN.md §4): pool objects first, then the
+//! `by-hash` files, then the plain index names, and `Release`,
+//! `Release.gpg` and `InRelease` last. A client that fetches the new
+//! `InRelease` finds every file it names already in place; a client in the
+//! middle of an update with the old one still finds the old indices under
+//! their `by-hash` names, which are never overwritten.
+//!
+//! Requests are few: a no-op publish reads one object (the current
+//! `Release`, to check it is the one recorded); a publish lists the pool and
+//! the distribution once each and writes only what is missing, with bounded
+//! concurrency. What is in the pool is known from the listing plus the
+//! database's record of what was uploaded ([`Db::remote_pool`]); an object
+//! the record does not know and whose size matches is hashed once.
+//! Blobs in the same bucket are copied server-side.
+
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+
+use futures::{StreamExt, TryStreamExt};
+
+use super::{
+    Item, Job, PoolAction, PublishError, PublishOutcome, PublishReport, build_indices, count_pool,
+    fresh_enough, io_err, label, load_records, pool_paths, public_keyring, release_meta,
+};
+use crate::db::{Db, NewPublication, PoolObject};
+use crate::debian::release::Release;
+use crate::digest::Sha256;
+use crate::model::PackageRecord;
+use crate::store::s3::block_on;
+use crate::store::{BlobStore, Bucket, StoreError};
+use crate::tree::layout;
+use crate::tree::{TreeError, TreeFile, render, verify_tree};
+
+/// Uploads (or server-side copies) in flight at once.
+const UPLOADS: usize = 16;
+
+/// The signature files, written last and in this order: apt reads
+/// `InRelease` first, so it goes last of all.
+const RELEASE_FILES: [&str; 3] = ["Release", "Release.gpg", "InRelease"];
+
+pub(super) fn publish(
+    db: &mut Db,
+    store: &BlobStore,
+    endpoint: &Bucket,
+    work: &Path,
+    job: Job<'_>,
+) -> Result<PublishReport, PublishError> {
+    let Job {
+        snap,
+        prefix,
+        distribution,
+        current,
+        mut report,
+        started,
+        keys,
+        opts,
+    } = job;
+    let base = if prefix == "." {
+        endpoint.clone()
+    } else {
+        endpoint.sub(&prefix)
+    };
+    let location = base.url().to_string();
+    let dists = format!("dists/{distribution}");
+
+    // Is it published already? One read: the Release in place must be the
+    // one recorded.
+    let mut previous: Option<Release> = None;
+    if let Some(cur) = &current {
+        let b = base.clone();
+        let key = format!("{dists}/Release");
+        if let Some(text) = block_on(async move { b.get(&key).await })?? {
+            if cur.snapshot_id == snap.id
+                && cur.options == opts.release
+                && fresh_enough(cur, &opts.release)
+                && Sha256::of(&text) == cur.release_sha256
+            {
+                report.outcome = PublishOutcome::Unchanged;
+                report.seconds = started.elapsed().as_secs_f64();
+                return Ok(report);
+            }
+            previous = std::str::from_utf8(&text)
+                .ok()
+                .and_then(|t| Release::parse(t).ok());
+        }
+    }
+
+    let records = load_records(db, &snap)?;
+    let pool = plan_pool(db, &base, &location, records)?;
+    count_pool(&mut report, &pool.items);
+    let indices = build_indices(&snap, pool.items.iter());
+    report.indices = indices.len() as u64;
+    if opts.dry_run {
+        report.outcome = PublishOutcome::DryRun;
+        report.seconds = started.elapsed().as_secs_f64();
+        return Ok(report);
+    }
+    if keys.is_empty() {
+        return Err(PublishError::Tree(TreeError::NoSigningKeys));
+    }
+
+    // Render locally (in a directory of this prefix's own: the prefix lock
+    // is held, so leftovers of killed runs can go) while the pool uploads.
+    let scratch = work.join(format!(
+        "publish-{}",
+        &Sha256::of(location.as_bytes()).to_hex()[..16]
+    ));
+    let _ = std::fs::remove_dir_all(&scratch);
+    std::fs::create_dir_all(&scratch).map_err(io_err("create", &scratch))?;
+    let now = chrono::Utc::now();
+    let tree = next_tree_id(current.as_ref().map(|c| c.tree.as_str()), now);
+    let staging = scratch.join(&tree);
+    let meta = release_meta(&opts.release, &distribution, now);
+    let mut render_opts = opts.render.clone();
+    if render_opts.cache_dir.is_none() {
+        render_opts.cache_dir = Some(work.join("index-cache"));
+    }
+    let adds: Vec<&Item> = pool
+        .items
+        .iter()
+        .filter(|it| matches!(it.action, PoolAction::Add(_)))
+        .collect();
+    let (uploaded, rendered) = std::thread::scope(|s| {
+        let up = s.spawn(|| upload_pool(store, &base, &adds));
+        let rendered = render(&staging, &indices, &meta, keys, &render_opts);
+        let up = up.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
+        (up, rendered)
+    });
+    // Record what reached the bucket even if other uploads failed: the
+    // next publish then trusts those objects without hashing them.
+    let mut written: Vec<(String, PoolObject)> = pool.learned;
+    written.extend(uploaded.done.iter().map(|(path, o)| (path.clone(), *o)));
+    db.record_remote_pool(&location, &written, &pool.gone)?;
+    if let Some(e) = uploaded.error {
+        return Err(e);
+    }
+    let rendered = rendered?;
+    report.reused_indices = u64::from(rendered.reused_indices);
+    verify_tree(&staging, &public_keyring(keys)?)?;
+    tracing::debug!(elapsed = ?started.elapsed(), "tree rendered and verified, pool uploaded");
+
+    report.by_hash_kept = upload_tree(&base, &dists, &staging, &rendered.files, previous.as_ref())?;
+    let _ = std::fs::remove_dir_all(&scratch);
+
+    let release_text = rendered.release.render();
+    report.tree = Some(tree.clone());
+    report.valid_until = meta.valid_until;
+    report.seconds = started.elapsed().as_secs_f64();
+    db.record_publication(&NewPublication {
+        prefix: &prefix,
+        distribution: &distribution,
+        snapshot: &snap,
+        options: &opts.release,
+        tree: &tree,
+        release_sha256: Sha256::of(release_text.as_bytes()),
+        valid_until: meta.valid_until,
+        stats: serde_json::to_value(&report).unwrap_or_default(),
+    })?;
+    Ok(report)
+}
+
+/// A tree id for `now`, later than the current tree's.
+fn next_tree_id(current: Option<&str>, now: chrono::DateTime<chrono::Utc>) -> String {
+    match current.and_then(layout::parse_tree_id) {
+        Some(last) if layout::tree_id(now) <= layout::tree_id(last) => {
+            layout::tree_id(last + chrono::Duration::seconds(1))
+        }
+        _ => layout::tree_id(now),
+    }
+}
+
+/// The pool plan of a bucket.
+struct PoolPlan {
+    items: Vec<Item>,
+    /// Objects found unrecorded and hashed now.
+    learned: Vec<(String, PoolObject)>,
+    /// Recorded objects the listing no longer has.
+    gone: Vec<String>,
+}
+
+fn plan_pool(
+    db: &Db,
+    base: &Bucket,
+    location: &str,
+    records: Vec<(String, PackageRecord)>,
+) -> Result<PoolPlan, PublishError> {
+    let b = base.clone();
+    let listed: HashMap<String, u64> = block_on(async move { b.list("pool").await })??
+        .into_iter()
+        .map(|l| (format!("pool/{}", l.key), l.size))
+        .collect();
+    let mut known = db.remote_pool(location)?;
+    let gone: Vec<String> = known
+        .keys()
+        .filter(|k| !listed.contains_key(*k))
+        .cloned()
+        .collect();
+    for g in &gone {
+        known.remove(g);
+    }
+    let mut learned = Vec::new();
+    let mut items = Vec::with_capacity(records.len());
+    for (component, record) in records {
+        let paths = pool_paths(&component, &record)?;
+        let mut action = None;
+        let mut qualified = false;
+        for (i, path) in paths.iter().enumerate() {
+            match listed.get(path) {
+                None => action = Some(PoolAction::Add(path.clone())),
+                Some(&size) => {
+                    let content = match known.get(path) {
+                        Some(o) => Some(o.sha256),
+                        None if size == record.size => {
+                            // Not written by this database (or its record
+                            // was lost): hash it once and remember.
+                            let sha256 = hash_object(base, path)?;
+                            let o = PoolObject { sha256, size };
+                            known.insert(path.clone(), o);
+                            learned.push((path.clone(), o));
+                            Some(sha256)
+                        }
+                        None => None,
+                    };
+                    if content == Some(record.sha256) {
+                        action = Some(PoolAction::Present(path.clone()));
+                    }
+                }
+            }
+            if action.is_some() {
+                qualified = i == 1;
+                break;
+            }
+        }
+        let action = action.ok_or_else(|| PublishError::UnsafePoolPath {
+            package: label(&record),
+            path: paths[1].clone(),
+        })?;
+        items.push(Item {
+            component,
+            record,
+            action,
+            qualified,
+        });
+    }
+    Ok(PoolPlan {
+        items,
+        learned,
+        gone,
+    })
+}
+
+fn hash_object(base: &Bucket, path: &str) -> Result<Sha256, PublishError> {
+    let (b, key) = (base.clone(), path.to_owned());
+    let sha = block_on(async move {
+        use sha2::Digest as _;
+        let mut hasher = sha2::Sha256::new();
+        let Some((_, mut stream)) = b.read(&key, None).await? else {
+            return Ok(None);
+        };
+        while let Some(chunk) = stream.next().await {
+            hasher.update(&chunk?);
+        }
+        Ok::<_, StoreError>(Some(Sha256::from_bytes(hasher.finalize().into())))
+    })??;
+    // Deleted between the listing and now: treat as other content.
+    Ok(sha.unwrap_or(Sha256::from_bytes([0; 32])))
+}
+
+/// What [`upload_pool`] achieved.
+struct Uploaded {
+    done: Vec<(String, PoolObject)>,
+    error: Option<PublishError>,
+}
+
+/// Writes the new pool objects, [`UPLOADS`] at a time: a server-side copy
+/// from a blob in the same bucket, else an upload (from the local blob
+/// file, or from another bucket through this process).
+fn upload_pool(store: &BlobStore, base: &Bucket, adds: &[&Item]) -> Uploaded {
+    let mut jobs = Vec::with_capacity(adds.len());
+    for it in adds {
+        let PoolAction::Add(path) = &it.action else {
+            continue;
+        };
+        let r = &it.record;
+        let src = match (store.object(&r.sha256), store.local_path(&r.sha256)) {
+            (Some((bucket, key)), _) => Source::Object(bucket.clone(), key),
+            (None, Some(file)) => Source::File(file),
+            (None, None) => continue,
+        };
+        let object = PoolObject {
+            sha256: r.sha256,
+            size: r.size,
+        };
+        jobs.push((path.clone(), label(r), object, src));
+    }
+    let base = base.clone();
+    let run = block_on(async move {
+        let mut done = Vec::new();
+        let mut error = None;
+        let mut results =
+            futures::stream::iter(jobs.into_iter().map(|(path, label, object, src)| {
+                let base = base.clone();
+                async move {
+                    let res = match &src {
+                        Source::Object(b, key) if b.same_bucket(&base) => {
+                            base.copy_from(b, key, &path).await
+                        }
+                        Source::Object(b, key) => match b.get(key).await {
+                            Ok(Some(data)) => base.put(&path, data).await,
+                            Ok(None) => Err(StoreError::Missing(object.sha256)),
+                            Err(e) => Err(e),
+                        },
+                        Source::File(file) => base.put_file(&path, file).await,
+                    };
+                    (path, label, object, res)
+                }
+            }))
+            .buffer_unordered(UPLOADS);
+        while let Some((path, label, object, res)) = results.next().await {
+            match res {
+                Ok(()) => done.push((path, object)),
+                Err(StoreError::Missing(sha256)) => {
+                    error.get_or_insert(PublishError::MissingBlob {
+                        package: label,
+                        sha256,
+                    });
+                }
+                Err(e) => {
+                    error.get_or_insert(PublishError::Store(e));
+                }
+            }
+        }
+        Uploaded { done, error }
+    });
+    match run {
+        Ok(u) => u,
+        Err(e) => Uploaded {
+            done: Vec::new(),
+            error: Some(e.into()),
+        },
+    }
+}
+
+enum Source {
+    Object(Bucket, String),
+    File(std::path::PathBuf),
+}
+
+/// Uploads the rendered tree below `dists` in the safe order; returns how
+/// many by-hash files of earlier trees stay reachable.
+fn upload_tree(
+    base: &Bucket,
+    dists: &str,
+    staging: &Path,
+    files: &[TreeFile],
+    previous: Option<&Release>,
+) -> Result<u64, PublishError> {
+    let b = base.clone();
+    let d = dists.to_owned();
+    let existing: HashSet<String> = block_on(async move { b.list(&d).await })??
+        .into_iter()
+        .map(|l| l.key)
+        .collect();
+    let is_by_hash = |p: &str| p.contains("/by-hash/");
+    let new_paths: HashSet<&str> = files.iter().map(|f| f.path.as_str()).collect();
+    let kept = existing
+        .iter()
+        .filter(|k| is_by_hash(k) && !new_paths.contains(k.as_str()))
+        .count() as u64;
+    let unchanged = |f: &TreeFile| {
+        existing.contains(&f.path)
+            && previous
+                .and_then(|r| r.files.get(&f.path))
+                .and_then(|rf| rf.sha256)
+                == Some(f.sha256)
+    };
+    let by_hash: Vec<&TreeFile> = files
+        .iter()
+        .filter(|f| is_by_hash(&f.path) && !existing.contains(&f.path))
+        .collect();
+    let plain: Vec<&TreeFile> = files
+        .iter()
+        .filter(|f| {
+            !is_by_hash(&f.path) && !RELEASE_FILES.contains(&f.path.as_str()) && !unchanged(f)
+        })
+        .collect();
+    upload_files(base, dists, staging, &by_hash)?;
+    upload_files(base, dists, staging, &plain)?;
+    for name in RELEASE_FILES {
+        if let Some(f) = files.iter().find(|f| f.path == name) {
+            upload_files(base, dists, staging, &[f])?;
+        }
+    }
+    Ok(kept)
+}
+
+fn upload_files(
+    base: &Bucket,
+    dists: &str,
+    staging: &Path,
+    files: &[&TreeFile],
+) -> Result<(), PublishError> {
+    if files.is_empty() {
+        return Ok(());
+    }
+    let jobs: Vec<(String, std::path::PathBuf)> = files
+        .iter()
+        .map(|f| (format!("{dists}/{}", f.path), staging.join(&f.path)))
+        .collect();
+    let base = base.clone();
+    block_on(async move {
+        futures::stream::iter(jobs.into_iter().map(|(key, src)| {
+            let base = base.clone();
+            async move { base.put_file(&key, &src).await }
+        }))
+        .buffer_unordered(UPLOADS)
+        .try_collect::<Vec<()>>()
+        .await
+    })??;
+    Ok(())
+}
+
+/// Removes `dists/<distribution>/` of `prefix` from the bucket: the
+/// signature files first (clients stop seeing the distribution at once),
+/// then everything else. Pool objects stay (`gc` removes unreferenced ones).
+pub(super) fn drop_tree(
+    endpoint: &Bucket,
+    prefix: &str,
+    distribution: &str,
+) -> Result<(), PublishError> {
+    let base = if prefix == "." {
+        endpoint.clone()
+    } else {
+        endpoint.sub(prefix)
+    };
+    let dists = format!("dists/{distribution}");
+    block_on(async move {
+        for name in RELEASE_FILES.iter().rev() {
+            base.delete(&format!("{dists}/{name}")).await?;
+        }
+        let rest = base.list(&dists).await?;
+        futures::stream::iter(rest.into_iter().map(|l| {
+            let (base, key) = (base.clone(), format!("{dists}/{}", l.key));
+            async move { base.delete(&key).await }
+        }))
+        .buffer_unordered(UPLOADS)
+        .try_collect::<Vec<()>>()
+        .await
+    })??;
+    Ok(())
+}

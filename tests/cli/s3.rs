@@ -1,0 +1,179 @@
+//! Blobs and publications in S3-compatible object storage (the test run's
+//! SeaweedFS, `tests/s3-server.sh`): sync, publish, gc and drop against a
+//! real bucket, looked into behind debvault's back.
+
+#![allow(clippy::unwrap_used)] // test code: a panic is the failure report
+
+use crate::support::{Output, Pkg, Repo, TestEnv};
+
+fn json(out: &Output) -> serde_json::Value {
+    serde_json::from_str(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", out.transcript()))
+}
+
+fn sha(p: &Pkg) -> String {
+    debvault::digest::Sha256::of(&p.deb()).to_string()
+}
+
+fn publish(env: &TestEnv, snapshot: &str) -> serde_json::Value {
+    json(&env.ok(&[
+        "--json",
+        "snapshot",
+        "publish",
+        snapshot,
+        "--distribution",
+        "stable",
+    ]))
+}
+
+#[test]
+fn sync_publish_gc_and_drop_in_a_bucket() {
+    let env = TestEnv::new_s3();
+    let bucket = env.s3.as_ref().unwrap().bucket();
+    let (app, old) = (Pkg::new("app", "1.0"), Pkg::new("libfoo", "1.3-1"));
+    let mut repo = Repo::new(vec![app.clone(), old.clone()]);
+    env.publish_upstream(&repo);
+    env.create_mirror("m", &[]);
+    env.ok(&["mirror", "sync", "m"]);
+    let blobs = bucket.keys("blobs");
+    for p in [&app, &old] {
+        let hex = sha(p);
+        let key = format!("sha256/{}/{hex}", &hex[..2]);
+        assert!(blobs.contains(&key), "{key} not in {blobs:?}");
+        assert_eq!(bucket.get(&format!("blobs/{key}")).unwrap(), p.deb());
+    }
+    assert!(
+        crate::support::tree(&env.root().join("blobs")).is_empty(),
+        "blobs staged locally stay behind"
+    );
+
+    // Another object squats app's pool path: app goes to a hash-qualified
+    // path and the squatter is left alone (pool paths are write-once).
+    let squat = format!("public/{}", app.pool_path());
+    bucket.put(&squat, b"not the package");
+    env.ok(&["key", "generate", "--email", "ops@example.invalid"]);
+    env.ok(&["snapshot", "create", "s1", "--from-mirror", "m"]);
+    let v = publish(&env, "s1");
+    assert_eq!(
+        (
+            v["outcome"].as_str(),
+            v["pool_added"].as_u64(),
+            v["pool_qualified"].as_u64()
+        ),
+        (Some("published"), Some(2), Some(1)),
+        "{v}"
+    );
+    assert_eq!(bucket.get(&squat).unwrap(), b"not the package");
+    let dist = bucket.keys("public/dists/stable");
+    for name in [
+        "InRelease",
+        "Release",
+        "Release.gpg",
+        "main/binary-amd64/Packages.xz",
+    ] {
+        assert!(dist.iter().any(|k| k == name), "{name} not in {dist:?}");
+    }
+    let packages = String::from_utf8(
+        bucket
+            .get("public/dists/stable/main/binary-amd64/Packages")
+            .unwrap(),
+    )
+    .unwrap();
+    let app_path = packages
+        .lines()
+        .find_map(|l| l.strip_prefix("Filename: ").filter(|f| f.contains("/app_")))
+        .unwrap();
+    assert!(app_path.contains("/sha256-"), "{app_path}");
+    assert_eq!(
+        bucket.get(&format!("public/{app_path}")).unwrap(),
+        app.deb()
+    );
+
+    // The same publish again reads one object.
+    let v = publish(&env, "s1");
+    assert_eq!(v["outcome"], "unchanged", "{v}");
+    assert!(v["s3_requests"].as_u64().unwrap() <= 5, "{v}");
+
+    // Upstream upgrades libfoo: the switch uploads only the new package.
+    let new = Pkg::new("libfoo", "1.4-1");
+    repo.packages[1] = new.clone();
+    repo.date = chrono::Utc::now() + chrono::Duration::seconds(5);
+    env.publish_upstream(&repo);
+    env.ok(&["mirror", "sync", "m"]);
+    env.ok(&["snapshot", "create", "s2", "--from-mirror", "m"]);
+    let v = publish(&env, "s2");
+    assert_eq!(
+        (v["pool_added"].as_u64(), v["pool_present"].as_u64()),
+        (Some(1), Some(1)),
+        "{v}"
+    );
+    let old_pool = format!("public/{}", old.pool_path());
+    assert!(
+        bucket.get(&old_pool).is_some(),
+        "kept for clients mid-update"
+    );
+
+    // gc: the old pool object and the replaced indices' by-hash files go;
+    // the squatter (not debvault's) and everything s2 uses stay; the old
+    // revision keeps its blob within the retention period.
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let v = json(&env.ok(&["--json", "gc", "--grace", "0s"]));
+    assert_eq!(
+        (v["pool_files"].as_u64(), v["blobs"].as_u64()),
+        (Some(1), Some(0)),
+        "{v}"
+    );
+    assert!(v["by_hash_files"].as_u64().unwrap() >= 1, "{v}");
+    assert!(bucket.get(&old_pool).is_none());
+    assert!(bucket.get(&squat).is_some());
+    assert!(bucket.get(&format!("public/{}", new.pool_path())).is_some());
+    let by_hash = bucket
+        .keys("public/dists/stable")
+        .into_iter()
+        .filter(|k| k.contains("/by-hash/"))
+        .count();
+    assert_eq!(by_hash, 3, "Packages, .gz and .xz of s2");
+
+    // Without s1 and with a zero retention, libfoo 1.3-1's blob goes too.
+    env.ok(&["snapshot", "drop", "s1"]);
+    std::fs::write(
+        env.root().join("config.toml"),
+        format!(
+            "{}[gc]\nretention-days = 0\n",
+            std::fs::read_to_string(env.root().join("config.toml")).unwrap()
+        ),
+    )
+    .unwrap();
+    let v = json(&env.ok(&["--json", "gc", "--grace", "0s"]));
+    assert_eq!(v["blobs"], 1, "{v}");
+    let hex = sha(&old);
+    assert!(
+        bucket
+            .get(&format!("blobs/sha256/{}/{hex}", &hex[..2]))
+            .is_none()
+    );
+
+    // Dropping the publication removes its distribution from the bucket.
+    env.ok(&["publish", "drop", "stable"]);
+    assert_eq!(bucket.keys("public/dists/stable"), Vec::<String>::new());
+}
+
+#[test]
+fn bad_credentials_name_the_location_and_change_nothing() {
+    let mut env = TestEnv::new_s3();
+    let repo = Repo::new(vec![Pkg::new("app", "1.0")]);
+    env.publish_upstream(&repo);
+    env.create_mirror("m", &[]);
+    if let Some(place) = env.s3.as_mut() {
+        place.server.secret_key = "wrong".into();
+    }
+    let out = env.run(&["mirror", "sync", "m"]);
+    assert_eq!(out.code, 1, "{}", out.transcript());
+    let url = env.s3.as_ref().unwrap().url("blobs");
+    assert!(
+        out.stderr.contains("object storage: cannot") && out.stderr.contains(&url),
+        "{}",
+        out.transcript()
+    );
+    let v = json(&env.ok(&["--json", "mirror", "show", "m"]));
+    assert!(v["last_sync_at"].is_null(), "{v}");
+}
