@@ -45,6 +45,8 @@ complete -c debvault -n "__fish_debvault_needs_command" -f -a "reject" -d 'Refus
 complete -c debvault -n "__fish_debvault_needs_command" -f -a "audit" -d 'Show the append-only trail of freezes, promotions, publishes, drops and key changes'
 complete -c debvault -n "__fish_debvault_needs_command" -f -a "status" -d 'Health of mirrors, publications and storage (for people, cron and Prometheus)'
 complete -c debvault -n "__fish_debvault_needs_command" -f -a "gc" -d 'Remove revisions, packages, blobs, trees and pool files nothing kept references'
+complete -c debvault -n "__fish_debvault_needs_command" -f -a "verify" -d 'Check blobs and publications against the database; exit 3 on any difference'
+complete -c debvault -n "__fish_debvault_needs_command" -f -a "db" -d 'Back the database up, or restore it'
 complete -c debvault -n "__fish_debvault_needs_command" -f -a "serve" -d 'Serve published apt trees over HTTP (read-only)'
 complete -c debvault -n "__fish_debvault_needs_command" -f -a "config" -d 'Inspect the resolved configuration'
 complete -c debvault -n "__fish_debvault_needs_command" -f -a "generate" -d 'Write man pages or shell completions (for packagers)'
@@ -396,6 +398,37 @@ complete -c debvault -n "__fish_debvault_using_subcommand gc" -s q -l quiet -d '
 complete -c debvault -n "__fish_debvault_using_subcommand gc" -s v -l verbose -d 'More detail on stderr (repeat for debug logs)'
 complete -c debvault -n "__fish_debvault_using_subcommand gc" -l no-progress -d 'No progress bars (plain log lines)'
 complete -c debvault -n "__fish_debvault_using_subcommand gc" -s h -l help -d 'Print help'
+complete -c debvault -n "__fish_debvault_using_subcommand verify" -l sample -d 'Percentage of blobs to re-hash (presence and size of all are always checked)' -r
+complete -c debvault -n "__fish_debvault_using_subcommand verify" -l root -d 'Data root holding the database, blobs and publications [env: DEBVAULT_ROOT]' -r -F
+complete -c debvault -n "__fish_debvault_using_subcommand verify" -l config -d 'Config file [env: DEBVAULT_CONFIG]' -r -F
+complete -c debvault -n "__fish_debvault_using_subcommand verify" -l json -d 'Machine-readable JSON on stdout'
+complete -c debvault -n "__fish_debvault_using_subcommand verify" -s q -l quiet -d 'Only errors and warnings on stderr'
+complete -c debvault -n "__fish_debvault_using_subcommand verify" -s v -l verbose -d 'More detail on stderr (repeat for debug logs)'
+complete -c debvault -n "__fish_debvault_using_subcommand verify" -l no-progress -d 'No progress bars (plain log lines)'
+complete -c debvault -n "__fish_debvault_using_subcommand verify" -s h -l help -d 'Print help'
+complete -c debvault -n "__fish_debvault_using_subcommand db; and not __fish_seen_subcommand_from backup restore" -l root -d 'Data root holding the database, blobs and publications [env: DEBVAULT_ROOT]' -r -F
+complete -c debvault -n "__fish_debvault_using_subcommand db; and not __fish_seen_subcommand_from backup restore" -l config -d 'Config file [env: DEBVAULT_CONFIG]' -r -F
+complete -c debvault -n "__fish_debvault_using_subcommand db; and not __fish_seen_subcommand_from backup restore" -l json -d 'Machine-readable JSON on stdout'
+complete -c debvault -n "__fish_debvault_using_subcommand db; and not __fish_seen_subcommand_from backup restore" -s q -l quiet -d 'Only errors and warnings on stderr'
+complete -c debvault -n "__fish_debvault_using_subcommand db; and not __fish_seen_subcommand_from backup restore" -s v -l verbose -d 'More detail on stderr (repeat for debug logs)'
+complete -c debvault -n "__fish_debvault_using_subcommand db; and not __fish_seen_subcommand_from backup restore" -l no-progress -d 'No progress bars (plain log lines)'
+complete -c debvault -n "__fish_debvault_using_subcommand db; and not __fish_seen_subcommand_from backup restore" -s h -l help -d 'Print help'
+complete -c debvault -n "__fish_debvault_using_subcommand db; and not __fish_seen_subcommand_from backup restore" -f -a "backup" -d 'Copy the database (consistently, while other commands run) to a file or `s3://bucket/key`, with `<DEST>.manifest.json` (size, SHA256, schema version) beside it'
+complete -c debvault -n "__fish_debvault_using_subcommand db; and not __fish_seen_subcommand_from backup restore" -f -a "restore" -d 'Replace the database by a backup after checking it against its manifest; the current database is kept as `debvault.db.pre-restore-<time>`'
+complete -c debvault -n "__fish_debvault_using_subcommand db; and __fish_seen_subcommand_from backup" -l root -d 'Data root holding the database, blobs and publications [env: DEBVAULT_ROOT]' -r -F
+complete -c debvault -n "__fish_debvault_using_subcommand db; and __fish_seen_subcommand_from backup" -l config -d 'Config file [env: DEBVAULT_CONFIG]' -r -F
+complete -c debvault -n "__fish_debvault_using_subcommand db; and __fish_seen_subcommand_from backup" -l json -d 'Machine-readable JSON on stdout'
+complete -c debvault -n "__fish_debvault_using_subcommand db; and __fish_seen_subcommand_from backup" -s q -l quiet -d 'Only errors and warnings on stderr'
+complete -c debvault -n "__fish_debvault_using_subcommand db; and __fish_seen_subcommand_from backup" -s v -l verbose -d 'More detail on stderr (repeat for debug logs)'
+complete -c debvault -n "__fish_debvault_using_subcommand db; and __fish_seen_subcommand_from backup" -l no-progress -d 'No progress bars (plain log lines)'
+complete -c debvault -n "__fish_debvault_using_subcommand db; and __fish_seen_subcommand_from backup" -s h -l help -d 'Print help'
+complete -c debvault -n "__fish_debvault_using_subcommand db; and __fish_seen_subcommand_from restore" -l root -d 'Data root holding the database, blobs and publications [env: DEBVAULT_ROOT]' -r -F
+complete -c debvault -n "__fish_debvault_using_subcommand db; and __fish_seen_subcommand_from restore" -l config -d 'Config file [env: DEBVAULT_CONFIG]' -r -F
+complete -c debvault -n "__fish_debvault_using_subcommand db; and __fish_seen_subcommand_from restore" -l json -d 'Machine-readable JSON on stdout'
+complete -c debvault -n "__fish_debvault_using_subcommand db; and __fish_seen_subcommand_from restore" -s q -l quiet -d 'Only errors and warnings on stderr'
+complete -c debvault -n "__fish_debvault_using_subcommand db; and __fish_seen_subcommand_from restore" -s v -l verbose -d 'More detail on stderr (repeat for debug logs)'
+complete -c debvault -n "__fish_debvault_using_subcommand db; and __fish_seen_subcommand_from restore" -l no-progress -d 'No progress bars (plain log lines)'
+complete -c debvault -n "__fish_debvault_using_subcommand db; and __fish_seen_subcommand_from restore" -s h -l help -d 'Print help'
 complete -c debvault -n "__fish_debvault_using_subcommand serve" -l listen -d 'Address and port to listen on' -r
 complete -c debvault -n "__fish_debvault_using_subcommand serve" -l dir -d 'Directory (or `s3://bucket/prefix`) to serve [default: the publish endpoint, `[storage] publish`]' -r
 complete -c debvault -n "__fish_debvault_using_subcommand serve" -l root -d 'Data root holding the database, blobs and publications [env: DEBVAULT_ROOT]' -r -F

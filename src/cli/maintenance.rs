@@ -1,4 +1,4 @@
-//! `status` and `gc`.
+//! `status`, `gc`, `verify` and `db backup|restore`.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -7,9 +7,13 @@ use clap::Args;
 
 use super::output::{UsageError, human_bytes, print_json};
 use super::{Exit, Globals};
+use crate::ops::backup;
 use crate::ops::gc::{GcOptions, gc};
+use crate::ops::keys::{KeyError, KeyStore};
 use crate::ops::publish::{BY_HASH_GRACE, parse_duration};
 use crate::ops::status::{self, human_duration};
+use crate::ops::verify::VerifyOptions;
+use crate::pgp::Keyring;
 
 #[derive(Debug, Args)]
 pub(crate) struct StatusArgs {
@@ -159,7 +163,7 @@ pub(crate) fn run_gc(a: GcArgs, g: &Globals) -> anyhow::Result<u8> {
     let mut out = std::io::stdout().lock();
     writeln!(
         out,
-        "gc{}: {} {} revisions, {} package sets, {} packages, {} blobs ({}); {} trees, {} pool files, {} index-cache files; {} {} in {:.2}s",
+        "gc{}: {} {} revisions, {} package sets, {} packages, {} blobs ({}); {} trees{}, {} pool files, {} index-cache files; {} {} in {:.2}s",
         if r.dry_run { " (dry run)" } else { "" },
         if r.dry_run { "would remove" } else { "removed" },
         r.db.revisions,
@@ -168,11 +172,144 @@ pub(crate) fn run_gc(a: GcArgs, g: &Globals) -> anyhow::Result<u8> {
         r.blobs,
         human_bytes(r.blob_bytes),
         r.trees,
+        if r.by_hash_files > 0 {
+            format!(", {} by-hash files", r.by_hash_files)
+        } else {
+            String::new()
+        },
         r.pool_files,
         r.index_cache_files,
         if r.dry_run { "would free" } else { "freed" },
         human_bytes(r.freed_bytes),
         r.seconds
     )?;
+    Ok(0)
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct VerifyArgs {
+    /// Percentage of blobs to re-hash (presence and size of all are always checked)
+    #[arg(long, value_name = "PERCENT", default_value_t = 100.0)]
+    sample: f64,
+}
+
+/// `debvault verify`: exit 3 on any difference.
+pub(crate) fn verify(a: VerifyArgs, g: &Globals) -> anyhow::Result<u8> {
+    if !(0.0..=100.0).contains(&a.sample) {
+        return Err(UsageError(format!(
+            "invalid --sample `{}`: expected a percentage from 0 to 100",
+            a.sample
+        ))
+        .into());
+    }
+    let ctx = g.context()?;
+    let endpoint = super::endpoint(&ctx.settings)?;
+    let keys = KeyStore::new(ctx.settings.root.join("keys"), None);
+    let keyring = match keys.export(false) {
+        Ok(public) => Some(Keyring::from_bytes(&public, "the signing keys")?),
+        Err(KeyError::Empty(_)) => None,
+        Err(e) => return Err(e.into()),
+    };
+    let r = crate::ops::verify::verify(
+        &ctx.db,
+        &ctx.store,
+        &endpoint,
+        keyring.as_ref(),
+        &ctx.settings.root.join("tmp"),
+        VerifyOptions {
+            sample_percent: a.sample,
+        },
+    )?;
+    if g.json {
+        print_json(&r)?;
+    } else {
+        let mut out = std::io::stdout().lock();
+        writeln!(
+            out,
+            "verified {} blobs ({} re-hashed, {}), {} publications, {} pool files in {:.2}s: {}",
+            r.blobs,
+            r.blobs_hashed,
+            human_bytes(r.bytes_hashed),
+            r.publications,
+            r.pool_files,
+            r.seconds,
+            if r.ok() {
+                "all match".to_owned()
+            } else {
+                format!("{} problems", r.problems.len())
+            }
+        )?;
+        let mut err = std::io::stderr().lock();
+        for p in &r.problems {
+            writeln!(err, "problem: {} `{}`: {}", p.kind, p.subject, p.detail)?;
+        }
+    }
+    Ok(if r.ok() { 0 } else { 3 })
+}
+
+#[derive(Debug, clap::Subcommand)]
+pub(crate) enum DbCommand {
+    /// Copy the database (consistently, while other commands run) to a file or `s3://bucket/key`,
+    /// with `<DEST>.manifest.json` (size, SHA256, schema version) beside it
+    Backup {
+        /// A file path or `s3://bucket/key`
+        dest: String,
+    },
+    /// Replace the database by a backup after checking it against its manifest; the current
+    /// database is kept as `debvault.db.pre-restore-<time>`
+    Restore {
+        /// A file path or `s3://bucket/key` written by `db backup`
+        src: String,
+    },
+}
+
+pub(crate) fn db(cmd: DbCommand, g: &Globals) -> anyhow::Result<u8> {
+    match cmd {
+        DbCommand::Backup { dest } => {
+            let ctx = g.context()?;
+            let r = backup::backup(&ctx.db, &dest, &ctx.settings.root.join("tmp"))?;
+            if g.json {
+                print_json(&r)?;
+            } else if !g.quiet {
+                writeln!(
+                    std::io::stdout(),
+                    "backed up the database to `{}` ({}, SHA256 {}, schema {}); manifest `{}`",
+                    r.location,
+                    human_bytes(r.manifest.size),
+                    r.manifest.sha256,
+                    r.manifest.schema_version,
+                    r.manifest_location
+                )?;
+            }
+        }
+        DbCommand::Restore { src } => {
+            let settings = g.settings()?;
+            let r = backup::restore(
+                &settings.db_path(),
+                &src,
+                &settings.root.join("tmp"),
+                &settings.lock_dir(),
+            )?;
+            if g.json {
+                print_json(&r)?;
+            } else if !g.quiet {
+                let mut out = std::io::stdout().lock();
+                writeln!(
+                    out,
+                    "restored the database from `{}` (taken {}, schema {})",
+                    r.location,
+                    r.manifest.created_at.format("%Y-%m-%d %H:%M:%S UTC"),
+                    r.manifest.schema_version
+                )?;
+                if let Some(prev) = &r.previous {
+                    writeln!(out, "the replaced database is kept as `{}`", prev.display())?;
+                }
+                writeln!(
+                    out,
+                    "run `debvault verify` to check the blobs and publications against it"
+                )?;
+            }
+        }
+    }
     Ok(0)
 }

@@ -106,6 +106,11 @@ enum Command {
     Status(maintenance::StatusArgs),
     /// Remove revisions, packages, blobs, trees and pool files nothing kept references
     Gc(maintenance::GcArgs),
+    /// Check blobs and publications against the database; exit 3 on any difference
+    Verify(maintenance::VerifyArgs),
+    /// Back the database up, or restore it
+    #[command(subcommand)]
+    Db(maintenance::DbCommand),
     /// Serve published apt trees over HTTP (read-only)
     Serve(serve::ServeArgs),
     /// Inspect the resolved configuration
@@ -238,6 +243,8 @@ pub fn main() -> ExitCode {
         Command::Audit(a) => curation::audit(a, &globals),
         Command::Status(a) => maintenance::status(a, &globals),
         Command::Gc(a) => maintenance::run_gc(a, &globals),
+        Command::Verify(a) => maintenance::verify(a, &globals),
+        Command::Db(c) => maintenance::db(c, &globals),
         Command::Serve(args) => serve::run(args, &globals),
         Command::Config(cmd) => config_cmd::run(cmd, &globals),
         Command::Generate(args) => generate::run(args),
@@ -289,6 +296,9 @@ pub(crate) fn exit_code(err: &anyhow::Error) -> u8 {
         } else {
             2
         };
+    }
+    if let Some(e) = err.downcast_ref::<crate::ops::backup::BackupError>() {
+        return e.exit_code();
     }
     if err.downcast_ref::<ConfigError>().is_some()
         || err.downcast_ref::<output::UsageError>().is_some()

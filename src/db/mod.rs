@@ -7,6 +7,7 @@
 //! after the blobs it references are durable. Migrations are embedded and
 //! numbered by `PRAGMA user_version`.
 
+mod backup;
 mod curation;
 mod gc;
 mod remote_pool;
@@ -19,6 +20,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
 
+pub use backup::check_file;
 pub use curation::{AuditEvent, AuditRecord, NewStaged, StageAction, StagedRow, package_subject};
 pub use gc::{GcCounts, GcPlan};
 pub use remote_pool::PoolObject;

@@ -4,6 +4,7 @@
 //! store, HTTP client, progress sink). The CLI builds one per invocation.
 
 pub mod apply;
+pub mod backup;
 pub mod curation;
 pub mod gc;
 pub mod keys;
@@ -12,6 +13,7 @@ pub mod publish;
 pub mod snapshot;
 pub mod status;
 pub mod sync;
+pub mod verify;
 
 use std::sync::Arc;
 

@@ -17,3 +17,4 @@ mod serve_cli;
 mod snapshot;
 mod sync;
 mod sync_faults;
+mod verify;

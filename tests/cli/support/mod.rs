@@ -119,6 +119,10 @@ impl TestBucket {
             .map(|b| b.to_vec())
     }
 
+    pub fn delete(&self, rel: &str) {
+        self.rt.block_on(self.bucket.delete(rel)).expect("delete");
+    }
+
     pub fn put(&self, rel: &str, data: &[u8]) {
         self.rt
             .block_on(self.bucket.put(rel, bytes::Bytes::copy_from_slice(data)))
@@ -258,6 +262,29 @@ impl TestEnv {
         args.push(&key_s);
         args.extend_from_slice(extra);
         self.ok(&args);
+    }
+
+    /// Replaces the stored object or file `rel` (below the blob store or
+    /// publish endpoint: `blobs/…`, `public/…`) by `data`, behind
+    /// debvault's back; a local file is replaced, not rewritten, so its
+    /// hardlinks keep the old content.
+    pub fn tamper(&self, rel: &str, data: &[u8]) {
+        match &self.s3 {
+            Some(place) => place.bucket().put(rel, data),
+            None => {
+                let path = self.root().join(rel);
+                std::fs::remove_file(&path).expect("remove for tampering");
+                std::fs::write(&path, data).expect("write tampered file");
+            }
+        }
+    }
+
+    /// Removes the stored object or file `rel` behind debvault's back.
+    pub fn remove_stored(&self, rel: &str) {
+        match &self.s3 {
+            Some(place) => place.bucket().delete(rel),
+            None => std::fs::remove_file(self.root().join(rel)).expect("remove"),
+        }
     }
 
     /// Filters that make transcripts stable: temp dirs, ports, durations, dates, digests stay.
