@@ -83,34 +83,8 @@ for _ in $(seq 50); do [ -s "$OUT/port" ] && break; sleep 0.1; done
 URL="http://127.0.0.1:$(cat "$OUT/port")"
 
 FAILED=()
-# measure NAME CMD...: runs CMD under GNU time -v (full output kept in
-# NAME.time, the command's output in NAME.log) and appends
-# "NAME wall_seconds peak_rss_MB" to results; "FAIL FAIL" if CMD failed.
-measure() {
-    local name=$1; shift
-    sync   # flush the previous step's writes so they are not billed to this one
-    if /usr/bin/time -v -o "$OUT/$name.time" "$@" > "$OUT/$name.log" 2>&1; then
-        awk -F': ' -v name="$name" '
-            /Elapsed \(wall clock\)/ { n = split($2, p, ":"); s = 0
-                                       for (i = 1; i <= n; i++) s = s * 60 + p[i] }
-            /Maximum resident set size/ { mb = int($2 / 1024) }
-            END { printf "%s %.2f %d\n", name, s, mb }' "$OUT/$name.time" >> "$OUT/results"
-    else
-        echo "FAILED: $name (log: $OUT/$name.log)" >&2
-        tail -n 20 "$OUT/$name.log" >&2
-        FAILED+=("$name")
-        echo "$name FAIL FAIL" >> "$OUT/results"
-    fi
-}
-
-# setup NAME CMD...: an untimed step; output in NAME.log, failures recorded.
-setup() {
-    local name=$1; shift
-    "$@" > "$OUT/$name.log" 2>&1 || {
-        echo "FAILED: $name (log: $OUT/$name.log)" >&2
-        tail -n 20 "$OUT/$name.log" >&2
-        FAILED+=("$name"); }
-}
+# shellcheck source=bench/lib.sh
+source bench/lib.sh
 
 # check_tree TOOL DISTS_DIR KEYRING: what a publication holds (index files and
 # their sizes, by-hash, signatures checked with gpgv), one line to trees.
@@ -138,7 +112,6 @@ check_tree() {
     echo "$line" >> "$OUT/trees"
 }
 
-mb() { awk -v b="$1" 'BEGIN { printf "%.1f MB", b / 1048576 }'; }
 # Size in bytes of files or directories that exist (0 if none do).
 bytes() { local t=0 f; for f in "$@"; do [ -e "$f" ] && t=$((t + $(du -sb "$f" | cut -f1))); done; echo "$t"; }
 

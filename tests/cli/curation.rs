@@ -130,6 +130,45 @@ fn review_mode_stages_then_promotes_and_rejects() {
     );
 }
 
+/// The `--json` outputs of the deciding commands, whole.
+#[test]
+fn curation_commands_answer_in_json() {
+    let env = TestEnv::new();
+    env.publish_upstream(&repo_v1());
+    env.create_mirror("m", &["--review"]);
+    env.ok(&["mirror", "sync", "m"]);
+    let out = env.run(&[
+        "--json",
+        "promote",
+        "m",
+        "app",
+        "libfoo",
+        "--reason",
+        "initial import",
+    ]);
+    insta::assert_snapshot!("promote_json", env.redact(&out.transcript()));
+    let out = env.run(&["--json", "reject", "m", "tool", "--reason", "not needed"]);
+    insta::assert_snapshot!("reject_json", env.redact(&out.transcript()));
+    let out = env.run(&[
+        "--json",
+        "freeze",
+        "m",
+        "libfoo",
+        "--reason",
+        "release 1.4 freeze",
+    ]);
+    insta::assert_snapshot!("freeze_json", env.redact(&out.transcript()));
+    let out = env.run(&[
+        "--json",
+        "unfreeze",
+        "m",
+        "libfoo",
+        "--reason",
+        "release shipped",
+    ]);
+    insta::assert_snapshot!("unfreeze_json", env.redact(&out.transcript()));
+}
+
 #[test]
 fn operator_freeze_holds_a_package_until_unfrozen() {
     let env = TestEnv::new();

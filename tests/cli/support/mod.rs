@@ -300,7 +300,7 @@ impl TestEnv {
             (r"\b20\d{6}\b".into(), "[YYYYMMDD]".into()),
             (r"\d+\.\d+s\b".into(), "[SECS]".into()),
             (
-                r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}( UTC|Z|\+00:00)?".into(),
+                r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(\.\d+)?( UTC|Z|\+00:00)?".into(),
                 "[TIME]".into(),
             ),
             (r"\(\d+(\.\d+)? (B|KiB|MiB)\)".into(), "([SIZE])".into()),
