@@ -562,7 +562,7 @@ async fn respond_bucket(bucket: &Bucket, req: &Request<Incoming>, segments: &[St
             Err(e) => return fail(e),
         };
         let validators = object_validators(&info);
-        let common = object_headers(segments, &validators);
+        let common = common_headers(segments, &validators);
         if not_modified(headers, &validators) {
             return Reply {
                 headers: common,
@@ -619,7 +619,7 @@ async fn respond_bucket(bucket: &Bucket, req: &Request<Incoming>, segments: &[St
         None => (StatusCode::OK, info.size),
     };
     let mut reply = Reply {
-        headers: object_headers(segments, &validators),
+        headers: common_headers(segments, &validators),
         ..Reply::new(status, Payload::Stream { body, len })
     }
     .header(header::CONTENT_TYPE, content_type(name));
@@ -650,7 +650,9 @@ fn object_validators(info: &ObjectInfo) -> Validators {
     }
 }
 
-fn object_headers(segments: &[String], validators: &Validators) -> HeaderMap {
+/// The headers every answer about a file carries: validators, caching
+/// policy, ranges accepted.
+fn common_headers(segments: &[String], validators: &Validators) -> HeaderMap {
     let mut common = HeaderMap::new();
     let mut set = |name: HeaderName, value: &str| {
         if let Ok(value) = HeaderValue::from_str(value) {
@@ -872,18 +874,7 @@ fn serve_file(
 ) -> Reply {
     let len = meta.len();
     let validators = validators(meta);
-    let mut common = HeaderMap::new();
-    let mut set = |name: HeaderName, value: &str| {
-        if let Ok(value) = HeaderValue::from_str(value) {
-            common.insert(name, value);
-        }
-    };
-    set(header::ETAG, &validators.etag);
-    if let Some(modified) = validators.last_modified {
-        set(header::LAST_MODIFIED, &format_http_date(modified));
-    }
-    set(header::CACHE_CONTROL, cache_control(segments));
-    set(header::ACCEPT_RANGES, "bytes");
+    let common = common_headers(segments, &validators);
 
     if not_modified(headers, &validators) {
         return Reply {

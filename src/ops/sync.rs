@@ -644,14 +644,26 @@ async fn sync_locked(
         None => Vec::new(),
     };
     // Many new packages (a first sync): one listing of the store beats a
-    // lookup per blob (and is what an object store wants); few: look up each.
+    // lookup per blob; few: look up each. A bucket lists 1,000 keys per
+    // request, so there a listing wins as soon as it costs fewer requests
+    // than the lookups would.
     let store = &ctx.store;
-    let listed: Option<HashSet<Sha256>> =
-        if selection.selected.len().saturating_sub(current.len()) > 2000 {
-            Some(store.list()?.into_iter().collect())
-        } else {
-            None
-        };
+    let have: HashSet<Sha256> = current.iter().map(|e| e.sha256).collect();
+    let new = selection
+        .selected
+        .iter()
+        .filter(|&&i| !have.contains(&packages[i].sha256))
+        .count();
+    drop(have);
+    let list = match store {
+        crate::store::BlobStore::S3(_) => new > current.len() / 1000 + 1,
+        crate::store::BlobStore::Fs(_) => new > 2000,
+    };
+    let listed: Option<HashSet<Sha256>> = if list {
+        Some(store.list()?.into_iter().collect())
+    } else {
+        None
+    };
     let mut plan = compute_plan(
         &packages,
         &selection.selected,

@@ -126,6 +126,20 @@ fn fixture_sha(pkg: &Pkg) -> Sha256 {
     Sha256::of(&pkg.deb())
 }
 
+/// The `.deb` file names apt saves `names` of `pkgs` under, with their SHA256.
+fn debs(pkgs: &[Pkg], names: &[&str]) -> BTreeMap<String, Sha256> {
+    names
+        .iter()
+        .map(|name| {
+            let p = find(pkgs, name);
+            (
+                format!("{}_{}_{}.deb", p.name, p.version, p.arch),
+                fixture_sha(&p),
+            )
+        })
+        .collect()
+}
+
 fn find(pkgs: &[Pkg], name: &str) -> Pkg {
     pkgs.iter()
         .find(|p| p.name == name)
@@ -450,17 +464,7 @@ fn apt_get_update_and_download() {
     let (env, keyring) = setup(false);
     publish(&env, "a", &[]);
     let serve = Serve::start(&env);
-    let pkgs = packages_a();
-    let expected: BTreeMap<String, Sha256> = ["app", "libfoo", "base-files"]
-        .iter()
-        .map(|name| {
-            let p = find(&pkgs, name);
-            (
-                format!("{}_{}_{}.deb", p.name, p.version, p.arch),
-                fixture_sha(&p),
-            )
-        })
-        .collect();
+    let expected = debs(&packages_a(), &["app", "libfoo", "base-files"]);
 
     for (form, sources, release_flags) in [
         ("one-line", Sources::OneLine, &[][..]),
@@ -533,17 +537,7 @@ fn apt_get_from_a_publication_in_s3() {
     );
     apt.ok(&["update"]);
     apt.ok(&["install", "--download-only", "-y", "app"]);
-    let pkgs = packages_a();
-    let mut expected: BTreeMap<String, Sha256> = ["app", "libfoo", "base-files"]
-        .iter()
-        .map(|name| {
-            let p = find(&pkgs, name);
-            (
-                format!("{}_{}_{}.deb", p.name, p.version, p.arch),
-                fixture_sha(&p),
-            )
-        })
-        .collect();
+    let mut expected = debs(&packages_a(), &["app", "libfoo", "base-files"]);
     assert_eq!(apt.archives(), expected, "downloaded .debs");
 
     let again = env.ok(&[
@@ -562,11 +556,7 @@ fn apt_get_from_a_publication_in_s3() {
     publish(&env, "b", &[]);
     apt.ok(&["update"]);
     apt.ok(&["install", "--download-only", "-y", "libfoo"]);
-    let libfoo = find(&packages_b(), "libfoo");
-    expected.insert(
-        format!("{}_{}_{}.deb", libfoo.name, libfoo.version, libfoo.arch),
-        fixture_sha(&libfoo),
-    );
+    expected.extend(debs(&packages_b(), &["libfoo"]));
     assert_eq!(apt.archives(), expected, "after the switch to `b`");
 }
 

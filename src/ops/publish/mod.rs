@@ -566,20 +566,32 @@ fn publish_local(
     tracing::debug!(elapsed = ?started.elapsed(), "synced");
     switch_link(&dist_link, &distribution, &tree)?;
 
-    let release_text = rendered.release.render();
-    report.tree = Some(tree.clone());
-    report.valid_until = meta.valid_until;
-    report.seconds = started.elapsed().as_secs_f64();
-    db.record_publication(&NewPublication {
+    let new = NewPublication {
         prefix: &prefix,
         distribution: &distribution,
         snapshot: &snap,
         options: &opts.release,
         tree: &tree,
-        release_sha256: Sha256::of(release_text.as_bytes()),
+        release_sha256: Sha256::of(rendered.release.render().as_bytes()),
         valid_until: meta.valid_until,
-        stats: serde_json::to_value(&report).unwrap_or_default(),
-    })?;
+        stats: serde_json::Value::Null,
+    };
+    record(db, report, started, new)
+}
+
+/// Records a switched publication (its report as the stats) and returns
+/// the report with the final figures.
+fn record(
+    db: &mut Db,
+    mut report: PublishReport,
+    started: Instant,
+    mut new: NewPublication<'_>,
+) -> Result<PublishReport, PublishError> {
+    report.tree = Some(new.tree.to_owned());
+    report.valid_until = new.valid_until;
+    report.seconds = started.elapsed().as_secs_f64();
+    new.stats = serde_json::to_value(&report).unwrap_or_default();
+    db.record_publication(&new)?;
     Ok(report)
 }
 

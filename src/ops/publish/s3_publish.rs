@@ -23,7 +23,7 @@ use futures::{StreamExt, TryStreamExt};
 
 use super::{
     Item, Job, PoolAction, PublishError, PublishOutcome, PublishReport, build_indices, count_pool,
-    fresh_enough, io_err, label, load_records, pool_paths, public_keyring, release_meta,
+    fresh_enough, io_err, label, load_records, pool_paths, public_keyring, record, release_meta,
 };
 use crate::db::{Db, NewPublication, PoolObject};
 use crate::debian::release::Release;
@@ -145,21 +145,17 @@ pub(super) fn publish(
     report.by_hash_kept = upload_tree(&base, &dists, &staging, &rendered.files, previous.as_ref())?;
     let _ = std::fs::remove_dir_all(&scratch);
 
-    let release_text = rendered.release.render();
-    report.tree = Some(tree.clone());
-    report.valid_until = meta.valid_until;
-    report.seconds = started.elapsed().as_secs_f64();
-    db.record_publication(&NewPublication {
+    let new = NewPublication {
         prefix: &prefix,
         distribution: &distribution,
         snapshot: &snap,
         options: &opts.release,
         tree: &tree,
-        release_sha256: Sha256::of(release_text.as_bytes()),
+        release_sha256: Sha256::of(rendered.release.render().as_bytes()),
         valid_until: meta.valid_until,
-        stats: serde_json::to_value(&report).unwrap_or_default(),
-    })?;
-    Ok(report)
+        stats: serde_json::Value::Null,
+    };
+    record(db, report, started, new)
 }
 
 /// A tree id for `now`, later than the current tree's.
