@@ -5,6 +5,7 @@ mod support;
 mod closure;
 mod curation;
 mod docs;
+mod faults;
 mod fetch;
 mod gc;
 mod key;

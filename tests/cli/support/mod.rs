@@ -2,6 +2,7 @@
 
 #![allow(dead_code)]
 
+pub mod apt;
 pub mod fixture;
 pub mod server;
 
