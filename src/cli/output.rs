@@ -51,5 +51,31 @@ pub(crate) fn hints(err: &anyhow::Error) -> Vec<String> {
             _ => {}
         }
     }
+    if out_of_space(err) {
+        out.push(
+            "a write failed for want of space (or a file-size limit): free space where the data root, blob store and publish endpoint live, then run the command again; nothing of this run was committed"
+                .into(),
+        );
+    }
     out
+}
+
+/// Whether a cause in the chain is a full disk or a file-size limit
+/// (directly, or as SQLite's I/O or full-database error).
+fn out_of_space(err: &anyhow::Error) -> bool {
+    err.chain().any(|c| {
+        if let Some(e) = c.downcast_ref::<std::io::Error>() {
+            return matches!(
+                e.kind(),
+                std::io::ErrorKind::StorageFull | std::io::ErrorKind::FileTooLarge
+            ) || matches!(e.raw_os_error(), Some(27 | 28));
+        }
+        if let Some(rusqlite::Error::SqliteFailure(e, _)) = c.downcast_ref::<rusqlite::Error>() {
+            return matches!(
+                e.code,
+                rusqlite::ErrorCode::DiskFull | rusqlite::ErrorCode::SystemIoFailure
+            );
+        }
+        false
+    })
 }

@@ -187,3 +187,85 @@ fn killed_publishes_lose_nothing() {
     );
     apt_update(&env, &keyring, "apt");
 }
+
+/// Runs debvault `args` with files limited to `bytes` (RLIMIT_FSIZE, with
+/// SIGXFSZ ignored so a write past it fails with EFBIG, as on a full disk).
+fn run_limited(env: &TestEnv, bytes: u64, args: &[&str]) -> Output {
+    let cmd = env.cmd();
+    let mut sh = std::process::Command::new("bash");
+    sh.arg("-c")
+        .arg(r#"trap '' XFSZ; exec prlimit --fsize="$0" -- "$@""#)
+        .arg(bytes.to_string())
+        .arg(cmd.get_program())
+        .args(cmd.get_args())
+        .args(args);
+    for (k, v) in cmd.get_envs() {
+        match v {
+            Some(v) => sh.env(k, v),
+            None => sh.env_remove(k),
+        };
+    }
+    let out = sh.output().unwrap();
+    Output {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// Writes that fail for want of space (file-size limit): sync and publish
+/// stop with an error naming the file, the previous state stays whole and
+/// served, and both succeed once there is room.
+#[test]
+fn no_space_stops_sync_and_publish_cleanly() {
+    let env = TestEnv::new();
+    let mut repo = Repo::new(round_packages(400, 0));
+    env.publish_upstream(&repo);
+    env.create_mirror("m", &[]);
+    env.ok(&["mirror", "sync", "m"]);
+    let keyring = keyed(&env);
+    env.ok(&["snapshot", "create", "s0", "--from-mirror", "m"]);
+    env.ok(&["snapshot", "publish", "s0", "--distribution", "stable"]);
+    let before = json(&env.ok(&["--json", "mirror", "show", "m"]));
+
+    // The new index (over 100 KB uncompressed) cannot be written.
+    repo.packages = round_packages(400, 1);
+    repo.date = chrono::Utc::now() + chrono::Duration::seconds(5);
+    env.publish_upstream(&repo);
+    let out = run_limited(&env, 64 * 1024, &["mirror", "sync", "m"]);
+    assert_eq!(out.code, 1, "{}", out.transcript());
+    assert!(
+        out.stderr
+            .contains("hint: a write failed for want of space"),
+        "{}",
+        out.transcript()
+    );
+    let after = json(&env.ok(&["--json", "mirror", "show", "m"]));
+    assert_eq!(after["revision"], before["revision"], "{after}");
+    assert!(assert_whole(&env, "after the failed sync"));
+    env.ok(&["mirror", "sync", "m"]);
+
+    // A publish whose Packages cannot be written leaves `stable` as it was.
+    env.ok(&["snapshot", "create", "s1", "--from-mirror", "m"]);
+    let out = run_limited(
+        &env,
+        64 * 1024,
+        &["snapshot", "publish", "s1", "--distribution", "stable"],
+    );
+    assert_eq!(out.code, 1, "{}", out.transcript());
+    assert!(
+        out.stderr.contains("File too large")
+            && out
+                .stderr
+                .contains("hint: a write failed for want of space"),
+        "{}",
+        out.transcript()
+    );
+    let v = json(&env.ok(&["--json", "publish", "show", "stable"]));
+    assert_eq!(v["snapshot"], "s0", "{v}");
+    assert!(assert_whole(&env, "after the failed publish"));
+    apt_update(&env, &keyring, "apt-before");
+    env.ok(&["snapshot", "publish", "s1", "--distribution", "stable"]);
+    assert!(assert_whole(&env, "after the publish with room"));
+    apt_update(&env, &keyring, "apt-after");
+}
