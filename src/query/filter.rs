@@ -96,6 +96,7 @@ impl Filter {
             return Err(FilterError::Empty);
         }
         let mut parser = Parser {
+            depth: 0,
             src: s,
             chars: s.chars().collect(),
             pos: 0,
@@ -376,8 +377,15 @@ impl Node {
                 }
             }
             Node::Field(atom) => {
+                // A field name not starting with an uppercase letter was
+                // written with `$`, and must be again to parse as a field.
+                if !atom.field.starts_with(|c: char| c.is_ascii_uppercase()) {
+                    f.write_str("$")?;
+                }
                 write!(f, "{} (", atom.field)?;
                 match &atom.cond {
+                    // An empty value is only accepted after `=`.
+                    FieldCond::Exact(v) if v.is_empty() => f.write_str("= \"\"")?,
                     FieldCond::Exact(v) => write_value(f, v)?,
                     FieldCond::Glob(g) => {
                         f.write_str("% ")?;
@@ -438,7 +446,13 @@ struct Parser<'a> {
     src: &'a str,
     chars: Vec<char>,
     pos: usize,
+    /// `(` and `!` currently open: bounded, so a hostile filter cannot
+    /// exhaust the stack of this recursive parser (found by fuzzing).
+    depth: usize,
 }
+
+/// Nesting of `(` and `!` a filter may have.
+const MAX_DEPTH: usize = 64;
 
 fn is_name_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.' | '_' | '*' | '?' | '[')
@@ -520,6 +534,22 @@ impl Parser<'_> {
 
     fn unary(&mut self) -> Result<Node, FilterError> {
         self.skip_ws();
+        if matches!(self.peek(), Some('!' | '(')) {
+            if self.depth == MAX_DEPTH {
+                return Err(
+                    self.error(self.pos, format!("more than {MAX_DEPTH} nested `(` or `!`"))
+                );
+            }
+            self.depth += 1;
+            let node = self.nested();
+            self.depth -= 1;
+            return node;
+        }
+        self.atom()
+    }
+
+    /// `!unary` or `( expr )`.
+    fn nested(&mut self) -> Result<Node, FilterError> {
         match self.peek() {
             Some('!') => {
                 self.pos += 1;
@@ -543,6 +573,13 @@ impl Parser<'_> {
                 self.pos += 1;
                 Ok(inner)
             }
+            _ => self.atom(),
+        }
+    }
+
+    /// A package or field atom.
+    fn atom(&mut self) -> Result<Node, FilterError> {
+        match self.peek() {
             Some(c) if c.is_ascii_uppercase() || c == '$' => self.field_atom(),
             Some(c) if is_name_char(c) => self.package_atom(),
             Some(c) => Err(self.error(
@@ -1166,6 +1203,17 @@ mod tests {
     }
 
     #[test]
+    fn nesting_is_bounded() {
+        let ok = format!("{}a{}", "(".repeat(MAX_DEPTH), ")".repeat(MAX_DEPTH));
+        assert!(Filter::parse(&ok).is_ok());
+        let deep = format!("{}a{}", "(".repeat(100_000), ")".repeat(100_000));
+        let err = Filter::parse(&deep).expect_err("too deep").to_string();
+        assert!(err.contains("more than 64 nested"), "{err}");
+        let nots = format!("{}a", "!".repeat(100_000));
+        assert!(Filter::parse(&nots).is_err());
+    }
+
+    #[test]
     fn display_is_canonical_and_reparses() {
         for (input, canonical) in [
             ("curl", "curl"),
@@ -1185,6 +1233,10 @@ mod tests {
             ("Section (\"=odd\")", "Section (\"=odd\")"),
             ("*", "*"),
             ("(((git)))", "git"),
+            // Found by fuzzing: a lowercase field name keeps its `$`, an
+            // empty value its `=`.
+            ("citeS,$hitecturu (amd64)", "citeS, $hitecturu (amd64)"),
+            ("Mr(=)", "Mr (= \"\")"),
         ] {
             let f = Filter::parse(input).expect("parses");
             assert_eq!(f.to_string(), canonical, "display of {input:?}");

@@ -424,6 +424,34 @@ async fn redirects_are_followed_and_loops_caught() {
     );
 }
 
+/// The policy for a redirect to another host (a CDN, a mirror network):
+/// followed, since integrity rests on signatures and hashes, not on the
+/// transport; credentials of the original URL do not go with it.
+#[tokio::test]
+async fn redirect_to_another_host_drops_credentials() {
+    let fx = Fixture::new(100);
+    let other = Fixture::new(100);
+    let elsewhere = format!("{}/{FILE}", other.server.url());
+    fx.server.fault("/moved.deb", Fault::Redirect(elsewhere));
+    let mut url = fx.url("moved.deb");
+    url.set_username("alice").expect("user");
+    url.set_password(Some("hunter2")).expect("password");
+    let got = fetcher(options())
+        .download(&url, &other.expected(), &fx.dest())
+        .await
+        .expect("redirected download");
+    assert_eq!(got.size, 100);
+    let first: Vec<bool> = fx.server.requests().iter().map(|r| r.authorized).collect();
+    let second: Vec<bool> = other
+        .server
+        .requests()
+        .iter()
+        .map(|r| r.authorized)
+        .collect();
+    assert_eq!(first, [true], "the original host gets the credentials");
+    assert_eq!(second, [false], "the other host does not");
+}
+
 #[tokio::test]
 async fn unsupported_scheme() {
     let err = fetcher(options())
@@ -589,6 +617,21 @@ fn gzip_bomb_is_stopped() {
     assert!(bomb.len() < 100_000);
     let path = write_file(dir.path(), "Packages.gz", &bomb);
     let err = read_all(&path, Compression::Gzip, 1 << 20).expect_err("bomb");
+    assert_eq!(err.kind(), std::io::ErrorKind::InvalidData);
+    assert!(
+        err.to_string()
+            .contains("decompressed size exceeds 1048576 bytes"),
+        "{err}"
+    );
+}
+
+#[test]
+fn xz_bomb_is_stopped() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let bomb = crate::support::fixture::xz(&vec![0u8; 50 << 20]);
+    assert!(bomb.len() < 100_000, "{}", bomb.len());
+    let path = write_file(dir.path(), "Packages.xz", &bomb);
+    let err = read_all(&path, Compression::Xz, 1 << 20).expect_err("bomb");
     assert_eq!(err.kind(), std::io::ErrorKind::InvalidData);
     assert!(
         err.to_string()

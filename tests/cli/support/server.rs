@@ -35,6 +35,8 @@ pub struct Request {
     pub path: String,
     pub status: u16,
     pub range: Option<String>,
+    /// Whether it carried an `Authorization` header.
+    pub authorized: bool,
 }
 
 /// A way to misbehave, for request paths ending with a suffix.
@@ -233,6 +235,7 @@ fn plan(shared: &mut Shared, path: &str) -> Plan {
 async fn handle(shared: &Mutex<Shared>, req: hyper::Request<Incoming>) -> Response<Body> {
     let path = req.uri().path().to_owned();
     let range = header_str(&req, header::RANGE).map(str::to_owned);
+    let authorized = req.headers().contains_key(header::AUTHORIZATION);
     let (root, plan) = {
         let mut shared = lock(shared);
         let root = shared.root.clone();
@@ -245,6 +248,7 @@ async fn handle(shared: &Mutex<Shared>, req: hyper::Request<Incoming>) -> Respon
         path,
         status: response.status().as_u16(),
         range,
+        authorized,
     });
     // Recorded first: a client that times out drops this future.
     if let Some(delay) = slow {
