@@ -141,6 +141,29 @@ async fn credentials_are_redacted() {
     );
 }
 
+/// A connection reset (TCP RST) is retried like a 5xx, and persistent
+/// resets end in an error naming the URL after the bounded retries.
+#[tokio::test]
+async fn connection_resets_are_retried_then_fail() {
+    let fx = Fixture::new(5000);
+    fx.server.reset_connections(2);
+    let got = fetcher(options())
+        .download(&fx.url(FILE), &fx.expected(), &fx.dest())
+        .await
+        .expect("download after two resets");
+    assert_eq!(got.attempts, 3);
+
+    fx.server.reset_connections(100);
+    let err = fetcher(options())
+        .download(&fx.url(FILE), &fx.expected(), &fx.dest())
+        .await
+        .expect_err("persistent resets");
+    assert!(
+        err.to_string().starts_with(&format!("`{}`", fx.url(FILE))),
+        "{err}"
+    );
+}
+
 #[tokio::test]
 async fn server_errors_then_success() {
     let fx = Fixture::new(5000);

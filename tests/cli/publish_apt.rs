@@ -629,6 +629,52 @@ fn switch_is_atomic_for_clients() {
     );
 }
 
+/// The real client in a loop: `apt-get update` runs again and again while
+/// the distribution switches between two snapshots; not one run fails or
+/// warns (apt fetches indices by hash, and replaced trees' by-hash files
+/// stay), and the runs see both snapshots.
+#[test]
+fn apt_get_update_loop_during_switches() {
+    let (env, keyring) = setup(true);
+    publish(&env, "a", &[]);
+    let serve = Serve::start(&env);
+    let apt = Apt::new(
+        env.dir.path().join("apt-loop"),
+        &serve.url(),
+        &keyring,
+        Sources::OneLine,
+    );
+    let stop = AtomicBool::new(false);
+    let started = Instant::now();
+    let (runs, seen) = std::thread::scope(|s| {
+        let (apt, stop) = (&apt, &stop);
+        let client = s.spawn(move || {
+            let (mut runs, mut seen) = (0, BTreeSet::new());
+            while (!stop.load(Ordering::Relaxed) || runs < 3)
+                && started.elapsed() < Duration::from_secs(60)
+            {
+                let out = apt.run(&["update"]);
+                assert!(
+                    out.code == 0 && !out.stderr.contains("W:") && !out.stderr.contains("E:"),
+                    "apt-get update run {runs} during switches:\n{}",
+                    out.transcript()
+                );
+                runs += 1;
+                seen.insert(apt.lists().contains("Version: 1.4-1"));
+            }
+            (runs, seen)
+        });
+        for snapshot in ["b", "a", "b", "a", "b", "a", "b", "a"] {
+            publish(&env, snapshot, &[]);
+            std::thread::sleep(Duration::from_millis(150));
+        }
+        stop.store(true, Ordering::Relaxed);
+        client.join().expect("apt loop")
+    });
+    assert!(runs >= 5, "only {runs} apt-get update runs");
+    assert_eq!(seen.len(), 2, "{runs} runs saw only one snapshot");
+}
+
 #[test]
 fn apt_snapshot_field() {
     let (env, keyring) = setup(true);

@@ -73,6 +73,8 @@ struct Shared {
     /// (suffix, fault, times it fired)
     faults: Vec<(String, Fault, u32)>,
     requests: Vec<Request>,
+    /// Connections still to reset.
+    resets: u32,
 }
 
 /// The server; stops on drop.
@@ -101,6 +103,7 @@ impl FixtureServer {
             root: root.into(),
             faults: Vec::new(),
             requests: Vec::new(),
+            resets: 0,
         }));
         let (stop, mut stopped) = tokio::sync::oneshot::channel::<()>();
         let state = Arc::clone(&shared);
@@ -119,6 +122,24 @@ impl FixtureServer {
                             Err(_) => continue,
                         },
                     };
+                    let reset = {
+                        let mut shared = lock(&state);
+                        let reset = shared.resets > 0;
+                        shared.resets = shared.resets.saturating_sub(1);
+                        reset
+                    };
+                    if reset {
+                        // Read the request, then drop the connection with
+                        // SO_LINGER 0: the client sees a TCP RST.
+                        tokio::spawn(async move {
+                            use tokio::io::AsyncReadExt;
+                            let mut stream = stream;
+                            let mut buf = [0u8; 4096];
+                            let _ = stream.read(&mut buf).await;
+                            let _ = stream.set_linger(Some(Duration::ZERO));
+                        });
+                        continue;
+                    }
                     let state = Arc::clone(&state);
                     tokio::spawn(async move {
                         let service = hyper::service::service_fn(move |req| {
@@ -157,6 +178,11 @@ impl FixtureServer {
         lock(&self.shared)
             .faults
             .push((path_suffix.to_owned(), fault, 0));
+    }
+
+    /// Resets (TCP RST after reading the request) the next `n` connections.
+    pub fn reset_connections(&self, n: u32) {
+        lock(&self.shared).resets = n;
     }
 
     pub fn clear_faults(&self) {
