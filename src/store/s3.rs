@@ -426,6 +426,7 @@ impl Bucket {
                 break;
             }
             if let Err(e) = writer.wait_for_capacity(PARTS_IN_FLIGHT).await {
+                let _ = writer.abort().await;
                 return Err(fail(e));
             }
             writer.write(&buf[..n]);

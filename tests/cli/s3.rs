@@ -177,3 +177,19 @@ fn bad_credentials_name_the_location_and_change_nothing() {
     let v = json(&env.ok(&["--json", "mirror", "show", "m"]));
     assert!(v["last_sync_at"].is_null(), "{v}");
 }
+
+/// Files past the single-PUT size (16 MiB) go up in parts and come back whole.
+#[test]
+fn large_files_upload_in_parts() {
+    let env = TestEnv::new_s3();
+    let bucket = env.s3.as_ref().unwrap().bucket();
+    let data: Vec<u8> = (0u32..(20 << 20))
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8)
+        .collect();
+    let file = env.dir.path().join("big");
+    std::fs::write(&file, &data).unwrap();
+    bucket.put_file("big/object", &file);
+    let back = bucket.get("big/object").unwrap();
+    assert_eq!(back.len(), data.len());
+    assert!(back == data, "the object differs from the file");
+}

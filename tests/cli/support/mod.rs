@@ -37,7 +37,7 @@ impl S3Server {
             std::env::var(k).unwrap_or_else(|_| {
                 panic!(
                     "{k} is not set: the S3 suites need the test S3 server; run \
-                     `eval \"$(tests/s3-server.sh start /tmp/debvault-s3)\"` first (`.ci/run` does)"
+                     `eval \"$(tests/s3-server.sh start \"$(mktemp -d)\")\"` first (`.ci/run` does)"
                 )
             })
         };
@@ -122,6 +122,12 @@ impl TestBucket {
 
     pub fn delete(&self, rel: &str) {
         self.rt.block_on(self.bucket.delete(rel)).expect("delete");
+    }
+
+    pub fn put_file(&self, rel: &str, src: &Path) {
+        self.rt
+            .block_on(self.bucket.put_file(rel, src))
+            .expect("put file");
     }
 
     pub fn put(&self, rel: &str, data: &[u8]) {
