@@ -157,7 +157,19 @@ pub fn gc(ctx: &mut Context, opts: &GcOptions) -> Result<GcReport, GcError> {
         Endpoint::Local(endpoint) => {
             sweep_local(ctx, &endpoint, opts, now, grace, retention, &mut report)?;
         }
-        Endpoint::S3 { bucket, .. } => sweep_bucket(ctx, &bucket, opts, now, grace, &mut report)?,
+        Endpoint::S3 { bucket, work } => {
+            sweep_bucket(ctx, &bucket, opts, now, grace, &mut report)?;
+            // The index cache of bucket endpoints lives in the data root.
+            let kept = current_release_digests(ctx, &bucket)?;
+            sweep_cache(
+                &work.join("index-cache"),
+                &kept,
+                now,
+                grace,
+                opts.dry_run,
+                &mut report,
+            )?;
+        }
     }
     report.freed_bytes = report.blob_bytes + report.pool_bytes;
     report.seconds = started.elapsed().as_secs_f64();
@@ -331,6 +343,29 @@ fn sweep_bucket(
         ctx.db.record_remote_pool(&location, &[], &gone)?;
     }
     Ok(())
+}
+
+/// Every digest the current Release of each publication in `bucket` lists
+/// (the index cache is keyed by them).
+fn current_release_digests(ctx: &Context, bucket: &Bucket) -> Result<HashSet<Sha256>, GcError> {
+    let mut kept = HashSet::new();
+    for p in ctx.db.publications()? {
+        let base = if p.prefix == "." {
+            bucket.clone()
+        } else {
+            bucket.sub(&p.prefix)
+        };
+        let key = format!("dists/{}/Release", p.distribution);
+        let release = block_on(async move { base.get(&key).await })??;
+        if let Some(r) = release
+            .as_deref()
+            .and_then(|r| std::str::from_utf8(r).ok())
+            .and_then(|t| Release::parse(t).ok())
+        {
+            kept.extend(r.files.values().filter_map(|f| f.sha256));
+        }
+    }
+    Ok(kept)
 }
 
 /// Every prefix of the endpoint that holds published trees, with its directory.

@@ -123,6 +123,15 @@ fn sync_publish_gc_and_drop_in_a_bucket() {
         "{v}"
     );
     assert!(v["by_hash_files"].as_u64().unwrap() >= 1, "{v}");
+    // The index cache (in the data root for a bucket endpoint) keeps only
+    // what s2's indices use.
+    assert!(v["index_cache_files"].as_u64().unwrap() >= 1, "{v}");
+    let cached = crate::support::tree(&env.root().join("tmp/index-cache"));
+    let digests: std::collections::BTreeSet<&str> = cached
+        .iter()
+        .map(|(name, _)| name.split('.').next().unwrap())
+        .collect();
+    assert_eq!(digests.len(), 1, "only s2's Packages: {cached:?}");
     assert!(bucket.get(&old_pool).is_none());
     assert!(bucket.get(&squat).is_some());
     assert!(bucket.get(&format!("public/{}", new.pool_path())).is_some());
