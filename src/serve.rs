@@ -638,15 +638,13 @@ fn object_validators(info: &ObjectInfo) -> Validators {
         Some(t) => format!("\"{t}\""),
         None => format!("\"{:x}-{:x}\"", info.size, info.last_modified.timestamp()),
     };
-    // Last-Modified has whole seconds: an object written in the current
-    // second may be rewritten within it, and a client revalidating with
-    // that date would be told "not modified". Such an object gets no date
-    // (clients then fetch it whole next time).
+    // See [`settled`]: an object written in the current second gets no date.
     let secs = info.last_modified.timestamp();
-    let settled = Utc::now().timestamp() > secs;
     Validators {
         etag,
-        last_modified: settled.then(|| DateTime::from_timestamp(secs, 0)).flatten(),
+        last_modified: settled(secs)
+            .then(|| DateTime::from_timestamp(secs, 0))
+            .flatten(),
     }
 }
 
@@ -862,8 +860,21 @@ fn validators(meta: &Metadata) -> Validators {
         etag: format!("\"{inode:x}-{:x}-{secs:x}.{nanos:x}\"", meta.len()),
         last_modified: mtime
             .and_then(|_| i64::try_from(secs).ok())
+            .filter(|&secs| settled(secs))
             .and_then(|secs| DateTime::from_timestamp(secs, 0)),
     }
+}
+
+/// Whether a modification time (whole seconds) lies in a past second.
+///
+/// `Last-Modified` has whole seconds: a file written in the current second
+/// may be replaced within it (a publication switched twice, or switched
+/// right after a client's fetch), and a client revalidating with that date
+/// would be told "not modified" and keep the old `InRelease` until the next
+/// switch. Such a file gets no date, so clients fetch it whole next time;
+/// the strong `ETag` still validates it.
+fn settled(secs: i64) -> bool {
+    Utc::now().timestamp() > secs
 }
 
 fn serve_file(

@@ -32,10 +32,18 @@ fn content(len: usize, seed: u32) -> Vec<u8> {
         .collect()
 }
 
+/// Writes a fixture file dated a minute ago: `serve` gives files written in
+/// the current second no `Last-Modified` (see [`fresh_files_have_no_date`]).
 fn write(root: &Path, rel: &str, data: &[u8]) {
     let path = root.join(rel);
     std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
-    std::fs::write(path, data).expect("write fixture");
+    std::fs::write(&path, data).expect("write fixture");
+    let past = std::time::SystemTime::now() - Duration::from_secs(60);
+    std::fs::File::options()
+        .write(true)
+        .open(&path)
+        .and_then(|f| f.set_modified(past))
+        .expect("date fixture");
 }
 
 /// `BIG_LEN` bytes, cheap to make: 1 MiB blocks, each marked with its index.
@@ -451,6 +459,26 @@ async fn ranges() {
         let expected = if status == 206 { 10 } else { len };
         assert_eq!(got.bytes().await.expect("body").len(), expected);
     }
+}
+
+/// A file replaced within the second a client fetched it must not be
+/// answered "not modified" to that client's `If-Modified-Since` (apt
+/// revalidates `InRelease` that way): such a file carries no date yet.
+#[tokio::test]
+async fn fresh_files_have_no_date() {
+    let (_dir, root) = tree();
+    let server = Running::start(&root);
+    let client = client();
+    let path = root.join("dists/stable/InRelease");
+    std::fs::write(&path, b"new").expect("rewrite");
+    let got = client
+        .get(server.url("dists/stable/InRelease"))
+        .send()
+        .await
+        .expect("GET");
+    assert_eq!(got.status(), 200);
+    assert!(got.headers().get("last-modified").is_none(), "{got:?}");
+    assert!(got.headers().get("etag").is_some(), "{got:?}");
 }
 
 #[tokio::test]
