@@ -592,16 +592,7 @@ async fn respond_bucket(bucket: &Bucket, req: &Request<Incoming>, segments: &[St
                         range = Some(first..last + 1);
                         partial = Some((first, last, len));
                     }
-                    ByteRange::Unsatisfiable => {
-                        let reply = Reply {
-                            headers: common,
-                            ..Reply::new(
-                                StatusCode::RANGE_NOT_SATISFIABLE,
-                                Payload::Bytes(Bytes::new()),
-                            )
-                        };
-                        return reply.header(header::CONTENT_RANGE, &format!("bytes */{len}"));
-                    }
+                    ByteRange::Unsatisfiable => return unsatisfiable(common, len),
                 }
             }
             _ => {}
@@ -646,6 +637,18 @@ fn object_validators(info: &ObjectInfo) -> Validators {
             .then(|| DateTime::from_timestamp(secs, 0))
             .flatten(),
     }
+}
+
+/// 416 for a range past the end of a `len`-byte file.
+fn unsatisfiable(common: HeaderMap, len: u64) -> Reply {
+    let reply = Reply {
+        headers: common,
+        ..Reply::new(
+            StatusCode::RANGE_NOT_SATISFIABLE,
+            Payload::Bytes(Bytes::new()),
+        )
+    };
+    reply.header(header::CONTENT_RANGE, &format!("bytes */{len}"))
 }
 
 /// The headers every answer about a file carries: validators, caching
@@ -902,16 +905,7 @@ fn serve_file(
     let (status, start, count) = match range {
         ByteRange::Full => (StatusCode::OK, 0, len),
         ByteRange::Part(first, last) => (StatusCode::PARTIAL_CONTENT, first, last - first + 1),
-        ByteRange::Unsatisfiable => {
-            let reply = Reply {
-                headers: common,
-                ..Reply::new(
-                    StatusCode::RANGE_NOT_SATISFIABLE,
-                    Payload::Bytes(Bytes::new()),
-                )
-            };
-            return reply.header(header::CONTENT_RANGE, &format!("bytes */{len}"));
-        }
+        ByteRange::Unsatisfiable => return unsatisfiable(common, len),
     };
     let mut file = file;
     if start > 0

@@ -202,3 +202,62 @@ fn large_files_upload_in_parts() {
     assert_eq!(back.len(), data.len());
     assert!(back == data, "the object differs from the file");
 }
+
+/// `serve` on a bucket endpoint: HEAD, byte ranges (206, 416) and 404s,
+/// streamed from the bucket.
+#[test]
+fn serve_answers_heads_and_ranges_from_the_bucket() {
+    let env = TestEnv::new_s3();
+    let app = Pkg::new("app", "1.0");
+    env.publish_upstream(&Repo::new(vec![app.clone()]));
+    env.create_mirror("m", &[]);
+    env.ok(&["mirror", "sync", "m"]);
+    env.ok(&["key", "generate", "--email", "ops@example.invalid"]);
+    env.ok(&["snapshot", "create", "s1", "--from-mirror", "m"]);
+    publish(&env, "s1");
+    let serve = crate::support::apt::Serve::start(&env);
+    let deb = app.deb();
+    let url = format!("{}{}", serve.url(), app.pool_path());
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let c = reqwest::Client::new();
+        let r = c.head(&url).send().await.unwrap();
+        assert_eq!(r.status(), 200);
+        assert_eq!(
+            r.headers()["content-length"].to_str().unwrap(),
+            deb.len().to_string()
+        );
+        assert!(
+            r.headers()["cache-control"]
+                .to_str()
+                .unwrap()
+                .contains("immutable")
+        );
+        let r = c
+            .get(&url)
+            .header("range", "bytes=10-19")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 206);
+        assert_eq!(
+            r.headers()["content-range"].to_str().unwrap(),
+            format!("bytes 10-19/{}", deb.len())
+        );
+        assert_eq!(r.bytes().await.unwrap().as_ref(), &deb[10..20]);
+        let past = format!("bytes={}-", deb.len() + 5);
+        let r = c.get(&url).header("range", past).send().await.unwrap();
+        assert_eq!(r.status(), 416);
+        for missing in ["pool/main/n/nope/nope.deb", ".debvault/x", "dists/stable/"] {
+            let r = c
+                .get(format!("{}{missing}", serve.url()))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 404, "{missing}");
+        }
+    });
+}
