@@ -718,9 +718,9 @@ fn plan_pool(
 ) -> Result<Vec<Item>, PublishError> {
     // A component without a pool directory (the first publish under this
     // prefix) has no file to look at: every path is new.
-    let fresh: std::collections::HashSet<String> = records
-        .iter()
-        .map(|(c, _)| c)
+    let components: std::collections::HashSet<&String> = records.iter().map(|(c, _)| c).collect();
+    let fresh: std::collections::HashSet<String> = components
+        .into_iter()
         .filter(|c| !base.join("pool").join(c.as_str()).exists())
         .cloned()
         .collect();
