@@ -471,6 +471,14 @@ async fn fresh_files_have_no_date() {
     let client = client();
     let path = root.join("dists/stable/InRelease");
     std::fs::write(&path, b"new").expect("rewrite");
+    // Dated a minute ahead: "written in the current second" however slowly
+    // the request below is answered.
+    let ahead = std::time::SystemTime::now() + Duration::from_secs(60);
+    std::fs::File::options()
+        .write(true)
+        .open(&path)
+        .and_then(|f| f.set_modified(ahead))
+        .expect("date the file");
     let got = client
         .get(server.url("dists/stable/InRelease"))
         .send()
