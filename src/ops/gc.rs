@@ -12,7 +12,7 @@
 //! clients may ask for: the retention period), then pool files no kept
 //! tree lists, then index-cache entries no kept tree uses.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::io;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
@@ -158,9 +158,10 @@ pub fn gc(ctx: &mut Context, opts: &GcOptions) -> Result<GcReport, GcError> {
             sweep_local(ctx, &endpoint, opts, now, grace, retention, &mut report)?;
         }
         Endpoint::S3 { bucket, work } => {
-            sweep_bucket(ctx, &bucket, opts, now, grace, &mut report)?;
+            let mut releases = HashMap::new();
+            sweep_bucket(ctx, &bucket, opts, now, grace, &mut releases, &mut report)?;
             // The index cache of bucket endpoints lives in the data root.
-            let kept = current_release_digests(ctx, &bucket)?;
+            let kept = current_release_digests(ctx, &bucket, &mut releases)?;
             sweep_cache(
                 &work.join("index-cache"),
                 &kept,
@@ -243,6 +244,7 @@ fn sweep_bucket(
     opts: &GcOptions,
     now: DateTime<Utc>,
     grace: chrono::Duration,
+    releases: &mut ReleaseDigests,
     report: &mut GcReport,
 ) -> Result<(), GcError> {
     let publications = ctx.db.publications()?;
@@ -292,12 +294,8 @@ fn sweep_bucket(
                 let listed = b.list(&d).await?;
                 Ok::<_, StoreError>((release, listed))
             })??;
-            let hashes: HashSet<Sha256> = release
-                .as_deref()
-                .and_then(|r| std::str::from_utf8(r).ok())
-                .and_then(|t| Release::parse(t).ok())
-                .map(|r| r.files.values().filter_map(|f| f.sha256).collect())
-                .unwrap_or_default();
+            let hashes = release_digests(release.as_deref());
+            releases.insert((p.prefix.clone(), p.distribution.clone()), hashes.clone());
             if hashes.is_empty() {
                 // No readable Release: nothing tells which by-hash files are live.
                 continue;
@@ -345,25 +343,41 @@ fn sweep_bucket(
     Ok(())
 }
 
+/// The digests each publication's current Release lists, by prefix and
+/// distribution: read once per gc.
+type ReleaseDigests = HashMap<(String, String), HashSet<Sha256>>;
+
+/// The SHA256 digests a Release names; none for a missing or unreadable one.
+fn release_digests(release: Option<&[u8]>) -> HashSet<Sha256> {
+    release
+        .and_then(|r| std::str::from_utf8(r).ok())
+        .and_then(|t| Release::parse(t).ok())
+        .map(|r| r.files.values().filter_map(|f| f.sha256).collect())
+        .unwrap_or_default()
+}
+
 /// Every digest the current Release of each publication in `bucket` lists
-/// (the index cache is keyed by them).
-fn current_release_digests(ctx: &Context, bucket: &Bucket) -> Result<HashSet<Sha256>, GcError> {
+/// (the index cache is keyed by them), reading only the Releases the
+/// bucket sweep did not.
+fn current_release_digests(
+    ctx: &Context,
+    bucket: &Bucket,
+    releases: &mut ReleaseDigests,
+) -> Result<HashSet<Sha256>, GcError> {
     let mut kept = HashSet::new();
     for p in ctx.db.publications()? {
-        let base = if p.prefix == "." {
-            bucket.clone()
-        } else {
-            bucket.sub(&p.prefix)
-        };
-        let key = format!("dists/{}/Release", p.distribution);
-        let release = block_on(async move { base.get(&key).await })??;
-        if let Some(r) = release
-            .as_deref()
-            .and_then(|r| std::str::from_utf8(r).ok())
-            .and_then(|t| Release::parse(t).ok())
-        {
-            kept.extend(r.files.values().filter_map(|f| f.sha256));
+        let id = (p.prefix.clone(), p.distribution.clone());
+        if !releases.contains_key(&id) {
+            let base = if p.prefix == "." {
+                bucket.clone()
+            } else {
+                bucket.sub(&p.prefix)
+            };
+            let key = format!("dists/{}/Release", p.distribution);
+            let release = block_on(async move { base.get(&key).await })??;
+            releases.insert(id.clone(), release_digests(release.as_deref()));
         }
+        kept.extend(releases[&id].iter().copied());
     }
     Ok(kept)
 }
