@@ -644,12 +644,16 @@ fn apt_get_update_loop_during_switches() {
         &keyring,
         Sources::OneLine,
     );
+    // A run before the switches sees a, one after them sees b; what the
+    // runs in between see depends on timing: they only must never fail.
+    apt.ok(&["update"]);
+    assert!(!apt.lists().contains("Version: 1.4-1"), "starts on a");
     let stop = AtomicBool::new(false);
     let started = Instant::now();
-    let (runs, seen) = std::thread::scope(|s| {
+    let runs = std::thread::scope(|s| {
         let (apt, stop) = (&apt, &stop);
         let client = s.spawn(move || {
-            let (mut runs, mut seen) = (0, BTreeSet::new());
+            let mut runs = 0;
             while (!stop.load(Ordering::Relaxed) || runs < 3)
                 && started.elapsed() < Duration::from_secs(60)
             {
@@ -660,19 +664,19 @@ fn apt_get_update_loop_during_switches() {
                     out.transcript()
                 );
                 runs += 1;
-                seen.insert(apt.lists().contains("Version: 1.4-1"));
             }
-            (runs, seen)
+            runs
         });
-        for snapshot in ["b", "a", "b", "a", "b", "a", "b", "a"] {
+        for snapshot in ["b", "a", "b", "a", "b", "a", "b"] {
             publish(&env, snapshot, &[]);
             std::thread::sleep(Duration::from_millis(150));
         }
         stop.store(true, Ordering::Relaxed);
         client.join().expect("apt loop")
     });
-    assert!(runs >= 5, "only {runs} apt-get update runs");
-    assert_eq!(seen.len(), 2, "{runs} runs saw only one snapshot");
+    assert!(runs >= 3, "only {runs} apt-get update runs in a minute");
+    apt.ok(&["update"]);
+    assert!(apt.lists().contains("Version: 1.4-1"), "ends on b");
 }
 
 #[test]
