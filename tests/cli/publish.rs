@@ -291,6 +291,27 @@ fn pool_files_are_write_once() {
 }
 
 #[test]
+fn a_blocked_pool_directory_fails_the_publish_and_switches_nothing() {
+    let env = keyed();
+    env.ok(&["snapshot", "publish", "s1", "--distribution", "stable"]);
+    let in_release = public(&env).join("dists/stable/InRelease");
+    let served = read(&in_release);
+    // A dangling link where the `a` directories of the pool were: app's
+    // file is missing, and its directory cannot be made.
+    let letter = public(&env).join("pool/main/a");
+    std::fs::remove_dir_all(&letter).unwrap();
+    std::os::unix::fs::symlink("nowhere", &letter).unwrap();
+    let out = env.run(&["snapshot", "publish", "s2", "--distribution", "stable"]);
+    assert_eq!(out.code, 1, "{}", out.transcript());
+    assert!(
+        out.stderr.contains("pool/main/a/app"),
+        "names the directory: {}",
+        out.stderr
+    );
+    assert_eq!(read(&in_release), served, "the served tree stays");
+}
+
+#[test]
 fn publish_without_a_key_fails_cleanly() {
     let env = two_snapshots();
     let out = env.run(&["snapshot", "publish", "s1", "--distribution", "stable"]);

@@ -866,12 +866,13 @@ fn file_sha256(path: &Path) -> Result<Sha256, PublishError> {
     Ok(r.finish().0)
 }
 
-/// Links (or copies) the planned new pool files: first every missing
-/// directory, in order, from one thread (directory creation serializes on
-/// the parent's lock, and competing threads only spin on it), then the
-/// files from [`POOL_THREADS`] threads, each into its own directories.
+/// Links (or copies) the planned new pool files. One thread creates the
+/// missing directories in path order (directory creation serializes on the
+/// parent's lock, so more threads would only wait on it) while
+/// [`POOL_THREADS`] threads follow behind, each placing files into the
+/// directories already made: the two kinds of kernel work overlap.
 fn execute_pool(base: &Path, store: &BlobStore, items: &[Item]) -> Result<(), PublishError> {
-    let adds: Vec<(&PackageRecord, PathBuf)> = items
+    let mut adds: Vec<(&PackageRecord, PathBuf)> = items
         .iter()
         .filter_map(|it| match &it.action {
             PoolAction::Add(p) => Some((&it.record, base.join(p))),
@@ -881,10 +882,65 @@ fn execute_pool(base: &Path, store: &BlobStore, items: &[Item]) -> Result<(), Pu
     if adds.is_empty() {
         return Ok(());
     }
-    let mut dirs: Vec<&Path> = adds.iter().filter_map(|(_, dst)| dst.parent()).collect();
-    dirs.sort_unstable();
-    dirs.dedup();
-    for dir in dirs {
+    adds.sort_unstable_by(|a, b| a.1.cmp(&b.1));
+    // The directories in order, and for each file the number of
+    // directories that must exist before it can be placed.
+    let mut dirs: Vec<&Path> = Vec::new();
+    let mut needs: Vec<usize> = Vec::with_capacity(adds.len());
+    for (_, dst) in &adds {
+        if let Some(dir) = dst.parent()
+            && dirs.last() != Some(&dir)
+        {
+            dirs.push(dir);
+        }
+        needs.push(dirs.len());
+    }
+    let progress = DirProgress::default();
+    let chunk = 256;
+    std::thread::scope(|s| {
+        let (dirs, progress) = (&dirs, &progress);
+        let maker = s.spawn(move || {
+            let made = make_dirs(dirs, progress);
+            progress.finish(made.is_err());
+            made
+        });
+        s.spawn(move || flush_behind(base, progress));
+        let (adds, needs) = (&adds, &needs);
+        let placers: Vec<_> = (0..POOL_THREADS)
+            .map(|t| {
+                s.spawn(move || {
+                    let mut start = t * chunk;
+                    while start < adds.len() {
+                        let end = (start + chunk).min(adds.len());
+                        if !progress.wait_for(needs[end - 1]) {
+                            return Ok(());
+                        }
+                        for (record, dst) in &adds[start..end] {
+                            place(store, record, dst)?;
+                        }
+                        start += POOL_THREADS * chunk;
+                    }
+                    Ok::<(), PublishError>(())
+                })
+            })
+            .collect();
+        let made = maker
+            .join()
+            .unwrap_or_else(|p| std::panic::resume_unwind(p));
+        let mut placed = Ok(());
+        for h in placers {
+            let r = h.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
+            if placed.is_ok() {
+                placed = r;
+            }
+        }
+        made.and(placed)
+    })
+}
+
+/// Creates `dirs` in order (and any missing parents), reporting progress.
+fn make_dirs(dirs: &[&Path], progress: &DirProgress) -> Result<(), PublishError> {
+    for (i, dir) in dirs.iter().enumerate() {
         match std::fs::create_dir(dir) {
             Ok(()) => {}
             Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
@@ -893,25 +949,68 @@ fn execute_pool(base: &Path, store: &BlobStore, items: &[Item]) -> Result<(), Pu
             }
             Err(e) => return Err(io_err("create", dir)(e)),
         }
-    }
-    let chunk = adds.len().div_ceil(POOL_THREADS).max(1);
-    std::thread::scope(|s| {
-        let handles: Vec<_> = adds
-            .chunks(chunk)
-            .map(|part| {
-                s.spawn(move || {
-                    for (record, dst) in part {
-                        place(store, record, dst)?;
-                    }
-                    Ok::<(), PublishError>(())
-                })
-            })
-            .collect();
-        for h in handles {
-            h.join().unwrap_or_else(|p| std::panic::resume_unwind(p))?;
+        if i % 64 == 63 {
+            progress.advance(i + 1);
         }
-        Ok(())
-    })
+    }
+    Ok(())
+}
+
+/// Writes the new pool's metadata out while it is being made, so the
+/// flush before the switch (see [`sync_fs`]) has little left to do: a
+/// first publish dirties a directory block per source package. Best
+/// effort; the flush before the switch is the one that counts.
+fn flush_behind(base: &Path, progress: &DirProgress) {
+    let Ok(dir) = std::fs::File::open(base) else {
+        return;
+    };
+    while !progress.wait_done(Duration::from_millis(250)) {
+        let _ = rustix::fs::syncfs(&dir);
+    }
+}
+
+/// How many pool directories exist so far, shared between the thread that
+/// makes them and the threads that fill them.
+#[derive(Default)]
+struct DirProgress {
+    /// Directories made, and whether making them stopped early.
+    state: std::sync::Mutex<(usize, bool)>,
+    changed: std::sync::Condvar,
+}
+
+impl DirProgress {
+    fn advance(&self, made: usize) {
+        let mut s = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        s.0 = made;
+        self.changed.notify_all();
+    }
+
+    /// Marks every directory made, or the making failed.
+    fn finish(&self, failed: bool) {
+        let mut s = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        *s = (usize::MAX, failed);
+        self.changed.notify_all();
+    }
+
+    /// Waits until every directory exists (or making them failed), at
+    /// most `timeout`; true if so.
+    fn wait_done(&self, timeout: Duration) -> bool {
+        let s = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        let (s, _) = self
+            .changed
+            .wait_timeout_while(s, timeout, |s| s.0 != usize::MAX)
+            .unwrap_or_else(|p| p.into_inner());
+        s.0 == usize::MAX
+    }
+
+    /// Waits until `n` directories exist; false if making them failed.
+    fn wait_for(&self, n: usize) -> bool {
+        let mut s = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        while s.0 < n {
+            s = self.changed.wait(s).unwrap_or_else(|p| p.into_inner());
+        }
+        !s.1
+    }
 }
 
 /// Puts the blob of `record` at the new name `dst`: a hardlink from a local
