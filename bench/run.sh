@@ -25,6 +25,7 @@
 #   APTLY_SNAPS  aptly snapshots in that step (default 100: aptly is slow)
 #   BENCH_OUT    where run-<timestamp> directories go (default bench/out)
 #   NO_APTLY=1   skip aptly even when it is installed (`apt-get install aptly`)
+#   SETTLE_S     seconds to wait after the previous run's clean-up (default 420; see below)
 #
 # The table goes to stdout and to <run dir>/report.txt. Targets print PASS or
 # MISS and never fail the run; the exit status is 1 only if a command failed
@@ -41,11 +42,22 @@ TARGET_INCR_PUBLISH_S=2   # publish after the 1% change, seconds
 TARGET_RSS_MB=200         # peak RSS of any debvault step
 
 # A fresh directory per run, and old runs deleted only after measuring: ext4
-# skips inodes freed in the last minutes when allocating new ones, so mass
-# deletes right before a run slow every file creation in it (seen: 2x; in
-# perf: ext4 `recently_deleted` under mkdir). Leave ~5 minutes between runs.
+# without a journal skips inodes freed in the last 1-6 minutes when it
+# allocates new ones, so a mass delete right before a run slows every file
+# and directory creation in it (seen: 2-3x on sync and publish; in perf: ext4
+# `recently_deleted` under mkdir and open). A run therefore waits until 7
+# minutes have passed since the previous run's clean-up. Deleting many files
+# yourself right before a run has the same effect.
 BASE=${BENCH_OUT:-bench/out}
 mkdir -p "$BASE"
+SETTLE_S=${SETTLE_S:-420}
+if [ -f "$BASE/.cleaned-at" ]; then
+    wait_s=$(( $(cat "$BASE/.cleaned-at") + SETTLE_S - $(date +%s) ))
+    if [ "$wait_s" -gt 0 ]; then
+        echo "waiting ${wait_s} s for the previous run's deleted files to settle (SETTLE_S=0 skips)" >&2
+        sleep "$wait_s"
+    fi
+fi
 OUT="$BASE/run-$(date +%Y%m%d-%H%M%S)"
 mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)
@@ -328,4 +340,5 @@ report | tee "$OUT/report.txt"
 
 # Old runs go last (see above); the newest stays for inspection.
 find "$BASE" -mindepth 1 -maxdepth 1 -name 'run-*' ! -name "$(basename "$OUT")" -exec rm -rf {} +
+date +%s > "$BASE/.cleaned-at"
 [ ${#FAILED[@]} -eq 0 ]
