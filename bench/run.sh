@@ -37,6 +37,10 @@ N=${1:-${N:-60000}}
 SNAPS=${SNAPS:-1000}
 APTLY_SNAPS=${APTLY_SNAPS:-100}
 # Targets from the issue.
+TARGET_SYNC_SPEEDUP=4     # first sync vs aptly's first mirror update, times faster
+TARGET_SYNC_RSS_MB=150    # peak RSS of the sync steps
+TARGET_NOOP_SYNC_S=0.1    # no-op re-sync, seconds
+TARGET_INCR_SYNC_S=2      # sync after the 1% change, seconds
 TARGET_PUBLISH_SPEEDUP=6  # first publish vs aptly's (-skip-contents), times faster
 TARGET_INCR_PUBLISH_S=2   # publish after the 1% change, seconds
 TARGET_RSS_MB=200         # peak RSS of any debvault step
@@ -309,6 +313,26 @@ STEPS
     echo
     echo "Targets:"
     local d a r verdict
+    # at_most VALUE LIMIT: PASS, MISS, or n/a when VALUE is not a number.
+    at_most() { awk -v v="$1" -v t="$2" 'BEGIN {
+        if (v !~ /^[0-9.]+$/) print "n/a"; else print (v + 0 <= t + 0) ? "PASS" : "MISS" }'; }
+    read -r d _ < <(get debvault.sync.first)
+    read -r a _ < <(get aptly.sync.first)
+    r=$(ratio "$a" "$d")
+    verdict=$(awk -v a="$a" -v d="$d" -v t="$TARGET_SYNC_SPEEDUP" 'BEGIN {
+        if (a !~ /^[0-9.]+$/ || d !~ /^[0-9.]+$/) print "n/a"
+        else print (a >= t * (d > 0 ? d : 0.01)) ? "PASS" : "MISS" }')
+    echo "  $verdict  first sync >= ${TARGET_SYNC_SPEEDUP}x faster than aptly's: ${d} s vs ${a} s = $r"
+    local sm=0 m
+    for step in sync.first sync.noop sync.incr; do
+        read -r _ m < <(get "debvault.$step")
+        if [[ $m =~ ^[0-9]+$ ]] && [ "$m" -gt "$sm" ]; then sm=$m; fi
+    done
+    echo "  $(at_most "$sm" "$TARGET_SYNC_RSS_MB")  sync peak RSS <= ${TARGET_SYNC_RSS_MB} MB: ${sm} MB"
+    read -r d _ < <(get debvault.sync.noop)
+    echo "  $(at_most "$d" "$TARGET_NOOP_SYNC_S")  no-op re-sync <= ${TARGET_NOOP_SYNC_S} s: ${d} s"
+    read -r d _ < <(get debvault.sync.incr)
+    echo "  $(at_most "$d" "$TARGET_INCR_SYNC_S")  incremental sync <= ${TARGET_INCR_SYNC_S} s: ${d} s"
     read -r d _ < <(get debvault.publish.first)
     read -r a _ < <(get aptly.publish.first)
     r=$(ratio "$a" "$d")
