@@ -312,17 +312,17 @@ STEPS
     done
     echo
     echo "Targets:"
-    local d a r verdict
+    local d a verdict
+    # faster APTLY_S DEBVAULT_S TIMES: PASS if debvault took at most 1/TIMES of aptly's time.
+    faster() { awk -v a="$1" -v d="$2" -v t="$3" 'BEGIN {
+        if (a !~ /^[0-9.]+$/ || d !~ /^[0-9.]+$/) print "n/a"
+        else print (a >= t * (d > 0 ? d : 0.01)) ? "PASS" : "MISS" }'; }
     # at_most VALUE LIMIT: PASS, MISS, or n/a when VALUE is not a number.
     at_most() { awk -v v="$1" -v t="$2" 'BEGIN {
         if (v !~ /^[0-9.]+$/) print "n/a"; else print (v + 0 <= t + 0) ? "PASS" : "MISS" }'; }
     read -r d _ < <(get debvault.sync.first)
     read -r a _ < <(get aptly.sync.first)
-    r=$(ratio "$a" "$d")
-    verdict=$(awk -v a="$a" -v d="$d" -v t="$TARGET_SYNC_SPEEDUP" 'BEGIN {
-        if (a !~ /^[0-9.]+$/ || d !~ /^[0-9.]+$/) print "n/a"
-        else print (a >= t * (d > 0 ? d : 0.01)) ? "PASS" : "MISS" }')
-    echo "  $verdict  first sync >= ${TARGET_SYNC_SPEEDUP}x faster than aptly's: ${d} s vs ${a} s = $r"
+    echo "  $(faster "$a" "$d" "$TARGET_SYNC_SPEEDUP")  first sync >= ${TARGET_SYNC_SPEEDUP}x faster than aptly's: ${d} s vs ${a} s = $(ratio "$a" "$d")"
     local sm=0 m
     for step in sync.first sync.noop sync.incr; do
         read -r _ m < <(get "debvault.$step")
@@ -335,21 +335,14 @@ STEPS
     echo "  $(at_most "$d" "$TARGET_INCR_SYNC_S")  incremental sync <= ${TARGET_INCR_SYNC_S} s: ${d} s"
     read -r d _ < <(get debvault.publish.first)
     read -r a _ < <(get aptly.publish.first)
-    r=$(ratio "$a" "$d")
-    verdict=$(awk -v a="$a" -v d="$d" -v t="$TARGET_PUBLISH_SPEEDUP" 'BEGIN {
-        if (a !~ /^[0-9.]+$/ || d !~ /^[0-9.]+$/) print "n/a"
-        else print (a >= t * (d > 0 ? d : 0.01)) ? "PASS" : "MISS" }')
-    echo "  $verdict  first publish (.gz+.xz+by-hash+signatures) >= ${TARGET_PUBLISH_SPEEDUP}x faster than aptly's (-skip-contents): ${d} s vs ${a} s = $r"
+    echo "  $(faster "$a" "$d" "$TARGET_PUBLISH_SPEEDUP")  first publish (.gz+.xz+by-hash+signatures) >= ${TARGET_PUBLISH_SPEEDUP}x faster than aptly's (-skip-contents): ${d} s vs ${a} s = $(ratio "$a" "$d")"
     read -r d _ < <(get debvault.publish.incr)
-    verdict=$(awk -v d="$d" -v t="$TARGET_INCR_PUBLISH_S" 'BEGIN {
-        if (d !~ /^[0-9.]+$/) print "n/a"; else print (d <= t) ? "PASS" : "MISS" }')
+    verdict=$(at_most "$d" "$TARGET_INCR_PUBLISH_S")
     read -r a _ < <(get debvault.snap.create2)
     echo "  $verdict  incremental publish <= ${TARGET_INCR_PUBLISH_S} s: ${d} s (plus snapshot create s2: ${a} s)"
     read -r step dm < <(awk '$1 ~ /^debvault\./ && $3 ~ /^[0-9]+$/ && $3 + 0 >= m { m = $3 + 0; s = $1 }
                              END { print (s ? s : "-"), (s ? m : "-") }' "$OUT/results")
-    verdict=$(awk -v m="$dm" -v t="$TARGET_RSS_MB" 'BEGIN {
-        if (m !~ /^[0-9]+$/) print "n/a"; else print (m <= t) ? "PASS" : "MISS" }')
-    echo "  $verdict  peak RSS <= ${TARGET_RSS_MB} MB: ${dm} MB (${step#debvault.})"
+    echo "  $(at_most "$dm" "$TARGET_RSS_MB")  peak RSS <= ${TARGET_RSS_MB} MB: ${dm} MB (${step#debvault.})"
     if [ ${#FAILED[@]} -gt 0 ]; then
         echo
         echo "FAILED steps (logs in $OUT):"
