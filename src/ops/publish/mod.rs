@@ -900,8 +900,14 @@ fn execute_pool(base: &Path, store: &BlobStore, items: &[Item]) -> Result<(), Pu
     std::thread::scope(|s| {
         let (dirs, progress) = (&dirs, &progress);
         let maker = s.spawn(move || {
+            // Finishes on every way out, a panic included, so that no
+            // placer waits for directories that will never come.
+            let mut finish = Finish {
+                progress,
+                failed: true,
+            };
             let made = make_dirs(dirs, progress);
-            progress.finish(made.is_err());
+            finish.failed = made.is_err();
             made
         });
         s.spawn(move || flush_behind(base, progress));
@@ -966,6 +972,18 @@ fn flush_behind(base: &Path, progress: &DirProgress) {
     };
     while !progress.wait_done(Duration::from_millis(250)) {
         let _ = rustix::fs::syncfs(&dir);
+    }
+}
+
+/// Calls [`DirProgress::finish`] when dropped.
+struct Finish<'a> {
+    progress: &'a DirProgress,
+    failed: bool,
+}
+
+impl Drop for Finish<'_> {
+    fn drop(&mut self) {
+        self.progress.finish(self.failed);
     }
 }
 
