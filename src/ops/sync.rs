@@ -757,7 +757,9 @@ async fn sync_locked(
 
     // Downloads, straight into the store.
     let downloads = std::mem::take(&mut plan.downloads);
+    let flushing = ctx.store.flush_behind();
     let (files, bytes) = download_all(ctx, name, &base, downloads, opts.downloads.max(1)).await?;
+    drop(flushing);
     downloaded_bytes += bytes;
     step(ctx, name, "flushing the blob store");
     ctx.store.sync()?;

@@ -121,6 +121,11 @@ impl FsStore {
         self.commit(&staged, digest)
     }
 
+    /// Flushes the store's file system in the background until dropped.
+    pub fn flush_behind(&self) -> FlushBehind {
+        FlushBehind::start(&self.root)
+    }
+
     /// Flushes the whole filesystem holding the store (one `syncfs`, not one fsync per blob).
     pub fn sync(&self) -> Result<(), StoreError> {
         let dir = File::open(&self.root).map_err(io_err("open", &self.root))?;
@@ -230,6 +235,58 @@ fn put_tmpfile(dest: &Path, data: &[u8]) -> io::Result<()> {
     }
 }
 
+/// Flushes a file system every 250 ms from a thread of its own, until
+/// dropped, so that writing many small files overlaps with writing them
+/// out: the flush that makes the work durable (`syncfs` before a commit or
+/// a switch) then has little left to do. Best effort: errors are ignored,
+/// the final flush is the one that counts.
+pub struct FlushBehind {
+    stop: std::sync::Arc<(std::sync::Mutex<bool>, std::sync::Condvar)>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl FlushBehind {
+    /// Starts flushing the file system that holds `dir`.
+    pub fn start(dir: &Path) -> FlushBehind {
+        let stop = std::sync::Arc::new((std::sync::Mutex::new(false), std::sync::Condvar::new()));
+        let file = File::open(dir).ok();
+        let signal = stop.clone();
+        let thread = file.and_then(|file| {
+            std::thread::Builder::new()
+                .name("flush-behind".into())
+                .spawn(move || {
+                    let (stopped, wake) = &*signal;
+                    loop {
+                        let guard = stopped.lock().unwrap_or_else(|p| p.into_inner());
+                        let (guard, _) = wake
+                            .wait_timeout_while(guard, std::time::Duration::from_millis(250), |s| {
+                                !*s
+                            })
+                            .unwrap_or_else(|p| p.into_inner());
+                        if *guard {
+                            return;
+                        }
+                        drop(guard);
+                        let _ = rustix::fs::syncfs(&file);
+                    }
+                })
+                .ok()
+        });
+        FlushBehind { stop, thread }
+    }
+}
+
+impl Drop for FlushBehind {
+    fn drop(&mut self) {
+        let (stopped, wake) = &*self.stop;
+        *stopped.lock().unwrap_or_else(|p| p.into_inner()) = true;
+        wake.notify_all();
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
 /// `O_TMPFILE` or `/proc/self/fd` not available (old kernel, some filesystems, no /proc).
 fn tmpfile_unsupported(e: &io::Error) -> bool {
     matches!(
@@ -261,6 +318,19 @@ fn read_dir(dir: &Path) -> Result<Vec<PathBuf>, StoreError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn flush_behind_stops_when_dropped() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = FsStore::open(dir.path()).expect("open");
+        let flushing = store.flush_behind();
+        assert!(flushing.thread.is_some(), "a flushing thread runs");
+        store.put_bytes(&Sha256::of(b"x"), b"x").expect("put");
+        drop(flushing); // joins the thread: returns, does not hang
+        // A directory that cannot be opened: no thread, nothing to stop.
+        let none = FlushBehind::start(&dir.path().join("missing"));
+        assert!(none.thread.is_none());
+    }
 
     #[test]
     fn commit_list_delete() {

@@ -15,7 +15,7 @@ pub mod s3;
 
 use std::path::{Path, PathBuf};
 
-pub use fs::FsStore;
+pub use fs::{FlushBehind, FsStore};
 pub use s3::{Bucket, S3Store, S3Url};
 
 use crate::digest::Sha256;
@@ -138,6 +138,15 @@ impl BlobStore {
         match self {
             BlobStore::Fs(s) => s.sync(),
             BlobStore::S3(_) => Ok(()),
+        }
+    }
+
+    /// Flushes a local store in the background until dropped (see
+    /// [`FlushBehind`]); nothing for a bucket.
+    pub fn flush_behind(&self) -> Option<FlushBehind> {
+        match self {
+            BlobStore::Fs(s) => Some(s.flush_behind()),
+            BlobStore::S3(_) => None,
         }
     }
 

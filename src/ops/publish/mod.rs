@@ -43,7 +43,7 @@ use crate::lock::{Lock, LockError};
 use crate::model::{PackageRecord, Publication, ReleaseOptions, Snapshot};
 use crate::ops::snapshot::{self, SnapshotError};
 use crate::pgp::{Keyring, PgpError, SigningKey};
-use crate::store::{BlobStore, Bucket, S3Url, StoreError, s3};
+use crate::store::{BlobStore, Bucket, FlushBehind, S3Url, StoreError, s3};
 use crate::tree::layout::{self, PRIVATE_DIR, TREES_DIR};
 use crate::tree::{IndexInput, ReleaseMeta, RenderOptions, TreeError, render, verify_tree};
 
@@ -910,7 +910,7 @@ fn execute_pool(base: &Path, store: &BlobStore, items: &[Item]) -> Result<(), Pu
             finish.failed = made.is_err();
             made
         });
-        s.spawn(move || flush_behind(base, progress));
+        let flushing = FlushBehind::start(base);
         let (adds, needs) = (&adds, &needs);
         let placers: Vec<_> = (0..POOL_THREADS)
             .map(|t| {
@@ -933,6 +933,7 @@ fn execute_pool(base: &Path, store: &BlobStore, items: &[Item]) -> Result<(), Pu
         let made = maker
             .join()
             .unwrap_or_else(|p| std::panic::resume_unwind(p));
+        drop(flushing);
         let mut placed = Ok(());
         for h in placers {
             let r = h.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
@@ -960,19 +961,6 @@ fn make_dirs(dirs: &[&Path], progress: &DirProgress) -> Result<(), PublishError>
         }
     }
     Ok(())
-}
-
-/// Writes the new pool's metadata out while it is being made, so the
-/// flush before the switch (see [`sync_fs`]) has little left to do: a
-/// first publish dirties a directory block per source package. Best
-/// effort; the flush before the switch is the one that counts.
-fn flush_behind(base: &Path, progress: &DirProgress) {
-    let Ok(dir) = std::fs::File::open(base) else {
-        return;
-    };
-    while !progress.wait_done(Duration::from_millis(250)) {
-        let _ = rustix::fs::syncfs(&dir);
-    }
 }
 
 /// Calls [`DirProgress::finish`] when dropped.
@@ -1008,17 +996,6 @@ impl DirProgress {
         let mut s = self.state.lock().unwrap_or_else(|p| p.into_inner());
         *s = (usize::MAX, failed);
         self.changed.notify_all();
-    }
-
-    /// Waits until every directory exists (or making them failed), at
-    /// most `timeout`; true if so.
-    fn wait_done(&self, timeout: Duration) -> bool {
-        let s = self.state.lock().unwrap_or_else(|p| p.into_inner());
-        let (s, _) = self
-            .changed
-            .wait_timeout_while(s, timeout, |s| s.0 != usize::MAX)
-            .unwrap_or_else(|p| p.into_inner());
-        s.0 == usize::MAX
     }
 
     /// Waits until `n` directories exist; false if making them failed.
