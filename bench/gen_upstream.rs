@@ -3,6 +3,10 @@
 //! `gen_upstream generate DIR N STATE` writes a repository of N packages (STATE 1),
 //! or its successor (STATE 2: 1% new versions, 0.2% removals).
 //! `gen_upstream serve DIR PORTFILE` serves DIR on 127.0.0.1 and writes the port.
+//! `gen_upstream floor DIR N` times what no publisher of such a repository can
+//! avoid on this file system: making the pool's N package directories (all in
+//! one parent, `pool/main/p/`, which the kernel serializes) and linking one
+//! file into each, one thread each. Prints "MKDIR_SECONDS LINK_SECONDS".
 
 #[path = "../tests/cli/support/fixture.rs"]
 mod fixture;
@@ -56,9 +60,42 @@ fn main() {
                 std::thread::sleep(std::time::Duration::from_secs(3600));
             }
         }
+        Some("floor") if args.len() == 4 => {
+            let n: usize = args[3].parse().expect("N");
+            let (mkdir, link) = floor(&PathBuf::from(&args[2]), n);
+            println!("{mkdir:.2} {link:.2}");
+        }
         _ => {
-            eprintln!("usage: gen_upstream generate DIR N STATE | serve DIR PORTFILE");
+            eprintln!(
+                "usage: gen_upstream generate DIR N STATE | serve DIR PORTFILE | floor DIR N"
+            );
             std::process::exit(2);
         }
     }
+}
+
+/// Seconds to make `n` package directories the way a pool holds them, then
+/// to hard-link a file into each (ext4 allows 65,000 links to one inode, so
+/// the sources rotate over one file per 30,000 links).
+fn floor(dir: &std::path::Path, n: usize) -> (f64, f64) {
+    let parent = dir.join("pool/main/p");
+    std::fs::create_dir_all(&parent).expect("create the pool");
+    let sources: Vec<PathBuf> = (0..n.div_ceil(30_000).max(1))
+        .map(|i| {
+            let f = dir.join(format!("source-{i}.deb"));
+            std::fs::write(&f, [0u8; 600]).expect("write a source file");
+            f
+        })
+        .collect();
+    let names: Vec<PathBuf> = (0..n).map(|i| parent.join(format!("pkg{i:05}"))).collect();
+    let started = std::time::Instant::now();
+    for d in &names {
+        std::fs::create_dir(d).expect("mkdir");
+    }
+    let mkdir = started.elapsed().as_secs_f64();
+    let started = std::time::Instant::now();
+    for (i, d) in names.iter().enumerate() {
+        std::fs::hard_link(&sources[i / 30_000], d.join("pkg_1.0-1_amd64.deb")).expect("link");
+    }
+    (mkdir, started.elapsed().as_secs_f64())
 }

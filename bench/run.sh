@@ -18,6 +18,9 @@
 #   gc             `gc` with all those snapshots kept (aptly: `db cleanup`);
 #                  target: peak RSS under 300 MB
 #
+# Last, outside the table: the file system's floor for a first publish's pool
+# (N directories in one parent, N links), printed under the publish target.
+#
 # Usage: bench/run.sh [N]      or, for a quick smoke run,
 #        N=2000 SNAPS=50 APTLY_SNAPS=10 bench/run.sh
 #   N            upstream packages (default 60000; the argument wins over the env)
@@ -202,6 +205,13 @@ CONF
     upstream 1
 fi
 
+# ---------------------------------------------------------------- floor
+# What the file system alone costs a first publish of this pool, whoever
+# publishes: N directories made in one parent (the kernel takes the parent's
+# lock for each, so they serialize) and N files linked into them. Measured
+# last, so that it slows no step above.
+read -r FLOOR_MKDIR FLOOR_LINK < <("$GEN" floor "$OUT/floor" "$N" || echo "- -")
+
 # ---------------------------------------------------------------- report
 # get NAME: "seconds MB" of a step, "- -" if it did not run.
 get() { awk -v n="$1" '$1 == n { print $2, $3; f = 1 } END { if (!f) print "- -" }' "$OUT/results"; }
@@ -336,6 +346,10 @@ STEPS
     read -r d _ < <(get debvault.publish.first)
     read -r a _ < <(get aptly.publish.first)
     echo "  $(faster "$a" "$d" "$TARGET_PUBLISH_SPEEDUP")  first publish (.gz+.xz+by-hash+signatures) >= ${TARGET_PUBLISH_SPEEDUP}x faster than aptly's (-skip-contents): ${d} s vs ${a} s = $(ratio "$a" "$d")"
+    echo "        file-system floor here: ${FLOOR_MKDIR} s to make the pool's $N directories in one parent, plus" \
+        "${FLOOR_LINK} s to link a file into each (one thread each);" \
+        "${TARGET_PUBLISH_SPEEDUP}x aptly's time is $(awk -v a="$a" -v t="$TARGET_PUBLISH_SPEEDUP" 'BEGIN {
+            if (a ~ /^[0-9.]+$/) printf "%.2f s", a / t; else print "-" }')"
     read -r d _ < <(get debvault.publish.incr)
     verdict=$(at_most "$d" "$TARGET_INCR_PUBLISH_S")
     read -r a _ < <(get debvault.snap.create2)
