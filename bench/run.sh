@@ -28,6 +28,7 @@
 #   APTLY_SNAPS  aptly snapshots in that step (default 100: aptly is slow)
 #   BENCH_OUT    where run-<timestamp> directories go (default bench/out)
 #   NO_APTLY=1   skip aptly even when it is installed (`apt-get install aptly`)
+#   APTLY_FIRST=1  run aptly's steps before debvault's (see below)
 #   SETTLE_S     seconds to wait after the previous run's clean-up (default 420; see below)
 #
 # The table goes to stdout and to <run dir>/report.txt. Targets print PASS or
@@ -135,74 +136,89 @@ check_tree() {
 bytes() { local t=0 f; for f in "$@"; do [ -e "$f" ] && t=$((t + $(du -sb "$f" | cut -f1))); done; echo "$t"; }
 
 # ---------------------------------------------------------------- debvault
-unset DEBVAULT_ROOT DEBVAULT_CONFIG DEBVAULT_KEY_PASSPHRASE DEBVAULT_KEY_PASSPHRASE_FILE
-DVROOT=$OUT/debvault
-DV=("$BIN" --root "$DVROOT")
-DVDB=("$DVROOT/debvault.db" "$DVROOT/debvault.db-wal")
-setup debvault.mirror.create "${DV[@]}" mirror create bench "$URL" stable main --arch amd64 --keyring "$KEY"
-upstream 1
-measure debvault.sync.first    "${DV[@]}" mirror sync bench
-measure debvault.sync.noop     "${DV[@]}" mirror sync bench
-measure debvault.snap.create   "${DV[@]}" snapshot create s1 --from-mirror bench
-# An unencrypted signing key (no DEBVAULT_KEY_PASSPHRASE), and its public half for gpgv.
-setup debvault.key.generate    "${DV[@]}" key generate --email bench@example.invalid
-setup debvault.key.export      "${DV[@]}" key export --output "$OUT/debvault-key.gpg"
-measure debvault.publish.first "${DV[@]}" snapshot publish s1 --distribution bench
-check_tree "debvault first" "$DVROOT/public/dists/bench" "$OUT/debvault-key.gpg"
-measure debvault.publish.noop  "${DV[@]}" snapshot publish s1 --distribution bench
-upstream 2
-measure debvault.sync.incr     "${DV[@]}" mirror sync bench
-measure debvault.snap.create2  "${DV[@]}" snapshot create s2 --from-mirror bench
-measure debvault.publish.incr  "${DV[@]}" snapshot publish s2 --distribution bench
-check_tree "debvault incr " "$DVROOT/public/dists/bench" "$OUT/debvault-key.gpg"
-echo "debvault.db.before $(bytes "${DVDB[0]}") $(bytes "${DVDB[1]}")" >> "$OUT/sizes"
-measure debvault.snap.bulk bash "$LOOP" "$SNAPS" "$OUT/debvault.snap.bulk.times" \
-    "${DV[@]}" snapshot create 'snap@N@' --from-mirror bench
-echo "debvault.db.after $(bytes "${DVDB[0]}") $(bytes "${DVDB[1]}")" >> "$OUT/sizes"
-measure debvault.gc "${DV[@]}" gc
-upstream 1
+run_debvault() {
+    unset DEBVAULT_ROOT DEBVAULT_CONFIG DEBVAULT_KEY_PASSPHRASE DEBVAULT_KEY_PASSPHRASE_FILE
+    DVROOT=$OUT/debvault
+    DV=("$BIN" --root "$DVROOT")
+    DVDB=("$DVROOT/debvault.db" "$DVROOT/debvault.db-wal")
+    setup debvault.mirror.create "${DV[@]}" mirror create bench "$URL" stable main --arch amd64 --keyring "$KEY"
+    upstream 1
+    measure debvault.sync.first    "${DV[@]}" mirror sync bench
+    measure debvault.sync.noop     "${DV[@]}" mirror sync bench
+    measure debvault.snap.create   "${DV[@]}" snapshot create s1 --from-mirror bench
+    # An unencrypted signing key (no DEBVAULT_KEY_PASSPHRASE), and its public half for gpgv.
+    setup debvault.key.generate    "${DV[@]}" key generate --email bench@example.invalid
+    setup debvault.key.export      "${DV[@]}" key export --output "$OUT/debvault-key.gpg"
+    measure debvault.publish.first "${DV[@]}" snapshot publish s1 --distribution bench
+    check_tree "debvault first" "$DVROOT/public/dists/bench" "$OUT/debvault-key.gpg"
+    measure debvault.publish.noop  "${DV[@]}" snapshot publish s1 --distribution bench
+    upstream 2
+    measure debvault.sync.incr     "${DV[@]}" mirror sync bench
+    measure debvault.snap.create2  "${DV[@]}" snapshot create s2 --from-mirror bench
+    measure debvault.publish.incr  "${DV[@]}" snapshot publish s2 --distribution bench
+    check_tree "debvault incr " "$DVROOT/public/dists/bench" "$OUT/debvault-key.gpg"
+    echo "debvault.db.before $(bytes "${DVDB[0]}") $(bytes "${DVDB[1]}")" >> "$OUT/sizes"
+    measure debvault.snap.bulk bash "$LOOP" "$SNAPS" "$OUT/debvault.snap.bulk.times" \
+        "${DV[@]}" snapshot create 'snap@N@' --from-mirror bench
+    echo "debvault.db.after $(bytes "${DVDB[0]}") $(bytes "${DVDB[1]}")" >> "$OUT/sizes"
+    measure debvault.gc "${DV[@]}" gc
+    upstream 1
+}
 
 # ---------------------------------------------------------------- aptly
 HAVE_APTLY=
-if [ -z "${NO_APTLY:-}" ] && command -v aptly > /dev/null 2>&1; then
-    HAVE_APTLY=1
-    # aptly signs with external gpg: a throwaway home with an unprotected key,
-    # same algorithm as debvault's default (ed25519).
-    export GNUPGHOME=$SCRATCH/gnupg
-    mkdir -m 700 "$GNUPGHOME"
-    setup aptly.key.generate gpg --batch --passphrase '' \
-        --quick-gen-key 'aptly bench <bench@example.invalid>' ed25519 sign never
-    FPR=$(gpg --batch --with-colons --list-secret-keys 2> /dev/null | awk -F: '/^fpr/ { print $10; exit }')
-    gpg --batch --export "$FPR" > "$OUT/aptly-key.gpg" 2> /dev/null
-    cat > "$OUT/aptly.conf" <<CONF
+run_aptly() {
+    if [ -z "${NO_APTLY:-}" ] && command -v aptly > /dev/null 2>&1; then
+        HAVE_APTLY=1
+        # aptly signs with external gpg: a throwaway home with an unprotected key,
+        # same algorithm as debvault's default (ed25519).
+        export GNUPGHOME=$SCRATCH/gnupg
+        mkdir -m 700 "$GNUPGHOME"
+        setup aptly.key.generate gpg --batch --passphrase '' \
+            --quick-gen-key 'aptly bench <bench@example.invalid>' ed25519 sign never
+        FPR=$(gpg --batch --with-colons --list-secret-keys 2> /dev/null | awk -F: '/^fpr/ { print $10; exit }')
+        gpg --batch --export "$FPR" > "$OUT/aptly-key.gpg" 2> /dev/null
+        cat > "$OUT/aptly.conf" <<CONF
 {"rootDir": "$OUT/aptly", "downloadConcurrency": 8, "gpgDisableVerify": false,
  "gpgDisableSign": false, "gpgProvider": "gpg"}
 CONF
-    A=(aptly -config="$OUT/aptly.conf")
-    SIGN=(-batch -gpg-key="$FPR")
-    setup aptly.mirror.create "${A[@]}" mirror create -keyring="$KEY" -architectures=amd64 bench "$URL" stable main
-    upstream 1
-    measure aptly.sync.first    "${A[@]}" mirror update -keyring="$KEY" bench
-    measure aptly.sync.noop     "${A[@]}" mirror update -keyring="$KEY" bench
-    measure aptly.snap.create   "${A[@]}" snapshot create s1 from mirror bench
-    # aptly writes Packages .gz .bz2 (no .xz); by-hash only when asked.
-    measure aptly.publish.first "${A[@]}" publish snapshot -skip-contents -acquire-by-hash \
-        "${SIGN[@]}" -distribution=bench s1
-    check_tree "aptly first   " "$OUT/aptly/public/dists/bench" "$OUT/aptly-key.gpg"
-    # aptly has no "publish the same snapshot again": `publish switch` to the
-    # snapshot already published is its closest re-publish.
-    measure aptly.publish.noop  "${A[@]}" publish switch -skip-contents "${SIGN[@]}" bench s1
-    upstream 2
-    measure aptly.sync.incr     "${A[@]}" mirror update -keyring="$KEY" bench
-    measure aptly.snap.create2  "${A[@]}" snapshot create s2 from mirror bench
-    measure aptly.publish.incr  "${A[@]}" publish switch -skip-contents "${SIGN[@]}" bench s2
-    check_tree "aptly incr    " "$OUT/aptly/public/dists/bench" "$OUT/aptly-key.gpg"
-    echo "aptly.db.before $(bytes "$OUT/aptly/db") 0" >> "$OUT/sizes"
-    measure aptly.snap.bulk bash "$LOOP" "$APTLY_SNAPS" "$OUT/aptly.snap.bulk.times" \
-        "${A[@]}" snapshot create 'snap@N@' from mirror bench
-    echo "aptly.db.after $(bytes "$OUT/aptly/db") 0" >> "$OUT/sizes"
-    measure aptly.gc "${A[@]}" db cleanup
-    upstream 1
+        A=(aptly -config="$OUT/aptly.conf")
+        SIGN=(-batch -gpg-key="$FPR")
+        setup aptly.mirror.create "${A[@]}" mirror create -keyring="$KEY" -architectures=amd64 bench "$URL" stable main
+        upstream 1
+        measure aptly.sync.first    "${A[@]}" mirror update -keyring="$KEY" bench
+        measure aptly.sync.noop     "${A[@]}" mirror update -keyring="$KEY" bench
+        measure aptly.snap.create   "${A[@]}" snapshot create s1 from mirror bench
+        # aptly writes Packages .gz .bz2 (no .xz); by-hash only when asked.
+        measure aptly.publish.first "${A[@]}" publish snapshot -skip-contents -acquire-by-hash \
+            "${SIGN[@]}" -distribution=bench s1
+        check_tree "aptly first   " "$OUT/aptly/public/dists/bench" "$OUT/aptly-key.gpg"
+        # aptly has no "publish the same snapshot again": `publish switch` to the
+        # snapshot already published is its closest re-publish.
+        measure aptly.publish.noop  "${A[@]}" publish switch -skip-contents "${SIGN[@]}" bench s1
+        upstream 2
+        measure aptly.sync.incr     "${A[@]}" mirror update -keyring="$KEY" bench
+        measure aptly.snap.create2  "${A[@]}" snapshot create s2 from mirror bench
+        measure aptly.publish.incr  "${A[@]}" publish switch -skip-contents "${SIGN[@]}" bench s2
+        check_tree "aptly incr    " "$OUT/aptly/public/dists/bench" "$OUT/aptly-key.gpg"
+        echo "aptly.db.before $(bytes "$OUT/aptly/db") 0" >> "$OUT/sizes"
+        measure aptly.snap.bulk bash "$LOOP" "$APTLY_SNAPS" "$OUT/aptly.snap.bulk.times" \
+            "${A[@]}" snapshot create 'snap@N@' from mirror bench
+        echo "aptly.db.after $(bytes "$OUT/aptly/db") 0" >> "$OUT/sizes"
+        measure aptly.gc "${A[@]}" db cleanup
+        upstream 1
+    fi
+}
+
+# The tool that runs second finds the file system fuller (the first one's
+# files stay until the end), which on ext4 can only slow its file creation:
+# APTLY_FIRST=1 swaps the order, to see how much of a ratio that is.
+if [ -n "${APTLY_FIRST:-}" ]; then
+    run_aptly
+    run_debvault
+else
+    run_debvault
+    run_aptly
 fi
 
 # ---------------------------------------------------------------- floor
@@ -245,7 +261,8 @@ report() {
     fi
     echo "debvault $(git rev-parse --short HEAD 2>/dev/null || echo '?')$( [ -z "$(git status --porcelain -- src 2>/dev/null)" ] || echo '+dirty') vs" \
         "$( [ -n "$HAVE_APTLY" ] && aptly version 2>/dev/null | head -1 || echo 'no aptly')," \
-        "N=$N packages, $(nproc) CPUs; load average at start $LOAD_START, at end $(cut -d' ' -f1-3 /proc/loadavg)"
+        "N=$N packages, $(nproc) CPUs; $( [ -n "${APTLY_FIRST:-}" ] && echo aptly || echo debvault) ran first;" \
+        "load average at start $LOAD_START, at end $(cut -d' ' -f1-3 /proc/loadavg)"
     echo
     printf '%-30s %11s %11s %11s %11s %8s\n' step "debvault s" "debvault MB" "aptly s" "aptly MB" ratio
     while IFS='|' read -r step label; do
