@@ -168,46 +168,45 @@ run_debvault() {
 # ---------------------------------------------------------------- aptly
 HAVE_APTLY=
 run_aptly() {
-    if [ -z "${NO_APTLY:-}" ] && command -v aptly > /dev/null 2>&1; then
-        HAVE_APTLY=1
-        # aptly signs with external gpg: a throwaway home with an unprotected key,
-        # same algorithm as debvault's default (ed25519).
-        export GNUPGHOME=$SCRATCH/gnupg
-        mkdir -m 700 "$GNUPGHOME"
-        setup aptly.key.generate gpg --batch --passphrase '' \
-            --quick-gen-key 'aptly bench <bench@example.invalid>' ed25519 sign never
-        FPR=$(gpg --batch --with-colons --list-secret-keys 2> /dev/null | awk -F: '/^fpr/ { print $10; exit }')
-        gpg --batch --export "$FPR" > "$OUT/aptly-key.gpg" 2> /dev/null
-        cat > "$OUT/aptly.conf" <<CONF
+    if [ -n "${NO_APTLY:-}" ] || ! command -v aptly > /dev/null 2>&1; then return 0; fi
+    HAVE_APTLY=1
+    # aptly signs with external gpg: a throwaway home with an unprotected key,
+    # same algorithm as debvault's default (ed25519).
+    export GNUPGHOME=$SCRATCH/gnupg
+    mkdir -m 700 "$GNUPGHOME"
+    setup aptly.key.generate gpg --batch --passphrase '' \
+        --quick-gen-key 'aptly bench <bench@example.invalid>' ed25519 sign never
+    FPR=$(gpg --batch --with-colons --list-secret-keys 2> /dev/null | awk -F: '/^fpr/ { print $10; exit }')
+    gpg --batch --export "$FPR" > "$OUT/aptly-key.gpg" 2> /dev/null
+    cat > "$OUT/aptly.conf" <<CONF
 {"rootDir": "$OUT/aptly", "downloadConcurrency": 8, "gpgDisableVerify": false,
  "gpgDisableSign": false, "gpgProvider": "gpg"}
 CONF
-        A=(aptly -config="$OUT/aptly.conf")
-        SIGN=(-batch -gpg-key="$FPR")
-        setup aptly.mirror.create "${A[@]}" mirror create -keyring="$KEY" -architectures=amd64 bench "$URL" stable main
-        upstream 1
-        measure aptly.sync.first    "${A[@]}" mirror update -keyring="$KEY" bench
-        measure aptly.sync.noop     "${A[@]}" mirror update -keyring="$KEY" bench
-        measure aptly.snap.create   "${A[@]}" snapshot create s1 from mirror bench
-        # aptly writes Packages .gz .bz2 (no .xz); by-hash only when asked.
-        measure aptly.publish.first "${A[@]}" publish snapshot -skip-contents -acquire-by-hash \
-            "${SIGN[@]}" -distribution=bench s1
-        check_tree "aptly first   " "$OUT/aptly/public/dists/bench" "$OUT/aptly-key.gpg"
-        # aptly has no "publish the same snapshot again": `publish switch` to the
-        # snapshot already published is its closest re-publish.
-        measure aptly.publish.noop  "${A[@]}" publish switch -skip-contents "${SIGN[@]}" bench s1
-        upstream 2
-        measure aptly.sync.incr     "${A[@]}" mirror update -keyring="$KEY" bench
-        measure aptly.snap.create2  "${A[@]}" snapshot create s2 from mirror bench
-        measure aptly.publish.incr  "${A[@]}" publish switch -skip-contents "${SIGN[@]}" bench s2
-        check_tree "aptly incr    " "$OUT/aptly/public/dists/bench" "$OUT/aptly-key.gpg"
-        echo "aptly.db.before $(bytes "$OUT/aptly/db") 0" >> "$OUT/sizes"
-        measure aptly.snap.bulk bash "$LOOP" "$APTLY_SNAPS" "$OUT/aptly.snap.bulk.times" \
-            "${A[@]}" snapshot create 'snap@N@' from mirror bench
-        echo "aptly.db.after $(bytes "$OUT/aptly/db") 0" >> "$OUT/sizes"
-        measure aptly.gc "${A[@]}" db cleanup
-        upstream 1
-    fi
+    A=(aptly -config="$OUT/aptly.conf")
+    SIGN=(-batch -gpg-key="$FPR")
+    setup aptly.mirror.create "${A[@]}" mirror create -keyring="$KEY" -architectures=amd64 bench "$URL" stable main
+    upstream 1
+    measure aptly.sync.first    "${A[@]}" mirror update -keyring="$KEY" bench
+    measure aptly.sync.noop     "${A[@]}" mirror update -keyring="$KEY" bench
+    measure aptly.snap.create   "${A[@]}" snapshot create s1 from mirror bench
+    # aptly writes Packages .gz .bz2 (no .xz); by-hash only when asked.
+    measure aptly.publish.first "${A[@]}" publish snapshot -skip-contents -acquire-by-hash \
+        "${SIGN[@]}" -distribution=bench s1
+    check_tree "aptly first   " "$OUT/aptly/public/dists/bench" "$OUT/aptly-key.gpg"
+    # aptly has no "publish the same snapshot again": `publish switch` to the
+    # snapshot already published is its closest re-publish.
+    measure aptly.publish.noop  "${A[@]}" publish switch -skip-contents "${SIGN[@]}" bench s1
+    upstream 2
+    measure aptly.sync.incr     "${A[@]}" mirror update -keyring="$KEY" bench
+    measure aptly.snap.create2  "${A[@]}" snapshot create s2 from mirror bench
+    measure aptly.publish.incr  "${A[@]}" publish switch -skip-contents "${SIGN[@]}" bench s2
+    check_tree "aptly incr    " "$OUT/aptly/public/dists/bench" "$OUT/aptly-key.gpg"
+    echo "aptly.db.before $(bytes "$OUT/aptly/db") 0" >> "$OUT/sizes"
+    measure aptly.snap.bulk bash "$LOOP" "$APTLY_SNAPS" "$OUT/aptly.snap.bulk.times" \
+        "${A[@]}" snapshot create 'snap@N@' from mirror bench
+    echo "aptly.db.after $(bytes "$OUT/aptly/db") 0" >> "$OUT/sizes"
+    measure aptly.gc "${A[@]}" db cleanup
+    upstream 1
 }
 
 # The tool that runs second finds the file system fuller (the first one's
