@@ -288,6 +288,15 @@ fn pool_files_are_write_once() {
     );
     let path = public(&env).join(line.trim_start_matches("Filename: "));
     assert!(path.is_file());
+    // The indices were rendered first with app at its plain path, then
+    // again: only the final tree is left.
+    let trees = public(&env).join(".debvault/trees/stable");
+    let names: Vec<String> = std::fs::read_dir(&trees)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names.len(), 1, "{names:?}");
+    assert!(!names[0].starts_with('.'), "{names:?}");
 }
 
 #[test]

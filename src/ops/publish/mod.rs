@@ -14,8 +14,11 @@
 //!    temporary name when the store is on another file system);
 //! 4. render `Packages`, `.gz`, `.xz`, by-hash, `Release`, `InRelease` and
 //!    `Release.gpg` into a new tree directory (compressed indices whose
-//!    `Packages` did not change come from the index cache), and link in the
-//!    by-hash files of the trees replaced within the grace period;
+//!    `Packages` did not change come from the index cache) while 2 and 3
+//!    run, from a guess that every package is at its plain path (rendered
+//!    again in the rare case a hash-qualified path proves it wrong); then
+//!    link in the by-hash files of the trees replaced within the grace
+//!    period;
 //! 5. verify the tree as apt would (hashes, sizes, signatures with the
 //!    public keys), make everything durable with one `syncfs`;
 //! 6. switch: `dists/<distribution>` is a symlink, replaced by `rename(2)`
@@ -24,6 +27,7 @@
 //!
 //! A publish of the snapshot and options already published is a no-op.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::io;
 use std::os::unix::fs::MetadataExt;
@@ -307,9 +311,9 @@ impl PoolAction {
 }
 
 /// A package to publish with its planned pool path.
-struct Item {
-    component: String,
-    record: PackageRecord,
+struct Item<'a> {
+    component: &'a str,
+    record: &'a PackageRecord,
     action: PoolAction,
     qualified: bool,
 }
@@ -475,7 +479,7 @@ pub(crate) fn load_records(
 }
 
 /// Counts the pool plan into the report.
-fn count_pool(report: &mut PublishReport, items: &[Item]) {
+fn count_pool(report: &mut PublishReport, items: &[Item<'_>]) {
     for it in items {
         match it.action {
             PoolAction::Add(_) => report.pool_added += 1,
@@ -516,12 +520,10 @@ fn publish_local(
     // Load and plan the pool.
     let records = load_records(db, &snap)?;
     tracing::debug!(packages = records.len(), elapsed = ?started.elapsed(), "packages loaded");
-    let items = plan_pool(&base, store, records)?;
-    tracing::debug!(elapsed = ?started.elapsed(), "pool planned");
-    count_pool(&mut report, &items);
-    let indices = build_indices(&snap, items.iter());
-    report.indices = indices.len() as u64;
     if opts.dry_run {
+        let items = plan_pool(&base, store, &records)?;
+        count_pool(&mut report, &items);
+        report.indices = build_indices(&snap, entries(&items)).len() as u64;
         report.outcome = PublishOutcome::DryRun;
         report.seconds = started.elapsed().as_secs_f64();
         return Ok(report);
@@ -543,17 +545,47 @@ fn publish_local(
     if render_opts.cache_dir.is_none() {
         render_opts.cache_dir = Some(endpoint.join(PRIVATE_DIR).join("index-cache"));
     }
-    // The pool and the indices are independent: link files (kernel time)
-    // while compressing (CPU time).
-    let (pool, rendered) = std::thread::scope(|s| {
-        let pool = s.spawn(|| execute_pool(&base, store, &items));
-        let rendered = render(&staging, &indices, &meta, keys, &render_opts);
+    // Planning and filling the pool is file-system work (`stat`, `mkdir`,
+    // `link`); rendering is compression. They overlap: the indices are
+    // rendered from a guess, every package at its plain pool path, which
+    // only a hash-qualified path (content that changed under a name already
+    // in the pool) proves wrong, and then they are rendered again.
+    let (pool, guessed) = std::thread::scope(|s| {
+        let pool = s.spawn(|| {
+            let items = plan_pool(&base, store, &records)?;
+            tracing::debug!(elapsed = ?started.elapsed(), "pool planned");
+            execute_pool(&base, store, &items)?;
+            Ok::<_, PublishError>(items)
+        });
+        let guess = build_indices(&snap, plain_entries(&records));
+        let rendered = render(&staging, &guess, &meta, keys, &render_opts);
         let pool = pool.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
-        (pool, rendered)
+        (pool, rendered.map(|r| (r, guess.len())))
     });
-    pool?;
-    let rendered = rendered?;
-    drop((items, indices));
+    let items = match pool {
+        Ok(items) => items,
+        Err(e) => {
+            let _ = std::fs::remove_dir_all(&staging);
+            return Err(e);
+        }
+    };
+    count_pool(&mut report, &items);
+    let (rendered, indices) = if report.pool_qualified == 0 {
+        guessed?
+    } else {
+        tracing::debug!(
+            qualified = report.pool_qualified,
+            "rendering again with hash-qualified paths"
+        );
+        let _ = std::fs::remove_dir_all(&staging);
+        let indices = build_indices(&snap, entries(&items));
+        (
+            render(&staging, &indices, &meta, keys, &render_opts)?,
+            indices.len(),
+        )
+    };
+    drop(items);
+    report.indices = indices as u64;
     report.reused_indices = u64::from(rendered.reused_indices);
     report.by_hash_kept = keep_by_hash(&trees, &staging, now)?;
     let keyring = public_keyring(keys)?;
@@ -711,37 +743,29 @@ fn check_link(link: &Path) -> Result<(), PublishError> {
 
 /// Plans each package's pool path (pure but for `stat` and, rarely,
 /// hashing a same-sized file that is not a link of the blob).
-fn plan_pool(
+fn plan_pool<'a>(
     base: &Path,
     store: &BlobStore,
-    records: Vec<(String, PackageRecord)>,
-) -> Result<Vec<Item>, PublishError> {
+    records: &'a [(String, PackageRecord)],
+) -> Result<Vec<Item<'a>>, PublishError> {
     // A component without a pool directory (the first publish under this
     // prefix) has no file to look at: every path is new.
-    let components: std::collections::HashSet<&String> = records.iter().map(|(c, _)| c).collect();
-    let fresh: std::collections::HashSet<String> = components
+    let components: std::collections::HashSet<&str> =
+        records.iter().map(|(c, _)| c.as_str()).collect();
+    let fresh: std::collections::HashSet<&str> = components
         .into_iter()
-        .filter(|c| !base.join("pool").join(c.as_str()).exists())
-        .cloned()
+        .filter(|c| !base.join("pool").join(c).exists())
         .collect();
     let fresh = &fresh;
     let chunk = records.len().div_ceil(POOL_THREADS).max(1);
-    let mut records = records;
-    let mut parts: Vec<Vec<(String, PackageRecord)>> = Vec::new();
-    while records.len() > chunk {
-        let tail = records.split_off(records.len() - chunk);
-        parts.push(tail);
-    }
-    parts.push(records);
-    parts.reverse();
     let results: Vec<Result<Vec<Item>, PublishError>> = std::thread::scope(|s| {
-        let handles: Vec<_> = parts
-            .into_iter()
+        let handles: Vec<_> = records
+            .chunks(chunk)
             .map(|part| {
                 s.spawn(move || {
-                    part.into_iter()
+                    part.iter()
                         .map(|(component, record)| {
-                            let fresh = fresh.contains(&component);
+                            let fresh = fresh.contains(component.as_str());
                             plan_one(base, store, component, record, fresh)
                         })
                         .collect()
@@ -753,7 +777,7 @@ fn plan_pool(
             .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
             .collect()
     });
-    let mut out = Vec::new();
+    let mut out = Vec::with_capacity(records.len());
     for r in results {
         out.extend(r?);
     }
@@ -771,33 +795,48 @@ pub(crate) fn pool_paths(
     component: &str,
     record: &PackageRecord,
 ) -> Result<[String; 2], PublishError> {
+    let plain = checked_pool_path(record, plain_pool_path(component, record))?;
+    let qualified = checked_pool_path(record, qualified_pool_path(&plain, record))?;
+    Ok([plain, qualified])
+}
+
+/// `path` if it is a safe pool path for `record`.
+fn checked_pool_path(record: &PackageRecord, path: String) -> Result<String, PublishError> {
+    if SafePath::new(&path).is_err() || path.split('/').any(|s| s.starts_with('.')) {
+        return Err(PublishError::UnsafePoolPath {
+            package: label(record),
+            path,
+        });
+    }
+    Ok(path)
+}
+
+/// The hash-qualified alternative of a package's plain pool path:
+/// `…/<source>/sha256-<16 hex>/<file>`.
+fn qualified_pool_path(plain: &str, record: &PackageRecord) -> String {
+    let (dir, file) = plain.rsplit_once('/').unwrap_or(("", plain));
+    format!("{dir}/sha256-{}/{file}", &record.sha256.to_hex()[..16])
+}
+
+/// A package's plain pool path, `pool/<component>/<x>/<source>/<file>`
+/// (not checked: see [`checked_pool_path`]).
+fn plain_pool_path(component: &str, record: &PackageRecord) -> String {
     let file = record
         .filename
         .rsplit('/')
         .next()
         .unwrap_or(&record.filename);
-    let dir = pool_dir(&record.source, component);
-    let plain = format!("{dir}/{file}");
-    let qualified = format!("{dir}/sha256-{}/{file}", &record.sha256.to_hex()[..16]);
-    for path in [&plain, &qualified] {
-        if SafePath::new(path).is_err() || path.split('/').any(|s| s.starts_with('.')) {
-            return Err(PublishError::UnsafePoolPath {
-                package: label(record),
-                path: path.clone(),
-            });
-        }
-    }
-    Ok([plain, qualified])
+    format!("{}/{file}", pool_dir(&record.source, component))
 }
 
-fn plan_one(
+fn plan_one<'a>(
     base: &Path,
     store: &BlobStore,
-    component: String,
-    record: PackageRecord,
+    component: &'a str,
+    record: &'a PackageRecord,
     fresh: bool,
-) -> Result<Item, PublishError> {
-    let [plain, qualified] = pool_paths(&component, &record)?;
+) -> Result<Item<'a>, PublishError> {
+    let plain = checked_pool_path(record, plain_pool_path(component, record))?;
     if fresh {
         return Ok(Item {
             component,
@@ -816,7 +855,7 @@ fn plan_one(
         let m = std::fs::metadata(blob).map_err(|e| {
             if e.kind() == io::ErrorKind::NotFound {
                 PublishError::MissingBlob {
-                    package: label(&record),
+                    package: label(record),
                     sha256: record.sha256,
                 }
             } else {
@@ -825,32 +864,32 @@ fn plan_one(
         })?;
         Ok(Some((m.dev(), m.ino())))
     };
-    let mut action = None;
+    // The plain path, then (only when that holds other content) the
+    // hash-qualified one.
+    let mut path = plain;
     let mut was_qualified = false;
-    for (i, path) in [&plain, &qualified].into_iter().enumerate() {
-        let full = base.join(path);
+    let action = loop {
+        let full = base.join(&path);
         match std::fs::metadata(&full) {
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                action = Some(PoolAction::Add(path.clone()));
-            }
+            Err(e) if e.kind() == io::ErrorKind::NotFound => break PoolAction::Add(path),
             Err(e) => return Err(io_err("inspect", &full)(e)),
             Ok(m) => {
                 let same = blob_id()? == Some((m.dev(), m.ino()))
                     || (m.len() == record.size && file_sha256(&full)? == record.sha256);
                 if same {
-                    action = Some(PoolAction::Present(path.clone()));
+                    break PoolAction::Present(path);
                 }
             }
         }
-        if action.is_some() {
-            was_qualified = i == 1;
-            break;
+        if was_qualified {
+            return Err(PublishError::UnsafePoolPath {
+                package: label(record),
+                path,
+            });
         }
-    }
-    let action = action.ok_or_else(|| PublishError::UnsafePoolPath {
-        package: label(&record),
-        path: qualified.clone(),
-    })?;
+        path = checked_pool_path(record, qualified_pool_path(&path, record))?;
+        was_qualified = true;
+    };
     Ok(Item {
         component,
         record,
@@ -871,11 +910,11 @@ fn file_sha256(path: &Path) -> Result<Sha256, PublishError> {
 /// parent's lock, so more threads would only wait on it) while
 /// [`POOL_THREADS`] threads follow behind, each placing files into the
 /// directories already made: the two kinds of kernel work overlap.
-fn execute_pool(base: &Path, store: &BlobStore, items: &[Item]) -> Result<(), PublishError> {
+fn execute_pool(base: &Path, store: &BlobStore, items: &[Item<'_>]) -> Result<(), PublishError> {
     let mut adds: Vec<(&PackageRecord, PathBuf)> = items
         .iter()
         .filter_map(|it| match &it.action {
-            PoolAction::Add(p) => Some((&it.record, base.join(p))),
+            PoolAction::Add(p) => Some((it.record, base.join(p))),
             PoolAction::Present(_) => None,
         })
         .collect();
@@ -1051,30 +1090,29 @@ fn place(store: &BlobStore, record: &PackageRecord, dst: &Path) -> Result<(), Pu
 /// The `Packages` indices: one per component and architecture of the
 /// snapshot (`all` packages in each), stanzas sorted by name, version and
 /// architecture, `Filename` pointing at the pool path.
-fn build_indices<'a>(snap: &Snapshot, items: impl Iterator<Item = &'a Item>) -> Vec<IndexInput> {
+fn build_indices<'a>(snap: &Snapshot, entries: impl Iterator<Item = Entry<'a>>) -> Vec<IndexInput> {
     let archs: Vec<&String> = snap
         .architectures
         .iter()
         .filter(|a| a.as_str() != "all")
         .collect();
-    let mut by_component: BTreeMap<&str, Vec<&Item>> = BTreeMap::new();
-    for it in items {
-        by_component.entry(&it.component).or_default().push(it);
+    let mut by_component: BTreeMap<&str, Vec<Entry<'a>>> = BTreeMap::new();
+    for e in entries {
+        by_component.entry(e.0).or_default().push(e);
     }
     let mut out = Vec::new();
     for (component, mut list) in by_component {
-        list.sort_by(|a, b| {
-            a.record
-                .name
-                .cmp(&b.record.name)
-                .then_with(|| version::compare(&a.record.version, &b.record.version))
-                .then_with(|| a.record.architecture.cmp(&b.record.architecture))
+        list.sort_by(|(_, a, _), (_, b, _)| {
+            a.name
+                .cmp(&b.name)
+                .then_with(|| version::compare(&a.version, &b.version))
+                .then_with(|| a.architecture.cmp(&b.architecture))
         });
         for arch in &archs {
             let stanzas = list
                 .iter()
-                .filter(|it| it.record.architecture == **arch || it.record.architecture == "all")
-                .map(|it| with_filename(&it.record.stanza, it.action.path()))
+                .filter(|(_, r, _)| r.architecture == **arch || r.architecture == "all")
+                .map(|(_, r, path)| with_filename(&r.stanza, path))
                 .collect();
             out.push(IndexInput {
                 component: component.to_owned(),
@@ -1084,6 +1122,23 @@ fn build_indices<'a>(snap: &Snapshot, items: impl Iterator<Item = &'a Item>) -> 
         }
     }
     out
+}
+
+/// A package in an index: its component, its record and its pool path.
+type Entry<'a> = (&'a str, &'a PackageRecord, Cow<'a, str>);
+
+/// The index entries of planned packages.
+fn entries<'a>(items: &'a [Item<'_>]) -> impl Iterator<Item = Entry<'a>> {
+    items
+        .iter()
+        .map(|it| (it.component, it.record, Cow::Borrowed(it.action.path())))
+}
+
+/// The index entries of packages all at their plain pool paths.
+fn plain_entries(records: &[(String, PackageRecord)]) -> impl Iterator<Item = Entry<'_>> {
+    records
+        .iter()
+        .map(|(c, r)| (c.as_str(), r, Cow::Owned(plain_pool_path(c, r))))
 }
 
 /// `stanza` with its `Filename` set to `path`, ending in one line break and

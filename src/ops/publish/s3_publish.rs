@@ -23,7 +23,8 @@ use futures::{StreamExt, TryStreamExt};
 
 use super::{
     Item, Job, PoolAction, PublishError, PublishOutcome, PublishReport, build_indices, count_pool,
-    fresh_enough, io_err, label, load_records, pool_paths, public_keyring, record, release_meta,
+    entries, fresh_enough, io_err, label, load_records, pool_paths, public_keyring, record,
+    release_meta,
 };
 use crate::db::{Db, NewPublication, PoolObject};
 use crate::debian::release::Release;
@@ -89,9 +90,9 @@ pub(super) fn publish(
     }
 
     let records = load_records(db, &snap)?;
-    let pool = plan_pool(db, &base, &location, records)?;
+    let pool = plan_pool(db, &base, &location, &records)?;
     count_pool(&mut report, &pool.items);
-    let indices = build_indices(&snap, pool.items.iter());
+    let indices = build_indices(&snap, entries(&pool.items));
     report.indices = indices.len() as u64;
     if opts.dry_run {
         report.outcome = PublishOutcome::DryRun;
@@ -169,20 +170,20 @@ fn next_tree_id(current: Option<&str>, now: chrono::DateTime<chrono::Utc>) -> St
 }
 
 /// The pool plan of a bucket.
-struct PoolPlan {
-    items: Vec<Item>,
+struct PoolPlan<'a> {
+    items: Vec<Item<'a>>,
     /// Objects found unrecorded and hashed now.
     learned: Vec<(String, PoolObject)>,
     /// Recorded objects the listing no longer has.
     gone: Vec<String>,
 }
 
-fn plan_pool(
+fn plan_pool<'a>(
     db: &Db,
     base: &Bucket,
     location: &str,
-    records: Vec<(String, PackageRecord)>,
-) -> Result<PoolPlan, PublishError> {
+    records: &'a [(String, PackageRecord)],
+) -> Result<PoolPlan<'a>, PublishError> {
     let b = base.clone();
     let listed: HashMap<String, u64> = block_on(async move { b.list("pool").await })??
         .into_iter()
@@ -200,7 +201,7 @@ fn plan_pool(
     let mut learned = Vec::new();
     let mut items = Vec::with_capacity(records.len());
     for (component, record) in records {
-        let paths = pool_paths(&component, &record)?;
+        let paths = pool_paths(component, record)?;
         let mut action = None;
         let mut qualified = false;
         for (i, path) in paths.iter().enumerate() {
@@ -231,7 +232,7 @@ fn plan_pool(
             }
         }
         let action = action.ok_or_else(|| PublishError::UnsafePoolPath {
-            package: label(&record),
+            package: label(record),
             path: paths[1].clone(),
         })?;
         items.push(Item {
@@ -274,7 +275,7 @@ struct Uploaded {
 /// Writes the new pool objects, [`UPLOADS`] at a time: a server-side copy
 /// from a blob in the same bucket, else an upload (from the local blob
 /// file, or from another bucket through this process).
-fn upload_pool(store: &BlobStore, base: &Bucket, adds: &[&Item]) -> Uploaded {
+fn upload_pool(store: &BlobStore, base: &Bucket, adds: &[&Item<'_>]) -> Uploaded {
     let mut jobs = Vec::with_capacity(adds.len());
     for it in adds {
         let PoolAction::Add(path) = &it.action else {
