@@ -6,19 +6,34 @@
 //! (content-addressed blobs), `db` (SQLite), `pgp` (signatures), `tree`
 //! (renders signed apt trees), `serve` (read-only HTTP) → `debian` (pure
 //! formats), with `digest`, `model`, `progress` and `lock` shared.
+//!
+//! Without the default `full` feature only `debian`, `query` and `digest`
+//! are built (and their few dependencies): what the fuzz targets need.
 
+#[cfg(feature = "full")]
 pub mod cli;
+#[cfg(feature = "full")]
 pub mod config;
+#[cfg(feature = "full")]
 pub mod db;
 pub mod debian;
 pub mod digest;
+#[cfg(feature = "full")]
 pub mod fetch;
+#[cfg(feature = "full")]
 pub mod lock;
+#[cfg(feature = "full")]
 pub mod model;
+#[cfg(feature = "full")]
 pub mod ops;
+#[cfg(feature = "full")]
 pub mod pgp;
+#[cfg(feature = "full")]
 pub mod progress;
 pub mod query;
+#[cfg(feature = "full")]
 pub mod serve;
+#[cfg(feature = "full")]
 pub mod store;
+#[cfg(feature = "full")]
 pub mod tree;
