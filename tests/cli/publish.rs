@@ -395,3 +395,37 @@ fn xz_preset_from_the_config_file() {
         out.transcript()
     );
 }
+
+#[test]
+fn a_switched_in_release_is_dated_after_the_one_it_replaces() {
+    // Two switches within one second: `Last-Modified` has whole seconds,
+    // so the second tree's top-level files must still carry a later
+    // second, or a client revalidating the first `InRelease` by date would
+    // be told "not modified".
+    let env = keyed();
+    let mtime = |name: &str| {
+        std::fs::metadata(public(&env).join("dists/stable").join(name))
+            .unwrap()
+            .modified()
+            .unwrap()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs()
+    };
+    env.ok(&["snapshot", "publish", "s1", "--distribution", "stable"]);
+    let first = mtime("InRelease");
+    let before = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    env.ok(&["snapshot", "publish", "s2", "--distribution", "stable"]);
+    for name in ["InRelease", "Release", "Release.gpg"] {
+        let second = mtime(name);
+        assert!(second > first, "{name}: {second} after {first}");
+        assert!(
+            second >= before,
+            "{name}: {second}, switched after {before}"
+        );
+    }
+    env.ok(&["verify"]);
+}

@@ -596,7 +596,11 @@ fn publish_local(
     sync_fs(&base)?;
     std::fs::rename(&staging, &final_dir).map_err(io_err("rename", &staging))?;
     tracing::debug!(elapsed = ?started.elapsed(), "synced");
+    let replaced = std::fs::metadata(dist_link.join("InRelease"))
+        .and_then(|m| m.modified())
+        .ok();
     switch_link(&dist_link, &distribution, &tree)?;
+    date_to_switch(&final_dir, replaced);
 
     let new = NewPublication {
         prefix: &prefix,
@@ -1306,6 +1310,31 @@ fn switch_link(link: &Path, distribution: &str, tree: &str) -> Result<(), Publis
     std::fs::File::open(dists)
         .and_then(|d| d.sync_all())
         .map_err(io_err("sync", dists))
+}
+
+/// Dates the switched-in tree's `InRelease`, `Release` and `Release.gpg`
+/// to now, and to a later second than the `InRelease` they replaced.
+///
+/// They were written before the switch, and `Last-Modified` has whole
+/// seconds. A client that fetched the old `InRelease` after the new one
+/// was written, or in the same second, would revalidate with a date no
+/// older than the new file's, and a server comparing dates (`debvault
+/// serve`, nginx) would answer "not modified": the client would stay on
+/// the old publication until the next switch. Best effort: the switch has
+/// happened, so trouble is logged.
+fn date_to_switch(tree_dir: &Path, replaced: Option<std::time::SystemTime>) {
+    use std::time::{SystemTime, UNIX_EPOCH};
+    let now = SystemTime::now();
+    let after_replaced = replaced
+        .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+        .map(|d| UNIX_EPOCH + Duration::from_secs(d.as_secs() + 1));
+    let at = after_replaced.map_or(now, |t| t.max(now));
+    for name in ["InRelease", "Release", "Release.gpg"] {
+        let path = tree_dir.join(name);
+        if let Err(error) = std::fs::File::open(&path).and_then(|f| f.set_modified(at)) {
+            tracing::warn!(path = %path.display(), %error, "cannot date the file to the switch");
+        }
+    }
 }
 
 /// Removes a publication: its `dists/<distribution>` link, then its trees.
