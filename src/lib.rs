@@ -10,14 +10,18 @@
 //! Without the default `full` feature only `debian`, `query` and `digest`
 //! are built (and their few dependencies): what the fuzz targets need.
 
+// The parsers: always built.
+pub mod debian;
+pub mod digest;
+pub mod query;
+
+// Everything else: the `full` feature.
 #[cfg(feature = "full")]
 pub mod cli;
 #[cfg(feature = "full")]
 pub mod config;
 #[cfg(feature = "full")]
 pub mod db;
-pub mod debian;
-pub mod digest;
 #[cfg(feature = "full")]
 pub mod fetch;
 #[cfg(feature = "full")]
@@ -30,7 +34,6 @@ pub mod ops;
 pub mod pgp;
 #[cfg(feature = "full")]
 pub mod progress;
-pub mod query;
 #[cfg(feature = "full")]
 pub mod serve;
 #[cfg(feature = "full")]
