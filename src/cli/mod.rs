@@ -159,6 +159,7 @@ impl Globals {
             retries: settings.retries,
             connect_timeout: std::time::Duration::from_secs(settings.connect_timeout),
             read_timeout: std::time::Duration::from_secs(settings.read_timeout),
+            pipeline_depth: settings.pipeline_depth,
             ..FetchOptions::default()
         })?;
         let progress = Arc::new(progress::CliProgress::new(

@@ -141,6 +141,9 @@ pub struct SyncSection {
     pub connect_timeout: Option<u64>,
     /// Seconds without a byte before a transfer counts as stalled.
     pub read_timeout: Option<u64>,
+    /// Requests in flight per connection for small pool files over plain
+    /// `http` (as apt's `Acquire::http::Pipeline-Depth`); 1 turns it off.
+    pub pipeline_depth: Option<u64>,
     /// Largest share (percent) of a mirror's packages one sync may remove.
     pub mass_removal_percent: Option<u32>,
 }
@@ -200,6 +203,8 @@ pub struct Settings {
     pub connect_timeout: u64,
     /// Read (stall) timeout, seconds.
     pub read_timeout: u64,
+    /// Pipelined requests per connection (1: no pipelining).
+    pub pipeline_depth: usize,
     /// xz preset of published `Packages.xz`.
     pub xz_preset: u32,
     /// Largest share (percent) of a mirror one sync may remove without `--allow-mass-removal`.
@@ -341,6 +346,18 @@ impl Settings {
                 source_desc: origins["publish.xz-preset"].to_string(),
             });
         }
+        let pipeline_depth = pick_num(
+            "sync.pipeline-depth",
+            file.sync.pipeline_depth,
+            crate::fetch::DEFAULT_PIPELINE_DEPTH as u64,
+        );
+        if !(1..=100).contains(&pipeline_depth) {
+            return Err(ConfigError::Range {
+                key: "sync.pipeline-depth",
+                expected: "between 1 and 100",
+                source_desc: origins["sync.pipeline-depth"].to_string(),
+            });
+        }
         let mass_removal_percent = pick_num(
             "sync.mass-removal-percent",
             file.sync.mass_removal_percent.map(u64::from),
@@ -366,6 +383,7 @@ impl Settings {
             retries,
             connect_timeout,
             read_timeout,
+            pipeline_depth: pipeline_depth as usize,
             origins,
         })
     }
@@ -417,6 +435,11 @@ impl Settings {
                 "sync.read-timeout",
                 self.read_timeout.to_string(),
                 origin("sync.read-timeout"),
+            ),
+            (
+                "sync.pipeline-depth",
+                self.pipeline_depth.to_string(),
+                origin("sync.pipeline-depth"),
             ),
             (
                 "sync.mass-removal-percent",

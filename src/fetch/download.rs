@@ -33,6 +33,15 @@ enum Out {
     Memory(Vec<u8>),
 }
 
+/// What a first attempt made outside [`Fetcher::download`] received: the
+/// body so far, its running digest and the `If-Range` validator of the
+/// response it came from.
+pub(super) struct Partial {
+    pub(super) body: Vec<u8>,
+    pub(super) hasher: Hasher,
+    pub(super) if_range: Option<HeaderValue>,
+}
+
 /// The destination and the digest of what it holds so far. Survives across
 /// attempts so a retry can continue where the last one stopped.
 struct Sink {
@@ -155,23 +164,73 @@ impl Fetcher {
         dest: Option<&Path>,
     ) -> Result<(Downloaded, Sink), FetchError> {
         check_scheme(url)?;
-        let shown = redact(url);
-        let dest_shown = dest.unwrap_or(Path::new("(memory)"));
         let write_error = |source| FetchError::Write {
-            url: shown.clone(),
-            path: dest_shown.to_owned(),
+            url: redact(url),
+            path: dest.unwrap_or(Path::new("(memory)")).to_owned(),
             source,
         };
-        let mut sink = Sink::new(dest, expected.size).await.map_err(write_error)?;
+        let sink = Sink::new(dest, expected.size).await.map_err(write_error)?;
+        self.drive(url, expected, sink, None).await
+    }
+
+    /// Finishes a download of a small file whose first attempt was made on a
+    /// pipelined connection ([`super::Pipeline`]): `partial` holds what it
+    /// received and `first` how it ended. The retry loop then goes on exactly
+    /// as if that attempt had been its own, so retries, resumes with `Range`,
+    /// the one refetch after a digest mismatch and the final error are the
+    /// same whichever way the first request went.
+    pub(super) async fn continue_bytes(
+        &self,
+        url: &Url,
+        expected: &Expected,
+        partial: Partial,
+        first: Result<(), FetchError>,
+    ) -> Result<(Vec<u8>, Downloaded), FetchError> {
+        let sink = Sink {
+            out: Out::Memory(partial.body),
+            dest: None,
+            hasher: partial.hasher,
+            if_range: partial.if_range,
+        };
+        let (downloaded, sink) = self.drive(url, expected, sink, Some(first)).await?;
+        match sink.out {
+            Out::Memory(buf) => Ok((buf, downloaded)),
+            Out::File(_) => Err(FetchError::InvalidUrl(redact(url))),
+        }
+    }
+
+    /// The retry loop around [`Self::download_once`]; `first` is the outcome
+    /// of an attempt already made elsewhere, counted as the first.
+    async fn drive(
+        &self,
+        url: &Url,
+        expected: &Expected,
+        mut sink: Sink,
+        mut first: Option<Result<(), FetchError>>,
+    ) -> Result<(Downloaded, Sink), FetchError> {
+        let shown = redact(url);
+        let dest_shown = sink
+            .dest
+            .clone()
+            .unwrap_or_else(|| std::path::PathBuf::from("(memory)"));
+        let write_error = |source| FetchError::Write {
+            url: shown.clone(),
+            path: dest_shown.clone(),
+            source,
+        };
         let mut backoff = self.backoff();
         let mut attempts = 0u32;
         let mut refetched_after_mismatch = false;
         loop {
             attempts += 1;
-            let err = match self
-                .download_once(url, &shown, expected, dest_shown, &mut sink)
-                .await
-            {
+            let outcome = match first.take() {
+                Some(outcome) => outcome,
+                None => {
+                    self.download_once(url, &shown, expected, &dest_shown, &mut sink)
+                        .await
+                }
+            };
+            let err = match outcome {
                 Ok(()) => {
                     let (sha256, size) = sink.hasher.clone().finish();
                     match expected.sha256 {
@@ -334,7 +393,7 @@ impl Fetcher {
 }
 
 /// A validator safe for `If-Range`: a strong `ETag`, else `Last-Modified`.
-fn if_range_validator(headers: &reqwest::header::HeaderMap) -> Option<HeaderValue> {
+pub(super) fn if_range_validator(headers: &reqwest::header::HeaderMap) -> Option<HeaderValue> {
     let strong_etag = headers
         .get(ETAG)
         .filter(|v| !v.as_bytes().starts_with(b"W/"));

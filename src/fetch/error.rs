@@ -95,6 +95,16 @@ pub enum FetchError {
         source: Option<reqwest::Error>,
     },
 
+    /// A pipelined connection failed or went silent mid-answer (see
+    /// [`super::Pipeline`]); the request is then retried the ordinary way.
+    #[error("`{url}`: connection failed after {got} bytes")]
+    Pipelined {
+        url: String,
+        got: u64,
+        #[source]
+        source: std::io::Error,
+    },
+
     /// The server announced a size other than the one the index promised.
     #[error("`{url}`: server announces {announced} bytes, expected {expected}")]
     SizeMismatch {
@@ -169,6 +179,7 @@ impl FetchError {
             | Self::Timeout { .. }
             | Self::Request { .. }
             | Self::Stalled { .. }
+            | Self::Pipelined { .. }
             | Self::Truncated { .. }
             | Self::BadRange { .. } => true,
             Self::Status { status, .. } => {

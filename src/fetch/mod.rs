@@ -45,6 +45,7 @@
 mod decompress;
 mod download;
 mod error;
+mod pipeline;
 mod small;
 
 use std::time::Duration;
@@ -56,6 +57,7 @@ use url::Url;
 
 pub use decompress::{Compression, open_decompressed};
 pub use error::FetchError;
+pub use pipeline::{DEFAULT_PIPELINE_DEPTH, Fetched, Item, Pipeline};
 
 use crate::digest::Sha256;
 
@@ -78,6 +80,9 @@ pub struct FetchOptions {
     pub user_agent: String,
     /// Redirect hops followed before giving up.
     pub max_redirects: usize,
+    /// Requests a [`Pipeline`] keeps in flight per connection; 1 or less
+    /// turns pipelining off.
+    pub pipeline_depth: usize,
 }
 
 impl Default for FetchOptions {
@@ -90,6 +95,7 @@ impl Default for FetchOptions {
             max_backoff: Duration::from_secs(10),
             user_agent: concat!("debvault/", env!("CARGO_PKG_VERSION")).to_owned(),
             max_redirects: 5,
+            pipeline_depth: DEFAULT_PIPELINE_DEPTH,
         }
     }
 }

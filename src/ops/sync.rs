@@ -1421,7 +1421,7 @@ async fn download_all(
     ctx: &Context,
     mirror: &str,
     base: &Url,
-    downloads: Vec<(Sha256, u64, String)>,
+    downloads: Vec<Download>,
     concurrency: usize,
 ) -> Result<(u64, u64), SyncError> {
     use std::sync::atomic::{AtomicBool, Ordering};
@@ -1443,26 +1443,46 @@ async fn download_all(
         mirror: mirror.to_owned(),
         base: base.clone(),
     };
-    let queue = Arc::new(Mutex::new(downloads.into_iter()));
+    let queue = Arc::new(Mutex::new(downloads.into_iter().peekable()));
     let failed = Arc::new(AtomicBool::new(false));
     let mut tasks = tokio::task::JoinSet::new();
     for _ in 0..concurrency {
         let (worker, queue, failed) = (worker.clone(), queue.clone(), failed.clone());
         tasks.spawn(async move {
             let (mut files, mut bytes) = (0u64, 0u64);
+            let mut pipeline = worker.fetcher.pipeline(&worker.base);
+            let depth = match pipeline {
+                Some(_) => worker.fetcher.options().pipeline_depth,
+                None => 1,
+            };
             loop {
                 if failed.load(Ordering::Relaxed) {
                     return Ok((files, bytes));
                 }
-                let next = queue.lock().unwrap_or_else(|p| p.into_inner()).next();
-                let Some((sha256, size, filename)) = next else {
+                let batch = take_batch(&queue, depth);
+                if batch.is_empty() {
                     return Ok((files, bytes));
+                }
+                let done = match &mut pipeline {
+                    Some(pipeline) if batch[0].1 <= SMALL_FILE => {
+                        download_pipelined(&worker, pipeline, &batch).await
+                    }
+                    _ => {
+                        let mut done = Ok(0);
+                        for (sha256, size, filename) in &batch {
+                            done = download_one(&worker, *sha256, *size, filename).await;
+                            match &done {
+                                Ok(_) => worker.progress.event(Event::FileDone { bytes: *size }),
+                                Err(_) => break,
+                            }
+                        }
+                        done.map(|_| batch.iter().map(|d| d.1).sum())
+                    }
                 };
-                match download_one(&worker, sha256, size, &filename).await {
+                match done {
                     Ok(n) => {
-                        files += 1;
+                        files += batch.len() as u64;
                         bytes += n;
-                        worker.progress.event(Event::FileDone { bytes: size });
                     }
                     Err(e) => {
                         failed.store(true, Ordering::Relaxed);
@@ -1493,6 +1513,79 @@ async fn download_all(
     }
 }
 
+/// A pool file to fetch: digest, size, Filename.
+type Download = (Sha256, u64, String);
+
+/// The downloads not yet taken by a worker.
+type Queue = std::sync::Mutex<std::iter::Peekable<std::vec::IntoIter<Download>>>;
+
+/// Up to `depth` downloads from the queue: small files together, a large
+/// one (which streams to disk) alone.
+fn take_batch(queue: &Queue, depth: usize) -> Vec<Download> {
+    let mut queue = queue.lock().unwrap_or_else(|p| p.into_inner());
+    let mut batch = Vec::with_capacity(depth);
+    while batch.len() < depth {
+        let small = match queue.peek() {
+            None => break,
+            Some(next) => next.1 <= SMALL_FILE,
+        };
+        if !small && !batch.is_empty() {
+            break;
+        }
+        batch.extend(queue.next());
+        if !small {
+            break;
+        }
+    }
+    batch
+}
+
+/// Fetches a batch of small files over the worker's pipeline and stores
+/// them; a file that failed (after its retries) is reported as
+/// [`download_one`] reports it.
+async fn download_pipelined(
+    worker: &Downloader,
+    pipeline: &mut crate::fetch::Pipeline,
+    batch: &[Download],
+) -> Result<u64, SyncError> {
+    let escaped: Vec<String> = batch.iter().map(|d| escape_filename(&d.2)).collect();
+    let items: Vec<crate::fetch::Item<'_>> = batch
+        .iter()
+        .zip(&escaped)
+        .map(|((sha256, size, _), rel)| crate::fetch::Item {
+            rel,
+            expected: Expected {
+                size: Some(*size),
+                sha256: Some(*sha256),
+            },
+        })
+        .collect();
+    let mut bytes = 0;
+    for ((sha256, size, filename), fetched) in batch.iter().zip(pipeline.fetch(&items).await) {
+        let (data, _) = fetched.map_err(|source| SyncError::Fetch {
+            mirror: worker.mirror.clone(),
+            what: filename.clone(),
+            source: Box::new(source),
+        })?;
+        worker.store.put_bytes(sha256, &data)?;
+        worker.progress.event(Event::FileDone { bytes: *size });
+        bytes += size;
+    }
+    Ok(bytes)
+}
+
+/// A Filename is a path, not a URL: `%`, `?` and `#` are literal characters
+/// (and `%2e%2e` must not turn into `..`).
+fn escape_filename(filename: &str) -> String {
+    if !filename.contains(['%', '?', '#']) {
+        return filename.to_owned();
+    }
+    filename
+        .replace('%', "%25")
+        .replace('?', "%3F")
+        .replace('#', "%23")
+}
+
 async fn download_one(
     worker: &Downloader,
     sha256: Sha256,
@@ -1500,12 +1593,7 @@ async fn download_one(
     filename: &str,
 ) -> Result<u64, SyncError> {
     let (mirror, base) = (worker.mirror.as_str(), &worker.base);
-    // A Filename is a path, not a URL: `%`, `?` and `#` are literal characters
-    // (and `%2e%2e` must not turn into `..`).
-    let escaped = filename
-        .replace('%', "%25")
-        .replace('?', "%3F")
-        .replace('#', "%23");
+    let escaped = escape_filename(filename);
     let url = base.join(&escaped).map_err(|_| SyncError::BadUrl {
         mirror: mirror.to_owned(),
         url: format!("{base}{filename}"),

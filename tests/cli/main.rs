@@ -10,6 +10,7 @@ mod fetch;
 mod gc;
 mod key;
 mod mirror;
+mod pipeline;
 mod publish;
 mod publish_apt;
 mod s3;

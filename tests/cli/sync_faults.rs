@@ -283,3 +283,44 @@ fn missing_architecture_index_is_named() {
         out.stderr
     );
 }
+
+/// Pool files go pipelined (plain `http`): a server that closes every
+/// connection after four answers still gets each file asked once, and
+/// `pipeline-depth = 1` (no pipelining) syncs the same; 0 is refused.
+#[test]
+fn pipelined_sync_survives_a_keep_alive_limit() {
+    let packages = || (0..30).map(|i| Pkg::new(&format!("p{i}"), "1.0")).collect();
+    let env = TestEnv::new();
+    env.publish_upstream(&Repo::new(packages()));
+    env.create_mirror("m", &[]);
+    env.server.keep_alive_limit(4);
+    let out = env.ok(&["mirror", "sync", "m"]);
+    assert!(out.stdout.contains("30 new"), "{}", out.stdout);
+    let debs: Vec<_> = env
+        .server
+        .requests()
+        .into_iter()
+        .filter(|r| r.path.ends_with(".deb"))
+        .collect();
+    assert_eq!(debs.len(), 30, "each file asked once: {debs:?}");
+    assert!(debs.iter().all(|r| r.status == 200), "{debs:?}");
+    assert_eq!(tree(&env.root().join("blobs/sha256")).len(), 30);
+    env.ok(&["verify"]);
+
+    let plain = TestEnv::new();
+    plain.publish_upstream(&Repo::new(packages()));
+    plain.create_mirror("m", &[]);
+    let config = plain.root().join("config.toml");
+    std::fs::write(&config, "[sync]\npipeline-depth = 0\n").expect("config");
+    let out = plain.run(&["mirror", "sync", "m"]);
+    assert_eq!(out.code, 2, "{}", out.transcript());
+    assert!(
+        out.stderr.contains("sync.pipeline-depth"),
+        "{}",
+        out.transcript()
+    );
+    std::fs::write(&config, "[sync]\npipeline-depth = 1\n").expect("config");
+    let out = plain.ok(&["mirror", "sync", "m"]);
+    assert!(out.stdout.contains("30 new"), "{}", out.stdout);
+    assert_eq!(tree(&plain.root().join("blobs/sha256")).len(), 30);
+}

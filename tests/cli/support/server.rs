@@ -37,6 +37,8 @@ pub struct Request {
     pub range: Option<String>,
     /// Whether it carried an `Authorization` header.
     pub authorized: bool,
+    /// Which connection it came on (numbered from 0 in accept order).
+    pub connection: u64,
 }
 
 /// A way to misbehave, for request paths ending with a suffix.
@@ -75,6 +77,8 @@ struct Shared {
     requests: Vec<Request>,
     /// Connections still to reset.
     resets: u32,
+    /// Answers per connection before it is closed (`Connection: close`).
+    keep_alive_limit: Option<u32>,
 }
 
 /// The server; stops on drop.
@@ -104,6 +108,7 @@ impl FixtureServer {
             faults: Vec::new(),
             requests: Vec::new(),
             resets: 0,
+            keep_alive_limit: None,
         }));
         let (stop, mut stopped) = tokio::sync::oneshot::channel::<()>();
         let state = Arc::clone(&shared);
@@ -114,6 +119,7 @@ impl FixtureServer {
                 .expect("server runtime");
             runtime.block_on(async move {
                 let listener = tokio::net::TcpListener::from_std(listener).expect("listener");
+                let mut connections = 0u64;
                 loop {
                     let stream = tokio::select! {
                         _ = &mut stopped => break,
@@ -143,11 +149,33 @@ impl FixtureServer {
                         });
                         continue;
                     }
+                    // As nginx and Apache do on keep-alive connections:
+                    // without it, the second of two pipelined answers waits
+                    // for the client's delayed ACK of the first.
+                    let _ = stream.set_nodelay(true);
                     let state = Arc::clone(&state);
+                    let connection = connections;
+                    connections += 1;
+                    let answered = Arc::new(std::sync::atomic::AtomicU32::new(0));
                     tokio::spawn(async move {
                         let service = hyper::service::service_fn(move |req| {
                             let state = Arc::clone(&state);
-                            async move { Ok::<_, Infallible>(handle(&state, req).await) }
+                            let answered = Arc::clone(&answered);
+                            async move {
+                                let mut response = handle(&state, req, connection).await;
+                                let n =
+                                    1 + answered.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                                if lock(&state)
+                                    .keep_alive_limit
+                                    .is_some_and(|limit| n >= limit)
+                                {
+                                    response.headers_mut().insert(
+                                        header::CONNECTION,
+                                        HeaderValue::from_static("close"),
+                                    );
+                                }
+                                Ok::<_, Infallible>(response)
+                            }
                         });
                         let _ = hyper::server::conn::http1::Builder::new()
                             .timer(TokioTimer::new())
@@ -186,6 +214,12 @@ impl FixtureServer {
     /// Resets (TCP RST after reading the request) the next `n` connections.
     pub fn reset_connections(&self, n: u32) {
         lock(&self.shared).resets = n;
+    }
+
+    /// Closes every connection after `n` answers, the last one saying
+    /// `Connection: close`, as servers with a keep-alive request limit do.
+    pub fn keep_alive_limit(&self, n: u32) {
+        lock(&self.shared).keep_alive_limit = Some(n);
     }
 
     pub fn clear_faults(&self) {
@@ -261,7 +295,11 @@ fn plan(shared: &mut Shared, path: &str) -> Plan {
     plan
 }
 
-async fn handle(shared: &Mutex<Shared>, req: hyper::Request<Incoming>) -> Response<Body> {
+async fn handle(
+    shared: &Mutex<Shared>,
+    req: hyper::Request<Incoming>,
+    connection: u64,
+) -> Response<Body> {
     let path = req.uri().path().to_owned();
     let range = header_str(&req, header::RANGE).map(str::to_owned);
     let authorized = req.headers().contains_key(header::AUTHORIZATION);
@@ -278,6 +316,7 @@ async fn handle(shared: &Mutex<Shared>, req: hyper::Request<Incoming>) -> Respon
         status: response.status().as_u16(),
         range,
         authorized,
+        connection,
     });
     // Recorded first: a client that times out drops this future.
     if let Some(delay) = slow {

@@ -1,0 +1,328 @@
+//! `debvault::fetch::Pipeline`: pipelined GETs of many small files, against a
+//! scripted raw socket (to see the pipelining itself) and the misbehaving
+//! fixture server (to see every failure end as the ordinary path ends it).
+
+use std::io::{Read as _, Write as _};
+use std::net::{TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::support::server::{Fault, FixtureServer};
+use debvault::digest::Sha256;
+use debvault::fetch::{Expected, FetchError, FetchOptions, Fetcher, Item};
+use url::Url;
+
+fn fetcher() -> Fetcher {
+    Fetcher::new(FetchOptions {
+        connect_timeout: Duration::from_secs(2),
+        read_timeout: Duration::from_secs(2),
+        retries: 2,
+        min_backoff: Duration::from_millis(5),
+        max_backoff: Duration::from_millis(20),
+        ..FetchOptions::default()
+    })
+    .expect("client builds")
+}
+
+fn body(i: usize) -> Vec<u8> {
+    format!("file {i} ").repeat(40 + i).into_bytes()
+}
+
+fn expected(data: &[u8]) -> Expected {
+    Expected {
+        size: Some(data.len() as u64),
+        sha256: Some(Sha256::of(data)),
+    }
+}
+
+/// Reads from `stream` until `n` request heads have arrived; their targets.
+fn read_requests(stream: &mut TcpStream, n: usize) -> Vec<String> {
+    let mut seen = Vec::new();
+    let mut buf = [0u8; 4096];
+    while seen.windows(4).filter(|w| w == b"\r\n\r\n").count() < n {
+        match stream.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(k) => seen.extend_from_slice(&buf[..k]),
+        }
+    }
+    String::from_utf8_lossy(&seen)
+        .lines()
+        .filter_map(|l| l.strip_prefix("GET "))
+        .filter_map(|l| l.split(' ').next())
+        .map(str::to_owned)
+        .collect()
+}
+
+fn answer(data: &[u8], close: bool) -> Vec<u8> {
+    let mut out = format!(
+        "HTTP/1.1 200 OK\r\nContent-Length: {}\r\n{}\r\n",
+        data.len(),
+        if close { "Connection: close\r\n" } else { "" }
+    )
+    .into_bytes();
+    out.extend_from_slice(data);
+    out
+}
+
+/// The three requests arrive before any answer is sent (a client waiting for
+/// each answer would stall here and fail); the server answers two and closes,
+/// and the third is asked again on a new connection.
+#[tokio::test]
+async fn requests_are_pipelined_and_resent_after_a_close() {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let files: Vec<Vec<u8>> = (0..3).map(body).collect();
+    let served = files.clone();
+    let server = std::thread::spawn(move || {
+        let (mut first, _) = listener.accept().expect("first connection");
+        first
+            .set_read_timeout(Some(Duration::from_secs(5)))
+            .expect("timeout");
+        let on_first = read_requests(&mut first, 3);
+        first.write_all(&answer(&served[0], false)).expect("write");
+        first.write_all(&answer(&served[1], true)).expect("write");
+        drop(first);
+        let (mut second, _) = listener.accept().expect("second connection");
+        second
+            .set_read_timeout(Some(Duration::from_secs(5)))
+            .expect("timeout");
+        let on_second = read_requests(&mut second, 1);
+        second.write_all(&answer(&served[2], false)).expect("write");
+        (on_first, on_second)
+    });
+    let base = Url::parse(&format!("http://{addr}/debian/")).expect("url");
+    let mut pipeline = fetcher().pipeline(&base).expect("plain http pipelines");
+    let names = ["pool/a.deb", "pool/b_1:2.0+x~y.deb", "pool/c.deb"];
+    let items: Vec<Item<'_>> = names
+        .iter()
+        .zip(&files)
+        .map(|(rel, data)| Item {
+            rel,
+            expected: expected(data),
+        })
+        .collect();
+    let results = pipeline.fetch(&items).await;
+    let (on_first, on_second) = server.join().expect("server");
+    assert_eq!(
+        on_first,
+        [
+            "/debian/pool/a.deb",
+            "/debian/pool/b_1:2.0+x~y.deb",
+            "/debian/pool/c.deb"
+        ]
+    );
+    assert_eq!(on_second, ["/debian/pool/c.deb"]);
+    for (result, data) in results.into_iter().zip(&files) {
+        let (got, downloaded) = result.expect("fetched");
+        assert_eq!(&got, data);
+        assert_eq!(downloaded.attempts, 1);
+        assert_eq!(downloaded.sha256, Sha256::of(data));
+    }
+}
+
+struct Upstream {
+    _dir: tempfile::TempDir,
+    server: FixtureServer,
+    names: Vec<String>,
+    files: Vec<Vec<u8>>,
+}
+
+fn upstream(n: usize) -> Upstream {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root: PathBuf = dir.path().join("root");
+    let names: Vec<String> = (0..n).map(|i| format!("pool/main/p/p{i}.deb")).collect();
+    let files: Vec<Vec<u8>> = (0..n).map(body).collect();
+    for (name, data) in names.iter().zip(&files) {
+        let path = root.join(name);
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+        std::fs::write(path, data).expect("write");
+    }
+    let server = FixtureServer::start(root);
+    Upstream {
+        _dir: dir,
+        server,
+        names,
+        files,
+    }
+}
+
+impl Upstream {
+    async fn fetch(&self) -> Vec<debvault::fetch::Fetched> {
+        let base = Url::parse(&format!("{}/", self.server.url())).expect("url");
+        let mut pipeline = fetcher().pipeline(&base).expect("pipeline");
+        let items: Vec<Item<'_>> = self
+            .names
+            .iter()
+            .zip(&self.files)
+            .map(|(rel, data)| Item {
+                rel,
+                expected: expected(data),
+            })
+            .collect();
+        pipeline.fetch(&items).await
+    }
+
+    fn requests_for(&self, i: usize) -> Vec<(u16, Option<String>)> {
+        self.server
+            .requests()
+            .into_iter()
+            .filter(|r| r.path.ends_with(&format!("/p{i}.deb")))
+            .map(|r| (r.status, r.range))
+            .collect()
+    }
+}
+
+/// Each way a pipelined answer can go wrong ends for that file as it would
+/// without pipelining (same requests, same error), and the files after it
+/// in the batch still arrive.
+#[tokio::test]
+async fn a_bad_answer_continues_the_ordinary_way() {
+    let up = upstream(12);
+    let half = up.files[8].len() as u64 / 2;
+    up.server.fault("/p2.deb", Fault::StatusTimes(500, 1));
+    up.server.fault("/p4.deb", Fault::Corrupt);
+    up.server.fault("/p6.deb", Fault::Status(404));
+    up.server.fault("/p8.deb", Fault::TruncateTimes(half, 1));
+    up.server
+        .fault("/p10.deb", Fault::Redirect("/pool/main/p/p11.deb".into()));
+    let results = up.fetch().await;
+    for (i, result) in results.iter().enumerate() {
+        match i {
+            4 => assert!(
+                matches!(result, Err(FetchError::HashMismatch { url, .. }) if url.ends_with("/p4.deb")),
+                "{result:?}"
+            ),
+            6 => {
+                let err = result.as_ref().expect_err("404");
+                assert!(
+                    matches!(err, FetchError::Status { status, .. } if status.as_u16() == 404),
+                    "{err}"
+                );
+                assert!(err.to_string().contains("/pool/main/p/p6.deb"), "{err}");
+            }
+            // Redirected to p11's bytes, which are not p10's.
+            10 => assert!(
+                matches!(
+                    result,
+                    Err(FetchError::SizeMismatch { .. } | FetchError::HashMismatch { .. })
+                ),
+                "{result:?}"
+            ),
+            _ => {
+                let (got, _) = result.as_ref().expect("fetched");
+                assert_eq!(got, &up.files[i], "file {i}");
+            }
+        }
+    }
+    // 500 once: the pipelined try counts as the first attempt.
+    assert_eq!(up.requests_for(2), [(500, None), (200, None)]);
+    // A digest mismatch is fetched once more from scratch, then fails.
+    assert_eq!(up.requests_for(4), [(200, None), (200, None)]);
+    // A 404 is not retried.
+    assert_eq!(up.requests_for(6), [(404, None)]);
+    // A truncated body resumes where the pipelined answer stopped.
+    assert_eq!(
+        up.requests_for(8),
+        [(200, None), (206, Some(format!("bytes={half}-")))]
+    );
+}
+
+/// A server that closes every connection after three answers (a keep-alive
+/// request limit) gets each file asked once, on fresh connections.
+#[tokio::test]
+async fn a_keep_alive_limit_costs_reconnects_only() {
+    let up = upstream(20);
+    up.server.keep_alive_limit(3);
+    for (i, result) in up.fetch().await.into_iter().enumerate() {
+        let (got, downloaded) = result.expect("fetched");
+        assert_eq!(got, up.files[i], "file {i}");
+        assert_eq!(downloaded.attempts, 1, "file {i}");
+    }
+    let requests = up.server.requests();
+    assert_eq!(requests.len(), 20, "{requests:?}");
+    let mut per_connection = std::collections::BTreeMap::<u64, usize>::new();
+    for r in &requests {
+        *per_connection.entry(r.connection).or_default() += 1;
+    }
+    assert!(
+        per_connection.values().all(|&n| n <= 3),
+        "{per_connection:?}"
+    );
+    assert_eq!(per_connection.len(), 7, "{per_connection:?}");
+}
+
+/// Nothing listening: every file fails as the ordinary path fails, naming it.
+#[tokio::test]
+async fn a_refused_connection_fails_each_file_by_name() {
+    let port = {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        listener.local_addr().expect("addr").port()
+    };
+    let base = Url::parse(&format!("http://127.0.0.1:{port}/")).expect("url");
+    let mut pipeline = fetcher().pipeline(&base).expect("pipeline");
+    let data = body(1);
+    let items = [
+        Item {
+            rel: "pool/x.deb",
+            expected: expected(&data),
+        },
+        Item {
+            rel: "pool/y.deb",
+            expected: expected(&data),
+        },
+    ];
+    let results = pipeline.fetch(&items).await;
+    for (result, name) in results.iter().zip(["x", "y"]) {
+        let err = result.as_ref().expect_err("refused");
+        assert!(matches!(err, FetchError::Connect { .. }), "{err:?}");
+        assert!(
+            err.to_string().contains(&format!("/pool/{name}.deb")),
+            "{err}"
+        );
+    }
+}
+
+/// A server whose answers have no length (HTTP/1.0, body until close) is
+/// not pipelined to any further: the file it answered that way and every
+/// later one are fetched the ordinary way, one connection each.
+#[tokio::test]
+async fn answers_without_a_length_end_pipelining() {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let files: Vec<Vec<u8>> = (0..2).map(body).collect();
+    let served = files.clone();
+    let server = std::thread::spawn(move || {
+        let mut seen = Vec::new();
+        for (wanted, file) in [(2, 0), (1, 0), (1, 1)] {
+            let (mut conn, _) = listener.accept().expect("connection");
+            conn.set_read_timeout(Some(Duration::from_secs(5)))
+                .expect("timeout");
+            seen.push(read_requests(&mut conn, wanted));
+            let mut answer = b"HTTP/1.0 200 OK\r\n\r\n".to_vec();
+            answer.extend_from_slice(&served[file]);
+            conn.write_all(&answer).expect("write");
+        }
+        seen
+    });
+    let base = Url::parse(&format!("http://{addr}/")).expect("url");
+    let mut pipeline = fetcher().pipeline(&base).expect("pipeline");
+    let items = [
+        Item {
+            rel: "a.deb",
+            expected: expected(&files[0]),
+        },
+        Item {
+            rel: "b.deb",
+            expected: expected(&files[1]),
+        },
+    ];
+    let results = pipeline.fetch(&items).await;
+    for (result, data) in results.into_iter().zip(&files) {
+        assert_eq!(&result.expect("fetched").0, data);
+    }
+    let seen = server.join().expect("server");
+    assert_eq!(
+        seen,
+        [vec!["/a.deb", "/b.deb"], vec!["/a.deb"], vec!["/b.deb"]]
+    );
+}
