@@ -180,9 +180,11 @@ impl Fetcher {
 }
 
 impl Pipeline {
-    /// Fetches `items`, returning one result per item in order, each with
-    /// the meaning of [`Fetcher::download_bytes`] (verified body or the
-    /// error that ended its retries).
+    /// Fetches `items`, returning results in order, each with the meaning
+    /// of [`Fetcher::download_bytes`] (verified body or the error that ended
+    /// its retries). Like a sync, it stops at the first file that fails:
+    /// the results end with that file's error, and later files are not
+    /// retried.
     pub async fn fetch(&mut self, items: &[Item<'_>]) -> Vec<Fetched> {
         let mut results: Vec<Option<Fetched>> = items.iter().map(|_| None).collect();
         let mut deferred: Vec<Deferred> = Vec::new();
@@ -197,22 +199,29 @@ impl Pipeline {
         // Failures are retried after the batch's other answers are read, so
         // a backoff does not hold up what is already on its way.
         self.handed_over += deferred.len() as u64;
-        for (i, state) in deferred {
-            let item = &items[i];
-            results[i] = Some(match (state, self.url(item.rel)) {
-                (_, Err(e)) => Err(e),
-                (Some((partial, first)), Ok(url)) => {
-                    self.fetcher
-                        .continue_bytes(&url, &item.expected, partial, first)
-                        .await
-                }
-                (None, Ok(url)) => self.fetcher.download_bytes(&url, &item.expected).await,
-            });
+        let mut deferred = deferred.into_iter().peekable();
+        let mut out = Vec::with_capacity(items.len());
+        for (i, (item, result)) in items.iter().zip(results).enumerate() {
+            let result = match deferred.next_if(|d| d.0 == i) {
+                Some((_, state)) => match (state, self.url(item.rel)) {
+                    (_, Err(e)) => Err(e),
+                    (Some((partial, first)), Ok(url)) => {
+                        self.fetcher
+                            .continue_bytes(&url, &item.expected, partial, first)
+                            .await
+                    }
+                    (None, Ok(url)) => self.fetcher.download_bytes(&url, &item.expected).await,
+                },
+                // Every item is either answered or deferred.
+                None => result.unwrap_or_else(|| Err(FetchError::InvalidUrl(item.rel.into()))),
+            };
+            let failed = result.is_err();
+            out.push(result);
+            if failed {
+                break;
+            }
         }
-        results
-            .into_iter()
-            .map(|r| r.unwrap_or_else(|| Err(FetchError::InvalidUrl("(not fetched)".into()))))
-            .collect()
+        out
     }
 
     /// Sends `items[next..]` on the current (or a new) connection and reads
@@ -253,7 +262,18 @@ impl Pipeline {
             let (answer, usable) = self.answer(&mut conn, &items[next]).await;
             match answer {
                 Answer::Done(body, downloaded) => results[next] = Some(Ok((body, downloaded))),
-                Answer::Later(state) => deferred.push((next, state)),
+                Answer::Later(state) => {
+                    // A server that goes silent is the ordinary path's to
+                    // time out, once per file, not once per pipelined round.
+                    let stalled = matches!(&state, Some((_, Err(FetchError::Pipelined { source, .. })))
+                        if source.kind() == std::io::ErrorKind::TimedOut);
+                    deferred.push((next, state));
+                    if stalled {
+                        debug!("upstream stalled; using single requests");
+                        self.barren = MAX_BARREN;
+                        return next + 1;
+                    }
+                }
                 Answer::Lost => {
                     self.note_lost(fresh && conn.answered == 0);
                     return next;

@@ -1561,6 +1561,7 @@ async fn download_pipelined(
         })
         .collect();
     let mut bytes = 0;
+    // The results end at the first failure, if any.
     for ((sha256, size, filename), fetched) in batch.iter().zip(pipeline.fetch(&items).await) {
         let (data, _) = fetched.map_err(|source| SyncError::Fetch {
             mirror: worker.mirror.clone(),

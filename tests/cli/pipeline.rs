@@ -172,59 +172,73 @@ impl Upstream {
     }
 }
 
-/// Each way a pipelined answer can go wrong ends for that file as it would
-/// without pipelining (same requests, same error), and the files after it
-/// in the batch still arrive.
+/// Answers that go wrong once are retried the ordinary way, with the
+/// pipelined try counted as the first attempt, and the files behind them in
+/// the batch still arrive.
 #[tokio::test]
 async fn a_bad_answer_continues_the_ordinary_way() {
     let up = upstream(12);
     let half = up.files[8].len() as u64 / 2;
     up.server.fault("/p2.deb", Fault::StatusTimes(500, 1));
-    up.server.fault("/p4.deb", Fault::Corrupt);
-    up.server.fault("/p6.deb", Fault::Status(404));
     up.server.fault("/p8.deb", Fault::TruncateTimes(half, 1));
-    up.server
-        .fault("/p10.deb", Fault::Redirect("/pool/main/p/p11.deb".into()));
-    let results = up.fetch().await;
-    for (i, result) in results.iter().enumerate() {
-        match i {
-            4 => assert!(
-                matches!(result, Err(FetchError::HashMismatch { url, .. }) if url.ends_with("/p4.deb")),
-                "{result:?}"
-            ),
-            6 => {
-                let err = result.as_ref().expect_err("404");
-                assert!(
-                    matches!(err, FetchError::Status { status, .. } if status.as_u16() == 404),
-                    "{err}"
-                );
-                assert!(err.to_string().contains("/pool/main/p/p6.deb"), "{err}");
-            }
-            // Redirected to p11's bytes, which are not p10's.
-            10 => assert!(
-                matches!(
-                    result,
-                    Err(FetchError::SizeMismatch { .. } | FetchError::HashMismatch { .. })
-                ),
-                "{result:?}"
-            ),
-            _ => {
-                let (got, _) = result.as_ref().expect("fetched");
-                assert_eq!(got, &up.files[i], "file {i}");
-            }
-        }
+    for (i, result) in up.fetch().await.into_iter().enumerate() {
+        let (got, _) = result.expect("fetched");
+        assert_eq!(got, up.files[i], "file {i}");
     }
-    // 500 once: the pipelined try counts as the first attempt.
     assert_eq!(up.requests_for(2), [(500, None), (200, None)]);
-    // A digest mismatch is fetched once more from scratch, then fails.
-    assert_eq!(up.requests_for(4), [(200, None), (200, None)]);
-    // A 404 is not retried.
-    assert_eq!(up.requests_for(6), [(404, None)]);
     // A truncated body resumes where the pipelined answer stopped.
     assert_eq!(
         up.requests_for(8),
         [(200, None), (206, Some(format!("bytes={half}-")))]
     );
+}
+
+/// Answers that keep going wrong end in the error (and after the requests)
+/// the ordinary path gives; the results stop at that file.
+#[tokio::test]
+async fn a_lasting_bad_answer_fails_that_file_as_before() {
+    type Check = fn(&FetchError) -> bool;
+    let cases: [(Fault, Check, Vec<u16>); 4] = [
+        (
+            Fault::Corrupt,
+            |e| matches!(e, FetchError::HashMismatch { .. }),
+            // Fetched once more from scratch, then given up.
+            vec![200, 200],
+        ),
+        (
+            Fault::Status(404),
+            |e| matches!(e, FetchError::Status { status, .. } if status.as_u16() == 404),
+            // Not retried.
+            vec![404],
+        ),
+        (
+            Fault::Status(503),
+            |e| matches!(e, FetchError::Status { status, .. } if status.as_u16() == 503),
+            // The pipelined try and two retries.
+            vec![503, 503, 503],
+        ),
+        (
+            // Redirected to another file's bytes.
+            Fault::Redirect("/pool/main/p/p0.deb".into()),
+            |e| matches!(e, FetchError::SizeMismatch { .. }),
+            vec![302, 302],
+        ),
+    ];
+    for (fault, check, statuses) in cases {
+        let up = upstream(8);
+        up.server.fault("/p4.deb", fault.clone());
+        let results = up.fetch().await;
+        assert_eq!(results.len(), 5, "{fault:?}: stops at the failed file");
+        for (i, result) in results[..4].iter().enumerate() {
+            let (got, _) = result.as_ref().expect("fetched");
+            assert_eq!(got, &up.files[i], "{fault:?}: file {i}");
+        }
+        let err = results[4].as_ref().expect_err("fails");
+        assert!(check(err), "{fault:?}: {err:?}");
+        assert!(err.to_string().contains("/pool/main/p/p4.deb"), "{err}");
+        let got: Vec<u16> = up.requests_for(4).into_iter().map(|r| r.0).collect();
+        assert_eq!(got, statuses, "{fault:?}");
+    }
 }
 
 /// A server that closes every connection after three answers (a keep-alive
@@ -251,9 +265,9 @@ async fn a_keep_alive_limit_costs_reconnects_only() {
     assert_eq!(per_connection.len(), 7, "{per_connection:?}");
 }
 
-/// Nothing listening: every file fails as the ordinary path fails, naming it.
+/// Nothing listening: the first file fails as the ordinary path fails, naming it.
 #[tokio::test]
-async fn a_refused_connection_fails_each_file_by_name() {
+async fn a_refused_connection_fails_the_first_file_by_name() {
     let port = {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
         listener.local_addr().expect("addr").port()
@@ -272,14 +286,10 @@ async fn a_refused_connection_fails_each_file_by_name() {
         },
     ];
     let results = pipeline.fetch(&items).await;
-    for (result, name) in results.iter().zip(["x", "y"]) {
-        let err = result.as_ref().expect_err("refused");
-        assert!(matches!(err, FetchError::Connect { .. }), "{err:?}");
-        assert!(
-            err.to_string().contains(&format!("/pool/{name}.deb")),
-            "{err}"
-        );
-    }
+    assert_eq!(results.len(), 1, "stops at the first failure");
+    let err = results[0].as_ref().expect_err("refused");
+    assert!(matches!(err, FetchError::Connect { .. }), "{err:?}");
+    assert!(err.to_string().contains("/pool/x.deb"), "{err}");
 }
 
 /// A server whose answers have no length (HTTP/1.0, body until close) is
@@ -325,4 +335,76 @@ async fn answers_without_a_length_end_pipelining() {
         seen,
         [vec!["/a.deb", "/b.deb"], vec!["/a.deb"], vec!["/b.deb"]]
     );
+}
+
+/// A server that reads requests and never answers is timed out once per
+/// try of the first file, as without pipelining: after the pipelined try
+/// times out, that file goes the ordinary way (one more connection per
+/// retry), its error ends the batch, and the later files are not tried.
+#[tokio::test]
+async fn a_silent_server_fails_the_first_file_without_trying_the_rest() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::{Arc, Mutex};
+
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    listener.set_nonblocking(true).expect("nonblocking");
+    let addr = listener.local_addr().expect("addr");
+    let stop = Arc::new(AtomicBool::new(false));
+    let seen: Arc<Mutex<Vec<Vec<String>>>> = Arc::default();
+    let server = {
+        let (stop, seen) = (stop.clone(), seen.clone());
+        std::thread::spawn(move || {
+            let mut open = Vec::new();
+            while !stop.load(Ordering::Relaxed) {
+                match listener.accept() {
+                    Ok((mut conn, _)) => {
+                        conn.set_nonblocking(false).expect("blocking");
+                        conn.set_read_timeout(Some(Duration::from_millis(300)))
+                            .expect("timeout");
+                        let requests = read_requests(&mut conn, usize::MAX);
+                        seen.lock().expect("lock").push(requests);
+                        // Kept open, never answered.
+                        open.push(conn);
+                    }
+                    Err(_) => std::thread::sleep(Duration::from_millis(10)),
+                }
+            }
+        })
+    };
+    let base = Url::parse(&format!("http://{addr}/")).expect("url");
+    let fetcher = Fetcher::new(FetchOptions {
+        connect_timeout: Duration::from_secs(2),
+        read_timeout: Duration::from_millis(500),
+        retries: 2,
+        min_backoff: Duration::from_millis(5),
+        max_backoff: Duration::from_millis(20),
+        ..FetchOptions::default()
+    })
+    .expect("client");
+    let mut pipeline = fetcher.pipeline(&base).expect("pipeline");
+    let names: Vec<String> = (0..10).map(|i| format!("f{i}.deb")).collect();
+    let data = body(0);
+    let items: Vec<Item<'_>> = names
+        .iter()
+        .map(|rel| Item {
+            rel,
+            expected: expected(&data),
+        })
+        .collect();
+    let results = pipeline.fetch(&items).await;
+    stop.store(true, Ordering::Relaxed);
+    server.join().expect("server");
+    assert_eq!(results.len(), 1, "stops at the first failure");
+    let err = results[0].as_ref().expect_err("silent server");
+    assert!(err.is_transient(), "{err:?}");
+    assert!(err.to_string().contains("/f0.deb"), "{err}");
+    let seen = seen.lock().expect("lock").clone();
+    let all: Vec<String> = names.iter().map(|n| format!("/{n}")).collect();
+    assert_eq!(
+        seen.len(),
+        3,
+        "one pipelined connection, two retries: {seen:?}"
+    );
+    assert_eq!(seen[0], all, "{seen:?}");
+    assert!(seen[1..].iter().all(|s| s == &["/f0.deb"]), "{seen:?}");
 }
