@@ -261,3 +261,62 @@ fn serve_answers_heads_and_ranges_from_the_bucket() {
         }
     });
 }
+
+/// Blobs in the bucket, publications on the local disk: pool files are
+/// copies of the objects, with no inode to compare. The pool ledger spares
+/// later publishes from reading them again; a pool file rewritten in place
+/// (same size) is read once, found different, and left alone while its
+/// package goes to a hash-qualified path.
+#[test]
+fn a_local_publish_of_bucket_blobs_reads_its_pool_files_once() {
+    let env = TestEnv::new_s3();
+    let blobs = env.s3.as_ref().unwrap().url("blobs");
+    std::fs::write(
+        env.root().join("config.toml"),
+        format!("[storage]\nblobs = \"{blobs}\"\n"),
+    )
+    .unwrap();
+    let (app, lib) = (Pkg::new("app", "1.0"), Pkg::new("libfoo", "1.3-1"));
+    env.publish_upstream(&Repo::new(vec![app.clone(), lib.clone()]));
+    env.create_mirror("m", &[]);
+    env.ok(&["mirror", "sync", "m"]);
+    env.ok(&["key", "generate", "--email", "ops@example.invalid"]);
+    env.ok(&["snapshot", "create", "s1", "--from-mirror", "m"]);
+    let publish_as = |distribution: &str| {
+        let v = json(&env.ok(&[
+            "--json",
+            "snapshot",
+            "publish",
+            "s1",
+            "--distribution",
+            distribution,
+        ]));
+        [
+            "pool_added",
+            "pool_present",
+            "pool_hashed",
+            "pool_qualified",
+        ]
+        .map(|k| v[k].as_u64().unwrap())
+    };
+    assert_eq!(publish_as("one"), [2, 0, 0, 0]);
+    let pool = env.root().join("public").join(app.pool_path());
+    assert_eq!(std::fs::read(&pool).unwrap(), app.deb());
+    assert_eq!(publish_as("two"), [0, 2, 0, 0], "known files are not read");
+
+    let mut other = app.deb();
+    other[0] ^= 0xff;
+    std::fs::write(&pool, &other).unwrap();
+    assert_eq!(
+        publish_as("three"),
+        [1, 1, 1, 1],
+        "the changed file is read"
+    );
+    assert_eq!(std::fs::read(&pool).unwrap(), other, "and left alone");
+    assert_eq!(
+        publish_as("four"),
+        [0, 2, 0, 1],
+        "nor is a known other file"
+    );
+    env.ok(&["verify"]);
+}

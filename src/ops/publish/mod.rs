@@ -51,7 +51,10 @@ use crate::store::{BlobStore, Bucket, FlushBehind, S3Url, StoreError, s3};
 use crate::tree::layout::{self, PRIVATE_DIR, TREES_DIR};
 use crate::tree::{IndexInput, ReleaseMeta, RenderOptions, TreeError, render, verify_tree};
 
+mod ledger;
 mod s3_publish;
+
+use ledger::{Ledger, Seen};
 
 /// How long by-hash files of a replaced tree stay reachable from the
 /// current one, for clients that fetched the old `InRelease` (and caches
@@ -235,6 +238,9 @@ pub struct PublishReport {
     /// Packages published at a hash-qualified path because their plain
     /// pool path holds other content.
     pub pool_qualified: u64,
+    /// Pool files read to compare their content: same-sized files that are
+    /// not links of a local blob, and not in the pool ledger unchanged.
+    pub pool_hashed: u64,
     /// `Packages` indices written.
     pub indices: u64,
     /// Of those, how many reused compressed files from the cache.
@@ -316,6 +322,11 @@ struct Item<'a> {
     record: &'a PackageRecord,
     action: PoolAction,
     qualified: bool,
+    /// Pool files looked at and what they hold, for the pool ledger
+    /// (bucket blob stores only).
+    seen: Vec<(String, Seen)>,
+    /// Whether planning read the file to compare its content.
+    hashed: bool,
 }
 
 /// Where publications are written: the `[storage] publish` setting.
@@ -436,6 +447,7 @@ pub fn publish(
         pool_added: 0,
         pool_present: 0,
         pool_qualified: 0,
+        pool_hashed: 0,
         indices: 0,
         reused_indices: 0,
         by_hash_kept: 0,
@@ -486,6 +498,7 @@ fn count_pool(report: &mut PublishReport, items: &[Item<'_>]) {
             PoolAction::Present(_) => report.pool_present += 1,
         }
         report.pool_qualified += u64::from(it.qualified);
+        report.pool_hashed += u64::from(it.hashed);
     }
 }
 
@@ -520,8 +533,12 @@ fn publish_local(
     // Load and plan the pool.
     let records = load_records(db, &snap)?;
     tracing::debug!(packages = records.len(), elapsed = ?started.elapsed(), "packages loaded");
+    // A bucket's blobs have no inode to compare pool files with: the
+    // ledger remembers which pool files are known (see `ledger`).
+    let ledger_file = (!store.is_local()).then(|| Ledger::file(endpoint, &prefix));
+    let ledger = ledger_file.as_deref().map(Ledger::load);
     if opts.dry_run {
-        let items = plan_pool(&base, store, &records)?;
+        let items = plan_pool(&base, store, ledger.as_ref(), &records)?;
         count_pool(&mut report, &items);
         report.indices = build_indices(&snap, entries(&items)).len() as u64;
         report.outcome = PublishOutcome::DryRun;
@@ -552,9 +569,19 @@ fn publish_local(
     // in the pool) proves wrong, and then they are rendered again.
     let (pool, guessed) = std::thread::scope(|s| {
         let pool = s.spawn(|| {
-            let items = plan_pool(&base, store, &records)?;
+            let items = plan_pool(&base, store, ledger.as_ref(), &records)?;
             tracing::debug!(elapsed = ?started.elapsed(), "pool planned");
-            execute_pool(&base, store, &items)?;
+            let placed = execute_pool(&base, store, &items)?;
+            if let (Some(file), Some(ledger)) = (&ledger_file, ledger) {
+                let seen = items
+                    .iter()
+                    .flat_map(|it| it.seen.iter().cloned())
+                    .chain(placed)
+                    .collect();
+                if let Err(e) = ledger.save(file, &base, seen) {
+                    tracing::warn!(file = %file.display(), error = %e, "cannot write the pool ledger");
+                }
+            }
             Ok::<_, PublishError>(items)
         });
         let guess = build_indices(&snap, plain_entries(&records));
@@ -750,6 +777,7 @@ fn check_link(link: &Path) -> Result<(), PublishError> {
 fn plan_pool<'a>(
     base: &Path,
     store: &BlobStore,
+    ledger: Option<&Ledger>,
     records: &'a [(String, PackageRecord)],
 ) -> Result<Vec<Item<'a>>, PublishError> {
     // A component without a pool directory (the first publish under this
@@ -770,7 +798,7 @@ fn plan_pool<'a>(
                     part.iter()
                         .map(|(component, record)| {
                             let fresh = fresh.contains(component.as_str());
-                            plan_one(base, store, component, record, fresh)
+                            plan_one(base, store, ledger, component, record, fresh)
                         })
                         .collect()
                 })
@@ -836,6 +864,7 @@ fn plain_pool_path(component: &str, record: &PackageRecord) -> String {
 fn plan_one<'a>(
     base: &Path,
     store: &BlobStore,
+    ledger: Option<&Ledger>,
     component: &'a str,
     record: &'a PackageRecord,
     fresh: bool,
@@ -847,6 +876,8 @@ fn plan_one<'a>(
             record,
             action: PoolAction::Add(plain),
             qualified: false,
+            seen: Vec::new(),
+            hashed: false,
         });
     }
     // The blob's identity (a local store's inode) is only needed when a
@@ -872,6 +903,7 @@ fn plan_one<'a>(
     // hash-qualified one.
     let mut path = plain;
     let mut was_qualified = false;
+    let (mut seen, mut hashed) = (Vec::new(), false);
     let action = loop {
         let full = base.join(&path);
         match std::fs::metadata(&full) {
@@ -879,7 +911,19 @@ fn plan_one<'a>(
             Err(e) => return Err(io_err("inspect", &full)(e)),
             Ok(m) => {
                 let same = blob_id()? == Some((m.dev(), m.ino()))
-                    || (m.len() == record.size && file_sha256(&full)? == record.sha256);
+                    || (m.len() == record.size && {
+                        let content = match ledger.and_then(|l| l.known(&path, &m)) {
+                            Some(known) => known,
+                            None => {
+                                hashed = true;
+                                file_sha256(&full)?
+                            }
+                        };
+                        if ledger.is_some() {
+                            seen.push((path.clone(), Seen::of(&m, content)));
+                        }
+                        content == record.sha256
+                    });
                 if same {
                     break PoolAction::Present(path);
                 }
@@ -899,6 +943,8 @@ fn plan_one<'a>(
         record,
         action,
         qualified: was_qualified,
+        seen,
+        hashed,
     })
 }
 
@@ -914,23 +960,30 @@ fn file_sha256(path: &Path) -> Result<Sha256, PublishError> {
 /// parent's lock, so more threads would only wait on it) while
 /// [`POOL_THREADS`] threads follow behind, each placing files into the
 /// directories already made: the two kinds of kernel work overlap.
-fn execute_pool(base: &Path, store: &BlobStore, items: &[Item<'_>]) -> Result<(), PublishError> {
-    let mut adds: Vec<(&PackageRecord, PathBuf)> = items
+///
+/// Returns the files copied (not linked) into place, by pool path, for the
+/// pool ledger.
+fn execute_pool(
+    base: &Path,
+    store: &BlobStore,
+    items: &[Item<'_>],
+) -> Result<Vec<(String, Seen)>, PublishError> {
+    let mut adds: Vec<(&PackageRecord, PathBuf, &str)> = items
         .iter()
         .filter_map(|it| match &it.action {
-            PoolAction::Add(p) => Some((it.record, base.join(p))),
+            PoolAction::Add(p) => Some((it.record, base.join(p), p.as_str())),
             PoolAction::Present(_) => None,
         })
         .collect();
     if adds.is_empty() {
-        return Ok(());
+        return Ok(Vec::new());
     }
     adds.sort_unstable_by(|a, b| a.1.cmp(&b.1));
     // The directories in order, and for each file the number of
     // directories that must exist before it can be placed.
     let mut dirs: Vec<&Path> = Vec::new();
     let mut needs: Vec<usize> = Vec::with_capacity(adds.len());
-    for (_, dst) in &adds {
+    for (_, dst, _) in &adds {
         if let Some(dir) = dst.parent()
             && dirs.last() != Some(&dir)
         {
@@ -958,18 +1011,21 @@ fn execute_pool(base: &Path, store: &BlobStore, items: &[Item<'_>]) -> Result<()
         let placers: Vec<_> = (0..POOL_THREADS)
             .map(|t| {
                 s.spawn(move || {
+                    let mut copied = Vec::new();
                     let mut start = t * chunk;
                     while start < adds.len() {
                         let end = (start + chunk).min(adds.len());
                         if !progress.wait_for(needs[end - 1]) {
-                            return Ok(());
+                            return Ok(copied);
                         }
-                        for (record, dst) in &adds[start..end] {
-                            place(store, record, dst)?;
+                        for (record, dst, path) in &adds[start..end] {
+                            if let Some(seen) = place(store, record, dst)? {
+                                copied.push(((*path).to_owned(), seen));
+                            }
                         }
                         start += POOL_THREADS * chunk;
                     }
-                    Ok::<(), PublishError>(())
+                    Ok::<_, PublishError>(copied)
                 })
             })
             .collect();
@@ -977,11 +1033,13 @@ fn execute_pool(base: &Path, store: &BlobStore, items: &[Item<'_>]) -> Result<()
             .join()
             .unwrap_or_else(|p| std::panic::resume_unwind(p));
         drop(flushing);
-        let mut placed = Ok(());
+        let mut placed = Ok(Vec::new());
         for h in placers {
             let r = h.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
-            if placed.is_ok() {
-                placed = r;
+            match (&mut placed, r) {
+                (Ok(all), Ok(copied)) => all.extend(copied),
+                (Ok(_), Err(e)) => placed = Err(e),
+                (Err(_), _) => {}
             }
         }
         made.and(placed)
@@ -1054,12 +1112,17 @@ impl DirProgress {
 /// Puts the blob of `record` at the new name `dst`: a hardlink from a local
 /// store, else a copy (or download) to a temporary name linked into place,
 /// so `dst` never exists half-written. A `dst` that appeared meanwhile is
-/// left alone (the next publish checks its content).
-fn place(store: &BlobStore, record: &PackageRecord, dst: &Path) -> Result<(), PublishError> {
+/// left alone (the next publish checks its content). A copy placed here is
+/// returned with its identity, for the pool ledger.
+fn place(
+    store: &BlobStore,
+    record: &PackageRecord,
+    dst: &Path,
+) -> Result<Option<Seen>, PublishError> {
     if let Some(src) = store.local_path(&record.sha256) {
         match std::fs::hard_link(&src, dst) {
-            Ok(()) => return Ok(()),
-            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => return Ok(()),
+            Ok(()) => return Ok(None),
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => return Ok(None),
             Err(e) if e.kind() == io::ErrorKind::NotFound => {
                 return Err(PublishError::MissingBlob {
                     package: label(record),
@@ -1071,7 +1134,7 @@ fn place(store: &BlobStore, record: &PackageRecord, dst: &Path) -> Result<(), Pu
     }
     let tmp = dst.with_file_name(format!(".tmp-{}-pool", std::process::id()));
     let _ = std::fs::remove_file(&tmp);
-    let copy = || -> Result<(), PublishError> {
+    let copy = || -> Result<Option<u64>, PublishError> {
         store.fetch_to(&record.sha256, &tmp).map_err(|e| match e {
             StoreError::Missing(sha256) => PublishError::MissingBlob {
                 package: label(record),
@@ -1079,16 +1142,23 @@ fn place(store: &BlobStore, record: &PackageRecord, dst: &Path) -> Result<(), Pu
             },
             e => e.into(),
         })?;
-        let synced = std::fs::File::open(&tmp).and_then(|f| f.sync_all());
-        synced.map_err(io_err("copy into", dst))?;
+        let file = std::fs::File::open(&tmp).map_err(io_err("copy into", dst))?;
+        file.sync_all().map_err(io_err("copy into", dst))?;
+        let ino = file.metadata().map_err(io_err("copy into", dst))?.ino();
         match std::fs::hard_link(&tmp, dst) {
-            Err(e) if e.kind() != io::ErrorKind::AlreadyExists => Err(io_err("copy into", dst)(e)),
-            _ => Ok(()),
+            Ok(()) => Ok(Some(ino)),
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Ok(None),
+            Err(e) => Err(io_err("copy into", dst)(e)),
         }
     };
     let res = copy();
     let _ = std::fs::remove_file(&tmp);
-    res
+    // Its identity once the temporary name is gone (unlinking it moves the
+    // change time), if `dst` is still the copy made here.
+    Ok(res?.and_then(|ino| {
+        let m = std::fs::metadata(dst).ok()?;
+        (m.ino() == ino).then(|| Seen::of(&m, record.sha256))
+    }))
 }
 
 /// The `Packages` indices: one per component and architecture of the

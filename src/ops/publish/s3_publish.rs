@@ -240,6 +240,8 @@ fn plan_pool<'a>(
             record,
             action,
             qualified,
+            seen: Vec::new(),
+            hashed: false,
         });
     }
     Ok(PoolPlan {
