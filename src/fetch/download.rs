@@ -72,6 +72,14 @@ impl Sink {
         })
     }
 
+    /// The body gathered in memory (a sink without a destination file).
+    fn into_memory(self, url: &Url) -> Result<Vec<u8>, FetchError> {
+        match self.out {
+            Out::Memory(buf) => Ok(buf),
+            Out::File(_) => Err(FetchError::InvalidUrl(redact(url))),
+        }
+    }
+
     fn written(&self) -> u64 {
         self.hasher.len()
     }
@@ -151,10 +159,7 @@ impl Fetcher {
         expected: &Expected,
     ) -> Result<(Vec<u8>, Downloaded), FetchError> {
         let (downloaded, sink) = self.run(url, expected, None).await?;
-        match sink.out {
-            Out::Memory(buf) => Ok((buf, downloaded)),
-            Out::File(_) => Err(FetchError::InvalidUrl(redact(url))),
-        }
+        Ok((sink.into_memory(url)?, downloaded))
     }
 
     async fn run(
@@ -193,10 +198,7 @@ impl Fetcher {
             if_range: partial.if_range,
         };
         let (downloaded, sink) = self.drive(url, expected, sink, Some(first)).await?;
-        match sink.out {
-            Out::Memory(buf) => Ok((buf, downloaded)),
-            Out::File(_) => Err(FetchError::InvalidUrl(redact(url))),
-        }
+        Ok((sink.into_memory(url)?, downloaded))
     }
 
     /// The retry loop around [`Self::download_once`]; `first` is the outcome
