@@ -13,10 +13,11 @@
 //! no proxy in the environment, a `200` with a `Content-Length` equal to the
 //! size the index promised, a complete body with the promised SHA-256.
 //! Anything else for a file (another status, a short or stalled body, a
-//! digest mismatch, a redirect, chunked framing) ends the connection and the
-//! file continues in [`Fetcher`]'s ordinary path with this first attempt
-//! counted as its first, so retries, `Range` resumes, redirects and the final
-//! error are the same as without pipelining. Requests the server never
+//! digest mismatch, a redirect) sends it on to [`Fetcher`]'s ordinary path
+//! once the batch is read, with this try counted as its first attempt, so
+//! retries, `Range` resumes, redirects and the final error are the same as
+//! without pipelining. The connection carries on past a complete answer
+//! (an unwanted body is skipped) and is dropped otherwise. Requests the server never
 //! answered (it closed the connection after a keep-alive limit) are sent again
 //! on a new connection. A server that answers nothing on two fresh
 //! connections in a row, or whose answers the fast path cannot frame (no
@@ -120,8 +121,8 @@ enum Answer {
     Done(Vec<u8>, Downloaded),
     /// Not verified: the file goes on in the ordinary path once the batch
     /// is through, continuing from this first attempt, or untried if `None`
-    /// (a redirect, framing the fast path does not read).
-    Later(Option<(Partial, Result<(), FetchError>)>),
+    /// (a redirect or another status the ordinary path must judge afresh).
+    Later(Option<Resume>),
     /// The connection ended before any of this response arrived: send the
     /// request again on a new one.
     Lost,
@@ -130,8 +131,13 @@ enum Answer {
     Unsuited,
 }
 
-/// A file left for the ordinary path, and where it stands.
-type Deferred = (usize, Option<(Partial, Result<(), FetchError>)>);
+/// A first attempt for the ordinary path to continue: what arrived and how
+/// it ended.
+type Resume = (Partial, Result<(), FetchError>);
+
+/// A file left for the ordinary path (its index in the batch), and where it
+/// stands.
+type Deferred = (usize, Option<Resume>);
 
 impl Fetcher {
     /// A pipeline for files under `base`, if it can take the fast path: plain
@@ -345,9 +351,7 @@ impl Pipeline {
                 Addr::Name(name, port) => TcpStream::connect((name.as_str(), *port)).await,
             }
         };
-        let stream = tokio::time::timeout(timeout, connecting)
-            .await
-            .map_err(|_| std::io::Error::from(std::io::ErrorKind::TimedOut))??;
+        let stream = within(timeout, connecting).await?;
         stream.set_nodelay(true)?;
         Ok(Conn {
             stream,
@@ -359,10 +363,7 @@ impl Pipeline {
     }
 
     async fn write(&self, conn: &mut Conn, data: &[u8]) -> std::io::Result<()> {
-        let timeout = self.fetcher.opts.read_timeout;
-        tokio::time::timeout(timeout, conn.stream.write_all(data))
-            .await
-            .map_err(|_| std::io::Error::from(std::io::ErrorKind::TimedOut))?
+        within(self.fetcher.opts.read_timeout, conn.stream.write_all(data)).await
     }
 
     /// Reads more into the connection's buffer; `Ok(0)` at end of stream.
@@ -380,11 +381,10 @@ impl Pipeline {
                 conn.buf.resize(len * 2, 0);
             }
         }
-        let timeout = self.fetcher.opts.read_timeout;
         let end = conn.end;
-        tokio::time::timeout(timeout, conn.stream.read(&mut conn.buf[end..]))
+        let read = conn.stream.read(&mut conn.buf[end..]);
+        within(self.fetcher.opts.read_timeout, read)
             .await
-            .map_err(|_| std::io::Error::from(std::io::ErrorKind::TimedOut))?
             .inspect(|n| conn.end += n)
     }
 
@@ -557,6 +557,17 @@ impl Drop for Pipeline {
             );
         }
     }
+}
+
+/// `io` unless it takes longer than `timeout`, which is an error of kind
+/// `TimedOut`.
+async fn within<T>(
+    timeout: std::time::Duration,
+    io: impl std::future::Future<Output = std::io::Result<T>>,
+) -> std::io::Result<T> {
+    tokio::time::timeout(timeout, io)
+        .await
+        .unwrap_or_else(|_| Err(std::io::ErrorKind::TimedOut.into()))
 }
 
 /// Parses a response head at the start of `data`: `Ok(None)` if incomplete,

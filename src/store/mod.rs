@@ -150,11 +150,6 @@ impl BlobStore {
         }
     }
 
-    /// Whether blobs are local files (publishing can hard-link them).
-    pub fn is_local(&self) -> bool {
-        matches!(self, BlobStore::Fs(_))
-    }
-
     /// The local path of a blob, where the store is local (publishing hardlinks from it).
     pub fn local_path(&self, digest: &Sha256) -> Option<PathBuf> {
         match self {

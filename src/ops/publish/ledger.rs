@@ -1,11 +1,12 @@
 //! The pool ledger: which local pool files a publish knows the content of,
-//! by their identity (device, inode, change time, size), for a blob store
-//! that has no local files.
+//! by their identity (device, inode, change time, size), for pool files
+//! that are copies rather than links of their blob.
 //!
-//! With a local blob store a pool file is a hard link of its blob, and the
-//! publish plan tells "this package's file" from "another file at its path"
-//! by comparing inodes. With the blobs in a bucket a pool file is a copy,
-//! and the only way to know that a same-sized file at a package's pool path
+//! With a local blob store on the publication's file system a pool file is
+//! a hard link of its blob, and the publish plan tells "this package's
+//! file" from "another file at its path" by comparing inodes. With the
+//! blobs in a bucket, or on another file system, a pool file is a copy, and
+//! the only way to know that a same-sized file at a package's pool path
 //! holds that package was to read and hash it: every publish, every file.
 //! The ledger remembers the files a publish placed or read (a file found
 //! to hold other content too). A file whose identity is unchanged since is
@@ -79,6 +80,11 @@ impl Ledger {
             }
         }
         Ledger { entries }
+    }
+
+    /// Whether it records nothing.
+    pub(super) fn is_empty(&self) -> bool {
+        self.entries.is_empty()
     }
 
     /// The content of the file at pool `path`, if it is the file recorded

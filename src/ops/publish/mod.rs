@@ -323,7 +323,7 @@ struct Item<'a> {
     action: PoolAction,
     qualified: bool,
     /// Pool files looked at and what they hold, for the pool ledger
-    /// (bucket blob stores only).
+    /// (only files that are not links of their blob).
     seen: Vec<(String, Seen)>,
     /// Whether planning read the file to compare its content.
     hashed: bool,
@@ -533,12 +533,13 @@ fn publish_local(
     // Load and plan the pool.
     let records = load_records(db, &snap)?;
     tracing::debug!(packages = records.len(), elapsed = ?started.elapsed(), "packages loaded");
-    // A bucket's blobs have no inode to compare pool files with: the
-    // ledger remembers which pool files are known (see `ledger`).
-    let ledger_file = (!store.is_local()).then(|| Ledger::file(endpoint, &prefix));
-    let ledger = ledger_file.as_deref().map(Ledger::load);
+    // Pool files that are copies (blobs in a bucket, or on another file
+    // system) have no blob inode to compare with: the ledger remembers
+    // which are known (see `ledger`). Hard links never consult it.
+    let ledger_file = Ledger::file(endpoint, &prefix);
+    let ledger = Ledger::load(&ledger_file);
     if opts.dry_run {
-        let items = plan_pool(&base, store, ledger.as_ref(), &records)?;
+        let items = plan_pool(&base, store, &ledger, &records)?;
         count_pool(&mut report, &items);
         report.indices = build_indices(&snap, entries(&items)).len() as u64;
         report.outcome = PublishOutcome::DryRun;
@@ -569,18 +570,20 @@ fn publish_local(
     // in the pool) proves wrong, and then they are rendered again.
     let (pool, guessed) = std::thread::scope(|s| {
         let pool = s.spawn(|| {
-            let items = plan_pool(&base, store, ledger.as_ref(), &records)?;
+            let items = plan_pool(&base, store, &ledger, &records)?;
             tracing::debug!(elapsed = ?started.elapsed(), "pool planned");
             let placed = execute_pool(&base, store, &items)?;
-            if let (Some(file), Some(ledger)) = (&ledger_file, ledger) {
-                let seen = items
-                    .iter()
-                    .flat_map(|it| it.seen.iter().cloned())
-                    .chain(placed)
-                    .collect();
-                if let Err(e) = ledger.save(file, &base, seen) {
-                    tracing::warn!(file = %file.display(), error = %e, "cannot write the pool ledger");
-                }
+            let seen: Vec<_> = items
+                .iter()
+                .flat_map(|it| it.seen.iter().cloned())
+                .chain(placed)
+                .collect();
+            // Nothing to record and nothing recorded: only hard links here.
+            if !(seen.is_empty() && ledger.is_empty())
+                && let Err(e) = ledger.save(&ledger_file, &base, seen)
+            {
+                let file = ledger_file.display();
+                tracing::warn!(%file, error = %e, "cannot write the pool ledger");
             }
             Ok::<_, PublishError>(items)
         });
@@ -777,7 +780,7 @@ fn check_link(link: &Path) -> Result<(), PublishError> {
 fn plan_pool<'a>(
     base: &Path,
     store: &BlobStore,
-    ledger: Option<&Ledger>,
+    ledger: &Ledger,
     records: &'a [(String, PackageRecord)],
 ) -> Result<Vec<Item<'a>>, PublishError> {
     // A component without a pool directory (the first publish under this
@@ -864,7 +867,7 @@ fn plain_pool_path(component: &str, record: &PackageRecord) -> String {
 fn plan_one<'a>(
     base: &Path,
     store: &BlobStore,
-    ledger: Option<&Ledger>,
+    ledger: &Ledger,
     component: &'a str,
     record: &'a PackageRecord,
     fresh: bool,
@@ -881,7 +884,8 @@ fn plan_one<'a>(
         });
     }
     // The blob's identity (a local store's inode) is only needed when a
-    // pool path is taken; a bucket's blob is compared by hashing the file.
+    // pool path is taken; a file that is not a link of it is compared
+    // through the ledger, or by hashing it.
     let blob = store.local_path(&record.sha256);
     let blob_id = || -> Result<Option<(u64, u64)>, PublishError> {
         let Some(blob) = &blob else {
@@ -912,16 +916,14 @@ fn plan_one<'a>(
             Ok(m) => {
                 let same = blob_id()? == Some((m.dev(), m.ino()))
                     || (m.len() == record.size && {
-                        let content = match ledger.and_then(|l| l.known(&path, &m)) {
+                        let content = match ledger.known(&path, &m) {
                             Some(known) => known,
                             None => {
                                 hashed = true;
                                 file_sha256(&full)?
                             }
                         };
-                        if ledger.is_some() {
-                            seen.push((path.clone(), Seen::of(&m, content)));
-                        }
+                        seen.push((path.clone(), Seen::of(&m, content)));
                         content == record.sha256
                     });
                 if same {
