@@ -57,7 +57,7 @@ use url::Url;
 
 pub use decompress::{Compression, open_decompressed};
 pub use error::FetchError;
-pub use pipeline::{DEFAULT_PIPELINE_DEPTH, Fetched, Item, Pipeline};
+pub use pipeline::{DEFAULT_PIPELINE_DEPTH, Fetched, Item, Pace, Pipeline};
 
 use crate::digest::Sha256;
 

@@ -23,8 +23,23 @@
 //! connections in a row, or whose answers the fast path cannot frame (no
 //! `Content-Length`, an encoded body, not HTTP/1.x), gets no more pipelined
 //! requests.
+//!
+//! Pipelining must never be slower than single requests, whatever the
+//! server. Two measures keep it so:
+//! - Before each read the client asks its kernel to acknowledge at once
+//!   ([`quick_ack`]). Stock nginx (`sendfile on; tcp_nopush on;`) writes
+//!   pipelined answers one by one with Nagle's algorithm on, so each small
+//!   answer waited for the client's delayed ACK of the one before: a first
+//!   sync of 60,000 small files from it took 33 s pipelined against 3.9 s
+//!   with single requests, and 3.2 s pipelined with the ACKs sent at once.
+//! - A stall guard ([`Pipeline::judge`]) times every batch. When the server
+//!   keeps holding answers back within batches anyway (another system, or a
+//!   server that is slow per pipelined request), the pipeline turns itself
+//!   off after three such batches and the rest of its files are single
+//!   requests.
 
 use std::net::SocketAddr;
+use std::time::{Duration, Instant};
 
 use reqwest::StatusCode;
 use reqwest::header::{ETAG, HeaderMap, HeaderValue, LAST_MODIFIED, RETRY_AFTER};
@@ -51,6 +66,15 @@ const MAX_SKIP: u64 = 256 * 1024;
 /// Fresh connections in a row that may answer nothing before pipelining is
 /// given up for the rest of the run.
 const MAX_BARREN: u32 = 2;
+
+/// A wait for the next answer of a batch, once the one before it is read,
+/// counts as a stall from this long (and from 4 times the fastest first
+/// answer seen: on a slow link, answers come a round trip apart anyway).
+const STALL: Duration = Duration::from_millis(20);
+
+/// Stalled batches that end pipelining for the rest of the run, when they
+/// are also at least half the batches read so far.
+const MAX_STALLED: u32 = 3;
 
 /// One file for [`Pipeline::fetch`].
 #[derive(Debug, Clone, Copy)]
@@ -86,6 +110,22 @@ pub struct Pipeline {
     /// (also set when the answers are not for pipelining) every file goes
     /// the ordinary way.
     barren: u32,
+    /// The stall guard; see [`Pipeline::judge`].
+    pace: Pace,
+}
+
+/// How the batches of a pipeline went: the stall guard's evidence.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Pace {
+    /// The fastest wait seen for a batch's first answer (a round trip and
+    /// the server's time for one file).
+    pub first_min: Option<Duration>,
+    /// Batches of two or more files read whole.
+    pub batches: u32,
+    /// Of those, batches in which the server held an answer back.
+    pub stalled: u32,
+    /// Whether the stall guard has turned pipelining off.
+    pub gave_up: bool,
 }
 
 enum Addr {
@@ -101,6 +141,9 @@ struct Conn {
     end: usize,
     /// Responses fully read on this connection.
     answered: u64,
+    /// For the current batch: how long each answer's first bytes were
+    /// waited for, when none of it had arrived with the answer before.
+    waits: Vec<Duration>,
 }
 
 /// What a response's head said, as far as the fast path cares.
@@ -181,6 +224,7 @@ impl Fetcher {
             answered: 0,
             handed_over: 0,
             barren: 0,
+            pace: Pace::default(),
         })
     }
 }
@@ -255,6 +299,8 @@ impl Pipeline {
             },
         };
         let fresh = conn.answered == 0;
+        let first = next;
+        conn.waits.clear();
         let mut requests = String::with_capacity(128 * (items.len() - next));
         for item in &items[next..] {
             self.request(&mut requests, item.rel);
@@ -300,8 +346,52 @@ impl Pipeline {
                 return next;
             }
         }
+        self.judge(&conn.waits, next - first);
         self.conn = Some(conn);
         next
+    }
+
+    /// The stall guard, for a batch of `files` read whole. Some servers hold
+    /// pipelined answers back: one that writes each answer on its own with
+    /// Nagle's algorithm on waits for the client's ACK of the previous
+    /// answer, which the client's kernel may delay by 40 ms or more
+    /// ([`quick_ack`] asks it not to, where the system allows). A batch is
+    /// stalled when the wait for one of its later answers, with the answer
+    /// before it read, is at least [`STALL`] and 4 times the fastest first
+    /// answer: on a healthy pipeline the next answer is already on its way.
+    /// After [`MAX_STALLED`] stalled batches, if they are at least half of
+    /// all, single requests are faster than this server's pipelining, and
+    /// every later file goes the ordinary way.
+    fn judge(&mut self, waits: &[Duration], files: usize) {
+        let Some((first, later)) = waits.split_first() else {
+            return;
+        };
+        if files < 2 {
+            return;
+        }
+        let fastest = self.pace.first_min.map_or(*first, |m| m.min(*first));
+        self.pace.first_min = Some(fastest);
+        self.pace.batches += 1;
+        let limit = STALL.max(fastest * 4);
+        if later.iter().any(|w| *w >= limit) {
+            self.pace.stalled += 1;
+        }
+        let pace = &self.pace;
+        if pace.stalled >= MAX_STALLED && pace.stalled * 2 >= pace.batches {
+            debug!(
+                host = %self.host,
+                stalled = pace.stalled,
+                batches = pace.batches,
+                "upstream holds pipelined answers back; using single requests"
+            );
+            self.barren = MAX_BARREN;
+            self.pace.gave_up = true;
+        }
+    }
+
+    /// What the stall guard has seen so far.
+    pub fn pace(&self) -> Pace {
+        self.pace
     }
 
     fn note_lost(&mut self, barren: bool) {
@@ -359,6 +449,7 @@ impl Pipeline {
             start: 0,
             end: 0,
             answered: 0,
+            waits: Vec::new(),
         })
     }
 
@@ -381,6 +472,7 @@ impl Pipeline {
                 conn.buf.resize(len * 2, 0);
             }
         }
+        quick_ack(&conn.stream);
         let end = conn.end;
         let read = conn.stream.read(&mut conn.buf[end..]);
         within(self.fetcher.opts.read_timeout, read)
@@ -414,8 +506,13 @@ impl Pipeline {
                 Ok(None) | Err(()) => return (Answer::Unsuited, false),
             }
             let nothing_yet = conn.start == conn.end;
+            let waiting = Instant::now();
             match self.fill(conn).await {
-                Ok(n) if n > 0 => {}
+                Ok(n) if n > 0 => {
+                    if nothing_yet {
+                        conn.waits.push(waiting.elapsed());
+                    }
+                }
                 // Closed or reset before this answer began: not this file's fault.
                 Ok(_) if nothing_yet => return (Answer::Lost, false),
                 Err(e) if nothing_yet && e.kind() != std::io::ErrorKind::TimedOut => {
@@ -553,16 +650,37 @@ impl Drop for Pipeline {
                 connections = self.connections,
                 answered = self.answered,
                 handed_over = self.handed_over,
+                batches = self.pace.batches,
+                stalled = self.pace.stalled,
                 "pipelined"
             );
         }
     }
 }
 
+/// Asks the kernel to acknowledge what arrives next at once instead of
+/// delaying the ACK (Linux `TCP_QUICKACK`; the kernel clears it again on its
+/// own, so it is set before every read).
+///
+/// A server that writes pipelined answers one by one with Nagle's algorithm
+/// on (stock nginx: `tcp_nopush on`, and `TCP_NODELAY` only once the
+/// connection goes idle) holds each small answer until the previous one is
+/// acknowledged; with the client's ACK delayed by up to 40 ms, a batch of
+/// ten 600-byte files took 40 ms instead of 0.2 ms on loopback, and a first
+/// sync of 60,000 such files 33 s instead of 3.
+fn quick_ack(stream: &TcpStream) {
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    if let Err(e) = rustix::net::sockopt::set_tcp_quickack(stream, true) {
+        debug!(error = %e, "TCP_QUICKACK not set");
+    }
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    let _ = stream;
+}
+
 /// `io` unless it takes longer than `timeout`, which is an error of kind
 /// `TimedOut`.
 async fn within<T>(
-    timeout: std::time::Duration,
+    timeout: Duration,
     io: impl std::future::Future<Output = std::io::Result<T>>,
 ) -> std::io::Result<T> {
     tokio::time::timeout(timeout, io)

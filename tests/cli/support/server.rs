@@ -79,6 +79,9 @@ struct Shared {
     resets: u32,
     /// Answers per connection before it is closed (`Connection: close`).
     keep_alive_limit: Option<u32>,
+    /// Leave Nagle's algorithm on (no `TCP_NODELAY`), as stock nginx does
+    /// between pipelined answers.
+    nagle: bool,
 }
 
 /// The server; stops on drop.
@@ -109,6 +112,7 @@ impl FixtureServer {
             requests: Vec::new(),
             resets: 0,
             keep_alive_limit: None,
+            nagle: false,
         }));
         let (stop, mut stopped) = tokio::sync::oneshot::channel::<()>();
         let state = Arc::clone(&shared);
@@ -128,11 +132,11 @@ impl FixtureServer {
                             Err(_) => continue,
                         },
                     };
-                    let reset = {
+                    let (reset, nagle) = {
                         let mut shared = lock(&state);
                         let reset = shared.resets > 0;
                         shared.resets = shared.resets.saturating_sub(1);
-                        reset
+                        (reset, shared.nagle)
                     };
                     if reset {
                         // Read the request, then drop the connection with
@@ -149,10 +153,10 @@ impl FixtureServer {
                         });
                         continue;
                     }
-                    // As nginx and Apache do on keep-alive connections:
+                    // As Apache does, and nginx once a connection is idle:
                     // without it, the second of two pipelined answers waits
-                    // for the client's delayed ACK of the first.
-                    let _ = stream.set_nodelay(true);
+                    // for the client's ACK of the first.
+                    let _ = stream.set_nodelay(!nagle);
                     let state = Arc::clone(&state);
                     let connection = connections;
                     connections += 1;
@@ -220,6 +224,14 @@ impl FixtureServer {
     /// `Connection: close`, as servers with a keep-alive request limit do.
     pub fn keep_alive_limit(&self, n: u32) {
         lock(&self.shared).keep_alive_limit = Some(n);
+    }
+
+    /// Leaves Nagle's algorithm on for new connections, so that each
+    /// pipelined answer after the first waits for the client's ACK of the
+    /// one before (stock nginx: `tcp_nopush on`, `TCP_NODELAY` only when a
+    /// connection goes idle). The server writes each answer on its own.
+    pub fn hold_small_answers(&self) {
+        lock(&self.shared).nagle = true;
     }
 
     pub fn clear_faults(&self) {
