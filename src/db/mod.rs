@@ -87,6 +87,15 @@ pub enum DbError {
         /// Why.
         detail: String,
     },
+    /// A record to store could not be read from where its caller keeps it.
+    #[error("cannot read {what}")]
+    Input {
+        /// Which record.
+        what: String,
+        /// Cause.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
 }
 
 fn sql(what: impl Into<String>) -> impl FnOnce(rusqlite::Error) -> DbError {
@@ -149,20 +158,26 @@ pub struct Revision {
     pub stats: serde_json::Value,
 }
 
+/// Reads the record of a sync's package `i`, when the commit stores it: a
+/// sync keeps stanzas in a spool, so that no more than one is in memory.
+pub type RecordSource<'a> = &'a dyn Fn(usize) -> Result<PackageRecord, DbError>;
+
 /// Everything one successful sync commits, in one transaction.
-#[derive(Debug)]
-pub struct SyncCommit {
+pub struct SyncCommit<'a> {
     /// Packages of the new revision that were already stored: (component, id).
     pub kept: Vec<(String, PackageId)>,
-    /// Packages to insert (or find, when another mirror stored them): (component, record).
-    pub added: Vec<(String, PackageRecord)>,
+    /// Packages to insert (or find, when another mirror stored them):
+    /// (component, package for `records`).
+    pub added: Vec<(String, usize)>,
+    /// Where the records of `added` and `staged` come from.
+    pub records: RecordSource<'a>,
     /// New freezes.
     pub freezes: Vec<Freeze>,
     /// Content freezes to lift because upstream serves the known-good content again.
     pub restored: Vec<PackageKey>,
     /// Review mode: the changes waiting for promotion (an addition carries
-    /// its record, stored like `added`). `None` outside review mode.
-    pub staged: Option<Vec<(NewStaged, Option<PackageRecord>)>>,
+    /// its package, stored like `added`). `None` outside review mode.
+    pub staged: Option<Vec<(NewStaged, Option<usize>)>>,
     /// The mirror state after the sync.
     pub state: MirrorState,
     /// Statistics recorded with the revision.
@@ -555,7 +570,7 @@ impl Db {
         &mut self,
         mirror: MirrorId,
         mirror_name: &str,
-        commit: SyncCommit,
+        commit: SyncCommit<'_>,
     ) -> Result<RevisionId, DbError> {
         let what = "commit sync";
         let tx = self
@@ -599,15 +614,15 @@ impl Db {
                     .map_err(sql(format!("find package `{}`", p.name)))?
                 }))
             };
-            for (component, p) in &commit.added {
-                set.insert(component, store(p)?);
+            for (component, i) in &commit.added {
+                set.insert(component, store(&(commit.records)(*i)?)?);
             }
             if let Some(staged) = &commit.staged {
                 let mut rows = Vec::with_capacity(staged.len());
                 for (s, record) in staged {
                     let mut s = s.clone();
-                    if let Some(p) = record {
-                        s.id = Some(store(p)?);
+                    if let Some(i) = record {
+                        s.id = Some(store(&(commit.records)(*i)?)?);
                     }
                     rows.push(s);
                 }

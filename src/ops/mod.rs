@@ -13,6 +13,7 @@ pub mod publish;
 pub mod snapshot;
 pub mod status;
 pub mod sync;
+mod upstream;
 pub mod verify;
 
 use std::sync::Arc;

@@ -17,27 +17,29 @@ use serde::Serialize;
 use url::Url;
 
 use super::Context;
+use super::upstream::{Upstream, UpstreamError, UpstreamPackage};
 use crate::db::{DbError, NewStaged, RevisionEntry, StageAction, SyncCommit};
-use crate::debian::deb822::{StanzaReader, find_field};
-use crate::debian::packages::BinaryPackage;
 use crate::debian::release::Release;
-use crate::debian::version::Version;
 use crate::digest::Sha256;
 use crate::fetch::{self, Compression, Expected, FetchError, Small, Validators};
 use crate::lock::Lock as GcLock;
 use crate::lock::{Lock, LockError};
-use crate::model::{
-    Freeze, FreezeKind, Mirror, MirrorState, PackageId, PackageKey, PackageRecord, Pin,
-};
+use crate::model::{Freeze, FreezeKind, Mirror, MirrorState, PackageId, PackageKey, Pin};
 use crate::pgp::{self, Keyring, PgpError, VerifyOptions};
 use crate::progress::Event;
-use crate::query::{Candidate, ClosureOptions, Filter, Glob, select};
+use crate::query::{ClosureOptions, Filter, Glob, select};
 use crate::store::StoreError;
 
 /// Largest InRelease / Release accepted (a hostile upstream cannot exhaust memory).
 const MAX_RELEASE_BYTES: u64 = 64 << 20;
 /// Pool files up to this size are downloaded into memory and stored in one step.
 const SMALL_FILE: u64 = 1 << 20;
+/// Pool files up to this size are pipelined. A batch's bodies are held in
+/// memory until it is read, so this bounds the memory of downloads at
+/// `downloads` × `pipeline-depth` × this (10 MiB with the defaults); larger
+/// files gain little from pipelining anyway, their transfer outweighs a
+/// request's round trip.
+const PIPELINED_FILE: u64 = 128 << 10;
 /// Largest decompressed index accepted.
 const MAX_INDEX_BYTES: u64 = 4 << 30;
 
@@ -554,8 +556,33 @@ async fn sync_locked(
         );
     }
 
+    // The filter first: the fields it reads are kept in memory.
+    let filter = match &mirror.spec.filter {
+        Some(f) => Filter::parse(f).map_err(|e| SyncError::BadFilter {
+            mirror: name.to_owned(),
+            detail: e.to_string(),
+        })?,
+        None => Filter::match_all(),
+    };
+    let closure = ClosureOptions {
+        with_deps: mirror.spec.with_deps,
+        follow_recommends: mirror.spec.follow_recommends,
+        architectures: mirror.spec.architectures.clone(),
+    };
+    let mut fields = filter.field_names();
+    for field in closure.fields() {
+        if !fields.iter().any(|f| f.eq_ignore_ascii_case(field)) {
+            fields.push((*field).to_owned());
+        }
+    }
+
     // Fetch and parse the indices.
-    let mut packages: Vec<UpstreamPackage> = Vec::new();
+    let spool = ctx.store.staging_path(None)?;
+    let mut upstream = Upstream::new(&spool, fields).map_err(|e| SyncError::BadIndex {
+        mirror: name.to_owned(),
+        index: "(spool)".into(),
+        detail: e.to_string(),
+    })?;
     for (component, index) in indices.iter().enumerate() {
         step(ctx, name, format!("fetching {}", index.path));
         let staged = ctx.store.staging_path(None)?;
@@ -570,12 +597,18 @@ async fn sync_locked(
             }
         };
         downloaded_bytes += got;
-        let parsed = parse_index(name, index, component, &staged, &mut packages);
+        let parsed = fetch::open_decompressed(&staged, index.compression, MAX_INDEX_BYTES)
+            .map_err(|e| UpstreamError::Parse(e.to_string()))
+            .and_then(|reader| upstream.parse(reader, component as u32));
         let _ = std::fs::remove_file(&staged);
-        parsed?;
+        parsed.map_err(|e| SyncError::BadIndex {
+            mirror: name.to_owned(),
+            index: index.path.clone(),
+            detail: e.to_string(),
+        })?;
     }
     let index_components: Vec<&str> = indices.iter().map(|i| i.component.as_str()).collect();
-    for dup in dedupe(&mut packages) {
+    for dup in upstream.dedupe() {
         warn(
             ctx,
             name,
@@ -584,27 +617,13 @@ async fn sync_locked(
     }
 
     // Filter and dependency closure.
-    let filter = match &mirror.spec.filter {
-        Some(f) => Filter::parse(f).map_err(|e| SyncError::BadFilter {
-            mirror: name.to_owned(),
-            detail: e.to_string(),
-        })?,
-        None => Filter::match_all(),
-    };
+    let packages = &upstream.packages;
     step(
         ctx,
         name,
         format!("selecting from {} packages", packages.len()),
     );
-    let selection = select(
-        &packages,
-        &filter,
-        &ClosureOptions {
-            with_deps: mirror.spec.with_deps,
-            follow_recommends: mirror.spec.follow_recommends,
-            architectures: mirror.spec.architectures.clone(),
-        },
-    );
+    let selection = select(packages, &filter, &closure);
     let unresolved: Vec<String> = selection
         .unresolved
         .iter()
@@ -628,7 +647,7 @@ async fn sync_locked(
         if !selection
             .selected
             .iter()
-            .any(|&i| packages[i].name == wanted)
+            .any(|&i| *packages[i].name == *wanted)
         {
             warn(
                 ctx,
@@ -665,7 +684,7 @@ async fn sync_locked(
         None
     };
     let mut plan = compute_plan(
-        &packages,
+        packages,
         &selection.selected,
         &index_components,
         &current,
@@ -675,7 +694,7 @@ async fn sync_locked(
             None => store.contains(d),
         },
     )?;
-    plan.pins_missing = pins_missing(&mirror.spec.pins, &packages);
+    plan.pins_missing = pins_missing(&mirror.spec.pins, packages);
     for missing in &plan.pins_missing {
         warn(
             ctx,
@@ -690,12 +709,11 @@ async fn sync_locked(
         .iter()
         .filter(|e| kept_ids.contains(&e.id))
         .map(|e| (e.key.name.as_str(), e.key.architecture.as_str()))
-        .chain(plan.commit_added.iter().map(|(_, i)| {
-            (
-                packages[*i].name.as_str(),
-                packages[*i].architecture.as_str(),
-            )
-        }))
+        .chain(
+            plan.commit_added
+                .iter()
+                .map(|(_, i)| (&*packages[*i].name, &*packages[*i].architecture)),
+        )
         .collect();
     let removing = plan
         .removed
@@ -776,20 +794,22 @@ async fn sync_locked(
         "indices": index_digests,
         "spec": spec_digest,
     });
+    let records = |i: usize| {
+        upstream.record(i).map_err(|e| DbError::Input {
+            what: format!("the index stanza of `{}`", upstream.packages[i].key()),
+            source: Box::new(e),
+        })
+    };
     let commit = SyncCommit {
         kept: std::mem::take(&mut plan.commit_kept),
-        added: std::mem::take(&mut plan.commit_added)
-            .into_iter()
-            .map(|(component, i)| (component, packages[i].take_record()))
-            .collect(),
+        added: std::mem::take(&mut plan.commit_added),
+        records: &records,
         freezes: plan.freezes.clone(),
         restored: plan.restored.clone(),
-        staged: mirror.spec.review.then(|| {
-            std::mem::take(&mut plan.commit_staged)
-                .into_iter()
-                .map(|(s, i)| (s, i.map(|i| packages[i].take_record())))
-                .collect()
-        }),
+        staged: mirror
+            .spec
+            .review
+            .then(|| std::mem::take(&mut plan.commit_staged)),
         state: new_state,
         stats,
     };
@@ -1000,135 +1020,6 @@ async fn fetch_index(
     Ok(ctx.fetcher.download(&plain, &expected, dest).await?.size)
 }
 
-fn parse_index(
-    mirror: &str,
-    index: &IndexRef,
-    component: usize,
-    path: &std::path::Path,
-    out: &mut Vec<UpstreamPackage>,
-) -> Result<(), SyncError> {
-    let bad = |detail: String| SyncError::BadIndex {
-        mirror: mirror.to_owned(),
-        index: index.path.clone(),
-        detail,
-    };
-    let reader = fetch::open_decompressed(path, index.compression, MAX_INDEX_BYTES)
-        .map_err(|e| bad(e.to_string()))?;
-    for stanza in StanzaReader::new(reader) {
-        let stanza = stanza.map_err(|e| bad(e.to_string()))?;
-        let p = BinaryPackage::from_stanza(stanza).map_err(|e| bad(e.to_string()))?;
-        out.push(UpstreamPackage::new(p, component));
-    }
-    Ok(())
-}
-
-/// One package of the upstream indices, kept lean: the stanza as one string
-/// (a 60,000-package index parsed into per-field strings needs about three
-/// times the memory) plus the fields the plan needs.
-struct UpstreamPackage {
-    /// Index (into the sync's index list) of the component it was listed in.
-    component: usize,
-    name: String,
-    version: Version,
-    architecture: String,
-    filename: String,
-    size: u64,
-    sha256: Sha256,
-    source: String,
-    text: String,
-}
-
-impl UpstreamPackage {
-    fn new(p: BinaryPackage, component: usize) -> UpstreamPackage {
-        UpstreamPackage {
-            component,
-            text: p.stanza.to_text(),
-            filename: p.filename.into_string(),
-            name: p.name,
-            version: p.version,
-            architecture: p.architecture,
-            size: p.size,
-            sha256: p.sha256,
-            source: p.source,
-        }
-    }
-
-    fn key(&self) -> PackageKey {
-        PackageKey {
-            name: self.name.clone(),
-            version: self.version.as_str().to_owned(),
-            architecture: self.architecture.clone(),
-        }
-    }
-
-    fn key_ref(&self) -> (&str, &str, &str) {
-        (&self.name, self.version.as_str(), &self.architecture)
-    }
-
-    /// The database record, moving the stanza text out.
-    fn take_record(&mut self) -> PackageRecord {
-        PackageRecord {
-            name: self.name.clone(),
-            version: self.version.as_str().to_owned(),
-            architecture: self.architecture.clone(),
-            sha256: self.sha256,
-            size: self.size,
-            filename: self.filename.clone(),
-            source: self.source.clone(),
-            stanza: std::mem::take(&mut self.text),
-        }
-    }
-}
-
-impl Candidate for UpstreamPackage {
-    fn name(&self) -> &str {
-        &self.name
-    }
-
-    fn version(&self) -> &Version {
-        &self.version
-    }
-
-    fn architecture(&self) -> &str {
-        &self.architecture
-    }
-
-    fn field(&self, name: &str) -> Option<&str> {
-        find_field(&self.text, name)
-    }
-}
-
-/// Drops repeated (name, version, architecture) entries — `all` packages are
-/// listed in every architecture's index — keeping the first. Returns the
-/// packages listed twice with different content.
-fn dedupe(packages: &mut Vec<UpstreamPackage>) -> Vec<String> {
-    let mut order: Vec<usize> = (0..packages.len()).collect();
-    order.sort_by(|&a, &b| {
-        packages[a]
-            .key_ref()
-            .cmp(&packages[b].key_ref())
-            .then(a.cmp(&b))
-    });
-    let mut keep = vec![true; packages.len()];
-    let mut conflicts = Vec::new();
-    for w in order.windows(2) {
-        let (first, next) = (&packages[w[0]], &packages[w[1]]);
-        if first.key_ref() == next.key_ref() {
-            keep[w[1]] = false;
-            if first.sha256 != next.sha256 {
-                conflicts.push(next.key().to_string());
-            }
-        }
-    }
-    let mut i = 0;
-    packages.retain(|_| {
-        i += 1;
-        keep[i - 1]
-    });
-    conflicts.dedup();
-    conflicts
-}
-
 /// The operator's decisions a sync must respect.
 #[derive(Debug, Default)]
 struct Curation {
@@ -1260,7 +1151,10 @@ fn compute_plan(
     let mut download_seen: HashSet<Sha256> = HashSet::new();
     for &i in selected {
         let p = &packages[i];
-        let component = components.get(p.component).copied().unwrap_or("main");
+        let component = components
+            .get(p.component as usize)
+            .copied()
+            .unwrap_or("main");
         if !selected_keys.insert(p.key_ref()) {
             continue;
         }
@@ -1271,7 +1165,8 @@ fn compute_plan(
             if download && download_seen.insert(p.sha256) {
                 plan.download_files += 1;
                 plan.download_bytes += p.size;
-                plan.downloads.push((p.sha256, p.size, p.filename.clone()));
+                plan.downloads
+                    .push((p.sha256, p.size, p.filename.to_string()));
             }
             if staged {
                 plan.staged.push(PlannedStage {
@@ -1464,7 +1359,7 @@ async fn download_all(
                     return Ok((files, bytes));
                 }
                 let done = match &mut pipeline {
-                    Some(pipeline) if batch[0].1 <= SMALL_FILE => {
+                    Some(pipeline) if batch[0].1 <= PIPELINED_FILE => {
                         download_pipelined(&worker, pipeline, &batch).await
                     }
                     _ => {
@@ -1519,15 +1414,15 @@ type Download = (Sha256, u64, String);
 /// The downloads not yet taken by a worker.
 type Queue = std::sync::Mutex<std::iter::Peekable<std::vec::IntoIter<Download>>>;
 
-/// Up to `depth` downloads from the queue: small files together, a large
-/// one (which streams to disk) alone.
+/// Up to `depth` downloads from the queue: files to pipeline together, a
+/// larger one alone.
 fn take_batch(queue: &Queue, depth: usize) -> Vec<Download> {
     let mut queue = queue.lock().unwrap_or_else(|p| p.into_inner());
     let mut batch = Vec::with_capacity(depth);
     while batch.len() < depth {
         let small = match queue.peek() {
             None => break,
-            Some(next) => next.1 <= SMALL_FILE,
+            Some(next) => next.1 <= PIPELINED_FILE,
         };
         if !small && !batch.is_empty() {
             break;
@@ -1633,19 +1528,17 @@ async fn download_one(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ops::upstream::dedupe;
 
     fn up(name: &str, version: &str, content: &str) -> UpstreamPackage {
-        UpstreamPackage {
-            component: 0,
-            name: name.into(),
-            version: Version::parse(version).expect("version"),
-            architecture: "amd64".into(),
-            filename: format!("pool/main/{name}.deb"),
-            size: content.len() as u64,
-            sha256: Sha256::of(content.as_bytes()),
-            source: name.into(),
-            text: format!("Package: {name}\nVersion: {version}\n"),
-        }
+        UpstreamPackage::for_test(
+            name,
+            version,
+            "amd64",
+            Sha256::of(content.as_bytes()),
+            content.len() as u64,
+            "",
+        )
     }
 
     fn entry(id: i64, name: &str, version: &str, content: &str) -> RevisionEntry {

@@ -34,6 +34,30 @@ pub struct ClosureOptions {
     pub architectures: Vec<String>,
 }
 
+impl ClosureOptions {
+    /// The dependency fields the closure follows.
+    fn followed(&self) -> &'static [&'static str] {
+        if self.follow_recommends {
+            &["Pre-Depends", "Depends", "Recommends"]
+        } else {
+            &["Pre-Depends", "Depends"]
+        }
+    }
+
+    /// Every control field the closure reads through
+    /// [`Candidate::field`]: the followed ones and `Provides` (none
+    /// without `with_deps`). A caller that keeps only some fields of each
+    /// package must keep these.
+    pub fn fields(&self) -> Vec<&'static str> {
+        if !self.with_deps {
+            return Vec::new();
+        }
+        let mut out = self.followed().to_vec();
+        out.push("Provides");
+        out
+    }
+}
+
 /// The outcome of [`select`].
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Selection {
@@ -170,11 +194,7 @@ impl<'p, C: Candidate> ArchPass<'p, C> {
         if !opts.with_deps {
             return;
         }
-        let fields: &[&str] = if opts.follow_recommends {
-            &["Pre-Depends", "Depends", "Recommends"]
-        } else {
-            &["Pre-Depends", "Depends"]
-        };
+        let fields = opts.followed();
         // Each package enters the queue once, so its fields parse once.
         while let Some(i) = self.queue.pop_front() {
             for field in fields {

@@ -135,6 +135,16 @@ impl Filter {
         self.root.collect_names(&mut out);
         out
     }
+
+    /// The control fields the filter reads through [`Candidate::field`]
+    /// (not `Package`, `Architecture` or `Version`, which come from the
+    /// candidate's identity), deduplicated. A caller that keeps only some
+    /// fields of each package must keep these.
+    pub fn field_names(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        self.root.collect_fields(&mut out);
+        out
+    }
 }
 
 impl FromStr for Filter {
@@ -312,6 +322,27 @@ impl Node {
                     }
                 }
             },
+        }
+    }
+
+    fn collect_fields(&self, out: &mut Vec<String>) {
+        match self {
+            Node::All | Node::Package(_) => {}
+            Node::Not(item) => item.collect_fields(out),
+            Node::Or(items) | Node::And(items) => {
+                for item in items {
+                    item.collect_fields(out);
+                }
+            }
+            Node::Field(atom) => {
+                let own = ["Package", "Architecture"]
+                    .iter()
+                    .any(|f| atom.field.eq_ignore_ascii_case(f))
+                    || is_version_field(&atom.field);
+                if !own && !out.iter().any(|n| n.eq_ignore_ascii_case(&atom.field)) {
+                    out.push(atom.field.clone());
+                }
+            }
         }
     }
 
@@ -1247,6 +1278,15 @@ mod tests {
         assert!(Filter::parse("*").expect("parses").is_match_all());
         assert!(!Filter::parse("* {amd64}").expect("parses").is_match_all());
         assert!(Filter::parse("curl").expect("parses") == "curl".parse().expect("parses"));
+    }
+
+    #[test]
+    fn field_names_lists_what_the_filter_reads() {
+        let f: Filter = "curl | !Priority (required), (Section (net) | $Version (>= 1)), Name (x*)"
+            .parse()
+            .expect("parses");
+        assert_eq!(f.field_names(), ["Priority", "Section"]);
+        assert!(Filter::match_all().field_names().is_empty());
     }
 
     #[test]
