@@ -20,6 +20,9 @@ pub enum VersionError {
     /// Nothing at all.
     #[error("version string is empty")]
     Empty,
+    /// Longer than any version (64 KiB); the length.
+    #[error("version string of {0} bytes is too long")]
+    TooLong(usize),
     /// Spaces, tabs or line breaks inside.
     #[error("version `{0}` contains whitespace")]
     Whitespace(String),
@@ -56,12 +59,16 @@ pub enum VersionError {
 /// equal; [`Hash`] hashes a normalized form consistent with that.
 #[derive(Clone)]
 pub struct Version {
-    raw: String,
+    /// Boxed, with `u32` offsets: a sync holds one per listed package.
+    raw: Box<str>,
     epoch: u32,
     /// Byte range of the upstream part in `raw`.
-    up_start: usize,
-    up_end: usize,
+    up_start: u32,
+    up_end: u32,
 }
+
+/// The longest version accepted.
+const MAX_VERSION: usize = 64 << 10;
 
 impl Version {
     /// Parses and validates `s` as dpkg does.
@@ -72,6 +79,9 @@ impl Version {
     pub fn parse(s: &str) -> Result<Version, VersionError> {
         if s.is_empty() {
             return Err(VersionError::Empty);
+        }
+        if s.len() > MAX_VERSION {
+            return Err(VersionError::TooLong(s.len()));
         }
         if s.bytes().any(|b| b.is_ascii_whitespace()) {
             return Err(VersionError::Whitespace(s.to_owned()));
@@ -122,11 +132,13 @@ impl Version {
                 ch,
             });
         }
+        // Both are at most MAX_VERSION.
+        let offset = |i: usize| u32::try_from(i).unwrap_or(u32::MAX);
         Ok(Version {
-            raw: s.to_owned(),
+            raw: s.into(),
             epoch,
-            up_start,
-            up_end,
+            up_start: offset(up_start),
+            up_end: offset(up_end),
         })
     }
 
@@ -142,12 +154,14 @@ impl Version {
 
     /// The upstream part (between the epoch colon and the last hyphen).
     pub fn upstream(&self) -> &str {
-        &self.raw[self.up_start..self.up_end]
+        self.raw
+            .get(self.up_start as usize..self.up_end as usize)
+            .unwrap_or("")
     }
 
     /// The Debian revision (after the last hyphen), empty when absent.
     pub fn revision(&self) -> &str {
-        self.raw.get(self.up_end + 1..).unwrap_or("")
+        self.raw.get(self.up_end as usize + 1..).unwrap_or("")
     }
 }
 

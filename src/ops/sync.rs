@@ -32,8 +32,10 @@ use crate::store::StoreError;
 
 /// Largest InRelease / Release accepted (a hostile upstream cannot exhaust memory).
 const MAX_RELEASE_BYTES: u64 = 64 << 20;
-/// Pool files up to this size are downloaded into memory and stored in one step.
-const SMALL_FILE: u64 = 1 << 20;
+/// Pool files up to this size are downloaded into memory and stored in one
+/// step; larger ones stream to a staging file. With 8 downloads at once,
+/// that holds at most 2 MiB of bodies outside the pipelines.
+const SMALL_FILE: u64 = 256 << 10;
 /// Pool files up to this size are pipelined. A batch's bodies are held in
 /// memory until it is read, so this bounds the memory of downloads at
 /// `downloads` × `pipeline-depth` × this (10 MiB with the defaults); larger
@@ -273,8 +275,9 @@ pub struct SyncPlan {
     commit_added: Vec<(String, usize)>,
     #[serde(skip)]
     total: u64,
+    /// (digest, size, package): the file of each package to download.
     #[serde(skip)]
-    downloads: Vec<(Sha256, u64, String)>,
+    downloads: Vec<(Sha256, u64, usize)>,
 }
 
 /// How a sync ended.
@@ -773,8 +776,36 @@ async fn sync_locked(
         });
     }
 
+    // From here on only the packages the commit stores are needed.
+    let spool_err = |e: UpstreamError| SyncError::BadIndex {
+        mirror: name.to_owned(),
+        index: "(spool)".into(),
+        detail: e.to_string(),
+    };
+    let mut needed: Vec<usize> = plan.commit_added.iter().map(|(_, i)| *i).collect();
+    needed.extend(plan.commit_staged.iter().filter_map(|(_, i)| *i));
+    needed.extend(plan.downloads.iter().map(|d| d.2));
+    needed.sort_unstable();
+    needed.dedup();
+    drop(selection);
+    upstream.keep_only(&needed);
+    let moved = |i: usize| needed.binary_search(&i).unwrap_or(usize::MAX);
+    for (_, i) in &mut plan.commit_added {
+        *i = moved(*i);
+    }
+    for (_, i) in &mut plan.commit_staged {
+        if let Some(i) = i {
+            *i = moved(*i);
+        }
+    }
+
     // Downloads, straight into the store.
-    let downloads = std::mem::take(&mut plan.downloads);
+    let downloads = std::mem::take(&mut plan.downloads)
+        .into_iter()
+        .map(|(sha256, size, i)| Ok((sha256, size, upstream.filename(moved(i))?)))
+        .collect::<Result<Vec<_>, UpstreamError>>()
+        .map_err(spool_err)?;
+    drop(needed);
     let flushing = ctx.store.flush_behind();
     let (files, bytes) = download_all(ctx, name, &base, downloads, opts.downloads.max(1)).await?;
     drop(flushing);
@@ -796,7 +827,7 @@ async fn sync_locked(
     });
     let records = |i: usize| {
         upstream.record(i).map_err(|e| DbError::Input {
-            what: format!("the index stanza of `{}`", upstream.packages[i].key()),
+            what: "a package's index stanza".into(),
             source: Box::new(e),
         })
     };
@@ -1165,8 +1196,7 @@ fn compute_plan(
             if download && download_seen.insert(p.sha256) {
                 plan.download_files += 1;
                 plan.download_bytes += p.size;
-                plan.downloads
-                    .push((p.sha256, p.size, p.filename.to_string()));
+                plan.downloads.push((p.sha256, p.size, i));
             }
             if staged {
                 plan.staged.push(PlannedStage {

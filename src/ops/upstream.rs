@@ -15,6 +15,7 @@ use std::fs::File;
 use std::io::{self, Write as _};
 use std::os::unix::fs::FileExt as _;
 use std::path::Path;
+use std::sync::Arc;
 
 use crate::debian::deb822::{StanzaReader, find_field, parse_str};
 use crate::debian::packages::BinaryPackage;
@@ -33,10 +34,13 @@ pub(super) struct Upstream {
     spool: Spool,
     /// Control fields kept in memory for each package.
     fields: Vec<String>,
+    /// Architecture names, each allocated once.
+    architectures: Vec<Arc<str>>,
 }
 
 /// One package of the upstream indices; see the module docs. Strings are
-/// boxed (no spare capacity); the source name is read back with the stanza.
+/// boxed (no spare capacity); the pool file's name and the source name are
+/// read back with the stanza, for the few packages that need them.
 pub(super) struct UpstreamPackage {
     /// Index (into the sync's index list) of the component it was listed in.
     pub component: u32,
@@ -46,8 +50,8 @@ pub(super) struct UpstreamPackage {
     at: u64,
     pub name: Box<str>,
     pub version: Version,
-    pub architecture: Box<str>,
-    pub filename: Box<str>,
+    /// Shared with every package of the same architecture.
+    pub architecture: Arc<str>,
     pub size: u64,
     pub sha256: Sha256,
     /// The kept control fields, as stanza lines.
@@ -79,6 +83,7 @@ impl Upstream {
             packages: Vec::new(),
             spool: Spool::create(spool)?,
             fields,
+            architectures: Vec::new(),
         })
     }
 
@@ -99,14 +104,24 @@ impl Upstream {
                 }
             }
             let (at, len) = self.spool.append(text.as_bytes())?;
+            let architecture = match self.architectures.iter().find(|a| ***a == *p.architecture) {
+                Some(a) => Arc::clone(a),
+                None => {
+                    let a: Arc<str> = p.architecture.as_str().into();
+                    // An index of many odd names is not searched ever longer.
+                    if self.architectures.len() < 64 {
+                        self.architectures.push(Arc::clone(&a));
+                    }
+                    a
+                }
+            };
             self.packages.push(UpstreamPackage {
                 component,
                 len,
                 at,
                 name: p.name.into_boxed_str(),
                 version: p.version,
-                architecture: p.architecture.into_boxed_str(),
-                filename: p.filename.into_string().into_boxed_str(),
+                architecture,
                 size: p.size,
                 sha256: p.sha256,
                 fields: fields.into_boxed_str(),
@@ -117,24 +132,50 @@ impl Upstream {
 
     /// The database record of package `i`, its stanza read from the spool.
     pub fn record(&self, i: usize) -> Result<PackageRecord, UpstreamError> {
-        let p = &self.packages[i];
-        let stanza = self.spool.read(p.at, p.len)?;
-        let source = parse_str(&stanza)
-            .ok()
-            .and_then(|mut s| s.pop())
-            .and_then(|s| BinaryPackage::from_stanza(s).ok())
-            .ok_or_else(|| UpstreamError::Parse(format!("spooled stanza of `{}`", p.name)))?
-            .source;
+        let (p, stanza, parsed) = self.reread(i)?;
         Ok(PackageRecord {
             name: p.name.to_string(),
             version: p.version.as_str().to_owned(),
             architecture: p.architecture.to_string(),
             sha256: p.sha256,
             size: p.size,
-            filename: p.filename.to_string(),
-            source,
+            filename: parsed.filename.into_string(),
+            source: parsed.source,
             stanza,
         })
+    }
+
+    /// The pool file (`Filename`) of package `i`, from the spool.
+    pub fn filename(&self, i: usize) -> Result<String, UpstreamError> {
+        Ok(self.reread(i)?.2.filename.into_string())
+    }
+
+    /// Package `i`, its stanza from the spool and that stanza parsed again.
+    fn reread(&self, i: usize) -> Result<(&UpstreamPackage, String, BinaryPackage), UpstreamError> {
+        let p = self
+            .packages
+            .get(i)
+            .ok_or_else(|| UpstreamError::Parse(format!("no package {i} in the indices")))?;
+        let stanza = self.spool.read(p.at, p.len)?;
+        let parsed = parse_str(&stanza)
+            .ok()
+            .and_then(|mut s| s.pop())
+            .and_then(|s| BinaryPackage::from_stanza(s).ok())
+            .ok_or_else(|| UpstreamError::Parse(format!("spooled stanza of `{}`", p.name)))?;
+        Ok((p, stanza, parsed))
+    }
+
+    /// Keeps only the packages at `keep` (sorted, unique indices): the
+    /// ones a commit stores. Package `keep[k]` becomes package `k`.
+    pub fn keep_only(&mut self, keep: &[usize]) {
+        let mut wanted = keep.iter().peekable();
+        let mut i = 0;
+        self.packages.retain(|_| {
+            let hit = wanted.next_if_eq(&&i).is_some();
+            i += 1;
+            hit
+        });
+        self.packages.shrink_to_fit();
     }
 
     /// Drops repeated (name, version, architecture) entries — `all` packages
@@ -175,7 +216,6 @@ impl UpstreamPackage {
             name: name.into(),
             version: Version::parse(version).expect("version"),
             architecture: architecture.into(),
-            filename: format!("pool/main/{name}.deb").into(),
             size,
             sha256,
             fields: fields.into(),
@@ -351,6 +391,12 @@ mod tests {
             assert_eq!(record.source, format!("p{i}"));
         }
         assert!(up.spool.flushed > 0 && !up.spool.buf.is_empty());
+        assert_eq!(up.filename(9).expect("filename"), "pool/main/p9.deb");
+        up.keep_only(&[3, 9, count - 1]);
+        let names: Vec<&str> = up.packages.iter().map(|p| &*p.name).collect();
+        assert_eq!(names, ["p3", "p9", &format!("p{}", count - 1)]);
+        assert_eq!(up.record(1).expect("record").name, "p9");
+        assert!(up.record(3).is_err(), "dropped");
     }
 
     #[test]

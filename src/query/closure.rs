@@ -15,7 +15,7 @@
 //! package's relation fields are parsed at most once per architecture, so
 //! closures over full Debian indices (60k packages) are cheap.
 
-use std::collections::{BTreeSet, HashMap, VecDeque};
+use std::collections::{BTreeSet, VecDeque};
 
 use super::{Candidate, Filter};
 use crate::debian::relation::{Dependency, Relation, VersionOp, parse_relations};
@@ -138,26 +138,37 @@ struct Provider {
     version: Option<Version>,
 }
 
-/// Resolution state for one architecture.
+/// Resolution state for one architecture. The lookups by name are sorted
+/// vectors searched by bisection rather than hash maps of vectors: a sync
+/// resolves against every package an upstream lists (63,000 in bookworm
+/// main), and maps of one-element vectors cost about 30 MB there.
 struct ArchPass<'p, C> {
     packages: &'p [C],
     arch: &'p str,
-    by_name: HashMap<&'p str, Vec<usize>>,
-    provides: HashMap<String, Vec<Provider>>,
+    /// The candidates for this architecture, sorted by name (then index).
+    by_name: Vec<u32>,
+    /// Every `Provides` entry of the candidates, sorted by the virtual name
+    /// (then index).
+    provides: Vec<(Box<str>, Provider)>,
     selected: Vec<bool>,
     queue: VecDeque<usize>,
 }
 
 impl<'p, C: Candidate> ArchPass<'p, C> {
     fn new(packages: &'p [C], arch: &'p str, with_deps: bool) -> Self {
-        let mut by_name: HashMap<&'p str, Vec<usize>> = HashMap::new();
-        let mut provides: HashMap<String, Vec<Provider>> = HashMap::new();
+        let mut by_name: Vec<u32> = Vec::new();
+        let mut provides: Vec<(Box<str>, Provider)> = Vec::new();
         if with_deps {
             for (i, p) in packages.iter().enumerate() {
                 if !is_candidate(p, arch) {
                     continue;
                 }
-                by_name.entry(p.name()).or_default().push(i);
+                // Package slices beyond 4 billion entries do not occur:
+                // an index that large is not resolvable by name.
+                let Ok(index) = u32::try_from(i) else {
+                    break;
+                };
+                by_name.push(index);
                 // A malformed Provides only loses the virtual names; the
                 // package itself stays resolvable by its real name.
                 let Some(Ok(deps)) = p.field("Provides").map(parse_relations) else {
@@ -168,12 +179,12 @@ impl<'p, C: Candidate> ArchPass<'p, C> {
                         .constraint
                         .filter(|c| c.op == VersionOp::Eq)
                         .map(|c| c.version);
-                    provides
-                        .entry(rel.name)
-                        .or_default()
-                        .push(Provider { index: i, version });
+                    provides.push((rel.name.into_boxed_str(), Provider { index: i, version }));
                 }
             }
+            // Stable sorts: equal names keep input order.
+            by_name.sort_by(|&a, &b| packages[a as usize].name().cmp(packages[b as usize].name()));
+            provides.sort_by(|a, b| a.0.cmp(&b.0));
         }
         ArchPass {
             packages,
@@ -255,24 +266,31 @@ impl<'p, C: Candidate> ArchPass<'p, C> {
             .is_none_or(|c| c.matches(self.packages[i].version()))
     }
 
-    fn real_packages(&self, rel: &Relation) -> &[usize] {
-        self.by_name
-            .get(rel.name.as_str())
-            .map_or(&[], Vec::as_slice)
+    /// The candidates named `rel.name`, in input order.
+    fn real_packages(&self, rel: &Relation) -> &[u32] {
+        let name = rel.name.as_str();
+        let name_of = |k: &u32| self.packages[*k as usize].name();
+        let start = self.by_name.partition_point(|k| name_of(k) < name);
+        let end = self.by_name.partition_point(|k| name_of(k) <= name);
+        &self.by_name[start..end]
     }
 
-    fn providers(&self, rel: &Relation) -> &[Provider] {
-        self.provides.get(&rel.name).map_or(&[], Vec::as_slice)
+    /// The candidates providing `rel.name`, in input order.
+    fn providers(&self, rel: &Relation) -> &[(Box<str>, Provider)] {
+        let name = rel.name.as_str();
+        let start = self.provides.partition_point(|(n, _)| &**n < name);
+        let end = self.provides.partition_point(|(n, _)| &**n <= name);
+        &self.provides[start..end]
     }
 
     fn satisfied_by_selected(&self, rel: &Relation) -> bool {
         self.real_packages(rel)
             .iter()
-            .any(|&i| self.selected[i] && self.real_satisfies(i, rel))
+            .any(|&i| self.selected[i as usize] && self.real_satisfies(i as usize, rel))
             || self
                 .providers(rel)
                 .iter()
-                .any(|p| self.selected[p.index] && provided_satisfies(p, rel))
+                .any(|(_, p)| self.selected[p.index] && provided_satisfies(p, rel))
     }
 
     /// The package apt would pick for `rel`: the highest satisfying version
@@ -284,7 +302,7 @@ impl<'p, C: Candidate> ArchPass<'p, C> {
         let real = self
             .real_packages(rel)
             .iter()
-            .copied()
+            .map(|&i| i as usize)
             .filter(|&i| self.real_satisfies(i, rel))
             .max_by(|&a, &b| pk[a].version().cmp(pk[b].version()).then(b.cmp(&a)));
         if real.is_some() {
@@ -292,6 +310,7 @@ impl<'p, C: Candidate> ArchPass<'p, C> {
         }
         self.providers(rel)
             .iter()
+            .map(|(_, p)| p)
             .filter(|p| provided_satisfies(p, rel))
             .max_by(|a, b| {
                 a.version
