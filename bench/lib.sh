@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared by the benchmark scripts: timed and untimed steps. Expects OUT
 # (the run directory) and FAILED (an array) to be set by the caller.
 

@@ -21,6 +21,25 @@
 # Last, outside the table: the file system's floor for a first publish's pool
 # (N directories in one parent, N links), printed under the publish target.
 #
+# Before all that, in a table of its own: the first sync of the same state-1
+# tree from each upstream server in SERVERS, as users deploy them (issue 16),
+# by debvault with its defaults, by debvault with `pipeline-depth = 1` (no
+# pipelining) and by aptly, each into a fresh root:
+#
+#   fixture  the project's loopback test server (the one the steps above use)
+#   nginx    Debian's stock /etc/nginx/nginx.conf as installed, read at run
+#            time; only `pid`, `error_log`, `access_log` move into the run
+#            directory and `include /etc/nginx/sites-enabled/*;` becomes one
+#            site like Debian's default on 127.0.0.1 (see bench/servers.sh)
+#   apache   Debian's stock /etc/apache2 (mpm_event as enabled), copied at run
+#            time; ports.conf listens on 127.0.0.1 and sites-enabled holds one
+#            site like 000-default
+#
+# `apt-get install nginx apache2 aptly` provides them; one that is missing is
+# reported "not installed" and skipped. As root, the servers' workers run as
+# www-data (the stock configs' user): the run directory and its parents must
+# be readable by www-data (the script checks and says so).
+#
 # Usage: bench/run.sh [N]      or, for a quick smoke run,
 #        N=2000 SNAPS=50 APTLY_SNAPS=10 bench/run.sh
 #   N            upstream packages (default 60000; the argument wins over the env)
@@ -30,6 +49,11 @@
 #   NO_APTLY=1   skip aptly even when it is installed (`apt-get install aptly`)
 #   APTLY_FIRST=1  run aptly's steps before debvault's (see below)
 #   SETTLE_S     seconds to wait after the previous run's clean-up (default 420; see below)
+#   SERVERS      upstream servers of the per-server first sync (default
+#                "fixture nginx apache"; SERVERS= skips that section)
+#   DEBVAULT_BIN the debvault binary to measure (default: this tree's release build)
+#   SERVER_SYNC_ONLY=1  run only the per-server first syncs (no state 2,
+#                no publish, snapshots or gc): a quick look at sync speed
 #
 # The table goes to stdout and to <run dir>/report.txt. Targets print PASS or
 # MISS and never fail the run; the exit status is 1 only if a command failed
@@ -48,6 +72,25 @@ TARGET_INCR_SYNC_S=2      # sync after the 1% change, seconds
 TARGET_PUBLISH_SPEEDUP=6  # first publish vs aptly's (-skip-contents), times faster
 TARGET_INCR_PUBLISH_S=2   # publish after the 1% change, seconds
 TARGET_RSS_MB=200         # peak RSS of any debvault step
+# Targets of the first sync per upstream server (issue 16).
+TARGET_SYNC_NGINX=5       # from nginx, times faster than aptly's
+TARGET_SYNC_APACHE=4      # from Apache, times faster than aptly's
+TARGET_PIPELINE_RATIO=1.1 # default sync time / time with pipeline-depth 1, at most, every server
+TARGET_SERVER_SYNC_RSS_MB=100  # peak RSS of those debvault syncs
+
+# Which servers, each once, in the order given.
+SERVER_LIST=()
+for srv in ${SERVERS-fixture nginx apache}; do
+    case $srv in
+        fixture | nginx | apache) ;;
+        *) echo "error: unknown server \`$srv\` in SERVERS (known: fixture nginx apache)" >&2; exit 2 ;;
+    esac
+    [[ " ${SERVER_LIST[*]} " == *" $srv "* ]] || SERVER_LIST+=("$srv")
+done
+if [ -n "${SERVER_SYNC_ONLY:-}" ] && [ ${#SERVER_LIST[@]} -eq 0 ]; then
+    echo "error: SERVER_SYNC_ONLY=1 with SERVERS empty leaves nothing to run" >&2
+    exit 2
+fi
 
 # A fresh directory per run, and old runs deleted only after measuring: ext4
 # without a journal skips inodes freed in the last 1-6 minutes when it
@@ -74,11 +117,18 @@ OUT=$(cd "$OUT" && pwd)
 # here because gpg-agent's socket path must stay under ~107 bytes.
 SCRATCH=$(mktemp -d -t debvault-bench.XXXXXX)
 SERVER=
+FAILED=()
+# shellcheck source=bench/lib.sh
+source bench/lib.sh
+# shellcheck source=bench/servers.sh
+source bench/servers.sh
 cleanup() {
+    stop_servers   # nginx and Apache started for the per-server first sync
     if [ -n "$SERVER" ]; then kill "$SERVER" 2>/dev/null || true; fi
-    if [ -d "$SCRATCH/gnupg" ]; then
-        gpgconf --homedir "$SCRATCH/gnupg" --kill all 2>/dev/null || true
-    fi
+    local home
+    for home in "$SCRATCH"/gnupg*; do
+        if [ -d "$home" ]; then gpgconf --homedir "$home" --kill all 2>/dev/null || true; fi
+    done
     rm -rf "$SCRATCH"
 }
 trap cleanup EXIT
@@ -86,14 +136,25 @@ trap 'exit 130' INT TERM   # so that Ctrl-C and kill run the cleanup too
 
 LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)   # the machine is shared at times: say so in the report
 cargo build --release --locked --quiet --bin debvault --example gen_upstream
-BIN=$PWD/target/release/debvault
+BIN=${DEBVAULT_BIN:-$PWD/target/release/debvault}   # another build to compare: DEBVAULT_BIN=PATH
 GEN=$PWD/target/release/examples/gen_upstream
 KEY=$PWD/testdata/keys/upstream.pub.gpg
 LOOP=$PWD/bench/snap_loop.sh
 
-echo "generating $N packages (two states)..." >&2
-$GEN generate "$OUT/state1" "$N" 1
-$GEN generate "$OUT/state2" "$N" 2
+# debvault reads these; every setting here comes from the command line or a
+# config file in the root.
+unset DEBVAULT_ROOT DEBVAULT_CONFIG DEBVAULT_KEY_PASSPHRASE DEBVAULT_KEY_PASSPHRASE_FILE
+HAVE_APTLY=
+if [ -z "${NO_APTLY:-}" ] && command -v aptly > /dev/null 2>&1; then HAVE_APTLY=1; fi
+
+if [ -n "${SERVER_SYNC_ONLY:-}" ]; then
+    echo "generating $N packages..." >&2
+    $GEN generate "$OUT/state1" "$N" 1
+else
+    echo "generating $N packages (two states)..." >&2
+    $GEN generate "$OUT/state1" "$N" 1
+    $GEN generate "$OUT/state2" "$N" 2
+fi
 sync; sleep 5   # let the generator's writeback settle before anything is timed
 # The server serves whatever `current` points at; `upstream 1|2` flips it.
 upstream() { ln -sfn "$OUT/state$1" "$OUT/current"; }
@@ -101,10 +162,6 @@ upstream 1
 $GEN serve "$OUT/current" "$OUT/port" & SERVER=$!
 for _ in $(seq 50); do [ -s "$OUT/port" ] && break; sleep 0.1; done
 URL="http://127.0.0.1:$(cat "$OUT/port")"
-
-FAILED=()
-# shellcheck source=bench/lib.sh
-source bench/lib.sh
 
 # check_tree TOOL DISTS_DIR KEYRING: what a publication holds (index files and
 # their sizes, by-hash, signatures checked with gpgv), one line to trees.
@@ -137,7 +194,6 @@ bytes() { local t=0 f; for f in "$@"; do [ -e "$f" ] && t=$((t + $(du -sb "$f" |
 
 # ---------------------------------------------------------------- debvault
 run_debvault() {
-    unset DEBVAULT_ROOT DEBVAULT_CONFIG DEBVAULT_KEY_PASSPHRASE DEBVAULT_KEY_PASSPHRASE_FILE
     DVROOT=$OUT/debvault
     DV=("$BIN" --root "$DVROOT")
     DVDB=("$DVROOT/debvault.db" "$DVROOT/debvault.db-wal")
@@ -166,10 +222,16 @@ run_debvault() {
 }
 
 # ---------------------------------------------------------------- aptly
-HAVE_APTLY=
+# aptly_conf ROOTDIR: the configuration of every aptly run here.
+aptly_conf() {
+    cat <<CONF
+{"rootDir": "$1", "downloadConcurrency": 8, "gpgDisableVerify": false,
+ "gpgDisableSign": false, "gpgProvider": "gpg"}
+CONF
+}
+
 run_aptly() {
-    if [ -n "${NO_APTLY:-}" ] || ! command -v aptly > /dev/null 2>&1; then return 0; fi
-    HAVE_APTLY=1
+    [ -n "$HAVE_APTLY" ] || return 0
     # aptly signs with external gpg: a throwaway home with an unprotected key,
     # same algorithm as debvault's default (ed25519).
     export GNUPGHOME=$SCRATCH/gnupg
@@ -178,10 +240,7 @@ run_aptly() {
         --quick-gen-key 'aptly bench <bench@example.invalid>' ed25519 sign never
     FPR=$(gpg --batch --with-colons --list-secret-keys 2> /dev/null | awk -F: '/^fpr/ { print $10; exit }')
     gpg --batch --export "$FPR" > "$OUT/aptly-key.gpg" 2> /dev/null
-    cat > "$OUT/aptly.conf" <<CONF
-{"rootDir": "$OUT/aptly", "downloadConcurrency": 8, "gpgDisableVerify": false,
- "gpgDisableSign": false, "gpgProvider": "gpg"}
-CONF
+    aptly_conf "$OUT/aptly" > "$OUT/aptly.conf"
     A=(aptly -config="$OUT/aptly.conf")
     SIGN=(-batch -gpg-key="$FPR")
     setup aptly.mirror.create "${A[@]}" mirror create -keyring="$KEY" -architectures=amd64 bench "$URL" stable main
@@ -209,23 +268,119 @@ CONF
     upstream 1
 }
 
-# The tool that runs second finds the file system fuller (the first one's
-# files stay until the end), which on ext4 can only slow its file creation:
-# APTLY_FIRST=1 swaps the order, to see how much of a ratio that is.
-if [ -n "${APTLY_FIRST:-}" ]; then
-    run_aptly
-    run_debvault
-else
-    run_debvault
-    run_aptly
-fi
+# ---------------------------------------------------------------- first sync per upstream server
+# The state-1 tree served by each of SERVER_LIST, synced by aptly, by debvault
+# with pipeline-depth 1 and by debvault with its defaults, each run into a
+# fresh root under $OUT/syncs. Fairness:
+# - This section runs before run_debvault and run_aptly, so its numbers are
+#   the same in a full run as with SERVER_SYNC_ONLY=1, and its roots are
+#   deleted only at the very end, with the old runs: a mass delete would slow
+#   every step after it (see SETTLE_S). So those steps find up to nine more
+#   mirrors on the file system than before this section existed; SERVERS=
+#   skips it.
+# - Client-major order: aptly from every server, then debvault with
+#   pipeline-depth 1 from every server, then debvault's defaults. A client's
+#   runs sit side by side, and the same number of runs separates the two runs
+#   that each server's ratio compares, so the servers' ratios are alike. The
+#   defaults run last, on the fullest file system: drift from run order can
+#   only count against the targets they must meet (faster than aptly, no
+#   slower than without pipelining), never for them.
+# - Every server serves the same directory, state1 (in the page cache since it
+#   was generated), and all stay up, idle between their runs, to the end of
+#   the section.
+declare -A SERVER_URL=() SERVER_NOTE=() SERVER_DESC=()
 
-# ---------------------------------------------------------------- floor
-# What the file system alone costs a first publish of this pool, whoever
-# publishes: N directories made in one parent (the kernel takes the parent's
-# lock for each, so they serialize) and N files linked into them. Measured
-# last, so that it slows no step above.
-read -r FLOOR_MKDIR FLOOR_LINK < <("$GEN" floor "$OUT/floor" "$N" || echo "- -")
+run_server_syncs() {
+    local srv port rc client log
+    [ ${#SERVER_LIST[@]} -gt 0 ] || return 0
+    upstream 1
+    mkdir -p "$OUT/servers" "$OUT/syncs"
+    for srv in "${SERVER_LIST[@]}"; do
+        if [ "$srv" = fixture ]; then
+            SERVER_URL[fixture]=$URL
+            SERVER_DESC[fixture]="the project's loopback test server (tests/cli/support/server.rs)"
+            continue
+        fi
+        log=$OUT/server.$srv.start.log
+        rc=0
+        port=$(free_port 2> "$log") || rc=1
+        if [ "$rc" -eq 0 ]; then
+            "start_$srv" "$OUT/state1" "$port" "$OUT/servers/$srv" 2> "$log" || rc=$?
+        fi
+        if [ "$rc" -eq 0 ] && wait_server "http://127.0.0.1:$port/dists/stable/InRelease" \
+            "$OUT/state1/dists/stable/InRelease" 2>> "$log"; then
+            SERVER_URL[$srv]=http://127.0.0.1:$port
+            SERVER_DESC[$srv]=$(server_describe "$srv" "$OUT/servers/$srv")
+        elif [ "$rc" -eq 2 ]; then
+            SERVER_NOTE[$srv]="not installed (apt-get install $( [ "$srv" = apache ] && echo apache2 || echo "$srv"))"
+            echo "warning: $(tail -n 1 "$log"); skipped" >&2
+        else
+            SERVER_NOTE[$srv]="did not start (see $log)"
+            echo "FAILED: server.$srv.start (log: $log)" >&2
+            sed 's/^/  /' "$log" >&2
+            FAILED+=("server.$srv.start")
+        fi
+    done
+    for client in aptly debvault-d1 debvault; do
+        if [ "$client" = aptly ] && [ -z "$HAVE_APTLY" ]; then continue; fi
+        for srv in "${SERVER_LIST[@]}"; do
+            if [ -n "${SERVER_URL[$srv]:-}" ]; then server_sync "$client" "$srv"; fi
+        done
+    done
+    stop_servers
+}
+
+# server_sync CLIENT SERVER: one timed first sync (step server.SERVER.CLIENT).
+server_sync() {
+    local client=$1 srv=$2 url=${SERVER_URL[$2]} dir=$OUT/syncs/$2.$1 name=server.$2.$1
+    local -a a
+    mkdir -p "$dir"
+    case $client in
+        aptly)
+            # As run_aptly does; aptly verifies with gpg, which wants a home.
+            aptly_conf "$dir/aptly" > "$dir/aptly.conf"
+            [ -d "$SCRATCH/gnupg-servers" ] || mkdir -m 700 "$SCRATCH/gnupg-servers"
+            a=(env GNUPGHOME="$SCRATCH/gnupg-servers" aptly -config="$dir/aptly.conf")
+            setup "$name.create" "${a[@]}" mirror create -keyring="$KEY" -architectures=amd64 bench "$url" stable main
+            measure "$name" "${a[@]}" mirror update -keyring="$KEY" bench
+            ;;
+        debvault | debvault-d1)
+            if [ "$client" = debvault-d1 ]; then
+                printf '[sync]\npipeline-depth = 1\n' > "$dir/config.toml"
+                if ! "$BIN" --root "$dir" config show > "$OUT/$name.config.log" 2>&1 ||
+                    ! grep -Eq '^sync\.pipeline-depth +1 ' "$OUT/$name.config.log"; then
+                    echo "\`$dir/config.toml\` did not set sync.pipeline-depth to 1" >> "$OUT/$name.config.log"
+                    echo "FAILED: $name.config (log: $OUT/$name.config.log)" >&2
+                    FAILED+=("$name.config")
+                fi
+            fi
+            setup "$name.create" "$BIN" --root "$dir" mirror create bench "$url" stable main --arch amd64 --keyring "$KEY"
+            measure "$name" "$BIN" --root "$dir" mirror sync bench
+            ;;
+    esac
+}
+
+run_server_syncs
+
+if [ -z "${SERVER_SYNC_ONLY:-}" ]; then
+    # The tool that runs second finds the file system fuller (the first one's
+    # files stay until the end), which on ext4 can only slow its file creation:
+    # APTLY_FIRST=1 swaps the order, to see how much of a ratio that is.
+    if [ -n "${APTLY_FIRST:-}" ]; then
+        run_aptly
+        run_debvault
+    else
+        run_debvault
+        run_aptly
+    fi
+
+    # ------------------------------------------------------------ floor
+    # What the file system alone costs a first publish of this pool, whoever
+    # publishes: N directories made in one parent (the kernel takes the parent's
+    # lock for each, so they serialize) and N files linked into them. Measured
+    # last, so that it slows no step above.
+    read -r FLOOR_MKDIR FLOOR_LINK < <("$GEN" floor "$OUT/floor" "$N" || echo "- -")
+fi
 
 # ---------------------------------------------------------------- report
 # get NAME: "seconds MB" of a step, "- -" if it did not run.
@@ -251,18 +406,45 @@ stats() {
 # said STEP: the first line a successful step printed.
 said() { if [ "$(get "$1" | cut -d' ' -f1)" = FAIL ]; then echo "(failed: see below)"; else head -n 1 "$OUT/$1.log" 2>/dev/null; fi; }
 mean_s() { awk '{ s += $1 } END { if (NR) printf "%.3f", s / NR / 1e6; else print "-" }' "$1"; }
+# faster APTLY_S DEBVAULT_S TIMES: PASS if debvault took at most 1/TIMES of aptly's time.
+faster() { awk -v a="$1" -v d="$2" -v t="$3" 'BEGIN {
+    if (a !~ /^[0-9.]+$/ || d !~ /^[0-9.]+$/) print "n/a"
+    else print (a >= t * (d > 0 ? d : 0.01)) ? "PASS" : "MISS" }'; }
+# at_most VALUE LIMIT: PASS, MISS, or n/a when VALUE is not a number.
+at_most() { awk -v v="$1" -v t="$2" 'BEGIN {
+    if (v !~ /^[0-9.]+$/) print "n/a"; else print (v + 0 <= t + 0) ? "PASS" : "MISS" }'; }
+# quotient A B: A / B to two decimals, "-" unless both are numbers and B > 0.
+quotient() { awk -v a="$1" -v b="$2" 'BEGIN {
+    if (a !~ /^[0-9.]+$/ || b !~ /^[0-9.]+$/ || b + 0 == 0) print "-"; else printf "%.2f\n", a / b }'; }
 
 report() {
+    echo "debvault $(if [ -n "${DEBVAULT_BIN:-}" ]; then echo "$DEBVAULT_BIN"; else
+            echo "$(git rev-parse --short HEAD 2>/dev/null || echo '?')$( [ -z "$(git status --porcelain -- src 2>/dev/null)" ] || echo '+dirty')"; fi) vs" \
+        "$( [ -n "$HAVE_APTLY" ] && aptly version 2>/dev/null | head -1 || echo 'no aptly')," \
+        "N=$N packages, $(nproc) CPUs;" \
+        "$(if [ -n "${SERVER_SYNC_ONLY:-}" ]; then echo "first syncs per upstream server only;"
+           else echo "$( [ -n "${APTLY_FIRST:-}" ] && echo aptly || echo debvault) ran first$(
+                [ ${#SERVER_LIST[@]} -eq 0 ] || echo " (after the first syncs per upstream server)");"; fi)" \
+        "load average at start $LOAD_START, at end $(cut -d' ' -f1-3 /proc/loadavg)"
+    if [ -z "${SERVER_SYNC_ONLY:-}" ]; then echo; report_main; fi
+    if [ ${#SERVER_LIST[@]} -gt 0 ]; then echo; report_servers; fi
+    if [ ${#FAILED[@]} -gt 0 ]; then
+        local step
+        echo
+        echo "FAILED steps (logs in $OUT):"
+        for step in "${FAILED[@]}"; do
+            echo "  $step: $(grep -v '^\s*$' "$OUT/$step.log" | tail -n 1)"
+        done
+    fi
+}
+
+# The table of the steps at the top (against the fixture server) and their targets.
+report_main() {
     local step label d dm a am scale=1 mark=
     if [ -n "$HAVE_APTLY" ]; then
         scale=$(awk -v s="$SNAPS" -v a="$APTLY_SNAPS" 'BEGIN { print s / a }')
         [ "$SNAPS" != "$APTLY_SNAPS" ] && mark='*'
     fi
-    echo "debvault $(git rev-parse --short HEAD 2>/dev/null || echo '?')$( [ -z "$(git status --porcelain -- src 2>/dev/null)" ] || echo '+dirty') vs" \
-        "$( [ -n "$HAVE_APTLY" ] && aptly version 2>/dev/null | head -1 || echo 'no aptly')," \
-        "N=$N packages, $(nproc) CPUs; $( [ -n "${APTLY_FIRST:-}" ] && echo aptly || echo debvault) ran first;" \
-        "load average at start $LOAD_START, at end $(cut -d' ' -f1-3 /proc/loadavg)"
-    echo
     printf '%-30s %11s %11s %11s %11s %8s\n' step "debvault s" "debvault MB" "aptly s" "aptly MB" ratio
     while IFS='|' read -r step label; do
         read -r d dm < <(get "debvault.$step")
@@ -338,14 +520,7 @@ STEPS
     done
     echo
     echo "Targets:"
-    local d a verdict
-    # faster APTLY_S DEBVAULT_S TIMES: PASS if debvault took at most 1/TIMES of aptly's time.
-    faster() { awk -v a="$1" -v d="$2" -v t="$3" 'BEGIN {
-        if (a !~ /^[0-9.]+$/ || d !~ /^[0-9.]+$/) print "n/a"
-        else print (a >= t * (d > 0 ? d : 0.01)) ? "PASS" : "MISS" }'; }
-    # at_most VALUE LIMIT: PASS, MISS, or n/a when VALUE is not a number.
-    at_most() { awk -v v="$1" -v t="$2" 'BEGIN {
-        if (v !~ /^[0-9.]+$/) print "n/a"; else print (v + 0 <= t + 0) ? "PASS" : "MISS" }'; }
+    local verdict
     read -r d _ < <(get debvault.sync.first)
     read -r a _ < <(get aptly.sync.first)
     echo "  $(faster "$a" "$d" "$TARGET_SYNC_SPEEDUP")  first sync >= ${TARGET_SYNC_SPEEDUP}x faster than aptly's: ${d} s vs ${a} s = $(ratio "$a" "$d")"
@@ -373,19 +548,76 @@ STEPS
     read -r step dm < <(awk '$1 ~ /^debvault\./ && $3 ~ /^[0-9]+$/ && $3 + 0 >= m { m = $3 + 0; s = $1 }
                              END { print (s ? s : "-"), (s ? m : "-") }' "$OUT/results")
     echo "  $(at_most "$dm" "$TARGET_RSS_MB")  peak RSS <= ${TARGET_RSS_MB} MB: ${dm} MB (${step#debvault.})"
-    if [ ${#FAILED[@]} -gt 0 ]; then
-        echo
-        echo "FAILED steps (logs in $OUT):"
-        for step in "${FAILED[@]}"; do
-            echo "  $step: $(grep -v '^\s*$' "$OUT/$step.log" | tail -n 1)"
-        done
+}
+
+# The first sync per upstream server: its table and targets.
+report_servers() {
+    local srv d dm d1 a am
+    echo "First sync per upstream server (the state-1 tree; a fresh root each; run order: aptly from every"
+    echo "server, then debvault with pipeline-depth 1, then debvault with its defaults):"
+    for srv in "${SERVER_LIST[@]}"; do
+        printf '  %-8s %s\n' "$srv" "${SERVER_DESC[$srv]:-${SERVER_NOTE[$srv]:-}}"
+    done
+    echo
+    printf '%-8s %11s %11s %18s %9s %9s %15s %16s\n' server "debvault s" "debvault MB" \
+        "debvault depth 1 s" "aptly s" "aptly MB" "aptly/debvault" "default/depth 1"
+    for srv in "${SERVER_LIST[@]}"; do
+        if [ -n "${SERVER_NOTE[$srv]:-}" ]; then
+            printf '%-8s %s\n' "$srv" "${SERVER_NOTE[$srv]}"
+            continue
+        fi
+        read -r d dm < <(get "server.$srv.debvault")
+        read -r d1 _ < <(get "server.$srv.debvault-d1")
+        read -r a am < <(get "server.$srv.aptly")
+        printf '%-8s %11s %11s %18s %9s %9s %15s %16s\n' "$srv" "$d" "$dm" "$d1" "$a" "$am" \
+            "$(ratio "$a" "$d")" "$(quotient "$d" "$d1" | sed 's/[0-9]$/&x/')"
+    done
+    echo
+    echo "aptly/debvault: aptly seconds / debvault seconds (how many times faster debvault is);"
+    echo "default/depth 1: debvault's seconds with its defaults / with pipeline-depth 1 (under 1: pipelining helps)."
+    echo
+    echo "Targets (first sync per upstream server):"
+    server_speed_target nginx "$TARGET_SYNC_NGINX"
+    server_speed_target apache "$TARGET_SYNC_APACHE"
+    for srv in "${SERVER_LIST[@]}"; do
+        if [ -n "${SERVER_NOTE[$srv]:-}" ]; then
+            echo "  n/a   default <= ${TARGET_PIPELINE_RATIO}x the time with pipeline-depth 1 from $srv: ${SERVER_NOTE[$srv]}"
+            continue
+        fi
+        read -r d _ < <(get "server.$srv.debvault")
+        read -r d1 _ < <(get "server.$srv.debvault-d1")
+        a=$(quotient "$d" "$d1")
+        echo "  $(at_most "$a" "$TARGET_PIPELINE_RATIO")  default <= ${TARGET_PIPELINE_RATIO}x the time with pipeline-depth 1 from $srv: ${d} s vs ${d1} s = ${a}x"
+    done
+    read -r srv dm < <(awk '$1 ~ /^server\.[a-z]+\.debvault/ && $3 ~ /^[0-9]+$/ && $3 + 0 >= m { m = $3 + 0; s = $1 }
+                            END { print (s ? s : "-"), (s ? m : "-") }' "$OUT/results")
+    srv=${srv#server.}
+    echo "  $(at_most "$dm" "$TARGET_SERVER_SYNC_RSS_MB")  sync peak RSS <= ${TARGET_SERVER_SYNC_RSS_MB} MB: ${dm} MB (${srv/./, })"
+}
+
+# server_speed_target SERVER TIMES: the target line "debvault's first sync from
+# SERVER is TIMES times faster than aptly's".
+server_speed_target() {
+    local srv=$1 t=$2 d a what
+    what="first sync from $srv >= ${t}x faster than aptly's"
+    if [[ " ${SERVER_LIST[*]} " != *" $srv "* ]]; then
+        echo "  n/a   $what: $srv not in SERVERS"
+    elif [ -n "${SERVER_NOTE[$srv]:-}" ]; then
+        echo "  n/a   $what: ${SERVER_NOTE[$srv]}"
+    else
+        read -r d _ < <(get "server.$srv.debvault")
+        read -r a _ < <(get "server.$srv.aptly")
+        echo "  $(faster "$a" "$d" "$t")  $what: ${d} s vs ${a} s = $(ratio "$a" "$d")"
     fi
 }
 
 echo
+touch "$OUT/results"   # no step may have run (SERVERS=nginx without nginx)
 report | tee "$OUT/report.txt"
 
-# Old runs go last (see above); the newest stays for inspection.
+# Old runs go last (see above); the newest stays for inspection, without the
+# per-server first syncs' roots (their logs stay).
+rm -rf "$OUT/syncs"
 find "$BASE" -mindepth 1 -maxdepth 1 -name 'run-*' ! -name "$(basename "$OUT")" -exec rm -rf {} +
 date +%s > "$BASE/.cleaned-at"
 [ ${#FAILED[@]} -eq 0 ]

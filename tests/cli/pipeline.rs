@@ -148,18 +148,24 @@ fn upstream(n: usize) -> Upstream {
 
 impl Upstream {
     async fn fetch(&self) -> Vec<debvault::fetch::Fetched> {
+        self.pipeline().fetch(&self.items()).await
+    }
+
+    fn pipeline(&self) -> debvault::fetch::Pipeline {
         let base = Url::parse(&format!("{}/", self.server.url())).expect("url");
-        let mut pipeline = fetcher().pipeline(&base).expect("pipeline");
-        let items: Vec<Item<'_>> = self
-            .names
+        fetcher().pipeline(&base).expect("pipeline")
+    }
+
+    /// Every file, for [`debvault::fetch::Pipeline::fetch`].
+    fn items(&self) -> Vec<Item<'_>> {
+        self.names
             .iter()
             .zip(&self.files)
             .map(|(rel, data)| Item {
                 rel,
                 expected: expected(data),
             })
-            .collect();
-        pipeline.fetch(&items).await
+            .collect()
     }
 
     fn requests_for(&self, i: usize) -> Vec<(u16, Option<String>)> {
@@ -413,17 +419,8 @@ impl Upstream {
     /// Fetches every file through one pipeline in batches of `depth`, as a
     /// sync worker does; the pipeline's pace and the time it took.
     async fn fetch_batched(&self, depth: usize) -> (debvault::fetch::Pace, Duration) {
-        let base = Url::parse(&format!("{}/", self.server.url())).expect("url");
-        let mut pipeline = fetcher().pipeline(&base).expect("pipeline");
-        let items: Vec<Item<'_>> = self
-            .names
-            .iter()
-            .zip(&self.files)
-            .map(|(rel, data)| Item {
-                rel,
-                expected: expected(data),
-            })
-            .collect();
+        let mut pipeline = self.pipeline();
+        let items = self.items();
         let started = std::time::Instant::now();
         for (batch, files) in items.chunks(depth).zip(self.files.chunks(depth)) {
             let results = pipeline.fetch(batch).await;
