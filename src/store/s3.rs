@@ -447,27 +447,69 @@ impl Bucket {
     /// Every object below `rel` (one listing, paged by the server), with
     /// keys relative to `rel`.
     pub async fn list(&self, rel: &str) -> Result<Vec<Listed>, StoreError> {
+        self.list_split(rel, &[], 1).await
+    }
+
+    /// Every object below `rel`, as [`Bucket::list`], listed as ranges of
+    /// keys split at `splits` (keys relative to `rel`, sorted), `concurrency`
+    /// ranges at a time. A listing is paged a thousand keys a request, so
+    /// one of 60,000 objects is 60 requests in a row; split in 16 ranges it
+    /// is 4 in a row. Range `k` runs from just after split `k - 1` (with
+    /// the server's `start-after`) to split `k` inclusive, the last to the
+    /// end, so every key falls in exactly one.
+    pub async fn list_split(
+        &self,
+        rel: &str,
+        splits: &[String],
+        concurrency: usize,
+    ) -> Result<Vec<Listed>, StoreError> {
         let base = self.path(rel)?;
         let base_str = base.as_ref().to_owned();
-        let mut stream = self.store.list(Some(&base));
-        let mut out = Vec::new();
-        while let Some(meta) = stream.next().await {
-            let meta = meta.map_err(s3_err("list", &self.url, rel))?;
-            let key = meta.location.as_ref();
-            let key = if base_str.is_empty() {
-                key
-            } else {
-                key.strip_prefix(base_str.as_str())
-                    .and_then(|k| k.strip_prefix('/'))
-                    .unwrap_or(key)
-            };
-            out.push(Listed {
-                key: key.to_owned(),
-                size: meta.size,
-                last_modified: meta.last_modified,
-            });
+        let mut bounds: Vec<Option<ObjPath>> = vec![None];
+        for split in splits {
+            bounds.push(Some(self.path(&format!("{rel}/{split}"))?));
         }
-        Ok(out)
+        bounds.push(None);
+        let ranges: Vec<(Option<ObjPath>, Option<ObjPath>)> = bounds
+            .windows(2)
+            .map(|w| (w[0].clone(), w[1].clone()))
+            .collect();
+        let (base, base_str) = (&base, base_str.as_str());
+        let parts: Vec<Vec<Listed>> =
+            futures::stream::iter(ranges.into_iter().map(|(after, upto)| async move {
+                let mut stream = match &after {
+                    None => self.store.list(Some(base)),
+                    Some(after) => self.store.list_with_offset(Some(base), after),
+                };
+                let mut out = Vec::new();
+                while let Some(meta) = stream.next().await {
+                    let meta = meta.map_err(s3_err("list", &self.url, rel))?;
+                    if upto
+                        .as_ref()
+                        .is_some_and(|upto| meta.location.as_ref() > upto.as_ref())
+                    {
+                        break;
+                    }
+                    let key = meta.location.as_ref();
+                    let key = if base_str.is_empty() {
+                        key
+                    } else {
+                        key.strip_prefix(base_str)
+                            .and_then(|k| k.strip_prefix('/'))
+                            .unwrap_or(key)
+                    };
+                    out.push(Listed {
+                        key: key.to_owned(),
+                        size: meta.size,
+                        last_modified: meta.last_modified,
+                    });
+                }
+                Ok::<_, StoreError>(out)
+            }))
+            .buffered(concurrency.max(1))
+            .try_collect()
+            .await?;
+        Ok(parts.into_iter().flatten().collect())
     }
 
     /// Removes `rel`; a missing object is not an error.

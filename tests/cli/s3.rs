@@ -203,6 +203,50 @@ fn large_files_upload_in_parts() {
     assert!(back == data, "the object differs from the file");
 }
 
+/// A listing split in ranges (issue 16: a publish lists the pool in 16
+/// ranges at once) finds every key exactly once, in order, whether the
+/// splits are keys that exist or not, and across the server's pages.
+#[test]
+fn a_split_listing_finds_every_key_once() {
+    let env = TestEnv::new_s3();
+    let bucket = env.s3.as_ref().unwrap().bucket();
+    let mut keys: Vec<String> = (0..1100)
+        .map(|i| format!("pool/main/p/p{:04}/p{:04}_1_all.deb", i * 7 % 1100, i))
+        .collect();
+    keys.sort();
+    for key in &keys {
+        bucket.put(key, b"x");
+    }
+    bucket.put("other/outside", b"x");
+    let below: Vec<String> = keys
+        .iter()
+        .map(|k| k.strip_prefix("pool/").unwrap().to_owned())
+        .collect();
+    assert_eq!(bucket.keys("pool"), below);
+    let cases: Vec<Vec<String>> = vec![
+        Vec::new(),
+        vec![below[0].clone()],
+        vec![below[1099].clone()],
+        // Existing keys, a key between two, one before all and one after all.
+        vec![
+            "a".to_owned(),
+            below[10].clone(),
+            format!("{}x", below[500]),
+            below[1050].clone(),
+            "zz".to_owned(),
+        ],
+    ];
+    for splits in cases {
+        for concurrency in [1, 4] {
+            assert_eq!(
+                bucket.keys_split("pool", &splits, concurrency),
+                below,
+                "splits {splits:?}"
+            );
+        }
+    }
+}
+
 /// `serve` on a bucket endpoint: HEAD, byte ranges (206, 416) and 404s,
 /// streamed from the bucket.
 #[test]

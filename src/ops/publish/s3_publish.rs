@@ -23,8 +23,8 @@ use futures::{StreamExt, TryStreamExt};
 
 use super::{
     Item, Job, PoolAction, PublishError, PublishOutcome, PublishReport, build_indices, count_pool,
-    entries, fresh_enough, io_err, label, load_records, pool_paths, public_keyring, record,
-    release_meta,
+    entries, fresh_enough, io_err, label, load_records, plain_pool_path, pool_paths,
+    public_keyring, record, release_meta,
 };
 use crate::db::{Db, NewPublication, PoolObject};
 use crate::debian::release::Release;
@@ -37,6 +37,9 @@ use crate::tree::{TreeError, TreeFile, render, verify_tree};
 
 /// Uploads (or server-side copies) in flight at once.
 const UPLOADS: usize = 16;
+
+/// Ranges the pool is listed in, all at once.
+const LIST_RANGES: usize = 16;
 
 /// The signature files, written last and in this order: apt reads
 /// `InRelease` first, so it goes last of all.
@@ -90,7 +93,9 @@ pub(super) fn publish(
     }
 
     let records = load_records(db, &snap)?;
+    tracing::debug!(elapsed = ?started.elapsed(), records = records.len(), "records loaded");
     let pool = plan_pool(db, &base, &location, &records)?;
+    tracing::debug!(elapsed = ?started.elapsed(), "pool planned");
     count_pool(&mut report, &pool.items);
     let indices = build_indices(&snap, entries(&pool.items));
     report.indices = indices.len() as u64;
@@ -144,6 +149,7 @@ pub(super) fn publish(
     tracing::debug!(elapsed = ?started.elapsed(), "tree rendered and verified, pool uploaded");
 
     report.by_hash_kept = upload_tree(&base, &dists, &staging, &rendered.files, previous.as_ref())?;
+    tracing::debug!(elapsed = ?started.elapsed(), "tree uploaded");
     let _ = std::fs::remove_dir_all(&scratch);
 
     let new = NewPublication {
@@ -184,12 +190,28 @@ fn plan_pool<'a>(
     location: &str,
     records: &'a [(String, PackageRecord)],
 ) -> Result<PoolPlan<'a>, PublishError> {
-    let b = base.clone();
-    let listed: HashMap<String, u64> = block_on(async move { b.list("pool").await })??
-        .into_iter()
-        .map(|l| (format!("pool/{}", l.key), l.size))
+    // The listing in ranges split by the records' own pool paths: listed in
+    // parallel, it takes a fraction of one long paged listing.
+    let mut paths: Vec<String> = records
+        .iter()
+        .filter_map(|(component, record)| {
+            let path = plain_pool_path(component, record);
+            path.strip_prefix("pool/").map(str::to_owned)
+        })
         .collect();
+    paths.sort_unstable();
+    let step = paths.len().div_ceil(LIST_RANGES).max(1);
+    let mut splits: Vec<String> = paths.into_iter().step_by(step).skip(1).collect();
+    splits.dedup();
+    let b = base.clone();
+    let listed: HashMap<String, u64> =
+        block_on(async move { b.list_split("pool", &splits, LIST_RANGES).await })??
+            .into_iter()
+            .map(|l| (format!("pool/{}", l.key), l.size))
+            .collect();
+    tracing::debug!(objects = listed.len(), "pool listed");
     let mut known = db.remote_pool(location)?;
+    tracing::debug!(objects = known.len(), "pool record read");
     let gone: Vec<String> = known
         .keys()
         .filter(|k| !listed.contains_key(*k))

@@ -113,6 +113,17 @@ impl TestBucket {
         keys
     }
 
+    /// Keys below `rel` as [`debvault::store::Bucket::list_split`] lists
+    /// them, in the order listed.
+    pub fn keys_split(&self, rel: &str, splits: &[String], concurrency: usize) -> Vec<String> {
+        self.rt
+            .block_on(self.bucket.list_split(rel, splits, concurrency))
+            .expect("list")
+            .into_iter()
+            .map(|l| l.key)
+            .collect()
+    }
+
     pub fn get(&self, rel: &str) -> Option<Vec<u8>> {
         self.rt
             .block_on(self.bucket.get(rel))
