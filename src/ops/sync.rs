@@ -165,6 +165,14 @@ pub enum SyncError {
         /// Why.
         detail: String,
     },
+    /// The spool of index stanzas could not be written or read.
+    #[error("mirror `{mirror}`: cannot set the index stanzas aside: {detail}")]
+    Spool {
+        /// Mirror.
+        mirror: String,
+        /// Why, naming the file.
+        detail: String,
+    },
     /// The stored filter is invalid.
     #[error("mirror `{mirror}`: invalid filter: {detail}")]
     BadFilter {
@@ -581,11 +589,11 @@ async fn sync_locked(
 
     // Fetch and parse the indices.
     let spool = ctx.store.staging_path(None)?;
-    let mut upstream = Upstream::new(&spool, fields).map_err(|e| SyncError::BadIndex {
+    let spool_err = |e: UpstreamError| SyncError::Spool {
         mirror: name.to_owned(),
-        index: "(spool)".into(),
         detail: e.to_string(),
-    })?;
+    };
+    let mut upstream = Upstream::new(&spool, fields).map_err(spool_err)?;
     for (component, index) in indices.iter().enumerate() {
         step(ctx, name, format!("fetching {}", index.path));
         let staged = ctx.store.staging_path(None)?;
@@ -604,10 +612,13 @@ async fn sync_locked(
             .map_err(|e| UpstreamError::Parse(e.to_string()))
             .and_then(|reader| upstream.parse(reader, component as u32));
         let _ = std::fs::remove_file(&staged);
-        parsed.map_err(|e| SyncError::BadIndex {
-            mirror: name.to_owned(),
-            index: index.path.clone(),
-            detail: e.to_string(),
+        parsed.map_err(|e| match e {
+            UpstreamError::Parse(detail) => SyncError::BadIndex {
+                mirror: name.to_owned(),
+                index: index.path.clone(),
+                detail,
+            },
+            spool => spool_err(spool),
         })?;
     }
     let index_components: Vec<&str> = indices.iter().map(|i| i.component.as_str()).collect();
@@ -777,11 +788,6 @@ async fn sync_locked(
     }
 
     // From here on only the packages the commit stores are needed.
-    let spool_err = |e: UpstreamError| SyncError::BadIndex {
-        mirror: name.to_owned(),
-        index: "(spool)".into(),
-        detail: e.to_string(),
-    };
     let mut needed: Vec<usize> = plan.commit_added.iter().map(|(_, i)| *i).collect();
     needed.extend(plan.commit_staged.iter().filter_map(|(_, i)| *i));
     needed.extend(plan.downloads.iter().map(|d| d.2));
