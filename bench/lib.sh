@@ -32,3 +32,21 @@ setup() {
 }
 
 mb() { awk -v b="$1" 'BEGIN { printf "%.1f MB", b / 1048576 }'; }
+
+# Report helpers, shared by run.sh and s3.sh.
+# get NAME: "seconds MB" of a step, "- -" if it did not run.
+get() { awk -v n="$1" '$1 == n { print $2, $3; f = 1 } END { if (!f) print "- -" }' "$OUT/results"; }
+# ratio APTLY_S DEBVAULT_S: how many times faster debvault was.
+ratio() {
+    awk -v a="$1" -v d="$2" 'BEGIN {
+        if (a !~ /^[0-9.]+$/ || d !~ /^[0-9.]+$/) print "-"
+        else if (d > 0) printf "%.1fx\n", a / d
+        else printf ">%.0fx\n", a / 0.01 }'
+}
+# faster APTLY_S DEBVAULT_S TIMES: PASS if debvault took at most 1/TIMES of aptly's time.
+faster() { awk -v a="$1" -v d="$2" -v t="$3" 'BEGIN {
+    if (a !~ /^[0-9.]+$/ || d !~ /^[0-9.]+$/) print "n/a"
+    else print (a >= t * (d > 0 ? d : 0.01)) ? "PASS" : "MISS" }'; }
+# at_most VALUE LIMIT: PASS, MISS, or n/a when VALUE is not a number.
+at_most() { awk -v v="$1" -v t="$2" 'BEGIN {
+    if (v !~ /^[0-9.]+$/) print "n/a"; else print (v + 0 <= t + 0) ? "PASS" : "MISS" }'; }

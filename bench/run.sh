@@ -383,15 +383,6 @@ if [ -z "${SERVER_SYNC_ONLY:-}" ]; then
 fi
 
 # ---------------------------------------------------------------- report
-# get NAME: "seconds MB" of a step, "- -" if it did not run.
-get() { awk -v n="$1" '$1 == n { print $2, $3; f = 1 } END { if (!f) print "- -" }' "$OUT/results"; }
-# ratio APTLY_S DEBVAULT_S: how many times faster debvault was.
-ratio() {
-    awk -v a="$1" -v d="$2" 'BEGIN {
-        if (a !~ /^[0-9.]+$/ || d !~ /^[0-9.]+$/) print "-"
-        else if (d > 0) printf "%.1fx\n", a / d
-        else printf ">%.0fx\n", a / 0.01 }'
-}
 # stats FILE: per-run seconds from a snap_loop times file (microseconds).
 stats() {
     sort -n "$1" | awk '{ v[NR] = $1; s += $1 } END {
@@ -406,13 +397,6 @@ stats() {
 # said STEP: the first line a successful step printed.
 said() { if [ "$(get "$1" | cut -d' ' -f1)" = FAIL ]; then echo "(failed: see below)"; else head -n 1 "$OUT/$1.log" 2>/dev/null; fi; }
 mean_s() { awk '{ s += $1 } END { if (NR) printf "%.3f", s / NR / 1e6; else print "-" }' "$1"; }
-# faster APTLY_S DEBVAULT_S TIMES: PASS if debvault took at most 1/TIMES of aptly's time.
-faster() { awk -v a="$1" -v d="$2" -v t="$3" 'BEGIN {
-    if (a !~ /^[0-9.]+$/ || d !~ /^[0-9.]+$/) print "n/a"
-    else print (a >= t * (d > 0 ? d : 0.01)) ? "PASS" : "MISS" }'; }
-# at_most VALUE LIMIT: PASS, MISS, or n/a when VALUE is not a number.
-at_most() { awk -v v="$1" -v t="$2" 'BEGIN {
-    if (v !~ /^[0-9.]+$/) print "n/a"; else print (v + 0 <= t + 0) ? "PASS" : "MISS" }'; }
 # quotient A B: A / B to two decimals, "-" unless both are numbers and B > 0.
 quotient() { awk -v a="$1" -v b="$2" 'BEGIN {
     if (a !~ /^[0-9.]+$/ || b !~ /^[0-9.]+$/ || b + 0 == 0) print "-"; else printf "%.2f\n", a / b }'; }

@@ -285,8 +285,6 @@ CONF
 run_aptly
 
 # ---------------------------------------------------------------- report
-# get NAME: "seconds MB" of a step, "- -" if it did not run.
-get() { awk -v n="$1" '$1 == n { print $2, $3; f = 1 } END { if (!f) print "- -" }' "$OUT/results"; }
 # requests NAME: the S3 requests of a step: debvault's own count, or aptly's
 # request dump counted (with APTLY_S3_REQUESTS=1); "-" if there is none.
 requests() {
@@ -303,20 +301,6 @@ by_operation() {
     grep -o 'DEBUG: Request s3/[A-Za-z]*' "$OUT/$1.log" | sed 's|.*s3/||' | sort | uniq -c |
         sort -rn | awk '{ printf "%s%s %s", (NR > 1 ? ", " : ""), $1, $2 } END { print "" }'
 }
-# ratio APTLY_S DEBVAULT_S: how many times faster debvault was.
-ratio() {
-    awk -v a="$1" -v d="$2" 'BEGIN {
-        if (a !~ /^[0-9.]+$/ || d !~ /^[0-9.]+$/) print "-"
-        else if (d > 0) printf "%.1fx\n", a / d
-        else printf ">%.0fx\n", a / 0.01 }'
-}
-# faster APTLY_S DEBVAULT_S TIMES: PASS if debvault took at most 1/TIMES of aptly's time.
-faster() { awk -v a="$1" -v d="$2" -v t="$3" 'BEGIN {
-    if (a !~ /^[0-9.]+$/ || d !~ /^[0-9.]+$/) print "n/a "
-    else print (a >= t * (d > 0 ? d : 0.01)) ? "PASS" : "MISS" }'; }
-# at_most VALUE LIMIT: PASS, MISS, or n/a when VALUE is not a number.
-at_most() { awk -v v="$1" -v t="$2" 'BEGIN {
-    if (v !~ /^[0-9.]+$/) print "n/a "; else print (v + 0 <= t + 0) ? "PASS" : "MISS" }'; }
 
 STEPS='sync.first|mirror sync, first
 sync.noop|mirror sync, no-op

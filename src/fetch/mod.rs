@@ -45,6 +45,7 @@
 mod decompress;
 mod download;
 mod error;
+mod pace;
 mod pipeline;
 mod small;
 
@@ -57,7 +58,8 @@ use url::Url;
 
 pub use decompress::{Compression, open_decompressed};
 pub use error::FetchError;
-pub use pipeline::{DEFAULT_PIPELINE_DEPTH, Fetched, Item, Pace, Pipeline};
+pub use pace::Pace;
+pub use pipeline::{DEFAULT_PIPELINE_DEPTH, Fetched, Item, Pipeline};
 
 use crate::digest::Sha256;
 

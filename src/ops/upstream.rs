@@ -145,17 +145,25 @@ impl Upstream {
         })
     }
 
-    /// The pool file (`Filename`) of package `i`, from the spool.
+    /// The pool file (`Filename`) of package `i`, from the spool (checked
+    /// as a safe path when the index was parsed).
     pub fn filename(&self, i: usize) -> Result<String, UpstreamError> {
-        Ok(self.reread(i)?.2.filename.into_string())
+        let p = self.package(i)?;
+        let stanza = self.spool.read(p.at, p.len)?;
+        find_field(&stanza, "Filename")
+            .map(str::to_owned)
+            .ok_or_else(|| UpstreamError::Parse(format!("spooled stanza of `{}`", p.name)))
+    }
+
+    fn package(&self, i: usize) -> Result<&UpstreamPackage, UpstreamError> {
+        self.packages
+            .get(i)
+            .ok_or_else(|| UpstreamError::Parse(format!("no package {i} in the indices")))
     }
 
     /// Package `i`, its stanza from the spool and that stanza parsed again.
     fn reread(&self, i: usize) -> Result<(&UpstreamPackage, String, BinaryPackage), UpstreamError> {
-        let p = self
-            .packages
-            .get(i)
-            .ok_or_else(|| UpstreamError::Parse(format!("no package {i} in the indices")))?;
+        let p = self.package(i)?;
         let stanza = self.spool.read(p.at, p.len)?;
         let parsed = parse_str(&stanza)
             .ok()
