@@ -1,10 +1,12 @@
-//! The record of pool objects written to object storage (migration 4).
+//! The record of pool objects written to object storage (migrations 4
+//! and 5).
 
 use std::collections::HashMap;
 
-use rusqlite::params;
+use chrono::{DateTime, Utc};
+use rusqlite::{OptionalExtension as _, params};
 
-use super::{Db, DbError, corrupt, sql};
+use super::{Db, DbError, corrupt, parse_ts, sql, ts};
 use crate::digest::Sha256;
 
 /// A pool object's recorded content.
@@ -43,17 +45,42 @@ impl Db {
         Ok(out)
     }
 
+    /// When the pool under `location` was last listed whole, if ever.
+    pub fn remote_pool_listed_at(&self, location: &str) -> Result<Option<DateTime<Utc>>, DbError> {
+        let what = format!("last listing of `{location}`");
+        let at: Option<String> = self
+            .conn
+            .query_row(
+                "SELECT listed_at FROM remote_pool_listed WHERE location = ?1",
+                [location],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(sql(&what))?;
+        parse_ts(at, &what)
+    }
+
     /// Records pool objects written (or found and hashed) under `location`,
-    /// and forgets `gone` ones (recorded, but no longer listed).
+    /// and forgets `gone` ones (recorded, but no longer listed). `listed_at`
+    /// is when the listing that found them gone began, for a publish that
+    /// listed the pool whole.
     pub fn record_remote_pool(
         &mut self,
         location: &str,
         written: &[(String, PoolObject)],
         gone: &[String],
+        listed_at: Option<DateTime<Utc>>,
     ) -> Result<(), DbError> {
         let what = format!("record pool objects of `{location}`");
         let tx = self.conn.transaction().map_err(sql(&what))?;
         {
+            if let Some(at) = listed_at {
+                tx.execute(
+                    "INSERT OR REPLACE INTO remote_pool_listed (location, listed_at) VALUES (?1, ?2)",
+                    params![location, ts(&at)],
+                )
+                .map_err(sql(&what))?;
+            }
             let mut del = tx
                 .prepare_cached("DELETE FROM remote_pool WHERE location = ?1 AND path = ?2")
                 .map_err(sql(&what))?;

@@ -338,7 +338,7 @@ fn sweep_bucket(
             .try_collect::<Vec<()>>()
             .await
         })??;
-        ctx.db.record_remote_pool(&location, &[], &gone)?;
+        ctx.db.record_remote_pool(&location, &[], &gone, None)?;
     }
     Ok(())
 }

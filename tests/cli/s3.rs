@@ -364,3 +364,67 @@ fn a_local_publish_of_bucket_blobs_reads_its_pool_files_once() {
     );
     env.ok(&["verify"]);
 }
+
+/// Within a day of listing its pool whole, a publish to a bucket trusts the
+/// database's record of what it wrote there and asks the bucket only about
+/// the paths the record does not know (a `HEAD` each): an object put there
+/// behind debvault's back is still found and left alone. A day on, the
+/// publish lists the pool again, and what went missing is written back.
+#[test]
+fn a_publish_lists_the_pool_once_a_day_and_asks_about_the_rest() {
+    let env = TestEnv::new_s3();
+    let bucket = env.s3.as_ref().unwrap().bucket();
+    let (app, old) = (Pkg::new("app", "1.0"), Pkg::new("libfoo", "1.3-1"));
+    let mut repo = Repo::new(vec![app.clone(), old.clone()]);
+    env.publish_upstream(&repo);
+    env.create_mirror("m", &[]);
+    env.ok(&["mirror", "sync", "m"]);
+    env.ok(&["key", "generate", "--email", "ops@example.invalid"]);
+    env.ok(&["snapshot", "create", "s1", "--from-mirror", "m"]);
+    let pool = |v: &serde_json::Value| {
+        ["pool_added", "pool_present", "pool_qualified"].map(|k| v[k].as_u64().unwrap())
+    };
+    assert_eq!(pool(&publish(&env, "s1")), [2, 0, 0]);
+
+    // libfoo 1.4-1's plain pool path, taken after the listing.
+    let new = Pkg::new("libfoo", "1.4-1");
+    let squat = format!("public/{}", new.pool_path());
+    bucket.put(&squat, b"not the package");
+    repo.packages[1] = new.clone();
+    repo.date = chrono::Utc::now() + chrono::Duration::seconds(5);
+    env.publish_upstream(&repo);
+    env.ok(&["mirror", "sync", "m"]);
+    env.ok(&["snapshot", "create", "s2", "--from-mirror", "m"]);
+    let v = publish(&env, "s2");
+    assert_eq!(pool(&v), [1, 1, 1], "{v}");
+    assert_eq!(bucket.get(&squat).unwrap(), b"not the package");
+
+    // app's object deleted behind debvault's back: within the day the
+    // publish trusts its record (a listing would add app again); verify
+    // finds the hole.
+    let app_key = format!("public/{}", app.pool_path());
+    bucket.delete(&app_key);
+    assert_eq!(pool(&publish(&env, "s1")), [0, 2, 0]);
+    let out = env.run(&["--json", "verify", "--sample", "0"]);
+    assert_eq!(out.code, 3, "{}", out.transcript());
+    assert!(
+        out.stdout.contains(&app.pool_path()),
+        "{}",
+        out.transcript()
+    );
+
+    // A day after the listing, the next publish lists again and writes
+    // app back.
+    let db = rusqlite::Connection::open(env.root().join("debvault.db")).unwrap();
+    let day_ago = (chrono::Utc::now() - chrono::Duration::hours(25))
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    assert_eq!(
+        db.execute("UPDATE remote_pool_listed SET listed_at = ?1", [&day_ago])
+            .unwrap(),
+        1
+    );
+    drop(db);
+    assert_eq!(pool(&publish(&env, "s2")), [1, 1, 1]);
+    assert_eq!(bucket.get(&app_key).unwrap(), app.deb());
+    env.ok(&["verify"]);
+}

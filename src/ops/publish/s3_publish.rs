@@ -9,11 +9,15 @@
 //! their `by-hash` names, which are never overwritten.
 //!
 //! Requests are few: a no-op publish reads one object (the current
-//! `Release`, to check it is the one recorded); a publish lists the pool and
-//! the distribution once each and writes only what is missing, with bounded
-//! concurrency. What is in the pool is known from the listing plus the
-//! database's record of what was uploaded ([`Db::remote_pool`]); an object
-//! the record does not know and whose size matches is hashed once.
+//! `Release`, to check it is the one recorded). What is in the pool is known
+//! from the database's record of what was written there
+//! ([`Db::remote_pool`]) and a listing of the pool at most a day old
+//! ([`RELIST_AFTER_S`]): in between, a publish asks only about the paths
+//! the record does not know (a `HEAD` each), so an incremental publish costs
+//! requests in proportion to the change, not to the pool. An object the
+//! record does not know and whose size matches is hashed once. The
+//! distribution is listed once, and only what is missing is written, with
+//! bounded concurrency.
 //! Blobs in the same bucket are copied server-side.
 
 use std::collections::{HashMap, HashSet};
@@ -23,8 +27,8 @@ use futures::{StreamExt, TryStreamExt};
 
 use super::{
     Item, Job, PoolAction, PublishError, PublishOutcome, PublishReport, build_indices, count_pool,
-    entries, fresh_enough, io_err, label, load_records, plain_pool_path, pool_paths,
-    public_keyring, record, release_meta,
+    entries, fresh_enough, io_err, label, load_records, pool_paths, public_keyring, record,
+    release_meta,
 };
 use crate::db::{Db, NewPublication, PoolObject};
 use crate::debian::release::Release;
@@ -35,11 +39,25 @@ use crate::store::{BlobStore, Bucket, StoreError};
 use crate::tree::layout;
 use crate::tree::{TreeError, TreeFile, render, verify_tree};
 
-/// Uploads (or server-side copies) in flight at once.
+/// Uploads in flight at once.
 const UPLOADS: usize = 16;
+
+/// Server-side copies in flight at once.
+const COPIES: usize = 32;
 
 /// Ranges the pool is listed in, all at once.
 const LIST_RANGES: usize = 16;
+
+/// A pool listed whole less than this long ago (seconds) is known from the
+/// database's record of it, plus a `HEAD` of each path the record does not
+/// know; older, or never listed, it is listed again.
+const RELIST_AFTER_S: i64 = 24 * 3600;
+
+/// Probing each unknown path beats a listing up to this many paths, or a
+/// [`PROBE_SHARE`]th of the recorded pool if that is more (a listing costs
+/// a request per thousand objects, made 16 at a time).
+const PROBE_MAX: usize = 1000;
+const PROBE_SHARE: usize = 20;
 
 /// The signature files, written last and in this order: apt reads
 /// `InRelease` first, so it goes last of all.
@@ -139,7 +157,7 @@ pub(super) fn publish(
     // next publish then trusts those objects without hashing them.
     let mut written: Vec<(String, PoolObject)> = pool.learned;
     written.extend(uploaded.done.iter().map(|(path, o)| (path.clone(), *o)));
-    db.record_remote_pool(&location, &written, &pool.gone)?;
+    db.record_remote_pool(&location, &written, &pool.gone, pool.listed_at)?;
     if let Some(e) = uploaded.error {
         return Err(e);
     }
@@ -182,7 +200,12 @@ struct PoolPlan<'a> {
     learned: Vec<(String, PoolObject)>,
     /// Recorded objects the listing no longer has.
     gone: Vec<String>,
+    /// When the whole-pool listing began, if the plan listed the pool.
+    listed_at: Option<chrono::DateTime<chrono::Utc>>,
 }
+
+/// What a bucket's pool holds at the paths a plan looks at: sizes by path.
+type PoolSizes = HashMap<String, u64>;
 
 fn plan_pool<'a>(
     db: &Db,
@@ -190,40 +213,35 @@ fn plan_pool<'a>(
     location: &str,
     records: &'a [(String, PackageRecord)],
 ) -> Result<PoolPlan<'a>, PublishError> {
-    // The listing in ranges split by the records' own pool paths: listed in
-    // parallel, it takes a fraction of one long paged listing.
-    let mut paths: Vec<String> = records
+    let paths = records
         .iter()
-        .filter_map(|(component, record)| {
-            let path = plain_pool_path(component, record);
-            path.strip_prefix("pool/").map(str::to_owned)
-        })
-        .collect();
-    paths.sort_unstable();
-    let step = paths.len().div_ceil(LIST_RANGES).max(1);
-    let mut splits: Vec<String> = paths.into_iter().step_by(step).skip(1).collect();
-    splits.dedup();
-    let b = base.clone();
-    let listed: HashMap<String, u64> =
-        block_on(async move { b.list_split("pool", &splits, LIST_RANGES).await })??
-            .into_iter()
-            .map(|l| (format!("pool/{}", l.key), l.size))
-            .collect();
-    tracing::debug!(objects = listed.len(), "pool listed");
+        .map(|(component, record)| pool_paths(component, record))
+        .collect::<Result<Vec<_>, _>>()?;
     let mut known = db.remote_pool(location)?;
     tracing::debug!(objects = known.len(), "pool record read");
-    let gone: Vec<String> = known
-        .keys()
-        .filter(|k| !listed.contains_key(*k))
-        .cloned()
-        .collect();
-    for g in &gone {
-        known.remove(g);
-    }
+    let now = chrono::Utc::now();
+    let trusted = db
+        .remote_pool_listed_at(location)?
+        .is_some_and(|at| now - at < chrono::Duration::seconds(RELIST_AFTER_S))
+        && unknown_plain(&paths, &known) <= PROBE_MAX.max(known.len() / PROBE_SHARE);
+    let (listed, gone, listed_at) = if trusted {
+        let sizes = probe_pool(base, records, &paths, &known)?;
+        (sizes, Vec::new(), None)
+    } else {
+        let sizes = list_pool(base, &paths)?;
+        let gone: Vec<String> = known
+            .keys()
+            .filter(|k| !sizes.contains_key(*k))
+            .cloned()
+            .collect();
+        for g in &gone {
+            known.remove(g);
+        }
+        (sizes, gone, Some(now))
+    };
     let mut learned = Vec::new();
     let mut items = Vec::with_capacity(records.len());
-    for (component, record) in records {
-        let paths = pool_paths(component, record)?;
+    for ((component, record), paths) in records.iter().zip(paths) {
         let mut action = None;
         let mut qualified = false;
         for (i, path) in paths.iter().enumerate() {
@@ -253,9 +271,10 @@ fn plan_pool<'a>(
                 break;
             }
         }
+        let [_, qualified_path] = paths;
         let action = action.ok_or_else(|| PublishError::UnsafePoolPath {
             package: label(record),
-            path: paths[1].clone(),
+            path: qualified_path,
         })?;
         items.push(Item {
             component,
@@ -270,7 +289,99 @@ fn plan_pool<'a>(
         items,
         learned,
         gone,
+        listed_at,
     })
+}
+
+/// How many records' plain pool paths the record of the pool does not know.
+fn unknown_plain(paths: &[[String; 2]], known: &HashMap<String, PoolObject>) -> usize {
+    paths
+        .iter()
+        .filter(|[plain, _]| !known.contains_key(plain))
+        .count()
+}
+
+/// The whole pool, listed in ranges split by the records' own pool paths:
+/// listed in parallel, it takes a fraction of one long paged listing.
+fn list_pool(base: &Bucket, paths: &[[String; 2]]) -> Result<PoolSizes, PublishError> {
+    let mut splits: Vec<String> = paths
+        .iter()
+        .filter_map(|[plain, _]| plain.strip_prefix("pool/").map(str::to_owned))
+        .collect();
+    splits.sort_unstable();
+    let step = splits.len().div_ceil(LIST_RANGES).max(1);
+    let mut splits: Vec<String> = splits.into_iter().step_by(step).skip(1).collect();
+    splits.dedup();
+    let b = base.clone();
+    let listed: PoolSizes =
+        block_on(async move { b.list_split("pool", &splits, LIST_RANGES).await })??
+            .into_iter()
+            .map(|l| (format!("pool/{}", l.key), l.size))
+            .collect();
+    tracing::debug!(objects = listed.len(), "pool listed");
+    Ok(listed)
+}
+
+/// The pool as the record knows it, plus what a `HEAD` finds at each path
+/// the plan would look at that the record does not know: the plain path
+/// first, the hash-qualified one only where the plain one turns out taken
+/// by other content. Sizes alone decide here; the plan hashes an unrecorded
+/// object whose size matches, as after a listing.
+fn probe_pool(
+    base: &Bucket,
+    records: &[(String, PackageRecord)],
+    paths: &[[String; 2]],
+    known: &HashMap<String, PoolObject>,
+) -> Result<PoolSizes, PublishError> {
+    let mut sizes: PoolSizes = known.iter().map(|(p, o)| (p.clone(), o.size)).collect();
+    let mut absent: HashSet<String> = HashSet::new();
+    let mut probes = 0usize;
+    loop {
+        // The first path of each record that no answer settles yet.
+        let mut want: Vec<String> = Vec::new();
+        for ((_, record), paths) in records.iter().zip(paths) {
+            for path in paths {
+                if absent.contains(path) {
+                    break; // free: the plan adds it here
+                }
+                match (sizes.get(path), known.get(path)) {
+                    (Some(_), Some(o)) if o.sha256 == record.sha256 => break,
+                    (Some(&size), None) if size == record.size => break, // hashed by the plan
+                    (Some(_), _) => continue,                            // taken by other content
+                    (None, _) => {
+                        want.push(path.clone());
+                        break;
+                    }
+                }
+            }
+        }
+        want.sort_unstable();
+        want.dedup();
+        if want.is_empty() {
+            break;
+        }
+        probes += want.len();
+        let b = base.clone();
+        let answers: Vec<(String, Option<u64>)> = block_on(async move {
+            futures::stream::iter(want.into_iter().map(|path| {
+                let b = b.clone();
+                async move { b.head(&path).await.map(|size| (path, size)) }
+            }))
+            .buffer_unordered(UPLOADS)
+            .try_collect()
+            .await
+        })??;
+        for (path, size) in answers {
+            if let Some(size) = size {
+                sizes.insert(path, size);
+            } else {
+                absent.insert(path);
+            }
+        }
+    }
+    tracing::debug!(probes, "pool probed");
+    sizes.retain(|p, _| !absent.contains(p));
+    Ok(sizes)
 }
 
 fn hash_object(base: &Bucket, path: &str) -> Result<Sha256, PublishError> {
@@ -317,29 +428,36 @@ fn upload_pool(store: &BlobStore, base: &Bucket, adds: &[&Item<'_>]) -> Uploaded
         };
         jobs.push((path.clone(), label(r), object, src));
     }
+    // Server-side copies move no bytes through this process: more of them
+    // in flight keep the server busy without costing memory here.
+    let (copies, transfers): (Vec<_>, Vec<_>) = jobs
+        .into_iter()
+        .partition(|(_, _, _, src)| matches!(src, Source::Object(b, _) if b.same_bucket(base)));
     let base = base.clone();
     let run = block_on(async move {
         let mut done = Vec::new();
         let mut error = None;
-        let mut results =
-            futures::stream::iter(jobs.into_iter().map(|(path, label, object, src)| {
-                let base = base.clone();
-                async move {
-                    let res = match &src {
-                        Source::Object(b, key) if b.same_bucket(&base) => {
-                            base.copy_from(b, key, &path).await
-                        }
-                        Source::Object(b, key) => match b.get(key).await {
-                            Ok(Some(data)) => base.put(&path, data).await,
-                            Ok(None) => Err(StoreError::Missing(object.sha256)),
-                            Err(e) => Err(e),
-                        },
-                        Source::File(file) => base.put_file(&path, file).await,
-                    };
-                    (path, label, object, res)
-                }
-            }))
-            .buffer_unordered(UPLOADS);
+        let write = |(path, label, object, src): Write| {
+            let base = base.clone();
+            async move {
+                let res = match &src {
+                    Source::Object(b, key) if b.same_bucket(&base) => {
+                        base.copy_from(b, key, &path).await
+                    }
+                    Source::Object(b, key) => match b.get(key).await {
+                        Ok(Some(data)) => base.put(&path, data).await,
+                        Ok(None) => Err(StoreError::Missing(object.sha256)),
+                        Err(e) => Err(e),
+                    },
+                    Source::File(file) => base.put_file(&path, file).await,
+                };
+                (path, label, object, res)
+            }
+        };
+        let mut results = futures::stream::select(
+            futures::stream::iter(copies.into_iter().map(write)).buffer_unordered(COPIES),
+            futures::stream::iter(transfers.into_iter().map(write)).buffer_unordered(UPLOADS),
+        );
         while let Some((path, label, object, res)) = results.next().await {
             match res {
                 Ok(()) => done.push((path, object)),
@@ -364,6 +482,9 @@ fn upload_pool(store: &BlobStore, base: &Bucket, adds: &[&Item<'_>]) -> Uploaded
         },
     }
 }
+
+/// A pool object to write: its path, package, content and source.
+type Write = (String, String, PoolObject, Source);
 
 enum Source {
     Object(Bucket, String),
