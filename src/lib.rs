@@ -17,6 +17,8 @@ pub mod query;
 
 // Everything else: the `full` feature.
 #[cfg(feature = "full")]
+pub mod atomic_file;
+#[cfg(feature = "full")]
 pub mod cli;
 #[cfg(feature = "full")]
 pub mod config;

@@ -10,6 +10,7 @@ use clap::{Args, Subcommand};
 
 use super::Globals;
 use super::output::{UsageError, human_bytes, print_json};
+use crate::atomic_file::WriteOptions;
 use crate::db::{AuditRecord, StageAction};
 use crate::ops::apply::{self, MirrorChange};
 use crate::ops::curation::{self, Decision, Selector, StagedItem};
@@ -478,20 +479,6 @@ pub(crate) fn audit(a: AuditArgs, g: &Globals) -> anyhow::Result<u8> {
 /// Writes `text` to `path` atomically (a temporary file renamed over it),
 /// so a metrics collector never reads half a file.
 pub(crate) fn write_atomic(path: &std::path::Path, text: &str) -> anyhow::Result<()> {
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(std::path::Path::new("."));
-    use std::os::unix::fs::PermissionsExt as _;
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".debvault-")
-        .permissions(std::fs::Permissions::from_mode(0o644))
-        .tempfile_in(dir)
-        .with_context(|| format!("cannot write `{}`", path.display()))?;
-    tmp.write_all(text.as_bytes())
-        .with_context(|| format!("cannot write `{}`", path.display()))?;
-    tmp.persist(path)
-        .map_err(|e| e.error)
-        .with_context(|| format!("cannot write `{}`", path.display()))?;
-    Ok(())
+    crate::atomic_file::write(path, text.as_bytes(), WriteOptions::PUBLIC)
+        .with_context(|| format!("cannot write `{}`", path.display()))
 }

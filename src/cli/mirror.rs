@@ -9,6 +9,7 @@ use serde::Serialize;
 
 use super::output::{UsageError, human_bytes, print_json};
 use super::{Exit, Globals};
+use crate::atomic_file::WriteOptions;
 use crate::debian::apt_sources;
 use crate::model::{Mirror, MirrorSpec, native_architecture};
 use crate::ops::mirror::{self as ops_mirror, ImportOptions};
@@ -266,7 +267,7 @@ fn import(a: ImportArgs, g: &Globals) -> anyhow::Result<u8> {
                     std::fs::create_dir_all(dir)
                         .with_context(|| format!("cannot create `{}`", dir.display()))?;
                 }
-                std::fs::write(path, key)
+                crate::atomic_file::write(path, key.as_bytes(), WriteOptions::PUBLIC)
                     .with_context(|| format!("cannot write keyring `{}`", path.display()))?;
             }
             ops_mirror::create(&mut ctx.db, &item.name, &item.spec)?;

@@ -21,6 +21,7 @@ use std::time::Instant;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::atomic_file::{self, WriteOptions};
 use crate::db::{Db, DbError, check_file};
 use crate::digest::{HashingReader, Sha256};
 use crate::lock::{Lock, LockError};
@@ -155,18 +156,7 @@ impl Place {
     fn put_file(&self, src: &Path) -> Result<(), BackupError> {
         match self {
             Place::File(dest) => {
-                let mut tmp = dest.clone().into_os_string();
-                tmp.push(".part");
-                let tmp = PathBuf::from(tmp);
-                let copy = || -> std::io::Result<()> {
-                    std::fs::copy(src, &tmp)?;
-                    std::fs::File::open(&tmp)?.sync_all()?;
-                    std::fs::rename(&tmp, dest)
-                };
-                copy().map_err(|e| {
-                    let _ = std::fs::remove_file(&tmp);
-                    io_err("write", dest)(e)
-                })
+                atomic_file::copy(src, dest, WriteOptions::PRIVATE).map_err(io_err("write", dest))
             }
             Place::Object(b) => {
                 let (b, src) = (b.clone(), src.to_owned());

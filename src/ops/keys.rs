@@ -8,12 +8,12 @@
 //! `DEBVAULT_KEY_PASSPHRASE_FILE`, never from a prompt.
 
 use std::fs;
-use std::io::Write as _;
-use std::os::unix::fs::{OpenOptionsExt as _, PermissionsExt as _};
+use std::os::unix::fs::PermissionsExt as _;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
+use crate::atomic_file::{self, WriteOptions};
 use crate::pgp::{KeyAlgo, Keyring, PgpError, SigningKey, generate};
 
 /// Key store failures, naming the file or fingerprint.
@@ -105,23 +105,13 @@ impl KeyStore {
         if path.exists() {
             return Err(KeyError::Exists(fingerprint.to_owned()));
         }
-        let tmp = self
-            .dir
-            .join(format!(".{fingerprint}.{}.tmp", std::process::id()));
-        let write = || -> std::io::Result<()> {
-            let mut f = fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .mode(0o600)
-                .open(&tmp)?;
-            f.write_all(data)?;
-            f.sync_all()
-        };
-        if let Err(e) = write() {
-            let _ = fs::remove_file(&tmp);
-            return Err(Self::io("write", &tmp)(e));
-        }
-        fs::rename(&tmp, &path).map_err(Self::io("store", &path))?;
+        atomic_file::write(&path, data, WriteOptions::PRIVATE.no_clobber()).map_err(|e| {
+            if e.kind() == std::io::ErrorKind::AlreadyExists {
+                KeyError::Exists(fingerprint.to_owned())
+            } else {
+                Self::io("store", &path)(e)
+            }
+        })?;
         self.info(&path)
     }
 

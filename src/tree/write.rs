@@ -4,12 +4,12 @@
 
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
-use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
 use md5::Digest as _;
 
 use super::{GZIP_LEVEL, RenderOptions, TreeError};
+use crate::atomic_file::WriteOptions;
 use crate::digest::{HashingWriter, Sha256};
 
 /// Size and digests of a written file, as the Release lists them.
@@ -227,15 +227,11 @@ pub(super) fn produce(
 /// tempfile's private 0600: renders hardlink it into the published tree,
 /// where the web server must be able to read it.
 fn store_in_cache(file: &Path, entry: &Path) -> io::Result<()> {
-    let dir = entry.parent().unwrap_or(Path::new("."));
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".tmp-")
-        .permissions(std::fs::Permissions::from_mode(0o666))
-        .tempfile_in(dir)?;
-    io::copy(&mut File::open(file)?, tmp.as_file_mut())?;
-    tmp.as_file().sync_all()?;
-    tmp.persist(entry).map_err(|e| e.error)?;
-    Ok(())
+    let opts = WriteOptions {
+        mode: 0o666,
+        no_clobber: false,
+    };
+    crate::atomic_file::copy(file, entry, opts)
 }
 
 fn compress_gz(plain: &[u8], target: &Path) -> Result<Sums, TreeError> {

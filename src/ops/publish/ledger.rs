@@ -18,10 +18,11 @@
 //! wrote it finished. Lost, stale or damaged, it only costs reading.
 
 use std::collections::HashMap;
-use std::io::{self, BufRead as _, Write as _};
+use std::io::{self, BufRead as _, Write};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
+use crate::atomic_file::WriteOptions;
 use crate::digest::Sha256;
 use crate::tree::layout::PRIVATE_DIR;
 
@@ -110,8 +111,10 @@ impl Ledger {
         if let Some(dir) = file.parent() {
             std::fs::create_dir_all(dir)?;
         }
-        let tmp = file.with_extension(format!("tmp-{}", std::process::id()));
-        let mut out = io::BufWriter::new(std::fs::File::create(&tmp)?);
+        crate::atomic_file::write_with(file, WriteOptions::PUBLIC, |out| self.write_entries(out))
+    }
+
+    fn write_entries(&self, out: &mut dyn Write) -> io::Result<()> {
         for (path, s) in &self.entries {
             // A pool path is checked safe; a line break would still split
             // the line, so such a path is simply not remembered.
@@ -124,10 +127,7 @@ impl Ledger {
                 s.sha256, s.size, s.dev, s.ino, s.ctime, s.ctime_nsec
             )?;
         }
-        out.into_inner().map_err(io::IntoInnerError::into_error)?;
-        std::fs::rename(&tmp, file).inspect_err(|_| {
-            let _ = std::fs::remove_file(&tmp);
-        })
+        Ok(())
     }
 }
 

@@ -1,0 +1,129 @@
+//! Files written so that nothing visible is ever half-written (STYLE.md 6).
+//!
+//! One way for every file debvault writes whole (signing keys, backups,
+//! keyrings, metrics, the pool ledger, the index cache): a temporary file
+//! in the target's own directory (so the rename cannot cross file
+//! systems), filled, flushed and fsynced, renamed over the target, and the
+//! directory fsynced so the rename itself survives a crash. A failure at
+//! any step removes the temporary file and leaves the target as it was.
+
+use std::fs::{File, Permissions};
+use std::io::{self, BufWriter, Write};
+use std::os::unix::fs::PermissionsExt as _;
+use std::path::Path;
+
+/// How an atomic write treats the target.
+#[derive(Clone, Copy, Debug)]
+pub struct WriteOptions {
+    /// The mode the file is created with (the umask still applies).
+    pub mode: u32,
+    /// Fail with [`io::ErrorKind::AlreadyExists`] rather than replace an
+    /// existing target.
+    pub no_clobber: bool,
+}
+
+impl WriteOptions {
+    /// Readable by everyone (0644): what a web server or a collector reads.
+    pub const PUBLIC: WriteOptions = WriteOptions {
+        mode: 0o644,
+        no_clobber: false,
+    };
+    /// Readable by the owner only (0600): secrets and database copies.
+    pub const PRIVATE: WriteOptions = WriteOptions {
+        mode: 0o600,
+        no_clobber: false,
+    };
+
+    /// The same, refusing to replace an existing target.
+    pub const fn no_clobber(self) -> WriteOptions {
+        WriteOptions {
+            no_clobber: true,
+            ..self
+        }
+    }
+}
+
+/// Writes `path` atomically and durably with what `fill` writes.
+pub fn write_with(
+    path: &Path,
+    opts: WriteOptions,
+    fill: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+) -> io::Result<()> {
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".debvault-tmp-")
+        .permissions(Permissions::from_mode(opts.mode))
+        .tempfile_in(dir)?;
+    {
+        let mut out = BufWriter::new(tmp.as_file_mut());
+        fill(&mut out)?;
+        out.flush()?;
+    }
+    tmp.as_file().sync_all()?;
+    if opts.no_clobber {
+        tmp.persist_noclobber(path).map_err(|e| e.error)?;
+    } else {
+        tmp.persist(path).map_err(|e| e.error)?;
+    }
+    File::open(dir)?.sync_all()
+}
+
+/// Writes `data` to `path` atomically and durably.
+pub fn write(path: &Path, data: &[u8], opts: WriteOptions) -> io::Result<()> {
+    write_with(path, opts, |out| out.write_all(data))
+}
+
+/// Copies the file `src` to `path` atomically and durably.
+pub fn copy(src: &Path, path: &Path, opts: WriteOptions) -> io::Result<()> {
+    let mut from = File::open(src)?;
+    write_with(path, opts, |out| io::copy(&mut from, out).map(drop))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_write_replaces_the_target_whole_with_the_mode_asked() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f");
+        std::fs::write(&path, b"old").unwrap();
+        write(&path, b"new", WriteOptions::PRIVATE).unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"new");
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+        assert_eq!(
+            std::fs::read_dir(dir.path()).unwrap().count(),
+            1,
+            "no temporary left"
+        );
+    }
+
+    #[test]
+    fn a_failed_fill_leaves_the_target_and_no_temporary() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f");
+        std::fs::write(&path, b"old").unwrap();
+        let err = write_with(&path, WriteOptions::PUBLIC, |out| {
+            out.write_all(b"half")?;
+            Err(io::Error::other("disk gone"))
+        })
+        .unwrap_err();
+        assert_eq!(err.to_string(), "disk gone");
+        assert_eq!(std::fs::read(&path).unwrap(), b"old");
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn no_clobber_refuses_an_existing_target() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("key");
+        write(&path, b"one", WriteOptions::PRIVATE.no_clobber()).unwrap();
+        let err = write(&path, b"two", WriteOptions::PRIVATE.no_clobber()).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::AlreadyExists);
+        assert_eq!(std::fs::read(&path).unwrap(), b"one");
+    }
+}
