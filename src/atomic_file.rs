@@ -83,6 +83,7 @@ pub fn copy(src: &Path, path: &Path, opts: WriteOptions) -> io::Result<()> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -125,7 +125,7 @@ pub(crate) fn apply(a: ApplyArgs, g: &Globals) -> anyhow::Result<u8> {
     let mut ctx = g.context()?;
     let plan = apply::plan(&ctx.db, &a.file)?;
     if !a.dry_run {
-        apply::execute(&mut ctx.db, &plan)?;
+        apply::execute(&mut ctx, &plan)?;
     }
     if g.json {
         print_json(&serde_json::json!({"dry_run": a.dry_run, "plan": &plan}))?;

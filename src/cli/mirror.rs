@@ -9,7 +9,6 @@ use serde::Serialize;
 
 use super::output::{UsageError, human_bytes, print_json};
 use super::{Exit, Globals};
-use crate::atomic_file::WriteOptions;
 use crate::debian::apt_sources;
 use crate::model::{Mirror, MirrorSpec, native_architecture};
 use crate::ops::mirror::{self as ops_mirror, ImportOptions};
@@ -190,7 +189,7 @@ fn create(a: CreateArgs, g: &Globals) -> anyhow::Result<u8> {
         review: a.review,
         pins: Vec::new(),
     };
-    ops_mirror::create(&mut ctx.db, &a.name, &spec)?;
+    ops_mirror::create(&mut ctx, &a.name, &spec, None)?;
     let mirror = ctx
         .db
         .mirror(&a.name)?
@@ -262,15 +261,7 @@ fn import(a: ImportArgs, g: &Globals) -> anyhow::Result<u8> {
             continue;
         }
         if !a.dry_run {
-            if let (Some(key), Some(path)) = (&item.inline_key, item.spec.keyrings.first()) {
-                if let Some(dir) = path.parent() {
-                    std::fs::create_dir_all(dir)
-                        .with_context(|| format!("cannot create `{}`", dir.display()))?;
-                }
-                crate::atomic_file::write(path, key.as_bytes(), WriteOptions::PUBLIC)
-                    .with_context(|| format!("cannot write keyring `{}`", path.display()))?;
-            }
-            ops_mirror::create(&mut ctx.db, &item.name, &item.spec)?;
+            ops_mirror::import(&mut ctx, item)?;
             created += 1;
         }
         if !g.json {
@@ -500,37 +491,36 @@ fn show(name: &str, with_packages: bool, g: &Globals) -> anyhow::Result<u8> {
 
 fn edit(a: EditArgs, g: &Globals) -> anyhow::Result<u8> {
     let mut ctx = g.context()?;
-    let m = load(&ctx, &a.name)?;
-    let mut spec = m.spec.clone();
-    if a.no_filter {
-        spec.filter = None;
-    }
-    if a.filter.is_some() {
-        spec.filter = a.filter;
-    }
-    if a.with_deps {
-        spec.with_deps = true;
-    }
-    if a.without_deps {
-        spec.with_deps = false;
-    }
-    if !a.architectures.is_empty() {
-        spec.architectures = a.architectures;
-    }
-    if !a.components.is_empty() {
-        spec.components = a.components;
-    }
-    if !a.keyrings.is_empty() {
-        spec.keyrings = absolute(a.keyrings)?;
-    }
-    if a.review {
-        spec.review = true;
-    }
-    if a.no_review {
-        spec.review = false;
-    }
-    ops_mirror::validate(&a.name, &spec)?;
-    ctx.db.update_mirror_spec(m.id, &spec)?;
+    let keyrings = absolute(a.keyrings)?;
+    ops_mirror::edit(&mut ctx, &a.name, None, |spec| {
+        if a.no_filter {
+            spec.filter = None;
+        }
+        if a.filter.is_some() {
+            spec.filter = a.filter;
+        }
+        if a.with_deps {
+            spec.with_deps = true;
+        }
+        if a.without_deps {
+            spec.with_deps = false;
+        }
+        if !a.architectures.is_empty() {
+            spec.architectures = a.architectures;
+        }
+        if !a.components.is_empty() {
+            spec.components = a.components;
+        }
+        if !keyrings.is_empty() {
+            spec.keyrings = keyrings;
+        }
+        if a.review {
+            spec.review = true;
+        }
+        if a.no_review {
+            spec.review = false;
+        }
+    })?;
     if !g.quiet {
         writeln!(
             std::io::stdout(),
@@ -543,15 +533,7 @@ fn edit(a: EditArgs, g: &Globals) -> anyhow::Result<u8> {
 
 fn drop_mirror(name: &str, g: &Globals) -> anyhow::Result<u8> {
     let mut ctx = g.context()?;
-    let m = load(&ctx, name)?;
-    let _lock = crate::lock::Lock::try_acquire(
-        &ctx.settings.lock_dir().join(format!("mirror-{name}.lock")),
-        &format!("mirror `{name}`"),
-    )?;
-    ctx.db.drop_mirror(
-        m.id,
-        &crate::db::AuditEvent::new("mirror-drop", format!("mirror `{name}`")),
-    )?;
+    ops_mirror::drop(&mut ctx, name)?;
     if !g.quiet {
         writeln!(
             std::io::stdout(),

@@ -11,9 +11,10 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::db::{AuditEvent, Db, DbError};
+use super::Context;
+use crate::db::{Db, DbError};
 use crate::model::{MirrorSpec, Pin, native_architecture};
-use crate::ops::mirror::{MirrorError, validate};
+use crate::ops::mirror::{self, MirrorError, spec_changes, validate};
 
 /// Why a scope file cannot be applied.
 #[derive(Debug, thiserror::Error)]
@@ -244,7 +245,7 @@ pub fn plan(db: &Db, path: &Path) -> Result<ApplyPlan, ApplyError> {
             }
             Some(m) => changes.push(MirrorChange::Update {
                 name: name.clone(),
-                changes: diff(&m.spec, spec),
+                changes: spec_changes(&m.spec, spec),
             }),
         }
         if let Some(m) = existing.iter().find(|m| &m.name == name)
@@ -274,51 +275,31 @@ pub fn plan(db: &Db, path: &Path) -> Result<ApplyPlan, ApplyError> {
     })
 }
 
-fn diff(old: &MirrorSpec, new: &MirrorSpec) -> Vec<String> {
-    let (a, b) = (
-        serde_json::to_value(old).unwrap_or_default(),
-        serde_json::to_value(new).unwrap_or_default(),
-    );
-    let empty = serde_json::Map::new();
-    let (a, b) = (
-        a.as_object().unwrap_or(&empty),
-        b.as_object().unwrap_or(&empty),
-    );
-    let mut keys: Vec<&String> = a.keys().chain(b.keys()).collect();
-    keys.sort();
-    keys.dedup();
-    keys.into_iter()
-        .filter(|k| a.get(*k) != b.get(*k))
-        .map(|k| {
-            let show =
-                |v: Option<&serde_json::Value>| v.map_or("(none)".to_owned(), |v| v.to_string());
-            format!("{k}: {} → {}", show(a.get(k)), show(b.get(k)))
-        })
-        .collect()
-}
-
-/// Creates and updates the mirrors as planned, with audit events.
-pub fn execute(db: &mut Db, plan: &ApplyPlan) -> Result<(), ApplyError> {
+/// Creates and updates the mirrors as planned, each through
+/// [`mirror::create`] / [`mirror::edit`] (its lock, its audit event, the
+/// file named as the reason).
+pub fn execute(ctx: &mut Context, plan: &ApplyPlan) -> Result<(), ApplyError> {
     let reason = format!("apply {}", plan.file.display());
+    let failed = |name: &str| {
+        let (path, name) = (plan.file.clone(), name.to_owned());
+        move |e: MirrorError| match e {
+            MirrorError::Db(e) => ApplyError::Db(e),
+            e => ApplyError::Mirror {
+                path,
+                name,
+                source: Box::new(e),
+            },
+        }
+    };
     for change in &plan.changes {
         match change {
             MirrorChange::Create { name } => {
-                let spec = &plan.specs[name];
-                db.create_mirror(name, spec)?;
-                db.audit(
-                    &AuditEvent::new("mirror-create", format!("mirror `{name}`"))
-                        .reason(reason.clone()),
-                )?;
+                mirror::create(ctx, name, &plan.specs[name], Some(&reason))
+                    .map_err(failed(name))?;
             }
-            MirrorChange::Update { name, changes } => {
-                let spec = &plan.specs[name];
-                let Some(m) = db.mirror(name)? else { continue };
-                db.update_mirror_spec(m.id, spec)?;
-                db.audit(
-                    &AuditEvent::new("mirror-edit", format!("mirror `{name}`"))
-                        .reason(reason.clone())
-                        .detail(serde_json::json!({ "changes": changes })),
-                )?;
+            MirrorChange::Update { name, .. } => {
+                let spec = plan.specs[name].clone();
+                mirror::edit(ctx, name, Some(&reason), |s| *s = spec).map_err(failed(name))?;
             }
             MirrorChange::Unchanged { .. } | MirrorChange::Unmanaged { .. } => {}
         }

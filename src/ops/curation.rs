@@ -141,10 +141,7 @@ fn load_mirror(ctx: &Context, name: &str) -> Result<Mirror, CurationError> {
 }
 
 fn lock_mirror(ctx: &Context, name: &str) -> Result<Lock, CurationError> {
-    Ok(Lock::try_acquire(
-        &ctx.settings.lock_dir().join(format!("mirror-{name}.lock")),
-        &format!("mirror `{name}`"),
-    )?)
+    Ok(ctx.lock_mirror(name)?)
 }
 
 fn live(ctx: &Context, m: &Mirror) -> Result<Vec<RevisionEntry>, CurationError> {

@@ -2,8 +2,11 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::db::{Db, DbError};
+use super::Context;
+use crate::atomic_file::{self, WriteOptions};
+use crate::db::{AuditEvent, DbError};
 use crate::debian::apt_sources::{AptSource, SignedBy};
+use crate::lock::LockError;
 use crate::model::{MirrorId, MirrorSpec, native_architecture, valid_name};
 use crate::pgp::{Keyring, PgpError};
 use crate::query::Filter;
@@ -58,6 +61,18 @@ pub enum MirrorError {
     /// No such mirror.
     #[error("mirror `{0}` does not exist")]
     NotFound(String),
+    /// An imported inline key cannot be written.
+    #[error("cannot write keyring `{path}`", path = path.display())]
+    WriteKeyring {
+        /// The keyring file.
+        path: PathBuf,
+        /// Cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// Another command holds the mirror.
+    #[error(transparent)]
+    Locked(#[from] LockError),
     /// Storage.
     #[error(transparent)]
     Db(#[from] DbError),
@@ -117,10 +132,111 @@ pub fn validate(name: &str, spec: &MirrorSpec) -> Result<(), MirrorError> {
     Ok(())
 }
 
-/// Validates and stores a new mirror.
-pub fn create(db: &mut Db, name: &str, spec: &MirrorSpec) -> Result<MirrorId, MirrorError> {
+/// Validates and stores a new mirror, with its audit event; `reason` says
+/// what asked for it (`apply FILE`, an import), if not the operator.
+pub fn create(
+    ctx: &mut Context,
+    name: &str,
+    spec: &MirrorSpec,
+    reason: Option<&str>,
+) -> Result<MirrorId, MirrorError> {
     validate(name, spec)?;
-    Ok(db.create_mirror(name, spec)?)
+    let _lock = ctx.lock_mirror(name)?;
+    let mut event = AuditEvent::new("mirror-create", format!("mirror `{name}`"))
+        .detail(serde_json::json!({ "url": spec.url, "suite": spec.suite }));
+    if let Some(r) = reason {
+        event = event.reason(r);
+    }
+    Ok(ctx.db.create_mirror(name, spec, &event)?)
+}
+
+/// Replaces mirror `name`'s definition with what `change` makes of it,
+/// validated, with an audit event naming the fields changed (none changed:
+/// nothing is written). Returns those changes, `field: old → new`.
+pub fn edit(
+    ctx: &mut Context,
+    name: &str,
+    reason: Option<&str>,
+    change: impl FnOnce(&mut MirrorSpec),
+) -> Result<Vec<String>, MirrorError> {
+    let _lock = ctx.lock_mirror(name)?;
+    let m = ctx
+        .db
+        .mirror(name)?
+        .ok_or_else(|| MirrorError::NotFound(name.to_owned()))?;
+    let mut spec = m.spec.clone();
+    change(&mut spec);
+    validate(name, &spec)?;
+    let changes = spec_changes(&m.spec, &spec);
+    if changes.is_empty() {
+        return Ok(changes);
+    }
+    let mut event = AuditEvent::new("mirror-edit", format!("mirror `{name}`"))
+        .detail(serde_json::json!({ "changes": changes }));
+    if let Some(r) = reason {
+        event = event.reason(r);
+    }
+    ctx.db.update_mirror_spec(m.id, &spec, &event)?;
+    Ok(changes)
+}
+
+/// Drops mirror `name` (its revisions, freezes and staged changes; packages
+/// and blobs stay for `gc`), with its audit event.
+pub fn drop(ctx: &mut Context, name: &str) -> Result<(), MirrorError> {
+    let _lock = ctx.lock_mirror(name)?;
+    let m = ctx
+        .db
+        .mirror(name)?
+        .ok_or_else(|| MirrorError::NotFound(name.to_owned()))?;
+    let event = AuditEvent::new("mirror-drop", format!("mirror `{name}`"));
+    Ok(ctx.db.drop_mirror(m.id, &event)?)
+}
+
+/// What differs between two definitions of a mirror, a line per field:
+/// `field: old → new` (JSON values).
+pub fn spec_changes(old: &MirrorSpec, new: &MirrorSpec) -> Vec<String> {
+    let (a, b) = (
+        serde_json::to_value(old).unwrap_or_default(),
+        serde_json::to_value(new).unwrap_or_default(),
+    );
+    let empty = serde_json::Map::new();
+    let (a, b) = (
+        a.as_object().unwrap_or(&empty),
+        b.as_object().unwrap_or(&empty),
+    );
+    let mut keys: Vec<&String> = a.keys().chain(b.keys()).collect();
+    keys.sort();
+    keys.dedup();
+    keys.into_iter()
+        .filter(|k| a.get(*k) != b.get(*k))
+        .map(|k| {
+            let show =
+                |v: Option<&serde_json::Value>| v.map_or("(none)".to_owned(), |v| v.to_string());
+            format!("{k}: {} → {}", show(a.get(k)), show(b.get(k)))
+        })
+        .collect()
+}
+
+/// Creates the mirror of one planned import item (skipped ones are left
+/// alone): its inline key written to its keyring path first, atomically.
+pub fn import(ctx: &mut Context, item: &ImportItem) -> Result<Option<MirrorId>, MirrorError> {
+    if item.skipped.is_some() {
+        return Ok(None);
+    }
+    if let (Some(key), Some(path)) = (&item.inline_key, item.spec.keyrings.first()) {
+        let write = || {
+            if let Some(dir) = path.parent() {
+                std::fs::create_dir_all(dir)?;
+            }
+            atomic_file::write(path, key.as_bytes(), WriteOptions::PUBLIC)
+        };
+        write().map_err(|source| MirrorError::WriteKeyring {
+            path: path.clone(),
+            source,
+        })?;
+    }
+    let reason = format!("import-apt-sources {}", item.origin);
+    create(ctx, &item.name, &item.spec, Some(&reason)).map(Some)
 }
 
 /// What `import-apt-sources` will create.

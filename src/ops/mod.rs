@@ -21,8 +21,20 @@ use std::sync::Arc;
 use crate::config::Settings;
 use crate::db::Db;
 use crate::fetch::Fetcher;
+use crate::lock::{Lock, LockError};
 use crate::progress::Progress;
 use crate::store::BlobStore;
+
+impl Context {
+    /// Takes the lock of mirror `name` (sync, curation, edit and drop of one
+    /// mirror exclude each other); it lasts as long as the value.
+    pub fn lock_mirror(&self, name: &str) -> Result<Lock, LockError> {
+        Lock::try_acquire(
+            &self.settings.lock_dir().join(format!("mirror-{name}.lock")),
+            &format!("mirror `{name}`"),
+        )
+    }
+}
 
 /// What operations work with.
 pub struct Context {

@@ -250,6 +250,7 @@ fn operator_freeze_holds_a_package_until_unfrozen() {
     assert_eq!(
         actions,
         [
+            "mirror-create mirror `m`",
             "freeze mirror `m` package `libfoo_1.3-1_amd64`",
             "freeze mirror `m` package `tool_0.9_amd64`",
             "unfreeze mirror `m` package `libfoo_1.3-1_amd64`",

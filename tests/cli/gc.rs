@@ -115,6 +115,7 @@ fn gc_removes_only_what_nothing_kept_references() {
     assert_eq!(
         actions,
         [
+            "mirror-create",
             "key-generate",
             "publish",
             "publish",

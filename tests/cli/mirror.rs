@@ -136,6 +136,28 @@ fn edit_and_drop() {
         "{}",
         out.stderr
     );
+
+    // Each change from the CLI is in the audit trail, the refused edit not.
+    let audit: serde_json::Value =
+        serde_json::from_str(&env.ok(&["--json", "audit"]).stdout).expect("json");
+    let events: Vec<String> = audit
+        .as_array()
+        .expect("array")
+        .iter()
+        .map(|r| format!("{} {} {}", r["action"], r["subject"], r["detail"]))
+        .collect();
+    assert_eq!(
+        events,
+        [
+            format!(
+                r#""mirror-create" "mirror `m`" {{"suite":"stable","url":"{}"}}"#,
+                env.url()
+            ),
+            r#""mirror-edit" "mirror `m`" {"changes":["filter: \"aa\" → null"]}"#.to_owned(),
+            r#""mirror-drop" "mirror `m`" {}"#.to_owned(),
+        ],
+        "{audit}"
+    );
 }
 
 #[test]
