@@ -10,6 +10,8 @@ use std::str::FromStr;
 
 use sha2::Digest as _;
 
+use crate::exit::{ExitCode, USAGE};
+
 /// A SHA-256 digest.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Sha256([u8; 32]);
@@ -18,6 +20,12 @@ pub struct Sha256([u8; 32]);
 #[derive(Debug, thiserror::Error)]
 #[error("`{0}` is not a SHA256 digest (64 hexadecimal digits)")]
 pub struct ParseSha256Error(pub String);
+
+impl ExitCode for ParseSha256Error {
+    fn exit_code(&self) -> u8 {
+        USAGE
+    }
+}
 
 impl Sha256 {
     /// Wraps raw digest bytes.

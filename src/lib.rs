@@ -13,6 +13,7 @@
 // The parsers: always built.
 pub mod debian;
 pub mod digest;
+pub mod exit;
 pub mod query;
 
 // Everything else: the `full` feature.
@@ -36,6 +37,8 @@ pub mod ops;
 pub mod pgp;
 #[cfg(feature = "full")]
 pub mod progress;
+#[cfg(feature = "full")]
+pub mod runtime;
 #[cfg(feature = "full")]
 pub mod serve;
 #[cfg(feature = "full")]

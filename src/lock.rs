@@ -9,6 +9,8 @@ use std::fs::{File, OpenOptions, TryLockError};
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
+use crate::exit::{ExitCode, FAILURE};
+
 /// Why a lock could not be taken.
 #[derive(Debug, thiserror::Error)]
 pub enum LockError {
@@ -31,6 +33,12 @@ pub enum LockError {
         #[source]
         source: std::io::Error,
     },
+}
+
+impl ExitCode for LockError {
+    fn exit_code(&self) -> u8 {
+        FAILURE
+    }
 }
 
 /// A held lock; released on drop.

@@ -5,6 +5,7 @@ use std::io::Write;
 use clap::Subcommand;
 
 use super::Globals;
+use super::failure::Result;
 use super::output::print_json;
 
 #[derive(Debug, Subcommand)]
@@ -13,7 +14,7 @@ pub(crate) enum ConfigCommand {
     Show,
 }
 
-pub(crate) fn run(cmd: ConfigCommand, g: &Globals) -> anyhow::Result<u8> {
+pub(crate) fn run(cmd: ConfigCommand, g: &Globals) -> Result<u8> {
     match cmd {
         ConfigCommand::Show => {
             let settings = g.settings()?;

@@ -4,7 +4,7 @@
 use std::io::Write;
 use std::path::PathBuf;
 
-use anyhow::Context as _;
+use super::failure::{Context as _, Result};
 use chrono::{DateTime, NaiveDate, Utc};
 use clap::{Args, Subcommand};
 
@@ -95,7 +95,7 @@ pub(crate) struct AuditArgs {
     since: Option<String>,
 }
 
-fn selectors(packages: &[String]) -> anyhow::Result<Vec<Selector>> {
+fn selectors(packages: &[String]) -> Result<Vec<Selector>> {
     Ok(packages
         .iter()
         .map(|p| Selector::parse(p))
@@ -103,7 +103,7 @@ fn selectors(packages: &[String]) -> anyhow::Result<Vec<Selector>> {
 }
 
 /// `YYYY-MM-DD`, RFC 3339, or a duration back from now.
-pub(crate) fn parse_since(s: &str) -> anyhow::Result<DateTime<Utc>> {
+pub(crate) fn parse_since(s: &str) -> Result<DateTime<Utc>> {
     if let Ok(t) = DateTime::parse_from_rfc3339(s) {
         return Ok(t.with_timezone(&Utc));
     }
@@ -121,7 +121,7 @@ pub(crate) fn parse_since(s: &str) -> anyhow::Result<DateTime<Utc>> {
     .into())
 }
 
-pub(crate) fn apply(a: ApplyArgs, g: &Globals) -> anyhow::Result<u8> {
+pub(crate) fn apply(a: ApplyArgs, g: &Globals) -> Result<u8> {
     let mut ctx = g.context()?;
     let plan = apply::plan(&ctx.db, &a.file)?;
     if !a.dry_run {
@@ -172,7 +172,7 @@ pub(crate) fn apply(a: ApplyArgs, g: &Globals) -> anyhow::Result<u8> {
     Ok(0)
 }
 
-pub(crate) fn freeze(a: FreezeArgs, g: &Globals) -> anyhow::Result<u8> {
+pub(crate) fn freeze(a: FreezeArgs, g: &Globals) -> Result<u8> {
     let mut ctx = g.context()?;
     let frozen = curation::freeze(&mut ctx, &a.mirror, &selectors(&a.packages)?, &a.reason)?;
     if g.json {
@@ -193,7 +193,7 @@ pub(crate) fn freeze(a: FreezeArgs, g: &Globals) -> anyhow::Result<u8> {
     Ok(0)
 }
 
-pub(crate) fn unfreeze(a: UnfreezeArgs, g: &Globals) -> anyhow::Result<u8> {
+pub(crate) fn unfreeze(a: UnfreezeArgs, g: &Globals) -> Result<u8> {
     let mut ctx = g.context()?;
     let lifted = curation::unfreeze(
         &mut ctx,
@@ -247,7 +247,7 @@ fn date(t: Option<DateTime<Utc>>) -> String {
     t.map_or("-".into(), |t| t.format("%Y-%m-%d %H:%M").to_string())
 }
 
-pub(crate) fn staged(cmd: StagedCommand, g: &Globals) -> anyhow::Result<u8> {
+pub(crate) fn staged(cmd: StagedCommand, g: &Globals) -> Result<u8> {
     let ctx = g.context()?;
     match cmd {
         StagedCommand::List { mirror } => {
@@ -388,7 +388,7 @@ fn markdown_report(
     s
 }
 
-fn print_decision(d: &Decision, g: &Globals) -> anyhow::Result<u8> {
+fn print_decision(d: &Decision, g: &Globals) -> Result<u8> {
     if g.json {
         print_json(d)?;
         return Ok(0);
@@ -423,7 +423,7 @@ fn print_decision(d: &Decision, g: &Globals) -> anyhow::Result<u8> {
     Ok(0)
 }
 
-pub(crate) fn promote(a: DecideArgs, g: &Globals) -> anyhow::Result<u8> {
+pub(crate) fn promote(a: DecideArgs, g: &Globals) -> Result<u8> {
     let mut ctx = g.context()?;
     let d = curation::promote(
         &mut ctx,
@@ -435,7 +435,7 @@ pub(crate) fn promote(a: DecideArgs, g: &Globals) -> anyhow::Result<u8> {
     print_decision(&d, g)
 }
 
-pub(crate) fn reject(a: DecideArgs, g: &Globals) -> anyhow::Result<u8> {
+pub(crate) fn reject(a: DecideArgs, g: &Globals) -> Result<u8> {
     let mut ctx = g.context()?;
     let d = curation::reject(
         &mut ctx,
@@ -447,7 +447,7 @@ pub(crate) fn reject(a: DecideArgs, g: &Globals) -> anyhow::Result<u8> {
     print_decision(&d, g)
 }
 
-pub(crate) fn audit(a: AuditArgs, g: &Globals) -> anyhow::Result<u8> {
+pub(crate) fn audit(a: AuditArgs, g: &Globals) -> Result<u8> {
     let ctx = g.context()?;
     let since = a.since.as_deref().map(parse_since).transpose()?;
     let records = ctx.db.audit_records(since)?;
@@ -478,7 +478,7 @@ pub(crate) fn audit(a: AuditArgs, g: &Globals) -> anyhow::Result<u8> {
 
 /// Writes `text` to `path` atomically (a temporary file renamed over it),
 /// so a metrics collector never reads half a file.
-pub(crate) fn write_atomic(path: &std::path::Path, text: &str) -> anyhow::Result<()> {
+pub(crate) fn write_atomic(path: &std::path::Path, text: &str) -> Result<()> {
     crate::atomic_file::write(path, text.as_bytes(), WriteOptions::PUBLIC)
         .with_context(|| format!("cannot write `{}`", path.display()))
 }

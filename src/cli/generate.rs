@@ -5,7 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::Context as _;
+use super::failure::{Context as _, Result};
 use clap::{Args, CommandFactory, ValueEnum};
 
 #[derive(Debug, Args)]
@@ -23,7 +23,7 @@ enum What {
     Completions,
 }
 
-pub(crate) fn run(args: GenerateArgs) -> anyhow::Result<u8> {
+pub(crate) fn run(args: GenerateArgs) -> Result<u8> {
     std::fs::create_dir_all(&args.dir)
         .with_context(|| format!("cannot create `{}`", args.dir.display()))?;
     match args.what {
@@ -43,7 +43,7 @@ pub(crate) fn run(args: GenerateArgs) -> anyhow::Result<u8> {
     Ok(0)
 }
 
-fn write_man(dir: &Path) -> anyhow::Result<()> {
+fn write_man(dir: &Path) -> Result<()> {
     let cmd = super::Cli::command();
     clap_mangen::generate_to(cmd, dir)
         .with_context(|| format!("cannot write man pages to `{}`", dir.display()))

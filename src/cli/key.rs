@@ -3,7 +3,7 @@
 use std::io::Write;
 use std::path::PathBuf;
 
-use anyhow::Context as _;
+use super::failure::{Context as _, Result};
 use clap::{Subcommand, ValueEnum};
 
 use super::Globals;
@@ -49,7 +49,7 @@ pub(crate) enum Algo {
     Rsa4096,
 }
 
-pub(crate) fn run(cmd: KeyCommand, g: &Globals) -> anyhow::Result<u8> {
+pub(crate) fn run(cmd: KeyCommand, g: &Globals) -> Result<u8> {
     let settings = g.settings()?;
     let store = KeyStore::new(
         settings.root.join("keys"),
@@ -122,11 +122,7 @@ pub(crate) fn run(cmd: KeyCommand, g: &Globals) -> anyhow::Result<u8> {
 }
 
 /// Records a change of the signing keys in the audit trail.
-fn audit_key(
-    settings: &crate::config::Settings,
-    action: &'static str,
-    fpr: &str,
-) -> anyhow::Result<()> {
+fn audit_key(settings: &crate::config::Settings, action: &'static str, fpr: &str) -> Result<()> {
     let mut db = crate::db::Db::open(&settings.db_path())?;
     db.set_actor(super::actor());
     db.audit(&crate::db::AuditEvent::new(

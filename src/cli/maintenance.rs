@@ -5,8 +5,10 @@ use std::path::PathBuf;
 
 use clap::Args;
 
+use super::Globals;
+use super::failure::Failure;
+use super::failure::Result;
 use super::output::{UsageError, human_bytes, print_json};
-use super::{Exit, Globals};
 use crate::ops::backup;
 use crate::ops::gc::{GcOptions, gc};
 use crate::ops::keys::{KeyError, KeyStore};
@@ -43,7 +45,7 @@ pub(crate) struct GcArgs {
     grace: String,
 }
 
-pub(crate) fn status(a: StatusArgs, g: &Globals) -> anyhow::Result<u8> {
+pub(crate) fn status(a: StatusArgs, g: &Globals) -> Result<u8> {
     let ctx = g.context()?;
     let max_age = parse_duration(&a.max_age).ok_or_else(|| {
         UsageError(format!(
@@ -130,10 +132,10 @@ pub(crate) fn status(a: StatusArgs, g: &Globals) -> anyhow::Result<u8> {
     for p in &problems {
         writeln!(err, "problem: {p}")?;
     }
-    Err(Exit(1).into())
+    Err(Failure::silent(1))
 }
 
-pub(crate) fn run_gc(a: GcArgs, g: &Globals) -> anyhow::Result<u8> {
+pub(crate) fn run_gc(a: GcArgs, g: &Globals) -> Result<u8> {
     let mut ctx = g.context()?;
     let grace = parse_duration(&a.grace).ok_or_else(|| {
         UsageError(format!(
@@ -194,7 +196,7 @@ pub(crate) struct VerifyArgs {
 }
 
 /// `debvault verify`: exit 3 on any difference.
-pub(crate) fn verify(a: VerifyArgs, g: &Globals) -> anyhow::Result<u8> {
+pub(crate) fn verify(a: VerifyArgs, g: &Globals) -> Result<u8> {
     if !(0.0..=100.0).contains(&a.sample) {
         return Err(UsageError(format!(
             "invalid --sample `{}`: expected a percentage from 0 to 100",
@@ -263,7 +265,7 @@ pub(crate) enum DbCommand {
     },
 }
 
-pub(crate) fn db(cmd: DbCommand, g: &Globals) -> anyhow::Result<u8> {
+pub(crate) fn db(cmd: DbCommand, g: &Globals) -> Result<u8> {
     match cmd {
         DbCommand::Backup { dest } => {
             let ctx = g.context()?;

@@ -3,12 +3,13 @@
 use std::io::Write;
 use std::path::PathBuf;
 
-use anyhow::Context as _;
+use super::failure::{Context as _, Result};
 use clap::{Args, Subcommand};
 use serde::Serialize;
 
+use super::Globals;
+use super::failure::Failure;
 use super::output::{UsageError, human_bytes, print_json};
-use super::{Exit, Globals};
 use crate::debian::apt_sources;
 use crate::model::{Mirror, MirrorSpec, native_architecture};
 use crate::ops::mirror::{self as ops_mirror, ImportOptions};
@@ -146,7 +147,7 @@ pub(crate) struct SyncArgs {
     allow_mass_removal: bool,
 }
 
-pub(crate) fn run(cmd: MirrorCommand, g: &Globals) -> anyhow::Result<u8> {
+pub(crate) fn run(cmd: MirrorCommand, g: &Globals) -> Result<u8> {
     match cmd {
         MirrorCommand::Create(a) => create(a, g),
         MirrorCommand::ImportAptSources(a) => import(a, g),
@@ -161,14 +162,14 @@ pub(crate) fn run(cmd: MirrorCommand, g: &Globals) -> anyhow::Result<u8> {
     }
 }
 
-fn absolute(paths: Vec<PathBuf>) -> anyhow::Result<Vec<PathBuf>> {
+fn absolute(paths: Vec<PathBuf>) -> Result<Vec<PathBuf>> {
     paths
         .into_iter()
         .map(|p| std::path::absolute(&p).with_context(|| format!("invalid path `{}`", p.display())))
         .collect()
 }
 
-fn create(a: CreateArgs, g: &Globals) -> anyhow::Result<u8> {
+fn create(a: CreateArgs, g: &Globals) -> Result<u8> {
     let mut ctx = g.context()?;
     let architectures = if a.architectures.is_empty() {
         vec![native_architecture().to_owned()]
@@ -193,7 +194,7 @@ fn create(a: CreateArgs, g: &Globals) -> anyhow::Result<u8> {
     let mirror = ctx
         .db
         .mirror(&a.name)?
-        .ok_or_else(|| anyhow::anyhow!("mirror `{}` vanished", a.name))?;
+        .ok_or_else(|| Failure::msg(format!("mirror `{}` vanished", a.name)))?;
     if g.json {
         print_json(&mirror)?;
     } else {
@@ -222,7 +223,7 @@ fn describe_scope(spec: &MirrorSpec) -> String {
     format!("{components}; {}", spec.architectures.join(","))
 }
 
-fn import(a: ImportArgs, g: &Globals) -> anyhow::Result<u8> {
+fn import(a: ImportArgs, g: &Globals) -> Result<u8> {
     let mut ctx = g.context()?;
     let files = if a.files.is_empty() {
         apt_sources::default_files()
@@ -293,7 +294,7 @@ struct MirrorSummary<'a> {
     frozen: usize,
 }
 
-fn summaries(ctx: &crate::ops::Context, mirrors: &[Mirror]) -> anyhow::Result<Vec<(u64, usize)>> {
+fn summaries(ctx: &crate::ops::Context, mirrors: &[Mirror]) -> Result<Vec<(u64, usize)>> {
     mirrors
         .iter()
         .map(|m| {
@@ -306,7 +307,7 @@ fn summaries(ctx: &crate::ops::Context, mirrors: &[Mirror]) -> anyhow::Result<Ve
         .collect()
 }
 
-fn list(g: &Globals) -> anyhow::Result<u8> {
+fn list(g: &Globals) -> Result<u8> {
     let ctx = g.context()?;
     let mirrors = ctx.db.mirrors()?;
     let counts = summaries(&ctx, &mirrors)?;
@@ -349,13 +350,13 @@ fn list(g: &Globals) -> anyhow::Result<u8> {
     Ok(0)
 }
 
-fn load(ctx: &crate::ops::Context, name: &str) -> anyhow::Result<Mirror> {
+fn load(ctx: &crate::ops::Context, name: &str) -> Result<Mirror> {
     ctx.db
         .mirror(name)?
         .ok_or_else(|| ops_mirror::MirrorError::NotFound(name.to_owned()).into())
 }
 
-fn show(name: &str, with_packages: bool, g: &Globals) -> anyhow::Result<u8> {
+fn show(name: &str, with_packages: bool, g: &Globals) -> Result<u8> {
     let ctx = g.context()?;
     let m = load(&ctx, name)?;
     let counts = summaries(&ctx, std::slice::from_ref(&m))?;
@@ -489,7 +490,7 @@ fn show(name: &str, with_packages: bool, g: &Globals) -> anyhow::Result<u8> {
     Ok(0)
 }
 
-fn edit(a: EditArgs, g: &Globals) -> anyhow::Result<u8> {
+fn edit(a: EditArgs, g: &Globals) -> Result<u8> {
     let mut ctx = g.context()?;
     let keyrings = absolute(a.keyrings)?;
     ops_mirror::edit(&mut ctx, &a.name, None, |spec| {
@@ -531,7 +532,7 @@ fn edit(a: EditArgs, g: &Globals) -> anyhow::Result<u8> {
     Ok(0)
 }
 
-fn drop_mirror(name: &str, g: &Globals) -> anyhow::Result<u8> {
+fn drop_mirror(name: &str, g: &Globals) -> Result<u8> {
     let mut ctx = g.context()?;
     ops_mirror::drop(&mut ctx, name)?;
     if !g.quiet {
@@ -543,7 +544,7 @@ fn drop_mirror(name: &str, g: &Globals) -> anyhow::Result<u8> {
     Ok(0)
 }
 
-fn sync(a: SyncArgs, g: &Globals) -> anyhow::Result<u8> {
+fn sync(a: SyncArgs, g: &Globals) -> Result<u8> {
     let mut flags = g.flags.clone();
     flags.downloads = a.downloads;
     let g2 = Globals {
@@ -566,16 +567,11 @@ fn sync(a: SyncArgs, g: &Globals) -> anyhow::Result<u8> {
         downloads: ctx.settings.downloads,
         allow_mass_removal: a.allow_mass_removal,
     };
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
     let mut reports = Vec::new();
     let mut code = 0u8;
     let mut failures = Vec::new();
     for name in &names {
-        match runtime.block_on(sync_mirror(&mut ctx, name, &opts)) {
+        match crate::runtime::run(sync_mirror(&mut ctx, name, &opts))? {
             Ok(report) => {
                 code = code.max(report.exit_code());
                 if !g.json {
@@ -584,12 +580,14 @@ fn sync(a: SyncArgs, g: &Globals) -> anyhow::Result<u8> {
                 reports.push(report);
             }
             Err(e) => {
-                let err = anyhow::Error::new(e);
+                let err = Failure::from(e);
                 if names.len() == 1 && !g.json {
                     return Err(err);
                 }
-                code = code.max(super::exit_code(&err));
-                failures.push(serde_json::json!({"mirror": name, "error": format!("{err:#}")}));
+                code = code.max(err.code());
+                failures.push(
+                    serde_json::json!({"mirror": name, "error": format!("{:#}", err.error())}),
+                );
                 if !g.json {
                     super::report_error(&err);
                 }
@@ -604,11 +602,11 @@ fn sync(a: SyncArgs, g: &Globals) -> anyhow::Result<u8> {
     } else if failures.is_empty() {
         Ok(code)
     } else {
-        Err(Exit(code).into())
+        Err(Failure::silent(code))
     }
 }
 
-fn print_report(r: &SyncReport, dry_run: bool) -> anyhow::Result<()> {
+fn print_report(r: &SyncReport, dry_run: bool) -> Result<()> {
     let mut out = std::io::stdout().lock();
     let p = &r.plan;
     match r.outcome {

@@ -6,6 +6,7 @@
 
 mod config_cmd;
 mod curation;
+mod failure;
 mod generate;
 mod key;
 mod maintenance;
@@ -21,10 +22,10 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use anyhow::Context as _;
 use clap::{Parser, Subcommand};
+use failure::{Context as _, Failure, Result};
 
-use crate::config::{ConfigError, FlagValues, Settings};
+use crate::config::{FlagValues, Settings};
 use crate::db::Db;
 use crate::fetch::{FetchOptions, Fetcher};
 use crate::ops::Context;
@@ -121,18 +122,6 @@ enum Command {
     Generate(generate::GenerateArgs),
 }
 
-/// A failure with the exit code it maps to.
-#[derive(Debug)]
-pub(crate) struct Exit(pub u8);
-
-impl std::fmt::Display for Exit {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "exit {}", self.0)
-    }
-}
-
-impl std::error::Error for Exit {}
-
 /// Global options every command sees.
 pub(crate) struct Globals {
     pub json: bool,
@@ -143,12 +132,12 @@ pub(crate) struct Globals {
 }
 
 impl Globals {
-    pub(crate) fn settings(&self) -> anyhow::Result<Settings> {
+    pub(crate) fn settings(&self) -> Result<Settings> {
         Ok(Settings::resolve(&self.flags, &|k| std::env::var(k).ok())?)
     }
 
     /// Opens everything an operation needs.
-    pub(crate) fn context(&self) -> anyhow::Result<Context> {
+    pub(crate) fn context(&self) -> Result<Context> {
         let settings = self.settings()?;
         std::fs::create_dir_all(&settings.root)
             .with_context(|| format!("cannot create data root `{}`", settings.root.display()))?;
@@ -179,7 +168,7 @@ impl Globals {
 
 /// The publish endpoint (`[storage] publish`); S3 endpoints render their
 /// trees in the data root's `tmp/`.
-pub(crate) fn endpoint(settings: &Settings) -> anyhow::Result<crate::ops::publish::Endpoint> {
+pub(crate) fn endpoint(settings: &Settings) -> Result<crate::ops::publish::Endpoint> {
     Ok(crate::ops::publish::Endpoint::open(
         &settings.publish,
         &settings.root.join("tmp"),
@@ -256,57 +245,25 @@ pub fn main() -> ExitCode {
     }
 }
 
-fn report_error(err: &anyhow::Error) -> ExitCode {
-    if let Some(exit) = err.downcast_ref::<Exit>() {
-        return ExitCode::from(exit.0);
+fn report_error(err: &Failure) -> ExitCode {
+    if err.is_silent() {
+        return ExitCode::from(err.code());
     }
-    if err.chain().any(|c| {
+    if err.error().chain().any(|c| {
         c.downcast_ref::<std::io::Error>()
             .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
     }) {
         return ExitCode::SUCCESS;
     }
     let mut stderr = std::io::stderr().lock();
-    let _ = writeln!(stderr, "error: {err}");
-    for cause in err.chain().skip(1) {
+    let _ = writeln!(stderr, "error: {}", err.error());
+    for cause in err.error().chain().skip(1) {
         let _ = writeln!(stderr, "  caused by: {cause}");
     }
-    for hint in output::hints(err) {
+    for hint in output::hints(err.error()) {
         let _ = writeln!(stderr, "hint: {hint}");
     }
-    ExitCode::from(exit_code(err))
-}
-
-/// The exit code for an error: 3 for verification failures, 2 for configuration, else 1.
-pub(crate) fn exit_code(err: &anyhow::Error) -> u8 {
-    if let Some(e) = err.downcast_ref::<crate::ops::sync::SyncError>() {
-        return e.exit_code();
-    }
-    if let Some(e) = err.downcast_ref::<crate::ops::publish::PublishError>() {
-        return e.exit_code();
-    }
-    if let Some(e) = err.downcast_ref::<crate::ops::snapshot::SnapshotError>() {
-        return e.exit_code();
-    }
-    if let Some(e) = err.downcast_ref::<crate::ops::curation::CurationError>() {
-        return e.exit_code();
-    }
-    if let Some(e) = err.downcast_ref::<crate::ops::apply::ApplyError>() {
-        return if matches!(e, crate::ops::apply::ApplyError::Db(_)) {
-            1
-        } else {
-            2
-        };
-    }
-    if let Some(e) = err.downcast_ref::<crate::ops::backup::BackupError>() {
-        return e.exit_code();
-    }
-    if err.downcast_ref::<ConfigError>().is_some()
-        || err.downcast_ref::<output::UsageError>().is_some()
-    {
-        return 2;
-    }
-    1
+    ExitCode::from(err.code())
 }
 
 fn init_logging(quiet: bool, verbose: u8, access_log: bool) {

@@ -4,13 +4,22 @@ use std::io::Write;
 
 use serde::Serialize;
 
+use super::failure::Result;
+use crate::exit::{ExitCode, USAGE};
+
 /// A usage error found after parsing (exit code 2).
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
 pub(crate) struct UsageError(pub String);
 
+impl ExitCode for UsageError {
+    fn exit_code(&self) -> u8 {
+        USAGE
+    }
+}
+
 /// Writes `value` as pretty JSON on stdout.
-pub(crate) fn print_json<T: Serialize>(value: &T) -> anyhow::Result<()> {
+pub(crate) fn print_json<T: Serialize>(value: &T) -> Result<()> {
     let mut out = std::io::stdout().lock();
     serde_json::to_writer_pretty(&mut out, value)?;
     writeln!(out)?;

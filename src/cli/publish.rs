@@ -6,6 +6,7 @@ use clap::Subcommand;
 use serde::Serialize;
 
 use super::Globals;
+use super::failure::Result;
 use super::output::print_json;
 use crate::db::HistoryEntry;
 use crate::model::Publication;
@@ -34,7 +35,7 @@ pub(crate) enum PublishCommand {
     },
 }
 
-pub(crate) fn run(cmd: PublishCommand, g: &Globals) -> anyhow::Result<u8> {
+pub(crate) fn run(cmd: PublishCommand, g: &Globals) -> Result<u8> {
     match cmd {
         PublishCommand::List => list(g),
         PublishCommand::Show {
@@ -66,7 +67,7 @@ fn place(p: &Publication) -> String {
     dists_path(&p.prefix, &p.distribution)
 }
 
-fn list(g: &Globals) -> anyhow::Result<u8> {
+fn list(g: &Globals) -> Result<u8> {
     let ctx = g.context()?;
     let pubs = ctx.db.publications()?;
     if g.json {
@@ -108,7 +109,7 @@ struct ShowJson<'a> {
     history: &'a [HistoryEntry],
 }
 
-fn show(prefix: &str, distribution: &str, g: &Globals) -> anyhow::Result<u8> {
+fn show(prefix: &str, distribution: &str, g: &Globals) -> Result<u8> {
     let ctx = g.context()?;
     let prefix = normalize_prefix(prefix)?;
     let p =

@@ -4,7 +4,7 @@ use std::io::Write;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use anyhow::Context as _;
+use super::failure::{Context as _, Failure, Result};
 use clap::Args;
 
 use super::Globals;
@@ -22,7 +22,7 @@ pub(crate) struct ServeArgs {
     dir: Option<String>,
 }
 
-pub(crate) fn run(args: ServeArgs, g: &Globals) -> anyhow::Result<u8> {
+pub(crate) fn run(args: ServeArgs, g: &Globals) -> Result<u8> {
     let location = match args.dir {
         Some(dir) => dir,
         None => g.settings()?.publish,
@@ -33,11 +33,7 @@ pub(crate) fn run(args: ServeArgs, g: &Globals) -> anyhow::Result<u8> {
         None => std::fs::create_dir_all(&location)
             .with_context(|| format!("cannot create `{location}`"))?,
     }
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
-    runtime.block_on(async {
+    crate::runtime::run(async {
         let server = Server::bind(opts).await?;
         if !g.quiet {
             let mut err = std::io::stderr().lock();
@@ -48,8 +44,8 @@ pub(crate) fn run(args: ServeArgs, g: &Globals) -> anyhow::Result<u8> {
             )?;
         }
         server.run_until(shutdown_signal()).await?;
-        Ok::<_, anyhow::Error>(())
-    })?;
+        Ok::<_, Failure>(())
+    })??;
     Ok(0)
 }
 

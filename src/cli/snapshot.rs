@@ -7,6 +7,7 @@ use clap::{Args, Subcommand};
 use serde::Serialize;
 
 use super::Globals;
+use super::failure::Result;
 use super::output::{UsageError, human_bytes, print_json};
 use crate::model::{ReleaseOptions, Snapshot};
 use crate::ops::keys::{KeyStore, passphrase_from_env};
@@ -115,7 +116,7 @@ pub(crate) struct PublishArgs {
     dry_run: bool,
 }
 
-pub(crate) fn run(cmd: SnapshotCommand, g: &Globals) -> anyhow::Result<u8> {
+pub(crate) fn run(cmd: SnapshotCommand, g: &Globals) -> Result<u8> {
     match cmd {
         SnapshotCommand::Create { name, from_mirror } => {
             let mut ctx = g.context()?;
@@ -180,7 +181,7 @@ pub(crate) fn run(cmd: SnapshotCommand, g: &Globals) -> anyhow::Result<u8> {
     }
 }
 
-fn created(snap: &Snapshot, g: &Globals) -> anyhow::Result<u8> {
+fn created(snap: &Snapshot, g: &Globals) -> Result<u8> {
     if g.json {
         print_json(snap)?;
     } else {
@@ -195,7 +196,7 @@ fn created(snap: &Snapshot, g: &Globals) -> anyhow::Result<u8> {
     Ok(0)
 }
 
-fn list(g: &Globals) -> anyhow::Result<u8> {
+fn list(g: &Globals) -> Result<u8> {
     let ctx = g.context()?;
     let snaps = ctx.db.snapshots()?;
     if g.json {
@@ -238,7 +239,7 @@ struct ShowJson<'a> {
     package_list: Option<Vec<String>>,
 }
 
-fn show(name: &str, with_packages: bool, g: &Globals) -> anyhow::Result<u8> {
+fn show(name: &str, with_packages: bool, g: &Globals) -> Result<u8> {
     let ctx = g.context()?;
     let snap = ops::load(&ctx.db, name)?;
     let entries = ops::entries(&ctx.db, &snap)?;
@@ -327,7 +328,7 @@ struct DiffJson<'a> {
     changes: &'a [DiffEntry],
 }
 
-fn diff(a: &str, b: &str, g: &Globals) -> anyhow::Result<u8> {
+fn diff(a: &str, b: &str, g: &Globals) -> Result<u8> {
     let ctx = g.context()?;
     let (sa, sb) = (ops::load(&ctx.db, a)?, ops::load(&ctx.db, b)?);
     let changes = ops::diff_entries(&ops::entries(&ctx.db, &sa)?, &ops::entries(&ctx.db, &sb)?);
@@ -382,7 +383,7 @@ fn diff(a: &str, b: &str, g: &Globals) -> anyhow::Result<u8> {
     Ok(0)
 }
 
-fn publish_cmd(a: PublishArgs, g: &Globals) -> anyhow::Result<u8> {
+fn publish_cmd(a: PublishArgs, g: &Globals) -> Result<u8> {
     let valid_for_secs = match &a.valid_for {
         None => None,
         Some(v) => Some(parse_duration(v).ok_or_else(|| {
@@ -443,7 +444,7 @@ fn publish_cmd(a: PublishArgs, g: &Globals) -> anyhow::Result<u8> {
     Ok(0)
 }
 
-fn print_publish(r: &PublishReport) -> anyhow::Result<()> {
+fn print_publish(r: &PublishReport) -> Result<()> {
     let mut out = std::io::stdout().lock();
     let place = dists_path(&r.prefix, &r.distribution);
     match r.outcome {

@@ -11,6 +11,8 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::exit::{ExitCode, USAGE};
+
 /// Every environment variable debvault reads, with what it sets.
 pub const ENV_VARS: &[(&str, &str)] = &[
     (
@@ -83,6 +85,12 @@ pub enum ConfigError {
         /// Where it came from.
         source_desc: String,
     },
+}
+
+impl ExitCode for ConfigError {
+    fn exit_code(&self) -> u8 {
+        USAGE
+    }
 }
 
 /// The config file as written by the operator.

@@ -29,6 +29,7 @@ pub use sets::{PackageSet, SetDecodeError};
 pub use snapshots::{HistoryEntry, NewPublication, NewSnapshot, PackageSummary};
 
 use crate::digest::Sha256;
+use crate::exit::{ExitCode, FAILURE};
 use crate::model::{
     Freeze, MirrorId, MirrorState, PackageId, PackageKey, PackageRecord, PackageSetId, RevisionId,
 };
@@ -97,6 +98,13 @@ pub enum DbError {
         #[source]
         source: Box<dyn std::error::Error + Send + Sync>,
     },
+}
+
+impl ExitCode for DbError {
+    fn exit_code(&self) -> u8 {
+        // The database's own troubles, and names taken: failures.
+        FAILURE
+    }
 }
 
 fn sql(what: impl Into<String>) -> impl FnOnce(rusqlite::Error) -> DbError {

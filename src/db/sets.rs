@@ -9,6 +9,7 @@
 use std::collections::BTreeMap;
 
 use crate::digest::Sha256;
+use crate::exit::{ExitCode, FAILURE};
 use crate::model::PackageId;
 
 const MAGIC: &[u8; 4] = b"DVS1";
@@ -23,6 +24,12 @@ pub struct PackageSet {
 #[derive(Debug, thiserror::Error)]
 #[error("package set encoding is corrupt at byte {0}")]
 pub struct SetDecodeError(pub usize);
+
+impl ExitCode for SetDecodeError {
+    fn exit_code(&self) -> u8 {
+        FAILURE
+    }
+}
 
 impl PackageSet {
     /// Adds a package to a component (duplicates are removed by [`PackageSet::normalize`]).

@@ -7,6 +7,7 @@
 use std::path::{Path, PathBuf};
 
 use super::deb822::StanzaReader;
+use crate::exit::{ExitCode, USAGE};
 
 /// One binary source entry.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -67,6 +68,13 @@ pub enum AptSourcesError {
         /// What is wrong.
         detail: String,
     },
+}
+
+impl ExitCode for AptSourcesError {
+    fn exit_code(&self) -> u8 {
+        // The machine's apt sources, or files the operator named.
+        USAGE
+    }
 }
 
 /// The default files: `/etc/apt/sources.list` and `/etc/apt/sources.list.d/*.{list,sources}`, sorted.

@@ -10,6 +10,8 @@
 
 use std::io::{self, BufRead, Read as _, Write};
 
+use crate::exit::{ExitCode, FAILURE};
+
 /// Default for [`StanzaReader::max_stanza_bytes`]: 4 MiB.
 pub const DEFAULT_MAX_STANZA_BYTES: usize = 4 << 20;
 
@@ -73,6 +75,12 @@ pub enum Deb822Error {
         /// The limit in bytes.
         limit: usize,
     },
+}
+
+impl ExitCode for Deb822Error {
+    fn exit_code(&self) -> u8 {
+        FAILURE
+    }
 }
 
 /// One paragraph of `Name: value` fields, in their original order.

@@ -11,6 +11,7 @@ use crate::debian::relation::{Dependency, RelationError, parse_relations};
 use crate::debian::safe_path::{SafePath, UnsafePathError};
 use crate::debian::version::{Version, VersionError};
 use crate::digest::Sha256;
+use crate::exit::{ExitCode, FAILURE};
 
 /// `line N: ` when the line is known.
 fn at(line: &Option<usize>) -> String {
@@ -90,6 +91,12 @@ pub enum PackageError {
         /// Where the stanza starts.
         line: Option<usize>,
     },
+}
+
+impl ExitCode for PackageError {
+    fn exit_code(&self) -> u8 {
+        FAILURE
+    }
 }
 
 /// One binary package entry of a `Packages` index.

@@ -13,6 +13,7 @@
 use std::fmt;
 
 use crate::debian::version::{Version, VersionError, compare};
+use crate::exit::{ExitCode, FAILURE};
 
 /// Why a relation field could not be parsed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -57,6 +58,12 @@ pub enum RelationError {
         /// What is wrong with it.
         source: VersionError,
     },
+}
+
+impl ExitCode for RelationError {
+    fn exit_code(&self) -> u8 {
+        FAILURE
+    }
 }
 
 /// A version comparison operator.

@@ -17,6 +17,7 @@ use chrono::{DateTime, Utc};
 use crate::debian::deb822::{Deb822Error, StanzaReader};
 use crate::debian::safe_path::{SafePath, UnsafePathError};
 use crate::digest::Sha256;
+use crate::exit::{ExitCode, FAILURE};
 
 /// Why a Release file was refused.
 #[derive(Debug, thiserror::Error)]
@@ -101,6 +102,12 @@ pub enum ReleaseError {
         /// The file.
         path: String,
     },
+}
+
+impl ExitCode for ReleaseError {
+    fn exit_code(&self) -> u8 {
+        FAILURE
+    }
 }
 
 /// Size and digests of one file listed in a Release.

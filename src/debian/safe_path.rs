@@ -8,6 +8,8 @@
 
 use std::fmt;
 
+use crate::exit::{ExitCode, FAILURE};
+
 /// Longest accepted path, in bytes.
 pub const MAX_PATH_LEN: usize = 4096;
 
@@ -43,6 +45,12 @@ pub enum UnsafePathError {
         /// The length in bytes.
         len: usize,
     },
+}
+
+impl ExitCode for UnsafePathError {
+    fn exit_code(&self) -> u8 {
+        FAILURE
+    }
 }
 
 /// A validated relative path such as `pool/main/c/curl/curl_7.88.1_amd64.deb`.

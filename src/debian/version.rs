@@ -14,6 +14,8 @@ use std::fmt;
 use std::hash::{Hash, Hasher};
 use std::str::FromStr;
 
+use crate::exit::{ExitCode, FAILURE};
+
 /// Why a string is not a Debian version.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum VersionError {
@@ -51,6 +53,12 @@ pub enum VersionError {
         /// The offending character.
         ch: char,
     },
+}
+
+impl ExitCode for VersionError {
+    fn exit_code(&self) -> u8 {
+        FAILURE
+    }
 }
 
 /// A validated Debian version that keeps its original spelling.

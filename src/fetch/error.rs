@@ -12,6 +12,7 @@ use std::time::Duration;
 use reqwest::StatusCode;
 
 use crate::digest::Sha256;
+use crate::exit::{ExitCode, FAILURE, USAGE, VERIFICATION};
 
 /// A failed fetch, or a failed attempt inside a retried fetch.
 #[derive(Debug, thiserror::Error)]
@@ -163,6 +164,16 @@ pub enum FetchError {
         #[source]
         source: liblzma::stream::Error,
     },
+}
+
+impl ExitCode for FetchError {
+    fn exit_code(&self) -> u8 {
+        match self {
+            _ if self.is_integrity() => VERIFICATION,
+            FetchError::InvalidUrl { .. } | FetchError::UnsupportedScheme { .. } => USAGE,
+            _ => FAILURE,
+        }
+    }
 }
 
 fn of_total(expected: Option<u64>) -> String {

@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use super::Context;
 use crate::db::{Db, DbError};
+use crate::exit::{ExitCode, USAGE};
 use crate::model::{MirrorSpec, Pin, native_architecture};
 use crate::ops::mirror::{self, MirrorError, spec_changes, validate};
 
@@ -50,6 +51,15 @@ pub enum ApplyError {
     /// Database failure.
     #[error(transparent)]
     Db(#[from] DbError),
+}
+
+impl ExitCode for ApplyError {
+    fn exit_code(&self) -> u8 {
+        match self {
+            ApplyError::Db(e) => e.exit_code(),
+            _ => USAGE,
+        }
+    }
 }
 
 /// The scope file.

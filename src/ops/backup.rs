@@ -24,6 +24,7 @@ use serde::{Deserialize, Serialize};
 use crate::atomic_file::{self, WriteOptions};
 use crate::db::{Db, DbError, check_file};
 use crate::digest::{HashingReader, Sha256};
+use crate::exit::{ExitCode, FAILURE, VERIFICATION};
 use crate::lock::{Lock, LockError};
 use crate::store::s3::block_on;
 use crate::store::{Bucket, S3Url, StoreError};
@@ -73,13 +74,15 @@ pub enum BackupError {
     Busy(#[source] LockError),
 }
 
-impl BackupError {
-    /// 3 for a backup that fails its checks, else 1.
-    pub fn exit_code(&self) -> u8 {
+impl ExitCode for BackupError {
+    /// A backup that fails its checks is a verification failure.
+    fn exit_code(&self) -> u8 {
         match self {
-            BackupError::Mismatch { .. } | BackupError::BadManifest { .. } => 3,
-            BackupError::Db(DbError::Corrupt { .. }) => 3,
-            _ => 1,
+            BackupError::Mismatch { .. } | BackupError::BadManifest { .. } => VERIFICATION,
+            BackupError::Db(DbError::Corrupt { .. }) => VERIFICATION,
+            BackupError::Db(e) => e.exit_code(),
+            BackupError::Store(e) => e.exit_code(),
+            _ => FAILURE,
         }
     }
 }

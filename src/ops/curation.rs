@@ -10,6 +10,7 @@ use serde::Serialize;
 use super::Context;
 use crate::db::{AuditEvent, DbError, PackageSet, RevisionEntry, StageAction, StagedRow};
 use crate::debian::version::Version;
+use crate::exit::{ExitCode, FAILURE, USAGE};
 use crate::lock::{Lock, LockError};
 use crate::model::{Freeze, FreezeKind, Mirror, PackageKey};
 use crate::query::Glob;
@@ -74,14 +75,14 @@ pub enum CurationError {
     Db(#[from] DbError),
 }
 
-impl CurationError {
-    /// The process exit code this error maps to.
-    pub fn exit_code(&self) -> u8 {
+impl ExitCode for CurationError {
+    fn exit_code(&self) -> u8 {
         match self {
             CurationError::BadSelector(_)
             | CurationError::NeedsAccept { .. }
-            | CurationError::NoReason => 2,
-            _ => 1,
+            | CurationError::NoReason => USAGE,
+            CurationError::Db(e) => e.exit_code(),
+            _ => FAILURE,
         }
     }
 }

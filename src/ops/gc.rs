@@ -28,6 +28,7 @@ use super::publish::{self, Endpoint, PublishError, lock_prefix, tree_ids};
 use crate::db::{DbError, GcCounts};
 use crate::debian::release::Release;
 use crate::digest::Sha256;
+use crate::exit::{ExitCode, FAILURE};
 use crate::lock::{Lock, LockError};
 use crate::model::Publication;
 use crate::store::s3::block_on;
@@ -69,6 +70,17 @@ pub enum GcError {
         #[source]
         source: io::Error,
     },
+}
+
+impl ExitCode for GcError {
+    fn exit_code(&self) -> u8 {
+        match self {
+            GcError::Db(e) => e.exit_code(),
+            GcError::Store(e) => e.exit_code(),
+            GcError::Publish(e) => e.exit_code(),
+            _ => FAILURE,
+        }
+    }
 }
 
 fn io_err(action: &'static str, path: &Path) -> impl FnOnce(io::Error) -> GcError + use<> {

@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use crate::atomic_file::{self, WriteOptions};
+use crate::exit::{ExitCode, FAILURE, USAGE};
 use crate::pgp::{KeyAlgo, Keyring, PgpError, SigningKey, generate};
 
 /// Key store failures, naming the file or fingerprint.
@@ -39,6 +40,18 @@ pub enum KeyError {
     /// No keys.
     #[error("no signing key in `{0}`: run `debvault key generate` or `debvault key import FILE`")]
     Empty(PathBuf),
+}
+
+impl ExitCode for KeyError {
+    fn exit_code(&self) -> u8 {
+        match self {
+            KeyError::Pgp(e) => e.exit_code(),
+            // No key to sign with: set one up first.
+            KeyError::Empty(_) => USAGE,
+            // Like a mirror or snapshot name already taken.
+            KeyError::Exists(_) | KeyError::Io { .. } => FAILURE,
+        }
+    }
 }
 
 /// One stored key, as listed.

@@ -6,6 +6,7 @@ use super::Context;
 use crate::atomic_file::{self, WriteOptions};
 use crate::db::{AuditEvent, DbError};
 use crate::debian::apt_sources::{AptSource, SignedBy};
+use crate::exit::{ExitCode, FAILURE, USAGE};
 use crate::lock::LockError;
 use crate::model::{MirrorId, MirrorSpec, native_architecture, valid_name};
 use crate::pgp::{Keyring, PgpError};
@@ -76,6 +77,23 @@ pub enum MirrorError {
     /// Storage.
     #[error(transparent)]
     Db(#[from] DbError),
+}
+
+impl ExitCode for MirrorError {
+    fn exit_code(&self) -> u8 {
+        match self {
+            MirrorError::InvalidName(_)
+            | MirrorError::InvalidUrl { .. }
+            | MirrorError::Invalid { .. }
+            | MirrorError::Filter { .. }
+            | MirrorError::NoKeyring(_)
+            | MirrorError::Keyring { .. } => USAGE,
+            MirrorError::Db(e) => e.exit_code(),
+            MirrorError::NotFound(_)
+            | MirrorError::WriteKeyring { .. }
+            | MirrorError::Locked(_) => FAILURE,
+        }
+    }
 }
 
 /// Checks a mirror definition; keyrings must load unless the mirror is insecure.

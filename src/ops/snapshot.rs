@@ -15,6 +15,7 @@ use serde::Serialize;
 use crate::db::{Db, DbError, NewSnapshot, PackageSet, PackageSummary};
 use crate::debian::deb822::find_field;
 use crate::debian::version::{self, Version};
+use crate::exit::{ExitCode, FAILURE, USAGE};
 use crate::model::{
     MirrorSource, PackageId, PackageKey, PackageRecord, Snapshot, SnapshotOrigin, valid_name,
 };
@@ -70,12 +71,12 @@ pub enum SnapshotError {
     Db(#[from] DbError),
 }
 
-impl SnapshotError {
-    /// The process exit code: 2 for bad names and filters, else 1.
-    pub fn exit_code(&self) -> u8 {
+impl ExitCode for SnapshotError {
+    fn exit_code(&self) -> u8 {
         match self {
-            SnapshotError::BadName(_) | SnapshotError::Filter { .. } => 2,
-            _ => 1,
+            SnapshotError::BadName(_) | SnapshotError::Filter { .. } => USAGE,
+            SnapshotError::Db(e) => e.exit_code(),
+            _ => FAILURE,
         }
     }
 }

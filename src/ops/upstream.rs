@@ -21,6 +21,7 @@ use crate::debian::deb822::{StanzaReader, find_field, parse_str};
 use crate::debian::packages::BinaryPackage;
 use crate::debian::version::Version;
 use crate::digest::Sha256;
+use crate::exit::{ExitCode, FAILURE};
 use crate::model::{PackageKey, PackageRecord};
 use crate::query::Candidate;
 
@@ -73,6 +74,12 @@ pub(super) enum UpstreamError {
         #[source]
         source: io::Error,
     },
+}
+
+impl ExitCode for UpstreamError {
+    fn exit_code(&self) -> u8 {
+        FAILURE
+    }
 }
 
 impl Upstream {

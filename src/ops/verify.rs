@@ -24,6 +24,7 @@ use super::publish::{Endpoint, prefix_dir};
 use crate::db::{Db, DbError};
 use crate::debian::release::Release;
 use crate::digest::Sha256;
+use crate::exit::{ExitCode, FAILURE};
 use crate::model::Publication;
 use crate::pgp::Keyring;
 use crate::store::s3::block_on;
@@ -55,6 +56,16 @@ pub enum VerifyError {
         #[source]
         source: std::io::Error,
     },
+}
+
+impl ExitCode for VerifyError {
+    fn exit_code(&self) -> u8 {
+        match self {
+            VerifyError::Db(e) => e.exit_code(),
+            VerifyError::Store(e) => e.exit_code(),
+            _ => FAILURE,
+        }
+    }
 }
 
 /// How much to check.

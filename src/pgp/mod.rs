@@ -23,6 +23,8 @@ pub mod verify;
 
 use std::path::PathBuf;
 
+use crate::exit::{ExitCode, FAILURE, USAGE, VERIFICATION};
+
 pub use keys::{GeneratedKey, KeyAlgo, generate};
 pub use sign::{SigningKey, sign_clearsigned, sign_detached};
 pub use verify::{
@@ -165,6 +167,31 @@ pub enum PgpError {
         #[source]
         source: Cause,
     },
+}
+
+impl ExitCode for PgpError {
+    fn exit_code(&self) -> u8 {
+        match self {
+            PgpError::NotClearsigned
+            | PgpError::Malformed { .. }
+            | PgpError::NoTrustedSignature { .. }
+            | PgpError::BadSignature { .. } => VERIFICATION,
+            // Keyrings and keys the operator named or set up.
+            PgpError::Read { .. }
+            | PgpError::ParseKeys { .. }
+            | PgpError::NoCertificates { .. }
+            | PgpError::MultipleCertificates { .. }
+            | PgpError::InvalidSigningKey { .. }
+            | PgpError::NoSecretKey { .. }
+            | PgpError::NoSigningKey { .. }
+            | PgpError::PassphraseRequired { .. }
+            | PgpError::Unlock { .. }
+            | PgpError::NoSigningKeys => USAGE,
+            PgpError::Sign { .. } | PgpError::Serialize { .. } | PgpError::Generate { .. } => {
+                FAILURE
+            }
+        }
+    }
 }
 
 /// Converts a sequoia (`anyhow`) error into a [`Cause`].

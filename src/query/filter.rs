@@ -35,6 +35,7 @@ use std::str::FromStr;
 
 use super::Candidate;
 use crate::debian::version::{Version, VersionError};
+use crate::exit::{ExitCode, USAGE};
 
 /// Why a filter expression was rejected.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -70,6 +71,12 @@ pub enum FilterError {
         #[source]
         source: VersionError,
     },
+}
+
+impl ExitCode for FilterError {
+    fn exit_code(&self) -> u8 {
+        USAGE
+    }
 }
 
 fn location(line: &usize, column: &usize) -> String {

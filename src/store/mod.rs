@@ -19,6 +19,7 @@ pub use fs::{FlushBehind, FsStore};
 pub use s3::{Bucket, S3Store, S3Url};
 
 use crate::digest::Sha256;
+use crate::exit::{ExitCode, FAILURE, USAGE};
 
 /// Errors of the blob store, naming the blob or path.
 #[derive(Debug, thiserror::Error)]
@@ -59,6 +60,15 @@ pub enum StoreError {
     /// The object-storage I/O runtime could not run.
     #[error("object storage: cannot run requests: {0}")]
     Runtime(String),
+}
+
+impl ExitCode for StoreError {
+    fn exit_code(&self) -> u8 {
+        match self {
+            StoreError::BadUrl { .. } => USAGE,
+            _ => FAILURE,
+        }
+    }
 }
 
 /// The configured blob store.

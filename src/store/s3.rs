@@ -15,8 +15,8 @@
 
 use std::future::Future;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, OnceLock};
 
 use bytes::Bytes;
 use futures::{StreamExt, TryStreamExt};
@@ -108,40 +108,11 @@ impl std::fmt::Display for S3Url {
     }
 }
 
-/// The process-wide runtime that performs object-storage requests.
-fn io_runtime() -> Result<&'static tokio::runtime::Runtime, StoreError> {
-    static RT: OnceLock<Result<tokio::runtime::Runtime, String>> = OnceLock::new();
-    RT.get_or_init(|| {
-        tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .thread_name("debvault-s3")
-            .enable_all()
-            .build()
-            .map_err(|e| e.to_string())
-    })
-    .as_ref()
-    .map_err(|e| StoreError::Runtime(e.clone()))
-}
-
-/// Runs `fut` on the I/O runtime and waits for it, from a plain thread or
-/// from inside another runtime (a multi-threaded one hands its other tasks
-/// to other workers meanwhile).
+/// Runs `fut` on the process's runtime and waits ([`crate::runtime::block_on`]).
 pub(crate) fn block_on<T: Send + 'static>(
     fut: impl Future<Output = T> + Send + 'static,
 ) -> Result<T, StoreError> {
-    let handle = io_runtime()?.spawn(fut);
-    let wait = || futures::executor::block_on(handle);
-    let joined = match tokio::runtime::Handle::try_current() {
-        Ok(h) if h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => {
-            tokio::task::block_in_place(wait)
-        }
-        _ => wait(),
-    };
-    match joined {
-        Ok(v) => Ok(v),
-        Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
-        Err(e) => Err(StoreError::Runtime(e.to_string())),
-    }
+    crate::runtime::block_on(fut).map_err(|e| StoreError::Runtime(e.0))
 }
 
 /// An HTTP client that counts its requests.

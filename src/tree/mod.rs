@@ -54,6 +54,7 @@ use crate::pgp::{PgpError, SigningKey, sign_clearsigned, sign_detached};
 
 pub use verify::verify_tree;
 
+use crate::exit::{ExitCode, FAILURE, USAGE, VERIFICATION};
 use write::{Format, Sums};
 
 /// gzip level of `Packages.gz`: with zlib-rs, level 6 is about 40% faster
@@ -297,6 +298,20 @@ pub enum TreeError {
         /// The file.
         path: PathBuf,
     },
+}
+
+impl ExitCode for TreeError {
+    fn exit_code(&self) -> u8 {
+        match self {
+            TreeError::Signature { .. }
+            | TreeError::Hash { .. }
+            | TreeError::Size { .. }
+            | TreeError::Missing { .. }
+            | TreeError::ReleaseMismatch { .. } => VERIFICATION,
+            TreeError::NoSigningKeys => USAGE,
+            _ => FAILURE,
+        }
+    }
 }
 
 /// Writes the complete, signed `dists/<distribution>/` tree for `indices`

@@ -88,8 +88,9 @@ fn import_rotation_and_encrypted_keys() {
         out.stderr
     );
 
+    // A missing passphrase is a configuration error.
     let out = env.run(&["key", "import", &s(&encrypted)]);
-    assert_eq!(out.code, 1, "{}", out.transcript());
+    assert_eq!(out.code, 2, "{}", out.transcript());
     assert!(
         out.stderr.to_lowercase().contains("passphrase"),
         "{}",

@@ -49,7 +49,7 @@ fn create_refuses_bad_input() {
     let key = fixture::public_key("upstream").display().to_string();
     let url = env.url();
     let out = env.run(&["mirror", "create", "x", &url, "stable"]);
-    assert_eq!(out.code, 1, "{}", out.transcript());
+    assert_eq!(out.code, 2, "{}", out.transcript());
     assert!(out.stderr.contains("has no keyring"), "{}", out.stderr);
     let out = env.run(&[
         "mirror",

@@ -43,6 +43,7 @@ use crate::debian::release::Release;
 use crate::debian::safe_path::SafePath;
 use crate::debian::version;
 use crate::digest::{HashingReader, Sha256};
+use crate::exit::ExitCode as _;
 use crate::lock::{Lock, LockError};
 use crate::model::{PackageRecord, Publication, ReleaseOptions, Snapshot};
 use crate::ops::snapshot::{self, SnapshotError};

@@ -1,0 +1,63 @@
+//! Exit codes (DESIGN.md §2), declared by every error type.
+//!
+//! Each error type says which code it maps to ([`ExitCode`]); a wrapper
+//! variant asks what it wraps. The CLI edge captures the code when an error
+//! first reaches it, so it keeps no list of types to try: an error type
+//! without a declared code does not compile there.
+
+/// Success.
+pub const SUCCESS: u8 = 0;
+/// A failure: I/O, the network, the database, a bug.
+pub const FAILURE: u8 = 1;
+/// A usage or configuration error: fix the command line or the config.
+pub const USAGE: u8 = 2;
+/// A verification failure: a signature, a hash, a size, a rollback.
+pub const VERIFICATION: u8 = 3;
+/// A package was frozen during sync (the sync itself committed).
+pub const FROZEN: u8 = 4;
+
+/// The exit code an error maps to.
+pub trait ExitCode {
+    /// One of [`FAILURE`], [`USAGE`], [`VERIFICATION`] (errors never map
+    /// to [`SUCCESS`] or [`FROZEN`]).
+    fn exit_code(&self) -> u8;
+}
+
+/// Errors of the standard library and of formats the edge reads and
+/// writes itself: plain failures.
+macro_rules! failures {
+    ($($t:ty),* $(,)?) => {
+        $(impl ExitCode for $t {
+            fn exit_code(&self) -> u8 {
+                FAILURE
+            }
+        })*
+    };
+}
+
+failures!(std::io::Error, std::fmt::Error);
+#[cfg(feature = "full")]
+failures!(serde_json::Error);
+
+// The three types below are being split into modules of their own
+// (issue 17); their declarations move next to them with the split.
+#[cfg(feature = "full")]
+impl ExitCode for crate::ops::sync::SyncError {
+    fn exit_code(&self) -> u8 {
+        crate::ops::sync::SyncError::exit_code(self)
+    }
+}
+
+#[cfg(feature = "full")]
+impl ExitCode for crate::ops::publish::PublishError {
+    fn exit_code(&self) -> u8 {
+        crate::ops::publish::PublishError::exit_code(self)
+    }
+}
+
+#[cfg(feature = "full")]
+impl ExitCode for crate::serve::ServeError {
+    fn exit_code(&self) -> u8 {
+        FAILURE
+    }
+}
