@@ -3,7 +3,7 @@
 
 #![allow(clippy::unwrap_used)] // test code: a panic is the failure report
 
-use crate::support::{Pkg, Repo, TestEnv, fixture};
+use crate::support::{Pkg, Repo, TestEnv, fixture, json};
 
 fn repo_v1() -> Repo {
     Repo::new(vec![
@@ -22,10 +22,6 @@ fn repo_v2() -> Repo {
     ]);
     r.date = chrono::Utc::now() + chrono::Duration::seconds(5);
     r
-}
-
-fn json(out: &crate::support::Output) -> serde_json::Value {
-    serde_json::from_str(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", out.transcript()))
 }
 
 /// `name_version_arch` of the mirror's live packages.

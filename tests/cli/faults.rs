@@ -9,7 +9,7 @@ use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::support::apt::{Apt, Serve, Sources};
-use crate::support::{Fault, Output, Pkg, Repo, TestEnv};
+use crate::support::{Fault, Output, Pkg, Repo, TestEnv, json};
 
 /// Kill points per command.
 const ROUNDS: u32 = 20;
@@ -24,10 +24,6 @@ impl Seeded {
         self.0 ^= self.0 >> 27;
         self.0.wrapping_mul(0x2545_f491_4f6c_dd1d) % n.max(1)
     }
-}
-
-fn json(out: &Output) -> serde_json::Value {
-    serde_json::from_str(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", out.transcript()))
 }
 
 /// Starts `args` and SIGKILLs it after `delay` unless it ended first;

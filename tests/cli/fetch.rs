@@ -30,15 +30,7 @@ fn fetcher(opts: FetchOptions) -> Fetcher {
 
 /// Deterministic, incompressible-looking bytes.
 fn content(len: usize) -> Vec<u8> {
-    let mut x: u32 = 0x1234_5678;
-    (0..len)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 17;
-            x ^= x << 5;
-            x.to_le_bytes()[0]
-        })
-        .collect()
+    crate::support::fixture::noise(len, 0x1234_5678)
 }
 
 struct Fixture {

@@ -3,21 +3,13 @@
 
 #![allow(clippy::unwrap_used)] // test code: a panic is the failure report
 
-use crate::support::{Pkg, Repo, TestEnv, tree};
-
-fn json(out: &crate::support::Output) -> serde_json::Value {
-    serde_json::from_str(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", out.transcript()))
-}
+use crate::support::{Pkg, Repo, TestEnv, json, tree};
 
 fn blob_names(env: &TestEnv) -> Vec<String> {
     tree(&env.root().join("blobs/sha256"))
         .into_iter()
         .map(|(p, _)| p.rsplit('/').next().unwrap().to_owned())
         .collect()
-}
-
-fn sha(p: &Pkg) -> String {
-    debvault::digest::Sha256::of(&p.deb()).to_string()
 }
 
 #[test]
@@ -60,7 +52,7 @@ fn gc_removes_only_what_nothing_kept_references() {
     assert_eq!(v["blobs"], 0, "{v}");
     assert_eq!(v["trees"], 1, "the retired tree of s1: {v}");
     assert!(!old_pool.exists(), "no kept tree lists the old pool file");
-    assert!(blob_names(&env).contains(&sha(&old)));
+    assert!(blob_names(&env).contains(&old.sha256().to_string()));
 
     // With a zero retention, the old revision goes, then its package and blob.
     std::fs::write(env.root().join("config.toml"), "[gc]\nretention-days = 0\n").unwrap();
@@ -76,14 +68,14 @@ fn gc_removes_only_what_nothing_kept_references() {
         "{dry}"
     );
     assert!(
-        blob_names(&env).contains(&sha(&old)),
+        blob_names(&env).contains(&old.sha256().to_string()),
         "a dry run removes nothing"
     );
     let out = env.ok(&["gc", "--grace", "0s"]);
     insta::assert_snapshot!("gc_removed", env.redact(&out.transcript()));
     let blobs = blob_names(&env);
-    assert!(!blobs.contains(&sha(&old)));
-    assert!(blobs.contains(&sha(&new)));
+    assert!(!blobs.contains(&old.sha256().to_string()));
+    assert!(blobs.contains(&new.sha256().to_string()));
 
     // What is published stays whole.
     let show = json(&env.ok(&["--json", "publish", "show", "stable"]));

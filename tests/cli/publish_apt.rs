@@ -119,11 +119,6 @@ fn dist_dir(env: &TestEnv) -> PathBuf {
     env.root().join("public/dists/stable")
 }
 
-/// SHA256 of what the fixture generator built for `pkg`.
-fn fixture_sha(pkg: &Pkg) -> Sha256 {
-    Sha256::of(&pkg.deb())
-}
-
 /// The `.deb` file names apt saves `names` of `pkgs` under, with their SHA256.
 fn debs(pkgs: &[Pkg], names: &[&str]) -> BTreeMap<String, Sha256> {
     names
@@ -132,7 +127,7 @@ fn debs(pkgs: &[Pkg], names: &[&str]) -> BTreeMap<String, Sha256> {
             let p = find(pkgs, name);
             (
                 format!("{}_{}_{}.deb", p.name, p.version, p.arch),
-                fixture_sha(&p),
+                p.sha256(),
             )
         })
         .collect()
@@ -700,7 +695,7 @@ fn apt_snapshot_field() {
     let deb = find(&packages_a(), "tool");
     assert_eq!(
         Sha256::of(&serve.get_ok(&format!("/snapshots/{tree_a}/{}", deb.pool_path()))),
-        fixture_sha(&deb),
+        deb.sha256(),
         "pool file through the snapshot URL"
     );
 
@@ -798,7 +793,7 @@ fn frozen_package_serves_the_known_good_copy_until_accepted() {
     apt.ok(&["install", "--download-only", "-y", "libfoo"]);
     assert_eq!(
         apt.archives().get("libfoo_1.3-1_amd64.deb"),
-        Some(&fixture_sha(&good)),
+        Some(&good.sha256()),
         "apt got the known-good bytes"
     );
 
@@ -817,7 +812,7 @@ fn frozen_package_serves_the_known_good_copy_until_accepted() {
     assert_eq!(freeze["subject"], "mirror `m` package `libfoo_1.3-1_amd64`");
     assert_eq!(
         freeze["detail"]["upstream_sha256"],
-        fixture_sha(&rebuilt).to_string()
+        rebuilt.sha256().to_string()
     );
 
     env.ok(&[
@@ -849,7 +844,7 @@ fn frozen_package_serves_the_known_good_copy_until_accepted() {
     apt2.ok(&["install", "--download-only", "-y", "libfoo"]);
     assert_eq!(
         apt2.archives().get("libfoo_1.3-1_amd64.deb"),
-        Some(&fixture_sha(&rebuilt))
+        Some(&rebuilt.sha256())
     );
     env.ok(&["status", "--check"]);
 }

@@ -4,15 +4,7 @@
 
 #![allow(clippy::unwrap_used)] // test code: a panic is the failure report
 
-use crate::support::{Output, Pkg, Repo, TestEnv};
-
-fn json(out: &Output) -> serde_json::Value {
-    serde_json::from_str(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", out.transcript()))
-}
-
-fn sha(p: &Pkg) -> String {
-    debvault::digest::Sha256::of(&p.deb()).to_string()
-}
+use crate::support::{Pkg, Repo, TestEnv, json};
 
 fn publish(env: &TestEnv, snapshot: &str) -> serde_json::Value {
     json(&env.ok(&[
@@ -36,7 +28,7 @@ fn sync_publish_gc_and_drop_in_a_bucket() {
     env.ok(&["mirror", "sync", "m"]);
     let blobs = bucket.keys("blobs");
     for p in [&app, &old] {
-        let hex = sha(p);
+        let hex = p.sha256().to_string();
         let key = format!("sha256/{}/{hex}", &hex[..2]);
         assert!(blobs.contains(&key), "{key} not in {blobs:?}");
         assert_eq!(bucket.get(&format!("blobs/{key}")).unwrap(), p.deb());
@@ -154,7 +146,7 @@ fn sync_publish_gc_and_drop_in_a_bucket() {
     .unwrap();
     let v = json(&env.ok(&["--json", "gc", "--grace", "0s"]));
     assert_eq!(v["blobs"], 1, "{v}");
-    let hex = sha(&old);
+    let hex = old.sha256().to_string();
     assert!(
         bucket
             .get(&format!("blobs/sha256/{}/{hex}", &hex[..2]))

@@ -19,18 +19,7 @@ const BIG_LEN: usize = 24 * 1024 * 1024;
 const BY_HASH: &str = "dists/stable/main/binary-amd64/by-hash/SHA256/0123abcd";
 const WEIRD: &str = "a <b> & \"c\".txt";
 
-/// Deterministic, incompressible-looking bytes.
-fn content(len: usize, seed: u32) -> Vec<u8> {
-    let mut x = seed | 1;
-    (0..len)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 17;
-            x ^= x << 5;
-            x.to_le_bytes()[0]
-        })
-        .collect()
-}
+use crate::support::fixture::noise as content;
 
 /// Writes a fixture file dated a minute ago: `serve` gives files written in
 /// the current second no `Last-Modified` (see [`fresh_files_have_no_date`]).

@@ -5,11 +5,7 @@
 
 use std::process::Stdio;
 
-use crate::support::{Output, Pkg, Repo, TestEnv};
-
-fn json(out: &Output) -> serde_json::Value {
-    serde_json::from_str(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", out.transcript()))
-}
+use crate::support::{Pkg, Repo, TestEnv, json};
 
 fn blob_rel(p: &Pkg) -> String {
     let hex = debvault::digest::Sha256::of(&p.deb()).to_hex();

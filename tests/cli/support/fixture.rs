@@ -152,6 +152,11 @@ impl Pkg {
     }
 
     /// The .deb bytes: a real ar archive with debian-binary, control.tar.gz and data.tar.gz.
+    /// The SHA256 of [`Pkg::deb`].
+    pub fn sha256(&self) -> debvault::digest::Sha256 {
+        debvault::digest::Sha256::of(&self.deb())
+    }
+
     pub fn deb(&self) -> Vec<u8> {
         let control = self.control();
         let control_tar = gzip(&tar(&[("./control", control.as_bytes())]));
@@ -389,4 +394,17 @@ impl Repo {
         }
         text
     }
+}
+
+/// Deterministic, incompressible-looking bytes (xorshift from `seed`).
+pub fn noise(len: usize, seed: u32) -> Vec<u8> {
+    let mut x = seed | 1;
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            x.to_le_bytes()[0]
+        })
+        .collect()
 }

@@ -166,6 +166,11 @@ impl Output {
     }
 }
 
+/// stdout parsed as JSON; the transcript is the panic message if it is not.
+pub fn json(out: &Output) -> serde_json::Value {
+    serde_json::from_str(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", out.transcript()))
+}
+
 impl TestEnv {
     pub fn new() -> TestEnv {
         let dir = tempfile::tempdir().expect("tempdir");
