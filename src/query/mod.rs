@@ -8,6 +8,7 @@
 
 pub mod closure;
 pub mod filter;
+pub mod glob;
 
 pub use closure::{ClosureOptions, Selection, Unresolved, select};
 pub use filter::{Filter, FilterError, Glob};
