@@ -224,6 +224,103 @@ pub struct Settings {
     pub origins: BTreeMap<&'static str, Origin>,
 }
 
+/// Where each setting's value came from, by key.
+type Origins = BTreeMap<&'static str, Origin>;
+
+/// The data root: `--root`, `DEBVAULT_ROOT`, else under the XDG data home.
+fn resolve_root(
+    flags: &FlagValues,
+    nonempty: &dyn Fn(&str) -> Option<String>,
+    origins: &mut Origins,
+) -> Result<PathBuf, ConfigError> {
+    let (root, o) = if let Some(r) = &flags.root {
+        (r.clone(), Origin::Flag("--root".into()))
+    } else if let Some(r) = nonempty("DEBVAULT_ROOT") {
+        (PathBuf::from(r), Origin::Env("DEBVAULT_ROOT".into()))
+    } else if let Some(x) = nonempty("XDG_DATA_HOME") {
+        (Path::new(&x).join("debvault"), Origin::Default)
+    } else if let Some(h) = nonempty("HOME") {
+        (Path::new(&h).join(".local/share/debvault"), Origin::Default)
+    } else {
+        return Err(ConfigError::NoRoot);
+    };
+    origins.insert("root", o);
+    Ok(root)
+}
+
+/// The config file: `--config`, `DEBVAULT_CONFIG`, else the data root's
+/// `config.toml` if there is one.
+fn resolve_config_file(
+    flags: &FlagValues,
+    nonempty: &dyn Fn(&str) -> Option<String>,
+    root: &Path,
+    origins: &mut Origins,
+) -> Option<PathBuf> {
+    let (config_file, o) = if let Some(c) = &flags.config {
+        (Some(c.clone()), Origin::Flag("--config".into()))
+    } else if let Some(c) = nonempty("DEBVAULT_CONFIG") {
+        (
+            Some(PathBuf::from(c)),
+            Origin::Env("DEBVAULT_CONFIG".into()),
+        )
+    } else {
+        let p = root.join("config.toml");
+        (p.exists().then_some(p), Origin::Default)
+    };
+    origins.insert("config", o);
+    config_file
+}
+
+/// Parallel downloads: `--downloads`, `DEBVAULT_DOWNLOADS`, the file, else 8.
+fn resolve_downloads(
+    flags: &FlagValues,
+    nonempty: &dyn Fn(&str) -> Option<String>,
+    from_file: Option<usize>,
+    file_origin: Origin,
+    origins: &mut Origins,
+) -> Result<usize, ConfigError> {
+    let key = "sync.downloads";
+    Ok(if let Some(d) = flags.downloads {
+        origins.insert(key, Origin::Flag("--downloads".into()));
+        d
+    } else if let Some(v) = nonempty("DEBVAULT_DOWNLOADS") {
+        origins.insert(key, Origin::Env("DEBVAULT_DOWNLOADS".into()));
+        v.parse().map_err(|_| ConfigError::Env {
+            name: "DEBVAULT_DOWNLOADS",
+            value: v.clone(),
+            expected: "a positive integer",
+        })?
+    } else if let Some(d) = from_file {
+        origins.insert(key, file_origin);
+        d
+    } else {
+        origins.insert(key, Origin::Default);
+        8
+    })
+}
+
+/// `v` if `range` holds it, else the error naming `key` and where its value
+/// came from.
+fn in_range(
+    origins: &Origins,
+    key: &'static str,
+    v: u64,
+    range: std::ops::RangeInclusive<u64>,
+    expected: &'static str,
+) -> Result<(), ConfigError> {
+    if range.contains(&v) {
+        return Ok(());
+    }
+    Err(ConfigError::Range {
+        key,
+        expected,
+        source_desc: origins
+            .get(key)
+            .map(ToString::to_string)
+            .unwrap_or_default(),
+    })
+}
+
 impl Settings {
     /// Resolves flags > env > file > defaults. `env` is injectable for tests.
     pub fn resolve(
@@ -232,32 +329,8 @@ impl Settings {
     ) -> Result<Settings, ConfigError> {
         let mut origins = BTreeMap::new();
         let nonempty = |name: &str| env(name).filter(|v| !v.is_empty());
-
-        let (root, o) = if let Some(r) = &flags.root {
-            (r.clone(), Origin::Flag("--root".into()))
-        } else if let Some(r) = nonempty("DEBVAULT_ROOT") {
-            (PathBuf::from(r), Origin::Env("DEBVAULT_ROOT".into()))
-        } else if let Some(x) = nonempty("XDG_DATA_HOME") {
-            (Path::new(&x).join("debvault"), Origin::Default)
-        } else if let Some(h) = nonempty("HOME") {
-            (Path::new(&h).join(".local/share/debvault"), Origin::Default)
-        } else {
-            return Err(ConfigError::NoRoot);
-        };
-        origins.insert("root", o);
-
-        let (config_file, o) = if let Some(c) = &flags.config {
-            (Some(c.clone()), Origin::Flag("--config".into()))
-        } else if let Some(c) = nonempty("DEBVAULT_CONFIG") {
-            (
-                Some(PathBuf::from(c)),
-                Origin::Env("DEBVAULT_CONFIG".into()),
-            )
-        } else {
-            let p = root.join("config.toml");
-            (p.exists().then_some(p), Origin::Default)
-        };
-        origins.insert("config", o);
+        let root = resolve_root(flags, &nonempty, &mut origins)?;
+        let config_file = resolve_config_file(flags, &nonempty, &root, &mut origins);
         let file = match &config_file {
             Some(p) => load_file(p)?,
             None => ConfigFile::default(),
@@ -288,97 +361,61 @@ impl Settings {
             root.join("public").display().to_string(),
         );
 
-        let downloads = if let Some(d) = flags.downloads {
-            origins.insert("sync.downloads", Origin::Flag("--downloads".into()));
-            d
-        } else if let Some(v) = nonempty("DEBVAULT_DOWNLOADS") {
-            origins.insert("sync.downloads", Origin::Env("DEBVAULT_DOWNLOADS".into()));
-            v.parse().map_err(|_| ConfigError::Env {
-                name: "DEBVAULT_DOWNLOADS",
-                value: v.clone(),
-                expected: "a positive integer",
-            })?
-        } else if let Some(d) = file.sync.downloads {
-            origins.insert("sync.downloads", file_origin());
-            d
-        } else {
-            origins.insert("sync.downloads", Origin::Default);
-            8
+        let downloads = resolve_downloads(
+            flags,
+            &nonempty,
+            file.sync.downloads,
+            file_origin(),
+            &mut origins,
+        )?;
+        in_range(
+            &origins,
+            "sync.downloads",
+            downloads as u64,
+            1..=256,
+            "between 1 and 256",
+        )?;
+        // A number from the file, else its default, within its range.
+        let mut num = |key: &'static str,
+                       v: Option<u64>,
+                       default: u64,
+                       (range, expected): (std::ops::RangeInclusive<u64>, &'static str)|
+         -> Result<u64, ConfigError> {
+            let origin = if v.is_some() {
+                file_origin()
+            } else {
+                Origin::Default
+            };
+            origins.insert(key, origin);
+            let v = v.unwrap_or(default);
+            in_range(&origins, key, v, range, expected)?;
+            Ok(v)
         };
-        if !(1..=256).contains(&downloads) {
-            return Err(ConfigError::Range {
-                key: "sync.downloads",
-                expected: "between 1 and 256",
-                source_desc: origins["sync.downloads"].to_string(),
-            });
-        }
-        let mut pick_num = |key: &'static str, v: Option<u64>, default: u64| -> u64 {
-            origins.insert(
-                key,
-                if v.is_some() {
-                    file_origin()
-                } else {
-                    Origin::Default
-                },
-            );
-            v.unwrap_or(default)
-        };
-        let retries = pick_num("sync.retries", file.sync.retries.map(u64::from), 4) as u32;
-        let connect_timeout = pick_num("sync.connect-timeout", file.sync.connect_timeout, 10);
-        let read_timeout = pick_num("sync.read-timeout", file.sync.read_timeout, 30);
-        for (key, v) in [
-            ("sync.connect-timeout", connect_timeout),
-            ("sync.read-timeout", read_timeout),
-        ] {
-            if v == 0 {
-                return Err(ConfigError::Range {
-                    key: if key == "sync.connect-timeout" {
-                        "sync.connect-timeout"
-                    } else {
-                        "sync.read-timeout"
-                    },
-                    expected: "at least 1 second",
-                    source_desc: origins[key].to_string(),
-                });
-            }
-        }
-        let xz_preset = pick_num(
+        let any = (0..=u64::MAX, "");
+        let seconds = || (1..=u64::MAX, "at least 1 second");
+        let sync = &file.sync;
+        let retries = num("sync.retries", sync.retries.map(u64::from), 4, any.clone())? as u32;
+        let connect_timeout = num("sync.connect-timeout", sync.connect_timeout, 10, seconds())?;
+        let read_timeout = num("sync.read-timeout", sync.read_timeout, 30, seconds())?;
+        let xz_preset = num(
             "publish.xz-preset",
             file.publish.xz_preset.map(u64::from),
             u64::from(crate::tree::DEFAULT_XZ_PRESET),
-        );
-        if xz_preset > 9 {
-            return Err(ConfigError::Range {
-                key: "publish.xz-preset",
-                expected: "between 0 and 9",
-                source_desc: origins["publish.xz-preset"].to_string(),
-            });
-        }
-        let pipeline_depth = pick_num(
+            (0..=9, "between 0 and 9"),
+        )?;
+        let pipeline_depth = num(
             "sync.pipeline-depth",
-            file.sync.pipeline_depth,
+            sync.pipeline_depth,
             crate::fetch::DEFAULT_PIPELINE_DEPTH as u64,
-        );
-        if !(1..=100).contains(&pipeline_depth) {
-            return Err(ConfigError::Range {
-                key: "sync.pipeline-depth",
-                expected: "between 1 and 100",
-                source_desc: origins["sync.pipeline-depth"].to_string(),
-            });
-        }
-        let mass_removal_percent = pick_num(
+            (1..=100, "between 1 and 100"),
+        )?;
+        let mass_removal_percent = num(
             "sync.mass-removal-percent",
-            file.sync.mass_removal_percent.map(u64::from),
+            sync.mass_removal_percent.map(u64::from),
             20,
-        );
-        if mass_removal_percent > 100 {
-            return Err(ConfigError::Range {
-                key: "sync.mass-removal-percent",
-                expected: "between 0 and 100",
-                source_desc: origins["sync.mass-removal-percent"].to_string(),
-            });
-        }
-        let retention_days = pick_num("gc.retention-days", file.gc.retention_days, 730);
+            (0..=100, "between 0 and 100"),
+        )?;
+        let retention_days = num("gc.retention-days", file.gc.retention_days, 730, any)?;
         Ok(Settings {
             xz_preset: xz_preset as u32,
             mass_removal_percent: mass_removal_percent as u32,
