@@ -293,111 +293,128 @@ impl<'a> Parser<'a> {
         }
         self.skip_ws();
         if self.peek() == Some(b'(') {
-            self.pos += 1;
-            self.skip_ws();
-            let op = match (self.peek(), self.s.get(self.pos + 1).copied()) {
-                (Some(b'<'), Some(b'<')) => (VersionOp::Lt, 2),
-                (Some(b'<'), Some(b'=')) => (VersionOp::Le, 2),
-                (Some(b'<'), _) => (VersionOp::Le, 1),
-                (Some(b'>'), Some(b'>')) => (VersionOp::Gt, 2),
-                (Some(b'>'), Some(b'=')) => (VersionOp::Ge, 2),
-                (Some(b'>'), _) => (VersionOp::Ge, 1),
-                (Some(b'='), _) => (VersionOp::Eq, 1),
-                // dpkg warns and assumes `=` when the operator is missing.
-                _ => (VersionOp::Eq, 0),
-            };
-            self.pos += op.1;
-            self.skip_ws();
-            let start = self.pos;
-            while self
-                .peek()
-                .is_some_and(|c| !c.is_ascii_whitespace() && c != b')')
-            {
-                self.pos += 1;
-            }
-            let text = &self.text[start..self.pos];
-            let version = Version::parse(text).map_err(|source| RelationError::BadVersion {
-                field: self.text.to_owned(),
-                pos: start,
-                source,
-            })?;
-            self.skip_ws();
-            if self.peek() != Some(b')') {
-                return Err(self.syntax("`)` after the version"));
-            }
-            self.pos += 1;
-            rel.constraint = Some(VersionConstraint { op: op.0, version });
-            self.skip_ws();
+            rel.constraint = Some(self.constraint()?);
         }
         if self.peek() == Some(b'[') {
-            self.pos += 1;
-            loop {
-                self.skip_ws();
-                match self.peek() {
-                    Some(b']') => {
-                        self.pos += 1;
-                        break;
-                    }
-                    None => return Err(self.syntax("`]` closing the architecture list")),
-                    Some(_) => {}
-                }
-                let start = self.pos;
-                if self.peek() == Some(b'!') {
-                    self.pos += 1;
-                }
-                let (arch_start, arch) = self.word();
-                if !arch_ok(arch.as_bytes()) {
-                    if arch.is_empty() && self.peek().is_some_and(|c| c != b']') {
-                        return Err(self.syntax("an architecture name or `]`"));
-                    }
-                    return Err(RelationError::BadArch {
-                        field: self.text.to_owned(),
-                        pos: arch_start,
-                        arch: arch.to_owned(),
-                    });
-                }
-                rel.arch_restrictions
-                    .push(self.text[start..self.pos].to_owned());
-            }
-            if rel.arch_restrictions.is_empty() {
-                return Err(self.syntax("a non-empty architecture list"));
-            }
-            self.skip_ws();
+            rel.arch_restrictions = self.arch_list()?;
         }
         // Build profiles: `<!nocheck> <stage1 !cross>`, parsed and dropped.
         while self.peek() == Some(b'<') {
-            self.pos += 1;
-            let mut terms = 0;
-            loop {
-                self.skip_ws();
-                match self.peek() {
-                    Some(b'>') => {
-                        self.pos += 1;
-                        break;
-                    }
-                    None => return Err(self.syntax("`>` closing the build profile list")),
-                    Some(_) => {}
-                }
-                if self.peek() == Some(b'!') {
-                    self.pos += 1;
-                }
-                let start = self.pos;
-                while self.peek().is_some_and(|c| {
-                    c.is_ascii_alphanumeric() || matches!(c, b'-' | b'.' | b'+' | b'_')
-                }) {
-                    self.pos += 1;
-                }
-                if self.pos == start {
-                    return Err(self.syntax("a build profile name or `>`"));
-                }
-                terms += 1;
-            }
-            if terms == 0 {
-                return Err(self.syntax("a non-empty build profile list"));
-            }
-            self.skip_ws();
+            self.profile_list()?;
         }
         Ok(rel)
+    }
+
+    /// `(OP VERSION)`, at the `(`.
+    fn constraint(&mut self) -> Result<VersionConstraint, RelationError> {
+        self.pos += 1;
+        self.skip_ws();
+        let op = match (self.peek(), self.s.get(self.pos + 1).copied()) {
+            (Some(b'<'), Some(b'<')) => (VersionOp::Lt, 2),
+            (Some(b'<'), Some(b'=')) => (VersionOp::Le, 2),
+            (Some(b'<'), _) => (VersionOp::Le, 1),
+            (Some(b'>'), Some(b'>')) => (VersionOp::Gt, 2),
+            (Some(b'>'), Some(b'=')) => (VersionOp::Ge, 2),
+            (Some(b'>'), _) => (VersionOp::Ge, 1),
+            (Some(b'='), _) => (VersionOp::Eq, 1),
+            // dpkg warns and assumes `=` when the operator is missing.
+            _ => (VersionOp::Eq, 0),
+        };
+        self.pos += op.1;
+        self.skip_ws();
+        let start = self.pos;
+        while self
+            .peek()
+            .is_some_and(|c| !c.is_ascii_whitespace() && c != b')')
+        {
+            self.pos += 1;
+        }
+        let text = &self.text[start..self.pos];
+        let version = Version::parse(text).map_err(|source| RelationError::BadVersion {
+            field: self.text.to_owned(),
+            pos: start,
+            source,
+        })?;
+        self.skip_ws();
+        if self.peek() != Some(b')') {
+            return Err(self.syntax("`)` after the version"));
+        }
+        self.pos += 1;
+        self.skip_ws();
+        Ok(VersionConstraint { op: op.0, version })
+    }
+
+    /// `[ARCH !ARCH …]`, at the `[`.
+    fn arch_list(&mut self) -> Result<Vec<String>, RelationError> {
+        let mut list = Vec::new();
+        self.pos += 1;
+        loop {
+            self.skip_ws();
+            match self.peek() {
+                Some(b']') => {
+                    self.pos += 1;
+                    break;
+                }
+                None => return Err(self.syntax("`]` closing the architecture list")),
+                Some(_) => {}
+            }
+            let start = self.pos;
+            if self.peek() == Some(b'!') {
+                self.pos += 1;
+            }
+            let (arch_start, arch) = self.word();
+            if !arch_ok(arch.as_bytes()) {
+                if arch.is_empty() && self.peek().is_some_and(|c| c != b']') {
+                    return Err(self.syntax("an architecture name or `]`"));
+                }
+                return Err(RelationError::BadArch {
+                    field: self.text.to_owned(),
+                    pos: arch_start,
+                    arch: arch.to_owned(),
+                });
+            }
+            list.push(self.text[start..self.pos].to_owned());
+        }
+        if list.is_empty() {
+            return Err(self.syntax("a non-empty architecture list"));
+        }
+        self.skip_ws();
+        Ok(list)
+    }
+
+    /// `<PROFILE !PROFILE …>`, at the `<`: checked, not kept.
+    fn profile_list(&mut self) -> Result<(), RelationError> {
+        self.pos += 1;
+        let mut terms = 0;
+        loop {
+            self.skip_ws();
+            match self.peek() {
+                Some(b'>') => {
+                    self.pos += 1;
+                    break;
+                }
+                None => return Err(self.syntax("`>` closing the build profile list")),
+                Some(_) => {}
+            }
+            if self.peek() == Some(b'!') {
+                self.pos += 1;
+            }
+            let start = self.pos;
+            while self.peek().is_some_and(|c| {
+                c.is_ascii_alphanumeric() || matches!(c, b'-' | b'.' | b'+' | b'_')
+            }) {
+                self.pos += 1;
+            }
+            if self.pos == start {
+                return Err(self.syntax("a build profile name or `>`"));
+            }
+            terms += 1;
+        }
+        if terms == 0 {
+            return Err(self.syntax("a non-empty build profile list"));
+        }
+        self.skip_ws();
+        Ok(())
     }
 }
 
