@@ -437,43 +437,9 @@ impl Pipeline {
                 .map(|u| u.to_string())
                 .unwrap_or_else(|_| item.rel.to_owned())
         };
-        let empty = || Partial {
-            body: Vec::new(),
-            hasher: Hasher::new(),
-            if_range: None,
-        };
-        let head = loop {
-            match parse_head(&conn.buf[conn.start..conn.end]) {
-                Ok(Some((head, used))) => {
-                    conn.start += used;
-                    break head;
-                }
-                Ok(None) if conn.end - conn.start < MAX_HEAD => {}
-                Ok(None) | Err(()) => return (Answer::Unsuited, false),
-            }
-            let nothing_yet = conn.start == conn.end;
-            let waiting = Instant::now();
-            match self.fill(conn).await {
-                Ok(n) if n > 0 => {
-                    if nothing_yet {
-                        conn.waits.push(waiting.elapsed());
-                    }
-                }
-                // Closed or reset before this answer began: not this file's fault.
-                Ok(_) if nothing_yet => return (Answer::Lost, false),
-                Err(e) if nothing_yet && e.kind() != std::io::ErrorKind::TimedOut => {
-                    return (Answer::Lost, false);
-                }
-                Ok(_) => return (Answer::Later(None), false),
-                Err(source) => {
-                    let first = Err(FetchError::Pipelined {
-                        url: shown(),
-                        got: 0,
-                        source,
-                    });
-                    return (Answer::Later(Some((empty(), first))), false);
-                }
-            }
+        let head = match self.read_head(conn, &shown).await {
+            Ok(head) => head,
+            Err(answer) => return (answer, false),
         };
         let framed = if head.encoded {
             None
@@ -486,7 +452,12 @@ impl Pipeline {
             let state = StatusCode::from_u16(head.status)
                 .ok()
                 .filter(|_| (400..600).contains(&head.status))
-                .map(|status| (empty(), Err(status_error(&shown(), status, &head.kept))));
+                .map(|status| {
+                    (
+                        empty_partial(),
+                        Err(status_error(&shown(), status, &head.kept)),
+                    )
+                });
             let usable = match framed {
                 Some(len) if !head.close => self.skip(conn, len).await,
                 _ => false,
@@ -503,27 +474,10 @@ impl Pipeline {
                 announced,
             });
             let usable = !head.close && self.skip(conn, announced).await;
-            return (Answer::Later(Some((empty(), first))), usable);
+            return (Answer::Later(Some((empty_partial(), first))), usable);
         }
         let len = usize::try_from(size).unwrap_or(usize::MAX);
-        let mut body = Vec::with_capacity(len);
-        let mut failed = None;
-        loop {
-            let take = (len - body.len()).min(conn.end - conn.start);
-            body.extend_from_slice(&conn.buf[conn.start..conn.start + take]);
-            conn.start += take;
-            if body.len() == len {
-                break;
-            }
-            match self.fill(conn).await {
-                Ok(n) if n > 0 => {}
-                Ok(_) => break,
-                Err(e) => {
-                    failed = Some(e);
-                    break;
-                }
-            }
-        }
+        let (body, failed) = self.read_body(conn, len).await;
         let mut hasher = Hasher::new();
         hasher.update(&body);
         let if_range = || if_range_validator(&head.kept);
@@ -565,6 +519,67 @@ impl Pipeline {
             attempts: 1,
         };
         (Answer::Done(body, downloaded), !head.close)
+    }
+
+    /// Reads an answer's head; the answer for the file instead when there
+    /// is none to read (the connection is then done).
+    async fn read_head(
+        &self,
+        conn: &mut Conn,
+        shown: &(dyn Fn() -> String + Sync),
+    ) -> Result<Head, Answer> {
+        loop {
+            match parse_head(&conn.buf[conn.start..conn.end]) {
+                Ok(Some((head, used))) => {
+                    conn.start += used;
+                    return Ok(head);
+                }
+                Ok(None) if conn.end - conn.start < MAX_HEAD => {}
+                Ok(None) | Err(()) => return Err(Answer::Unsuited),
+            }
+            let nothing_yet = conn.start == conn.end;
+            let waiting = Instant::now();
+            match self.fill(conn).await {
+                Ok(n) if n > 0 => {
+                    if nothing_yet {
+                        conn.waits.push(waiting.elapsed());
+                    }
+                }
+                // Closed or reset before this answer began: not this file's fault.
+                Ok(_) if nothing_yet => return Err(Answer::Lost),
+                Err(e) if nothing_yet && e.kind() != std::io::ErrorKind::TimedOut => {
+                    return Err(Answer::Lost);
+                }
+                Ok(_) => return Err(Answer::Later(None)),
+                Err(source) => {
+                    let first = Err(FetchError::Pipelined {
+                        url: shown(),
+                        got: 0,
+                        source,
+                    });
+                    return Err(Answer::Later(Some((empty_partial(), first))));
+                }
+            }
+        }
+    }
+
+    /// Reads a body of `len` bytes, or what arrives of it before the
+    /// connection ends or fails (with the failure).
+    async fn read_body(&self, conn: &mut Conn, len: usize) -> (Vec<u8>, Option<std::io::Error>) {
+        let mut body = Vec::with_capacity(len);
+        loop {
+            let take = (len - body.len()).min(conn.end - conn.start);
+            body.extend_from_slice(&conn.buf[conn.start..conn.start + take]);
+            conn.start += take;
+            if body.len() == len {
+                return (body, None);
+            }
+            match self.fill(conn).await {
+                Ok(n) if n > 0 => {}
+                Ok(_) => return (body, None),
+                Err(e) => return (body, Some(e)),
+            }
+        }
     }
 
     /// Reads past a body of `len` bytes not wanted; whether that worked
@@ -636,6 +651,15 @@ async fn within<T>(
 
 /// Parses a response head at the start of `data`: `Ok(None)` if incomplete,
 /// `Err` if it is not HTTP/1.x.
+/// A resumption with nothing received yet.
+fn empty_partial() -> Partial {
+    Partial {
+        body: Vec::new(),
+        hasher: Hasher::new(),
+        if_range: None,
+    }
+}
+
 fn parse_head(data: &[u8]) -> Result<Option<(Head, usize)>, ()> {
     let mut headers = [httparse::EMPTY_HEADER; 32];
     let mut response = httparse::Response::new(&mut headers);
