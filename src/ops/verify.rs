@@ -290,6 +290,60 @@ fn publication_problem(p: &Publication, detail: String) -> Problem {
     }
 }
 
+fn io(action: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> VerifyError + use<> {
+    let path = path.to_owned();
+    move |source| VerifyError::Io {
+        action,
+        path,
+        source,
+    }
+}
+
+/// A bucket publication's `dists/<distribution>/` downloaded to a scratch
+/// directory (removed when the first value drops), and its pool's listing.
+fn download_tree(
+    bucket: &Bucket,
+    scratch: &Path,
+    p: &Publication,
+) -> Result<(tempfile::TempDir, PathBuf, PoolCheck), VerifyError> {
+    let base = if p.prefix == "." {
+        bucket.clone()
+    } else {
+        bucket.sub(&p.prefix)
+    };
+    std::fs::create_dir_all(scratch).map_err(io("create", scratch))?;
+    let download = tempfile::Builder::new()
+        .prefix("verify-")
+        .tempdir_in(scratch)
+        .map_err(io("create a directory in", scratch))?;
+    let dir = download.path().to_owned();
+    let dists = format!("dists/{}", p.distribution);
+    let (b, d, target) = (base.clone(), dists.clone(), dir.clone());
+    block_on(async move {
+        for l in b.list(&d).await? {
+            let dest = target.join(&l.key);
+            if let Some(parent) = dest.parent() {
+                tokio::fs::create_dir_all(parent)
+                    .await
+                    .map_err(|source| StoreError::Io {
+                        action: "create",
+                        path: parent.to_owned(),
+                        source,
+                    })?;
+            }
+            b.get_to_file(&format!("{d}/{}", l.key), &dest).await?;
+        }
+        Ok::<_, StoreError>(())
+    })??;
+    let b = base.clone();
+    let listed = block_on(async move { b.list("pool").await })??;
+    let sizes = listed
+        .into_iter()
+        .map(|l| (format!("pool/{}", l.key), l.size))
+        .collect();
+    Ok((download, dir, PoolCheck::Listed(sizes)))
+}
+
 fn verify_publication(
     endpoint: &Endpoint,
     keyring: &Keyring,
@@ -297,17 +351,10 @@ fn verify_publication(
     p: &Publication,
     report: &mut VerifyReport,
 ) -> Result<(), VerifyError> {
-    let io = |action, path: &Path| {
-        let path = path.to_owned();
-        move |source| VerifyError::Io {
-            action,
-            path,
-            source,
-        }
-    };
     // The tree as a local directory: the published one, or a bucket's
     // `dists/<distribution>/` downloaded to scratch.
-    let download;
+    // A bucket's tree is downloaded to a directory removed at the end.
+    let _download;
     let (tree, pool): (PathBuf, PoolCheck) = match endpoint {
         Endpoint::Local(dir) => {
             let base = match prefix_dir(dir, &p.prefix) {
@@ -323,42 +370,9 @@ fn verify_publication(
             )
         }
         Endpoint::S3 { bucket, .. } => {
-            let base = if p.prefix == "." {
-                bucket.clone()
-            } else {
-                bucket.sub(&p.prefix)
-            };
-            std::fs::create_dir_all(scratch).map_err(io("create", scratch))?;
-            download = tempfile::Builder::new()
-                .prefix("verify-")
-                .tempdir_in(scratch)
-                .map_err(io("create a directory in", scratch))?;
-            let dir = download.path().to_owned();
-            let dists = format!("dists/{}", p.distribution);
-            let (b, d, target) = (base.clone(), dists.clone(), dir.clone());
-            block_on(async move {
-                for l in b.list(&d).await? {
-                    let dest = target.join(&l.key);
-                    if let Some(parent) = dest.parent() {
-                        tokio::fs::create_dir_all(parent).await.map_err(|source| {
-                            StoreError::Io {
-                                action: "create",
-                                path: parent.to_owned(),
-                                source,
-                            }
-                        })?;
-                    }
-                    b.get_to_file(&format!("{d}/{}", l.key), &dest).await?;
-                }
-                Ok::<_, StoreError>(())
-            })??;
-            let b = base.clone();
-            let listed = block_on(async move { b.list("pool").await })??;
-            let sizes = listed
-                .into_iter()
-                .map(|l| (format!("pool/{}", l.key), l.size))
-                .collect();
-            (dir, PoolCheck::Listed(sizes))
+            let (dir, tree, pool) = download_tree(bucket, scratch, p)?;
+            _download = dir;
+            (tree, pool)
         }
     };
     if let Err(e) = verify_tree(&tree, keyring) {
