@@ -1,0 +1,343 @@
+//! `debvault serve`: published apt trees over HTTP, read-only.
+//!
+//! A publication is a plain directory of `dists/…` and `pool/…`; any static
+//! web server could serve it, but shipping one means a mirror works with no
+//! other moving parts, and lets us get the details apt depends on right:
+//!
+//! - **Safety.** Request paths are percent-decoded and rejected (400) if they
+//!   hold NUL, a backslash or a `..` segment; the resolved path is then
+//!   canonicalized and must still lie under the canonicalized root, so a
+//!   symlink that leads outside answers 404. Symlinks *inside* the root are
+//!   followed: publications are switched by repointing `dists/<name>`.
+//!   Names starting with a dot (debvault's trees, caches and staging) are
+//!   never served or listed by name.
+//! - **Snapshots.** `<prefix>/snapshots/<id>/dists/<dist>/…` answers from the
+//!   tree of `<dist>` that was current at `<id>` (`%Y%m%dT%H%M%SZ`), and
+//!   `<prefix>/snapshots/<id>/pool/…` from the prefix's pool: the URL
+//!   template a publication's `Snapshots` field names, for `apt --snapshot`.
+//! - **Caching.** `pool/` and `by-hash/` files never change under their name
+//!   and are marked immutable; everything else (`InRelease`, indices,
+//!   listings) is `no-cache`, so clients revalidate and notice a switched
+//!   publication at once. Validators are cheap (a strong `ETag` from inode,
+//!   size and mtime; `Last-Modified`), with `If-None-Match`,
+//!   `If-Modified-Since` and `If-Range` honoured.
+//! - **Resumption.** Single byte ranges (`N-`, `N-M`, `-N`) answer 206, an
+//!   unsatisfiable one 416; multi-range requests get the whole file (200).
+//! - **Scale.** HTTP/1.1 keep-alive via hyper, files streamed in chunks and
+//!   never held in memory, at most `max_connections` open connections (the
+//!   rest wait in the listen backlog), and a graceful shutdown that stops
+//!   accepting, lets in-flight requests finish for a bounded time, then closes.
+//!
+//! Only `GET` and `HEAD` are served. Directories answer a minimal HTML index
+//! for humans. One access-log event per request goes to the
+//! `debvault::access` tracing target; the module never prints.
+
+mod http;
+mod listing;
+mod origin;
+mod paths;
+mod response;
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::io;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::pin::pin;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use hyper::body::Incoming;
+use hyper::header;
+use hyper::{Method, Request, Response, StatusCode};
+use hyper_util::rt::{TokioIo, TokioTimer};
+use tokio::net::{TcpListener, TcpSocket, TcpStream};
+use tokio::sync::{Semaphore, watch};
+use tokio::task::JoinSet;
+
+use crate::store::Bucket;
+use listing::listing;
+use origin::Origin;
+use origin::bucket::respond_bucket;
+use origin::dir::{Target, lookup};
+use paths::parse_path;
+use response::{Access, Body, Reply, finish, serve_file};
+
+/// Default for [`ServeOptions::max_connections`].
+pub const DEFAULT_MAX_CONNECTIONS: usize = 4096;
+
+/// How long a graceful shutdown waits for open connections to finish.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+/// Time allowed for a request head to arrive, including the idle time of a
+/// kept-alive connection between requests (hyper starts it at read time).
+const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
+/// Pause after a failed `accept` (typically out of file descriptors).
+const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
+/// Listen backlog: connections beyond `max_connections` wait here.
+const LISTEN_BACKLOG: u32 = 4096;
+
+/// What to serve, where.
+#[derive(Debug, Clone)]
+pub struct ServeOptions {
+    /// Address to listen on; port 0 picks a free port (see [`Server::local_addr`]).
+    pub listen: SocketAddr,
+    /// The published tree: the directory holding `dists/` and `pool/`.
+    pub root: PathBuf,
+    /// Serve this bucket location instead of `root` (a publish endpoint in
+    /// object storage): objects are streamed from it.
+    pub bucket: Option<Bucket>,
+    /// Connections served at once; further ones wait to be accepted.
+    pub max_connections: usize,
+}
+
+impl ServeOptions {
+    /// Options with the default connection limit.
+    pub fn new(listen: SocketAddr, root: impl Into<PathBuf>) -> ServeOptions {
+        ServeOptions {
+            listen,
+            root: root.into(),
+            bucket: None,
+            max_connections: DEFAULT_MAX_CONNECTIONS,
+        }
+    }
+}
+
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ServeError {
+    /// The root directory does not exist or cannot be read.
+    #[error("`{}`: cannot open the root directory", path.display())]
+    Root {
+        path: PathBuf,
+        #[source]
+        source: io::Error,
+    },
+
+    /// The root exists but is not a directory.
+    #[error("`{}`: root is not a directory", path.display())]
+    RootNotDirectory { path: PathBuf },
+
+    /// The listening socket could not be set up.
+    #[error("`{addr}`: cannot listen")]
+    Bind {
+        addr: SocketAddr,
+        #[source]
+        source: io::Error,
+    },
+
+    /// `max_connections` was 0.
+    #[error("`{addr}`: max_connections must be at least 1")]
+    NoConnections { addr: SocketAddr },
+}
+
+/// A bound server; [`Server::run_until`] serves.
+#[derive(Debug)]
+pub struct Server {
+    listener: TcpListener,
+    local_addr: SocketAddr,
+    root: Arc<Origin>,
+    max_connections: usize,
+}
+
+impl Server {
+    /// Checks the root and binds the listening socket now, so a port-0
+    /// address is known (and connections queue) before serving starts.
+    pub async fn bind(opts: ServeOptions) -> Result<Server, ServeError> {
+        if opts.max_connections == 0 {
+            return Err(ServeError::NoConnections { addr: opts.listen });
+        }
+        let origin = match opts.bucket {
+            Some(bucket) => Origin::Bucket(bucket),
+            None => {
+                let meta =
+                    tokio::fs::metadata(&opts.root)
+                        .await
+                        .map_err(|source| ServeError::Root {
+                            path: opts.root.clone(),
+                            source,
+                        })?;
+                if !meta.is_dir() {
+                    return Err(ServeError::RootNotDirectory { path: opts.root });
+                }
+                Origin::Dir(opts.root)
+            }
+        };
+        let bind_error = |source| ServeError::Bind {
+            addr: opts.listen,
+            source,
+        };
+        let listener = listen(opts.listen).map_err(bind_error)?;
+        let local_addr = listener.local_addr().map_err(bind_error)?;
+        Ok(Server {
+            listener,
+            local_addr,
+            root: Arc::new(origin),
+            max_connections: opts.max_connections.min(Semaphore::MAX_PERMITS),
+        })
+    }
+
+    /// The address actually bound (the real port when 0 was asked for).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// Serves until `shutdown` completes, then stops accepting (new connects
+    /// are refused), lets in-flight requests finish for up to 10 s, and
+    /// closes whatever is still open. Failed accepts (out of file
+    /// descriptors, aborted handshakes) are logged and retried, not fatal,
+    /// so this returns `Ok` today; the `Result` leaves room for fatal errors.
+    pub async fn run_until(self, shutdown: impl Future<Output = ()>) -> Result<(), ServeError> {
+        let Server {
+            listener,
+            local_addr,
+            root,
+            max_connections,
+        } = self;
+        tracing::info!(addr = %local_addr, root = %root, "serving");
+        let limit = Arc::new(Semaphore::new(max_connections));
+        let (stop_tx, stop_rx) = watch::channel(false);
+        let mut connections = JoinSet::new();
+        let mut shutdown = pin!(shutdown);
+
+        loop {
+            while connections.try_join_next().is_some() {}
+            let permit = tokio::select! {
+                biased;
+                () = &mut shutdown => break,
+                permit = Arc::clone(&limit).acquire_owned() => match permit {
+                    Ok(permit) => permit,
+                    Err(_closed) => break,
+                },
+            };
+            let (stream, remote) = tokio::select! {
+                biased;
+                () = &mut shutdown => break,
+                accepted = listener.accept() => match accepted {
+                    Ok(accepted) => accepted,
+                    Err(err) => {
+                        tracing::warn!(addr = %local_addr, error = %err, "cannot accept a connection");
+                        tokio::time::sleep(ACCEPT_BACKOFF).await;
+                        continue;
+                    }
+                },
+            };
+            let root = Arc::clone(&root);
+            let stop = stop_rx.clone();
+            connections.spawn(async move {
+                serve_connection(stream, remote, root, stop).await;
+                drop(permit);
+            });
+        }
+
+        drop(listener);
+        tracing::info!(
+            addr = %local_addr,
+            open = connections.len(),
+            "shutting down: no longer accepting connections"
+        );
+        // Receivers only fail once the sender is gone; it is alive here.
+        let _ = stop_tx.send(true);
+        let drained = tokio::time::timeout(SHUTDOWN_GRACE, async {
+            while connections.join_next().await.is_some() {}
+        })
+        .await;
+        if drained.is_err() {
+            tracing::warn!(
+                addr = %local_addr,
+                open = connections.len(),
+                "grace period over, closing connections still open"
+            );
+            connections.shutdown().await;
+        }
+        Ok(())
+    }
+}
+
+fn listen(addr: SocketAddr) -> io::Result<TcpListener> {
+    let socket = match addr {
+        SocketAddr::V4(_) => TcpSocket::new_v4()?,
+        SocketAddr::V6(_) => TcpSocket::new_v6()?,
+    };
+    #[cfg(unix)]
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(LISTEN_BACKLOG)
+}
+
+/// One connection: HTTP/1.1 with keep-alive until the client leaves, the
+/// head timeout fires, or shutdown asks it to finish its current request.
+async fn serve_connection(
+    stream: TcpStream,
+    remote: SocketAddr,
+    root: Arc<Origin>,
+    mut stop: watch::Receiver<bool>,
+) {
+    if let Err(err) = stream.set_nodelay(true) {
+        tracing::debug!(%remote, error = %err, "cannot set TCP_NODELAY");
+    }
+    let service = hyper::service::service_fn(move |req| {
+        let root = Arc::clone(&root);
+        async move { Ok::<_, Infallible>(handle(&root, remote, req).await) }
+    });
+    let mut builder = hyper::server::conn::http1::Builder::new();
+    builder
+        .timer(TokioTimer::new())
+        .keep_alive(true)
+        .header_read_timeout(HEADER_READ_TIMEOUT);
+    let mut conn = pin!(builder.serve_connection(TokioIo::new(stream), service));
+    let stopping = async {
+        // An error means the server is gone: stop too.
+        let _ = stop.wait_for(|stop| *stop).await;
+    };
+    let result = tokio::select! {
+        result = conn.as_mut() => result,
+        () = stopping => {
+            conn.as_mut().graceful_shutdown();
+            conn.await
+        }
+    };
+    if let Err(err) = result {
+        tracing::debug!(%remote, error = %err, "connection ended with an error");
+    }
+}
+
+async fn handle(root: &Origin, remote: SocketAddr, req: Request<Incoming>) -> Response<Body> {
+    let access = Access {
+        remote,
+        method: req.method().clone(),
+        path: req.uri().path().to_owned(),
+        status: 0,
+        bytes: 0,
+        start: Instant::now(),
+    };
+    let head = req.method() == Method::HEAD;
+    let reply = respond(root, &req).await;
+    finish(reply, head, access)
+}
+
+async fn respond(root: &Origin, req: &Request<Incoming>) -> Reply {
+    if req.method() != Method::GET && req.method() != Method::HEAD {
+        return Reply::error(StatusCode::METHOD_NOT_ALLOWED).header(header::ALLOW, "GET, HEAD");
+    }
+    let Some(segments) = parse_path(req.uri().path()) else {
+        return Reply::error(StatusCode::BAD_REQUEST);
+    };
+    let root = match root {
+        Origin::Dir(dir) => dir.clone(),
+        Origin::Bucket(bucket) => return respond_bucket(bucket, req, &segments).await,
+    };
+    let lookup = {
+        let segments = segments.clone();
+        tokio::task::spawn_blocking(move || lookup(&root, &segments)).await
+    };
+    match lookup {
+        Ok(Ok(Target::File(file, meta))) => serve_file(req.headers(), &segments, file, &meta),
+        Ok(Ok(Target::Dir(entries))) => listing(&segments, &entries),
+        Ok(Err(status)) => Reply::error(status),
+        Err(err) => {
+            tracing::warn!(path = %req.uri().path(), error = %err, "lookup task failed");
+            Reply::error(StatusCode::INTERNAL_SERVER_ERROR)
+        }
+    }
+}

@@ -1,0 +1,157 @@
+//! Files of a local directory.
+
+use std::fs::Metadata;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::time::UNIX_EPOCH;
+
+use chrono::DateTime;
+use hyper::StatusCode;
+
+use crate::serve::http::{Validators, settled};
+use crate::tree::layout;
+
+pub(crate) enum Target {
+    File(std::fs::File, Metadata),
+    /// Entry names (directories with a trailing `/`), sorted.
+    Dir(Vec<String>),
+}
+
+/// Resolves `segments` under `root` (blocking: run off the async threads).
+/// Anything that canonicalizes outside the root is "not found".
+pub(crate) fn lookup(root: &Path, segments: &[String]) -> Result<Target, StatusCode> {
+    let root = std::fs::canonicalize(root).map_err(|err| {
+        tracing::warn!(root = %root.display(), error = %err, "cannot resolve the root");
+        StatusCode::INTERNAL_SERVER_ERROR
+    })?;
+    // debvault's own files (old trees, caches, staging) are reachable only
+    // through `dists/<name>` and `snapshots/<id>/`, never by name.
+    if segments.iter().any(|s| s.starts_with('.')) {
+        return Err(StatusCode::NOT_FOUND);
+    }
+    let mut path = root.clone();
+    match snapshot_path(&root, segments) {
+        Some(mapped) => path = mapped?,
+        None => path.extend(segments),
+    }
+    let path = std::fs::canonicalize(&path).map_err(|err| io_status(&path, &err))?;
+    if !path.starts_with(&root) {
+        return Err(StatusCode::NOT_FOUND);
+    }
+    let meta = std::fs::metadata(&path).map_err(|err| io_status(&path, &err))?;
+    if meta.is_dir() {
+        return read_listing(&root, &path).map(Target::Dir);
+    }
+    // Checked before opening: opening a FIFO would block.
+    if !meta.is_file() {
+        return Err(StatusCode::NOT_FOUND);
+    }
+    let file = std::fs::File::open(&path).map_err(|err| io_status(&path, &err))?;
+    let meta = file.metadata().map_err(|err| io_status(&path, &err))?;
+    if !meta.is_file() {
+        return Err(StatusCode::NOT_FOUND);
+    }
+    Ok(Target::File(file, meta))
+}
+
+/// Maps `<prefix>/snapshots/<id>/dists/<dist>/…` to the tree of `<dist>`
+/// that was current at `<id>` (apt's `--snapshot`), and
+/// `<prefix>/snapshots/<id>/pool/…` to the prefix's pool. `None` when the
+/// path is not a snapshot path.
+fn snapshot_path(root: &Path, segments: &[String]) -> Option<Result<PathBuf, StatusCode>> {
+    let at = segments
+        .iter()
+        .position(|s| s == layout::SNAPSHOTS_SEGMENT)?;
+    let id = segments.get(at + 1)?;
+    layout::parse_tree_id(id)?;
+    let mut base = root.to_path_buf();
+    base.extend(&segments[..at]);
+    let rest = &segments[at + 2..];
+    Some(match rest.first().map(String::as_str) {
+        Some("pool") => {
+            let mut p = base;
+            p.extend(rest);
+            Ok(p)
+        }
+        Some("dists") if rest.len() >= 2 => {
+            let trees = base.join(layout::TREES_DIR).join(&rest[1]);
+            let names: Vec<String> = std::fs::read_dir(&trees)
+                .map(|entries| {
+                    entries
+                        .flatten()
+                        .filter_map(|e| e.file_name().into_string().ok())
+                        .collect()
+                })
+                .unwrap_or_default();
+            match layout::tree_at(names.iter().map(String::as_str), id) {
+                Some(tree) => {
+                    let mut p = trees.join(tree);
+                    p.extend(&rest[2..]);
+                    Ok(p)
+                }
+                None => Err(StatusCode::NOT_FOUND),
+            }
+        }
+        _ => Err(StatusCode::NOT_FOUND),
+    })
+}
+
+fn read_listing(root: &Path, dir: &Path) -> Result<Vec<String>, StatusCode> {
+    let mut names = Vec::new();
+    for entry in std::fs::read_dir(dir).map_err(|err| io_status(dir, &err))? {
+        let Ok(entry) = entry else { continue };
+        let Ok(name) = entry.file_name().into_string() else {
+            continue; // not servable anyway: paths must be UTF-8
+        };
+        if name.starts_with('.') {
+            continue; // not servable either: debvault's own files
+        }
+        let Ok(kind) = entry.file_type() else {
+            continue;
+        };
+        let is_dir = if kind.is_symlink() {
+            // Hide links that lead outside the root (or nowhere).
+            match std::fs::canonicalize(entry.path()) {
+                Ok(target) if target.starts_with(root) => target.is_dir(),
+                _ => continue,
+            }
+        } else {
+            kind.is_dir()
+        };
+        names.push(if is_dir { name + "/" } else { name });
+    }
+    names.sort_unstable();
+    Ok(names)
+}
+
+fn io_status(path: &Path, err: &io::Error) -> StatusCode {
+    match err.kind() {
+        io::ErrorKind::NotFound | io::ErrorKind::NotADirectory | io::ErrorKind::InvalidFilename => {
+            StatusCode::NOT_FOUND
+        }
+        io::ErrorKind::PermissionDenied => StatusCode::FORBIDDEN,
+        _ => {
+            tracing::warn!(path = %path.display(), error = %err, "cannot read");
+            StatusCode::INTERNAL_SERVER_ERROR
+        }
+    }
+}
+
+pub(crate) fn validators(meta: &Metadata) -> Validators {
+    let mtime = meta
+        .modified()
+        .ok()
+        .and_then(|t| t.duration_since(UNIX_EPOCH).ok());
+    let (secs, nanos) = mtime.map_or((0, 0), |d| (d.as_secs(), d.subsec_nanos()));
+    #[cfg(unix)]
+    let inode = std::os::unix::fs::MetadataExt::ino(meta);
+    #[cfg(not(unix))]
+    let inode = 0_u64;
+    Validators {
+        etag: format!("\"{inode:x}-{:x}-{secs:x}.{nanos:x}\"", meta.len()),
+        last_modified: mtime
+            .and_then(|_| i64::try_from(secs).ok())
+            .filter(|&secs| settled(secs))
+            .and_then(|secs| DateTime::from_timestamp(secs, 0)),
+    }
+}
