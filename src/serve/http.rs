@@ -6,11 +6,12 @@ use hyper::header::{self, HeaderMap};
 const HTTP_DATE: &str = "%a, %d %b %Y %H:%M:%S GMT";
 
 /// Cheap validators of a file.
+#[derive(Debug, Clone)]
 pub(super) struct Validators {
     /// Strong, quoted: `"inode-size-mtime"` in hex.
-    pub(crate) etag: String,
+    pub(super) etag: String,
     /// Whole seconds; `None` before 1970 or if the platform has no mtime.
-    pub(crate) last_modified: Option<DateTime<Utc>>,
+    pub(super) last_modified: Option<DateTime<Utc>>,
 }
 
 /// Whether a modification time (whole seconds) lies in a past second.

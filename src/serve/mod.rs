@@ -32,6 +32,7 @@
 //! for humans. One access-log event per request goes to the
 //! `debvault::access` tracing target; the module never prints.
 
+mod body;
 mod http;
 mod listing;
 mod origin;
@@ -48,20 +49,17 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use hyper::body::Incoming;
-use hyper::header;
-use hyper::{Method, Request, Response, StatusCode};
+use hyper::{Method, Request, Response};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::{TcpListener, TcpSocket, TcpStream};
 use tokio::sync::{Semaphore, watch};
 use tokio::task::JoinSet;
 
 use crate::store::Bucket;
-use listing::listing;
-use origin::Origin;
-use origin::bucket::respond_bucket;
-use origin::dir::{Target, lookup};
-use paths::parse_path;
-use response::{Access, Body, Reply, finish, serve_file};
+use body::{Access, Body, finish};
+use origin::AnyOrigin;
+use origin::bucket::BucketOrigin;
+use origin::dir::DirOrigin;
 
 /// Default for [`ServeOptions::max_connections`].
 pub const DEFAULT_MAX_CONNECTIONS: usize = 4096;
@@ -136,7 +134,7 @@ pub enum ServeError {
 pub struct Server {
     listener: TcpListener,
     local_addr: SocketAddr,
-    root: Arc<Origin>,
+    origin: Arc<AnyOrigin>,
     max_connections: usize,
 }
 
@@ -148,7 +146,7 @@ impl Server {
             return Err(ServeError::NoConnections { addr: opts.listen });
         }
         let origin = match opts.bucket {
-            Some(bucket) => Origin::Bucket(bucket),
+            Some(bucket) => AnyOrigin::Bucket(BucketOrigin::new(bucket)),
             None => {
                 let meta =
                     tokio::fs::metadata(&opts.root)
@@ -160,7 +158,7 @@ impl Server {
                 if !meta.is_dir() {
                     return Err(ServeError::RootNotDirectory { path: opts.root });
                 }
-                Origin::Dir(opts.root)
+                AnyOrigin::Dir(DirOrigin::new(opts.root))
             }
         };
         let bind_error = |source| ServeError::Bind {
@@ -172,7 +170,7 @@ impl Server {
         Ok(Server {
             listener,
             local_addr,
-            root: Arc::new(origin),
+            origin: Arc::new(origin),
             max_connections: opts.max_connections.min(Semaphore::MAX_PERMITS),
         })
     }
@@ -191,10 +189,10 @@ impl Server {
         let Server {
             listener,
             local_addr,
-            root,
+            origin,
             max_connections,
         } = self;
-        tracing::info!(addr = %local_addr, root = %root, "serving");
+        tracing::info!(addr = %local_addr, root = %origin, "serving");
         let limit = Arc::new(Semaphore::new(max_connections));
         let (stop_tx, stop_rx) = watch::channel(false);
         let mut connections = JoinSet::new();
@@ -222,10 +220,10 @@ impl Server {
                     }
                 },
             };
-            let root = Arc::clone(&root);
+            let origin = Arc::clone(&origin);
             let stop = stop_rx.clone();
             connections.spawn(async move {
-                serve_connection(stream, remote, root, stop).await;
+                serve_connection(stream, remote, origin, stop).await;
                 drop(permit);
             });
         }
@@ -270,15 +268,15 @@ fn listen(addr: SocketAddr) -> io::Result<TcpListener> {
 async fn serve_connection(
     stream: TcpStream,
     remote: SocketAddr,
-    root: Arc<Origin>,
+    origin: Arc<AnyOrigin>,
     mut stop: watch::Receiver<bool>,
 ) {
     if let Err(err) = stream.set_nodelay(true) {
         tracing::debug!(%remote, error = %err, "cannot set TCP_NODELAY");
     }
     let service = hyper::service::service_fn(move |req| {
-        let root = Arc::clone(&root);
-        async move { Ok::<_, Infallible>(handle(&root, remote, req).await) }
+        let origin = Arc::clone(&origin);
+        async move { Ok::<_, Infallible>(handle(&origin, remote, req).await) }
     });
     let mut builder = hyper::server::conn::http1::Builder::new();
     builder
@@ -302,7 +300,8 @@ async fn serve_connection(
     }
 }
 
-async fn handle(root: &Origin, remote: SocketAddr, req: Request<Incoming>) -> Response<Body> {
+/// One request: the origin's reply, finished for the wire.
+async fn handle(origin: &AnyOrigin, remote: SocketAddr, req: Request<Incoming>) -> Response<Body> {
     let access = Access {
         remote,
         method: req.method().clone(),
@@ -312,32 +311,8 @@ async fn handle(root: &Origin, remote: SocketAddr, req: Request<Incoming>) -> Re
         start: Instant::now(),
     };
     let head = req.method() == Method::HEAD;
-    let reply = respond(root, &req).await;
+    let reply = origin
+        .respond(req.method(), req.uri().path(), req.headers())
+        .await;
     finish(reply, head, access)
-}
-
-async fn respond(root: &Origin, req: &Request<Incoming>) -> Reply {
-    if req.method() != Method::GET && req.method() != Method::HEAD {
-        return Reply::error(StatusCode::METHOD_NOT_ALLOWED).header(header::ALLOW, "GET, HEAD");
-    }
-    let Some(segments) = parse_path(req.uri().path()) else {
-        return Reply::error(StatusCode::BAD_REQUEST);
-    };
-    let root = match root {
-        Origin::Dir(dir) => dir.clone(),
-        Origin::Bucket(bucket) => return respond_bucket(bucket, req, &segments).await,
-    };
-    let lookup = {
-        let segments = segments.clone();
-        tokio::task::spawn_blocking(move || lookup(&root, &segments)).await
-    };
-    match lookup {
-        Ok(Ok(Target::File(file, meta))) => serve_file(req.headers(), &segments, file, &meta),
-        Ok(Ok(Target::Dir(entries))) => listing(&segments, &entries),
-        Ok(Err(status)) => Reply::error(status),
-        Err(err) => {
-            tracing::warn!(path = %req.uri().path(), error = %err, "lookup task failed");
-            Reply::error(StatusCode::INTERNAL_SERVER_ERROR)
-        }
-    }
 }

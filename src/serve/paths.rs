@@ -48,6 +48,16 @@ fn hex_value(b: u8) -> Option<u8> {
     }
 }
 
+/// Whether a path names a file that never changes under its name: one
+/// below a `pool/` or `by-hash/` directory.
+pub(super) fn is_immutable(segments: &[String]) -> bool {
+    segments
+        .iter()
+        .rev()
+        .skip(1)
+        .any(|s| s == "pool" || s == "by-hash")
+}
+
 /// Escapes all but RFC 3986 unreserved characters.
 pub(super) fn percent_encode(segment: &str) -> String {
     let mut out = String::with_capacity(segment.len());
@@ -96,5 +106,19 @@ mod tests {
             parse_path("/pool/...deb"),
             Some(vec!["pool".into(), "...deb".into()])
         );
+    }
+
+    #[test]
+    fn pool_and_by_hash_files_are_immutable() {
+        let segs = |p: &str| p.split('/').map(String::from).collect::<Vec<_>>();
+        assert!(is_immutable(&segs("pool/main/c/curl/curl.deb")));
+        assert!(is_immutable(&segs(
+            "dists/stable/main/binary-amd64/by-hash/SHA256/ab"
+        )));
+        assert!(!is_immutable(&segs("dists/stable/InRelease")));
+        assert!(!is_immutable(&segs(
+            "dists/stable/main/binary-amd64/Packages.xz"
+        )));
+        assert!(!is_immutable(&segs("pool")));
     }
 }

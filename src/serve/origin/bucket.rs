@@ -1,114 +1,110 @@
-//! Objects of a bucket.
+//! Objects of a bucket: a publish endpoint in object storage.
+//!
+//! The key is the request path; names starting with a dot are never
+//! served, and there are no directory listings. A plain `GET` is one
+//! request to the bucket; a `HEAD`, a conditional or a ranged `GET` first
+//! asks for the object's size and validators ([`Origin::stat`]).
+
+use std::ops::Range;
 
 use chrono::DateTime;
-use hyper::body::Incoming;
-use hyper::header::{self, HeaderValue};
-use hyper::{Method, Request, StatusCode};
+use hyper::StatusCode;
 
-use crate::serve::http::{
-    ByteRange, Validators, if_range_holds, not_modified, parse_range, settled,
-};
-use crate::serve::response::{Payload, Reply, common_headers, content_type, unsatisfiable};
+use super::{Content, Got, Meta, Opened, Origin, Stat};
+use crate::serve::http::{Validators, settled};
+use crate::serve::paths::is_immutable;
 use crate::store::s3::ObjectInfo;
 use crate::store::{Bucket, StoreError};
 
-/// Answers from a bucket: the key is the path (names starting with a dot
-/// are never served); no directory listings. A GET is one request to the
-/// bucket; a HEAD, a conditional or a ranged GET first asks for the
-/// object's size and validators.
-pub(crate) async fn respond_bucket(
-    bucket: &Bucket,
-    req: &Request<Incoming>,
-    segments: &[String],
-) -> Reply {
-    if segments.is_empty() || segments.iter().any(|s| s.starts_with('.')) {
-        return Reply::error(StatusCode::NOT_FOUND);
-    }
-    let key = segments.join("/");
-    let headers = req.headers();
-    let fail = |err: StoreError| {
-        tracing::warn!(key = %key, error = %err, "object storage failed");
-        Reply::error(StatusCode::BAD_GATEWAY)
-    };
-    let needs_stat = req.method() == Method::HEAD
-        || [
-            header::RANGE,
-            header::IF_NONE_MATCH,
-            header::IF_MODIFIED_SINCE,
-        ]
-        .iter()
-        .any(|h| headers.contains_key(h));
-    let mut range = None;
-    let mut partial = None;
-    if needs_stat {
-        let info = match bucket.stat(&key).await {
-            Ok(Some(info)) => info,
-            Ok(None) => return Reply::error(StatusCode::NOT_FOUND),
-            Err(e) => return fail(e),
-        };
-        let validators = object_validators(&info);
-        let common = common_headers(segments, &validators);
-        if not_modified(headers, &validators) {
-            return Reply {
-                headers: common,
-                ..Reply::new(StatusCode::NOT_MODIFIED, Payload::None)
-            };
-        }
-        if req.method() == Method::HEAD {
-            let name = segments.last().map_or("", String::as_str);
-            return Reply {
-                headers: common,
-                ..Reply::new(
-                    StatusCode::OK,
-                    Payload::Stream {
-                        body: Box::pin(futures::stream::empty()),
-                        len: info.size,
-                    },
-                )
-            }
-            .header(header::CONTENT_TYPE, content_type(name));
-        }
-        let len = info.size;
-        match headers.get(header::RANGE).map(HeaderValue::to_str) {
-            Some(Ok(value)) if if_range_holds(headers, &validators) => {
-                match parse_range(value, len) {
-                    ByteRange::Full => {}
-                    ByteRange::Part(first, last) => {
-                        range = Some(first..last + 1);
-                        partial = Some((first, last, len));
-                    }
-                    ByteRange::Unsatisfiable => return unsatisfiable(common, len),
-                }
-            }
-            _ => {}
-        }
-    }
-    let (info, body) = match bucket.read(&key, range.clone()).await {
-        Ok(Some(got)) => got,
-        Ok(None) => return Reply::error(StatusCode::NOT_FOUND),
-        Err(e) => return fail(e),
-    };
-    let validators = object_validators(&info);
-    let name = segments.last().map_or("", String::as_str);
-    let (status, len) = match &range {
-        Some(r) => (StatusCode::PARTIAL_CONTENT, r.end - r.start),
-        None => (StatusCode::OK, info.size),
-    };
-    let mut reply = Reply {
-        headers: common_headers(segments, &validators),
-        ..Reply::new(status, Payload::Stream { body, len })
-    }
-    .header(header::CONTENT_TYPE, content_type(name));
-    if let Some((first, last, total)) = partial {
-        reply = reply.header(
-            header::CONTENT_RANGE,
-            &format!("bytes {first}-{last}/{total}"),
-        );
-    }
-    reply
+/// Serves the objects under a bucket location.
+#[derive(Debug)]
+pub(in crate::serve) struct BucketOrigin {
+    bucket: Bucket,
 }
 
-fn object_validators(info: &ObjectInfo) -> Validators {
+impl BucketOrigin {
+    pub(in crate::serve) fn new(bucket: Bucket) -> BucketOrigin {
+        BucketOrigin { bucket }
+    }
+
+    pub(in crate::serve) fn bucket(&self) -> &Bucket {
+        &self.bucket
+    }
+
+    /// Opens `range` (or all) of the object `segments` name, in one request.
+    async fn read(
+        &self,
+        segments: &[String],
+        range: Option<Range<u64>>,
+    ) -> Result<Opened, StatusCode> {
+        let key = key(segments)?;
+        match self.bucket.read(&key, range).await {
+            Ok(Some((info, body))) => Ok(Opened {
+                meta: meta(segments, &info),
+                content: Content::Stream(body),
+            }),
+            Ok(None) => Err(StatusCode::NOT_FOUND),
+            Err(err) => Err(failed(&key, &err)),
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl Origin for BucketOrigin {
+    /// Nothing: [`Origin::open`] asks for the object by its path again.
+    type Handle = ();
+
+    const RANGED_HEAD: bool = false;
+
+    async fn stat(&self, segments: &[String]) -> Result<Stat<()>, StatusCode> {
+        let key = key(segments)?;
+        match self.bucket.stat(&key).await {
+            Ok(Some(info)) => Ok(Stat::File(meta(segments, &info), ())),
+            Ok(None) => Err(StatusCode::NOT_FOUND),
+            Err(err) => Err(failed(&key, &err)),
+        }
+    }
+
+    async fn open(
+        &self,
+        segments: &[String],
+        (): (),
+        range: Option<Range<u64>>,
+    ) -> Result<Opened, StatusCode> {
+        self.read(segments, range).await
+    }
+
+    /// One request: the object's size and validators come with its body.
+    async fn get(&self, segments: &[String]) -> Result<Got, StatusCode> {
+        self.read(segments, None).await.map(Got::File)
+    }
+}
+
+/// The object key of a request path; 404 for the root and dot names.
+fn key(segments: &[String]) -> Result<String, StatusCode> {
+    if segments.is_empty() || segments.iter().any(|s| s.starts_with('.')) {
+        return Err(StatusCode::NOT_FOUND);
+    }
+    Ok(segments.join("/"))
+}
+
+/// Logs a storage failure; the client gets a 502.
+fn failed(key: &str, err: &StoreError) -> StatusCode {
+    tracing::warn!(key = %key, error = %err, "object storage failed");
+    StatusCode::BAD_GATEWAY
+}
+
+fn meta(segments: &[String], info: &ObjectInfo) -> Meta {
+    Meta {
+        size: info.size,
+        validators: object_validators(info),
+        immutable: is_immutable(segments),
+    }
+}
+
+/// The object's `ETag` (quoted if the store did not), or one from size and
+/// date; `Last-Modified` once the date has settled.
+pub(in crate::serve) fn object_validators(info: &ObjectInfo) -> Validators {
     let etag = match &info.e_tag {
         Some(t) if t.starts_with('"') => t.clone(),
         Some(t) => format!("\"{t}\""),

@@ -1,17 +1,94 @@
-//! Files of a local directory.
+//! Files of a local directory: the published tree on this machine.
+//!
+//! Lookups are blocking (`canonicalize`, `read_dir`) and run on tokio's
+//! blocking pool; the file found is opened there and handed to the
+//! response builder still open, so what is sent is what was looked at.
 
 use std::fs::Metadata;
-use std::io;
+use std::io::{self, Seek as _, SeekFrom};
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::time::UNIX_EPOCH;
 
 use chrono::DateTime;
 use hyper::StatusCode;
 
+use super::{Content, Meta, Opened, Origin, Stat};
 use crate::serve::http::{Validators, settled};
+use crate::serve::paths::is_immutable;
 use crate::tree::layout;
 
-pub(crate) enum Target {
+/// Serves the tree under `root` (checked to be a directory at startup).
+#[derive(Debug)]
+pub(in crate::serve) struct DirOrigin {
+    root: PathBuf,
+}
+
+/// A file [`DirOrigin::stat`] found, open, with what was known of it.
+pub(in crate::serve) struct OpenFile {
+    file: std::fs::File,
+    meta: Meta,
+}
+
+impl DirOrigin {
+    pub(in crate::serve) fn new(root: PathBuf) -> DirOrigin {
+        DirOrigin { root }
+    }
+
+    pub(in crate::serve) fn root(&self) -> &Path {
+        &self.root
+    }
+}
+
+#[async_trait::async_trait]
+impl Origin for DirOrigin {
+    type Handle = OpenFile;
+
+    const RANGED_HEAD: bool = true;
+
+    async fn stat(&self, segments: &[String]) -> Result<Stat<OpenFile>, StatusCode> {
+        let root = self.root.clone();
+        let owned = segments.to_vec();
+        match tokio::task::spawn_blocking(move || lookup(&root, &owned)).await {
+            Ok(Ok(Target::File(file, meta))) => {
+                let meta = Meta {
+                    size: meta.len(),
+                    validators: validators(&meta),
+                    immutable: is_immutable(segments),
+                };
+                Ok(Stat::File(meta.clone(), OpenFile { file, meta }))
+            }
+            Ok(Ok(Target::Dir(entries))) => Ok(Stat::Listing(entries)),
+            Ok(Err(status)) => Err(status),
+            Err(err) => {
+                tracing::warn!(path = %format!("/{}", segments.join("/")), error = %err, "lookup task failed");
+                Err(StatusCode::INTERNAL_SERVER_ERROR)
+            }
+        }
+    }
+
+    async fn open(
+        &self,
+        segments: &[String],
+        handle: OpenFile,
+        range: Option<Range<u64>>,
+    ) -> Result<Opened, StatusCode> {
+        let OpenFile { mut file, meta } = handle;
+        let start = range.map_or(0, |r| r.start);
+        if start > 0
+            && let Err(err) = file.seek(SeekFrom::Start(start))
+        {
+            tracing::warn!(path = %segments.join("/"), error = %err, "cannot seek");
+            return Err(StatusCode::INTERNAL_SERVER_ERROR);
+        }
+        Ok(Opened {
+            meta,
+            content: Content::File(tokio::fs::File::from_std(file)),
+        })
+    }
+}
+
+enum Target {
     File(std::fs::File, Metadata),
     /// Entry names (directories with a trailing `/`), sorted.
     Dir(Vec<String>),
@@ -19,7 +96,7 @@ pub(crate) enum Target {
 
 /// Resolves `segments` under `root` (blocking: run off the async threads).
 /// Anything that canonicalizes outside the root is "not found".
-pub(crate) fn lookup(root: &Path, segments: &[String]) -> Result<Target, StatusCode> {
+fn lookup(root: &Path, segments: &[String]) -> Result<Target, StatusCode> {
     let root = std::fs::canonicalize(root).map_err(|err| {
         tracing::warn!(root = %root.display(), error = %err, "cannot resolve the root");
         StatusCode::INTERNAL_SERVER_ERROR
@@ -137,7 +214,9 @@ fn io_status(path: &Path, err: &io::Error) -> StatusCode {
     }
 }
 
-pub(crate) fn validators(meta: &Metadata) -> Validators {
+/// A strong `ETag` from inode, size and mtime, and `Last-Modified` once
+/// the mtime has settled.
+pub(in crate::serve) fn validators(meta: &Metadata) -> Validators {
     let mtime = meta
         .modified()
         .ok()

@@ -1,0 +1,137 @@
+//! Replies on the wire: `HEAD` applied, `Content-Length` set, bodies
+//! streamed in chunks, and the access-log line written once the body is
+//! done (or abandoned).
+
+use std::io;
+use std::net::SocketAddr;
+use std::time::Instant;
+
+use bytes::{Bytes, BytesMut};
+use http_body_util::combinators::UnsyncBoxBody;
+use http_body_util::{BodyExt as _, Empty, Full, StreamBody};
+use hyper::body::Frame;
+use hyper::header::{self, HeaderValue};
+use hyper::{Method, Response};
+use tokio::io::AsyncReadExt as _;
+
+use super::origin::Content;
+use super::response::{Payload, Reply};
+use crate::store::s3::ByteStream;
+
+/// Size of one body chunk read from a file.
+const CHUNK: usize = 128 * 1024;
+
+pub(super) type Body = UnsyncBoxBody<Bytes, io::Error>;
+
+/// The access-log line, emitted when dropped: after the last body byte was
+/// sent, or when the client went away mid-body (then `bytes` is what was sent).
+pub(super) struct Access {
+    pub(super) remote: SocketAddr,
+    pub(super) method: Method,
+    pub(super) path: String,
+    pub(super) status: u16,
+    pub(super) bytes: u64,
+    pub(super) start: Instant,
+}
+
+impl Drop for Access {
+    fn drop(&mut self) {
+        let ms = u64::try_from(self.start.elapsed().as_millis()).unwrap_or(u64::MAX);
+        tracing::info!(
+            target: "debvault::access",
+            remote = %self.remote,
+            method = %self.method,
+            path = %self.path,
+            status = self.status,
+            bytes = self.bytes,
+            ms,
+        );
+    }
+}
+
+/// Applies HEAD, sets `Content-Length`, and hands the access log to the body.
+pub(super) fn finish(reply: Reply, head: bool, mut access: Access) -> Response<Body> {
+    access.status = reply.status.as_u16();
+    let mut headers = reply.headers;
+    let body = match reply.payload {
+        Payload::None => empty(),
+        Payload::Bytes(bytes) => {
+            headers.insert(header::CONTENT_LENGTH, HeaderValue::from(bytes.len()));
+            if head {
+                empty()
+            } else {
+                access.bytes = bytes.len() as u64;
+                Full::new(bytes)
+                    .map_err(|never| match never {})
+                    .boxed_unsync()
+            }
+        }
+        Payload::Head { len } => {
+            headers.insert(header::CONTENT_LENGTH, HeaderValue::from(len));
+            empty()
+        }
+        Payload::Content { content, len } => {
+            headers.insert(header::CONTENT_LENGTH, HeaderValue::from(len));
+            match content {
+                _ if head => empty(),
+                Content::File(file) => file_body(file, len, access),
+                Content::Stream(body) => stream_body(body, access),
+            }
+        }
+    };
+    let mut response = Response::new(body);
+    *response.status_mut() = reply.status;
+    *response.headers_mut() = headers;
+    response
+}
+
+fn empty() -> Body {
+    Empty::new().map_err(|never| match never {}).boxed_unsync()
+}
+
+/// Streams `len` bytes of `file` in chunks; the access line is logged when
+/// the stream ends or is dropped.
+fn file_body(file: tokio::fs::File, len: u64, access: Access) -> Body {
+    let stream = futures::stream::unfold(
+        (file, len, access),
+        |(mut file, remaining, mut access)| async move {
+            if remaining == 0 {
+                return None;
+            }
+            let want = usize::try_from(remaining).map_or(CHUNK, |r| r.min(CHUNK));
+            let mut buf = BytesMut::zeroed(want);
+            match file.read(&mut buf).await {
+                Ok(0) => {
+                    let err = io::Error::new(
+                        io::ErrorKind::UnexpectedEof,
+                        "file shrank while being served",
+                    );
+                    Some((Err(err), (file, 0, access)))
+                }
+                Ok(n) => {
+                    buf.truncate(n);
+                    access.bytes += n as u64;
+                    let frame = Frame::data(buf.freeze());
+                    Some((Ok(frame), (file, remaining - n as u64, access)))
+                }
+                Err(err) => Some((Err(err), (file, 0, access))),
+            }
+        },
+    );
+    StreamBody::new(stream).boxed_unsync()
+}
+
+/// Relays an object-storage stream; the access line is logged when it ends
+/// or is dropped.
+fn stream_body(body: ByteStream, access: Access) -> Body {
+    let stream = futures::stream::unfold((body, access), |(mut body, mut access)| async move {
+        match futures::StreamExt::next(&mut body).await? {
+            Ok(bytes) => {
+                access.bytes += bytes.len() as u64;
+                Some((Ok(Frame::data(bytes)), (body, access)))
+            }
+            Err(e) => Some((Err(io::Error::other(e)), (body, access))),
+        }
+    });
+    StreamBody::new(stream).boxed_unsync()
+}
