@@ -19,8 +19,8 @@
 //!   and are marked immutable; everything else (`InRelease`, indices,
 //!   listings) is `no-cache`, so clients revalidate and notice a switched
 //!   publication at once. Validators are cheap (a strong `ETag` from inode,
-//!   size and mtime; `Last-Modified`), with `If-None-Match`,
-//!   `If-Modified-Since` and `If-Range` honoured.
+//!   size and mtime, or a bucket object's own; `Last-Modified`), with
+//!   `If-None-Match`, `If-Modified-Since` and `If-Range` honoured.
 //! - **Resumption.** Single byte ranges (`N-`, `N-M`, `-N`) answer 206, an
 //!   unsatisfiable one 416; multi-range requests get the whole file (200).
 //! - **Scale.** HTTP/1.1 keep-alive via hyper, files streamed in chunks and
@@ -31,6 +31,17 @@
 //! Only `GET` and `HEAD` are served. Directories answer a minimal HTML index
 //! for humans. One access-log event per request goes to the
 //! `debvault::access` tracing target; the module never prints.
+//!
+//! # How the parts fit
+//!
+//! A request flows: the accept loop and connection (here) → `response.rs`,
+//! which checks the method and the path (`paths.rs`) → the origin's `stat`
+//! (`origin/`: a file's size and validators, a listing, or a status) →
+//! `response::plan` (304, 416, the whole file or one range, by the rules in
+//! `http.rs`) → the origin's `open` for those bytes → `body.rs`, which
+//! applies `HEAD`, sets `Content-Length`, streams, and writes the access
+//! line once the body is done. The origins are the local directory and a
+//! bucket ([`ServeOptions::bucket`]); `listing.rs` renders directory indexes.
 
 mod body;
 mod http;

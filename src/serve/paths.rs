@@ -1,4 +1,5 @@
-//! Request paths: percent-decoding, traversal checks, link encoding.
+//! Request paths: percent-decoding and traversal checks, the cache policy a
+//! path implies, and encoding names back into links.
 
 use std::fmt::Write as _;
 

@@ -72,6 +72,7 @@ impl Reply {
         Reply::new(status, Payload::Bytes(Bytes::from(text))).header(header::CONTENT_TYPE, TEXT)
     }
 }
+
 /// The reply to a `method` request for the raw `path` from `origin`.
 pub(super) async fn respond<O: Origin>(
     origin: &O,
@@ -94,6 +95,8 @@ pub(super) async fn respond<O: Origin>(
     .iter()
     .any(|h| headers.contains_key(h));
     if !head && !conditional {
+        // Nothing to decide before the body: the origin may stat and open
+        // at once (one request to a bucket).
         return match origin.get(&segments).await {
             Ok(Got::File(opened)) => sending(&segments, opened, None),
             Ok(Got::Listing(entries)) => listing(&segments, &entries),

@@ -61,7 +61,8 @@ impl Origin for DirOrigin {
             Ok(Ok(Target::Dir(entries))) => Ok(Stat::Listing(entries)),
             Ok(Err(status)) => Err(status),
             Err(err) => {
-                tracing::warn!(path = %format!("/{}", segments.join("/")), error = %err, "lookup task failed");
+                let path = format!("/{}", segments.join("/"));
+                tracing::warn!(path = %path, error = %err, "lookup task failed");
                 Err(StatusCode::INTERNAL_SERVER_ERROR)
             }
         }
