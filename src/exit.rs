@@ -39,7 +39,7 @@ failures!(std::io::Error, std::fmt::Error);
 #[cfg(feature = "full")]
 failures!(serde_json::Error);
 
-// The three types below are being split into modules of their own
+// The two types below are being split into modules of their own
 // (issue 17); their declarations move next to them with the split.
 #[cfg(feature = "full")]
 impl ExitCode for crate::ops::sync::SyncError {
@@ -52,12 +52,5 @@ impl ExitCode for crate::ops::sync::SyncError {
 impl ExitCode for crate::ops::publish::PublishError {
     fn exit_code(&self) -> u8 {
         crate::ops::publish::PublishError::exit_code(self)
-    }
-}
-
-#[cfg(feature = "full")]
-impl ExitCode for crate::serve::ServeError {
-    fn exit_code(&self) -> u8 {
-        FAILURE
     }
 }

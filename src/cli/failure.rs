@@ -261,7 +261,7 @@ mod tests {
                 code(ServeError::RootNotDirectory {
                     path: PathBuf::from("x"),
                 }),
-                1,
+                2,
             ),
             ("fetch url", code(FetchError::InvalidUrl("x".into())), 2),
             (

@@ -66,6 +66,7 @@ use tokio::net::{TcpListener, TcpSocket, TcpStream};
 use tokio::sync::{Semaphore, watch};
 use tokio::task::JoinSet;
 
+use crate::exit::{ExitCode, FAILURE, USAGE};
 use crate::store::Bucket;
 use body::{Access, Body, finish};
 use origin::AnyOrigin;
@@ -138,6 +139,18 @@ pub enum ServeError {
     /// `max_connections` was 0.
     #[error("`{addr}`: max_connections must be at least 1")]
     NoConnections { addr: SocketAddr },
+}
+
+impl ExitCode for ServeError {
+    fn exit_code(&self) -> u8 {
+        match self {
+            // The root or the options the operator gave.
+            ServeError::Root { .. }
+            | ServeError::RootNotDirectory { .. }
+            | ServeError::NoConnections { .. } => USAGE,
+            ServeError::Bind { .. } => FAILURE,
+        }
+    }
 }
 
 /// A bound server; [`Server::run_until`] serves.
