@@ -1,13 +1,26 @@
-//! Executing a sync: the pool downloads.
+//! Executing a sync plan: the pool downloads, then the one commit.
+//!
+//! [`execute`] narrows the [`Upstream`] to the packages the commit stores,
+//! downloads the plan's pool files straight into the blob store
+//! ([`download_all`]: worker tasks, each pipelining small files over its
+//! connection or fetching one file at a time), makes the store durable and
+//! only then records the new revision in one database transaction. Until
+//! that commit nothing visible changes; a killed sync leaves only
+//! unreferenced blobs.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use url::Url;
 
-use super::SyncError;
+use super::plan::{PlanSummary, SyncPlan};
+use super::{SyncError, step};
+use crate::db::{DbError, SyncCommit};
 use crate::digest::Sha256;
 use crate::fetch::Expected;
+use crate::model::{Mirror, MirrorState};
 use crate::ops::Context;
+use crate::ops::upstream::{Upstream, UpstreamError};
 use crate::progress::Event;
 
 /// Pool files up to this size are downloaded into memory and stored in one
@@ -20,6 +33,115 @@ const SMALL_FILE: u64 = 256 << 10;
 /// files gain little from pipelining anyway, their transfer outweighs a
 /// request's round trip.
 const PIPELINED_FILE: u64 = 128 << 10;
+
+/// What the commit records besides the plan.
+pub(super) struct Record {
+    /// The mirror state after the sync.
+    pub state: MirrorState,
+    /// Index path → SHA256: the next sync stops early when they are unchanged.
+    pub indices: BTreeMap<String, String>,
+    /// Digest of the mirror's configuration and the operator's decisions.
+    pub spec: String,
+    /// Bytes already downloaded for the Release and the indices.
+    pub index_bytes: u64,
+}
+
+/// What executing a plan did.
+pub(super) struct Executed {
+    /// The plan's summary, as committed.
+    pub summary: PlanSummary,
+    /// Packages live in the new revision.
+    pub packages: u64,
+    /// Pool files downloaded.
+    pub files: u64,
+    /// Bytes downloaded, the Release and indices included.
+    pub bytes: u64,
+}
+
+/// Executes `plan`: downloads its pool files with `concurrency` workers,
+/// flushes the store, then commits the new revision with `record`.
+pub(super) async fn execute(
+    ctx: &mut Context,
+    mirror: &Mirror,
+    base: &Url,
+    mut upstream: Upstream,
+    plan: SyncPlan,
+    record: Record,
+    concurrency: usize,
+) -> Result<Executed, SyncError> {
+    let name = mirror.name.as_str();
+    let SyncPlan {
+        summary,
+        downloads,
+        mut revision,
+    } = plan;
+    // From here on only the packages the commit stores are needed.
+    let mut needed: Vec<usize> = revision.added.iter().map(|(_, i)| *i).collect();
+    needed.extend(revision.staged.iter().filter_map(|(_, i)| *i));
+    needed.extend(downloads.iter().map(|d| d.package));
+    needed.sort_unstable();
+    needed.dedup();
+    upstream.keep_only(&needed);
+    let moved = |i: usize| needed.binary_search(&i).unwrap_or(usize::MAX);
+    for (_, i) in &mut revision.added {
+        *i = moved(*i);
+    }
+    for i in revision.staged.iter_mut().filter_map(|(_, i)| i.as_mut()) {
+        *i = moved(*i);
+    }
+
+    // Downloads, straight into the store.
+    let downloads = downloads
+        .into_iter()
+        .map(|d| Ok((d.sha256, d.size, upstream.filename(moved(d.package))?)))
+        .collect::<Result<Vec<_>, UpstreamError>>()
+        .map_err(|e| SyncError::spool(name, e))?;
+    drop(needed);
+    let flushing = ctx.store.flush_behind();
+    let (files, bytes) = download_all(ctx, name, base, downloads, concurrency.max(1)).await?;
+    drop(flushing);
+    let downloaded_bytes = record.index_bytes + bytes;
+    step(ctx, name, "flushing the blob store");
+    ctx.store.sync()?;
+
+    let stats = serde_json::json!({
+        "staged": summary.staged.len(),
+        "pins_missing": summary.pins_missing,
+        "added": summary.added.len(),
+        "removed": summary.removed.len(),
+        "kept": summary.kept,
+        "frozen": summary.freezes.len(),
+        "downloaded_files": files,
+        "downloaded_bytes": downloaded_bytes,
+        "indices": record.indices,
+        "spec": record.spec,
+    });
+    let records = |i: usize| {
+        upstream.record(i).map_err(|e| DbError::Input {
+            what: "a package's index stanza".into(),
+            source: Box::new(e),
+        })
+    };
+    let packages = revision.packages();
+    let commit = SyncCommit {
+        kept: revision.kept,
+        added: revision.added,
+        records: &records,
+        freezes: summary.freezes.clone(),
+        restored: summary.restored.clone(),
+        staged: mirror.spec.review.then_some(revision.staged),
+        state: record.state,
+        stats,
+    };
+    step(ctx, name, "committing the new revision");
+    ctx.db.commit_sync(mirror.id, name, commit)?;
+    Ok(Executed {
+        summary,
+        packages,
+        files,
+        bytes: downloaded_bytes,
+    })
+}
 
 /// What a download worker needs; cheap to clone into each task.
 #[derive(Clone)]
@@ -34,7 +156,7 @@ struct Downloader {
 /// Downloads pool files with `concurrency` worker tasks, so file writes run
 /// on every runtime thread, not one; stops taking new work at the first
 /// failure and returns it.
-pub(super) async fn download_all(
+async fn download_all(
     ctx: &Context,
     mirror: &str,
     base: &Url,

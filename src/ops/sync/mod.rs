@@ -1,40 +1,51 @@
 //! `mirror sync`: bring a mirror up to date with its upstream suite.
 //!
-//! The flow (DESIGN.md §4): lock → conditional fetch of InRelease (falling back
-//! to Release + Release.gpg) → signature, rollback and expiry checks → indices
-//! (best compression, by-hash, size + SHA256 while streaming) → parse, safe
-//! paths → filter and dependency closure → a [`SyncPlan`] → (`--dry-run` stops
-//! here) → bounded parallel downloads straight into the blob store → one
-//! durable flush of the store → one SQLite transaction. Until that commit
-//! nothing visible changes; a killed sync leaves only unreferenced blobs.
+//! The flow (DESIGN.md §4), under the mirror's lock and a shared `gc` lock:
+//!
+//! 1. **Release** ([`release`]): a conditional fetch of InRelease (falling
+//!    back to Release + Release.gpg), signature, rollback and expiry checks.
+//!    An unchanged Release, or unchanged indices, under an unchanged
+//!    configuration ends the sync here.
+//! 2. **Indices** ([`release`]): each wanted index at its best compression,
+//!    by hash when offered, size + SHA256 checked while streaming, parsed
+//!    into a compact [`Upstream`] with safe paths; then the filter and the
+//!    dependency closure select the packages.
+//! 3. **Plan** ([`plan`], pure): the selection against the database's view
+//!    of the mirror (live revision, freezes, pins, review) gives an owned
+//!    plan — the summary a report and `--dry-run` show, the downloads, the
+//!    new revision and the mass-removal guard's verdict. `--dry-run` stops
+//!    here and returns the plan.
+//! 4. **Execute** ([`execute`]): bounded parallel downloads straight into
+//!    the blob store → one durable flush of the store → one SQLite
+//!    transaction. Until that commit nothing visible changes; a killed sync
+//!    leaves only unreferenced blobs.
 
 mod execute;
 mod plan;
 mod release;
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 use std::time::Instant;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use url::Url;
 
-use self::execute::download_all;
-use self::plan::{Curation, compute_plan, pins_missing};
-pub use self::plan::{PlannedPackage, PlannedStage, SyncPlan};
-use self::release::{IndexRef, MAX_INDEX_BYTES, fetch_index, fetch_release};
+use self::execute::{Record, execute};
+use self::plan::{Curation, MirrorView, Stored};
+pub use self::plan::{PlanSummary, PlannedPackage, PlannedStage, Verdict};
+use self::release::{check_fresh, choose_indices, fetch_indices, fetch_release};
 use super::Context;
 use super::upstream::{Upstream, UpstreamError};
-use crate::db::{DbError, RevisionEntry, SyncCommit};
+use crate::db::DbError;
 use crate::digest::Sha256;
-use crate::fetch::FetchError;
-use crate::fetch::{self, Compression, Validators};
+use crate::fetch::{FetchError, Validators};
 use crate::lock::Lock as GcLock;
 use crate::lock::{Lock, LockError};
-use crate::model::{Mirror, MirrorState, PackageId};
+use crate::model::{Mirror, MirrorState};
 use crate::pgp::PgpError;
 use crate::progress::Event;
-use crate::query::{ClosureOptions, Filter, select};
+use crate::query::{ClosureOptions, Filter, Selection, select};
 use crate::store::StoreError;
 
 /// How to sync.
@@ -214,6 +225,14 @@ impl SyncError {
             _ => 1,
         }
     }
+
+    /// The spool of index stanzas failed.
+    fn spool(mirror: &str, e: UpstreamError) -> SyncError {
+        SyncError::Spool {
+            mirror: mirror.to_owned(),
+            detail: e.to_string(),
+        }
+    }
 }
 
 /// How a sync ended.
@@ -241,7 +260,7 @@ pub struct SyncReport {
     pub packages: u64,
     /// The plan (empty when unchanged).
     #[serde(flatten)]
-    pub plan: SyncPlan,
+    pub plan: PlanSummary,
     /// Files actually downloaded.
     pub downloaded_files: u64,
     /// Bytes actually downloaded (indices and pool files).
@@ -319,6 +338,7 @@ fn warn(ctx: &Context, mirror: &str, message: impl Into<String>) {
     });
 }
 
+/// Syncs a locked mirror: Release, indices, then [`plan_and_execute`].
 async fn sync_locked(
     ctx: &mut Context,
     mirror: &Mirror,
@@ -326,27 +346,17 @@ async fn sync_locked(
     started: Instant,
 ) -> Result<SyncReport, SyncError> {
     let name = mirror.name.as_str();
-    let fetch_err = |what: &str| {
-        let what = what.to_owned();
-        move |source| SyncError::Fetch {
-            mirror: name.to_owned(),
-            what,
-            source: Box::new(source),
-        }
+    let bad_url = || SyncError::BadUrl {
+        mirror: name.to_owned(),
+        url: mirror.spec.url.clone(),
     };
-    let dists = Url::parse(&mirror.spec.dists_url()).map_err(|_| SyncError::BadUrl {
-        mirror: name.to_owned(),
-        url: mirror.spec.url.clone(),
-    })?;
-    let base = Url::parse(&mirror.spec.base_url()).map_err(|_| SyncError::BadUrl {
-        mirror: name.to_owned(),
-        url: mirror.spec.url.clone(),
-    })?;
+    let dists = Url::parse(&mirror.spec.dists_url()).map_err(|_| bad_url())?;
+    let base = Url::parse(&mirror.spec.base_url()).map_err(|_| bad_url())?;
     let state = &mirror.state;
     // A changed configuration (filter, architectures…) or a new operator
     // decision (freeze, unfreeze, rejection) must re-evaluate even an
     // unchanged upstream.
-    let curation = Curation::load(ctx, mirror)?;
+    let curation = Curation::load(&ctx.db, mirror)?;
     let spec_digest = Sha256::of(
         (serde_json::to_string(&mirror.spec).unwrap_or_default() + &curation.fingerprint())
             .as_bytes(),
@@ -366,17 +376,16 @@ async fn sync_locked(
     let mut downloaded_bytes = 0u64;
 
     step(ctx, name, format!("fetching {}InRelease", dists));
-    let doc = match fetch_release(
+    let fetched = fetch_release(
         ctx,
         mirror,
         &dists,
         validators.as_ref(),
         &mut downloaded_bytes,
     )
-    .await?
-    {
-        Some(doc) => doc,
-        None => return unchanged(ctx, mirror, state.clone(), None, started, downloaded_bytes),
+    .await?;
+    let Some(doc) = fetched else {
+        return unchanged(ctx, mirror, state.clone(), None, started, downloaded_bytes);
     };
     if same_spec && Some(doc.sha256) == state.release_sha256 {
         let mut st = state.clone();
@@ -386,78 +395,8 @@ async fn sync_locked(
     }
     let release = &doc.release;
     let now = Utc::now();
-    if let (Some(date), Some(last)) = (release.date, state.release_date)
-        && date < last
-    {
-        return Err(SyncError::Rollback {
-            mirror: name.to_owned(),
-            url: doc.url.clone(),
-            date,
-            last,
-        });
-    }
-    if let Some(valid_until) = release.valid_until
-        && valid_until < now
-    {
-        return Err(SyncError::Expired {
-            mirror: name.to_owned(),
-            url: doc.url.clone(),
-            valid_until,
-        });
-    }
-
-    // Which indices: every requested component × architecture, best compression first.
-    let components = if mirror.spec.components.is_empty() {
-        release
-            .components
-            .iter()
-            .map(|c| c.rsplit('/').next().unwrap_or(c).to_owned())
-            .collect()
-    } else {
-        mirror.spec.components.clone()
-    };
-    if components.is_empty() {
-        return Err(SyncError::MissingIndex {
-            mirror: name.to_owned(),
-            what: "components".into(),
-        });
-    }
-    let mut indices = Vec::new();
-    for component in &components {
-        for arch in &mirror.spec.architectures {
-            let stem = format!("{component}/binary-{arch}/Packages");
-            let best = [
-                (".xz", Compression::Xz),
-                (".gz", Compression::Gzip),
-                ("", Compression::None),
-            ]
-            .into_iter()
-            .find_map(|(ext, c)| {
-                let path = format!("{stem}{ext}");
-                release
-                    .files
-                    .get(&path)
-                    .and_then(|f| f.sha256.map(|sha| (path, c, f.size, sha)))
-            });
-            match best {
-                Some((path, compression, size, sha256)) => indices.push(IndexRef {
-                    component: component.clone(),
-                    path,
-                    compression,
-                    size,
-                    sha256,
-                }),
-                None => {
-                    return Err(SyncError::MissingIndex {
-                        mirror: name.to_owned(),
-                        what: format!(
-                            "index `{stem}` (with a SHA256) for component `{component}`, architecture `{arch}`"
-                        ),
-                    });
-                }
-            }
-        }
-    }
+    check_fresh(mirror, &doc, now)?;
+    let indices = choose_indices(mirror, release)?;
 
     // Same indices and same configuration as the current revision: nothing to do but remember the Release.
     let index_digests: BTreeMap<String, String> = indices
@@ -489,9 +428,46 @@ async fn sync_locked(
     }
 
     // The filter first: the fields it reads are kept in memory.
+    let (filter, closure) = selection_rules(mirror)?;
+    let mut fields = filter.field_names();
+    for field in closure.fields() {
+        if !fields.iter().any(|f| f.eq_ignore_ascii_case(field)) {
+            fields.push((*field).to_owned());
+        }
+    }
+    let upstream = fetch_indices(
+        ctx,
+        mirror,
+        &dists,
+        release,
+        &indices,
+        fields,
+        &mut downloaded_bytes,
+    )
+    .await?;
+    let fetched = Fetched {
+        base,
+        release_date: release.date,
+        components: indices.into_iter().map(|i| i.component).collect(),
+        upstream,
+        filter,
+        closure,
+        curation,
+        record: Record {
+            state: new_state,
+            indices: index_digests,
+            spec: spec_digest,
+            index_bytes: downloaded_bytes,
+        },
+    };
+    plan_and_execute(ctx, mirror, opts, fetched, started).await
+}
+
+/// The mirror's filter and dependency-closure options.
+fn selection_rules(mirror: &Mirror) -> Result<(Filter, ClosureOptions), SyncError> {
     let filter = match &mirror.spec.filter {
         Some(f) => Filter::parse(f).map_err(|e| SyncError::BadFilter {
-            mirror: name.to_owned(),
+            mirror: mirror.name.clone(),
             detail: e.to_string(),
         })?,
         None => Filter::match_all(),
@@ -501,48 +477,48 @@ async fn sync_locked(
         follow_recommends: mirror.spec.follow_recommends,
         architectures: mirror.spec.architectures.clone(),
     };
-    let mut fields = filter.field_names();
-    for field in closure.fields() {
-        if !fields.iter().any(|f| f.eq_ignore_ascii_case(field)) {
-            fields.push((*field).to_owned());
-        }
-    }
+    Ok((filter, closure))
+}
 
-    // Fetch and parse the indices.
-    let spool = ctx.store.staging_path(None)?;
-    let spool_err = |e: UpstreamError| SyncError::Spool {
-        mirror: name.to_owned(),
-        detail: e.to_string(),
-    };
-    let mut upstream = Upstream::new(&spool, fields).map_err(spool_err)?;
-    for (component, index) in indices.iter().enumerate() {
-        step(ctx, name, format!("fetching {}", index.path));
-        let staged = ctx.store.staging_path(None)?;
-        let got = fetch_index(ctx, &dists, release.acquire_by_hash, index, &staged)
-            .await
-            .map_err(fetch_err(&index.path));
-        let got = match got {
-            Ok(d) => d,
-            Err(e) => {
-                let _ = std::fs::remove_file(&staged);
-                return Err(e);
-            }
-        };
-        downloaded_bytes += got;
-        let parsed = fetch::open_decompressed(&staged, index.compression, MAX_INDEX_BYTES)
-            .map_err(|e| UpstreamError::Parse(e.to_string()))
-            .and_then(|reader| upstream.parse(reader, component as u32));
-        let _ = std::fs::remove_file(&staged);
-        parsed.map_err(|e| match e {
-            UpstreamError::Parse(detail) => SyncError::BadIndex {
-                mirror: name.to_owned(),
-                index: index.path.clone(),
-                detail,
-            },
-            spool => spool_err(spool),
-        })?;
-    }
-    let index_components: Vec<&str> = indices.iter().map(|i| i.component.as_str()).collect();
+/// A sync whose upstream or configuration changed, with its indices in.
+struct Fetched {
+    /// The archive base URL pool files are relative to.
+    base: Url,
+    /// The Release's Date.
+    release_date: Option<DateTime<Utc>>,
+    /// The component of each index, by position.
+    components: Vec<String>,
+    /// The packages of the indices.
+    upstream: Upstream,
+    /// The mirror's filter.
+    filter: Filter,
+    /// The mirror's dependency-closure options.
+    closure: ClosureOptions,
+    /// The operator's decisions.
+    curation: Curation,
+    /// What the commit records besides the plan.
+    record: Record,
+}
+
+/// Selects, plans, and — unless a dry run — executes the plan.
+async fn plan_and_execute(
+    ctx: &mut Context,
+    mirror: &Mirror,
+    opts: &SyncOptions,
+    fetched: Fetched,
+    started: Instant,
+) -> Result<SyncReport, SyncError> {
+    let name = mirror.name.as_str();
+    let Fetched {
+        base,
+        release_date,
+        components,
+        mut upstream,
+        filter,
+        closure,
+        curation,
+        record,
+    } = fetched;
     for dup in upstream.dedupe() {
         warn(
             ctx,
@@ -550,8 +526,6 @@ async fn sync_locked(
             format!("`{dup}` is listed twice with different content; keeping the first"),
         );
     }
-
-    // Filter and dependency closure.
     let packages = &upstream.packages;
     step(
         ctx,
@@ -559,22 +533,99 @@ async fn sync_locked(
         format!("selecting from {} packages", packages.len()),
     );
     let selection = select(packages, &filter, &closure);
-    let unresolved: Vec<String> = selection
-        .unresolved
-        .iter()
-        .filter_map(|u| {
-            packages
-                .get(u.package)
-                .map(|p| format!("{} ({}): {}", p.name, u.architecture, u.dependency))
-        })
-        .collect();
-    if let Some(first) = unresolved.first() {
+    let view = MirrorView {
+        current: match mirror.state.revision {
+            Some(rev) => ctx.db.revision_entries(rev)?,
+            None => Vec::new(),
+        },
+        curation,
+        pins: mirror.spec.pins.clone(),
+        removal_limit: (!opts.allow_mass_removal).then_some(ctx.settings.mass_removal_percent),
+    };
+    let new = plan::new_packages(packages, &selection.selected, &view.current);
+    let stored = Stored::choose(&ctx.store, new, view.current.len())?;
+    let components: Vec<&str> = components.iter().map(String::as_str).collect();
+    let plan = plan::plan(packages, &components, &selection, &view, &stored)?;
+    drop((stored, view));
+    warn_selection(ctx, name, &plan.summary, &filter, &selection, packages);
+    drop(selection);
+    if let Err(e) = plan.summary.verdict.check(name) {
+        if !opts.dry_run {
+            return Err(e);
+        }
+        if let SyncError::MassRemoval {
+            removed,
+            total,
+            percent,
+            limit,
+            ..
+        } = e
+        {
+            warn(
+                ctx,
+                name,
+                format!(
+                    "the sync would remove {removed} of {total} packages ({percent:.0}%, more than the {limit}% allowed by `sync.mass-removal-percent`): without --allow-mass-removal it stops and changes nothing"
+                ),
+            );
+        }
+    }
+    for f in &plan.summary.freezes {
+        warn(
+            ctx,
+            name,
+            format!(
+                "`{}` changed upstream under the same version (SHA256 `{}` → `{}`): frozen, the known-good copy stays",
+                f.key, f.kept_sha256, f.upstream_sha256
+            ),
+        );
+    }
+
+    if opts.dry_run {
+        return Ok(SyncReport {
+            mirror: name.to_owned(),
+            outcome: Outcome::Planned,
+            release_date,
+            packages: plan.revision.packages(),
+            plan: plan.summary,
+            downloaded_files: 0,
+            downloaded_bytes: record.index_bytes,
+            seconds: started.elapsed().as_secs_f64(),
+            s3_requests: None,
+        });
+    }
+    let done = execute(ctx, mirror, &base, upstream, plan, record, opts.downloads).await?;
+    Ok(SyncReport {
+        mirror: name.to_owned(),
+        outcome: Outcome::Synced,
+        release_date,
+        packages: done.packages,
+        plan: done.summary,
+        downloaded_files: done.files,
+        downloaded_bytes: done.bytes,
+        seconds: started.elapsed().as_secs_f64(),
+        s3_requests: None,
+    })
+}
+
+/// Warns about what the selection and the plan leave out: unsatisfiable
+/// dependencies, packages the filter names that upstream lacks, pinned
+/// versions upstream dropped.
+fn warn_selection(
+    ctx: &Context,
+    name: &str,
+    summary: &PlanSummary,
+    filter: &Filter,
+    selection: &Selection,
+    packages: &[super::upstream::UpstreamPackage],
+) {
+    if let Some(first) = summary.unresolved.first() {
         warn(
             ctx,
             name,
             format!(
                 "{} dependencies are not satisfiable inside the mirror, e.g. {first}",
-                unresolved.len()
+                summary.unresolved.len()
             ),
         );
     }
@@ -591,199 +642,13 @@ async fn sync_locked(
             );
         }
     }
-
-    // The plan.
-    let current: Vec<RevisionEntry> = match state.revision {
-        Some(rev) => ctx.db.revision_entries(rev)?,
-        None => Vec::new(),
-    };
-    // Many new packages (a first sync): one listing of the store beats a
-    // lookup per blob; few: look up each. A bucket lists 1,000 keys per
-    // request, so there a listing wins as soon as it costs fewer requests
-    // than the lookups would.
-    let store = &ctx.store;
-    let have: HashSet<Sha256> = current.iter().map(|e| e.sha256).collect();
-    let new = selection
-        .selected
-        .iter()
-        .filter(|&&i| !have.contains(&packages[i].sha256))
-        .count();
-    drop(have);
-    let list = match store {
-        crate::store::BlobStore::S3(_) => new > current.len() / 1000 + 1,
-        crate::store::BlobStore::Fs(_) => new > 2000,
-    };
-    let listed: Option<HashSet<Sha256>> = if list {
-        Some(store.list()?.into_iter().collect())
-    } else {
-        None
-    };
-    let mut plan = compute_plan(
-        packages,
-        &selection.selected,
-        &index_components,
-        &current,
-        &curation,
-        |d| match &listed {
-            Some(set) => Ok(set.contains(d)),
-            None => store.contains(d),
-        },
-    )?;
-    plan.pins_missing = pins_missing(&mirror.spec.pins, packages);
-    for missing in &plan.pins_missing {
+    for missing in &summary.pins_missing {
         warn(
             ctx,
             name,
             format!("pinned `{missing}` is no longer listed upstream; the live copy is kept"),
         );
     }
-    // Removals that leave no version of the package behind: an upgrade
-    // replaces, it does not remove. Staged removals wait for review anyway.
-    let kept_ids: HashSet<PackageId> = plan.commit_kept.iter().map(|(_, id)| *id).collect();
-    let remaining: HashSet<(&str, &str)> = current
-        .iter()
-        .filter(|e| kept_ids.contains(&e.id))
-        .map(|e| (e.key.name.as_str(), e.key.architecture.as_str()))
-        .chain(
-            plan.commit_added
-                .iter()
-                .map(|(_, i)| (&*packages[*i].name, &*packages[*i].architecture)),
-        )
-        .collect();
-    let removing = plan
-        .removed
-        .iter()
-        .filter(|k| !remaining.contains(&(k.name.as_str(), k.architecture.as_str())))
-        .map(|k| (k.name.as_str(), k.architecture.as_str()))
-        .collect::<HashSet<_>>()
-        .len();
-    let limit = ctx.settings.mass_removal_percent;
-    if !current.is_empty() && !opts.allow_mass_removal {
-        let percent = removing as f64 * 100.0 / current.len() as f64;
-        if percent > f64::from(limit) {
-            let err = SyncError::MassRemoval {
-                mirror: name.to_owned(),
-                removed: removing as u64,
-                total: current.len() as u64,
-                percent,
-                limit,
-            };
-            if !opts.dry_run {
-                return Err(err);
-            }
-            warn(
-                ctx,
-                name,
-                format!(
-                    "the sync would remove {removing} of {} packages ({percent:.0}%, more than the {limit}% allowed by `sync.mass-removal-percent`): without --allow-mass-removal it stops and changes nothing",
-                    current.len()
-                ),
-            );
-        }
-    }
-    plan.unresolved = unresolved;
-    for f in &plan.freezes {
-        warn(
-            ctx,
-            name,
-            format!(
-                "`{}` changed upstream under the same version (SHA256 `{}` → `{}`): frozen, the known-good copy stays",
-                f.key, f.kept_sha256, f.upstream_sha256
-            ),
-        );
-    }
-    let total = plan.total;
-
-    if opts.dry_run {
-        return Ok(SyncReport {
-            mirror: name.to_owned(),
-            outcome: Outcome::Planned,
-            release_date: release.date,
-            packages: total,
-            plan,
-            downloaded_files: 0,
-            downloaded_bytes,
-            seconds: started.elapsed().as_secs_f64(),
-            s3_requests: None,
-        });
-    }
-
-    // From here on only the packages the commit stores are needed.
-    let mut needed: Vec<usize> = plan.commit_added.iter().map(|(_, i)| *i).collect();
-    needed.extend(plan.commit_staged.iter().filter_map(|(_, i)| *i));
-    needed.extend(plan.downloads.iter().map(|d| d.2));
-    needed.sort_unstable();
-    needed.dedup();
-    drop(selection);
-    upstream.keep_only(&needed);
-    let moved = |i: usize| needed.binary_search(&i).unwrap_or(usize::MAX);
-    for (_, i) in &mut plan.commit_added {
-        *i = moved(*i);
-    }
-    for (_, i) in &mut plan.commit_staged {
-        if let Some(i) = i {
-            *i = moved(*i);
-        }
-    }
-
-    // Downloads, straight into the store.
-    let downloads = std::mem::take(&mut plan.downloads)
-        .into_iter()
-        .map(|(sha256, size, i)| Ok((sha256, size, upstream.filename(moved(i))?)))
-        .collect::<Result<Vec<_>, UpstreamError>>()
-        .map_err(spool_err)?;
-    drop(needed);
-    let flushing = ctx.store.flush_behind();
-    let (files, bytes) = download_all(ctx, name, &base, downloads, opts.downloads.max(1)).await?;
-    drop(flushing);
-    downloaded_bytes += bytes;
-    step(ctx, name, "flushing the blob store");
-    ctx.store.sync()?;
-
-    let stats = serde_json::json!({
-        "staged": plan.staged.len(),
-        "pins_missing": plan.pins_missing,
-        "added": plan.added.len(),
-        "removed": plan.removed.len(),
-        "kept": plan.kept,
-        "frozen": plan.freezes.len(),
-        "downloaded_files": files,
-        "downloaded_bytes": downloaded_bytes,
-        "indices": index_digests,
-        "spec": spec_digest,
-    });
-    let records = |i: usize| {
-        upstream.record(i).map_err(|e| DbError::Input {
-            what: "a package's index stanza".into(),
-            source: Box::new(e),
-        })
-    };
-    let commit = SyncCommit {
-        kept: std::mem::take(&mut plan.commit_kept),
-        added: std::mem::take(&mut plan.commit_added),
-        records: &records,
-        freezes: plan.freezes.clone(),
-        restored: plan.restored.clone(),
-        staged: mirror
-            .spec
-            .review
-            .then(|| std::mem::take(&mut plan.commit_staged)),
-        state: new_state,
-        stats,
-    };
-    step(ctx, name, "committing the new revision");
-    ctx.db.commit_sync(mirror.id, name, commit)?;
-    Ok(SyncReport {
-        mirror: name.to_owned(),
-        outcome: Outcome::Synced,
-        release_date: release.date,
-        packages: total,
-        plan,
-        downloaded_files: files,
-        downloaded_bytes,
-        seconds: started.elapsed().as_secs_f64(),
-        s3_requests: None,
-    })
 }
 
 fn unchanged(
@@ -806,7 +671,7 @@ fn unchanged(
         outcome: Outcome::Unchanged,
         release_date: release_date.or(state.release_date),
         packages,
-        plan: SyncPlan::default(),
+        plan: PlanSummary::default(),
         downloaded_files: 0,
         downloaded_bytes,
         seconds: started.elapsed().as_secs_f64(),

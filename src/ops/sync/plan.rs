@@ -1,4 +1,19 @@
-//! Planning a sync: what it adds, keeps, removes, stages and freezes.
+//! Planning a sync: the pure step between the verified indices and the
+//! downloads.
+//!
+//! [`plan`] compares the packages the filter and dependency closure selected
+//! from the upstream indices with the database's view of the mirror
+//! ([`MirrorView`]: the live revision, the operator's [`Curation`], pins and
+//! the mass-removal limit) and returns an owned [`SyncPlan`]:
+//!
+//! - [`PlanSummary`], what changes — what `--dry-run` prints and the report
+//!   carries as is, including the mass-removal guard's [`Verdict`];
+//! - the pool files to download ([`PlannedDownload`]);
+//! - the new revision's contents ([`PlannedRevision`]).
+//!
+//! Packages are named by their index in the upstream package list. Planning
+//! reads nothing but its inputs and [`Stored`], the blob store's answer to
+//! "do you hold this digest", so it is tested without HTTP.
 
 use std::collections::{HashMap, HashSet};
 
@@ -6,13 +21,12 @@ use chrono::Utc;
 use serde::Serialize;
 
 use super::SyncError;
-use crate::db::{NewStaged, RevisionEntry, StageAction};
+use crate::db::{Db, NewStaged, RevisionEntry, StageAction};
 use crate::digest::Sha256;
 use crate::model::{Freeze, FreezeKind, Mirror, PackageId, PackageKey, Pin};
-use crate::ops::Context;
 use crate::ops::upstream::UpstreamPackage;
-use crate::query::Glob;
-use crate::store::StoreError;
+use crate::query::{Glob, Selection};
+use crate::store::{BlobStore, StoreError};
 
 /// One package the plan adds.
 #[derive(Clone, Debug, Serialize)]
@@ -40,9 +54,10 @@ pub struct PlannedStage {
     pub size: u64,
 }
 
-/// What a sync would change.
+/// What a sync would change: the part of the plan a report and `--dry-run`
+/// show.
 #[derive(Debug, Default, Serialize)]
-pub struct SyncPlan {
+pub struct PlanSummary {
     /// Packages new in this revision.
     pub added: Vec<PlannedPackage>,
     /// Packages dropped from the mirror.
@@ -65,21 +80,194 @@ pub struct SyncPlan {
     pub restored: Vec<PackageKey>,
     /// Pinned versions upstream no longer lists (kept while they are live), as `name version`.
     pub pins_missing: Vec<String>,
-    #[serde(skip)]
-    pub(super) commit_staged: Vec<(NewStaged, Option<usize>)>,
-    #[serde(skip)]
-    pub(super) commit_kept: Vec<(String, PackageId)>,
-    #[serde(skip)]
-    pub(super) commit_added: Vec<(String, usize)>,
-    #[serde(skip)]
-    pub(super) total: u64,
-    /// (digest, size, package): the file of each package to download.
-    #[serde(skip)]
-    pub(super) downloads: Vec<(Sha256, u64, usize)>,
+    /// Whether the sync may go ahead (shown only when it may not).
+    #[serde(skip_serializing_if = "Verdict::proceeds")]
+    pub verdict: Verdict,
+}
+
+/// The mass-removal guard's decision on a plan.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    /// Nothing stops the sync.
+    #[default]
+    Proceed,
+    /// The sync would remove more than the configured share of the mirror.
+    MassRemoval {
+        /// Packages (name and architecture) that would go with no version left.
+        removed: u64,
+        /// Packages live now.
+        total: u64,
+        /// Their share, in percent.
+        percent: f64,
+        /// The configured limit, in percent.
+        limit: u32,
+    },
+}
+
+impl Verdict {
+    /// Whether nothing stops the sync.
+    pub fn proceeds(&self) -> bool {
+        *self == Verdict::Proceed
+    }
+
+    /// The error that stops the sync of `mirror`, if any.
+    pub fn check(&self, mirror: &str) -> Result<(), SyncError> {
+        match *self {
+            Verdict::Proceed => Ok(()),
+            Verdict::MassRemoval {
+                removed,
+                total,
+                percent,
+                limit,
+            } => Err(SyncError::MassRemoval {
+                mirror: mirror.to_owned(),
+                removed,
+                total,
+                percent,
+                limit,
+            }),
+        }
+    }
+}
+
+/// A pool file to download.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) struct PlannedDownload {
+    /// Its digest.
+    pub sha256: Sha256,
+    /// Its size.
+    pub size: u64,
+    /// The upstream package whose `Filename` it is.
+    pub package: usize,
+}
+
+/// The contents of the revision the commit records.
+#[derive(Debug, Default)]
+pub(super) struct PlannedRevision {
+    /// Packages already in the database, as (component, row).
+    pub kept: Vec<(String, PackageId)>,
+    /// Upstream packages to store, as (component, package).
+    pub added: Vec<(String, usize)>,
+    /// Review mode: changes to stage; an addition names its upstream package.
+    pub staged: Vec<(NewStaged, Option<usize>)>,
+}
+
+impl PlannedRevision {
+    /// Packages live after the commit.
+    pub fn packages(&self) -> u64 {
+        (self.kept.len() + self.added.len()) as u64
+    }
+}
+
+/// A sync's plan; see the module docs.
+#[derive(Debug, Default)]
+pub(super) struct SyncPlan {
+    /// What changes, as reported.
+    pub summary: PlanSummary,
+    /// The pool files to fetch, each once.
+    pub downloads: Vec<PlannedDownload>,
+    /// The new revision.
+    pub revision: PlannedRevision,
+}
+
+/// The database's view of a mirror that planning needs.
+#[derive(Debug, Default)]
+pub(super) struct MirrorView {
+    /// The live revision's packages.
+    pub current: Vec<RevisionEntry>,
+    /// The operator's decisions.
+    pub curation: Curation,
+    /// The mirror's pinned versions.
+    pub pins: Vec<Pin>,
+    /// The mass-removal limit in percent; `None` when removals are allowed.
+    pub removal_limit: Option<u32>,
+}
+
+/// What the blob store holds, as planning asks it.
+pub(super) enum Stored<'a> {
+    /// A listing of the whole store, taken once.
+    Listed(HashSet<Sha256>),
+    /// Ask the store per blob.
+    Ask(&'a BlobStore),
+}
+
+impl Stored<'_> {
+    /// Lists the store or asks it blob by blob, whichever costs fewer
+    /// requests for a sync that may add `new` packages to a mirror of
+    /// `current`. Many new packages (a first sync): one listing beats a
+    /// lookup per blob. A bucket lists 1,000 keys per request, so there a
+    /// listing wins as soon as it costs fewer requests than the lookups.
+    pub fn choose(store: &BlobStore, new: usize, current: usize) -> Result<Stored<'_>, StoreError> {
+        let list = match store {
+            BlobStore::S3(_) => new > current / 1000 + 1,
+            BlobStore::Fs(_) => new > 2000,
+        };
+        Ok(if list {
+            Stored::Listed(store.list()?.into_iter().collect())
+        } else {
+            Stored::Ask(store)
+        })
+    }
+
+    fn has(&self, digest: &Sha256) -> Result<bool, StoreError> {
+        match self {
+            Stored::Listed(set) => Ok(set.contains(digest)),
+            Stored::Ask(store) => store.contains(digest),
+        }
+    }
+}
+
+/// Selected packages whose content the live revision does not have: the
+/// most a sync may download.
+pub(super) fn new_packages(
+    packages: &[UpstreamPackage],
+    selected: &[usize],
+    current: &[RevisionEntry],
+) -> usize {
+    let have: HashSet<Sha256> = current.iter().map(|e| e.sha256).collect();
+    selected
+        .iter()
+        .filter(|&&i| !have.contains(&packages[i].sha256))
+        .count()
+}
+
+/// Plans a sync: the `selection` of the upstream `packages` (listed in
+/// `components`, by their `component` index) against the mirror's `view`.
+pub(super) fn plan(
+    packages: &[UpstreamPackage],
+    components: &[&str],
+    selection: &Selection,
+    view: &MirrorView,
+    stored: &Stored<'_>,
+) -> Result<SyncPlan, StoreError> {
+    let mut planner = Planner {
+        plan: SyncPlan::default(),
+        curation: &view.curation,
+        stored,
+        download_seen: HashSet::new(),
+    };
+    let selected = planner.upstream(packages, components, &selection.selected, &view.current)?;
+    planner.current(&view.current, &selected);
+    let mut plan = planner.plan;
+    plan.summary.removed.sort();
+    plan.summary.removed.dedup();
+    plan.summary.unresolved = selection
+        .unresolved
+        .iter()
+        .filter_map(|u| {
+            packages
+                .get(u.package)
+                .map(|p| format!("{} ({}): {}", p.name, u.architecture, u.dependency))
+        })
+        .collect();
+    plan.summary.pins_missing = pins_missing(&view.pins, packages);
+    plan.summary.verdict = verdict(&plan, packages, &view.current, view.removal_limit);
+    Ok(plan)
 }
 
 /// The operator's decisions a sync must respect.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub(super) struct Curation {
     /// Review mode: additions and removals are staged.
     review: bool,
@@ -96,13 +284,14 @@ pub(super) struct Curation {
 }
 
 impl Curation {
-    pub(super) fn load(ctx: &Context, mirror: &Mirror) -> Result<Curation, SyncError> {
+    /// Reads the decisions on `mirror` from the database.
+    pub(super) fn load(db: &Db, mirror: &Mirror) -> Result<Curation, SyncError> {
         let mut c = Curation {
             review: mirror.spec.review,
-            accepted: ctx.db.accepted_content(mirror.id)?,
+            accepted: db.accepted_content(mirror.id)?,
             ..Curation::default()
         };
-        for f in ctx.db.active_freezes(mirror.id)? {
+        for f in db.active_freezes(mirror.id)? {
             match f.kind {
                 FreezeKind::Content => {
                     c.frozen.insert(f.key.clone(), f);
@@ -112,7 +301,7 @@ impl Curation {
                 }
             }
         }
-        for r in ctx.db.staged(Some(mirror.id), true)? {
+        for r in db.staged(Some(mirror.id), true)? {
             if r.rejected {
                 c.rejected.insert((r.action, r.key, r.sha256));
             }
@@ -179,181 +368,256 @@ pub(super) fn pins_missing(pins: &[Pin], packages: &[UpstreamPackage]) -> Vec<St
     out
 }
 
-/// Compares the selected upstream packages with the current revision: what is
-/// kept, added (and must be downloaded), removed, staged, newly frozen or
-/// still held. Pure but for `in_store`, which asks the blob store whether it
-/// has a digest.
-pub(super) fn compute_plan(
+/// The mass-removal guard: counts the removals that leave no version of a
+/// package (name, architecture) behind — an upgrade replaces, it does not
+/// remove; staged removals wait for review anyway — and stops the sync when
+/// they pass `limit` percent of the live packages.
+fn verdict(
+    plan: &SyncPlan,
     packages: &[UpstreamPackage],
-    selected: &[usize],
-    components: &[&str],
     current: &[RevisionEntry],
-    curation: &Curation,
-    mut in_store: impl FnMut(&Sha256) -> Result<bool, StoreError>,
-) -> Result<SyncPlan, StoreError> {
-    let current_by_key: HashMap<(&str, &str, &str), &RevisionEntry> = current
+    limit: Option<u32>,
+) -> Verdict {
+    let Some(limit) = limit else {
+        return Verdict::Proceed;
+    };
+    if current.is_empty() {
+        return Verdict::Proceed;
+    }
+    let kept_ids: HashSet<PackageId> = plan.revision.kept.iter().map(|(_, id)| *id).collect();
+    let remaining: HashSet<(&str, &str)> = current
         .iter()
-        .map(|e| {
-            (
-                (
-                    e.key.name.as_str(),
-                    e.key.version.as_str(),
-                    e.key.architecture.as_str(),
-                ),
-                e,
-            )
-        })
+        .filter(|e| kept_ids.contains(&e.id))
+        .map(|e| (e.key.name.as_str(), e.key.architecture.as_str()))
+        .chain(
+            plan.revision
+                .added
+                .iter()
+                .map(|(_, i)| (&*packages[*i].name, &*packages[*i].architecture)),
+        )
         .collect();
-    let mut plan = SyncPlan::default();
-    let mut selected_keys: HashSet<(&str, &str, &str)> = HashSet::with_capacity(selected.len());
-    let mut download_seen: HashSet<Sha256> = HashSet::new();
-    for &i in selected {
-        let p = &packages[i];
-        let component = components
-            .get(p.component as usize)
-            .copied()
-            .unwrap_or("main");
-        if !selected_keys.insert(p.key_ref()) {
-            continue;
+    let removing = plan
+        .summary
+        .removed
+        .iter()
+        .filter(|k| !remaining.contains(&(k.name.as_str(), k.architecture.as_str())))
+        .map(|k| (k.name.as_str(), k.architecture.as_str()))
+        .collect::<HashSet<_>>()
+        .len();
+    let percent = removing as f64 * 100.0 / current.len() as f64;
+    if percent > f64::from(limit) {
+        Verdict::MassRemoval {
+            removed: removing as u64,
+            total: current.len() as u64,
+            percent,
+            limit,
         }
-        let entry = current_by_key.get(&p.key_ref());
-        let held = curation.is_held(&p.key());
-        let mut add = |plan: &mut SyncPlan, staged: bool| -> Result<(), StoreError> {
-            let download = !in_store(&p.sha256)?;
-            if download && download_seen.insert(p.sha256) {
-                plan.download_files += 1;
-                plan.download_bytes += p.size;
-                plan.downloads.push((p.sha256, p.size, i));
+    } else {
+        Verdict::Proceed
+    }
+}
+
+/// A plan in the making.
+struct Planner<'a> {
+    plan: SyncPlan,
+    curation: &'a Curation,
+    stored: &'a Stored<'a>,
+    /// Digests already planned for download.
+    download_seen: HashSet<Sha256>,
+}
+
+/// A package's identity as borrowed strings: (name, version, architecture).
+type KeyRef<'a> = (&'a str, &'a str, &'a str);
+
+fn entry_key(e: &RevisionEntry) -> KeyRef<'_> {
+    (
+        e.key.name.as_str(),
+        e.key.version.as_str(),
+        e.key.architecture.as_str(),
+    )
+}
+
+impl Planner<'_> {
+    /// Plans each selected upstream package against the live revision:
+    /// kept, added (or staged), frozen or held. Returns the selected keys.
+    fn upstream<'p>(
+        &mut self,
+        packages: &'p [UpstreamPackage],
+        components: &[&str],
+        selected: &[usize],
+        current: &[RevisionEntry],
+    ) -> Result<HashSet<KeyRef<'p>>, StoreError> {
+        let current_by_key: HashMap<KeyRef<'_>, &RevisionEntry> =
+            current.iter().map(|e| (entry_key(e), e)).collect();
+        let curation = self.curation;
+        let mut selected_keys: HashSet<KeyRef<'p>> = HashSet::with_capacity(selected.len());
+        for &i in selected {
+            let p = &packages[i];
+            let component = components
+                .get(p.component as usize)
+                .copied()
+                .unwrap_or("main");
+            if !selected_keys.insert(p.key_ref()) {
+                continue;
             }
-            if staged {
-                plan.staged.push(PlannedStage {
+            let held = curation.is_held(&p.key());
+            match current_by_key.get(&p.key_ref()) {
+                Some(entry) if entry.sha256 == p.sha256 => {
+                    self.plan.summary.kept += 1;
+                    self.plan
+                        .revision
+                        .kept
+                        .push((component.to_owned(), entry.id));
+                    let key = p.key();
+                    if curation.frozen.contains_key(&key) {
+                        self.plan.summary.restored.push(key);
+                    }
+                }
+                Some(entry) => {
+                    let key = p.key();
+                    if !held
+                        && !curation.frozen.contains_key(&key)
+                        && curation.accepted.get(&key) == Some(&p.sha256)
+                    {
+                        // The operator accepted exactly this content: it replaces the old copy.
+                        self.add(p, i, component, false)?;
+                        continue;
+                    }
+                    self.plan
+                        .revision
+                        .kept
+                        .push((component.to_owned(), entry.id));
+                    if held || curation.frozen.contains_key(&key) {
+                        self.plan.summary.held += 1;
+                    } else {
+                        self.plan.summary.freezes.push(Freeze {
+                            key,
+                            kind: FreezeKind::Content,
+                            kept_sha256: entry.sha256,
+                            upstream_sha256: p.sha256,
+                            reason: "upstream content changed under the same version".into(),
+                            created_at: Utc::now(),
+                        });
+                    }
+                }
+                None if held => self.plan.summary.held += 1,
+                None if curation.review => {
+                    if !curation
+                        .rejected
+                        .contains(&(StageAction::Add, p.key(), p.sha256))
+                    {
+                        self.add(p, i, component, true)?;
+                    }
+                }
+                None => self.add(p, i, component, false)?,
+            }
+        }
+        Ok(selected_keys)
+    }
+
+    /// Adds upstream package `i` (`p`), live or `staged` for review, and
+    /// plans the download of its file unless the store has it.
+    fn add(
+        &mut self,
+        p: &UpstreamPackage,
+        i: usize,
+        component: &str,
+        staged: bool,
+    ) -> Result<(), StoreError> {
+        let plan = &mut self.plan;
+        let download = !self.stored.has(&p.sha256)?;
+        if download && self.download_seen.insert(p.sha256) {
+            plan.summary.download_files += 1;
+            plan.summary.download_bytes += p.size;
+            plan.downloads.push(PlannedDownload {
+                sha256: p.sha256,
+                size: p.size,
+                package: i,
+            });
+        }
+        if staged {
+            plan.summary.staged.push(PlannedStage {
+                action: StageAction::Add,
+                component: component.to_owned(),
+                key: p.key(),
+                size: p.size,
+            });
+            plan.revision.staged.push((
+                NewStaged {
                     action: StageAction::Add,
                     component: component.to_owned(),
+                    id: None,
                     key: p.key(),
+                    sha256: p.sha256,
                     size: p.size,
-                });
-                plan.commit_staged.push((
-                    NewStaged {
-                        action: StageAction::Add,
-                        component: component.to_owned(),
-                        id: None,
-                        key: p.key(),
-                        sha256: p.sha256,
-                        size: p.size,
-                    },
-                    Some(i),
-                ));
-            } else {
-                plan.added.push(PlannedPackage {
-                    component: component.to_owned(),
-                    key: p.key(),
-                    size: p.size,
-                    download,
-                });
-                plan.commit_added.push((component.to_owned(), i));
+                },
+                Some(i),
+            ));
+        } else {
+            plan.summary.added.push(PlannedPackage {
+                component: component.to_owned(),
+                key: p.key(),
+                size: p.size,
+                download,
+            });
+            plan.revision.added.push((component.to_owned(), i));
+        }
+        Ok(())
+    }
+
+    /// Plans each live package upstream no longer selects: held, pinned or
+    /// staged for removal (kept), or removed.
+    fn current(&mut self, current: &[RevisionEntry], selected: &HashSet<KeyRef<'_>>) {
+        let curation = self.curation;
+        let plan = &mut self.plan;
+        let mut kept_keys = HashSet::new();
+        for e in current {
+            let k = entry_key(e);
+            if selected.contains(&k) {
+                continue;
             }
-            Ok(())
-        };
-        match entry {
-            Some(entry) if entry.sha256 == p.sha256 => {
-                plan.kept += 1;
-                plan.commit_kept.push((component.to_owned(), entry.id));
-                let key = p.key();
-                if curation.frozen.contains_key(&key) {
-                    plan.restored.push(key);
-                }
-            }
-            Some(entry) => {
-                let key = p.key();
-                if !held
-                    && !curation.frozen.contains_key(&key)
-                    && curation.accepted.get(&key) == Some(&p.sha256)
-                {
-                    // The operator accepted exactly this content: it replaces the old copy.
-                    add(&mut plan, false)?;
-                    continue;
-                }
-                plan.commit_kept.push((component.to_owned(), entry.id));
-                if held || curation.frozen.contains_key(&key) {
-                    plan.held += 1;
-                } else {
-                    plan.freezes.push(Freeze {
-                        key,
-                        kind: FreezeKind::Content,
-                        kept_sha256: entry.sha256,
-                        upstream_sha256: p.sha256,
-                        reason: "upstream content changed under the same version".into(),
-                        created_at: Utc::now(),
-                    });
-                }
-            }
-            None if held => plan.held += 1,
-            None if curation.review => {
+            let keep = if curation.is_held(&e.key) {
+                plan.summary.held += 1;
+                true
+            } else if curation.is_pinned(&e.key) {
+                true
+            } else if curation.review {
                 if !curation
                     .rejected
-                    .contains(&(StageAction::Add, p.key(), p.sha256))
+                    .contains(&(StageAction::Remove, e.key.clone(), e.sha256))
                 {
-                    add(&mut plan, true)?;
-                }
-            }
-            None => add(&mut plan, false)?,
-        }
-    }
-    let mut kept_keys = HashSet::new();
-    for e in current {
-        let k = (
-            e.key.name.as_str(),
-            e.key.version.as_str(),
-            e.key.architecture.as_str(),
-        );
-        if selected_keys.contains(&k) {
-            continue;
-        }
-        let keep = if curation.is_held(&e.key) {
-            plan.held += 1;
-            true
-        } else if curation.is_pinned(&e.key) {
-            true
-        } else if curation.review {
-            if !curation
-                .rejected
-                .contains(&(StageAction::Remove, e.key.clone(), e.sha256))
-            {
-                plan.staged.push(PlannedStage {
-                    action: StageAction::Remove,
-                    component: e.component.clone(),
-                    key: e.key.clone(),
-                    size: e.size,
-                });
-                plan.commit_staged.push((
-                    NewStaged {
+                    plan.summary.staged.push(PlannedStage {
                         action: StageAction::Remove,
                         component: e.component.clone(),
-                        id: Some(e.id),
                         key: e.key.clone(),
-                        sha256: e.sha256,
                         size: e.size,
-                    },
-                    None,
-                ));
+                    });
+                    plan.revision.staged.push((
+                        NewStaged {
+                            action: StageAction::Remove,
+                            component: e.component.clone(),
+                            id: Some(e.id),
+                            key: e.key.clone(),
+                            sha256: e.sha256,
+                            size: e.size,
+                        },
+                        None,
+                    ));
+                }
+                true
+            } else {
+                false
+            };
+            if keep {
+                if kept_keys.insert(k) {
+                    plan.summary.kept += 1;
+                }
+                plan.revision.kept.push((e.component.clone(), e.id));
+            } else {
+                plan.summary.removed.push(e.key.clone());
             }
-            true
-        } else {
-            false
-        };
-        if keep {
-            if kept_keys.insert(k) {
-                plan.kept += 1;
-            }
-            plan.commit_kept.push((e.component.clone(), e.id));
-        } else {
-            plan.removed.push(e.key.clone());
         }
     }
-    plan.removed.sort();
-    plan.removed.dedup();
-    plan.total = (plan.commit_kept.len() + plan.commit_added.len()) as u64;
-    Ok(plan)
 }
 
 #[cfg(test)]
@@ -399,18 +663,30 @@ mod tests {
         curated_plan(packages, current, &curation, in_store)
     }
 
+    fn view(current: &[RevisionEntry], curation: &Curation) -> MirrorView {
+        MirrorView {
+            current: current.to_vec(),
+            curation: curation.clone(),
+            ..MirrorView::default()
+        }
+    }
+
+    fn plan_view(packages: &[UpstreamPackage], view: &MirrorView, in_store: &[&str]) -> SyncPlan {
+        let selection = Selection {
+            selected: (0..packages.len()).collect(),
+            unresolved: Vec::new(),
+        };
+        let stored = Stored::Listed(in_store.iter().map(|c| Sha256::of(c.as_bytes())).collect());
+        super::plan(packages, &["main"], &selection, view, &stored).expect("plan")
+    }
+
     fn curated_plan(
         packages: &[UpstreamPackage],
         current: &[RevisionEntry],
         curation: &Curation,
         in_store: &[&str],
     ) -> SyncPlan {
-        let selected: Vec<usize> = (0..packages.len()).collect();
-        let stored: HashSet<Sha256> = in_store.iter().map(|c| Sha256::of(c.as_bytes())).collect();
-        compute_plan(packages, &selected, &["main"], current, curation, |d| {
-            Ok(stored.contains(d))
-        })
-        .expect("plan")
+        plan_view(packages, &view(current, curation), in_store)
     }
 
     #[test]
@@ -422,9 +698,10 @@ mod tests {
             ..Curation::default()
         };
         let p = curated_plan(&packages, &current, &c, &[]);
-        assert!(p.added.is_empty() && p.removed.is_empty());
-        assert_eq!(p.commit_kept.len(), 2, "aa and bb 1 stay live");
+        assert!(p.summary.added.is_empty() && p.summary.removed.is_empty());
+        assert_eq!(p.revision.kept.len(), 2, "aa and bb 1 stay live");
         let staged: Vec<String> = p
+            .summary
             .staged
             .iter()
             .map(|s| format!("{:?} {}", s.action, s.key))
@@ -434,14 +711,14 @@ mod tests {
             ["Add bb_2_amd64", "Add cc_1_amd64", "Remove bb_1_amd64"]
         );
         assert_eq!(
-            p.download_files, 2,
+            p.summary.download_files, 2,
             "staged packages are fetched for review"
         );
         // A rejected change is not staged again.
         c.rejected
             .insert((StageAction::Add, up("cc", "1", "C").key(), Sha256::of(b"C")));
         let p = curated_plan(&packages, &current, &c, &[]);
-        assert_eq!(p.staged.len(), 2);
+        assert_eq!(p.summary.staged.len(), 2);
     }
 
     #[test]
@@ -452,9 +729,12 @@ mod tests {
         c.held.insert(("aa".into(), "amd64".into()));
         c.held.insert(("bb".into(), "amd64".into()));
         let p = curated_plan(&packages, &current, &c, &[]);
-        assert!(p.added.is_empty() && p.removed.is_empty(), "{p:?}");
-        assert_eq!(p.commit_kept.len(), 2);
-        assert_eq!(p.held, 3);
+        assert!(
+            p.summary.added.is_empty() && p.summary.removed.is_empty(),
+            "{p:?}"
+        );
+        assert_eq!(p.revision.kept.len(), 2);
+        assert_eq!(p.summary.held, 3);
     }
 
     #[test]
@@ -477,14 +757,14 @@ mod tests {
             },
         );
         let p = curated_plan(&packages, &current, &c, &[]);
-        assert_eq!(p.added.len(), 1);
-        assert_eq!(p.commit_kept, vec![("main".to_owned(), PackageId(2))]);
-        assert!(p.freezes.is_empty());
-        assert_eq!(p.restored, vec![bb]);
+        assert_eq!(p.summary.added.len(), 1);
+        assert_eq!(p.revision.kept, vec![("main".to_owned(), PackageId(2))]);
+        assert!(p.summary.freezes.is_empty());
+        assert_eq!(p.summary.restored, vec![bb]);
         // Content other than the accepted one freezes again.
         let other = [up("aa", "1", "A-third")];
         let p = curated_plan(&other, &current[..1], &c, &[]);
-        assert_eq!(p.freezes.len(), 1);
+        assert_eq!(p.summary.freezes.len(), 1);
     }
 
     #[test]
@@ -495,9 +775,9 @@ mod tests {
         c.pins
             .push((Glob::new("a*").expect("glob"), vec!["1".into()]));
         let p = curated_plan(&packages, &current, &c, &[]);
-        assert!(p.removed.is_empty());
-        assert_eq!(p.commit_kept.len(), 1);
-        assert_eq!(p.added.len(), 1);
+        assert!(p.summary.removed.is_empty());
+        assert_eq!(p.revision.kept.len(), 1);
+        assert_eq!(p.summary.added.len(), 1);
         let pins = [Pin {
             name: "aa".into(),
             versions: vec!["1".into(), "2".into()],
@@ -509,15 +789,15 @@ mod tests {
     fn first_sync_adds_and_downloads_only_what_the_store_lacks() {
         let packages = [up("aa", "1", "A"), up("bb", "1", "B"), up("cc", "1", "A")];
         let p = plan(&packages, &[], &HashMap::new(), &["B"]);
-        assert_eq!(p.added.len(), 3);
+        assert_eq!(p.summary.added.len(), 3);
         assert_eq!(
-            (p.download_files, p.download_bytes),
+            (p.summary.download_files, p.summary.download_bytes),
             (1, 1),
             "A once; B is stored"
         );
-        assert_eq!(p.commit_added.len(), 3);
-        assert_eq!(p.total, 3);
-        assert!(p.removed.is_empty() && p.freezes.is_empty());
+        assert_eq!(p.revision.added.len(), 3);
+        assert_eq!(p.revision.packages(), 3);
+        assert!(p.summary.removed.is_empty() && p.summary.freezes.is_empty());
     }
 
     #[test]
@@ -525,11 +805,11 @@ mod tests {
         let packages = [up("aa", "1", "A"), up("bb", "2", "B2")];
         let current = [entry(1, "aa", "1", "A"), entry(2, "bb", "1", "B1")];
         let p = plan(&packages, &current, &HashMap::new(), &[]);
-        assert_eq!(p.kept, 1);
-        assert_eq!(p.commit_kept, vec![("main".to_owned(), PackageId(1))]);
-        assert_eq!(p.added.len(), 1);
-        assert_eq!(p.added[0].key.version, "2");
-        assert_eq!(p.removed, vec![entry(2, "bb", "1", "B1").key]);
+        assert_eq!(p.summary.kept, 1);
+        assert_eq!(p.revision.kept, vec![("main".to_owned(), PackageId(1))]);
+        assert_eq!(p.summary.added.len(), 1);
+        assert_eq!(p.summary.added[0].key.version, "2");
+        assert_eq!(p.summary.removed, vec![entry(2, "bb", "1", "B1").key]);
     }
 
     #[test]
@@ -537,23 +817,127 @@ mod tests {
         let packages = [up("aa", "1", "A-rebuilt")];
         let current = [entry(7, "aa", "1", "A")];
         let p = plan(&packages, &current, &HashMap::new(), &[]);
-        assert_eq!(p.freezes.len(), 1);
-        assert_eq!(p.freezes[0].kept_sha256, Sha256::of(b"A"));
-        assert_eq!(p.freezes[0].upstream_sha256, Sha256::of(b"A-rebuilt"));
+        assert_eq!(p.summary.freezes.len(), 1);
+        assert_eq!(p.summary.freezes[0].kept_sha256, Sha256::of(b"A"));
         assert_eq!(
-            p.commit_kept,
+            p.summary.freezes[0].upstream_sha256,
+            Sha256::of(b"A-rebuilt")
+        );
+        assert_eq!(
+            p.revision.kept,
             vec![("main".to_owned(), PackageId(7))],
             "the known-good copy stays"
         );
-        assert_eq!(p.download_files, 0);
+        assert_eq!(p.summary.download_files, 0);
         let frozen: HashMap<PackageKey, Freeze> = p
+            .summary
             .freezes
             .iter()
             .map(|f| (f.key.clone(), f.clone()))
             .collect();
         let again = plan(&packages, &current, &frozen, &[]);
-        assert!(again.freezes.is_empty());
-        assert_eq!(again.held, 1);
+        assert!(again.summary.freezes.is_empty());
+        assert_eq!(again.summary.held, 1);
+    }
+
+    #[test]
+    fn the_guard_counts_removals_that_leave_no_version_behind() {
+        let current: Vec<RevisionEntry> = (0..10)
+            .map(|i| entry(i, &format!("p{i}"), "1", &format!("P{i}")))
+            .collect();
+        let mut packages: Vec<UpstreamPackage> = (0..7)
+            .map(|i| up(&format!("p{i}"), "1", &format!("P{i}")))
+            .collect();
+        // An upgrade replaces p0 1; it does not count as a removal.
+        packages[0] = up("p0", "2", "P0-2");
+        let mut v = view(&current, &Curation::default());
+        v.removal_limit = Some(20);
+        let p = plan_view(&packages, &v, &[]);
+        assert_eq!(p.summary.removed.len(), 4);
+        assert_eq!(
+            p.summary.verdict,
+            Verdict::MassRemoval {
+                removed: 3,
+                total: 10,
+                percent: 30.0,
+                limit: 20
+            }
+        );
+        let err = p.summary.verdict.check("m").expect_err("stops");
+        assert!(
+            matches!(err, SyncError::MassRemoval { removed: 3, .. }),
+            "{err}"
+        );
+        assert_eq!(err.exit_code(), 1);
+        v.removal_limit = Some(30);
+        assert!(
+            plan_view(&packages, &v, &[]).summary.verdict.proceeds(),
+            "30% is within 30%"
+        );
+        v.removal_limit = None;
+        assert!(
+            plan_view(&packages, &v, &[]).summary.verdict.proceeds(),
+            "allowed"
+        );
+        v.removal_limit = Some(0);
+        v.current.clear();
+        assert!(
+            plan_view(&packages, &v, &[]).summary.verdict.proceeds(),
+            "a first sync"
+        );
+    }
+
+    #[test]
+    fn the_report_shows_the_verdict_only_when_it_stops() {
+        let mut summary = PlanSummary::default();
+        let json = serde_json::to_value(&summary).expect("json");
+        assert!(json.get("verdict").is_none(), "{json}");
+        summary.verdict = Verdict::MassRemoval {
+            removed: 3,
+            total: 10,
+            percent: 30.0,
+            limit: 20,
+        };
+        let json = serde_json::to_value(&summary).expect("json");
+        assert_eq!(json["verdict"]["mass_removal"]["removed"], 3, "{json}");
+    }
+
+    #[test]
+    fn unresolved_dependencies_and_missing_pins_are_reported() {
+        let packages = [up("aa", "1", "A")];
+        let selection = Selection {
+            selected: vec![0],
+            unresolved: vec![crate::query::Unresolved {
+                package: 0,
+                dependency: "libc6 (>= 2.36)".into(),
+                architecture: "amd64".into(),
+            }],
+        };
+        let v = MirrorView {
+            pins: vec![Pin {
+                name: "aa".into(),
+                versions: vec!["0.9".into()],
+            }],
+            ..MirrorView::default()
+        };
+        let p = super::plan(
+            &packages,
+            &["main"],
+            &selection,
+            &v,
+            &Stored::Listed(HashSet::new()),
+        )
+        .expect("plan");
+        assert_eq!(p.summary.unresolved, ["aa (amd64): libc6 (>= 2.36)"]);
+        assert_eq!(p.summary.pins_missing, ["aa 0.9"]);
+        assert_eq!(
+            p.downloads,
+            [PlannedDownload {
+                sha256: Sha256::of(b"A"),
+                size: 1,
+                package: 0
+            }]
+        );
     }
 
     #[test]

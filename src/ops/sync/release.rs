@@ -1,34 +1,127 @@
 //! Fetching and verifying the Release and the package indices.
+//!
+//! [`fetch_release`] gets InRelease (or Release + Release.gpg) conditionally
+//! and verifies its signature; [`check_fresh`] refuses a rollback or an
+//! expired Release; [`choose_indices`] picks each wanted index at its best
+//! compression; [`fetch_indices`] downloads them (by hash when offered),
+//! checks size and SHA256 against the Release and parses them into an
+//! [`Upstream`].
 
+use chrono::{DateTime, Utc};
 use url::Url;
 
-use super::SyncError;
+use super::{SyncError, step};
 use crate::debian::release::Release;
 use crate::digest::Sha256;
-use crate::fetch::{Compression, Expected, FetchError, Small, Validators};
+use crate::fetch::{self, Compression, Expected, FetchError, Small, Validators};
 use crate::model::Mirror;
 use crate::ops::Context;
+use crate::ops::upstream::{Upstream, UpstreamError};
 use crate::pgp::{self, Keyring, VerifyOptions};
 
 /// Largest InRelease / Release accepted (a hostile upstream cannot exhaust memory).
 const MAX_RELEASE_BYTES: u64 = 64 << 20;
+/// Largest Release.gpg accepted.
+const MAX_SIGNATURE_BYTES: u64 = 1 << 20;
 /// Largest decompressed index accepted.
-pub(super) const MAX_INDEX_BYTES: u64 = 4 << 30;
+const MAX_INDEX_BYTES: u64 = 4 << 30;
 
+/// A verified, parsed Release.
 pub(super) struct ReleaseDoc {
+    /// Where it came from (InRelease or Release).
     pub url: String,
+    /// Digest of the document as served.
     pub sha256: Sha256,
+    /// Validators for the next conditional request.
     pub validators: Validators,
+    /// Its fields.
     pub release: Release,
 }
 
+/// One package index the Release lists, as the sync fetches it.
 pub(super) struct IndexRef {
+    /// Component.
     pub component: String,
+    /// Path under `dists/SUITE/`, with the compression's extension.
     pub path: String,
+    /// Compression of the file.
     pub compression: Compression,
+    /// Size the Release promises.
     pub size: u64,
+    /// SHA256 the Release promises.
     pub sha256: Sha256,
 }
+
+/// A mirror's `dists/SUITE/` directory and what reading it needs.
+struct Dists<'a> {
+    ctx: &'a Context,
+    mirror: &'a Mirror,
+    url: &'a Url,
+}
+
+impl Dists<'_> {
+    fn name(&self) -> String {
+        self.mirror.name.clone()
+    }
+
+    fn join(&self, leaf: &str) -> Result<Url, SyncError> {
+        self.url.join(leaf).map_err(|_| SyncError::BadUrl {
+            mirror: self.name(),
+            url: self.mirror.spec.url.clone(),
+        })
+    }
+
+    /// Fetches a small document under `dists/`, named `what` in errors.
+    async fn get(
+        &self,
+        url: &Url,
+        what: &str,
+        validators: Option<&Validators>,
+        limit: u64,
+    ) -> Result<Small, SyncError> {
+        self.ctx
+            .fetcher
+            .get_small(url, validators, limit)
+            .await
+            .map_err(|source| SyncError::Fetch {
+                mirror: self.name(),
+                what: what.to_owned(),
+                source: Box::new(source),
+            })
+    }
+
+    /// Whether the mirror accepts an unsigned Release (insecure, no keyring).
+    fn unverified(&self) -> bool {
+        self.mirror.spec.allow_insecure && self.mirror.spec.keyrings.is_empty()
+    }
+
+    fn keyring(&self) -> Result<Keyring, SyncError> {
+        Keyring::load(&self.mirror.spec.keyrings).map_err(|source| SyncError::Signature {
+            mirror: self.name(),
+            url: self.url.to_string(),
+            source,
+        })
+    }
+
+    fn verify_opts(&self) -> VerifyOptions {
+        VerifyOptions {
+            allow_sha1_bindings: self.mirror.spec.allow_sha1_keys,
+            at: None,
+        }
+    }
+
+    fn signature_err(&self, url: &Url) -> impl FnOnce(pgp::PgpError) -> SyncError {
+        let (mirror, url) = (self.name(), url.to_string());
+        move |source| SyncError::Signature {
+            mirror,
+            url,
+            source,
+        }
+    }
+}
+
+/// A fetched, verified Release document: (URL, bytes as served, signed text, validators).
+type Fetched = (Url, bytes::Bytes, Vec<u8>, Validators);
 
 /// Fetches InRelease (or Release + Release.gpg), verifies and parses it. `None`: not modified.
 pub(super) async fn fetch_release(
@@ -38,117 +131,44 @@ pub(super) async fn fetch_release(
     validators: Option<&Validators>,
     downloaded: &mut u64,
 ) -> Result<Option<ReleaseDoc>, SyncError> {
-    let name = mirror.name.as_str();
-    let fetch_err = |what: &str| {
-        let what = what.to_owned();
-        move |source| SyncError::Fetch {
-            mirror: name.to_owned(),
-            what,
-            source: Box::new(source),
-        }
+    let dists = Dists {
+        ctx,
+        mirror,
+        url: dists,
     };
-    let join = |leaf: &str| {
-        dists.join(leaf).map_err(|_| SyncError::BadUrl {
-            mirror: name.to_owned(),
-            url: mirror.spec.url.clone(),
-        })
-    };
-    let keyring = || -> Result<Keyring, SyncError> {
-        Keyring::load(&mirror.spec.keyrings).map_err(|source| SyncError::Signature {
-            mirror: name.to_owned(),
-            url: dists.to_string(),
-            source,
-        })
-    };
-    let verify_opts = VerifyOptions {
-        allow_sha1_bindings: mirror.spec.allow_sha1_keys,
-        at: None,
-    };
-
-    let inrelease_url = join("InRelease")?;
-    let (url, raw, text, validators) = match ctx
-        .fetcher
-        .get_small(&inrelease_url, validators, MAX_RELEASE_BYTES)
-        .await
-        .map_err(fetch_err("InRelease"))?
+    let inrelease_url = dists.join("InRelease")?;
+    let fetched = match dists
+        .get(&inrelease_url, "InRelease", validators, MAX_RELEASE_BYTES)
+        .await?
     {
-        Small::NotModified => return Ok(None),
+        Small::NotModified => None,
         Small::Fetched { body, validators } => {
             *downloaded += body.len() as u64;
-            let text = if mirror.spec.allow_insecure && mirror.spec.keyrings.is_empty() {
+            let text = if dists.unverified() {
                 pgp::clearsigned_text(&body).ok_or_else(|| SyncError::BadRelease {
-                    mirror: name.to_owned(),
+                    mirror: dists.name(),
                     url: inrelease_url.to_string(),
                     detail: "not a clearsigned message".into(),
                 })?
             } else {
-                pgp::verify_clearsigned(&keyring()?, &body, &verify_opts)
-                    .map_err(|source| SyncError::Signature {
-                        mirror: name.to_owned(),
-                        url: inrelease_url.to_string(),
-                        source,
-                    })?
+                pgp::verify_clearsigned(&dists.keyring()?, &body, &dists.verify_opts())
+                    .map_err(dists.signature_err(&inrelease_url))?
                     .text
             };
-            (inrelease_url, body, text, validators)
+            Some((inrelease_url, body, text, validators))
         }
-        Small::NotFound => {
-            let release_url = join("Release")?;
-            let (body, validators) = match ctx
-                .fetcher
-                .get_small(&release_url, validators, MAX_RELEASE_BYTES)
-                .await
-                .map_err(fetch_err("Release"))?
-            {
-                Small::NotModified => return Ok(None),
-                Small::NotFound => {
-                    return Err(SyncError::NoRelease {
-                        mirror: name.to_owned(),
-                        url: dists.to_string(),
-                    });
-                }
-                Small::Fetched { body, validators } => (body, validators),
-            };
-            *downloaded += body.len() as u64;
-            if !(mirror.spec.allow_insecure && mirror.spec.keyrings.is_empty()) {
-                let sig_url = join("Release.gpg")?;
-                let sig = match ctx
-                    .fetcher
-                    .get_small(&sig_url, None, 1 << 20)
-                    .await
-                    .map_err(fetch_err("Release.gpg"))?
-                {
-                    Small::Fetched { body, .. } => body,
-                    _ => {
-                        return Err(SyncError::Unsigned {
-                            mirror: name.to_owned(),
-                            url: release_url.to_string(),
-                        });
-                    }
-                };
-                *downloaded += sig.len() as u64;
-                pgp::verify_detached(&keyring()?, &body, &sig, &verify_opts).map_err(|source| {
-                    SyncError::Signature {
-                        mirror: name.to_owned(),
-                        url: sig_url.to_string(),
-                        source,
-                    }
-                })?;
-            }
-            let text = body.to_vec();
-            (release_url, body, text, validators)
-        }
+        Small::NotFound => fetch_detached(&dists, validators, downloaded).await?,
     };
-    let text = String::from_utf8(text).map_err(|_| SyncError::BadRelease {
-        mirror: name.to_owned(),
+    let Some((url, raw, text, validators)) = fetched else {
+        return Ok(None);
+    };
+    let bad = |detail: String| SyncError::BadRelease {
+        mirror: mirror.name.clone(),
         url: url.to_string(),
-        detail: "not UTF-8".into(),
-    })?;
-    let release = Release::parse(&text).map_err(|e| SyncError::BadRelease {
-        mirror: name.to_owned(),
-        url: url.to_string(),
-        detail: e.to_string(),
-    })?;
+        detail,
+    };
+    let text = String::from_utf8(text).map_err(|_| bad("not UTF-8".into()))?;
+    let release = Release::parse(&text).map_err(|e| bad(e.to_string()))?;
     Ok(Some(ReleaseDoc {
         url: url.to_string(),
         sha256: Sha256::of(&raw),
@@ -157,8 +177,188 @@ pub(super) async fn fetch_release(
     }))
 }
 
+/// The fallback when there is no InRelease: Release, verified against
+/// Release.gpg. `None`: not modified.
+async fn fetch_detached(
+    dists: &Dists<'_>,
+    validators: Option<&Validators>,
+    downloaded: &mut u64,
+) -> Result<Option<Fetched>, SyncError> {
+    let release_url = dists.join("Release")?;
+    let (body, validators) = match dists
+        .get(&release_url, "Release", validators, MAX_RELEASE_BYTES)
+        .await?
+    {
+        Small::NotModified => return Ok(None),
+        Small::NotFound => {
+            return Err(SyncError::NoRelease {
+                mirror: dists.name(),
+                url: dists.url.to_string(),
+            });
+        }
+        Small::Fetched { body, validators } => (body, validators),
+    };
+    *downloaded += body.len() as u64;
+    if !dists.unverified() {
+        let sig_url = dists.join("Release.gpg")?;
+        let sig = match dists
+            .get(&sig_url, "Release.gpg", None, MAX_SIGNATURE_BYTES)
+            .await?
+        {
+            Small::Fetched { body, .. } => body,
+            _ => {
+                return Err(SyncError::Unsigned {
+                    mirror: dists.name(),
+                    url: release_url.to_string(),
+                });
+            }
+        };
+        *downloaded += sig.len() as u64;
+        pgp::verify_detached(&dists.keyring()?, &body, &sig, &dists.verify_opts())
+            .map_err(dists.signature_err(&sig_url))?;
+    }
+    let text = body.to_vec();
+    Ok(Some((release_url, body, text, validators)))
+}
+
+/// Refuses a Release older than the last accepted one (a rollback) or past
+/// its Valid-Until (stale or replayed) at `now`.
+pub(super) fn check_fresh(
+    mirror: &Mirror,
+    doc: &ReleaseDoc,
+    now: DateTime<Utc>,
+) -> Result<(), SyncError> {
+    if let (Some(date), Some(last)) = (doc.release.date, mirror.state.release_date)
+        && date < last
+    {
+        return Err(SyncError::Rollback {
+            mirror: mirror.name.clone(),
+            url: doc.url.clone(),
+            date,
+            last,
+        });
+    }
+    if let Some(valid_until) = doc.release.valid_until
+        && valid_until < now
+    {
+        return Err(SyncError::Expired {
+            mirror: mirror.name.clone(),
+            url: doc.url.clone(),
+            valid_until,
+        });
+    }
+    Ok(())
+}
+
+/// The indices to fetch: every requested component (default: all the
+/// Release lists) × architecture, at the best compression the Release
+/// offers with a SHA256.
+pub(super) fn choose_indices(
+    mirror: &Mirror,
+    release: &Release,
+) -> Result<Vec<IndexRef>, SyncError> {
+    let components = if mirror.spec.components.is_empty() {
+        release
+            .components
+            .iter()
+            .map(|c| c.rsplit('/').next().unwrap_or(c).to_owned())
+            .collect()
+    } else {
+        mirror.spec.components.clone()
+    };
+    if components.is_empty() {
+        return Err(SyncError::MissingIndex {
+            mirror: mirror.name.clone(),
+            what: "components".into(),
+        });
+    }
+    let mut indices = Vec::new();
+    for component in &components {
+        for arch in &mirror.spec.architectures {
+            let stem = format!("{component}/binary-{arch}/Packages");
+            let best = [
+                (".xz", Compression::Xz),
+                (".gz", Compression::Gzip),
+                ("", Compression::None),
+            ]
+            .into_iter()
+            .find_map(|(ext, c)| {
+                let path = format!("{stem}{ext}");
+                release
+                    .files
+                    .get(&path)
+                    .and_then(|f| f.sha256.map(|sha| (path, c, f.size, sha)))
+            });
+            let Some((path, compression, size, sha256)) = best else {
+                return Err(SyncError::MissingIndex {
+                    mirror: mirror.name.clone(),
+                    what: format!(
+                        "index `{stem}` (with a SHA256) for component `{component}`, architecture `{arch}`"
+                    ),
+                });
+            };
+            indices.push(IndexRef {
+                component: component.clone(),
+                path,
+                compression,
+                size,
+                sha256,
+            });
+        }
+    }
+    Ok(indices)
+}
+
+/// Fetches and parses every index; each package keeps `fields` in memory
+/// (see [`Upstream`]) and is listed under its index's position in `indices`.
+pub(super) async fn fetch_indices(
+    ctx: &Context,
+    mirror: &Mirror,
+    dists: &Url,
+    release: &Release,
+    indices: &[IndexRef],
+    fields: Vec<String>,
+    downloaded: &mut u64,
+) -> Result<Upstream, SyncError> {
+    let name = mirror.name.as_str();
+    let spool = ctx.store.staging_path(None)?;
+    let mut upstream = Upstream::new(&spool, fields).map_err(|e| SyncError::spool(name, e))?;
+    for (component, index) in indices.iter().enumerate() {
+        step(ctx, name, format!("fetching {}", index.path));
+        let staged = ctx.store.staging_path(None)?;
+        let got = fetch_index(ctx, dists, release.acquire_by_hash, index, &staged)
+            .await
+            .map_err(|source| SyncError::Fetch {
+                mirror: name.to_owned(),
+                what: index.path.clone(),
+                source: Box::new(source),
+            });
+        let got = match got {
+            Ok(d) => d,
+            Err(e) => {
+                let _ = std::fs::remove_file(&staged);
+                return Err(e);
+            }
+        };
+        *downloaded += got;
+        let parsed = fetch::open_decompressed(&staged, index.compression, MAX_INDEX_BYTES)
+            .map_err(|e| UpstreamError::Parse(e.to_string()))
+            .and_then(|reader| upstream.parse(reader, component as u32));
+        let _ = std::fs::remove_file(&staged);
+        parsed.map_err(|e| match e {
+            UpstreamError::Parse(detail) => SyncError::BadIndex {
+                mirror: name.to_owned(),
+                index: index.path.clone(),
+                detail,
+            },
+            spool => SyncError::spool(name, spool),
+        })?;
+    }
+    Ok(upstream)
+}
+
 /// Downloads one index into `dest`, by hash when offered (falling back to the plain name).
-pub(super) async fn fetch_index(
+async fn fetch_index(
     ctx: &Context,
     dists: &Url,
     by_hash: bool,
