@@ -571,26 +571,33 @@ fn sync(a: SyncArgs, g: &Globals) -> Result<u8> {
     let mut code = 0u8;
     let mut failures = Vec::new();
     for name in &names {
-        match crate::runtime::run(sync_mirror(&mut ctx, name, &opts))? {
+        let failed = match crate::runtime::run(sync_mirror(&mut ctx, name, &opts))? {
             Ok(report) => {
-                code = code.max(report.exit_code());
                 if !g.json {
                     print_report(&report, a.dry_run)?;
                 }
+                // A dry run shows the plan the mass-removal guard stops, then
+                // fails as the real run would.
+                let refusal = report.refusal();
+                if refusal.is_none() {
+                    code = code.max(report.exit_code());
+                }
                 reports.push(report);
+                refusal
             }
-            Err(e) => {
-                let err = Failure::from(e);
-                if names.len() == 1 && !g.json {
-                    return Err(err);
-                }
-                code = code.max(err.code());
-                failures.push(
-                    serde_json::json!({"mirror": name, "error": format!("{:#}", err.error())}),
-                );
-                if !g.json {
-                    super::report_error(&err);
-                }
+            Err(e) => Some(e),
+        };
+        if let Some(e) = failed {
+            let err = Failure::from(e);
+            if names.len() == 1 && !g.json {
+                return Err(err);
+            }
+            code = code.max(err.code());
+            failures.push(
+                serde_json::json!({"mirror": name, "error": format!("{:#}", err.error())}),
+            );
+            if !g.json {
+                super::report_error(&err);
             }
         }
     }

@@ -315,12 +315,24 @@ fn mass_removal_stops_the_sync_unless_allowed() {
     let out = env.run(&["mirror", "sync", "m"]);
     insta::assert_snapshot!("mass_removal", env.redact(&out.transcript()));
     assert_eq!(live(&env, "m").len(), 10, "nothing changed");
-    let out = env.ok(&["mirror", "sync", "m", "--dry-run"]);
+    // A dry run shows the plan, then fails as the real run would.
+    let out = env.run(&["mirror", "sync", "m", "--dry-run"]);
+    insta::assert_snapshot!("mass_removal_dry_run", env.redact(&out.transcript()));
+    let out = env.run(&["--json", "mirror", "sync", "m", "--dry-run"]);
+    assert_eq!(out.code, 1, "{}", out.transcript());
+    let v = json(&out);
+    let m = &v["mirrors"][0];
+    assert_eq!(m["outcome"], "planned");
+    assert_eq!(m["removed"].as_array().map(Vec::len), Some(3));
+    assert_eq!(m["verdict"]["mass_removal"]["removed"], 3, "{v}");
+    assert_eq!(v["failed"][0]["mirror"], "m");
     assert!(
-        out.stderr.contains("would remove 3 of 10"),
-        "{}",
-        out.stderr
+        v["failed"][0]["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("would remove 3 of 10")),
+        "{v}"
     );
+    assert_eq!(live(&env, "m").len(), 10, "nothing changed");
     std::fs::create_dir_all(env.root()).unwrap();
     std::fs::write(
         env.root().join("config.toml"),

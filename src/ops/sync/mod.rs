@@ -14,7 +14,9 @@
 //!    of the mirror (live revision, freezes, pins, review) gives an owned
 //!    plan — the summary a report and `--dry-run` show, the downloads, the
 //!    new revision and the mass-removal guard's verdict. `--dry-run` stops
-//!    here and returns the plan.
+//!    here and returns the plan; a plan the guard stops comes back as a
+//!    report whose [`SyncReport::refusal`] is the error a real run fails
+//!    with.
 //! 4. **Execute** ([`execute`]): bounded parallel downloads straight into
 //!    the blob store → one durable flush of the store → one SQLite
 //!    transaction. Until that commit nothing visible changes; a killed sync
@@ -276,6 +278,13 @@ impl SyncReport {
     /// Exit code: 4 when packages were frozen by this sync.
     pub fn exit_code(&self) -> u8 {
         if self.plan.freezes.is_empty() { 0 } else { 4 }
+    }
+
+    /// The error a sync fails with when its plan may not proceed. A dry run
+    /// returns the plan the mass-removal guard stops as a report, so that
+    /// the caller shows it, then fails with this.
+    pub fn refusal(&self) -> Option<SyncError> {
+        self.plan.verdict.check(&self.mirror).err()
     }
 }
 
@@ -549,26 +558,8 @@ async fn plan_and_execute(
     drop((stored, view));
     warn_selection(ctx, name, &plan.summary, &filter, &selection, packages);
     drop(selection);
-    if let Err(e) = plan.summary.verdict.check(name) {
-        if !opts.dry_run {
-            return Err(e);
-        }
-        if let SyncError::MassRemoval {
-            removed,
-            total,
-            percent,
-            limit,
-            ..
-        } = e
-        {
-            warn(
-                ctx,
-                name,
-                format!(
-                    "the sync would remove {removed} of {total} packages ({percent:.0}%, more than the {limit}% allowed by `sync.mass-removal-percent`): without --allow-mass-removal it stops and changes nothing"
-                ),
-            );
-        }
+    if !opts.dry_run {
+        plan.summary.verdict.check(name)?;
     }
     for f in &plan.summary.freezes {
         warn(
