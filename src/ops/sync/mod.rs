@@ -366,11 +366,7 @@ async fn sync_locked(
     // decision (freeze, unfreeze, rejection) must re-evaluate even an
     // unchanged upstream.
     let curation = Curation::load(&ctx.db, mirror)?;
-    let spec_digest = Sha256::of(
-        (serde_json::to_string(&mirror.spec).unwrap_or_default() + &curation.fingerprint())
-            .as_bytes(),
-    )
-    .to_string();
+    let spec_digest = spec_digest(mirror, &curation);
     let prev = match state.revision {
         Some(rev) => ctx.db.revision(rev)?,
         None => None,
@@ -438,12 +434,7 @@ async fn sync_locked(
 
     // The filter first: the fields it reads are kept in memory.
     let (filter, closure) = selection_rules(mirror)?;
-    let mut fields = filter.field_names();
-    for field in closure.fields() {
-        if !fields.iter().any(|f| f.eq_ignore_ascii_case(field)) {
-            fields.push((*field).to_owned());
-        }
-    }
+    let fields = kept_fields(&filter, &closure);
     let upstream = fetch_indices(
         ctx,
         mirror,
@@ -470,6 +461,27 @@ async fn sync_locked(
         },
     };
     plan_and_execute(ctx, mirror, opts, fetched, started).await
+}
+
+/// Digest of the mirror's configuration and the operator's decisions: a
+/// change re-evaluates even an unchanged upstream.
+fn spec_digest(mirror: &Mirror, curation: &Curation) -> String {
+    Sha256::of(
+        (serde_json::to_string(&mirror.spec).unwrap_or_default() + &curation.fingerprint())
+            .as_bytes(),
+    )
+    .to_string()
+}
+
+/// The control fields the filter and the closure read, kept in memory.
+fn kept_fields(filter: &Filter, closure: &ClosureOptions) -> Vec<String> {
+    let mut fields = filter.field_names();
+    for field in closure.fields() {
+        if !fields.iter().any(|f| f.eq_ignore_ascii_case(field)) {
+            fields.push((*field).to_owned());
+        }
+    }
+    fields
 }
 
 /// The mirror's filter and dependency-closure options.
