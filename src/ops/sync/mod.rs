@@ -2,22 +2,22 @@
 //!
 //! The flow (DESIGN.md §4), under the mirror's lock and a shared `gc` lock:
 //!
-//! 1. **Release** ([`release`]): a conditional fetch of InRelease (falling
+//! 1. **Release** (`release.rs`): a conditional fetch of InRelease (falling
 //!    back to Release + Release.gpg), signature, rollback and expiry checks.
 //!    An unchanged Release, or unchanged indices, under an unchanged
 //!    configuration ends the sync here.
-//! 2. **Indices** ([`release`]): each wanted index at its best compression,
+//! 2. **Indices** (`release.rs`): each wanted index at its best compression,
 //!    by hash when offered, size + SHA256 checked while streaming, parsed
-//!    into a compact [`Upstream`] with safe paths; then the filter and the
+//!    into a compact `Upstream` with safe paths; then the filter and the
 //!    dependency closure select the packages.
-//! 3. **Plan** ([`plan`], pure): the selection against the database's view
+//! 3. **Plan** (`plan.rs`, pure): the selection against the database's view
 //!    of the mirror (live revision, freezes, pins, review) gives an owned
 //!    plan — the summary a report and `--dry-run` show, the downloads, the
 //!    new revision and the mass-removal guard's verdict. `--dry-run` stops
 //!    here and returns the plan; a plan the guard stops comes back as a
 //!    report whose [`SyncReport::refusal`] is the error a real run fails
 //!    with.
-//! 4. **Execute** ([`execute`]): bounded parallel downloads straight into
+//! 4. **Execute** (`execute.rs`): bounded parallel downloads straight into
 //!    the blob store → one durable flush of the store → one SQLite
 //!    transaction. Until that commit nothing visible changes; a killed sync
 //!    leaves only unreferenced blobs.
