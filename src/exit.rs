@@ -39,14 +39,8 @@ failures!(std::io::Error, std::fmt::Error);
 #[cfg(feature = "full")]
 failures!(serde_json::Error);
 
-// The two types below are being split into modules of their own
-// (issue 17); their declarations move next to them with the split.
-#[cfg(feature = "full")]
-impl ExitCode for crate::ops::sync::SyncError {
-    fn exit_code(&self) -> u8 {
-        crate::ops::sync::SyncError::exit_code(self)
-    }
-}
+// The type below is being split into modules of their own
+// (issue 17); its declaration moves next to it with the split.
 
 #[cfg(feature = "full")]
 impl ExitCode for crate::ops::publish::PublishError {

@@ -593,9 +593,8 @@ fn sync(a: SyncArgs, g: &Globals) -> Result<u8> {
                 return Err(err);
             }
             code = code.max(err.code());
-            failures.push(
-                serde_json::json!({"mirror": name, "error": format!("{:#}", err.error())}),
-            );
+            failures
+                .push(serde_json::json!({"mirror": name, "error": format!("{:#}", err.error())}));
             if !g.json {
                 super::report_error(&err);
             }

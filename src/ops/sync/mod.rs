@@ -41,9 +41,10 @@ use super::Context;
 use super::upstream::{Upstream, UpstreamError};
 use crate::db::DbError;
 use crate::digest::Sha256;
+use crate::exit::{ExitCode, FAILURE, USAGE, VERIFICATION};
 use crate::fetch::{FetchError, Validators};
 use crate::lock::Lock as GcLock;
-use crate::lock::{Lock, LockError};
+use crate::lock::LockError;
 use crate::model::{Mirror, MirrorState};
 use crate::pgp::PgpError;
 use crate::progress::Event;
@@ -215,19 +216,24 @@ pub enum SyncError {
     },
 }
 
-impl SyncError {
-    /// The process exit code this error maps to (DESIGN.md §2).
-    pub fn exit_code(&self) -> u8 {
+impl ExitCode for SyncError {
+    fn exit_code(&self) -> u8 {
         match self {
             SyncError::Signature { .. }
             | SyncError::Unsigned { .. }
             | SyncError::Rollback { .. }
-            | SyncError::Expired { .. } => 3,
-            SyncError::Fetch { source, .. } if source.is_integrity() => 3,
-            _ => 1,
+            | SyncError::Expired { .. } => VERIFICATION,
+            SyncError::Fetch { source, .. } => source.exit_code(),
+            // The mirror's stored definition is unusable: edit it.
+            SyncError::BadFilter { .. } | SyncError::BadUrl { .. } => USAGE,
+            SyncError::Db(e) => e.exit_code(),
+            SyncError::Store(e) => e.exit_code(),
+            _ => FAILURE,
         }
     }
+}
 
+impl SyncError {
     /// The spool of index stanzas failed.
     fn spool(mirror: &str, e: UpstreamError) -> SyncError {
         SyncError::Spool {
@@ -308,8 +314,7 @@ async fn sync_one(
     opts: &SyncOptions,
 ) -> Result<SyncReport, SyncError> {
     let started = Instant::now();
-    let lock_path = ctx.settings.lock_dir().join(format!("mirror-{name}.lock"));
-    let _lock = Lock::try_acquire(&lock_path, &format!("mirror `{name}`"))?;
+    let _lock = ctx.lock_mirror(name)?;
     // Shared with other syncs; `gc` takes it exclusively, so it never
     // collects blobs a running sync has stored but not yet committed.
     let _gc = GcLock::try_acquire_shared(

@@ -624,6 +624,7 @@ impl Planner<'_> {
 mod tests {
     use super::*;
     use crate::ops::upstream::dedupe;
+    use crate::exit::ExitCode as _;
 
     fn up(name: &str, version: &str, content: &str) -> UpstreamPackage {
         UpstreamPackage::for_test(
