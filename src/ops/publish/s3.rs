@@ -25,10 +25,11 @@ use std::path::Path;
 
 use futures::{StreamExt, TryStreamExt};
 
+use super::indices::{build_indices, entries};
+use super::pool::{Item, PoolAction, count_pool, label, pool_paths};
 use super::{
-    Item, Job, PoolAction, PublishError, PublishOutcome, PublishReport, build_indices, count_pool,
-    entries, fresh_enough, io_err, label, load_records, pool_paths, public_keyring, record,
-    release_meta,
+    Job, PublishError, PublishOutcome, PublishReport, fresh_enough, io_err, load_records,
+    public_keyring, record, release_meta,
 };
 use crate::db::{Db, NewPublication, PoolObject};
 use crate::debian::release::Release;

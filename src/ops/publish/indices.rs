@@ -1,0 +1,114 @@
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+
+use super::pool::{Item, plain_pool_path};
+use crate::debian::version;
+use crate::model::{PackageRecord, Snapshot};
+use crate::tree::IndexInput;
+
+/// The `Packages` indices: one per component and architecture of the
+/// snapshot (`all` packages in each), stanzas sorted by name, version and
+/// architecture, `Filename` pointing at the pool path.
+pub(super) fn build_indices<'a>(
+    snap: &Snapshot,
+    entries: impl Iterator<Item = Entry<'a>>,
+) -> Vec<IndexInput> {
+    let archs: Vec<&String> = snap
+        .architectures
+        .iter()
+        .filter(|a| a.as_str() != "all")
+        .collect();
+    let mut by_component: BTreeMap<&str, Vec<Entry<'a>>> = BTreeMap::new();
+    for e in entries {
+        by_component.entry(e.0).or_default().push(e);
+    }
+    let mut out = Vec::new();
+    for (component, mut list) in by_component {
+        list.sort_by(|(_, a, _), (_, b, _)| {
+            a.name
+                .cmp(&b.name)
+                .then_with(|| version::compare(&a.version, &b.version))
+                .then_with(|| a.architecture.cmp(&b.architecture))
+        });
+        for arch in &archs {
+            let stanzas = list
+                .iter()
+                .filter(|(_, r, _)| r.architecture == **arch || r.architecture == "all")
+                .map(|(_, r, path)| with_filename(&r.stanza, path))
+                .collect();
+            out.push(IndexInput {
+                component: component.to_owned(),
+                architecture: (*arch).clone(),
+                stanzas,
+            });
+        }
+    }
+    out
+}
+
+/// A package in an index: its component, its record and its pool path.
+type Entry<'a> = (&'a str, &'a PackageRecord, Cow<'a, str>);
+
+/// The index entries of planned packages.
+pub(super) fn entries<'a>(items: &'a [Item<'_>]) -> impl Iterator<Item = Entry<'a>> {
+    items
+        .iter()
+        .map(|it| (it.component, it.record, Cow::Borrowed(it.action.path())))
+}
+
+/// The index entries of packages all at their plain pool paths.
+pub(super) fn plain_entries(
+    records: &[(String, PackageRecord)],
+) -> impl Iterator<Item = Entry<'_>> {
+    records
+        .iter()
+        .map(|(c, r)| (c.as_str(), r, Cow::Owned(plain_pool_path(c, r))))
+}
+
+/// `stanza` with its `Filename` set to `path`, ending in one line break and
+/// free of blank lines.
+fn with_filename(stanza: &str, path: &str) -> String {
+    let mut out = String::with_capacity(stanza.len() + path.len());
+    let mut seen = false;
+    for line in stanza.lines() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let is_filename = line.split_once(':').is_some_and(|(k, _)| {
+            !line.starts_with([' ', '\t']) && k.eq_ignore_ascii_case("Filename")
+        });
+        if is_filename {
+            out.push_str("Filename: ");
+            out.push_str(path);
+            seen = true;
+        } else {
+            out.push_str(line);
+        }
+        out.push('\n');
+    }
+    if !seen {
+        out.push_str("Filename: ");
+        out.push_str(path);
+        out.push('\n');
+    }
+    out
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn filename_is_replaced() {
+        let s = "Package: a\nVersion: 1\nFilename: pool/x/a.deb\nDescription: d\n more\n";
+        assert_eq!(
+            with_filename(s, "pool/main/a/a/a.deb"),
+            "Package: a\nVersion: 1\nFilename: pool/main/a/a/a.deb\nDescription: d\n more\n"
+        );
+        assert_eq!(
+            with_filename("Package: a\n\n", "p/a.deb"),
+            "Package: a\nFilename: p/a.deb\n"
+        );
+    }
+}

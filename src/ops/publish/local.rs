@@ -1,0 +1,377 @@
+use std::io;
+use std::path::Path;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+
+use super::indices::{build_indices, entries, plain_entries};
+use super::ledger::Ledger;
+use super::pool::{count_pool, execute_pool, plan_pool};
+use super::{
+    BY_HASH_GRACE, Job, PublishError, PublishOutcome, PublishReport, fresh_enough, io_err,
+    load_records, prefix_dir, public_keyring, record, release_meta,
+};
+use crate::db::{Db, NewPublication};
+use crate::debian::release::Release;
+use crate::digest::Sha256;
+use crate::model::{Publication, ReleaseOptions, Snapshot};
+use crate::store::BlobStore;
+use crate::tree::layout::{self, PRIVATE_DIR, TREES_DIR};
+use crate::tree::{TreeError, render, verify_tree};
+
+/// Publishes to a local directory: trees beside each other, a symlink switch.
+pub(super) fn publish_local(
+    db: &mut Db,
+    store: &BlobStore,
+    endpoint: &Path,
+    job: Job<'_>,
+) -> Result<PublishReport, PublishError> {
+    let Job {
+        snap,
+        prefix,
+        distribution,
+        current,
+        mut report,
+        started,
+        keys,
+        opts,
+    } = job;
+    let base = prefix_dir(endpoint, &prefix)?;
+    let dist_link = base.join("dists").join(&distribution);
+    if let Some(cur) = &current
+        && is_current(cur, &snap, &opts.release, &base, &dist_link)
+    {
+        report.outcome = PublishOutcome::Unchanged;
+        report.seconds = started.elapsed().as_secs_f64();
+        return Ok(report);
+    }
+    check_link(&dist_link)?;
+
+    // Load and plan the pool.
+    let records = load_records(db, &snap)?;
+    tracing::debug!(packages = records.len(), elapsed = ?started.elapsed(), "packages loaded");
+    // Pool files that are copies (blobs in a bucket, or on another file
+    // system) have no blob inode to compare with: the ledger remembers
+    // which are known (see `ledger`). Hard links never consult it.
+    let ledger_file = Ledger::file(endpoint, &prefix);
+    let ledger = Ledger::load(&ledger_file);
+    if opts.dry_run {
+        let items = plan_pool(&base, store, &ledger, &records)?;
+        count_pool(&mut report, &items);
+        report.indices = build_indices(&snap, entries(&items)).len() as u64;
+        report.outcome = PublishOutcome::DryRun;
+        report.seconds = started.elapsed().as_secs_f64();
+        return Ok(report);
+    }
+    if keys.is_empty() {
+        return Err(PublishError::Tree(TreeError::NoSigningKeys));
+    }
+
+    // Render the new tree next to the old ones.
+    let trees = base.join(TREES_DIR).join(&distribution);
+    std::fs::create_dir_all(&trees).map_err(io_err("create", &trees))?;
+    clean_staging(&trees);
+    clean_staging(&base.join("dists"));
+    let now = Utc::now();
+    let tree = next_tree_id(&trees, now)?;
+    let staging = trees.join(format!(".tmp-{tree}-{}", std::process::id()));
+    let meta = release_meta(&opts.release, &distribution, now);
+    let mut render_opts = opts.render.clone();
+    if render_opts.cache_dir.is_none() {
+        render_opts.cache_dir = Some(endpoint.join(PRIVATE_DIR).join("index-cache"));
+    }
+    // Planning and filling the pool is file-system work (`stat`, `mkdir`,
+    // `link`); rendering is compression. They overlap: the indices are
+    // rendered from a guess, every package at its plain pool path, which
+    // only a hash-qualified path (content that changed under a name already
+    // in the pool) proves wrong, and then they are rendered again.
+    let (pool, guessed) = std::thread::scope(|s| {
+        let pool = s.spawn(|| {
+            let items = plan_pool(&base, store, &ledger, &records)?;
+            tracing::debug!(elapsed = ?started.elapsed(), "pool planned");
+            let placed = execute_pool(&base, store, &items)?;
+            let seen: Vec<_> = items
+                .iter()
+                .flat_map(|it| it.seen.iter().cloned())
+                .chain(placed)
+                .collect();
+            // Nothing to record and nothing recorded: only hard links here.
+            if !(seen.is_empty() && ledger.is_empty())
+                && let Err(e) = ledger.save(&ledger_file, &base, seen)
+            {
+                let file = ledger_file.display();
+                tracing::warn!(%file, error = %e, "cannot write the pool ledger");
+            }
+            Ok::<_, PublishError>(items)
+        });
+        let guess = build_indices(&snap, plain_entries(&records));
+        let rendered = render(&staging, &guess, &meta, keys, &render_opts);
+        let pool = pool.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
+        (pool, rendered.map(|r| (r, guess.len())))
+    });
+    let items = match pool {
+        Ok(items) => items,
+        Err(e) => {
+            let _ = std::fs::remove_dir_all(&staging);
+            return Err(e);
+        }
+    };
+    count_pool(&mut report, &items);
+    let (rendered, indices) = if report.pool_qualified == 0 {
+        guessed?
+    } else {
+        tracing::debug!(
+            qualified = report.pool_qualified,
+            "rendering again with hash-qualified paths"
+        );
+        let _ = std::fs::remove_dir_all(&staging);
+        let indices = build_indices(&snap, entries(&items));
+        (
+            render(&staging, &indices, &meta, keys, &render_opts)?,
+            indices.len(),
+        )
+    };
+    drop(items);
+    report.indices = indices as u64;
+    report.reused_indices = u64::from(rendered.reused_indices);
+    report.by_hash_kept = keep_by_hash(&trees, &staging, now)?;
+    let keyring = public_keyring(keys)?;
+    tracing::debug!(elapsed = ?started.elapsed(), "tree rendered and pool linked");
+    verify_tree(&staging, &keyring)?;
+    tracing::debug!(elapsed = ?started.elapsed(), "tree verified");
+    let final_dir = trees.join(&tree);
+    sync_fs(&base)?;
+    std::fs::rename(&staging, &final_dir).map_err(io_err("rename", &staging))?;
+    tracing::debug!(elapsed = ?started.elapsed(), "synced");
+    let replaced = std::fs::metadata(dist_link.join("InRelease"))
+        .and_then(|m| m.modified())
+        .ok();
+    switch_link(&dist_link, &distribution, &tree)?;
+    date_to_switch(&final_dir, replaced);
+
+    let new = NewPublication {
+        prefix: &prefix,
+        distribution: &distribution,
+        snapshot: &snap,
+        options: &opts.release,
+        tree: &tree,
+        release_sha256: Sha256::of(rendered.release.render().as_bytes()),
+        valid_until: meta.valid_until,
+        stats: serde_json::Value::Null,
+    };
+    record(db, report, started, new)
+}
+
+/// Whether `cur` already publishes `snap` with `options`, its tree is in
+/// place, and its `Valid-Until` (if any) has more than half its time left.
+fn is_current(
+    cur: &Publication,
+    snap: &Snapshot,
+    options: &ReleaseOptions,
+    base: &Path,
+    dist_link: &Path,
+) -> bool {
+    if cur.snapshot_id != snap.id || &cur.options != options {
+        return false;
+    }
+    let expected = base.join(TREES_DIR).join(&cur.distribution).join(&cur.tree);
+    let linked = std::fs::canonicalize(dist_link).ok();
+    if linked.is_none() || linked != std::fs::canonicalize(&expected).ok() {
+        return false;
+    }
+    fresh_enough(cur, options)
+}
+
+/// Refuses to replace a `dists/<distribution>` that is not our symlink.
+fn check_link(link: &Path) -> Result<(), PublishError> {
+    match std::fs::symlink_metadata(link) {
+        Ok(m) if !m.file_type().is_symlink() => Err(PublishError::Foreign(link.to_owned())),
+        Ok(_) => {
+            let target = std::fs::read_link(link).map_err(io_err("read", link))?;
+            let ours = target
+                .to_str()
+                .is_some_and(|t| t.starts_with(&format!("../{TREES_DIR}/")));
+            if ours {
+                Ok(())
+            } else {
+                Err(PublishError::Foreign(link.to_owned()))
+            }
+        }
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(io_err("inspect", link)(e)),
+    }
+}
+
+/// Removes what killed publishes left in `dir` (under the lock): staging
+/// trees and half-made `dists/` symlinks, all named `.tmp-*`.
+fn clean_staging(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for e in entries.flatten() {
+        if !e.file_name().to_string_lossy().starts_with(".tmp-") {
+            continue;
+        }
+        match e.file_type() {
+            Ok(t) if t.is_dir() => {
+                let _ = std::fs::remove_dir_all(e.path());
+            }
+            Ok(_) => {
+                let _ = std::fs::remove_file(e.path());
+            }
+            Err(_) => {}
+        }
+    }
+}
+
+/// Tree ids present under `trees`.
+pub(crate) fn tree_ids(trees: &Path) -> Result<Vec<String>, PublishError> {
+    let mut out = Vec::new();
+    let entries = match std::fs::read_dir(trees) {
+        Ok(e) => e,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(out),
+        Err(e) => return Err(io_err("list", trees)(e)),
+    };
+    for e in entries {
+        let e = e.map_err(io_err("list", trees))?;
+        if let Ok(name) = e.file_name().into_string()
+            && layout::tree_order(&name).is_some()
+        {
+            out.push(name);
+        }
+    }
+    out.sort_by_key(|n| layout::tree_order(n));
+    Ok(out)
+}
+
+/// A tree id for `now` that sorts after every existing tree: a later
+/// second than the last tree's, so every tree has its own second and
+/// `snapshots/<id>/` names exactly one of them.
+fn next_tree_id(trees: &Path, now: DateTime<Utc>) -> Result<String, PublishError> {
+    let last = tree_ids(trees)?
+        .last()
+        .and_then(|t| layout::parse_tree_id(t));
+    let at = match last {
+        Some(last) if layout::tree_id(now) <= layout::tree_id(last) => {
+            last + chrono::Duration::seconds(1)
+        }
+        _ => now,
+    };
+    Ok(layout::tree_id(at))
+}
+
+/// Links the current indices of the trees replaced less than
+/// [`BY_HASH_GRACE`] ago (always the one being replaced now) into the new
+/// tree's by-hash directories. Returns how many files were linked.
+fn keep_by_hash(trees: &Path, new_tree: &Path, now: DateTime<Utc>) -> Result<u64, PublishError> {
+    let ids = tree_ids(trees)?;
+    let grace = chrono::Duration::from_std(BY_HASH_GRACE).unwrap_or_default();
+    let mut kept = 0;
+    for (i, id) in ids.iter().enumerate() {
+        // A tree was retired when its successor was made; the newest one now.
+        let retired = ids
+            .get(i + 1)
+            .and_then(|next| layout::parse_tree_id(next))
+            .unwrap_or(now);
+        if now - retired > grace {
+            continue;
+        }
+        let old = trees.join(id);
+        let Ok(text) = std::fs::read_to_string(old.join("Release")) else {
+            continue;
+        };
+        let Ok(release) = Release::parse(&text) else {
+            continue;
+        };
+        for (path, file) in &release.files {
+            let Some(sha) = file.sha256 else { continue };
+            let Some((dir, name)) = path.rsplit_once('/') else {
+                continue;
+            };
+            if !name.starts_with("Packages") {
+                continue;
+            }
+            let hex = sha.to_hex();
+            let target_dir = new_tree.join(dir).join("by-hash/SHA256");
+            let target = target_dir.join(&hex);
+            if target.exists() {
+                continue;
+            }
+            let src = old.join(dir).join("by-hash/SHA256").join(&hex);
+            if !src.exists() {
+                continue;
+            }
+            std::fs::create_dir_all(&target_dir).map_err(io_err("create", &target_dir))?;
+            match std::fs::hard_link(&src, &target) {
+                Ok(()) => kept += 1,
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
+                Err(e) => return Err(io_err("link", &target)(e)),
+            }
+        }
+    }
+    Ok(kept)
+}
+
+fn sync_fs(dir: &Path) -> Result<(), PublishError> {
+    let f = std::fs::File::open(dir).map_err(io_err("open", dir))?;
+    rustix::fs::syncfs(&f).map_err(|e| io_err("sync", dir)(e.into()))
+}
+
+/// Points `dists/<distribution>` at the tree `tree`: a new symlink renamed
+/// over the old one (atomic), then the directory synced.
+fn switch_link(link: &Path, distribution: &str, tree: &str) -> Result<(), PublishError> {
+    let dists = link.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dists).map_err(io_err("create", dists))?;
+    let target = format!("../{TREES_DIR}/{distribution}/{tree}");
+    let tmp = dists.join(format!(".tmp-{distribution}-{}", std::process::id()));
+    let _ = std::fs::remove_file(&tmp);
+    std::os::unix::fs::symlink(&target, &tmp).map_err(io_err("create", &tmp))?;
+    std::fs::rename(&tmp, link).map_err(io_err("switch", link))?;
+    std::fs::File::open(dists)
+        .and_then(|d| d.sync_all())
+        .map_err(io_err("sync", dists))
+}
+
+/// Dates the switched-in tree's `InRelease`, `Release` and `Release.gpg`
+/// to now, and to a later second than the `InRelease` they replaced.
+///
+/// They were written before the switch, and `Last-Modified` has whole
+/// seconds. A client that fetched the old `InRelease` after the new one
+/// was written, or in the same second, would revalidate with a date no
+/// older than the new file's, and a server comparing dates (`debvault
+/// serve`, nginx) would answer "not modified": the client would stay on
+/// the old publication until the next switch. Best effort: the switch has
+/// happened, so trouble is logged.
+fn date_to_switch(tree_dir: &Path, replaced: Option<std::time::SystemTime>) {
+    use std::time::{SystemTime, UNIX_EPOCH};
+    let now = SystemTime::now();
+    let after_replaced = replaced
+        .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+        .map(|d| UNIX_EPOCH + Duration::from_secs(d.as_secs() + 1));
+    let at = after_replaced.map_or(now, |t| t.max(now));
+    for name in ["InRelease", "Release", "Release.gpg"] {
+        let path = tree_dir.join(name);
+        if let Err(error) = std::fs::File::open(&path).and_then(|f| f.set_modified(at)) {
+            tracing::warn!(path = %path.display(), %error, "cannot date the file to the switch");
+        }
+    }
+}
+
+pub(super) fn drop_local(
+    endpoint: &Path,
+    prefix: &str,
+    distribution: &str,
+) -> Result<(), PublishError> {
+    let base = prefix_dir(endpoint, prefix)?;
+    let link = base.join("dists").join(distribution);
+    check_link(&link)?;
+    match std::fs::remove_file(&link) {
+        Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(io_err("remove", &link)(e)),
+        _ => {}
+    }
+    let trees = base.join(TREES_DIR).join(distribution);
+    match std::fs::remove_dir_all(&trees) {
+        Err(e) if e.kind() != io::ErrorKind::NotFound => Err(io_err("remove", &trees)(e)),
+        _ => Ok(()),
+    }
+}
