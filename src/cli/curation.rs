@@ -11,10 +11,10 @@ use clap::{Args, Subcommand};
 use super::Globals;
 use super::output::{UsageError, human_bytes, print_json};
 use crate::atomic_file::WriteOptions;
+use crate::config::parse_duration;
 use crate::db::{AuditRecord, StageAction};
 use crate::ops::apply::{self, MirrorChange};
 use crate::ops::curation::{self, Decision, Selector, StagedItem};
-use crate::ops::publish::parse_duration;
 
 #[derive(Debug, Args)]
 pub(crate) struct ApplyArgs {

@@ -9,9 +9,10 @@ use serde::Serialize;
 use super::Globals;
 use super::failure::Result;
 use super::output::{UsageError, human_bytes, print_json};
+use crate::config::parse_duration;
 use crate::model::{ReleaseOptions, Snapshot};
 use crate::ops::keys::{KeyStore, passphrase_from_env};
-use crate::ops::publish::{PublishOptions, PublishOutcome, PublishReport, parse_duration, publish};
+use crate::ops::publish::{PublishOptions, PublishOutcome, PublishReport, publish};
 use crate::ops::snapshot::{self as ops, Change, DiffEntry, IndexCount};
 use crate::tree::layout::dists_path;
 

@@ -4,7 +4,8 @@
 //! variable, the config file, a default. [`Settings::resolve`] is the only
 //! place that applies this order, and it remembers where each value came from
 //! so `debvault config show` can say so. All `DEBVAULT_*` variables are listed
-//! in [`ENV_VARS`].
+//! in [`ENV_VARS`]. [`parse_duration`] reads the durations that flags take
+//! (`7d`, `1d12h`).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -516,6 +517,41 @@ fn load_file(path: &Path) -> Result<ConfigFile, ConfigError> {
     })
 }
 
+/// Parses `7d`, `12h`, `30m`, `90s` or a plain number of seconds; units
+/// combine (`1d12h`).
+pub fn parse_duration(s: &str) -> Option<u64> {
+    let s = s.trim();
+    if s.is_empty() {
+        return None;
+    }
+    if let Ok(n) = s.parse::<u64>() {
+        return Some(n);
+    }
+    let mut total: u64 = 0;
+    let mut num = String::new();
+    for c in s.chars() {
+        if c.is_ascii_digit() {
+            num.push(c);
+            continue;
+        }
+        let unit = match c {
+            'w' => 7 * 86400,
+            'd' => 86400,
+            'h' => 3600,
+            'm' => 60,
+            's' => 1,
+            _ => return None,
+        };
+        let n: u64 = num.parse().ok()?;
+        total = total.checked_add(n.checked_mul(unit)?)?;
+        num.clear();
+    }
+    if !num.is_empty() {
+        return None;
+    }
+    Some(total)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -581,5 +617,16 @@ mod tests {
             .expect_err("must fail")
             .to_string();
         assert!(err.contains("bogus"), "{err}");
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("90"), Some(90));
+        assert_eq!(parse_duration("7d"), Some(7 * 86400));
+        assert_eq!(parse_duration("1d12h"), Some(36 * 3600));
+        assert_eq!(parse_duration("2w"), Some(14 * 86400));
+        assert_eq!(parse_duration("5x"), None);
+        assert_eq!(parse_duration("h"), None);
+        assert_eq!(parse_duration("3d4"), None);
     }
 }
