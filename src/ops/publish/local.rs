@@ -1,185 +1,190 @@
 use std::io;
-use std::path::Path;
-use std::time::Duration;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 
 use super::indices::{build_indices, entries, plain_entries};
 use super::ledger::Ledger;
-use super::pool::{count_pool, execute_pool, plan_pool};
+use super::pool::{Item, count_pool, execute_pool, plan_pool};
 use super::{
-    BY_HASH_GRACE, Job, PublishError, PublishOutcome, PublishReport, fresh_enough, io_err,
-    load_records, prefix_dir, public_keyring, record, release_meta,
+    BY_HASH_GRACE, Job, PublishError, PublishOutcome, PublishReport, io_err, load_records,
+    prefix_dir,
 };
-use crate::db::{Db, NewPublication};
+use crate::db::Db;
 use crate::debian::release::Release;
-use crate::digest::Sha256;
-use crate::model::{Publication, ReleaseOptions, Snapshot};
+use crate::model::{PackageRecord, Publication};
 use crate::store::BlobStore;
 use crate::tree::layout::{self, PRIVATE_DIR, TREES_DIR};
-use crate::tree::{TreeError, render, verify_tree};
+use crate::tree::{ReleaseMeta, RenderOptions, RenderedTree, TreeError, render, verify_tree};
 
 /// Publishes to a local directory: trees beside each other, a symlink switch.
 pub(super) fn publish_local(
     db: &mut Db,
     store: &BlobStore,
     endpoint: &Path,
-    job: Job<'_>,
+    mut job: Job<'_>,
 ) -> Result<PublishReport, PublishError> {
-    let Job {
-        snap,
-        prefix,
-        distribution,
-        current,
-        mut report,
-        started,
-        keys,
-        opts,
-    } = job;
-    let base = prefix_dir(endpoint, &prefix)?;
-    let dist_link = base.join("dists").join(&distribution);
-    if let Some(cur) = &current
-        && is_current(cur, &snap, &opts.release, &base, &dist_link)
+    let base = prefix_dir(endpoint, &job.prefix)?;
+    let dist_link = base.join("dists").join(&job.distribution);
+    if let Some(cur) = &job.current
+        && is_current(&job, cur, &base, &dist_link)
     {
-        report.outcome = PublishOutcome::Unchanged;
-        report.seconds = started.elapsed().as_secs_f64();
-        return Ok(report);
+        return Ok(job.end(PublishOutcome::Unchanged));
     }
     check_link(&dist_link)?;
 
     // Load and plan the pool.
-    let records = load_records(db, &snap)?;
-    tracing::debug!(packages = records.len(), elapsed = ?started.elapsed(), "packages loaded");
+    let records = load_records(db, &job.snap)?;
+    tracing::debug!(packages = records.len(), elapsed = ?job.started.elapsed(), "packages loaded");
     // Pool files that are copies (blobs in a bucket, or on another file
     // system) have no blob inode to compare with: the ledger remembers
     // which are known (see `ledger`). Hard links never consult it.
-    let ledger_file = Ledger::file(endpoint, &prefix);
-    let ledger = Ledger::load(&ledger_file);
-    if opts.dry_run {
-        let items = plan_pool(&base, store, &ledger, &records)?;
-        count_pool(&mut report, &items);
-        report.indices = build_indices(&snap, entries(&items)).len() as u64;
-        report.outcome = PublishOutcome::DryRun;
-        report.seconds = started.elapsed().as_secs_f64();
-        return Ok(report);
+    let ledger_file = Ledger::file(endpoint, &job.prefix);
+    let pool = LocalPool {
+        base: &base,
+        store,
+        ledger: Ledger::load(&ledger_file),
+        ledger_file,
+        records: &records,
+    };
+    if job.opts.dry_run {
+        let items = plan_pool(&base, store, &pool.ledger, &records)?;
+        count_pool(&mut job.report, &items);
+        job.report.indices = build_indices(&job.snap, entries(&items)).len() as u64;
+        return Ok(job.end(PublishOutcome::DryRun));
     }
-    if keys.is_empty() {
+    if job.keys.is_empty() {
         return Err(PublishError::Tree(TreeError::NoSigningKeys));
     }
 
     // Render the new tree next to the old ones.
-    let trees = base.join(TREES_DIR).join(&distribution);
+    let trees = base.join(TREES_DIR).join(&job.distribution);
     std::fs::create_dir_all(&trees).map_err(io_err("create", &trees))?;
     clean_staging(&trees);
     clean_staging(&base.join("dists"));
     let now = Utc::now();
     let tree = next_tree_id(&trees, now)?;
     let staging = trees.join(format!(".tmp-{tree}-{}", std::process::id()));
-    let meta = release_meta(&opts.release, &distribution, now);
-    let mut render_opts = opts.render.clone();
+    let meta = job.release_meta(now);
+    let mut render_opts = job.opts.render.clone();
     if render_opts.cache_dir.is_none() {
         render_opts.cache_dir = Some(endpoint.join(PRIVATE_DIR).join("index-cache"));
     }
-    // Planning and filling the pool is file-system work (`stat`, `mkdir`,
-    // `link`); rendering is compression. They overlap: the indices are
-    // rendered from a guess, every package at its plain pool path, which
-    // only a hash-qualified path (content that changed under a name already
-    // in the pool) proves wrong, and then they are rendered again.
-    let (pool, guessed) = std::thread::scope(|s| {
-        let pool = s.spawn(|| {
-            let items = plan_pool(&base, store, &ledger, &records)?;
-            tracing::debug!(elapsed = ?started.elapsed(), "pool planned");
-            let placed = execute_pool(&base, store, &items)?;
-            let seen: Vec<_> = items
-                .iter()
-                .flat_map(|it| it.seen.iter().cloned())
-                .chain(placed)
-                .collect();
-            // Nothing to record and nothing recorded: only hard links here.
-            if !(seen.is_empty() && ledger.is_empty())
-                && let Err(e) = ledger.save(&ledger_file, &base, seen)
-            {
-                let file = ledger_file.display();
-                tracing::warn!(%file, error = %e, "cannot write the pool ledger");
-            }
-            Ok::<_, PublishError>(items)
-        });
-        let guess = build_indices(&snap, plain_entries(&records));
-        let rendered = render(&staging, &guess, &meta, keys, &render_opts);
-        let pool = pool.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
-        (pool, rendered.map(|r| (r, guess.len())))
-    });
-    let items = match pool {
-        Ok(items) => items,
-        Err(e) => {
-            let _ = std::fs::remove_dir_all(&staging);
-            return Err(e);
-        }
-    };
-    count_pool(&mut report, &items);
-    let (rendered, indices) = if report.pool_qualified == 0 {
-        guessed?
-    } else {
-        tracing::debug!(
-            qualified = report.pool_qualified,
-            "rendering again with hash-qualified paths"
-        );
-        let _ = std::fs::remove_dir_all(&staging);
-        let indices = build_indices(&snap, entries(&items));
-        (
-            render(&staging, &indices, &meta, keys, &render_opts)?,
-            indices.len(),
-        )
-    };
-    drop(items);
-    report.indices = indices as u64;
-    report.reused_indices = u64::from(rendered.reused_indices);
-    report.by_hash_kept = keep_by_hash(&trees, &staging, now)?;
-    let keyring = public_keyring(keys)?;
-    tracing::debug!(elapsed = ?started.elapsed(), "tree rendered and pool linked");
+    let rendered = fill_and_render(&mut job, pool, &staging, &meta, &render_opts)?;
+    job.report.by_hash_kept = keep_by_hash(&trees, &staging, now)?;
+    let keyring = job.keyring()?;
+    tracing::debug!(elapsed = ?job.started.elapsed(), "tree rendered and pool linked");
     verify_tree(&staging, &keyring)?;
-    tracing::debug!(elapsed = ?started.elapsed(), "tree verified");
+    tracing::debug!(elapsed = ?job.started.elapsed(), "tree verified");
+
+    // Switch: everything durable first, then one rename of the link.
     let final_dir = trees.join(&tree);
     sync_fs(&base)?;
     std::fs::rename(&staging, &final_dir).map_err(io_err("rename", &staging))?;
-    tracing::debug!(elapsed = ?started.elapsed(), "synced");
+    tracing::debug!(elapsed = ?job.started.elapsed(), "synced");
     let replaced = std::fs::metadata(dist_link.join("InRelease"))
         .and_then(|m| m.modified())
         .ok();
-    switch_link(&dist_link, &distribution, &tree)?;
+    switch_link(&dist_link, &job.distribution, &tree)?;
     date_to_switch(&final_dir, replaced);
-
-    let new = NewPublication {
-        prefix: &prefix,
-        distribution: &distribution,
-        snapshot: &snap,
-        options: &opts.release,
-        tree: &tree,
-        release_sha256: Sha256::of(rendered.release.render().as_bytes()),
-        valid_until: meta.valid_until,
-        stats: serde_json::Value::Null,
-    };
-    record(db, report, started, new)
+    job.record(db, &tree, &rendered, &meta)
 }
 
-/// Whether `cur` already publishes `snap` with `options`, its tree is in
-/// place, and its `Valid-Until` (if any) has more than half its time left.
-fn is_current(
-    cur: &Publication,
-    snap: &Snapshot,
-    options: &ReleaseOptions,
-    base: &Path,
-    dist_link: &Path,
-) -> bool {
-    if cur.snapshot_id != snap.id || &cur.options != options {
+/// The pool of a local publish and what planning it needs.
+struct LocalPool<'a> {
+    /// The prefix's directory.
+    base: &'a Path,
+    store: &'a BlobStore,
+    /// What the pool's copies hold, and the file it is kept in.
+    ledger: Ledger,
+    ledger_file: PathBuf,
+    /// The snapshot's packages with their components.
+    records: &'a [(String, PackageRecord)],
+}
+
+/// Fills the pool and renders the tree into `staging`, counting both into
+/// the report.
+///
+/// Planning and filling the pool is file-system work (`stat`, `mkdir`,
+/// `link`); rendering is compression. They overlap: the indices are
+/// rendered from a guess, every package at its plain pool path, which only
+/// a hash-qualified path (content that changed under a name already in the
+/// pool) proves wrong, and then they are rendered again.
+fn fill_and_render(
+    job: &mut Job<'_>,
+    pool: LocalPool<'_>,
+    staging: &Path,
+    meta: &ReleaseMeta,
+    render_opts: &RenderOptions,
+) -> Result<RenderedTree, PublishError> {
+    let (snap, keys, started, records) = (&job.snap, job.keys, job.started, pool.records);
+    let (filled, guessed) = std::thread::scope(|s| {
+        let filled = s.spawn(move || fill_pool(pool, started));
+        let guess = build_indices(snap, plain_entries(records));
+        let rendered = render(staging, &guess, meta, keys, render_opts);
+        let filled = filled
+            .join()
+            .unwrap_or_else(|p| std::panic::resume_unwind(p));
+        (filled, rendered.map(|r| (r, guess.len())))
+    });
+    let items = match filled {
+        Ok(items) => items,
+        Err(e) => {
+            let _ = std::fs::remove_dir_all(staging);
+            return Err(e);
+        }
+    };
+    count_pool(&mut job.report, &items);
+    let (rendered, indices) = if job.report.pool_qualified == 0 {
+        guessed?
+    } else {
+        tracing::debug!(
+            qualified = job.report.pool_qualified,
+            "rendering again with hash-qualified paths"
+        );
+        let _ = std::fs::remove_dir_all(staging);
+        let indices = build_indices(snap, entries(&items));
+        (
+            render(staging, &indices, meta, keys, render_opts)?,
+            indices.len(),
+        )
+    };
+    job.report.indices = indices as u64;
+    job.report.reused_indices = u64::from(rendered.reused_indices);
+    Ok(rendered)
+}
+
+/// Plans the pool, links or copies the missing files and saves the ledger
+/// (trouble saving it is only logged: the next publish hashes instead).
+fn fill_pool<'a>(pool: LocalPool<'a>, started: Instant) -> Result<Vec<Item<'a>>, PublishError> {
+    let items = plan_pool(pool.base, pool.store, &pool.ledger, pool.records)?;
+    tracing::debug!(elapsed = ?started.elapsed(), "pool planned");
+    let placed = execute_pool(pool.base, pool.store, &items)?;
+    let seen: Vec<_> = items
+        .iter()
+        .flat_map(|it| it.seen.iter().cloned())
+        .chain(placed)
+        .collect();
+    // Nothing to record and nothing recorded: only hard links here.
+    if !(seen.is_empty() && pool.ledger.is_empty())
+        && let Err(e) = pool.ledger.save(&pool.ledger_file, pool.base, seen)
+    {
+        let file = pool.ledger_file.display();
+        tracing::warn!(%file, error = %e, "cannot write the pool ledger");
+    }
+    Ok(items)
+}
+
+/// Whether `cur` already publishes what `job` asks for and its tree is the
+/// one `dist_link` points at.
+fn is_current(job: &Job<'_>, cur: &Publication, base: &Path, dist_link: &Path) -> bool {
+    if !job.republishes(cur) {
         return false;
     }
     let expected = base.join(TREES_DIR).join(&cur.distribution).join(&cur.tree);
     let linked = std::fs::canonicalize(dist_link).ok();
-    if linked.is_none() || linked != std::fs::canonicalize(&expected).ok() {
-        return false;
-    }
-    fresh_enough(cur, options)
+    linked.is_some() && linked == std::fs::canonicalize(&expected).ok()
 }
 
 /// Refuses to replace a `dists/<distribution>` that is not our symlink.

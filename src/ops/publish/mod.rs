@@ -43,7 +43,7 @@ use crate::ops::snapshot::{self, SnapshotError};
 use crate::pgp::{Keyring, PgpError, SigningKey};
 use crate::store::{BlobStore, Bucket, S3Url, StoreError};
 use crate::tree::layout;
-use crate::tree::{ReleaseMeta, RenderOptions, TreeError};
+use crate::tree::{ReleaseMeta, RenderOptions, RenderedTree, TreeError};
 
 mod indices;
 mod ledger;
@@ -355,6 +355,73 @@ pub(super) struct Job<'a> {
     pub(super) opts: &'a PublishOptions,
 }
 
+/// What the parent does for every backend: each backend plans, writes and
+/// switches in its own way, and leaves the report and the record to these.
+impl Job<'_> {
+    /// Whether `cur` already publishes this snapshot with these options and
+    /// its `Valid-Until` (if any) has more than half its time left. The
+    /// backend adds its own check that the tree in place is `cur`'s.
+    pub(super) fn republishes(&self, cur: &Publication) -> bool {
+        cur.snapshot_id == self.snap.id
+            && cur.options == self.opts.release
+            && fresh_enough(cur, &self.opts.release)
+    }
+
+    /// Ends a publish that writes nothing (`Unchanged`, `DryRun`).
+    pub(super) fn end(mut self, outcome: PublishOutcome) -> PublishReport {
+        self.report.outcome = outcome;
+        self.report.seconds = self.started.elapsed().as_secs_f64();
+        self.report
+    }
+
+    /// The `Release` fields of a tree made at `now`.
+    pub(super) fn release_meta(&self, now: DateTime<Utc>) -> ReleaseMeta {
+        release_meta(&self.opts.release, &self.distribution, now)
+    }
+
+    /// The public half of the signing keys, to verify the rendered tree with.
+    pub(super) fn keyring(&self) -> Result<Keyring, PublishError> {
+        public_keyring(self.keys)
+    }
+
+    /// Records the switched-in `tree`, rendered as `rendered` with `meta`,
+    /// with the report as its stats; returns the report with the final
+    /// figures.
+    pub(super) fn record(
+        self,
+        db: &mut Db,
+        tree: &str,
+        rendered: &RenderedTree,
+        meta: &ReleaseMeta,
+    ) -> Result<PublishReport, PublishError> {
+        let Job {
+            snap,
+            prefix,
+            distribution,
+            mut report,
+            started,
+            opts,
+            ..
+        } = self;
+        let release_sha256 = Sha256::of(rendered.release.render().as_bytes());
+        report.tree = Some(tree.to_owned());
+        report.valid_until = meta.valid_until;
+        report.seconds = started.elapsed().as_secs_f64();
+        let new = NewPublication {
+            prefix: &prefix,
+            distribution: &distribution,
+            snapshot: &snap,
+            options: &opts.release,
+            tree,
+            release_sha256,
+            valid_until: meta.valid_until,
+            stats: serde_json::to_value(&report).unwrap_or_default(),
+        };
+        db.record_publication(&new)?;
+        Ok(report)
+    }
+}
+
 /// Publishes `snapshot_name`; see the module docs.
 pub fn publish(
     db: &mut Db,
@@ -458,22 +525,6 @@ pub(crate) fn load_records(
     Ok(records)
 }
 
-/// Records a switched publication (its report as the stats) and returns
-/// the report with the final figures.
-pub(super) fn record(
-    db: &mut Db,
-    mut report: PublishReport,
-    started: Instant,
-    mut new: NewPublication<'_>,
-) -> Result<PublishReport, PublishError> {
-    report.tree = Some(new.tree.to_owned());
-    report.valid_until = new.valid_until;
-    report.seconds = started.elapsed().as_secs_f64();
-    new.stats = serde_json::to_value(&report).unwrap_or_default();
-    db.record_publication(&new)?;
-    Ok(report)
-}
-
 /// Takes the lock of a prefix: its pool is shared by all its distributions.
 pub(crate) fn lock_prefix(lock_dir: &Path, prefix: &str) -> Result<Lock, PublishError> {
     let name = format!(
@@ -487,7 +538,7 @@ pub(crate) fn lock_prefix(lock_dir: &Path, prefix: &str) -> Result<Lock, Publish
 }
 
 /// Whether `cur`'s `Valid-Until` (if any) has more than half its time left.
-pub(super) fn fresh_enough(cur: &Publication, options: &ReleaseOptions) -> bool {
+fn fresh_enough(cur: &Publication, options: &ReleaseOptions) -> bool {
     match (cur.valid_until, options.valid_for_secs) {
         (Some(until), Some(secs)) => {
             let half = chrono::Duration::seconds(i64::try_from(secs / 2).unwrap_or(i64::MAX));
@@ -520,11 +571,8 @@ fn check_options(o: &ReleaseOptions) -> Result<(), PublishError> {
     Ok(())
 }
 
-pub(super) fn release_meta(
-    o: &ReleaseOptions,
-    distribution: &str,
-    now: DateTime<Utc>,
-) -> ReleaseMeta {
+/// The `Release` fields of a tree made at `now`.
+fn release_meta(o: &ReleaseOptions, distribution: &str, now: DateTime<Utc>) -> ReleaseMeta {
     ReleaseMeta {
         origin: o.origin.clone(),
         label: o.label.clone(),
@@ -552,7 +600,8 @@ pub(super) fn release_meta(
     }
 }
 
-pub(super) fn public_keyring(keys: &[SigningKey]) -> Result<Keyring, PublishError> {
+/// The public half of the signing keys, to verify a rendered tree with.
+fn public_keyring(keys: &[SigningKey]) -> Result<Keyring, PublishError> {
     let mut data = Vec::new();
     for k in keys {
         data.extend(k.public_cert_binary().map_err(PublishError::Keys)?);

@@ -27,11 +27,8 @@ use futures::{StreamExt, TryStreamExt};
 
 use super::indices::{build_indices, entries};
 use super::pool::{Item, PoolAction, count_pool, label, pool_paths};
-use super::{
-    Job, PublishError, PublishOutcome, PublishReport, fresh_enough, io_err, load_records,
-    public_keyring, record, release_meta,
-};
-use crate::db::{Db, NewPublication, PoolObject};
+use super::{Job, PublishError, PublishOutcome, PublishReport, io_err, load_records};
+use crate::db::{Db, PoolObject};
 use crate::debian::release::Release;
 use crate::digest::Sha256;
 use crate::model::PackageRecord;
@@ -64,66 +61,34 @@ const PROBE_SHARE: usize = 20;
 /// `InRelease` first, so it goes last of all.
 const RELEASE_FILES: [&str; 3] = ["Release", "Release.gpg", "InRelease"];
 
+/// Publishes `job` to the bucket `endpoint`, in the order of writes the
+/// module docs give; `work` is the local directory trees are rendered in.
 pub(super) fn publish(
     db: &mut Db,
     store: &BlobStore,
     endpoint: &Bucket,
     work: &Path,
-    job: Job<'_>,
+    mut job: Job<'_>,
 ) -> Result<PublishReport, PublishError> {
-    let Job {
-        snap,
-        prefix,
-        distribution,
-        current,
-        mut report,
-        started,
-        keys,
-        opts,
-    } = job;
-    let base = if prefix == "." {
-        endpoint.clone()
-    } else {
-        endpoint.sub(&prefix)
-    };
+    let base = prefix_bucket(endpoint, &job.prefix);
     let location = base.url().to_string();
-    let dists = format!("dists/{distribution}");
+    let dists = format!("dists/{}", job.distribution);
+    let previous = match in_place(&base, &dists, &job)? {
+        InPlace::Unchanged => return Ok(job.end(PublishOutcome::Unchanged)),
+        InPlace::Other(previous) => previous,
+    };
 
-    // Is it published already? One read: the Release in place must be the
-    // one recorded.
-    let mut previous: Option<Release> = None;
-    if let Some(cur) = &current {
-        let b = base.clone();
-        let key = format!("{dists}/Release");
-        if let Some(text) = block_on(async move { b.get(&key).await })?? {
-            if cur.snapshot_id == snap.id
-                && cur.options == opts.release
-                && fresh_enough(cur, &opts.release)
-                && Sha256::of(&text) == cur.release_sha256
-            {
-                report.outcome = PublishOutcome::Unchanged;
-                report.seconds = started.elapsed().as_secs_f64();
-                return Ok(report);
-            }
-            previous = std::str::from_utf8(&text)
-                .ok()
-                .and_then(|t| Release::parse(t).ok());
-        }
-    }
-
-    let records = load_records(db, &snap)?;
-    tracing::debug!(elapsed = ?started.elapsed(), records = records.len(), "records loaded");
+    let records = load_records(db, &job.snap)?;
+    tracing::debug!(elapsed = ?job.started.elapsed(), records = records.len(), "records loaded");
     let pool = plan_pool(db, &base, &location, &records)?;
-    tracing::debug!(elapsed = ?started.elapsed(), "pool planned");
-    count_pool(&mut report, &pool.items);
-    let indices = build_indices(&snap, entries(&pool.items));
-    report.indices = indices.len() as u64;
-    if opts.dry_run {
-        report.outcome = PublishOutcome::DryRun;
-        report.seconds = started.elapsed().as_secs_f64();
-        return Ok(report);
+    tracing::debug!(elapsed = ?job.started.elapsed(), "pool planned");
+    count_pool(&mut job.report, &pool.items);
+    let indices = build_indices(&job.snap, entries(&pool.items));
+    job.report.indices = indices.len() as u64;
+    if job.opts.dry_run {
+        return Ok(job.end(PublishOutcome::DryRun));
     }
-    if keys.is_empty() {
+    if job.keys.is_empty() {
         return Err(PublishError::Tree(TreeError::NoSigningKeys));
     }
 
@@ -136,10 +101,10 @@ pub(super) fn publish(
     let _ = std::fs::remove_dir_all(&scratch);
     std::fs::create_dir_all(&scratch).map_err(io_err("create", &scratch))?;
     let now = chrono::Utc::now();
-    let tree = next_tree_id(current.as_ref().map(|c| c.tree.as_str()), now);
+    let tree = next_tree_id(job.current.as_ref().map(|c| c.tree.as_str()), now);
     let staging = scratch.join(&tree);
-    let meta = release_meta(&opts.release, &distribution, now);
-    let mut render_opts = opts.render.clone();
+    let meta = job.release_meta(now);
+    let mut render_opts = job.opts.render.clone();
     if render_opts.cache_dir.is_none() {
         render_opts.cache_dir = Some(work.join("index-cache"));
     }
@@ -150,7 +115,7 @@ pub(super) fn publish(
         .collect();
     let (uploaded, rendered) = std::thread::scope(|s| {
         let up = s.spawn(|| upload_pool(store, &base, &adds));
-        let rendered = render(&staging, &indices, &meta, keys, &render_opts);
+        let rendered = render(&staging, &indices, &meta, job.keys, &render_opts);
         let up = up.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
         (up, rendered)
     });
@@ -163,25 +128,61 @@ pub(super) fn publish(
         return Err(e);
     }
     let rendered = rendered?;
-    report.reused_indices = u64::from(rendered.reused_indices);
-    verify_tree(&staging, &public_keyring(keys)?)?;
-    tracing::debug!(elapsed = ?started.elapsed(), "tree rendered and verified, pool uploaded");
+    job.report.reused_indices = u64::from(rendered.reused_indices);
+    verify_tree(&staging, &job.keyring()?)?;
+    tracing::debug!(elapsed = ?job.started.elapsed(), "tree rendered and verified, pool uploaded");
 
-    report.by_hash_kept = upload_tree(&base, &dists, &staging, &rendered.files, previous.as_ref())?;
-    tracing::debug!(elapsed = ?started.elapsed(), "tree uploaded");
+    job.report.by_hash_kept = upload_tree(
+        &base,
+        &dists,
+        &staging,
+        &rendered.files,
+        previous.as_deref(),
+    )?;
+    tracing::debug!(elapsed = ?job.started.elapsed(), "tree uploaded");
     let _ = std::fs::remove_dir_all(&scratch);
+    job.record(db, &tree, &rendered, &meta)
+}
 
-    let new = NewPublication {
-        prefix: &prefix,
-        distribution: &distribution,
-        snapshot: &snap,
-        options: &opts.release,
-        tree: &tree,
-        release_sha256: Sha256::of(rendered.release.render().as_bytes()),
-        valid_until: meta.valid_until,
-        stats: serde_json::Value::Null,
+/// The bucket (a view of `endpoint`) that holds the prefix `prefix`.
+fn prefix_bucket(endpoint: &Bucket, prefix: &str) -> Bucket {
+    if prefix == "." {
+        endpoint.clone()
+    } else {
+        endpoint.sub(prefix)
+    }
+}
+
+/// What a publish finds at `dists/<distribution>`.
+enum InPlace {
+    /// The recorded publication of this very snapshot and options.
+    Unchanged,
+    /// Another tree (with its `Release`, when it can be read: files it
+    /// lists unchanged are not uploaded again), or none.
+    Other(Option<Box<Release>>),
+}
+
+/// Reads the `Release` in place (one request, and only when a publication
+/// is recorded): unchanged when it is the recorded one and the publication
+/// is what `job` asks for.
+fn in_place(base: &Bucket, dists: &str, job: &Job<'_>) -> Result<InPlace, PublishError> {
+    let Some(cur) = &job.current else {
+        return Ok(InPlace::Other(None));
     };
-    record(db, report, started, new)
+    let b = base.clone();
+    let key = format!("{dists}/Release");
+    let Some(text) = block_on(async move { b.get(&key).await })?? else {
+        return Ok(InPlace::Other(None));
+    };
+    if job.republishes(cur) && Sha256::of(&text) == cur.release_sha256 {
+        return Ok(InPlace::Unchanged);
+    }
+    Ok(InPlace::Other(
+        std::str::from_utf8(&text)
+            .ok()
+            .and_then(|t| Release::parse(t).ok())
+            .map(Box::new),
+    ))
 }
 
 /// A tree id for `now`, later than the current tree's.
@@ -574,11 +575,7 @@ pub(super) fn drop_tree(
     prefix: &str,
     distribution: &str,
 ) -> Result<(), PublishError> {
-    let base = if prefix == "." {
-        endpoint.clone()
-    } else {
-        endpoint.sub(prefix)
-    };
+    let base = prefix_bucket(endpoint, prefix);
     let dists = format!("dists/{distribution}");
     block_on(async move {
         for name in RELEASE_FILES.iter().rev() {
