@@ -1,3 +1,8 @@
+//! The `Packages` indices of a publication, built from a pool plan (or from
+//! the guess that every package is at its plain pool path): the stanzas as
+//! stored, with `Filename` pointing at the planned pool path. Rendering them
+//! into a tree is [`crate::tree`]'s work.
+
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 

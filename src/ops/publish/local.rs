@@ -1,3 +1,11 @@
+//! Publishing to a local directory: trees side by side under
+//! `<prefix>/.debvault/trees/<distribution>/<tree id>`, `dists/<distribution>` a
+//! symlink to the current one, replaced by one `rename(2)`.
+//!
+//! [`publish_local`] runs the steps of the parent's module docs; the helpers
+//! here name the trees, keep the by-hash files of recently replaced trees,
+//! make the switch durable and date it, and clean up after killed runs.
+
 use std::io;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -317,6 +325,7 @@ fn keep_by_hash(trees: &Path, new_tree: &Path, now: DateTime<Utc>) -> Result<u64
     Ok(kept)
 }
 
+/// Makes everything written on `dir`'s file system durable (one `syncfs`).
 fn sync_fs(dir: &Path) -> Result<(), PublishError> {
     let f = std::fs::File::open(dir).map_err(io_err("open", dir))?;
     rustix::fs::syncfs(&f).map_err(|e| io_err("sync", dir)(e.into()))
@@ -362,6 +371,8 @@ fn date_to_switch(tree_dir: &Path, replaced: Option<std::time::SystemTime>) {
     }
 }
 
+/// Removes the `dists/<distribution>` link (if it is ours), then the
+/// distribution's trees.
 pub(super) fn drop_local(
     endpoint: &Path,
     prefix: &str,

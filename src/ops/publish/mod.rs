@@ -1,6 +1,23 @@
 //! `snapshot publish`: a snapshot as a signed apt tree, switched in atomically.
 //!
-//! The flow (DESIGN.md §4), under the prefix's lock:
+//! Every publish runs the same steps, under the prefix's lock: plan the
+//! pool → build the indices → render the tree ([`crate::tree`]) → place or
+//! upload the pool files → switch → record. The parts:
+//!
+//! - this module: the entry points ([`publish`], [`drop_publication`]), the
+//!   options, report and error, the [`Endpoint`], and the `Job` handed to a
+//!   backend once the arguments are checked, with what every backend does
+//!   through it (the no-op check, the `Release` fields, the keyring to
+//!   verify with, the record);
+//! - `pool`: pool paths (plain and hash-qualified, checked safe), the pool
+//!   plan (`Item`, `PoolAction`) and its execution in a local directory;
+//!   `ledger` remembers what copied local pool files hold;
+//! - `indices`: the `Packages` indices of a pool plan;
+//! - `local`: a directory endpoint, trees side by side and a symlink switch;
+//! - `s3`: a bucket endpoint, its pool known from the database's record of
+//!   the bucket, written in an order that makes the last write the switch.
+//!
+//! The flow in a local directory (DESIGN.md §4):
 //!
 //! 1. load the snapshot's packages (one package-set read, one row per
 //!    package);
@@ -173,6 +190,8 @@ impl PublishError {
     }
 }
 
+/// Maps an I/O error on `path` to [`PublishError::Io`] saying what was
+/// being done.
 pub(super) fn io_err(
     action: &'static str,
     path: &Path,
@@ -548,6 +567,7 @@ fn fresh_enough(cur: &Publication, options: &ReleaseOptions) -> bool {
     }
 }
 
+/// Refuses `Release` options that cannot be published as given.
 fn check_options(o: &ReleaseOptions) -> Result<(), PublishError> {
     if o.but_automatic_upgrades && !o.not_automatic {
         return Err(PublishError::BadOption(

@@ -1,3 +1,14 @@
+//! The pool: where each package's file is published, and putting it there.
+//!
+//! A package's plain pool path is `pool/<component>/<x>/<source>/<file>`;
+//! when that path holds other content (pool files are write-once) the
+//! package goes to the hash-qualified `…/<source>/sha256-<16 hex>/<file>`
+//! instead ([`pool_paths`], both checked safe). The plan ([`plan_pool`],
+//! one [`Item`] per package) decides by looking at the files in a local
+//! directory (`stat`, the blob's inode, the ledger, or hashing as a last
+//! resort); [`execute_pool`] then links or copies the missing files in.
+//! The bucket backend makes its own plan from the same paths and `Item`s.
+
 use std::io;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
@@ -144,6 +155,9 @@ pub(super) fn plain_pool_path(component: &str, record: &PackageRecord) -> String
     format!("{}/{file}", pool_dir(&record.source, component))
 }
 
+/// Plans one package: its plain pool path if that is free or holds its
+/// content, else the hash-qualified one (an error if that is taken too).
+/// `fresh`: the component has no pool directory yet, so nothing to look at.
 fn plan_one<'a>(
     base: &Path,
     store: &BlobStore,
@@ -230,6 +244,7 @@ fn plan_one<'a>(
     })
 }
 
+/// The SHA256 of the file at `path`, read whole.
 fn file_sha256(path: &Path) -> Result<Sha256, PublishError> {
     let f = std::fs::File::open(path).map_err(io_err("read", path))?;
     let mut r = HashingReader::new(f);

@@ -19,6 +19,10 @@
 //! distribution is listed once, and only what is missing is written, with
 //! bounded concurrency.
 //! Blobs in the same bucket are copied server-side.
+//!
+//! From the parent it takes the pool paths and `Item`s (`pool`), the index
+//! building (`indices`) and the `Job`, which does the no-op check of
+//! options and freshness, the `Release` fields and the record.
 
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
@@ -209,6 +213,8 @@ struct PoolPlan<'a> {
 /// What a bucket's pool holds at the paths a plan looks at: sizes by path.
 type PoolSizes = HashMap<String, u64>;
 
+/// Plans each package's pool path in the bucket from what the pool holds
+/// (the record of it, probed or listed again; see the module docs).
 fn plan_pool<'a>(
     db: &Db,
     base: &Bucket,
@@ -386,6 +392,7 @@ fn probe_pool(
     Ok(sizes)
 }
 
+/// The SHA256 of the object at `path`, read whole.
 fn hash_object(base: &Bucket, path: &str) -> Result<Sha256, PublishError> {
     let (b, key) = (base.clone(), path.to_owned());
     let sha = block_on(async move {
@@ -488,6 +495,7 @@ fn upload_pool(store: &BlobStore, base: &Bucket, adds: &[&Item<'_>]) -> Uploaded
 /// A pool object to write: its path, package, content and source.
 type Write = (String, String, PoolObject, Source);
 
+/// Where a pool object's content comes from.
 enum Source {
     Object(Bucket, String),
     File(std::path::PathBuf),
@@ -541,6 +549,7 @@ fn upload_tree(
     Ok(kept)
 }
 
+/// Uploads `files` of the rendered tree below `dists`, [`UPLOADS`] at a time.
 fn upload_files(
     base: &Bucket,
     dists: &str,
