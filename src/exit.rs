@@ -38,13 +38,3 @@ macro_rules! failures {
 failures!(std::io::Error, std::fmt::Error);
 #[cfg(feature = "full")]
 failures!(serde_json::Error);
-
-// The type below is being split into modules of their own
-// (issue 17); its declaration moves next to it with the split.
-
-#[cfg(feature = "full")]
-impl ExitCode for crate::ops::publish::PublishError {
-    fn exit_code(&self) -> u8 {
-        crate::ops::publish::PublishError::exit_code(self)
-    }
-}

@@ -53,7 +53,7 @@ use serde::Serialize;
 
 use crate::db::{Db, DbError, NewPublication};
 use crate::digest::Sha256;
-use crate::exit::ExitCode as _;
+use crate::exit::{ExitCode, FAILURE, USAGE};
 use crate::lock::{Lock, LockError};
 use crate::model::{PackageRecord, Publication, ReleaseOptions, Snapshot};
 use crate::ops::snapshot::{self, SnapshotError};
@@ -168,24 +168,21 @@ pub enum PublishError {
     Store(#[from] StoreError),
 }
 
-impl PublishError {
-    /// The process exit code: 2 for unusable arguments, 3 when the rendered
-    /// tree fails its own verification, else 1.
-    pub fn exit_code(&self) -> u8 {
+impl ExitCode for PublishError {
+    /// Unusable arguments are usage errors; a rendered tree that fails its
+    /// own verification, a verification failure; wrappers ask their cause.
+    fn exit_code(&self) -> u8 {
         match self {
-            PublishError::Snapshot(e) => e.exit_code(),
             PublishError::BadPrefix(_)
             | PublishError::BadDistribution(_)
             | PublishError::NoDistribution(_)
-            | PublishError::BadOption(_) => 2,
-            PublishError::Tree(
-                TreeError::Signature { .. }
-                | TreeError::Hash { .. }
-                | TreeError::Size { .. }
-                | TreeError::Missing { .. }
-                | TreeError::ReleaseMismatch { .. },
-            ) => 3,
-            _ => 1,
+            | PublishError::BadOption(_) => USAGE,
+            PublishError::Snapshot(e) => e.exit_code(),
+            PublishError::Tree(e) => e.exit_code(),
+            PublishError::Keys(e) => e.exit_code(),
+            PublishError::Db(e) => e.exit_code(),
+            PublishError::Store(e) => e.exit_code(),
+            _ => FAILURE,
         }
     }
 }
