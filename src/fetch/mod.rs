@@ -45,6 +45,7 @@
 mod decompress;
 mod download;
 mod error;
+mod head;
 mod pace;
 mod pipeline;
 mod small;

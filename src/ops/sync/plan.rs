@@ -623,8 +623,8 @@ impl Planner<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ops::upstream::dedupe;
     use crate::exit::ExitCode as _;
+    use crate::ops::upstream::dedupe;
 
     fn up(name: &str, version: &str, content: &str) -> UpstreamPackage {
         UpstreamPackage::for_test(
