@@ -47,9 +47,7 @@ pub(crate) fn run(cmd: PublishCommand, g: &Globals) -> Result<u8> {
             prefix,
         } => {
             let mut ctx = g.context()?;
-            let endpoint = super::endpoint(&ctx.settings)?;
-            let lock_dir = ctx.settings.lock_dir();
-            let p = drop_publication(&mut ctx.db, &endpoint, &lock_dir, &prefix, &distribution)?;
+            let p = drop_publication(&mut ctx, &prefix, &distribution)?;
             if !g.quiet {
                 writeln!(
                     std::io::stdout(),

@@ -426,17 +426,7 @@ fn publish_cmd(a: PublishArgs, g: &Globals) -> Result<u8> {
         )
         .signing_keys()?
     };
-    let endpoint = super::endpoint(&ctx.settings)?;
-    let lock_dir = ctx.settings.lock_dir();
-    let report = publish(
-        &mut ctx.db,
-        &ctx.store,
-        &endpoint,
-        &lock_dir,
-        &keys,
-        &a.name,
-        &opts,
-    )?;
+    let report = publish(&mut ctx, &keys, &a.name, &opts)?;
     if g.json {
         print_json(&report)?;
     } else {

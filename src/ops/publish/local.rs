@@ -95,7 +95,9 @@ pub(super) fn publish_local(
         .and_then(|m| m.modified())
         .ok();
     switch_link(&dist_link, &job.distribution, &tree)?;
-    date_to_switch(&final_dir, replaced);
+    if let Err(e) = date_to_switch(&final_dir, replaced) {
+        job.warn(e);
+    }
     job.record(db, &tree, &rendered, &meta)
 }
 
@@ -137,7 +139,12 @@ fn fill_and_render(
         (filled, rendered.map(|r| (r, guess.len())))
     });
     let items = match filled {
-        Ok(items) => items,
+        Ok((items, warning)) => {
+            if let Some(w) = warning {
+                job.warn(w);
+            }
+            items
+        }
         Err(e) => {
             let _ = std::fs::remove_dir_all(staging);
             return Err(e);
@@ -164,8 +171,9 @@ fn fill_and_render(
 }
 
 /// Plans the pool, links or copies the missing files and saves the ledger
-/// (trouble saving it is only logged: the next publish hashes instead).
-fn fill_pool<'a>(pool: LocalPool<'a>, started: Instant) -> Result<Vec<Item<'a>>, PublishError> {
+/// (trouble saving it is only a warning, returned with the items: the next
+/// publish hashes instead).
+fn fill_pool<'a>(pool: LocalPool<'a>, started: Instant) -> Result<Filled<'a>, PublishError> {
     let items = plan_pool(pool.base, pool.store, &pool.ledger, pool.records)?;
     tracing::debug!(elapsed = ?started.elapsed(), "pool planned");
     let placed = execute_pool(pool.base, pool.store, &items)?;
@@ -175,14 +183,20 @@ fn fill_pool<'a>(pool: LocalPool<'a>, started: Instant) -> Result<Vec<Item<'a>>,
         .chain(placed)
         .collect();
     // Nothing to record and nothing recorded: only hard links here.
+    let mut warning = None;
     if !(seen.is_empty() && pool.ledger.is_empty())
         && let Err(e) = pool.ledger.save(&pool.ledger_file, pool.base, seen)
     {
         let file = pool.ledger_file.display();
-        tracing::warn!(%file, error = %e, "cannot write the pool ledger");
+        warning = Some(format!(
+            "cannot write the pool ledger `{file}` ({e}): the next publish reads the pool files again"
+        ));
     }
-    Ok(items)
+    Ok((items, warning))
 }
+
+/// The pool's items, and a warning if its ledger could not be saved.
+type Filled<'a> = (Vec<Item<'a>>, Option<String>);
 
 /// Whether `cur` already publishes what `job` asks for and its tree is the
 /// one `dist_link` points at.
@@ -355,8 +369,8 @@ fn switch_link(link: &Path, distribution: &str, tree: &str) -> Result<(), Publis
 /// older than the new file's, and a server comparing dates (`debvault
 /// serve`, nginx) would answer "not modified": the client would stay on
 /// the old publication until the next switch. Best effort: the switch has
-/// happened, so trouble is logged.
-fn date_to_switch(tree_dir: &Path, replaced: Option<std::time::SystemTime>) {
+/// happened, so trouble is only a warning (returned).
+fn date_to_switch(tree_dir: &Path, replaced: Option<std::time::SystemTime>) -> Result<(), String> {
     use std::time::{SystemTime, UNIX_EPOCH};
     let now = SystemTime::now();
     let after_replaced = replaced
@@ -366,9 +380,13 @@ fn date_to_switch(tree_dir: &Path, replaced: Option<std::time::SystemTime>) {
     for name in ["InRelease", "Release", "Release.gpg"] {
         let path = tree_dir.join(name);
         if let Err(error) = std::fs::File::open(&path).and_then(|f| f.set_modified(at)) {
-            tracing::warn!(path = %path.display(), %error, "cannot date the file to the switch");
+            return Err(format!(
+                "cannot date `{}` to the switch ({error}): a client may stay on the replaced publication until the next switch",
+                path.display()
+            ));
         }
     }
+    Ok(())
 }
 
 /// Removes the `dists/<distribution>` link (if it is ours), then the

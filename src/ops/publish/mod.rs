@@ -56,8 +56,10 @@ use crate::digest::Sha256;
 use crate::exit::{ExitCode, FAILURE, USAGE};
 use crate::lock::{Lock, LockError};
 use crate::model::{PackageRecord, Publication, ReleaseOptions, Snapshot};
+use crate::ops::Context;
 use crate::ops::snapshot::{self, SnapshotError};
 use crate::pgp::{Keyring, PgpError, SigningKey};
+use crate::progress::{Event, Progress};
 use crate::store::{BlobStore, Bucket, S3Url, StoreError};
 use crate::tree::layout;
 use crate::tree::{ReleaseMeta, RenderOptions, RenderedTree, TreeError};
@@ -369,11 +371,21 @@ pub(super) struct Job<'a> {
     pub(super) started: Instant,
     pub(super) keys: &'a [SigningKey],
     pub(super) opts: &'a PublishOptions,
+    /// Where warnings go.
+    pub(super) progress: &'a dyn Progress,
 }
 
 /// What the parent does for every backend: each backend plans, writes and
 /// switches in its own way, and leaves the report and the record to these.
 impl Job<'_> {
+    /// Something is wrong with the publication but it goes on.
+    pub(super) fn warn(&self, message: String) {
+        self.progress.event(Event::Warning {
+            scope: layout::dists_path(&self.prefix, &self.distribution),
+            message,
+        });
+    }
+
     /// Whether `cur` already publishes this snapshot with these options and
     /// its `Valid-Until` (if any) has more than half its time left. The
     /// backend adds its own check that the tree in place is `cur`'s.
@@ -438,16 +450,25 @@ impl Job<'_> {
     }
 }
 
-/// Publishes `snapshot_name`; see the module docs.
+impl Context {
+    /// The publish endpoint (`[storage] publish`); a bucket endpoint renders
+    /// its trees in the data root's `tmp/`.
+    pub fn endpoint(&self) -> Result<Endpoint, PublishError> {
+        Endpoint::open(&self.settings.publish, &self.settings.root.join("tmp"))
+    }
+}
+
+/// Publishes `snapshot_name` to the context's endpoint, signed with
+/// `keys`; see the module docs. Warnings go to the context's progress.
 pub fn publish(
-    db: &mut Db,
-    store: &BlobStore,
-    endpoint: &Endpoint,
-    lock_dir: &Path,
+    ctx: &mut Context,
     keys: &[SigningKey],
     snapshot_name: &str,
     opts: &PublishOptions,
 ) -> Result<PublishReport, PublishError> {
+    let endpoint = &ctx.endpoint()?;
+    let lock_dir = &ctx.settings.lock_dir();
+    let (db, store) = (&mut ctx.db, &ctx.store);
     let started = Instant::now();
     let requests_before = crate::store::s3::request_count();
     let snap = snapshot::load(db, snapshot_name)?;
@@ -515,6 +536,7 @@ pub fn publish(
         started,
         keys,
         opts,
+        progress: ctx.progress.as_ref(),
     };
     let mut report = match endpoint {
         Endpoint::Local(dir) => local::publish_local(db, store, dir, job)?,
@@ -630,12 +652,13 @@ fn public_keyring(keys: &[SigningKey]) -> Result<Keyring, PublishError> {
 /// Pool files stay (other distributions of the prefix may use them; `gc`
 /// removes unreferenced ones).
 pub fn drop_publication(
-    db: &mut Db,
-    endpoint: &Endpoint,
-    lock_dir: &Path,
+    ctx: &mut Context,
     prefix: &str,
     distribution: &str,
 ) -> Result<Publication, PublishError> {
+    let endpoint = &ctx.endpoint()?;
+    let lock_dir = &ctx.settings.lock_dir();
+    let db = &mut ctx.db;
     let prefix = normalize_prefix(prefix)?;
     let publication =
         db.publication(&prefix, distribution)?
