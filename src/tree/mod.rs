@@ -157,6 +157,8 @@ pub struct RenderedTree {
     pub files: Vec<TreeFile>,
     /// Indices whose `.gz` and `.xz` both came from the cache.
     pub reused_indices: u32,
+    /// Trouble with the index cache (the tree is whole regardless).
+    pub warnings: Vec<String>,
 }
 
 /// Why a tree could not be rendered or did not verify.
@@ -340,7 +342,11 @@ pub fn render(
         })
     };
     mkdir(dir)?;
-    let cache = opts.cache_dir.as_deref().and_then(write::open_cache);
+    let warnings = write::Warnings::default();
+    let cache = opts
+        .cache_dir
+        .as_deref()
+        .and_then(|d| write::open_cache(d, &warnings));
 
     let mut listed: BTreeMap<String, Sums> = BTreeMap::new();
     let mut by_hash: Vec<TreeFile> = Vec::new();
@@ -353,11 +359,14 @@ pub fn render(
 
         let plain = join_stanzas(&index.stanzas);
         let plain_sums = Sums::of(&plain);
-        write::produce_plain(&plain, &plain_sums, &index_dir.join("Packages"), cache)?;
+        let packages = index_dir.join("Packages");
+        write::produce_plain(&plain, &plain_sums, &packages, cache, &warnings)?;
+        let produce = |format| {
+            write::produce(format, &plain, &plain_sums, &index_dir, cache, opts, &warnings)
+        };
         let (gz, xz) = std::thread::scope(|s| {
-            let gz = s
-                .spawn(|| write::produce(Format::Gz, &plain, &plain_sums, &index_dir, cache, opts));
-            let xz = write::produce(Format::Xz, &plain, &plain_sums, &index_dir, cache, opts);
+            let gz = s.spawn(|| produce(Format::Gz));
+            let xz = produce(Format::Xz);
             let gz = gz
                 .join()
                 .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
@@ -429,6 +438,7 @@ pub fn render(
         release,
         files,
         reused_indices,
+        warnings: warnings.into_vec(),
     })
 }
 

@@ -141,12 +141,34 @@ fn sums_of_file(path: &Path) -> Result<Sums, TreeError> {
     Ok(sink.finish().1)
 }
 
-/// Creates the cache directory; `None` (logged) if that fails.
-pub(super) fn open_cache(dir: &Path) -> Option<&Path> {
+/// Trouble with the index cache: never fatal, reported with the tree.
+#[derive(Default)]
+pub(super) struct Warnings(std::sync::Mutex<Vec<String>>);
+
+impl Warnings {
+    fn push(&self, message: String) {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push(message);
+    }
+
+    pub(super) fn into_vec(self) -> Vec<String> {
+        self.0
+            .into_inner()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+/// Creates the cache directory; `None` (with a warning) if that fails.
+pub(super) fn open_cache<'a>(dir: &'a Path, warnings: &Warnings) -> Option<&'a Path> {
     match std::fs::create_dir_all(dir) {
         Ok(()) => Some(dir),
         Err(error) => {
-            tracing::warn!(dir = %dir.display(), %error, "compressed-index cache disabled");
+            warnings.push(format!(
+                "compressed-index cache `{}` disabled: {error}",
+                dir.display()
+            ));
             None
         }
     }
@@ -155,12 +177,13 @@ pub(super) fn open_cache(dir: &Path) -> Option<&Path> {
 /// Writes the plain `Packages` to `target`: a link to the cache entry
 /// `<SHA256>` when that holds exactly these bytes (checked: an entry is
 /// only as durable as the tree it was first written in), else a new file
-/// that then becomes the entry. Cache trouble is logged, never fatal.
+/// that then becomes the entry. Cache trouble is a warning, never fatal.
 pub(super) fn produce_plain(
     plain: &[u8],
     sums: &Sums,
     target: &Path,
     cache: Option<&Path>,
+    warnings: &Warnings,
 ) -> Result<(), TreeError> {
     let Some(cache) = cache else {
         return write_new(target, plain);
@@ -178,9 +201,13 @@ pub(super) fn produce_plain(
     let stored = std::fs::hard_link(target, &tmp).and_then(|()| std::fs::rename(&tmp, &entry));
     if let Err(error) = stored {
         let _ = std::fs::remove_file(&tmp);
-        tracing::warn!(entry = %entry.display(), %error, "cannot store index in cache");
+        warnings.push(cache_trouble("store the index in", &entry, &error));
     }
     Ok(())
+}
+
+fn cache_trouble(what: &str, entry: &Path, error: &io::Error) -> String {
+    format!("cannot {what} the index cache (`{}`): {error}", entry.display())
 }
 
 /// Writes `Packages.<ext>` of `plain` into `index_dir`: linked from the
@@ -193,6 +220,7 @@ pub(super) fn produce(
     index_dir: &Path,
     cache: Option<&Path>,
     opts: &RenderOptions,
+    warnings: &Warnings,
 ) -> Result<(Sums, bool), TreeError> {
     let target = index_dir.join(format!("Packages.{}", format.ext()));
     let entry = cache.map(|c| c.join(format!("{}.{}", plain_sums.sha256, format.ext())));
@@ -201,7 +229,7 @@ pub(super) fn produce(
             Ok(()) => return Ok((sums_of_file(&target)?, true)),
             Err(e) if e.kind() == io::ErrorKind::NotFound => {}
             Err(error) => {
-                tracing::warn!(entry = %entry.display(), %error, "cannot reuse cached index");
+                warnings.push(cache_trouble("reuse an index from", entry, &error));
                 // A failed copy may have left a partial file behind.
                 let _ = std::fs::remove_file(&target);
             }
@@ -214,7 +242,7 @@ pub(super) fn produce(
     if let Some(entry) = &entry
         && let Err(error) = store_in_cache(&target, entry)
     {
-        tracing::warn!(entry = %entry.display(), %error, "cannot store index in cache");
+        warnings.push(cache_trouble("store the index in", entry, &error));
     }
     Ok((sums, false))
 }

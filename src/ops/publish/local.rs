@@ -167,6 +167,9 @@ fn fill_and_render(
     };
     job.report.indices = indices as u64;
     job.report.reused_indices = u64::from(rendered.reused_indices);
+    for w in &rendered.warnings {
+        job.warn(w.clone());
+    }
     Ok(rendered)
 }
 

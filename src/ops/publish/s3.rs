@@ -133,6 +133,9 @@ pub(super) fn publish(
     }
     let rendered = rendered?;
     job.report.reused_indices = u64::from(rendered.reused_indices);
+    for w in &rendered.warnings {
+        job.warn(w.clone());
+    }
     verify_tree(&staging, &job.keyring()?)?;
     tracing::debug!(elapsed = ?job.started.elapsed(), "tree rendered and verified, pool uploaded");
 
