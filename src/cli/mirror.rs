@@ -9,11 +9,10 @@ use serde::Serialize;
 
 use super::Globals;
 use super::failure::Failure;
-use super::output::{UsageError, human_bytes, print_json};
+use super::output::{UsageError, print_json};
 use crate::debian::apt_sources;
 use crate::model::{Mirror, MirrorSpec, native_architecture};
 use crate::ops::mirror::{self as ops_mirror, ImportOptions};
-use crate::ops::sync::{Outcome, SyncOptions, SyncReport, sync_mirror};
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum MirrorCommand {
@@ -39,7 +38,7 @@ pub(crate) enum MirrorCommand {
         name: String,
     },
     /// Bring mirrors up to date with their upstreams
-    Sync(SyncArgs),
+    Sync(super::sync::SyncArgs),
 }
 
 #[derive(Debug, Args)]
@@ -129,24 +128,6 @@ pub(crate) struct EditArgs {
     no_review: bool,
 }
 
-#[derive(Debug, Args)]
-pub(crate) struct SyncArgs {
-    /// Mirrors to sync
-    names: Vec<String>,
-    /// Sync every mirror
-    #[arg(long, conflicts_with = "names")]
-    all: bool,
-    /// Compute and print the plan; change nothing
-    #[arg(long)]
-    dry_run: bool,
-    /// Parallel downloads [env: DEBVAULT_DOWNLOADS] [default: 8]
-    #[arg(long, value_name = "N")]
-    downloads: Option<usize>,
-    /// Remove packages even when more than `sync.mass-removal-percent` of a mirror would go
-    #[arg(long)]
-    allow_mass_removal: bool,
-}
-
 pub(crate) fn run(cmd: MirrorCommand, g: &Globals) -> Result<u8> {
     match cmd {
         MirrorCommand::Create(a) => create(a, g),
@@ -158,7 +139,7 @@ pub(crate) fn run(cmd: MirrorCommand, g: &Globals) -> Result<u8> {
         } => show(&name, with_packages, g),
         MirrorCommand::Edit(a) => edit(a, g),
         MirrorCommand::Drop { name } => drop_mirror(&name, g),
-        MirrorCommand::Sync(a) => sync(a, g),
+        MirrorCommand::Sync(a) => super::sync::sync(a, g),
     }
 }
 
@@ -542,159 +523,4 @@ fn drop_mirror(name: &str, g: &Globals) -> Result<u8> {
         )?;
     }
     Ok(0)
-}
-
-fn sync(a: SyncArgs, g: &Globals) -> Result<u8> {
-    let mut flags = g.flags.clone();
-    flags.downloads = a.downloads;
-    let g2 = Globals {
-        flags,
-        json: g.json,
-        quiet: g.quiet,
-        verbose: g.verbose,
-        progress_bars: g.progress_bars,
-    };
-    let mut ctx = g2.context()?;
-    let names: Vec<String> = if a.all {
-        ctx.db.mirrors()?.into_iter().map(|m| m.name).collect()
-    } else if a.names.is_empty() {
-        return Err(UsageError("name the mirrors to sync, or pass `--all`".into()).into());
-    } else {
-        a.names
-    };
-    let opts = SyncOptions {
-        dry_run: a.dry_run,
-        downloads: ctx.settings.downloads,
-        allow_mass_removal: a.allow_mass_removal,
-    };
-    let mut reports = Vec::new();
-    let mut code = 0u8;
-    let mut failures = Vec::new();
-    for name in &names {
-        let failed = match crate::runtime::run(sync_mirror(&mut ctx, name, &opts))? {
-            Ok(report) => {
-                if !g.json {
-                    print_report(&report, a.dry_run)?;
-                }
-                // A dry run shows the plan the mass-removal guard stops, then
-                // fails as the real run would.
-                let refusal = report.refusal();
-                if refusal.is_none() {
-                    code = code.max(report.exit_code());
-                }
-                reports.push(report);
-                refusal
-            }
-            Err(e) => Some(e),
-        };
-        if let Some(e) = failed {
-            let err = Failure::from(e);
-            if names.len() == 1 && !g.json {
-                return Err(err);
-            }
-            code = code.max(err.code());
-            failures
-                .push(serde_json::json!({"mirror": name, "error": format!("{:#}", err.error())}));
-            if !g.json {
-                super::report_error(&err);
-            }
-        }
-    }
-    if g.json {
-        print_json(&serde_json::json!({"mirrors": reports, "failed": failures}))?;
-    }
-    if code == 0 {
-        Ok(0)
-    } else if failures.is_empty() {
-        Ok(code)
-    } else {
-        Err(Failure::silent(code))
-    }
-}
-
-fn print_report(r: &SyncReport, dry_run: bool) -> Result<()> {
-    let mut out = std::io::stdout().lock();
-    let p = &r.plan;
-    match r.outcome {
-        Outcome::Unchanged => writeln!(
-            out,
-            "mirror `{}`: unchanged, {} packages ({:.2}s)",
-            r.mirror, r.packages, r.seconds
-        )?,
-        Outcome::Synced | Outcome::Planned => {
-            let verb = if dry_run { "would sync" } else { "synced" };
-            writeln!(
-                out,
-                "mirror `{}`: {verb} {} packages: {} new, {} removed, {} kept, {} frozen; {} {} files ({}) in {:.2}s",
-                r.mirror,
-                r.packages,
-                p.added.len(),
-                p.removed.len(),
-                p.kept,
-                p.freezes.len(),
-                if dry_run {
-                    "would download"
-                } else {
-                    "downloaded"
-                },
-                if dry_run {
-                    p.download_files
-                } else {
-                    r.downloaded_files
-                },
-                human_bytes(if dry_run {
-                    p.download_bytes
-                } else {
-                    r.downloaded_bytes
-                }),
-                r.seconds
-            )?;
-            if dry_run {
-                for a in &p.added {
-                    writeln!(
-                        out,
-                        "  + {} ({}){}",
-                        a.key,
-                        a.component,
-                        if a.download { "" } else { " [in store]" }
-                    )?;
-                }
-                for k in &p.removed {
-                    writeln!(out, "  - {k}")?;
-                }
-            }
-            for f in &p.freezes {
-                writeln!(
-                    out,
-                    "  frozen {}: kept {}, upstream now {}",
-                    f.key, f.kept_sha256, f.upstream_sha256
-                )?;
-            }
-            for k in &p.restored {
-                writeln!(
-                    out,
-                    "  unfrozen {k}: upstream serves the known-good content again"
-                )?;
-            }
-            if !p.staged.is_empty() {
-                writeln!(
-                    out,
-                    "  {} {} changes for review (`debvault staged list {}`)",
-                    if dry_run { "would stage" } else { "staged" },
-                    p.staged.len(),
-                    r.mirror
-                )?;
-                if dry_run {
-                    for st in &p.staged {
-                        let sign = match st.action {
-                            crate::db::StageAction::Add => '+',
-                            crate::db::StageAction::Remove => '-',
-                        };
-                        writeln!(out, "  {sign} {} ({}) [staged]", st.key, st.component)?;
-                    }
-                }
-            }
-        }
-    }
-    Ok(())
 }

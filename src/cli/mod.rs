@@ -16,6 +16,7 @@ mod progress;
 mod publish;
 mod serve;
 mod snapshot;
+mod sync;
 
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
