@@ -8,7 +8,9 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::Context;
-use crate::db::{AuditEvent, DbError, PackageSet, RevisionEntry, StageAction, StagedRow};
+use crate::db::{
+    AuditEvent, AuditRecord, DbError, PackageSet, RevisionEntry, StageAction, StagedRow,
+};
 use crate::debian::version::Version;
 use crate::exit::{ExitCode, FAILURE, USAGE};
 use crate::lock::{Lock, LockError};
@@ -559,6 +561,36 @@ fn event(action: &'static str, mirror: &str, r: &StagedRow, reason: &str) -> Aud
             "sha256": r.sha256,
             "size": r.size,
         }))
+}
+
+/// The audit trail, oldest first; only records since `since` when given.
+pub fn audit_records(
+    ctx: &Context,
+    since: Option<DateTime<Utc>>,
+) -> Result<Vec<AuditRecord>, CurationError> {
+    Ok(ctx.db.audit_records(since)?)
+}
+
+/// The review decisions (promote, reject, freeze, unfreeze) since `since`,
+/// of one mirror or of all, for the review report.
+pub fn decisions(
+    ctx: &Context,
+    mirror: Option<&str>,
+    since: DateTime<Utc>,
+) -> Result<Vec<AuditRecord>, CurationError> {
+    let prefix = mirror.map(|m| format!("mirror `{m}` "));
+    Ok(ctx
+        .db
+        .audit_records(Some(since))?
+        .into_iter()
+        .filter(|r| {
+            matches!(
+                r.action.as_str(),
+                "promote" | "reject" | "freeze" | "unfreeze"
+            )
+        })
+        .filter(|r| prefix.as_ref().is_none_or(|p| r.subject.starts_with(p)))
+        .collect())
 }
 
 #[cfg(test)]

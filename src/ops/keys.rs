@@ -5,7 +5,8 @@
 //! every Release, so a new key can be rolled out beside the old one before the
 //! old one is removed (rotation without a flag day). An encrypted key's
 //! passphrase comes from `DEBVAULT_KEY_PASSPHRASE` or the file named by
-//! `DEBVAULT_KEY_PASSPHRASE_FILE`, never from a prompt.
+//! `DEBVAULT_KEY_PASSPHRASE_FILE`, never from a prompt. [`generate_key`] and
+//! [`import_key`] are the use cases: the key change and its audit record.
 
 use std::fs;
 use std::os::unix::fs::PermissionsExt as _;
@@ -14,6 +15,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use crate::atomic_file::{self, WriteOptions};
+use crate::db::{AuditEvent, Db, DbError};
 use crate::exit::{ExitCode, FAILURE, USAGE};
 use crate::pgp::{KeyAlgo, Keyring, PgpError, SigningKey, generate};
 
@@ -40,12 +42,16 @@ pub enum KeyError {
     /// No keys.
     #[error("no signing key in `{0}`: run `debvault key generate` or `debvault key import FILE`")]
     Empty(PathBuf),
+    /// The audit trail could not record a key change.
+    #[error(transparent)]
+    Db(#[from] DbError),
 }
 
 impl ExitCode for KeyError {
     fn exit_code(&self) -> u8 {
         match self {
             KeyError::Pgp(e) => e.exit_code(),
+            KeyError::Db(e) => e.exit_code(),
             // No key to sign with: set one up first.
             KeyError::Empty(_) => USAGE,
             // Like a mirror or snapshot name already taken.
@@ -206,6 +212,32 @@ impl KeyStore {
         }
         Ok(out)
     }
+}
+
+/// Generates a key into `store` and records it (`key-generate`) in the audit trail.
+pub fn generate_key(
+    db: &mut Db,
+    store: &KeyStore,
+    name: &str,
+    email: Option<&str>,
+    algo: KeyAlgo,
+) -> Result<KeyInfo, KeyError> {
+    let info = store.generate(name, email, algo)?;
+    audit_key(db, "key-generate", &info)?;
+    Ok(info)
+}
+
+/// Imports the secret key in `file` into `store` and records it
+/// (`key-import`) in the audit trail.
+pub fn import_key(db: &mut Db, store: &KeyStore, file: &Path) -> Result<KeyInfo, KeyError> {
+    let info = store.import(file)?;
+    audit_key(db, "key-import", &info)?;
+    Ok(info)
+}
+
+fn audit_key(db: &mut Db, action: &'static str, info: &KeyInfo) -> Result<(), KeyError> {
+    let subject = format!("signing key `{}`", info.fingerprint);
+    Ok(db.audit(&AuditEvent::new(action, subject))?)
 }
 
 /// The key passphrase from `DEBVAULT_KEY_PASSPHRASE` or `DEBVAULT_KEY_PASSPHRASE_FILE`.

@@ -1,14 +1,17 @@
-//! Creating, editing and importing mirrors: validation before anything is stored.
+//! Creating, editing and importing mirrors: validation before anything is
+//! stored; and the reads `mirror list` and `mirror show` print.
 
 use std::path::{Path, PathBuf};
 
+use serde::Serialize;
+
 use super::Context;
 use crate::atomic_file::{self, WriteOptions};
-use crate::db::{AuditEvent, DbError};
+use crate::db::{AuditEvent, Db, DbError};
 use crate::debian::apt_sources::{AptSource, SignedBy};
 use crate::exit::{ExitCode, FAILURE, USAGE};
 use crate::lock::LockError;
-use crate::model::{MirrorId, MirrorSpec, native_architecture, valid_name};
+use crate::model::{Freeze, Mirror, MirrorId, MirrorSpec, native_architecture, valid_name};
 use crate::pgp::{Keyring, PgpError};
 use crate::query::Filter;
 
@@ -400,6 +403,90 @@ pub fn system_trusted_keyrings() -> Vec<PathBuf> {
     }
     out.sort();
     out
+}
+
+/// A mirror as `mirror list` shows it: definition and state, with counts.
+#[derive(Clone, Debug, Serialize)]
+pub struct MirrorSummary {
+    /// The mirror.
+    #[serde(flatten)]
+    pub mirror: Mirror,
+    /// Packages of its current revision.
+    pub packages: u64,
+    /// Active freezes.
+    pub frozen: usize,
+}
+
+/// One mirror as `mirror show` shows it.
+#[derive(Clone, Debug)]
+pub struct MirrorDetail {
+    /// The mirror.
+    pub mirror: Mirror,
+    /// Packages of its current revision.
+    pub packages: u64,
+    /// Its active freezes.
+    pub freezes: Vec<Freeze>,
+    /// How many revisions it keeps.
+    pub revisions: usize,
+    /// `(package key, component)` of the current revision, sorted, when asked for.
+    pub package_list: Option<Vec<(String, String)>>,
+}
+
+/// Loads mirror `name`.
+pub fn load(db: &Db, name: &str) -> Result<Mirror, MirrorError> {
+    db.mirror(name)?
+        .ok_or_else(|| MirrorError::NotFound(name.to_owned()))
+}
+
+/// The names of all mirrors, sorted.
+pub fn names(db: &Db) -> Result<Vec<String>, MirrorError> {
+    Ok(db.mirrors()?.into_iter().map(|m| m.name).collect())
+}
+
+/// Every mirror with its package and freeze counts, by name.
+pub fn list(db: &Db) -> Result<Vec<MirrorSummary>, MirrorError> {
+    db.mirrors()?
+        .into_iter()
+        .map(|mirror| {
+            Ok(MirrorSummary {
+                packages: package_count(db, &mirror)?,
+                frozen: db.active_freezes(mirror.id)?.len(),
+                mirror,
+            })
+        })
+        .collect()
+}
+
+/// Mirror `name` in detail; with `with_packages`, the packages of its current revision too.
+pub fn show(db: &Db, name: &str, with_packages: bool) -> Result<MirrorDetail, MirrorError> {
+    let mirror = load(db, name)?;
+    let package_list = match (with_packages, mirror.state.revision) {
+        (false, _) => None,
+        (true, None) => Some(Vec::new()),
+        (true, Some(rev)) => {
+            let mut v: Vec<(String, String)> = db
+                .revision_entries(rev)?
+                .into_iter()
+                .map(|e| (e.key.to_string(), e.component))
+                .collect();
+            v.sort();
+            Some(v)
+        }
+    };
+    Ok(MirrorDetail {
+        packages: package_count(db, &mirror)?,
+        freezes: db.active_freezes(mirror.id)?,
+        revisions: db.revisions(mirror.id)?.len(),
+        package_list,
+        mirror,
+    })
+}
+
+fn package_count(db: &Db, mirror: &Mirror) -> Result<u64, MirrorError> {
+    Ok(match mirror.state.revision {
+        Some(r) => db.revision_set(r)?.len() as u64,
+        None => 0,
+    })
 }
 
 #[cfg(test)]

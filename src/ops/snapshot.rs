@@ -586,6 +586,67 @@ pub fn diff_entries(a: &[Entry], b: &[Entry]) -> Vec<DiffEntry> {
     out
 }
 
+/// Every snapshot, oldest first.
+pub fn list(db: &Db) -> Result<Vec<Snapshot>, SnapshotError> {
+    Ok(db.snapshots()?)
+}
+
+/// A snapshot as `snapshot show` shows it.
+#[derive(Clone, Debug, Serialize)]
+pub struct SnapshotDetail {
+    /// The snapshot.
+    #[serde(flatten)]
+    pub snapshot: Snapshot,
+    /// Counts per component and architecture.
+    pub indices: Vec<IndexCount>,
+    /// Total size of its packages' files.
+    pub bytes: u64,
+    /// `prefix/distribution` of each publication of it.
+    pub published_as: Vec<String>,
+    /// `component name version architecture` of each package, sorted, when asked for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub package_list: Option<Vec<String>>,
+}
+
+/// Snapshot `name` in detail; with `with_packages`, its packages too.
+pub fn show(db: &Db, name: &str, with_packages: bool) -> Result<SnapshotDetail, SnapshotError> {
+    let snapshot = load(db, name)?;
+    let entries = entries(db, &snapshot)?;
+    let (indices, bytes) = counts(&entries);
+    let published_as = db
+        .publications_of(snapshot.id)?
+        .iter()
+        .map(|p| format!("{}/{}", p.prefix, p.distribution))
+        .collect();
+    let package_list = with_packages.then(|| {
+        let mut v: Vec<String> = entries
+            .iter()
+            .map(|e| {
+                let k = &e.package.key;
+                format!(
+                    "{} {} {} {}",
+                    e.component, k.name, k.version, k.architecture
+                )
+            })
+            .collect();
+        v.sort();
+        v
+    });
+    Ok(SnapshotDetail {
+        snapshot,
+        indices,
+        bytes,
+        published_as,
+        package_list,
+    })
+}
+
+/// What changed from snapshot `a` to snapshot `b`.
+pub fn diff(db: &Db, a: &str, b: &str) -> Result<Vec<DiffEntry>, SnapshotError> {
+    let (sa, sb) = (load(db, a)?, load(db, b)?);
+    Ok(diff_entries(&entries(db, &sa)?, &entries(db, &sb)?))
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
