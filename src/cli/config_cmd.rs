@@ -1,12 +1,9 @@
 //! `debvault config …`.
 
-use std::io::Write;
-
 use clap::Subcommand;
 
 use super::Globals;
 use super::failure::Result;
-use super::output::print_json;
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum ConfigCommand {
@@ -19,18 +16,16 @@ pub(crate) fn run(cmd: ConfigCommand, g: &Globals) -> Result<u8> {
         ConfigCommand::Show => {
             let settings = g.settings()?;
             let rows = settings.rows();
-            if g.json {
-                let v: Vec<_> = rows
-                    .iter()
-                    .map(|(k, v, o)| serde_json::json!({"key": k, "value": v, "origin": o.to_string()}))
-                    .collect();
-                print_json(&v)?;
-            } else {
-                let mut out = std::io::stdout().lock();
-                for (k, v, o) in rows {
+            let v: Vec<_> = rows
+                .iter()
+                .map(|(k, v, o)| serde_json::json!({"key": k, "value": v, "origin": o.to_string()}))
+                .collect();
+            g.out.data(&v, |out| {
+                for (k, v, o) in &rows {
                     writeln!(out, "{k:<22} {v}  ({o})")?;
                 }
-            }
+                Ok(())
+            })?;
             Ok(0)
         }
     }

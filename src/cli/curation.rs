@@ -4,12 +4,13 @@
 use std::io::Write;
 use std::path::PathBuf;
 
-use super::failure::{Context as _, Result};
 use chrono::{DateTime, NaiveDate, Utc};
 use clap::{Args, Subcommand};
 
 use super::Globals;
-use super::output::{UsageError, human_bytes, print_json};
+use super::failure::{Context as _, Result};
+use super::output::{UsageError, human_bytes};
+use super::printer::Kind;
 use crate::atomic_file::WriteOptions;
 use crate::config::parse_duration;
 use crate::db::{AuditRecord, StageAction};
@@ -127,47 +128,48 @@ pub(crate) fn apply(a: ApplyArgs, g: &Globals) -> Result<u8> {
     if !a.dry_run {
         apply::execute(&mut ctx, &plan)?;
     }
-    if g.json {
-        print_json(&serde_json::json!({"dry_run": a.dry_run, "plan": &plan}))?;
-        return Ok(0);
-    }
-    let mut out = std::io::stdout().lock();
-    let verb = |now: &str, would: &str| {
-        if a.dry_run {
-            would.to_owned()
-        } else {
-            now.to_owned()
-        }
-    };
-    for c in &plan.changes {
-        match c {
-            MirrorChange::Create { name } => {
-                writeln!(out, "{} mirror `{name}`", verb("created", "would create"))?
-            }
-            MirrorChange::Update { name, changes } => {
-                writeln!(out, "{} mirror `{name}`:", verb("updated", "would update"))?;
-                for ch in changes {
-                    writeln!(out, "  {ch}")?;
+    // A dry run's plan is what the user asked to see; a real run's lines
+    // confirm what was done.
+    let kind = if a.dry_run { Kind::Data } else { Kind::Done };
+    let v = serde_json::json!({"dry_run": a.dry_run, "plan": &plan});
+    g.out.result(kind, &v, |out| {
+        let verb = |now: &'static str, would: &'static str| if a.dry_run { would } else { now };
+        for c in &plan.changes {
+            match c {
+                MirrorChange::Create { name } => {
+                    writeln!(out, "{} mirror `{name}`", verb("created", "would create"))?
+                }
+                MirrorChange::Update { name, changes } => {
+                    writeln!(out, "{} mirror `{name}`:", verb("updated", "would update"))?;
+                    for ch in changes {
+                        writeln!(out, "  {ch}")?;
+                    }
+                }
+                MirrorChange::Unchanged { name } => {
+                    writeln!(out, "mirror `{name}` is as declared")?
+                }
+                MirrorChange::Unmanaged { name } => {
+                    writeln!(out, "mirror `{name}` is not in the file; left alone")?
                 }
             }
-            MirrorChange::Unchanged { name } => writeln!(out, "mirror `{name}` is as declared")?,
-            MirrorChange::Unmanaged { name } => {
-                writeln!(out, "mirror `{name}` is not in the file; left alone")?
-            }
         }
-    }
-    for p in &plan.pins_missing {
-        writeln!(
-            out,
-            "pinned version no longer upstream (kept while live): {p}"
-        )?;
-    }
+        for p in &plan.pins_missing {
+            writeln!(
+                out,
+                "pinned version no longer upstream (kept while live): {p}"
+            )?;
+        }
+        Ok(())
+    })?;
     let changed = plan
         .changes
         .iter()
         .any(|c| matches!(c, MirrorChange::Create { .. } | MirrorChange::Update { .. }));
-    if changed && !a.dry_run && !g.quiet {
-        writeln!(out, "next: debvault mirror sync --all")?;
+    if changed && !a.dry_run {
+        g.out.text(Kind::Done, |out| {
+            writeln!(out, "next: debvault mirror sync --all")?;
+            Ok(())
+        })?;
     }
     Ok(0)
 }
@@ -175,21 +177,20 @@ pub(crate) fn apply(a: ApplyArgs, g: &Globals) -> Result<u8> {
 pub(crate) fn freeze(a: FreezeArgs, g: &Globals) -> Result<u8> {
     let mut ctx = g.context()?;
     let frozen = curation::freeze(&mut ctx, &a.mirror, &selectors(&a.packages)?, &a.reason)?;
-    if g.json {
-        print_json(&serde_json::json!({"mirror": a.mirror, "frozen": frozen}))?;
-        return Ok(0);
-    }
-    let mut out = std::io::stdout().lock();
-    if frozen.is_empty() {
-        writeln!(out, "mirror `{}`: already frozen", a.mirror)?;
-    }
-    for f in &frozen {
-        writeln!(
-            out,
-            "froze {} in mirror `{}`: syncs take no new version and remove nothing",
-            f.key, a.mirror
-        )?;
-    }
+    let v = serde_json::json!({"mirror": a.mirror, "frozen": frozen});
+    g.out.done(&v, |out| {
+        if frozen.is_empty() {
+            writeln!(out, "mirror `{}`: already frozen", a.mirror)?;
+        }
+        for f in &frozen {
+            writeln!(
+                out,
+                "froze {} in mirror `{}`: syncs take no new version and remove nothing",
+                f.key, a.mirror
+            )?;
+        }
+        Ok(())
+    })?;
     Ok(0)
 }
 
@@ -202,27 +203,24 @@ pub(crate) fn unfreeze(a: UnfreezeArgs, g: &Globals) -> Result<u8> {
         &a.reason,
         a.accept_new,
     )?;
-    if g.json {
-        print_json(
-            &serde_json::json!({"mirror": a.mirror, "unfrozen": lifted, "accept_new": a.accept_new}),
-        )?;
-        return Ok(0);
-    }
-    let mut out = std::io::stdout().lock();
-    for f in &lifted {
-        match f.kind {
-            crate::model::FreezeKind::Content => writeln!(
-                out,
-                "unfroze {} in mirror `{}`: the next sync takes upstream's content {}",
-                f.key, a.mirror, f.upstream_sha256
-            )?,
-            crate::model::FreezeKind::Manual => writeln!(
-                out,
-                "unfroze {} in mirror `{}`: the next sync follows upstream again",
-                f.key, a.mirror
-            )?,
+    let v = serde_json::json!({"mirror": a.mirror, "unfrozen": lifted, "accept_new": a.accept_new});
+    g.out.done(&v, |out| {
+        for f in &lifted {
+            match f.kind {
+                crate::model::FreezeKind::Content => writeln!(
+                    out,
+                    "unfroze {} in mirror `{}`: the next sync takes upstream's content {}",
+                    f.key, a.mirror, f.upstream_sha256
+                )?,
+                crate::model::FreezeKind::Manual => writeln!(
+                    out,
+                    "unfroze {} in mirror `{}`: the next sync follows upstream again",
+                    f.key, a.mirror
+                )?,
+            }
         }
-    }
+        Ok(())
+    })?;
     Ok(0)
 }
 
@@ -252,65 +250,48 @@ pub(crate) fn staged(cmd: StagedCommand, g: &Globals) -> Result<u8> {
     match cmd {
         StagedCommand::List { mirror } => {
             let items = curation::staged_items(&ctx, mirror.as_deref())?;
-            if g.json {
-                print_json(&items)?;
-                return Ok(0);
-            }
-            let mut out = std::io::stdout().lock();
             if items.is_empty() {
-                writeln!(out, "nothing staged")?;
-                return Ok(0);
+                g.out.note("nothing staged");
             }
-            writeln!(
-                out,
-                "{:<16} {:<24} {:<8} {:<28} {:>11}  {:<16}  STAGED",
-                "MIRROR", "PACKAGE", "ARCH", "CHANGE", "SIZE", "UPSTREAM DATE"
-            )?;
-            for i in &items {
-                writeln!(
-                    out,
-                    "{:<16} {:<24} {:<8} {:<28} {:>11}  {:<16}  {}",
-                    i.mirror,
-                    i.name,
-                    i.architecture,
-                    change_text(i),
-                    signed_bytes(i.size_change),
-                    date(i.upstream_date),
-                    date(Some(i.staged_at))
-                )?;
-            }
-            Ok(0)
+            g.out.data(&items, |out| print_staged(out, &items))?;
         }
         StagedCommand::Report { mirror, since } => {
             let since = parse_since(&since)?;
             let items = curation::staged_items(&ctx, mirror.as_deref())?;
-            let decisions: Vec<AuditRecord> = ctx
-                .db
-                .audit_records(Some(since))?
-                .into_iter()
-                .filter(|r| {
-                    matches!(
-                        r.action.as_str(),
-                        "promote" | "reject" | "freeze" | "unfreeze"
-                    )
-                })
-                .filter(|r| {
-                    mirror
-                        .as_ref()
-                        .is_none_or(|m| r.subject.starts_with(&format!("mirror `{m}` ")))
-                })
-                .collect();
-            if g.json {
-                print_json(
-                    &serde_json::json!({"since": since, "staged": items, "decisions": decisions}),
-                )?;
-                return Ok(0);
-            }
-            let text = markdown_report(&items, &decisions, since);
-            std::io::stdout().lock().write_all(text.as_bytes())?;
-            Ok(0)
+            let decisions = curation::decisions(&ctx, mirror.as_deref(), since)?;
+            let v = serde_json::json!({"since": since, "staged": items, "decisions": decisions});
+            g.out.data(&v, |out| {
+                out.write_all(markdown_report(&items, &decisions, since).as_bytes())?;
+                Ok(())
+            })?;
         }
     }
+    Ok(0)
+}
+
+fn print_staged(out: &mut dyn Write, items: &[StagedItem]) -> Result<()> {
+    if items.is_empty() {
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "{:<16} {:<24} {:<8} {:<28} {:>11}  {:<16}  STAGED",
+        "MIRROR", "PACKAGE", "ARCH", "CHANGE", "SIZE", "UPSTREAM DATE"
+    )?;
+    for i in items {
+        writeln!(
+            out,
+            "{:<16} {:<24} {:<8} {:<28} {:>11}  {:<16}  {}",
+            i.mirror,
+            i.name,
+            i.architecture,
+            change_text(i),
+            signed_bytes(i.size_change),
+            date(i.upstream_date),
+            date(Some(i.staged_at))
+        )?;
+    }
+    Ok(())
 }
 
 fn cell(s: &str) -> String {
@@ -389,37 +370,35 @@ fn markdown_report(
 }
 
 fn print_decision(d: &Decision, g: &Globals) -> Result<u8> {
-    if g.json {
-        print_json(d)?;
-        return Ok(0);
-    }
-    let mut out = std::io::stdout().lock();
-    let verb = if d.action == "promote" {
-        "promoted"
-    } else {
-        "rejected"
-    };
-    writeln!(
-        out,
-        "mirror `{}`: {verb} {} change{}; {} packages live",
-        d.mirror,
-        d.changes.len(),
-        if d.changes.len() == 1 { "" } else { "s" },
-        d.packages
-    )?;
-    for i in &d.changes {
-        let sign = match i.action {
-            StageAction::Add => '+',
-            StageAction::Remove => '-',
+    g.out.done(d, |out| {
+        let verb = if d.action == "promote" {
+            "promoted"
+        } else {
+            "rejected"
         };
         writeln!(
             out,
-            "  {sign} {} ({}) {}",
-            i.name,
-            i.architecture,
-            change_text(i)
+            "mirror `{}`: {verb} {} change{}; {} packages live",
+            d.mirror,
+            d.changes.len(),
+            if d.changes.len() == 1 { "" } else { "s" },
+            d.packages
         )?;
-    }
+        for i in &d.changes {
+            let sign = match i.action {
+                StageAction::Add => '+',
+                StageAction::Remove => '-',
+            };
+            writeln!(
+                out,
+                "  {sign} {} ({}) {}",
+                i.name,
+                i.architecture,
+                change_text(i)
+            )?;
+        }
+        Ok(())
+    })?;
     Ok(0)
 }
 
@@ -450,29 +429,27 @@ pub(crate) fn reject(a: DecideArgs, g: &Globals) -> Result<u8> {
 pub(crate) fn audit(a: AuditArgs, g: &Globals) -> Result<u8> {
     let ctx = g.context()?;
     let since = a.since.as_deref().map(parse_since).transpose()?;
-    let records = ctx.db.audit_records(since)?;
-    if g.json {
-        print_json(&records)?;
-        return Ok(0);
-    }
-    let mut out = std::io::stdout().lock();
+    let records = curation::audit_records(&ctx, since)?;
     if records.is_empty() {
-        writeln!(out, "no audit records")?;
+        g.out.note("no audit records");
     }
-    for r in &records {
-        write!(
-            out,
-            "{}  {}  {}  {}",
-            r.at.format("%Y-%m-%d %H:%M:%S"),
-            r.actor,
-            r.action,
-            r.subject
-        )?;
-        if let Some(reason) = &r.reason {
-            write!(out, ": {reason}")?;
+    g.out.data(&records, |out| {
+        for r in &records {
+            write!(
+                out,
+                "{}  {}  {}  {}",
+                r.at.format("%Y-%m-%d %H:%M:%S"),
+                r.actor,
+                r.action,
+                r.subject
+            )?;
+            if let Some(reason) = &r.reason {
+                write!(out, ": {reason}")?;
+            }
+            writeln!(out)?;
         }
-        writeln!(out)?;
-    }
+        Ok(())
+    })?;
     Ok(0)
 }
 

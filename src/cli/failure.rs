@@ -8,7 +8,7 @@
 
 use std::fmt;
 
-use crate::exit::{ExitCode, FAILURE};
+use crate::exit::ExitCode;
 
 /// The CLI's result.
 pub(crate) type Result<T, E = Failure> = std::result::Result<T, E>;
@@ -20,14 +20,6 @@ pub(crate) struct Failure {
 }
 
 impl Failure {
-    /// A failure with a message of the CLI's own (exit code 1).
-    pub(crate) fn msg(message: impl fmt::Display + Send + Sync + 'static) -> Failure {
-        Failure {
-            code: FAILURE,
-            error: anyhow::Error::msg(message.to_string()),
-        }
-    }
-
     /// Ends the command with `code` and no message of its own: what went
     /// wrong was already said (per mirror of a multi-mirror sync, say).
     pub(crate) fn silent(code: u8) -> Failure {
@@ -196,6 +188,7 @@ mod tests {
             ("key exists", code(KeyError::Exists("F".into())), 1),
             ("key none", code(KeyError::Empty(PathBuf::from("keys"))), 2),
             ("key pgp", code(KeyError::Pgp(PgpError::NoSigningKeys)), 2),
+            ("key audit", code(KeyError::Db(db())), 1),
             ("pgp bad signature", code(PgpError::NotClearsigned), 3),
             (
                 "gc busy",
@@ -274,7 +267,6 @@ mod tests {
                 2,
             ),
             ("silent", Failure::silent(4).code(), 4),
-            ("message", Failure::msg("x").code(), 1),
         ];
         let wrong: Vec<_> = cases.iter().filter(|(_, got, want)| got != want).collect();
         assert!(wrong.is_empty(), "name, got, want: {wrong:?}");

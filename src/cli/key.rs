@@ -1,14 +1,12 @@
 //! `debvault key …`: the operator's signing keys.
 
-use std::io::Write;
 use std::path::PathBuf;
 
-use super::failure::{Context as _, Result};
 use clap::{Subcommand, ValueEnum};
 
 use super::Globals;
-use super::output::print_json;
-use crate::ops::keys::{KeyStore, passphrase_from_env};
+use super::failure::{Context as _, Result};
+use crate::ops::keys::{self, KeyInfo, KeyStore, passphrase_from_env};
 use crate::pgp::KeyAlgo;
 
 #[derive(Debug, Subcommand)]
@@ -55,59 +53,37 @@ pub(crate) fn run(cmd: KeyCommand, g: &Globals) -> Result<u8> {
         settings.root.join("keys"),
         passphrase_from_env(&|k| std::env::var(k).ok())?,
     );
-    let mut out = std::io::stdout().lock();
     match cmd {
         KeyCommand::Generate { name, email, algo } => {
             let algo = match algo {
                 Algo::Ed25519 => KeyAlgo::Ed25519,
                 Algo::Rsa4096 => KeyAlgo::Rsa4096,
             };
-            let info = store.generate(&name, email.as_deref(), algo)?;
-            audit_key(&settings, "key-generate", &info.fingerprint.to_string())?;
-            if g.json {
-                print_json(&info)?;
-            } else {
-                writeln!(
-                    out,
-                    "generated key {} ({})",
-                    info.fingerprint,
-                    info.user_ids.join(", ")
-                )?;
-            }
+            let mut ctx = g.context()?;
+            let info = keys::generate_key(&mut ctx.db, &store, &name, email.as_deref(), algo)?;
+            confirm(g, "generated", &info)?;
         }
         KeyCommand::Import { file } => {
-            let info = store.import(&file)?;
-            audit_key(&settings, "key-import", &info.fingerprint.to_string())?;
-            if g.json {
-                print_json(&info)?;
-            } else {
-                writeln!(
-                    out,
-                    "imported key {} ({})",
-                    info.fingerprint,
-                    info.user_ids.join(", ")
-                )?;
-            }
+            let mut ctx = g.context()?;
+            let info = keys::import_key(&mut ctx.db, &store, &file)?;
+            confirm(g, "imported", &info)?;
         }
         KeyCommand::Export { armor, output } => {
             let data = store.export(armor)?;
             match output {
                 Some(path) => std::fs::write(&path, data)
                     .with_context(|| format!("cannot write `{}`", path.display()))?,
-                None => out.write_all(&data)?,
+                None => g.out.raw(&data)?,
             }
         }
         KeyCommand::List => {
             let keys = store.list()?;
-            if g.json {
-                print_json(&keys)?;
-            } else if keys.is_empty() {
-                writeln!(
-                    out,
-                    "no signing keys; create one with `debvault key generate`"
-                )?;
-            } else {
-                for k in keys {
+            if keys.is_empty() {
+                g.out
+                    .note("no signing keys; create one with `debvault key generate`");
+            }
+            g.out.data(&keys, |out| {
+                for k in &keys {
                     let who = if k.locked {
                         "(encrypted; set DEBVAULT_KEY_PASSPHRASE)".to_owned()
                     } else {
@@ -115,19 +91,22 @@ pub(crate) fn run(cmd: KeyCommand, g: &Globals) -> Result<u8> {
                     };
                     writeln!(out, "{}  {who}", k.fingerprint)?;
                 }
-            }
+                Ok(())
+            })?;
         }
     }
     Ok(0)
 }
 
-/// Records a change of the signing keys in the audit trail.
-fn audit_key(settings: &crate::config::Settings, action: &'static str, fpr: &str) -> Result<()> {
-    let mut db = crate::db::Db::open(&settings.db_path())?;
-    db.set_actor(super::actor());
-    db.audit(&crate::db::AuditEvent::new(
-        action,
-        format!("signing key `{fpr}`"),
-    ))?;
-    Ok(())
+/// "generated key …" / "imported key …".
+fn confirm(g: &Globals, verb: &str, info: &KeyInfo) -> Result<()> {
+    g.out.done(info, |out| {
+        writeln!(
+            out,
+            "{verb} key {} ({})",
+            info.fingerprint,
+            info.user_ids.join(", ")
+        )?;
+        Ok(())
+    })
 }

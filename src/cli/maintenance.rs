@@ -8,7 +8,8 @@ use clap::Args;
 use super::Globals;
 use super::failure::Failure;
 use super::failure::Result;
-use super::output::{UsageError, human_bytes, print_json};
+use super::output::{UsageError, human_bytes};
+use super::printer::Kind;
 use crate::config::parse_duration;
 use crate::ops::backup;
 use crate::ops::gc::{GcOptions, gc};
@@ -66,74 +67,73 @@ pub(crate) fn status(a: StatusArgs, g: &Globals) -> Result<u8> {
     } else {
         Vec::new()
     };
-    if g.json {
-        let mut v = serde_json::to_value(&st)?;
-        if a.check {
-            v["problems"] = serde_json::json!(problems);
-        }
-        print_json(&v)?;
-    } else {
-        let mut out = std::io::stdout().lock();
-        if st.mirrors.is_empty() {
-            writeln!(out, "no mirrors")?;
-        } else {
-            writeln!(
-                out,
-                "{:<20} {:>8} {:>6} {:>6}  {:<16}  {:<26}  LAST ERROR",
-                "MIRROR", "PACKAGES", "FROZEN", "STAGED", "LAST SYNC", "UPSTREAM DATE (AGE)"
-            )?;
-            for m in &st.mirrors {
-                let upstream = match (m.upstream_date, m.upstream_age_secs) {
-                    (Some(d), Some(age)) => format!(
-                        "{} ({})",
-                        d.format("%Y-%m-%d %H:%M"),
-                        human_duration(chrono::Duration::seconds(age))
-                    ),
-                    _ => "-".into(),
-                };
-                writeln!(
-                    out,
-                    "{:<20} {:>8} {:>6} {:>6}  {:<16}  {:<26}  {}",
-                    m.name,
-                    m.packages,
-                    m.frozen,
-                    m.staged,
-                    m.last_sync
-                        .map_or("never".into(), |t| t.format("%Y-%m-%d %H:%M").to_string()),
-                    upstream,
-                    m.last_error.as_deref().unwrap_or("-")
-                )?;
-            }
-        }
-        if !st.publications.is_empty() {
-            writeln!(out)?;
-            writeln!(out, "{:<32} {:<28} PUBLISHED", "PUBLICATION", "SNAPSHOT")?;
-            for p in &st.publications {
-                writeln!(
-                    out,
-                    "{:<32} {:<28} {}",
-                    crate::tree::layout::dists_path(&p.prefix, &p.distribution),
-                    p.snapshot,
-                    p.published_at.format("%Y-%m-%d %H:%M")
-                )?;
-            }
-        }
-        writeln!(out)?;
-        writeln!(
-            out,
-            "storage: {} blobs, {} unique",
-            st.storage.blobs,
-            human_bytes(st.storage.unique_bytes)
-        )?;
+    let mut v = serde_json::to_value(&st)?;
+    if a.check {
+        v["problems"] = serde_json::json!(problems);
     }
+    g.out.data(&v, |out| print_status(out, &st))?;
     if problems.is_empty() {
         return Ok(0);
     }
-    let mut err = std::io::stderr().lock();
     for p in &problems {
-        writeln!(err, "problem: {p}")?;
+        g.out.problem(p);
     }
     Err(Failure::silent(1))
+}
+
+fn print_status(out: &mut dyn Write, st: &status::Status) -> Result<()> {
+    if st.mirrors.is_empty() {
+        writeln!(out, "no mirrors")?;
+    } else {
+        writeln!(
+            out,
+            "{:<20} {:>8} {:>6} {:>6}  {:<16}  {:<26}  LAST ERROR",
+            "MIRROR", "PACKAGES", "FROZEN", "STAGED", "LAST SYNC", "UPSTREAM DATE (AGE)"
+        )?;
+        for m in &st.mirrors {
+            let upstream = match (m.upstream_date, m.upstream_age_secs) {
+                (Some(d), Some(age)) => format!(
+                    "{} ({})",
+                    d.format("%Y-%m-%d %H:%M"),
+                    human_duration(chrono::Duration::seconds(age))
+                ),
+                _ => "-".into(),
+            };
+            writeln!(
+                out,
+                "{:<20} {:>8} {:>6} {:>6}  {:<16}  {:<26}  {}",
+                m.name,
+                m.packages,
+                m.frozen,
+                m.staged,
+                m.last_sync
+                    .map_or("never".into(), |t| t.format("%Y-%m-%d %H:%M").to_string()),
+                upstream,
+                m.last_error.as_deref().unwrap_or("-")
+            )?;
+        }
+    }
+    if !st.publications.is_empty() {
+        writeln!(out)?;
+        writeln!(out, "{:<32} {:<28} PUBLISHED", "PUBLICATION", "SNAPSHOT")?;
+        for p in &st.publications {
+            writeln!(
+                out,
+                "{:<32} {:<28} {}",
+                crate::tree::layout::dists_path(&p.prefix, &p.distribution),
+                p.snapshot,
+                p.published_at.format("%Y-%m-%d %H:%M")
+            )?;
+        }
+    }
+    writeln!(out)?;
+    writeln!(
+        out,
+        "storage: {} blobs, {} unique",
+        st.storage.blobs,
+        human_bytes(st.storage.unique_bytes)
+    )?;
+    Ok(())
 }
 
 pub(crate) fn run_gc(a: GcArgs, g: &Globals) -> Result<u8> {
@@ -145,12 +145,11 @@ pub(crate) fn run_gc(a: GcArgs, g: &Globals) -> Result<u8> {
         ))
     })?;
     let grace = std::time::Duration::from_secs(grace);
-    if grace < BY_HASH_GRACE && !g.quiet {
-        writeln!(
-            std::io::stderr(),
-            "warning: --grace {} is shorter than the by-hash grace of published trees (24h): clients in the middle of `apt update` may see missing files",
+    if grace < BY_HASH_GRACE {
+        g.out.warn(&format!(
+            "`--grace {}` is shorter than the by-hash grace of published trees (24h): clients in the middle of `apt update` may see missing files",
             a.grace
-        )?;
+        ));
     }
     let r = gc(
         &mut ctx,
@@ -159,12 +158,11 @@ pub(crate) fn run_gc(a: GcArgs, g: &Globals) -> Result<u8> {
             grace,
         },
     )?;
-    if g.json {
-        print_json(&r)?;
-        return Ok(0);
-    }
-    let mut out = std::io::stdout().lock();
-    writeln!(
+    // A dry run's report is what the user asked to see; a real run's
+    // tally confirms what was done.
+    let kind = if a.dry_run { Kind::Data } else { Kind::Done };
+    g.out.result(kind, &r, |out| {
+        writeln!(
         out,
         "gc{}: {} {} revisions, {} package sets, {} packages, {} blobs ({}); {} trees{}, {} pool files, {} index-cache files; {} {} in {:.2}s",
         if r.dry_run { " (dry run)" } else { "" },
@@ -186,6 +184,8 @@ pub(crate) fn run_gc(a: GcArgs, g: &Globals) -> Result<u8> {
         human_bytes(r.freed_bytes),
         r.seconds
     )?;
+        Ok(())
+    })?;
     Ok(0)
 }
 
@@ -223,10 +223,7 @@ pub(crate) fn verify(a: VerifyArgs, g: &Globals) -> Result<u8> {
             sample_percent: a.sample,
         },
     )?;
-    if g.json {
-        print_json(&r)?;
-    } else {
-        let mut out = std::io::stdout().lock();
+    g.out.data(&r, |out| {
         writeln!(
             out,
             "verified {} blobs ({} re-hashed, {}), {} publications, {} pool files in {:.2}s: {}",
@@ -242,10 +239,11 @@ pub(crate) fn verify(a: VerifyArgs, g: &Globals) -> Result<u8> {
                 format!("{} problems", r.problems.len())
             }
         )?;
-        let mut err = std::io::stderr().lock();
-        for p in &r.problems {
-            writeln!(err, "problem: {} `{}`: {}", p.kind, p.subject, p.detail)?;
-        }
+        Ok(())
+    })?;
+    for p in &r.problems {
+        g.out
+            .problem(&format!("{} `{}`: {}", p.kind, p.subject, p.detail));
     }
     Ok(if r.ok() { 0 } else { 3 })
 }
@@ -271,11 +269,9 @@ pub(crate) fn db(cmd: DbCommand, g: &Globals) -> Result<u8> {
         DbCommand::Backup { dest } => {
             let ctx = g.context()?;
             let r = backup::backup(&ctx.db, &dest, &ctx.settings.root.join("tmp"))?;
-            if g.json {
-                print_json(&r)?;
-            } else if !g.quiet {
+            g.out.done(&r, |out| {
                 writeln!(
-                    std::io::stdout(),
+                    out,
                     "backed up the database to `{}` ({}, SHA256 {}, schema {}); manifest `{}`",
                     r.location,
                     human_bytes(r.manifest.size),
@@ -283,7 +279,8 @@ pub(crate) fn db(cmd: DbCommand, g: &Globals) -> Result<u8> {
                     r.manifest.schema_version,
                     r.manifest_location
                 )?;
-            }
+                Ok(())
+            })?;
         }
         DbCommand::Restore { src } => {
             let settings = g.settings()?;
@@ -293,10 +290,7 @@ pub(crate) fn db(cmd: DbCommand, g: &Globals) -> Result<u8> {
                 &settings.root.join("tmp"),
                 &settings.lock_dir(),
             )?;
-            if g.json {
-                print_json(&r)?;
-            } else if !g.quiet {
-                let mut out = std::io::stdout().lock();
+            g.out.done(&r, |out| {
                 writeln!(
                     out,
                     "restored the database from `{}` (taken {}, schema {})",
@@ -311,7 +305,8 @@ pub(crate) fn db(cmd: DbCommand, g: &Globals) -> Result<u8> {
                     out,
                     "run `debvault verify` to check the blobs and publications against it"
                 )?;
-            }
+                Ok(())
+            })?;
         }
     }
     Ok(0)

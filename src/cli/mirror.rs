@@ -3,16 +3,15 @@
 use std::io::Write;
 use std::path::PathBuf;
 
-use super::failure::{Context as _, Result};
 use clap::{Args, Subcommand};
-use serde::Serialize;
 
 use super::Globals;
-use super::failure::Failure;
-use super::output::{UsageError, print_json};
+use super::failure::{Context as _, Result};
+use super::output::UsageError;
+use super::printer::Kind;
 use crate::debian::apt_sources;
 use crate::model::{Mirror, MirrorSpec, native_architecture};
-use crate::ops::mirror::{self as ops_mirror, ImportOptions};
+use crate::ops::mirror::{self as ops_mirror, ImportOptions, MirrorDetail};
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum MirrorCommand {
@@ -172,14 +171,8 @@ fn create(a: CreateArgs, g: &Globals) -> Result<u8> {
         pins: Vec::new(),
     };
     ops_mirror::create(&mut ctx, &a.name, &spec, None)?;
-    let mirror = ctx
-        .db
-        .mirror(&a.name)?
-        .ok_or_else(|| Failure::msg(format!("mirror `{}` vanished", a.name)))?;
-    if g.json {
-        print_json(&mirror)?;
-    } else {
-        let mut out = std::io::stdout().lock();
+    let mirror = ops_mirror::load(&ctx.db, &a.name)?;
+    g.out.done(&mirror, |out| {
         writeln!(
             out,
             "created mirror `{}`: {} {} [{}]",
@@ -188,10 +181,9 @@ fn create(a: CreateArgs, g: &Globals) -> Result<u8> {
             spec.suite,
             describe_scope(&spec)
         )?;
-        if !g.quiet {
-            writeln!(out, "next: debvault mirror sync {}", a.name)?;
-        }
-    }
+        writeln!(out, "next: debvault mirror sync {}", a.name)?;
+        Ok(())
+    })?;
     Ok(0)
 }
 
@@ -221,32 +213,34 @@ fn import(a: ImportArgs, g: &Globals) -> Result<u8> {
     for f in &files {
         sources.extend(apt_sources::read_file(f)?);
     }
-    let existing: Vec<String> = ctx.db.mirrors()?.into_iter().map(|m| m.name).collect();
     let opts = ImportOptions {
         filter: a.filter,
         with_deps: a.with_deps,
         architectures: a.architectures,
         keyring_dir: ctx.settings.root.join("keyrings"),
     };
-    let plan = ops_mirror::import_plan(&sources, &opts, &existing);
+    let plan = ops_mirror::import_plan(&sources, &opts, &ops_mirror::names(&ctx.db)?);
+    // A dry run's plan is what the user asked to see; a real run's lines
+    // confirm what was done.
+    let kind = if a.dry_run { Kind::Data } else { Kind::Done };
     let mut created = 0;
-    let mut out = std::io::stdout().lock();
     for item in &plan {
         if let Some(why) = &item.skipped {
-            if !g.json {
+            g.out.text(kind, |out| {
                 writeln!(
                     out,
                     "skip    {:<32} {} {} ({why})",
                     item.name, item.spec.url, item.spec.suite
                 )?;
-            }
+                Ok(())
+            })?;
             continue;
         }
         if !a.dry_run {
             ops_mirror::import(&mut ctx, item)?;
             created += 1;
         }
-        if !g.json {
+        g.out.text(kind, |out| {
             let verb = if a.dry_run { "would create" } else { "create" };
             writeln!(
                 out,
@@ -257,117 +251,75 @@ fn import(a: ImportArgs, g: &Globals) -> Result<u8> {
                 describe_scope(&item.spec),
                 item.origin
             )?;
-        }
+            Ok(())
+        })?;
     }
-    if g.json {
-        print_json(&plan)?;
-    } else if !a.dry_run && created > 0 && !g.quiet {
-        writeln!(out, "next: debvault mirror sync --all")?;
+    g.out.json(&plan)?;
+    if created > 0 {
+        g.out.text(Kind::Done, |out| {
+            writeln!(out, "next: debvault mirror sync --all")?;
+            Ok(())
+        })?;
     }
     Ok(0)
-}
-
-#[derive(Serialize)]
-struct MirrorSummary<'a> {
-    #[serde(flatten)]
-    mirror: &'a Mirror,
-    packages: u64,
-    frozen: usize,
-}
-
-fn summaries(ctx: &crate::ops::Context, mirrors: &[Mirror]) -> Result<Vec<(u64, usize)>> {
-    mirrors
-        .iter()
-        .map(|m| {
-            let packages = match m.state.revision {
-                Some(r) => ctx.db.revision_set(r)?.len() as u64,
-                None => 0,
-            };
-            Ok((packages, ctx.db.active_freezes(m.id)?.len()))
-        })
-        .collect()
 }
 
 fn list(g: &Globals) -> Result<u8> {
     let ctx = g.context()?;
-    let mirrors = ctx.db.mirrors()?;
-    let counts = summaries(&ctx, &mirrors)?;
-    if g.json {
-        let v: Vec<MirrorSummary<'_>> = mirrors
-            .iter()
-            .zip(&counts)
-            .map(|(m, (p, f))| MirrorSummary {
-                mirror: m,
-                packages: *p,
-                frozen: *f,
-            })
-            .collect();
-        return print_json(&v).map(|()| 0);
-    }
-    let mut out = std::io::stdout().lock();
+    let mirrors = ops_mirror::list(&ctx.db)?;
     if mirrors.is_empty() {
-        writeln!(
-            out,
-            "no mirrors; create one with `debvault mirror create` or `debvault mirror import-apt-sources`"
-        )?;
-        return Ok(0);
-    }
-    writeln!(
-        out,
-        "{:<24} {:<16} {:>8} {:>6}  {:<20}  URL",
-        "NAME", "SUITE", "PACKAGES", "FROZEN", "LAST SYNC"
-    )?;
-    for (m, (packages, frozen)) in mirrors.iter().zip(&counts) {
-        let last = m.state.last_sync_at.map_or_else(
-            || "never".to_owned(),
-            |t| t.format("%Y-%m-%d %H:%M:%S").to_string(),
+        g.out.note(
+            "no mirrors; create one with `debvault mirror create` or `debvault mirror import-apt-sources`",
         );
+    }
+    g.out.data(&mirrors, |out| {
+        if mirrors.is_empty() {
+            return Ok(());
+        }
         writeln!(
             out,
-            "{:<24} {:<16} {:>8} {:>6}  {:<20}  {}",
-            m.name, m.spec.suite, packages, frozen, last, m.spec.url
+            "{:<24} {:<16} {:>8} {:>6}  {:<20}  URL",
+            "NAME", "SUITE", "PACKAGES", "FROZEN", "LAST SYNC"
         )?;
-    }
+        for s in &mirrors {
+            let m = &s.mirror;
+            let last = m.state.last_sync_at.map_or_else(
+                || "never".to_owned(),
+                |t| t.format("%Y-%m-%d %H:%M:%S").to_string(),
+            );
+            writeln!(
+                out,
+                "{:<24} {:<16} {:>8} {:>6}  {:<20}  {}",
+                m.name, m.spec.suite, s.packages, s.frozen, last, m.spec.url
+            )?;
+        }
+        Ok(())
+    })?;
     Ok(0)
-}
-
-fn load(ctx: &crate::ops::Context, name: &str) -> Result<Mirror> {
-    ctx.db
-        .mirror(name)?
-        .ok_or_else(|| ops_mirror::MirrorError::NotFound(name.to_owned()).into())
 }
 
 fn show(name: &str, with_packages: bool, g: &Globals) -> Result<u8> {
     let ctx = g.context()?;
-    let m = load(&ctx, name)?;
-    let counts = summaries(&ctx, std::slice::from_ref(&m))?;
-    let (packages, _) = counts.first().copied().unwrap_or_default();
-    let freezes = ctx.db.active_freezes(m.id)?;
-    let revisions = ctx.db.revisions(m.id)?;
-    let mut listing: Vec<(String, String)> = Vec::new();
-    if with_packages && let Some(rev) = m.state.revision {
-        listing = ctx
-            .db
-            .revision_entries(rev)?
-            .into_iter()
-            .map(|e| (e.key.to_string(), e.component))
+    let d = ops_mirror::show(&ctx.db, name, with_packages)?;
+    let mut v = serde_json::json!({
+        "mirror": &d.mirror, "packages": d.packages, "freezes": d.freezes, "revisions": d.revisions,
+    });
+    if let Some(listing) = &d.package_list {
+        v["package_list"] = listing
+            .iter()
+            .map(|(k, c)| serde_json::json!({"package": k, "component": c}))
             .collect();
-        listing.sort();
     }
-    if g.json {
-        let mut v = serde_json::json!({
-            "mirror": &m, "packages": packages, "freezes": freezes, "revisions": revisions.len(),
-        });
-        if with_packages {
-            v["package_list"] = listing
-                .iter()
-                .map(|(k, c)| serde_json::json!({"package": k, "component": c}))
-                .collect();
-        }
-        return print_json(&v).map(|()| 0);
-    }
+    g.out.data(&v, |out| {
+        print_spec(out, &d.mirror)?;
+        print_state(out, &d)
+    })?;
+    Ok(0)
+}
+
+/// `mirror show`'s first part: the definition.
+fn print_spec(out: &mut dyn Write, m: &Mirror) -> Result<()> {
     let s = &m.spec;
-    let mut out = std::io::stdout().lock();
     let opt = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".into());
     writeln!(out, "name:          {}", m.name)?;
     writeln!(out, "url:           {}", s.url)?;
@@ -423,7 +375,12 @@ fn show(name: &str, with_packages: bool, g: &Globals) -> Result<u8> {
         "created:       {}",
         m.created_at.format("%Y-%m-%d %H:%M:%S UTC")
     )?;
-    let st = &m.state;
+    Ok(())
+}
+
+/// `mirror show`'s second part: state, freezes and packages.
+fn print_state(out: &mut dyn Write, d: &MirrorDetail) -> Result<()> {
+    let st = &d.mirror.state;
     writeln!(
         out,
         "last sync:     {}",
@@ -438,11 +395,15 @@ fn show(name: &str, with_packages: bool, g: &Globals) -> Result<u8> {
             .format("%Y-%m-%d %H:%M:%S UTC")
             .to_string())
     )?;
-    writeln!(out, "last error:    {}", opt(&st.last_error))?;
-    writeln!(out, "revisions:     {}", revisions.len())?;
-    writeln!(out, "packages:      {packages}")?;
-    writeln!(out, "frozen:        {}", freezes.len())?;
-    for f in &freezes {
+    writeln!(
+        out,
+        "last error:    {}",
+        st.last_error.as_deref().unwrap_or("-")
+    )?;
+    writeln!(out, "revisions:     {}", d.revisions)?;
+    writeln!(out, "packages:      {}", d.packages)?;
+    writeln!(out, "frozen:        {}", d.freezes.len())?;
+    for f in &d.freezes {
         match f.kind {
             crate::model::FreezeKind::Content => writeln!(
                 out,
@@ -462,19 +423,19 @@ fn show(name: &str, with_packages: bool, g: &Globals) -> Result<u8> {
             )?,
         }
     }
-    if with_packages {
+    if let Some(listing) = &d.package_list {
         writeln!(out, "package list:")?;
-        for (key, component) in &listing {
+        for (key, component) in listing {
             writeln!(out, "  {key} ({component})")?;
         }
     }
-    Ok(0)
+    Ok(())
 }
 
 fn edit(a: EditArgs, g: &Globals) -> Result<u8> {
     let mut ctx = g.context()?;
     let keyrings = absolute(a.keyrings)?;
-    ops_mirror::edit(&mut ctx, &a.name, None, |spec| {
+    let changes = ops_mirror::edit(&mut ctx, &a.name, None, |spec| {
         if a.no_filter {
             spec.filter = None;
         }
@@ -503,24 +464,24 @@ fn edit(a: EditArgs, g: &Globals) -> Result<u8> {
             spec.review = false;
         }
     })?;
-    if !g.quiet {
-        writeln!(
-            std::io::stdout(),
-            "updated mirror `{}`; the next sync applies it",
-            a.name
-        )?;
-    }
+    let v = serde_json::json!({"mirror": a.name, "changes": changes});
+    g.out.done(&v, |out| {
+        writeln!(out, "updated mirror `{}`; the next sync applies it", a.name)?;
+        Ok(())
+    })?;
     Ok(0)
 }
 
 fn drop_mirror(name: &str, g: &Globals) -> Result<u8> {
     let mut ctx = g.context()?;
     ops_mirror::drop(&mut ctx, name)?;
-    if !g.quiet {
+    let v = serde_json::json!({"mirror": name, "dropped": true});
+    g.out.done(&v, |out| {
         writeln!(
-            std::io::stdout(),
+            out,
             "dropped mirror `{name}`; `debvault gc` frees its blobs"
         )?;
-    }
+        Ok(())
+    })?;
     Ok(0)
 }

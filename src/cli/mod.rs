@@ -1,5 +1,12 @@
 //! The command-line edge: clap definitions, dispatch, printing and exit codes.
 //!
+//! `main` parses the flags once into `Globals` — the settings flags and the
+//! `Printer` (`printer.rs`) that decides what stdout and stderr carry — and
+//! hands them to one function per verb (a file per verb group). A verb
+//! parses its arguments, calls a use case in `ops`, and prints the outcome
+//! through the printer; errors come back as a `Failure` (`failure.rs`) that
+//! carries its exit code to `report_error`.
+//!
 //! Exit codes (also in the man page): 0 success; 1 failure; 2 usage or
 //! configuration error; 3 verification failure (signature, hash, rollback,
 //! expiry); 4 a package was frozen during sync (the sync itself committed).
@@ -12,6 +19,7 @@ mod key;
 mod maintenance;
 mod mirror;
 mod output;
+mod printer;
 mod progress;
 mod publish;
 mod serve;
@@ -125,21 +133,30 @@ enum Command {
 
 /// Global options every command sees.
 pub(crate) struct Globals {
-    pub json: bool,
-    pub quiet: bool,
-    pub verbose: u8,
-    pub progress_bars: bool,
+    /// Where and how results and diagnostics are printed.
+    pub out: printer::Printer,
+    /// The settings flags (`--root`, `--config`).
     pub flags: FlagValues,
 }
 
 impl Globals {
     pub(crate) fn settings(&self) -> Result<Settings> {
-        Ok(Settings::resolve(&self.flags, &|k| std::env::var(k).ok())?)
+        Self::resolve(&self.flags)
+    }
+
+    fn resolve(flags: &FlagValues) -> Result<Settings> {
+        Ok(Settings::resolve(flags, &|k| std::env::var(k).ok())?)
     }
 
     /// Opens everything an operation needs.
     pub(crate) fn context(&self) -> Result<Context> {
-        let settings = self.settings()?;
+        self.context_with(&self.flags)
+    }
+
+    /// Opens everything an operation needs, with settings from `flags`
+    /// (a verb's own flags added to the global ones).
+    pub(crate) fn context_with(&self, flags: &FlagValues) -> Result<Context> {
+        let settings = Self::resolve(flags)?;
         std::fs::create_dir_all(&settings.root)
             .with_context(|| format!("cannot create data root `{}`", settings.root.display()))?;
         let mut db = Db::open(&settings.db_path())?;
@@ -152,17 +169,12 @@ impl Globals {
             pipeline_depth: settings.pipeline_depth,
             ..FetchOptions::default()
         })?;
-        let progress = Arc::new(progress::CliProgress::new(
-            self.progress_bars,
-            self.quiet,
-            self.verbose,
-        ));
         Ok(Context {
             settings,
             db,
             store,
             fetcher,
-            progress,
+            progress: self.out.progress(),
         })
     }
 }
@@ -209,11 +221,14 @@ pub fn main() -> ExitCode {
         matches!(cli.command, Command::Serve(_)),
     );
     let stderr_tty = std::io::stderr().is_terminal();
+    let progress_bars = stderr_tty && !cli.quiet && !cli.no_progress && !cli.json;
+    let progress = Arc::new(progress::CliProgress::new(
+        progress_bars,
+        cli.quiet,
+        cli.verbose,
+    ));
     let globals = Globals {
-        json: cli.json,
-        quiet: cli.quiet,
-        verbose: cli.verbose,
-        progress_bars: stderr_tty && !cli.quiet && !cli.no_progress && !cli.json,
+        out: printer::Printer::new(cli.json, cli.quiet, progress),
         flags: FlagValues {
             root: cli.root.clone(),
             config: cli.config.clone(),

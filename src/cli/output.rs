@@ -1,10 +1,7 @@
-//! Shared printing helpers: sizes, JSON, usage errors and hints.
+//! Shared helpers of the verbs: sizes, usage errors, and the hints the
+//! error reporter adds to well-known failures. Writing is the printer's
+//! (`printer.rs`).
 
-use std::io::Write;
-
-use serde::Serialize;
-
-use super::failure::Result;
 use crate::exit::{ExitCode, USAGE};
 
 /// A usage error found after parsing (exit code 2).
@@ -16,14 +13,6 @@ impl ExitCode for UsageError {
     fn exit_code(&self) -> u8 {
         USAGE
     }
-}
-
-/// Writes `value` as pretty JSON on stdout.
-pub(crate) fn print_json<T: Serialize>(value: &T) -> Result<()> {
-    let mut out = std::io::stdout().lock();
-    serde_json::to_writer_pretty(&mut out, value)?;
-    writeln!(out)?;
-    Ok(())
 }
 
 /// `1.5 MiB` style sizes.

@@ -1,4 +1,7 @@
 //! Draws library progress events: indicatif bars on a terminal, plain lines otherwise.
+//!
+//! It owns stderr while a bar is drawn: the printer's warnings and notes go
+//! through [`CliProgress::line`] too.
 
 use std::io::Write;
 use std::sync::Mutex;
@@ -28,7 +31,9 @@ impl CliProgress {
         }
     }
 
-    fn line(&self, text: &str) {
+    /// Writes one line on stderr, above the progress bar when one is drawn
+    /// (so the bar is not torn).
+    pub(crate) fn line(&self, text: &str) {
         let guard = self.bar.lock().unwrap_or_else(|p| p.into_inner());
         match guard.as_ref() {
             Some(bar) => bar.println(text),
@@ -36,6 +41,12 @@ impl CliProgress {
                 let _ = writeln!(std::io::stderr(), "{text}");
             }
         }
+    }
+
+    /// `warning: {message}`: the one format of a warning, the library's
+    /// ([`Event::Warning`]) and the CLI's alike; shown even under `-q`.
+    pub(crate) fn warn(&self, message: &str) {
+        self.line(&format!("warning: {message}"));
     }
 }
 
@@ -47,7 +58,7 @@ impl Progress for CliProgress {
                     self.line(&format!("{scope}: {message}"));
                 }
             }
-            Event::Warning { scope, message } => self.line(&format!("warning: {scope}: {message}")),
+            Event::Warning { scope, message } => self.warn(&format!("{scope}: {message}")),
             Event::DownloadsStarted {
                 scope,
                 files,

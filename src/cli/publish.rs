@@ -7,7 +7,6 @@ use serde::Serialize;
 
 use super::Globals;
 use super::failure::Result;
-use super::output::print_json;
 use crate::db::HistoryEntry;
 use crate::model::Publication;
 use crate::ops::publish::{PublishError, drop_publication, normalize_prefix};
@@ -48,14 +47,15 @@ pub(crate) fn run(cmd: PublishCommand, g: &Globals) -> Result<u8> {
         } => {
             let mut ctx = g.context()?;
             let p = drop_publication(&mut ctx, &prefix, &distribution)?;
-            if !g.quiet {
+            g.out.done(&p, |out| {
                 writeln!(
-                    std::io::stdout(),
+                    out,
                     "dropped `{}` (snapshot `{}`); `debvault gc` frees pool files no publication uses",
                     place(&p),
                     p.snapshot
                 )?;
-            }
+                Ok(())
+            })?;
             Ok(0)
         }
     }
@@ -68,35 +68,34 @@ fn place(p: &Publication) -> String {
 fn list(g: &Globals) -> Result<u8> {
     let ctx = g.context()?;
     let pubs = ctx.db.publications()?;
-    if g.json {
-        return print_json(&pubs).map(|()| 0);
-    }
-    let mut out = std::io::stdout().lock();
     if pubs.is_empty() {
+        g.out
+            .note("nothing published; publish a snapshot with `debvault snapshot publish NAME`");
+    }
+    g.out.data(&pubs, |out| {
+        if pubs.is_empty() {
+            return Ok(());
+        }
         writeln!(
             out,
-            "nothing published; publish a snapshot with `debvault snapshot publish NAME`"
+            "{:<32} {:<32} {:<20}  VALID UNTIL",
+            "PUBLICATION", "SNAPSHOT", "PUBLISHED"
         )?;
-        return Ok(0);
-    }
-    writeln!(
-        out,
-        "{:<32} {:<32} {:<20}  VALID UNTIL",
-        "PUBLICATION", "SNAPSHOT", "PUBLISHED"
-    )?;
-    for p in &pubs {
-        writeln!(
-            out,
-            "{:<32} {:<32} {:<20}  {}",
-            place(p),
-            p.snapshot,
-            p.published_at.format("%Y-%m-%d %H:%M:%S"),
-            p.valid_until.map_or_else(
-                || "-".to_owned(),
-                |t| t.format("%Y-%m-%d %H:%M:%S").to_string()
-            )
-        )?;
-    }
+        for p in &pubs {
+            writeln!(
+                out,
+                "{:<32} {:<32} {:<20}  {}",
+                place(p),
+                p.snapshot,
+                p.published_at.format("%Y-%m-%d %H:%M:%S"),
+                p.valid_until.map_or_else(
+                    || "-".to_owned(),
+                    |t| t.format("%Y-%m-%d %H:%M:%S").to_string()
+                )
+            )?;
+        }
+        Ok(())
+    })?;
     Ok(0)
 }
 
@@ -118,16 +117,17 @@ fn show(prefix: &str, distribution: &str, g: &Globals) -> Result<u8> {
                 distribution: distribution.to_owned(),
             })?;
     let history = ctx.db.publication_history(&prefix, distribution)?;
-    if g.json {
-        return print_json(&ShowJson {
-            publication: &p,
-            history: &history,
-        })
-        .map(|()| 0);
-    }
-    let mut out = std::io::stdout().lock();
+    let doc = ShowJson {
+        publication: &p,
+        history: &history,
+    };
+    g.out.data(&doc, |out| print_show(out, &p, &history))?;
+    Ok(0)
+}
+
+fn print_show(out: &mut dyn Write, p: &Publication, history: &[HistoryEntry]) -> Result<()> {
     let o = &p.options;
-    writeln!(out, "publication:  {}", place(&p))?;
+    writeln!(out, "publication:  {}", place(p))?;
     writeln!(out, "snapshot:     {}", p.snapshot)?;
     writeln!(
         out,
@@ -172,5 +172,5 @@ fn show(prefix: &str, distribution: &str, g: &Globals) -> Result<u8> {
             h.snapshot
         )?;
     }
-    Ok(0)
+    Ok(())
 }

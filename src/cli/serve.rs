@@ -1,6 +1,5 @@
 //! `debvault serve`: the publish root over HTTP, read-only.
 
-use std::io::Write;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
@@ -35,14 +34,10 @@ pub(crate) fn run(args: ServeArgs, g: &Globals) -> Result<u8> {
     }
     crate::runtime::run(async {
         let server = Server::bind(opts).await?;
-        if !g.quiet {
-            let mut err = std::io::stderr().lock();
-            writeln!(
-                err,
-                "serving `{location}` on http://{}/ (read-only; Ctrl-C or SIGTERM stops)",
-                server.local_addr()
-            )?;
-        }
+        g.out.note(&format!(
+            "serving `{location}` on http://{}/ (read-only; Ctrl-C or SIGTERM stops)",
+            server.local_addr()
+        ));
         server.run_until(shutdown_signal()).await?;
         Ok::<_, Failure>(())
     })??;

@@ -8,12 +8,13 @@ use serde::Serialize;
 
 use super::Globals;
 use super::failure::Result;
-use super::output::{UsageError, human_bytes, print_json};
-use crate::config::parse_duration;
+use super::output::{UsageError, human_bytes};
+use super::printer::Kind;
 use crate::model::{ReleaseOptions, Snapshot};
 use crate::ops::keys::{KeyStore, passphrase_from_env};
+use crate::config::parse_duration;
 use crate::ops::publish::{PublishOptions, PublishOutcome, PublishReport, publish};
-use crate::ops::snapshot::{self as ops, Change, DiffEntry, IndexCount};
+use crate::ops::snapshot::{self as ops, Change, DiffEntry, SnapshotDetail};
 use crate::tree::layout::dists_path;
 
 #[derive(Debug, Subcommand)]
@@ -157,7 +158,7 @@ pub(crate) fn run(cmd: SnapshotCommand, g: &Globals) -> Result<u8> {
                 follow_recommends,
             )?;
             if !unresolved.is_empty() {
-                tracing::warn!(
+                g.out.warn(&format!(
                     "{} dependencies could not be resolved in `{source}`, e.g. {}",
                     unresolved.len(),
                     unresolved
@@ -166,16 +167,18 @@ pub(crate) fn run(cmd: SnapshotCommand, g: &Globals) -> Result<u8> {
                         .cloned()
                         .collect::<Vec<_>>()
                         .join("; ")
-                );
+                ));
             }
             created(&snap, g)
         }
         SnapshotCommand::Drop { name } => {
             let mut ctx = g.context()?;
             ops::drop(&mut ctx.db, &name)?;
-            if !g.quiet {
-                writeln!(std::io::stdout(), "dropped snapshot `{name}`")?;
-            }
+            let v = serde_json::json!({"snapshot": name, "dropped": true});
+            g.out.done(&v, |out| {
+                writeln!(out, "dropped snapshot `{name}`")?;
+                Ok(())
+            })?;
             Ok(0)
         }
         SnapshotCommand::Publish(args) => publish_cmd(args, g),
@@ -183,101 +186,57 @@ pub(crate) fn run(cmd: SnapshotCommand, g: &Globals) -> Result<u8> {
 }
 
 fn created(snap: &Snapshot, g: &Globals) -> Result<u8> {
-    if g.json {
-        print_json(snap)?;
-    } else {
+    g.out.done(snap, |out| {
         writeln!(
-            std::io::stdout(),
+            out,
             "created snapshot `{}` with {} packages, {}",
-            snap.name,
-            snap.packages,
-            snap.description
+            snap.name, snap.packages, snap.description
         )?;
-    }
+        Ok(())
+    })?;
     Ok(0)
 }
 
 fn list(g: &Globals) -> Result<u8> {
     let ctx = g.context()?;
-    let snaps = ctx.db.snapshots()?;
-    if g.json {
-        return print_json(&snaps).map(|()| 0);
-    }
-    let mut out = std::io::stdout().lock();
+    let snaps = ops::list(&ctx.db)?;
     if snaps.is_empty() {
+        g.out
+            .note("no snapshots; take one with `debvault snapshot create --from-mirror MIRROR`");
+    }
+    g.out.data(&snaps, |out| {
+        if snaps.is_empty() {
+            return Ok(());
+        }
         writeln!(
             out,
-            "no snapshots; take one with `debvault snapshot create --from-mirror MIRROR`"
+            "{:<32} {:>8}  {:<20}  DESCRIPTION",
+            "NAME", "PACKAGES", "CREATED"
         )?;
-        return Ok(0);
-    }
-    writeln!(
-        out,
-        "{:<32} {:>8}  {:<20}  DESCRIPTION",
-        "NAME", "PACKAGES", "CREATED"
-    )?;
-    for s in &snaps {
-        writeln!(
-            out,
-            "{:<32} {:>8}  {:<20}  {}",
-            s.name,
-            s.packages,
-            s.created_at.format("%Y-%m-%d %H:%M:%S"),
-            s.description
-        )?;
-    }
+        for s in &snaps {
+            writeln!(
+                out,
+                "{:<32} {:>8}  {:<20}  {}",
+                s.name,
+                s.packages,
+                s.created_at.format("%Y-%m-%d %H:%M:%S"),
+                s.description
+            )?;
+        }
+        Ok(())
+    })?;
     Ok(0)
-}
-
-#[derive(Serialize)]
-struct ShowJson<'a> {
-    #[serde(flatten)]
-    snapshot: &'a Snapshot,
-    indices: &'a [IndexCount],
-    bytes: u64,
-    published_as: Vec<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    package_list: Option<Vec<String>>,
 }
 
 fn show(name: &str, with_packages: bool, g: &Globals) -> Result<u8> {
     let ctx = g.context()?;
-    let snap = ops::load(&ctx.db, name)?;
-    let entries = ops::entries(&ctx.db, &snap)?;
-    let (counts, bytes) = ops::counts(&entries);
-    let published_as: Vec<String> = ctx
-        .db
-        .publications_of(snap.id)?
-        .iter()
-        .map(|p| format!("{}/{}", p.prefix, p.distribution))
-        .collect();
-    let package_list = with_packages.then(|| {
-        let mut v: Vec<String> = entries
-            .iter()
-            .map(|e| {
-                format!(
-                    "{} {} {} {}",
-                    e.component,
-                    e.package.key.name,
-                    e.package.key.version,
-                    e.package.key.architecture
-                )
-            })
-            .collect();
-        v.sort();
-        v
-    });
-    if g.json {
-        return print_json(&ShowJson {
-            snapshot: &snap,
-            indices: &counts,
-            bytes,
-            published_as,
-            package_list,
-        })
-        .map(|()| 0);
-    }
-    let mut out = std::io::stdout().lock();
+    let d = ops::show(&ctx.db, name, with_packages)?;
+    g.out.data(&d, |out| print_show(out, &d))?;
+    Ok(0)
+}
+
+fn print_show(out: &mut dyn Write, d: &SnapshotDetail) -> Result<()> {
+    let snap = &d.snapshot;
     writeln!(out, "name:          {}", snap.name)?;
     writeln!(
         out,
@@ -290,12 +249,12 @@ fn show(name: &str, with_packages: bool, g: &Globals) -> Result<u8> {
         out,
         "packages:      {} ({})",
         snap.packages,
-        human_bytes(bytes)
+        human_bytes(d.bytes)
     )?;
-    if published_as.is_empty() {
+    if d.published_as.is_empty() {
         writeln!(out, "published as:  (not published)")?;
     } else {
-        writeln!(out, "published as:  {}", published_as.join(", "))?;
+        writeln!(out, "published as:  {}", d.published_as.join(", "))?;
     }
     writeln!(out)?;
     writeln!(
@@ -303,7 +262,7 @@ fn show(name: &str, with_packages: bool, g: &Globals) -> Result<u8> {
         "{:<16} {:<12} {:>8} {:>12}",
         "COMPONENT", "ARCH", "PACKAGES", "SIZE"
     )?;
-    for c in &counts {
+    for c in &d.indices {
         writeln!(
             out,
             "{:<16} {:<12} {:>8} {:>12}",
@@ -313,13 +272,13 @@ fn show(name: &str, with_packages: bool, g: &Globals) -> Result<u8> {
             human_bytes(c.bytes)
         )?;
     }
-    if let Some(list) = package_list {
+    if let Some(list) = &d.package_list {
         writeln!(out)?;
         for line in list {
             writeln!(out, "{line}")?;
         }
     }
-    Ok(0)
+    Ok(())
 }
 
 #[derive(Serialize)]
@@ -331,57 +290,45 @@ struct DiffJson<'a> {
 
 fn diff(a: &str, b: &str, g: &Globals) -> Result<u8> {
     let ctx = g.context()?;
-    let (sa, sb) = (ops::load(&ctx.db, a)?, ops::load(&ctx.db, b)?);
-    let changes = ops::diff_entries(&ops::entries(&ctx.db, &sa)?, &ops::entries(&ctx.db, &sb)?);
-    if g.json {
-        return print_json(&DiffJson {
-            from: a,
-            to: b,
-            changes: &changes,
-        })
-        .map(|()| 0);
-    }
-    let mut out = std::io::stdout().lock();
+    let changes = ops::diff(&ctx.db, a, b)?;
+    let doc = DiffJson {
+        from: a,
+        to: b,
+        changes: &changes,
+    };
+    g.out.data(&doc, |out| {
+        for c in &changes {
+            let (word, versions) = describe_change(c);
+            writeln!(
+                out,
+                "{word:<10} {:<32} {:<8} {versions}",
+                c.name, c.architecture
+            )?;
+        }
+        Ok(())
+    })?;
     let mut tally = [0usize; 5];
     for c in &changes {
-        let (word, versions) = match c.change {
-            Change::Added => ("added", c.new_version.clone().unwrap_or_default()),
-            Change::Removed => ("removed", c.old_version.clone().unwrap_or_default()),
-            Change::Upgraded | Change::Downgraded => (
-                if c.change == Change::Upgraded {
-                    "upgraded"
-                } else {
-                    "downgraded"
-                },
-                format!(
-                    "{} -> {}",
-                    c.old_version.as_deref().unwrap_or_default(),
-                    c.new_version.as_deref().unwrap_or_default()
-                ),
-            ),
-            Change::Changed => (
-                "changed",
-                format!(
-                    "{} (same version, other content)",
-                    c.new_version.as_deref().unwrap_or_default()
-                ),
-            ),
-        };
         tally[c.change as usize] += 1;
-        writeln!(
-            out,
-            "{word:<10} {:<32} {:<8} {versions}",
-            c.name, c.architecture
-        )?;
     }
-    drop(out);
-    if !g.quiet {
-        eprintln!(
-            "{} added, {} removed, {} upgraded, {} downgraded, {} changed",
-            tally[0], tally[1], tally[2], tally[3], tally[4]
-        );
-    }
+    g.out.note(&format!(
+        "{} added, {} removed, {} upgraded, {} downgraded, {} changed",
+        tally[0], tally[1], tally[2], tally[3], tally[4]
+    ));
     Ok(0)
+}
+
+/// The word of a diff line and its versions.
+fn describe_change(c: &DiffEntry) -> (&'static str, String) {
+    let old = c.old_version.as_deref().unwrap_or_default();
+    let new = c.new_version.as_deref().unwrap_or_default();
+    match c.change {
+        Change::Added => ("added", new.to_owned()),
+        Change::Removed => ("removed", old.to_owned()),
+        Change::Upgraded => ("upgraded", format!("{old} -> {new}")),
+        Change::Downgraded => ("downgraded", format!("{old} -> {new}")),
+        Change::Changed => ("changed", format!("{new} (same version, other content)")),
+    }
 }
 
 fn publish_cmd(a: PublishArgs, g: &Globals) -> Result<u8> {
@@ -427,16 +374,15 @@ fn publish_cmd(a: PublishArgs, g: &Globals) -> Result<u8> {
         .signing_keys()?
     };
     let report = publish(&mut ctx, &keys, &a.name, &opts)?;
-    if g.json {
-        print_json(&report)?;
-    } else {
-        print_publish(&report)?;
-    }
+    // A dry run's plan is what the user asked to see; a publish's line
+    // confirms what it did.
+    let kind = if a.dry_run { Kind::Data } else { Kind::Done };
+    g.out
+        .result(kind, &report, |out| print_publish(out, &report))?;
     Ok(0)
 }
 
-fn print_publish(r: &PublishReport) -> Result<()> {
-    let mut out = std::io::stdout().lock();
+fn print_publish(out: &mut dyn Write, r: &PublishReport) -> Result<()> {
     let place = dists_path(&r.prefix, &r.distribution);
     match r.outcome {
         PublishOutcome::Unchanged => {

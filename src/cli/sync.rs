@@ -6,7 +6,9 @@ use clap::Args;
 
 use super::Globals;
 use super::failure::{Failure, Result};
-use super::output::{UsageError, human_bytes, print_json};
+use super::output::{UsageError, human_bytes};
+use super::printer::Kind;
+use crate::ops::mirror as ops_mirror;
 use crate::ops::sync::{Outcome, SyncOptions, SyncReport, sync_mirror};
 
 #[derive(Debug, Args)]
@@ -30,16 +32,9 @@ pub(crate) struct SyncArgs {
 pub(crate) fn sync(a: SyncArgs, g: &Globals) -> Result<u8> {
     let mut flags = g.flags.clone();
     flags.downloads = a.downloads;
-    let g2 = Globals {
-        flags,
-        json: g.json,
-        quiet: g.quiet,
-        verbose: g.verbose,
-        progress_bars: g.progress_bars,
-    };
-    let mut ctx = g2.context()?;
+    let mut ctx = g.context_with(&flags)?;
     let names: Vec<String> = if a.all {
-        ctx.db.mirrors()?.into_iter().map(|m| m.name).collect()
+        ops_mirror::names(&ctx.db)?
     } else if a.names.is_empty() {
         return Err(UsageError("name the mirrors to sync, or pass `--all`".into()).into());
     } else {
@@ -50,15 +45,17 @@ pub(crate) fn sync(a: SyncArgs, g: &Globals) -> Result<u8> {
         downloads: ctx.settings.downloads,
         allow_mass_removal: a.allow_mass_removal,
     };
+    // A dry run's plan is what the user asked to see; a sync's report
+    // confirms what it did.
+    let kind = if a.dry_run { Kind::Data } else { Kind::Done };
     let mut reports = Vec::new();
     let mut code = 0u8;
     let mut failures = Vec::new();
     for name in &names {
         let failed = match crate::runtime::run(sync_mirror(&mut ctx, name, &opts))? {
             Ok(report) => {
-                if !g.json {
-                    print_report(&report, a.dry_run)?;
-                }
+                g.out
+                    .text(kind, |out| print_report(out, &report, a.dry_run))?;
                 // A dry run shows the plan the mass-removal guard stops, then
                 // fails as the real run would.
                 let refusal = report.refusal();
@@ -72,20 +69,20 @@ pub(crate) fn sync(a: SyncArgs, g: &Globals) -> Result<u8> {
         };
         if let Some(e) = failed {
             let err = Failure::from(e);
-            if names.len() == 1 && !g.json {
+            if names.len() == 1 && !g.out.is_json() {
                 return Err(err);
             }
             code = code.max(err.code());
-            failures
-                .push(serde_json::json!({"mirror": name, "error": format!("{:#}", err.error())}));
-            if !g.json {
+            failures.push(
+                serde_json::json!({"mirror": name, "error": format!("{:#}", err.error())}),
+            );
+            if !g.out.is_json() {
                 super::report_error(&err);
             }
         }
     }
-    if g.json {
-        print_json(&serde_json::json!({"mirrors": reports, "failed": failures}))?;
-    }
+    g.out
+        .json(&serde_json::json!({"mirrors": reports, "failed": failures}))?;
     if code == 0 {
         Ok(0)
     } else if failures.is_empty() {
@@ -95,8 +92,7 @@ pub(crate) fn sync(a: SyncArgs, g: &Globals) -> Result<u8> {
     }
 }
 
-fn print_report(r: &SyncReport, dry_run: bool) -> Result<()> {
-    let mut out = std::io::stdout().lock();
+fn print_report(out: &mut dyn Write, r: &SyncReport, dry_run: bool) -> Result<()> {
     let p = &r.plan;
     match r.outcome {
         Outcome::Unchanged => writeln!(

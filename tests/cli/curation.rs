@@ -87,7 +87,10 @@ fn review_mode_stages_then_promotes_and_rejects() {
         ["app_1.0_amd64", "libfoo_1.4-1_amd64", "tool_0.9_amd64"]
     );
     let out = env.ok(&["staged", "list"]);
-    assert_eq!(out.stdout, "nothing staged\n");
+    assert_eq!(
+        (out.stdout.as_str(), out.stderr.as_str()),
+        ("", "nothing staged\n")
+    );
 
     // A rejected change is not staged again; a new one is.
     let mut r = repo_v2();

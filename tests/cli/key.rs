@@ -8,7 +8,12 @@ use crate::support::{TestEnv, fixture};
 fn generate_list_export_and_gpgv_accepts_the_export() {
     let env = TestEnv::new();
     let out = env.ok(&["key", "list"]);
-    assert!(out.stdout.contains("no signing keys"), "{}", out.stdout);
+    assert_eq!(out.stdout, "", "{}", out.transcript());
+    assert!(
+        out.stderr.contains("no signing keys"),
+        "{}",
+        out.transcript()
+    );
     let out = env.ok(&[
         "key",
         "generate",
