@@ -10,6 +10,7 @@ mod fetch;
 mod gc;
 mod key;
 mod mirror;
+mod output;
 mod pipeline;
 mod publish;
 mod publish_apt;

@@ -1,0 +1,142 @@
+//! The output contract (issue 17, `cli/printer.rs`): stdout carries the
+//! result only, one JSON document under `--json`; `-q` silences
+//! confirmations but not data or warnings; notes go to stderr and are
+//! silenced by `-q` and `--json`.
+
+use crate::support::{Output, TestEnv, fixture, json};
+
+/// `debvault [flags] mirror create NAME …` of the fixture upstream.
+fn create(env: &TestEnv, flags: &[&str], name: &str) -> Output {
+    let key = fixture::public_key("upstream").display().to_string();
+    let url = env.url();
+    let mut args: Vec<&str> = flags.to_vec();
+    args.extend([
+        "mirror",
+        "create",
+        name,
+        &url,
+        "stable",
+        "main",
+        "--arch",
+        "amd64",
+        "--keyring",
+        &key,
+    ]);
+    env.ok(&args)
+}
+
+/// The one JSON document on stdout, and nothing on stderr.
+fn only_json(out: &Output) -> serde_json::Value {
+    assert_eq!(out.stderr, "", "{}", out.transcript());
+    json(out)
+}
+
+#[test]
+fn empty_results_note_on_stderr_only_for_people() {
+    let env = TestEnv::new();
+    let out = env.ok(&["mirror", "list"]);
+    assert_eq!(out.stdout, "", "{}", out.transcript());
+    assert_eq!(
+        out.stderr,
+        "no mirrors; create one with `debvault mirror create` or `debvault mirror import-apt-sources`\n"
+    );
+    let out = env.ok(&["snapshot", "list"]);
+    assert_eq!(out.stdout, "", "{}", out.transcript());
+    assert!(
+        out.stderr.starts_with("no snapshots; take one with"),
+        "{}",
+        out.transcript()
+    );
+    for verb in [["mirror", "list"], ["snapshot", "list"]] {
+        let out = env.ok(&["-q", verb[0], verb[1]]);
+        assert_eq!((out.stdout.as_str(), out.stderr.as_str()), ("", ""));
+        let out = env.ok(&["--json", verb[0], verb[1]]);
+        assert_eq!(only_json(&out), serde_json::json!([]));
+    }
+}
+
+#[test]
+fn quiet_silences_confirmations_and_keeps_data() {
+    let env = TestEnv::new();
+    // A confirmation: shown to people, gone under -q, a document under --json.
+    let out = create(&env, &[], "loud");
+    assert!(
+        out.stdout.starts_with("created mirror `loud`: ")
+            && out.stdout.ends_with("next: debvault mirror sync loud\n"),
+        "{}",
+        out.transcript()
+    );
+    assert_eq!(out.stderr, "");
+    let out = create(&env, &["-q"], "quiet");
+    assert_eq!((out.stdout.as_str(), out.stderr.as_str()), ("", ""));
+    let out = create(&env, &["--json"], "doc");
+    assert_eq!(only_json(&out)["name"], "doc");
+    let out = create(&env, &["--json", "-q"], "both");
+    assert_eq!(only_json(&out)["name"], "both");
+
+    // Data: the same under -q as without it.
+    let loud = env.ok(&["mirror", "list"]);
+    let quiet = env.ok(&["-q", "mirror", "list"]);
+    assert_eq!(loud.stdout, quiet.stdout);
+    assert_eq!(quiet.stdout.lines().count(), 5, "{}", quiet.transcript());
+    let names: Vec<String> = only_json(&env.ok(&["--json", "mirror", "list"]))
+        .as_array()
+        .expect("array")
+        .iter()
+        .map(|m| m["name"].as_str().expect("name").to_owned())
+        .collect();
+    assert_eq!(names, ["both", "doc", "loud", "quiet"]);
+    let out = env.ok(&["-q", "mirror", "show", "quiet"]);
+    assert!(
+        out.stdout.starts_with("name:          quiet\n"),
+        "{}",
+        out.stdout
+    );
+
+    // Dropping confirms the same way.
+    let out = env.ok(&["mirror", "drop", "loud"]);
+    assert_eq!(
+        out.stdout,
+        "dropped mirror `loud`; `debvault gc` frees its blobs\n"
+    );
+    let out = env.ok(&["-q", "mirror", "drop", "quiet"]);
+    assert_eq!((out.stdout.as_str(), out.stderr.as_str()), ("", ""));
+    let out = env.ok(&["--json", "mirror", "drop", "doc"]);
+    assert_eq!(
+        only_json(&out),
+        serde_json::json!({"mirror": "doc", "dropped": true})
+    );
+    let out = env.ok(&["-q", "snapshot", "list"]);
+    assert_eq!((out.stdout.as_str(), out.stderr.as_str()), ("", ""));
+}
+
+#[test]
+fn warnings_survive_quiet_and_json() {
+    let env = TestEnv::new();
+    let warning = "warning: `--grace 0s` is shorter than the by-hash grace of published trees (24h): clients in the middle of `apt update` may see missing files\n";
+    let out = env.ok(&["gc", "--grace", "0s"]);
+    assert!(
+        out.stdout.starts_with("gc: removed "),
+        "{}",
+        out.transcript()
+    );
+    assert_eq!(out.stderr, warning);
+    // The tally confirms a real run: gone under -q; the warning stays.
+    let out = env.ok(&["-q", "gc", "--grace", "0s"]);
+    assert_eq!((out.stdout.as_str(), out.stderr.as_str()), ("", warning));
+    // A dry run's report is data: kept under -q.
+    let out = env.ok(&["-q", "gc", "--dry-run", "--grace", "0s"]);
+    assert!(
+        out.stdout.starts_with("gc (dry run): would remove "),
+        "{}",
+        out.transcript()
+    );
+    assert_eq!(out.stderr, warning);
+    // Under --json: one document on stdout, the warning (and no note) on stderr.
+    let out = env.ok(&["--json", "gc", "--grace", "0s"]);
+    assert_eq!(out.stderr, warning);
+    assert_eq!(json(&out)["dry_run"], false);
+    // A long enough grace warns of nothing.
+    let out = env.ok(&["gc"]);
+    assert_eq!(out.stderr, "", "{}", out.transcript());
+}
