@@ -206,7 +206,7 @@ pub(crate) fn verify(a: VerifyArgs, g: &Globals) -> Result<u8> {
         .into());
     }
     let ctx = g.context()?;
-    let endpoint = super::endpoint(&ctx.settings)?;
+    let endpoint = ctx.endpoint()?;
     let keys = KeyStore::new(ctx.settings.root.join("keys"), None);
     let keyring = match keys.export(false) {
         Ok(public) => Some(Keyring::from_bytes(&public, "the signing keys")?),

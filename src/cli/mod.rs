@@ -70,7 +70,7 @@ pub struct Cli {
     /// Machine-readable JSON on stdout
     #[arg(long, global = true)]
     pub json: bool,
-    /// Only errors and warnings on stderr
+    /// No confirmations on stdout, no notes or progress on stderr (data, warnings and errors stay)
     #[arg(short, long, global = true)]
     pub quiet: bool,
     /// More detail on stderr (repeat for debug logs)
@@ -177,15 +177,6 @@ impl Globals {
             progress: self.out.progress(),
         })
     }
-}
-
-/// The publish endpoint (`[storage] publish`); S3 endpoints render their
-/// trees in the data root's `tmp/`.
-pub(crate) fn endpoint(settings: &Settings) -> Result<crate::ops::publish::Endpoint> {
-    Ok(crate::ops::publish::Endpoint::open(
-        &settings.publish,
-        &settings.root.join("tmp"),
-    )?)
 }
 
 /// Who the audit trail names: `DEBVAULT_ACTOR` when set (a CI job, a

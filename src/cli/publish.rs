@@ -9,7 +9,7 @@ use super::Globals;
 use super::failure::Result;
 use crate::db::HistoryEntry;
 use crate::model::Publication;
-use crate::ops::publish::{PublishError, drop_publication, normalize_prefix};
+use crate::ops::publish::drop_publication;
 use crate::tree::layout::dists_path;
 
 #[derive(Debug, Subcommand)]
@@ -67,7 +67,7 @@ fn place(p: &Publication) -> String {
 
 fn list(g: &Globals) -> Result<u8> {
     let ctx = g.context()?;
-    let pubs = ctx.db.publications()?;
+    let pubs = crate::ops::publish::list(&ctx)?;
     if pubs.is_empty() {
         g.out
             .note("nothing published; publish a snapshot with `debvault snapshot publish NAME`");
@@ -108,15 +108,7 @@ struct ShowJson<'a> {
 
 fn show(prefix: &str, distribution: &str, g: &Globals) -> Result<u8> {
     let ctx = g.context()?;
-    let prefix = normalize_prefix(prefix)?;
-    let p =
-        ctx.db
-            .publication(&prefix, distribution)?
-            .ok_or_else(|| PublishError::NoPublication {
-                prefix: prefix.clone(),
-                distribution: distribution.to_owned(),
-            })?;
-    let history = ctx.db.publication_history(&prefix, distribution)?;
+    let (p, history) = crate::ops::publish::show(&ctx, prefix, distribution)?;
     let doc = ShowJson {
         publication: &p,
         history: &history,

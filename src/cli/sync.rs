@@ -73,9 +73,8 @@ pub(crate) fn sync(a: SyncArgs, g: &Globals) -> Result<u8> {
                 return Err(err);
             }
             code = code.max(err.code());
-            failures.push(
-                serde_json::json!({"mirror": name, "error": format!("{:#}", err.error())}),
-            );
+            failures
+                .push(serde_json::json!({"mirror": name, "error": format!("{:#}", err.error())}));
             if !g.out.is_json() {
                 super::report_error(&err);
             }

@@ -362,7 +362,15 @@ pub fn render(
         let packages = index_dir.join("Packages");
         write::produce_plain(&plain, &plain_sums, &packages, cache, &warnings)?;
         let produce = |format| {
-            write::produce(format, &plain, &plain_sums, &index_dir, cache, opts, &warnings)
+            write::produce(
+                format,
+                &plain,
+                &plain_sums,
+                &index_dir,
+                cache,
+                opts,
+                &warnings,
+            )
         };
         let (gz, xz) = std::thread::scope(|s| {
             let gz = s.spawn(|| produce(Format::Gz));

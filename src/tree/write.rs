@@ -207,7 +207,10 @@ pub(super) fn produce_plain(
 }
 
 fn cache_trouble(what: &str, entry: &Path, error: &io::Error) -> String {
-    format!("cannot {what} the index cache (`{}`): {error}", entry.display())
+    format!(
+        "cannot {what} the index cache (`{}`): {error}",
+        entry.display()
+    )
 }
 
 /// Writes `Packages.<ext>` of `plain` into `index_dir`: linked from the

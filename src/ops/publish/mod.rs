@@ -51,7 +51,7 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use crate::db::{Db, DbError, NewPublication};
+use crate::db::{Db, DbError, HistoryEntry, NewPublication};
 use crate::digest::Sha256;
 use crate::exit::{ExitCode, FAILURE, USAGE};
 use crate::lock::{Lock, LockError};
@@ -673,6 +673,30 @@ pub fn drop_publication(
     }
     db.drop_publication(&publication)?;
     Ok(publication)
+}
+
+/// Every publication, by prefix and distribution.
+pub fn list(ctx: &Context) -> Result<Vec<Publication>, PublishError> {
+    Ok(ctx.db.publications()?)
+}
+
+/// The publication of `distribution` under `prefix`, with the snapshots it
+/// published before, newest first.
+pub fn show(
+    ctx: &Context,
+    prefix: &str,
+    distribution: &str,
+) -> Result<(Publication, Vec<HistoryEntry>), PublishError> {
+    let prefix = normalize_prefix(prefix)?;
+    let publication =
+        ctx.db
+            .publication(&prefix, distribution)?
+            .ok_or_else(|| PublishError::NoPublication {
+                prefix: prefix.clone(),
+                distribution: distribution.to_owned(),
+            })?;
+    let history = ctx.db.publication_history(&prefix, distribution)?;
+    Ok((publication, history))
 }
 
 #[cfg(test)]
