@@ -13,6 +13,8 @@
 //!   plan (`Item`, `PoolAction`) and its execution in a local directory;
 //!   `ledger` remembers what copied local pool files hold;
 //! - `indices`: the `Packages` indices of a pool plan;
+//! - `release`: the `Release` options, checked and turned into a tree's
+//!   `Release` fields;
 //! - `local`: a directory endpoint, trees side by side and a symlink switch;
 //! - `s3`: a bucket endpoint, its pool known from the database's record of
 //!   the bucket, written in an order that makes the last write the switch.
@@ -68,6 +70,7 @@ mod indices;
 mod ledger;
 mod local;
 mod pool;
+mod release;
 mod s3;
 
 pub(crate) use local::tree_ids;
@@ -392,7 +395,7 @@ impl Job<'_> {
     pub(super) fn republishes(&self, cur: &Publication) -> bool {
         cur.snapshot_id == self.snap.id
             && cur.options == self.opts.release
-            && fresh_enough(cur, &self.opts.release)
+            && release::fresh_enough(cur, &self.opts.release)
     }
 
     /// Ends a publish that writes nothing (`Unchanged`, `DryRun`).
@@ -404,7 +407,7 @@ impl Job<'_> {
 
     /// The `Release` fields of a tree made at `now`.
     pub(super) fn release_meta(&self, now: DateTime<Utc>) -> ReleaseMeta {
-        release_meta(&self.opts.release, &self.distribution, now)
+        release::release_meta(&self.opts.release, &self.distribution, now)
     }
 
     /// The public half of the signing keys, to verify the rendered tree with.
@@ -481,7 +484,7 @@ pub fn publish(
     if !layout::valid_segment(&distribution) {
         return Err(PublishError::BadDistribution(distribution));
     }
-    check_options(&opts.release)?;
+    release::check_options(&opts.release)?;
     if matches!(endpoint, Endpoint::S3 { .. }) && opts.release.snapshots_url.is_some() {
         return Err(PublishError::BadOption(
             "`--snapshots-url` needs a local publish endpoint (trees by date are kept there)"
@@ -573,70 +576,6 @@ pub(crate) fn lock_prefix(lock_dir: &Path, prefix: &str) -> Result<Lock, Publish
         &lock_dir.join(name),
         &format!("publish prefix `{prefix}`"),
     )?)
-}
-
-/// Whether `cur`'s `Valid-Until` (if any) has more than half its time left.
-fn fresh_enough(cur: &Publication, options: &ReleaseOptions) -> bool {
-    match (cur.valid_until, options.valid_for_secs) {
-        (Some(until), Some(secs)) => {
-            let half = chrono::Duration::seconds(i64::try_from(secs / 2).unwrap_or(i64::MAX));
-            until - Utc::now() > half
-        }
-        _ => true,
-    }
-}
-
-/// Refuses `Release` options that cannot be published as given.
-fn check_options(o: &ReleaseOptions) -> Result<(), PublishError> {
-    if o.but_automatic_upgrades && !o.not_automatic {
-        return Err(PublishError::BadOption(
-            "`--but-automatic-upgrades` needs `--not-automatic`".into(),
-        ));
-    }
-    if let Some(url) = &o.snapshots_url {
-        let ok = url::Url::parse(url)
-            .is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.query().is_none());
-        if !ok {
-            return Err(PublishError::BadOption(format!(
-                "`--snapshots-url` `{url}` is not an http(s) URL"
-            )));
-        }
-    }
-    if o.valid_for_secs == Some(0) {
-        return Err(PublishError::BadOption(
-            "`--valid-for` must be positive".into(),
-        ));
-    }
-    Ok(())
-}
-
-/// The `Release` fields of a tree made at `now`.
-fn release_meta(o: &ReleaseOptions, distribution: &str, now: DateTime<Utc>) -> ReleaseMeta {
-    ReleaseMeta {
-        origin: o.origin.clone(),
-        label: o.label.clone(),
-        suite: o.suite.clone().unwrap_or_else(|| distribution.to_owned()),
-        codename: Some(
-            o.codename
-                .clone()
-                .unwrap_or_else(|| distribution.to_owned()),
-        ),
-        version: None,
-        description: None,
-        date: now,
-        valid_until: o
-            .valid_for_secs
-            .map(|s| now + chrono::Duration::seconds(i64::try_from(s).unwrap_or(i64::MAX / 2))),
-        not_automatic: o.not_automatic,
-        but_automatic_upgrades: o.but_automatic_upgrades,
-        snapshots: o.snapshots_url.as_ref().map(|u| {
-            format!(
-                "{}/{}/@SNAPSHOTID@",
-                u.trim_end_matches('/'),
-                layout::SNAPSHOTS_SEGMENT
-            )
-        }),
-    }
 }
 
 /// The public half of the signing keys, to verify a rendered tree with.
