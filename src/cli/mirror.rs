@@ -4,13 +4,14 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
+use serde::Serialize;
 
 use super::Globals;
 use super::failure::{Context as _, Result};
 use super::output::UsageError;
 use super::printer::Kind;
 use crate::debian::apt_sources;
-use crate::model::{Mirror, MirrorSpec, native_architecture};
+use crate::model::{Freeze, Mirror, MirrorSpec, native_architecture};
 use crate::ops::mirror::{self as ops_mirror, ImportOptions, MirrorDetail};
 
 #[derive(Debug, Subcommand)]
@@ -301,16 +302,32 @@ fn list(g: &Globals) -> Result<u8> {
 fn show(name: &str, with_packages: bool, g: &Globals) -> Result<u8> {
     let ctx = g.context()?;
     let d = ops_mirror::show(&ctx.db, name, with_packages)?;
-    let mut v = serde_json::json!({
-        "mirror": &d.mirror, "packages": d.packages, "freezes": d.freezes, "revisions": d.revisions,
-    });
-    if let Some(listing) = &d.package_list {
-        v["package_list"] = listing
-            .iter()
-            .map(|(k, c)| serde_json::json!({"package": k, "component": c}))
-            .collect();
+    #[derive(Serialize)]
+    struct Listed<'a> {
+        package: &'a str,
+        component: &'a str,
     }
-    g.out.data(&v, |out| {
+    #[derive(Serialize)]
+    struct Doc<'a> {
+        mirror: &'a Mirror,
+        packages: u64,
+        freezes: &'a [Freeze],
+        revisions: usize,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        package_list: Option<Vec<Listed<'a>>>,
+    }
+    let doc = Doc {
+        mirror: &d.mirror,
+        packages: d.packages,
+        freezes: &d.freezes,
+        revisions: d.revisions,
+        package_list: d.package_list.as_ref().map(|l| {
+            l.iter()
+                .map(|(package, component)| Listed { package, component })
+                .collect()
+        }),
+    };
+    g.out.data(&doc, |out| {
         print_spec(out, &d.mirror)?;
         print_state(out, &d)
     })?;

@@ -80,8 +80,17 @@ pub(crate) fn sync(a: SyncArgs, g: &Globals) -> Result<u8> {
             }
         }
     }
-    g.out
-        .json(&serde_json::json!({"mirrors": reports, "failed": failures}))?;
+    // Serialized straight from the reports: a `json!` value would copy every
+    // planned package into a tree first, even when stdout is not JSON.
+    #[derive(serde::Serialize)]
+    struct Doc<'a> {
+        mirrors: &'a [SyncReport],
+        failed: &'a [serde_json::Value],
+    }
+    g.out.json(&Doc {
+        mirrors: &reports,
+        failed: &failures,
+    })?;
     if code == 0 {
         Ok(0)
     } else if failures.is_empty() {

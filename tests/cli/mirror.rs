@@ -229,3 +229,26 @@ fn import_apt_sources_creates_one_mirror_per_suite() {
     let out = env.ok(&["mirror", "import-apt-sources", &s, &l]);
     assert!(out.stdout.contains("skip"), "{}", out.stdout);
 }
+
+/// A config file that does not parse, names an unknown key or holds a value
+/// out of range is a configuration error (exit 2) naming the file and what
+/// is wrong, whatever the command; nothing is created.
+#[test]
+fn a_malformed_config_is_a_usage_error() {
+    let env = TestEnv::new();
+    let config = env.root().join("config.toml");
+    std::fs::create_dir_all(env.root()).expect("root");
+    for (text, says) in [
+        ("[storage\nblobs = \"x\"\n", "unclosed table"),
+        ("[storage]\nblobz = \"x\"\n", "unknown field `blobz`"),
+        ("[sync]\npipeline-depth = 0\n", "sync.pipeline-depth"),
+    ] {
+        std::fs::write(&config, text).expect("write config");
+        for args in [&["mirror", "list"][..], &["snapshot", "list"], &["gc"]] {
+            let out = env.run(args);
+            assert_eq!(out.code, 2, "{args:?} with {text:?}: {}", out.transcript());
+            assert!(out.stderr.contains(says), "{}", out.transcript());
+        }
+    }
+    assert!(!env.root().join("debvault.db").exists(), "nothing created");
+}

@@ -4,7 +4,7 @@
 
 #![allow(clippy::unwrap_used)] // test code: a panic is the failure report
 
-use crate::support::{Pkg, Repo, TestEnv, json};
+use crate::support::{Pkg, Repo, TestBucket, TestEnv, json};
 
 fn publish(env: &TestEnv, snapshot: &str) -> serde_json::Value {
     json(&env.ok(&[
@@ -17,15 +17,22 @@ fn publish(env: &TestEnv, snapshot: &str) -> serde_json::Value {
     ]))
 }
 
-#[test]
-fn sync_publish_gc_and_drop_in_a_bucket() {
+/// A world in the test bucket with an upstream of `app` 1.0 and `libfoo`
+/// 1.3-1, mirrored as `m` and synced once.
+fn synced_in_a_bucket() -> (TestEnv, TestBucket, Pkg, Pkg, Repo) {
     let env = TestEnv::new_s3();
     let bucket = env.s3.as_ref().unwrap().bucket();
     let (app, old) = (Pkg::new("app", "1.0"), Pkg::new("libfoo", "1.3-1"));
-    let mut repo = Repo::new(vec![app.clone(), old.clone()]);
+    let repo = Repo::new(vec![app.clone(), old.clone()]);
     env.publish_upstream(&repo);
     env.create_mirror("m", &[]);
     env.ok(&["mirror", "sync", "m"]);
+    (env, bucket, app, old, repo)
+}
+
+#[test]
+fn sync_publish_gc_and_drop_in_a_bucket() {
+    let (env, bucket, app, old, mut repo) = synced_in_a_bucket();
     let blobs = bucket.keys("blobs");
     for p in [&app, &old] {
         let hex = p.sha256().to_string();
@@ -364,13 +371,7 @@ fn a_local_publish_of_bucket_blobs_reads_its_pool_files_once() {
 /// publish lists the pool again, and what went missing is written back.
 #[test]
 fn a_publish_lists_the_pool_once_a_day_and_asks_about_the_rest() {
-    let env = TestEnv::new_s3();
-    let bucket = env.s3.as_ref().unwrap().bucket();
-    let (app, old) = (Pkg::new("app", "1.0"), Pkg::new("libfoo", "1.3-1"));
-    let mut repo = Repo::new(vec![app.clone(), old.clone()]);
-    env.publish_upstream(&repo);
-    env.create_mirror("m", &[]);
-    env.ok(&["mirror", "sync", "m"]);
+    let (env, bucket, app, _, mut repo) = synced_in_a_bucket();
     env.ok(&["key", "generate", "--email", "ops@example.invalid"]);
     env.ok(&["snapshot", "create", "s1", "--from-mirror", "m"]);
     let pool = |v: &serde_json::Value| {
