@@ -383,7 +383,7 @@ complete -c debvault -n "__fish_debvault_using_subcommand status" -l prometheus 
 complete -c debvault -n "__fish_debvault_using_subcommand status" -l max-age -d 'With --check: how old the last successful sync may be' -r
 complete -c debvault -n "__fish_debvault_using_subcommand status" -l root -d 'Data root holding the database, blobs and publications [env: DEBVAULT_ROOT]' -r -F
 complete -c debvault -n "__fish_debvault_using_subcommand status" -l config -d 'Config file [env: DEBVAULT_CONFIG]' -r -F
-complete -c debvault -n "__fish_debvault_using_subcommand status" -l check -d 'Exit 1 when a mirror is stale or has frozen packages, or a publication has expired'
+complete -c debvault -n "__fish_debvault_using_subcommand status" -l check -d 'Exit 1 when a mirror is stale or upstream changed a package under its version, or a publication has expired; with -q, print nothing unless so'
 complete -c debvault -n "__fish_debvault_using_subcommand status" -l json -d 'Machine-readable JSON on stdout'
 complete -c debvault -n "__fish_debvault_using_subcommand status" -s q -l quiet -d 'No confirmations on stdout, no notes or progress on stderr (data, warnings and errors stay)'
 complete -c debvault -n "__fish_debvault_using_subcommand status" -s v -l verbose -d 'More detail on stderr (repeat for debug logs)'

@@ -24,7 +24,7 @@ pub(crate) struct StatusArgs {
     /// Also write the figures in Prometheus text format to FILE (atomically; for a textfile collector)
     #[arg(long, value_name = "FILE")]
     prometheus: Option<PathBuf>,
-    /// Exit 1 when a mirror is stale or has frozen packages, or a publication has expired
+    /// Exit 1 when a mirror is stale or upstream changed a package under its version, or a publication has expired; with -q, print nothing unless so
     #[arg(long)]
     check: bool,
     /// With --check: how old the last successful sync may be
@@ -71,7 +71,9 @@ pub(crate) fn status(a: StatusArgs, g: &Globals) -> Result<u8> {
     if a.check {
         v["problems"] = serde_json::json!(problems);
     }
-    g.out.data(&v, |out| print_status(out, &st))?;
+    // A check is for cron: under -q it says nothing unless something is wrong.
+    let kind = if a.check { Kind::Done } else { Kind::Data };
+    g.out.result(kind, &v, |out| print_status(out, &st))?;
     if problems.is_empty() {
         return Ok(0);
     }
@@ -87,8 +89,8 @@ fn print_status(out: &mut dyn Write, st: &status::Status) -> Result<()> {
     } else {
         writeln!(
             out,
-            "{:<20} {:>8} {:>6} {:>6}  {:<16}  {:<26}  LAST ERROR",
-            "MIRROR", "PACKAGES", "FROZEN", "STAGED", "LAST SYNC", "UPSTREAM DATE (AGE)"
+            "{:<20} {:>8} {:>6} {:>6} {:>6}  {:<16}  {:<26}  LAST ERROR",
+            "MIRROR", "PACKAGES", "FROZEN", "HELD", "STAGED", "LAST SYNC", "UPSTREAM DATE (AGE)"
         )?;
         for m in &st.mirrors {
             let upstream = match (m.upstream_date, m.upstream_age_secs) {
@@ -101,10 +103,11 @@ fn print_status(out: &mut dyn Write, st: &status::Status) -> Result<()> {
             };
             writeln!(
                 out,
-                "{:<20} {:>8} {:>6} {:>6}  {:<16}  {:<26}  {}",
+                "{:<20} {:>8} {:>6} {:>6} {:>6}  {:<16}  {:<26}  {}",
                 m.name,
                 m.packages,
                 m.frozen,
+                m.held,
                 m.staged,
                 m.last_sync
                     .map_or("never".into(), |t| t.format("%Y-%m-%d %H:%M").to_string()),

@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use crate::db::{Db, DbError};
+use crate::model::FreezeKind;
 
 /// One mirror's health.
 #[derive(Clone, Debug, Serialize)]
@@ -14,8 +15,12 @@ pub struct MirrorStatus {
     pub name: String,
     /// Live packages.
     pub packages: u64,
-    /// Active freezes.
+    /// Packages frozen because upstream changed their content under the
+    /// same version: a problem for `status --check`.
     pub frozen: u64,
+    /// Packages an operator holds (`debvault freeze`): deliberate, not a
+    /// problem.
+    pub held: u64,
     /// Pending staged changes.
     pub staged: u64,
     /// Whether the mirror stages changes for review.
@@ -75,9 +80,15 @@ pub fn gather(db: &Db, now: DateTime<Utc>) -> Result<Status, DbError> {
             Some(rev) => db.revision(rev)?.map_or(0, |r| r.packages),
             None => 0,
         };
+        let freezes = db.active_freezes(m.id)?;
+        let held = freezes
+            .iter()
+            .filter(|f| f.kind == FreezeKind::Manual)
+            .count() as u64;
         mirrors.push(MirrorStatus {
             packages,
-            frozen: db.active_freezes(m.id)?.len() as u64,
+            frozen: freezes.len() as u64 - held,
+            held,
             staged: db.staged(Some(m.id), false)?.len() as u64,
             review: m.spec.review,
             last_sync: m.state.last_sync_at,
@@ -111,8 +122,9 @@ pub fn gather(db: &Db, now: DateTime<Utc>) -> Result<Status, DbError> {
 }
 
 /// The problems `status --check` fails on: a mirror not synced
-/// successfully within `max_age` (or never), a mirror with frozen packages,
-/// a publication whose `Valid-Until` has passed.
+/// successfully within `max_age` (or never), a mirror with packages frozen
+/// by an upstream content change (an operator's hold is deliberate, not a
+/// problem), a publication whose `Valid-Until` has passed.
 pub fn problems(status: &Status, max_age: chrono::Duration) -> Vec<String> {
     let now = status.generated_at;
     let mut out = Vec::new();
@@ -132,7 +144,7 @@ pub fn problems(status: &Status, max_age: chrono::Duration) -> Vec<String> {
         }
         if m.frozen > 0 {
             out.push(format!(
-                "mirror `{}` has {} frozen package{} (`debvault mirror show {}`)",
+                "mirror `{}` has {} frozen package{}: upstream changed content under the same version (`debvault mirror show {}`)",
                 m.name,
                 m.frozen,
                 if m.frozen == 1 { "" } else { "s" },
@@ -203,9 +215,15 @@ pub fn prometheus(status: &Status) -> String {
     );
     family(
         "debvault_mirror_frozen_packages",
-        "Packages held at their known-good copy.",
+        "Packages frozen at their known-good copy: upstream changed their content under the same version.",
         "gauge",
         per_mirror(&|m| Some(m.frozen as f64)),
+    );
+    family(
+        "debvault_mirror_held_packages",
+        "Packages an operator holds (debvault freeze).",
+        "gauge",
+        per_mirror(&|m| Some(m.held as f64)),
     );
     family(
         "debvault_mirror_staged_changes",
@@ -278,6 +296,7 @@ mod tests {
                 name: "m".into(),
                 packages: 3,
                 frozen,
+                held: 1,
                 staged: 0,
                 review: false,
                 last_sync: last_sync_hours_ago.map(|h| now - chrono::Duration::hours(h)),
@@ -303,6 +322,8 @@ mod tests {
         );
         assert!(problems(&status(None, 0), day)[0].contains("never synced"));
         assert!(problems(&status(Some(1), 2), day)[0].contains("2 frozen packages"));
+        // The one held package (an operator's freeze) is no problem.
+        assert!(problems(&status(Some(1), 0), day).is_empty());
     }
 
     #[test]
