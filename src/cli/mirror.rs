@@ -224,7 +224,11 @@ fn import(a: ImportArgs, g: &Globals) -> Result<u8> {
     // A dry run's plan is what the user asked to see; a real run's lines
     // confirm what was done.
     let kind = if a.dry_run { Kind::Data } else { Kind::Done };
-    let mut created = 0;
+    let created = if a.dry_run {
+        0
+    } else {
+        ops_mirror::import_all(&mut ctx, &plan)?
+    };
     for item in &plan {
         if let Some(why) = &item.skipped {
             g.out.text(kind, |out| {
@@ -236,10 +240,6 @@ fn import(a: ImportArgs, g: &Globals) -> Result<u8> {
                 Ok(())
             })?;
             continue;
-        }
-        if !a.dry_run {
-            ops_mirror::import(&mut ctx, item)?;
-            created += 1;
         }
         g.out.text(kind, |out| {
             let verb = if a.dry_run { "would create" } else { "create" };

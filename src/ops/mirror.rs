@@ -238,6 +238,20 @@ pub fn spec_changes(old: &MirrorSpec, new: &MirrorSpec) -> Vec<String> {
         .collect()
 }
 
+/// Carries out an import plan: creates each item's mirror (see [`import`])
+/// and returns how many were created. The plan is executed whole before
+/// anything is printed; a failure names its item and leaves the mirrors
+/// created before it (each audited).
+pub fn import_all(ctx: &mut Context, plan: &[ImportItem]) -> Result<usize, MirrorError> {
+    let mut created = 0;
+    for item in plan {
+        if import(ctx, item)?.is_some() {
+            created += 1;
+        }
+    }
+    Ok(created)
+}
+
 /// Creates the mirror of one planned import item (skipped ones are left
 /// alone): its inline key written to its keyring path first, atomically.
 pub fn import(ctx: &mut Context, item: &ImportItem) -> Result<Option<MirrorId>, MirrorError> {
