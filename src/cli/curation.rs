@@ -114,10 +114,12 @@ pub(crate) fn parse_since(s: &str) -> Result<DateTime<Utc>> {
         return Ok(t.and_utc());
     }
     if let Some(secs) = parse_duration(s) {
-        return Ok(Utc::now() - chrono::Duration::seconds(secs.min(i64::MAX as u64 / 2) as i64));
+        // Bounded by parse_duration: 100 years fit in chrono's range.
+        let back = chrono::Duration::seconds(i64::try_from(secs).unwrap_or(i64::MAX / 1000));
+        return Ok(Utc::now() - back);
     }
     Err(UsageError(format!(
-        "invalid date `{s}`: expected YYYY-MM-DD, an RFC 3339 time, or a duration such as 7d"
+        "invalid `--since` `{s}`: expected YYYY-MM-DD, an RFC 3339 time, or a duration such as 7d (at most 100 years)"
     ))
     .into())
 }

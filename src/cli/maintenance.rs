@@ -51,7 +51,7 @@ pub(crate) fn status(a: StatusArgs, g: &Globals) -> Result<u8> {
     let ctx = g.context()?;
     let max_age = parse_duration(&a.max_age).ok_or_else(|| {
         UsageError(format!(
-            "invalid --max-age `{}`: expected a duration such as 36h or 2d",
+            "invalid `--max-age` `{}`: expected a duration such as 36h or 2d (at most 100 years)",
             a.max_age
         ))
     })?;
@@ -143,7 +143,7 @@ pub(crate) fn run_gc(a: GcArgs, g: &Globals) -> Result<u8> {
     let mut ctx = g.context()?;
     let grace = parse_duration(&a.grace).ok_or_else(|| {
         UsageError(format!(
-            "invalid --grace `{}`: expected a duration such as 24h",
+            "invalid `--grace` `{}`: expected a duration such as 24h (at most 100 years)",
             a.grace
         ))
     })?;

@@ -22,13 +22,17 @@ pub(crate) struct ServeArgs {
 }
 
 pub(crate) fn run(args: ServeArgs, g: &Globals) -> Result<u8> {
-    let location = match args.dir {
-        Some(dir) => dir,
-        None => g.settings()?.publish,
+    // The configured endpoint may not exist yet on a fresh data root (it
+    // serves empty until the first publish); a directory named with --dir
+    // must exist: a typo is not a new empty tree.
+    let (location, named) = match args.dir {
+        Some(dir) => (dir, true),
+        None => (g.settings()?.publish, false),
     };
     let mut opts = ServeOptions::new(args.listen, PathBuf::from(&location));
     match S3Url::parse(&location) {
         Some(url) => opts.bucket = Some(Bucket::open(&url?)?),
+        None if named => {}
         None => std::fs::create_dir_all(&location)
             .with_context(|| format!("cannot create `{location}`"))?,
     }

@@ -336,7 +336,7 @@ fn publish_cmd(a: PublishArgs, g: &Globals) -> Result<u8> {
         None => None,
         Some(v) => Some(parse_duration(v).ok_or_else(|| {
             UsageError(format!(
-                "`--valid-for` `{v}` is not a duration like 7d, 12h, 30m or 3600"
+                "`--valid-for` `{v}` is not a duration like 7d, 12h, 30m or 3600 (at most 100 years)"
             ))
         })?),
     };

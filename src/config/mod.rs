@@ -517,9 +517,18 @@ fn load_file(path: &Path) -> Result<ConfigFile, ConfigError> {
     })
 }
 
+/// The longest duration a flag takes: 100 years. Beyond it dates leave
+/// what a Release, SQLite or chrono can hold.
+pub const MAX_DURATION_SECS: u64 = 100 * 366 * 86400;
+
 /// Parses `7d`, `12h`, `30m`, `90s` or a plain number of seconds; units
-/// combine (`1d12h`).
+/// combine (`1d12h`). `None` for anything else, or longer than
+/// [`MAX_DURATION_SECS`].
 pub fn parse_duration(s: &str) -> Option<u64> {
+    parse_duration_unbounded(s).filter(|&secs| secs <= MAX_DURATION_SECS)
+}
+
+fn parse_duration_unbounded(s: &str) -> Option<u64> {
     let s = s.trim();
     if s.is_empty() {
         return None;
@@ -628,5 +637,8 @@ mod tests {
         assert_eq!(parse_duration("5x"), None);
         assert_eq!(parse_duration("h"), None);
         assert_eq!(parse_duration("3d4"), None);
+        assert_eq!(parse_duration("36600d"), Some(MAX_DURATION_SECS));
+        assert_eq!(parse_duration("36601d"), None, "over 100 years");
+        assert_eq!(parse_duration("100000000d"), None);
     }
 }

@@ -62,3 +62,41 @@ fn serves_the_publish_root_and_stops_on_sigterm() {
         "access log:\n{log}"
     );
 }
+
+/// Durations and directories from the command line are checked before
+/// anything runs: a duration past 100 years (which panicked in date
+/// arithmetic) and a `serve --dir` that does not exist (which was created)
+/// are usage errors, exit 2, naming the flag or the path.
+#[test]
+fn out_of_range_durations_and_missing_dirs_are_usage_errors() {
+    let env = TestEnv::new();
+    for (args, names) in [
+        (
+            &["snapshot", "publish", "s", "--valid-for", "100000000d"][..],
+            "--valid-for",
+        ),
+        (&["audit", "--since", "100000000d"], "--since"),
+        (&["staged", "report", "--since", "100000000d"], "--since"),
+        (
+            &["status", "--check", "--max-age", "106751991168d"],
+            "--max-age",
+        ),
+        (&["gc", "--grace", "100000000d"], "--grace"),
+    ] {
+        let out = env.run(args);
+        assert_eq!(out.code, 2, "{args:?}: {}", out.transcript());
+        assert!(out.stderr.contains(names), "{args:?}: {}", out.transcript());
+        assert!(!out.stderr.contains("panicked"), "{}", out.transcript());
+    }
+    let missing = env.dir.path().join("no-such-dir");
+    let out = env.run(&[
+        "serve",
+        "--dir",
+        &missing.display().to_string(),
+        "--listen",
+        "127.0.0.1:0",
+    ]);
+    assert_eq!(out.code, 2, "{}", out.transcript());
+    assert!(out.stderr.contains("no-such-dir"), "{}", out.transcript());
+    assert!(!missing.exists(), "not created");
+}
