@@ -80,7 +80,7 @@ pub(crate) fn status(a: StatusArgs, g: &Globals) -> Result<u8> {
     for p in &problems {
         g.out.problem(p);
     }
-    Err(Failure::silent(1))
+    Err(Failure::silent(crate::exit::FAILURE))
 }
 
 fn print_status(out: &mut dyn Write, st: &status::Status) -> Result<()> {

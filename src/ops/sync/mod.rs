@@ -41,7 +41,7 @@ use super::Context;
 use super::upstream::{Upstream, UpstreamError};
 use crate::db::DbError;
 use crate::digest::Sha256;
-use crate::exit::{ExitCode, FAILURE, USAGE, VERIFICATION};
+use crate::exit::{ExitCode, FAILURE, FROZEN, SUCCESS, USAGE, VERIFICATION};
 use crate::fetch::{FetchError, Validators};
 use crate::lock::Lock as GcLock;
 use crate::lock::LockError;
@@ -281,9 +281,13 @@ pub struct SyncReport {
 }
 
 impl SyncReport {
-    /// Exit code: 4 when packages were frozen by this sync.
+    /// Exit code: [`FROZEN`] when packages were frozen by this sync.
     pub fn exit_code(&self) -> u8 {
-        if self.plan.freezes.is_empty() { 0 } else { 4 }
+        if self.plan.freezes.is_empty() {
+            SUCCESS
+        } else {
+            FROZEN
+        }
     }
 
     /// The error a sync fails with when its plan may not proceed. A dry run
