@@ -958,7 +958,7 @@ _debvault() {
             return 0
             ;;
         debvault__subcmd__snapshot__subcmd__create)
-            opts="-q -v -h --from-mirror --root --config --json --quiet --verbose --no-progress --help"
+            opts="-q -v -h --from-mirror --later-wins --root --config --json --quiet --verbose --no-progress --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1072,7 +1072,7 @@ _debvault() {
             return 0
             ;;
         debvault__subcmd__snapshot__subcmd__merge)
-            opts="-q -v -h --latest --root --config --json --quiet --verbose --no-progress --help"
+            opts="-q -v -h --later-wins --latest --root --config --json --quiet --verbose --no-progress --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -150,13 +150,14 @@ complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and not __fi
 complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and not __fish_seen_subcommand_from create list show diff merge filter drop publish" -f -a "list" -d 'List snapshots'
 complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and not __fish_seen_subcommand_from create list show diff merge filter drop publish" -f -a "show" -d 'Show a snapshot: counts per component and architecture, total size'
 complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and not __fish_seen_subcommand_from create list show diff merge filter drop publish" -f -a "diff" -d 'Compare two snapshots: added, removed, upgraded, downgraded, changed'
-complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and not __fish_seen_subcommand_from create list show diff merge filter drop publish" -f -a "merge" -d 'Merge snapshots into a new one (later sources win per package name and architecture)'
+complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and not __fish_seen_subcommand_from create list show diff merge filter drop publish" -f -a "merge" -d 'Merge snapshots into a new one (the newest version of each package name and architecture wins)'
 complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and not __fish_seen_subcommand_from create list show diff merge filter drop publish" -f -a "filter" -d 'Make a new snapshot of the packages of another that match a filter'
 complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and not __fish_seen_subcommand_from create list show diff merge filter drop publish" -f -a "drop" -d 'Delete a snapshot (refused while it is published)'
 complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and not __fish_seen_subcommand_from create list show diff merge filter drop publish" -f -a "publish" -d 'Publish a snapshot as a signed apt tree, or switch a distribution to it atomically'
-complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and __fish_seen_subcommand_from create" -l from-mirror -d 'Mirror to take packages from; repeat to combine (later mirrors win)' -r
+complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and __fish_seen_subcommand_from create" -l from-mirror -d 'Mirror to take packages from; repeat to combine (the newest version of each package wins)' -r
 complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and __fish_seen_subcommand_from create" -l root -d 'Data root holding the database, blobs and publications [env: DEBVAULT_ROOT]' -r -F
 complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and __fish_seen_subcommand_from create" -l config -d 'Config file [env: DEBVAULT_CONFIG]' -r -F
+complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and __fish_seen_subcommand_from create" -l later-wins -d 'Let a later mirror win even with a lower version (each downgrade is printed)'
 complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and __fish_seen_subcommand_from create" -l json -d 'Machine-readable JSON on stdout'
 complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and __fish_seen_subcommand_from create" -s q -l quiet -d 'No confirmations on stdout, no notes or progress on stderr (data, warnings and errors stay)'
 complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and __fish_seen_subcommand_from create" -s v -l verbose -d 'More detail on stderr (repeat for debug logs)'
@@ -186,7 +187,8 @@ complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and __fish_s
 complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and __fish_seen_subcommand_from diff" -s h -l help -d 'Print help'
 complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and __fish_seen_subcommand_from merge" -l root -d 'Data root holding the database, blobs and publications [env: DEBVAULT_ROOT]' -r -F
 complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and __fish_seen_subcommand_from merge" -l config -d 'Config file [env: DEBVAULT_CONFIG]' -r -F
-complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and __fish_seen_subcommand_from merge" -l latest -d 'Keep only the newest version of each package across all sources'
+complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and __fish_seen_subcommand_from merge" -l later-wins -d 'Let a later source win even with a lower version (each downgrade is printed)'
+complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and __fish_seen_subcommand_from merge" -l latest -d 'Now the default: the newest version wins (accepted for old scripts)'
 complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and __fish_seen_subcommand_from merge" -l json -d 'Machine-readable JSON on stdout'
 complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and __fish_seen_subcommand_from merge" -s q -l quiet -d 'No confirmations on stdout, no notes or progress on stderr (data, warnings and errors stay)'
 complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and __fish_seen_subcommand_from merge" -s v -l verbose -d 'More detail on stderr (repeat for debug logs)'

@@ -14,7 +14,7 @@ use crate::config::parse_duration;
 use crate::model::{ReleaseOptions, Snapshot};
 use crate::ops::keys::{KeyStore, passphrase_from_env};
 use crate::ops::publish::{PublishOptions, PublishOutcome, PublishReport, publish};
-use crate::ops::snapshot::{self as ops, Change, DiffEntry, SnapshotDetail};
+use crate::ops::snapshot::{self as ops, Change, DiffEntry, MergeStrategy, Merged, SnapshotDetail};
 use crate::tree::layout::dists_path;
 
 #[derive(Debug, Subcommand)]
@@ -23,9 +23,12 @@ pub(crate) enum SnapshotCommand {
     Create {
         /// Snapshot name [default: <first mirror>-YYYYMMDD, made unique]
         name: Option<String>,
-        /// Mirror to take packages from; repeat to combine (later mirrors win)
+        /// Mirror to take packages from; repeat to combine (the newest version of each package wins)
         #[arg(long = "from-mirror", value_name = "MIRROR", required = true)]
         from_mirror: Vec<String>,
+        /// Let a later mirror win even with a lower version (each downgrade is printed)
+        #[arg(long)]
+        later_wins: bool,
     },
     /// List snapshots
     List,
@@ -44,15 +47,18 @@ pub(crate) enum SnapshotCommand {
         /// The newer snapshot
         b: String,
     },
-    /// Merge snapshots into a new one (later sources win per package name and architecture)
+    /// Merge snapshots into a new one (the newest version of each package name and architecture wins)
     Merge {
         /// New snapshot name
         new: String,
         /// Source snapshots, in order
         #[arg(required = true)]
         sources: Vec<String>,
-        /// Keep only the newest version of each package across all sources
-        #[arg(long)]
+        /// Let a later source win even with a lower version (each downgrade is printed)
+        #[arg(long, conflicts_with = "latest")]
+        later_wins: bool,
+        /// Now the default: the newest version wins (accepted for old scripts)
+        #[arg(long, hide = true)]
         latest: bool,
     },
     /// Make a new snapshot of the packages of another that match a filter
@@ -120,11 +126,21 @@ pub(crate) struct PublishArgs {
 
 pub(crate) fn run(cmd: SnapshotCommand, g: &Globals) -> Result<u8> {
     match cmd {
-        SnapshotCommand::Create { name, from_mirror } => {
+        SnapshotCommand::Create {
+            name,
+            from_mirror,
+            later_wins,
+        } => {
             let mut ctx = g.context()?;
             let today = chrono::Utc::now().date_naive();
-            let snap = ops::create_from_mirrors(&mut ctx.db, name.as_deref(), &from_mirror, today)?;
-            created(&snap, g)
+            let merged = ops::create_from_mirrors(
+                &mut ctx.db,
+                name.as_deref(),
+                &from_mirror,
+                strategy(later_wins),
+                today,
+            )?;
+            merged_cmd(&merged, g)
         }
         SnapshotCommand::List => list(g),
         SnapshotCommand::Show {
@@ -135,11 +151,12 @@ pub(crate) fn run(cmd: SnapshotCommand, g: &Globals) -> Result<u8> {
         SnapshotCommand::Merge {
             new,
             sources,
-            latest,
+            later_wins,
+            latest: _,
         } => {
             let mut ctx = g.context()?;
-            let snap = ops::merge(&mut ctx.db, &new, &sources, latest)?;
-            created(&snap, g)
+            let merged = ops::merge(&mut ctx.db, &new, &sources, strategy(later_wins))?;
+            merged_cmd(&merged, g)
         }
         SnapshotCommand::Filter {
             new,
@@ -183,6 +200,50 @@ pub(crate) fn run(cmd: SnapshotCommand, g: &Globals) -> Result<u8> {
         }
         SnapshotCommand::Publish(args) => publish_cmd(args, g),
     }
+}
+
+fn strategy(later_wins: bool) -> MergeStrategy {
+    if later_wins {
+        MergeStrategy::LaterWins
+    } else {
+        MergeStrategy::Newest
+    }
+}
+
+/// How many downgrades a merge names one by one before summing up the rest.
+const DOWNGRADES_SHOWN: usize = 20;
+
+/// Reports a snapshot made from several sources: each downgrade it made is a
+/// warning (stderr, every mode), the JSON carries them all.
+fn merged_cmd(merged: &Merged, g: &Globals) -> Result<u8> {
+    for d in merged.downgrades.iter().take(DOWNGRADES_SHOWN) {
+        g.out.warn(&format!(
+            "downgraded {} {}/{}: {} from `{}` replaces {} from `{}`",
+            d.component,
+            d.name,
+            d.architecture,
+            d.to_version,
+            d.to_source,
+            d.from_version,
+            d.from_source
+        ));
+    }
+    if merged.downgrades.len() > DOWNGRADES_SHOWN {
+        g.out.warn(&format!(
+            "… and {} more downgrades (--json lists them all)",
+            merged.downgrades.len() - DOWNGRADES_SHOWN
+        ));
+    }
+    let snap = &merged.snapshot;
+    g.out.done(merged, |out| {
+        writeln!(
+            out,
+            "created snapshot `{}` with {} packages, {}",
+            snap.name, snap.packages, snap.description
+        )?;
+        Ok(())
+    })?;
+    Ok(0)
 }
 
 fn created(snap: &Snapshot, g: &Globals) -> Result<u8> {

@@ -1,5 +1,7 @@
 //! `snapshot create | list | show | diff | merge | filter | drop`: whole outputs.
 
+#![allow(clippy::unwrap_used)] // test code: a panic is the failure report
+
 use crate::support::{Pkg, Repo, TestEnv};
 
 fn repo_v1() -> Repo {
@@ -73,13 +75,104 @@ fn diff_whole_output() {
 #[test]
 fn merge_whole_output() {
     let env = two_snapshots();
+    // s2 has tool 0.8 where s1 had 0.9: by default the newest version
+    // wins whatever the order, as apt would pick it.
     let out = env.run(&["snapshot", "merge", "both", "s1", "s2"]);
     insta::assert_snapshot!("snapshot_merge", env.redact(&out.transcript()));
     let out = env.run(&["snapshot", "show", "both", "--with-packages"]);
     insta::assert_snapshot!("snapshot_merge_show", env.redact(&out.transcript()));
+    // `--latest` (the old opt-in) is still accepted and means the same.
     env.ok(&["snapshot", "merge", "newest", "s2", "s1", "--latest"]);
-    let out = env.run(&["snapshot", "diff", "s2", "newest"]);
-    insta::assert_snapshot!("snapshot_merge_latest_diff", env.redact(&out.transcript()));
+    let out = env.run(&["snapshot", "diff", "both", "newest"]);
+    assert!(
+        out.stdout.is_empty() && out.stderr.contains("0 upgraded, 0 downgraded, 0 changed"),
+        "{}",
+        out.transcript()
+    );
+    // Later sources win only when asked, and each downgrade is named.
+    let out = env.run(&["snapshot", "merge", "later", "s1", "s2", "--later-wins"]);
+    insta::assert_snapshot!("snapshot_merge_later_wins", env.redact(&out.transcript()));
+    let out = env.run(&["snapshot", "diff", "s2", "later"]);
+    insta::assert_snapshot!(
+        "snapshot_merge_later_wins_diff",
+        env.redact(&out.transcript())
+    );
+    let out = env.ok(&[
+        "snapshot",
+        "merge",
+        "later2",
+        "s1",
+        "s2",
+        "--later-wins",
+        "--json",
+    ]);
+    let v = crate::support::json(&out);
+    assert_eq!(v["strategy"], "later_wins", "{v}");
+    assert_eq!(v["downgrades"][0]["name"], "tool", "{v}");
+    assert_eq!(v["downgrades"][0]["from_version"], "0.9", "{v}");
+}
+
+/// Two mirrors of one upstream, `old` synced before it moved on (libfoo
+/// 1.3, tool 0.9) and `new` after (libfoo 1.4, tool 0.8).
+#[test]
+fn create_from_several_mirrors_takes_the_newest_unless_told() {
+    let env = TestEnv::new();
+    let mut repo = repo_v1();
+    env.publish_upstream(&repo);
+    env.create_mirror("old", &[]);
+    env.ok(&["mirror", "sync", "old"]);
+    repo.packages[1] = Pkg::new("libfoo", "1.4-1");
+    repo.packages[2] = Pkg::new("tool", "0.8").pre_depends("base-files");
+    repo.date = chrono::Utc::now() + chrono::Duration::seconds(5);
+    env.publish_upstream(&repo);
+    env.create_mirror("new", &[]);
+    env.ok(&["mirror", "sync", "new"]);
+    let versions = |snap: &str| {
+        let out = env.ok(&["snapshot", "show", snap, "--with-packages", "--json"]);
+        let v = crate::support::json(&out);
+        let mut got: Vec<String> = v["package_list"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|p| {
+                let f: Vec<&str> = p.as_str().unwrap().split(' ').collect();
+                ["libfoo", "tool"]
+                    .contains(&f[1])
+                    .then(|| format!("{} {}", f[1], f[2]))
+            })
+            .collect();
+        got.sort();
+        got
+    };
+    // `new` listed first, `old` last: before, old's lower libfoo won.
+    let out = env.ok(&[
+        "snapshot",
+        "create",
+        "apt",
+        "--from-mirror",
+        "new",
+        "--from-mirror",
+        "old",
+    ]);
+    assert!(out.stderr.is_empty(), "{}", out.transcript());
+    assert_eq!(versions("apt"), ["libfoo 1.4-1", "tool 0.9"]);
+    let out = env.ok(&[
+        "snapshot",
+        "create",
+        "order",
+        "--from-mirror",
+        "new",
+        "--from-mirror",
+        "old",
+        "--later-wins",
+    ]);
+    assert!(
+        out.stderr
+            .contains("downgraded main libfoo/amd64: 1.3-1 from `old` replaces 1.4-1 from `new`"),
+        "{}",
+        out.transcript()
+    );
+    assert_eq!(versions("order"), ["libfoo 1.3-1", "tool 0.9"]);
 }
 
 #[test]

@@ -4,7 +4,7 @@
 //! A snapshot only references packages (a shared, delta-encoded package set,
 //! see `db::sets`), so creating one from a 60,000-package mirror writes one
 //! small row, and identical snapshots share their set. The set algebra —
-//! [`merge_entries`] and [`diff_entries`] — is pure and unit-tested; the
+//! [`merge::merge_entries`] and [`diff_entries`] — is pure and unit-tested; the
 //! functions around it load, check names and store.
 
 use std::collections::{BTreeMap, HashMap};
@@ -16,11 +16,12 @@ use crate::db::{Db, DbError, NewSnapshot, PackageSet, PackageSummary};
 use crate::debian::deb822::find_field;
 use crate::debian::version::{self, Version};
 use crate::exit::{ExitCode, FAILURE, USAGE};
-use crate::model::{
-    MirrorSource, PackageId, PackageKey, PackageRecord, Snapshot, SnapshotOrigin, valid_name,
-};
+use crate::model::{PackageId, PackageKey, PackageRecord, Snapshot, SnapshotOrigin, valid_name};
 use crate::query::{Candidate, ClosureOptions, Filter, FilterError, select};
 use crate::tree::layout::dists_path;
+
+mod merge;
+pub use merge::{Downgrade, MergeStrategy, Merged, create_from_mirrors, merge, merge_entries};
 
 /// Why a snapshot operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -179,158 +180,6 @@ fn union_in_order<'a>(lists: impl IntoIterator<Item = &'a [String]>) -> Vec<Stri
         }
     }
     out
-}
-
-/// Creates a snapshot of the current revisions of `mirrors`. With several
-/// mirrors, a later mirror's packages replace an earlier one's of the same
-/// (component, name, architecture). The default name is
-/// `<first mirror>-YYYYMMDD`, made unique.
-pub fn create_from_mirrors(
-    db: &mut Db,
-    name: Option<&str>,
-    mirrors: &[String],
-    today: NaiveDate,
-) -> Result<Snapshot, SnapshotError> {
-    let first = mirrors.first().ok_or(SnapshotError::NoSources)?;
-    let name = match name {
-        Some(n) => n.to_owned(),
-        None => default_name(db, first, today)?,
-    };
-    check_new_name(db, &name)?;
-    let mut sources = Vec::new();
-    let mut sets = Vec::new();
-    let mut archs = Vec::new();
-    for m in mirrors {
-        let mirror = db
-            .mirror(m)?
-            .ok_or_else(|| SnapshotError::NoMirror(m.clone()))?;
-        let rev = mirror
-            .state
-            .revision
-            .ok_or_else(|| SnapshotError::NeverSynced(m.clone()))?;
-        sets.push(db.revision_set(rev)?);
-        archs.push(mirror.spec.architectures.clone());
-        sources.push(MirrorSource {
-            name: mirror.name.clone(),
-            suite: mirror.spec.suite.clone(),
-            revision: rev,
-        });
-    }
-    // One mirror: its revision's set as it is (no package is even read).
-    let set = match sets.len() {
-        1 => sets.pop().unwrap_or_default(),
-        _ => {
-            let lists = sets
-                .iter()
-                .map(|set| set_entries(db, set))
-                .collect::<Result<Vec<_>, _>>()?;
-            set_of(&merge_entries(&lists, false)?)
-        }
-    };
-    let description = format!(
-        "from mirror{} {}",
-        if sources.len() > 1 { "s" } else { "" },
-        sources
-            .iter()
-            .map(|s| format!("`{}` (revision {})", s.name, s.revision.0))
-            .collect::<Vec<_>>()
-            .join(", ")
-    );
-    let architectures = union_in_order(archs.iter().map(Vec::as_slice));
-    store(
-        db,
-        &name,
-        &description,
-        &SnapshotOrigin::Mirrors { mirrors: sources },
-        &architectures,
-        &set,
-    )
-}
-
-/// Merges snapshots into a new one: for each (component, name,
-/// architecture) the last source that has the package wins, with all of
-/// its versions; with `latest`, only the newest version across all
-/// sources is kept.
-pub fn merge(
-    db: &mut Db,
-    name: &str,
-    sources: &[String],
-    latest: bool,
-) -> Result<Snapshot, SnapshotError> {
-    if sources.is_empty() {
-        return Err(SnapshotError::NoSources);
-    }
-    check_new_name(db, name)?;
-    let mut lists = Vec::new();
-    let mut archs = Vec::new();
-    for s in sources {
-        let snap = load(db, s)?;
-        lists.push(entries(db, &snap)?);
-        archs.push(snap.architectures);
-    }
-    let merged = merge_entries(&lists, latest)?;
-    let description = format!(
-        "merge of {}{}",
-        sources
-            .iter()
-            .map(|s| format!("`{s}`"))
-            .collect::<Vec<_>>()
-            .join(", "),
-        if latest { " (latest versions)" } else { "" }
-    );
-    let architectures = union_in_order(archs.iter().map(Vec::as_slice));
-    store(
-        db,
-        name,
-        &description,
-        &SnapshotOrigin::Merge {
-            sources: sources.to_vec(),
-            latest,
-        },
-        &architectures,
-        &set_of(&merged),
-    )
-}
-
-/// The set algebra of [`merge`] (pure).
-pub fn merge_entries(lists: &[Vec<Entry>], latest: bool) -> Result<Vec<Entry>, SnapshotError> {
-    type Key = (String, String, String);
-    let key = |e: &Entry| {
-        (
-            e.component.clone(),
-            e.package.key.name.clone(),
-            e.package.key.architecture.clone(),
-        )
-    };
-    let mut out: BTreeMap<Key, Vec<Entry>> = BTreeMap::new();
-    for list in lists {
-        let mut this: BTreeMap<Key, Vec<Entry>> = BTreeMap::new();
-        for e in list {
-            this.entry(key(e)).or_default().push(e.clone());
-        }
-        for (k, mut group) in this {
-            if latest {
-                let slot = out.entry(k).or_default();
-                slot.append(&mut group);
-                let mut best: Option<Entry> = None;
-                for e in slot.drain(..) {
-                    let newer = match &best {
-                        None => true,
-                        Some(b) => {
-                            version::compare(&e.package.key.version, &b.package.key.version).is_ge()
-                        }
-                    };
-                    if newer {
-                        best = Some(e);
-                    }
-                }
-                slot.extend(best);
-            } else {
-                out.insert(k, group);
-            }
-        }
-    }
-    Ok(out.into_values().flatten().collect())
 }
 
 /// Creates a snapshot of the packages of `source` matching `expr`, plus
@@ -653,7 +502,14 @@ mod tests {
     use super::*;
     use crate::digest::Sha256;
 
-    fn e(id: i64, component: &str, name: &str, version: &str, arch: &str, content: &str) -> Entry {
+    pub(super) fn e(
+        id: i64,
+        component: &str,
+        name: &str,
+        version: &str,
+        arch: &str,
+        content: &str,
+    ) -> Entry {
         Entry {
             component: component.into(),
             package: PackageSummary {
@@ -669,31 +525,10 @@ mod tests {
         }
     }
 
-    fn ids(list: &[Entry]) -> Vec<i64> {
+    pub(super) fn ids(list: &[Entry]) -> Vec<i64> {
         let mut v: Vec<i64> = list.iter().map(|e| e.package.id.0).collect();
         v.sort_unstable();
         v
-    }
-
-    #[test]
-    fn merge_later_source_wins_per_name_and_arch() {
-        let a = vec![
-            e(1, "main", "curl", "8.0", "amd64", "a"),
-            e(2, "main", "curl", "8.1", "amd64", "b"),
-            e(3, "main", "zsh", "5.9", "amd64", "c"),
-            e(4, "contrib", "curl", "9.0", "amd64", "d"),
-        ];
-        let b = vec![
-            e(5, "main", "curl", "7.0", "amd64", "e"),
-            e(6, "main", "curl", "7.0", "arm64", "f"),
-        ];
-        // b's curl/amd64 replaces both of a's; contrib is another component.
-        assert_eq!(
-            ids(&merge_entries(&[a.clone(), b.clone()], false).unwrap()),
-            [3, 4, 5, 6]
-        );
-        // Newest version across sources.
-        assert_eq!(ids(&merge_entries(&[a, b], true).unwrap()), [2, 3, 4, 6]);
     }
 
     #[test]
