@@ -76,6 +76,19 @@ pub enum ConfigError {
     /// No data root could be determined.
     #[error("no data root: set `--root`, `DEBVAULT_ROOT`, `XDG_DATA_HOME` or `HOME`")]
     NoRoot,
+    /// A storage location is neither an absolute directory nor a valid
+    /// `s3://` URL.
+    #[error("`{key}` = `{value}` is not a storage location: {reason} (from {source_desc})")]
+    Location {
+        /// Setting.
+        key: &'static str,
+        /// Its value.
+        value: String,
+        /// What is wrong with it.
+        reason: String,
+        /// Where it came from.
+        source_desc: String,
+    },
     /// A value is out of range.
     #[error("`{key}` must be {expected} (from {source_desc})")]
     Range {
@@ -246,7 +259,42 @@ fn resolve_root(
         return Err(ConfigError::NoRoot);
     };
     origins.insert("root", o);
-    Ok(root)
+    // A relative `--root` means the directory it names now; later commands
+    // (and `config show`) must not depend on where they run.
+    std::path::absolute(&root).map_err(|_| ConfigError::NoRoot)
+}
+
+/// Checks a storage location at load: an absolute directory or a valid
+/// `s3://BUCKET[/PREFIX]`. Anything else — empty, relative, `s3:/b`,
+/// another scheme — would later be resolved against the current directory.
+fn check_location(origins: &Origins, key: &'static str, value: &str) -> Result<(), ConfigError> {
+    let fail = |reason: String| ConfigError::Location {
+        key,
+        value: value.to_owned(),
+        reason,
+        source_desc: origins
+            .get(key)
+            .map(ToString::to_string)
+            .unwrap_or_default(),
+    };
+    if let Some(parsed) = crate::store::s3::S3Url::parse(value) {
+        return parsed.map(|_| ()).map_err(|e| fail(e.to_string()));
+    }
+    if value.is_empty() {
+        return Err(fail("it is empty".into()));
+    }
+    let scheme = value.split_once(':').map(|(s, _)| s);
+    if scheme.is_some_and(|s| !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric())) {
+        return Err(fail(
+            "only a directory or `s3://BUCKET[/PREFIX]` is supported".into(),
+        ));
+    }
+    if !Path::new(value).is_absolute() {
+        return Err(fail(
+            "a directory must be an absolute path, not one relative to where debvault runs".into(),
+        ));
+    }
+    Ok(())
 }
 
 /// The config file: `--config`, `DEBVAULT_CONFIG`, else the data root's
@@ -361,6 +409,8 @@ impl Settings {
             &file.storage.publish,
             root.join("public").display().to_string(),
         );
+        check_location(&origins, "storage.blobs", &blobs)?;
+        check_location(&origins, "storage.publish", &publish)?;
 
         let downloads = resolve_downloads(
             flags,
@@ -392,10 +442,16 @@ impl Settings {
             in_range(&origins, key, v, range, expected)?;
             Ok(v)
         };
-        let any = (0..=u64::MAX, "");
-        let seconds = || (1..=u64::MAX, "at least 1 second");
+        // Bounds that keep every later computation (backoff, deadlines,
+        // date arithmetic) far from overflow, yet wide beyond any real use.
+        let seconds = || (1..=86_400, "between 1 second and 1 day (86400)");
         let sync = &file.sync;
-        let retries = num("sync.retries", sync.retries.map(u64::from), 4, any.clone())? as u32;
+        let retries = num(
+            "sync.retries",
+            sync.retries.map(u64::from),
+            4,
+            (0..=100, "between 0 and 100"),
+        )? as u32;
         let connect_timeout = num("sync.connect-timeout", sync.connect_timeout, 10, seconds())?;
         let read_timeout = num("sync.read-timeout", sync.read_timeout, 30, seconds())?;
         let xz_preset = num(
@@ -416,7 +472,12 @@ impl Settings {
             20,
             (0..=100, "between 0 and 100"),
         )?;
-        let retention_days = num("gc.retention-days", file.gc.retention_days, 730, any)?;
+        let retention_days = num(
+            "gc.retention-days",
+            file.gc.retention_days,
+            730,
+            (0..=36_500, "between 0 and 36500 (100 years)"),
+        )?;
         Ok(Settings {
             xz_preset: xz_preset as u32,
             mass_removal_percent: mass_removal_percent as u32,

@@ -242,13 +242,55 @@ fn a_malformed_config_is_a_usage_error() {
         ("[storage\nblobs = \"x\"\n", "unclosed table"),
         ("[storage]\nblobz = \"x\"\n", "unknown field `blobz`"),
         ("[sync]\npipeline-depth = 0\n", "sync.pipeline-depth"),
+        (
+            "[sync]\nretries = 4294967295\n",
+            "`sync.retries` must be between 0 and 100",
+        ),
+        (
+            "[sync]\nread-timeout = 18446744073709551615\n",
+            "`sync.read-timeout` must be",
+        ),
+        (
+            "[gc]\nretention-days = 18446744073709551615\n",
+            "`gc.retention-days`",
+        ),
+        // Storage locations that would resolve against the current directory.
+        (
+            "[storage]\nblobs = \"\"\n",
+            "`storage.blobs` = `` is not a storage location: it is empty",
+        ),
+        (
+            "[storage]\nblobs = \"s3:/b/x\"\n",
+            "only a directory or `s3://BUCKET[/PREFIX]`",
+        ),
+        ("[storage]\npublish = \"pub\"\n", "must be an absolute path"),
+        (
+            "[storage]\nblobs = \"s3://B_/x\"\n",
+            "expected `s3://BUCKET[/PREFIX]`",
+        ),
     ] {
         std::fs::write(&config, text).expect("write config");
-        for args in [&["mirror", "list"][..], &["snapshot", "list"], &["gc"]] {
-            let out = env.run(args);
-            assert_eq!(out.code, 2, "{args:?} with {text:?}: {}", out.transcript());
-            assert!(out.stderr.contains(says), "{}", out.transcript());
+        let cwd = env.root().with_file_name("cwd");
+        std::fs::create_dir_all(&cwd).expect("cwd");
+        for args in [
+            &["mirror", "list"][..],
+            &["snapshot", "list"],
+            &["gc"],
+            &["verify"],
+            &["config", "show"],
+        ] {
+            let out = env
+                .cmd()
+                .current_dir(&cwd)
+                .args(args)
+                .output()
+                .expect("run");
+            let (code, stderr) = (out.status.code(), String::from_utf8_lossy(&out.stderr));
+            assert_eq!(code, Some(2), "{args:?} with {text:?}: {stderr}");
+            assert!(stderr.contains(says), "{args:?} with {text:?}: {stderr}");
         }
+        let left: Vec<_> = std::fs::read_dir(&cwd).expect("cwd").collect();
+        assert!(left.is_empty(), "{text:?} wrote into the current directory");
     }
     assert!(!env.root().join("debvault.db").exists(), "nothing created");
 }
