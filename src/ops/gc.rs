@@ -118,8 +118,22 @@ pub struct GcReport {
     pub index_cache_files: u64,
     /// Bytes freed in all: blobs, then pool files and cache entries that held their own bytes.
     pub freed_bytes: u64,
+    /// Files (device, inode) whose bytes are counted already: a pool file
+    /// that was a hard link to a removed blob frees nothing more.
+    #[serde(skip)]
+    counted: HashSet<(u64, u64)>,
     /// Wall time.
     pub seconds: f64,
+}
+
+impl GcReport {
+    /// Adds a removed file's bytes to `pool_bytes` when it held them on its
+    /// own: its last link, and not a blob counted already.
+    fn count_own_bytes(&mut self, meta: &std::fs::Metadata) {
+        if meta.nlink() == 1 && self.counted.insert((meta.dev(), meta.ino())) {
+            self.pool_bytes += meta.len();
+        }
+    }
 }
 
 /// Collects garbage in the database, the blob store and the publish endpoint.
@@ -158,6 +172,9 @@ pub fn gc(ctx: &mut Context, opts: &GcOptions) -> Result<GcReport, GcError> {
     if !opts.dry_run {
         report.db = ctx.db.gc_apply(&plan)?;
         for (d, _) in &doomed {
+            if let Some(meta) = ctx.store.local_path(d).and_then(|p| p.metadata().ok()) {
+                report.counted.insert((meta.dev(), meta.ino()));
+            }
             ctx.store.delete(d)?;
         }
         report.staging_files = ctx.store.clean_staging()?;
@@ -537,9 +554,7 @@ fn sweep_pool(
             continue;
         }
         report.pool_files += 1;
-        if meta.nlink() == 1 {
-            report.pool_bytes += meta.len();
-        }
+        report.count_own_bytes(&meta);
         if dry_run {
             empty = false;
         } else {
@@ -579,9 +594,7 @@ fn sweep_cache(
             continue;
         }
         report.index_cache_files += 1;
-        if meta.nlink() == 1 {
-            report.pool_bytes += meta.len();
-        }
+        report.count_own_bytes(&meta);
         if !dry_run {
             std::fs::remove_file(&path).map_err(io_err("remove", &path))?;
         }
