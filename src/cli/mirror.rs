@@ -178,9 +178,9 @@ fn create(a: CreateArgs, g: &Globals) -> Result<u8> {
             out,
             "created mirror `{}`: {} {} [{}]",
             a.name,
-            spec.url,
-            spec.suite,
-            describe_scope(&spec)
+            mirror.spec.url,
+            mirror.spec.suite,
+            describe_scope(&mirror.spec)
         )?;
         writeln!(out, "next: debvault mirror sync {}", a.name)?;
         Ok(())
@@ -483,7 +483,22 @@ fn edit(a: EditArgs, g: &Globals) -> Result<u8> {
     })?;
     let v = serde_json::json!({"mirror": a.name, "changes": changes});
     g.out.done(&v, |out| {
-        writeln!(out, "updated mirror `{}`; the next sync applies it", a.name)?;
+        if changes.is_empty() {
+            writeln!(
+                out,
+                "mirror `{}` unchanged: no flag given changes its definition",
+                a.name
+            )?;
+        } else {
+            writeln!(
+                out,
+                "updated mirror `{}`; the next sync applies it:",
+                a.name
+            )?;
+            for c in &changes {
+                writeln!(out, "  {c}")?;
+            }
+        }
         Ok(())
     })?;
     Ok(0)

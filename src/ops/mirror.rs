@@ -24,12 +24,14 @@ pub enum MirrorError {
     )]
     InvalidName(String),
     /// Bad URL.
-    #[error("mirror `{name}`: invalid URL `{url}`: expected http:// or https://")]
+    #[error("mirror `{name}`: invalid URL `{url}`: {reason}")]
     InvalidUrl {
         /// Mirror.
         name: String,
         /// URL.
         url: String,
+        /// What is wrong with it (the URL parser's words, e.g. "invalid port number").
+        reason: String,
     },
     /// Empty suite or architecture list, or a bad component.
     #[error("mirror `{name}`: {detail}")]
@@ -104,12 +106,19 @@ pub fn validate(name: &str, spec: &MirrorSpec) -> Result<(), MirrorError> {
     if !valid_name(name) {
         return Err(MirrorError::InvalidName(name.to_owned()));
     }
-    let url_ok = url::Url::parse(&spec.url)
-        .is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some());
-    if !url_ok {
+    let url_problem = match url::Url::parse(&spec.url) {
+        Err(e) => Some(e.to_string()),
+        Ok(u) if !matches!(u.scheme(), "http" | "https") => {
+            Some("expected http:// or https://".to_owned())
+        }
+        Ok(u) if u.host_str().is_none_or(str::is_empty) => Some("no host".to_owned()),
+        Ok(_) => None,
+    };
+    if let Some(reason) = url_problem {
         return Err(MirrorError::InvalidUrl {
             name: name.to_owned(),
             url: spec.url.clone(),
+            reason,
         });
     }
     let invalid = |detail: String| MirrorError::Invalid {
@@ -153,6 +162,19 @@ pub fn validate(name: &str, spec: &MirrorSpec) -> Result<(), MirrorError> {
     Ok(())
 }
 
+/// `spec` with each component and architecture listed once, in the order
+/// first given (`main main` or `--arch amd64,amd64` would mirror and
+/// publish an index twice).
+fn deduplicated(mut spec: MirrorSpec) -> MirrorSpec {
+    let once = |list: &mut Vec<String>| {
+        let mut seen = std::collections::HashSet::new();
+        list.retain(|x| seen.insert(x.clone()));
+    };
+    once(&mut spec.components);
+    once(&mut spec.architectures);
+    spec
+}
+
 /// Validates and stores a new mirror, with its audit event; `reason` says
 /// what asked for it (`apply FILE`, an import), if not the operator.
 pub fn create(
@@ -161,6 +183,7 @@ pub fn create(
     spec: &MirrorSpec,
     reason: Option<&str>,
 ) -> Result<MirrorId, MirrorError> {
+    let spec = &deduplicated(spec.clone());
     validate(name, spec)?;
     let _lock = ctx.lock_mirror(name)?;
     let mut event = AuditEvent::new("mirror-create", format!("mirror `{name}`"))
@@ -187,6 +210,7 @@ pub fn edit(
         .ok_or_else(|| MirrorError::NotFound(name.to_owned()))?;
     let mut spec = m.spec.clone();
     change(&mut spec);
+    let spec = deduplicated(spec);
     validate(name, &spec)?;
     let changes = spec_changes(&m.spec, &spec);
     if changes.is_empty() {

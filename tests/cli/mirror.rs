@@ -294,3 +294,81 @@ fn a_malformed_config_is_a_usage_error() {
     }
     assert!(!env.root().join("debvault.db").exists(), "nothing created");
 }
+
+/// A bad definition is a usage error (exit 2) saying what is wrong with
+/// it; a component or architecture given twice is kept once; an edit that
+/// changes nothing says so and records nothing.
+#[test]
+fn definitions_are_checked_normalised_and_no_op_edits_say_so() {
+    let env = TestEnv::new();
+    let create = |extra: &[&str]| {
+        let mut args = vec!["mirror", "create"];
+        args.extend_from_slice(extra);
+        args.push("--allow-insecure");
+        env.run(&args)
+    };
+    for (args, says) in [
+        (
+            &["m", "http://127.0.0.1:99999/x", "s"][..],
+            "invalid URL `http://127.0.0.1:99999/x`: invalid port number",
+        ),
+        (
+            &["m", "ftp://127.0.0.1/x", "s"],
+            "expected http:// or https://",
+        ),
+        (
+            &["bad name", "http://127.0.0.1/x", "s"],
+            "invalid mirror name",
+        ),
+        (&["m", "http://127.0.0.1/x", ""], "invalid suite"),
+        (
+            &["m", "http://127.0.0.1/x", "s", "a/../b"],
+            "invalid component",
+        ),
+        (
+            &["m", "http://127.0.0.1/x", "s", "--filter", "a (>>"],
+            "invalid filter",
+        ),
+    ] {
+        let out = create(args);
+        assert_eq!(out.code, 2, "{args:?}: {}", out.transcript());
+        assert!(out.stderr.contains(says), "{args:?}: {}", out.transcript());
+    }
+    let out = create(&[
+        "m",
+        "http://127.0.0.1/x",
+        "s",
+        "main",
+        "main",
+        "--arch",
+        "amd64,amd64",
+    ]);
+    assert!(
+        out.stdout.contains("s [main; amd64]"),
+        "{}",
+        out.transcript()
+    );
+    let v = crate::support::json(&env.ok(&["--json", "mirror", "show", "m"]));
+    assert_eq!(v["mirror"]["components"], serde_json::json!(["main"]), "{v}");
+    assert_eq!(v["mirror"]["architectures"], serde_json::json!(["amd64"]), "{v}");
+
+    let out = env.ok(&["mirror", "edit", "m"]);
+    assert_eq!(
+        out.stdout,
+        "mirror `m` unchanged: no flag given changes its definition\n"
+    );
+    let out = env.run(&["mirror", "edit", "m", "--filter", "x (>>"]);
+    assert_eq!(out.code, 2, "{}", out.transcript());
+    let out = env.ok(&["mirror", "edit", "m", "--arch", "arm64,arm64"]);
+    assert!(
+        out.stdout
+            .contains(r#"architectures: ["amd64"] → ["arm64"]"#),
+        "{}",
+        out.transcript()
+    );
+    let audit = crate::support::json(&env.ok(&["--json", "audit"]));
+    let edits = audit
+        .as_array()
+        .map(|a| a.iter().filter(|r| r["action"] == "mirror-edit").count());
+    assert_eq!(edits, Some(1), "{audit}");
+}
