@@ -46,8 +46,11 @@ id_type!(
 );
 
 /// What the operator configured for one mirror (one upstream suite).
+///
+/// Serialized with snake_case keys, as all JSON output is; the aliases read
+/// rows that older databases stored with kebab-case keys.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub struct MirrorSpec {
     /// Archive base URL, e.g. `http://HOST/debian`.
     pub url: String,
@@ -65,16 +68,16 @@ pub struct MirrorSpec {
     #[serde(default)]
     pub filter: Option<String>,
     /// Close the filtered set over Depends and Pre-Depends.
-    #[serde(default)]
+    #[serde(default, alias = "with-deps")]
     pub with_deps: bool,
     /// Also follow Recommends when closing over dependencies.
-    #[serde(default)]
+    #[serde(default, alias = "follow-recommends")]
     pub follow_recommends: bool,
     /// Accept an unsigned or unverifiable Release (explicit opt-in only).
-    #[serde(default)]
+    #[serde(default, alias = "allow-insecure")]
     pub allow_insecure: bool,
     /// Accept SHA-1 key-binding signatures on upstream keys (never data signatures).
-    #[serde(default)]
+    #[serde(default, alias = "allow-sha1-keys")]
     pub allow_sha1_keys: bool,
     /// Review mode: a sync stages additions and removals; `promote` makes them live.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
@@ -360,6 +363,17 @@ pub fn native_architecture() -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn mirror_specs_are_snake_case_and_read_old_kebab_rows() {
+        let old = r#"{"url":"http://h/d","suite":"s","architectures":["amd64"],"with-deps":true,"follow-recommends":true,"allow-insecure":true,"allow-sha1-keys":true}"#;
+        let spec: MirrorSpec = serde_json::from_str(old).expect("old row");
+        assert!(spec.with_deps && spec.follow_recommends && spec.allow_insecure);
+        assert!(spec.allow_sha1_keys);
+        let json = serde_json::to_string(&spec).expect("json");
+        assert!(json.contains(r#""with_deps":true"#), "{json}");
+        assert!(!json.contains("with-deps"), "{json}");
+    }
 
     #[test]
     fn names() {

@@ -135,7 +135,9 @@ impl Printer {
             return Ok(());
         }
         let mut out = std::io::stdout().lock();
-        serde_json::to_writer_pretty(&mut out, value)?;
+        // As an io::Error, so a reader that went away (`| head -1`) is
+        // recognised as a broken pipe and ends the command quietly.
+        serde_json::to_writer_pretty(&mut out, value).map_err(std::io::Error::from)?;
         writeln!(out)?;
         out.flush()?;
         Ok(())

@@ -218,7 +218,7 @@ fn import_apt_sources_creates_one_mirror_per_suite() {
         .filter_map(|m| m["name"].as_str())
         .collect();
     assert_eq!(names.len(), 2, "{names:?}");
-    assert!(v[0]["with-deps"].as_bool().unwrap_or(false));
+    assert!(v[0]["with_deps"].as_bool().unwrap_or(false));
     let stable = names
         .iter()
         .find(|n| n.ends_with("-stable"))

@@ -140,3 +140,29 @@ fn warnings_survive_quiet_and_json() {
     let out = env.ok(&["gc"]);
     assert_eq!(out.stderr, "", "{}", out.transcript());
 }
+
+/// A reader that goes away (`debvault --json mirror list | head -1`) ends
+/// the command quietly with success, in JSON as in text (JSON said
+/// "error: Broken pipe" and exited 1).
+#[test]
+fn a_closed_pipe_ends_quietly() {
+    let env = TestEnv::new();
+    create(&env, &[], "m");
+    for flags in [&["--json"][..], &[]] {
+        let mut args = flags.to_vec();
+        args.extend(["mirror", "show", "m"]);
+        let mut child = env
+            .cmd()
+            .args(&args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("spawn");
+        // Close the read end before the command writes anything.
+        drop(child.stdout.take());
+        let out = child.wait_with_output().expect("wait");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {stderr}");
+        assert!(stderr.is_empty(), "{args:?}: {stderr}");
+    }
+}
