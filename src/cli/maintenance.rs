@@ -89,8 +89,15 @@ fn print_status(out: &mut dyn Write, st: &status::Status) -> Result<()> {
     } else {
         writeln!(
             out,
-            "{:<20} {:>8} {:>6} {:>6} {:>6}  {:<16}  {:<26}  LAST ERROR",
-            "MIRROR", "PACKAGES", "FROZEN", "HELD", "STAGED", "LAST SYNC", "UPSTREAM DATE (AGE)"
+            "{:<20} {:>8} {:>6} {:>6} {:>6} {:>6}  {:<16}  {:<26}  LAST ERROR",
+            "MIRROR",
+            "PACKAGES",
+            "FROZEN",
+            "HELD",
+            "STAGED",
+            "UNMET",
+            "LAST SYNC",
+            "UPSTREAM DATE (AGE)"
         )?;
         for m in &st.mirrors {
             let upstream = match (m.upstream_date, m.upstream_age_secs) {
@@ -103,12 +110,13 @@ fn print_status(out: &mut dyn Write, st: &status::Status) -> Result<()> {
             };
             writeln!(
                 out,
-                "{:<20} {:>8} {:>6} {:>6} {:>6}  {:<16}  {:<26}  {}",
+                "{:<20} {:>8} {:>6} {:>6} {:>6} {:>6}  {:<16}  {:<26}  {}",
                 m.name,
                 m.packages,
                 m.frozen,
                 m.held,
                 m.staged,
+                m.unmet,
                 m.last_sync
                     .map_or("never".into(), |t| t.format("%Y-%m-%d %H:%M").to_string()),
                 upstream,

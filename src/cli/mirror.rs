@@ -419,6 +419,14 @@ fn print_state(out: &mut dyn Write, d: &MirrorDetail) -> Result<()> {
     )?;
     writeln!(out, "revisions:     {}", d.revisions)?;
     writeln!(out, "packages:      {}", d.packages)?;
+    match d.unmet_examples.first() {
+        Some(first) => writeln!(
+            out,
+            "unmet deps:    {} (nothing in the mirror satisfies them), e.g. {first}",
+            d.unmet_dependencies
+        )?,
+        None => writeln!(out, "unmet deps:    {}", d.unmet_dependencies)?,
+    }
     writeln!(out, "frozen:        {}", d.freezes.len())?;
     for f in &d.freezes {
         match f.kind {

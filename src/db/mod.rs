@@ -167,6 +167,28 @@ pub struct Revision {
     pub stats: serde_json::Value,
 }
 
+/// How many unsatisfiable dependencies a revision's sync recorded, and the
+/// first of them (`package (arch): dependency`).
+pub const UNMET_RECORDED: usize = 20;
+
+impl Revision {
+    /// The dependencies of its packages that nothing inside the mirror
+    /// satisfied when it was made: their count and the first
+    /// [`UNMET_RECORDED`] (zero for revisions recorded before this was kept).
+    pub fn unmet_dependencies(&self) -> (u64, Vec<String>) {
+        let count = self.stats["unresolved_count"].as_u64().unwrap_or(0);
+        let first = self.stats["unresolved"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|v| v.as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default();
+        (count, first)
+    }
+}
+
 /// Reads the record of a sync's package `i`, when the commit stores it: a
 /// sync keeps stanzas in a spool, so that no more than one is in memory.
 pub type RecordSource<'a> = &'a dyn Fn(usize) -> Result<PackageRecord, DbError>;

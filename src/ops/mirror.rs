@@ -466,6 +466,11 @@ pub struct MirrorDetail {
     pub freezes: Vec<Freeze>,
     /// How many revisions it keeps.
     pub revisions: usize,
+    /// Dependencies of its current packages that nothing inside the mirror
+    /// satisfies (as its last sync that changed anything found them).
+    pub unmet_dependencies: u64,
+    /// The first of them, `package (arch): dependency`.
+    pub unmet_examples: Vec<String>,
     /// `(package key, component)` of the current revision, sorted, when asked for.
     pub package_list: Option<Vec<(String, String)>>,
 }
@@ -511,9 +516,18 @@ pub fn show(db: &Db, name: &str, with_packages: bool) -> Result<MirrorDetail, Mi
             Some(v)
         }
     };
+    let (unmet_dependencies, unmet_examples) = match mirror.state.revision {
+        Some(rev) => db
+            .revision(rev)?
+            .map(|r| r.unmet_dependencies())
+            .unwrap_or_default(),
+        None => (0, Vec::new()),
+    };
     Ok(MirrorDetail {
         packages: package_count(db, &mirror)?,
         freezes: db.active_freezes(mirror.id)?,
+        unmet_dependencies,
+        unmet_examples,
         revisions: db.revisions(mirror.id)?.len(),
         package_list,
         mirror,

@@ -23,6 +23,8 @@ pub struct MirrorStatus {
     pub held: u64,
     /// Pending staged changes.
     pub staged: u64,
+    /// Dependencies of its current packages nothing inside it satisfies.
+    pub unmet: u64,
     /// Whether the mirror stages changes for review.
     pub review: bool,
     /// Last successful sync (a no-op one counts).
@@ -76,10 +78,12 @@ pub struct Status {
 pub fn gather(db: &Db, now: DateTime<Utc>) -> Result<Status, DbError> {
     let mut mirrors = Vec::new();
     for m in db.mirrors()? {
-        let packages = match m.state.revision {
-            Some(rev) => db.revision(rev)?.map_or(0, |r| r.packages),
-            None => 0,
+        let revision = match m.state.revision {
+            Some(rev) => db.revision(rev)?,
+            None => None,
         };
+        let packages = revision.as_ref().map_or(0, |r| r.packages);
+        let unmet = revision.as_ref().map_or(0, |r| r.unmet_dependencies().0);
         let freezes = db.active_freezes(m.id)?;
         let held = freezes
             .iter()
@@ -90,6 +94,7 @@ pub fn gather(db: &Db, now: DateTime<Utc>) -> Result<Status, DbError> {
             frozen: freezes.len() as u64 - held,
             held,
             staged: db.staged(Some(m.id), false)?.len() as u64,
+            unmet,
             review: m.spec.review,
             last_sync: m.state.last_sync_at,
             last_error: m.state.last_error.clone(),
@@ -224,6 +229,12 @@ pub fn prometheus(status: &Status) -> String {
         "Packages an operator holds (debvault freeze).",
         "gauge",
         per_mirror(&|m| Some(m.held as f64)),
+    );
+    family(
+        "debvault_mirror_unmet_dependencies",
+        "Dependencies of the mirror's packages that nothing inside it satisfies.",
+        "gauge",
+        per_mirror(&|m| Some(m.unmet as f64)),
     );
     family(
         "debvault_mirror_staged_changes",

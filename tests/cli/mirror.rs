@@ -349,8 +349,16 @@ fn definitions_are_checked_normalised_and_no_op_edits_say_so() {
         out.transcript()
     );
     let v = crate::support::json(&env.ok(&["--json", "mirror", "show", "m"]));
-    assert_eq!(v["mirror"]["components"], serde_json::json!(["main"]), "{v}");
-    assert_eq!(v["mirror"]["architectures"], serde_json::json!(["amd64"]), "{v}");
+    assert_eq!(
+        v["mirror"]["components"],
+        serde_json::json!(["main"]),
+        "{v}"
+    );
+    assert_eq!(
+        v["mirror"]["architectures"],
+        serde_json::json!(["amd64"]),
+        "{v}"
+    );
 
     let out = env.ok(&["mirror", "edit", "m"]);
     assert_eq!(

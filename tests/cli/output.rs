@@ -166,3 +166,24 @@ fn a_closed_pipe_ends_quietly() {
         assert!(stderr.is_empty(), "{args:?}: {stderr}");
     }
 }
+
+/// Cron mails any output: `-q mirror sync --all` prints nothing when the
+/// syncs succeed, whether upstream changed or not.
+#[test]
+fn quiet_sync_all_prints_nothing_when_all_is_well() {
+    let env = TestEnv::new();
+    env.publish_upstream(&crate::support::Repo::new(vec![crate::support::Pkg::new(
+        "app", "1.0",
+    )]));
+    create(&env, &[], "a");
+    create(&env, &[], "b");
+    for round in ["first", "unchanged"] {
+        let out = env.ok(&["-q", "mirror", "sync", "--all"]);
+        assert_eq!(
+            (out.stdout.as_str(), out.stderr.as_str()),
+            ("", ""),
+            "{round}: {}",
+            out.transcript()
+        );
+    }
+}

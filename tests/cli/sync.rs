@@ -248,3 +248,42 @@ fn sync_all_and_partial_failure() {
         show.stdout
     );
 }
+
+/// Unsatisfiable dependencies are warned about by the sync that finds them,
+/// not by every later sync of the same upstream; `mirror show` and `status`
+/// carry them meanwhile.
+#[test]
+fn unmet_dependencies_are_warned_once_and_shown_after() {
+    let env = TestEnv::new();
+    env.publish_upstream(&Repo::new(vec![
+        Pkg::new("app", "1.0").depends("libmissing (>= 2)"),
+        Pkg::new("other", "1.0"),
+    ]));
+    env.create_mirror("m", &["--filter", "app", "--with-deps"]);
+    let out = env.ok(&["mirror", "sync", "m"]);
+    assert!(
+        out.stderr
+            .contains("1 dependencies are not satisfiable inside the mirror, e.g. app (amd64): libmissing (>= 2)"),
+        "{}",
+        out.transcript()
+    );
+    let out = env.ok(&["mirror", "sync", "m"]);
+    assert!(!out.stderr.contains("warning"), "{}", out.transcript());
+    let out = env.ok(&["mirror", "show", "m"]);
+    assert!(
+        out.stdout.contains(
+            "unmet deps:    1 (nothing in the mirror satisfies them), e.g. app (amd64): libmissing (>= 2)"
+        ),
+        "{}",
+        out.transcript()
+    );
+    let v = crate::support::json(&env.ok(&["--json", "status"]));
+    assert_eq!(v["mirrors"][0]["unmet"], 1, "{v}");
+    let prom = env.root().with_file_name("debvault.prom");
+    env.ok(&["status", "--prometheus", prom.to_str().unwrap_or_default()]);
+    let text = std::fs::read_to_string(&prom).unwrap_or_default();
+    assert!(
+        text.contains("debvault_mirror_unmet_dependencies{mirror=\"m\"} 1"),
+        "{text}"
+    );
+}

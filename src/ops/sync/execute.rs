@@ -107,6 +107,8 @@ pub(super) async fn execute(
     let stats = serde_json::json!({
         "staged": summary.staged.len(),
         "pins_missing": summary.pins_missing,
+        "unresolved_count": summary.unresolved.len(),
+        "unresolved": summary.unresolved.iter().take(crate::db::UNMET_RECORDED).collect::<Vec<_>>(),
         "added": summary.added.len(),
         "removed": summary.removed.len(),
         "kept": summary.kept,
