@@ -309,6 +309,7 @@ mod tests {
                 frozen,
                 held: 1,
                 staged: 0,
+                unmet: 0,
                 review: false,
                 last_sync: last_sync_hours_ago.map(|h| now - chrono::Duration::hours(h)),
                 last_error: None,
