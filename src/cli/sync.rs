@@ -110,30 +110,31 @@ fn print_report(out: &mut dyn Write, r: &SyncReport, dry_run: bool) -> Result<()
         )?,
         Outcome::Synced | Outcome::Planned => {
             let verb = if dry_run { "would sync" } else { "synced" };
+            // Pool files and indices apart: the plan announced pool bytes only.
+            let transfer = if dry_run {
+                format!(
+                    "would download {} files ({}) after reading indices ({})",
+                    p.download_files,
+                    human_bytes(p.download_bytes),
+                    human_bytes(r.index_bytes)
+                )
+            } else {
+                format!(
+                    "downloaded {} files ({}) and indices ({})",
+                    r.downloaded_files,
+                    human_bytes(r.downloaded_bytes.saturating_sub(r.index_bytes)),
+                    human_bytes(r.index_bytes)
+                )
+            };
             writeln!(
                 out,
-                "mirror `{}`: {verb} {} packages: {} new, {} removed, {} kept, {} frozen; {} {} files ({}) in {:.2}s",
+                "mirror `{}`: {verb} {} packages: {} new, {} removed, {} kept, {} frozen; {transfer} in {:.2}s",
                 r.mirror,
                 r.packages,
                 p.added.len(),
                 p.removed.len(),
                 p.kept,
                 p.freezes.len(),
-                if dry_run {
-                    "would download"
-                } else {
-                    "downloaded"
-                },
-                if dry_run {
-                    p.download_files
-                } else {
-                    r.downloaded_files
-                },
-                human_bytes(if dry_run {
-                    p.download_bytes
-                } else {
-                    r.downloaded_bytes
-                }),
                 r.seconds
             )?;
             if dry_run {

@@ -273,6 +273,8 @@ pub struct SyncReport {
     pub downloaded_files: u64,
     /// Bytes actually downloaded (indices and pool files).
     pub downloaded_bytes: u64,
+    /// Of those, the Release and index files'.
+    pub index_bytes: u64,
     /// Wall time.
     pub seconds: f64,
     /// Object-storage requests made, when the blob store is a bucket.
@@ -602,10 +604,12 @@ async fn plan_and_execute(
             plan: plan.summary,
             downloaded_files: 0,
             downloaded_bytes: record.index_bytes,
+            index_bytes: record.index_bytes,
             seconds: started.elapsed().as_secs_f64(),
             s3_requests: None,
         });
     }
+    let index_bytes = record.index_bytes;
     let done = execute(ctx, mirror, &base, upstream, plan, record, opts.downloads).await?;
     Ok(SyncReport {
         mirror: name.to_owned(),
@@ -615,6 +619,7 @@ async fn plan_and_execute(
         plan: done.summary,
         downloaded_files: done.files,
         downloaded_bytes: done.bytes,
+        index_bytes,
         seconds: started.elapsed().as_secs_f64(),
         s3_requests: None,
     })
@@ -686,6 +691,7 @@ fn unchanged(
         plan: PlanSummary::default(),
         downloaded_files: 0,
         downloaded_bytes,
+        index_bytes: downloaded_bytes,
         seconds: started.elapsed().as_secs_f64(),
         s3_requests: None,
     })
