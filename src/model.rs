@@ -228,8 +228,8 @@ pub struct Freeze {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum SnapshotOrigin {
-    /// The current revisions of mirrors, later mirrors winning per
-    /// (component, name, architecture).
+    /// The current revisions of mirrors, combined as `snapshot create`
+    /// says (the newest version wins, or the later mirror with `--later-wins`).
     Mirrors {
         /// The mirrors, in order.
         mirrors: Vec<MirrorSource>,

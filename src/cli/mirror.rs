@@ -514,13 +514,25 @@ fn edit(a: EditArgs, g: &Globals) -> Result<u8> {
 
 fn drop_mirror(name: &str, g: &Globals) -> Result<u8> {
     let mut ctx = g.context()?;
-    ops_mirror::drop(&mut ctx, name)?;
-    let v = serde_json::json!({"mirror": name, "dropped": true});
+    let held_by = ops_mirror::drop(&mut ctx, name)?;
+    let v = serde_json::json!({"mirror": name, "dropped": true, "held_by_snapshots": held_by});
     g.out.done(&v, |out| {
-        writeln!(
-            out,
-            "dropped mirror `{name}`; `debvault gc` frees its blobs"
-        )?;
+        if held_by.is_empty() {
+            writeln!(out, "dropped mirror `{name}`; `debvault gc` frees its blobs")?;
+        } else {
+            writeln!(
+                out,
+                "dropped mirror `{name}`; its packages stay while snapshot{} {} hold{} them \
+                 (`debvault gc` frees the rest)",
+                if held_by.len() == 1 { "" } else { "s" },
+                held_by
+                    .iter()
+                    .map(|s| format!("`{s}`"))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                if held_by.len() == 1 { "s" } else { "" }
+            )?;
+        }
         Ok(())
     })?;
     Ok(0)

@@ -226,15 +226,43 @@ pub fn edit(
 }
 
 /// Drops mirror `name` (its revisions, freezes and staged changes; packages
-/// and blobs stay for `gc`), with its audit event.
-pub fn drop(ctx: &mut Context, name: &str) -> Result<(), MirrorError> {
+/// and blobs stay for `gc`), with its audit event. Returns the snapshots
+/// made from it, directly or through merges and filters: they keep its
+/// packages, so `gc` frees none of those while they exist.
+pub fn drop(ctx: &mut Context, name: &str) -> Result<Vec<String>, MirrorError> {
     let _lock = ctx.lock_mirror(name)?;
     let m = ctx
         .db
         .mirror(name)?
         .ok_or_else(|| MirrorError::NotFound(name.to_owned()))?;
     let event = AuditEvent::new("mirror-drop", format!("mirror `{name}`"));
-    Ok(ctx.db.drop_mirror(m.id, &event)?)
+    ctx.db.drop_mirror(m.id, &event)?;
+    Ok(derived_snapshots(&ctx.db.snapshots()?, name))
+}
+
+/// The snapshots whose packages come from mirror `name`: taken from it, or
+/// merged or filtered from such a snapshot (to a fixed point), by name.
+fn derived_snapshots(snapshots: &[crate::model::Snapshot], name: &str) -> Vec<String> {
+    use crate::model::SnapshotOrigin;
+    let mut derived = std::collections::BTreeSet::new();
+    loop {
+        let before = derived.len();
+        for s in snapshots {
+            let from_it = match &s.origin {
+                SnapshotOrigin::Mirrors { mirrors } => mirrors.iter().any(|m| m.name == name),
+                SnapshotOrigin::Merge { sources, .. } => {
+                    sources.iter().any(|x| derived.contains(x))
+                }
+                SnapshotOrigin::Filter { source, .. } => derived.contains(source),
+            };
+            if from_it {
+                derived.insert(s.name.clone());
+            }
+        }
+        if derived.len() == before {
+            return derived.into_iter().collect();
+        }
+    }
 }
 
 /// What differs between two definitions of a mirror, a line per field:

@@ -93,8 +93,15 @@ fn gc_removes_only_what_nothing_kept_references() {
         "{v}"
     );
 
-    // A dropped mirror's blobs go once no snapshot holds them.
-    env.ok(&["mirror", "drop", "m"]);
+    // A dropped mirror's blobs go once no snapshot holds them; the drop
+    // says which do (a merge of s2 too).
+    env.ok(&["snapshot", "merge", "both", "s2", "s2"]);
+    let out = env.ok(&["mirror", "drop", "m"]);
+    assert_eq!(
+        out.stdout,
+        "dropped mirror `m`; its packages stay while snapshots `both`, `s2` hold them \
+         (`debvault gc` frees the rest)\n"
+    );
     let v = json(&env.ok(&["--json", "gc"]));
     assert_eq!(v["blobs"], 0, "s2 still holds them: {v}");
     let audit = json(&env.ok(&["--json", "audit"]));

@@ -104,7 +104,7 @@ fn quiet_silences_confirmations_and_keeps_data() {
     let out = env.ok(&["--json", "mirror", "drop", "doc"]);
     assert_eq!(
         only_json(&out),
-        serde_json::json!({"mirror": "doc", "dropped": true})
+        serde_json::json!({"mirror": "doc", "dropped": true, "held_by_snapshots": []})
     );
     let out = env.ok(&["-q", "snapshot", "list"]);
     assert_eq!((out.stdout.as_str(), out.stderr.as_str()), ("", ""));
