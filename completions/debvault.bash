@@ -43,6 +43,9 @@ _debvault() {
             debvault,mirror)
                 cmd="debvault__subcmd__mirror"
                 ;;
+            debvault,package)
+                cmd="debvault__subcmd__package"
+                ;;
             debvault,promote)
                 cmd="debvault__subcmd__promote"
                 ;;
@@ -112,6 +115,9 @@ _debvault() {
             debvault__subcmd__mirror,sync)
                 cmd="debvault__subcmd__mirror__subcmd__sync"
                 ;;
+            debvault__subcmd__package,search)
+                cmd="debvault__subcmd__package__subcmd__search"
+                ;;
             debvault__subcmd__publish,drop)
                 cmd="debvault__subcmd__publish__subcmd__drop"
                 ;;
@@ -158,7 +164,7 @@ _debvault() {
 
     case "${cmd}" in
         debvault)
-            opts="-q -v -h -V --root --config --json --quiet --verbose --no-progress --help --version mirror snapshot publish key apply freeze unfreeze staged promote reject audit status gc verify db serve config generate"
+            opts="-q -v -h -V --root --config --json --quiet --verbose --no-progress --help --version mirror snapshot publish package key apply freeze unfreeze staged promote reject audit status gc verify db serve config generate"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -739,6 +745,58 @@ _debvault() {
             fi
             case "${prev}" in
                 --downloads)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --root)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        debvault__subcmd__package)
+            opts="-q -v -h --root --config --json --quiet --verbose --no-progress --help search"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --root)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        debvault__subcmd__package__subcmd__search)
+            opts="-q -v -h --mirror --snapshot --root --config --json --quiet --verbose --no-progress --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --mirror)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --snapshot)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

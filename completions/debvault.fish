@@ -35,6 +35,7 @@ complete -c debvault -n "__fish_debvault_needs_command" -s V -l version -d 'Prin
 complete -c debvault -n "__fish_debvault_needs_command" -f -a "mirror" -d 'Create, inspect and sync mirrors of upstream suites'
 complete -c debvault -n "__fish_debvault_needs_command" -f -a "snapshot" -d 'Create, compare, combine and publish immutable snapshots'
 complete -c debvault -n "__fish_debvault_needs_command" -f -a "publish" -d 'List, show and drop publications'
+complete -c debvault -n "__fish_debvault_needs_command" -f -a "package" -d 'Find packages across mirrors and snapshots'
 complete -c debvault -n "__fish_debvault_needs_command" -f -a "key" -d 'Generate, import, export and list signing keys'
 complete -c debvault -n "__fish_debvault_needs_command" -f -a "apply" -d 'Create or update mirrors to match a declarative scope file'
 complete -c debvault -n "__fish_debvault_needs_command" -f -a "freeze" -d 'Hold packages at their current version (no new versions, no removal)'
@@ -261,6 +262,23 @@ complete -c debvault -n "__fish_debvault_using_subcommand publish; and __fish_se
 complete -c debvault -n "__fish_debvault_using_subcommand publish; and __fish_seen_subcommand_from drop" -s v -l verbose -d 'More detail on stderr (repeat for debug logs)'
 complete -c debvault -n "__fish_debvault_using_subcommand publish; and __fish_seen_subcommand_from drop" -l no-progress -d 'No progress bars (plain log lines)'
 complete -c debvault -n "__fish_debvault_using_subcommand publish; and __fish_seen_subcommand_from drop" -s h -l help -d 'Print help'
+complete -c debvault -n "__fish_debvault_using_subcommand package; and not __fish_seen_subcommand_from search" -l root -d 'Data root holding the database, blobs and publications [env: DEBVAULT_ROOT]' -r -F
+complete -c debvault -n "__fish_debvault_using_subcommand package; and not __fish_seen_subcommand_from search" -l config -d 'Config file [env: DEBVAULT_CONFIG]' -r -F
+complete -c debvault -n "__fish_debvault_using_subcommand package; and not __fish_seen_subcommand_from search" -l json -d 'Machine-readable JSON on stdout'
+complete -c debvault -n "__fish_debvault_using_subcommand package; and not __fish_seen_subcommand_from search" -s q -l quiet -d 'No confirmations on stdout, no notes or progress on stderr (data, warnings and errors stay)'
+complete -c debvault -n "__fish_debvault_using_subcommand package; and not __fish_seen_subcommand_from search" -s v -l verbose -d 'More detail on stderr (repeat for debug logs)'
+complete -c debvault -n "__fish_debvault_using_subcommand package; and not __fish_seen_subcommand_from search" -l no-progress -d 'No progress bars (plain log lines)'
+complete -c debvault -n "__fish_debvault_using_subcommand package; and not __fish_seen_subcommand_from search" -s h -l help -d 'Print help'
+complete -c debvault -n "__fish_debvault_using_subcommand package; and not __fish_seen_subcommand_from search" -f -a "search" -d 'List the packages of mirrors and snapshots that match a filter, and where each is'
+complete -c debvault -n "__fish_debvault_using_subcommand package; and __fish_seen_subcommand_from search" -l mirror -d 'Search only this mirror\'s current packages' -r
+complete -c debvault -n "__fish_debvault_using_subcommand package; and __fish_seen_subcommand_from search" -l snapshot -d 'Search only this snapshot' -r
+complete -c debvault -n "__fish_debvault_using_subcommand package; and __fish_seen_subcommand_from search" -l root -d 'Data root holding the database, blobs and publications [env: DEBVAULT_ROOT]' -r -F
+complete -c debvault -n "__fish_debvault_using_subcommand package; and __fish_seen_subcommand_from search" -l config -d 'Config file [env: DEBVAULT_CONFIG]' -r -F
+complete -c debvault -n "__fish_debvault_using_subcommand package; and __fish_seen_subcommand_from search" -l json -d 'Machine-readable JSON on stdout'
+complete -c debvault -n "__fish_debvault_using_subcommand package; and __fish_seen_subcommand_from search" -s q -l quiet -d 'No confirmations on stdout, no notes or progress on stderr (data, warnings and errors stay)'
+complete -c debvault -n "__fish_debvault_using_subcommand package; and __fish_seen_subcommand_from search" -s v -l verbose -d 'More detail on stderr (repeat for debug logs)'
+complete -c debvault -n "__fish_debvault_using_subcommand package; and __fish_seen_subcommand_from search" -l no-progress -d 'No progress bars (plain log lines)'
+complete -c debvault -n "__fish_debvault_using_subcommand package; and __fish_seen_subcommand_from search" -s h -l help -d 'Print help'
 complete -c debvault -n "__fish_debvault_using_subcommand key; and not __fish_seen_subcommand_from generate import export list" -l root -d 'Data root holding the database, blobs and publications [env: DEBVAULT_ROOT]' -r -F
 complete -c debvault -n "__fish_debvault_using_subcommand key; and not __fish_seen_subcommand_from generate import export list" -l config -d 'Config file [env: DEBVAULT_CONFIG]' -r -F
 complete -c debvault -n "__fish_debvault_using_subcommand key; and not __fish_seen_subcommand_from generate import export list" -l json -d 'Machine-readable JSON on stdout'

@@ -518,7 +518,10 @@ fn drop_mirror(name: &str, g: &Globals) -> Result<u8> {
     let v = serde_json::json!({"mirror": name, "dropped": true, "held_by_snapshots": held_by});
     g.out.done(&v, |out| {
         if held_by.is_empty() {
-            writeln!(out, "dropped mirror `{name}`; `debvault gc` frees its blobs")?;
+            writeln!(
+                out,
+                "dropped mirror `{name}`; `debvault gc` frees its blobs"
+            )?;
         } else {
             writeln!(
                 out,

@@ -19,6 +19,7 @@ mod key;
 mod maintenance;
 mod mirror;
 mod output;
+mod package;
 mod printer;
 mod progress;
 mod publish;
@@ -94,6 +95,9 @@ enum Command {
     /// List, show and drop publications
     #[command(subcommand)]
     Publish(publish::PublishCommand),
+    /// Find packages across mirrors and snapshots
+    #[command(subcommand)]
+    Package(package::PackageCommand),
     /// Generate, import, export and list signing keys
     #[command(subcommand)]
     Key(key::KeyCommand),
@@ -238,6 +242,7 @@ pub fn main() -> ExitCode {
         Command::Promote(a) => curation::promote(a, &globals),
         Command::Reject(a) => curation::reject(a, &globals),
         Command::Audit(a) => curation::audit(a, &globals),
+        Command::Package(c) => package::run(c, &globals),
         Command::Status(a) => maintenance::status(a, &globals),
         Command::Gc(a) => maintenance::run_gc(a, &globals),
         Command::Verify(a) => maintenance::verify(a, &globals),

@@ -9,6 +9,7 @@ pub mod curation;
 pub mod gc;
 pub mod keys;
 pub mod mirror;
+pub mod package;
 pub mod publish;
 pub mod snapshot;
 pub mod status;

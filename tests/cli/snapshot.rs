@@ -205,3 +205,48 @@ fn drop_refused_while_published() {
     let out = env.run(&["snapshot", "show", "s1"]);
     assert_eq!(out.code, 1, "{}", out.transcript());
 }
+
+/// `package search` (aptly's `package search`, reprepro's `ls`): what
+/// matches, and where each package is.
+#[test]
+fn package_search_finds_packages_and_where_they_are() {
+    let env = two_snapshots();
+    let out = env.ok(&["package", "search", "libfoo | tool (<< 0.9)"]);
+    assert_eq!(
+        out.stdout,
+        "libfoo 1.3-1 amd64 (main)  in snapshot s1\n\
+         libfoo 1.4-1 amd64 (main)  in mirror m, snapshot s2\n\
+         tool 0.8 amd64 (main)  in mirror m, snapshot s2\n"
+    );
+    let out = env.ok(&["package", "search", "libfoo", "--snapshot", "s1"]);
+    assert_eq!(out.stdout, "libfoo 1.3-1 amd64 (main)  in snapshot s1\n");
+    let v =
+        crate::support::json(&env.ok(&["--json", "package", "search", "gone", "--mirror", "m"]));
+    assert_eq!(v, serde_json::json!([]));
+    let out = env.ok(&["package", "search", "nothing-like-it"]);
+    assert_eq!(
+        (out.stdout.as_str(), out.stderr.as_str()),
+        ("", "no package matches `nothing-like-it`\n")
+    );
+    for (args, code, says) in [
+        (
+            &["package", "search", "app (>>"][..],
+            2,
+            "expected a version",
+        ),
+        (
+            &["package", "search", "app", "--mirror", "nope"],
+            1,
+            "mirror `nope`",
+        ),
+        (
+            &["package", "search", "app", "--snapshot", "nope"],
+            1,
+            "snapshot `nope`",
+        ),
+    ] {
+        let out = env.run(args);
+        assert_eq!(out.code, code, "{args:?}: {}", out.transcript());
+        assert!(out.stderr.contains(says), "{args:?}: {}", out.transcript());
+    }
+}

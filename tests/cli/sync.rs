@@ -72,7 +72,11 @@ fn json_summary() {
     assert_eq!(m["added"].as_array().map(Vec::len), Some(6));
     assert_eq!(m["downloaded_files"], 6);
     // Pool and index bytes apart: the pool part is exactly the packages'.
-    let pool: u64 = base_repo().packages.iter().map(|p| p.deb().len() as u64).sum();
+    let pool: u64 = base_repo()
+        .packages
+        .iter()
+        .map(|p| p.deb().len() as u64)
+        .sum();
     let (total, index) = (m["downloaded_bytes"].as_u64(), m["index_bytes"].as_u64());
     assert!(index.is_some_and(|i| i > 0), "{m}");
     assert_eq!(total.zip(index).map(|(t, i)| t - i), Some(pool), "{m}");

@@ -200,13 +200,7 @@ pub fn filter(
     check_new_name(db, name)?;
     let src = load(db, source)?;
     let set = db.package_set(src.package_set)?;
-    let mut candidates = Vec::with_capacity(set.len());
-    for (component, ids) in set.components() {
-        // `packages` returns the records in the order of `ids`.
-        for (id, record) in ids.iter().zip(db.packages(ids)?) {
-            candidates.push(Stored::new(component, *id, record)?);
-        }
-    }
+    let candidates = candidates(db, &set)?;
     let selection = select(
         &candidates,
         &parsed,
@@ -250,9 +244,21 @@ pub fn filter(
     Ok((snap, unresolved))
 }
 
+/// The packages of `set` with their records, as filter candidates.
+pub(crate) fn candidates(db: &Db, set: &PackageSet) -> Result<Vec<Stored>, SnapshotError> {
+    let mut out = Vec::with_capacity(set.len());
+    for (component, ids) in set.components() {
+        // `packages` returns the records in the order of `ids`.
+        for (id, record) in ids.iter().zip(db.packages(ids)?) {
+            out.push(Stored::new(component, *id, record)?);
+        }
+    }
+    Ok(out)
+}
+
 /// A stored package as a filter [`Candidate`].
-struct Stored {
-    entry: Entry,
+pub(crate) struct Stored {
+    pub(crate) entry: Entry,
     version: Version,
     stanza: String,
 }
