@@ -94,6 +94,9 @@ _debvault() {
             debvault__subcmd__key,list)
                 cmd="debvault__subcmd__key__subcmd__list"
                 ;;
+            debvault__subcmd__key,remove)
+                cmd="debvault__subcmd__key__subcmd__remove"
+                ;;
             debvault__subcmd__mirror,create)
                 cmd="debvault__subcmd__mirror__subcmd__create"
                 ;;
@@ -418,7 +421,7 @@ _debvault() {
             return 0
             ;;
         debvault__subcmd__key)
-            opts="-q -v -h --root --config --json --quiet --verbose --no-progress --help generate import export list"
+            opts="-q -v -h --root --config --json --quiet --verbose --no-progress --help generate import export list remove"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -526,6 +529,28 @@ _debvault() {
             return 0
             ;;
         debvault__subcmd__key__subcmd__list)
+            opts="-q -v -h --root --config --json --quiet --verbose --no-progress --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --root)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        debvault__subcmd__key__subcmd__remove)
             opts="-q -v -h --root --config --json --quiet --verbose --no-progress --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

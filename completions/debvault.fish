@@ -279,17 +279,18 @@ complete -c debvault -n "__fish_debvault_using_subcommand package; and __fish_se
 complete -c debvault -n "__fish_debvault_using_subcommand package; and __fish_seen_subcommand_from search" -s v -l verbose -d 'More detail on stderr (repeat for debug logs)'
 complete -c debvault -n "__fish_debvault_using_subcommand package; and __fish_seen_subcommand_from search" -l no-progress -d 'No progress bars (plain log lines)'
 complete -c debvault -n "__fish_debvault_using_subcommand package; and __fish_seen_subcommand_from search" -s h -l help -d 'Print help'
-complete -c debvault -n "__fish_debvault_using_subcommand key; and not __fish_seen_subcommand_from generate import export list" -l root -d 'Data root holding the database, blobs and publications [env: DEBVAULT_ROOT]' -r -F
-complete -c debvault -n "__fish_debvault_using_subcommand key; and not __fish_seen_subcommand_from generate import export list" -l config -d 'Config file [env: DEBVAULT_CONFIG]' -r -F
-complete -c debvault -n "__fish_debvault_using_subcommand key; and not __fish_seen_subcommand_from generate import export list" -l json -d 'Machine-readable JSON on stdout'
-complete -c debvault -n "__fish_debvault_using_subcommand key; and not __fish_seen_subcommand_from generate import export list" -s q -l quiet -d 'No confirmations on stdout, no notes or progress on stderr (data, warnings and errors stay)'
-complete -c debvault -n "__fish_debvault_using_subcommand key; and not __fish_seen_subcommand_from generate import export list" -s v -l verbose -d 'More detail on stderr (repeat for debug logs)'
-complete -c debvault -n "__fish_debvault_using_subcommand key; and not __fish_seen_subcommand_from generate import export list" -l no-progress -d 'No progress bars (plain log lines)'
-complete -c debvault -n "__fish_debvault_using_subcommand key; and not __fish_seen_subcommand_from generate import export list" -s h -l help -d 'Print help'
-complete -c debvault -n "__fish_debvault_using_subcommand key; and not __fish_seen_subcommand_from generate import export list" -f -a "generate" -d 'Generate a signing key (encrypted when DEBVAULT_KEY_PASSPHRASE is set)'
-complete -c debvault -n "__fish_debvault_using_subcommand key; and not __fish_seen_subcommand_from generate import export list" -f -a "import" -d 'Import an armored or binary secret key'
-complete -c debvault -n "__fish_debvault_using_subcommand key; and not __fish_seen_subcommand_from generate import export list" -f -a "export" -d 'Print the public keys, for /etc/apt/keyrings/ and `signed-by=`'
-complete -c debvault -n "__fish_debvault_using_subcommand key; and not __fish_seen_subcommand_from generate import export list" -f -a "list" -d 'List the signing keys'
+complete -c debvault -n "__fish_debvault_using_subcommand key; and not __fish_seen_subcommand_from generate import export list remove" -l root -d 'Data root holding the database, blobs and publications [env: DEBVAULT_ROOT]' -r -F
+complete -c debvault -n "__fish_debvault_using_subcommand key; and not __fish_seen_subcommand_from generate import export list remove" -l config -d 'Config file [env: DEBVAULT_CONFIG]' -r -F
+complete -c debvault -n "__fish_debvault_using_subcommand key; and not __fish_seen_subcommand_from generate import export list remove" -l json -d 'Machine-readable JSON on stdout'
+complete -c debvault -n "__fish_debvault_using_subcommand key; and not __fish_seen_subcommand_from generate import export list remove" -s q -l quiet -d 'No confirmations on stdout, no notes or progress on stderr (data, warnings and errors stay)'
+complete -c debvault -n "__fish_debvault_using_subcommand key; and not __fish_seen_subcommand_from generate import export list remove" -s v -l verbose -d 'More detail on stderr (repeat for debug logs)'
+complete -c debvault -n "__fish_debvault_using_subcommand key; and not __fish_seen_subcommand_from generate import export list remove" -l no-progress -d 'No progress bars (plain log lines)'
+complete -c debvault -n "__fish_debvault_using_subcommand key; and not __fish_seen_subcommand_from generate import export list remove" -s h -l help -d 'Print help'
+complete -c debvault -n "__fish_debvault_using_subcommand key; and not __fish_seen_subcommand_from generate import export list remove" -f -a "generate" -d 'Generate a signing key (encrypted when DEBVAULT_KEY_PASSPHRASE is set)'
+complete -c debvault -n "__fish_debvault_using_subcommand key; and not __fish_seen_subcommand_from generate import export list remove" -f -a "import" -d 'Import an armored or binary secret key'
+complete -c debvault -n "__fish_debvault_using_subcommand key; and not __fish_seen_subcommand_from generate import export list remove" -f -a "export" -d 'Print the public keys, for /etc/apt/keyrings/ and `signed-by=`'
+complete -c debvault -n "__fish_debvault_using_subcommand key; and not __fish_seen_subcommand_from generate import export list remove" -f -a "list" -d 'List the signing keys'
+complete -c debvault -n "__fish_debvault_using_subcommand key; and not __fish_seen_subcommand_from generate import export list remove" -f -a "remove" -d 'Stop signing with a key (its file is kept aside under keys/removed/)'
 complete -c debvault -n "__fish_debvault_using_subcommand key; and __fish_seen_subcommand_from generate" -l name -d 'Name in the key\'s user ID' -r
 complete -c debvault -n "__fish_debvault_using_subcommand key; and __fish_seen_subcommand_from generate" -l email -d 'Email in the key\'s user ID' -r
 complete -c debvault -n "__fish_debvault_using_subcommand key; and __fish_seen_subcommand_from generate" -l algo -d 'Key algorithm' -r -f -a "ed25519\t''
@@ -324,6 +325,13 @@ complete -c debvault -n "__fish_debvault_using_subcommand key; and __fish_seen_s
 complete -c debvault -n "__fish_debvault_using_subcommand key; and __fish_seen_subcommand_from list" -s v -l verbose -d 'More detail on stderr (repeat for debug logs)'
 complete -c debvault -n "__fish_debvault_using_subcommand key; and __fish_seen_subcommand_from list" -l no-progress -d 'No progress bars (plain log lines)'
 complete -c debvault -n "__fish_debvault_using_subcommand key; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
+complete -c debvault -n "__fish_debvault_using_subcommand key; and __fish_seen_subcommand_from remove" -l root -d 'Data root holding the database, blobs and publications [env: DEBVAULT_ROOT]' -r -F
+complete -c debvault -n "__fish_debvault_using_subcommand key; and __fish_seen_subcommand_from remove" -l config -d 'Config file [env: DEBVAULT_CONFIG]' -r -F
+complete -c debvault -n "__fish_debvault_using_subcommand key; and __fish_seen_subcommand_from remove" -l json -d 'Machine-readable JSON on stdout'
+complete -c debvault -n "__fish_debvault_using_subcommand key; and __fish_seen_subcommand_from remove" -s q -l quiet -d 'No confirmations on stdout, no notes or progress on stderr (data, warnings and errors stay)'
+complete -c debvault -n "__fish_debvault_using_subcommand key; and __fish_seen_subcommand_from remove" -s v -l verbose -d 'More detail on stderr (repeat for debug logs)'
+complete -c debvault -n "__fish_debvault_using_subcommand key; and __fish_seen_subcommand_from remove" -l no-progress -d 'No progress bars (plain log lines)'
+complete -c debvault -n "__fish_debvault_using_subcommand key; and __fish_seen_subcommand_from remove" -s h -l help -d 'Print help'
 complete -c debvault -n "__fish_debvault_using_subcommand apply" -l root -d 'Data root holding the database, blobs and publications [env: DEBVAULT_ROOT]' -r -F
 complete -c debvault -n "__fish_debvault_using_subcommand apply" -l config -d 'Config file [env: DEBVAULT_CONFIG]' -r -F
 complete -c debvault -n "__fish_debvault_using_subcommand apply" -l dry-run -d 'Print the plan; change nothing'

@@ -39,6 +39,11 @@ pub(crate) enum KeyCommand {
     },
     /// List the signing keys
     List,
+    /// Stop signing with a key (its file is kept aside under keys/removed/)
+    Remove {
+        /// Fingerprint or long key ID (16+ hex digits), as `key list` prints it
+        id: String,
+    },
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -75,6 +80,25 @@ pub(crate) fn run(cmd: KeyCommand, g: &Globals) -> Result<u8> {
                     .with_context(|| format!("cannot write `{}`", path.display()))?,
                 None => g.out.raw(&data)?,
             }
+        }
+        KeyCommand::Remove { id } => {
+            let mut ctx = g.context()?;
+            let (info, dest, left) = keys::remove_key(&mut ctx.db, &store, &id)?;
+            if left == 0 {
+                g.out.warn(
+                    "no signing key left: publishing needs `debvault key generate` or `debvault key import` first",
+                );
+            }
+            let v = serde_json::json!({"removed": info, "kept_at": dest, "keys_left": left});
+            g.out.done(&v, |out| {
+                writeln!(
+                    out,
+                    "removed key {} from signing; its file is kept at `{}` (delete it to destroy the key)",
+                    info.fingerprint,
+                    dest.display()
+                )?;
+                Ok(())
+            })?;
         }
         KeyCommand::List => {
             let keys = store.list()?;

@@ -42,6 +42,9 @@ pub enum KeyError {
     /// No keys.
     #[error("no signing key in `{0}`: run `debvault key generate` or `debvault key import FILE`")]
     Empty(PathBuf),
+    /// `key remove` names no stored key, or several.
+    #[error("{0}")]
+    NoSuchKey(String),
     /// The audit trail could not record a key change.
     #[error(transparent)]
     Db(#[from] DbError),
@@ -53,7 +56,7 @@ impl ExitCode for KeyError {
             KeyError::Pgp(e) => e.exit_code(),
             KeyError::Db(e) => e.exit_code(),
             // No key to sign with: set one up first.
-            KeyError::Empty(_) => USAGE,
+            KeyError::Empty(_) | KeyError::NoSuchKey(_) => USAGE,
             // Like a mirror or snapshot name already taken.
             KeyError::Exists(_) | KeyError::Io { .. } => FAILURE,
         }
@@ -192,6 +195,47 @@ impl KeyStore {
             .collect()
     }
 
+    /// Takes the key whose fingerprint is, or ends with, `id` (at least 16
+    /// hex digits: a long key ID) out of signing: its file moves to
+    /// `removed/` beside the keys, so a mistake can be undone by moving it
+    /// back. Returns the key and where its file went.
+    pub fn remove(&self, id: &str) -> Result<(KeyInfo, PathBuf), KeyError> {
+        let id = id.trim().to_ascii_uppercase().replace(' ', "");
+        if id.len() < 16 || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(KeyError::NoSuchKey(format!(
+                "`{id}` is not a key fingerprint or long key ID (16 or more hex digits; see `debvault key list`)"
+            )));
+        }
+        let mut matching = Vec::new();
+        for p in self.files()? {
+            let info = self.info(&p)?;
+            if info.fingerprint.to_ascii_uppercase().ends_with(&id) {
+                matching.push(info);
+            }
+        }
+        let info = match matching.len() {
+            1 => matching.remove(0),
+            0 => {
+                return Err(KeyError::NoSuchKey(format!(
+                    "no signing key `{id}` in the key store (see `debvault key list`)"
+                )));
+            }
+            n => {
+                return Err(KeyError::NoSuchKey(format!(
+                    "`{id}` matches {n} keys: give the whole fingerprint"
+                )));
+            }
+        };
+        let removed = self.dir.join("removed");
+        fs::create_dir_all(&removed).map_err(Self::io("create", &removed))?;
+        fs::set_permissions(&removed, fs::Permissions::from_mode(0o700))
+            .map_err(Self::io("protect", &removed))?;
+        let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%SZ");
+        let dest = removed.join(format!("{}.sec.asc.{stamp}", info.fingerprint));
+        fs::rename(&info.path, &dest).map_err(Self::io("move aside", &info.path))?;
+        Ok((info, dest))
+    }
+
     /// The public certificates of every key, for `/etc/apt/keyrings/` and
     /// `signed-by=`: binary (concatenated) or ASCII-armored.
     pub fn export(&self, armor: bool) -> Result<Vec<u8>, KeyError> {
@@ -233,6 +277,19 @@ pub fn import_key(db: &mut Db, store: &KeyStore, file: &Path) -> Result<KeyInfo,
     let info = store.import(file)?;
     audit_key(db, "key-import", &info)?;
     Ok(info)
+}
+
+/// Takes the key `id` out of signing (see [`KeyStore::remove`]) and
+/// records it (`key-remove`) in the audit trail. Returns the key, where its
+/// file went, and how many keys are left to sign with.
+pub fn remove_key(
+    db: &mut Db,
+    store: &KeyStore,
+    id: &str,
+) -> Result<(KeyInfo, PathBuf, usize), KeyError> {
+    let (info, dest) = store.remove(id)?;
+    audit_key(db, "key-remove", &info)?;
+    Ok((info, dest, store.files()?.len()))
 }
 
 fn audit_key(db: &mut Db, action: &'static str, info: &KeyInfo) -> Result<(), KeyError> {

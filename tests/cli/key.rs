@@ -139,3 +139,57 @@ fn import_rotation_and_encrypted_keys() {
         String::from_utf8_lossy(&out.stdout)
     );
 }
+
+/// `key remove` takes a key out of signing (by fingerprint or long key ID),
+/// keeps its file aside, audits it, and warns when none is left.
+#[test]
+fn remove_takes_a_key_out_of_signing_and_keeps_its_file() {
+    let env = TestEnv::new();
+    let fingerprint = |email: &str| {
+        let out = env.ok(&["--json", "key", "generate", "--email", email]);
+        let v: serde_json::Value = serde_json::from_str(&out.stdout).expect("json");
+        v["fingerprint"].as_str().expect("fingerprint").to_owned()
+    };
+    let (old, new) = (
+        fingerprint("old@example.invalid"),
+        fingerprint("new@example.invalid"),
+    );
+    for (id, says) in [
+        ("ABCD", "not a key fingerprint or long key ID"),
+        ("0123456789ABCDEF", "no signing key `0123456789ABCDEF`"),
+    ] {
+        let out = env.run(&["key", "remove", id]);
+        assert_eq!(out.code, 2, "{}", out.transcript());
+        assert!(out.stderr.contains(says), "{}", out.transcript());
+    }
+    // The long key ID (last 16 hex digits), lower case, is enough.
+    let out = env.ok(&["key", "remove", &old[old.len() - 16..].to_ascii_lowercase()]);
+    assert!(
+        out.stdout
+            .starts_with(&format!("removed key {old} from signing")),
+        "{}",
+        out.transcript()
+    );
+    assert_eq!(out.stderr, "");
+    let listed = env.ok(&["key", "list"]).stdout;
+    assert!(listed.contains(&new) && !listed.contains(&old), "{listed}");
+    let kept: Vec<_> = std::fs::read_dir(env.root().join("keys/removed"))
+        .expect("removed dir")
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .collect();
+    assert!(
+        kept.len() == 1 && kept[0].starts_with(&format!("{old}.sec.asc.")),
+        "{kept:?}"
+    );
+    // The export, and so what publish signs with, is the remaining key only.
+    let armored = env.ok(&["key", "export", "--armor"]).stdout;
+    assert_eq!(armored.matches("BEGIN PGP PUBLIC KEY BLOCK").count(), 1, "{armored}");
+    let out = env.ok(&["key", "remove", &new]);
+    assert!(
+        out.stderr.contains("no signing key left"),
+        "{}",
+        out.transcript()
+    );
+    let audit = env.ok(&["--json", "audit"]).stdout;
+    assert_eq!(audit.matches("\"key-remove\"").count(), 2, "{audit}");
+}
