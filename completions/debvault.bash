@@ -112,6 +112,9 @@ _debvault() {
             debvault__subcmd__mirror,list)
                 cmd="debvault__subcmd__mirror__subcmd__list"
                 ;;
+            debvault__subcmd__mirror,rename)
+                cmd="debvault__subcmd__mirror__subcmd__rename"
+                ;;
             debvault__subcmd__mirror,show)
                 cmd="debvault__subcmd__mirror__subcmd__show"
                 ;;
@@ -150,6 +153,9 @@ _debvault() {
                 ;;
             debvault__subcmd__snapshot,publish)
                 cmd="debvault__subcmd__snapshot__subcmd__publish"
+                ;;
+            debvault__subcmd__snapshot,rename)
+                cmd="debvault__subcmd__snapshot__subcmd__rename"
                 ;;
             debvault__subcmd__snapshot,show)
                 cmd="debvault__subcmd__snapshot__subcmd__show"
@@ -573,7 +579,7 @@ _debvault() {
             return 0
             ;;
         debvault__subcmd__mirror)
-            opts="-q -v -h --root --config --json --quiet --verbose --no-progress --help create import-apt-sources list show edit drop sync"
+            opts="-q -v -h --root --config --json --quiet --verbose --no-progress --help create import-apt-sources list show edit drop rename sync"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -719,6 +725,28 @@ _debvault() {
             return 0
             ;;
         debvault__subcmd__mirror__subcmd__list)
+            opts="-q -v -h --root --config --json --quiet --verbose --no-progress --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --root)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        debvault__subcmd__mirror__subcmd__rename)
             opts="-q -v -h --root --config --json --quiet --verbose --no-progress --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1019,7 +1047,7 @@ _debvault() {
             return 0
             ;;
         debvault__subcmd__snapshot)
-            opts="-q -v -h --root --config --json --quiet --verbose --no-progress --help create list show diff merge filter drop publish"
+            opts="-q -v -h --root --config --json --quiet --verbose --no-progress --help create list show diff merge filter drop rename publish"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1215,6 +1243,28 @@ _debvault() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --root)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        debvault__subcmd__snapshot__subcmd__rename)
+            opts="-q -v -h --root --config --json --quiet --verbose --no-progress --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
                 --root)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

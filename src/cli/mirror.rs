@@ -37,6 +37,13 @@ pub(crate) enum MirrorCommand {
         /// Mirror name
         name: String,
     },
+    /// Rename a mirror (its snapshots keep the name they recorded)
+    Rename {
+        /// Current name
+        name: String,
+        /// New name
+        new_name: String,
+    },
     /// Bring mirrors up to date with their upstreams
     Sync(super::sync::SyncArgs),
 }
@@ -139,6 +146,11 @@ pub(crate) fn run(cmd: MirrorCommand, g: &Globals) -> Result<u8> {
         } => show(&name, with_packages, g),
         MirrorCommand::Edit(a) => edit(a, g),
         MirrorCommand::Drop { name } => drop_mirror(&name, g),
+        MirrorCommand::Rename { name, new_name } => {
+            let mut ctx = g.context()?;
+            ops_mirror::rename(&mut ctx, &name, &new_name)?;
+            renamed(g, "mirror", &name, &new_name)
+        }
         MirrorCommand::Sync(a) => super::sync::sync(a, g),
     }
 }
@@ -507,6 +519,16 @@ fn edit(a: EditArgs, g: &Globals) -> Result<u8> {
                 writeln!(out, "  {c}")?;
             }
         }
+        Ok(())
+    })?;
+    Ok(0)
+}
+
+/// "renamed mirror `a` to `b`", for mirrors and snapshots.
+pub(crate) fn renamed(g: &Globals, kind: &str, old: &str, new: &str) -> Result<u8> {
+    let v = serde_json::json!({ kind: new, "renamed_from": old });
+    g.out.done(&v, |out| {
+        writeln!(out, "renamed {kind} `{old}` to `{new}`")?;
         Ok(())
     })?;
     Ok(0)

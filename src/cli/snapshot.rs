@@ -81,6 +81,13 @@ pub(crate) enum SnapshotCommand {
         /// Snapshot name
         name: String,
     },
+    /// Rename a snapshot (its publications follow)
+    Rename {
+        /// Current name
+        name: String,
+        /// New name
+        new_name: String,
+    },
     /// Publish a snapshot as a signed apt tree, or switch a distribution to it atomically
     Publish(PublishArgs),
 }
@@ -197,6 +204,11 @@ pub(crate) fn run(cmd: SnapshotCommand, g: &Globals) -> Result<u8> {
                 Ok(())
             })?;
             Ok(0)
+        }
+        SnapshotCommand::Rename { name, new_name } => {
+            let mut ctx = g.context()?;
+            ops::rename(&mut ctx.db, &name, &new_name)?;
+            super::mirror::renamed(g, "snapshot", &name, &new_name)
         }
         SnapshotCommand::Publish(args) => publish_cmd(args, g),
     }

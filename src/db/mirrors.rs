@@ -36,6 +36,32 @@ impl Db {
         Ok(id)
     }
 
+    /// Renames a mirror and records `event` in the audit trail, at once.
+    /// Snapshots keep the name their origin recorded (the name at the time).
+    pub fn rename_mirror(
+        &mut self,
+        id: MirrorId,
+        new: &str,
+        event: &AuditEvent,
+    ) -> Result<(), DbError> {
+        let what = format!("rename mirror to `{new}`");
+        let tx = self.conn.transaction().map_err(sql(&what))?;
+        match tx.execute(
+            "UPDATE mirrors SET name = ?1 WHERE id = ?2",
+            params![new, id.0],
+        ) {
+            Ok(_) => {}
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if e.code == rusqlite::ErrorCode::ConstraintViolation =>
+            {
+                return Err(DbError::MirrorExists(new.to_owned()));
+            }
+            Err(e) => return Err(sql(&what)(e)),
+        }
+        curation::append_audit(&tx, &self.actor, event)?;
+        tx.commit().map_err(sql(&what))
+    }
+
     /// Replaces a mirror's configuration and records `event` in the audit
     /// trail, at once.
     pub fn update_mirror_spec(

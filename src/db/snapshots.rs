@@ -202,6 +202,33 @@ impl Db {
         Ok(id)
     }
 
+    /// Renames a snapshot and records it in the audit trail, at once.
+    /// Publications follow (they reference the row); their history and the
+    /// origins of snapshots made from it keep the name of the time.
+    pub fn rename_snapshot(&mut self, id: SnapshotId, old: &str, new: &str) -> Result<(), DbError> {
+        let what = format!("rename snapshot `{old}` to `{new}`");
+        let tx = self.conn.transaction().map_err(sql(&what))?;
+        match tx.execute(
+            "UPDATE snapshots SET name = ?1 WHERE id = ?2",
+            params![new, id.0],
+        ) {
+            Ok(_) => {}
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if e.code == rusqlite::ErrorCode::ConstraintViolation =>
+            {
+                return Err(DbError::SnapshotExists(new.to_owned()));
+            }
+            Err(e) => return Err(sql(&what)(e)),
+        }
+        append_audit(
+            &tx,
+            &self.actor,
+            &AuditEvent::new("snapshot-rename", format!("snapshot `{old}`"))
+                .detail(serde_json::json!({ "new_name": new })),
+        )?;
+        tx.commit().map_err(sql(&what))
+    }
+
     /// A snapshot by name.
     pub fn snapshot(&self, name: &str) -> Result<Option<Snapshot>, DbError> {
         let q = format!(

@@ -225,6 +225,23 @@ pub fn edit(
     Ok(changes)
 }
 
+/// Renames mirror `old` to `new` under both names' locks, with its audit
+/// event (`mirror-rename`).
+pub fn rename(ctx: &mut Context, old: &str, new: &str) -> Result<(), MirrorError> {
+    if !valid_name(new) {
+        return Err(MirrorError::InvalidName(new.to_owned()));
+    }
+    let _old = ctx.lock_mirror(old)?;
+    let _new = ctx.lock_mirror(new)?;
+    let m = ctx
+        .db
+        .mirror(old)?
+        .ok_or_else(|| MirrorError::NotFound(old.to_owned()))?;
+    let event = AuditEvent::new("mirror-rename", format!("mirror `{old}`"))
+        .detail(serde_json::json!({ "new_name": new }));
+    Ok(ctx.db.rename_mirror(m.id, new, &event)?)
+}
+
 /// Drops mirror `name` (its revisions, freezes and staged changes; packages
 /// and blobs stay for `gc`), with its audit event. Returns the snapshots
 /// made from it, directly or through merges and filters: they keep its

@@ -183,7 +183,11 @@ fn remove_takes_a_key_out_of_signing_and_keeps_its_file() {
     );
     // The export, and so what publish signs with, is the remaining key only.
     let armored = env.ok(&["key", "export", "--armor"]).stdout;
-    assert_eq!(armored.matches("BEGIN PGP PUBLIC KEY BLOCK").count(), 1, "{armored}");
+    assert_eq!(
+        armored.matches("BEGIN PGP PUBLIC KEY BLOCK").count(),
+        1,
+        "{armored}"
+    );
     let out = env.ok(&["key", "remove", &new]);
     assert!(
         out.stderr.contains("no signing key left"),

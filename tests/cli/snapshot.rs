@@ -250,3 +250,49 @@ fn package_search_finds_packages_and_where_they_are() {
         assert!(out.stderr.contains(says), "{args:?}: {}", out.transcript());
     }
 }
+
+/// `mirror rename` and `snapshot rename`: the rest follows the new name
+/// (a publication of the snapshot, the next sync of the mirror), both are
+/// audited, and a taken or invalid name is refused.
+#[test]
+fn mirrors_and_snapshots_can_be_renamed() {
+    let env = two_snapshots();
+    env.ok(&["key", "generate", "--email", "ops@example.invalid"]);
+    env.ok(&["snapshot", "publish", "s1", "--distribution", "stable"]);
+    let out = env.ok(&["snapshot", "rename", "s1", "release-1"]);
+    assert_eq!(out.stdout, "renamed snapshot `s1` to `release-1`\n");
+    let v = crate::support::json(&env.ok(&["--json", "publish", "show", "stable"]));
+    assert_eq!(v["snapshot"], "release-1", "{v}");
+    assert_eq!(env.run(&["snapshot", "show", "s1"]).code, 1);
+    let out = env.run(&["snapshot", "rename", "release-1", "s2"]);
+    assert!(
+        out.stderr.contains("snapshot `s2` already exists"),
+        "{}",
+        out.transcript()
+    );
+    let out = env.run(&["snapshot", "rename", "release-1", "bad/name"]);
+    assert_eq!(out.code, 2, "{}", out.transcript());
+
+    let out = env.ok(&["--json", "mirror", "rename", "m", "upstream"]);
+    let v = crate::support::json(&out);
+    assert_eq!(
+        (v["mirror"].as_str(), v["renamed_from"].as_str()),
+        (Some("upstream"), Some("m"))
+    );
+    let out = env.ok(&["mirror", "sync", "upstream"]);
+    assert!(out.stdout.contains("unchanged"), "{}", out.transcript());
+    assert_eq!(env.run(&["mirror", "show", "m"]).code, 1);
+    let out = env.run(&["mirror", "rename", "upstream", "bad name"]);
+    assert_eq!(out.code, 2, "{}", out.transcript());
+    let out = env.run(&["mirror", "rename", "nope", "other"]);
+    assert!(
+        out.stderr.contains("mirror `nope` does not exist"),
+        "{}",
+        out.transcript()
+    );
+    let audit = env.ok(&["--json", "audit"]).stdout;
+    assert!(
+        audit.contains("\"mirror-rename\"") && audit.contains("\"snapshot-rename\""),
+        "{audit}"
+    );
+}

@@ -322,6 +322,14 @@ pub fn drop(db: &mut Db, name: &str) -> Result<(), SnapshotError> {
     Ok(())
 }
 
+/// Renames snapshot `old` to `new` (audited). Its publications follow.
+pub fn rename(db: &mut Db, old: &str, new: &str) -> Result<(), SnapshotError> {
+    let snap = load(db, old)?;
+    check_new_name(db, new)?;
+    db.rename_snapshot(snap.id, &snap.name, new)?;
+    Ok(())
+}
+
 /// Counts of one component and architecture.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct IndexCount {
