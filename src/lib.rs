@@ -33,6 +33,7 @@
 //! need.
 
 // The parsers: always built.
+pub mod capped;
 pub mod debian;
 pub mod digest;
 pub mod exit;
@@ -59,6 +60,8 @@ pub mod ops;
 pub mod pgp;
 #[cfg(feature = "full")]
 pub mod progress;
+#[cfg(feature = "full")]
+pub mod redact;
 #[cfg(feature = "full")]
 pub mod runtime;
 #[cfg(feature = "full")]

@@ -258,6 +258,24 @@ mod tests {
             ),
             ("fetch url", code(FetchError::InvalidUrl("x".into())), 2),
             (
+                "auth file",
+                code(crate::fetch::AuthError::Syntax {
+                    path: PathBuf::from("x"),
+                    detail: "d".into(),
+                }),
+                2,
+            ),
+            (
+                "capped key file",
+                code(crate::ops::keys::KeyError::Io {
+                    action: "read",
+                    path: PathBuf::from("x"),
+                    source: crate::capped::read(std::path::Path::new("/dev/zero"), 1)
+                        .expect_err("capped"),
+                }),
+                2,
+            ),
+            (
                 "context keeps it",
                 code(
                     Err::<(), _>(MirrorError::NoKeyring("m".into()))

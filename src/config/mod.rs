@@ -37,6 +37,10 @@ pub const ENV_VARS: &[(&str, &str)] = &[
         "file holding that passphrase",
     ),
     (
+        "DEBVAULT_AUTH_FILE",
+        "apt-style auth file with upstream credentials (`[sync] auth-file`)",
+    ),
+    (
         "DEBVAULT_ACTOR",
         "who the audit trail names (default `user@host`)",
     ),
@@ -168,6 +172,9 @@ pub struct SyncSection {
     pub pipeline_depth: Option<u64>,
     /// Largest share (percent) of a mirror's packages one sync may remove.
     pub mass_removal_percent: Option<u32>,
+    /// apt_auth.conf(5)-style file with upstream credentials, kept out of
+    /// mirror URLs.
+    pub auth_file: Option<PathBuf>,
 }
 
 /// Where a resolved value came from.
@@ -233,6 +240,8 @@ pub struct Settings {
     pub mass_removal_percent: u32,
     /// Days mirror revisions are kept.
     pub retention_days: u64,
+    /// Upstream credentials file, if any.
+    pub auth_file: Option<PathBuf>,
     /// Where each value came from, by setting name.
     #[serde(skip)]
     pub origins: BTreeMap<&'static str, Origin>,
@@ -478,7 +487,20 @@ impl Settings {
             730,
             (0..=36_500, "between 0 and 36500 (100 years)"),
         )?;
+        let auth_file = if let Some(p) = nonempty("DEBVAULT_AUTH_FILE") {
+            origins.insert("sync.auth-file", Origin::Env("DEBVAULT_AUTH_FILE".into()));
+            Some(PathBuf::from(p))
+        } else {
+            let o = file
+                .sync
+                .auth_file
+                .as_ref()
+                .map_or(Origin::Default, |_| file_origin());
+            origins.insert("sync.auth-file", o);
+            file.sync.auth_file.clone()
+        };
         Ok(Settings {
+            auth_file,
             xz_preset: xz_preset as u32,
             mass_removal_percent: mass_removal_percent as u32,
             retention_days,
@@ -554,6 +576,13 @@ impl Settings {
                 origin("sync.mass-removal-percent"),
             ),
             (
+                "sync.auth-file",
+                self.auth_file
+                    .as_ref()
+                    .map_or_else(|| "(none)".to_owned(), |p| p.display().to_string()),
+                origin("sync.auth-file"),
+            ),
+            (
                 "publish.xz-preset",
                 self.xz_preset.to_string(),
                 origin("publish.xz-preset"),
@@ -568,9 +597,11 @@ impl Settings {
 }
 
 fn load_file(path: &Path) -> Result<ConfigFile, ConfigError> {
-    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
-        path: path.to_owned(),
-        source,
+    let text = crate::capped::read_to_string(path, crate::capped::CONFIG).map_err(|source| {
+        ConfigError::Read {
+            path: path.to_owned(),
+            source,
+        }
     })?;
     toml::from_str(&text).map_err(|e| ConfigError::Parse {
         path: path.to_owned(),

@@ -102,9 +102,11 @@ pub fn default_files() -> Vec<PathBuf> {
 
 /// Reads one file, by its extension: `.sources` is deb822, anything else one-line.
 pub fn read_file(path: &Path) -> Result<Vec<AptSource>, AptSourcesError> {
-    let text = std::fs::read_to_string(path).map_err(|source| AptSourcesError::Read {
-        path: path.to_owned(),
-        source,
+    let text = crate::capped::read_to_string(path, crate::capped::SCOPE).map_err(|source| {
+        AptSourcesError::Read {
+            path: path.to_owned(),
+            source,
+        }
     })?;
     if path.extension().and_then(|e| e.to_str()) == Some("sources") {
         parse_deb822(&text, path)

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use super::Context;
 use crate::db::{Db, DbError};
 use crate::exit::{ExitCode, USAGE};
-use crate::model::{MirrorSpec, Pin, native_architecture};
+use crate::model::{MirrorSpec, MirrorUrl, Pin, native_architecture};
 use crate::ops::mirror::{self, MirrorError, spec_changes, validate};
 
 /// Why a scope file cannot be applied.
@@ -164,9 +164,11 @@ pub struct ApplyPlan {
 
 /// Reads and validates a scope file into mirror specs.
 pub fn load(path: &Path) -> Result<BTreeMap<String, MirrorSpec>, ApplyError> {
-    let text = std::fs::read_to_string(path).map_err(|source| ApplyError::Read {
-        path: path.to_owned(),
-        source,
+    let text = crate::capped::read_to_string(path, crate::capped::SCOPE).map_err(|source| {
+        ApplyError::Read {
+            path: path.to_owned(),
+            source,
+        }
     })?;
     let file: ScopeFile = toml::from_str(&text).map_err(|e| ApplyError::Parse {
         path: path.to_owned(),
@@ -215,7 +217,7 @@ fn to_spec(m: &DeclaredMirror, dir: &Path) -> MirrorSpec {
         (None, f) => f.clone(),
     };
     MirrorSpec {
-        url: m.url.clone(),
+        url: MirrorUrl::new(m.url.clone()),
         suite: m.suite.clone(),
         components: m.components.clone(),
         architectures: if m.architectures.is_empty() {

@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use crate::atomic_file::{self, WriteOptions};
+use crate::capped;
 use crate::db::{AuditEvent, Db, DbError};
 use crate::exit::{ExitCode, FAILURE, USAGE};
 use crate::pgp::{KeyAlgo, Keyring, PgpError, SigningKey, generate};
@@ -58,6 +59,8 @@ impl ExitCode for KeyError {
             // No key to sign with: set one up first.
             KeyError::Empty(_) | KeyError::NoSuchKey(_) => USAGE,
             // Like a mirror or snapshot name already taken.
+            // A key or passphrase file past its cap was named by the operator.
+            KeyError::Io { source, .. } if capped::is_too_large(source) => USAGE,
             KeyError::Exists(_) | KeyError::Io { .. } => FAILURE,
         }
     }
@@ -110,7 +113,7 @@ impl KeyStore {
 
     /// Imports an armored or binary secret key after checking that it can sign.
     pub fn import(&self, file: &Path) -> Result<KeyInfo, KeyError> {
-        let data = fs::read(file).map_err(Self::io("read", file))?;
+        let data = capped::read(file, capped::KEYRING).map_err(Self::io("read", file))?;
         let key = SigningKey::from_bytes(
             &data,
             self.passphrase.as_deref(),
@@ -120,7 +123,8 @@ impl KeyStore {
     }
 
     fn store(&self, fingerprint: &str, data: &[u8]) -> Result<KeyInfo, KeyError> {
-        fs::create_dir_all(&self.dir).map_err(Self::io("create", &self.dir))?;
+        atomic_file::create_dir_all(&self.dir, atomic_file::PRIVATE_DIR)
+            .map_err(Self::io("create", &self.dir))?;
         fs::set_permissions(&self.dir, fs::Permissions::from_mode(0o700))
             .map_err(Self::io("protect", &self.dir))?;
         let path = self.dir.join(format!("{fingerprint}.sec.asc"));
@@ -138,7 +142,7 @@ impl KeyStore {
     }
 
     fn info(&self, path: &Path) -> Result<KeyInfo, KeyError> {
-        let data = fs::read(path).map_err(Self::io("read", path))?;
+        let data = capped::read(path, capped::KEYRING).map_err(Self::io("read", path))?;
         let origin = path.display().to_string();
         match SigningKey::from_bytes(&data, self.passphrase.as_deref(), &origin) {
             Ok(key) => Ok(KeyInfo {
@@ -245,7 +249,7 @@ impl KeyStore {
         }
         let mut out = Vec::new();
         for p in &files {
-            let data = fs::read(p).map_err(Self::io("read", p))?;
+            let data = capped::read(p, capped::KEYRING).map_err(Self::io("read", p))?;
             // The public half needs no passphrase: strip secrets by parsing as a keyring.
             let public = Keyring::from_bytes(&data, &p.display().to_string())?;
             out.extend(if armor {
@@ -307,8 +311,8 @@ pub fn passphrase_from_env(
     match env("DEBVAULT_KEY_PASSPHRASE_FILE").filter(|p| !p.is_empty()) {
         Some(file) => {
             let path = PathBuf::from(file);
-            let text =
-                fs::read_to_string(&path).map_err(KeyStore::io("read passphrase file", &path))?;
+            let text = capped::read_to_string(&path, capped::SECRET)
+                .map_err(KeyStore::io("read passphrase file", &path))?;
             Ok(Some(text.trim_end_matches(['\n', '\r']).to_owned()))
         }
         None => Ok(None),

@@ -59,10 +59,11 @@ impl SigningKey {
     ///
     /// `passphrase` is required if the secret signing key is encrypted.
     pub fn load(path: &Path, passphrase: Option<&str>) -> Result<SigningKey, PgpError> {
-        let data = std::fs::read(path).map_err(|source| PgpError::Read {
-            path: path.to_path_buf(),
-            source,
-        })?;
+        let data =
+            crate::capped::read(path, crate::capped::KEYRING).map_err(|source| PgpError::Read {
+                path: path.to_path_buf(),
+                source,
+            })?;
         SigningKey::from_bytes(&data, passphrase, &path.display().to_string())
     }
 

@@ -111,9 +111,11 @@ impl Keyring {
     pub fn load(paths: &[PathBuf]) -> Result<Keyring, PgpError> {
         let mut keyring = Keyring::default();
         for path in paths {
-            let data = std::fs::read(path).map_err(|source| PgpError::Read {
-                path: path.clone(),
-                source,
+            let data = crate::capped::read(path, crate::capped::KEYRING).map_err(|source| {
+                PgpError::Read {
+                    path: path.clone(),
+                    source,
+                }
             })?;
             let certs = parse_certs(&data, &path.display().to_string())?;
             keyring.extend(certs);
