@@ -6,16 +6,23 @@
 //! systems), filled, flushed and fsynced, renamed over the target, and the
 //! directory fsynced so the rename itself survives a crash. A failure at
 //! any step removes the temporary file and leaves the target as it was.
+//!
+//! Modes are explicit and do not depend on the umask (`open` and `mkdir`
+//! filter theirs through it; `chmod` does not): publications and blobs
+//! are world-readable and nothing is world-writable ([`WriteOptions::PUBLIC`],
+//! [`PUBLIC_DIR`]), secrets and the database are the owner's alone. Every
+//! directory debvault creates goes through [`create_dir_all`], every new
+//! file it fills in place through [`create_new`].
 
-use std::fs::{File, Permissions};
+use std::fs::{DirBuilder, File, OpenOptions, Permissions};
 use std::io::{self, BufWriter, Write};
-use std::os::unix::fs::PermissionsExt as _;
+use std::os::unix::fs::{DirBuilderExt as _, OpenOptionsExt as _, PermissionsExt as _};
 use std::path::Path;
 
 /// How an atomic write treats the target.
 #[derive(Clone, Copy, Debug)]
 pub struct WriteOptions {
-    /// The mode the file is created with (the umask still applies).
+    /// The mode the file gets, whatever the umask.
     pub mode: u32,
     /// Fail with [`io::ErrorKind::AlreadyExists`] rather than replace an
     /// existing target.
@@ -43,6 +50,41 @@ impl WriteOptions {
     }
 }
 
+/// Mode of directories a web server reads through (data root, blobs,
+/// publications).
+pub const PUBLIC_DIR: u32 = 0o755;
+/// Mode of directories holding secrets (signing keys).
+pub const PRIVATE_DIR: u32 = 0o700;
+
+/// Creates directory `path` and its missing parents with `mode`, whatever
+/// the umask; existing directories are left as they are.
+pub fn create_dir_all(path: &Path, mode: u32) -> io::Result<()> {
+    if path.as_os_str().is_empty() || path.is_dir() {
+        return Ok(());
+    }
+    if let Some(parent) = path.parent() {
+        create_dir_all(parent, mode)?;
+    }
+    match DirBuilder::new().mode(mode).create(path) {
+        Ok(()) => std::fs::set_permissions(path, Permissions::from_mode(mode)),
+        // Created by someone else meanwhile.
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists && path.is_dir() => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
+/// Creates the new file `path` (failing if it exists) with `mode`,
+/// whatever the umask.
+pub fn create_new(path: &Path, mode: u32) -> io::Result<File> {
+    let file = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(mode)
+        .open(path)?;
+    file.set_permissions(Permissions::from_mode(mode))?;
+    Ok(file)
+}
+
 /// Writes `path` atomically and durably with what `fill` writes.
 pub fn write_with(
     path: &Path,
@@ -57,6 +99,9 @@ pub fn write_with(
         .prefix(".debvault-tmp-")
         .permissions(Permissions::from_mode(opts.mode))
         .tempfile_in(dir)?;
+    // The umask filtered the mode asked for at creation.
+    tmp.as_file()
+        .set_permissions(Permissions::from_mode(opts.mode))?;
     {
         let mut out = BufWriter::new(tmp.as_file_mut());
         fill(&mut out)?;

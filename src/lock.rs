@@ -7,6 +7,7 @@
 
 use std::fs::{File, OpenOptions, TryLockError};
 use std::io::{Read, Seek, SeekFrom, Write};
+use std::os::unix::fs::OpenOptionsExt as _;
 use std::path::{Path, PathBuf};
 
 use crate::exit::{ExitCode, FAILURE};
@@ -103,13 +104,16 @@ fn io_err(path: &Path, source: std::io::Error) -> LockError {
 /// it: a holder's PID must stay readable for the error of a second process.
 fn open(path: &Path) -> Result<File, LockError> {
     if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent).map_err(|e| io_err(path, e))?;
+        crate::atomic_file::create_dir_all(parent, crate::atomic_file::PUBLIC_DIR)
+            .map_err(|e| io_err(path, e))?;
     }
     OpenOptions::new()
         .read(true)
         .write(true)
         .create(true)
         .truncate(false)
+        // Not writable by others whatever the umask (it only removes bits).
+        .mode(0o644)
         .open(path)
         .map_err(|e| io_err(path, e))
 }

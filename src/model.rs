@@ -10,6 +10,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::digest::Sha256;
+pub use crate::redact::MirrorUrl;
 
 macro_rules! id_type {
     ($(#[$m:meta])* $name:ident) => {
@@ -52,8 +53,9 @@ id_type!(
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub struct MirrorSpec {
-    /// Archive base URL, e.g. `http://HOST/debian`.
-    pub url: String,
+    /// Archive base URL, e.g. `http://HOST/debian`; shown with its
+    /// password masked.
+    pub url: MirrorUrl,
     /// Suite or codename below `dists/`.
     pub suite: String,
     /// Components to mirror; empty means every component the Release lists.
@@ -102,14 +104,22 @@ impl MirrorSpec {
     pub fn dists_url(&self) -> String {
         format!(
             "{}/dists/{}/",
-            self.url.trim_end_matches('/'),
+            self.url.expose().trim_end_matches('/'),
             self.suite.trim_matches('/')
         )
     }
 
     /// `URL/` with a trailing slash, the base that pool `Filename`s are relative to.
     pub fn base_url(&self) -> String {
-        format!("{}/", self.url.trim_end_matches('/'))
+        format!("{}/", self.url.expose().trim_end_matches('/'))
+    }
+
+    /// The definition as the database keeps it: the URL with its
+    /// credentials (serializing masks them).
+    pub fn stored_json(&self) -> serde_json::Result<String> {
+        let mut v = serde_json::to_value(self)?;
+        v["url"] = self.url.expose().into();
+        serde_json::to_string(&v)
     }
 }
 
@@ -387,7 +397,7 @@ mod tests {
     #[test]
     fn urls() {
         let spec = MirrorSpec {
-            url: "http://h/debian/".into(),
+            url: MirrorUrl::new("http://h/debian/"),
             suite: "bookworm".into(),
             components: vec![],
             architectures: vec!["amd64".into()],

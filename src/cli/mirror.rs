@@ -11,7 +11,7 @@ use super::failure::{Context as _, Result};
 use super::output::UsageError;
 use super::printer::Kind;
 use crate::debian::apt_sources;
-use crate::model::{Freeze, Mirror, MirrorSpec, native_architecture};
+use crate::model::{Freeze, Mirror, MirrorSpec, MirrorUrl, native_architecture};
 use crate::ops::mirror::{self as ops_mirror, ImportOptions, MirrorDetail};
 
 #[derive(Debug, Subcommand)]
@@ -170,7 +170,7 @@ fn create(a: CreateArgs, g: &Globals) -> Result<u8> {
         a.architectures
     };
     let spec = MirrorSpec {
-        url: a.url,
+        url: MirrorUrl::new(a.url),
         suite: a.suite,
         components: a.components,
         architectures,

@@ -37,7 +37,7 @@ use failure::{Context as _, Failure, Result};
 
 use crate::config::{FlagValues, Settings};
 use crate::db::Db;
-use crate::fetch::{FetchOptions, Fetcher};
+use crate::fetch::{AuthFile, FetchOptions, Fetcher};
 use crate::ops::Context;
 use crate::store::BlobStore;
 
@@ -152,6 +152,21 @@ impl Globals {
         Ok(Settings::resolve(flags, &|k| std::env::var(k).ok())?)
     }
 
+    /// The configured auth file, read (a warning when others may read it,
+    /// as apt gives), or an empty one.
+    fn auth_file(&self, settings: &Settings) -> Result<AuthFile> {
+        let Some(path) = &settings.auth_file else {
+            return Ok(AuthFile::default());
+        };
+        if let Some(mode) = AuthFile::loose_mode(path) {
+            self.out.warn(&format!(
+                "auth file `{}` is readable by others (mode {mode:o}); `chmod 600` it",
+                path.display()
+            ));
+        }
+        Ok(AuthFile::load(path)?)
+    }
+
     /// Opens everything an operation needs.
     pub(crate) fn context(&self) -> Result<Context> {
         self.context_with(&self.flags)
@@ -161,9 +176,15 @@ impl Globals {
     /// (a verb's own flags added to the global ones).
     pub(crate) fn context_with(&self, flags: &FlagValues) -> Result<Context> {
         let settings = Self::resolve(flags)?;
-        std::fs::create_dir_all(&settings.root)
+        crate::atomic_file::create_dir_all(&settings.root, crate::atomic_file::PUBLIC_DIR)
             .with_context(|| format!("cannot create data root `{}`", settings.root.display()))?;
         let mut db = Db::open(&settings.db_path())?;
+        for (path, mode) in db.tightened() {
+            self.out.warn(&format!(
+                "`{}` was readable by others (mode {mode:o}); made it 0600",
+                path.display()
+            ));
+        }
         db.set_actor(actor());
         let store = BlobStore::open(&settings.blobs, &settings.root.join("tmp"))?;
         let fetcher = Fetcher::new(FetchOptions {
@@ -171,6 +192,7 @@ impl Globals {
             connect_timeout: std::time::Duration::from_secs(settings.connect_timeout),
             read_timeout: std::time::Duration::from_secs(settings.read_timeout),
             pipeline_depth: settings.pipeline_depth,
+            auth: self.auth_file(&settings)?,
             ..FetchOptions::default()
         })?;
         Ok(Context {

@@ -16,7 +16,7 @@ impl Db {
         event: &AuditEvent,
     ) -> Result<MirrorId, DbError> {
         let what = format!("create mirror `{name}`");
-        let json = serde_json::to_string(spec).map_err(|e| corrupt("mirror spec", e))?;
+        let json = spec.stored_json().map_err(|e| corrupt("mirror spec", e))?;
         let tx = self.conn.transaction().map_err(sql(&what))?;
         let res = tx.execute(
             "INSERT INTO mirrors (name, spec, created_at) VALUES (?1, ?2, ?3)",
@@ -70,7 +70,7 @@ impl Db {
         spec: &MirrorSpec,
         event: &AuditEvent,
     ) -> Result<(), DbError> {
-        let json = serde_json::to_string(spec).map_err(|e| corrupt("mirror spec", e))?;
+        let json = spec.stored_json().map_err(|e| corrupt("mirror spec", e))?;
         let tx = self.conn.transaction().map_err(sql("update mirror"))?;
         tx.execute(
             "UPDATE mirrors SET spec = ?1 WHERE id = ?2",

@@ -54,6 +54,15 @@ pub enum DbError {
         #[source]
         source: rusqlite::Error,
     },
+    /// The file or its WAL could not be made private (0600).
+    #[error("cannot restrict the mode of `{path}` to 0600", path = path.display())]
+    Protect {
+        /// The file.
+        path: PathBuf,
+        /// Cause.
+        #[source]
+        source: std::io::Error,
+    },
     /// The file was written by a newer debvault.
     #[error(
         "database `{path}` has schema version {found}, newer than this debvault supports ({supported})"
@@ -220,6 +229,45 @@ pub struct Db {
     conn: Connection,
     path: PathBuf,
     actor: String,
+    tightened: Vec<(PathBuf, u32)>,
+}
+
+/// Creates the database file 0600 if it is missing, and brings it and its
+/// `-wal` and `-shm` to 0600 if they are looser (whatever the umask: SQLite
+/// gives the WAL and SHM the main file's mode). Returns what was
+/// tightened, with the mode it had.
+fn make_private(path: &Path) -> Result<Vec<(PathBuf, u32)>, DbError> {
+    use std::os::unix::fs::{OpenOptionsExt as _, PermissionsExt as _};
+    let protect = |p: &Path| {
+        let p = p.to_owned();
+        move |source| DbError::Protect { path: p, source }
+    };
+    let private = || std::fs::Permissions::from_mode(0o600);
+    if !path.exists() {
+        let f = std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .mode(0o600)
+            .open(path)
+            .map_err(protect(path))?;
+        f.set_permissions(private()).map_err(protect(path))?;
+    }
+    let mut tightened = Vec::new();
+    for suffix in ["", "-wal", "-shm"] {
+        let mut name = path.as_os_str().to_owned();
+        name.push(suffix);
+        let file = PathBuf::from(name);
+        let Ok(meta) = std::fs::metadata(&file) else {
+            continue;
+        };
+        let mode = meta.permissions().mode() & 0o777;
+        if mode & 0o077 != 0 {
+            std::fs::set_permissions(&file, private()).map_err(protect(&file))?;
+            tightened.push((file, mode));
+        }
+    }
+    Ok(tightened)
 }
 
 impl Db {
@@ -230,8 +278,9 @@ impl Db {
             source,
         };
         if let Some(parent) = path.parent() {
-            let _ = std::fs::create_dir_all(parent);
+            let _ = crate::atomic_file::create_dir_all(parent, crate::atomic_file::PUBLIC_DIR);
         }
+        let tightened = make_private(path)?;
         let conn = Connection::open(path).map_err(open_err)?;
         conn.busy_timeout(Duration::from_secs(60))
             .map_err(open_err)?;
@@ -245,9 +294,17 @@ impl Db {
             conn,
             path: path.to_owned(),
             actor: "unknown".to_owned(),
+            tightened,
         };
         db.migrate()?;
         Ok(db)
+    }
+
+    /// Files of the database that others could read, made 0600 by this
+    /// open, each with the mode it had (for a note; the next open finds
+    /// none).
+    pub fn tightened(&self) -> &[(PathBuf, u32)] {
+        &self.tightened
     }
 
     /// The database file.

@@ -39,9 +39,10 @@
 //! # Credentials
 //!
 //! Mirror URLs may carry `user:password@`. Every message and log line shows
-//! URLs through [`redact`], and the `reqwest` errors kept as sources have
-//! their URL stripped.
+//! URLs through [`redact`] (the password masked, see [`crate::redact`]),
+//! and the `reqwest` errors kept as sources have their URL stripped.
 
+mod auth;
 mod decompress;
 mod download;
 mod error;
@@ -57,6 +58,8 @@ use reqwest::header::{HeaderMap, RETRY_AFTER};
 use reqwest::redirect;
 use url::Url;
 
+pub use crate::redact::url as redact;
+pub use auth::{AuthError, AuthFile};
 pub use decompress::{Compression, open_decompressed};
 pub use error::FetchError;
 pub use pace::Pace;
@@ -86,6 +89,8 @@ pub struct FetchOptions {
     /// Requests a [`Pipeline`] keeps in flight per connection; 1 or less
     /// turns pipelining off.
     pub pipeline_depth: usize,
+    /// Credentials for URLs that carry none ([`Fetcher::authorize`]).
+    pub auth: AuthFile,
 }
 
 impl Default for FetchOptions {
@@ -99,6 +104,7 @@ impl Default for FetchOptions {
             user_agent: concat!("debvault/", env!("CARGO_PKG_VERSION")).to_owned(),
             max_redirects: 5,
             pipeline_depth: DEFAULT_PIPELINE_DEPTH,
+            auth: AuthFile::default(),
         }
     }
 }
@@ -153,18 +159,6 @@ pub struct Downloaded {
     pub attempts: u32,
 }
 
-/// `url` without user name and password, for messages and logs.
-pub fn redact(url: &Url) -> String {
-    if url.username().is_empty() && url.password().is_none() {
-        return url.to_string();
-    }
-    let mut shown = url.clone();
-    // Both fail only for URLs that cannot have credentials in the first place.
-    let _ = shown.set_username("");
-    let _ = shown.set_password(None);
-    shown.to_string()
-}
-
 impl Fetcher {
     /// Builds the shared client.
     pub fn new(opts: FetchOptions) -> Result<Fetcher, FetchError> {
@@ -196,6 +190,12 @@ impl Fetcher {
             client,
             opts: std::sync::Arc::new(opts),
         })
+    }
+
+    /// `url` with the auth file's credentials for it, if it has none of
+    /// its own: apply to a mirror's base URLs before fetching below them.
+    pub fn authorize(&self, url: Url) -> Url {
+        self.opts.auth.authorize(url)
     }
 
     /// The options this fetcher was built with.
@@ -313,9 +313,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn redact_drops_credentials() {
+    fn redact_masks_the_password() {
         let url = Url::parse("https://user:secret@deb.example.org/debian/").expect("valid URL");
-        assert_eq!(redact(&url), "https://deb.example.org/debian/");
+        assert_eq!(redact(&url), "https://user:***@deb.example.org/debian/");
         let plain = Url::parse("http://deb.example.org/x").expect("valid URL");
         assert_eq!(redact(&plain), "http://deb.example.org/x");
     }

@@ -11,7 +11,9 @@ use crate::db::{AuditEvent, Db, DbError};
 use crate::debian::apt_sources::{AptSource, SignedBy};
 use crate::exit::{ExitCode, FAILURE, USAGE};
 use crate::lock::LockError;
-use crate::model::{Freeze, Mirror, MirrorId, MirrorSpec, native_architecture, valid_name};
+use crate::model::{
+    Freeze, Mirror, MirrorId, MirrorSpec, MirrorUrl, native_architecture, valid_name,
+};
 use crate::pgp::{Keyring, PgpError};
 use crate::query::Filter;
 
@@ -106,7 +108,7 @@ pub fn validate(name: &str, spec: &MirrorSpec) -> Result<(), MirrorError> {
     if !valid_name(name) {
         return Err(MirrorError::InvalidName(name.to_owned()));
     }
-    let url_problem = match url::Url::parse(&spec.url) {
+    let url_problem = match url::Url::parse(spec.url.expose()) {
         Err(e) => Some(e.to_string()),
         Ok(u) if !matches!(u.scheme(), "http" | "https") => {
             Some("expected http:// or https://".to_owned())
@@ -117,7 +119,7 @@ pub fn validate(name: &str, spec: &MirrorSpec) -> Result<(), MirrorError> {
     if let Some(reason) = url_problem {
         return Err(MirrorError::InvalidUrl {
             name: name.to_owned(),
-            url: spec.url.clone(),
+            url: spec.url.to_string(),
             reason,
         });
     }
@@ -297,14 +299,20 @@ pub fn spec_changes(old: &MirrorSpec, new: &MirrorSpec) -> Vec<String> {
     let mut keys: Vec<&String> = a.keys().chain(b.keys()).collect();
     keys.sort();
     keys.dedup();
-    keys.into_iter()
+    let mut changes: Vec<String> = keys
+        .into_iter()
         .filter(|k| a.get(*k) != b.get(*k))
         .map(|k| {
             let show =
                 |v: Option<&serde_json::Value>| v.map_or("(none)".to_owned(), |v| v.to_string());
             format!("{k}: {} → {}", show(a.get(k)), show(b.get(k)))
         })
-        .collect()
+        .collect();
+    // The JSON masks passwords, so a new password alone shows only here.
+    if old.url != new.url && a.get("url") == b.get("url") {
+        changes.push(format!("url: {} (credentials changed)", new.url));
+    }
+    changes
 }
 
 /// Carries out an import plan: creates each item's mirror (see [`import`])
@@ -449,7 +457,7 @@ pub fn import_plan(
         out.push(ImportItem {
             name,
             spec: MirrorSpec {
-                url: src.uri.clone(),
+                url: MirrorUrl::new(src.uri.clone()),
                 suite: src.suite.clone(),
                 components: src.components.clone(),
                 architectures,

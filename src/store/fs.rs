@@ -2,6 +2,7 @@
 
 use std::fs::{self, File};
 use std::io;
+use std::os::unix::fs::PermissionsExt as _;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
@@ -36,12 +37,14 @@ impl FsStore {
     /// Opens (and creates) the store at `root`, with its 256 shard directories.
     pub fn open(root: &Path) -> Result<FsStore, StoreError> {
         let tmp = root.join("tmp");
-        fs::create_dir_all(&tmp).map_err(io_err("create directory", &tmp))?;
+        crate::atomic_file::create_dir_all(&tmp, crate::atomic_file::PUBLIC_DIR)
+            .map_err(io_err("create directory", &tmp))?;
         // The last shard is created last: when it exists, all do.
         if !root.join("sha256/ff").is_dir() {
             for i in 0..=255u8 {
                 let dir = root.join("sha256").join(format!("{i:02x}"));
-                fs::create_dir_all(&dir).map_err(io_err("create directory", &dir))?;
+                crate::atomic_file::create_dir_all(&dir, crate::atomic_file::PUBLIC_DIR)
+                    .map_err(io_err("create directory", &dir))?;
             }
         }
         Ok(FsStore {
@@ -89,13 +92,17 @@ impl FsStore {
     /// Renames a verified staged file into place. An existing blob has the
     /// same content (same digest), so replacing it is harmless; the shard
     /// directories are created only when the first rename finds them missing.
+    /// Blobs are 0644 whatever the umask: publications hardlink them.
     pub fn commit(&self, staged: &Path, digest: &Sha256) -> Result<(), StoreError> {
         let dest = self.blob_path(digest);
+        fs::set_permissions(staged, fs::Permissions::from_mode(0o644))
+            .map_err(io_err("commit blob to", &dest))?;
         match fs::rename(staged, &dest) {
             Ok(()) => Ok(()),
             Err(e) if e.kind() == io::ErrorKind::NotFound && staged.exists() => {
                 if let Some(parent) = dest.parent() {
-                    fs::create_dir_all(parent).map_err(io_err("create directory", parent))?;
+                    crate::atomic_file::create_dir_all(parent, crate::atomic_file::PUBLIC_DIR)
+                        .map_err(io_err("create directory", parent))?;
                 }
                 fs::rename(staged, &dest).map_err(io_err("commit blob to", &dest))
             }
@@ -226,6 +233,8 @@ fn put_tmpfile(dest: &Path, data: &[u8]) -> io::Result<()> {
         Mode::from_raw_mode(0o644),
     )?;
     let mut file = File::from(fd);
+    // The umask filtered the mode above.
+    file.set_permissions(fs::Permissions::from_mode(0o644))?;
     file.write_all(data)?;
     let fd_path = format!("/proc/self/fd/{}", file.as_raw_fd());
     match linkat(CWD, fd_path.as_str(), CWD, dest, AtFlags::SYMLINK_FOLLOW) {

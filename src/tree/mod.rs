@@ -336,9 +336,11 @@ pub fn render(
     check_meta(meta)?;
     check_indices(indices)?;
     let mkdir = |path: &Path| {
-        std::fs::create_dir_all(path).map_err(|source| TreeError::Write {
-            path: path.to_owned(),
-            source,
+        crate::atomic_file::create_dir_all(path, crate::atomic_file::PUBLIC_DIR).map_err(|source| {
+            TreeError::Write {
+                path: path.to_owned(),
+                source,
+            }
         })
     };
     mkdir(dir)?;

@@ -91,7 +91,7 @@ fn write_err(path: &Path) -> impl FnOnce(io::Error) -> TreeError + '_ {
 
 /// Creates `path`, failing if it exists.
 fn create_new(path: &Path) -> Result<BufWriter<File>, TreeError> {
-    File::create_new(path)
+    crate::atomic_file::create_new(path, WriteOptions::PUBLIC.mode)
         .map(|f| BufWriter::with_capacity(1 << 16, f))
         .map_err(write_err(path))
 }
@@ -122,7 +122,7 @@ fn try_link_or_copy(src: &Path, dst: &Path) -> io::Result<()> {
         }
         Err(_) => {
             // `fs::copy` would truncate an existing `dst`; create it first.
-            let mut out = File::create_new(dst)?;
+            let mut out = crate::atomic_file::create_new(dst, WriteOptions::PUBLIC.mode)?;
             io::copy(&mut File::open(src)?, &mut out)?;
             Ok(())
         }
@@ -162,7 +162,7 @@ impl Warnings {
 
 /// Creates the cache directory; `None` (with a warning) if that fails.
 pub(super) fn open_cache<'a>(dir: &'a Path, warnings: &Warnings) -> Option<&'a Path> {
-    match std::fs::create_dir_all(dir) {
+    match crate::atomic_file::create_dir_all(dir, crate::atomic_file::PUBLIC_DIR) {
         Ok(()) => Some(dir),
         Err(error) => {
             warnings.push(format!(
@@ -254,15 +254,10 @@ pub(super) fn produce(
 /// synced temporary file renamed into place, so a crash never leaves a
 /// truncated entry that later renders would publish.
 ///
-/// The entry gets the mode of any new file (0666 minus the umask), not
-/// tempfile's private 0600: renders hardlink it into the published tree,
-/// where the web server must be able to read it.
+/// The entry is world-readable, not tempfile's private 0600: renders
+/// hardlink it into the published tree, where the web server reads it.
 fn store_in_cache(file: &Path, entry: &Path) -> io::Result<()> {
-    let opts = WriteOptions {
-        mode: 0o666,
-        no_clobber: false,
-    };
-    crate::atomic_file::copy(file, entry, opts)
+    crate::atomic_file::copy(file, entry, WriteOptions::PUBLIC)
 }
 
 fn compress_gz(plain: &[u8], target: &Path) -> Result<Sums, TreeError> {

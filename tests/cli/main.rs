@@ -8,6 +8,7 @@ mod docs;
 mod faults;
 mod fetch;
 mod gc;
+mod hardening;
 mod key;
 mod mirror;
 mod output;

@@ -109,7 +109,7 @@ impl Ledger {
             .retain(|path, _| !fresh.contains_key(path) && base.join(path).exists());
         self.entries.extend(fresh);
         if let Some(dir) = file.parent() {
-            std::fs::create_dir_all(dir)?;
+            crate::atomic_file::create_dir_all(dir, crate::atomic_file::PUBLIC_DIR)?;
         }
         crate::atomic_file::write_with(file, WriteOptions::PUBLIC, |out| self.write_entries(out))
     }

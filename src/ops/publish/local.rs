@@ -68,7 +68,8 @@ pub(super) fn publish_local(
 
     // Render the new tree next to the old ones.
     let trees = base.join(TREES_DIR).join(&job.distribution);
-    std::fs::create_dir_all(&trees).map_err(io_err("create", &trees))?;
+    crate::atomic_file::create_dir_all(&trees, crate::atomic_file::PUBLIC_DIR)
+        .map_err(io_err("create", &trees))?;
     clean_staging(&trees);
     clean_staging(&base.join("dists"));
     let now = Utc::now();
@@ -331,7 +332,8 @@ fn keep_by_hash(trees: &Path, new_tree: &Path, now: DateTime<Utc>) -> Result<u64
             if !src.exists() {
                 continue;
             }
-            std::fs::create_dir_all(&target_dir).map_err(io_err("create", &target_dir))?;
+            crate::atomic_file::create_dir_all(&target_dir, crate::atomic_file::PUBLIC_DIR)
+                .map_err(io_err("create", &target_dir))?;
             match std::fs::hard_link(&src, &target) {
                 Ok(()) => kept += 1,
                 Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
@@ -352,7 +354,8 @@ fn sync_fs(dir: &Path) -> Result<(), PublishError> {
 /// over the old one (atomic), then the directory synced.
 fn switch_link(link: &Path, distribution: &str, tree: &str) -> Result<(), PublishError> {
     let dists = link.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dists).map_err(io_err("create", dists))?;
+    crate::atomic_file::create_dir_all(dists, crate::atomic_file::PUBLIC_DIR)
+        .map_err(io_err("create", dists))?;
     let target = format!("../{TREES_DIR}/{distribution}/{tree}");
     let tmp = dists.join(format!(".tmp-{distribution}-{}", std::process::id()));
     let _ = std::fs::remove_file(&tmp);

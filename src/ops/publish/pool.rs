@@ -10,7 +10,7 @@
 //! The bucket backend makes its own plan from the same paths and `Item`s.
 
 use std::io;
-use std::os::unix::fs::MetadataExt;
+use std::os::unix::fs::{MetadataExt, PermissionsExt as _};
 use std::path::{Path, PathBuf};
 
 use super::ledger::{Ledger, Seen};
@@ -346,14 +346,8 @@ pub(super) fn execute_pool(
 /// Creates `dirs` in order (and any missing parents), reporting progress.
 fn make_dirs(dirs: &[&Path], progress: &DirProgress) -> Result<(), PublishError> {
     for (i, dir) in dirs.iter().enumerate() {
-        match std::fs::create_dir(dir) {
-            Ok(()) => {}
-            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                std::fs::create_dir_all(dir).map_err(io_err("create", dir))?;
-            }
-            Err(e) => return Err(io_err("create", dir)(e)),
-        }
+        crate::atomic_file::create_dir_all(dir, crate::atomic_file::PUBLIC_DIR)
+            .map_err(io_err("create", dir))?;
         if i % 64 == 63 {
             progress.advance(i + 1);
         }
@@ -439,6 +433,9 @@ fn place(
             },
             e => e.into(),
         })?;
+        // Served as is: world-readable whatever the umask or the store.
+        std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o644))
+            .map_err(io_err("copy into", dst))?;
         let file = std::fs::File::open(&tmp).map_err(io_err("copy into", dst))?;
         file.sync_all().map_err(io_err("copy into", dst))?;
         let ino = file.metadata().map_err(io_err("copy into", dst))?.ino();

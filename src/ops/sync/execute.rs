@@ -338,7 +338,7 @@ async fn download_one(
     let escaped = escape_filename(filename);
     let url = base.join(&escaped).map_err(|_| SyncError::BadUrl {
         mirror: mirror.to_owned(),
-        url: format!("{base}{filename}"),
+        url: format!("{}{filename}", crate::redact::url(base)),
     })?;
     let expected = Expected {
         size: Some(size),

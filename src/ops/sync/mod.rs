@@ -49,6 +49,7 @@ use crate::model::{Mirror, MirrorState};
 use crate::pgp::PgpError;
 use crate::progress::Event;
 use crate::query::{ClosureOptions, Filter, Selection, select};
+use crate::redact;
 use crate::store::StoreError;
 
 /// How to sync.
@@ -368,10 +369,11 @@ async fn sync_locked(
     let name = mirror.name.as_str();
     let bad_url = || SyncError::BadUrl {
         mirror: name.to_owned(),
-        url: mirror.spec.url.clone(),
+        url: mirror.spec.url.to_string(),
     };
-    let dists = Url::parse(&mirror.spec.dists_url()).map_err(|_| bad_url())?;
-    let base = Url::parse(&mirror.spec.base_url()).map_err(|_| bad_url())?;
+    let parse = |u: String| Url::parse(&u).map(|u| ctx.fetcher.authorize(u));
+    let dists = parse(mirror.spec.dists_url()).map_err(|_| bad_url())?;
+    let base = parse(mirror.spec.base_url()).map_err(|_| bad_url())?;
     let state = &mirror.state;
     // A changed configuration (filter, architectures…) or a new operator
     // decision (freeze, unfreeze, rejection) must re-evaluate even an
@@ -391,7 +393,11 @@ async fn sync_locked(
     });
     let mut downloaded_bytes = 0u64;
 
-    step(ctx, name, format!("fetching {}InRelease", dists));
+    step(
+        ctx,
+        name,
+        format!("fetching {}InRelease", redact::url(&dists)),
+    );
     let fetched = fetch_release(
         ctx,
         mirror,

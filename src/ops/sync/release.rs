@@ -18,6 +18,7 @@ use crate::model::Mirror;
 use crate::ops::Context;
 use crate::ops::upstream::{Upstream, UpstreamError};
 use crate::pgp::{self, Keyring, VerifyOptions};
+use crate::redact;
 
 /// Largest InRelease / Release accepted (a hostile upstream cannot exhaust memory).
 const MAX_RELEASE_BYTES: u64 = 64 << 20;
@@ -67,7 +68,7 @@ impl Dists<'_> {
     fn join(&self, leaf: &str) -> Result<Url, SyncError> {
         self.url.join(leaf).map_err(|_| SyncError::BadUrl {
             mirror: self.name(),
-            url: self.mirror.spec.url.clone(),
+            url: self.mirror.spec.url.to_string(),
         })
     }
 
@@ -98,7 +99,7 @@ impl Dists<'_> {
     fn keyring(&self) -> Result<Keyring, SyncError> {
         Keyring::load(&self.mirror.spec.keyrings).map_err(|source| SyncError::Signature {
             mirror: self.name(),
-            url: self.url.to_string(),
+            url: redact::url(self.url),
             source,
         })
     }
@@ -111,7 +112,7 @@ impl Dists<'_> {
     }
 
     fn signature_err(&self, url: &Url) -> impl FnOnce(pgp::PgpError) -> SyncError {
-        let (mirror, url) = (self.name(), url.to_string());
+        let (mirror, url) = (self.name(), redact::url(url));
         move |source| SyncError::Signature {
             mirror,
             url,
@@ -147,7 +148,7 @@ pub(super) async fn fetch_release(
             let text = if dists.unverified() {
                 pgp::clearsigned_text(&body).ok_or_else(|| SyncError::BadRelease {
                     mirror: dists.name(),
-                    url: inrelease_url.to_string(),
+                    url: redact::url(&inrelease_url),
                     detail: "not a clearsigned message".into(),
                 })?
             } else {
@@ -164,13 +165,13 @@ pub(super) async fn fetch_release(
     };
     let bad = |detail: String| SyncError::BadRelease {
         mirror: mirror.name.clone(),
-        url: url.to_string(),
+        url: redact::url(&url),
         detail,
     };
     let text = String::from_utf8(text).map_err(|_| bad("not UTF-8".into()))?;
     let release = Release::parse(&text).map_err(|e| bad(e.to_string()))?;
     Ok(Some(ReleaseDoc {
-        url: url.to_string(),
+        url: redact::url(&url),
         sha256: Sha256::of(&raw),
         validators,
         release,
@@ -193,7 +194,7 @@ async fn fetch_detached(
         Small::NotFound => {
             return Err(SyncError::NoRelease {
                 mirror: dists.name(),
-                url: dists.url.to_string(),
+                url: redact::url(dists.url),
             });
         }
         Small::Fetched { body, validators } => (body, validators),
@@ -209,7 +210,7 @@ async fn fetch_detached(
             _ => {
                 return Err(SyncError::Unsigned {
                     mirror: dists.name(),
-                    url: release_url.to_string(),
+                    url: redact::url(&release_url),
                 });
             }
         };
@@ -371,12 +372,12 @@ async fn fetch_index(
     };
     let plain = dists
         .join(&index.path)
-        .map_err(|_| FetchError::InvalidUrl(format!("{dists}{}", index.path)))?;
+        .map_err(|_| FetchError::InvalidUrl(format!("{}{}", redact::url(dists), index.path)))?;
     if by_hash {
         let dir = index.path.rsplit_once('/').map_or("", |(d, _)| d);
         let url = dists
             .join(&format!("{dir}/by-hash/SHA256/{}", index.sha256))
-            .map_err(|_| FetchError::InvalidUrl(format!("{dists}{dir}/by-hash")))?;
+            .map_err(|_| FetchError::InvalidUrl(format!("{}{dir}/by-hash", redact::url(dists))))?;
         match ctx.fetcher.download(&url, &expected, dest).await {
             Ok(d) => return Ok(d.size),
             Err(e) if e.is_not_found() => {}
