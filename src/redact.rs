@@ -28,12 +28,10 @@ pub fn url(u: &Url) -> String {
     shown.to_string()
 }
 
-/// [`url`] for text that may not parse as a URL: anything between `//`
-/// and the last `@` before the next `/` loses what follows its first `:`.
+/// [`url`] for text, kept as written (even when it does not parse): what
+/// follows the first `:` of the user info (between `//` and the last `@`
+/// before the next `/`) becomes `***`.
 pub fn url_str(s: &str) -> String {
-    if let Ok(u) = Url::parse(s) {
-        return url(&u);
-    }
     let Some(start) = s.find("://").map(|i| i + 3) else {
         return s.to_owned();
     };
