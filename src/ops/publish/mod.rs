@@ -73,6 +73,8 @@ mod pool;
 mod release;
 mod s3;
 
+pub use release::{DEFAULT_ORIGIN, Setting, SettingChange, default_label, duration_text};
+
 pub(crate) use local::tree_ids;
 pub(crate) use pool::pool_paths;
 
@@ -93,6 +95,21 @@ pub enum PublishError {
         "prefix `{0}` is not valid: use `/`-separated parts of letters, digits, `.`, `_`, `+`, `-` (not `dists`, `pool` or `snapshots`)"
     )]
     BadPrefix(String),
+    /// An absolute prefix: it would silently land below the endpoint.
+    #[error(
+        "prefix `{0}` is absolute; give it relative to the publish endpoint, e.g. `{rel}`",
+        rel = .0.trim_start_matches('/')
+    )]
+    AbsolutePrefix(String),
+    /// A prefix that passes through a symbolic link, which could lead out of
+    /// the endpoint.
+    #[error("prefix `{prefix}` passes through the symbolic link `{}`; publish under a real directory", link.display())]
+    SymlinkPrefix {
+        /// The prefix.
+        prefix: String,
+        /// The link.
+        link: PathBuf,
+    },
     /// An invalid distribution.
     #[error(
         "distribution `{0}` is not valid: use letters, digits, `.`, `_`, `+` and `-`, not starting with a dot"
@@ -124,6 +141,21 @@ pub enum PublishError {
     /// A Release option is unusable.
     #[error("{0}")]
     BadOption(String),
+    /// A flag would change a stored setting, and `--set` was not given.
+    #[error(
+        "publication `{place}` has {setting} {}; `--{setting} {given}` would change it",
+        stored.as_ref().map_or_else(|| "unset".to_owned(), |v| format!("`{v}`"))
+    )]
+    SettingChanged {
+        /// Where the publication is served (`prefix/dists/distribution`).
+        place: String,
+        /// The setting's name.
+        setting: &'static str,
+        /// Its stored value (`None`: unset).
+        stored: Option<String>,
+        /// The value given.
+        given: String,
+    },
     /// `dists/<distribution>` exists and is not ours.
     #[error("`{}` exists and is not a debvault publication; move it away first", .0.display())]
     Foreign(PathBuf),
@@ -179,9 +211,12 @@ impl ExitCode for PublishError {
     fn exit_code(&self) -> u8 {
         match self {
             PublishError::BadPrefix(_)
+            | PublishError::AbsolutePrefix(_)
+            | PublishError::SymlinkPrefix { .. }
             | PublishError::BadDistribution(_)
             | PublishError::NoDistribution(_)
-            | PublishError::BadOption(_) => USAGE,
+            | PublishError::BadOption(_)
+            | PublishError::SettingChanged { .. } => USAGE,
             PublishError::Snapshot(e) => e.exit_code(),
             PublishError::Tree(e) => e.exit_code(),
             PublishError::Keys(e) => e.exit_code(),
@@ -213,8 +248,13 @@ pub struct PublishOptions {
     pub prefix: String,
     /// Distribution; default: the suite of the snapshot's mirror.
     pub distribution: Option<String>,
-    /// Release fields.
+    /// The settings given as flags: a field left unset (`None`, `false`)
+    /// keeps the stored value; see [`release`](self) and `resolve`.
     pub release: ReleaseOptions,
+    /// Whether given settings may change stored ones.
+    pub set: bool,
+    /// Settings to put back to their defaults.
+    pub unset: Vec<Setting>,
     /// Plan only.
     pub dry_run: bool,
     /// Compression settings.
@@ -268,6 +308,9 @@ pub struct PublishReport {
     pub by_hash_kept: u64,
     /// `Valid-Until`, if any.
     pub valid_until: Option<DateTime<Utc>>,
+    /// Settings this publish changes.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub changed: Vec<SettingChange>,
     /// Seconds taken.
     pub seconds: f64,
     /// Object-storage requests made, when the endpoint or the blob store is
@@ -276,18 +319,39 @@ pub struct PublishReport {
     pub s3_requests: Option<u64>,
 }
 
-/// The directory of `prefix` below `endpoint`, after validating it.
+/// The directory of `prefix` below `endpoint`, after validating it; no
+/// part of the prefix may be a symbolic link (one could lead out of the
+/// endpoint, or into another prefix's pool).
 pub fn prefix_dir(endpoint: &Path, prefix: &str) -> Result<PathBuf, PublishError> {
     let norm = normalize_prefix(prefix)?;
-    Ok(if norm == "." {
-        endpoint.to_owned()
-    } else {
-        endpoint.join(norm)
-    })
+    if norm == "." {
+        return Ok(endpoint.to_owned());
+    }
+    let mut dir = endpoint.to_owned();
+    for part in norm.split('/') {
+        dir.push(part);
+        match std::fs::symlink_metadata(&dir) {
+            Ok(m) if m.file_type().is_symlink() => {
+                return Err(PublishError::SymlinkPrefix {
+                    prefix: prefix.to_owned(),
+                    link: dir,
+                });
+            }
+            Ok(_) => {}
+            // Not there yet: nothing below it can be a link either.
+            Err(e) if e.kind() == io::ErrorKind::NotFound => break,
+            Err(e) => return Err(io_err("inspect", &dir)(e)),
+        }
+    }
+    Ok(endpoint.join(norm))
 }
 
-/// `.` for the root, else the `/`-joined parts; rejects unsafe prefixes.
+/// `.` for the root, else the `/`-joined parts; rejects unsafe prefixes
+/// and absolute ones (a prefix is always below the endpoint).
 pub fn normalize_prefix(prefix: &str) -> Result<String, PublishError> {
+    if prefix.starts_with('/') {
+        return Err(PublishError::AbsolutePrefix(prefix.to_owned()));
+    }
     let parts: Vec<&str> = prefix
         .split('/')
         .filter(|p| !p.is_empty() && *p != ".")
@@ -370,6 +434,8 @@ pub(super) struct Job<'a> {
     pub(super) prefix: String,
     pub(super) distribution: String,
     pub(super) current: Option<Publication>,
+    /// The settings resolved from the stored ones and the flags.
+    pub(super) settings: ReleaseOptions,
     pub(super) report: PublishReport,
     pub(super) started: Instant,
     pub(super) keys: &'a [SigningKey],
@@ -394,8 +460,8 @@ impl Job<'_> {
     /// backend adds its own check that the tree in place is `cur`'s.
     pub(super) fn republishes(&self, cur: &Publication) -> bool {
         cur.snapshot_id == self.snap.id
-            && cur.options == self.opts.release
-            && release::fresh_enough(cur, &self.opts.release)
+            && cur.options == self.settings
+            && release::fresh_enough(cur, &self.settings)
     }
 
     /// Ends a publish that writes nothing (`Unchanged`, `DryRun`).
@@ -407,7 +473,7 @@ impl Job<'_> {
 
     /// The `Release` fields of a tree made at `now`.
     pub(super) fn release_meta(&self, now: DateTime<Utc>) -> ReleaseMeta {
-        release::release_meta(&self.opts.release, &self.distribution, now)
+        release::release_meta(&self.settings, &self.prefix, &self.distribution, now)
     }
 
     /// The public half of the signing keys, to verify the rendered tree with.
@@ -431,7 +497,7 @@ impl Job<'_> {
             distribution,
             mut report,
             started,
-            opts,
+            settings,
             ..
         } = self;
         let release_sha256 = Sha256::of(rendered.release.render().as_bytes());
@@ -442,7 +508,8 @@ impl Job<'_> {
             prefix: &prefix,
             distribution: &distribution,
             snapshot: &snap,
-            options: &opts.release,
+            options: &settings,
+            changed: serde_json::to_value(&report.changed).unwrap_or_default(),
             tree,
             release_sha256,
             valid_until: meta.valid_until,
@@ -484,13 +551,6 @@ pub fn publish(
     if !layout::valid_segment(&distribution) {
         return Err(PublishError::BadDistribution(distribution));
     }
-    release::check_options(&opts.release)?;
-    if matches!(endpoint, Endpoint::S3 { .. }) && opts.release.snapshots_url.is_some() {
-        return Err(PublishError::BadOption(
-            "`--snapshots-url` needs a local publish endpoint (trees by date are kept there)"
-                .into(),
-        ));
-    }
     let _lock = if opts.dry_run {
         None
     } else {
@@ -498,6 +558,20 @@ pub fn publish(
     };
 
     let current = db.publication(&prefix, &distribution)?;
+    let (settings, changed) = release::resolve(
+        &layout::dists_path(&prefix, &distribution),
+        current.as_ref().map(|c| &c.options),
+        &opts.release,
+        opts.set,
+        &opts.unset,
+    )?;
+    release::check_options(&settings)?;
+    if matches!(endpoint, Endpoint::S3 { .. }) && settings.snapshots_url.is_some() {
+        return Err(PublishError::BadOption(
+            "`--snapshots-url` needs a local publish endpoint (trees by date are kept there)"
+                .into(),
+        ));
+    }
     if let Some(cur) = &current
         && cur.snapshot_id != snap.id
         && cur.distribution == cur.snapshot
@@ -527,6 +601,7 @@ pub fn publish(
         reused_indices: 0,
         by_hash_kept: 0,
         valid_until: current.as_ref().and_then(|c| c.valid_until),
+        changed,
         seconds: 0.0,
         s3_requests: None,
     };
@@ -535,6 +610,7 @@ pub fn publish(
         prefix,
         distribution,
         current,
+        settings,
         report,
         started,
         keys,
@@ -647,7 +723,12 @@ mod tests {
     fn prefixes() {
         assert_eq!(normalize_prefix("").unwrap(), ".");
         assert_eq!(normalize_prefix(".").unwrap(), ".");
-        assert_eq!(normalize_prefix("/debian/").unwrap(), "debian");
+        assert_eq!(normalize_prefix("debian/").unwrap(), "debian");
+        assert!(matches!(
+            normalize_prefix("/debian"),
+            Err(PublishError::AbsolutePrefix(_))
+        ));
+        assert!(normalize_prefix("/").is_err());
         assert_eq!(normalize_prefix("ci/debian").unwrap(), "ci/debian");
         assert!(normalize_prefix("../x").is_err());
         assert!(normalize_prefix("a/.hidden").is_err());
