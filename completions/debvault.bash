@@ -1205,7 +1205,7 @@ _debvault() {
             return 0
             ;;
         debvault__subcmd__snapshot__subcmd__publish)
-            opts="-q -v -h --prefix --distribution --origin --label --suite --codename --valid-for --not-automatic --but-automatic-upgrades --snapshots-url --dry-run --root --config --json --quiet --verbose --no-progress --help"
+            opts="-q -v -h --prefix --distribution --origin --label --suite --codename --valid-for --not-automatic --but-automatic-upgrades --snapshots-url --set --unset --dry-run --root --config --json --quiet --verbose --no-progress --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1241,6 +1241,10 @@ _debvault() {
                     ;;
                 --snapshots-url)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --unset)
+                    COMPREPLY=($(compgen -W "origin label suite codename valid-for snapshots-url not-automatic but-automatic-upgrades" -- "${cur}"))
                     return 0
                     ;;
                 --root)

@@ -229,22 +229,31 @@ complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and __fish_s
 complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and __fish_seen_subcommand_from rename" -s h -l help -d 'Print help'
 complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and __fish_seen_subcommand_from publish" -l prefix -d 'Path below the publish endpoint [default: its root]' -r
 complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and __fish_seen_subcommand_from publish" -l distribution -d 'Distribution, served as dists/<DIST> [default: the mirror\'s suite]' -r
-complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and __fish_seen_subcommand_from publish" -l origin -d '`Origin` field of the Release' -r
-complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and __fish_seen_subcommand_from publish" -l label -d '`Label` field of the Release' -r
+complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and __fish_seen_subcommand_from publish" -l origin -d '`Origin` field of the Release [default: debvault]' -r
+complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and __fish_seen_subcommand_from publish" -l label -d '`Label` field of the Release [default: the distribution, after the prefix if any]' -r
 complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and __fish_seen_subcommand_from publish" -l suite -d '`Suite` field of the Release [default: the distribution]' -r
 complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and __fish_seen_subcommand_from publish" -l codename -d '`Codename` field of the Release [default: the distribution]' -r
 complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and __fish_seen_subcommand_from publish" -l valid-for -d 'Write `Valid-Until` this far after `Date`, e.g. 7d, 12h (re-publish to refresh)' -r
 complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and __fish_seen_subcommand_from publish" -l snapshots-url -d 'URL clients reach the prefix at; writes a `Snapshots` field for `apt --snapshot`' -r
+complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and __fish_seen_subcommand_from publish" -l unset -d 'Put a stored setting back to its default (repeatable), e.g. `--unset snapshots-url`' -r -f -a "origin\t''
+label\t''
+suite\t''
+codename\t''
+valid-for\t''
+snapshots-url\t''
+not-automatic\t''
+but-automatic-upgrades\t''"
 complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and __fish_seen_subcommand_from publish" -l root -d 'Data root holding the database, blobs and publications [env: DEBVAULT_ROOT]' -r -F
 complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and __fish_seen_subcommand_from publish" -l config -d 'Config file [env: DEBVAULT_CONFIG]' -r -F
 complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and __fish_seen_subcommand_from publish" -l not-automatic -d '`NotAutomatic: yes` (apt installs from it only when asked)'
 complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and __fish_seen_subcommand_from publish" -l but-automatic-upgrades -d '`ButAutomaticUpgrades: yes` (with --not-automatic: upgrades still follow it)'
+complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and __fish_seen_subcommand_from publish" -l set -d 'Let the flags above change the publication\'s stored settings'
 complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and __fish_seen_subcommand_from publish" -l dry-run -d 'Show what would be published, write nothing'
 complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and __fish_seen_subcommand_from publish" -l json -d 'Machine-readable JSON on stdout'
 complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and __fish_seen_subcommand_from publish" -s q -l quiet -d 'No confirmations on stdout, no notes or progress on stderr (data, warnings and errors stay)'
 complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and __fish_seen_subcommand_from publish" -s v -l verbose -d 'More detail on stderr (repeat for debug logs)'
 complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and __fish_seen_subcommand_from publish" -l no-progress -d 'No progress bars (plain log lines)'
-complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and __fish_seen_subcommand_from publish" -s h -l help -d 'Print help'
+complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and __fish_seen_subcommand_from publish" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c debvault -n "__fish_debvault_using_subcommand publish; and not __fish_seen_subcommand_from list show drop" -l root -d 'Data root holding the database, blobs and publications [env: DEBVAULT_ROOT]' -r -F
 complete -c debvault -n "__fish_debvault_using_subcommand publish; and not __fish_seen_subcommand_from list show drop" -l config -d 'Config file [env: DEBVAULT_CONFIG]' -r -F
 complete -c debvault -n "__fish_debvault_using_subcommand publish; and not __fish_seen_subcommand_from list show drop" -l json -d 'Machine-readable JSON on stdout'

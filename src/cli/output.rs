@@ -49,6 +49,13 @@ pub(crate) fn hints(err: &anyhow::Error) -> Vec<String> {
             _ => {}
         }
     }
+    if let Some(crate::ops::publish::PublishError::SettingChanged { setting, .. }) =
+        err.downcast_ref()
+    {
+        out.push(format!(
+            "add `--set` to change the publication's {setting}, or leave `--{setting}` out to keep it"
+        ));
+    }
     if out_of_space(err) {
         out.push(
             "a write failed for want of space (or a file-size limit): free space where the data root, blob store and publish endpoint live, then run the command again; nothing of this run was committed"

@@ -7,9 +7,12 @@ use serde::Serialize;
 
 use super::Globals;
 use super::failure::Result;
+use super::output::UsageError;
 use crate::db::HistoryEntry;
 use crate::model::Publication;
-use crate::ops::publish::drop_publication;
+use crate::ops::publish::{
+    DEFAULT_ORIGIN, Setting, default_label, drop_publication, normalize_prefix,
+};
 use crate::tree::layout::dists_path;
 
 #[derive(Debug, Subcommand)]
@@ -18,7 +21,7 @@ pub(crate) enum PublishCommand {
     List,
     /// Show one publication with its history of switches
     Show {
-        /// Distribution
+        /// Distribution, or the publication as `publish list` prints it (`PREFIX/dists/DIST`)
         distribution: String,
         /// Prefix below the publish endpoint
         #[arg(long, value_name = "PATH", default_value = ".")]
@@ -26,7 +29,7 @@ pub(crate) enum PublishCommand {
     },
     /// Remove a publication (its pool files stay until `gc`)
     Drop {
-        /// Distribution
+        /// Distribution, or the publication as `publish list` prints it (`PREFIX/dists/DIST`)
         distribution: String,
         /// Prefix below the publish endpoint
         #[arg(long, value_name = "PATH", default_value = ".")]
@@ -40,11 +43,15 @@ pub(crate) fn run(cmd: PublishCommand, g: &Globals) -> Result<u8> {
         PublishCommand::Show {
             distribution,
             prefix,
-        } => show(&prefix, &distribution, g),
+        } => {
+            let (prefix, distribution) = publication_arg(&distribution, &prefix)?;
+            show(&prefix, &distribution, g)
+        }
         PublishCommand::Drop {
             distribution,
             prefix,
         } => {
+            let (prefix, distribution) = publication_arg(&distribution, &prefix)?;
             let mut ctx = g.context()?;
             let p = drop_publication(&mut ctx, &prefix, &distribution)?;
             g.out.done(&p, |out| {
@@ -59,6 +66,29 @@ pub(crate) fn run(cmd: PublishCommand, g: &Globals) -> Result<u8> {
             Ok(0)
         }
     }
+}
+
+/// The prefix and distribution of a publication given as a distribution
+/// (with `--prefix`) or as `publish list` prints it: `dists/DIST`,
+/// `PREFIX/dists/DIST`.
+fn publication_arg(arg: &str, prefix: &str) -> Result<(String, String)> {
+    let arg = arg.trim_end_matches('/');
+    let split = if let Some(dist) = arg.strip_prefix("dists/") {
+        Some((".", dist))
+    } else {
+        arg.rsplit_once("/dists/")
+    };
+    let Some((given, dist)) = split else {
+        return Ok((prefix.to_owned(), arg.to_owned()));
+    };
+    let same = normalize_prefix(given).ok() == normalize_prefix(prefix).ok();
+    if prefix != "." && !same {
+        return Err(UsageError(format!(
+            "`{arg}` is under prefix `{given}`, but `--prefix` says `{prefix}`; give one of them"
+        ))
+        .into());
+    }
+    Ok((given.to_owned(), dist.to_owned()))
 }
 
 fn place(p: &Publication) -> String {
@@ -128,21 +158,6 @@ fn print_show(out: &mut dyn Write, p: &Publication, history: &[HistoryEntry]) ->
     )?;
     writeln!(out, "tree:         {}", p.tree)?;
     writeln!(out, "release:      SHA256 {}", p.release_sha256)?;
-    writeln!(
-        out,
-        "suite:        {}",
-        o.suite.as_deref().unwrap_or(&p.distribution)
-    )?;
-    writeln!(
-        out,
-        "codename:     {}",
-        o.codename.as_deref().unwrap_or(&p.distribution)
-    )?;
-    for (label, v) in [("origin:      ", &o.origin), ("label:       ", &o.label)] {
-        if let Some(v) = v {
-            writeln!(out, "{label} {v}")?;
-        }
-    }
     if let Some(until) = p.valid_until {
         writeln!(
             out,
@@ -150,8 +165,25 @@ fn print_show(out: &mut dyn Write, p: &Publication, history: &[HistoryEntry]) ->
             until.format("%Y-%m-%d %H:%M:%S UTC")
         )?;
     }
-    if let Some(url) = &o.snapshots_url {
-        writeln!(out, "snapshots:    {url}/snapshots/@SNAPSHOTID@")?;
+    writeln!(out)?;
+    writeln!(
+        out,
+        "settings (`snapshot publish --set`, `--unset SETTING` change them):"
+    )?;
+    for s in Setting::ALL {
+        let value = match (s.value(o), s) {
+            (Some(v), _) => v,
+            (None, Setting::Origin) => format!("{DEFAULT_ORIGIN} (default)"),
+            (None, Setting::Label) => {
+                format!("{} (default)", default_label(&p.prefix, &p.distribution))
+            }
+            (None, Setting::Suite | Setting::Codename) => {
+                format!("{} (default)", p.distribution)
+            }
+            (None, Setting::NotAutomatic | Setting::ButAutomaticUpgrades) => "no".to_owned(),
+            (None, _) => "-".to_owned(),
+        };
+        writeln!(out, "  {:<24}{value}", format!("{s}:"))?;
     }
     writeln!(out)?;
     writeln!(out, "{:<20} {:<22} SNAPSHOT", "SWITCHED", "TREE")?;

@@ -13,7 +13,7 @@ use super::printer::Kind;
 use crate::config::parse_duration;
 use crate::model::{ReleaseOptions, Snapshot};
 use crate::ops::keys::{KeyStore, passphrase_from_env};
-use crate::ops::publish::{PublishOptions, PublishOutcome, PublishReport, publish};
+use crate::ops::publish::{PublishOptions, PublishOutcome, PublishReport, Setting, publish};
 use crate::ops::snapshot::{self as ops, Change, DiffEntry, MergeStrategy, Merged, SnapshotDetail};
 use crate::tree::layout::dists_path;
 
@@ -102,10 +102,10 @@ pub(crate) struct PublishArgs {
     /// Distribution, served as dists/<DIST> [default: the mirror's suite]
     #[arg(long, value_name = "DIST")]
     distribution: Option<String>,
-    /// `Origin` field of the Release
+    /// `Origin` field of the Release [default: debvault]
     #[arg(long)]
     origin: Option<String>,
-    /// `Label` field of the Release
+    /// `Label` field of the Release [default: the distribution, after the prefix if any]
     #[arg(long)]
     label: Option<String>,
     /// `Suite` field of the Release [default: the distribution]
@@ -126,6 +126,17 @@ pub(crate) struct PublishArgs {
     /// URL clients reach the prefix at; writes a `Snapshots` field for `apt --snapshot`
     #[arg(long, value_name = "URL")]
     snapshots_url: Option<String>,
+    /// Let the flags above change the publication's stored settings
+    ///
+    /// The Release flags are settings of the publication: the first publish
+    /// stores them, later ones reuse them (a flag left out keeps its value).
+    /// A flag that differs from the stored value is refused unless `--set`
+    /// is given. `debvault publish show` lists the settings.
+    #[arg(long)]
+    set: bool,
+    /// Put a stored setting back to its default (repeatable), e.g. `--unset snapshots-url`
+    #[arg(long, value_name = "SETTING", value_parser = setting_parser())]
+    unset: Vec<Setting>,
     /// Show what would be published, write nothing
     #[arg(long)]
     dry_run: bool,
@@ -426,6 +437,8 @@ fn publish_cmd(a: PublishArgs, g: &Globals) -> Result<u8> {
             but_automatic_upgrades: a.but_automatic_upgrades,
             snapshots_url: a.snapshots_url,
         },
+        set: a.set,
+        unset: a.unset,
         dry_run: a.dry_run,
         render: Default::default(),
     };
@@ -476,6 +489,7 @@ fn print_publish(out: &mut dyn Write, r: &PublishReport) -> Result<()> {
                 r.pool_present,
                 qualified(r)
             )?;
+            print_changes(out, r)?;
         }
         PublishOutcome::Published => {
             let what = match &r.replaced {
@@ -493,6 +507,7 @@ fn print_publish(out: &mut dyn Write, r: &PublishReport) -> Result<()> {
                 qualified(r),
                 r.seconds
             )?;
+            print_changes(out, r)?;
             if let Some(until) = r.valid_until {
                 writeln!(
                     out,
@@ -501,6 +516,25 @@ fn print_publish(out: &mut dyn Write, r: &PublishReport) -> Result<()> {
                 )?;
             }
         }
+    }
+    Ok(())
+}
+
+/// `--unset`'s values: the settings' names.
+fn setting_parser() -> impl clap::builder::TypedValueParser<Value = Setting> {
+    use clap::builder::TypedValueParser as _;
+    clap::builder::PossibleValuesParser::new(Setting::ALL.map(Setting::name))
+        .map(|name| Setting::from_name(&name).unwrap_or(Setting::Origin))
+}
+
+/// One line per setting a publish changes (or would).
+fn print_changes(out: &mut dyn Write, r: &PublishReport) -> Result<()> {
+    let text = |v: &Option<String>| {
+        v.as_ref()
+            .map_or_else(|| "(unset)".to_owned(), |v| format!("`{v}`"))
+    };
+    for c in &r.changed {
+        writeln!(out, "{}: {} -> {}", c.setting, text(&c.from), text(&c.to))?;
     }
     Ok(())
 }

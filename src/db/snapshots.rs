@@ -50,6 +50,9 @@ pub struct NewPublication<'a> {
     pub snapshot: &'a Snapshot,
     /// Release options.
     pub options: &'a ReleaseOptions,
+    /// The settings this publish changed, for the audit trail (JSON
+    /// list; empty or null when none).
+    pub changed: serde_json::Value,
     /// The tree switched in.
     pub tree: &'a str,
     /// SHA256 of the Release.
@@ -347,8 +350,17 @@ impl Db {
         append_audit(
             &tx,
             &self.actor,
-            &AuditEvent::new("publish", publication_subject(new.prefix, new.distribution))
-                .detail(serde_json::json!({"snapshot": new.snapshot.name, "tree": new.tree})),
+            &AuditEvent::new("publish", publication_subject(new.prefix, new.distribution)).detail(
+                if new.changed.as_array().is_none_or(Vec::is_empty) {
+                    serde_json::json!({"snapshot": new.snapshot.name, "tree": new.tree})
+                } else {
+                    serde_json::json!({
+                        "snapshot": new.snapshot.name,
+                        "tree": new.tree,
+                        "settings_changed": new.changed,
+                    })
+                },
+            ),
         )?;
         tx.commit().map_err(sql(what))
     }

@@ -8,8 +8,8 @@
 //! prefix's publish lock.
 //!
 //! In the publish endpoint: trees retired longer ago than the grace period
-//! go (longer for publications with a `Snapshots:` URL, whose dated trees
-//! clients may ask for: the retention period), then pool files no kept
+//! go (longer for distributions that ever published a `Snapshots:` URL,
+//! whose dated trees clients may ask for: the retention period), then pool files no kept
 //! tree lists, then index-cache entries no kept tree uses.
 
 use std::collections::{HashMap, HashSet};
@@ -224,12 +224,13 @@ fn sweep_local(
         let trees_root = base.join(TREES_DIR);
         for dist in subdirs(&trees_root)? {
             let dir = trees_root.join(&dist);
-            let keep_for = match ctx.db.publication(&prefix, &dist)? {
-                Some(p) if p.options.snapshots_url.is_some() => retention.max(grace),
-                _ => grace,
+            let ids = tree_ids(&dir)?;
+            let keep_for = if announces_snapshots(&dir, &ids) {
+                retention.max(grace)
+            } else {
+                grace
             };
             let current = current_tree(&base, &dist);
-            let ids = tree_ids(&dir)?;
             for (i, id) in ids.iter().enumerate() {
                 let retired = ids
                     .get(i + 1)
@@ -462,6 +463,18 @@ fn subdirs(dir: &Path) -> Result<Vec<String>, GcError> {
     }
     out.sort();
     Ok(out)
+}
+
+/// Whether any of a distribution's trees was published with a
+/// `Snapshots:` field: clients may then ask for any of its dated trees, so
+/// all stay for the retention period. What was published decides, not the
+/// current settings (an earlier release dropped the field on a re-publish
+/// without `--snapshots-url`, and gc then removed trees clients used).
+fn announces_snapshots(dir: &Path, ids: &[String]) -> bool {
+    ids.iter().any(|id| {
+        std::fs::read_to_string(dir.join(id).join("Release"))
+            .is_ok_and(|text| text.lines().any(|l| l.starts_with("Snapshots:")))
+    })
 }
 
 /// The tree `dists/<dist>` points at, if it is one of ours.

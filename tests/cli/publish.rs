@@ -201,7 +201,7 @@ fn prefixes_options_and_refusals() {
         "Valid-Until: ",
         "NotAutomatic: yes\n",
         "ButAutomaticUpgrades: yes\n",
-        "Snapshots: http://repo.example.invalid/ci/debian/snapshots/@SNAPSHOTID@\n",
+        "Snapshots: http://repo.example.invalid/ci/debian/snapshots/@SNAPSHOTID@/\n",
     ] {
         assert!(release.contains(field), "{field:?} missing:\n{release}");
     }
@@ -428,4 +428,170 @@ fn a_switched_in_release_is_dated_after_the_one_it_replaces() {
         );
     }
     env.ok(&["verify"]);
+}
+
+/// Issue 24: `--prefix /abs` was published below the endpoint as `abs/`,
+/// and a prefix passing through a symbolic link followed it out of the
+/// endpoint. Both are refused, naming the prefix, and nothing is written.
+#[test]
+fn issue_24_absolute_and_symlinked_prefixes_are_refused() {
+    let env = keyed();
+    let publish = |prefix: &str| {
+        env.run(&[
+            "snapshot",
+            "publish",
+            "s1",
+            "--prefix",
+            prefix,
+            "--distribution",
+            "stable",
+        ])
+    };
+    let out = publish("/abs");
+    assert_eq!(out.code, 2, "{}", out.transcript());
+    assert!(out.stderr.contains("`/abs`"), "{}", out.transcript());
+    assert!(!public(&env).join("abs").exists());
+
+    let outside = env.dir.path().join("outside");
+    std::fs::create_dir_all(&outside).unwrap();
+    std::fs::create_dir_all(public(&env).join("real")).unwrap();
+    std::os::unix::fs::symlink(&outside, public(&env).join("ci")).unwrap();
+    std::os::unix::fs::symlink(&outside, public(&env).join("real/link")).unwrap();
+    // The link as the prefix, as an intermediate part, below a real directory.
+    for prefix in ["ci", "ci/debian", "real/link/debian"] {
+        let out = publish(prefix);
+        assert_eq!(out.code, 2, "{prefix}: {}", out.transcript());
+        assert!(
+            out.stderr.contains(&format!("prefix `{prefix}`")) && out.stderr.contains("link"),
+            "{prefix}: {}",
+            out.transcript()
+        );
+    }
+    assert_eq!(
+        std::fs::read_dir(&outside).unwrap().count(),
+        0,
+        "nothing written through the link"
+    );
+    env.ok(&["snapshot", "publish", "s1", "--prefix", "real/debian"]);
+}
+
+/// `publish list` printed `curated/dists/bookworm`, which `publish show`
+/// and `drop` refused: they take what `list` prints.
+#[test]
+fn show_and_drop_take_what_list_prints() {
+    let env = keyed();
+    env.ok(&[
+        "snapshot",
+        "publish",
+        "s1",
+        "--prefix",
+        "curated",
+        "--distribution",
+        "bookworm",
+    ]);
+    let out = env.ok(&["publish", "list"]);
+    assert!(
+        out.stdout.contains("curated/dists/bookworm "),
+        "{}",
+        out.transcript()
+    );
+    let out = env.ok(&["publish", "show", "curated/dists/bookworm"]);
+    assert!(
+        out.stdout
+            .contains("publication:  curated/dists/bookworm\n"),
+        "{}",
+        out.transcript()
+    );
+    env.ok(&["publish", "show", "bookworm", "--prefix", "curated"]);
+    let out = env.run(&[
+        "publish",
+        "show",
+        "curated/dists/bookworm",
+        "--prefix",
+        "other",
+    ]);
+    assert_eq!(out.code, 2, "{}", out.transcript());
+    env.ok(&["publish", "drop", "curated/dists/bookworm"]);
+    assert!(std::fs::symlink_metadata(public(&env).join("curated/dists/bookworm")).is_err());
+}
+
+/// Re-publishing without `--snapshots-url` silently dropped the
+/// `Snapshots:` field, and the next `gc` deleted the dated trees it
+/// announced. Settings belong to the publication: an absent flag keeps the
+/// stored value, a different one is refused unless `--set` is given,
+/// `--unset` clears one, and retention follows what was published.
+#[test]
+fn settings_stick_to_the_publication() {
+    let env = keyed();
+    let trees = public(&env).join(".debvault/trees/stable");
+    let count = |dir: &Path| std::fs::read_dir(dir).unwrap().count();
+    let release = || read(&public(&env).join("dists/stable/Release"));
+    let publish = |args: &[&str]| {
+        let mut all = vec!["snapshot", "publish"];
+        all.extend_from_slice(args);
+        all.extend(["--distribution", "stable"]);
+        env.run(&all)
+    };
+    let url = "http://repo.example.invalid/debian";
+    let out = publish(&["s1", "--origin", "Example", "--snapshots-url", url]);
+    assert_eq!(out.code, 0, "{}", out.transcript());
+    let out = publish(&["s2"]);
+    assert_eq!(out.code, 0, "{}", out.transcript());
+    let text = release();
+    assert!(
+        text.contains("Origin: Example\n")
+            && text.contains(&format!("Snapshots: {url}/snapshots/@SNAPSHOTID@/\n")),
+        "the stored settings are reused:\n{text}"
+    );
+    env.ok(&["gc", "--grace", "0s"]);
+    assert_eq!(
+        count(&trees),
+        2,
+        "dated trees stay for the retention period"
+    );
+
+    let out = publish(&["s2"]);
+    assert!(
+        out.code == 0 && out.stdout.contains("nothing to do"),
+        "same snapshot, same settings: {}",
+        out.transcript()
+    );
+
+    // A flag that differs from the stored value is refused.
+    let out = publish(&["s2", "--origin", "Other"]);
+    insta::assert_snapshot!("publish_setting_changed", redact(&env, &out.transcript()));
+    assert!(release().contains("Origin: Example\n"));
+
+    // `--set` changes it, in the plan, the report and the audit trail.
+    let out = publish(&["s2", "--origin", "Other", "--set", "--dry-run"]);
+    assert!(
+        out.code == 0 && out.stdout.contains("origin: `Example` -> `Other`"),
+        "{}",
+        out.transcript()
+    );
+    let out = publish(&["s2", "--origin", "Other", "--set"]);
+    assert!(
+        out.code == 0 && out.stdout.contains("origin: `Example` -> `Other`"),
+        "{}",
+        out.transcript()
+    );
+    assert!(release().contains("Origin: Other\n"));
+    let out = env.ok(&["--json", "audit"]);
+    assert!(
+        out.stdout.contains("settings_changed") && out.stdout.contains("Other"),
+        "{}",
+        out.transcript()
+    );
+
+    // `--unset` clears one.
+    let out = publish(&["s2", "--unset", "snapshots-url"]);
+    assert_eq!(out.code, 0, "{}", out.transcript());
+    assert!(!release().contains("Snapshots:"), "{}", release());
+    let out = env.ok(&["publish", "show", "stable"]);
+    insta::assert_snapshot!("publish_show_settings", redact(&env, &out.stdout));
+
+    // What was published with `Snapshots:` is kept by its retention, not
+    // by the current flags.
+    env.ok(&["gc", "--grace", "0s"]);
+    assert_eq!(count(&trees), 4, "{:?}", std::fs::read_dir(&trees).unwrap());
 }

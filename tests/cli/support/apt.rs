@@ -134,10 +134,45 @@ pub enum Sources {
 /// A private apt: every directory and configuration file under `dir`.
 pub struct Apt {
     dir: PathBuf,
+    /// The system root whose apt runs (`chroot`), if not this machine's.
+    chroot: Option<PathBuf>,
+    /// Removes the directory inside the chroot.
+    _tmp: Option<tempfile::TempDir>,
 }
 
 impl Apt {
     pub fn new(dir: PathBuf, url: &str, keyring: &Path, sources: Sources) -> Apt {
+        Apt::configure(&dir, &dir, url, keyring, sources);
+        Apt {
+            dir,
+            chroot: None,
+            _tmp: None,
+        }
+    }
+
+    /// A private apt of the system at `root` (another Debian release),
+    /// run with `chroot`: its directory and a copy of the keyring live in
+    /// the root's `/tmp`. The network is shared, so loopback reaches
+    /// `debvault serve`.
+    pub fn in_chroot(root: &Path, url: &str, keyring: &Path, sources: Sources) -> Apt {
+        let tmp = tempfile::Builder::new()
+            .prefix("debvault-test-")
+            .tempdir_in(root.join("tmp"))
+            .expect("temp dir in the chroot");
+        let inner = Path::new("/tmp").join(tmp.path().file_name().expect("temp dir name"));
+        let key = tmp.path().join("keyring.gpg");
+        std::fs::copy(keyring, &key).expect("copy the keyring into the chroot");
+        Apt::configure(tmp.path(), &inner, url, &inner.join("keyring.gpg"), sources);
+        Apt {
+            dir: tmp.path().to_owned(),
+            chroot: Some(root.to_owned()),
+            _tmp: Some(tmp),
+        }
+    }
+
+    /// Writes the directories, configuration and sources under `dir`,
+    /// which apt sees as `inner`.
+    fn configure(dir: &Path, inner: &Path, url: &str, keyring: &Path, sources: Sources) {
         for sub in [
             "etc/apt.conf.d",
             "etc/sources.list.d",
@@ -151,7 +186,7 @@ impl Apt {
         }
         std::fs::write(dir.join("status"), b"").expect("write dpkg status");
         std::fs::write(dir.join("etc/apt.conf"), b"").expect("write apt.conf");
-        let d = dir.display();
+        let d = inner.display();
         let conf = format!(
             r#"Dir "{d}/";
 Dir::State "{d}/state/";
@@ -197,7 +232,6 @@ Acquire::http::Timeout "10";
             }
         }
         .expect("write sources");
-        Apt { dir }
     }
 
     /// Runs `apt-get ARGS` with only this configuration.
@@ -207,7 +241,23 @@ Acquire::http::Timeout "10";
 
     /// Runs an apt tool (`apt-get`, `apt-cache`) with only this configuration.
     pub fn tool(&self, tool: &str, args: &[&str]) -> Output {
-        let mut cmd = Command::new(tool);
+        let mut cmd = match &self.chroot {
+            Some(root) => {
+                let mut c = Command::new("chroot");
+                c.arg(root).arg(tool);
+                c
+            }
+            None => Command::new(tool),
+        };
+        let conf = match &self.chroot {
+            Some(root) => Path::new("/").join(
+                self.dir
+                    .strip_prefix(root)
+                    .expect("apt dir in the chroot")
+                    .join("apt.conf"),
+            ),
+            None => self.dir.join("apt.conf"),
+        };
         for (k, _) in std::env::vars() {
             let lower = k.to_ascii_lowercase();
             if lower.ends_with("_proxy") || k.starts_with("APT_") {
@@ -215,7 +265,7 @@ Acquire::http::Timeout "10";
             }
         }
         let out = cmd
-            .env("APT_CONFIG", self.dir.join("apt.conf"))
+            .env("APT_CONFIG", conf)
             .env("LC_ALL", "C")
             .env("DEBIAN_FRONTEND", "noninteractive")
             .args(args)
@@ -256,11 +306,17 @@ Acquire::http::Timeout "10";
 
     /// The text of every `Packages` list apt stored.
     pub fn lists(&self) -> String {
+        self.lists_of("")
+    }
+
+    /// The text of the `Packages` lists apt stored from URLs containing
+    /// `part` (as apt writes it in list names: `/` as `_`).
+    pub fn lists_of(&self, part: &str) -> String {
         let dir = self.dir.join("state/lists");
         let mut text = String::new();
         for e in std::fs::read_dir(&dir).expect("list lists").flatten() {
             let name = e.file_name().to_string_lossy().into_owned();
-            if name.ends_with("_Packages") {
+            if name.ends_with("_Packages") && name.contains(part) {
                 text += &std::fs::read_to_string(e.path()).expect("read list");
             }
         }
