@@ -309,7 +309,7 @@ _debvault() {
             return 0
             ;;
         debvault__subcmd__db__subcmd__backup)
-            opts="-q -v -h --root --config --json --quiet --verbose --no-progress --help"
+            opts="-q -v -h --no-keys --root --config --json --quiet --verbose --no-progress --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -215,6 +215,11 @@ mod tests {
             ("apply db", code(ApplyError::Db(db())), 1),
             ("backup mismatch", code(BackupError::Missing("b".into())), 1),
             (
+                "backup bad key file",
+                code(BackupError::Keys(KeyError::BadFileName("../x".into()))),
+                3,
+            ),
+            (
                 "snapshot bad name",
                 code(SnapshotError::BadName("..".into())),
                 2,

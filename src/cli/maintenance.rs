@@ -261,14 +261,19 @@ pub(crate) fn verify(a: VerifyArgs, g: &Globals) -> Result<u8> {
 
 #[derive(Debug, clap::Subcommand)]
 pub(crate) enum DbCommand {
-    /// Copy the database (consistently, while other commands run) to a file or `s3://bucket/key`,
-    /// with `<DEST>.manifest.json` (size, SHA256, schema version) beside it
+    /// Copy the database and the signing keys (consistently, while other commands run) to a
+    /// file or `s3://bucket/key` (0600), with `<DEST>.manifest.json` (size, SHA256, schema
+    /// version, key files) beside it; a killed backup leaves the previous one whole
     Backup {
         /// A file path or `s3://bucket/key`
         dest: String,
+        /// Leave the signing keys out (for a destination less trusted than the data root)
+        #[arg(long)]
+        no_keys: bool,
     },
-    /// Replace the database by a backup after checking it against its manifest; the current
-    /// database is kept as `debvault.db.pre-restore-<time>`
+    /// Replace the database by a backup after checking it against its manifest, and put back
+    /// the signing keys the data root lacks; the current database is kept as
+    /// `debvault.db.pre-restore-<time>`
     Restore {
         /// A file path or `s3://bucket/key` written by `db backup`
         src: String,
@@ -277,13 +282,21 @@ pub(crate) enum DbCommand {
 
 pub(crate) fn db(cmd: DbCommand, g: &Globals) -> Result<u8> {
     match cmd {
-        DbCommand::Backup { dest } => {
+        DbCommand::Backup { dest, no_keys } => {
             let ctx = g.context()?;
-            let r = backup::backup(&ctx.db, &dest, &ctx.settings.root.join("tmp"))?;
+            let keys = KeyStore::new(ctx.settings.root.join("keys"), None);
+            let keys = (!no_keys).then_some(&keys);
+            let r = backup::backup(&ctx.db, keys, &dest, &ctx.settings.root.join("tmp"))?;
             g.out.done(&r, |out| {
+                let n = r.manifest.keys.len();
+                let keys = match (r.keys_left_out, n) {
+                    (true, _) => "without the signing keys (`--no-keys`)".to_owned(),
+                    (false, 0) => "without signing keys (the data root has none)".to_owned(),
+                    (false, n) => format!("with {n} signing key{}", plural(n)),
+                };
                 writeln!(
                     out,
-                    "backed up the database to `{}` ({}, SHA256 {}, schema {}); manifest `{}`",
+                    "backed up the database {keys} to `{}` ({}, SHA256 {}, schema {}); manifest `{}`",
                     r.location,
                     human_bytes(r.manifest.size),
                     r.manifest.sha256,
@@ -295,8 +308,10 @@ pub(crate) fn db(cmd: DbCommand, g: &Globals) -> Result<u8> {
         }
         DbCommand::Restore { src } => {
             let settings = g.settings()?;
+            let keys = KeyStore::new(settings.root.join("keys"), None);
             let r = backup::restore(
                 &settings.db_path(),
+                &keys,
                 &src,
                 &settings.root.join("tmp"),
                 &settings.lock_dir(),
@@ -304,11 +319,21 @@ pub(crate) fn db(cmd: DbCommand, g: &Globals) -> Result<u8> {
             g.out.done(&r, |out| {
                 writeln!(
                     out,
-                    "restored the database from `{}` (taken {}, schema {})",
+                    "restored the database from `{}` with the manifest `{}` (taken {}, schema {})",
                     r.location,
+                    r.manifest_location,
                     r.manifest.created_at.format("%Y-%m-%d %H:%M:%S UTC"),
                     r.manifest.schema_version
                 )?;
+                let (new, had) = (r.keys_restored.len(), r.keys_present.len());
+                if new + had > 0 {
+                    writeln!(
+                        out,
+                        "restored {new} signing key{} to `{}` ({had} already there)",
+                        plural(new),
+                        settings.root.join("keys").display()
+                    )?;
+                }
                 if let Some(prev) = &r.previous {
                     writeln!(out, "the replaced database is kept as `{}`", prev.display())?;
                 }
@@ -321,4 +346,8 @@ pub(crate) fn db(cmd: DbCommand, g: &Globals) -> Result<u8> {
         }
     }
     Ok(0)
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
 }

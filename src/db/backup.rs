@@ -84,3 +84,71 @@ pub fn check_file(path: &Path) -> Result<i64, DbError> {
     }
     Ok(version)
 }
+
+/// The table that carries files (the signing keys) inside a backup copy.
+/// Only copies have it: [`take_files`] removes it before a copy is used.
+const FILES_TABLE: &str = "debvault_backup_files";
+
+/// Adds `files` (name, content) to the backup copy at `copy`, in a table of
+/// their own, so that the copy's one hash covers them; nothing when empty.
+pub fn embed_files(copy: &Path, files: &[(String, Vec<u8>)]) -> Result<(), DbError> {
+    if files.is_empty() {
+        return Ok(());
+    }
+    let mut conn = Connection::open(copy).map_err(|source| DbError::Open {
+        path: copy.to_owned(),
+        source,
+    })?;
+    let what = format!("add the signing keys to `{}`", copy.display());
+    let tx = conn.transaction().map_err(sql(&what))?;
+    tx.execute_batch(&format!(
+        "CREATE TABLE {FILES_TABLE} (name TEXT PRIMARY KEY, data BLOB NOT NULL)"
+    ))
+    .map_err(sql(&what))?;
+    for (name, data) in files {
+        tx.execute(
+            &format!("INSERT INTO {FILES_TABLE} (name, data) VALUES (?1, ?2)"),
+            rusqlite::params![name, data],
+        )
+        .map_err(sql(&what))?;
+    }
+    tx.commit().map_err(sql(&what))
+}
+
+/// Takes the files [`embed_files`] added out of the backup copy at `copy`
+/// (none for a copy without them), leaving it a plain database.
+pub fn take_files(copy: &Path) -> Result<Vec<(String, Vec<u8>)>, DbError> {
+    let mut conn = Connection::open(copy).map_err(|source| DbError::Open {
+        path: copy.to_owned(),
+        source,
+    })?;
+    let what = format!("read the signing keys in `{}`", copy.display());
+    let tx = conn.transaction().map_err(sql(&what))?;
+    let present: i64 = tx
+        .query_row(
+            "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?1",
+            [FILES_TABLE],
+            |r| r.get(0),
+        )
+        .map_err(sql(&what))?;
+    if present == 0 {
+        return Ok(Vec::new());
+    }
+    let files = {
+        let mut stmt = tx
+            .prepare(&format!(
+                "SELECT name, data FROM {FILES_TABLE} ORDER BY name"
+            ))
+            .map_err(sql(&what))?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, Vec<u8>>(1)?))
+            })
+            .map_err(sql(&what))?;
+        rows.collect::<Result<Vec<_>, _>>().map_err(sql(&what))?
+    };
+    tx.execute_batch(&format!("DROP TABLE {FILES_TABLE}"))
+        .map_err(sql(&what))?;
+    tx.commit().map_err(sql(&what))?;
+    Ok(files)
+}

@@ -21,7 +21,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
 
-pub use backup::check_file;
+pub use backup::{check_file, embed_files, take_files};
 pub use curation::{AuditEvent, AuditRecord, NewStaged, StageAction, StagedRow, package_subject};
 pub use gc::{GcCounts, GcPlan};
 pub use remote_pool::PoolObject;

@@ -17,7 +17,7 @@ use serde::Serialize;
 use crate::atomic_file::{self, WriteOptions};
 use crate::capped;
 use crate::db::{AuditEvent, Db, DbError};
-use crate::exit::{ExitCode, FAILURE, USAGE};
+use crate::exit::{ExitCode, FAILURE, USAGE, VERIFICATION};
 use crate::pgp::{KeyAlgo, Keyring, PgpError, SigningKey, generate};
 
 /// Key store failures, naming the file or fingerprint.
@@ -46,6 +46,9 @@ pub enum KeyError {
     /// `key remove` names no stored key, or several.
     #[error("{0}")]
     NoSuchKey(String),
+    /// A key file in a backup has a name that is not `<FINGERPRINT>.sec.asc`.
+    #[error("`{0}` is not a signing key file name (`<FINGERPRINT>.sec.asc`)")]
+    BadFileName(String),
     /// The audit trail could not record a key change.
     #[error(transparent)]
     Db(#[from] DbError),
@@ -62,6 +65,8 @@ impl ExitCode for KeyError {
             // A key or passphrase file past its cap was named by the operator.
             KeyError::Io { source, .. } if capped::is_too_large(source) => USAGE,
             KeyError::Exists(_) | KeyError::Io { .. } => FAILURE,
+            // A backup that carries a malformed key file.
+            KeyError::BadFileName(_) => VERIFICATION,
         }
     }
 }
@@ -180,6 +185,49 @@ impl KeyStore {
             .collect();
         files.sort();
         Ok(files)
+    }
+
+    /// Every secret key file, by name, with its content (for `db backup`).
+    pub fn secret_files(&self) -> Result<Vec<(String, Vec<u8>)>, KeyError> {
+        let mut out = Vec::new();
+        for p in self.files()? {
+            let data = fs::read(&p).map_err(Self::io("read", &p))?;
+            let name = p
+                .file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or_default()
+                .to_owned();
+            out.push((name, data));
+        }
+        Ok(out)
+    }
+
+    /// Puts the secret key files `files` (from `db backup`) into the store:
+    /// those it lacks are written (0600, never over a file), those it has
+    /// are left as they are. Returns each name with whether it was written.
+    pub fn restore_files(
+        &self,
+        files: &[(String, Vec<u8>)],
+    ) -> Result<Vec<(String, bool)>, KeyError> {
+        let mut out = Vec::new();
+        for (name, data) in files {
+            let stem = name.strip_suffix(".sec.asc").unwrap_or_default();
+            if stem.is_empty() || !stem.bytes().all(|b| b.is_ascii_hexdigit()) {
+                return Err(KeyError::BadFileName(name.clone()));
+            }
+            fs::create_dir_all(&self.dir).map_err(Self::io("create", &self.dir))?;
+            fs::set_permissions(&self.dir, fs::Permissions::from_mode(0o700))
+                .map_err(Self::io("protect", &self.dir))?;
+            let path = self.dir.join(name);
+            match atomic_file::write(&path, data, WriteOptions::PRIVATE.no_clobber()) {
+                Ok(()) => out.push((name.clone(), true)),
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                    out.push((name.clone(), false));
+                }
+                Err(e) => return Err(Self::io("store", &path)(e)),
+            }
+        }
+        Ok(out)
     }
 
     /// Every stored key.

@@ -2,6 +2,7 @@
 
 mod support;
 
+mod backup;
 mod closure;
 mod curation;
 mod docs;
