@@ -220,6 +220,11 @@ mod tests {
                 3,
             ),
             (
+                "verify endpoint",
+                code(VerifyError::Publish(PublishError::BadPrefix("..".into()))),
+                2,
+            ),
+            (
                 "snapshot bad name",
                 code(SnapshotError::BadName("..".into())),
                 2,

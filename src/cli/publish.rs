@@ -11,7 +11,7 @@ use super::output::UsageError;
 use crate::db::HistoryEntry;
 use crate::model::Publication;
 use crate::ops::publish::{
-    DEFAULT_ORIGIN, Setting, default_label, drop_publication, normalize_prefix,
+    DEFAULT_ORIGIN, Dropped, Setting, default_label, drop_publication, normalize_prefix,
 };
 use crate::tree::layout::dists_path;
 
@@ -53,14 +53,24 @@ pub(crate) fn run(cmd: PublishCommand, g: &Globals) -> Result<u8> {
         } => {
             let (prefix, distribution) = publication_arg(&distribution, &prefix)?;
             let mut ctx = g.context()?;
-            let p = drop_publication(&mut ctx, &prefix, &distribution)?;
-            g.out.done(&p, |out| {
-                writeln!(
-                    out,
-                    "dropped `{}` (snapshot `{}`); `debvault gc` frees pool files no publication uses",
-                    place(&p),
-                    p.snapshot
-                )?;
+            let dropped = drop_publication(&mut ctx, &prefix, &distribution)?;
+            g.out.done(&dropped, |out| {
+                match &dropped {
+                    Dropped::Known(p) => writeln!(
+                        out,
+                        "dropped `{}` (snapshot `{}`); `debvault gc` frees pool files no publication uses",
+                        place(p),
+                        p.snapshot
+                    )?,
+                    Dropped::Unknown {
+                        prefix,
+                        distribution,
+                    } => writeln!(
+                        out,
+                        "dropped `{}`, which was on the publish endpoint but not in the database; `debvault gc` frees pool files no publication uses",
+                        dists_path(prefix, distribution)
+                    )?,
+                }
                 Ok(())
             })?;
             Ok(0)

@@ -8,10 +8,13 @@
 //!   certificates; every file the Release lists, by-hash copies included,
 //!   of its size and SHA256), its Release must be the one recorded, and
 //!   every pool file its `Packages` name must be there with its size.
+//! - **Unknown publications.** A publication on the endpoint that the
+//!   database does not record (after a restore from a backup older than
+//!   it) is named, with the `publish drop` that removes it.
 //!
 //! Nothing is changed: every difference is reported, naming what and where.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::io::Read as _;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -20,7 +23,7 @@ use futures::StreamExt as _;
 use serde::Serialize;
 use sha2::Digest as _;
 
-use super::publish::{Endpoint, prefix_dir};
+use super::publish::{Endpoint, PublishError, prefix_dir, published};
 use crate::db::{Db, DbError};
 use crate::debian::release::Release;
 use crate::digest::Sha256;
@@ -45,6 +48,9 @@ pub enum VerifyError {
     /// The store could not be listed.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The publish endpoint could not be listed.
+    #[error(transparent)]
+    Publish(#[from] PublishError),
     /// A local scratch file.
     #[error("cannot {action} `{}`", path.display())]
     Io {
@@ -63,6 +69,7 @@ impl ExitCode for VerifyError {
         match self {
             VerifyError::Db(e) => e.exit_code(),
             VerifyError::Store(e) => e.exit_code(),
+            VerifyError::Publish(e) => e.exit_code(),
             _ => FAILURE,
         }
     }
@@ -100,6 +107,8 @@ pub struct VerifyReport {
     pub publications: u64,
     /// Pool files checked for presence and size.
     pub pool_files: u64,
+    /// Publications on the endpoint that the database does not record.
+    pub unknown_publications: u64,
     /// Every difference found.
     pub problems: Vec<Problem>,
     /// Seconds taken.
@@ -127,7 +136,9 @@ pub fn verify(
     let started = Instant::now();
     let mut report = VerifyReport::default();
     verify_blobs(db, store, opts, &mut report)?;
+    let mut known = HashSet::new();
     for p in db.publications()? {
+        known.insert((p.prefix.clone(), p.distribution.clone()));
         report.publications += 1;
         match keyring {
             Some(k) => verify_publication(endpoint, k, scratch, &p, &mut report)?,
@@ -136,6 +147,24 @@ pub fn verify(
                 "no signing key is left to check its signatures with".into(),
             )),
         }
+    }
+    for (prefix, distribution) in published(endpoint)? {
+        if known.contains(&(prefix.clone(), distribution.clone())) {
+            continue;
+        }
+        report.unknown_publications += 1;
+        let flag = if prefix == "." {
+            String::new()
+        } else {
+            format!(" --prefix {prefix}")
+        };
+        report.problems.push(Problem {
+            kind: "publication",
+            subject: crate::tree::layout::dists_path(&prefix, &distribution),
+            detail: format!(
+                "on the publish endpoint but not in the database (restored from a backup older than it?): `debvault publish drop {distribution}{flag}` removes it"
+            ),
+        });
     }
     report.seconds = started.elapsed().as_secs_f64();
     Ok(report)

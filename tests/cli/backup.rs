@@ -239,3 +239,56 @@ fn a_backup_carries_the_signing_keys_to_a_fresh_root() {
         out.transcript()
     );
 }
+
+/// Regression (publications the restored database does not know): `verify`
+/// names them, `publish drop` removes them.
+fn unknown_publications_are_found_and_dropped(env: &TestEnv, dest: &str) {
+    synced(env);
+    env.ok(&["key", "generate", "--email", "ops@example.invalid"]);
+    env.ok(&["snapshot", "create", "s1", "--from-mirror", "m"]);
+    env.ok(&["snapshot", "publish", "s1", "--distribution", "stable"]);
+    env.ok(&["db", "backup", dest]);
+    env.ok(&[
+        "snapshot",
+        "publish",
+        "s1",
+        "--distribution",
+        "testing",
+        "--prefix",
+        "extra",
+    ]);
+    env.ok(&["db", "restore", dest]);
+
+    let out = env.run(&["verify"]);
+    assert_eq!(out.code, 3, "{}", out.transcript());
+    assert!(
+        out.stderr.contains(
+            "problem: publication `extra/dists/testing`: on the publish endpoint but not in the database"
+        ),
+        "{}",
+        out.transcript()
+    );
+    let out = env.ok(&["publish", "drop", "testing", "--prefix", "extra"]);
+    assert!(
+        out.stdout.contains("not in the database"),
+        "{}",
+        out.transcript()
+    );
+    let v = json(&env.ok(&["--json", "verify"]));
+    assert_eq!(v["problems"], serde_json::json!([]), "{v}");
+    assert_eq!(v["publications"], 1, "{v}");
+}
+
+#[test]
+fn unknown_publications_are_found_and_dropped_locally() {
+    let env = TestEnv::new();
+    let dest = env.dir.path().join("backup.db").display().to_string();
+    unknown_publications_are_found_and_dropped(&env, &dest);
+}
+
+#[test]
+fn unknown_publications_are_found_and_dropped_in_s3() {
+    let env = TestEnv::new_s3();
+    let dest = env.s3.as_ref().unwrap().url("backups/debvault.db");
+    unknown_publications_are_found_and_dropped(&env, &dest);
+}

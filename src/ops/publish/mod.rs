@@ -17,7 +17,8 @@
 //!   `Release` fields;
 //! - `local`: a directory endpoint, trees side by side and a symlink switch;
 //! - `s3`: a bucket endpoint, its pool known from the database's record of
-//!   the bucket, written in an order that makes the last write the switch.
+//!   the bucket, written in an order that makes the last write the switch;
+//! - `found`: the publications an endpoint holds, recorded or not.
 //!
 //! The flow in a local directory (DESIGN.md §4):
 //!
@@ -66,6 +67,7 @@ use crate::store::{BlobStore, Bucket, S3Url, StoreError};
 use crate::tree::layout;
 use crate::tree::{ReleaseMeta, RenderOptions, RenderedTree, TreeError};
 
+mod found;
 mod indices;
 mod ledger;
 mod local;
@@ -74,6 +76,8 @@ mod release;
 mod s3;
 
 pub use release::{DEFAULT_ORIGIN, Setting, SettingChange, default_label, duration_text};
+pub use found::Dropped;
+pub(crate) use found::published;
 
 pub(crate) use local::tree_ids;
 pub(crate) use pool::pool_paths;
@@ -665,29 +669,49 @@ fn public_keyring(keys: &[SigningKey]) -> Result<Keyring, PublishError> {
 
 /// Removes a publication: its `dists/<distribution>` link, then its trees.
 /// Pool files stay (other distributions of the prefix may use them; `gc`
-/// removes unreferenced ones).
+/// removes unreferenced ones). A publication on the endpoint that the
+/// database does not know (it was restored from before the publish) is
+/// removed too, and the drop audited.
 pub fn drop_publication(
     ctx: &mut Context,
     prefix: &str,
     distribution: &str,
-) -> Result<Publication, PublishError> {
+) -> Result<Dropped, PublishError> {
     let endpoint = &ctx.endpoint()?;
     let lock_dir = &ctx.settings.lock_dir();
     let db = &mut ctx.db;
     let prefix = normalize_prefix(prefix)?;
-    let publication =
-        db.publication(&prefix, distribution)?
-            .ok_or_else(|| PublishError::NoPublication {
-                prefix: prefix.clone(),
-                distribution: distribution.to_owned(),
-            })?;
+    let publication = db.publication(&prefix, distribution)?;
     let _lock = lock_prefix(lock_dir, &prefix)?;
+    if publication.is_none() && !found::is_published(endpoint, &prefix, distribution)? {
+        return Err(PublishError::NoPublication {
+            prefix,
+            distribution: distribution.to_owned(),
+        });
+    }
     match endpoint {
         Endpoint::Local(dir) => local::drop_local(dir, &prefix, distribution)?,
         Endpoint::S3 { bucket, .. } => s3::drop_tree(bucket, &prefix, distribution)?,
     }
-    db.drop_publication(&publication)?;
-    Ok(publication)
+    match publication {
+        Some(p) => {
+            db.drop_publication(&p)?;
+            Ok(Dropped::Known(Box::new(p)))
+        }
+        None => {
+            let subject = format!(
+                "publication `{}`",
+                layout::dists_path(&prefix, distribution)
+            );
+            let event = crate::db::AuditEvent::new("publish-drop", subject)
+                .detail(serde_json::json!({"in_database": false}));
+            db.audit(&event)?;
+            Ok(Dropped::Unknown {
+                prefix,
+                distribution: distribution.to_owned(),
+            })
+        }
+    }
 }
 
 /// Every publication, by prefix and distribution.
