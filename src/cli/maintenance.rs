@@ -175,7 +175,7 @@ pub(crate) fn run_gc(a: GcArgs, g: &Globals) -> Result<u8> {
     g.out.result(kind, &r, |out| {
         writeln!(
         out,
-        "gc{}: {} {} revisions, {} package sets, {} packages, {} blobs ({}); {} trees{}, {} pool files, {} index-cache files; {} {} in {:.2}s",
+        "gc{}: {} {} revisions, {} package sets, {} packages, {} blobs ({}); {} trees{}, {} pool files, {} index-cache files{}; {} {} in {:.2}s",
         if r.dry_run { " (dry run)" } else { "" },
         if r.dry_run { "would remove" } else { "removed" },
         r.db.revisions,
@@ -191,10 +191,23 @@ pub(crate) fn run_gc(a: GcArgs, g: &Globals) -> Result<u8> {
         },
         r.pool_files,
         r.index_cache_files,
+        if r.leftovers.is_empty() {
+            String::new()
+        } else {
+            format!(", {} leftovers", r.leftovers.len())
+        },
         if r.dry_run { "would free" } else { "freed" },
         human_bytes(r.freed_bytes),
         r.seconds
     )?;
+        for path in &r.leftovers {
+            writeln!(
+                out,
+                "{} leftover `{}`",
+                if r.dry_run { "would remove" } else { "removed" },
+                path.display()
+            )?;
+        }
         Ok(())
     })?;
     Ok(0)

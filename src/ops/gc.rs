@@ -11,6 +11,10 @@
 //! go (longer for distributions that ever published a `Snapshots:` URL,
 //! whose dated trees clients may ask for: the retention period), then pool files no kept
 //! tree lists, then index-cache entries no kept tree uses.
+//!
+//! Leftovers of killed runs go once older than the grace period (a run may
+//! still be going): the scratch directories of backups and restores in
+//! `<root>/tmp`, and the `.tmp-*` staging trees and links of publishes.
 
 use std::collections::{HashMap, HashSet};
 use std::io;
@@ -116,6 +120,8 @@ pub struct GcReport {
     pub pool_bytes: u64,
     /// Index-cache entries no kept tree uses.
     pub index_cache_files: u64,
+    /// What killed backups, restores and publishes left behind.
+    pub leftovers: Vec<PathBuf>,
     /// Bytes freed in all: blobs, then pool files and cache entries that held their own bytes.
     pub freed_bytes: u64,
     /// Files (device, inode) whose bytes are counted already: a pool file
@@ -201,6 +207,14 @@ pub fn gc(ctx: &mut Context, opts: &GcOptions) -> Result<GcReport, GcError> {
             )?;
         }
     }
+    sweep_leftovers(
+        &ctx.settings.root.join("tmp"),
+        &["backup-", "restore-"],
+        now,
+        grace,
+        opts.dry_run,
+        &mut report,
+    )?;
     report.freed_bytes = report.blob_bytes + report.pool_bytes;
     report.seconds = started.elapsed().as_secs_f64();
     Ok(report)
@@ -218,12 +232,15 @@ fn sweep_local(
     report: &mut GcReport,
 ) -> Result<(), GcError> {
     let mut kept_indices: HashSet<Sha256> = HashSet::new();
-    for (prefix, base) in prefixes(endpoint)? {
+    for (prefix, base) in publish::local_prefixes(endpoint)? {
         let _lock = lock_prefix(&ctx.settings.lock_dir(), &prefix)?;
         let mut kept_trees = Vec::new();
         let trees_root = base.join(TREES_DIR);
+        let (dry_run, staging) = (opts.dry_run, [".tmp-"]);
+        sweep_leftovers(&base.join("dists"), &staging, now, grace, dry_run, report)?;
         for dist in subdirs(&trees_root)? {
             let dir = trees_root.join(&dist);
+            sweep_leftovers(&dir, &staging, now, grace, dry_run, report)?;
             let ids = tree_ids(&dir)?;
             let keep_for = if announces_snapshots(&dir, &ids) {
                 retention.max(grace)
@@ -412,40 +429,6 @@ fn current_release_digests(
     Ok(kept)
 }
 
-/// Every prefix of the endpoint that holds published trees, with its directory.
-fn prefixes(endpoint: &Path) -> Result<Vec<(String, PathBuf)>, GcError> {
-    let mut out = Vec::new();
-    let mut stack = vec![(String::new(), endpoint.to_owned(), 0)];
-    while let Some((rel, dir, depth)) = stack.pop() {
-        if dir.join(TREES_DIR).is_dir() {
-            out.push((
-                if rel.is_empty() {
-                    ".".into()
-                } else {
-                    rel.clone()
-                },
-                dir.clone(),
-            ));
-        }
-        if depth >= 8 {
-            continue;
-        }
-        for name in subdirs(&dir)? {
-            if name.starts_with('.') || matches!(name.as_str(), "pool" | "dists" | "snapshots") {
-                continue;
-            }
-            let child = if rel.is_empty() {
-                name.clone()
-            } else {
-                format!("{rel}/{name}")
-            };
-            stack.push((child, dir.join(&name), depth + 1));
-        }
-    }
-    out.sort();
-    Ok(out)
-}
-
 fn subdirs(dir: &Path) -> Result<Vec<String>, GcError> {
     let entries = match std::fs::read_dir(dir) {
         Ok(e) => e,
@@ -611,6 +594,51 @@ fn sweep_cache(
         if !dry_run {
             std::fs::remove_file(&path).map_err(io_err("remove", &path))?;
         }
+    }
+    Ok(())
+}
+
+/// Removes the entries of `dir` whose names start with one of `prefixes`
+/// (what killed runs leave) and that were last modified longer than the
+/// grace period ago, recording each in the report.
+fn sweep_leftovers(
+    dir: &Path,
+    prefixes: &[&str],
+    now: DateTime<Utc>,
+    grace: chrono::Duration,
+    dry_run: bool,
+    report: &mut GcReport,
+) -> Result<(), GcError> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(io_err("list", dir)(e)),
+    };
+    let mut found = Vec::new();
+    for e in entries {
+        let e = e.map_err(io_err("list", dir))?;
+        let name = e.file_name().to_string_lossy().into_owned();
+        if !prefixes.iter().any(|p| name.starts_with(p)) {
+            continue;
+        }
+        let path = e.path();
+        let meta = std::fs::symlink_metadata(&path).map_err(io_err("stat", &path))?;
+        let modified: DateTime<Utc> = meta.modified().map(Into::into).unwrap_or(now);
+        if now - modified > grace {
+            found.push((path, meta.is_dir()));
+        }
+    }
+    found.sort();
+    for (path, is_dir) in found {
+        if !dry_run {
+            let removed = if is_dir {
+                std::fs::remove_dir_all(&path)
+            } else {
+                std::fs::remove_file(&path)
+            };
+            removed.map_err(io_err("remove", &path))?;
+        }
+        report.leftovers.push(path);
     }
     Ok(())
 }

@@ -6,6 +6,7 @@
 
 use std::os::unix::fs::PermissionsExt as _;
 use std::path::Path;
+use std::time::{Duration, SystemTime};
 
 use crate::support::{Pkg, Repo, TestEnv, json};
 
@@ -291,4 +292,50 @@ fn unknown_publications_are_found_and_dropped_in_s3() {
     let env = TestEnv::new_s3();
     let dest = env.s3.as_ref().unwrap().url("backups/debvault.db");
     unknown_publications_are_found_and_dropped(&env, &dest);
+}
+
+/// Dates `path` (a file or directory) `age` back.
+fn age(path: &Path, age: Duration) {
+    let f = std::fs::File::open(path).unwrap();
+    f.set_modified(SystemTime::now() - age).unwrap();
+}
+
+/// Regression (leftovers of killed backups and failed publishes): `gc`
+/// removes those older than its grace period, names them, and leaves the
+/// young ones (a backup or publish may still be running).
+#[test]
+fn gc_removes_old_leftovers_of_backups_and_publishes() {
+    let env = TestEnv::new();
+    synced(&env);
+    env.ok(&["key", "generate", "--email", "ops@example.invalid"]);
+    env.ok(&["snapshot", "create", "s1", "--from-mirror", "m"]);
+    env.ok(&["snapshot", "publish", "s1", "--distribution", "stable"]);
+    let root = env.root();
+    let old_backup = root.join("tmp/backup-killed");
+    let young_backup = root.join("tmp/backup-running");
+    let trees = root.join("public/.debvault/trees/stable");
+    let old_tree = trees.join(".tmp-20250101T000000Z-4242");
+    let young_tree = trees.join(".tmp-20250101T000001Z-4343");
+    for dir in [&old_backup, &young_backup, &old_tree, &young_tree] {
+        std::fs::create_dir_all(dir).unwrap();
+        std::fs::write(dir.join("part"), b"half").unwrap();
+    }
+    let two_days = Duration::from_secs(2 * 24 * 3600);
+    age(&old_backup, two_days);
+    age(&old_tree, two_days);
+
+    let v = json(&env.ok(&["--json", "gc", "--dry-run"]));
+    assert_eq!(v["leftovers"].as_array().unwrap().len(), 2, "{v}");
+    assert!(old_backup.exists());
+    let out = env.ok(&["gc"]);
+    assert!(out.stdout.contains("2 leftovers"), "{}", out.transcript());
+    assert!(
+        out.stdout
+            .contains(&format!("removed leftover `{}`", old_tree.display())),
+        "{}",
+        out.transcript()
+    );
+    assert!(!old_backup.exists() && !old_tree.exists());
+    assert!(young_backup.exists() && young_tree.exists());
+    env.ok(&["verify"]);
 }

@@ -77,7 +77,7 @@ mod s3;
 
 pub use release::{DEFAULT_ORIGIN, Setting, SettingChange, default_label, duration_text};
 pub use found::Dropped;
-pub(crate) use found::published;
+pub(crate) use found::{local_prefixes, published};
 
 pub(crate) use local::tree_ids;
 pub(crate) use pool::pool_paths;
