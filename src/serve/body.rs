@@ -1,8 +1,15 @@
 //! Replies on the wire: `HEAD` applied, `Content-Length` set, bodies
 //! streamed in chunks, and the access-log line written once the body is
 //! done (or abandoned).
+//!
+//! Memory per connection is bounded by what is buffered for it: a chunk is
+//! read only when hyper asks for more (its write buffer is capped, see
+//! `MAX_BUF` in `mod.rs`), and files are read straight into the chunk on
+//! the blocking pool, with no second buffer (as `tokio::fs::File` keeps).
+//! A client that stops reading thus holds under 100 KiB until the idle
+//! timeout closes it, rather than the 0.6 MB it did.
 
-use std::io;
+use std::io::{self, Read as _};
 use std::net::SocketAddr;
 use std::time::Instant;
 
@@ -12,14 +19,14 @@ use http_body_util::{BodyExt as _, Empty, Full, StreamBody};
 use hyper::body::Frame;
 use hyper::header::{self, HeaderValue};
 use hyper::{Method, Response};
-use tokio::io::AsyncReadExt as _;
 
 use super::origin::Content;
 use super::response::{Payload, Reply};
 use crate::store::s3::ByteStream;
 
-/// Size of one body chunk read from a file.
-const CHUNK: usize = 128 * 1024;
+/// Size of one body chunk read from a file (nginx's `output_buffers` are
+/// 2 of 32 KiB): small enough that stalled connections hold little.
+pub(super) const CHUNK: usize = 32 * 1024;
 
 pub(super) type Body = UnsyncBoxBody<Bytes, io::Error>;
 
@@ -89,32 +96,44 @@ fn empty() -> Body {
     Empty::new().map_err(|never| match never {}).boxed_unsync()
 }
 
-/// Streams `len` bytes of `file` in chunks; the access line is logged when
-/// the stream ends or is dropped.
-fn file_body(file: tokio::fs::File, len: u64, access: Access) -> Body {
+/// Streams `len` bytes of `file` in chunks, each read on the blocking pool
+/// when hyper asks for it; the access line is logged when the stream ends
+/// or is dropped.
+fn file_body(file: std::fs::File, len: u64, access: Access) -> Body {
     let stream = futures::stream::unfold(
-        (file, len, access),
-        |(mut file, remaining, mut access)| async move {
+        (Some(file), len, access),
+        |(file, remaining, mut access)| async move {
+            let file = file?;
             if remaining == 0 {
                 return None;
             }
             let want = usize::try_from(remaining).map_or(CHUNK, |r| r.min(CHUNK));
-            let mut buf = BytesMut::zeroed(want);
-            match file.read(&mut buf).await {
+            let read = tokio::task::spawn_blocking(move || {
+                let mut file = file;
+                let mut buf = BytesMut::zeroed(want);
+                let read = file.read(&mut buf);
+                (file, buf, read)
+            })
+            .await;
+            let (file, mut buf, read) = match read {
+                Ok(read) => read,
+                Err(err) => return Some((Err(io::Error::other(err)), (None, 0, access))),
+            };
+            match read {
                 Ok(0) => {
                     let err = io::Error::new(
                         io::ErrorKind::UnexpectedEof,
                         "file shrank while being served",
                     );
-                    Some((Err(err), (file, 0, access)))
+                    Some((Err(err), (None, 0, access)))
                 }
                 Ok(n) => {
                     buf.truncate(n);
                     access.bytes += n as u64;
                     let frame = Frame::data(buf.freeze());
-                    Some((Ok(frame), (file, remaining - n as u64, access)))
+                    Some((Ok(frame), (Some(file), remaining - n as u64, access)))
                 }
-                Err(err) => Some((Err(err), (file, 0, access))),
+                Err(err) => Some((Err(err), (None, 0, access))),
             }
         },
     );

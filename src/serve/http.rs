@@ -26,6 +26,34 @@ pub(super) fn settled(secs: i64) -> bool {
     Utc::now().timestamp() > secs
 }
 
+/// Whether `If-Match`, else `If-Unmodified-Since`, fails (412), as RFC 9110
+/// §13.2.2 orders them. `If-Match` compares strongly (`*` matches any file);
+/// a file with no date (written this second) fails `If-Unmodified-Since`,
+/// since it may have changed after the client's date. An unparsable date
+/// is ignored.
+pub(super) fn precondition_fails(headers: &HeaderMap, validators: &Validators) -> bool {
+    if headers.contains_key(header::IF_MATCH) {
+        let ours = validators.etag.as_str();
+        return !headers
+            .get_all(header::IF_MATCH)
+            .iter()
+            .filter_map(|value| value.to_str().ok())
+            .flat_map(|value| value.split(','))
+            .map(str::trim)
+            .any(|tag| tag == "*" || tag == ours);
+    }
+    let Some(since) = headers
+        .get(header::IF_UNMODIFIED_SINCE)
+        .and_then(|value| value.to_str().ok())
+        .and_then(parse_http_date)
+    else {
+        return false;
+    };
+    validators
+        .last_modified
+        .is_none_or(|modified| modified > since)
+}
+
 /// `If-None-Match` (weak comparison, `*`, lists, repeated headers) wins over
 /// `If-Modified-Since`, as RFC 9110 §13.2.2 orders them.
 pub(super) fn not_modified(headers: &HeaderMap, validators: &Validators) -> bool {

@@ -20,13 +20,20 @@
 //!   listings) is `no-cache`, so clients revalidate and notice a switched
 //!   publication at once. Validators are cheap (a strong `ETag` from inode,
 //!   size and mtime, or a bucket object's own; `Last-Modified`), with
-//!   `If-None-Match`, `If-Modified-Since` and `If-Range` honoured.
+//!   `If-Match`, `If-Unmodified-Since` (412), `If-None-Match`,
+//!   `If-Modified-Since` (304) and `If-Range` honoured.
 //! - **Resumption.** Single byte ranges (`N-`, `N-M`, `-N`) answer 206, an
-//!   unsatisfiable one 416; multi-range requests get the whole file (200).
+//!   unsatisfiable one 416, for `HEAD` as for `GET` (as nginx does);
+//!   multi-range requests get the whole file (200).
 //! - **Scale.** HTTP/1.1 keep-alive via hyper, files streamed in chunks and
 //!   never held in memory, at most `max_connections` open connections (the
 //!   rest wait in the listen backlog), and a graceful shutdown that stops
 //!   accepting, lets in-flight requests finish for a bounded time, then closes.
+//! - **Abuse.** A client that stops reading is closed once it has accepted
+//!   no bytes for `idle_timeout` (`idle.rs`); one that sends no complete
+//!   request head within that time (at most 30 s) is closed too. Both, and
+//!   reaching the connection limit, are logged and counted ([`ServeStats`]).
+//!   An HTTP/1.1 request without exactly one `Host` is a 400.
 //!
 //! Only `GET` and `HEAD` are served. Directories answer a minimal HTML index
 //! for humans. One access-log event per request goes to the
@@ -45,6 +52,7 @@
 
 mod body;
 mod http;
+mod idle;
 mod listing;
 mod origin;
 mod paths;
@@ -57,10 +65,11 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::pin::pin;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use hyper::body::Incoming;
-use hyper::{Method, Request, Response};
+use hyper::{Method, Request, Response, StatusCode, Version};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::{TcpListener, TcpSocket, TcpStream};
 use tokio::sync::{Semaphore, watch};
@@ -69,12 +78,15 @@ use tokio::task::JoinSet;
 use crate::exit::{ExitCode, FAILURE, USAGE};
 use crate::store::Bucket;
 use body::{Access, Body, finish};
+use idle::{IdleStream, IdleTimeout};
 use origin::AnyOrigin;
 use origin::bucket::BucketOrigin;
 use origin::dir::DirOrigin;
 
 /// Default for [`ServeOptions::max_connections`].
-pub const DEFAULT_MAX_CONNECTIONS: usize = 4096;
+pub const DEFAULT_MAX_CONNECTIONS: usize = 1024;
+/// Default for [`ServeOptions::idle_timeout`].
+pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// How long a graceful shutdown waits for open connections to finish.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
@@ -83,6 +95,9 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
 /// Pause after a failed `accept` (typically out of file descriptors).
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
+/// Cap of hyper's buffers per connection (its default is ~400 KiB): two
+/// body chunks, and the longest request head accepted.
+const MAX_BUF: usize = 2 * body::CHUNK;
 /// Listen backlog: connections beyond `max_connections` wait here.
 const LISTEN_BACKLOG: u32 = 4096;
 
@@ -98,6 +113,10 @@ pub struct ServeOptions {
     pub bucket: Option<Bucket>,
     /// Connections served at once; further ones wait to be accepted.
     pub max_connections: usize,
+    /// A connection that accepts no bytes of a response for this long is
+    /// closed; so is one whose request head has not arrived in this long
+    /// (or 30 s, whichever is shorter).
+    pub idle_timeout: Duration,
 }
 
 impl ServeOptions {
@@ -108,8 +127,24 @@ impl ServeOptions {
             root: root.into(),
             bucket: None,
             max_connections: DEFAULT_MAX_CONNECTIONS,
+            idle_timeout: DEFAULT_IDLE_TIMEOUT,
         }
     }
+}
+
+/// What a server did, counted while it ran: [`Server::run_until`] returns it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ServeStats {
+    /// Connections accepted.
+    pub connections: u64,
+    /// Connections closed because they accepted no bytes of a response for
+    /// the idle timeout.
+    pub idle_closed: u64,
+    /// Connections closed because no complete request head arrived in time.
+    pub head_timeouts: u64,
+    /// Times all `max_connections` were in use, so new ones had to wait.
+    pub limit_reached: u64,
 }
 
 /// Why the server could not start.
@@ -160,6 +195,39 @@ pub struct Server {
     local_addr: SocketAddr,
     origin: Arc<AnyOrigin>,
     max_connections: usize,
+    idle_timeout: Duration,
+}
+
+/// [`ServeStats`] as it is counted, shared by the connections.
+#[derive(Debug, Default)]
+struct Counters {
+    connections: AtomicU64,
+    idle_closed: AtomicU64,
+    head_timeouts: AtomicU64,
+    limit_reached: AtomicU64,
+}
+
+impl Counters {
+    fn add(counter: &AtomicU64) {
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
+
+    fn stats(&self) -> ServeStats {
+        let get = |counter: &AtomicU64| counter.load(Ordering::Relaxed);
+        ServeStats {
+            connections: get(&self.connections),
+            idle_closed: get(&self.idle_closed),
+            head_timeouts: get(&self.head_timeouts),
+            limit_reached: get(&self.limit_reached),
+        }
+    }
+}
+
+/// What every connection is served with.
+struct Shared {
+    origin: Arc<AnyOrigin>,
+    counters: Counters,
+    idle_timeout: Duration,
 }
 
 impl Server {
@@ -196,6 +264,7 @@ impl Server {
             local_addr,
             origin: Arc::new(origin),
             max_connections: opts.max_connections.min(Semaphore::MAX_PERMITS),
+            idle_timeout: opts.idle_timeout,
         })
     }
 
@@ -206,17 +275,27 @@ impl Server {
 
     /// Serves until `shutdown` completes, then stops accepting (new connects
     /// are refused), lets in-flight requests finish for up to 10 s, and
-    /// closes whatever is still open. Failed accepts (out of file
-    /// descriptors, aborted handshakes) are logged and retried, not fatal,
-    /// so this returns `Ok` today; the `Result` leaves room for fatal errors.
-    pub async fn run_until(self, shutdown: impl Future<Output = ()>) -> Result<(), ServeError> {
+    /// closes whatever is still open; returns what was counted meanwhile.
+    /// Failed accepts (out of file descriptors, aborted handshakes) are
+    /// logged and retried, not fatal, so this returns `Ok` today; the
+    /// `Result` leaves room for fatal errors.
+    pub async fn run_until(
+        self,
+        shutdown: impl Future<Output = ()>,
+    ) -> Result<ServeStats, ServeError> {
         let Server {
             listener,
             local_addr,
             origin,
             max_connections,
+            idle_timeout,
         } = self;
         tracing::info!(addr = %local_addr, root = %origin, "serving");
+        let shared = Arc::new(Shared {
+            origin,
+            counters: Counters::default(),
+            idle_timeout,
+        });
         let limit = Arc::new(Semaphore::new(max_connections));
         let (stop_tx, stop_rx) = watch::channel(false);
         let mut connections = JoinSet::new();
@@ -224,13 +303,26 @@ impl Server {
 
         loop {
             while connections.try_join_next().is_some() {}
-            let permit = tokio::select! {
-                biased;
-                () = &mut shutdown => break,
-                permit = Arc::clone(&limit).acquire_owned() => match permit {
-                    Ok(permit) => permit,
-                    Err(_closed) => break,
-                },
+            let permit = match Arc::clone(&limit).try_acquire_owned() {
+                Ok(permit) => permit,
+                Err(_) => {
+                    // Logged once each time the limit is reached, not per
+                    // waiting connection: those are not even accepted yet.
+                    Counters::add(&shared.counters.limit_reached);
+                    tracing::warn!(
+                        addr = %local_addr,
+                        max_connections,
+                        "all connections in use: new ones wait until one closes"
+                    );
+                    tokio::select! {
+                        biased;
+                        () = &mut shutdown => break,
+                        permit = Arc::clone(&limit).acquire_owned() => match permit {
+                            Ok(permit) => permit,
+                            Err(_closed) => break,
+                        },
+                    }
+                }
             };
             let (stream, remote) = tokio::select! {
                 biased;
@@ -244,10 +336,11 @@ impl Server {
                     }
                 },
             };
-            let origin = Arc::clone(&origin);
+            Counters::add(&shared.counters.connections);
+            let shared = Arc::clone(&shared);
             let stop = stop_rx.clone();
             connections.spawn(async move {
-                serve_connection(stream, remote, origin, stop).await;
+                serve_connection(stream, remote, &shared, stop).await;
                 drop(permit);
             });
         }
@@ -272,7 +365,16 @@ impl Server {
             );
             connections.shutdown().await;
         }
-        Ok(())
+        let stats = shared.counters.stats();
+        tracing::info!(
+            addr = %local_addr,
+            connections = stats.connections,
+            idle_closed = stats.idle_closed,
+            head_timeouts = stats.head_timeouts,
+            limit_reached = stats.limit_reached,
+            "stopped"
+        );
+        Ok(stats)
     }
 }
 
@@ -287,17 +389,19 @@ fn listen(addr: SocketAddr) -> io::Result<TcpListener> {
     socket.listen(LISTEN_BACKLOG)
 }
 
-/// One connection: HTTP/1.1 with keep-alive until the client leaves, the
-/// head timeout fires, or shutdown asks it to finish its current request.
+/// One connection: HTTP/1.1 with keep-alive until the client leaves, stops
+/// reading (the idle timeout), sends no request head in time, or shutdown
+/// asks it to finish its current request.
 async fn serve_connection(
     stream: TcpStream,
     remote: SocketAddr,
-    origin: Arc<AnyOrigin>,
+    shared: &Arc<Shared>,
     mut stop: watch::Receiver<bool>,
 ) {
     if let Err(err) = stream.set_nodelay(true) {
         tracing::debug!(%remote, error = %err, "cannot set TCP_NODELAY");
     }
+    let origin = Arc::clone(&shared.origin);
     let service = hyper::service::service_fn(move |req| {
         let origin = Arc::clone(&origin);
         async move { Ok::<_, Infallible>(handle(&origin, remote, req).await) }
@@ -306,8 +410,10 @@ async fn serve_connection(
     builder
         .timer(TokioTimer::new())
         .keep_alive(true)
-        .header_read_timeout(HEADER_READ_TIMEOUT);
-    let mut conn = pin!(builder.serve_connection(TokioIo::new(stream), service));
+        .max_buf_size(MAX_BUF)
+        .header_read_timeout(HEADER_READ_TIMEOUT.min(shared.idle_timeout));
+    let io = TokioIo::new(IdleStream::new(stream, shared.idle_timeout));
+    let mut conn = pin!(builder.serve_connection(io, service));
     let stopping = async {
         // An error means the server is gone: stop too.
         let _ = stop.wait_for(|stop| *stop).await;
@@ -319,8 +425,21 @@ async fn serve_connection(
             conn.await
         }
     };
-    if let Err(err) = result {
-        tracing::debug!(%remote, error = %err, "connection ended with an error");
+    match result {
+        Ok(()) => {}
+        Err(err) if IdleTimeout::caused(&err) => {
+            Counters::add(&shared.counters.idle_closed);
+            tracing::info!(
+                %remote,
+                idle_timeout = shared.idle_timeout.as_secs(),
+                "closed a connection that accepted no bytes for the idle timeout"
+            );
+        }
+        Err(err) if err.is_timeout() => {
+            Counters::add(&shared.counters.head_timeouts);
+            tracing::info!(%remote, "closed a connection that sent no request head in time");
+        }
+        Err(err) => tracing::debug!(%remote, error = %err, "connection ended with an error"),
     }
 }
 
@@ -335,8 +454,15 @@ async fn handle(origin: &AnyOrigin, remote: SocketAddr, req: Request<Incoming>) 
         start: Instant::now(),
     };
     let head = req.method() == Method::HEAD;
-    let reply = origin
-        .respond(req.method(), req.uri().path(), req.headers())
-        .await;
+    // RFC 9112 §3.2: an HTTP/1.1 request with no `Host`, or more than one, is a 400.
+    let reply = if req.version() == Version::HTTP_11
+        && req.headers().get_all(hyper::header::HOST).iter().count() != 1
+    {
+        response::Reply::error(StatusCode::BAD_REQUEST)
+    } else {
+        origin
+            .respond(req.method(), req.uri().path(), req.headers())
+            .await
+    };
     finish(reply, head, access)
 }

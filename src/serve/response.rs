@@ -13,7 +13,9 @@ use bytes::Bytes;
 use hyper::header::{self, HeaderMap, HeaderName, HeaderValue};
 use hyper::{Method, StatusCode};
 
-use super::http::{ByteRange, format_http_date, if_range_holds, not_modified, parse_range};
+use super::http::{
+    ByteRange, format_http_date, if_range_holds, not_modified, parse_range, precondition_fails,
+};
 use super::listing::listing;
 use super::origin::{Content, Got, Meta, Opened, Origin, Stat};
 use super::paths::parse_path;
@@ -89,6 +91,8 @@ pub(super) async fn respond<O: Origin>(
     let head = method == Method::HEAD;
     let conditional = [
         header::RANGE,
+        header::IF_MATCH,
+        header::IF_UNMODIFIED_SINCE,
         header::IF_NONE_MATCH,
         header::IF_MODIFIED_SINCE,
     ]
@@ -108,7 +112,8 @@ pub(super) async fn respond<O: Origin>(
         Ok(Stat::Listing(entries)) => return listing(&segments, &entries),
         Err(status) => return Reply::error(status),
     };
-    let range = match plan(headers, &meta, !head || O::RANGED_HEAD) {
+    let range = match plan(headers, &meta) {
+        Plan::PreconditionFailed => return Reply::error(StatusCode::PRECONDITION_FAILED),
         Plan::NotModified => {
             return Reply {
                 headers: common_headers(&meta),
@@ -132,6 +137,8 @@ pub(super) async fn respond<O: Origin>(
 /// What to answer about a file, decided before any byte of it is read.
 #[derive(Debug, PartialEq, Eq)]
 pub(super) enum Plan {
+    /// 412: `If-Match` or `If-Unmodified-Since` failed.
+    PreconditionFailed,
     /// 304: the client's copy is current.
     NotModified,
     /// 416: the range starts past the end.
@@ -140,14 +147,16 @@ pub(super) enum Plan {
     Send(Option<Range<u64>>),
 }
 
-/// Applies `If-None-Match`/`If-Modified-Since`, then (when `ranges`)
-/// `Range` and `If-Range`, to a file the origin described as `meta`.
-pub(super) fn plan(headers: &HeaderMap, meta: &Meta, ranges: bool) -> Plan {
+/// Applies `If-Match`/`If-Unmodified-Since`, `If-None-Match`/
+/// `If-Modified-Since`, then `Range` and `If-Range` (RFC 9110 §13.2.2's
+/// order), to a file the origin described as `meta`. `HEAD` is planned as
+/// `GET` is, ranges included.
+pub(super) fn plan(headers: &HeaderMap, meta: &Meta) -> Plan {
+    if precondition_fails(headers, &meta.validators) {
+        return Plan::PreconditionFailed;
+    }
     if not_modified(headers, &meta.validators) {
         return Plan::NotModified;
-    }
-    if !ranges {
-        return Plan::Send(None);
     }
     match headers.get(header::RANGE).map(HeaderValue::to_str) {
         Some(Ok(value)) if if_range_holds(headers, &meta.validators) => {

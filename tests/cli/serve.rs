@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use debvault::serve::{ServeError, ServeOptions, Server};
+use debvault::serve::{ServeError, ServeOptions, ServeStats, Server};
 use tokio::io::{AsyncBufReadExt as _, AsyncReadExt as _, AsyncWriteExt as _, BufReader};
 use tokio::net::TcpStream;
 
@@ -79,15 +79,22 @@ fn tree() -> (tempfile::TempDir, PathBuf) {
 struct Running {
     addr: SocketAddr,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
-    thread: Option<JoinHandle<Result<(), ServeError>>>,
+    thread: Option<JoinHandle<Result<ServeStats, ServeError>>>,
+}
+
+fn options(root: &Path) -> ServeOptions {
+    ServeOptions::new(
+        "127.0.0.1:0".parse().expect("loopback address"),
+        root.to_path_buf(),
+    )
 }
 
 impl Running {
     fn start(root: &Path) -> Running {
-        let opts = ServeOptions::new(
-            "127.0.0.1:0".parse().expect("loopback address"),
-            root.to_path_buf(),
-        );
+        Running::with(options(root))
+    }
+
+    fn with(opts: ServeOptions) -> Running {
         let (addr_tx, addr_rx) = std::sync::mpsc::channel();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let thread = std::thread::spawn(move || {
@@ -126,11 +133,11 @@ impl Running {
         }
     }
 
-    fn join(&mut self) -> Result<(), ServeError> {
+    fn join(&mut self) -> Result<ServeStats, ServeError> {
         self.trigger_shutdown();
         match self.thread.take() {
             Some(thread) => thread.join().expect("server thread"),
-            None => Ok(()),
+            None => Ok(ServeStats::default()),
         }
     }
 }
@@ -792,4 +799,259 @@ async fn bind_errors_name_the_path_or_address() {
     .await
     .expect_err("zero connections");
     assert!(matches!(err, ServeError::NoConnections { .. }), "{err:?}");
+}
+
+/// Sends `request` verbatim on a fresh connection and reads the response.
+async fn raw_request(addr: SocketAddr, request: &str) -> Raw {
+    let mut stream = TcpStream::connect(addr).await.expect("connect");
+    stream
+        .write_all(request.as_bytes())
+        .await
+        .expect("send request");
+    let mut reader = BufReader::new(stream);
+    read_response(&mut reader, false).await
+}
+
+/// Issue 24: `If-Match` and `If-Unmodified-Since` were ignored, so a
+/// client resuming or replacing on a precondition got the file anyway.
+#[tokio::test]
+async fn issue_24_failed_preconditions_give_412() {
+    let (_dir, root) = tree();
+    let server = Running::start(&root);
+    let client = client();
+    let url = server.url(DEB);
+    let first = client.head(&url).send().await.expect("HEAD");
+    let etag = header(&first, "etag");
+    let modified = header(&first, "last-modified");
+
+    let cases: [(&str, String, u16); 9] = [
+        ("if-match", etag.clone(), 200),
+        ("if-match", "*".to_owned(), 200),
+        ("if-match", format!("\"other\", {etag}"), 200),
+        ("if-match", "\"other\"".to_owned(), 412),
+        // Weak tags never match strongly.
+        ("if-match", format!("W/{etag}"), 412),
+        ("if-unmodified-since", modified.clone(), 200),
+        (
+            "if-unmodified-since",
+            "Sun, 06 Nov 1994 08:49:37 GMT".to_owned(),
+            412,
+        ),
+        (
+            "if-unmodified-since",
+            "Sun Nov  6 08:49:37 1994".to_owned(),
+            412,
+        ),
+        ("if-unmodified-since", "not a date".to_owned(), 200),
+    ];
+    for (name, value, status) in cases {
+        for method in [reqwest::Method::GET, reqwest::Method::HEAD] {
+            let got = client
+                .request(method.clone(), &url)
+                .header(name, &value)
+                .send()
+                .await
+                .expect("conditional request");
+            assert_eq!(got.status(), status, "{method} {name}: {value}");
+        }
+    }
+    // If-Match wins over If-Unmodified-Since, and 412 comes before ranges.
+    let got = client
+        .get(&url)
+        .header("if-match", &etag)
+        .header("if-unmodified-since", "Sun, 06 Nov 1994 08:49:37 GMT")
+        .send()
+        .await
+        .expect("GET");
+    assert_eq!(got.status(), 200);
+    let got = client
+        .get(&url)
+        .header("if-match", "\"other\"")
+        .header("range", "bytes=0-9")
+        .send()
+        .await
+        .expect("GET");
+    assert_eq!(got.status(), 412);
+}
+
+/// Issue 24: `If-Modified-Since` in the obsolete asctime and RFC 850 forms
+/// (which recipients must accept) revalidates like an IMF-fixdate.
+#[tokio::test]
+async fn issue_24_if_modified_since_takes_asctime_and_rfc_850_dates() {
+    let (_dir, root) = tree();
+    let server = Running::start(&root);
+    let client = client();
+    let url = server.url("dists/stable/InRelease");
+    let first = client.head(&url).send().await.expect("HEAD");
+    let modified = header(&first, "last-modified");
+    let date = chrono::NaiveDateTime::parse_from_str(&modified, "%a, %d %b %Y %H:%M:%S GMT")
+        .expect("IMF-fixdate");
+    let old = chrono::NaiveDateTime::parse_from_str("1994-11-06 08:49:37", "%Y-%m-%d %H:%M:%S")
+        .expect("date");
+    for (form, format) in [
+        ("asctime", "%a %b %e %H:%M:%S %Y"),
+        ("RFC 850", "%A, %d-%b-%y %H:%M:%S GMT"),
+    ] {
+        for (when, status) in [(date, 304), (old, 200)] {
+            let value = when.format(format).to_string();
+            let got = client
+                .get(&url)
+                .header("if-modified-since", &value)
+                .send()
+                .await
+                .expect("GET");
+            assert_eq!(got.status(), status, "{form}: {value}");
+        }
+    }
+}
+
+/// Issue 24: an HTTP/1.1 request must carry exactly one `Host` (RFC 9112
+/// §3.2); HTTP/1.0 ones need none.
+#[tokio::test]
+async fn issue_24_http_1_1_requests_need_exactly_one_host() {
+    let (_dir, root) = tree();
+    let server = Running::start(&root);
+    let addr = server.addr;
+    let path = "/dists/stable/InRelease";
+    for (request, status) in [
+        (
+            format!("GET {path} HTTP/1.1\r\nConnection: close\r\n\r\n"),
+            400,
+        ),
+        (
+            format!("GET {path} HTTP/1.1\r\nHost: a\r\nHost: b\r\nConnection: close\r\n\r\n"),
+            400,
+        ),
+        (
+            format!("GET http://{addr}{path} HTTP/1.1\r\nConnection: close\r\n\r\n"),
+            400,
+        ),
+        (
+            format!("GET {path} HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"),
+            200,
+        ),
+        (format!("GET {path} HTTP/1.0\r\n\r\n"), 200),
+    ] {
+        let got = raw_request(addr, &request).await;
+        assert_eq!(got.status, status, "{request:?}");
+    }
+}
+
+/// Issue 24: a symlink loop answered 500 (and logged a warning per
+/// request); it is a path that leads nowhere, 404.
+#[tokio::test]
+async fn issue_24_a_symlink_loop_is_not_found() {
+    let (_dir, root) = tree();
+    std::os::unix::fs::symlink("loop-b", root.join("pool/loop-a")).expect("symlink a");
+    std::os::unix::fs::symlink("loop-a", root.join("pool/loop-b")).expect("symlink b");
+    std::os::unix::fs::symlink("self", root.join("pool/self")).expect("symlink self");
+    let server = Running::start(&root);
+    for target in [
+        "/pool/loop-a",
+        "/pool/self",
+        "/pool/self/x",
+        "/pool/loop-b/",
+    ] {
+        let got = raw_get(server.addr, target).await;
+        assert_eq!(got.status, 404, "{target}");
+    }
+    let listing = raw_get(server.addr, "/pool/").await;
+    assert_eq!(listing.status, 200);
+}
+
+/// Issue 24: a client that stops reading a large download held its
+/// connection (buffers and a descriptor) forever. One that accepts no
+/// byte for the idle timeout is closed, and counted.
+#[tokio::test]
+async fn issue_24_a_reader_that_stops_is_closed_after_the_idle_timeout() {
+    let (_dir, root) = tree();
+    write(&root, BIG, &big());
+    let mut server = Running::with(ServeOptions {
+        idle_timeout: Duration::from_secs(1),
+        ..options(&root)
+    });
+    let addr = server.addr;
+
+    let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+    socket
+        .set_recv_buffer_size(4096)
+        .expect("small receive buffer");
+    let mut stalled = socket.connect(addr).await.expect("connect");
+    let request = format!("GET /{BIG} HTTP/1.1\r\nHost: {addr}\r\n\r\n");
+    stalled
+        .write_all(request.as_bytes())
+        .await
+        .expect("send request");
+    // Not reading: the server's buffers fill, then its writes stall.
+    tokio::time::sleep(Duration::from_secs(4)).await;
+
+    // A reader that keeps reading is not cut off, however long it takes.
+    let got = raw_get(addr, "/dists/stable/InRelease").await;
+    assert_eq!(got.status, 200);
+
+    let mut received = Vec::new();
+    let end = tokio::time::timeout(Duration::from_secs(20), stalled.read_to_end(&mut received))
+        .await
+        .expect("the stalled connection ends");
+    // Closed (maybe reset, with data unsent) before the body was complete.
+    assert!(
+        received.len() < BIG_LEN,
+        "{} bytes of {BIG_LEN}: {end:?}",
+        received.len()
+    );
+    let stats = tokio::task::spawn_blocking(move || server.join())
+        .await
+        .expect("join")
+        .expect("served");
+    assert_eq!(stats.idle_closed, 1, "{stats:?}");
+}
+
+/// Issue 24: at most `max_connections` are served at once; further ones
+/// wait (in the listen backlog) until one closes, and reaching the limit
+/// is counted.
+#[tokio::test]
+async fn issue_24_connections_beyond_the_limit_wait_for_a_free_one() {
+    let (_dir, root) = tree();
+    let mut server = Running::with(ServeOptions {
+        max_connections: 2,
+        ..options(&root)
+    });
+    let addr = server.addr;
+    let request = format!("GET /dists/stable/Release HTTP/1.1\r\nHost: {addr}\r\n\r\n");
+    let mut open = Vec::new();
+    for _ in 0..2 {
+        let stream = TcpStream::connect(addr).await.expect("connect");
+        let mut reader = BufReader::new(stream);
+        reader
+            .get_mut()
+            .write_all(request.as_bytes())
+            .await
+            .expect("send");
+        assert_eq!(read_response(&mut reader, false).await.status, 200);
+        open.push(reader);
+    }
+    // A third waits while both are kept alive...
+    let mut third = BufReader::new(TcpStream::connect(addr).await.expect("connect"));
+    third
+        .get_mut()
+        .write_all(request.as_bytes())
+        .await
+        .expect("send");
+    let mut byte = [0; 1];
+    let early = tokio::time::timeout(Duration::from_millis(300), third.read(&mut byte)).await;
+    assert!(early.is_err(), "answered beyond the limit: {early:?}");
+    // ... and is answered once one of them leaves.
+    drop(open.pop());
+    let got = tokio::time::timeout(Duration::from_secs(10), read_response(&mut third, false))
+        .await
+        .expect("answered once a connection is free");
+    assert_eq!(got.status, 200);
+    drop(open);
+    drop(third);
+    let stats = tokio::task::spawn_blocking(move || server.join())
+        .await
+        .expect("join")
+        .expect("served");
+    assert_eq!(stats.connections, 3, "{stats:?}");
+    assert!(stats.limit_reached >= 1, "{stats:?}");
 }

@@ -54,8 +54,6 @@ impl Origin for BucketOrigin {
     /// Nothing: [`Origin::open`] asks for the object by its path again.
     type Handle = ();
 
-    const RANGED_HEAD: bool = false;
-
     async fn stat(&self, segments: &[String]) -> Result<Stat<()>, StatusCode> {
         let key = key(segments)?;
         match self.bucket.stat(&key).await {

@@ -44,8 +44,6 @@ impl DirOrigin {
 impl Origin for DirOrigin {
     type Handle = OpenFile;
 
-    const RANGED_HEAD: bool = true;
-
     async fn stat(&self, segments: &[String]) -> Result<Stat<OpenFile>, StatusCode> {
         let root = self.root.clone();
         let owned = segments.to_vec();
@@ -84,7 +82,7 @@ impl Origin for DirOrigin {
         }
         Ok(Opened {
             meta,
-            content: Content::File(tokio::fs::File::from_std(file)),
+            content: Content::File(file),
         })
     }
 }
@@ -203,6 +201,11 @@ fn read_listing(root: &Path, dir: &Path) -> Result<Vec<String>, StatusCode> {
 }
 
 fn io_status(path: &Path, err: &io::Error) -> StatusCode {
+    // A symlink loop (ELOOP; its `ErrorKind` is not stable) leads nowhere,
+    // like a dangling link.
+    if rustix::io::Errno::from_io_error(err) == Some(rustix::io::Errno::LOOP) {
+        return StatusCode::NOT_FOUND;
+    }
     match err.kind() {
         io::ErrorKind::NotFound | io::ErrorKind::NotADirectory | io::ErrorKind::InvalidFilename => {
             StatusCode::NOT_FOUND

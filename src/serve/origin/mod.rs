@@ -47,7 +47,8 @@ pub(super) enum Stat<H> {
 
 /// Bytes an origin opened, to stream from their first one.
 pub(super) enum Content {
-    File(tokio::fs::File),
+    /// Read in chunks on the blocking pool (see `body.rs`).
+    File(std::fs::File),
     Stream(ByteStream),
 }
 
@@ -71,11 +72,6 @@ pub(super) trait Origin: Send + Sync {
     /// How [`Origin::open`] finds a file [`Origin::stat`] found: an open
     /// file, an object key.
     type Handle: Send;
-
-    /// Whether a `HEAD` with `Range` answers as the `GET` would (206, 416).
-    /// Kept per origin from before they shared a builder: the directory
-    /// applies the range, the bucket ignores it (as RFC 9110 §14.2 asks).
-    const RANGED_HEAD: bool;
 
     /// What `segments` (a decoded request path) names.
     async fn stat(&self, segments: &[String]) -> Result<Stat<Self::Handle>, StatusCode>;
