@@ -1017,7 +1017,7 @@ _debvault() {
             return 0
             ;;
         debvault__subcmd__serve)
-            opts="-q -v -h --listen --dir --root --config --json --quiet --verbose --no-progress --help"
+            opts="-q -v -h --listen --dir --idle-timeout --max-connections --root --config --json --quiet --verbose --no-progress --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1028,6 +1028,14 @@ _debvault() {
                     return 0
                     ;;
                 --dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --idle-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-connections)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

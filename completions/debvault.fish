@@ -485,6 +485,8 @@ complete -c debvault -n "__fish_debvault_using_subcommand db; and __fish_seen_su
 complete -c debvault -n "__fish_debvault_using_subcommand db; and __fish_seen_subcommand_from restore" -s h -l help -d 'Print help'
 complete -c debvault -n "__fish_debvault_using_subcommand serve" -l listen -d 'Address and port to listen on' -r
 complete -c debvault -n "__fish_debvault_using_subcommand serve" -l dir -d 'Directory (or `s3://bucket/prefix`) to serve [default: the publish endpoint, `[storage] publish`]' -r
+complete -c debvault -n "__fish_debvault_using_subcommand serve" -l idle-timeout -d 'Close a connection that accepts no bytes of a response (or sends no complete request head) for this long: `90s`, `2m` [default: 60s, `[serve] idle-timeout`]' -r
+complete -c debvault -n "__fish_debvault_using_subcommand serve" -l max-connections -d 'Connections served at once; further ones wait to be accepted [default: 1024, `[serve] max-connections`]' -r
 complete -c debvault -n "__fish_debvault_using_subcommand serve" -l root -d 'Data root holding the database, blobs and publications [env: DEBVAULT_ROOT]' -r -F
 complete -c debvault -n "__fish_debvault_using_subcommand serve" -l config -d 'Config file [env: DEBVAULT_CONFIG]' -r -F
 complete -c debvault -n "__fish_debvault_using_subcommand serve" -l json -d 'Machine-readable JSON on stdout'

@@ -148,6 +148,11 @@ impl Globals {
         Self::resolve(&self.flags)
     }
 
+    /// The settings with `flags` (a verb's own flags added to the global ones).
+    pub(crate) fn settings_with(&self, flags: &FlagValues) -> Result<Settings> {
+        Self::resolve(flags)
+    }
+
     fn resolve(flags: &FlagValues) -> Result<Settings> {
         Ok(Settings::resolve(flags, &|k| std::env::var(k).ok())?)
     }
@@ -249,7 +254,7 @@ pub fn main() -> ExitCode {
         flags: FlagValues {
             root: cli.root.clone(),
             config: cli.config.clone(),
-            downloads: None,
+            ..FlagValues::default()
         },
     };
     let result = match cli.command {

@@ -2,12 +2,13 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use super::failure::{Context as _, Failure, Result};
 use clap::Args;
 
 use super::Globals;
-use crate::serve::{ServeOptions, Server};
+use crate::serve::{ServeOptions, ServeStats, Server};
 use crate::store::{Bucket, S3Url};
 
 #[derive(Debug, Args)]
@@ -19,17 +20,39 @@ pub(crate) struct ServeArgs {
     /// endpoint, `[storage] publish`]
     #[arg(long, value_name = "DIR")]
     dir: Option<String>,
+    /// Close a connection that accepts no bytes of a response (or sends no
+    /// complete request head) for this long: `90s`, `2m` [default: 60s,
+    /// `[serve] idle-timeout`]
+    #[arg(long, value_name = "DURATION", value_parser = parse_timeout)]
+    idle_timeout: Option<u64>,
+    /// Connections served at once; further ones wait to be accepted
+    /// [default: 1024, `[serve] max-connections`]
+    #[arg(long, value_name = "N")]
+    max_connections: Option<u64>,
+}
+
+/// A duration flag in seconds (`90`, `90s`, `2m`).
+fn parse_timeout(s: &str) -> Result<u64, String> {
+    crate::config::parse_duration(s)
+        .ok_or_else(|| format!("`{s}` is not a duration such as `90s` or `2m`"))
 }
 
 pub(crate) fn run(args: ServeArgs, g: &Globals) -> Result<u8> {
     // The configured endpoint may not exist yet on a fresh data root (it
     // serves empty until the first publish); a directory named with --dir
     // must exist: a typo is not a new empty tree.
+    let mut flags = g.flags.clone();
+    flags.idle_timeout = args.idle_timeout;
+    flags.max_connections = args.max_connections;
+    let settings = g.settings_with(&flags)?;
     let (location, named) = match args.dir {
         Some(dir) => (dir, true),
-        None => (g.settings()?.publish, false),
+        None => (settings.publish.clone(), false),
     };
     let mut opts = ServeOptions::new(args.listen, PathBuf::from(&location));
+    opts.idle_timeout = Duration::from_secs(settings.serve_idle_timeout);
+    // Range-checked by the settings: at most a million.
+    opts.max_connections = usize::try_from(settings.serve_max_connections).unwrap_or(usize::MAX);
     match S3Url::parse(&location) {
         Some(url) => opts.bucket = Some(Bucket::open(&url?)?),
         None if named => {}
@@ -42,10 +65,24 @@ pub(crate) fn run(args: ServeArgs, g: &Globals) -> Result<u8> {
             "serving `{location}` on http://{}/ (read-only; Ctrl-C or SIGTERM stops)",
             server.local_addr()
         ));
-        server.run_until(shutdown_signal()).await?;
+        let stats = server.run_until(shutdown_signal()).await?;
+        g.out.note(&summary(&stats));
         Ok::<_, Failure>(())
     })??;
     Ok(0)
+}
+
+/// The closing line: what was served and what had to be closed.
+fn summary(stats: &ServeStats) -> String {
+    let plural = |n: u64, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+    format!(
+        "stopped after {}: {} closed idle, {} closed waiting for a request head, \
+         connection limit reached {}",
+        plural(stats.connections, "connection", "connections"),
+        stats.idle_closed,
+        stats.head_timeouts,
+        plural(stats.limit_reached, "time", "times"),
+    )
 }
 
 /// Resolves on Ctrl-C or SIGTERM.

@@ -127,6 +127,20 @@ pub struct ConfigFile {
     /// Retention and garbage collection.
     #[serde(default)]
     pub gc: GcSection,
+    /// `debvault serve` limits.
+    #[serde(default)]
+    pub serve: ServeSection,
+}
+
+/// `[serve]`.
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct ServeSection {
+    /// Seconds a connection may accept no bytes of a response (or send
+    /// none of a request head) before it is closed.
+    pub idle_timeout: Option<u64>,
+    /// Connections served at once; further ones wait to be accepted.
+    pub max_connections: Option<u64>,
 }
 
 /// `[gc]`.
@@ -211,6 +225,10 @@ pub struct FlagValues {
     pub config: Option<PathBuf>,
     /// `--downloads`.
     pub downloads: Option<usize>,
+    /// `serve --idle-timeout`, seconds.
+    pub idle_timeout: Option<u64>,
+    /// `serve --max-connections`.
+    pub max_connections: Option<u64>,
 }
 
 /// The resolved settings.
@@ -242,6 +260,10 @@ pub struct Settings {
     pub retention_days: u64,
     /// Upstream credentials file, if any.
     pub auth_file: Option<PathBuf>,
+    /// `serve`: seconds a connection may make no progress before it is closed.
+    pub serve_idle_timeout: u64,
+    /// `serve`: connections served at once.
+    pub serve_max_connections: u64,
     /// Where each value came from, by setting name.
     #[serde(skip)]
     pub origins: BTreeMap<&'static str, Origin>,
@@ -355,6 +377,46 @@ fn resolve_downloads(
         origins.insert(key, Origin::Default);
         8
     })
+}
+
+/// `serve`'s limits: `--idle-timeout`/`--max-connections`, the file, else
+/// the server's defaults; each within its range.
+fn resolve_serve(
+    flags: &FlagValues,
+    file: &ServeSection,
+    file_origin: &dyn Fn() -> Origin,
+    origins: &mut Origins,
+) -> Result<(u64, u64), ConfigError> {
+    let mut pick = |key: &'static str,
+                    flag: (&str, Option<u64>),
+                    from_file: Option<u64>,
+                    default: u64,
+                    (range, expected): (std::ops::RangeInclusive<u64>, &'static str)|
+     -> Result<u64, ConfigError> {
+        let (v, origin) = match (flag.1, from_file) {
+            (Some(v), _) => (v, Origin::Flag(flag.0.to_owned())),
+            (None, Some(v)) => (v, file_origin()),
+            (None, None) => (default, Origin::Default),
+        };
+        origins.insert(key, origin);
+        in_range(origins, key, v, range, expected)?;
+        Ok(v)
+    };
+    let idle_timeout = pick(
+        "serve.idle-timeout",
+        ("--idle-timeout", flags.idle_timeout),
+        file.idle_timeout,
+        crate::serve::DEFAULT_IDLE_TIMEOUT.as_secs(),
+        (1..=86_400, "between 1 second and 1 day"),
+    )?;
+    let max_connections = pick(
+        "serve.max-connections",
+        ("--max-connections", flags.max_connections),
+        file.max_connections,
+        crate::serve::DEFAULT_MAX_CONNECTIONS as u64,
+        (1..=1_000_000, "between 1 and 1000000"),
+    )?;
+    Ok((idle_timeout, max_connections))
 }
 
 /// `v` if `range` holds it, else the error naming `key` and where its value
@@ -499,6 +561,8 @@ impl Settings {
             origins.insert("sync.auth-file", o);
             file.sync.auth_file.clone()
         };
+        let (serve_idle_timeout, serve_max_connections) =
+            resolve_serve(flags, &file.serve, &file_origin, &mut origins)?;
         Ok(Settings {
             auth_file,
             xz_preset: xz_preset as u32,
@@ -513,6 +577,8 @@ impl Settings {
             connect_timeout,
             read_timeout,
             pipeline_depth: pipeline_depth as usize,
+            serve_idle_timeout,
+            serve_max_connections,
             origins,
         })
     }
@@ -591,6 +657,16 @@ impl Settings {
                 "gc.retention-days",
                 self.retention_days.to_string(),
                 origin("gc.retention-days"),
+            ),
+            (
+                "serve.idle-timeout",
+                self.serve_idle_timeout.to_string(),
+                origin("serve.idle-timeout"),
+            ),
+            (
+                "serve.max-connections",
+                self.serve_max_connections.to_string(),
+                origin("serve.max-connections"),
             ),
         ]
     }
