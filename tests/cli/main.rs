@@ -19,6 +19,7 @@ mod publish_apt;
 mod s3;
 mod serve;
 mod serve_cli;
+mod serve_soak;
 mod snapshot;
 mod sync;
 mod sync_faults;
