@@ -22,8 +22,13 @@ const CLIENT_THREADS: usize = 8;
 const BIG_LEN: u64 = 64 << 20;
 const BIG: &str = "pool/main/b/big/big_1.0_amd64.deb";
 const IN_RELEASE: &[u8] = b"Origin: debvault\nSuite: stable\n";
-/// How long the abusers may take to be closed, however loaded the machine.
+/// How long the abusers may take to be closed and the resources to come
+/// back, however loaded the machine.
 const DEADLINE: Duration = Duration::from_secs(40);
+/// How far above its start the RSS may stay: the allocator keeps some
+/// (up to ~28 MiB seen with two soaks at once on 2 cores); before the
+/// fix, 200 stalled readers kept ~100 MiB.
+const RSS_SLACK_KIB: u64 = 48 * 1024;
 
 /// `VmRSS` (KiB) and the number of open descriptors of process `pid`.
 fn usage(pid: u32) -> (u64, usize) {
@@ -83,7 +88,7 @@ fn normal(addr: SocketAddr, i: usize) -> (u16, usize) {
     stream
         .set_read_timeout(Some(Duration::from_secs(30)))
         .expect("timeout");
-    let request = if i % 4 == 0 {
+    let request = if i.is_multiple_of(4) {
         format!(
             "GET /{BIG} HTTP/1.1\r\nHost: soak\r\nRange: bytes=0-1023\r\nConnection: close\r\n\r\n"
         )
@@ -105,9 +110,9 @@ fn normal(addr: SocketAddr, i: usize) -> (u16, usize) {
     (status, body)
 }
 
-/// Whether the server closed `stream`: end of stream or a reset, after at
-/// most what its small receive buffer held.
-fn closed_by_server(stream: &mut TcpStream) -> bool {
+/// Whether the server closed `stream` (end of stream or a reset, after
+/// at most what was in flight); if not, what happened instead.
+fn closed_by_server(stream: &mut TcpStream) -> Result<(), String> {
     stream
         .set_read_timeout(Some(Duration::from_secs(10)))
         .expect("timeout");
@@ -115,21 +120,21 @@ fn closed_by_server(stream: &mut TcpStream) -> bool {
     let mut total = 0_u64;
     loop {
         match stream.read(&mut buf) {
-            Ok(0) => return true,
+            Ok(0) => return Ok(()),
             Ok(n) => {
                 total += n as u64;
                 if total >= BIG_LEN {
-                    return false;
+                    return Err(format!("all {total} bytes sent"));
                 }
             }
             Err(err) if err.kind() == ErrorKind::Interrupted => {}
             Err(err) => {
-                return matches!(
-                    err.kind(),
+                return match err.kind() {
                     ErrorKind::ConnectionReset
-                        | ErrorKind::ConnectionAborted
-                        | ErrorKind::BrokenPipe
-                );
+                    | ErrorKind::ConnectionAborted
+                    | ErrorKind::BrokenPipe => Ok(()),
+                    _ => Err(format!("{err} after {total} bytes")),
+                };
             }
         }
     }
@@ -164,7 +169,10 @@ fn issue_24_serve_soak_stalled_readers_and_slowloris_are_closed_and_resources_re
 
     // Warm up (worker threads, allocator arenas), then take the baseline.
     for i in 0..40 {
-        assert_eq!(normal(addr, i).0, if i % 4 == 0 { 206 } else { 200 });
+        assert_eq!(
+            normal(addr, i).0,
+            if i.is_multiple_of(4) { 206 } else { 200 }
+        );
     }
     let (rss_start, fds_start) = usage(pid);
 
@@ -189,7 +197,7 @@ fn issue_24_serve_soak_stalled_readers_and_slowloris_are_closed_and_resources_re
     let mut answered = 0;
     for client in clients {
         for (i, (status, body)) in client.join().expect("client thread") {
-            let want = if i % 4 == 0 {
+            let want = if i.is_multiple_of(4) {
                 (206, 1024)
             } else {
                 (200, IN_RELEASE.len())
@@ -201,11 +209,14 @@ fn issue_24_serve_soak_stalled_readers_and_slowloris_are_closed_and_resources_re
     assert_eq!(answered, REQUESTS);
     let (rss_loaded, fds_loaded) = usage(pid);
 
-    // The abusers are closed, and the descriptors come back.
+    // The abusers are closed, and the descriptors and memory come back.
     let deadline = Instant::now() + DEADLINE;
     let (rss_end, fds_end) = loop {
         let (rss, fds) = usage(pid);
-        if fds <= fds_start + 20 || Instant::now() > deadline {
+        // Waits for all to close (each stalled reader holds two: its
+        // socket and its file), though the bound asserted is looser.
+        let back = fds <= fds_start + 2 && rss <= rss_start + RSS_SLACK_KIB;
+        if back || Instant::now() > deadline {
             break (rss, fds);
         }
         std::thread::sleep(Duration::from_millis(200));
@@ -215,13 +226,15 @@ fn issue_24_serve_soak_stalled_readers_and_slowloris_are_closed_and_resources_re
         "fds: {fds_start} at start, {fds_loaded} loaded, {fds_end} after {DEADLINE:?}"
     );
     for (i, stream) in stalled.iter_mut().enumerate() {
-        assert!(closed_by_server(stream), "stalled reader {i} still open");
+        let closed = closed_by_server(stream);
+        assert!(closed.is_ok(), "stalled reader {i} still open: {closed:?}");
     }
     for (i, stream) in slow.iter_mut().enumerate() {
-        assert!(closed_by_server(stream), "slowloris {i} still open");
+        let closed = closed_by_server(stream);
+        assert!(closed.is_ok(), "slowloris {i} still open: {closed:?}");
     }
     assert!(
-        rss_end <= rss_start + 30 * 1024,
+        rss_end <= rss_start + RSS_SLACK_KIB,
         "RSS: {rss_start} KiB at start, {rss_loaded} KiB loaded, {rss_end} KiB after"
     );
 
