@@ -158,6 +158,7 @@ fn issue_24_serve_soak_stalled_readers_and_slowloris_are_closed_and_resources_re
         ],
     );
     let pid = child.id();
+    let mut reaper = Reaper(Some(pid));
     let addr: SocketAddr = addr.parse().expect("address");
     // The access log is drained as it comes: a full pipe would stall serve.
     let log = std::thread::spawn(move || {
@@ -245,6 +246,7 @@ fn issue_24_serve_soak_stalled_readers_and_slowloris_are_closed_and_resources_re
     assert_eq!(normal(addr, 1).0, 200);
     drop(stalled);
     drop(slow);
+    reaper.0 = None;
     let (exit, log) = stop(child, log);
     assert!(exit.success(), "serve exited with {exit}; log:\n{log}");
     let idle: usize = regex::Regex::new(r"(\d+) closed idle")
@@ -253,6 +255,19 @@ fn issue_24_serve_soak_stalled_readers_and_slowloris_are_closed_and_resources_re
         .and_then(|c| c[1].parse().ok())
         .unwrap_or_else(|| panic!("no summary in:\n{log}"));
     assert!(idle >= STALLED, "{idle} closed idle:\n{log}");
+}
+
+/// Kills `serve` if the test fails before stopping it.
+struct Reaper(Option<u32>);
+
+impl Drop for Reaper {
+    fn drop(&mut self) {
+        if let Some(pid) = self.0 {
+            let _ = std::process::Command::new("kill")
+                .args(["-KILL", &pid.to_string()])
+                .status();
+        }
+    }
 }
 
 /// SIGTERM, then the exit status and the whole log.
