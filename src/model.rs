@@ -75,6 +75,9 @@ pub struct MirrorSpec {
     /// Also follow Recommends when closing over dependencies.
     #[serde(default, alias = "follow-recommends")]
     pub follow_recommends: bool,
+    /// Pull in every alternative of `a | b` when closing over dependencies.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub follow_all_alternatives: bool,
     /// Accept an unsigned or unverifiable Release (explicit opt-in only).
     #[serde(default, alias = "allow-insecure")]
     pub allow_insecure: bool,
@@ -405,6 +408,7 @@ mod tests {
             filter: None,
             with_deps: false,
             follow_recommends: false,
+            follow_all_alternatives: false,
             allow_insecure: false,
             allow_sha1_keys: false,
             review: false,

@@ -15,7 +15,7 @@ use crate::atomic_file::WriteOptions;
 use crate::config::parse_duration;
 use crate::db::{AuditRecord, StageAction};
 use crate::ops::apply::{self, MirrorChange};
-use crate::ops::curation::{self, Decision, Selector, StagedItem};
+use crate::ops::curation::{self, DecideOptions, Decision, Selector, StagedItem};
 
 #[derive(Debug, Args)]
 pub(crate) struct ApplyArgs {
@@ -87,6 +87,22 @@ pub(crate) struct DecideArgs {
     /// Why (recorded in the audit trail)
     #[arg(long, value_name = "TEXT")]
     reason: String,
+    /// Do not follow dependencies: promote only what is named, reject even if
+    /// that leaves packages uninstallable (what is left unmet is printed)
+    #[arg(long)]
+    no_deps: bool,
+    /// Show what would be decided, change nothing
+    #[arg(long)]
+    dry_run: bool,
+}
+
+impl DecideArgs {
+    fn options(&self) -> DecideOptions {
+        DecideOptions {
+            follow_deps: !self.no_deps,
+            dry_run: self.dry_run,
+        }
+    }
 }
 
 #[derive(Debug, Args)]
@@ -277,20 +293,25 @@ fn print_staged(out: &mut dyn Write, items: &[StagedItem]) -> Result<()> {
     }
     writeln!(
         out,
-        "{:<16} {:<24} {:<8} {:<28} {:>11}  {:<16}  STAGED",
-        "MIRROR", "PACKAGE", "ARCH", "CHANGE", "SIZE", "UPSTREAM DATE"
+        "{:<16} {:<24} {:<8} {:<28} {:>11}  {:<16}  {:<16}  PULLED IN BY",
+        "MIRROR", "PACKAGE", "ARCH", "CHANGE", "SIZE", "UPSTREAM DATE", "STAGED"
     )?;
     for i in items {
         writeln!(
             out,
-            "{:<16} {:<24} {:<8} {:<28} {:>11}  {:<16}  {}",
+            "{:<16} {:<24} {:<8} {:<28} {:>11}  {:<16}  {:<16}  {}",
             i.mirror,
             i.name,
             i.architecture,
             change_text(i),
             signed_bytes(i.size_change),
             date(i.upstream_date),
-            date(Some(i.staged_at))
+            date(Some(i.staged_at)),
+            if i.pulled_in_by.is_empty() {
+                "-".to_owned()
+            } else {
+                i.pulled_in_by.join(", ")
+            }
         )?;
     }
     Ok(())
@@ -372,11 +393,17 @@ fn markdown_report(
 }
 
 fn print_decision(d: &Decision, g: &Globals) -> Result<u8> {
-    g.out.done(d, |out| {
-        let verb = if d.action == "promote" {
-            "promoted"
-        } else {
-            "rejected"
+    for u in &d.unmet {
+        g.out.warn(&format!("left unmet: {u}"));
+    }
+    // A dry run's plan is what the user asked to see.
+    let kind = if d.dry_run { Kind::Data } else { Kind::Done };
+    g.out.result(kind, d, |out| {
+        let verb = match (d.action, d.dry_run) {
+            ("promote", false) => "promoted",
+            ("promote", true) => "would promote",
+            (_, false) => "rejected",
+            (_, true) => "would reject",
         };
         writeln!(
             out,
@@ -386,6 +413,13 @@ fn print_decision(d: &Decision, g: &Globals) -> Result<u8> {
             if d.changes.len() == 1 { "" } else { "s" },
             d.packages
         )?;
+        for p in &d.pulled_in {
+            writeln!(
+                out,
+                "  {} comes along: `{}` depends on it",
+                p.package, p.needed_by
+            )?;
+        }
         for i in &d.changes {
             let sign = match i.action {
                 StageAction::Add => '+',
@@ -412,6 +446,7 @@ pub(crate) fn promote(a: DecideArgs, g: &Globals) -> Result<u8> {
         &selectors(&a.packages)?,
         a.all,
         &a.reason,
+        a.options(),
     )?;
     print_decision(&d, g)
 }
@@ -424,6 +459,7 @@ pub(crate) fn reject(a: DecideArgs, g: &Globals) -> Result<u8> {
         &selectors(&a.packages)?,
         a.all,
         &a.reason,
+        a.options(),
     )?;
     print_decision(&d, g)
 }

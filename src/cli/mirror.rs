@@ -73,6 +73,9 @@ pub(crate) struct CreateArgs {
     /// Follow Recommends too when closing over dependencies
     #[arg(long)]
     follow_recommends: bool,
+    /// Pull in every alternative of `a | b` dependencies, not only the first satisfiable one
+    #[arg(long)]
+    follow_all_alternatives: bool,
     /// Accept an unsigned or unverifiable Release (dangerous)
     #[arg(long)]
     allow_insecure: bool,
@@ -118,6 +121,12 @@ pub(crate) struct EditArgs {
     /// Do not close over dependencies
     #[arg(long)]
     without_deps: bool,
+    /// Pull in every alternative of `a | b` dependencies
+    #[arg(long, overrides_with = "first_alternative_only")]
+    follow_all_alternatives: bool,
+    /// Pull in only the first satisfiable alternative (the default)
+    #[arg(long)]
+    first_alternative_only: bool,
     /// Replace the architectures
     #[arg(long = "arch", value_name = "ARCH", value_delimiter = ',')]
     architectures: Vec<String>,
@@ -178,6 +187,7 @@ fn create(a: CreateArgs, g: &Globals) -> Result<u8> {
         filter: a.filter,
         with_deps: a.with_deps,
         follow_recommends: a.follow_recommends,
+        follow_all_alternatives: a.follow_all_alternatives,
         allow_insecure: a.allow_insecure,
         allow_sha1_keys: a.allow_sha1_keys,
         review: a.review,
@@ -382,6 +392,9 @@ fn print_spec(out: &mut dyn Write, m: &Mirror) -> Result<()> {
     if s.follow_recommends {
         writeln!(out, "recommends:    followed")?;
     }
+    if s.follow_all_alternatives {
+        writeln!(out, "alternatives:  all followed")?;
+    }
     if s.allow_insecure {
         writeln!(out, "insecure:      yes (signatures not required)")?;
     }
@@ -484,6 +497,12 @@ fn edit(a: EditArgs, g: &Globals) -> Result<u8> {
         }
         if a.without_deps {
             spec.with_deps = false;
+        }
+        if a.follow_all_alternatives {
+            spec.follow_all_alternatives = true;
+        }
+        if a.first_alternative_only {
+            spec.follow_all_alternatives = false;
         }
         if !a.architectures.is_empty() {
             spec.architectures = a.architectures;

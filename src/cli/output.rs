@@ -56,6 +56,22 @@ pub(crate) fn hints(err: &anyhow::Error) -> Vec<String> {
             "add `--set` to change the publication's {setting}, or leave `--{setting}` out to keep it"
         ));
     }
+    use crate::ops::curation::CurationError;
+    use crate::ops::installable::InstallableError;
+    if let Some(CurationError::WouldBreak {
+        mirror, dependents, ..
+    }) = err.downcast_ref::<CurationError>()
+    {
+        out.push(format!(
+            "reject them too (add `{}` to the command), or pass `--no-deps` to reject anyway; `debvault staged list {mirror}` shows what is staged",
+            dependents.join(" ")
+        ));
+    }
+    if let Some(InstallableError::Unmet { snapshot, .. }) = err.downcast_ref::<InstallableError>() {
+        out.push(format!(
+            "`debvault snapshot verify {snapshot}` lists them all; pass `--allow-unmet` to publish anyway"
+        ));
+    }
     if out_of_space(err) {
         out.push(
             "a write failed for want of space (or a file-size limit): free space where the data root, blob store and publish endpoint live, then run the command again; nothing of this run was committed"

@@ -76,6 +76,11 @@ pub(crate) enum SnapshotCommand {
         #[arg(long)]
         follow_recommends: bool,
     },
+    /// List every dependency (Pre-Depends, Depends) nothing in the snapshot satisfies; exit 3 if any
+    Verify {
+        /// Snapshot name
+        name: String,
+    },
     /// Delete a snapshot (refused while it is published)
     Drop {
         /// Snapshot name
@@ -140,6 +145,9 @@ pub(crate) struct PublishArgs {
     /// Show what would be published, write nothing
     #[arg(long)]
     dry_run: bool,
+    /// Publish even if dependencies are unmet (see `debvault snapshot verify`)
+    #[arg(long)]
+    allow_unmet: bool,
 }
 
 pub(crate) fn run(cmd: SnapshotCommand, g: &Globals) -> Result<u8> {
@@ -221,6 +229,7 @@ pub(crate) fn run(cmd: SnapshotCommand, g: &Globals) -> Result<u8> {
             ops::rename(&mut ctx.db, &name, &new_name)?;
             super::mirror::renamed(g, "snapshot", &name, &new_name)
         }
+        SnapshotCommand::Verify { name } => verify(&name, g),
         SnapshotCommand::Publish(args) => publish_cmd(args, g),
     }
 }
@@ -267,6 +276,35 @@ fn merged_cmd(merged: &Merged, g: &Globals) -> Result<u8> {
         Ok(())
     })?;
     Ok(0)
+}
+
+fn verify(name: &str, g: &Globals) -> Result<u8> {
+    let ctx = g.context()?;
+    let report = crate::ops::installable::verify(&ctx.db, name)?;
+    g.out.data(&report, |out| {
+        for u in &report.unmet {
+            writeln!(out, "{u}")?;
+        }
+        Ok(())
+    })?;
+    if report.unmet.is_empty() {
+        g.out.note(&format!(
+            "snapshot `{name}`: every dependency of its {} packages is satisfied",
+            report.packages
+        ));
+        return Ok(0);
+    }
+    g.out.problem(&format!(
+        "snapshot `{name}`: {} unmet {} among {} packages",
+        report.unmet.len(),
+        if report.unmet.len() == 1 {
+            "dependency"
+        } else {
+            "dependencies"
+        },
+        report.packages
+    ));
+    Ok(crate::exit::VERIFICATION)
 }
 
 fn created(snap: &Snapshot, g: &Globals) -> Result<u8> {
@@ -443,6 +481,9 @@ fn publish_cmd(a: PublishArgs, g: &Globals) -> Result<u8> {
         render: Default::default(),
     };
     let mut ctx = g.context()?;
+    if !a.allow_unmet {
+        crate::ops::installable::check_installable(&ctx.db, &a.name)?;
+    }
     let opts = PublishOptions {
         render: crate::tree::RenderOptions {
             xz_preset: ctx.settings.xz_preset,

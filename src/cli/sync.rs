@@ -164,6 +164,15 @@ fn print_report(out: &mut dyn Write, r: &SyncReport, dry_run: bool) -> Result<()
                     "  unfrozen {k}: upstream serves the known-good content again"
                 )?;
             }
+            if !p.alternatives_left_out.is_empty() {
+                let n = p.alternatives_left_out.len();
+                writeln!(
+                    out,
+                    "  {n} alternative{} left out (`--follow-all-alternatives` takes them): {}",
+                    if n == 1 { "" } else { "s" },
+                    first_few(&p.alternatives_left_out, 3)
+                )?;
+            }
             if !p.staged.is_empty() {
                 writeln!(
                     out,
@@ -185,4 +194,13 @@ fn print_report(out: &mut dyn Write, r: &SyncReport, dry_run: bool) -> Result<()
         }
     }
     Ok(())
+}
+
+/// The first `n` items joined by `; `, then `and K more` if there are more.
+pub(crate) fn first_few(items: &[String], n: usize) -> String {
+    let mut text = items[..n.min(items.len())].join("; ");
+    if items.len() > n {
+        text.push_str(&format!("; and {} more", items.len() - n));
+    }
+    text
 }

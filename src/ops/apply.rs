@@ -100,6 +100,9 @@ pub struct DeclaredMirror {
     /// Follow Recommends too.
     #[serde(default)]
     pub follow_recommends: bool,
+    /// Pull in every alternative of `a | b`, not only the first.
+    #[serde(default)]
+    pub follow_all_alternatives: bool,
     /// Stage changes for review.
     #[serde(default)]
     pub review: bool,
@@ -236,6 +239,7 @@ fn to_spec(m: &DeclaredMirror, dir: &Path) -> MirrorSpec {
         filter,
         with_deps: m.with_deps,
         follow_recommends: m.follow_recommends,
+        follow_all_alternatives: m.follow_all_alternatives,
         allow_insecure: false,
         allow_sha1_keys: false,
         review: m.review,

@@ -8,6 +8,9 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::Context;
+pub use super::curation_deps::{DecideOptions, PulledIn};
+use super::curation_deps::{Pending, expand_promotion, mark_pulled_in, rejection_breaks};
+use super::installable::{InstallableError, UnmetDependency};
 use crate::db::{
     AuditEvent, AuditRecord, DbError, PackageSet, RevisionEntry, StageAction, StagedRow,
 };
@@ -69,6 +72,25 @@ pub enum CurationError {
     /// A reason is required and was empty.
     #[error("a non-empty --reason is required: the audit trail records why")]
     NoReason,
+    /// A rejection would leave packages uninstallable.
+    #[error(
+        "mirror `{mirror}`: rejecting this leaves {count} {} unmet: {}",
+        if *.count == 1 { "dependency" } else { "dependencies" },
+        .first.join("; ")
+    )]
+    WouldBreak {
+        /// Mirror.
+        mirror: String,
+        /// How many dependencies.
+        count: usize,
+        /// The first few, as `PKG VERSION ARCH: FIELD: EXPR`.
+        first: Vec<String>,
+        /// The packages left uninstallable (reject them too).
+        dependents: Vec<String>,
+    },
+    /// The dependency check could not load the packages.
+    #[error(transparent)]
+    Deps(#[from] InstallableError),
     /// The mirror is being synced.
     #[error(transparent)]
     Locked(#[from] LockError),
@@ -82,8 +104,10 @@ impl ExitCode for CurationError {
         match self {
             CurationError::BadSelector(_)
             | CurationError::NeedsAccept { .. }
-            | CurationError::NoReason => USAGE,
+            | CurationError::NoReason
+            | CurationError::WouldBreak { .. } => USAGE,
             CurationError::Db(e) => e.exit_code(),
+            CurationError::Deps(e) => e.exit_code(),
             _ => FAILURE,
         }
     }
@@ -283,6 +307,9 @@ pub struct StagedItem {
     pub staged_at: DateTime<Utc>,
     /// SHA256 of the staged (or removed) package.
     pub sha256: String,
+    /// An addition the mirror's filter does not match: the matched
+    /// packages whose dependencies pulled it in (empty otherwise).
+    pub pulled_in_by: Vec<String>,
 }
 
 /// The pending staged changes of one mirror or of all, one item per
@@ -300,7 +327,9 @@ pub fn staged_items(ctx: &Context, mirror: Option<&str>) -> Result<Vec<StagedIte
             continue;
         }
         let entries = live(ctx, &m)?;
-        out.extend(describe(&m.name, &rows, &entries));
+        let mut items = describe(&m.name, &rows, &entries);
+        mark_pulled_in(&ctx.db, &m, &rows, &entries, &mut items)?;
+        out.extend(items);
     }
     Ok(out)
 }
@@ -356,6 +385,7 @@ fn describe(mirror: &str, rows: &[StagedRow], live: &[RevisionEntry]) -> Vec<Sta
             upstream_date: r.release_date,
             staged_at: r.staged_at,
             sha256: r.sha256.to_string(),
+            pulled_in_by: Vec::new(),
         };
         match r.action {
             StageAction::Add => {
@@ -439,6 +469,13 @@ pub struct Decision {
     pub action: &'static str,
     /// The changes decided.
     pub changes: Vec<StagedItem>,
+    /// Staged additions promoted because a promoted package needs them.
+    pub pulled_in: Vec<PulledIn>,
+    /// Dependencies unmet after the decision that were met before
+    /// (`--no-deps`, or what no staged change satisfies).
+    pub unmet: Vec<UnmetDependency>,
+    /// Nothing was changed: this is what the decision would do.
+    pub dry_run: bool,
     /// Live packages after it.
     pub packages: u64,
 }
@@ -449,6 +486,7 @@ struct Picked {
     mirror: Mirror,
     _lock: Lock,
     rows: Vec<StagedRow>,
+    pending: Vec<StagedRow>,
     live: Vec<RevisionEntry>,
     changes: Vec<StagedItem>,
 }
@@ -464,16 +502,59 @@ impl Picked {
         check_reason(reason)?;
         let m = load_mirror(ctx, mirror)?;
         let lock = lock_mirror(ctx, mirror)?;
-        let rows = pick(ctx.db.staged(Some(m.id), false)?, selectors, all, mirror)?;
+        let pending = ctx.db.staged(Some(m.id), false)?;
+        let rows = pick(pending.clone(), selectors, all, mirror)?;
         let live = live(ctx, &m)?;
         let changes = describe(mirror, &rows, &live);
         Ok(Picked {
             mirror: m,
             _lock: lock,
             rows,
+            pending,
             live,
             changes,
         })
+    }
+
+    fn dependencies(&self, ctx: &Context) -> Result<Pending, CurationError> {
+        let archs = &self.mirror.spec.architectures;
+        Ok(Pending::load(&ctx.db, &self.live, &self.pending, archs)?)
+    }
+
+    /// Adds the staged additions the promoted packages need (unless
+    /// `follow` is false); returns them and what stays unmet.
+    fn expand(
+        &mut self,
+        ctx: &Context,
+        follow: bool,
+    ) -> Result<(Vec<PulledIn>, Vec<UnmetDependency>), CurationError> {
+        let deps = self.dependencies(ctx)?;
+        let mut ids: HashSet<i64> = self.rows.iter().map(|r| r.id).collect();
+        let exp = expand_promotion(&deps, &self.pending, &mut ids, follow);
+        let name = |id: i64| {
+            self.pending
+                .iter()
+                .find(|r| r.id == id)
+                .map(|r| r.key.to_string())
+        };
+        let pulled = exp
+            .pulled
+            .iter()
+            .filter_map(|(id, by)| {
+                Some(PulledIn {
+                    package: name(*id)?,
+                    needed_by: by.clone(),
+                })
+            })
+            .collect();
+        self.rows = self
+            .pending
+            .iter()
+            .filter(|r| ids.contains(&r.id))
+            .cloned()
+            .collect();
+        self.changes = describe(&self.mirror.name, &self.rows, &self.live);
+        Ok((pulled, exp.unmet))
     }
 
     /// One audit event per row, and the row ids.
@@ -486,15 +567,19 @@ impl Picked {
 }
 
 /// Promotes staged changes: additions become live, removals take their
-/// package out of the live set. One new mirror revision, one transaction.
+/// package out of the live set; with `follow_deps`, the staged additions
+/// the promoted packages need come along. One new mirror revision, one
+/// transaction.
 pub fn promote(
     ctx: &mut Context,
     mirror: &str,
     selectors: &[Selector],
     all: bool,
     reason: &str,
+    opts: DecideOptions,
 ) -> Result<Decision, CurationError> {
-    let p = Picked::load(ctx, mirror, selectors, all, reason)?;
+    let mut p = Picked::load(ctx, mirror, selectors, all, reason)?;
+    let (pulled_in, unmet) = p.expand(ctx, opts.follow_deps)?;
     let removing: HashSet<(&str, crate::model::PackageId)> = p
         .rows
         .iter()
@@ -523,31 +608,56 @@ pub fn promote(
     };
     stats["promoted"] = serde_json::json!(p.rows.len());
     let (events, ids) = p.decided("promote", reason);
-    ctx.db.promote(p.mirror.id, &set, &stats, &ids, &events)?;
+    if !opts.dry_run {
+        ctx.db.promote(p.mirror.id, &set, &stats, &ids, &events)?;
+    }
     Ok(Decision {
         mirror: mirror.to_owned(),
         action: "promote",
         changes: p.changes,
+        pulled_in,
+        unmet,
+        dry_run: opts.dry_run,
         packages: set.len() as u64,
     })
 }
 
 /// Rejects staged changes: they stay out of the live set, and later syncs
-/// do not stage the same change again.
+/// do not stage the same change again. With `follow_deps`, refuses when
+/// promoting the rest would leave a dependency unmet that the rejected
+/// changes meet, naming the dependents to reject too.
 pub fn reject(
     ctx: &mut Context,
     mirror: &str,
     selectors: &[Selector],
     all: bool,
     reason: &str,
+    opts: DecideOptions,
 ) -> Result<Decision, CurationError> {
     let p = Picked::load(ctx, mirror, selectors, all, reason)?;
+    let rejecting: HashSet<i64> = p.rows.iter().map(|r| r.id).collect();
+    let unmet = rejection_breaks(&p.dependencies(ctx)?, &p.pending, &rejecting);
+    if opts.follow_deps && !opts.dry_run && !unmet.is_empty() {
+        let mut dependents: Vec<String> = unmet.iter().map(|u| u.package.clone()).collect();
+        dependents.dedup();
+        return Err(CurationError::WouldBreak {
+            mirror: mirror.to_owned(),
+            count: unmet.len(),
+            first: unmet.iter().take(5).map(ToString::to_string).collect(),
+            dependents,
+        });
+    }
     let (events, ids) = p.decided("reject", reason);
-    ctx.db.reject(&ids, &events)?;
+    if !opts.dry_run {
+        ctx.db.reject(&ids, &events)?;
+    }
     Ok(Decision {
         mirror: mirror.to_owned(),
         action: "reject",
         changes: p.changes,
+        pulled_in: Vec::new(),
+        unmet,
+        dry_run: opts.dry_run,
         packages: p.live.len() as u64,
     })
 }

@@ -465,6 +465,7 @@ pub fn import_plan(
                 filter: opts.filter.clone(),
                 with_deps: opts.with_deps,
                 follow_recommends: false,
+                follow_all_alternatives: false,
                 allow_insecure: false,
                 allow_sha1_keys: false,
                 review: false,

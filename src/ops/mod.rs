@@ -6,7 +6,9 @@
 pub mod apply;
 pub mod backup;
 pub mod curation;
+mod curation_deps;
 pub mod gc;
+pub mod installable;
 pub mod keys;
 pub mod mirror;
 pub mod package;

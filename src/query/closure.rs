@@ -15,7 +15,7 @@
 //! package's relation fields are parsed at most once per architecture, so
 //! closures over full Debian indices (60k packages) are cheap.
 
-use std::collections::{BTreeSet, VecDeque};
+use std::collections::{BTreeSet, HashSet, VecDeque};
 
 use super::{Candidate, Filter};
 use crate::debian::relation::{Dependency, Relation, VersionOp, parse_relations};
@@ -28,6 +28,10 @@ pub struct ClosureOptions {
     pub with_deps: bool,
     /// Treat `Recommends` like `Depends` while pulling in dependencies.
     pub follow_recommends: bool,
+    /// Pull in a candidate for every alternative of `a | b`, not only the
+    /// first satisfiable one (aptly's `-dep-follow-all-variants`): a
+    /// debootstrap may take another branch than apt's default.
+    pub follow_all_alternatives: bool,
     /// The mirror's architectures (e.g. `["amd64"]`). Packages of any other
     /// architecture except `all` are never selected. Empty means every
     /// distinct non-`all` architecture present in the input.
@@ -66,6 +70,21 @@ pub struct Selection {
     /// Dependencies of selected packages that nothing could satisfy, in
     /// resolution order (architectures in option order).
     pub unresolved: Vec<Unresolved>,
+    /// Alternatives the closure could have pulled in but did not, because
+    /// an earlier alternative of the same dependency was taken (empty with
+    /// `follow_all_alternatives`). One entry per (package, alternative).
+    pub left_out: Vec<LeftOut>,
+}
+
+/// An alternative of a followed dependency that the closure left out.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct LeftOut {
+    /// Index of the depending package in the input slice.
+    pub package: usize,
+    /// The whole dependency (canonical form), e.g. `usrmerge | usr-is-merged`.
+    pub dependency: String,
+    /// The alternative left out, e.g. `usr-is-merged`.
+    pub alternative: String,
 }
 
 /// A dependency of a selected package that no candidate satisfies.
@@ -85,11 +104,18 @@ pub struct Unresolved {
 pub fn select<C: Candidate>(packages: &[C], filter: &Filter, opts: &ClosureOptions) -> Selection {
     let mut in_result = vec![false; packages.len()];
     let mut unresolved = Vec::new();
+    let mut left_out: Vec<LeftOut> = Vec::new();
+    let mut seen: HashSet<LeftOut> = HashSet::new();
     for arch in effective_architectures(packages, &opts.architectures) {
         let mut pass = ArchPass::new(packages, &arch, opts.with_deps);
         pass.run(filter, opts, &mut unresolved);
         for (slot, picked) in in_result.iter_mut().zip(&pass.selected) {
             *slot |= *picked;
+        }
+        for l in pass.left_out() {
+            if seen.insert(l.clone()) {
+                left_out.push(l);
+            }
         }
     }
     Selection {
@@ -99,6 +125,7 @@ pub fn select<C: Candidate>(packages: &[C], filter: &Filter, opts: &ClosureOptio
             .filter_map(|(i, picked)| picked.then_some(i))
             .collect(),
         unresolved,
+        left_out,
     }
 }
 
@@ -152,6 +179,9 @@ struct ArchPass<'p, C> {
     provides: Vec<(Box<str>, Provider)>,
     selected: Vec<bool>,
     queue: VecDeque<usize>,
+    /// Alternatives passed over while resolving: (depending package, the
+    /// dependency, index of the alternative). Filtered by [`Self::left_out`].
+    passed_over: Vec<(usize, Dependency, usize)>,
 }
 
 impl<'p, C: Candidate> ArchPass<'p, C> {
@@ -193,6 +223,7 @@ impl<'p, C: Candidate> ArchPass<'p, C> {
             provides,
             selected: vec![false; packages.len()],
             queue: VecDeque::new(),
+            passed_over: Vec::new(),
         }
     }
 
@@ -218,7 +249,11 @@ impl<'p, C: Candidate> ArchPass<'p, C> {
                 match parse_relations(text) {
                     Ok(deps) => {
                         for dep in &deps {
-                            self.resolve(i, dep, unresolved);
+                            if opts.follow_all_alternatives {
+                                self.resolve_all(i, dep, unresolved);
+                            } else {
+                                self.resolve(i, dep, unresolved);
+                            }
                         }
                     }
                     Err(_) => unresolved.push(Unresolved {
@@ -239,25 +274,75 @@ impl<'p, C: Candidate> ArchPass<'p, C> {
     }
 
     fn resolve(&mut self, from: usize, dep: &Dependency, unresolved: &mut Vec<Unresolved>) {
-        if dep.alternatives.is_empty()
-            || dep
-                .alternatives
-                .iter()
-                .any(|r| self.satisfied_by_selected(r))
-        {
+        if dep.alternatives.is_empty() {
             return;
         }
-        for rel in &dep.alternatives {
-            if let Some(j) = self.best_candidate(rel) {
+        let taken = match dep
+            .alternatives
+            .iter()
+            .position(|r| self.satisfied_by_selected(r))
+        {
+            Some(k) => Some(k),
+            None => dep.alternatives.iter().enumerate().find_map(|(k, rel)| {
+                let j = self.best_candidate(rel)?;
                 self.mark(j);
-                return;
+                Some(k)
+            }),
+        };
+        let Some(taken) = taken else {
+            unresolved.push(Unresolved {
+                package: from,
+                dependency: dep.to_string(),
+                architecture: self.arch.to_string(),
+            });
+            return;
+        };
+        for k in (0..dep.alternatives.len()).filter(|&k| k != taken) {
+            self.passed_over.push((from, dep.clone(), k));
+        }
+    }
+
+    /// Like [`Self::resolve`], but pulls in the best candidate of every
+    /// alternative that has one.
+    fn resolve_all(&mut self, from: usize, dep: &Dependency, unresolved: &mut Vec<Unresolved>) {
+        let mut any = false;
+        for rel in &dep.alternatives {
+            if self.satisfied_by_selected(rel) {
+                any = true;
+            } else if let Some(j) = self.best_candidate(rel) {
+                self.mark(j);
+                any = true;
             }
         }
-        unresolved.push(Unresolved {
-            package: from,
-            dependency: dep.to_string(),
-            architecture: self.arch.to_string(),
-        });
+        if !any && !dep.alternatives.is_empty() {
+            unresolved.push(Unresolved {
+                package: from,
+                dependency: dep.to_string(),
+                architecture: self.arch.to_string(),
+            });
+        }
+    }
+
+    /// The passed-over alternatives that a candidate could satisfy and that
+    /// nothing selected satisfies after all, in resolution order.
+    fn left_out(&self) -> Vec<LeftOut> {
+        let mut out: Vec<LeftOut> = Vec::new();
+        let mut seen: HashSet<(usize, &Dependency, usize)> = HashSet::new();
+        for (from, dep, k) in &self.passed_over {
+            if !seen.insert((*from, dep, *k)) {
+                continue;
+            }
+            let rel = &dep.alternatives[*k];
+            if self.satisfied_by_selected(rel) || self.best_candidate(rel).is_none() {
+                continue;
+            }
+            out.push(LeftOut {
+                package: *from,
+                dependency: dep.to_string(),
+                alternative: rel.to_string(),
+            });
+        }
+        out
     }
 
     fn real_satisfies(&self, i: usize, rel: &Relation) -> bool {
@@ -346,6 +431,7 @@ mod tests {
         ClosureOptions {
             with_deps,
             follow_recommends: false,
+            follow_all_alternatives: false,
             architectures: archs.iter().map(|a| a.to_string()).collect(),
         }
     }
@@ -420,6 +506,39 @@ mod tests {
             ids(&pkgs, &sel),
             ["app_1.0_amd64", "mta-b_1.0_amd64", "postfix_1.0_amd64"]
         );
+    }
+
+    #[test]
+    fn left_out_alternatives_and_following_all() {
+        let pkgs = parse_stanzas(
+            "Package: app\nDepends: missing | mta-b | mta-a, exim | postfix, one | two\n\n\
+             Package: mta-a\n\n\
+             Package: mta-b\n\n\
+             Package: exim\n\n\
+             Package: postfix\n\n\
+             Package: one\nDepends: two\n\n\
+             Package: two\n",
+        );
+        let sel = run(&pkgs, "app", &opts(true, &["amd64"]));
+        // `missing` has no candidate, `two` came in through `one`.
+        let left: Vec<(&str, &str)> = sel
+            .left_out
+            .iter()
+            .map(|l| (l.alternative.as_str(), l.dependency.as_str()))
+            .collect();
+        assert_eq!(
+            left,
+            [
+                ("mta-a", "missing | mta-b | mta-a"),
+                ("postfix", "exim | postfix")
+            ]
+        );
+        let mut o = opts(true, &["amd64"]);
+        o.follow_all_alternatives = true;
+        let sel = run(&pkgs, "app", &o);
+        assert_eq!(sel.selected, [0, 1, 2, 3, 4, 5, 6]);
+        assert!(sel.left_out.is_empty());
+        assert!(sel.unresolved.is_empty());
     }
 
     #[test]

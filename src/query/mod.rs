@@ -9,8 +9,9 @@
 pub mod closure;
 pub mod filter;
 pub mod glob;
+pub mod installable;
 
-pub use closure::{ClosureOptions, Selection, Unresolved, select};
+pub use closure::{ClosureOptions, LeftOut, Selection, Unresolved, select};
 pub use filter::{Filter, FilterError, Glob};
 
 use crate::debian::packages::BinaryPackage;

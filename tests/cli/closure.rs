@@ -13,7 +13,7 @@ use debvault::debian::relation::parse_relations;
 use debvault::debian::version::Version;
 use debvault::digest::Sha256;
 
-use crate::support::{Repo, TestEnv, fixture::RawPkg};
+use crate::support::{Pkg, Repo, TestEnv, fixture::RawPkg};
 
 const TOP: [&str; 15] = [
     "curl",
@@ -168,4 +168,69 @@ fn fifteen_top_level_packages_with_complete_closure() {
         }
     }
     assert!(checked > 300, "only {checked} dependencies checked");
+}
+
+/// `name_version_arch` of the mirror's live packages.
+fn live(env: &TestEnv, mirror: &str) -> Vec<String> {
+    let out = env.ok(&["--json", "mirror", "show", mirror, "--with-packages"]);
+    let v: serde_json::Value = serde_json::from_str(&out.stdout).expect("json");
+    v["package_list"]
+        .as_array()
+        .expect("package list")
+        .iter()
+        .map(|p| p["package"].as_str().expect("package").to_owned())
+        .collect()
+}
+
+/// Issue 23: the closure followed only `usrmerge` of `usrmerge |
+/// usr-is-merged`, so a debootstrap taking the other branch failed, and
+/// nothing said an alternative was left out.
+#[test]
+fn issue_23_follow_all_alternatives() {
+    let env = TestEnv::new();
+    env.publish_upstream(&Repo::new(vec![
+        Pkg::new("init-system-helpers", "1.65").pre_depends("usrmerge | usr-is-merged"),
+        Pkg::new("usrmerge", "35"),
+        Pkg::new("usr-is-merged", "35"),
+        Pkg::new("mail", "1").depends("exim4 | postfix | nullmailer"),
+        Pkg::new("exim4", "4.96"),
+        Pkg::new("postfix", "3.7"),
+    ]));
+    env.create_mirror(
+        "m",
+        &["--filter", "init-system-helpers | mail", "--with-deps"],
+    );
+    let out = env.run(&["mirror", "sync", "m", "--dry-run"]);
+    insta::assert_snapshot!(
+        "sync_dry_run_alternatives_left_out",
+        env.redact(&out.transcript())
+    );
+    let out = env.ok(&["--json", "mirror", "sync", "m", "--dry-run"]);
+    let v: serde_json::Value = serde_json::from_str(&out.stdout).expect("json");
+    assert_eq!(
+        v["plan"]["alternatives_left_out"].as_array().map(Vec::len),
+        Some(2),
+        "{v}"
+    );
+
+    env.ok(&["mirror", "edit", "m", "--follow-all-alternatives"]);
+    let out = env.ok(&["mirror", "show", "m"]);
+    assert!(
+        out.stdout.contains("alternatives:  all followed"),
+        "{}",
+        out.stdout
+    );
+    let out = env.ok(&["mirror", "sync", "m"]);
+    assert!(!out.stdout.contains("left out"), "{}", out.transcript());
+    assert_eq!(
+        live(&env, "m"),
+        [
+            "exim4_4.96_amd64",
+            "init-system-helpers_1.65_amd64",
+            "mail_1_amd64",
+            "postfix_3.7_amd64",
+            "usr-is-merged_35_amd64",
+            "usrmerge_35_amd64"
+        ]
+    );
 }

@@ -485,3 +485,101 @@ fn status_reports_and_checks() {
         "plain status is data"
     );
 }
+
+/// curl needs libcurl4 and libc6; nginx needs iproute2 (issue 23).
+fn repo_deps() -> Repo {
+    Repo::new(vec![
+        Pkg::new("curl", "8.0").depends("libcurl4 (>= 8.0), libc6"),
+        Pkg::new("libcurl4", "8.0").depends("libc6 (>= 2.36)"),
+        Pkg::new("libc6", "2.36"),
+        Pkg::new("nginx", "1.22").depends("iproute2, libc6"),
+        Pkg::new("iproute2", "6.1").depends("libc6"),
+        Pkg::new("decoy", "1.0"),
+    ])
+}
+
+fn review_deps_mirror() -> TestEnv {
+    let env = TestEnv::new();
+    env.publish_upstream(&repo_deps());
+    env.create_mirror(
+        "m",
+        &["--review", "--filter", "curl | nginx", "--with-deps"],
+    );
+    env.ok(&["mirror", "sync", "m"]);
+    env
+}
+
+/// Issue 23: `promote curl` left libcurl4 and libc6 staged; `reject
+/// iproute2` then `promote --all` published an uninstallable nginx.
+#[test]
+fn issue_23_promote_and_reject_follow_dependencies() {
+    let env = review_deps_mirror();
+    let items = json(&env.ok(&["--json", "staged", "list", "m"]));
+    let by: Vec<(String, String)> = items
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| {
+            let list: Vec<&str> = i["pulled_in_by"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|n| n.as_str().unwrap())
+                .collect();
+            (i["name"].as_str().unwrap().to_owned(), list.join(","))
+        })
+        .collect();
+    let by: std::collections::BTreeMap<String, String> = by.into_iter().collect();
+    assert_eq!(by["curl"], "", "requested: {items}");
+    assert_eq!(by["nginx"], "");
+    assert_eq!(by["libcurl4"], "curl");
+    assert_eq!(by["libc6"], "curl,nginx");
+    assert_eq!(by["iproute2"], "nginx");
+    let out = env.ok(&["staged", "list", "m"]);
+    insta::assert_snapshot!("staged_list_pulled_in_by", env.redact(&out.transcript()));
+
+    let out = env.run(&["promote", "m", "curl", "--reason", "CVE fix"]);
+    insta::assert_snapshot!("promote_with_deps", env.redact(&out.transcript()));
+    assert_eq!(
+        live(&env, "m"),
+        ["curl_8.0_amd64", "libc6_2.36_amd64", "libcurl4_8.0_amd64"]
+    );
+
+    let out = env.run(&["reject", "m", "iproute2", "--reason", "not yet"]);
+    insta::assert_snapshot!("reject_refused_breaks", env.redact(&out.transcript()));
+    let out = env.run(&["reject", "m", "iproute2", "--dry-run", "--reason", "x"]);
+    insta::assert_snapshot!("reject_dry_run_breaks", env.redact(&out.transcript()));
+    let items = json(&env.ok(&["--json", "staged", "list", "m"]));
+    assert_eq!(
+        items.as_array().unwrap().len(),
+        2,
+        "dry run decides nothing"
+    );
+
+    env.ok(&["reject", "m", "iproute2", "nginx", "--reason", "not yet"]);
+    let out = env.ok(&["staged", "list"]);
+    assert_eq!(out.stderr, "nothing staged\n");
+    env.ok(&["snapshot", "create", "s", "--from-mirror", "m"]);
+    let out = env.ok(&["snapshot", "verify", "s"]);
+    assert_eq!(out.stdout, "", "{}", out.transcript());
+}
+
+/// `--no-deps` is the old behaviour, said out loud.
+#[test]
+fn promote_no_deps_prints_what_is_left_unmet() {
+    let env = review_deps_mirror();
+    let out = env.run(&["promote", "m", "curl", "--no-deps", "--reason", "just curl"]);
+    insta::assert_snapshot!("promote_no_deps", env.redact(&out.transcript()));
+    assert_eq!(live(&env, "m"), ["curl_8.0_amd64"]);
+    // A dry run promotes nothing but shows what would come along.
+    let out = env.ok(&["promote", "m", "nginx", "--dry-run", "--reason", "x"]);
+    assert!(
+        out.stdout.contains("would promote 3 changes")
+            && out
+                .stdout
+                .contains("iproute2_6.1_amd64 comes along: `nginx` depends on it"),
+        "{}",
+        out.transcript()
+    );
+    assert_eq!(live(&env, "m"), ["curl_8.0_amd64"]);
+}

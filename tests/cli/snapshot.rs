@@ -296,3 +296,58 @@ fn mirrors_and_snapshots_can_be_renamed() {
         "{audit}"
     );
 }
+
+/// Two unmet dependencies, and Multi-Arch and Provides that do satisfy.
+fn uninstallable_repo() -> Repo {
+    let mut perl = Pkg::new("perl", "5.36");
+    perl.extra.push(("Multi-Arch".into(), "allowed".into()));
+    let mut mawk = Pkg::new("mawk", "1.3").provides("awk");
+    mawk.extra.push(("Multi-Arch".into(), "foreign".into()));
+    Repo::new(vec![
+        Pkg::new("app", "1.0").depends("libfoo (>= 2), perl:any, awk | gawk"),
+        Pkg::new("libfoo", "1.0"),
+        perl,
+        mawk,
+        Pkg::new("data", "1.0")
+            .arch("all")
+            .pre_depends("libc6 (>= 2.36)"),
+    ])
+}
+
+/// Issue 23: a filtered mirror without `--with-deps` published a snapshot
+/// apt could not install from, and nothing said so.
+#[test]
+fn issue_23_verify_lists_unmet_and_publish_refuses() {
+    let env = TestEnv::new();
+    env.publish_upstream(&uninstallable_repo());
+    env.create_mirror("m", &[]);
+    env.ok(&["mirror", "sync", "m"]);
+    env.ok(&["snapshot", "create", "s", "--from-mirror", "m"]);
+    let out = env.run(&["snapshot", "verify", "s"]);
+    insta::assert_snapshot!("snapshot_verify_unmet", env.redact(&out.transcript()));
+    let out = env.run(&["--json", "snapshot", "verify", "s"]);
+    insta::assert_snapshot!("snapshot_verify_unmet_json", env.redact(&out.transcript()));
+
+    env.ok(&["key", "generate", "--email", "ops@example.invalid"]);
+    let out = env.run(&["snapshot", "publish", "s", "--distribution", "stable"]);
+    insta::assert_snapshot!("snapshot_publish_unmet", env.redact(&out.transcript()));
+    assert!(!env.root().join("public/dists").exists());
+    env.ok(&[
+        "snapshot",
+        "publish",
+        "s",
+        "--distribution",
+        "stable",
+        "--allow-unmet",
+    ]);
+
+    // An installable snapshot verifies clean.
+    env.ok(&["snapshot", "filter", "f", "s", "mawk | perl"]);
+    let out = env.ok(&["snapshot", "verify", "f"]);
+    assert_eq!(
+        (out.stdout.as_str(), out.code),
+        ("", 0),
+        "{}",
+        out.transcript()
+    );
+}

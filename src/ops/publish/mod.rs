@@ -75,9 +75,9 @@ mod pool;
 mod release;
 mod s3;
 
-pub use release::{DEFAULT_ORIGIN, Setting, SettingChange, default_label, duration_text};
 pub use found::Dropped;
 pub(crate) use found::{local_prefixes, published};
+pub use release::{DEFAULT_ORIGIN, Setting, SettingChange, default_label, duration_text};
 
 pub(crate) use local::tree_ids;
 pub(crate) use pool::pool_paths;

@@ -207,6 +207,7 @@ pub fn filter(
         &ClosureOptions {
             with_deps,
             follow_recommends,
+            follow_all_alternatives: false,
             architectures: src.architectures.clone(),
         },
     );

@@ -513,6 +513,7 @@ fn selection_rules(mirror: &Mirror) -> Result<(Filter, ClosureOptions), SyncErro
     let closure = ClosureOptions {
         with_deps: mirror.spec.with_deps,
         follow_recommends: mirror.spec.follow_recommends,
+        follow_all_alternatives: mirror.spec.follow_all_alternatives,
         architectures: mirror.spec.architectures.clone(),
     };
     Ok((filter, closure))

@@ -74,6 +74,10 @@ pub struct PlanSummary {
     pub download_bytes: u64,
     /// Dependencies the closure could not satisfy, as `package: dependency`.
     pub unresolved: Vec<String>,
+    /// Alternatives the closure did not follow because an earlier one of
+    /// the same dependency was taken, as `package: alternative (of dependency)`
+    /// (empty with `--follow-all-alternatives`).
+    pub alternatives_left_out: Vec<String>,
     /// Review mode: changes staged for promotion instead of made live.
     pub staged: Vec<PlannedStage>,
     /// Content freezes lifted because upstream serves the known-good bytes again.
@@ -259,6 +263,15 @@ pub(super) fn plan(
             packages
                 .get(u.package)
                 .map(|p| format!("{} ({}): {}", p.name, u.architecture, u.dependency))
+        })
+        .collect();
+    plan.summary.alternatives_left_out = selection
+        .left_out
+        .iter()
+        .filter_map(|l| {
+            packages
+                .get(l.package)
+                .map(|p| format!("{}: {} (of `{}`)", p.name, l.alternative, l.dependency))
         })
         .collect();
     plan.summary.pins_missing = pins_missing(&view.pins, packages);
@@ -676,6 +689,7 @@ mod tests {
         let selection = Selection {
             selected: (0..packages.len()).collect(),
             unresolved: Vec::new(),
+            left_out: Vec::new(),
         };
         let stored = Stored::Listed(in_store.iter().map(|c| Sha256::of(c.as_bytes())).collect());
         super::plan(packages, &["main"], &selection, view, &stored).expect("plan")
@@ -913,6 +927,11 @@ mod tests {
                 dependency: "libc6 (>= 2.36)".into(),
                 architecture: "amd64".into(),
             }],
+            left_out: vec![crate::query::LeftOut {
+                package: 0,
+                dependency: "usrmerge | usr-is-merged".into(),
+                alternative: "usr-is-merged".into(),
+            }],
         };
         let v = MirrorView {
             pins: vec![Pin {
@@ -930,6 +949,10 @@ mod tests {
         )
         .expect("plan");
         assert_eq!(p.summary.unresolved, ["aa (amd64): libc6 (>= 2.36)"]);
+        assert_eq!(
+            p.summary.alternatives_left_out,
+            ["aa: usr-is-merged (of `usrmerge | usr-is-merged`)"]
+        );
         assert_eq!(p.summary.pins_missing, ["aa 0.9"]);
         assert_eq!(
             p.downloads,
