@@ -393,8 +393,13 @@ fn markdown_report(
 }
 
 fn print_decision(d: &Decision, g: &Globals) -> Result<u8> {
+    let left = if d.dry_run {
+        "would leave unmet"
+    } else {
+        "left unmet"
+    };
     for u in &d.unmet {
-        g.out.warn(&format!("left unmet: {u}"));
+        g.out.warn(&format!("{left}: {u}"));
     }
     // A dry run's plan is what the user asked to see.
     let kind = if d.dry_run { Kind::Data } else { Kind::Done };
@@ -461,7 +466,16 @@ pub(crate) fn reject(a: DecideArgs, g: &Globals) -> Result<u8> {
         &a.reason,
         a.options(),
     )?;
-    print_decision(&d, g)
+    let code = print_decision(&d, g)?;
+    if a.dry_run && !a.no_deps && !d.unmet.is_empty() {
+        let mut names: Vec<&str> = d.unmet.iter().map(|u| u.package.as_str()).collect();
+        names.dedup();
+        g.out.warn(&format!(
+            "the rejection would be refused: reject `{}` too, or pass `--no-deps`",
+            names.join(" ")
+        ));
+    }
+    Ok(code)
 }
 
 pub(crate) fn audit(a: AuditArgs, g: &Globals) -> Result<u8> {

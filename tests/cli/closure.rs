@@ -208,7 +208,9 @@ fn issue_23_follow_all_alternatives() {
     let out = env.ok(&["--json", "mirror", "sync", "m", "--dry-run"]);
     let v: serde_json::Value = serde_json::from_str(&out.stdout).expect("json");
     assert_eq!(
-        v["plan"]["alternatives_left_out"].as_array().map(Vec::len),
+        v["mirrors"][0]["alternatives_left_out"]
+            .as_array()
+            .map(Vec::len),
         Some(2),
         "{v}"
     );
