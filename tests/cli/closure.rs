@@ -168,6 +168,11 @@ fn fifteen_top_level_packages_with_complete_closure() {
         }
     }
     assert!(checked > 300, "only {checked} dependencies checked");
+
+    // `snapshot verify` agrees on real data (Multi-Arch, `:any`, Provides).
+    env.ok(&["snapshot", "create", "s", "--from-mirror", "bookworm"]);
+    let out = env.ok(&["snapshot", "verify", "s"]);
+    assert_eq!(out.stdout, "", "{}", out.transcript());
 }
 
 /// `name_version_arch` of the mirror's live packages.
