@@ -71,6 +71,11 @@ impl Pending {
         let mut add_row = HashMap::new();
         let mut index_of = HashMap::new();
         let mut by_name: HashMap<(String, String), Vec<i64>> = HashMap::new();
+        let live_at: HashMap<(&str, &crate::model::PackageKey), usize> = live
+            .iter()
+            .enumerate()
+            .map(|(k, e)| ((e.component.as_str(), &e.key), k))
+            .collect();
         for r in rows {
             by_name
                 .entry((r.key.name.clone(), r.key.architecture.clone()))
@@ -83,10 +88,7 @@ impl Pending {
                     ids.push((r.component.clone(), id));
                 }
                 (StageAction::Remove, _) => {
-                    if let Some(k) = live
-                        .iter()
-                        .position(|e| e.key == r.key && e.component == r.component)
-                    {
+                    if let Some(&k) = live_at.get(&(r.component.as_str(), &r.key)) {
                         index_of.insert(r.id, k);
                     }
                 }
