@@ -119,6 +119,7 @@ mod tests {
     use crate::ops::backup::BackupError;
     use crate::ops::curation::CurationError;
     use crate::ops::gc::GcError;
+    use crate::ops::installable::InstallableError;
     use crate::ops::keys::KeyError;
     use crate::ops::mirror::MirrorError;
     use crate::ops::publish::PublishError;
@@ -235,6 +236,30 @@ mod tests {
                 1,
             ),
             ("curation no reason", code(CurationError::NoReason), 2),
+            (
+                "reject would break",
+                code(CurationError::WouldBreak {
+                    mirror: "m".into(),
+                    count: 1,
+                    first: vec!["nginx 1 amd64: Depends: iproute2".into()],
+                    dependents: vec!["nginx".into()],
+                }),
+                2,
+            ),
+            (
+                "snapshot unmet",
+                code(InstallableError::Unmet {
+                    snapshot: "s".into(),
+                    count: 1,
+                    first: vec!["app 1 amd64: Depends: lib".into()],
+                }),
+                3,
+            ),
+            (
+                "verify no snapshot",
+                code(InstallableError::NoSnapshot("s".into())),
+                1,
+            ),
             (
                 "publish bad prefix",
                 code(PublishError::BadPrefix("..".into())),
