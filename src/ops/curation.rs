@@ -531,22 +531,6 @@ impl Picked {
         let deps = self.dependencies(ctx)?;
         let mut ids: HashSet<i64> = self.rows.iter().map(|r| r.id).collect();
         let exp = expand_promotion(&deps, &self.pending, &mut ids, follow);
-        let name = |id: i64| {
-            self.pending
-                .iter()
-                .find(|r| r.id == id)
-                .map(|r| r.key.to_string())
-        };
-        let pulled = exp
-            .pulled
-            .iter()
-            .filter_map(|(id, by)| {
-                Some(PulledIn {
-                    package: name(*id)?,
-                    needed_by: by.clone(),
-                })
-            })
-            .collect();
         self.rows = self
             .pending
             .iter()
@@ -554,7 +538,7 @@ impl Picked {
             .cloned()
             .collect();
         self.changes = describe(&self.mirror.name, &self.rows, &self.live);
-        Ok((pulled, exp.unmet))
+        Ok((exp.pulled, exp.unmet))
     }
 
     /// One audit event per row, and the row ids.

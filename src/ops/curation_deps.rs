@@ -152,8 +152,8 @@ fn named(p: &Pending, unmet: Vec<Unmet>) -> Vec<UnmetDependency> {
 
 /// What a promotion takes beyond the picked rows, and what it leaves unmet.
 pub(crate) struct Expansion {
-    /// Rows pulled in, each with the name of the package that needed it.
-    pub pulled: Vec<(i64, String)>,
+    /// The staged additions pulled in, in the order they were.
+    pub pulled: Vec<PulledIn>,
     /// Dependencies unmet after the promotion that were met before.
     pub unmet: Vec<UnmetDependency>,
 }
@@ -204,7 +204,10 @@ pub(crate) fn expand_promotion(
                             }
                         }
                     }
-                    pulled.push((row, p.name(i).to_owned()));
+                    pulled.push(PulledIn {
+                        package: format!("{}_{}_{}", pk.name, pk.version, pk.architecture),
+                        needed_by: p.name(i).to_owned(),
+                    });
                     queue.push_back(j);
                 }
             }
