@@ -160,6 +160,9 @@ _debvault() {
             debvault__subcmd__snapshot,show)
                 cmd="debvault__subcmd__snapshot__subcmd__show"
                 ;;
+            debvault__subcmd__snapshot,verify)
+                cmd="debvault__subcmd__snapshot__subcmd__verify"
+                ;;
             debvault__subcmd__staged,list)
                 cmd="debvault__subcmd__staged__subcmd__list"
                 ;;
@@ -601,7 +604,7 @@ _debvault() {
             return 0
             ;;
         debvault__subcmd__mirror__subcmd__create)
-            opts="-q -v -h --arch --keyring --filter --with-deps --follow-recommends --allow-insecure --allow-sha1-keys --review --root --config --json --quiet --verbose --no-progress --help"
+            opts="-q -v -h --arch --keyring --filter --with-deps --follow-recommends --follow-all-alternatives --allow-insecure --allow-sha1-keys --review --root --config --json --quiet --verbose --no-progress --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -657,7 +660,7 @@ _debvault() {
             return 0
             ;;
         debvault__subcmd__mirror__subcmd__edit)
-            opts="-q -v -h --filter --no-filter --with-deps --without-deps --arch --component --keyring --review --no-review --root --config --json --quiet --verbose --no-progress --help"
+            opts="-q -v -h --filter --no-filter --with-deps --without-deps --follow-all-alternatives --first-alternative-only --arch --component --keyring --review --no-review --root --config --json --quiet --verbose --no-progress --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -869,7 +872,7 @@ _debvault() {
             return 0
             ;;
         debvault__subcmd__promote)
-            opts="-q -v -h --all --reason --root --config --json --quiet --verbose --no-progress --help"
+            opts="-q -v -h --all --reason --no-deps --dry-run --root --config --json --quiet --verbose --no-progress --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -991,7 +994,7 @@ _debvault() {
             return 0
             ;;
         debvault__subcmd__reject)
-            opts="-q -v -h --all --reason --root --config --json --quiet --verbose --no-progress --help"
+            opts="-q -v -h --all --reason --no-deps --dry-run --root --config --json --quiet --verbose --no-progress --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1055,7 +1058,7 @@ _debvault() {
             return 0
             ;;
         debvault__subcmd__snapshot)
-            opts="-q -v -h --root --config --json --quiet --verbose --no-progress --help create list show diff merge filter drop rename publish"
+            opts="-q -v -h --root --config --json --quiet --verbose --no-progress --help create list show diff merge filter verify drop rename publish"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1213,7 +1216,7 @@ _debvault() {
             return 0
             ;;
         debvault__subcmd__snapshot__subcmd__publish)
-            opts="-q -v -h --prefix --distribution --origin --label --suite --codename --valid-for --not-automatic --but-automatic-upgrades --snapshots-url --set --unset --dry-run --root --config --json --quiet --verbose --no-progress --help"
+            opts="-q -v -h --prefix --distribution --origin --label --suite --codename --valid-for --not-automatic --but-automatic-upgrades --snapshots-url --set --unset --dry-run --allow-unmet --root --config --json --quiet --verbose --no-progress --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1294,6 +1297,28 @@ _debvault() {
             ;;
         debvault__subcmd__snapshot__subcmd__show)
             opts="-q -v -h --with-packages --root --config --json --quiet --verbose --no-progress --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --root)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        debvault__subcmd__snapshot__subcmd__verify)
+            opts="-q -v -h --root --config --json --quiet --verbose --no-progress --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

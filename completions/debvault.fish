@@ -73,6 +73,7 @@ complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_see
 complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_seen_subcommand_from create" -l config -d 'Config file [env: DEBVAULT_CONFIG]' -r -F
 complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_seen_subcommand_from create" -l with-deps -d 'Also mirror the dependency closure (Depends, Pre-Depends) of the filtered packages'
 complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_seen_subcommand_from create" -l follow-recommends -d 'Follow Recommends too when closing over dependencies'
+complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_seen_subcommand_from create" -l follow-all-alternatives -d 'Pull in every alternative of `a | b` dependencies, not only the first satisfiable one'
 complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_seen_subcommand_from create" -l allow-insecure -d 'Accept an unsigned or unverifiable Release (dangerous)'
 complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_seen_subcommand_from create" -l allow-sha1-keys -d 'Accept upstream keys bound with SHA-1 signatures (never data signatures)'
 complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_seen_subcommand_from create" -l review -d 'Review mode: syncs stage changes; `debvault promote` makes them live'
@@ -116,6 +117,8 @@ complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_see
 complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_seen_subcommand_from edit" -l no-filter -d 'Remove the filter (mirror everything)'
 complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_seen_subcommand_from edit" -l with-deps -d 'Close over dependencies'
 complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_seen_subcommand_from edit" -l without-deps -d 'Do not close over dependencies'
+complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_seen_subcommand_from edit" -l follow-all-alternatives -d 'Pull in every alternative of `a | b` dependencies'
+complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_seen_subcommand_from edit" -l first-alternative-only -d 'Pull in only the first satisfiable alternative (the default)'
 complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_seen_subcommand_from edit" -l review -d 'Review mode: syncs stage changes for `debvault promote`'
 complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_seen_subcommand_from edit" -l no-review -d 'Leave review mode (changes go live at sync; staged ones stay until promoted or rejected)'
 complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_seen_subcommand_from edit" -l json -d 'Machine-readable JSON on stdout'
@@ -148,22 +151,23 @@ complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_see
 complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_seen_subcommand_from sync" -s v -l verbose -d 'More detail on stderr (repeat for debug logs)'
 complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_seen_subcommand_from sync" -l no-progress -d 'No progress bars (plain log lines)'
 complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_seen_subcommand_from sync" -s h -l help -d 'Print help'
-complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and not __fish_seen_subcommand_from create list show diff merge filter drop rename publish" -l root -d 'Data root holding the database, blobs and publications [env: DEBVAULT_ROOT]' -r -F
-complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and not __fish_seen_subcommand_from create list show diff merge filter drop rename publish" -l config -d 'Config file [env: DEBVAULT_CONFIG]' -r -F
-complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and not __fish_seen_subcommand_from create list show diff merge filter drop rename publish" -l json -d 'Machine-readable JSON on stdout'
-complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and not __fish_seen_subcommand_from create list show diff merge filter drop rename publish" -s q -l quiet -d 'No confirmations on stdout, no notes or progress on stderr (data, warnings and errors stay)'
-complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and not __fish_seen_subcommand_from create list show diff merge filter drop rename publish" -s v -l verbose -d 'More detail on stderr (repeat for debug logs)'
-complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and not __fish_seen_subcommand_from create list show diff merge filter drop rename publish" -l no-progress -d 'No progress bars (plain log lines)'
-complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and not __fish_seen_subcommand_from create list show diff merge filter drop rename publish" -s h -l help -d 'Print help'
-complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and not __fish_seen_subcommand_from create list show diff merge filter drop rename publish" -f -a "create" -d 'Take an immutable snapshot of mirrors\' current packages'
-complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and not __fish_seen_subcommand_from create list show diff merge filter drop rename publish" -f -a "list" -d 'List snapshots'
-complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and not __fish_seen_subcommand_from create list show diff merge filter drop rename publish" -f -a "show" -d 'Show a snapshot: counts per component and architecture, total size'
-complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and not __fish_seen_subcommand_from create list show diff merge filter drop rename publish" -f -a "diff" -d 'Compare two snapshots: added, removed, upgraded, downgraded, changed'
-complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and not __fish_seen_subcommand_from create list show diff merge filter drop rename publish" -f -a "merge" -d 'Merge snapshots into a new one (the newest version of each package name and architecture wins)'
-complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and not __fish_seen_subcommand_from create list show diff merge filter drop rename publish" -f -a "filter" -d 'Make a new snapshot of the packages of another that match a filter'
-complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and not __fish_seen_subcommand_from create list show diff merge filter drop rename publish" -f -a "drop" -d 'Delete a snapshot (refused while it is published)'
-complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and not __fish_seen_subcommand_from create list show diff merge filter drop rename publish" -f -a "rename" -d 'Rename a snapshot (its publications follow)'
-complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and not __fish_seen_subcommand_from create list show diff merge filter drop rename publish" -f -a "publish" -d 'Publish a snapshot as a signed apt tree, or switch a distribution to it atomically'
+complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and not __fish_seen_subcommand_from create list show diff merge filter verify drop rename publish" -l root -d 'Data root holding the database, blobs and publications [env: DEBVAULT_ROOT]' -r -F
+complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and not __fish_seen_subcommand_from create list show diff merge filter verify drop rename publish" -l config -d 'Config file [env: DEBVAULT_CONFIG]' -r -F
+complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and not __fish_seen_subcommand_from create list show diff merge filter verify drop rename publish" -l json -d 'Machine-readable JSON on stdout'
+complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and not __fish_seen_subcommand_from create list show diff merge filter verify drop rename publish" -s q -l quiet -d 'No confirmations on stdout, no notes or progress on stderr (data, warnings and errors stay)'
+complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and not __fish_seen_subcommand_from create list show diff merge filter verify drop rename publish" -s v -l verbose -d 'More detail on stderr (repeat for debug logs)'
+complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and not __fish_seen_subcommand_from create list show diff merge filter verify drop rename publish" -l no-progress -d 'No progress bars (plain log lines)'
+complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and not __fish_seen_subcommand_from create list show diff merge filter verify drop rename publish" -s h -l help -d 'Print help'
+complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and not __fish_seen_subcommand_from create list show diff merge filter verify drop rename publish" -f -a "create" -d 'Take an immutable snapshot of mirrors\' current packages'
+complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and not __fish_seen_subcommand_from create list show diff merge filter verify drop rename publish" -f -a "list" -d 'List snapshots'
+complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and not __fish_seen_subcommand_from create list show diff merge filter verify drop rename publish" -f -a "show" -d 'Show a snapshot: counts per component and architecture, total size'
+complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and not __fish_seen_subcommand_from create list show diff merge filter verify drop rename publish" -f -a "diff" -d 'Compare two snapshots: added, removed, upgraded, downgraded, changed'
+complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and not __fish_seen_subcommand_from create list show diff merge filter verify drop rename publish" -f -a "merge" -d 'Merge snapshots into a new one (the newest version of each package name and architecture wins)'
+complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and not __fish_seen_subcommand_from create list show diff merge filter verify drop rename publish" -f -a "filter" -d 'Make a new snapshot of the packages of another that match a filter'
+complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and not __fish_seen_subcommand_from create list show diff merge filter verify drop rename publish" -f -a "verify" -d 'List every dependency (Pre-Depends, Depends) nothing in the snapshot satisfies; exit 3 if any'
+complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and not __fish_seen_subcommand_from create list show diff merge filter verify drop rename publish" -f -a "drop" -d 'Delete a snapshot (refused while it is published)'
+complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and not __fish_seen_subcommand_from create list show diff merge filter verify drop rename publish" -f -a "rename" -d 'Rename a snapshot (its publications follow)'
+complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and not __fish_seen_subcommand_from create list show diff merge filter verify drop rename publish" -f -a "publish" -d 'Publish a snapshot as a signed apt tree, or switch a distribution to it atomically'
 complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and __fish_seen_subcommand_from create" -l from-mirror -d 'Mirror to take packages from; repeat to combine (the newest version of each package wins)' -r
 complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and __fish_seen_subcommand_from create" -l root -d 'Data root holding the database, blobs and publications [env: DEBVAULT_ROOT]' -r -F
 complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and __fish_seen_subcommand_from create" -l config -d 'Config file [env: DEBVAULT_CONFIG]' -r -F
@@ -213,6 +217,13 @@ complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and __fish_s
 complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and __fish_seen_subcommand_from filter" -s v -l verbose -d 'More detail on stderr (repeat for debug logs)'
 complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and __fish_seen_subcommand_from filter" -l no-progress -d 'No progress bars (plain log lines)'
 complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and __fish_seen_subcommand_from filter" -s h -l help -d 'Print help'
+complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and __fish_seen_subcommand_from verify" -l root -d 'Data root holding the database, blobs and publications [env: DEBVAULT_ROOT]' -r -F
+complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and __fish_seen_subcommand_from verify" -l config -d 'Config file [env: DEBVAULT_CONFIG]' -r -F
+complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and __fish_seen_subcommand_from verify" -l json -d 'Machine-readable JSON on stdout'
+complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and __fish_seen_subcommand_from verify" -s q -l quiet -d 'No confirmations on stdout, no notes or progress on stderr (data, warnings and errors stay)'
+complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and __fish_seen_subcommand_from verify" -s v -l verbose -d 'More detail on stderr (repeat for debug logs)'
+complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and __fish_seen_subcommand_from verify" -l no-progress -d 'No progress bars (plain log lines)'
+complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and __fish_seen_subcommand_from verify" -s h -l help -d 'Print help'
 complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and __fish_seen_subcommand_from drop" -l root -d 'Data root holding the database, blobs and publications [env: DEBVAULT_ROOT]' -r -F
 complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and __fish_seen_subcommand_from drop" -l config -d 'Config file [env: DEBVAULT_CONFIG]' -r -F
 complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and __fish_seen_subcommand_from drop" -l json -d 'Machine-readable JSON on stdout'
@@ -249,6 +260,7 @@ complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and __fish_s
 complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and __fish_seen_subcommand_from publish" -l but-automatic-upgrades -d '`ButAutomaticUpgrades: yes` (with --not-automatic: upgrades still follow it)'
 complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and __fish_seen_subcommand_from publish" -l set -d 'Let the flags above change the publication\'s stored settings'
 complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and __fish_seen_subcommand_from publish" -l dry-run -d 'Show what would be published, write nothing'
+complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and __fish_seen_subcommand_from publish" -l allow-unmet -d 'Publish even if dependencies are unmet (see `debvault snapshot verify`)'
 complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and __fish_seen_subcommand_from publish" -l json -d 'Machine-readable JSON on stdout'
 complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and __fish_seen_subcommand_from publish" -s q -l quiet -d 'No confirmations on stdout, no notes or progress on stderr (data, warnings and errors stay)'
 complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and __fish_seen_subcommand_from publish" -s v -l verbose -d 'More detail on stderr (repeat for debug logs)'
@@ -410,6 +422,8 @@ complete -c debvault -n "__fish_debvault_using_subcommand promote" -l reason -d 
 complete -c debvault -n "__fish_debvault_using_subcommand promote" -l root -d 'Data root holding the database, blobs and publications [env: DEBVAULT_ROOT]' -r -F
 complete -c debvault -n "__fish_debvault_using_subcommand promote" -l config -d 'Config file [env: DEBVAULT_CONFIG]' -r -F
 complete -c debvault -n "__fish_debvault_using_subcommand promote" -l all -d 'Every staged change of the mirror'
+complete -c debvault -n "__fish_debvault_using_subcommand promote" -l no-deps -d 'Do not follow dependencies: promote only what is named, reject even if that leaves packages uninstallable (what is left unmet is printed)'
+complete -c debvault -n "__fish_debvault_using_subcommand promote" -l dry-run -d 'Show what would be decided, change nothing'
 complete -c debvault -n "__fish_debvault_using_subcommand promote" -l json -d 'Machine-readable JSON on stdout'
 complete -c debvault -n "__fish_debvault_using_subcommand promote" -s q -l quiet -d 'No confirmations on stdout, no notes or progress on stderr (data, warnings and errors stay)'
 complete -c debvault -n "__fish_debvault_using_subcommand promote" -s v -l verbose -d 'More detail on stderr (repeat for debug logs)'
@@ -419,6 +433,8 @@ complete -c debvault -n "__fish_debvault_using_subcommand reject" -l reason -d '
 complete -c debvault -n "__fish_debvault_using_subcommand reject" -l root -d 'Data root holding the database, blobs and publications [env: DEBVAULT_ROOT]' -r -F
 complete -c debvault -n "__fish_debvault_using_subcommand reject" -l config -d 'Config file [env: DEBVAULT_CONFIG]' -r -F
 complete -c debvault -n "__fish_debvault_using_subcommand reject" -l all -d 'Every staged change of the mirror'
+complete -c debvault -n "__fish_debvault_using_subcommand reject" -l no-deps -d 'Do not follow dependencies: promote only what is named, reject even if that leaves packages uninstallable (what is left unmet is printed)'
+complete -c debvault -n "__fish_debvault_using_subcommand reject" -l dry-run -d 'Show what would be decided, change nothing'
 complete -c debvault -n "__fish_debvault_using_subcommand reject" -l json -d 'Machine-readable JSON on stdout'
 complete -c debvault -n "__fish_debvault_using_subcommand reject" -s q -l quiet -d 'No confirmations on stdout, no notes or progress on stderr (data, warnings and errors stay)'
 complete -c debvault -n "__fish_debvault_using_subcommand reject" -s v -l verbose -d 'More detail on stderr (repeat for debug logs)'
