@@ -54,6 +54,7 @@ pub(crate) enum Algo {
 
 pub(crate) fn run(cmd: KeyCommand, g: &Globals) -> Result<u8> {
     let settings = g.settings()?;
+    g.tighten_keys(&settings)?;
     let store = KeyStore::new(
         settings.root.join("keys"),
         passphrase_from_env(&|k| std::env::var(k).ok())?,

@@ -172,6 +172,23 @@ impl Globals {
         Ok(AuthFile::load(path)?)
     }
 
+    /// Takes the signing keys back from anyone but the owner, saying so.
+    pub(crate) fn tighten_keys(&self, settings: &Settings) -> Result<()> {
+        let keys = crate::ops::keys::KeyStore::new(settings.root.join("keys"), None);
+        for (path, mode) in keys.tighten()? {
+            let (what, private) = if path.is_dir() {
+                ("key directory", "0700")
+            } else {
+                ("signing key", "0600")
+            };
+            self.out.warn(&format!(
+                "{what} `{}` was open to others (mode {mode:o}); made it {private}",
+                path.display()
+            ));
+        }
+        Ok(())
+    }
+
     /// Opens everything an operation needs.
     pub(crate) fn context(&self) -> Result<Context> {
         self.context_with(&self.flags)
@@ -190,6 +207,7 @@ impl Globals {
                 path.display()
             ));
         }
+        self.tighten_keys(&settings)?;
         db.set_actor(actor());
         let store = BlobStore::open(&settings.blobs, &settings.root.join("tmp"))?;
         let fetcher = Fetcher::new(FetchOptions {

@@ -230,6 +230,45 @@ impl KeyStore {
         Ok(out)
     }
 
+    /// Makes the key directory 0700 and every secret key file in it (and
+    /// in `removed/`) 0600 where someone else could read them, whatever
+    /// put them there (a copy by hand, a restore, a loose umask). Returns
+    /// what was tightened, with the mode it had, for a warning.
+    pub fn tighten(&self) -> Result<Vec<(PathBuf, u32)>, KeyError> {
+        let mut out = Vec::new();
+        let mut fix = |path: &Path, private: u32| -> Result<(), KeyError> {
+            let mode = match fs::symlink_metadata(path) {
+                Ok(m) if m.is_file() || m.is_dir() => m.permissions().mode() & 0o7777,
+                _ => return Ok(()),
+            };
+            if mode & 0o077 != 0 {
+                fs::set_permissions(path, fs::Permissions::from_mode(private))
+                    .map_err(Self::io("protect", path))?;
+                out.push((path.to_owned(), mode));
+            }
+            Ok(())
+        };
+        fix(&self.dir, 0o700)?;
+        let removed = self.dir.join("removed");
+        fix(&removed, 0o700)?;
+        for dir in [&self.dir, &removed] {
+            let Ok(entries) = fs::read_dir(dir) else {
+                continue;
+            };
+            for e in entries.flatten() {
+                let path = e.path();
+                let secret = path
+                    .file_name()
+                    .and_then(|n| n.to_str())
+                    .is_some_and(|n| n.contains(".sec.asc"));
+                if secret {
+                    fix(&path, 0o600)?;
+                }
+            }
+        }
+        Ok(out)
+    }
+
     /// Every stored key.
     pub fn list(&self) -> Result<Vec<KeyInfo>, KeyError> {
         self.files()?.iter().map(|p| self.info(p)).collect()

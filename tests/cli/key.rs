@@ -197,3 +197,41 @@ fn remove_takes_a_key_out_of_signing_and_keeps_its_file() {
     let audit = env.ok(&["--json", "audit"]).stdout;
     assert_eq!(audit.matches("\"key-remove\"").count(), 2, "{audit}");
 }
+
+/// A key file or directory others can read (copied by hand, a loose
+/// umask) is taken back with a warning by the next command.
+#[test]
+fn keys_open_to_others_are_tightened_with_a_warning() {
+    let env = TestEnv::new();
+    let out = env.ok(&[
+        "--json",
+        "key",
+        "generate",
+        "--email",
+        "ops@example.invalid",
+    ]);
+    let v: serde_json::Value = serde_json::from_str(&out.stdout).expect("json");
+    let file = std::path::PathBuf::from(v["path"].as_str().expect("path"));
+    let dir = env.root().join("keys");
+    let mode =
+        |p: &std::path::Path| std::fs::metadata(p).expect("stat").permissions().mode() & 0o777;
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    let out = env.ok(&["key", "list"]);
+    assert!(
+        out.stderr.contains("key directory") && out.stderr.contains("(mode 644); made it 0600"),
+        "{}",
+        out.transcript()
+    );
+    assert_eq!((mode(&file), mode(&dir)), (0o600, 0o700));
+    // Any command that opens the data root does the same, once.
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o640)).expect("chmod");
+    let out = env.ok(&["snapshot", "list"]);
+    assert!(
+        out.stderr.contains("(mode 640); made it 0600"),
+        "{}",
+        out.transcript()
+    );
+    let out = env.ok(&["snapshot", "list"]);
+    assert!(!out.stderr.contains("warning"), "{}", out.transcript());
+}
