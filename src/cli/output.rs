@@ -86,6 +86,10 @@ pub(crate) fn hints(err: &anyhow::Error) -> Vec<String> {
 fn out_of_space(err: &anyhow::Error) -> bool {
     err.chain().any(|c| {
         if let Some(e) = c.downcast_ref::<std::io::Error>() {
+            // An input over its read cap is not a full disk.
+            if crate::capped::is_too_large(e) {
+                return false;
+            }
             return matches!(
                 e.kind(),
                 std::io::ErrorKind::StorageFull | std::io::ErrorKind::FileTooLarge
