@@ -10,9 +10,16 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use crate::exit::{ExitCode, USAGE};
+
+mod duration;
+mod file;
+
+pub use duration::{MAX_DURATION_SECS, parse_duration};
+use file::load_file;
+pub use file::{ConfigFile, GcSection, PublishSection, ServeSection, StorageSection, SyncSection};
 
 /// Every environment variable debvault reads, with what it sets.
 pub const ENV_VARS: &[(&str, &str)] = &[
@@ -109,86 +116,6 @@ impl ExitCode for ConfigError {
     fn exit_code(&self) -> u8 {
         USAGE
     }
-}
-
-/// The config file as written by the operator.
-#[derive(Clone, Debug, Default, Deserialize, Serialize)]
-#[serde(rename_all = "kebab-case", deny_unknown_fields)]
-pub struct ConfigFile {
-    /// Storage locations.
-    #[serde(default)]
-    pub storage: StorageSection,
-    /// Sync tuning.
-    #[serde(default)]
-    pub sync: SyncSection,
-    /// Publish tuning.
-    #[serde(default)]
-    pub publish: PublishSection,
-    /// Retention and garbage collection.
-    #[serde(default)]
-    pub gc: GcSection,
-    /// `debvault serve` limits.
-    #[serde(default)]
-    pub serve: ServeSection,
-}
-
-/// `[serve]`.
-#[derive(Clone, Debug, Default, Deserialize, Serialize)]
-#[serde(rename_all = "kebab-case", deny_unknown_fields)]
-pub struct ServeSection {
-    /// Seconds a connection may accept no bytes of a response (or send
-    /// none of a request head) before it is closed.
-    pub idle_timeout: Option<u64>,
-    /// Connections served at once; further ones wait to be accepted.
-    pub max_connections: Option<u64>,
-}
-
-/// `[gc]`.
-#[derive(Clone, Debug, Default, Deserialize, Serialize)]
-#[serde(rename_all = "kebab-case", deny_unknown_fields)]
-pub struct GcSection {
-    /// Days a mirror revision is kept (unless current or snapshotted).
-    pub retention_days: Option<u64>,
-}
-
-/// `[publish]`.
-#[derive(Clone, Debug, Default, Deserialize, Serialize)]
-#[serde(rename_all = "kebab-case", deny_unknown_fields)]
-pub struct PublishSection {
-    /// xz preset of `Packages.xz`, 0 (fastest) to 9.
-    pub xz_preset: Option<u32>,
-}
-
-/// `[storage]`.
-#[derive(Clone, Debug, Default, Deserialize, Serialize)]
-#[serde(rename_all = "kebab-case", deny_unknown_fields)]
-pub struct StorageSection {
-    /// Blob store location (a directory).
-    pub blobs: Option<String>,
-    /// Publish endpoint (a directory).
-    pub publish: Option<String>,
-}
-
-/// `[sync]`.
-#[derive(Clone, Debug, Default, Deserialize, Serialize)]
-#[serde(rename_all = "kebab-case", deny_unknown_fields)]
-pub struct SyncSection {
-    /// Parallel downloads per sync.
-    pub downloads: Option<usize>,
-    /// Retries per request after the first attempt.
-    pub retries: Option<u32>,
-    /// Seconds to wait for a connection.
-    pub connect_timeout: Option<u64>,
-    /// Seconds without a byte before a transfer counts as stalled.
-    pub read_timeout: Option<u64>,
-    /// Requests in flight per connection for small pool files over plain
-    /// `http` (as apt's `Acquire::http::Pipeline-Depth`); 1 turns it off.
-    pub pipeline_depth: Option<u64>,
-    /// Largest share (percent) of a mirror's packages one sync may remove.
-    pub mass_removal_percent: Option<u32>,
-    /// apt_auth.conf(5)-style file with upstream credentials, kept out of
-    /// mirror URLs.
-    pub auth_file: Option<PathBuf>,
 }
 
 /// Where a resolved value came from.
@@ -293,6 +220,52 @@ fn resolve_root(
     // A relative `--root` means the directory it names now; later commands
     // (and `config show`) must not depend on where they run.
     std::path::absolute(&root).map_err(|_| ConfigError::NoRoot)
+}
+
+/// The blob store and publish endpoint: the file's, else under the root;
+/// each checked.
+fn resolve_storage(
+    storage: &StorageSection,
+    root: &Path,
+    file_origin: &dyn Fn() -> Origin,
+    origins: &mut Origins,
+) -> Result<(String, String), ConfigError> {
+    let mut pick = |key: &'static str, from_file: &Option<String>, default: &str| {
+        let origin = if from_file.is_some() {
+            file_origin()
+        } else {
+            Origin::Default
+        };
+        origins.insert(key, origin);
+        from_file
+            .clone()
+            .unwrap_or_else(|| root.join(default).display().to_string())
+    };
+    let blobs = pick("storage.blobs", &storage.blobs, "blobs");
+    let publish = pick("storage.publish", &storage.publish, "public");
+    check_location(origins, "storage.blobs", &blobs)?;
+    check_location(origins, "storage.publish", &publish)?;
+    Ok((blobs, publish))
+}
+
+/// The upstream credentials file: `DEBVAULT_AUTH_FILE`, else the file's
+/// `[sync] auth-file`, else none.
+fn resolve_auth_file(
+    nonempty: &dyn Fn(&str) -> Option<String>,
+    sync: &SyncSection,
+    file_origin: &dyn Fn() -> Origin,
+    origins: &mut Origins,
+) -> Option<PathBuf> {
+    if let Some(p) = nonempty("DEBVAULT_AUTH_FILE") {
+        origins.insert("sync.auth-file", Origin::Env("DEBVAULT_AUTH_FILE".into()));
+        return Some(PathBuf::from(p));
+    }
+    let o = sync
+        .auth_file
+        .as_ref()
+        .map_or(Origin::Default, |_| file_origin());
+    origins.insert("sync.auth-file", o);
+    sync.auth_file.clone()
 }
 
 /// Checks a storage location at load: an absolute directory or a valid
@@ -457,31 +430,7 @@ impl Settings {
         };
         let file_origin = || Origin::File(config_file.clone().unwrap_or_default());
 
-        let mut pick_str =
-            |key: &'static str, from_file: &Option<String>, default: String| -> String {
-                match from_file {
-                    Some(v) => {
-                        origins.insert(key, file_origin());
-                        v.clone()
-                    }
-                    None => {
-                        origins.insert(key, Origin::Default);
-                        default
-                    }
-                }
-            };
-        let blobs = pick_str(
-            "storage.blobs",
-            &file.storage.blobs,
-            root.join("blobs").display().to_string(),
-        );
-        let publish = pick_str(
-            "storage.publish",
-            &file.storage.publish,
-            root.join("public").display().to_string(),
-        );
-        check_location(&origins, "storage.blobs", &blobs)?;
-        check_location(&origins, "storage.publish", &publish)?;
+        let (blobs, publish) = resolve_storage(&file.storage, &root, &file_origin, &mut origins)?;
 
         let downloads = resolve_downloads(
             flags,
@@ -549,18 +498,7 @@ impl Settings {
             730,
             (0..=36_500, "between 0 and 36500 (100 years)"),
         )?;
-        let auth_file = if let Some(p) = nonempty("DEBVAULT_AUTH_FILE") {
-            origins.insert("sync.auth-file", Origin::Env("DEBVAULT_AUTH_FILE".into()));
-            Some(PathBuf::from(p))
-        } else {
-            let o = file
-                .sync
-                .auth_file
-                .as_ref()
-                .map_or(Origin::Default, |_| file_origin());
-            origins.insert("sync.auth-file", o);
-            file.sync.auth_file.clone()
-        };
+        let auth_file = resolve_auth_file(&nonempty, &file.sync, &file_origin, &mut origins);
         let (serve_idle_timeout, serve_max_connections) =
             resolve_serve(flags, &file.serve, &file_origin, &mut origins)?;
         Ok(Settings {
@@ -670,63 +608,6 @@ impl Settings {
             ),
         ]
     }
-}
-
-fn load_file(path: &Path) -> Result<ConfigFile, ConfigError> {
-    let text = crate::capped::read_to_string(path, crate::capped::CONFIG).map_err(|source| {
-        ConfigError::Read {
-            path: path.to_owned(),
-            source,
-        }
-    })?;
-    toml::from_str(&text).map_err(|e| ConfigError::Parse {
-        path: path.to_owned(),
-        message: e.to_string().trim().replace('\n', " "),
-    })
-}
-
-/// The longest duration a flag takes: 100 years. Beyond it dates leave
-/// what a Release, SQLite or chrono can hold.
-pub const MAX_DURATION_SECS: u64 = 100 * 366 * 86400;
-
-/// Parses `7d`, `12h`, `30m`, `90s` or a plain number of seconds; units
-/// combine (`1d12h`). `None` for anything else, or longer than
-/// [`MAX_DURATION_SECS`].
-pub fn parse_duration(s: &str) -> Option<u64> {
-    parse_duration_unbounded(s).filter(|&secs| secs <= MAX_DURATION_SECS)
-}
-
-fn parse_duration_unbounded(s: &str) -> Option<u64> {
-    let s = s.trim();
-    if s.is_empty() {
-        return None;
-    }
-    if let Ok(n) = s.parse::<u64>() {
-        return Some(n);
-    }
-    let mut total: u64 = 0;
-    let mut num = String::new();
-    for c in s.chars() {
-        if c.is_ascii_digit() {
-            num.push(c);
-            continue;
-        }
-        let unit = match c {
-            'w' => 7 * 86400,
-            'd' => 86400,
-            'h' => 3600,
-            'm' => 60,
-            's' => 1,
-            _ => return None,
-        };
-        let n: u64 = num.parse().ok()?;
-        total = total.checked_add(n.checked_mul(unit)?)?;
-        num.clear();
-    }
-    if !num.is_empty() {
-        return None;
-    }
-    Some(total)
 }
 
 #[cfg(test)]

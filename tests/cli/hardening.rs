@@ -50,7 +50,11 @@ fn endless_files_from_outside_are_capped() {
             "{args:?}: {}",
             out.transcript()
         );
-        assert!(!out.stderr.contains("want of space"), "{}", out.transcript());
+        assert!(
+            !out.stderr.contains("want of space"),
+            "{}",
+            out.transcript()
+        );
     }
 }
 
