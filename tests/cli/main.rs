@@ -10,6 +10,7 @@ mod faults;
 mod fetch;
 mod gc;
 mod hardening;
+mod index_share;
 mod key;
 mod mirror;
 mod output;
