@@ -110,17 +110,22 @@ fn print_report(out: &mut dyn Write, r: &SyncReport, dry_run: bool) -> Result<()
         )?,
         Outcome::Synced | Outcome::Planned => {
             let verb = if dry_run { "would sync" } else { "synced" };
+            // Indices other mirrors of the same upstream fetched already.
+            let cached = match r.index_cached_bytes {
+                0 => String::new(),
+                n => format!(", {} from cache", human_bytes(n)),
+            };
             // Pool files and indices apart: the plan announced pool bytes only.
             let transfer = if dry_run {
                 format!(
-                    "would download {} files ({}) after reading indices ({})",
+                    "would download {} files ({}) after reading indices ({}{cached})",
                     p.download_files,
                     human_bytes(p.download_bytes),
                     human_bytes(r.index_bytes)
                 )
             } else {
                 format!(
-                    "downloaded {} files ({}) and indices ({})",
+                    "downloaded {} files ({}) and indices ({}{cached})",
                     r.downloaded_files,
                     human_bytes(r.downloaded_bytes.saturating_sub(r.index_bytes)),
                     human_bytes(r.index_bytes)

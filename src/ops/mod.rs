@@ -8,6 +8,7 @@ pub mod backup;
 pub mod curation;
 mod curation_deps;
 pub mod gc;
+pub mod index_cache;
 pub mod installable;
 pub mod keys;
 pub mod mirror;

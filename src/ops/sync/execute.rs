@@ -44,6 +44,8 @@ pub(super) struct Record {
     pub spec: String,
     /// Bytes already downloaded for the Release and the indices.
     pub index_bytes: u64,
+    /// Index bytes copied from the index cache instead.
+    pub index_cached_bytes: u64,
 }
 
 /// What executing a plan did.

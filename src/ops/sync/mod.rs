@@ -7,6 +7,7 @@
 //!    An unchanged Release, or unchanged indices, under an unchanged
 //!    configuration ends the sync here.
 //! 2. **Indices** (`release.rs`): each wanted index at its best compression,
+//!    from the index cache another mirror of the same upstream filled, else
 //!    by hash when offered, size + SHA256 checked while streaming, parsed
 //!    into a compact `Upstream` with safe paths; then the filter and the
 //!    dependency closure select the packages.
@@ -34,9 +35,9 @@ use serde::Serialize;
 use url::Url;
 
 use self::execute::{Record, execute};
-use self::plan::{Curation, MirrorView, Stored};
+use self::plan::{Curation, MirrorView, Stored, kept_fields, selection_rules};
 pub use self::plan::{PlanSummary, PlannedPackage, PlannedStage, Verdict};
-use self::release::{check_fresh, choose_indices, fetch_indices, fetch_release};
+use self::release::{IndexBytes, check_fresh, choose_indices, fetch_indices, fetch_release};
 use super::Context;
 use super::upstream::{Upstream, UpstreamError};
 use crate::db::DbError;
@@ -276,6 +277,8 @@ pub struct SyncReport {
     pub downloaded_bytes: u64,
     /// Of those, the Release and index files'.
     pub index_bytes: u64,
+    /// Index bytes copied from the index cache instead (not downloaded).
+    pub index_cached_bytes: u64,
     /// Wall time.
     pub seconds: f64,
     /// Object-storage requests made, when the blob store is a bucket.
@@ -391,29 +394,23 @@ async fn sync_locked(
         etag: state.etag.clone(),
         last_modified: state.last_modified.clone(),
     });
-    let mut downloaded_bytes = 0u64;
+    let mut bytes = IndexBytes::default();
 
     step(
         ctx,
         name,
         format!("fetching {}InRelease", redact::url(&dists)),
     );
-    let fetched = fetch_release(
-        ctx,
-        mirror,
-        &dists,
-        validators.as_ref(),
-        &mut downloaded_bytes,
-    )
-    .await?;
+    let fetched =
+        fetch_release(ctx, mirror, &dists, validators.as_ref(), &mut bytes.network).await?;
     let Some(doc) = fetched else {
-        return unchanged(ctx, mirror, state.clone(), None, started, downloaded_bytes);
+        return unchanged(ctx, mirror, state.clone(), None, started, bytes.network);
     };
     if same_spec && Some(doc.sha256) == state.release_sha256 {
         let mut st = state.clone();
         st.etag = doc.validators.etag.clone();
         st.last_modified = doc.validators.last_modified.clone();
-        return unchanged(ctx, mirror, st, None, started, downloaded_bytes);
+        return unchanged(ctx, mirror, st, None, started, bytes.network);
     }
     let release = &doc.release;
     let now = Utc::now();
@@ -439,29 +436,14 @@ async fn sync_locked(
         && serde_json::to_value(&index_digests).ok() == prev.stats.get("indices").cloned()
     {
         step(ctx, name, "indices unchanged");
-        return unchanged(
-            ctx,
-            mirror,
-            new_state,
-            release.date,
-            started,
-            downloaded_bytes,
-        );
+        return unchanged(ctx, mirror, new_state, release.date, started, bytes.network);
     }
 
     // The filter first: the fields it reads are kept in memory.
     let (filter, closure) = selection_rules(mirror)?;
     let fields = kept_fields(&filter, &closure);
-    let upstream = fetch_indices(
-        ctx,
-        mirror,
-        &dists,
-        release,
-        &indices,
-        fields,
-        &mut downloaded_bytes,
-    )
-    .await?;
+    let upstream =
+        fetch_indices(ctx, mirror, &dists, release, &indices, fields, &mut bytes).await?;
     let fetched = Fetched {
         base,
         release_date: release.date,
@@ -474,7 +456,8 @@ async fn sync_locked(
             state: new_state,
             indices: index_digests,
             spec: spec_digest,
-            index_bytes: downloaded_bytes,
+            index_bytes: bytes.network,
+            index_cached_bytes: bytes.cached,
         },
     };
     plan_and_execute(ctx, mirror, opts, fetched, started).await
@@ -488,35 +471,6 @@ fn spec_digest(mirror: &Mirror, curation: &Curation) -> String {
             .as_bytes(),
     )
     .to_string()
-}
-
-/// The control fields the filter and the closure read, kept in memory.
-fn kept_fields(filter: &Filter, closure: &ClosureOptions) -> Vec<String> {
-    let mut fields = filter.field_names();
-    for field in closure.fields() {
-        if !fields.iter().any(|f| f.eq_ignore_ascii_case(field)) {
-            fields.push((*field).to_owned());
-        }
-    }
-    fields
-}
-
-/// The mirror's filter and dependency-closure options.
-fn selection_rules(mirror: &Mirror) -> Result<(Filter, ClosureOptions), SyncError> {
-    let filter = match &mirror.spec.filter {
-        Some(f) => Filter::parse(f).map_err(|e| SyncError::BadFilter {
-            mirror: mirror.name.clone(),
-            detail: e.to_string(),
-        })?,
-        None => Filter::match_all(),
-    };
-    let closure = ClosureOptions {
-        with_deps: mirror.spec.with_deps,
-        follow_recommends: mirror.spec.follow_recommends,
-        follow_all_alternatives: mirror.spec.follow_all_alternatives,
-        architectures: mirror.spec.architectures.clone(),
-    };
-    Ok((filter, closure))
 }
 
 /// A sync whose upstream or configuration changed, with its indices in.
@@ -612,11 +566,12 @@ async fn plan_and_execute(
             downloaded_files: 0,
             downloaded_bytes: record.index_bytes,
             index_bytes: record.index_bytes,
+            index_cached_bytes: record.index_cached_bytes,
             seconds: started.elapsed().as_secs_f64(),
             s3_requests: None,
         });
     }
-    let index_bytes = record.index_bytes;
+    let (index_bytes, index_cached_bytes) = (record.index_bytes, record.index_cached_bytes);
     let done = execute(ctx, mirror, &base, upstream, plan, record, opts.downloads).await?;
     Ok(SyncReport {
         mirror: name.to_owned(),
@@ -627,6 +582,7 @@ async fn plan_and_execute(
         downloaded_files: done.files,
         downloaded_bytes: done.bytes,
         index_bytes,
+        index_cached_bytes,
         seconds: started.elapsed().as_secs_f64(),
         s3_requests: None,
     })
@@ -699,6 +655,7 @@ fn unchanged(
         downloaded_files: 0,
         downloaded_bytes,
         index_bytes: downloaded_bytes,
+        index_cached_bytes: 0,
         seconds: started.elapsed().as_secs_f64(),
         s3_requests: None,
     })

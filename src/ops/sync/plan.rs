@@ -25,7 +25,7 @@ use crate::db::{Db, NewStaged, RevisionEntry, StageAction};
 use crate::digest::Sha256;
 use crate::model::{Freeze, FreezeKind, Mirror, PackageId, PackageKey, Pin};
 use crate::ops::upstream::UpstreamPackage;
-use crate::query::{Glob, Selection};
+use crate::query::{ClosureOptions, Filter, Glob, Selection};
 use crate::store::{BlobStore, StoreError};
 
 /// One package the plan adds.
@@ -631,6 +631,35 @@ impl Planner<'_> {
             }
         }
     }
+}
+
+/// The control fields the filter and the closure read, kept in memory.
+pub(super) fn kept_fields(filter: &Filter, closure: &ClosureOptions) -> Vec<String> {
+    let mut fields = filter.field_names();
+    for field in closure.fields() {
+        if !fields.iter().any(|f| f.eq_ignore_ascii_case(field)) {
+            fields.push((*field).to_owned());
+        }
+    }
+    fields
+}
+
+/// The mirror's filter and dependency-closure options.
+pub(super) fn selection_rules(mirror: &Mirror) -> Result<(Filter, ClosureOptions), SyncError> {
+    let filter = match &mirror.spec.filter {
+        Some(f) => Filter::parse(f).map_err(|e| SyncError::BadFilter {
+            mirror: mirror.name.clone(),
+            detail: e.to_string(),
+        })?,
+        None => Filter::match_all(),
+    };
+    let closure = ClosureOptions {
+        with_deps: mirror.spec.with_deps,
+        follow_recommends: mirror.spec.follow_recommends,
+        follow_all_alternatives: mirror.spec.follow_all_alternatives,
+        architectures: mirror.spec.architectures.clone(),
+    };
+    Ok((filter, closure))
 }
 
 #[cfg(test)]

@@ -5,17 +5,19 @@
 //! expired Release; [`choose_indices`] picks each wanted index at its best
 //! compression; [`fetch_indices`] downloads them (by hash when offered),
 //! checks size and SHA256 against the Release and parses them into an
-//! [`Upstream`].
+//! [`Upstream`]. An index another mirror of the same upstream fetched
+//! already comes from the [`IndexCache`] instead, checked again.
 
 use chrono::{DateTime, Utc};
 use url::Url;
 
-use super::{SyncError, step};
+use super::{SyncError, step, warn};
 use crate::debian::release::Release;
 use crate::digest::Sha256;
 use crate::fetch::{self, Compression, Expected, FetchError, Small, Validators};
 use crate::model::Mirror;
 use crate::ops::Context;
+use crate::ops::index_cache::{IndexCache, Lookup};
 use crate::ops::upstream::{Upstream, UpstreamError};
 use crate::pgp::{self, Keyring, VerifyOptions};
 use crate::redact;
@@ -51,6 +53,15 @@ pub(super) struct IndexRef {
     pub size: u64,
     /// SHA256 the Release promises.
     pub sha256: Sha256,
+}
+
+/// Bytes of the Release and the indices, by where they came from.
+#[derive(Clone, Copy, Debug, Default)]
+pub(super) struct IndexBytes {
+    /// Downloaded from the upstream.
+    pub network: u64,
+    /// Copied from the index cache.
+    pub cached: u64,
 }
 
 /// A mirror's `dists/SUITE/` directory and what reading it needs.
@@ -319,29 +330,25 @@ pub(super) async fn fetch_indices(
     release: &Release,
     indices: &[IndexRef],
     fields: Vec<String>,
-    downloaded: &mut u64,
+    bytes: &mut IndexBytes,
 ) -> Result<Upstream, SyncError> {
     let name = mirror.name.as_str();
     let spool = ctx.store.staging_path(None)?;
     let mut upstream = Upstream::new(&spool, fields).map_err(|e| SyncError::spool(name, e))?;
+    let cache = IndexCache::new(&ctx.settings.root);
+    let dists = Dists {
+        ctx,
+        mirror,
+        url: dists,
+    };
     for (component, index) in indices.iter().enumerate() {
-        step(ctx, name, format!("fetching {}", index.path));
         let staged = ctx.store.staging_path(None)?;
-        let got = fetch_index(ctx, dists, release.acquire_by_hash, index, &staged)
-            .await
-            .map_err(|source| SyncError::Fetch {
-                mirror: name.to_owned(),
-                what: index.path.clone(),
-                source: Box::new(source),
-            });
-        let got = match got {
-            Ok(d) => d,
-            Err(e) => {
-                let _ = std::fs::remove_file(&staged);
-                return Err(e);
-            }
-        };
-        *downloaded += got;
+        let by_hash = release.acquire_by_hash;
+        let got = obtain_index(&dists, &cache, by_hash, index, &staged, bytes).await;
+        if let Err(e) = got {
+            let _ = std::fs::remove_file(&staged);
+            return Err(e);
+        }
         let parsed = fetch::open_decompressed(&staged, index.compression, MAX_INDEX_BYTES)
             .map_err(|e| UpstreamError::Parse(e.to_string()))
             .and_then(|reader| upstream.parse(reader, component as u32));
@@ -356,6 +363,62 @@ pub(super) async fn fetch_indices(
         })?;
     }
     Ok(upstream)
+}
+
+/// Puts one index into `staged`: from the cache when it holds a sound copy,
+/// else from the upstream, then into the cache for the next mirror. The
+/// cache only saves downloads: trouble with it is a warning.
+async fn obtain_index(
+    dists: &Dists<'_>,
+    cache: &IndexCache,
+    by_hash: bool,
+    index: &IndexRef,
+    staged: &std::path::Path,
+    bytes: &mut IndexBytes,
+) -> Result<(), SyncError> {
+    let (ctx, name) = (dists.ctx, dists.mirror.name.as_str());
+    let entry = format!("`{}` (SHA256 `{}`)", index.path, index.sha256);
+    match cache.get(&index.sha256, index.size, staged) {
+        Ok(Lookup::Hit) => {
+            step(
+                ctx,
+                name,
+                format!("reading {} from the index cache", index.path),
+            );
+            bytes.cached += index.size;
+            return Ok(());
+        }
+        Ok(Lookup::Miss) => {}
+        Ok(Lookup::Corrupt) => warn(
+            ctx,
+            name,
+            format!("the cached copy of {entry} is corrupt; fetching it again"),
+        ),
+        Err(e) => warn(
+            ctx,
+            name,
+            format!("cannot read {entry} from the index cache: {e}; fetching it"),
+        ),
+    }
+    step(ctx, name, format!("fetching {}", index.path));
+    bytes.network += fetch_index(ctx, dists.url, by_hash, index, staged)
+        .await
+        .map_err(|source| SyncError::Fetch {
+            mirror: name.to_owned(),
+            what: index.path.clone(),
+            source: Box::new(source),
+        })?;
+    if let Err(e) = cache.put(&index.sha256, staged) {
+        warn(
+            ctx,
+            name,
+            format!(
+                "cannot keep {entry} in the index cache `{}`: {e}",
+                cache.dir().display()
+            ),
+        );
+    }
+    Ok(())
 }
 
 /// Downloads one index into `dest`, by hash when offered (falling back to the plain name).
