@@ -12,6 +12,9 @@
 //! whose dated trees clients may ask for: the retention period), then pool files no kept
 //! tree lists, then index-cache entries no kept tree uses.
 //!
+//! In the data root: cached upstream indices no mirror's current revision
+//! lists (no sync runs meanwhile, so without a grace period).
+//!
 //! Leftovers of killed runs go once older than the grace period (a run may
 //! still be going): the scratch directories of backups and restores in
 //! `<root>/tmp`, and the `.tmp-*` staging trees and links of publishes.
@@ -26,6 +29,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::Context;
+use super::index_cache::IndexCache;
 use futures::{StreamExt as _, TryStreamExt as _};
 
 use super::publish::{self, Endpoint, PublishError, lock_prefix, tree_ids};
@@ -118,7 +122,8 @@ pub struct GcReport {
     pub pool_files: u64,
     /// Bytes those pool files held on their own (not shared with a kept blob).
     pub pool_bytes: u64,
-    /// Index-cache entries no kept tree uses.
+    /// Index-cache entries no kept tree uses, and cached upstream indices no
+    /// mirror's current revision lists.
     pub index_cache_files: u64,
     /// What killed backups, restores and publishes left behind.
     pub leftovers: Vec<PathBuf>,
@@ -186,6 +191,11 @@ pub fn gc(ctx: &mut Context, opts: &GcOptions) -> Result<GcReport, GcError> {
         report.staging_files = ctx.store.clean_staging()?;
     }
     drop(plan);
+    // Syncs hold the gc lock shared: none runs now, so no grace is needed.
+    let listed = listed_indices(ctx)?;
+    let cache = IndexCache::new(&ctx.settings.root);
+    let (dry, no_grace) = (opts.dry_run, chrono::Duration::zero());
+    sweep_cache(cache.dir(), &listed, now, no_grace, dry, &mut report)?;
 
     let grace = chrono::Duration::from_std(opts.grace).unwrap_or(chrono::Duration::MAX);
     match Endpoint::open(&ctx.settings.publish, &ctx.settings.root.join("tmp"))? {
@@ -558,6 +568,26 @@ fn sweep_pool(
         }
     }
     Ok(empty)
+}
+
+/// The index digests the current revision of each mirror lists (its stats'
+/// `indices`): the cached upstream indices the next syncs may reuse.
+fn listed_indices(ctx: &Context) -> Result<HashSet<Sha256>, GcError> {
+    let mut listed = HashSet::new();
+    for mirror in ctx.db.mirrors()? {
+        let Some(rev) = mirror.state.revision else {
+            continue;
+        };
+        let stats = ctx.db.revision(rev)?.map(|r| r.stats);
+        if let Some(indices) = stats.as_ref().and_then(|s| s.get("indices")?.as_object()) {
+            listed.extend(
+                indices
+                    .values()
+                    .filter_map(|v| v.as_str()?.parse::<Sha256>().ok()),
+            );
+        }
+    }
+    Ok(listed)
 }
 
 /// Removes index-cache entries that no kept tree uses and that are older
