@@ -201,8 +201,10 @@ fn gc_counts_each_freed_byte_once() {
     env.ok(&["snapshot", "drop", "s1"]);
     env.ok(&["mirror", "drop", "m"]);
     let dry = json(&env.ok(&["--json", "gc", "--dry-run", "--grace", "0s"]));
-    // Blobs and the endpoint (pool, index cache); the database is left out.
-    let stored = || disk_bytes(&[env.root().join("blobs"), env.root().join("public")]);
+    // Blobs, the endpoint (pool, index cache) and the cache of upstream
+    // indices; the database is left out.
+    let dirs = ["blobs", "public", "cache"].map(|d| env.root().join(d));
+    let stored = || disk_bytes(&dirs);
     let before = stored();
     let v = json(&env.ok(&["--json", "gc", "--grace", "0s"]));
     let freed_on_disk = before - stored();

@@ -56,7 +56,10 @@ fn issue_23_second_mirror_reads_the_indices_from_the_cache() {
     }
     let first = json(&env.ok(&["mirror", "sync", "curl", "--json"]));
     let first = &first["mirrors"][0];
-    assert!(first["index_bytes"].as_u64().is_some_and(|b| b > 0), "{first}");
+    assert!(
+        first["index_bytes"].as_u64().is_some_and(|b| b > 0),
+        "{first}"
+    );
     assert_eq!(first["index_cached_bytes"], 0, "{first}");
     let stored = entries(&env);
     assert_eq!(stored.len(), 1, "one index, at its best compression");
@@ -81,7 +84,11 @@ fn issue_23_second_mirror_reads_the_indices_from_the_cache() {
     // The text report says where the indices came from.
     let out = env.ok(&["mirror", "sync", "base"]);
     assert!(out.stdout.contains(" from cache)"), "{}", out.transcript());
-    assert!(out.stdout.contains("synced 1 packages"), "{}", out.transcript());
+    assert!(
+        out.stdout.contains("synced 1 packages"),
+        "{}",
+        out.transcript()
+    );
 }
 
 #[test]
@@ -104,7 +111,11 @@ fn issue_23_a_corrupt_cache_entry_is_refetched_not_trusted() {
     assert_eq!(m["index_cached_bytes"], 0, "{m}");
     assert_eq!(m["packages"], 1, "{m}");
     assert_eq!(index_requests(&env).len(), 1, "{:?}", env.server.requests());
-    assert_eq!(entries(&env), vec![(name, true)], "the entry is sound again");
+    assert_eq!(
+        entries(&env),
+        vec![(name, true)],
+        "the entry is sound again"
+    );
 }
 
 #[test]
@@ -133,5 +144,8 @@ fn issue_23_gc_removes_cache_entries_no_current_revision_lists() {
     env.create_mirror("again", &["--filter", "git"]);
     let v = json(&env.ok(&["mirror", "sync", "again", "--json"]));
     let m = &v["mirrors"][0];
-    assert!(m["index_cached_bytes"].as_u64().is_some_and(|b| b > 0), "{m}");
+    assert!(
+        m["index_cached_bytes"].as_u64().is_some_and(|b| b > 0),
+        "{m}"
+    );
 }
