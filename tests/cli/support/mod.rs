@@ -327,6 +327,10 @@ impl TestEnv {
                 "[TIME]".into(),
             ),
             (r"\(\d+(\.\d+)? (B|KiB|MiB)\)".into(), "([SIZE])".into()),
+            (
+                r"\(\d+(\.\d+)? (B|KiB|MiB), \d+(\.\d+)? (B|KiB|MiB) from cache\)".into(),
+                "([SIZE], [SIZE] from cache)".into(),
+            ),
             (r"PID \d+".into(), "PID [PID]".into()),
             (r"\b\d{4}-\d{2}-\d{2}\b".into(), "[DATE]".into()),
             (r"\[DATE\] \d{2}:\d{2}\b".into(), "[DATE] [HH:MM]".into()),
