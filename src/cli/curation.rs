@@ -29,6 +29,7 @@ pub(crate) struct ApplyArgs {
 #[derive(Debug, Args)]
 pub(crate) struct FreezeArgs {
     /// Mirror name
+    #[arg(add = super::complete::mirrors())]
     mirror: String,
     /// Packages: NAME, NAME:ARCH, NAME=VERSION or NAME:ARCH=VERSION (NAME may be a glob)
     #[arg(required = true, value_name = "PKG")]
@@ -41,6 +42,7 @@ pub(crate) struct FreezeArgs {
 #[derive(Debug, Args)]
 pub(crate) struct UnfreezeArgs {
     /// Mirror name
+    #[arg(add = super::complete::mirrors())]
     mirror: String,
     /// Packages: NAME, NAME:ARCH, NAME=VERSION or NAME:ARCH=VERSION (NAME may be a glob)
     #[arg(required = true, value_name = "PKG")]
@@ -58,11 +60,13 @@ pub(crate) enum StagedCommand {
     /// List changes waiting for review
     List {
         /// Only this mirror
+        #[arg(add = super::complete::mirrors())]
         mirror: Option<String>,
     },
     /// A Markdown report for a review meeting: pending changes and recent decisions
     Report {
         /// Only this mirror
+        #[arg(add = super::complete::mirrors())]
         mirror: Option<String>,
         /// Decisions since DATE (YYYY-MM-DD, RFC 3339, or a duration such as 7d)
         #[arg(long, value_name = "DATE", default_value = "7d")]
@@ -73,6 +77,7 @@ pub(crate) enum StagedCommand {
 #[derive(Debug, Args)]
 pub(crate) struct DecideArgs {
     /// Mirror name
+    #[arg(add = super::complete::mirrors())]
     mirror: String,
     /// Packages: NAME, NAME:ARCH, NAME=VERSION or NAME:ARCH=VERSION (NAME may be a glob)
     #[arg(

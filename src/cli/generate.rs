@@ -1,7 +1,9 @@
 //! `debvault generate`: man pages and shell completions from the clap definitions.
 //!
 //! The committed `man/` and `completions/` are produced by this command; a test
-//! regenerates them and fails when the committed copies are stale.
+//! regenerates them and fails when the committed copies are stale. The static
+//! scripts complete commands and flags; `COMPLETE=<shell> debvault` (see
+//! `complete.rs`) completes names from the database too.
 
 use std::path::{Path, PathBuf};
 

@@ -25,6 +25,7 @@ pub(crate) enum MirrorCommand {
     /// Show one mirror
     Show {
         /// Mirror name
+        #[arg(add = super::complete::mirrors())]
         name: String,
         /// Also list the packages of the current revision
         #[arg(long)]
@@ -35,11 +36,13 @@ pub(crate) enum MirrorCommand {
     /// Delete a mirror (its packages and blobs stay until `gc`)
     Drop {
         /// Mirror name
+        #[arg(add = super::complete::mirrors())]
         name: String,
     },
     /// Rename a mirror (its snapshots keep the name they recorded)
     Rename {
         /// Current name
+        #[arg(add = super::complete::mirrors())]
         name: String,
         /// New name
         new_name: String,
@@ -108,6 +111,7 @@ pub(crate) struct ImportArgs {
 #[derive(Debug, Args)]
 pub(crate) struct EditArgs {
     /// Mirror name
+    #[arg(add = super::complete::mirrors())]
     name: String,
     /// New filter
     #[arg(long, value_name = "EXPR", conflicts_with = "no_filter")]

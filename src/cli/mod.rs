@@ -11,6 +11,7 @@
 //! configuration error; 3 verification failure (signature, hash, rollback,
 //! expiry); 4 a package was frozen during sync (the sync itself committed).
 
+mod complete;
 mod config_cmd;
 mod curation;
 mod failure;
@@ -32,7 +33,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory as _, Parser, Subcommand};
 use failure::{Context as _, Failure, Result};
 
 use crate::config::{FlagValues, Settings};
@@ -56,7 +57,11 @@ Environment:
   DEBVAULT_ACTOR      who the audit trail names (default: user@host)
   DEBVAULT_KEY_PASSPHRASE, DEBVAULT_KEY_PASSPHRASE_FILE
                       passphrase of encrypted signing keys (never prompted for)
-  NO_COLOR            disable colours";
+  NO_COLOR            disable colours
+
+Shell completion (with mirror, snapshot and publication names):
+  bash: source <(COMPLETE=bash debvault)   zsh: source <(COMPLETE=zsh debvault)
+  fish: COMPLETE=fish debvault | source";
 
 /// A curated apt repository mirror and snapshot tool.
 #[derive(Debug, Parser)]
@@ -247,6 +252,9 @@ pub(crate) fn actor() -> String {
 
 /// Runs the CLI and maps the outcome to an exit code.
 pub fn main() -> ExitCode {
+    // `COMPLETE=<shell> debvault …`: print the completion script, or the
+    // candidates for the line being completed, and exit.
+    clap_complete::CompleteEnv::with_factory(Cli::command).complete();
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {

@@ -13,10 +13,10 @@ pub(crate) enum PackageCommand {
         /// Filter, e.g. 'curl | libcurl* (>= 7.88)' (the language of `--filter`)
         expr: String,
         /// Search only this mirror's current packages
-        #[arg(long, value_name = "MIRROR", conflicts_with = "snapshot")]
+        #[arg(long, value_name = "MIRROR", conflicts_with = "snapshot", add = super::complete::mirrors())]
         mirror: Option<String>,
         /// Search only this snapshot
-        #[arg(long, value_name = "SNAPSHOT")]
+        #[arg(long, value_name = "SNAPSHOT", add = super::complete::snapshots())]
         snapshot: Option<String>,
     },
 }

@@ -22,6 +22,7 @@ pub(crate) enum PublishCommand {
     /// Show one publication with its history of switches
     Show {
         /// Distribution, or the publication as `publish list` prints it (`PREFIX/dists/DIST`)
+        #[arg(add = super::complete::publications())]
         distribution: String,
         /// Prefix below the publish endpoint
         #[arg(long, value_name = "PATH", default_value = ".")]
@@ -30,6 +31,7 @@ pub(crate) enum PublishCommand {
     /// Remove a publication (its pool files stay until `gc`)
     Drop {
         /// Distribution, or the publication as `publish list` prints it (`PREFIX/dists/DIST`)
+        #[arg(add = super::complete::publications())]
         distribution: String,
         /// Prefix below the publish endpoint
         #[arg(long, value_name = "PATH", default_value = ".")]

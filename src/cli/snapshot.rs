@@ -24,7 +24,7 @@ pub(crate) enum SnapshotCommand {
         /// Snapshot name [default: <first mirror>-YYYYMMDD, made unique]
         name: Option<String>,
         /// Mirror to take packages from; repeat to combine (the newest version of each package wins)
-        #[arg(long = "from-mirror", value_name = "MIRROR", required = true)]
+        #[arg(long = "from-mirror", value_name = "MIRROR", required = true, add = super::complete::mirrors())]
         from_mirror: Vec<String>,
         /// Let a later mirror win even with a lower version (each downgrade is printed)
         #[arg(long)]
@@ -35,6 +35,7 @@ pub(crate) enum SnapshotCommand {
     /// Show a snapshot: counts per component and architecture, total size
     Show {
         /// Snapshot name
+        #[arg(add = super::complete::snapshots())]
         name: String,
         /// Also list its packages
         #[arg(long)]
@@ -43,8 +44,10 @@ pub(crate) enum SnapshotCommand {
     /// Compare two snapshots: added, removed, upgraded, downgraded, changed
     Diff {
         /// The older snapshot
+        #[arg(add = super::complete::snapshots())]
         a: String,
         /// The newer snapshot
+        #[arg(add = super::complete::snapshots())]
         b: String,
     },
     /// Merge snapshots into a new one (the newest version of each package name and architecture wins)
@@ -52,7 +55,7 @@ pub(crate) enum SnapshotCommand {
         /// New snapshot name
         new: String,
         /// Source snapshots, in order
-        #[arg(required = true)]
+        #[arg(required = true, add = super::complete::snapshots())]
         sources: Vec<String>,
         /// Let a later source win even with a lower version (each downgrade is printed)
         #[arg(long, conflicts_with = "latest")]
@@ -66,6 +69,7 @@ pub(crate) enum SnapshotCommand {
         /// New snapshot name
         new: String,
         /// Source snapshot
+        #[arg(add = super::complete::snapshots())]
         source: String,
         /// Filter, e.g. 'curl | git (>= 1:2.39) | Priority (required)'
         expr: String,
@@ -79,16 +83,19 @@ pub(crate) enum SnapshotCommand {
     /// List every dependency (Pre-Depends, Depends) nothing in the snapshot satisfies; exit 3 if any
     Verify {
         /// Snapshot name
+        #[arg(add = super::complete::snapshots())]
         name: String,
     },
     /// Delete a snapshot (refused while it is published)
     Drop {
         /// Snapshot name
+        #[arg(add = super::complete::snapshots())]
         name: String,
     },
     /// Rename a snapshot (its publications follow)
     Rename {
         /// Current name
+        #[arg(add = super::complete::snapshots())]
         name: String,
         /// New name
         new_name: String,
@@ -100,6 +107,7 @@ pub(crate) enum SnapshotCommand {
 #[derive(Debug, Args)]
 pub(crate) struct PublishArgs {
     /// Snapshot name
+    #[arg(add = super::complete::snapshots())]
     name: String,
     /// Path below the publish endpoint [default: its root]
     #[arg(long, value_name = "PATH", default_value = ".")]

@@ -14,6 +14,7 @@ use crate::ops::sync::{Outcome, SyncOptions, SyncReport, sync_mirror};
 #[derive(Debug, Args)]
 pub(crate) struct SyncArgs {
     /// Mirrors to sync
+    #[arg(add = super::complete::mirrors())]
     names: Vec<String>,
     /// Sync every mirror
     #[arg(long, conflicts_with = "names")]

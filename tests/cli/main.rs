@@ -4,6 +4,7 @@ mod support;
 
 mod backup;
 mod closure;
+mod completion;
 mod curation;
 mod docs;
 mod faults;

@@ -1,0 +1,100 @@
+//! Names for shell completion: a read-only open and cheap name queries.
+//!
+//! Completion runs on every TAB, possibly as another user or before the
+//! data root exists, so it must neither create nor migrate anything: the
+//! database is opened read-only, and a missing or newer file is an error
+//! the caller turns into "no candidates".
+
+use std::path::Path;
+use std::time::Duration;
+
+use rusqlite::{Connection, OpenFlags};
+
+use super::{Db, DbError, MIGRATIONS, sql};
+
+/// Which names a completion lists.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NameKind {
+    /// Mirror names.
+    Mirror,
+    /// Snapshot names.
+    Snapshot,
+    /// Publications as `publish list` prints them (`dists/DIST`, `PREFIX/dists/DIST`).
+    Publication,
+}
+
+impl Db {
+    /// Opens the existing database at `path` read-only: nothing is created,
+    /// migrated or made private, and a busy writer is waited for briefly.
+    /// A newer schema is an error; an older one answers what its tables hold.
+    pub fn open_read_only(path: &Path) -> Result<Db, DbError> {
+        let open_err = |source| DbError::Open {
+            path: path.to_owned(),
+            source,
+        };
+        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn = Connection::open_with_flags(path, flags).map_err(open_err)?;
+        conn.busy_timeout(Duration::from_millis(500))
+            .map_err(open_err)?;
+        let version: i64 = conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .map_err(open_err)?;
+        let supported = MIGRATIONS.len() as i64;
+        if version > supported {
+            return Err(DbError::TooNew {
+                path: path.to_owned(),
+                found: version,
+                supported,
+            });
+        }
+        Ok(Db {
+            conn,
+            path: path.to_owned(),
+            actor: "unknown".to_owned(),
+            tightened: Vec::new(),
+        })
+    }
+
+    /// The names of `kind`, sorted.
+    pub fn names(&self, kind: NameKind) -> Result<Vec<String>, DbError> {
+        let query = match kind {
+            NameKind::Mirror => "SELECT name FROM mirrors ORDER BY name",
+            NameKind::Snapshot => "SELECT name FROM snapshots ORDER BY name",
+            NameKind::Publication => {
+                "SELECT CASE prefix WHEN '.' THEN 'dists/' || distribution \
+                 ELSE prefix || '/dists/' || distribution END AS place \
+                 FROM publications ORDER BY place"
+            }
+        };
+        let what = format!("list {kind:?} names");
+        let mut stmt = self.conn.prepare(query).map_err(sql(what.clone()))?;
+        let rows = stmt
+            .query_map([], |r| r.get::<_, String>(0))
+            .map_err(sql(what.clone()))?;
+        rows.collect::<Result<Vec<_>, _>>().map_err(sql(what))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn read_only_open_creates_nothing() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("debvault.db");
+        assert!(Db::open_read_only(&path).is_err());
+        assert!(!path.exists());
+    }
+
+    #[test]
+    fn names_of_a_fresh_database_are_empty() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("debvault.db");
+        drop(Db::open(&path).expect("create"));
+        let db = Db::open_read_only(&path).expect("open read-only");
+        for kind in [NameKind::Mirror, NameKind::Snapshot, NameKind::Publication] {
+            assert_eq!(db.names(kind).expect("names"), Vec::<String>::new());
+        }
+    }
+}
