@@ -300,8 +300,11 @@ pub struct Snapshot {
 }
 
 /// The Release fields and signing policy a publication was rendered with.
+///
+/// Serialized with snake_case keys, as all JSON output is; the aliases read
+/// rows that older databases stored with kebab-case keys.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub struct ReleaseOptions {
     /// `Origin`.
     pub origin: Option<String>,
@@ -312,12 +315,16 @@ pub struct ReleaseOptions {
     /// `Codename` (default: the distribution).
     pub codename: Option<String>,
     /// `Valid-Until` is `Date` plus this many seconds.
+    #[serde(alias = "valid-for-secs")]
     pub valid_for_secs: Option<u64>,
     /// `NotAutomatic: yes`.
+    #[serde(alias = "not-automatic")]
     pub not_automatic: bool,
     /// `ButAutomaticUpgrades: yes`.
+    #[serde(alias = "but-automatic-upgrades")]
     pub but_automatic_upgrades: bool,
     /// Base URL of the prefix as clients reach it; enables the `Snapshots` field.
+    #[serde(alias = "snapshots-url")]
     pub snapshots_url: Option<String>,
 }
 
@@ -386,6 +393,20 @@ mod tests {
         let json = serde_json::to_string(&spec).expect("json");
         assert!(json.contains(r#""with_deps":true"#), "{json}");
         assert!(!json.contains("with-deps"), "{json}");
+    }
+
+    #[test]
+    fn release_options_are_snake_case_and_read_old_kebab_rows() {
+        let old = r#"{"origin":"o","label":null,"suite":null,"codename":null,"valid-for-secs":60,"not-automatic":true,"but-automatic-upgrades":true,"snapshots-url":"http://h/"}"#;
+        let o: ReleaseOptions = serde_json::from_str(old).expect("old row");
+        assert_eq!(o.valid_for_secs, Some(60));
+        assert!(o.not_automatic && o.but_automatic_upgrades);
+        assert_eq!(o.snapshots_url.as_deref(), Some("http://h/"));
+        let json = serde_json::to_string(&o).expect("json");
+        assert!(json.contains(r#""valid_for_secs":60"#), "{json}");
+        assert!(!json.contains('-'), "{json}");
+        let back: ReleaseOptions = serde_json::from_str(&json).expect("new row");
+        assert_eq!(back, o);
     }
 
     #[test]
