@@ -33,7 +33,13 @@ impl Db {
             source,
         };
         let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        let conn = Connection::open_with_flags(path, flags).map_err(open_err)?;
+        let conn = match immutable_uri(path) {
+            // No WAL: every committed row is in the file, and a read-only
+            // WAL connection would leave `-wal` and `-shm` behind.
+            Some(uri) => Connection::open_with_flags(uri, flags | OpenFlags::SQLITE_OPEN_URI),
+            None => Connection::open_with_flags(path, flags),
+        }
+        .map_err(open_err)?;
         conn.busy_timeout(Duration::from_millis(500))
             .map_err(open_err)?;
         let version: i64 = conn
@@ -75,6 +81,20 @@ impl Db {
     }
 }
 
+/// `file:///…?mode=ro&immutable=1` for the database at `path` when no
+/// writer has a WAL open (the file alone is the whole database then), so
+/// reading creates no `-wal`/`-shm` files; `None` when a WAL exists or the
+/// path cannot be spelled as a URI.
+fn immutable_uri(path: &Path) -> Option<String> {
+    let mut wal = path.as_os_str().to_owned();
+    wal.push("-wal");
+    if Path::new(&wal).exists() {
+        return None;
+    }
+    let url = url::Url::from_file_path(std::path::absolute(path).ok()?).ok()?;
+    Some(format!("{url}?mode=ro&immutable=1"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -87,14 +107,44 @@ mod tests {
         assert!(!path.exists());
     }
 
+    fn files(dir: &Path) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(dir)
+            .expect("read dir")
+            .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    }
+
     #[test]
-    fn names_of_a_fresh_database_are_empty() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let path = dir.path().join("debvault.db");
+    fn names_of_a_fresh_database_are_empty_and_reading_leaves_no_files() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        // Characters a URI must escape.
+        let dir = tmp.path().join("a b?#%20");
+        let path = dir.join("debvault.db");
         drop(Db::open(&path).expect("create"));
+        assert_eq!(files(&dir), ["debvault.db"]);
         let db = Db::open_read_only(&path).expect("open read-only");
         for kind in [NameKind::Mirror, NameKind::Snapshot, NameKind::Publication] {
             assert_eq!(db.names(kind).expect("names"), Vec::<String>::new());
         }
+        drop(db);
+        assert_eq!(files(&dir), ["debvault.db"]);
+    }
+
+    #[test]
+    fn a_writer_s_uncheckpointed_names_are_seen() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("debvault.db");
+        let writer = Db::open(&path).expect("create");
+        writer
+            .conn
+            .execute_batch(
+                "PRAGMA wal_autocheckpoint = 0; \
+                 INSERT INTO mirrors (name, spec, created_at) VALUES ('m-1', '{}', 'now')",
+            )
+            .expect("insert");
+        let db = Db::open_read_only(&path).expect("open read-only");
+        assert_eq!(db.names(NameKind::Mirror).expect("names"), ["m-1"]);
     }
 }

@@ -2,7 +2,7 @@
 //! answers with the names the database holds, read-only, and with nothing
 //! (never an error) when there is no database.
 
-use crate::support::{Pkg, Repo, TestEnv};
+use crate::support::{Pkg, Repo, TestEnv, tree};
 
 /// Value candidates bash gets for the last word of `words` (after
 /// `debvault`), through the protocol the registration script speaks; the
@@ -58,6 +58,7 @@ fn names_complete_from_the_database() {
         "extra",
     ]);
 
+    let before = tree(&env.root());
     let mirrors = ["alpha", "beta"];
     for words in [
         &["mirror", "sync", ""][..],
@@ -91,6 +92,7 @@ fn names_complete_from_the_database() {
             "publish {verb}"
         );
     }
+    assert_eq!(tree(&env.root()), before, "completing wrote to the root");
 }
 
 #[test]
