@@ -355,6 +355,53 @@ pub struct Publication {
     pub published_at: DateTime<Utc>,
     /// Statistics of that publish (JSON object).
     pub stats: serde_json::Value,
+    /// Which snapshot serves which component, in the order given, when
+    /// several snapshots are published together (`--component`); empty when
+    /// one snapshot is published with its own components.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub components: Vec<PublishedComponent>,
+}
+
+impl Publication {
+    /// What it publishes, in words: the snapshot's name, or
+    /// `main=a,internal=b` for several snapshots as components.
+    pub fn snapshots_text(&self) -> String {
+        if self.components.is_empty() {
+            self.snapshot.clone()
+        } else {
+            components_text(self.components.iter().map(|c| (&c.component, &c.snapshot)))
+        }
+    }
+
+    /// Every snapshot it publishes.
+    pub fn snapshot_ids(&self) -> Vec<SnapshotId> {
+        if self.components.is_empty() {
+            vec![self.snapshot_id]
+        } else {
+            self.components.iter().map(|c| c.snapshot_id).collect()
+        }
+    }
+}
+
+/// `main=a,internal=b`: components and the snapshots that serve them.
+pub fn components_text<'a>(pairs: impl Iterator<Item = (&'a String, &'a String)>) -> String {
+    pairs
+        .map(|(c, s)| format!("{c}={s}"))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// One component of a publication of several snapshots, and the snapshot
+/// whose packages it lists (whatever their components in the snapshot).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct PublishedComponent {
+    /// The component (`dists/<dist>/<component>`, `pool/<component>`).
+    pub component: String,
+    /// The snapshot's row.
+    #[serde(skip)]
+    pub snapshot_id: SnapshotId,
+    /// Its name.
+    pub snapshot: String,
 }
 
 /// Checks a mirror (or snapshot) name: letters, digits, `.`, `_`, `-`; starts alphanumeric.

@@ -249,7 +249,7 @@ mod tests {
             (
                 "snapshot unmet",
                 code(InstallableError::Unmet {
-                    snapshot: "s".into(),
+                    snapshots: vec!["s".into()],
                     count: 1,
                     first: vec!["app 1 amd64: Depends: lib".into()],
                 }),

@@ -56,6 +56,12 @@ pub(crate) fn hints(err: &anyhow::Error) -> Vec<String> {
             "add `--set` to change the publication's {setting}, or leave `--{setting}` out to keep it"
         ));
     }
+    if let Some(crate::ops::publish::PublishError::ComponentsChanged { .. }) = err.downcast_ref() {
+        out.push(
+            "add `--set` to change the publication's components, or name every one as it is with `--component`"
+                .into(),
+        );
+    }
     use crate::ops::curation::CurationError;
     use crate::ops::installable::InstallableError;
     if let Some(CurationError::WouldBreak {
@@ -67,10 +73,14 @@ pub(crate) fn hints(err: &anyhow::Error) -> Vec<String> {
             dependents.join(" ")
         ));
     }
-    if let Some(InstallableError::Unmet { snapshot, .. }) = err.downcast_ref::<InstallableError>() {
-        out.push(format!(
-            "`debvault snapshot verify {snapshot}` lists them all; pass `--allow-unmet` to publish anyway"
-        ));
+    if let Some(InstallableError::Unmet { snapshots, .. }) = err.downcast_ref::<InstallableError>()
+    {
+        out.push(match &snapshots[..] {
+            [one] => format!(
+                "`debvault snapshot verify {one}` lists them all; pass `--allow-unmet` to publish anyway"
+            ),
+            _ => "pass `--allow-unmet` to publish anyway".to_owned(),
+        });
     }
     if out_of_space(err) {
         out.push(

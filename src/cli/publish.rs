@@ -62,7 +62,7 @@ pub(crate) fn run(cmd: PublishCommand, g: &Globals) -> Result<u8> {
                         out,
                         "dropped `{}` (snapshot `{}`); `debvault gc` frees pool files no publication uses",
                         place(p),
-                        p.snapshot
+                        p.snapshots_text()
                     )?,
                     Dropped::Unknown {
                         prefix,
@@ -128,7 +128,7 @@ fn list(g: &Globals) -> Result<u8> {
                 out,
                 "{:<32} {:<32} {:<20}  {}",
                 place(p),
-                p.snapshot,
+                p.snapshots_text(),
                 p.published_at.format("%Y-%m-%d %H:%M:%S"),
                 p.valid_until.map_or_else(
                     || "-".to_owned(),
@@ -162,7 +162,16 @@ fn show(prefix: &str, distribution: &str, g: &Globals) -> Result<u8> {
 fn print_show(out: &mut dyn Write, p: &Publication, history: &[HistoryEntry]) -> Result<()> {
     let o = &p.options;
     writeln!(out, "publication:  {}", place(p))?;
-    writeln!(out, "snapshot:     {}", p.snapshot)?;
+    if p.components.is_empty() {
+        writeln!(out, "snapshot:     {}", p.snapshot)?;
+    } else {
+        let list: Vec<String> = p
+            .components
+            .iter()
+            .map(|c| format!("{}={}", c.component, c.snapshot))
+            .collect();
+        writeln!(out, "components:   {}", list.join(", "))?;
+    }
     writeln!(
         out,
         "published:    {}",

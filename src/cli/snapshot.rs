@@ -106,9 +106,18 @@ pub(crate) enum SnapshotCommand {
 
 #[derive(Debug, Args)]
 pub(crate) struct PublishArgs {
-    /// Snapshot name
-    #[arg(add = super::complete::snapshots())]
-    name: String,
+    /// Snapshot name; several with `--component`, one per component
+    #[arg(value_name = "NAME", required = true, add = super::complete::snapshots())]
+    names: Vec<String>,
+    /// Publish the snapshots as these components, one per snapshot in order
+    ///
+    /// Each snapshot's packages are listed under its component, whatever
+    /// their components in the snapshot; one Release lists them all and
+    /// one switch serves them together. The components are a setting of
+    /// the publication: a re-publish names every one, and changing them
+    /// needs `--set`. Without it, one snapshot keeps its own components.
+    #[arg(long, value_name = "NAME[,NAME…]", value_delimiter = ',')]
+    component: Vec<String>,
     /// Path below the publish endpoint [default: its root]
     #[arg(long, value_name = "PATH", default_value = ".")]
     prefix: String,
@@ -473,6 +482,7 @@ fn publish_cmd(a: PublishArgs, g: &Globals) -> Result<u8> {
     let opts = PublishOptions {
         prefix: a.prefix,
         distribution: a.distribution,
+        components: a.component,
         release: ReleaseOptions {
             origin: a.origin,
             label: a.label,
@@ -488,9 +498,11 @@ fn publish_cmd(a: PublishArgs, g: &Globals) -> Result<u8> {
         dry_run: a.dry_run,
         render: Default::default(),
     };
+    crate::ops::publish::check_components(a.names.len(), &opts.components)?;
     let mut ctx = g.context()?;
     if !a.allow_unmet {
-        crate::ops::installable::check_installable(&ctx.db, &a.name)?;
+        let names: Vec<&str> = a.names.iter().map(String::as_str).collect();
+        crate::ops::installable::check_installable(&ctx.db, &names)?;
     }
     let opts = PublishOptions {
         render: crate::tree::RenderOptions {
@@ -508,7 +520,7 @@ fn publish_cmd(a: PublishArgs, g: &Globals) -> Result<u8> {
         )
         .signing_keys()?
     };
-    let report = publish(&mut ctx, &keys, &a.name, &opts)?;
+    let report = publish(&mut ctx, &keys, &a.names, &opts)?;
     // A dry run's plan is what the user asked to see; a publish's line
     // confirms what it did.
     let kind = if a.dry_run { Kind::Data } else { Kind::Done };

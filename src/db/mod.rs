@@ -42,6 +42,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("schema3.sql"),
     include_str!("schema4.sql"),
     include_str!("schema5.sql"),
+    include_str!("schema6.sql"),
 ];
 
 /// Database errors, naming the object concerned.

@@ -7,8 +7,8 @@ use super::curation::{AuditEvent, append_audit};
 use super::{Db, DbError, PackageSet, corrupt, parse_sha, parse_ts, sql, store_set, ts};
 use crate::digest::Sha256;
 use crate::model::{
-    PackageId, PackageKey, PackageSetId, Publication, PublicationId, ReleaseOptions, Snapshot,
-    SnapshotId, SnapshotOrigin,
+    PackageId, PackageKey, PackageSetId, Publication, PublicationId, PublishedComponent,
+    ReleaseOptions, Snapshot, SnapshotId, SnapshotOrigin, components_text,
 };
 
 /// A package's identity, digest and size, without its stanza.
@@ -46,8 +46,11 @@ pub struct NewPublication<'a> {
     pub prefix: &'a str,
     /// Distribution.
     pub distribution: &'a str,
-    /// The snapshot.
+    /// The snapshot (with `components`, the first component's).
     pub snapshot: &'a Snapshot,
+    /// The snapshot serving each component, in order, when several are
+    /// published together; empty for one snapshot with its own components.
+    pub components: &'a [(String, Snapshot)],
     /// Release options.
     pub options: &'a ReleaseOptions,
     /// The settings this publish changed, for the audit trail (JSON
@@ -165,7 +168,19 @@ fn publication_from(row: PublicationRow) -> Result<Publication, DbError> {
         stats: serde_json::from_str(&stats).map_err(|e| corrupt(&what, e))?,
         prefix,
         distribution,
+        components: Vec::new(),
     })
+}
+
+impl NewPublication<'_> {
+    /// What it publishes, in words (the history and the audit trail keep it).
+    fn snapshots_text(&self) -> String {
+        if self.components.is_empty() {
+            self.snapshot.name.clone()
+        } else {
+            components_text(self.components.iter().map(|(c, s)| (c, &s.name)))
+        }
+    }
 }
 
 impl Db {
@@ -335,6 +350,27 @@ impl Db {
             ],
         )
         .map_err(sql(&what))?;
+        let id: i64 = tx
+            .query_row(
+                "SELECT id FROM publications WHERE prefix = ?1 AND distribution = ?2",
+                params![new.prefix, new.distribution],
+                |r| r.get(0),
+            )
+            .map_err(sql(&what))?;
+        tx.execute(
+            "DELETE FROM publication_components WHERE publication_id = ?1",
+            [id],
+        )
+        .map_err(sql(&what))?;
+        for (position, (component, snap)) in new.components.iter().enumerate() {
+            tx.execute(
+                "INSERT INTO publication_components (publication_id, position, component, snapshot_id) \
+                 VALUES (?1, ?2, ?3, ?4)",
+                params![id, position as i64, component, snap.id.0],
+            )
+            .map_err(sql(&what))?;
+        }
+        let snapshots = new.snapshots_text();
         tx.execute(
             "INSERT INTO publication_history (prefix, distribution, tree, snapshot_name, switched_at) \
              VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -342,7 +378,7 @@ impl Db {
                 new.prefix,
                 new.distribution,
                 new.tree,
-                new.snapshot.name,
+                snapshots,
                 now
             ],
         )
@@ -352,10 +388,10 @@ impl Db {
             &self.actor,
             &AuditEvent::new("publish", publication_subject(new.prefix, new.distribution)).detail(
                 if new.changed.as_array().is_none_or(Vec::is_empty) {
-                    serde_json::json!({"snapshot": new.snapshot.name, "tree": new.tree})
+                    serde_json::json!({"snapshot": snapshots, "tree": new.tree})
                 } else {
                     serde_json::json!({
-                        "snapshot": new.snapshot.name,
+                        "snapshot": snapshots,
                         "tree": new.tree,
                         "settings_changed": new.changed,
                     })
@@ -379,8 +415,32 @@ impl Db {
             .query_row(&q, [prefix, distribution], publication_row)
             .optional()
             .map_err(sql(format!("load publication `{prefix}/{distribution}`")))?
-            .map(publication_from)
+            .map(|row| self.with_components(publication_from(row)?))
             .transpose()
+    }
+
+    /// `p` with the snapshots serving its components, if several are.
+    fn with_components(&self, mut p: Publication) -> Result<Publication, DbError> {
+        let what = format!("load components of `{}/{}`", p.prefix, p.distribution);
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT c.component, c.snapshot_id, s.name FROM publication_components c \
+                 JOIN snapshots s ON s.id = c.snapshot_id WHERE c.publication_id = ?1 \
+                 ORDER BY c.position",
+            )
+            .map_err(sql(&what))?;
+        let rows = stmt
+            .query_map([p.id.0], |r| {
+                Ok(PublishedComponent {
+                    component: r.get(0)?,
+                    snapshot_id: SnapshotId(r.get(1)?),
+                    snapshot: r.get(2)?,
+                })
+            })
+            .map_err(sql(&what))?;
+        p.components = rows.collect::<Result<_, _>>().map_err(sql(&what))?;
+        Ok(p)
     }
 
     /// Every publication, by prefix and distribution.
@@ -393,16 +453,16 @@ impl Db {
         let rows = stmt
             .query_map([], publication_row)
             .map_err(sql("list publications"))?;
-        rows.map(|r| publication_from(r.map_err(sql("list publications"))?))
+        rows.map(|r| self.with_components(publication_from(r.map_err(sql("list publications"))?)?))
             .collect()
     }
 
-    /// Publications of a snapshot.
+    /// Publications of a snapshot, as a whole or as one of their components.
     pub fn publications_of(&self, snapshot: SnapshotId) -> Result<Vec<Publication>, DbError> {
         Ok(self
             .publications()?
             .into_iter()
-            .filter(|p| p.snapshot_id == snapshot)
+            .filter(|p| p.snapshot_ids().contains(&snapshot))
             .collect())
     }
 
@@ -452,8 +512,13 @@ impl Db {
                 "publish-drop",
                 publication_subject(&p.prefix, &p.distribution),
             )
-            .detail(serde_json::json!({"snapshot": p.snapshot, "tree": p.tree})),
+            .detail(serde_json::json!({"snapshot": p.snapshots_text(), "tree": p.tree})),
         )?;
+        tx.execute(
+            "DELETE FROM publication_components WHERE publication_id = ?1",
+            [id.0],
+        )
+        .map_err(sql("drop publication"))?;
         tx.execute(
             "DELETE FROM publication_history WHERE (prefix, distribution) = \
              (SELECT prefix, distribution FROM publications WHERE id = ?1)",

@@ -335,11 +335,11 @@ fn sweep_bucket(
         for p in &dists {
             // What the publication uses in the pool: both candidate paths
             // of each package, with its content.
-            let Some(snap) = ctx.db.snapshot(&p.snapshot)? else {
+            let Some(records) = publish::publication_records(&ctx.db, p)? else {
                 complete = false;
                 break;
             };
-            for (component, record) in publish::load_records(&ctx.db, &snap)? {
+            for (component, record) in records {
                 for path in publish::pool_paths(&component, &record)? {
                     referenced.insert((path, record.sha256));
                 }

@@ -27,16 +27,18 @@ pub enum InstallableError {
     /// A stored package whose version does not parse (database corruption).
     #[error("stored package `{0}` has an invalid version")]
     BadVersion(String),
-    /// The snapshot has dependencies nothing in it satisfies.
+    /// The snapshot (or the snapshots published together) has dependencies
+    /// nothing in it satisfies.
     #[error(
-        "snapshot `{snapshot}` is not installable: {count} unmet {}: {}{}",
+        "{} not installable: {count} unmet {}: {}{}",
+        snapshots_text(.snapshots),
         if *.count == 1 { "dependency" } else { "dependencies" },
         .first.join("; "),
         if *.count > .first.len() { format!("; and {} more", .count - .first.len()) } else { String::new() }
     )]
     Unmet {
-        /// The snapshot.
-        snapshot: String,
+        /// The snapshot, or the snapshots published together.
+        snapshots: Vec<String>,
         /// How many dependencies are unmet.
         count: usize,
         /// The first few, as `PKG VERSION ARCH: FIELD: EXPR`.
@@ -45,6 +47,14 @@ pub enum InstallableError {
     /// The database failed.
     #[error(transparent)]
     Db(#[from] DbError),
+}
+
+/// `snapshot `a` is`, or `snapshots `a`, `b` together are`.
+fn snapshots_text(names: &[String]) -> String {
+    match names {
+        [one] => format!("snapshot `{one}` is"),
+        _ => format!("snapshots `{}` together are", names.join("`, `")),
+    }
 }
 
 impl ExitCode for InstallableError {
@@ -183,40 +193,56 @@ pub fn describe(p: &StoredPackage, field: &str, dependency: String) -> UnmetDepe
 /// Checks that every Pre-Depends and Depends of snapshot `name`'s packages
 /// is satisfied inside the snapshot.
 pub fn verify(db: &Db, name: &str) -> Result<VerifyReport, InstallableError> {
-    let snap = db
-        .snapshot(name)?
-        .ok_or_else(|| InstallableError::NoSnapshot(name.to_owned()))?;
-    let set = db.package_set(snap.package_set)?;
-    let ids: Vec<(String, PackageId)> = set
-        .components()
-        .flat_map(|(c, ids)| ids.iter().map(move |id| (c.to_owned(), *id)))
-        .collect();
-    let packages = StoredPackage::load(db, &ids)?;
+    let (packages, architectures) = load_together(db, &[name])?;
     Ok(VerifyReport {
         snapshot: name.to_owned(),
         packages: packages.len() as u64,
-        unmet: unmet_dependencies(&packages, &snap.architectures),
+        unmet: unmet_dependencies(&packages, &architectures),
     })
+}
+
+/// The packages of the snapshots `names`, all of them (a publication of
+/// several snapshots as components serves their union), and the union of
+/// their architectures.
+fn load_together(
+    db: &Db,
+    names: &[&str],
+) -> Result<(Vec<StoredPackage>, Vec<String>), InstallableError> {
+    let mut ids: Vec<(String, PackageId)> = Vec::new();
+    let mut architectures: Vec<String> = Vec::new();
+    for name in names {
+        let snap = db
+            .snapshot(name)?
+            .ok_or_else(|| InstallableError::NoSnapshot((*name).to_owned()))?;
+        let set = db.package_set(snap.package_set)?;
+        ids.extend(
+            set.components()
+                .flat_map(|(c, ids)| ids.iter().map(move |id| (c.to_owned(), *id))),
+        );
+        for a in snap.architectures {
+            if !architectures.contains(&a) {
+                architectures.push(a);
+            }
+        }
+    }
+    Ok((StoredPackage::load(db, &ids)?, architectures))
 }
 
 /// How many unmet dependencies a refusal names.
 const NAMED: usize = 5;
 
-/// The publish gate: `Ok` when snapshot `name` is installable, else
-/// [`InstallableError::Unmet`] naming the first few.
-pub fn check_installable(db: &Db, name: &str) -> Result<(), InstallableError> {
-    let report = verify(db, name)?;
-    if report.unmet.is_empty() {
+/// The publish gate: `Ok` when the snapshots `names` (one, or several
+/// published together as components) are installable, their packages
+/// together; else [`InstallableError::Unmet`] naming the first few.
+pub fn check_installable(db: &Db, names: &[&str]) -> Result<(), InstallableError> {
+    let (packages, architectures) = load_together(db, names)?;
+    let unmet = unmet_dependencies(&packages, &architectures);
+    if unmet.is_empty() {
         return Ok(());
     }
     Err(InstallableError::Unmet {
-        snapshot: name.to_owned(),
-        count: report.unmet.len(),
-        first: report
-            .unmet
-            .iter()
-            .take(NAMED)
-            .map(ToString::to_string)
-            .collect(),
+        snapshots: names.iter().map(|n| (*n).to_owned()).collect(),
+        count: unmet.len(),
+        first: unmet.iter().take(NAMED).map(ToString::to_string).collect(),
     })
 }

@@ -926,3 +926,151 @@ fn frozen_package_serves_the_known_good_copy_until_accepted() {
     );
     env.ok(&["status", "--check"]);
 }
+
+/// Issue 23: two snapshots published as the components of one distribution
+/// (aptly's `-component=main,internal`): one Release lists both, apt
+/// installs from each, the component map is a setting that sticks, and a
+/// snapshot serving a component cannot be dropped.
+#[test]
+fn issue_23_snapshots_as_components_of_one_distribution() {
+    let (env, keyring) = setup(true);
+    // Usage errors: counts that differ, a repeated name, a bad name.
+    for (args, why) in [
+        (
+            &["a", "b", "--component", "main"][..],
+            "2 snapshots, 1 component",
+        ),
+        (
+            &["a", "b", "--component", "main,main"][..],
+            "repeated component",
+        ),
+        (
+            &["a", "--component", "main,internal"][..],
+            "1 snapshot, 2 components",
+        ),
+        (
+            &["a", "b", "--component", "main,../x"][..],
+            "bad component name",
+        ),
+        (&["a", "b"][..], "2 snapshots, no `--component`"),
+    ] {
+        let mut full = vec!["snapshot", "publish", "--distribution", "stable"];
+        full.extend_from_slice(args);
+        let out = env.run(&full);
+        assert_eq!(out.code, 2, "{why}:\n{}", out.transcript());
+        assert!(
+            out.stderr.contains("component"),
+            "{why}:\n{}",
+            out.transcript()
+        );
+    }
+
+    // `a` serves `main`, `b` serves `internal`, whatever their own components.
+    publish(&env, "a", &["b", "--component", "main,internal"]);
+    let release = std::fs::read_to_string(dist_dir(&env).join("Release")).expect("Release");
+    assert!(
+        release.contains("\nComponents: internal main\n"),
+        "Release components:\n{release}"
+    );
+    let listed = sha256_list(&release);
+    for index in [
+        "main/binary-amd64/Packages",
+        "internal/binary-amd64/Packages",
+    ] {
+        assert!(
+            listed.contains_key(index),
+            "{index} not in Release:\n{release}"
+        );
+    }
+    assert!(
+        std::fs::read_dir(env.root().join("public/pool/internal/f/fresh")).is_ok(),
+        "the pool path names the component"
+    );
+
+    // apt installs from each component: `tool` is only in `a`, `fresh` only in `b`.
+    let serve = Serve::start(&env);
+    let apt_dir = env.dir.path().join("apt");
+    let apt = Apt::new(apt_dir.clone(), &serve.url(), &keyring, Sources::OneLine);
+    std::fs::write(
+        apt_dir.join("etc/sources.list"),
+        format!(
+            "deb [signed-by={}] {} stable main internal\n",
+            keyring.display(),
+            serve.url()
+        ),
+    )
+    .expect("write sources.list");
+    apt.ok(&["update"]);
+    apt.ok(&["install", "--download-only", "-y", "tool", "fresh"]);
+    let mut expected = debs(&packages_a(), &["tool", "base-files"]);
+    expected.extend(debs(&packages_b(), &["fresh"]));
+    assert_eq!(apt.archives(), expected, "downloaded .debs");
+
+    // `publish show` and `list` name each component's snapshot.
+    let want = serde_json::json!([
+        {"component": "main", "snapshot": "a"},
+        {"component": "internal", "snapshot": "b"},
+    ]);
+    let show = crate::support::json(&env.ok(&["--json", "publish", "show", "stable"]));
+    assert_eq!(show["components"], want, "{show}");
+    let list = crate::support::json(&env.ok(&["--json", "publish", "list"]));
+    assert_eq!(list[0]["components"], want, "{list}");
+    let text = env.ok(&["publish", "show", "stable"]).stdout;
+    assert!(text.contains("main=a, internal=b"), "{text}");
+
+    // Neither snapshot can be dropped while it serves a component.
+    for snap in ["a", "b"] {
+        let out = env.run(&["snapshot", "drop", snap]);
+        assert_eq!(out.code, 1, "drop `{snap}`:\n{}", out.transcript());
+        assert!(out.stderr.contains("dists/stable"), "{}", out.transcript());
+    }
+
+    // The same publish again is a no-op; another component set needs `--set`.
+    let out = env.ok(&[
+        "--json",
+        "snapshot",
+        "publish",
+        "a",
+        "b",
+        "--component",
+        "main,internal",
+        "--distribution",
+        "stable",
+    ]);
+    assert_eq!(crate::support::json(&out)["outcome"], "unchanged");
+    for args in [&["a", "b", "--component", "main,extra"][..], &["a"][..]] {
+        let mut full = vec!["snapshot", "publish", "--distribution", "stable"];
+        full.extend_from_slice(args);
+        let out = env.run(&full);
+        assert_eq!(out.code, 2, "{args:?}:\n{}", out.transcript());
+        assert!(
+            out.stderr.contains("components `main,internal`"),
+            "{args:?}:\n{}",
+            out.transcript()
+        );
+    }
+    // Switching which snapshot serves a component is a plain re-publish.
+    std::thread::sleep(Duration::from_millis(1100));
+    publish(&env, "b", &["a", "--component", "main,internal"]);
+    let show = crate::support::json(&env.ok(&["--json", "publish", "show", "stable"]));
+    assert_eq!(show["components"][0]["snapshot"], "b", "{show}");
+    std::thread::sleep(Duration::from_millis(1100));
+    publish(&env, "a", &["b", "--component", "main,extra", "--set"]);
+
+    // gc keeps what every component uses.
+    env.ok(&["gc", "--grace", "0s"]);
+    let apt2_dir = env.dir.path().join("apt2");
+    let apt2 = Apt::new(apt2_dir.clone(), &serve.url(), &keyring, Sources::OneLine);
+    std::fs::write(
+        apt2_dir.join("etc/sources.list"),
+        format!(
+            "deb [signed-by={}] {} stable main extra\n",
+            keyring.display(),
+            serve.url()
+        ),
+    )
+    .expect("write sources.list");
+    apt2.ok(&["update"]);
+    apt2.ok(&["install", "--download-only", "-y", "tool", "fresh"]);
+    assert_eq!(apt2.archives(), expected, "downloaded .debs after gc");
+}

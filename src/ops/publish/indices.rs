@@ -8,18 +8,17 @@ use std::collections::BTreeMap;
 
 use super::pool::{Item, plain_pool_path};
 use crate::debian::version;
-use crate::model::{PackageRecord, Snapshot};
+use crate::model::PackageRecord;
 use crate::tree::IndexInput;
 
-/// The `Packages` indices: one per component and architecture of the
-/// snapshot (`all` packages in each), stanzas sorted by name, version and
+/// The `Packages` indices: one per component and architecture
+/// (`architectures`; `all` packages in each), stanzas sorted by name, version and
 /// architecture, `Filename` pointing at the pool path.
 pub(super) fn build_indices<'a>(
-    snap: &Snapshot,
+    architectures: &[String],
     entries: impl Iterator<Item = Entry<'a>>,
 ) -> Vec<IndexInput> {
-    let archs: Vec<&String> = snap
-        .architectures
+    let archs: Vec<&String> = architectures
         .iter()
         .filter(|a| a.as_str() != "all")
         .collect();

@@ -15,10 +15,7 @@ use chrono::{DateTime, Utc};
 use super::indices::{build_indices, entries, plain_entries};
 use super::ledger::Ledger;
 use super::pool::{Item, count_pool, execute_pool, plan_pool};
-use super::{
-    BY_HASH_GRACE, Job, PublishError, PublishOutcome, PublishReport, io_err, load_records,
-    prefix_dir,
-};
+use super::{BY_HASH_GRACE, Job, PublishError, PublishOutcome, PublishReport, io_err, prefix_dir};
 use crate::db::Db;
 use crate::debian::release::Release;
 use crate::model::{PackageRecord, Publication};
@@ -43,7 +40,7 @@ pub(super) fn publish_local(
     check_link(&dist_link)?;
 
     // Load and plan the pool.
-    let records = load_records(db, &job.snap)?;
+    let records = job.records(db)?;
     tracing::debug!(packages = records.len(), elapsed = ?job.started.elapsed(), "packages loaded");
     // Pool files that are copies (blobs in a bucket, or on another file
     // system) have no blob inode to compare with: the ledger remembers
@@ -59,7 +56,7 @@ pub(super) fn publish_local(
     if job.opts.dry_run {
         let items = plan_pool(&base, store, &pool.ledger, &records)?;
         count_pool(&mut job.report, &items);
-        job.report.indices = build_indices(&job.snap, entries(&items)).len() as u64;
+        job.report.indices = build_indices(&job.architectures(), entries(&items)).len() as u64;
         return Ok(job.end(PublishOutcome::DryRun));
     }
     if job.keys.is_empty() {
@@ -129,10 +126,11 @@ fn fill_and_render(
     meta: &ReleaseMeta,
     render_opts: &RenderOptions,
 ) -> Result<RenderedTree, PublishError> {
-    let (snap, keys, started, records) = (&job.snap, job.keys, job.started, pool.records);
+    let archs = &job.architectures();
+    let (keys, started, records) = (job.keys, job.started, pool.records);
     let (filled, guessed) = std::thread::scope(|s| {
         let filled = s.spawn(move || fill_pool(pool, started));
-        let guess = build_indices(snap, plain_entries(records));
+        let guess = build_indices(archs, plain_entries(records));
         let rendered = render(staging, &guess, meta, keys, render_opts);
         let filled = filled
             .join()
@@ -160,7 +158,7 @@ fn fill_and_render(
             "rendering again with hash-qualified paths"
         );
         let _ = std::fs::remove_dir_all(staging);
-        let indices = build_indices(snap, entries(&items));
+        let indices = build_indices(archs, entries(&items));
         (
             render(staging, &indices, meta, keys, render_opts)?,
             indices.len(),

@@ -5,10 +5,11 @@
 //! upload the pool files → switch → record. The parts:
 //!
 //! - this module: the entry points ([`publish`], [`drop_publication`]), the
-//!   options, report and error, the [`Endpoint`], and the `Job` handed to a
-//!   backend once the arguments are checked, with what every backend does
-//!   through it (the no-op check, the `Release` fields, the keyring to
-//!   verify with, the record);
+//!   options, report and error, the [`Endpoint`];
+//! - `job`: the `Job` handed to a backend once the arguments are checked,
+//!   with what every backend does through it (the no-op check, the packages
+//!   by component, the `Release` fields, the keyring to verify with, the
+//!   record), and the components of a publication of several snapshots;
 //! - `pool`: pool paths (plain and hash-qualified, checked safe), the pool
 //!   plan (`Item`, `PoolAction`) and its execution in a local directory;
 //!   `ledger` remembers what copied local pool files hold;
@@ -23,7 +24,8 @@
 //! The flow in a local directory (DESIGN.md §4):
 //!
 //! 1. load the snapshot's packages (one package-set read, one row per
-//!    package);
+//!    package) — or, for several snapshots as components, each snapshot's
+//!    packages under the component it serves;
 //! 2. plan the pool: each package's path is
 //!    `pool/<component>/<x>/<source>/<file>`; a path that already holds
 //!    other content keeps it (write-once) and the package goes to
@@ -54,21 +56,22 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use crate::db::{Db, DbError, HistoryEntry, NewPublication};
+use crate::db::{Db, DbError, HistoryEntry};
 use crate::digest::Sha256;
 use crate::exit::{ExitCode, FAILURE, USAGE};
 use crate::lock::{Lock, LockError};
-use crate::model::{PackageRecord, Publication, ReleaseOptions, Snapshot};
+use crate::model::{PackageRecord, Publication, ReleaseOptions, Snapshot, components_text};
 use crate::ops::Context;
 use crate::ops::snapshot::{self, SnapshotError};
 use crate::pgp::{Keyring, PgpError, SigningKey};
-use crate::progress::{Event, Progress};
 use crate::store::{BlobStore, Bucket, S3Url, StoreError};
 use crate::tree::layout;
-use crate::tree::{ReleaseMeta, RenderOptions, RenderedTree, TreeError};
+use crate::tree::{RenderOptions, TreeError};
+use job::Job;
 
 mod found;
 mod indices;
+mod job;
 mod ledger;
 mod local;
 mod pool;
@@ -77,6 +80,7 @@ mod s3;
 
 pub use found::Dropped;
 pub(crate) use found::{local_prefixes, published};
+pub use job::check_components;
 pub use release::{DEFAULT_ORIGIN, Setting, SettingChange, default_label, duration_text};
 
 pub(crate) use local::tree_ids;
@@ -160,6 +164,24 @@ pub enum PublishError {
         /// The value given.
         given: String,
     },
+    /// Unusable `--component` names for the snapshots given.
+    #[error("{0}")]
+    BadComponents(String),
+    /// A publish would change which components the publication has, and
+    /// `--set` was not given.
+    #[error(
+        "publication `{place}` has components {}; {} would change them",
+        stored.as_ref().map_or_else(|| "from its snapshot".to_owned(), |v| format!("`{v}`")),
+        given.as_ref().map_or_else(|| "one snapshot without `--component`".to_owned(), |v| format!("`--component {v}`"))
+    )]
+    ComponentsChanged {
+        /// Where the publication is served (`prefix/dists/distribution`).
+        place: String,
+        /// The stored components (`None`: one snapshot's own).
+        stored: Option<String>,
+        /// The components given (`None`: one snapshot's own).
+        given: Option<String>,
+    },
     /// `dists/<distribution>` exists and is not ours.
     #[error("`{}` exists and is not a debvault publication; move it away first", .0.display())]
     Foreign(PathBuf),
@@ -220,6 +242,8 @@ impl ExitCode for PublishError {
             | PublishError::BadDistribution(_)
             | PublishError::NoDistribution(_)
             | PublishError::BadOption(_)
+            | PublishError::BadComponents(_)
+            | PublishError::ComponentsChanged { .. }
             | PublishError::SettingChanged { .. } => USAGE,
             PublishError::Snapshot(e) => e.exit_code(),
             PublishError::Tree(e) => e.exit_code(),
@@ -255,6 +279,9 @@ pub struct PublishOptions {
     /// The settings given as flags: a field left unset (`None`, `false`)
     /// keeps the stored value; see [`release`](self) and `resolve`.
     pub release: ReleaseOptions,
+    /// The component each snapshot is published as, in order, when several
+    /// are published together; empty: one snapshot with its own components.
+    pub components: Vec<String>,
     /// Whether given settings may change stored ones.
     pub set: bool,
     /// Settings to put back to their defaults.
@@ -280,8 +307,11 @@ pub enum PublishOutcome {
 /// What a publish did (or, for a dry run, would do).
 #[derive(Clone, Debug, Serialize)]
 pub struct PublishReport {
-    /// The snapshot.
+    /// The snapshot, or `main=a,internal=b` for several as components.
     pub snapshot: String,
+    /// The component each snapshot is published as, when several are.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub components: Vec<ComponentReport>,
     /// The prefix.
     pub prefix: String,
     /// The distribution.
@@ -321,6 +351,15 @@ pub struct PublishReport {
     /// a bucket.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub s3_requests: Option<u64>,
+}
+
+/// A component of a publication of several snapshots, in a report.
+#[derive(Clone, Debug, Serialize)]
+pub struct ComponentReport {
+    /// The component.
+    pub component: String,
+    /// The snapshot whose packages it lists.
+    pub snapshot: String,
 }
 
 /// The directory of `prefix` below `endpoint`, after validating it; no
@@ -432,98 +471,6 @@ impl std::fmt::Display for Endpoint {
     }
 }
 
-/// What every publish works from, once the arguments are checked.
-pub(super) struct Job<'a> {
-    pub(super) snap: Snapshot,
-    pub(super) prefix: String,
-    pub(super) distribution: String,
-    pub(super) current: Option<Publication>,
-    /// The settings resolved from the stored ones and the flags.
-    pub(super) settings: ReleaseOptions,
-    pub(super) report: PublishReport,
-    pub(super) started: Instant,
-    pub(super) keys: &'a [SigningKey],
-    pub(super) opts: &'a PublishOptions,
-    /// Where warnings go.
-    pub(super) progress: &'a dyn Progress,
-}
-
-/// What the parent does for every backend: each backend plans, writes and
-/// switches in its own way, and leaves the report and the record to these.
-impl Job<'_> {
-    /// Something is wrong with the publication but it goes on.
-    pub(super) fn warn(&self, message: String) {
-        self.progress.event(Event::Warning {
-            scope: layout::dists_path(&self.prefix, &self.distribution),
-            message,
-        });
-    }
-
-    /// Whether `cur` already publishes this snapshot with these options and
-    /// its `Valid-Until` (if any) has more than half its time left. The
-    /// backend adds its own check that the tree in place is `cur`'s.
-    pub(super) fn republishes(&self, cur: &Publication) -> bool {
-        cur.snapshot_id == self.snap.id
-            && cur.options == self.settings
-            && release::fresh_enough(cur, &self.settings)
-    }
-
-    /// Ends a publish that writes nothing (`Unchanged`, `DryRun`).
-    pub(super) fn end(mut self, outcome: PublishOutcome) -> PublishReport {
-        self.report.outcome = outcome;
-        self.report.seconds = self.started.elapsed().as_secs_f64();
-        self.report
-    }
-
-    /// The `Release` fields of a tree made at `now`.
-    pub(super) fn release_meta(&self, now: DateTime<Utc>) -> ReleaseMeta {
-        release::release_meta(&self.settings, &self.prefix, &self.distribution, now)
-    }
-
-    /// The public half of the signing keys, to verify the rendered tree with.
-    pub(super) fn keyring(&self) -> Result<Keyring, PublishError> {
-        public_keyring(self.keys)
-    }
-
-    /// Records the switched-in `tree`, rendered as `rendered` with `meta`,
-    /// with the report as its stats; returns the report with the final
-    /// figures.
-    pub(super) fn record(
-        self,
-        db: &mut Db,
-        tree: &str,
-        rendered: &RenderedTree,
-        meta: &ReleaseMeta,
-    ) -> Result<PublishReport, PublishError> {
-        let Job {
-            snap,
-            prefix,
-            distribution,
-            mut report,
-            started,
-            settings,
-            ..
-        } = self;
-        let release_sha256 = Sha256::of(rendered.release.render().as_bytes());
-        report.tree = Some(tree.to_owned());
-        report.valid_until = meta.valid_until;
-        report.seconds = started.elapsed().as_secs_f64();
-        let new = NewPublication {
-            prefix: &prefix,
-            distribution: &distribution,
-            snapshot: &snap,
-            options: &settings,
-            changed: serde_json::to_value(&report.changed).unwrap_or_default(),
-            tree,
-            release_sha256,
-            valid_until: meta.valid_until,
-            stats: serde_json::to_value(&report).unwrap_or_default(),
-        };
-        db.record_publication(&new)?;
-        Ok(report)
-    }
-}
-
 impl Context {
     /// The publish endpoint (`[storage] publish`); a bucket endpoint renders
     /// its trees in the data root's `tmp/`.
@@ -532,12 +479,14 @@ impl Context {
     }
 }
 
-/// Publishes `snapshot_name` to the context's endpoint, signed with
-/// `keys`; see the module docs. Warnings go to the context's progress.
+/// Publishes `snapshot_names` to the context's endpoint, signed with
+/// `keys`: one snapshot with its own components, or several, each as the
+/// component `opts.components` names for it; see the module docs. Warnings
+/// go to the context's progress.
 pub fn publish(
     ctx: &mut Context,
     keys: &[SigningKey],
-    snapshot_name: &str,
+    snapshot_names: &[String],
     opts: &PublishOptions,
 ) -> Result<PublishReport, PublishError> {
     let endpoint = &ctx.endpoint()?;
@@ -545,7 +494,7 @@ pub fn publish(
     let (db, store) = (&mut ctx.db, &ctx.store);
     let started = Instant::now();
     let requests_before = crate::store::s3::request_count();
-    let snap = snapshot::load(db, snapshot_name)?;
+    let (snap, components) = load_snapshots(db, snapshot_names, &opts.components)?;
     let prefix = normalize_prefix(&opts.prefix)?;
     let distribution = match &opts.distribution {
         Some(d) => d.clone(),
@@ -562,13 +511,17 @@ pub fn publish(
     };
 
     let current = db.publication(&prefix, &distribution)?;
-    let (settings, changed) = release::resolve(
-        &layout::dists_path(&prefix, &distribution),
+    let place = layout::dists_path(&prefix, &distribution);
+    let components_changed =
+        job::resolve_components(&place, current.as_ref(), &opts.components, opts.set)?;
+    let (settings, mut changed) = release::resolve(
+        &place,
         current.as_ref().map(|c| &c.options),
         &opts.release,
         opts.set,
         &opts.unset,
     )?;
+    changed.extend(components_changed);
     release::check_options(&settings)?;
     if matches!(endpoint, Endpoint::S3 { .. }) && settings.snapshots_url.is_some() {
         return Err(PublishError::BadOption(
@@ -576,27 +529,43 @@ pub fn publish(
                 .into(),
         ));
     }
+    let text = match &components[..] {
+        [] => snap.name.clone(),
+        several => components_text(several.iter().map(|(c, s)| (c, &s.name))),
+    };
     if let Some(cur) = &current
-        && cur.snapshot_id != snap.id
+        && cur.snapshots_text() != text
         && cur.distribution == cur.snapshot
     {
         return Err(PublishError::Immutable {
             distribution: distribution.clone(),
             published: cur.snapshot.clone(),
-            requested: snap.name.clone(),
+            requested: text,
         });
     }
     let report = PublishReport {
-        snapshot: snap.name.clone(),
+        components: components
+            .iter()
+            .map(|(c, s)| ComponentReport {
+                component: c.clone(),
+                snapshot: s.name.clone(),
+            })
+            .collect(),
         prefix: prefix.clone(),
         distribution: distribution.clone(),
         outcome: PublishOutcome::Published,
         replaced: current
             .as_ref()
-            .filter(|c| c.snapshot_id != snap.id)
-            .map(|c| c.snapshot.clone()),
+            .map(Publication::snapshots_text)
+            .filter(|t| *t != text),
+        snapshot: text,
         tree: current.as_ref().map(|c| c.tree.clone()),
-        packages: snap.packages,
+        packages: snap.packages
+            + components
+                .iter()
+                .skip(1)
+                .map(|(_, s)| s.packages)
+                .sum::<u64>(),
         pool_added: 0,
         pool_present: 0,
         pool_qualified: 0,
@@ -611,6 +580,7 @@ pub fn publish(
     };
     let job = Job {
         snap,
+        components,
         prefix,
         distribution,
         current,
@@ -629,6 +599,64 @@ pub fn publish(
         report.s3_requests = Some(crate::store::s3::request_count() - requests_before);
     }
     Ok(report)
+}
+
+/// The snapshots `names` (at least one), after checking the `components`
+/// given for them: the first snapshot and, when several are published as
+/// components, each component with its snapshot.
+fn load_snapshots(
+    db: &Db,
+    names: &[String],
+    components: &[String],
+) -> Result<(Snapshot, Vec<(String, Snapshot)>), PublishError> {
+    job::check_components(names.len(), components)?;
+    let mut snaps = Vec::with_capacity(names.len());
+    for name in names {
+        snaps.push(snapshot::load(db, name)?);
+    }
+    let first = snaps
+        .first()
+        .cloned()
+        .ok_or_else(|| PublishError::BadComponents("no snapshot given".into()))?;
+    Ok((first, components.iter().cloned().zip(snaps).collect()))
+}
+
+/// The packages a publication serves, with the components it lists them
+/// in (what `gc` keeps for it in a bucket's pool).
+pub(crate) fn publication_records(
+    db: &Db,
+    p: &Publication,
+) -> Result<Option<Vec<(String, PackageRecord)>>, PublishError> {
+    if p.components.is_empty() {
+        return match db.snapshot(&p.snapshot)? {
+            Some(snap) => load_records(db, &snap).map(Some),
+            None => Ok(None),
+        };
+    }
+    let mut pairs = Vec::with_capacity(p.components.len());
+    for c in &p.components {
+        let Some(snap) = db.snapshot(&c.snapshot)? else {
+            return Ok(None);
+        };
+        pairs.push((c.component.clone(), snap));
+    }
+    component_records(db, &pairs).map(Some)
+}
+
+/// Each snapshot's packages, listed under the component it serves.
+fn component_records(
+    db: &Db,
+    components: &[(String, Snapshot)],
+) -> Result<Vec<(String, PackageRecord)>, PublishError> {
+    let mut out = Vec::new();
+    for (component, snap) in components {
+        out.extend(
+            load_records(db, snap)?
+                .into_iter()
+                .map(|(_, r)| (component.clone(), r)),
+        );
+    }
+    Ok(out)
 }
 
 /// The snapshot's packages with their components (one package-set read).

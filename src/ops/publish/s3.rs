@@ -31,7 +31,7 @@ use futures::{StreamExt, TryStreamExt};
 
 use super::indices::{build_indices, entries};
 use super::pool::{Item, PoolAction, count_pool, label, pool_paths};
-use super::{Job, PublishError, PublishOutcome, PublishReport, io_err, load_records};
+use super::{Job, PublishError, PublishOutcome, PublishReport, io_err};
 use crate::db::{Db, PoolObject};
 use crate::debian::release::Release;
 use crate::digest::Sha256;
@@ -82,12 +82,12 @@ pub(super) fn publish(
         InPlace::Other(previous) => previous,
     };
 
-    let records = load_records(db, &job.snap)?;
+    let records = job.records(db)?;
     tracing::debug!(elapsed = ?job.started.elapsed(), records = records.len(), "records loaded");
     let pool = plan_pool(db, &base, &location, &records)?;
     tracing::debug!(elapsed = ?job.started.elapsed(), "pool planned");
     count_pool(&mut job.report, &pool.items);
-    let indices = build_indices(&job.snap, entries(&pool.items));
+    let indices = build_indices(&job.architectures(), entries(&pool.items));
     job.report.indices = indices.len() as u64;
     if job.opts.dry_run {
         return Ok(job.end(PublishOutcome::DryRun));
