@@ -1216,7 +1216,7 @@ _debvault() {
             return 0
             ;;
         debvault__subcmd__snapshot__subcmd__publish)
-            opts="-q -v -h --prefix --distribution --origin --label --suite --codename --valid-for --not-automatic --but-automatic-upgrades --snapshots-url --set --unset --dry-run --allow-unmet --root --config --json --quiet --verbose --no-progress --help"
+            opts="-q -v -h --prefix --distribution --component --origin --label --suite --codename --valid-for --not-automatic --but-automatic-upgrades --snapshots-url --set --unset --dry-run --allow-unmet --root --config --json --quiet --verbose --no-progress --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1227,6 +1227,10 @@ _debvault() {
                     return 0
                     ;;
                 --distribution)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --component)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -240,6 +240,7 @@ complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and __fish_s
 complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and __fish_seen_subcommand_from rename" -s h -l help -d 'Print help'
 complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and __fish_seen_subcommand_from publish" -l prefix -d 'Path below the publish endpoint [default: its root]' -r
 complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and __fish_seen_subcommand_from publish" -l distribution -d 'Distribution, served as dists/<DIST> [default: the mirror\'s suite]' -r
+complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and __fish_seen_subcommand_from publish" -l component -d 'Publish the snapshots as these components, one per snapshot in order' -r
 complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and __fish_seen_subcommand_from publish" -l origin -d '`Origin` field of the Release [default: debvault]' -r
 complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and __fish_seen_subcommand_from publish" -l label -d '`Label` field of the Release [default: the distribution, after the prefix if any]' -r
 complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and __fish_seen_subcommand_from publish" -l suite -d '`Suite` field of the Release [default: the distribution]' -r

@@ -109,6 +109,12 @@ pub(crate) struct PublishArgs {
     /// Snapshot name; several with `--component`, one per component
     #[arg(value_name = "NAME", required = true, add = super::complete::snapshots())]
     names: Vec<String>,
+    /// Path below the publish endpoint [default: its root]
+    #[arg(long, value_name = "PATH", default_value = ".")]
+    prefix: String,
+    /// Distribution, served as dists/<DIST> [default: the mirror's suite]
+    #[arg(long, value_name = "DIST")]
+    distribution: Option<String>,
     /// Publish the snapshots as these components, one per snapshot in order
     ///
     /// Each snapshot's packages are listed under its component, whatever
@@ -118,12 +124,6 @@ pub(crate) struct PublishArgs {
     /// needs `--set`. Without it, one snapshot keeps its own components.
     #[arg(long, value_name = "NAME[,NAME…]", value_delimiter = ',')]
     component: Vec<String>,
-    /// Path below the publish endpoint [default: its root]
-    #[arg(long, value_name = "PATH", default_value = ".")]
-    prefix: String,
-    /// Distribution, served as dists/<DIST> [default: the mirror's suite]
-    #[arg(long, value_name = "DIST")]
-    distribution: Option<String>,
     /// `Origin` field of the Release [default: debvault]
     #[arg(long)]
     origin: Option<String>,

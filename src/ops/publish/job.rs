@@ -15,12 +15,13 @@ use std::time::Instant;
 use chrono::{DateTime, Utc};
 
 use super::{
-    PublishError, PublishOptions, PublishOutcome, PublishReport, SettingChange, component_records,
-    load_records, public_keyring, release,
+    PublishError, PublishOptions, PublishOutcome, PublishReport, SettingChange, public_keyring,
+    release,
 };
 use crate::db::{Db, NewPublication};
 use crate::digest::Sha256;
 use crate::model::{PackageRecord, Publication, ReleaseOptions, Snapshot};
+use crate::ops::snapshot;
 use crate::pgp::{Keyring, SigningKey};
 use crate::progress::{Event, Progress};
 use crate::tree::layout;
@@ -238,4 +239,108 @@ pub(super) fn resolve_components(
         from,
         to,
     }))
+}
+
+/// The snapshots `names` (at least one), after checking the `components`
+/// given for them: the first snapshot and, when several are published as
+/// components, each component with its snapshot.
+pub(super) fn load_snapshots(
+    db: &Db,
+    names: &[String],
+    components: &[String],
+) -> Result<(Snapshot, Vec<(String, Snapshot)>), PublishError> {
+    check_components(names.len(), components)?;
+    let mut snaps = Vec::with_capacity(names.len());
+    for name in names {
+        snaps.push(snapshot::load(db, name)?);
+    }
+    let first = snaps
+        .first()
+        .cloned()
+        .ok_or_else(|| PublishError::BadComponents("no snapshot given".into()))?;
+    Ok((first, components.iter().cloned().zip(snaps).collect()))
+}
+
+/// The packages a publication serves, with the components it lists them
+/// in (what `gc` keeps for it in a bucket's pool).
+pub(crate) fn publication_records(
+    db: &Db,
+    p: &Publication,
+) -> Result<Option<Vec<(String, PackageRecord)>>, PublishError> {
+    if p.components.is_empty() {
+        return match db.snapshot(&p.snapshot)? {
+            Some(snap) => load_records(db, &snap).map(Some),
+            None => Ok(None),
+        };
+    }
+    let mut pairs = Vec::with_capacity(p.components.len());
+    for c in &p.components {
+        let Some(snap) = db.snapshot(&c.snapshot)? else {
+            return Ok(None);
+        };
+        pairs.push((c.component.clone(), snap));
+    }
+    component_records(db, &pairs).map(Some)
+}
+
+/// Each snapshot's packages, listed under the component it serves.
+pub(super) fn component_records(
+    db: &Db,
+    components: &[(String, Snapshot)],
+) -> Result<Vec<(String, PackageRecord)>, PublishError> {
+    let mut out = Vec::new();
+    for (component, snap) in components {
+        out.extend(
+            load_records(db, snap)?
+                .into_iter()
+                .map(|(_, r)| (component.clone(), r)),
+        );
+    }
+    Ok(out)
+}
+
+/// The snapshot's packages with their components (one package-set read).
+fn load_records(db: &Db, snap: &Snapshot) -> Result<Vec<(String, PackageRecord)>, PublishError> {
+    let set = db.package_set(snap.package_set)?;
+    let mut records = Vec::with_capacity(set.len());
+    for (component, ids) in set.components() {
+        for r in db.packages(ids)? {
+            records.push((component.to_owned(), r));
+        }
+    }
+    Ok(records)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::exit::ExitCode as _;
+
+    fn names(list: &[&str]) -> Vec<String> {
+        list.iter().map(|s| (*s).to_owned()).collect()
+    }
+
+    #[test]
+    fn components_match_the_snapshots() {
+        assert!(check_components(1, &[]).is_ok());
+        assert!(check_components(1, &names(&["main"])).is_ok());
+        assert!(check_components(2, &names(&["main", "internal"])).is_ok());
+        for (count, given) in [
+            (2, &[][..]),
+            (2, &["main"][..]),
+            (1, &["main", "internal"][..]),
+            (2, &["main", "main"][..]),
+            (2, &["main", "a/b"][..]),
+            (2, &["main", ".hidden"][..]),
+            (2, &["main", ""][..]),
+        ] {
+            let err = check_components(count, &names(given)).unwrap_err();
+            assert!(
+                matches!(err, PublishError::BadComponents(_)),
+                "{count} {given:?}: {err}"
+            );
+            assert_eq!(err.exit_code(), crate::exit::USAGE);
+        }
+    }
 }

@@ -5,7 +5,8 @@
 //! upload the pool files → switch → record. The parts:
 //!
 //! - this module: the entry points ([`publish`], [`drop_publication`]), the
-//!   options, report and error, the [`Endpoint`];
+//!   options, report and error;
+//! - `endpoint`: the [`Endpoint`], a directory or a bucket;
 //! - `job`: the `Job` handed to a backend once the arguments are checked,
 //!   with what every backend does through it (the no-op check, the packages
 //!   by component, the `Release` fields, the keyring to verify with, the
@@ -56,19 +57,20 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use crate::db::{Db, DbError, HistoryEntry};
+use crate::db::{DbError, HistoryEntry};
 use crate::digest::Sha256;
 use crate::exit::{ExitCode, FAILURE, USAGE};
 use crate::lock::{Lock, LockError};
-use crate::model::{PackageRecord, Publication, ReleaseOptions, Snapshot, components_text};
+use crate::model::{Publication, ReleaseOptions, Snapshot, components_text};
 use crate::ops::Context;
-use crate::ops::snapshot::{self, SnapshotError};
+use crate::ops::snapshot::SnapshotError;
 use crate::pgp::{Keyring, PgpError, SigningKey};
-use crate::store::{BlobStore, Bucket, S3Url, StoreError};
+use crate::store::{BlobStore, StoreError};
 use crate::tree::layout;
 use crate::tree::{RenderOptions, TreeError};
 use job::Job;
 
+mod endpoint;
 mod found;
 mod indices;
 mod job;
@@ -78,9 +80,11 @@ mod pool;
 mod release;
 mod s3;
 
+pub use endpoint::Endpoint;
 pub use found::Dropped;
 pub(crate) use found::{local_prefixes, published};
 pub use job::check_components;
+pub(crate) use job::publication_records;
 pub use release::{DEFAULT_ORIGIN, Setting, SettingChange, default_label, duration_text};
 
 pub(crate) use local::tree_ids;
@@ -425,60 +429,6 @@ fn default_distribution(snap: &Snapshot) -> Option<String> {
     }
 }
 
-/// Where publications are written: the `[storage] publish` setting.
-#[derive(Clone, Debug)]
-pub enum Endpoint {
-    /// A local directory.
-    Local(PathBuf),
-    /// A bucket and prefix; `work` is a local directory for rendering trees
-    /// and for the index cache.
-    S3 {
-        /// The bucket.
-        bucket: Bucket,
-        /// Local scratch directory.
-        work: PathBuf,
-    },
-}
-
-impl Endpoint {
-    /// The endpoint at `location` (a directory or `s3://bucket/prefix`);
-    /// `work` is where an S3 endpoint renders its trees.
-    pub fn open(location: &str, work: &Path) -> Result<Endpoint, PublishError> {
-        match S3Url::parse(location) {
-            Some(url) => Ok(Endpoint::S3 {
-                bucket: Bucket::open(&url?)?,
-                work: work.to_owned(),
-            }),
-            None => Ok(Endpoint::Local(PathBuf::from(location))),
-        }
-    }
-
-    /// The local directory, if the endpoint is one.
-    pub fn local(&self) -> Option<&Path> {
-        match self {
-            Endpoint::Local(p) => Some(p),
-            Endpoint::S3 { .. } => None,
-        }
-    }
-}
-
-impl std::fmt::Display for Endpoint {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Endpoint::Local(p) => write!(f, "{}", p.display()),
-            Endpoint::S3 { bucket, .. } => write!(f, "{}", bucket.url()),
-        }
-    }
-}
-
-impl Context {
-    /// The publish endpoint (`[storage] publish`); a bucket endpoint renders
-    /// its trees in the data root's `tmp/`.
-    pub fn endpoint(&self) -> Result<Endpoint, PublishError> {
-        Endpoint::open(&self.settings.publish, &self.settings.root.join("tmp"))
-    }
-}
-
 /// Publishes `snapshot_names` to the context's endpoint, signed with
 /// `keys`: one snapshot with its own components, or several, each as the
 /// component `opts.components` names for it; see the module docs. Warnings
@@ -494,7 +444,7 @@ pub fn publish(
     let (db, store) = (&mut ctx.db, &ctx.store);
     let started = Instant::now();
     let requests_before = crate::store::s3::request_count();
-    let (snap, components) = load_snapshots(db, snapshot_names, &opts.components)?;
+    let (snap, components) = job::load_snapshots(db, snapshot_names, &opts.components)?;
     let prefix = normalize_prefix(&opts.prefix)?;
     let distribution = match &opts.distribution {
         Some(d) => d.clone(),
@@ -599,79 +549,6 @@ pub fn publish(
         report.s3_requests = Some(crate::store::s3::request_count() - requests_before);
     }
     Ok(report)
-}
-
-/// The snapshots `names` (at least one), after checking the `components`
-/// given for them: the first snapshot and, when several are published as
-/// components, each component with its snapshot.
-fn load_snapshots(
-    db: &Db,
-    names: &[String],
-    components: &[String],
-) -> Result<(Snapshot, Vec<(String, Snapshot)>), PublishError> {
-    job::check_components(names.len(), components)?;
-    let mut snaps = Vec::with_capacity(names.len());
-    for name in names {
-        snaps.push(snapshot::load(db, name)?);
-    }
-    let first = snaps
-        .first()
-        .cloned()
-        .ok_or_else(|| PublishError::BadComponents("no snapshot given".into()))?;
-    Ok((first, components.iter().cloned().zip(snaps).collect()))
-}
-
-/// The packages a publication serves, with the components it lists them
-/// in (what `gc` keeps for it in a bucket's pool).
-pub(crate) fn publication_records(
-    db: &Db,
-    p: &Publication,
-) -> Result<Option<Vec<(String, PackageRecord)>>, PublishError> {
-    if p.components.is_empty() {
-        return match db.snapshot(&p.snapshot)? {
-            Some(snap) => load_records(db, &snap).map(Some),
-            None => Ok(None),
-        };
-    }
-    let mut pairs = Vec::with_capacity(p.components.len());
-    for c in &p.components {
-        let Some(snap) = db.snapshot(&c.snapshot)? else {
-            return Ok(None);
-        };
-        pairs.push((c.component.clone(), snap));
-    }
-    component_records(db, &pairs).map(Some)
-}
-
-/// Each snapshot's packages, listed under the component it serves.
-fn component_records(
-    db: &Db,
-    components: &[(String, Snapshot)],
-) -> Result<Vec<(String, PackageRecord)>, PublishError> {
-    let mut out = Vec::new();
-    for (component, snap) in components {
-        out.extend(
-            load_records(db, snap)?
-                .into_iter()
-                .map(|(_, r)| (component.clone(), r)),
-        );
-    }
-    Ok(out)
-}
-
-/// The snapshot's packages with their components (one package-set read).
-pub(crate) fn load_records(
-    db: &Db,
-    snap: &Snapshot,
-) -> Result<Vec<(String, PackageRecord)>, PublishError> {
-    let set = db.package_set(snap.package_set)?;
-    let mut records = Vec::with_capacity(set.len());
-    for (component, ids) in set.components() {
-        for r in db.packages(ids)? {
-            records.push((component.to_owned(), r));
-        }
-    }
-    Ok(records)
 }
 
 /// Takes the lock of a prefix: its pool is shared by all its distributions.
