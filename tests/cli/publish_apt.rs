@@ -1074,3 +1074,21 @@ fn issue_23_snapshots_as_components_of_one_distribution() {
     apt2.ok(&["install", "--download-only", "-y", "tool", "fresh"]);
     assert_eq!(apt2.archives(), expected, "downloaded .debs after gc");
 }
+
+/// Issue 23 in a bucket: `gc` keeps the pool objects of every component of
+/// a publication of several snapshots, not only the first snapshot's.
+#[test]
+fn issue_23_gc_in_a_bucket_keeps_every_component() {
+    let (env, _keyring) = setup_in(TestEnv::new_s3(), true);
+    let bucket = env.s3.as_ref().expect("an S3 world").bucket();
+    publish(&env, "a", &["b", "--component", "main,internal"]);
+    let before = bucket.keys("public/pool");
+    for dir in ["internal/f/fresh/", "main/t/tool/"] {
+        assert!(
+            before.iter().any(|k| k.starts_with(dir)),
+            "{dir} in {before:?}"
+        );
+    }
+    env.ok(&["gc", "--grace", "0s"]);
+    assert_eq!(bucket.keys("public/pool"), before, "pool objects after gc");
+}
