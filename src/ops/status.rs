@@ -44,7 +44,7 @@ pub struct PublicationStatus {
     pub prefix: String,
     /// Distribution.
     pub distribution: String,
-    /// Published snapshot.
+    /// Published snapshot, or `main=a,internal=b` for several as components.
     pub snapshot: String,
     /// When it was switched in.
     pub published_at: DateTime<Utc>,
@@ -107,9 +107,9 @@ pub fn gather(db: &Db, now: DateTime<Utc>) -> Result<Status, DbError> {
         .publications()?
         .into_iter()
         .map(|p| PublicationStatus {
+            snapshot: p.snapshots_text(),
             prefix: p.prefix,
             distribution: p.distribution,
-            snapshot: p.snapshot,
             published_at: p.published_at,
             valid_until: p.valid_until,
         })

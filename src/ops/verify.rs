@@ -415,7 +415,7 @@ fn verify_publication(
             p,
             format!(
                 "its Release is not the one recorded when `{}` was published",
-                p.snapshot
+                p.snapshots_text()
             ),
         ));
     }
