@@ -595,3 +595,35 @@ fn settings_stick_to_the_publication() {
     env.ok(&["gc", "--grace", "0s"]);
     assert_eq!(count(&trees), 4, "{:?}", std::fs::read_dir(&trees).unwrap());
 }
+
+/// Issue 23: the dependency gate checks the snapshots published together
+/// as components, their packages together: `app` alone is refused, `app`
+/// with its dependencies in another component passes.
+#[test]
+fn issue_23_components_are_checked_for_dependencies_together() {
+    let env = keyed();
+    env.ok(&["snapshot", "filter", "apps", "s1", "app"]);
+    env.ok(&[
+        "snapshot",
+        "filter",
+        "deps",
+        "s1",
+        "libfoo | tool | base-files",
+    ]);
+    let out = env.run(&["snapshot", "publish", "apps", "--distribution", "stable"]);
+    assert_eq!(out.code, 3, "{}", out.transcript());
+    assert!(out.stderr.contains("unmet"), "{}", out.transcript());
+    let out = env.run(&[
+        "snapshot",
+        "publish",
+        "apps",
+        "deps",
+        "--component",
+        "main,libs",
+        "--distribution",
+        "together",
+    ]);
+    assert_eq!(out.code, 0, "{}", out.transcript());
+    let release = read(&public(&env).join("dists/together/Release"));
+    assert!(release.contains("\nComponents: libs main\n"), "{release}");
+}
