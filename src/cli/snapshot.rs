@@ -283,16 +283,7 @@ fn merged_cmd(merged: &Merged, g: &Globals) -> Result<u8> {
             merged.downgrades.len() - DOWNGRADES_SHOWN
         ));
     }
-    let snap = &merged.snapshot;
-    g.out.done(merged, |out| {
-        writeln!(
-            out,
-            "created snapshot `{}` with {} packages, {}",
-            snap.name, snap.packages, snap.description
-        )?;
-        Ok(())
-    })?;
-    Ok(0)
+    created_as(merged, &merged.snapshot, g)
 }
 
 fn verify(name: &str, g: &Globals) -> Result<u8> {
@@ -325,7 +316,12 @@ fn verify(name: &str, g: &Globals) -> Result<u8> {
 }
 
 fn created(snap: &Snapshot, g: &Globals) -> Result<u8> {
-    g.out.done(snap, |out| {
+    created_as(snap, snap, g)
+}
+
+/// "created snapshot …" for people; `value` (the snapshot, or more) as JSON.
+fn created_as<T: Serialize>(value: &T, snap: &Snapshot, g: &Globals) -> Result<u8> {
+    g.out.done(value, |out| {
         writeln!(
             out,
             "created snapshot `{}` with {} packages, {}",

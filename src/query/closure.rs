@@ -18,7 +18,7 @@
 use std::collections::{BTreeSet, HashSet, VecDeque};
 
 use super::{Candidate, Filter};
-use crate::debian::relation::{Dependency, Relation, VersionOp, parse_relations};
+use crate::debian::relation::{Dependency, Relation, parse_relations};
 use crate::debian::version::Version;
 
 /// How [`select`] extends the filter's matches.
@@ -199,17 +199,8 @@ impl<'p, C: Candidate> ArchPass<'p, C> {
                     break;
                 };
                 by_name.push(index);
-                // A malformed Provides only loses the virtual names; the
-                // package itself stays resolvable by its real name.
-                let Some(Ok(deps)) = p.field("Provides").map(parse_relations) else {
-                    continue;
-                };
-                for rel in deps.into_iter().flat_map(|d| d.alternatives) {
-                    let version = rel
-                        .constraint
-                        .filter(|c| c.op == VersionOp::Eq)
-                        .map(|c| c.version);
-                    provides.push((rel.name.into_boxed_str(), Provider { index: i, version }));
+                for (name, version) in super::provided_names(p) {
+                    provides.push((name.into_boxed_str(), Provider { index: i, version }));
                 }
             }
             // Stable sorts: equal names keep input order.

@@ -19,7 +19,7 @@
 use std::collections::BTreeSet;
 
 use super::Candidate;
-use crate::debian::relation::{Dependency, Relation, VersionOp, parse_relations};
+use crate::debian::relation::{Dependency, Relation, parse_relations};
 use crate::debian::version::Version;
 
 /// The fields a package needs satisfied to be installed.
@@ -84,16 +84,8 @@ impl<'p, C: Candidate> Universe<'p, C> {
                 break;
             };
             by_name.push(index);
-            // A malformed Provides only loses the virtual names.
-            let Some(Ok(deps)) = p.field("Provides").map(parse_relations) else {
-                continue;
-            };
-            for rel in deps.into_iter().flat_map(|d| d.alternatives) {
-                let version = rel
-                    .constraint
-                    .filter(|c| c.op == VersionOp::Eq)
-                    .map(|c| c.version);
-                provides.push((rel.name.into_boxed_str(), i, version));
+            for (name, version) in super::provided_names(p) {
+                provides.push((name.into_boxed_str(), i, version));
             }
         }
         by_name.sort_by(|&a, &b| packages[a as usize].name().cmp(packages[b as usize].name()));

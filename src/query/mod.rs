@@ -47,6 +47,28 @@ impl Candidate for BinaryPackage {
     }
 }
 
+/// The virtual names `p` provides, each with the version of its `(= V)`
+/// constraint (the only one Provides allows). A malformed `Provides` only
+/// loses the virtual names; the package stays resolvable by its own name.
+pub(crate) fn provided_names<C: Candidate>(p: &C) -> Vec<(String, Option<Version>)> {
+    let Some(Ok(deps)) = p
+        .field("Provides")
+        .map(crate::debian::relation::parse_relations)
+    else {
+        return Vec::new();
+    };
+    deps.into_iter()
+        .flat_map(|d| d.alternatives)
+        .map(|rel| {
+            let version = rel
+                .constraint
+                .filter(|c| c.op == crate::debian::relation::VersionOp::Eq)
+                .map(|c| c.version);
+            (rel.name, version)
+        })
+        .collect()
+}
+
 /// Lightweight [`Candidate`] fixtures built from stanza-like text.
 #[cfg(test)]
 pub(crate) mod testing {
