@@ -4,7 +4,7 @@ use std::path::Path;
 
 use rusqlite::{Connection, OpenFlags};
 
-use super::{Db, DbError, MIGRATIONS, corrupt, sql};
+use super::{Db, DbError, corrupt, sql};
 use crate::digest::Sha256;
 
 impl Db {
@@ -61,17 +61,7 @@ pub fn check_file(path: &Path) -> Result<i64, DbError> {
     if verdict != "ok" {
         return Err(corrupt(what, verdict));
     }
-    let version: i64 = conn
-        .pragma_query_value(None, "user_version", |r| r.get(0))
-        .map_err(open_err)?;
-    let supported = MIGRATIONS.len() as i64;
-    if version > supported {
-        return Err(DbError::TooNew {
-            path: path.to_owned(),
-            found: version,
-            supported,
-        });
-    }
+    let version = super::schema_version(&conn, path)?;
     let has_mirrors: i64 = conn
         .query_row(
             "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'mirrors'",

@@ -119,6 +119,26 @@ impl ExitCode for DbError {
     }
 }
 
+/// The schema version of the database at `path` (SQLite's `user_version`),
+/// refused when a newer debvault wrote it.
+fn schema_version(conn: &Connection, path: &Path) -> Result<i64, DbError> {
+    let version: i64 = conn
+        .pragma_query_value(None, "user_version", |r| r.get(0))
+        .map_err(|source| DbError::Open {
+            path: path.to_owned(),
+            source,
+        })?;
+    let supported = MIGRATIONS.len() as i64;
+    if version > supported {
+        return Err(DbError::TooNew {
+            path: path.to_owned(),
+            found: version,
+            supported,
+        });
+    }
+    Ok(version)
+}
+
 fn sql(what: impl Into<String>) -> impl FnOnce(rusqlite::Error) -> DbError {
     let what = what.into();
     move |source| DbError::Sql { what, source }
@@ -247,18 +267,8 @@ impl Db {
             path: self.path.clone(),
             source,
         };
-        let version: i64 = self
-            .conn
-            .pragma_query_value(None, "user_version", |r| r.get(0))
-            .map_err(open_err)?;
+        let version = schema_version(&self.conn, &self.path)?;
         let supported = MIGRATIONS.len() as i64;
-        if version > supported {
-            return Err(DbError::TooNew {
-                path: self.path.clone(),
-                found: version,
-                supported,
-            });
-        }
         if version == supported {
             return Ok(());
         }

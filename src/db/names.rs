@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags};
 
-use super::{Db, DbError, MIGRATIONS, sql};
+use super::{Db, DbError, sql};
 
 /// Which names a completion lists.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -42,17 +42,7 @@ impl Db {
         .map_err(open_err)?;
         conn.busy_timeout(Duration::from_millis(500))
             .map_err(open_err)?;
-        let version: i64 = conn
-            .pragma_query_value(None, "user_version", |r| r.get(0))
-            .map_err(open_err)?;
-        let supported = MIGRATIONS.len() as i64;
-        if version > supported {
-            return Err(DbError::TooNew {
-                path: path.to_owned(),
-                found: version,
-                supported,
-            });
-        }
+        super::schema_version(&conn, path)?;
         Ok(Db {
             conn,
             path: path.to_owned(),
