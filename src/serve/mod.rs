@@ -95,10 +95,10 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
 /// Pause after a failed `accept` (typically out of file descriptors).
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
-/// Cap of hyper's buffers per connection (its default is ~400 KiB): one
-/// body chunk queued (with what is left of the one before), and the
-/// longest request head accepted.
-const MAX_BUF: usize = body::CHUNK;
+/// Cap of hyper's buffers per connection (its default is ~400 KiB): the
+/// longest request head accepted, and the point past which hyper stops
+/// asking the body for more, so one body chunk is queued at a time.
+const MAX_BUF: usize = 32 * 1024;
 /// Listen backlog: connections beyond `max_connections` wait here.
 const LISTEN_BACKLOG: u32 = 4096;
 
