@@ -277,12 +277,8 @@ fn apt_get_from_a_publication_in_s3() {
     let requests = v["s3_requests"].as_u64().expect("s3_requests");
     assert!(requests <= 5, "a no-op publish made {requests} S3 requests");
 
-    // A bucket dates objects by their upload, in whole seconds: a switch
-    // within the second of apt's previous fetch of a then brand-new (undated)
-    // `InRelease` can be answered "not modified" (a known race of bucket
-    // endpoints, in the session note); this test is about the client path,
-    // so the switch comes a second later, as switches in practice do.
-    std::thread::sleep(Duration::from_millis(1100));
+    // Within the second of `a`'s switch and of apt's fetch of its (then
+    // undated) InRelease: the publish waits for the next second to upload.
     publish(&env, "b", &[]);
     apt.ok(&["update"]);
     apt.ok(&["install", "--download-only", "-y", "libfoo"]);

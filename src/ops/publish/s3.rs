@@ -139,6 +139,14 @@ pub(super) fn publish(
     verify_tree(&staging, &job.keyring()?)?;
     tracing::debug!(elapsed = ?job.started.elapsed(), "tree rendered and verified, pool uploaded");
 
+    // A bucket dates each object by its upload second, and a client that
+    // fetched the current `InRelease` within its first second got no date
+    // from `serve` and revalidates with the fetch's second. Uploading the new
+    // one in a later second than the previous switch keeps that revalidation
+    // from being answered "not modified" (the local endpoint redates instead).
+    if let Some(cur) = &job.current {
+        wait_past_second(cur.published_at.timestamp());
+    }
     job.report.by_hash_kept = upload_tree(
         &base,
         &dists,
@@ -190,6 +198,18 @@ fn in_place(base: &Bucket, dists: &str, job: &Job<'_>) -> Result<InPlace, Publis
             .and_then(|t| Release::parse(t).ok())
             .map(Box::new),
     ))
+}
+
+/// Sleeps until the clock has left the second `secs` (at most a second;
+/// nothing when it already has).
+fn wait_past_second(secs: i64) {
+    let now = chrono::Utc::now();
+    if now.timestamp() <= secs {
+        let next = chrono::DateTime::from_timestamp(secs + 1, 0).unwrap_or(now);
+        if let Ok(wait) = (next - now).to_std() {
+            std::thread::sleep(wait.min(std::time::Duration::from_secs(1)));
+        }
+    }
 }
 
 /// A tree id for `now`, later than the current tree's.
