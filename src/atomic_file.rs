@@ -73,6 +73,18 @@ pub fn create_dir_all(path: &Path, mode: u32) -> io::Result<()> {
     }
 }
 
+/// Sets `path` (whose metadata the caller read, following links or not as
+/// it chooses) to `private` when group or others have any access to it.
+/// Returns the mode it had when it was changed.
+pub fn take_back(path: &Path, meta: &std::fs::Metadata, private: u32) -> io::Result<Option<u32>> {
+    let mode = meta.permissions().mode() & 0o7777;
+    if mode & 0o077 == 0 {
+        return Ok(None);
+    }
+    std::fs::set_permissions(path, Permissions::from_mode(private))?;
+    Ok(Some(mode))
+}
+
 /// Creates the new file `path` (failing if it exists) with `mode`,
 /// whatever the umask.
 pub fn create_new(path: &Path, mode: u32) -> io::Result<File> {

@@ -206,9 +206,9 @@ fn make_private(path: &Path) -> Result<Vec<(PathBuf, u32)>, DbError> {
         let Ok(meta) = std::fs::metadata(&file) else {
             continue;
         };
-        let mode = meta.permissions().mode() & 0o777;
-        if mode & 0o077 != 0 {
-            std::fs::set_permissions(&file, private()).map_err(protect(&file))?;
+        if let Some(mode) =
+            crate::atomic_file::take_back(&file, &meta, 0o600).map_err(protect(&file))?
+        {
             tightened.push((file, mode));
         }
     }

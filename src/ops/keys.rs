@@ -237,13 +237,13 @@ impl KeyStore {
     pub fn tighten(&self) -> Result<Vec<(PathBuf, u32)>, KeyError> {
         let mut out = Vec::new();
         let mut fix = |path: &Path, private: u32| -> Result<(), KeyError> {
-            let mode = match fs::symlink_metadata(path) {
-                Ok(m) if m.is_file() || m.is_dir() => m.permissions().mode() & 0o7777,
+            let meta = match fs::symlink_metadata(path) {
+                Ok(m) if m.is_file() || m.is_dir() => m,
                 _ => return Ok(()),
             };
-            if mode & 0o077 != 0 {
-                fs::set_permissions(path, fs::Permissions::from_mode(private))
-                    .map_err(Self::io("protect", path))?;
+            if let Some(mode) =
+                atomic_file::take_back(path, &meta, private).map_err(Self::io("protect", path))?
+            {
                 out.push((path.to_owned(), mode));
             }
             Ok(())
