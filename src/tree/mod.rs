@@ -7,10 +7,12 @@
 //! fsyncs the tree (the caller makes it durable, e.g. with one `syncfs`,
 //! before switching).
 //!
-//! Data flow for each [`IndexInput`] (one component × architecture):
+//! Data flow for each [`IndexInput`] (a component's `Packages` for one
+//! architecture, its `Sources`, a `Translation-<lang>` or a `Contents-<arch>`;
+//! [`IndexKind`] gives the paths and forms):
 //!
-//! 1. the caller's stanzas are joined into `<component>/binary-<arch>/Packages`
-//!    and its SHA256 is taken;
+//! 1. the caller's records are joined into, e.g.,
+//!    `<component>/binary-<arch>/Packages` and its SHA256 is taken;
 //! 2. `Packages.gz` and `Packages.xz` are produced in parallel (gzip on a
 //!    thread of its own, xz with liblzma's multi-threaded encoder), hashing
 //!    the bytes as they are written; with a cache directory, a compressed
@@ -34,6 +36,7 @@
 //! ratio) takes about 30 s. A whole render takes 1.4 s with the defaults
 //! (2.0 s at preset 1), keeping a first publish well under 3 seconds.
 
+mod index;
 pub mod layout;
 mod verify;
 mod write;
@@ -52,10 +55,12 @@ use crate::debian::release::{Release, ReleaseError, ReleaseFile};
 use crate::digest::Sha256;
 use crate::pgp::{PgpError, SigningKey, sign_clearsigned, sign_detached};
 
+pub use index::{IndexInput, IndexKind};
 pub use verify::verify_tree;
 
 use crate::exit::{ExitCode, FAILURE, USAGE, VERIFICATION};
-use write::{Format, Sums};
+use index::write_index;
+use write::Sums;
 
 /// gzip level of `Packages.gz`: with zlib-rs, level 6 is about 40% faster
 /// than level 9 and its output is even a little smaller on Packages text.
@@ -66,20 +71,6 @@ pub const GZIP_LEVEL: u32 = 6;
 /// than preset 1's (4% larger than `Packages.gz`); preset 1 makes a render
 /// about 40% slower.
 pub const DEFAULT_XZ_PRESET: u32 = 0;
-
-/// One `Packages` index to write.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct IndexInput {
-    /// Component, e.g. `main`.
-    pub component: String,
-    /// Architecture, e.g. `amd64`.
-    pub architecture: String,
-    /// Complete stanzas, each ending in a line break and without blank
-    /// lines, already carrying the published `Filename`, in the order they
-    /// are to be written (the caller sorts). Empty is fine: apt expects an
-    /// empty index for every listed component and architecture.
-    pub stanzas: Vec<String>,
-}
 
 /// The descriptive fields of the top-level `Release`.
 ///
@@ -110,6 +101,9 @@ pub struct ReleaseMeta {
     /// URL template of the `Snapshots` field (`apt --snapshot`, apt ≥ 2.7),
     /// written verbatim.
     pub snapshots: Option<String>,
+    /// URL template of the `Changelogs` field (`apt changelog`; apt
+    /// replaces `@CHANGEPATH@`), written verbatim.
+    pub changelogs: Option<String>,
 }
 
 /// How [`render`] compresses.
@@ -173,21 +167,20 @@ pub enum TreeError {
     /// An architecture name apt would not accept.
     #[error("architecture `{0}` is not valid: use lowercase letters, digits and `-`")]
     BadArchitecture(String),
-    /// The same component and architecture twice.
-    #[error("index `{component}`/`{architecture}` is given more than once")]
+    /// The same index twice.
+    #[error("index `{index}` is given more than once")]
     DuplicateIndex {
-        /// The component.
-        component: String,
-        /// The architecture.
-        architecture: String,
+        /// The index's path, e.g. `main/binary-amd64/Packages`.
+        index: String,
     },
-    /// A stanza that would corrupt the index.
-    #[error("stanza {number} of `{component}`/`{architecture}` {problem}")]
+    /// A language code that cannot name a `Translation-<lang>` file.
+    #[error("language `{0}` is not valid: use letters, digits and `_@.-`")]
+    BadLanguage(String),
+    /// A record that would corrupt the index.
+    #[error("record {number} of `{index}` {problem}")]
     BadStanza {
-        /// The component.
-        component: String,
-        /// The architecture.
-        architecture: String,
+        /// The index's path, e.g. `main/binary-amd64/Packages`.
+        index: String,
         /// 1-based position in the input.
         number: usize,
         /// What is wrong with it.
@@ -354,56 +347,12 @@ pub fn render(
     let mut by_hash: Vec<TreeFile> = Vec::new();
     let mut reused_indices = 0;
     for index in indices {
-        let rel = format!("{}/binary-{}", index.component, index.architecture);
-        let index_dir = dir.join(&rel);
-        let hash_dir = index_dir.join("by-hash/SHA256");
-        mkdir(&hash_dir)?;
-
-        let plain = join_stanzas(&index.stanzas);
-        let plain_sums = Sums::of(&plain);
-        let packages = index_dir.join("Packages");
-        write::produce_plain(&plain, &plain_sums, &packages, cache, &warnings)?;
-        let produce = |format| {
-            write::produce(
-                format,
-                &plain,
-                &plain_sums,
-                &index_dir,
-                cache,
-                opts,
-                &warnings,
-            )
-        };
-        let (gz, xz) = std::thread::scope(|s| {
-            let gz = s.spawn(|| produce(Format::Gz));
-            let xz = produce(Format::Xz);
-            let gz = gz
-                .join()
-                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-            (gz, xz)
-        });
-        let ((gz, gz_reused), (xz, xz_reused)) = (gz?, xz?);
-        if gz_reused && xz_reused {
+        let written = write_index(dir, index, meta, cache, opts, &warnings)?;
+        if written.reused {
             reused_indices += 1;
         }
-
-        for (name, sums) in [
-            ("Packages", plain_sums),
-            ("Packages.gz", gz),
-            ("Packages.xz", xz),
-        ] {
-            let hex = sums.sha256.to_hex();
-            write::link_or_copy(&index_dir.join(name), &hash_dir.join(&hex))?;
-            by_hash.push(TreeFile {
-                path: format!("{rel}/by-hash/SHA256/{hex}"),
-                size: sums.size,
-                sha256: sums.sha256,
-            });
-            listed.insert(format!("{rel}/{name}"), sums);
-        }
-        let small = index_release(meta, index);
-        write::write_new(&index_dir.join("Release"), small.as_bytes())?;
-        listed.insert(format!("{rel}/Release"), Sums::of(small.as_bytes()));
+        by_hash.extend(written.by_hash);
+        listed.extend(written.listed);
     }
 
     let release = top_release(meta, indices, keys, &listed);
@@ -452,37 +401,6 @@ pub fn render(
     })
 }
 
-/// The `Packages` text: each stanza followed by a blank line, as Debian
-/// writes it.
-fn join_stanzas(stanzas: &[String]) -> Vec<u8> {
-    let len = stanzas.iter().map(|s| s.len() + 1).sum();
-    let mut out = Vec::with_capacity(len);
-    for s in stanzas {
-        out.extend_from_slice(s.as_bytes());
-        out.push(b'\n');
-    }
-    out
-}
-
-/// The per-index `Release` file dak writes next to each `Packages`.
-fn index_release(meta: &ReleaseMeta, index: &IndexInput) -> String {
-    let mut out = format!("Archive: {}\n", meta.suite);
-    for (name, value) in [
-        ("Origin", &meta.origin),
-        ("Label", &meta.label),
-        ("Version", &meta.version),
-    ] {
-        if let Some(v) = value {
-            out.push_str(&format!("{name}: {v}\n"));
-        }
-    }
-    out.push_str(&format!(
-        "Acquire-By-Hash: yes\nComponent: {}\nArchitecture: {}\n",
-        index.component, index.architecture
-    ));
-    out
-}
-
 /// The top-level Release, listing `listed`.
 fn top_release(
     meta: &ReleaseMeta,
@@ -493,8 +411,10 @@ fn top_release(
     let mut architectures: Vec<String> = Vec::new();
     let mut components: Vec<String> = Vec::new();
     for index in indices {
-        if !architectures.contains(&index.architecture) {
-            architectures.push(index.architecture.clone());
+        if let IndexKind::Packages { architecture } = &index.kind
+            && !architectures.contains(architecture)
+        {
+            architectures.push(architecture.clone());
         }
         if !components.contains(&index.component) {
             components.push(index.component.clone());
@@ -509,6 +429,9 @@ fn top_release(
     }
     if let Some(url) = &meta.snapshots {
         extra.push(("Snapshots".to_owned(), url.clone()));
+    }
+    if let Some(url) = &meta.changelogs {
+        extra.push(("Changelogs".to_owned(), url.clone()));
     }
     let signed_by = keys
         .iter()
@@ -554,6 +477,7 @@ fn check_meta(meta: &ReleaseMeta) -> Result<(), TreeError> {
         ("Version", meta.version.as_deref()),
         ("Description", meta.description.as_deref()),
         ("Snapshots", meta.snapshots.as_deref()),
+        ("Changelogs", meta.changelogs.as_deref()),
     ];
     for (field, value) in fields {
         let Some(value) = value else { continue };
@@ -591,11 +515,11 @@ fn check_meta(meta: &ReleaseMeta) -> Result<(), TreeError> {
     Ok(())
 }
 
-/// Checks names, uniqueness and stanza shape of the inputs.
+/// Checks names, uniqueness and record shape of the inputs.
 fn check_indices(indices: &[IndexInput]) -> Result<(), TreeError> {
     let mut seen = HashSet::new();
     for index in indices {
-        let (component, architecture) = (&index.component, &index.architecture);
+        let component = &index.component;
         let part_ok = |p: &str| {
             !p.is_empty()
                 && p != "."
@@ -606,34 +530,36 @@ fn check_indices(indices: &[IndexInput]) -> Result<(), TreeError> {
         if !component.split('/').all(part_ok) {
             return Err(TreeError::BadComponent(component.clone()));
         }
-        let arch_ok = !architecture.is_empty()
-            && !architecture.starts_with('-')
-            && architecture
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
-        if !arch_ok {
-            return Err(TreeError::BadArchitecture(architecture.clone()));
+        match &index.kind {
+            IndexKind::Packages { architecture } | IndexKind::Contents { architecture, .. } => {
+                let arch_ok = !architecture.is_empty()
+                    && !architecture.starts_with('-')
+                    && architecture
+                        .bytes()
+                        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+                if !arch_ok {
+                    return Err(TreeError::BadArchitecture(architecture.clone()));
+                }
+            }
+            IndexKind::Translation { language } => {
+                let lang_ok = !language.is_empty()
+                    && language
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b"_@.-".contains(&b));
+                if !lang_ok {
+                    return Err(TreeError::BadLanguage(language.clone()));
+                }
+            }
+            IndexKind::Sources => {}
         }
-        if !seen.insert((component, architecture)) {
-            return Err(TreeError::DuplicateIndex {
-                component: component.clone(),
-                architecture: architecture.clone(),
-            });
+        let path = index.path();
+        if !seen.insert(path.clone()) {
+            return Err(TreeError::DuplicateIndex { index: path });
         }
-        for (i, stanza) in index.stanzas.iter().enumerate() {
-            let problem = if stanza.is_empty() || stanza.starts_with('\n') {
-                Some("is empty or starts with a blank line")
-            } else if !stanza.ends_with('\n') {
-                Some("does not end with a line break")
-            } else if stanza.contains("\n\n") {
-                Some("contains a blank line")
-            } else {
-                None
-            };
-            if let Some(problem) = problem {
+        for (i, record) in index.stanzas.iter().enumerate() {
+            if let Some(problem) = record_problem(record, index.kind.is_stanzas()) {
                 return Err(TreeError::BadStanza {
-                    component: component.clone(),
-                    architecture: architecture.clone(),
+                    index: path,
                     number: i + 1,
                     problem,
                 });
@@ -641,4 +567,20 @@ fn check_indices(indices: &[IndexInput]) -> Result<(), TreeError> {
         }
     }
     Ok(())
+}
+
+/// What would make `record` corrupt its index, if anything.
+fn record_problem(record: &str, stanza: bool) -> Option<&'static str> {
+    if !stanza {
+        let one_line = record.len() > 1 && record.find('\n') == Some(record.len() - 1);
+        (!one_line).then_some("is not one non-empty line ending in a line break")
+    } else if record.is_empty() || record.starts_with('\n') {
+        Some("is empty or starts with a blank line")
+    } else if !record.ends_with('\n') {
+        Some("does not end with a line break")
+    } else if record.contains("\n\n") {
+        Some("contains a blank line")
+    } else {
+        None
+    }
 }

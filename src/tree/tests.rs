@@ -9,6 +9,7 @@ use std::time::Instant;
 use chrono::{Duration, TimeZone, Utc};
 use md5::Digest as _;
 
+use super::index::join_records;
 use super::*;
 use crate::pgp::{Keyring, VerifyOptions, verify_clearsigned};
 
@@ -39,6 +40,7 @@ fn meta() -> ReleaseMeta {
         not_automatic: false,
         but_automatic_upgrades: false,
         snapshots: None,
+        changelogs: None,
     }
 }
 
@@ -54,7 +56,9 @@ fn inputs() -> Vec<IndexInput> {
             };
             out.push(IndexInput {
                 component: component.into(),
-                architecture: arch.into(),
+                kind: IndexKind::Packages {
+                    architecture: arch.into(),
+                },
                 stanzas: synth::stanzas(n, component, arch, (c * 2 + a) as u64 + 1),
             });
         }
@@ -161,9 +165,12 @@ fn renders_a_complete_verifiable_tree() {
     assert_eq!(tree.files.len(), 7 * inputs.len() + 3);
 
     for input in &inputs {
-        let rel = format!("{}/binary-{}", input.component, input.architecture);
+        let IndexKind::Packages { architecture } = &input.kind else {
+            unreachable!()
+        };
+        let rel = format!("{}/binary-{architecture}", input.component);
         let plain = std::fs::read(dir.join(&rel).join("Packages")).unwrap();
-        assert_eq!(plain, join_stanzas(&input.stanzas));
+        assert_eq!(plain, join_records(&input.stanzas, true));
         if input.stanzas.is_empty() {
             assert!(plain.is_empty());
         } else {
@@ -184,8 +191,8 @@ fn renders_a_complete_verifiable_tree() {
         assert_eq!(
             small,
             format!(
-                "Archive: stable\nOrigin: debvault test\nLabel: Test\nVersion: 12.8\nAcquire-By-Hash: yes\nComponent: {}\nArchitecture: {}\n",
-                input.component, input.architecture
+                "Archive: stable\nOrigin: debvault test\nLabel: Test\nVersion: 12.8\nAcquire-By-Hash: yes\nComponent: {}\nArchitecture: {architecture}\n",
+                input.component
             )
         );
     }
@@ -413,7 +420,7 @@ fn cache_reuses_compressed_indices() {
     verify_tree(&third_dir, &keyring("upstream")).unwrap();
     assert_eq!(files_below(&cache).len(), 3 * inputs.len() + 3);
     let xz = std::fs::read(third_dir.join("main/binary-amd64/Packages.xz")).unwrap();
-    assert_eq!(unxz(&xz), join_stanzas(&changed[0].stanzas));
+    assert_eq!(unxz(&xz), join_records(&changed[0].stanzas, true));
 
     // An unusable cache directory only costs the reuse.
     let blocker = tmp.path().join("file");
@@ -468,7 +475,9 @@ fn only_empty_indices() {
     let dir = tmp.path().join("empty");
     let inputs = [IndexInput {
         component: "main".into(),
-        architecture: "riscv64".into(),
+        kind: IndexKind::Packages {
+            architecture: "riscv64".into(),
+        },
         stanzas: Vec::new(),
     }];
     let tree = render_into(&dir, &inputs, &meta());
@@ -478,6 +487,93 @@ fn only_empty_indices() {
     let rel = dir.join("main/binary-riscv64");
     assert!(gunzip(&std::fs::read(rel.join("Packages.gz")).unwrap()).is_empty());
     assert!(unxz(&std::fs::read(rel.join("Packages.xz")).unwrap()).is_empty());
+}
+
+/// Sources, Translation and Contents indices land where apt and apt-file
+/// look for them, in the forms Debian writes, each listed and by-hash.
+#[test]
+fn renders_sources_translations_and_contents() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("dists/stable");
+    let source = "Package: hello\nVersion: 1.0-1\nDirectory: pool/main/h/hello\n".to_owned();
+    let translation =
+        "Package: hello\nDescription-md5: 0123\nDescription-en: hi\n long\n".to_owned();
+    let contents = vec![
+        "usr/bin/hello                                           devel/hello\n".to_owned(),
+        "usr/share/doc/hello/copyright                           devel/hello\n".to_owned(),
+    ];
+    let inputs = [
+        IndexInput::packages("main", "amd64", synth::stanzas(3, "main", "amd64", 1)),
+        IndexInput {
+            component: "main".into(),
+            kind: IndexKind::Sources,
+            stanzas: vec![source.clone()],
+        },
+        IndexInput {
+            component: "main".into(),
+            kind: IndexKind::Translation {
+                language: "pt_BR".into(),
+            },
+            stanzas: vec![translation.clone()],
+        },
+        IndexInput {
+            component: "main".into(),
+            kind: IndexKind::Contents {
+                architecture: "amd64".into(),
+                udeb: false,
+            },
+            stanzas: contents.clone(),
+        },
+    ];
+    let mut meta = meta();
+    meta.changelogs = Some("http://h/changelogs/@CHANGEPATH@_changelog".into());
+    let tree = render_into(&dir, &inputs, &meta);
+    verify_tree(&dir, &keyring("upstream")).unwrap();
+
+    assert_eq!(tree.release.architectures, ["amd64"]);
+    assert_eq!(tree.release.components, ["main"]);
+    let text = std::fs::read_to_string(dir.join("Release")).unwrap();
+    assert!(text.contains("\nChangelogs: http://h/changelogs/@CHANGEPATH@_changelog\n"));
+    let listed: BTreeSet<&str> = tree.release.files.keys().map(String::as_str).collect();
+    for path in [
+        "main/source/Sources",
+        "main/source/Sources.gz",
+        "main/source/Sources.xz",
+        "main/source/Release",
+        "main/i18n/Translation-pt_BR",
+        "main/i18n/Translation-pt_BR.gz",
+        "main/i18n/Translation-pt_BR.xz",
+        "main/Contents-amd64.gz",
+    ] {
+        assert!(listed.contains(path), "{path} not listed");
+    }
+    for path in [
+        "main/Contents-amd64",
+        "main/i18n/Release",
+        "main/Contents-amd64.xz",
+    ] {
+        assert!(!listed.contains(path), "{path} listed");
+        assert!(!dir.join(path).exists(), "{path} written");
+    }
+    let sources = std::fs::read_to_string(dir.join("main/source/Sources")).unwrap();
+    assert_eq!(sources, format!("{source}\n"));
+    let small = std::fs::read_to_string(dir.join("main/source/Release")).unwrap();
+    assert!(
+        small.ends_with("Component: main\nArchitecture: source\n"),
+        "{small}"
+    );
+    let i18n = std::fs::read(dir.join("main/i18n/Translation-pt_BR.xz")).unwrap();
+    assert_eq!(unxz(&i18n), format!("{translation}\n").into_bytes());
+    let gz = std::fs::read(dir.join("main/Contents-amd64.gz")).unwrap();
+    assert_eq!(gunzip(&gz), contents.concat().into_bytes());
+    let by_hash = dir
+        .join("main/by-hash/SHA256")
+        .join(Sha256::of(&gz).to_hex());
+    assert_eq!(std::fs::read(by_hash).unwrap(), gz);
+    let by_hash = dir
+        .join("main/i18n/by-hash/SHA256")
+        .join(Sha256::of(&i18n).to_hex());
+    assert_eq!(std::fs::read(by_hash).unwrap(), i18n);
 }
 
 #[test]
@@ -492,7 +588,9 @@ fn rejects_bad_input() {
     };
     let index = |component: &str, arch: &str, stanzas: &[&str]| IndexInput {
         component: component.into(),
-        architecture: arch.into(),
+        kind: IndexKind::Packages {
+            architecture: arch.into(),
+        },
         stanzas: stanzas.iter().map(|s| (*s).to_owned()).collect(),
     };
     let good = "Package: a\n";
@@ -511,17 +609,38 @@ fn rejects_bad_input() {
         (vec![index("main", "", &[])], "architecture ``"),
         (
             vec![index("main", "amd64", &[]), index("main", "amd64", &[good])],
-            "index `main`/`amd64` is given more than once",
+            "index `main/binary-amd64/Packages` is given more than once",
         ),
         (
             vec![index("main", "amd64", &[good, "Package: b"])],
-            "stanza 2 of `main`/`amd64` does not end with a line break",
+            "record 2 of `main/binary-amd64/Packages` does not end with a line break",
         ),
         (
             vec![index("main", "amd64", &["Package: b\n\nPackage: c\n"])],
-            "stanza 1 of `main`/`amd64` contains a blank line",
+            "record 1 of `main/binary-amd64/Packages` contains a blank line",
         ),
         (vec![index("main", "amd64", &[""])], "is empty"),
+        (
+            vec![IndexInput {
+                component: "main".into(),
+                kind: IndexKind::Translation {
+                    language: "e n".into(),
+                },
+                stanzas: Vec::new(),
+            }],
+            "language `e n` is not valid",
+        ),
+        (
+            vec![IndexInput {
+                component: "main".into(),
+                kind: IndexKind::Contents {
+                    architecture: "amd64".into(),
+                    udeb: true,
+                },
+                stanzas: vec!["usr/bin/a devel/a\nusr/bin/b devel/b\n".into()],
+            }],
+            "record 1 of `main/Contents-udeb-amd64` is not one non-empty line",
+        ),
     ];
     for (inputs, want) in cases {
         let err = try_render(&inputs, &meta());
@@ -695,10 +814,12 @@ fn timing_60k() {
     let count = stanzas.len();
     let inputs = [IndexInput {
         component: "main".into(),
-        architecture: "amd64".into(),
+        kind: IndexKind::Packages {
+            architecture: "amd64".into(),
+        },
         stanzas,
     }];
-    let size: usize = join_stanzas(&inputs[0].stanzas).len();
+    let size: usize = join_records(&inputs[0].stanzas, true).len();
     let tmp = tempfile::tempdir().unwrap();
     let cache = tmp.path().join("cache");
     let keys = [key("upstream")];

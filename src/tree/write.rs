@@ -66,7 +66,7 @@ impl<W: Write> Write for SumWriter<W> {
     }
 }
 
-/// A compressed form of `Packages`.
+/// A compressed form of an index.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Format {
     Gz,
@@ -74,7 +74,7 @@ pub(super) enum Format {
 }
 
 impl Format {
-    fn ext(self) -> &'static str {
+    pub(super) fn ext(self) -> &'static str {
         match self {
             Format::Gz => "gz",
             Format::Xz => "xz",
@@ -213,19 +213,21 @@ fn cache_trouble(what: &str, entry: &Path, error: &io::Error) -> String {
     )
 }
 
-/// Writes `Packages.<ext>` of `plain` into `index_dir`: linked from the
+/// Writes `<base>.<ext>` of `plain` (e.g. `Packages.xz`): linked from the
 /// cache when it holds this content, else compressed (and then stored in
 /// the cache). Returns the file's sums and whether the cache supplied it.
 pub(super) fn produce(
     format: Format,
     plain: &[u8],
     plain_sums: &Sums,
-    index_dir: &Path,
+    base: &Path,
     cache: Option<&Path>,
     opts: &RenderOptions,
     warnings: &Warnings,
 ) -> Result<(Sums, bool), TreeError> {
-    let target = index_dir.join(format!("Packages.{}", format.ext()));
+    let mut target = base.as_os_str().to_owned();
+    target.push(format!(".{}", format.ext()));
+    let target = std::path::PathBuf::from(target);
     let entry = cache.map(|c| c.join(format!("{}.{}", plain_sums.sha256, format.ext())));
     if let Some(entry) = &entry {
         match try_link_or_copy(entry, &target) {

@@ -40,11 +40,7 @@ pub(super) fn build_indices<'a>(
                 .filter(|(_, r, _)| r.architecture == **arch || r.architecture == "all")
                 .map(|(_, r, path)| with_filename(&r.stanza, path))
                 .collect();
-            out.push(IndexInput {
-                component: component.to_owned(),
-                architecture: (*arch).clone(),
-                stanzas,
-            });
+            out.push(IndexInput::packages(component, arch, stanzas));
         }
     }
     out

@@ -317,7 +317,9 @@ fn keep_by_hash(trees: &Path, new_tree: &Path, now: DateTime<Utc>) -> Result<u64
             let Some((dir, name)) = path.rsplit_once('/') else {
                 continue;
             };
-            if !name.starts_with("Packages") {
+            // Every listed index form has a by-hash copy; the small
+            // per-index `Release` files have none.
+            if name == "Release" {
                 continue;
             }
             let hex = sha.to_hex();

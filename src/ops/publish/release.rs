@@ -270,6 +270,7 @@ pub(super) fn release_meta(
                 layout::SNAPSHOTS_SEGMENT
             )
         }),
+        changelogs: None,
     }
 }
 

@@ -1,0 +1,233 @@
+//! The indices of a tree: what each is ([`IndexKind`]: its path, forms and
+//! per-index `Release`) and how one is written with its `by-hash` links.
+
+use std::path::Path;
+
+use super::write::{self, Format, Sums};
+use super::{ReleaseMeta, RenderOptions, TreeError, TreeFile};
+
+/// One index to write: a component's `Packages` for one architecture, its
+/// `Sources`, a `Translation-<lang>` or a `Contents-<arch>`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IndexInput {
+    /// Component, e.g. `main`.
+    pub component: String,
+    /// What the index is; decides its path and forms.
+    pub kind: IndexKind,
+    /// The records, in the order they are to be written (the caller
+    /// sorts). For `Packages`, `Sources` and `Translation`: complete
+    /// stanzas, each ending in a line break and without blank lines (a
+    /// `Packages` stanza already carries the published `Filename`), written
+    /// with a blank line after each. For `Contents`: lines, each ending in a
+    /// line break, written as given. Empty is fine: apt expects an empty
+    /// index for every listed component and architecture.
+    pub stanzas: Vec<String>,
+}
+
+impl IndexInput {
+    /// The `Packages` index of `component` for `architecture`.
+    pub fn packages(component: &str, architecture: &str, stanzas: Vec<String>) -> IndexInput {
+        IndexInput {
+            component: component.to_owned(),
+            kind: IndexKind::Packages {
+                architecture: architecture.to_owned(),
+            },
+            stanzas,
+        }
+    }
+
+    /// Its path below `dists/<distribution>/` without a compression
+    /// suffix, e.g. `main/binary-amd64/Packages`.
+    pub fn path(&self) -> String {
+        let c = &self.component;
+        match &self.kind {
+            IndexKind::Packages { architecture } => format!("{c}/binary-{architecture}/Packages"),
+            IndexKind::Sources => format!("{c}/source/Sources"),
+            IndexKind::Translation { language } => format!("{c}/i18n/Translation-{language}"),
+            IndexKind::Contents {
+                architecture,
+                udeb: false,
+            } => format!("{c}/Contents-{architecture}"),
+            IndexKind::Contents {
+                architecture,
+                udeb: true,
+            } => format!("{c}/Contents-udeb-{architecture}"),
+        }
+    }
+}
+
+/// What an index is. Paths below the component, as Debian's archive has
+/// them: `binary-<arch>/Packages` and `source/Sources` (plain, `.gz`,
+/// `.xz`, each with the small per-index `Release`), `i18n/Translation-<lang>`
+/// (plain, `.gz`, `.xz`) and `Contents-<arch>.gz` / `Contents-udeb-<arch>.gz`
+/// (only gzip, as `apt-file` reads them; the plain file of a whole archive
+/// is hundreds of megabytes). Each has its `by-hash/SHA256/` beside it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum IndexKind {
+    /// `binary-<architecture>/Packages`.
+    Packages {
+        /// e.g. `amd64`.
+        architecture: String,
+    },
+    /// `source/Sources`.
+    Sources,
+    /// `i18n/Translation-<language>`.
+    Translation {
+        /// e.g. `en`, `pt_BR`.
+        language: String,
+    },
+    /// `Contents-<architecture>.gz`, or `Contents-udeb-<architecture>.gz`.
+    Contents {
+        /// e.g. `amd64`.
+        architecture: String,
+        /// The installer's packages.
+        udeb: bool,
+    },
+}
+
+impl IndexKind {
+    /// Whether the uncompressed file is written and listed.
+    pub(super) fn writes_plain(&self) -> bool {
+        !matches!(self, IndexKind::Contents { .. })
+    }
+
+    /// Whether an `.xz` form is written.
+    pub(super) fn writes_xz(&self) -> bool {
+        !matches!(self, IndexKind::Contents { .. })
+    }
+
+    /// The `Architecture` of the per-index `Release`, for the kinds that
+    /// have one.
+    pub(super) fn release_architecture(&self) -> Option<&str> {
+        match self {
+            IndexKind::Packages { architecture } => Some(architecture),
+            IndexKind::Sources => Some("source"),
+            IndexKind::Translation { .. } | IndexKind::Contents { .. } => None,
+        }
+    }
+
+    /// Whether records are stanzas (joined with blank lines) or lines.
+    pub(super) fn is_stanzas(&self) -> bool {
+        !matches!(self, IndexKind::Contents { .. })
+    }
+}
+
+/// What [`write_index`] wrote.
+pub(super) struct WrittenIndex {
+    /// Files for the top-level Release, by path.
+    pub listed: Vec<(String, Sums)>,
+    /// Their `by-hash` links.
+    pub by_hash: Vec<TreeFile>,
+    /// Every compressed form came from the cache.
+    pub reused: bool,
+}
+
+/// Writes one index in its forms (compressed in parallel, from the cache
+/// when it has them), its `by-hash` links and, for `Packages` and
+/// `Sources`, the small per-index `Release`.
+pub(super) fn write_index(
+    dir: &Path,
+    index: &IndexInput,
+    meta: &ReleaseMeta,
+    cache: Option<&Path>,
+    opts: &RenderOptions,
+    warnings: &write::Warnings,
+) -> Result<WrittenIndex, TreeError> {
+    let path = index.path();
+    let (rel, name) = path.rsplit_once('/').unwrap_or(("", path.as_str()));
+    let index_dir = dir.join(rel);
+    let hash_dir = index_dir.join("by-hash/SHA256");
+    crate::atomic_file::create_dir_all(&hash_dir, crate::atomic_file::PUBLIC_DIR).map_err(
+        |source| TreeError::Write {
+            path: hash_dir.clone(),
+            source,
+        },
+    )?;
+
+    let plain = join_records(&index.stanzas, index.kind.is_stanzas());
+    let plain_sums = Sums::of(&plain);
+    let base = index_dir.join(name);
+    let mut forms: Vec<(String, Sums)> = Vec::with_capacity(3);
+    if index.kind.writes_plain() {
+        write::produce_plain(&plain, &plain_sums, &base, cache, warnings)?;
+        forms.push((name.to_owned(), plain_sums.clone()));
+    }
+    let produce =
+        |format| write::produce(format, &plain, &plain_sums, &base, cache, opts, warnings);
+    let (gz, xz) = std::thread::scope(|s| {
+        let gz = s.spawn(|| produce(Format::Gz));
+        let xz = index.kind.writes_xz().then(|| produce(Format::Xz));
+        let gz = gz
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (gz, xz)
+    });
+    let (gz, mut reused) = gz?;
+    forms.push((format!("{name}.gz"), gz));
+    if let Some(xz) = xz {
+        let (xz, xz_reused) = xz?;
+        reused &= xz_reused;
+        forms.push((format!("{name}.xz"), xz));
+    }
+
+    let mut written = WrittenIndex {
+        listed: Vec::with_capacity(forms.len() + 1),
+        by_hash: Vec::with_capacity(forms.len()),
+        reused,
+    };
+    let prefix = |file: &str| match rel {
+        "" => file.to_owned(),
+        rel => format!("{rel}/{file}"),
+    };
+    for (file, sums) in forms {
+        let hex = sums.sha256.to_hex();
+        write::link_or_copy(&index_dir.join(&file), &hash_dir.join(&hex))?;
+        written.by_hash.push(TreeFile {
+            path: prefix(&format!("by-hash/SHA256/{hex}")),
+            size: sums.size,
+            sha256: sums.sha256,
+        });
+        written.listed.push((prefix(&file), sums));
+    }
+    if let Some(architecture) = index.kind.release_architecture() {
+        let small = index_release(meta, &index.component, architecture);
+        write::write_new(&index_dir.join("Release"), small.as_bytes())?;
+        written
+            .listed
+            .push((prefix("Release"), Sums::of(small.as_bytes())));
+    }
+    Ok(written)
+}
+
+/// An index's text: stanzas each followed by a blank line, as Debian
+/// writes them, or lines as given.
+pub(super) fn join_records(records: &[String], stanzas: bool) -> Vec<u8> {
+    let len = records.iter().map(|s| s.len() + 1).sum();
+    let mut out = Vec::with_capacity(len);
+    for s in records {
+        out.extend_from_slice(s.as_bytes());
+        if stanzas {
+            out.push(b'\n');
+        }
+    }
+    out
+}
+
+/// The per-index `Release` file dak writes next to each `Packages` and
+/// `Sources`.
+fn index_release(meta: &ReleaseMeta, component: &str, architecture: &str) -> String {
+    let mut out = format!("Archive: {}\n", meta.suite);
+    for (name, value) in [
+        ("Origin", &meta.origin),
+        ("Label", &meta.label),
+        ("Version", &meta.version),
+    ] {
+        if let Some(v) = value {
+            out.push_str(&format!("{name}: {v}\n"));
+        }
+    }
+    out.push_str(&format!(
+        "Acquire-By-Hash: yes\nComponent: {component}\nArchitecture: {architecture}\n"
+    ));
+    out
+}
