@@ -23,7 +23,7 @@ pub struct GcPlan {
     pub sets: Vec<PackageSetId>,
     /// Package rows nothing references: id, digest, size.
     pub packages: Vec<(PackageId, Sha256, u64)>,
-    /// Digests of every package still referenced.
+    /// Digests of every package (and source package file) still referenced.
     pub keep_blobs: HashSet<Sha256>,
 }
 
@@ -140,6 +140,13 @@ impl Db {
             } else {
                 let size: i64 = row.get(2).map_err(sql(what))?;
                 plan.packages.push((id, sha, size as u64));
+            }
+        }
+        drop(rows);
+        // A live source package keeps every file it lists.
+        for (id, sha) in self.source_file_digests()? {
+            if marks.get(id) {
+                plan.keep_blobs.insert(sha);
             }
         }
         // A digest kept by one row stays even when another row with it goes.

@@ -16,6 +16,7 @@ mod remote_pool;
 mod revisions;
 mod sets;
 mod snapshots;
+mod sources;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -30,6 +31,7 @@ pub use names::NameKind;
 pub use remote_pool::PoolObject;
 pub use revisions::{Revision, RevisionEntry, SyncCommit, UNMET_RECORDED};
 pub use sets::{PackageSet, SetDecodeError};
+pub use sources::SOURCE_ARCH;
 pub use snapshots::{HistoryEntry, NewPublication, NewSnapshot, PackageSummary};
 
 use crate::digest::Sha256;
@@ -43,6 +45,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("schema4.sql"),
     include_str!("schema5.sql"),
     include_str!("schema6.sql"),
+    include_str!("schema7.sql"),
 ];
 
 /// Database errors, naming the object concerned.

@@ -249,7 +249,9 @@ impl Db {
                     ])
                     .map_err(sql(format!("insert package `{}`", p.name)))?;
                 Ok(PackageId(if n == 1 {
-                    tx.last_insert_rowid()
+                    let id = tx.last_insert_rowid();
+                    super::sources::insert_source_files(&tx, PackageId(id), p)?;
+                    id
                 } else {
                     find.query_row(params![p.name, p.version, p.architecture, sha], |r| {
                         r.get(0)
