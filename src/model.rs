@@ -87,6 +87,9 @@ pub struct MirrorSpec {
     /// Review mode: a sync stages additions and removals; `promote` makes them live.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub review: bool,
+    /// Also mirror the source packages of the selected binaries (`<component>/source/Sources`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub with_sources: bool,
     /// Version pins (from `apply`): a pinned version stays while upstream no longer lists it.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub pins: Vec<Pin>,
@@ -480,6 +483,7 @@ mod tests {
             allow_insecure: false,
             allow_sha1_keys: false,
             review: false,
+            with_sources: false,
             pins: vec![],
         };
         assert_eq!(spec.dists_url(), "http://h/debian/dists/bookworm/");

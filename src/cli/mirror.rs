@@ -88,6 +88,9 @@ pub(crate) struct CreateArgs {
     /// Review mode: syncs stage changes; `debvault promote` makes them live
     #[arg(long)]
     review: bool,
+    /// Also mirror the source packages of the selected binaries (for `apt-get source`)
+    #[arg(long)]
+    with_sources: bool,
 }
 
 #[derive(Debug, Args)]
@@ -146,6 +149,12 @@ pub(crate) struct EditArgs {
     /// Leave review mode (changes go live at sync; staged ones stay until promoted or rejected)
     #[arg(long)]
     no_review: bool,
+    /// Also mirror source packages
+    #[arg(long, overrides_with = "no_sources")]
+    with_sources: bool,
+    /// Stop mirroring source packages
+    #[arg(long)]
+    no_sources: bool,
 }
 
 pub(crate) fn run(cmd: MirrorCommand, g: &Globals) -> Result<u8> {
@@ -195,6 +204,7 @@ fn create(a: CreateArgs, g: &Globals) -> Result<u8> {
         allow_insecure: a.allow_insecure,
         allow_sha1_keys: a.allow_sha1_keys,
         review: a.review,
+        with_sources: a.with_sources,
         pins: Vec::new(),
     };
     ops_mirror::create(&mut ctx, &a.name, &spec, None)?;
@@ -393,6 +403,9 @@ fn print_spec(out: &mut dyn Write, m: &Mirror) -> Result<()> {
         "with-deps:     {}",
         if s.with_deps { "yes" } else { "no" }
     )?;
+    if s.with_sources {
+        writeln!(out, "sources:       yes (source packages mirrored)")?;
+    }
     if s.follow_recommends {
         writeln!(out, "recommends:    followed")?;
     }
@@ -501,6 +514,12 @@ fn edit(a: EditArgs, g: &Globals) -> Result<u8> {
         }
         if a.without_deps {
             spec.with_deps = false;
+        }
+        if a.with_sources {
+            spec.with_sources = true;
+        }
+        if a.no_sources {
+            spec.with_sources = false;
         }
         if a.follow_all_alternatives {
             spec.follow_all_alternatives = true;

@@ -143,6 +143,9 @@ fn print_report(out: &mut dyn Write, r: &SyncReport, dry_run: bool) -> Result<()
                 p.freezes.len(),
                 r.seconds
             )?;
+            if p.sources_added > 0 {
+                writeln!(out, "  {} new source packages", p.sources_added)?;
+            }
             if dry_run {
                 for a in &p.added {
                     writeln!(

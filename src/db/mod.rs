@@ -31,8 +31,8 @@ pub use names::NameKind;
 pub use remote_pool::PoolObject;
 pub use revisions::{Revision, RevisionEntry, SyncCommit, UNMET_RECORDED};
 pub use sets::{PackageSet, SetDecodeError};
-pub use sources::SOURCE_ARCH;
 pub use snapshots::{HistoryEntry, NewPublication, NewSnapshot, PackageSummary};
+pub use sources::SOURCE_ARCH;
 
 use crate::digest::Sha256;
 use crate::exit::{ExitCode, FAILURE};

@@ -117,10 +117,11 @@ impl SourcePackage {
                 package: package(),
             })
         };
-        let version = Version::parse(get("Version")?).map_err(|source| SourceError::BadVersion {
-            package: package(),
-            source,
-        })?;
+        let version =
+            Version::parse(get("Version")?).map_err(|source| SourceError::BadVersion {
+                package: package(),
+                source,
+            })?;
         let directory =
             SafePath::new(get("Directory")?).map_err(|source| SourceError::BadDirectory {
                 package: package(),

@@ -106,6 +106,9 @@ pub struct DeclaredMirror {
     /// Stage changes for review.
     #[serde(default)]
     pub review: bool,
+    /// Mirror the source packages of the selected binaries too.
+    #[serde(default)]
+    pub with_sources: bool,
 }
 
 /// An allowlist entry: a name or glob, optionally pinned to versions.
@@ -243,6 +246,7 @@ fn to_spec(m: &DeclaredMirror, dir: &Path) -> MirrorSpec {
         allow_insecure: false,
         allow_sha1_keys: false,
         review: m.review,
+        with_sources: m.with_sources,
         pins,
     }
 }

@@ -469,6 +469,7 @@ pub fn import_plan(
                 allow_insecure: false,
                 allow_sha1_keys: false,
                 review: false,
+                with_sources: false,
                 pins: Vec::new(),
             },
             origin: src.origin.clone(),

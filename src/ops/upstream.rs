@@ -17,8 +17,10 @@ use std::os::unix::fs::FileExt as _;
 use std::path::Path;
 use std::sync::Arc;
 
+use crate::db::SOURCE_ARCH;
 use crate::debian::deb822::{StanzaReader, find_field, parse_str};
 use crate::debian::packages::BinaryPackage;
+use crate::debian::sources::SourcePackage;
 use crate::debian::version::Version;
 use crate::digest::Sha256;
 use crate::exit::{ExitCode, FAILURE};
@@ -101,44 +103,104 @@ impl Upstream {
             let p = BinaryPackage::from_stanza(stanza)
                 .map_err(|e| UpstreamError::Parse(e.to_string()))?;
             let text = p.stanza.to_text();
-            let mut fields = String::new();
-            for name in &self.fields {
-                if let Some(value) = find_field(&text, name) {
-                    fields.push_str(name);
-                    fields.push_str(": ");
-                    fields.push_str(value);
-                    fields.push('\n');
-                }
-            }
-            let (at, len) = self.spool.append(text.as_bytes())?;
-            let architecture = match self.architectures.iter().find(|a| ***a == *p.architecture) {
-                Some(a) => Arc::clone(a),
-                None => {
-                    let a: Arc<str> = p.architecture.as_str().into();
-                    // An index of many odd names is not searched ever longer.
-                    if self.architectures.len() < 64 {
-                        self.architectures.push(Arc::clone(&a));
-                    }
-                    a
-                }
-            };
-            self.packages.push(UpstreamPackage {
+            let arch = p.architecture.as_str();
+            self.push(
+                &text,
                 component,
-                len,
-                at,
-                name: p.name.into_boxed_str(),
-                version: p.version,
-                architecture,
-                size: p.size,
-                sha256: p.sha256,
-                fields: fields.into_boxed_str(),
-            });
+                &[],
+                (p.name, p.version, arch, p.size, p.sha256),
+            )?;
         }
+        Ok(())
+    }
+
+    /// Adds every stanza of a decompressed `Sources` index listed under
+    /// `component`: source packages, architecture `source`, named by their
+    /// `.dsc`; their `Directory` and `Checksums-Sha256` stay in memory for
+    /// planning their downloads.
+    pub fn parse_sources(
+        &mut self,
+        reader: impl io::BufRead,
+        component: u32,
+    ) -> Result<(), UpstreamError> {
+        for stanza in StanzaReader::new(reader) {
+            let stanza = stanza.map_err(|e| UpstreamError::Parse(e.to_string()))?;
+            let p = SourcePackage::from_stanza(stanza)
+                .map_err(|e| UpstreamError::Parse(e.to_string()))?;
+            let text = p.stanza.to_text();
+            let dsc = p.dsc_file();
+            let (size, sha256) = (dsc.size, dsc.sha256);
+            let also = ["Directory", "Checksums-Sha256"];
+            self.push(
+                &text,
+                component,
+                &also,
+                (p.name, p.version, SOURCE_ARCH, size, sha256),
+            )?;
+        }
+        Ok(())
+    }
+
+    /// Spools a stanza and keeps its package, with the filter's fields and
+    /// the fields `also` in memory.
+    fn push(
+        &mut self,
+        text: &str,
+        component: u32,
+        also: &[&str],
+        (name, version, arch, size, sha256): (String, Version, &str, u64, Sha256),
+    ) -> Result<(), UpstreamError> {
+        let mut fields = String::new();
+        let wanted = self.fields.iter().map(String::as_str);
+        for name in wanted.chain(also.iter().copied()) {
+            if let Some(value) = find_field(text, name) {
+                fields.push_str(name);
+                fields.push_str(": ");
+                fields.push_str(value);
+                fields.push('\n');
+            }
+        }
+        let (at, len) = self.spool.append(text.as_bytes())?;
+        let architecture = match self.architectures.iter().find(|a| ***a == *arch) {
+            Some(a) => Arc::clone(a),
+            None => {
+                let a: Arc<str> = arch.into();
+                // An index of many odd names is not searched ever longer.
+                if self.architectures.len() < 64 {
+                    self.architectures.push(Arc::clone(&a));
+                }
+                a
+            }
+        };
+        self.packages.push(UpstreamPackage {
+            component,
+            len,
+            at,
+            name: name.into_boxed_str(),
+            version,
+            architecture,
+            size,
+            sha256,
+            fields: fields.into_boxed_str(),
+        });
         Ok(())
     }
 
     /// The database record of package `i`, its stanza read from the spool.
     pub fn record(&self, i: usize) -> Result<PackageRecord, UpstreamError> {
+        if self.package(i)?.is_source() {
+            let (p, stanza, parsed) = self.reread_source(i)?;
+            return Ok(PackageRecord {
+                name: p.name.to_string(),
+                version: p.version.as_str().to_owned(),
+                architecture: p.architecture.to_string(),
+                sha256: p.sha256,
+                size: p.size,
+                filename: parsed.file_path(parsed.dsc_file()),
+                source: parsed.name,
+                stanza,
+            });
+        }
         let (p, stanza, parsed) = self.reread(i)?;
         Ok(PackageRecord {
             name: p.name.to_string(),
@@ -155,6 +217,10 @@ impl Upstream {
     /// The pool file (`Filename`) of package `i`, from the spool (checked
     /// as a safe path when the index was parsed).
     pub fn filename(&self, i: usize) -> Result<String, UpstreamError> {
+        if self.package(i)?.is_source() {
+            let (_, _, parsed) = self.reread_source(i)?;
+            return Ok(parsed.file_path(parsed.dsc_file()));
+        }
         let p = self.package(i)?;
         let stanza = self.spool.read(p.at, p.len)?;
         find_field(&stanza, "Filename")
@@ -166,6 +232,37 @@ impl Upstream {
         self.packages
             .get(i)
             .ok_or_else(|| UpstreamError::Parse(format!("no package {i} in the indices")))
+    }
+
+    /// The path of file `file` of source package `i` (its `Checksums-Sha256`
+    /// position), or of package `i`'s own file when `None`.
+    pub fn file_path(&self, i: usize, file: Option<u32>) -> Result<String, UpstreamError> {
+        let Some(file) = file else {
+            return self.filename(i);
+        };
+        let (p, _, parsed) = self.reread_source(i)?;
+        parsed
+            .files
+            .get(file as usize)
+            .map(|f| parsed.file_path(f))
+            .ok_or_else(|| UpstreamError::Parse(format!("no file {file} in source `{}`", p.name)))
+    }
+
+    /// Source package `i`, its stanza from the spool and that stanza parsed again.
+    fn reread_source(
+        &self,
+        i: usize,
+    ) -> Result<(&UpstreamPackage, String, SourcePackage), UpstreamError> {
+        let p = self.package(i)?;
+        let stanza = self.spool.read(p.at, p.len)?;
+        let parsed = parse_str(&stanza)
+            .ok()
+            .and_then(|mut s| s.pop())
+            .and_then(|s| SourcePackage::from_stanza(s).ok())
+            .ok_or_else(|| {
+                UpstreamError::Parse(format!("spooled stanza of source `{}`", p.name))
+            })?;
+        Ok((p, stanza, parsed))
     }
 
     /// Package `i`, its stanza from the spool and that stanza parsed again.
@@ -208,6 +305,11 @@ impl UpstreamPackage {
             version: self.version.as_str().to_owned(),
             architecture: self.architecture.to_string(),
         }
+    }
+
+    /// Whether this is a source package (from a `Sources` index).
+    pub fn is_source(&self) -> bool {
+        *self.architecture == *SOURCE_ARCH
     }
 
     pub fn key_ref(&self) -> (&str, &str, &str) {

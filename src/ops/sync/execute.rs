@@ -95,7 +95,13 @@ pub(super) async fn execute(
     // Downloads, straight into the store.
     let downloads = downloads
         .into_iter()
-        .map(|d| Ok((d.sha256, d.size, upstream.filename(moved(d.package))?)))
+        .map(|d| {
+            Ok((
+                d.sha256,
+                d.size,
+                upstream.file_path(moved(d.package), d.file)?,
+            ))
+        })
         .collect::<Result<Vec<_>, UpstreamError>>()
         .map_err(|e| SyncError::spool(name, e))?;
     drop(needed);

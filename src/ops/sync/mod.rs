@@ -26,6 +26,7 @@
 mod execute;
 mod plan;
 mod release;
+mod sources;
 
 use std::collections::BTreeMap;
 use std::time::Instant;
@@ -441,7 +442,10 @@ async fn sync_locked(
 
     // The filter first: the fields it reads are kept in memory.
     let (filter, closure) = selection_rules(mirror)?;
-    let fields = kept_fields(&filter, &closure);
+    let mut fields = kept_fields(&filter, &closure);
+    if mirror.spec.with_sources {
+        fields.push("Source".into());
+    }
     let upstream =
         fetch_indices(ctx, mirror, &dists, release, &indices, fields, &mut bytes).await?;
     let fetched = Fetched {
@@ -525,7 +529,16 @@ async fn plan_and_execute(
         name,
         format!("selecting from {} packages", packages.len()),
     );
-    let selection = select(packages, &filter, &closure);
+    let mut selection = select(packages, &filter, &closure);
+    let lost = sources::follow_sources(packages, &filter, &mut selection);
+    if let Some(first) = lost.first() {
+        let n = lost.len();
+        warn(
+            ctx,
+            name,
+            format!("{n} selected packages have no source package upstream, e.g. `{first}`"),
+        );
+    }
     let view = MirrorView {
         current: match mirror.state.revision {
             Some(rev) => ctx.db.revision_entries(rev)?,

@@ -72,6 +72,9 @@ pub struct PlanSummary {
     pub download_files: u64,
     /// Bytes to download.
     pub download_bytes: u64,
+    /// Of the packages added, source packages (`--with-sources`).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub sources_added: u64,
     /// Dependencies the closure could not satisfy, as `package: dependency`.
     pub unresolved: Vec<String>,
     /// Alternatives the closure did not follow because an earlier one of
@@ -87,6 +90,10 @@ pub struct PlanSummary {
     /// Whether the sync may go ahead (shown only when it may not).
     #[serde(skip_serializing_if = "Verdict::proceeds")]
     pub verdict: Verdict,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// The mass-removal guard's decision on a plan.
@@ -144,6 +151,8 @@ pub(super) struct PlannedDownload {
     pub size: u64,
     /// The upstream package whose `Filename` it is.
     pub package: usize,
+    /// For a source package, which of its files (`Checksums-Sha256` position).
+    pub file: Option<u32>,
 }
 
 /// The contents of the revision the commit records.
@@ -538,15 +547,26 @@ impl Planner<'_> {
         staged: bool,
     ) -> Result<(), StoreError> {
         let plan = &mut self.plan;
-        let download = !self.stored.has(&p.sha256)?;
-        if download && self.download_seen.insert(p.sha256) {
-            plan.summary.download_files += 1;
-            plan.summary.download_bytes += p.size;
-            plan.downloads.push(PlannedDownload {
-                sha256: p.sha256,
-                size: p.size,
-                package: i,
-            });
+        let mut download = false;
+        // A source package brings all its files; each is fetched once.
+        for (sha256, size, file) in super::sources::files_of(p) {
+            if self.stored.has(&sha256)? {
+                continue;
+            }
+            download = true;
+            if self.download_seen.insert(sha256) {
+                plan.summary.download_files += 1;
+                plan.summary.download_bytes += size;
+                plan.downloads.push(PlannedDownload {
+                    sha256,
+                    size,
+                    package: i,
+                    file,
+                });
+            }
+        }
+        if p.is_source() && !staged {
+            plan.summary.sources_added += 1;
         }
         if staged {
             plan.summary.staged.push(PlannedStage {
@@ -988,7 +1008,8 @@ mod tests {
             [PlannedDownload {
                 sha256: Sha256::of(b"A"),
                 size: 1,
-                package: 0
+                package: 0,
+                file: None,
             }]
         );
     }

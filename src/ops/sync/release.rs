@@ -53,6 +53,8 @@ pub(super) struct IndexRef {
     pub size: u64,
     /// SHA256 the Release promises.
     pub sha256: Sha256,
+    /// A `Sources` index (source packages), not `Packages`.
+    pub sources: bool,
 }
 
 /// Bytes of the Release and the indices, by where they came from.
@@ -286,8 +288,16 @@ pub(super) fn choose_indices(
     }
     let mut indices = Vec::new();
     for component in &components {
-        for arch in &mirror.spec.architectures {
-            let stem = format!("{component}/binary-{arch}/Packages");
+        let sources = mirror
+            .spec
+            .with_sources
+            .then(|| (None, format!("{component}/source/Sources")));
+        let binaries = mirror
+            .spec
+            .architectures
+            .iter()
+            .map(|arch| (Some(arch), format!("{component}/binary-{arch}/Packages")));
+        for (arch, stem) in binaries.chain(sources) {
             let best = [
                 (".xz", Compression::Xz),
                 (".gz", Compression::Gzip),
@@ -302,10 +312,14 @@ pub(super) fn choose_indices(
                     .and_then(|f| f.sha256.map(|sha| (path, c, f.size, sha)))
             });
             let Some((path, compression, size, sha256)) = best else {
+                let what = match arch {
+                    Some(arch) => format!("architecture `{arch}`"),
+                    None => "source packages (`--with-sources`)".to_owned(),
+                };
                 return Err(SyncError::MissingIndex {
                     mirror: mirror.name.clone(),
                     what: format!(
-                        "index `{stem}` (with a SHA256) for component `{component}`, architecture `{arch}`"
+                        "index `{stem}` (with a SHA256) for component `{component}`, {what}"
                     ),
                 });
             };
@@ -315,6 +329,7 @@ pub(super) fn choose_indices(
                 compression,
                 size,
                 sha256,
+                sources: arch.is_none(),
             });
         }
     }
@@ -351,7 +366,10 @@ pub(super) async fn fetch_indices(
         }
         let parsed = fetch::open_decompressed(&staged, index.compression, MAX_INDEX_BYTES)
             .map_err(|e| UpstreamError::Parse(e.to_string()))
-            .and_then(|reader| upstream.parse(reader, component as u32));
+            .and_then(|reader| match index.sources {
+                true => upstream.parse_sources(reader, component as u32),
+                false => upstream.parse(reader, component as u32),
+            });
         let _ = std::fs::remove_file(&staged);
         parsed.map_err(|e| match e {
             UpstreamError::Parse(detail) => SyncError::BadIndex {
