@@ -23,6 +23,7 @@ mod serve;
 mod serve_cli;
 mod serve_soak;
 mod snapshot;
+mod sources;
 mod sync;
 mod sync_faults;
 mod verify;

@@ -129,6 +129,8 @@ pub enum Sources {
     OneLine,
     /// `Types: deb …` in `sources.list.d/debvault.sources`.
     Deb822,
+    /// `deb` and `deb-src` lines in `sources.list`.
+    WithSrc,
 }
 
 /// A private apt: every directory and configuration file under `dir`.
@@ -221,6 +223,12 @@ Acquire::http::Timeout "10";
                 dir.join("etc/sources.list"),
                 format!("deb [signed-by={key}] {url} stable main\n"),
             ),
+            Sources::WithSrc => std::fs::write(
+                dir.join("etc/sources.list"),
+                format!(
+                    "deb [signed-by={key}] {url} stable main\ndeb-src [signed-by={key}] {url} stable main\n"
+                ),
+            ),
             Sources::Deb822 => {
                 std::fs::write(dir.join("etc/sources.list"), b"").expect("write sources.list");
                 std::fs::write(
@@ -241,6 +249,16 @@ Acquire::http::Timeout "10";
 
     /// Runs an apt tool (`apt-get`, `apt-cache`) with only this configuration.
     pub fn tool(&self, tool: &str, args: &[&str]) -> Output {
+        self.tool_in(None, tool, args)
+    }
+
+    /// Runs `apt-get ARGS` in the working directory `cwd` (where
+    /// `apt-get source` puts its files).
+    pub fn run_in(&self, cwd: &Path, args: &[&str]) -> Output {
+        self.tool_in(Some(cwd), "apt-get", args)
+    }
+
+    fn tool_in(&self, cwd: Option<&Path>, tool: &str, args: &[&str]) -> Output {
         let mut cmd = match &self.chroot {
             Some(root) => {
                 let mut c = Command::new("chroot");
@@ -263,6 +281,9 @@ Acquire::http::Timeout "10";
             if lower.ends_with("_proxy") || k.starts_with("APT_") {
                 cmd.env_remove(k);
             }
+        }
+        if let Some(cwd) = cwd {
+            cmd.current_dir(cwd);
         }
         let out = cmd
             .env("APT_CONFIG", conf)

@@ -109,7 +109,14 @@ impl Pkg {
     }
 
     fn source_name(&self) -> &str {
-        self.source.as_deref().unwrap_or(&self.name)
+        let source = self.source.as_deref().unwrap_or(&self.name);
+        source.split(" (").next().unwrap_or(source)
+    }
+
+    /// `Source: NAME` or `Source: NAME (VERSION)`.
+    pub fn source(mut self, s: &str) -> Pkg {
+        self.source = Some(s.into());
+        self
     }
 
     /// `pool/<component>/<prefix>/<source>/<name>_<version>_<arch>.deb` (epoch dropped, as dak does).
@@ -271,6 +278,8 @@ pub struct Repo {
     pub compressions: Vec<&'static str>,
     /// Packages given as finished stanzas (real index excerpts), with their pool files.
     pub raw: Vec<RawPkg>,
+    /// Source packages (`<component>/source/Sources`).
+    pub sources: Vec<super::sources::SrcPkg>,
 }
 
 /// A package given as a complete stanza (with Filename, Size, SHA256) and its file.
@@ -299,6 +308,7 @@ impl Repo {
             keys: vec!["upstream".into()],
             compressions: vec!["", ".gz", ".xz"],
             raw: Vec::new(),
+            sources: Vec::new(),
         }
     }
 
@@ -362,6 +372,7 @@ impl Repo {
                 }
             }
         }
+        super::sources::write_sources(&self.sources, &self.components, root, &dists, &mut files);
         for (path, deb) in &debs {
             let full = root.join(path);
             std::fs::create_dir_all(full.parent().expect("parent")).expect("mkdir");

@@ -1,0 +1,133 @@
+//! Source packages (`mirror create --with-sources`): sources follow the
+//! binaries the filter selects (or are named by it), every file is verified
+//! and stored once by content, snapshots and gc treat them like packages,
+//! and the real `apt-get source --download-only` fetches one from a
+//! publication served by `debvault serve`.
+
+#![allow(clippy::unwrap_used)] // test code: a panic is the failure report
+
+use crate::support::sources::SrcPkg;
+use crate::support::{Pkg, Repo, TestEnv, json, tree};
+
+/// `foo-utils` is a binNMU (`Source: foo (1.0-1)`); `bar` is its own
+/// source; `baz` builds only `baz-bin`.
+fn repo() -> Repo {
+    let mut repo = Repo::new(vec![
+        Pkg::new("foo-utils", "1.0-1+b1").source("foo (1.0-1)"),
+        Pkg::new("bar", "2.0"),
+        Pkg::new("baz-bin", "3.0").source("baz"),
+    ]);
+    repo.sources = vec![
+        SrcPkg::new("foo", "1.0-1", &["foo-utils"]),
+        SrcPkg::new("bar", "2.0", &["bar"]),
+        SrcPkg::new("baz", "3.0", &["baz-bin"]),
+    ];
+    repo
+}
+
+fn blob_names(env: &TestEnv) -> Vec<String> {
+    tree(&env.root().join("blobs/sha256"))
+        .into_iter()
+        .map(|(p, _)| p.rsplit('/').next().unwrap().to_owned())
+        .collect()
+}
+
+/// The `name_version_arch` keys of a mirror's packages.
+fn mirror_packages(env: &TestEnv, mirror: &str) -> Vec<String> {
+    let v = json(&env.ok(&["--json", "mirror", "show", mirror, "--with-packages"]));
+    let mut keys: Vec<String> = v["package_list"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no package_list in {v}"))
+        .iter()
+        .map(|p| p["package"].as_str().unwrap().to_owned())
+        .collect();
+    keys.sort();
+    keys
+}
+
+/// The one mirror report of `mirror sync --json`.
+fn synced(env: &TestEnv, args: &[&str]) -> serde_json::Value {
+    let mut all = vec!["--json", "mirror", "sync"];
+    all.extend_from_slice(args);
+    json(&env.ok(&all))["mirrors"][0].clone()
+}
+
+#[test]
+fn a_binarys_source_follows_it_with_every_file_stored() {
+    let env = TestEnv::new();
+    let repo = repo();
+    env.publish_upstream(&repo);
+    env.create_mirror("m", &["--with-sources", "--filter", "foo-utils"]);
+    let show = env.ok(&["mirror", "show", "m"]);
+    assert!(
+        show.stdout.contains("sources:       yes"),
+        "{}",
+        show.transcript()
+    );
+    let dry = synced(&env, &["m", "--dry-run"]);
+    assert_eq!(dry["sources_added"], 1, "{dry}");
+    assert_eq!(
+        dry["download_files"], 4,
+        "a .deb and three source files: {dry}"
+    );
+    env.ok(&["mirror", "sync", "m"]);
+    assert_eq!(
+        mirror_packages(&env, "m"),
+        ["foo-utils_1.0-1+b1_amd64", "foo_1.0-1_source"]
+    );
+    let blobs = blob_names(&env);
+    for (name, _) in repo.sources[0].files() {
+        let sha = repo.sources[0].sha256_of(&name).to_string();
+        assert!(blobs.contains(&sha), "{name} is not stored");
+    }
+    assert_eq!(blobs.len(), 4, "{blobs:?}");
+}
+
+#[test]
+fn a_filter_may_name_a_source_alone() {
+    let env = TestEnv::new();
+    env.publish_upstream(&repo());
+    env.create_mirror("m", &["--with-sources", "--filter", "baz"]);
+    let out = env.ok(&["mirror", "sync", "m"]);
+    assert!(!out.stderr.contains("warning"), "{}", out.transcript());
+    assert_eq!(mirror_packages(&env, "m"), ["baz_3.0_source"]);
+}
+
+#[test]
+fn a_tampered_orig_tarball_fails_the_sync_and_commits_nothing() {
+    let env = TestEnv::new();
+    let mut repo = repo();
+    repo.sources[0].tampered_orig = true;
+    env.publish_upstream(&repo);
+    env.create_mirror("m", &["--with-sources", "--filter", "foo-utils"]);
+    let out = env.run(&["mirror", "sync", "m"]);
+    assert_eq!(out.code, 3, "{}", out.transcript());
+    assert!(out.stderr.contains("mirror `m`"), "{}", out.transcript());
+    assert!(
+        out.stderr.contains("pool/main/f/foo/foo_1.0.orig.tar.gz"),
+        "{}",
+        out.transcript()
+    );
+    let v = json(&env.ok(&["--json", "mirror", "show", "m"]));
+    assert!(v["mirror"]["state"]["revision"].is_null(), "{v}");
+}
+
+#[test]
+fn an_orig_tarball_shared_by_two_mirrors_is_stored_once() {
+    let env = TestEnv::new();
+    let mut repo = repo();
+    let mut newer = SrcPkg::new("foo", "1.0-2", &["foo-utils"]);
+    newer.orig = repo.sources[0].orig.clone();
+    repo.sources.push(newer);
+    env.publish_upstream(&repo);
+    env.create_mirror("one", &["--with-sources", "--filter", "foo (= 1.0-1)"]);
+    env.create_mirror("two", &["--with-sources", "--filter", "foo (= 1.0-2)"]);
+    let one = synced(&env, &["one"]);
+    assert_eq!(one["downloaded_files"], 3, "{one}");
+    let two = synced(&env, &["two"]);
+    assert_eq!(
+        two["downloaded_files"], 2,
+        "the orig is in the store: {two}"
+    );
+    assert_eq!(blob_names(&env).len(), 5);
+}
