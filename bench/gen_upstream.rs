@@ -12,6 +12,8 @@
 mod fixture;
 #[path = "../tests/cli/support/server.rs"]
 mod server;
+#[path = "../tests/cli/support/sources.rs"]
+mod sources;
 
 use std::path::PathBuf;
 

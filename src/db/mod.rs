@@ -32,7 +32,7 @@ pub use remote_pool::PoolObject;
 pub use revisions::{Revision, RevisionEntry, SyncCommit, UNMET_RECORDED};
 pub use sets::{PackageSet, SetDecodeError};
 pub use snapshots::{HistoryEntry, NewPublication, NewSnapshot, PackageSummary};
-pub use sources::SOURCE_ARCH;
+pub use sources::{SOURCE_ARCH, SourceFileRow};
 
 use crate::digest::Sha256;
 use crate::exit::{ExitCode, FAILURE};

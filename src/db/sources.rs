@@ -69,8 +69,8 @@ impl Db {
         Ok(out)
     }
 
-    /// The files of every source package: (name, version, file, SHA256, size).
-    pub fn source_files(&self) -> Result<Vec<(String, String, String, Sha256, u64)>, DbError> {
+    /// The files of every source package, by package then file name.
+    pub fn source_files(&self) -> Result<Vec<SourceFileRow>, DbError> {
         let what = "list source files";
         let mut stmt = self
             .conn
@@ -85,14 +85,30 @@ impl Db {
             let sha = parse_sha(Some(row.get(3).map_err(sql(what))?), "source file digest")?
                 .ok_or_else(|| corrupt("source file digest", "empty"))?;
             let size: i64 = row.get(4).map_err(sql(what))?;
-            out.push((
+            let (name, version): (String, String) = (
                 row.get(0).map_err(sql(what))?,
                 row.get(1).map_err(sql(what))?,
-                row.get(2).map_err(sql(what))?,
-                sha,
-                size as u64,
-            ));
+            );
+            out.push(SourceFileRow {
+                package: format!("{name}_{version}_{SOURCE_ARCH}"),
+                file: row.get(2).map_err(sql(what))?,
+                sha256: sha,
+                size: size as u64,
+            });
         }
         Ok(out)
     }
+}
+
+/// One file of a stored source package.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SourceFileRow {
+    /// The source package, `name_version_source`.
+    pub package: String,
+    /// The file name.
+    pub file: String,
+    /// Its digest.
+    pub sha256: Sha256,
+    /// Its size.
+    pub size: u64,
 }
