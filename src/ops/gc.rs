@@ -499,7 +499,8 @@ fn referenced_pool(
             continue;
         };
         for (path, file) in &release.files {
-            if !(path.ends_with("/Packages") && path.contains("/binary-")) {
+            let sources = path.ends_with("/source/Sources");
+            if !(sources || path.ends_with("/Packages") && path.contains("/binary-")) {
                 continue;
             }
             if let Some(sha) = file.sha256 {
@@ -513,6 +514,10 @@ fn referenced_pool(
                 continue;
             }
             let body = std::fs::read_to_string(&index).map_err(io_err("read", &index))?;
+            if sources {
+                out.extend(crate::debian::sources::listed_paths(&body));
+                continue;
+            }
             for line in body.lines() {
                 if let Some(f) = line.strip_prefix("Filename:") {
                     out.insert(f.trim().to_owned());

@@ -6,6 +6,9 @@
 
 #![allow(clippy::unwrap_used)] // test code: a panic is the failure report
 
+use debvault::digest::Sha256;
+
+use crate::support::apt::{Apt, Serve, Sources as AptSources};
 use crate::support::sources::SrcPkg;
 use crate::support::{Pkg, Repo, TestEnv, json, tree};
 
@@ -130,4 +133,53 @@ fn an_orig_tarball_shared_by_two_mirrors_is_stored_once() {
         "the orig is in the store: {two}"
     );
     assert_eq!(blob_names(&env).len(), 5);
+}
+
+/// The acceptance test: a source followed from a filtered binary is
+/// published and the real `apt-get source --download-only` fetches and
+/// verifies it from `debvault serve`.
+#[test]
+fn apt_get_source_downloads_a_published_source() {
+    let env = TestEnv::new();
+    let repo = repo();
+    env.publish_upstream(&repo);
+    env.create_mirror("m", &["--with-sources", "--filter", "foo-utils"]);
+    env.ok(&["mirror", "sync", "m"]);
+    env.ok(&["snapshot", "create", "s", "--from-mirror", "m"]);
+    env.ok(&["key", "generate", "--email", "ops@example.invalid"]);
+    env.ok(&["snapshot", "publish", "s", "--distribution", "stable"]);
+    let dist = env.root().join("public/dists/stable");
+    let sources = std::fs::read_to_string(dist.join("main/source/Sources")).unwrap();
+    assert!(
+        sources.contains("Package: foo\n") && sources.contains("Directory: pool/main/f/foo\n"),
+        "{sources}"
+    );
+    let release = std::fs::read_to_string(dist.join("Release")).unwrap();
+    for f in ["Sources", "Sources.gz", "Sources.xz", "Release"] {
+        assert!(
+            release.contains(&format!(" main/source/{f}\n")),
+            "{f}:\n{release}"
+        );
+    }
+    let keyring = env.dir.path().join("debvault.gpg");
+    env.ok(&["key", "export", "-o", &keyring.display().to_string()]);
+
+    let serve = Serve::start(&env);
+    let apt = Apt::new(
+        env.dir.path().join("apt"),
+        &serve.url(),
+        &keyring,
+        AptSources::WithSrc,
+    );
+    apt.ok(&["update"]);
+    let work = env.dir.path().join("work");
+    std::fs::create_dir_all(&work).unwrap();
+    let out = apt.run_in(&work, &["source", "--download-only", "foo"]);
+    assert_eq!(out.code, 0, "{}", out.transcript());
+    let src = &repo.sources[0];
+    for (name, _) in src.files() {
+        let data = std::fs::read(work.join(&name))
+            .unwrap_or_else(|e| panic!("{name} not downloaded ({e}): {}", out.transcript()));
+        assert_eq!(Sha256::of(&data), src.sha256_of(&name), "{name}");
+    }
 }

@@ -7,6 +7,7 @@ use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use super::pool::{Item, plain_pool_path};
+use crate::db::SOURCE_ARCH;
 use crate::debian::version;
 use crate::model::PackageRecord;
 use crate::tree::IndexInput;
@@ -20,12 +21,18 @@ pub(super) fn build_indices<'a>(
 ) -> Vec<IndexInput> {
     let archs: Vec<&String> = architectures
         .iter()
-        .filter(|a| a.as_str() != "all")
+        .filter(|a| a.as_str() != "all" && a.as_str() != SOURCE_ARCH)
         .collect();
     let mut by_component: BTreeMap<&str, Vec<Entry<'a>>> = BTreeMap::new();
     for e in entries {
         by_component.entry(e.0).or_default().push(e);
     }
+    // Sources in any component: a `Sources` index in each (apt wants every
+    // index a `deb-src` line asks for).
+    let sources = by_component
+        .values()
+        .flatten()
+        .any(|e| e.1.architecture == SOURCE_ARCH);
     let mut out = Vec::new();
     for (component, mut list) in by_component {
         list.sort_by(|(_, a, _), (_, b, _)| {
@@ -41,6 +48,10 @@ pub(super) fn build_indices<'a>(
                 .map(|(_, r, path)| with_filename(&r.stanza, path))
                 .collect();
             out.push(IndexInput::packages(component, arch, stanzas));
+        }
+        if sources {
+            let entries = list.iter().map(|(_, r, path)| (*r, path.as_ref()));
+            out.push(super::sources::sources_index(component, entries));
         }
     }
     out

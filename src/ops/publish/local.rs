@@ -15,6 +15,7 @@ use chrono::{DateTime, Utc};
 use super::indices::{build_indices, entries, plain_entries};
 use super::ledger::Ledger;
 use super::pool::{Item, count_pool, execute_pool, plan_pool};
+use super::sources::{place_sources, qualified_sources};
 use super::{BY_HASH_GRACE, Job, PublishError, PublishOutcome, PublishReport, io_err, prefix_dir};
 use crate::db::Db;
 use crate::debian::release::Release;
@@ -46,10 +47,14 @@ pub(super) fn publish_local(
     // system) have no blob inode to compare with: the ledger remembers
     // which are known (see `ledger`). Hard links never consult it.
     let ledger_file = Ledger::file(endpoint, &job.prefix);
+    let ledger = Ledger::load(&ledger_file);
+    let records = place_sources(records, |r| {
+        Ok(qualified_sources(&plan_pool(&base, store, &ledger, r)?))
+    })?;
     let pool = LocalPool {
         base: &base,
         store,
-        ledger: Ledger::load(&ledger_file),
+        ledger,
         ledger_file,
         records: &records,
     };

@@ -79,6 +79,7 @@ mod local;
 mod pool;
 mod release;
 mod s3;
+mod sources;
 
 pub use endpoint::Endpoint;
 pub use found::Dropped;
@@ -198,6 +199,14 @@ pub enum PublishError {
         package: String,
         /// Its digest.
         sha256: Sha256,
+    },
+    /// A stored source package whose stanza no longer parses.
+    #[error("source package `{package}`: stored stanza is invalid: {detail}")]
+    BadSource {
+        /// `name_version`.
+        package: String,
+        /// Why.
+        detail: String,
     },
     /// A package whose pool path would be unsafe.
     #[error("package `{package}` would be published at an unsafe path `{path}`")]

@@ -83,6 +83,10 @@ pub(super) fn publish(
     };
 
     let records = job.records(db)?;
+    let records = super::sources::place_sources(records, |r| {
+        let items = plan_pool(db, &base, &location, r)?.items;
+        Ok(super::sources::qualified_sources(&items))
+    })?;
     tracing::debug!(elapsed = ?job.started.elapsed(), records = records.len(), "records loaded");
     let pool = plan_pool(db, &base, &location, &records)?;
     tracing::debug!(elapsed = ?job.started.elapsed(), "pool planned");
