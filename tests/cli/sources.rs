@@ -183,3 +183,46 @@ fn apt_get_source_downloads_a_published_source() {
         assert_eq!(Sha256::of(&data), src.sha256_of(&name), "{name}");
     }
 }
+
+#[test]
+fn snapshot_diff_shows_a_source_version_change() {
+    let env = TestEnv::new();
+    let mut repo = repo();
+    env.publish_upstream(&repo);
+    env.create_mirror("m", &["--with-sources", "--filter", "foo-utils"]);
+    env.ok(&["mirror", "sync", "m"]);
+    env.ok(&["snapshot", "create", "a", "--from-mirror", "m"]);
+    repo.packages[0] = Pkg::new("foo-utils", "1.0-2").source("foo (1.0-2)");
+    repo.sources[0] = SrcPkg::new("foo", "1.0-2", &["foo-utils"]);
+    repo.date = chrono::Utc::now() + chrono::Duration::seconds(5);
+    env.publish_upstream(&repo);
+    env.ok(&["mirror", "sync", "m"]);
+    env.ok(&["snapshot", "create", "b", "--from-mirror", "m"]);
+    let out = env.ok(&["snapshot", "diff", "a", "b"]);
+    insta::assert_snapshot!("sources_diff", env.redact(&out.transcript()));
+}
+
+#[test]
+fn gc_keeps_source_files_while_referenced() {
+    let env = TestEnv::new();
+    let repo = repo();
+    env.publish_upstream(&repo);
+    env.create_mirror("m", &["--with-sources", "--filter", "foo-utils"]);
+    env.ok(&["mirror", "sync", "m"]);
+    std::fs::write(env.root().join("config.toml"), "[gc]\nretention-days = 0\n").unwrap();
+    let v = json(&env.ok(&["--json", "gc"]));
+    assert_eq!(v["blobs"], 0, "every source file is referenced: {v}");
+    assert_eq!(blob_names(&env).len(), 4);
+
+    env.ok(&["mirror", "edit", "m", "--no-sources"]);
+    env.ok(&["mirror", "sync", "m", "--allow-mass-removal"]);
+    assert_eq!(mirror_packages(&env, "m"), ["foo-utils_1.0-1+b1_amd64"]);
+    let v = json(&env.ok(&["--json", "gc"]));
+    assert_eq!(
+        (v["packages"].as_u64(), v["blobs"].as_u64()),
+        (Some(1), Some(3)),
+        "{v}"
+    );
+    let blobs = blob_names(&env);
+    assert_eq!(blobs, [repo.packages[0].sha256().to_string()]);
+}
