@@ -22,12 +22,15 @@ impl Db {
         Ok(())
     }
 
-    /// Every distinct blob the package rows reference, with its size.
+    /// Every distinct blob the package rows (and source packages' files)
+    /// reference, with its size.
     pub fn blob_refs(&self) -> Result<Vec<(Sha256, u64)>, DbError> {
         let what = "blob references";
         let mut stmt = self
             .conn
-            .prepare("SELECT DISTINCT sha256, size FROM packages")
+            .prepare(
+                "SELECT sha256, size FROM packages UNION SELECT sha256, size FROM source_files",
+            )
             .map_err(sql(what))?;
         let rows = stmt
             .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))

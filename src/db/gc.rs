@@ -201,12 +201,15 @@ impl Db {
         rows.collect::<Result<_, _>>().map_err(sql(what))
     }
 
-    /// Unique bytes and count of the blobs the package rows reference.
+    /// Unique bytes and count of the blobs the package rows (and source
+    /// packages' files) reference.
     pub fn unique_blob_bytes(&self) -> Result<(u64, u64), DbError> {
         self.conn
             .query_row(
                 "SELECT COUNT(*), COALESCE(SUM(size), 0) FROM \
-                 (SELECT sha256, MAX(size) AS size FROM packages GROUP BY sha256)",
+                 (SELECT sha256, MAX(size) AS size FROM \
+                  (SELECT sha256, size FROM packages UNION ALL SELECT sha256, size FROM source_files) \
+                  GROUP BY sha256)",
                 [],
                 |r| Ok((r.get::<_, i64>(0)? as u64, r.get::<_, i64>(1)? as u64)),
             )

@@ -226,3 +226,27 @@ fn gc_keeps_source_files_while_referenced() {
     let blobs = blob_names(&env);
     assert_eq!(blobs, [repo.packages[0].sha256().to_string()]);
 }
+
+#[test]
+fn verify_checks_source_files() {
+    let env = TestEnv::new();
+    let repo = repo();
+    env.publish_upstream(&repo);
+    env.create_mirror("m", &["--with-sources", "--filter", "foo-utils"]);
+    env.ok(&["mirror", "sync", "m"]);
+    let v = json(&env.ok(&["--json", "verify"]));
+    assert_eq!(v["blobs"], 4, "a .deb and three source files: {v}");
+    let src = &repo.sources[0];
+    let orig = src.sha256_of(&src.orig_name()).to_hex();
+    let rel = format!("blobs/sha256/{}/{orig}", &orig[..2]);
+    let mut bad = std::fs::read(env.root().join(&rel)).unwrap();
+    bad[0] ^= 0xff;
+    env.tamper(&rel, &bad);
+    let out = env.run(&["verify"]);
+    assert_eq!(out.code, 3, "{}", out.transcript());
+    assert!(
+        out.stdout.contains(&orig) || out.stderr.contains(&orig),
+        "{}",
+        out.transcript()
+    );
+}
