@@ -1,8 +1,10 @@
 //! The machine's apt sources: one-line `sources.list` and deb822 `.sources`.
 //!
 //! `mirror import-apt-sources` turns each (URI, suite) found here into a mirror,
-//! so the operator never types an archive URL by hand. Only `deb` entries are
-//! read (`deb-src` needs source mirroring); `Enabled: no` entries are skipped.
+//! so the operator never types an archive URL by hand. `deb` entries make the
+//! mirrors; a `deb-src` entry for the URI and suite of a `deb` entry in the
+//! same file turns on source mirroring for it (`with_sources`); a `deb-src`
+//! entry alone is skipped. `Enabled: no` entries are skipped.
 
 use std::path::{Path, PathBuf};
 
@@ -24,6 +26,8 @@ pub struct AptSource {
     pub signed_by: Option<SignedBy>,
     /// Where it was read, `file:line`.
     pub origin: String,
+    /// The same file has a `deb-src` entry for this URI and suite.
+    pub with_sources: bool,
 }
 
 /// How a source names its key.
@@ -149,6 +153,7 @@ fn signed_by(value: &str) -> Option<SignedBy> {
 /// Parses the one-line format: `deb [opt=val ...] URI SUITE [COMPONENT...]`.
 pub fn parse_one_line(text: &str, path: &Path) -> Result<Vec<AptSource>, AptSourcesError> {
     let mut out = Vec::new();
+    let mut src = Vec::new();
     for (i, raw) in text.lines().enumerate() {
         let line = raw.split('#').next().unwrap_or("").trim();
         if line.is_empty() {
@@ -162,10 +167,7 @@ pub fn parse_one_line(text: &str, path: &Path) -> Result<Vec<AptSource>, AptSour
         let (kind, rest) = line
             .split_once(char::is_whitespace)
             .ok_or_else(|| syntax("expected `deb URI SUITE`"))?;
-        if kind == "deb-src" {
-            continue;
-        }
-        if kind != "deb" {
+        if kind != "deb" && kind != "deb-src" {
             return Err(syntax(&format!("unknown type `{kind}`")));
         }
         let mut rest = rest.trim_start();
@@ -190,6 +192,10 @@ pub fn parse_one_line(text: &str, path: &Path) -> Result<Vec<AptSource>, AptSour
         let mut words = rest.split_whitespace();
         let uri = words.next().ok_or_else(|| syntax("missing URI"))?;
         let suite = words.next().ok_or_else(|| syntax("missing suite"))?;
+        if kind == "deb-src" {
+            src.push((uri.to_owned(), suite.to_owned()));
+            continue;
+        }
         out.push(AptSource {
             uri: uri.to_owned(),
             suite: suite.to_owned(),
@@ -197,14 +203,24 @@ pub fn parse_one_line(text: &str, path: &Path) -> Result<Vec<AptSource>, AptSour
             architectures,
             signed_by: signed,
             origin: format!("{}:{}", path.display(), i + 1),
+            with_sources: false,
         });
     }
-    Ok(out)
+    Ok(mark_sources(out, &src))
+}
+
+/// Sets `with_sources` on the entries whose (URI, suite) is in `src`.
+fn mark_sources(mut out: Vec<AptSource>, src: &[(String, String)]) -> Vec<AptSource> {
+    for s in &mut out {
+        s.with_sources = src.iter().any(|(u, x)| *u == s.uri && *x == s.suite);
+    }
+    out
 }
 
 /// Parses the deb822 format (`Types:`, `URIs:`, `Suites:`, `Components:`, …).
 pub fn parse_deb822(text: &str, path: &Path) -> Result<Vec<AptSource>, AptSourcesError> {
     let mut out = Vec::new();
+    let mut src = Vec::new();
     let reader = StanzaReader::new(text.as_bytes()).allow_comments(true);
     for (n, stanza) in reader.enumerate() {
         let stanza = stanza.map_err(|source| AptSourcesError::Deb822 {
@@ -223,7 +239,13 @@ pub fn parse_deb822(text: &str, path: &Path) -> Result<Vec<AptSource>, AptSource
         {
             continue;
         }
-        if !words("Types").iter().any(|t| t == "deb") {
+        let types = words("Types");
+        if types.iter().any(|t| t == "deb-src") {
+            for uri in words("URIs") {
+                src.extend(words("Suites").into_iter().map(|s| (uri.clone(), s)));
+            }
+        }
+        if !types.iter().any(|t| t == "deb") {
             continue;
         }
         let signed = stanza.get("Signed-By").and_then(signed_by);
@@ -236,11 +258,12 @@ pub fn parse_deb822(text: &str, path: &Path) -> Result<Vec<AptSource>, AptSource
                     architectures: words("Architectures"),
                     signed_by: signed.clone(),
                     origin: format!("{} stanza {}", path.display(), n + 1),
+                    with_sources: false,
                 });
             }
         }
     }
-    Ok(out)
+    Ok(mark_sources(out, &src))
 }
 
 #[cfg(test)]
@@ -253,6 +276,8 @@ mod tests {
                     deb-src http://h/debian bookworm main\ndeb http://h/x stable/ \n";
         let got = parse_one_line(text, Path::new("s.list")).expect("parse");
         assert_eq!(got.len(), 2);
+        assert!(got[0].with_sources, "a deb-src line for bookworm");
+        assert!(!got[1].with_sources);
         assert_eq!(got[0].architectures, ["amd64", "arm64"]);
         assert_eq!(got[0].components, ["main", "contrib"]);
         assert_eq!(
@@ -274,6 +299,7 @@ mod tests {
         let got = parse_deb822(text, Path::new("d.sources")).expect("parse");
         assert_eq!(got.len(), 3);
         assert_eq!(got[1].suite, "bookworm-updates");
+        assert!(got[0].with_sources && got[1].with_sources && !got[2].with_sources);
         assert_eq!(got[2].architectures, ["arm64"]);
         match &got[2].signed_by {
             Some(SignedBy::Inline(k)) => {

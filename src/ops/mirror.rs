@@ -469,7 +469,7 @@ pub fn import_plan(
                 allow_insecure: false,
                 allow_sha1_keys: false,
                 review: false,
-                with_sources: false,
+                with_sources: src.with_sources,
                 pins: Vec::new(),
             },
             origin: src.origin.clone(),

@@ -163,7 +163,13 @@ fn edit_and_drop() {
 #[test]
 fn import_apt_sources_creates_one_mirror_per_suite() {
     let env = TestEnv::new();
-    env.publish_upstream(&Repo::new(vec![Pkg::new("hello", "1.0")]));
+    let mut repo = Repo::new(vec![Pkg::new("hello", "1.0")]);
+    repo.sources = vec![crate::support::sources::SrcPkg::new(
+        "hello",
+        "1.0",
+        &["hello"],
+    )];
+    env.publish_upstream(&repo);
     let key = fixture::public_key("upstream").display().to_string();
     let sources = env.dir.path().join("test.sources");
     std::fs::write(
@@ -223,8 +229,22 @@ fn import_apt_sources_creates_one_mirror_per_suite() {
         .iter()
         .find(|n| n.ends_with("-stable"))
         .expect("stable mirror");
+    // `Types: deb deb-src`: the source packages come too.
+    let synced = v
+        .as_array()
+        .expect("array")
+        .iter()
+        .map(|m| (m["name"].as_str().unwrap_or(""), m["with_sources"] == true))
+        .collect::<Vec<_>>();
+    assert!(synced.contains(&(*stable, true)), "{synced:?}");
+    assert_eq!(synced.iter().filter(|(_, s)| *s).count(), 1, "{synced:?}");
     let out = env.ok(&["mirror", "sync", stable]);
-    assert!(out.stdout.contains("1 new"), "{}", out.stdout);
+    assert!(out.stdout.contains("2 new"), "{}", out.stdout);
+    assert!(
+        out.stdout.contains("1 new source packages"),
+        "{}",
+        out.stdout
+    );
     // A second import skips what exists.
     let out = env.ok(&["mirror", "import-apt-sources", &s, &l]);
     assert!(out.stdout.contains("skip"), "{}", out.stdout);
