@@ -141,13 +141,7 @@ fn an_orig_tarball_shared_by_two_mirrors_is_stored_once() {
 #[test]
 fn apt_get_source_downloads_a_published_source() {
     let env = TestEnv::new();
-    let repo = repo();
-    env.publish_upstream(&repo);
-    env.create_mirror("m", &["--with-sources", "--filter", "foo-utils"]);
-    env.ok(&["mirror", "sync", "m"]);
-    env.ok(&["snapshot", "create", "s", "--from-mirror", "m"]);
-    env.ok(&["key", "generate", "--email", "ops@example.invalid"]);
-    env.ok(&["snapshot", "publish", "s", "--distribution", "stable"]);
+    apt_get_source(&env);
     let dist = env.root().join("public/dists/stable");
     let sources = std::fs::read_to_string(dist.join("main/source/Sources")).unwrap();
     assert!(
@@ -161,10 +155,28 @@ fn apt_get_source_downloads_a_published_source() {
             "{f}:\n{release}"
         );
     }
+}
+
+/// The same from a publication in S3 (the test run's bucket).
+#[test]
+fn apt_get_source_from_a_publication_in_s3() {
+    apt_get_source(&TestEnv::new_s3());
+}
+
+/// Mirrors `foo-utils` with its source, publishes it as `stable`, and has
+/// apt fetch the source through `serve`: every file with its SHA256.
+fn apt_get_source(env: &TestEnv) {
+    let repo = repo();
+    env.publish_upstream(&repo);
+    env.create_mirror("m", &["--with-sources", "--filter", "foo-utils"]);
+    env.ok(&["mirror", "sync", "m"]);
+    env.ok(&["snapshot", "create", "s", "--from-mirror", "m"]);
+    env.ok(&["key", "generate", "--email", "ops@example.invalid"]);
+    env.ok(&["snapshot", "publish", "s", "--distribution", "stable"]);
     let keyring = env.dir.path().join("debvault.gpg");
     env.ok(&["key", "export", "-o", &keyring.display().to_string()]);
 
-    let serve = Serve::start(&env);
+    let serve = Serve::start(env);
     let apt = Apt::new(
         env.dir.path().join("apt"),
         &serve.url(),
