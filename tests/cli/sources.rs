@@ -163,15 +163,48 @@ fn apt_get_source_from_a_publication_in_s3() {
     apt_get_source(&TestEnv::new_s3());
 }
 
+/// Two upstreams with different content under the same source version,
+/// published side by side under one prefix: the second's orig tarball and
+/// .dsc clash with the first's pool files, so its whole source — the debian
+/// tarball, which does not clash, too — goes to one hash-qualified
+/// directory, and apt still fetches every file.
+#[test]
+fn a_clashing_source_moves_whole_to_a_qualified_directory() {
+    let env = TestEnv::new();
+    let mut repo = repo();
+    env.publish_upstream(&repo);
+    env.create_mirror("first", &["--with-sources", "--filter", "foo-utils"]);
+    env.ok(&["mirror", "sync", "first"]);
+    env.ok(&["snapshot", "create", "one", "--from-mirror", "first"]);
+    env.ok(&["key", "generate", "--email", "ops@example.invalid"]);
+    env.ok(&["snapshot", "publish", "one", "--distribution", "old"]);
+    repo.sources[0].orig = b"another orig tarball".to_vec();
+    env.publish_upstream(&repo);
+    let repo = apt_get_source_of(&env, repo);
+    let sources =
+        std::fs::read_to_string(env.root().join("public/dists/stable/main/source/Sources"))
+            .unwrap();
+    let dsc = repo.sources[0]
+        .sha256_of(&repo.sources[0].dsc_name())
+        .to_hex();
+    let want = format!("Directory: pool/main/f/foo/sha256-{}\n", &dsc[..16]);
+    assert!(sources.contains(&want), "{sources}");
+}
+
 /// Mirrors `foo-utils` with its source, publishes it as `stable`, and has
 /// apt fetch the source through `serve`: every file with its SHA256.
 fn apt_get_source(env: &TestEnv) {
     let repo = repo();
     env.publish_upstream(&repo);
+    env.ok(&["key", "generate", "--email", "ops@example.invalid"]);
+    apt_get_source_of(env, repo);
+}
+
+/// [`apt_get_source`] from the served `repo` (a signing key exists).
+fn apt_get_source_of(env: &TestEnv, repo: Repo) -> Repo {
     env.create_mirror("m", &["--with-sources", "--filter", "foo-utils"]);
     env.ok(&["mirror", "sync", "m"]);
     env.ok(&["snapshot", "create", "s", "--from-mirror", "m"]);
-    env.ok(&["key", "generate", "--email", "ops@example.invalid"]);
     env.ok(&["snapshot", "publish", "s", "--distribution", "stable"]);
     let keyring = env.dir.path().join("debvault.gpg");
     env.ok(&["key", "export", "-o", &keyring.display().to_string()]);
@@ -194,6 +227,7 @@ fn apt_get_source(env: &TestEnv) {
             .unwrap_or_else(|e| panic!("{name} not downloaded ({e}): {}", out.transcript()));
         assert_eq!(Sha256::of(&data), src.sha256_of(&name), "{name}");
     }
+    repo
 }
 
 #[test]
