@@ -144,7 +144,7 @@ fn print_report(out: &mut dyn Write, r: &SyncReport, dry_run: bool) -> Result<()
                 r.seconds
             )?;
             if p.sources_added > 0 {
-                writeln!(out, "  {} new source packages", p.sources_added)?;
+                writeln!(out, "  source packages: {} new", p.sources_added)?;
             }
             if dry_run {
                 for a in &p.added {

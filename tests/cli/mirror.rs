@@ -241,7 +241,7 @@ fn import_apt_sources_creates_one_mirror_per_suite() {
     let out = env.ok(&["mirror", "sync", stable]);
     assert!(out.stdout.contains("2 new"), "{}", out.stdout);
     assert!(
-        out.stdout.contains("1 new source packages"),
+        out.stdout.contains("source packages: 1 new"),
         "{}",
         out.stdout
     );

@@ -296,3 +296,18 @@ fn verify_checks_source_files() {
         out.transcript()
     );
 }
+
+#[test]
+fn a_binary_without_a_listed_source_is_a_warning() {
+    let env = TestEnv::new();
+    let mut repo = repo();
+    repo.packages.push(Pkg::new("orphan", "1.0"));
+    env.publish_upstream(&repo);
+    env.create_mirror("m", &["--with-sources", "--filter", "orphan | bar"]);
+    let out = env.ok(&["mirror", "sync", "m"]);
+    insta::assert_snapshot!("sources_orphan", env.redact(&out.transcript()));
+    assert_eq!(
+        mirror_packages(&env, "m"),
+        ["bar_2.0_amd64", "bar_2.0_source", "orphan_1.0_amd64"]
+    );
+}

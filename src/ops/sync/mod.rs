@@ -532,12 +532,11 @@ async fn plan_and_execute(
     let mut selection = select(packages, &filter, &closure);
     let lost = sources::follow_sources(packages, &filter, &mut selection);
     if let Some(first) = lost.first() {
-        let n = lost.len();
-        warn(
-            ctx,
-            name,
-            format!("{n} selected packages have no source package upstream, e.g. `{first}`"),
-        );
+        let more = match lost.len() - 1 {
+            0 => String::new(),
+            n => format!(", nor those of {n} more selected packages"),
+        };
+        warn(ctx, name, format!("the upstream lists no {first}{more}"));
     }
     let view = MirrorView {
         current: match mirror.state.revision {

@@ -16,7 +16,7 @@ use crate::ops::upstream::UpstreamPackage;
 use crate::query::{Candidate as _, Filter, Selection};
 
 /// Adds the source packages to `selection`; returns the selected binaries
-/// whose source the upstream does not list, as `binary (source version)`.
+/// whose source the upstream does not list, as ``source `name version` of `binary` ``.
 pub(super) fn follow_sources(
     packages: &[UpstreamPackage],
     filter: &Filter,
@@ -45,7 +45,7 @@ pub(super) fn follow_sources(
         let (name, version) = source_of(p);
         match by_key.get(&(name, version)) {
             Some(&s) => added.push(s),
-            None => missing.push(format!("{} ({name} {version})", p.name)),
+            None => missing.push(format!("source `{name} {version}` of `{}`", p.name)),
         }
     }
     selection.selected.extend(added);
@@ -124,7 +124,7 @@ mod tests {
         };
         let missing = follow_sources(&packages, &filter, &mut selection);
         assert_eq!(selection.selected, [0, 2, 3, 6]);
-        assert_eq!(missing, ["baz (qux 3.0)"]);
+        assert_eq!(missing, ["source `qux 3.0` of `baz`"]);
         let files = files_of(&packages[3]);
         assert_eq!(files.len(), 2);
         assert_eq!(files[1], (Sha256::of(b"orig"), 20, Some(1)));
