@@ -9,8 +9,7 @@ use crate::debian::sources::SourcePackage;
 use crate::digest::Sha256;
 use crate::model::{PackageId, PackageRecord};
 
-/// The architecture a source package row carries.
-pub const SOURCE_ARCH: &str = "source";
+pub use crate::debian::sources::SOURCE_ARCH;
 
 /// Records the files of a newly inserted source package row `id`, from
 /// its stanza's `Checksums-Sha256`. Other rows need nothing.

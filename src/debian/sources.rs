@@ -14,6 +14,10 @@ use crate::debian::version::{Version, VersionError};
 use crate::digest::Sha256;
 use crate::exit::{ExitCode, FAILURE};
 
+/// The architecture a source package carries where binaries carry theirs
+/// (a `packages` row, a filter candidate).
+pub const SOURCE_ARCH: &str = "source";
+
 /// Why a stanza is not a usable source package entry. Each names the
 /// source package when the stanza has a name.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -20,7 +20,7 @@ use std::sync::Arc;
 use crate::db::SOURCE_ARCH;
 use crate::debian::deb822::{StanzaReader, find_field, parse_str};
 use crate::debian::packages::BinaryPackage;
-use crate::debian::sources::SourcePackage;
+use crate::debian::sources::{SourcePackage, parse_files};
 use crate::debian::version::Version;
 use crate::digest::Sha256;
 use crate::exit::{ExitCode, FAILURE};
@@ -307,6 +307,25 @@ impl UpstreamPackage {
         }
     }
 
+    /// The files to fetch for this package: (digest, size, file position) —
+    /// a source package's every `Checksums-Sha256` entry, else the
+    /// package's own file (`None`).
+    pub fn files(&self) -> Vec<(Sha256, u64, Option<u32>)> {
+        if !self.is_source() {
+            return vec![(self.sha256, self.size, None)];
+        }
+        // Checked when the index was parsed; a failure here lists no files.
+        let files = self
+            .field("Checksums-Sha256")
+            .and_then(|v| parse_files(&self.name, v).ok())
+            .unwrap_or_default();
+        files
+            .into_iter()
+            .enumerate()
+            .map(|(k, f)| (f.sha256, f.size, Some(k as u32)))
+            .collect()
+    }
+
     /// Whether this is a source package (from a `Sources` index).
     pub fn is_source(&self) -> bool {
         *self.architecture == *SOURCE_ARCH
@@ -514,6 +533,28 @@ mod tests {
         assert_eq!(names, ["p3", "p9", &format!("p{}", count - 1)]);
         assert_eq!(up.record(1).expect("record").name, "p9");
         assert!(up.record(3).is_err(), "dropped");
+    }
+
+    #[test]
+    fn a_source_package_lists_all_its_files() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut up = Upstream::new(&dir.path().join("spool"), Vec::new()).expect("spool");
+        let index = format!(
+            "Package: foo\nVersion: 1.0-1\nDirectory: pool/main/f/foo\nChecksums-Sha256:\n {} 10 foo_1.0-1.dsc\n {} 20 foo_1.0.orig.tar.gz\n\n",
+            Sha256::of(b"dsc"),
+            Sha256::of(b"orig")
+        );
+        up.parse_sources(index.as_bytes(), 0).expect("parses");
+        let p = &up.packages[0];
+        assert!(p.is_source());
+        assert_eq!((p.sha256, p.size), (Sha256::of(b"dsc"), 10));
+        let files = p.files();
+        assert_eq!(files[1], (Sha256::of(b"orig"), 20, Some(1)));
+        let path = up.file_path(0, Some(1)).expect("path");
+        assert_eq!(path, "pool/main/f/foo/foo_1.0.orig.tar.gz");
+        let record = up.record(0).expect("record");
+        assert_eq!(record.filename, "pool/main/f/foo/foo_1.0-1.dsc");
+        assert_eq!(record.architecture, "source");
     }
 
     #[test]

@@ -10,9 +10,11 @@ pub mod closure;
 pub mod filter;
 pub mod glob;
 pub mod installable;
+pub mod sources;
 
 pub use closure::{ClosureOptions, LeftOut, Selection, Unresolved, select};
 pub use filter::{Filter, FilterError, Glob};
+pub use sources::follow_sources;
 
 use crate::debian::packages::BinaryPackage;
 use crate::debian::version::Version;

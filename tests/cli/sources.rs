@@ -311,3 +311,15 @@ fn a_binary_without_a_listed_source_is_a_warning() {
         ["bar_2.0_amd64", "bar_2.0_source", "orphan_1.0_amd64"]
     );
 }
+
+#[test]
+fn snapshot_filter_keeps_the_sources_of_what_it_selects() {
+    let env = TestEnv::new();
+    env.publish_upstream(&repo());
+    env.create_mirror("m", &["--with-sources", "--filter", "foo-utils | bar"]);
+    env.ok(&["mirror", "sync", "m"]);
+    env.ok(&["snapshot", "create", "s", "--from-mirror", "m"]);
+    env.ok(&["snapshot", "filter", "f", "s", "bar"]);
+    let out = env.ok(&["snapshot", "show", "f", "--with-packages"]);
+    insta::assert_snapshot!("sources_snapshot_filter", env.redact(&out.transcript()));
+}

@@ -201,7 +201,7 @@ pub fn filter(
     let src = load(db, source)?;
     let set = db.package_set(src.package_set)?;
     let candidates = candidates(db, &set)?;
-    let selection = select(
+    let mut selection = select(
         &candidates,
         &parsed,
         &ClosureOptions {
@@ -211,6 +211,8 @@ pub fn filter(
             architectures: src.architectures.clone(),
         },
     );
+    // Source packages: those the filter names, and those of the binaries.
+    let _ = crate::query::follow_sources(&candidates, &parsed, &mut selection);
     let picked: Vec<Entry> = selection
         .selected
         .iter()

@@ -26,7 +26,6 @@
 mod execute;
 mod plan;
 mod release;
-mod sources;
 
 use std::collections::BTreeMap;
 use std::time::Instant;
@@ -50,7 +49,7 @@ use crate::lock::LockError;
 use crate::model::{Mirror, MirrorState};
 use crate::pgp::PgpError;
 use crate::progress::Event;
-use crate::query::{ClosureOptions, Filter, Selection, select};
+use crate::query::{ClosureOptions, Filter, Selection, follow_sources, select};
 use crate::redact;
 use crate::store::StoreError;
 
@@ -530,7 +529,7 @@ async fn plan_and_execute(
         format!("selecting from {} packages", packages.len()),
     );
     let mut selection = select(packages, &filter, &closure);
-    let lost = sources::follow_sources(packages, &filter, &mut selection);
+    let lost = follow_sources(packages, &filter, &mut selection);
     if let Some(first) = lost.first() {
         let more = match lost.len() - 1 {
             0 => String::new(),

@@ -549,7 +549,7 @@ impl Planner<'_> {
         let plan = &mut self.plan;
         let mut download = false;
         // A source package brings all its files; each is fetched once.
-        for (sha256, size, file) in super::sources::files_of(p) {
+        for (sha256, size, file) in p.files() {
             if self.stored.has(&sha256)? {
                 continue;
             }
