@@ -213,14 +213,14 @@ pub fn is_plain_file_name(name: &str) -> bool {
         && SafePath::new(name).is_ok()
 }
 
-/// The paths (`Directory/<file>`) every stanza of a `Sources` index
+/// The files (`Directory/<file>`, size) every stanza of a `Sources` index
 /// lists in `Checksums-Sha256`; stanzas that do not parse list none.
-pub fn listed_paths(index: &str) -> Vec<String> {
+pub fn listed_files(index: &str) -> Vec<(String, u64)> {
     let mut out = Vec::new();
     for stanza in crate::debian::deb822::StanzaReader::new(index.as_bytes()) {
         let Ok(stanza) = stanza else { break };
         if let Ok(p) = SourcePackage::from_stanza(stanza) {
-            out.extend(p.files.iter().map(|f| p.file_path(f)));
+            out.extend(p.files.iter().map(|f| (p.file_path(f), f.size)));
         }
     }
     out

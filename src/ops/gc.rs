@@ -515,7 +515,11 @@ fn referenced_pool(
             }
             let body = std::fs::read_to_string(&index).map_err(io_err("read", &index))?;
             if sources {
-                out.extend(crate::debian::sources::listed_paths(&body));
+                out.extend(
+                    crate::debian::sources::listed_files(&body)
+                        .into_iter()
+                        .map(|f| f.0),
+                );
                 continue;
             }
             for line in body.lines() {

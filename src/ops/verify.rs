@@ -423,7 +423,8 @@ fn verify_publication(
         return Ok(());
     };
     for path in release.files.keys() {
-        if !path.ends_with("/Packages") {
+        let sources = path.ends_with("/source/Sources");
+        if !(sources || path.ends_with("/Packages")) {
             continue;
         }
         let file = tree.join(path);
@@ -431,17 +432,23 @@ fn verify_publication(
         let Ok(stanzas) = crate::debian::parse_str(&text) else {
             report.problems.push(publication_problem(
                 p,
-                format!("`{path}` is not a valid Packages index"),
+                format!("`{path}` is not a valid index"),
             ));
             continue;
         };
-        for s in stanzas {
-            let (Some(filename), Some(size)) = (
-                s.get("Filename"),
-                s.get("Size").and_then(|v| v.trim().parse::<u64>().ok()),
-            ) else {
-                continue;
-            };
+        let listed: Vec<(String, u64)> = if sources {
+            crate::debian::sources::listed_files(&text)
+        } else {
+            stanzas
+                .iter()
+                .filter_map(|s| {
+                    let size = s.get("Size").and_then(|v| v.trim().parse::<u64>().ok());
+                    Some((s.get("Filename")?.to_owned(), size?))
+                })
+                .collect()
+        };
+        for (filename, size) in listed {
+            let filename = filename.as_str();
             report.pool_files += 1;
             let found = pool.size(filename);
             if found != Some(size) {

@@ -280,21 +280,36 @@ fn verify_checks_source_files() {
     env.publish_upstream(&repo);
     env.create_mirror("m", &["--with-sources", "--filter", "foo-utils"]);
     env.ok(&["mirror", "sync", "m"]);
+    env.ok(&["snapshot", "create", "s", "--from-mirror", "m"]);
+    env.ok(&["key", "generate", "--email", "ops@example.invalid"]);
+    env.ok(&["snapshot", "publish", "s", "--distribution", "stable"]);
     let v = json(&env.ok(&["--json", "verify"]));
-    assert_eq!(v["blobs"], 4, "a .deb and three source files: {v}");
+    assert_eq!(
+        (v["blobs"].as_u64(), v["pool_files"].as_u64()),
+        (Some(4), Some(4)),
+        "a .deb and three source files: {v}"
+    );
+    // A source file's blob changed and one of its pool files gone: both named.
     let src = &repo.sources[0];
     let orig = src.sha256_of(&src.orig_name()).to_hex();
     let rel = format!("blobs/sha256/{}/{orig}", &orig[..2]);
     let mut bad = std::fs::read(env.root().join(&rel)).unwrap();
     bad[0] ^= 0xff;
     env.tamper(&rel, &bad);
-    let out = env.run(&["verify"]);
+    let dsc = format!("{}/{}", src.directory(), src.dsc_name());
+    env.remove_stored(&format!("public/{dsc}"));
+    let out = env.run(&["--json", "verify"]);
     assert_eq!(out.code, 3, "{}", out.transcript());
-    assert!(
-        out.stdout.contains(&orig) || out.stderr.contains(&orig),
-        "{}",
-        out.transcript()
-    );
+    let v = json(&out);
+    let subjects: Vec<&str> = v["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["subject"].as_str().unwrap())
+        .collect();
+    assert_eq!(subjects.len(), 2, "{v}");
+    assert!(subjects.iter().any(|s| s.contains(&orig)), "{v}");
+    assert!(subjects.iter().any(|s| s.ends_with(&dsc)), "{v}");
 }
 
 #[test]
