@@ -1,5 +1,5 @@
 //! Debian archive formats: versions, relation fields, deb822 stanzas,
-//! Release files, Packages entries and safe archive-relative paths.
+//! Release files, Packages and Translation entries and safe archive-relative paths.
 //!
 //! Everything a mirror reads from an apt repository is parsed here, with
 //! dpkg-compatible semantics, so the rest of the crate works on validated
@@ -11,6 +11,7 @@ pub mod packages;
 pub mod relation;
 pub mod release;
 pub mod safe_path;
+pub mod translation;
 pub mod version;
 
 pub use deb822::{Deb822Error, Stanza, StanzaReader, parse_str};
@@ -20,4 +21,5 @@ pub use relation::{
 };
 pub use release::{Release, ReleaseError, ReleaseFile};
 pub use safe_path::{SafePath, UnsafePathError};
+pub use translation::{TranslationEntry, TranslationError, TranslationReader};
 pub use version::{Version, VersionError, compare};
