@@ -90,6 +90,16 @@ pub struct MirrorSpec {
     /// Version pins (from `apply`): a pinned version stays while upstream no longer lists it.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub pins: Vec<Pin>,
+    /// Languages whose long descriptions (`i18n/Translation-<lang>`) are
+    /// mirrored and published; empty: none. Mirrors defined before this
+    /// existed get English, as apt asks for it by default.
+    #[serde(default = "default_languages")]
+    pub languages: Vec<String>,
+}
+
+/// The languages a mirror gets when none are given: `en`.
+pub fn default_languages() -> Vec<String> {
+    vec!["en".to_owned()]
 }
 
 /// Allowed versions of the packages whose name matches a glob.
@@ -481,6 +491,7 @@ mod tests {
             allow_sha1_keys: false,
             review: false,
             pins: vec![],
+            languages: default_languages(),
         };
         assert_eq!(spec.dists_url(), "http://h/debian/dists/bookworm/");
         assert_eq!(spec.base_url(), "http://h/debian/");

@@ -88,6 +88,9 @@ pub(crate) struct CreateArgs {
     /// Review mode: syncs stage changes; `debvault promote` makes them live
     #[arg(long)]
     review: bool,
+    /// Languages of the long descriptions to mirror, e.g. en,de,pt_BR (default: en; `none`: none)
+    #[arg(long, value_name = "LANG", value_delimiter = ',')]
+    languages: Vec<String>,
 }
 
 #[derive(Debug, Args)]
@@ -146,6 +149,9 @@ pub(crate) struct EditArgs {
     /// Leave review mode (changes go live at sync; staged ones stay until promoted or rejected)
     #[arg(long)]
     no_review: bool,
+    /// Replace the languages of the long descriptions (`none`: none)
+    #[arg(long, value_name = "LANG", value_delimiter = ',')]
+    languages: Vec<String>,
 }
 
 pub(crate) fn run(cmd: MirrorCommand, g: &Globals) -> Result<u8> {
@@ -196,6 +202,11 @@ fn create(a: CreateArgs, g: &Globals) -> Result<u8> {
         allow_sha1_keys: a.allow_sha1_keys,
         review: a.review,
         pins: Vec::new(),
+        languages: if a.languages.is_empty() {
+            crate::model::default_languages()
+        } else {
+            languages(a.languages)
+        },
     };
     ops_mirror::create(&mut ctx, &a.name, &spec, None)?;
     let mirror = ops_mirror::load(&ctx.db, &a.name)?;
@@ -212,6 +223,15 @@ fn create(a: CreateArgs, g: &Globals) -> Result<u8> {
         Ok(())
     })?;
     Ok(0)
+}
+
+/// `--languages`: `none` alone means none; the rest is validated with the spec.
+fn languages(list: Vec<String>) -> Vec<String> {
+    if list.len() == 1 && list[0] == "none" {
+        Vec::new()
+    } else {
+        list
+    }
 }
 
 fn describe_scope(spec: &MirrorSpec) -> String {
@@ -390,6 +410,15 @@ fn print_spec(out: &mut dyn Write, m: &Mirror) -> Result<()> {
     writeln!(out, "filter:        {}", opt(&s.filter))?;
     writeln!(
         out,
+        "languages:     {}",
+        if s.languages.is_empty() {
+            "none".into()
+        } else {
+            s.languages.join(" ")
+        }
+    )?;
+    writeln!(
+        out,
         "with-deps:     {}",
         if s.with_deps { "yes" } else { "no" }
     )?;
@@ -522,6 +551,9 @@ fn edit(a: EditArgs, g: &Globals) -> Result<u8> {
         }
         if a.no_review {
             spec.review = false;
+        }
+        if !a.languages.is_empty() {
+            spec.languages = languages(a.languages);
         }
     })?;
     let v = serde_json::json!({"mirror": a.name, "changes": changes});

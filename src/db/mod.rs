@@ -16,6 +16,7 @@ mod remote_pool;
 mod revisions;
 mod sets;
 mod snapshots;
+mod translations;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -43,6 +44,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("schema4.sql"),
     include_str!("schema5.sql"),
     include_str!("schema6.sql"),
+    include_str!("schema8.sql"),
 ];
 
 /// Database errors, naming the object concerned.

@@ -106,6 +106,9 @@ pub struct DeclaredMirror {
     /// Stage changes for review.
     #[serde(default)]
     pub review: bool,
+    /// Languages of the long descriptions to mirror (default `["en"]`; `[]`: none).
+    #[serde(default = "crate::model::default_languages")]
+    pub languages: Vec<String>,
 }
 
 /// An allowlist entry: a name or glob, optionally pinned to versions.
@@ -244,6 +247,7 @@ fn to_spec(m: &DeclaredMirror, dir: &Path) -> MirrorSpec {
         allow_sha1_keys: false,
         review: m.review,
         pins,
+        languages: m.languages.clone(),
     }
 }
 

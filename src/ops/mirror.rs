@@ -9,6 +9,7 @@ use super::Context;
 use crate::atomic_file::{self, WriteOptions};
 use crate::db::{AuditEvent, Db, DbError};
 use crate::debian::apt_sources::{AptSource, SignedBy};
+use crate::debian::translation::is_valid_language;
 use crate::exit::{ExitCode, FAILURE, USAGE};
 use crate::lock::LockError;
 use crate::model::{
@@ -145,6 +146,11 @@ pub fn validate(name: &str, spec: &MirrorSpec) -> Result<(), MirrorError> {
             )));
         }
     }
+    if let Some(bad) = spec.languages.iter().find(|l| !is_valid_language(l)) {
+        return Err(invalid(format!(
+            "invalid language `{bad}` (e.g. `en`, `pt_BR`, `ca@valencia`; `none` alone for none)"
+        )));
+    }
     if let Some(f) = &spec.filter {
         Filter::parse(f).map_err(|source| MirrorError::Filter {
             name: name.to_owned(),
@@ -174,6 +180,7 @@ fn deduplicated(mut spec: MirrorSpec) -> MirrorSpec {
     };
     once(&mut spec.components);
     once(&mut spec.architectures);
+    once(&mut spec.languages);
     spec
 }
 
@@ -470,6 +477,7 @@ pub fn import_plan(
                 allow_sha1_keys: false,
                 review: false,
                 pins: Vec::new(),
+                languages: crate::model::default_languages(),
             },
             origin: src.origin.clone(),
             inline_key,
