@@ -604,7 +604,7 @@ _debvault() {
             return 0
             ;;
         debvault__subcmd__mirror__subcmd__create)
-            opts="-q -v -h --arch --keyring --filter --with-deps --follow-recommends --follow-all-alternatives --allow-insecure --allow-sha1-keys --review --root --config --json --quiet --verbose --no-progress --help"
+            opts="-q -v -h --arch --keyring --filter --with-deps --follow-recommends --follow-all-alternatives --allow-insecure --allow-sha1-keys --review --languages --root --config --json --quiet --verbose --no-progress --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -619,6 +619,10 @@ _debvault() {
                     return 0
                     ;;
                 --filter)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --languages)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -660,7 +664,7 @@ _debvault() {
             return 0
             ;;
         debvault__subcmd__mirror__subcmd__edit)
-            opts="-q -v -h --filter --no-filter --with-deps --without-deps --follow-all-alternatives --first-alternative-only --arch --component --keyring --review --no-review --root --config --json --quiet --verbose --no-progress --help"
+            opts="-q -v -h --filter --no-filter --with-deps --without-deps --follow-all-alternatives --first-alternative-only --arch --component --keyring --review --no-review --languages --root --config --json --quiet --verbose --no-progress --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -679,6 +683,10 @@ _debvault() {
                     return 0
                     ;;
                 --keyring)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --languages)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

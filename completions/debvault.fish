@@ -69,6 +69,7 @@ complete -c debvault -n "__fish_debvault_using_subcommand mirror; and not __fish
 complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_seen_subcommand_from create" -l arch -d 'Architecture to mirror; repeat or comma-separate (default: the machine\'s)' -r
 complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_seen_subcommand_from create" -l keyring -d 'Keyring (binary or armored) the Release signature must verify against; repeatable' -r -F
 complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_seen_subcommand_from create" -l filter -d 'Package filter, e.g. \'curl | git (>= 1:2.39) | Priority (required)\'' -r
+complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_seen_subcommand_from create" -l languages -d 'Languages of the long descriptions to mirror, e.g. en,de,pt_BR (default: en; `none`: none)' -r
 complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_seen_subcommand_from create" -l root -d 'Data root holding the database, blobs and publications [env: DEBVAULT_ROOT]' -r -F
 complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_seen_subcommand_from create" -l config -d 'Config file [env: DEBVAULT_CONFIG]' -r -F
 complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_seen_subcommand_from create" -l with-deps -d 'Also mirror the dependency closure (Depends, Pre-Depends) of the filtered packages'
@@ -112,6 +113,7 @@ complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_see
 complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_seen_subcommand_from edit" -l arch -d 'Replace the architectures' -r
 complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_seen_subcommand_from edit" -l component -d 'Replace the components' -r
 complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_seen_subcommand_from edit" -l keyring -d 'Replace the keyrings' -r -F
+complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_seen_subcommand_from edit" -l languages -d 'Replace the languages of the long descriptions (`none`: none)' -r
 complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_seen_subcommand_from edit" -l root -d 'Data root holding the database, blobs and publications [env: DEBVAULT_ROOT]' -r -F
 complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_seen_subcommand_from edit" -l config -d 'Config file [env: DEBVAULT_CONFIG]' -r -F
 complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_seen_subcommand_from edit" -l no-filter -d 'Remove the filter (mirror everything)'

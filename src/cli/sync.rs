@@ -143,6 +143,10 @@ fn print_report(out: &mut dyn Write, r: &SyncReport, dry_run: bool) -> Result<()
                 p.freezes.len(),
                 r.seconds
             )?;
+            if r.descriptions > 0 {
+                let verb = if dry_run { "would keep" } else { "kept" };
+                writeln!(out, "  {verb} {} long descriptions", r.descriptions)?;
+            }
             if dry_run {
                 for a in &p.added {
                     writeln!(

@@ -25,4 +25,5 @@ mod serve_soak;
 mod snapshot;
 mod sync;
 mod sync_faults;
+mod translations;
 mod verify;

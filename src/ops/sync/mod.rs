@@ -26,6 +26,7 @@
 mod execute;
 mod plan;
 mod release;
+mod translations;
 
 use std::collections::BTreeMap;
 use std::time::Instant;
@@ -279,6 +280,9 @@ pub struct SyncReport {
     pub index_bytes: u64,
     /// Index bytes copied from the index cache instead (not downloaded).
     pub index_cached_bytes: u64,
+    /// Long descriptions (Translation entries, all languages) of the
+    /// selected packages, kept for publishing.
+    pub descriptions: u64,
     /// Wall time.
     pub seconds: f64,
     /// Object-storage requests made, when the blob store is a bucket.
@@ -416,10 +420,13 @@ async fn sync_locked(
     let now = Utc::now();
     check_fresh(mirror, &doc, now)?;
     let indices = choose_indices(mirror, release)?;
+    let components: Vec<String> = indices.iter().map(|i| i.component.clone()).collect();
+    let (i18n, untranslated) = translations::choose(mirror, release, &components);
 
     // Same indices and same configuration as the current revision: nothing to do but remember the Release.
     let index_digests: BTreeMap<String, String> = indices
         .iter()
+        .chain(i18n.iter().map(|t| &t.index))
         .map(|i| (i.path.clone(), i.sha256.to_string()))
         .collect();
     let new_state = MirrorState {
@@ -439,12 +446,28 @@ async fn sync_locked(
         return unchanged(ctx, mirror, new_state, release.date, started, bytes.network);
     }
 
+    if !untranslated.is_empty() {
+        step(
+            ctx,
+            name,
+            format!(
+                "the Release lists no Translation file for {}",
+                untranslated.join(", ")
+            ),
+        );
+    }
     // The filter first: the fields it reads are kept in memory.
     let (filter, closure) = selection_rules(mirror)?;
-    let fields = kept_fields(&filter, &closure);
+    let mut fields = kept_fields(&filter, &closure);
+    translations::keep_md5(mirror, &mut fields);
     let upstream =
         fetch_indices(ctx, mirror, &dists, release, &indices, fields, &mut bytes).await?;
     let fetched = Fetched {
+        i18n: translations::Pending {
+            dists: dists.clone(),
+            by_hash: release.acquire_by_hash,
+            files: i18n,
+        },
         base,
         release_date: release.date,
         components: indices.into_iter().map(|i| i.component).collect(),
@@ -483,6 +506,8 @@ struct Fetched {
     components: Vec<String>,
     /// The packages of the indices.
     upstream: Upstream,
+    /// The Translation files to read once the packages are selected.
+    i18n: translations::Pending,
     /// The mirror's filter.
     filter: Filter,
     /// The mirror's dependency-closure options.
@@ -510,7 +535,8 @@ async fn plan_and_execute(
         filter,
         closure,
         curation,
-        record,
+        mut record,
+        i18n,
     } = fetched;
     for dup in upstream.dedupe() {
         warn(
@@ -526,6 +552,20 @@ async fn plan_and_execute(
         format!("selecting from {} packages", packages.len()),
     );
     let selection = select(packages, &filter, &closure);
+    let mut bytes = IndexBytes {
+        network: record.index_bytes,
+        cached: record.index_cached_bytes,
+    };
+    let descriptions = translations::fetch(
+        ctx,
+        mirror,
+        &i18n,
+        packages,
+        &selection.selected,
+        &mut bytes,
+    )
+    .await?;
+    (record.index_bytes, record.index_cached_bytes) = (bytes.network, bytes.cached);
     let view = MirrorView {
         current: match mirror.state.revision {
             Some(rev) => ctx.db.revision_entries(rev)?,
@@ -567,9 +607,13 @@ async fn plan_and_execute(
             downloaded_bytes: record.index_bytes,
             index_bytes: record.index_bytes,
             index_cached_bytes: record.index_cached_bytes,
+            descriptions: descriptions.count(),
             seconds: started.elapsed().as_secs_f64(),
             s3_requests: None,
         });
+    }
+    for (language, entries) in &descriptions.by_language {
+        ctx.db.put_translations(language, entries)?;
     }
     let (index_bytes, index_cached_bytes) = (record.index_bytes, record.index_cached_bytes);
     let done = execute(ctx, mirror, &base, upstream, plan, record, opts.downloads).await?;
@@ -583,6 +627,7 @@ async fn plan_and_execute(
         downloaded_bytes: done.bytes,
         index_bytes,
         index_cached_bytes,
+        descriptions: descriptions.count(),
         seconds: started.elapsed().as_secs_f64(),
         s3_requests: None,
     })
@@ -656,6 +701,7 @@ fn unchanged(
         downloaded_bytes,
         index_bytes: downloaded_bytes,
         index_cached_bytes: 0,
+        descriptions: 0,
         seconds: started.elapsed().as_secs_f64(),
         s3_requests: None,
     })

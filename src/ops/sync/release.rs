@@ -365,6 +365,27 @@ pub(super) async fn fetch_indices(
     Ok(upstream)
 }
 
+/// Puts one index file into `staged` as [`fetch_indices`] does (index
+/// cache, by hash, size and SHA256 checked), for files other than
+/// Packages (Translation files).
+pub(super) async fn obtain(
+    ctx: &Context,
+    mirror: &Mirror,
+    dists: &Url,
+    by_hash: bool,
+    index: &IndexRef,
+    staged: &std::path::Path,
+    bytes: &mut IndexBytes,
+) -> Result<(), SyncError> {
+    let dists = Dists {
+        ctx,
+        mirror,
+        url: dists,
+    };
+    let cache = IndexCache::new(&ctx.settings.root);
+    obtain_index(&dists, &cache, by_hash, index, staged, bytes).await
+}
+
 /// Puts one index into `staged`: from the cache when it holds a sound copy,
 /// else from the upstream, then into the cache for the next mirror. The
 /// cache only saves downloads: trouble with it is a warning.

@@ -271,6 +271,9 @@ pub struct Repo {
     pub compressions: Vec<&'static str>,
     /// Packages given as finished stanzas (real index excerpts), with their pool files.
     pub raw: Vec<RawPkg>,
+    /// More files under `dists/SUITE/` (path, bytes), listed in the Release
+    /// with a by-hash copy: `main/i18n/Translation-en.xz`, say.
+    pub dists_files: Vec<(String, Vec<u8>)>,
 }
 
 /// A package given as a complete stanza (with Filename, Size, SHA256) and its file.
@@ -299,6 +302,7 @@ impl Repo {
             keys: vec!["upstream".into()],
             compressions: vec!["", ".gz", ".xz"],
             raw: Vec::new(),
+            dists_files: Vec::new(),
         }
     }
 
@@ -361,6 +365,23 @@ impl Repo {
                     );
                 }
             }
+        }
+        for (rel, data) in &self.dists_files {
+            let path = dists.join(rel);
+            let dir = path.parent().expect("parent");
+            std::fs::create_dir_all(dir.join("by-hash/SHA256")).expect("mkdir");
+            std::fs::write(&path, data).expect("write");
+            let sha = Sha256::of(data);
+            if self.by_hash {
+                std::fs::write(dir.join("by-hash/SHA256").join(sha.to_string()), data)
+                    .expect("write");
+            }
+            let file = ReleaseFile {
+                size: data.len() as u64,
+                sha256: Some(sha),
+                md5: Some(md5_hex(data)),
+            };
+            files.insert(rel.clone(), file);
         }
         for (path, deb) in &debs {
             let full = root.join(path);
