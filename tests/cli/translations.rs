@@ -9,6 +9,7 @@
 //! `Translation-<lang>` listed in the Release and the real apt shows the
 //! long text; a snapshot merged from two mirrors keeps each package's own.
 
+use crate::support::apt::{Apt, Serve, Sources};
 use crate::support::translations::{Described, translation_file};
 use crate::support::{Pkg, Repo, TestEnv, json};
 
@@ -164,4 +165,119 @@ fn a_translation_file_with_a_wrong_hash_fails_the_sync_naming_it() {
     let shown = json(&env.ok(&["--json", "mirror", "show", "m"]));
     assert_eq!(shown["packages"], 0, "nothing committed: {shown}");
     assert_eq!(shown["revisions"], 0, "{shown}");
+}
+
+/// A signing key, exported (binary) for apt's `signed-by=`.
+fn signing_key(env: &TestEnv) -> std::path::PathBuf {
+    env.ok(&["key", "generate", "--email", "ops@example.invalid"]);
+    let keyring = env.dir.path().join("debvault.gpg");
+    env.ok(&["key", "export", "-o", &keyring.display().to_string()]);
+    keyring
+}
+
+/// Publishes `snapshot` as `stable`; the published `Translation-<lang>`'s text.
+fn publish(env: &TestEnv, snapshot: &str) {
+    env.ok(&["snapshot", "publish", snapshot, "--distribution", "stable"]);
+}
+
+fn published(env: &TestEnv, rel: &str) -> String {
+    let path = env.root().join("public/dists/stable").join(rel);
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+#[test]
+fn apt_shows_long_descriptions_from_a_served_publication() {
+    let env = TestEnv::new();
+    let pkgs = described();
+    env.publish_upstream(&repo(&pkgs, &["en", "de"]));
+    env.create_mirror("m", &["--filter", "curl | zsh", "--languages", "de,en"]);
+    env.ok(&["mirror", "sync", "m"]);
+    env.ok(&["snapshot", "create", "s", "--from-mirror", "m"]);
+    let keyring = signing_key(&env);
+    publish(&env, "s");
+
+    let release = published(&env, "Release");
+    for lang in ["de", "en"] {
+        for ext in ["", ".gz", ".xz"] {
+            let listed = format!(" main/i18n/Translation-{lang}{ext}\n");
+            assert!(release.contains(&listed), "{listed:?} not in\n{release}");
+        }
+    }
+    // Only the mirrored packages, sorted by name, as upstream wrote them.
+    let want: Vec<String> = [&pkgs[0], &pkgs[1]]
+        .iter()
+        .map(|d| d.translation("en"))
+        .collect();
+    assert_eq!(
+        published(&env, "main/i18n/Translation-en"),
+        want.join("\n") + "\n"
+    );
+    // The Packages entry stays as upstream had it: short line and md5.
+    let index = published(&env, "main/binary-amd64/Packages");
+    assert!(
+        index.contains(&format!(
+            "Description: {}\nDescription-md5: {}\n",
+            pkgs[0].short,
+            pkgs[0].md5()
+        )),
+        "{index}"
+    );
+
+    let serve = Serve::start(&env);
+    for (lang, text) in [
+        (
+            "en",
+            "Description-en: command line tool for transferring data with URL syntax\n curl is a command line tool for transferring data with URL syntax.\n .\n It supports DICT",
+        ),
+        (
+            "de",
+            "Description-de: command line tool for transferring data with URL syntax\n [de] curl is",
+        ),
+    ] {
+        let apt = Apt::new(
+            env.dir.path().join(format!("apt-{lang}")),
+            &serve.url(),
+            &keyring,
+            Sources::OneLine,
+        );
+        let languages = format!("Acquire::Languages={lang}");
+        let update = apt.run(&["-o", &languages, "update"]);
+        assert_eq!(update.code, 0, "{}", update.transcript());
+        assert!(
+            !update.stderr.contains("W:") && !update.stderr.contains("E:"),
+            "{}",
+            update.transcript()
+        );
+        let show = apt.tool("apt-cache", &["-o", &languages, "show", "curl"]);
+        assert_eq!(show.code, 0, "{}", show.transcript());
+        assert!(show.stdout.contains(text), "{lang}: {}", show.transcript());
+    }
+}
+
+#[test]
+fn a_merged_snapshot_keeps_each_packages_own_text() {
+    let env = TestEnv::new();
+    let old = described();
+    env.publish_upstream(&repo(&old, &["en"]));
+    env.create_mirror("a", &["--filter", "curl"]);
+    env.ok(&["mirror", "sync", "a"]);
+    // Upstream moves on: curl's text changes; mirror `b` takes zsh only.
+    let mut new = described();
+    new[0].pkg = Pkg::new("curl", "8.15.0-1");
+    new[0].long[0] = "curl, newer.".into();
+    let mut moved = repo(&new, &["en"]);
+    moved.date = chrono::Utc::now() + chrono::Duration::seconds(5);
+    env.publish_upstream(&moved);
+    env.create_mirror("b", &["--filter", "zsh"]);
+    env.ok(&["mirror", "sync", "b"]);
+    env.ok(&["snapshot", "create", "sa", "--from-mirror", "a"]);
+    env.ok(&["snapshot", "create", "sb", "--from-mirror", "b"]);
+    env.ok(&["snapshot", "merge", "ab", "sa", "sb"]);
+    signing_key(&env);
+    publish(&env, "ab");
+    let want = [old[0].translation("en"), new[1].translation("en")];
+    assert_eq!(
+        published(&env, "main/i18n/Translation-en"),
+        want.join("\n") + "\n"
+    );
 }

@@ -79,6 +79,7 @@ mod local;
 mod pool;
 mod release;
 mod s3;
+mod translations;
 
 pub use endpoint::Endpoint;
 pub use found::Dropped;
