@@ -81,6 +81,23 @@ impl Db {
     }
 }
 
+/// Deletes the descriptions no package row carries (its name and, in its
+/// stanza, `Description-md5: <md5>`), inside `gc`'s transaction, after the
+/// package rows it deletes. Returns how many went. Syncs, which insert rows
+/// before their commit, hold the gc lock shared, so none is half done.
+pub(super) fn delete_unreferenced(tx: &rusqlite::Transaction<'_>) -> Result<u64, DbError> {
+    let deleted = tx
+        .execute(
+            "DELETE FROM translations WHERE NOT EXISTS (
+                 SELECT 1 FROM packages p
+                 WHERE p.name = translations.package
+                   AND instr(p.stanza, 'Description-md5: ' || translations.md5) > 0)",
+            [],
+        )
+        .map_err(sql("delete unreferenced descriptions"))?;
+    Ok(deleted as u64)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -281,3 +281,22 @@ fn a_merged_snapshot_keeps_each_packages_own_text() {
         want.join("\n") + "\n"
     );
 }
+
+#[test]
+fn gc_deletes_the_descriptions_no_package_carries() {
+    let env = TestEnv::new();
+    env.publish_upstream(&repo(&described(), &["en"]));
+    env.create_mirror("gone", &["--filter", "curl | zsh"]);
+    env.create_mirror("kept", &["--filter", "zsh"]);
+    env.ok(&["mirror", "sync", "gone"]);
+    env.ok(&["mirror", "sync", "kept"]);
+    env.ok(&["mirror", "drop", "gone"]);
+    let out = env.ok(&["--json", "gc"]);
+    assert_eq!(json(&out)["descriptions"], 1, "curl's: {}", out.stdout);
+    // zsh's text is still there for a publication of `kept`.
+    env.ok(&["snapshot", "create", "s", "--from-mirror", "kept"]);
+    signing_key(&env);
+    publish(&env, "s");
+    let text = published(&env, "main/i18n/Translation-en");
+    assert!(text.starts_with("Package: zsh\n"), "{text}");
+}
