@@ -175,7 +175,7 @@ fn signing_key(env: &TestEnv) -> std::path::PathBuf {
     keyring
 }
 
-/// Publishes `snapshot` as `stable`; the published `Translation-<lang>`'s text.
+/// Publishes `snapshot` as `stable`.
 fn publish(env: &TestEnv, snapshot: &str) {
     env.ok(&["snapshot", "publish", snapshot, "--distribution", "stable"]);
 }
@@ -187,7 +187,17 @@ fn published(env: &TestEnv, rel: &str) -> String {
 
 #[test]
 fn apt_shows_long_descriptions_from_a_served_publication() {
-    let env = TestEnv::new();
+    apt_shows_long_descriptions(TestEnv::new());
+}
+
+#[test]
+fn apt_shows_long_descriptions_from_a_publication_in_s3() {
+    apt_shows_long_descriptions(TestEnv::new_s3());
+}
+
+/// Publishes two of [`described`] with `de` and `en`, checks the tree (when
+/// local) and has the real apt, through `serve`, show each language's text.
+fn apt_shows_long_descriptions(env: TestEnv) {
     let pkgs = described();
     env.publish_upstream(&repo(&pkgs, &["en", "de"]));
     env.create_mirror("m", &["--filter", "curl | zsh", "--languages", "de,en"]);
@@ -195,33 +205,9 @@ fn apt_shows_long_descriptions_from_a_served_publication() {
     env.ok(&["snapshot", "create", "s", "--from-mirror", "m"]);
     let keyring = signing_key(&env);
     publish(&env, "s");
-
-    let release = published(&env, "Release");
-    for lang in ["de", "en"] {
-        for ext in ["", ".gz", ".xz"] {
-            let listed = format!(" main/i18n/Translation-{lang}{ext}\n");
-            assert!(release.contains(&listed), "{listed:?} not in\n{release}");
-        }
+    if env.s3.is_none() {
+        published_tree_is_debians(&env, &pkgs);
     }
-    // Only the mirrored packages, sorted by name, as upstream wrote them.
-    let want: Vec<String> = [&pkgs[0], &pkgs[1]]
-        .iter()
-        .map(|d| d.translation("en"))
-        .collect();
-    assert_eq!(
-        published(&env, "main/i18n/Translation-en"),
-        want.join("\n") + "\n"
-    );
-    // The Packages entry stays as upstream had it: short line and md5.
-    let index = published(&env, "main/binary-amd64/Packages");
-    assert!(
-        index.contains(&format!(
-            "Description: {}\nDescription-md5: {}\n",
-            pkgs[0].short,
-            pkgs[0].md5()
-        )),
-        "{index}"
-    );
 
     let serve = Serve::start(&env);
     for (lang, text) in [
@@ -252,6 +238,37 @@ fn apt_shows_long_descriptions_from_a_served_publication() {
         assert_eq!(show.code, 0, "{}", show.transcript());
         assert!(show.stdout.contains(text), "{lang}: {}", show.transcript());
     }
+}
+
+/// The local tree: both Translation files listed in the Release, only the
+/// mirrored packages' entries, Packages stanzas as upstream wrote them.
+fn published_tree_is_debians(env: &TestEnv, pkgs: &[Described]) {
+    let release = published(env, "Release");
+    for lang in ["de", "en"] {
+        for ext in ["", ".gz", ".xz"] {
+            let listed = format!(" main/i18n/Translation-{lang}{ext}\n");
+            assert!(release.contains(&listed), "{listed:?} not in\n{release}");
+        }
+    }
+    // Only the mirrored packages, sorted by name, as upstream wrote them.
+    let want: Vec<String> = [&pkgs[0], &pkgs[1]]
+        .iter()
+        .map(|d| d.translation("en"))
+        .collect();
+    assert_eq!(
+        published(env, "main/i18n/Translation-en"),
+        want.join("\n") + "\n"
+    );
+    // The Packages entry stays as upstream had it: short line and md5.
+    let index = published(env, "main/binary-amd64/Packages");
+    assert!(
+        index.contains(&format!(
+            "Description: {}\nDescription-md5: {}\n",
+            pkgs[0].short,
+            pkgs[0].md5()
+        )),
+        "{index}"
+    );
 }
 
 #[test]
