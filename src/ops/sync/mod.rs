@@ -420,13 +420,12 @@ async fn sync_locked(
     let now = Utc::now();
     check_fresh(mirror, &doc, now)?;
     let indices = choose_indices(mirror, release)?;
-    let components: Vec<String> = indices.iter().map(|i| i.component.clone()).collect();
-    let (i18n, untranslated) = translations::choose(mirror, release, &components);
+    let i18n = translations::pending(mirror, release, &dists, &indices);
 
     // Same indices and same configuration as the current revision: nothing to do but remember the Release.
     let index_digests: BTreeMap<String, String> = indices
         .iter()
-        .chain(i18n.iter().map(|t| &t.index))
+        .chain(i18n.files.iter().map(|t| &t.index))
         .map(|i| (i.path.clone(), i.sha256.to_string()))
         .collect();
     let new_state = MirrorState {
@@ -446,16 +445,6 @@ async fn sync_locked(
         return unchanged(ctx, mirror, new_state, release.date, started, bytes.network);
     }
 
-    if !untranslated.is_empty() {
-        step(
-            ctx,
-            name,
-            format!(
-                "the Release lists no Translation file for {}",
-                untranslated.join(", ")
-            ),
-        );
-    }
     // The filter first: the fields it reads are kept in memory.
     let (filter, closure) = selection_rules(mirror)?;
     let mut fields = kept_fields(&filter, &closure);
@@ -463,11 +452,7 @@ async fn sync_locked(
     let upstream =
         fetch_indices(ctx, mirror, &dists, release, &indices, fields, &mut bytes).await?;
     let fetched = Fetched {
-        i18n: translations::Pending {
-            dists: dists.clone(),
-            by_hash: release.acquire_by_hash,
-            files: i18n,
-        },
+        i18n,
         base,
         release_date: release.date,
         components: indices.into_iter().map(|i| i.component).collect(),
@@ -552,20 +537,8 @@ async fn plan_and_execute(
         format!("selecting from {} packages", packages.len()),
     );
     let selection = select(packages, &filter, &closure);
-    let mut bytes = IndexBytes {
-        network: record.index_bytes,
-        cached: record.index_cached_bytes,
-    };
-    let descriptions = translations::fetch(
-        ctx,
-        mirror,
-        &i18n,
-        packages,
-        &selection.selected,
-        &mut bytes,
-    )
-    .await?;
-    (record.index_bytes, record.index_cached_bytes) = (bytes.network, bytes.cached);
+    let selected = (packages.as_slice(), selection.selected.as_slice());
+    let descriptions = translations::fetch(ctx, mirror, &i18n, selected, &mut record).await?;
     let view = MirrorView {
         current: match mirror.state.revision {
             Some(rev) => ctx.db.revision_entries(rev)?,
@@ -612,9 +585,7 @@ async fn plan_and_execute(
             s3_requests: None,
         });
     }
-    for (language, entries) in &descriptions.by_language {
-        ctx.db.put_translations(language, entries)?;
-    }
+    descriptions.store(&mut ctx.db)?;
     let (index_bytes, index_cached_bytes) = (record.index_bytes, record.index_cached_bytes);
     let done = execute(ctx, mirror, &base, upstream, plan, record, opts.downloads).await?;
     Ok(SyncReport {

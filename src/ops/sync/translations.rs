@@ -15,8 +15,10 @@ use std::collections::HashSet;
 
 use url::Url;
 
+use super::execute::Record;
 use super::release::{IndexBytes, IndexRef, obtain};
 use super::{SyncError, step};
+use crate::db::Db;
 use crate::debian::release::Release;
 use crate::debian::{TranslationEntry, TranslationReader};
 use crate::fetch::{self, Compression};
@@ -47,6 +49,26 @@ pub(super) struct Pending {
     pub by_hash: bool,
     /// The files, by component then language.
     pub files: Vec<TranslationRef>,
+    /// The `component/language` pairs the Release lists no file for.
+    pub missing: Vec<String>,
+}
+
+/// The Translation files of the mirror's languages for the components of
+/// `indices`, under `dists` (see [`choose`]).
+pub(super) fn pending(
+    mirror: &Mirror,
+    release: &Release,
+    dists: &Url,
+    indices: &[IndexRef],
+) -> Pending {
+    let components: Vec<String> = indices.iter().map(|i| i.component.clone()).collect();
+    let (files, missing) = choose(mirror, release, &components);
+    Pending {
+        dists: dists.clone(),
+        by_hash: release.acquire_by_hash,
+        files,
+        missing,
+    }
 }
 
 /// The entries a sync keeps, by language.
@@ -60,6 +82,15 @@ impl Kept {
     /// Entries kept, all languages.
     pub fn count(&self) -> u64 {
         self.by_language.iter().map(|(_, e)| e.len() as u64).sum()
+    }
+
+    /// Stores the entries (before the sync's commit: rows are keyed by
+    /// their content, so an early insert is harmless).
+    pub fn store(&self, db: &mut Db) -> Result<(), SyncError> {
+        for (language, entries) in &self.by_language {
+            db.put_translations(language, entries)?;
+        }
+        Ok(())
     }
 }
 
@@ -118,9 +149,32 @@ pub(super) fn choose(
 }
 
 /// Fetches the `pending` files and keeps the entries whose (Package,
-/// Description-md5) is that of a `selected` package. Nothing is fetched
-/// when no selected package carries a `Description-md5`.
+/// Description-md5) is that of a selected package (`selected`: the
+/// packages and the selection's indices into them); their bytes count into
+/// `record`'s. Nothing is fetched when no selected package carries a
+/// `Description-md5`.
 pub(super) async fn fetch(
+    ctx: &Context,
+    mirror: &Mirror,
+    pending: &Pending,
+    (packages, selected): (&[UpstreamPackage], &[usize]),
+    record: &mut Record,
+) -> Result<Kept, SyncError> {
+    if !pending.missing.is_empty() {
+        let missing = pending.missing.join(", ");
+        let note = format!("the Release lists no Translation file for {missing}");
+        step(ctx, &mirror.name, note);
+    }
+    let mut bytes = IndexBytes {
+        network: record.index_bytes,
+        cached: record.index_cached_bytes,
+    };
+    let kept = fetch_files(ctx, mirror, pending, packages, selected, &mut bytes).await;
+    (record.index_bytes, record.index_cached_bytes) = (bytes.network, bytes.cached);
+    kept
+}
+
+async fn fetch_files(
     ctx: &Context,
     mirror: &Mirror,
     pending: &Pending,
