@@ -87,6 +87,10 @@ pub struct MirrorSpec {
     /// Review mode: a sync stages additions and removals; `promote` makes them live.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub review: bool,
+    /// The group of mirrors clients use together (a suite, its updates, its
+    /// security suite): their dependencies close over all members.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
     /// Version pins (from `apply`): a pinned version stays while upstream no longer lists it.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub pins: Vec<Pin>,
@@ -490,6 +494,7 @@ mod tests {
             allow_insecure: false,
             allow_sha1_keys: false,
             review: false,
+            group: None,
             pins: vec![],
             languages: default_languages(),
         };

@@ -91,6 +91,10 @@ pub(crate) struct CreateArgs {
     /// Languages of the long descriptions to mirror, e.g. en,de,pt_BR (default: en; `none`: none)
     #[arg(long, value_name = "LANG", value_delimiter = ',')]
     languages: Vec<String>,
+    /// Join a group of mirrors clients use together (a suite, its updates, its security suite):
+    /// dependencies close over all members
+    #[arg(long, value_name = "NAME")]
+    group: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -106,6 +110,18 @@ pub(crate) struct ImportArgs {
     /// Architectures (default: from the source, else the machine's)
     #[arg(long = "arch", value_name = "ARCH", value_delimiter = ',')]
     architectures: Vec<String>,
+    /// The group the imported mirrors join: their dependencies close over all of them, as apt
+    /// sees all sources at once
+    #[arg(
+        long,
+        value_name = "NAME",
+        default_value = "apt-sources",
+        conflicts_with = "no_group"
+    )]
+    group: String,
+    /// Import the mirrors into no group
+    #[arg(long)]
+    no_group: bool,
     /// Show what would be created, create nothing
     #[arg(long)]
     dry_run: bool,
@@ -152,6 +168,12 @@ pub(crate) struct EditArgs {
     /// Replace the languages of the long descriptions (`none`: none)
     #[arg(long, value_name = "LANG", value_delimiter = ',')]
     languages: Vec<String>,
+    /// Join a group of mirrors clients use together
+    #[arg(long, value_name = "NAME", conflicts_with = "no_group")]
+    group: Option<String>,
+    /// Leave the group
+    #[arg(long)]
+    no_group: bool,
 }
 
 pub(crate) fn run(cmd: MirrorCommand, g: &Globals) -> Result<u8> {
@@ -201,6 +223,7 @@ fn create(a: CreateArgs, g: &Globals) -> Result<u8> {
         allow_insecure: a.allow_insecure,
         allow_sha1_keys: a.allow_sha1_keys,
         review: a.review,
+        group: a.group,
         pins: Vec::new(),
         languages: if a.languages.is_empty() {
             crate::model::default_languages()
@@ -265,6 +288,7 @@ fn import(a: ImportArgs, g: &Globals) -> Result<u8> {
         with_deps: a.with_deps,
         architectures: a.architectures,
         keyring_dir: ctx.settings.root.join("keyrings"),
+        group: (!a.no_group).then_some(a.group),
     };
     let plan = ops_mirror::import_plan(&sources, &opts, &ops_mirror::names(&ctx.db)?);
     // A dry run's plan is what the user asked to see; a real run's lines
@@ -437,6 +461,12 @@ fn print_spec(out: &mut dyn Write, m: &Mirror) -> Result<()> {
             "review:        yes (syncs stage changes for `debvault promote`)"
         )?;
     }
+    if let Some(group) = &s.group {
+        writeln!(
+            out,
+            "group:         {group} (dependencies close over every member)"
+        )?;
+    }
     for pin in &s.pins {
         writeln!(
             out,
@@ -548,6 +578,12 @@ fn edit(a: EditArgs, g: &Globals) -> Result<u8> {
         }
         if a.review {
             spec.review = true;
+        }
+        if a.no_group {
+            spec.group = None;
+        }
+        if a.group.is_some() {
+            spec.group = a.group;
         }
         if a.no_review {
             spec.review = false;

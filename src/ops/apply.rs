@@ -109,6 +109,9 @@ pub struct DeclaredMirror {
     /// Languages of the long descriptions to mirror (default `["en"]`; `[]`: none).
     #[serde(default = "crate::model::default_languages")]
     pub languages: Vec<String>,
+    /// The group of mirrors clients use together.
+    #[serde(default)]
+    pub group: Option<String>,
 }
 
 /// An allowlist entry: a name or glob, optionally pinned to versions.
@@ -246,6 +249,7 @@ fn to_spec(m: &DeclaredMirror, dir: &Path) -> MirrorSpec {
         allow_insecure: false,
         allow_sha1_keys: false,
         review: m.review,
+        group: m.group.clone(),
         pins,
         languages: m.languages.clone(),
     }

@@ -151,6 +151,13 @@ pub fn validate(name: &str, spec: &MirrorSpec) -> Result<(), MirrorError> {
             "invalid language `{bad}` (e.g. `en`, `pt_BR`, `ca@valencia`; `none` alone for none)"
         )));
     }
+    if let Some(group) = &spec.group
+        && !valid_name(group)
+    {
+        return Err(invalid(format!(
+            "invalid group name `{group}`: use letters, digits and `.-_`"
+        )));
+    }
     if let Some(f) = &spec.filter {
         Filter::parse(f).map_err(|source| MirrorError::Filter {
             name: name.to_owned(),
@@ -385,6 +392,8 @@ pub struct ImportOptions {
     pub architectures: Vec<String>,
     /// Where inline keys are written.
     pub keyring_dir: PathBuf,
+    /// The group every imported mirror joins.
+    pub group: Option<String>,
 }
 
 /// A mirror name from a source: last URI path segment (or host) + suite, e.g. `debian-bookworm-updates`.
@@ -476,6 +485,7 @@ pub fn import_plan(
                 allow_insecure: false,
                 allow_sha1_keys: false,
                 review: false,
+                group: opts.group.clone(),
                 pins: Vec::new(),
                 languages: crate::model::default_languages(),
             },

@@ -11,7 +11,7 @@ pub mod filter;
 pub mod glob;
 pub mod installable;
 
-pub use closure::{ClosureOptions, LeftOut, Selection, Unresolved, select};
+pub use closure::{ClosureOptions, LeftOut, Selection, Unresolved, select, select_roots};
 pub use filter::{Filter, FilterError, Glob};
 
 use crate::debian::packages::BinaryPackage;

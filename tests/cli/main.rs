@@ -10,6 +10,7 @@ mod docs;
 mod faults;
 mod fetch;
 mod gc;
+mod groups;
 mod hardening;
 mod index_share;
 mod key;

@@ -24,6 +24,7 @@
 //!    leaves only unreferenced blobs.
 
 mod execute;
+mod group;
 mod plan;
 mod release;
 mod translations;
@@ -50,7 +51,7 @@ use crate::lock::LockError;
 use crate::model::{Mirror, MirrorState};
 use crate::pgp::PgpError;
 use crate::progress::Event;
-use crate::query::{ClosureOptions, Filter, Selection, select};
+use crate::query::{ClosureOptions, Filter, Selection};
 use crate::redact;
 use crate::store::StoreError;
 
@@ -63,6 +64,12 @@ pub struct SyncOptions {
     pub downloads: usize,
     /// Proceed even when more than the configured share of packages would go.
     pub allow_mass_removal: bool,
+    /// Hold back the "not satisfiable" warning (the report says so): a
+    /// group member synced before the others re-evaluates after them.
+    pub defer_unresolved: bool,
+    /// Evaluate the selection even when the upstream and the configuration
+    /// are unchanged.
+    pub reevaluate: bool,
 }
 
 /// Sync failures. Each names the mirror and the object (URL, index, package).
@@ -265,6 +272,10 @@ pub struct SyncReport {
     pub mirror: String,
     /// Outcome.
     pub outcome: Outcome,
+    /// The plan has unsatisfiable dependencies whose warning was held back
+    /// ([`SyncOptions::defer_unresolved`]).
+    #[serde(skip)]
+    pub unresolved_deferred: bool,
     /// Upstream Release Date.
     pub release_date: Option<DateTime<Utc>>,
     /// Packages in the mirror after the sync.
@@ -306,6 +317,48 @@ impl SyncReport {
     pub fn refusal(&self) -> Option<SyncError> {
         self.plan.verdict.check(&self.mirror).err()
     }
+}
+
+/// The mirrors of a run to sync once more, in run order: each member of a
+/// group that was synced before another member of its group changed in
+/// the same run, so its closure sees that member's new indices. (A member
+/// reads the others' indices, never their selections, so one more pass
+/// suffices.) `run` lists each mirror synced, in order, with whether it
+/// committed a new revision.
+pub fn group_resyncs(ctx: &Context, run: &[(String, bool)]) -> Result<Vec<String>, SyncError> {
+    let mut groups = Vec::with_capacity(run.len());
+    for (name, _) in run {
+        groups.push(ctx.db.mirror(name)?.and_then(|m| m.spec.group));
+    }
+    let mut out = Vec::new();
+    for (i, (name, _)) in run.iter().enumerate() {
+        let Some(group) = &groups[i] else { continue };
+        let later_change = run
+            .iter()
+            .zip(&groups)
+            .skip(i + 1)
+            .any(|((other, changed), g)| *changed && other != name && g.as_ref() == Some(group));
+        if later_change && !out.contains(name) {
+            out.push(name.clone());
+        }
+    }
+    Ok(out)
+}
+
+/// For each mirror of a run, in order: whether a later mirror of the run is
+/// in its group (then it re-evaluates after that one).
+pub fn later_group_members(ctx: &Context, run: &[String]) -> Result<Vec<bool>, SyncError> {
+    let mut groups = Vec::with_capacity(run.len());
+    for name in run {
+        groups.push(ctx.db.mirror(name)?.and_then(|m| m.spec.group));
+    }
+    Ok((0..run.len())
+        .map(|i| {
+            groups[i]
+                .as_ref()
+                .is_some_and(|g| groups[i + 1..].iter().any(|o| o.as_ref() == Some(g)))
+        })
+        .collect())
 }
 
 /// Syncs one mirror.
@@ -386,14 +439,16 @@ async fn sync_locked(
     // decision (freeze, unfreeze, rejection) must re-evaluate even an
     // unchanged upstream.
     let curation = Curation::load(&ctx.db, mirror)?;
-    let spec_digest = spec_digest(mirror, &curation);
+    let others = group::Others::load(ctx, mirror)?;
+    let spec_digest = spec_digest(mirror, &curation, &others);
     let prev = match state.revision {
         Some(rev) => ctx.db.revision(rev)?,
         None => None,
     };
-    let same_spec = prev.as_ref().is_some_and(|p| {
-        p.stats.get("spec").and_then(|v| v.as_str()) == Some(spec_digest.as_str())
-    });
+    let same_spec = !opts.reevaluate
+        && prev.as_ref().is_some_and(|p| {
+            p.stats.get("spec").and_then(|v| v.as_str()) == Some(spec_digest.as_str())
+        });
     let validators = same_spec.then(|| Validators {
         etag: state.etag.clone(),
         last_modified: state.last_modified.clone(),
@@ -449,16 +504,20 @@ async fn sync_locked(
     let (filter, closure) = selection_rules(mirror)?;
     let mut fields = kept_fields(&filter, &closure);
     translations::keep_md5(mirror, &mut fields);
-    let upstream =
+    others.add_fields(&mut fields, &closure);
+    let mut upstream =
         fetch_indices(ctx, mirror, &dists, release, &indices, fields, &mut bytes).await?;
+    let mut components: Vec<String> = indices.into_iter().map(|i| i.component).collect();
+    let roots = others.read_into(ctx, name, &mut upstream, &mut components)?;
     let fetched = Fetched {
         i18n,
         base,
         release_date: release.date,
-        components: indices.into_iter().map(|i| i.component).collect(),
+        components,
         upstream,
         filter,
         closure,
+        roots,
         curation,
         record: Record {
             state: new_state,
@@ -473,16 +532,18 @@ async fn sync_locked(
 
 /// Digest of the mirror's configuration and the operator's decisions: a
 /// change re-evaluates even an unchanged upstream.
-fn spec_digest(mirror: &Mirror, curation: &Curation) -> String {
-    Sha256::of(
-        (serde_json::to_string(&mirror.spec).unwrap_or_default() + &curation.fingerprint())
-            .as_bytes(),
-    )
-    .to_string()
+fn spec_digest(mirror: &Mirror, curation: &Curation, others: &group::Others) -> String {
+    let mut text =
+        serde_json::to_string(&mirror.spec).unwrap_or_default() + &curation.fingerprint();
+    if !others.is_empty() {
+        text.push_str("\n\ngroup\n");
+        text.push_str(&others.digest_part());
+    }
+    Sha256::of(text.as_bytes()).to_string()
 }
 
 /// A sync whose upstream or configuration changed, with its indices in.
-struct Fetched {
+struct Fetched<'g> {
     /// The archive base URL pool files are relative to.
     base: Url,
     /// The Release's Date.
@@ -497,6 +558,8 @@ struct Fetched {
     filter: Filter,
     /// The mirror's dependency-closure options.
     closure: ClosureOptions,
+    /// The roots of its group's other members, whose packages follow its own.
+    roots: group::Roots<'g>,
     /// The operator's decisions.
     curation: Curation,
     /// What the commit records besides the plan.
@@ -508,7 +571,7 @@ async fn plan_and_execute(
     ctx: &mut Context,
     mirror: &Mirror,
     opts: &SyncOptions,
-    fetched: Fetched,
+    fetched: Fetched<'_>,
     started: Instant,
 ) -> Result<SyncReport, SyncError> {
     let name = mirror.name.as_str();
@@ -519,6 +582,7 @@ async fn plan_and_execute(
         mut upstream,
         filter,
         closure,
+        roots,
         curation,
         mut record,
         i18n,
@@ -536,7 +600,7 @@ async fn plan_and_execute(
         name,
         format!("selecting from {} packages", packages.len()),
     );
-    let selection = select(packages, &filter, &closure);
+    let selection = roots.select(packages, |p| p.component as usize, &filter, &closure);
     let selected = (packages.as_slice(), selection.selected.as_slice());
     let descriptions = translations::fetch(ctx, mirror, &i18n, selected, &mut record).await?;
     let view = MirrorView {
@@ -553,7 +617,16 @@ async fn plan_and_execute(
     let components: Vec<&str> = components.iter().map(String::as_str).collect();
     let plan = plan::plan(packages, &components, &selection, &view, &stored)?;
     drop((stored, view));
-    warn_selection(ctx, name, &plan.summary, &filter, &selection, packages);
+    let deferred = opts.defer_unresolved && !plan.summary.unresolved.is_empty();
+    warn_selection(
+        ctx,
+        name,
+        &plan.summary,
+        &filter,
+        &selection,
+        packages,
+        deferred,
+    );
     drop(selection);
     if !opts.dry_run {
         plan.summary.verdict.check(name)?;
@@ -573,6 +646,7 @@ async fn plan_and_execute(
         return Ok(SyncReport {
             mirror: name.to_owned(),
             outcome: Outcome::Planned,
+            unresolved_deferred: deferred,
             release_date,
             packages: plan.revision.packages(),
             plan: plan.summary,
@@ -591,6 +665,7 @@ async fn plan_and_execute(
     Ok(SyncReport {
         mirror: name.to_owned(),
         outcome: Outcome::Synced,
+        unresolved_deferred: deferred,
         release_date,
         packages: done.packages,
         plan: done.summary,
@@ -614,8 +689,9 @@ fn warn_selection(
     filter: &Filter,
     selection: &Selection,
     packages: &[super::upstream::UpstreamPackage],
+    defer_unresolved: bool,
 ) {
-    if let Some(first) = summary.unresolved.first() {
+    if let Some(first) = summary.unresolved.first().filter(|_| !defer_unresolved) {
         warn(
             ctx,
             name,
@@ -665,6 +741,7 @@ fn unchanged(
     Ok(SyncReport {
         mirror: mirror.name.clone(),
         outcome: Outcome::Unchanged,
+        unresolved_deferred: false,
         release_date: release_date.or(state.release_date),
         packages,
         plan: PlanSummary::default(),
