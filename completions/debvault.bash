@@ -1100,13 +1100,17 @@ _debvault() {
             return 0
             ;;
         debvault__subcmd__snapshot__subcmd__create)
-            opts="-q -v -h --from-mirror --later-wins --root --config --json --quiet --verbose --no-progress --help"
+            opts="-q -v -h --from-mirror --from-group --later-wins --root --config --json --quiet --verbose --no-progress --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --from-mirror)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --from-group)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -165,3 +165,58 @@ fn issue_19_a_member_synced_alone_uses_the_others_last_indices() {
         bad.stderr
     );
 }
+
+#[test]
+fn issue_19_snapshot_create_from_group_takes_every_member_at_once() {
+    let env = TestEnv::new();
+    publish_two_suites(&env);
+    create(&env, "main", "stable", &["--group", "box"]);
+    create(&env, "security", "stable-security", &["--group", "box"]);
+    env.ok(&["mirror", "sync", "main"]);
+    // A member that never synced: no snapshot is taken.
+    let early = env.run(&["snapshot", "create", "--from-group", "box"]);
+    assert_eq!(early.code, 1, "{}", early.stderr);
+    assert!(
+        early
+            .stderr
+            .contains("mirror `security` has not been synced yet"),
+        "{}",
+        early.stderr
+    );
+    assert_eq!(
+        json(&env.ok(&["--json", "snapshot", "list"]))
+            .as_array()
+            .map(Vec::len),
+        Some(0)
+    );
+
+    env.ok(&["mirror", "sync", "--all"]);
+    let out = env.ok(&["--json", "snapshot", "create", "--from-group", "box"]);
+    let snaps = json(&out);
+    let snaps = snaps.as_array().expect("a list");
+    assert_eq!(snaps.len(), 2);
+    let today = chrono::Utc::now().format("%Y%m%d").to_string();
+    assert_eq!(snaps[0]["name"], format!("main-{today}"));
+    assert_eq!(snaps[1]["name"], format!("security-{today}"));
+    assert_eq!(snaps[0]["created_at"], snaps[1]["created_at"]);
+    assert_eq!(snaps[0]["packages"], 3);
+    assert_eq!(snaps[1]["packages"], 1);
+    // Merged, they are what a client of both suites sees.
+    env.ok(&[
+        "snapshot",
+        "merge",
+        "both",
+        &format!("main-{today}"),
+        &format!("security-{today}"),
+    ]);
+    let verify = env.ok(&["snapshot", "verify", "both"]);
+    assert!(verify.stdout.is_empty(), "{}", verify.stdout);
+
+    let none = env.run(&["snapshot", "create", "--from-group", "nobody"]);
+    assert_eq!(none.code, 2, "{}", none.stderr);
+    assert!(
+        none.stderr.contains("no mirror is in group `nobody`"),
+        "{}",
+        none.stderr
+    );
+}
