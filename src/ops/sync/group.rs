@@ -179,8 +179,14 @@ pub(super) struct Roots<'a> {
 }
 
 impl Roots<'_> {
-    /// Roots by each member's filter, one closure over all packages, then
-    /// only the syncing mirror's own packages (and what they lack) kept.
+    /// The mirror's own selection — its filter and closure over its own
+    /// packages, as without a group — plus what the group needs of it:
+    /// each member's filter roots among its own packages, one closure over
+    /// all, and the syncing mirror's own packages of that closure added. So
+    /// a group only ever adds to a member (a newer library in another
+    /// member never takes away the one this member's own packages use).
+    /// Unsatisfiable dependencies and left-out alternatives are the group
+    /// closure's, for this mirror's packages.
     pub fn select<C: Candidate>(
         &self,
         packages: &[C],
@@ -188,7 +194,19 @@ impl Roots<'_> {
         filter: &Filter,
         closure: &ClosureOptions,
     ) -> Selection {
-        let mut selection = select_roots(
+        let own = |i: usize| component_of(&packages[i]) < self.own;
+        // The mirror's own packages come first (its indices are read
+        // first, and deduplication keeps the order): its own closure runs
+        // over them alone.
+        let mine = packages
+            .iter()
+            .take_while(|p| component_of(p) < self.own)
+            .count();
+        let alone = select_roots(&packages[..mine], |_, p| filter.matches(p), closure);
+        if self.member_of.is_empty() {
+            return alone;
+        }
+        let mut group = select_roots(
             packages,
             |_, p| match component_of(p).checked_sub(self.own) {
                 None => filter.matches(p),
@@ -199,11 +217,28 @@ impl Roots<'_> {
             },
             closure,
         );
-        let own = |i: usize| component_of(&packages[i]) < self.own;
-        selection.selected.retain(|&i| own(i));
-        selection.unresolved.retain(|u| own(u.package));
-        selection.left_out.retain(|l| own(l.package));
-        selection
+        let mut selected = alone.selected;
+        selected.extend(group.selected.into_iter().filter(|&i| own(i)));
+        selected.sort_unstable();
+        selected.dedup();
+        group.selected = selected;
+        group.unresolved.retain(|u| own(u.package));
+        group.left_out.retain(|l| own(l.package));
+        group
+    }
+
+    /// Whether a package of another member is named `name`: a filter name
+    /// the group has is no warning for the member that lacks it.
+    pub fn others_have<C: Candidate>(
+        &self,
+        packages: &[C],
+        component_of: impl Fn(&C) -> usize,
+        name: &str,
+    ) -> bool {
+        !self.member_of.is_empty()
+            && packages
+                .iter()
+                .any(|p| component_of(p) >= self.own && p.name() == name)
     }
 }
 

@@ -51,7 +51,7 @@ use crate::lock::LockError;
 use crate::model::{Mirror, MirrorState};
 use crate::pgp::PgpError;
 use crate::progress::Event;
-use crate::query::{ClosureOptions, Filter, Selection};
+use crate::query::{ClosureOptions, Filter};
 use crate::redact;
 use crate::store::StoreError;
 
@@ -618,15 +618,20 @@ async fn plan_and_execute(
     let plan = plan::plan(packages, &components, &selection, &view, &stored)?;
     drop((stored, view));
     let deferred = opts.defer_unresolved && !plan.summary.unresolved.is_empty();
-    warn_selection(
-        ctx,
-        name,
-        &plan.summary,
-        &filter,
-        &selection,
-        packages,
-        deferred,
-    );
+    // Names the filter gives that neither this upstream nor another
+    // member of the group has.
+    let missing: Vec<String> = filter
+        .named_packages()
+        .into_iter()
+        .filter(|wanted| {
+            !selection
+                .selected
+                .iter()
+                .any(|&i| *packages[i].name == **wanted)
+                && !roots.others_have(packages, |p| p.component as usize, wanted)
+        })
+        .collect();
+    warn_selection(ctx, name, &plan.summary, &missing, deferred);
     drop(selection);
     if !opts.dry_run {
         plan.summary.verdict.check(name)?;
@@ -686,9 +691,7 @@ fn warn_selection(
     ctx: &Context,
     name: &str,
     summary: &PlanSummary,
-    filter: &Filter,
-    selection: &Selection,
-    packages: &[super::upstream::UpstreamPackage],
+    missing: &[String],
     defer_unresolved: bool,
 ) {
     if let Some(first) = summary.unresolved.first().filter(|_| !defer_unresolved) {
@@ -701,18 +704,12 @@ fn warn_selection(
             ),
         );
     }
-    for wanted in filter.named_packages() {
-        if !selection
-            .selected
-            .iter()
-            .any(|&i| *packages[i].name == *wanted)
-        {
-            warn(
-                ctx,
-                name,
-                format!("the filter names `{wanted}` but the upstream has no such package"),
-            );
-        }
+    for wanted in missing {
+        warn(
+            ctx,
+            name,
+            format!("the filter names `{wanted}` but the upstream has no such package"),
+        );
     }
     for missing in &summary.pins_missing {
         warn(
