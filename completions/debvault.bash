@@ -604,7 +604,7 @@ _debvault() {
             return 0
             ;;
         debvault__subcmd__mirror__subcmd__create)
-            opts="-q -v -h --arch --keyring --filter --with-deps --follow-recommends --follow-all-alternatives --allow-insecure --allow-sha1-keys --review --with-sources --root --config --json --quiet --verbose --no-progress --help"
+            opts="-q -v -h --arch --keyring --filter --with-deps --follow-recommends --follow-all-alternatives --allow-insecure --allow-sha1-keys --review --with-sources --languages --group --root --config --json --quiet --verbose --no-progress --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -619,6 +619,14 @@ _debvault() {
                     return 0
                     ;;
                 --filter)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --languages)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --group)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -660,7 +668,7 @@ _debvault() {
             return 0
             ;;
         debvault__subcmd__mirror__subcmd__edit)
-            opts="-q -v -h --filter --no-filter --with-deps --without-deps --follow-all-alternatives --first-alternative-only --arch --component --keyring --review --no-review --with-sources --no-sources --root --config --json --quiet --verbose --no-progress --help"
+            opts="-q -v -h --filter --no-filter --with-deps --without-deps --follow-all-alternatives --first-alternative-only --arch --component --keyring --review --no-review --with-sources --no-sources --languages --group --no-group --root --config --json --quiet --verbose --no-progress --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -682,6 +690,14 @@ _debvault() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --languages)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --group)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --root)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -698,7 +714,7 @@ _debvault() {
             return 0
             ;;
         debvault__subcmd__mirror__subcmd__import__subcmd__apt__subcmd__sources)
-            opts="-q -v -h --filter --with-deps --arch --dry-run --root --config --json --quiet --verbose --no-progress --help"
+            opts="-q -v -h --filter --with-deps --arch --group --no-group --dry-run --root --config --json --quiet --verbose --no-progress --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -709,6 +725,10 @@ _debvault() {
                     return 0
                     ;;
                 --arch)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --group)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1080,13 +1100,17 @@ _debvault() {
             return 0
             ;;
         debvault__subcmd__snapshot__subcmd__create)
-            opts="-q -v -h --from-mirror --later-wins --root --config --json --quiet --verbose --no-progress --help"
+            opts="-q -v -h --from-mirror --from-group --later-wins --root --config --json --quiet --verbose --no-progress --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --from-mirror)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --from-group)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

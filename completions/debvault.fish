@@ -69,6 +69,8 @@ complete -c debvault -n "__fish_debvault_using_subcommand mirror; and not __fish
 complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_seen_subcommand_from create" -l arch -d 'Architecture to mirror; repeat or comma-separate (default: the machine\'s)' -r
 complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_seen_subcommand_from create" -l keyring -d 'Keyring (binary or armored) the Release signature must verify against; repeatable' -r -F
 complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_seen_subcommand_from create" -l filter -d 'Package filter, e.g. \'curl | git (>= 1:2.39) | Priority (required)\'' -r
+complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_seen_subcommand_from create" -l languages -d 'Languages of the long descriptions to mirror, e.g. en,de,pt_BR (default: en; `none`: none)' -r
+complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_seen_subcommand_from create" -l group -d 'Join a group of mirrors clients use together (a suite, its updates, its security suite): dependencies close over all members' -r
 complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_seen_subcommand_from create" -l root -d 'Data root holding the database, blobs and publications [env: DEBVAULT_ROOT]' -r -F
 complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_seen_subcommand_from create" -l config -d 'Config file [env: DEBVAULT_CONFIG]' -r -F
 complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_seen_subcommand_from create" -l with-deps -d 'Also mirror the dependency closure (Depends, Pre-Depends) of the filtered packages'
@@ -85,9 +87,11 @@ complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_see
 complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_seen_subcommand_from create" -s h -l help -d 'Print help'
 complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_seen_subcommand_from import-apt-sources" -l filter -d 'Package filter for every imported mirror' -r
 complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_seen_subcommand_from import-apt-sources" -l arch -d 'Architectures (default: from the source, else the machine\'s)' -r
+complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_seen_subcommand_from import-apt-sources" -l group -d 'The group the imported mirrors join: their dependencies close over all of them, as apt sees all sources at once' -r
 complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_seen_subcommand_from import-apt-sources" -l root -d 'Data root holding the database, blobs and publications [env: DEBVAULT_ROOT]' -r -F
 complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_seen_subcommand_from import-apt-sources" -l config -d 'Config file [env: DEBVAULT_CONFIG]' -r -F
 complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_seen_subcommand_from import-apt-sources" -l with-deps -d 'Close over dependencies'
+complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_seen_subcommand_from import-apt-sources" -l no-group -d 'Import the mirrors into no group'
 complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_seen_subcommand_from import-apt-sources" -l dry-run -d 'Show what would be created, create nothing'
 complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_seen_subcommand_from import-apt-sources" -l json -d 'Machine-readable JSON on stdout'
 complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_seen_subcommand_from import-apt-sources" -s q -l quiet -d 'No confirmations on stdout, no notes or progress on stderr (data, warnings and errors stay)'
@@ -113,6 +117,8 @@ complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_see
 complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_seen_subcommand_from edit" -l arch -d 'Replace the architectures' -r
 complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_seen_subcommand_from edit" -l component -d 'Replace the components' -r
 complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_seen_subcommand_from edit" -l keyring -d 'Replace the keyrings' -r -F
+complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_seen_subcommand_from edit" -l languages -d 'Replace the languages of the long descriptions (`none`: none)' -r
+complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_seen_subcommand_from edit" -l group -d 'Join a group of mirrors clients use together' -r
 complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_seen_subcommand_from edit" -l root -d 'Data root holding the database, blobs and publications [env: DEBVAULT_ROOT]' -r -F
 complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_seen_subcommand_from edit" -l config -d 'Config file [env: DEBVAULT_CONFIG]' -r -F
 complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_seen_subcommand_from edit" -l no-filter -d 'Remove the filter (mirror everything)'
@@ -124,6 +130,7 @@ complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_see
 complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_seen_subcommand_from edit" -l no-review -d 'Leave review mode (changes go live at sync; staged ones stay until promoted or rejected)'
 complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_seen_subcommand_from edit" -l with-sources -d 'Also mirror source packages'
 complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_seen_subcommand_from edit" -l no-sources -d 'Stop mirroring source packages'
+complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_seen_subcommand_from edit" -l no-group -d 'Leave the group'
 complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_seen_subcommand_from edit" -l json -d 'Machine-readable JSON on stdout'
 complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_seen_subcommand_from edit" -s q -l quiet -d 'No confirmations on stdout, no notes or progress on stderr (data, warnings and errors stay)'
 complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_seen_subcommand_from edit" -s v -l verbose -d 'More detail on stderr (repeat for debug logs)'
@@ -172,6 +179,7 @@ complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and not __fi
 complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and not __fish_seen_subcommand_from create list show diff merge filter verify drop rename publish" -f -a "rename" -d 'Rename a snapshot (its publications follow)'
 complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and not __fish_seen_subcommand_from create list show diff merge filter verify drop rename publish" -f -a "publish" -d 'Publish a snapshot as a signed apt tree, or switch a distribution to it atomically'
 complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and __fish_seen_subcommand_from create" -l from-mirror -d 'Mirror to take packages from; repeat to combine (the newest version of each package wins)' -r
+complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and __fish_seen_subcommand_from create" -l from-group -d 'Take one snapshot of each mirror of a group at once (`<mirror>-YYYYMMDD`, same time)' -r
 complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and __fish_seen_subcommand_from create" -l root -d 'Data root holding the database, blobs and publications [env: DEBVAULT_ROOT]' -r -F
 complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and __fish_seen_subcommand_from create" -l config -d 'Config file [env: DEBVAULT_CONFIG]' -r -F
 complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and __fish_seen_subcommand_from create" -l later-wins -d 'Let a later mirror win even with a lower version (each downgrade is printed)'

@@ -90,9 +90,23 @@ pub struct MirrorSpec {
     /// Also mirror the source packages of the selected binaries (`<component>/source/Sources`).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub with_sources: bool,
+    /// The group of mirrors clients use together (a suite, its updates, its
+    /// security suite): their dependencies close over all members.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
     /// Version pins (from `apply`): a pinned version stays while upstream no longer lists it.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub pins: Vec<Pin>,
+    /// Languages whose long descriptions (`i18n/Translation-<lang>`) are
+    /// mirrored and published; empty: none. Mirrors defined before this
+    /// existed get English, as apt asks for it by default.
+    #[serde(default = "default_languages")]
+    pub languages: Vec<String>,
+}
+
+/// The languages a mirror gets when none are given: `en`.
+pub fn default_languages() -> Vec<String> {
+    vec!["en".to_owned()]
 }
 
 /// Allowed versions of the packages whose name matches a glob.
@@ -484,7 +498,9 @@ mod tests {
             allow_sha1_keys: false,
             review: false,
             with_sources: false,
+            group: None,
             pins: vec![],
+            languages: default_languages(),
         };
         assert_eq!(spec.dists_url(), "http://h/debian/dists/bookworm/");
         assert_eq!(spec.base_url(), "http://h/debian/");

@@ -91,6 +91,13 @@ pub(crate) struct CreateArgs {
     /// Also mirror the source packages of the selected binaries (for `apt-get source`)
     #[arg(long)]
     with_sources: bool,
+    /// Languages of the long descriptions to mirror, e.g. en,de,pt_BR (default: en; `none`: none)
+    #[arg(long, value_name = "LANG", value_delimiter = ',')]
+    languages: Vec<String>,
+    /// Join a group of mirrors clients use together (a suite, its updates, its security suite):
+    /// dependencies close over all members
+    #[arg(long, value_name = "NAME")]
+    group: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -106,6 +113,18 @@ pub(crate) struct ImportArgs {
     /// Architectures (default: from the source, else the machine's)
     #[arg(long = "arch", value_name = "ARCH", value_delimiter = ',')]
     architectures: Vec<String>,
+    /// The group the imported mirrors join: their dependencies close over all of them, as apt
+    /// sees all sources at once
+    #[arg(
+        long,
+        value_name = "NAME",
+        default_value = "apt-sources",
+        conflicts_with = "no_group"
+    )]
+    group: String,
+    /// Import the mirrors into no group
+    #[arg(long)]
+    no_group: bool,
     /// Show what would be created, create nothing
     #[arg(long)]
     dry_run: bool,
@@ -155,6 +174,15 @@ pub(crate) struct EditArgs {
     /// Stop mirroring source packages
     #[arg(long)]
     no_sources: bool,
+    /// Replace the languages of the long descriptions (`none`: none)
+    #[arg(long, value_name = "LANG", value_delimiter = ',')]
+    languages: Vec<String>,
+    /// Join a group of mirrors clients use together
+    #[arg(long, value_name = "NAME", conflicts_with = "no_group")]
+    group: Option<String>,
+    /// Leave the group
+    #[arg(long)]
+    no_group: bool,
 }
 
 pub(crate) fn run(cmd: MirrorCommand, g: &Globals) -> Result<u8> {
@@ -205,7 +233,13 @@ fn create(a: CreateArgs, g: &Globals) -> Result<u8> {
         allow_sha1_keys: a.allow_sha1_keys,
         review: a.review,
         with_sources: a.with_sources,
+        group: a.group,
         pins: Vec::new(),
+        languages: if a.languages.is_empty() {
+            crate::model::default_languages()
+        } else {
+            languages(a.languages)
+        },
     };
     ops_mirror::create(&mut ctx, &a.name, &spec, None)?;
     let mirror = ops_mirror::load(&ctx.db, &a.name)?;
@@ -222,6 +256,15 @@ fn create(a: CreateArgs, g: &Globals) -> Result<u8> {
         Ok(())
     })?;
     Ok(0)
+}
+
+/// `--languages`: `none` alone means none; the rest is validated with the spec.
+fn languages(list: Vec<String>) -> Vec<String> {
+    if list.len() == 1 && list[0] == "none" {
+        Vec::new()
+    } else {
+        list
+    }
 }
 
 fn describe_scope(spec: &MirrorSpec) -> String {
@@ -255,6 +298,7 @@ fn import(a: ImportArgs, g: &Globals) -> Result<u8> {
         with_deps: a.with_deps,
         architectures: a.architectures,
         keyring_dir: ctx.settings.root.join("keyrings"),
+        group: (!a.no_group).then_some(a.group),
     };
     let plan = ops_mirror::import_plan(&sources, &opts, &ops_mirror::names(&ctx.db)?);
     // A dry run's plan is what the user asked to see; a real run's lines
@@ -400,6 +444,15 @@ fn print_spec(out: &mut dyn Write, m: &Mirror) -> Result<()> {
     writeln!(out, "filter:        {}", opt(&s.filter))?;
     writeln!(
         out,
+        "languages:     {}",
+        if s.languages.is_empty() {
+            "none".into()
+        } else {
+            s.languages.join(" ")
+        }
+    )?;
+    writeln!(
+        out,
         "with-deps:     {}",
         if s.with_deps { "yes" } else { "no" }
     )?;
@@ -419,6 +472,12 @@ fn print_spec(out: &mut dyn Write, m: &Mirror) -> Result<()> {
         writeln!(
             out,
             "review:        yes (syncs stage changes for `debvault promote`)"
+        )?;
+    }
+    if let Some(group) = &s.group {
+        writeln!(
+            out,
+            "group:         {group} (dependencies close over every member)"
         )?;
     }
     for pin in &s.pins {
@@ -539,8 +598,17 @@ fn edit(a: EditArgs, g: &Globals) -> Result<u8> {
         if a.review {
             spec.review = true;
         }
+        if a.no_group {
+            spec.group = None;
+        }
+        if a.group.is_some() {
+            spec.group = a.group;
+        }
         if a.no_review {
             spec.review = false;
+        }
+        if !a.languages.is_empty() {
+            spec.languages = languages(a.languages);
         }
     })?;
     let v = serde_json::json!({"mirror": a.name, "changes": changes});

@@ -24,8 +24,11 @@ pub(crate) enum SnapshotCommand {
         /// Snapshot name [default: <first mirror>-YYYYMMDD, made unique]
         name: Option<String>,
         /// Mirror to take packages from; repeat to combine (the newest version of each package wins)
-        #[arg(long = "from-mirror", value_name = "MIRROR", required = true, add = super::complete::mirrors())]
+        #[arg(long = "from-mirror", value_name = "MIRROR", required_unless_present = "from_group", add = super::complete::mirrors())]
         from_mirror: Vec<String>,
+        /// Take one snapshot of each mirror of a group at once (`<mirror>-YYYYMMDD`, same time)
+        #[arg(long = "from-group", value_name = "GROUP", conflicts_with_all = ["name", "from_mirror", "later_wins"])]
+        from_group: Option<String>,
         /// Let a later mirror win even with a lower version (each downgrade is printed)
         #[arg(long)]
         later_wins: bool,
@@ -172,10 +175,25 @@ pub(crate) fn run(cmd: SnapshotCommand, g: &Globals) -> Result<u8> {
         SnapshotCommand::Create {
             name,
             from_mirror,
+            from_group,
             later_wins,
         } => {
             let mut ctx = g.context()?;
             let today = chrono::Utc::now().date_naive();
+            if let Some(group) = from_group {
+                let snaps = ops::create_from_group(&mut ctx.db, &group, today)?;
+                g.out.done(&snaps, |out| {
+                    for snap in &snaps {
+                        writeln!(
+                            out,
+                            "created snapshot `{}` with {} packages, {}",
+                            snap.name, snap.packages, snap.description
+                        )?;
+                    }
+                    Ok(())
+                })?;
+                return Ok(0);
+            }
             let merged = ops::create_from_mirrors(
                 &mut ctx.db,
                 name.as_deref(),

@@ -9,7 +9,7 @@ use super::failure::{Failure, Result};
 use super::output::{UsageError, human_bytes};
 use super::printer::Kind;
 use crate::ops::mirror as ops_mirror;
-use crate::ops::sync::{Outcome, SyncOptions, SyncReport, sync_mirror};
+use crate::ops::sync::{self as ops_sync, Outcome, SyncOptions, SyncReport, sync_mirror};
 
 #[derive(Debug, Args)]
 pub(crate) struct SyncArgs {
@@ -45,42 +45,49 @@ pub(crate) fn sync(a: SyncArgs, g: &Globals) -> Result<u8> {
         dry_run: a.dry_run,
         downloads: ctx.settings.downloads,
         allow_mass_removal: a.allow_mass_removal,
+        defer_unresolved: false,
+        reevaluate: false,
     };
-    // A dry run's plan is what the user asked to see; a sync's report
-    // confirms what it did.
-    let kind = if a.dry_run { Kind::Data } else { Kind::Done };
-    let mut reports = Vec::new();
-    let mut code = 0u8;
-    let mut failures = Vec::new();
-    for name in &names {
-        let failed = match crate::runtime::run(sync_mirror(&mut ctx, name, &opts))? {
-            Ok(report) => {
-                g.out
-                    .text(kind, |out| print_report(out, &report, a.dry_run))?;
-                // A dry run shows the plan the mass-removal guard stops, then
-                // fails as the real run would.
-                let refusal = report.refusal();
-                if refusal.is_none() {
-                    code = code.max(report.exit_code());
-                }
-                reports.push(report);
-                refusal
-            }
-            Err(e) => Some(e),
+    let mut run = Run {
+        reports: Vec::new(),
+        code: 0,
+        failures: Vec::new(),
+        synced: Vec::new(),
+        deferred: Vec::new(),
+    };
+    // A member of a group synced before another member of the run holds
+    // back its "not satisfiable" warning: it re-evaluates after them.
+    let later_member = ops_sync::later_group_members(&ctx, &names)?;
+    for (name, later) in names.iter().zip(later_member) {
+        let opts = SyncOptions {
+            defer_unresolved: later,
+            ..opts.clone()
         };
-        if let Some(e) = failed {
-            let err = Failure::from(e);
-            if names.len() == 1 && !g.out.is_json() {
-                return Err(err);
-            }
-            code = code.max(err.code());
-            failures
-                .push(serde_json::json!({"mirror": name, "error": format!("{:#}", err.error())}));
-            if !g.out.is_json() {
-                super::report_error(&err);
-            }
+        run.one(&mut ctx, g, name, &opts, names.len() == 1, false)?;
+    }
+    // Members of a group synced before another member changed see its new
+    // indices now, as do those whose warning waited; a second pass prints
+    // only a change or a warning.
+    if !a.dry_run {
+        let again = ops_sync::group_resyncs(&ctx, &run.synced)?;
+        let opts = SyncOptions {
+            reevaluate: true,
+            ..opts
+        };
+        let second: Vec<&String> = names
+            .iter()
+            .filter(|n| again.contains(n) || run.deferred.contains(n))
+            .collect();
+        for name in second {
+            run.one(&mut ctx, g, name, &opts, false, true)?;
         }
     }
+    let Run {
+        reports,
+        code,
+        failures,
+        ..
+    } = run;
     // Serialized straight from the reports: a `json!` value would copy every
     // planned package into a tree first, even when stdout is not JSON.
     #[derive(serde::Serialize)]
@@ -98,6 +105,82 @@ pub(crate) fn sync(a: SyncArgs, g: &Globals) -> Result<u8> {
         Ok(code)
     } else {
         Err(Failure::silent(code))
+    }
+}
+
+/// What a run of syncs gathered.
+struct Run {
+    reports: Vec<SyncReport>,
+    code: u8,
+    failures: Vec<serde_json::Value>,
+    /// Each mirror synced, in order, with whether it committed a revision.
+    synced: Vec<(String, bool)>,
+    /// Mirrors whose "not satisfiable" warning waited for a second pass.
+    deferred: Vec<String>,
+}
+
+impl Run {
+    /// Syncs `name` and prints its report (a `quiet_unchanged` second pass
+    /// prints only a change). `alone`: the only mirror, whose failure is
+    /// the command's error.
+    fn one(
+        &mut self,
+        ctx: &mut crate::ops::Context,
+        g: &Globals,
+        name: &str,
+        opts: &SyncOptions,
+        alone: bool,
+        quiet_unchanged: bool,
+    ) -> Result<()> {
+        // A dry run's plan is what the user asked to see; a sync's report
+        // confirms what it did.
+        let kind = if opts.dry_run { Kind::Data } else { Kind::Done };
+        let failed = match crate::runtime::run(sync_mirror(ctx, name, opts))? {
+            Ok(report) => {
+                let p = &report.plan;
+                let changed = report.outcome == Outcome::Synced;
+                self.synced.push((name.to_owned(), changed));
+                if report.unresolved_deferred {
+                    self.deferred.push(name.to_owned());
+                }
+                // A second pass shows what it changed or still lacks.
+                let quiet = quiet_unchanged
+                    && p.added.is_empty()
+                    && p.removed.is_empty()
+                    && p.freezes.is_empty()
+                    && p.staged.is_empty()
+                    && p.unresolved.is_empty();
+                let news = !quiet;
+                if news {
+                    g.out
+                        .text(kind, |out| print_report(out, &report, opts.dry_run))?;
+                }
+                // A dry run shows the plan the mass-removal guard stops, then
+                // fails as the real run would.
+                let refusal = report.refusal();
+                if refusal.is_none() {
+                    self.code = self.code.max(report.exit_code());
+                }
+                if news {
+                    self.reports.push(report);
+                }
+                refusal
+            }
+            Err(e) => Some(e),
+        };
+        if let Some(e) = failed {
+            let err = Failure::from(e);
+            if alone && !g.out.is_json() {
+                return Err(err);
+            }
+            self.code = self.code.max(err.code());
+            self.failures
+                .push(serde_json::json!({"mirror": name, "error": format!("{:#}", err.error())}));
+            if !g.out.is_json() {
+                super::report_error(&err);
+            }
+        }
+        Ok(())
     }
 }
 
@@ -145,6 +228,10 @@ fn print_report(out: &mut dyn Write, r: &SyncReport, dry_run: bool) -> Result<()
             )?;
             if p.sources_added > 0 {
                 writeln!(out, "  source packages: {} new", p.sources_added)?;
+            }
+            if r.descriptions > 0 {
+                let verb = if dry_run { "would keep" } else { "kept" };
+                writeln!(out, "  {verb} {} long descriptions", r.descriptions)?;
             }
             if dry_run {
                 for a in &p.added {

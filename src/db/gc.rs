@@ -36,6 +36,9 @@ pub struct GcCounts {
     pub package_sets: u64,
     /// Package rows deleted.
     pub packages: u64,
+    /// Long descriptions no package row carries any more, deleted (not
+    /// estimated by a dry run).
+    pub descriptions: u64,
 }
 
 /// A set of package ids as a bitmap.
@@ -187,11 +190,13 @@ impl Db {
                 del_pkg.execute(params![id.0]).map_err(sql(what))?;
             }
         }
+        let descriptions = super::translations::delete_unreferenced(&tx)?;
         tx.commit().map_err(sql(what))?;
         Ok(GcCounts {
             revisions: plan.revisions.len() as u64,
             package_sets: plan.sets.len() as u64,
             packages: plan.packages.len() as u64,
+            descriptions,
         })
     }
 

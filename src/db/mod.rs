@@ -17,6 +17,7 @@ mod revisions;
 mod sets;
 mod snapshots;
 mod sources;
+mod translations;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -46,6 +47,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("schema5.sql"),
     include_str!("schema6.sql"),
     include_str!("schema7.sql"),
+    include_str!("schema8.sql"),
 ];
 
 /// Database errors, naming the object concerned.

@@ -186,38 +186,47 @@ impl NewPublication<'_> {
 impl Db {
     /// Stores a new snapshot; fails with [`DbError::SnapshotExists`] if the name is taken.
     pub fn create_snapshot(&mut self, new: &NewSnapshot<'_>) -> Result<SnapshotId, DbError> {
-        let what = format!("create snapshot `{}`", new.name);
-        let origin = serde_json::to_string(new.origin).map_err(|e| corrupt(&what, e))?;
-        let archs = serde_json::to_string(new.architectures).map_err(|e| corrupt(&what, e))?;
+        let ids = self.create_snapshots(std::slice::from_ref(new))?;
+        Ok(ids[0])
+    }
+
+    /// Stores new snapshots in one transaction with one creation time (a
+    /// group's members taken at once): all or none.
+    pub fn create_snapshots(
+        &mut self,
+        new: &[NewSnapshot<'_>],
+    ) -> Result<Vec<SnapshotId>, DbError> {
+        let names: Vec<&str> = new.iter().map(|n| n.name).collect();
+        let what = format!("create snapshot `{}`", names.join("`, `"));
         let tx = self
             .conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
             .map_err(sql(&what))?;
-        let set_id = store_set(&tx, new.set)?;
-        let res = tx.execute(
-            "INSERT INTO snapshots (name, created_at, description, origin, architectures, package_set_id) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            params![
-                new.name,
-                ts(&Utc::now()),
-                new.description,
-                origin,
-                archs,
-                set_id.0
-            ],
-        );
-        match res {
-            Ok(_) => {}
-            Err(rusqlite::Error::SqliteFailure(e, _))
-                if e.code == rusqlite::ErrorCode::ConstraintViolation =>
-            {
-                return Err(DbError::SnapshotExists(new.name.to_owned()));
+        let now = ts(&Utc::now());
+        let mut ids = Vec::with_capacity(new.len());
+        for new in new {
+            let what = format!("create snapshot `{}`", new.name);
+            let origin = serde_json::to_string(new.origin).map_err(|e| corrupt(&what, e))?;
+            let archs = serde_json::to_string(new.architectures).map_err(|e| corrupt(&what, e))?;
+            let set_id = store_set(&tx, new.set)?;
+            let res = tx.execute(
+                "INSERT INTO snapshots (name, created_at, description, origin, architectures, package_set_id) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![new.name, now, new.description, origin, archs, set_id.0],
+            );
+            match res {
+                Ok(_) => {}
+                Err(rusqlite::Error::SqliteFailure(e, _))
+                    if e.code == rusqlite::ErrorCode::ConstraintViolation =>
+                {
+                    return Err(DbError::SnapshotExists(new.name.to_owned()));
+                }
+                Err(e) => return Err(sql(what)(e)),
             }
-            Err(e) => return Err(sql(what)(e)),
+            ids.push(SnapshotId(tx.last_insert_rowid()));
         }
-        let id = SnapshotId(tx.last_insert_rowid());
         tx.commit().map_err(sql(what))?;
-        Ok(id)
+        Ok(ids)
     }
 
     /// Renames a snapshot and records it in the audit trail, at once.

@@ -1,5 +1,6 @@
 //! Debian archive formats: versions, relation fields, deb822 stanzas,
-//! Release files, Packages and Sources entries and safe archive-relative paths.
+//! Release files, Packages, Sources and Translation entries and safe
+//! archive-relative paths.
 //!
 //! Everything a mirror reads from an apt repository is parsed here, with
 //! dpkg-compatible semantics, so the rest of the crate works on validated
@@ -12,6 +13,7 @@ pub mod relation;
 pub mod release;
 pub mod safe_path;
 pub mod sources;
+pub mod translation;
 pub mod version;
 
 pub use deb822::{Deb822Error, Stanza, StanzaReader, parse_str};
@@ -22,4 +24,5 @@ pub use relation::{
 pub use release::{Release, ReleaseError, ReleaseFile};
 pub use safe_path::{SafePath, UnsafePathError};
 pub use sources::{SourceError, SourceFile, SourcePackage};
+pub use translation::{TranslationEntry, TranslationError, TranslationReader};
 pub use version::{Version, VersionError, compare};

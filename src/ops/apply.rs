@@ -109,6 +109,12 @@ pub struct DeclaredMirror {
     /// Mirror the source packages of the selected binaries too.
     #[serde(default)]
     pub with_sources: bool,
+    /// Languages of the long descriptions to mirror (default `["en"]`; `[]`: none).
+    #[serde(default = "crate::model::default_languages")]
+    pub languages: Vec<String>,
+    /// The group of mirrors clients use together.
+    #[serde(default)]
+    pub group: Option<String>,
 }
 
 /// An allowlist entry: a name or glob, optionally pinned to versions.
@@ -247,7 +253,9 @@ fn to_spec(m: &DeclaredMirror, dir: &Path) -> MirrorSpec {
         allow_sha1_keys: false,
         review: m.review,
         with_sources: m.with_sources,
+        group: m.group.clone(),
         pins,
+        languages: m.languages.clone(),
     }
 }
 

@@ -72,6 +72,22 @@ impl IndexCache {
         }
     }
 
+    /// The entry of `sha256` when it holds exactly that content (hashed
+    /// whole: an entry is only as durable as the tree it was written in),
+    /// for reading in place; `None` when absent or corrupt.
+    pub fn verified(&self, sha256: &Sha256) -> io::Result<Option<PathBuf>> {
+        let path = self.entry(sha256);
+        let file = match File::open(&path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        let mut reader = HashingReader::new(file);
+        io::copy(&mut reader, &mut io::sink())?;
+        let (digest, _) = reader.finish();
+        Ok((digest == *sha256).then_some(path))
+    }
+
     /// Stores `src`, verified against the signed Release, as the entry for `sha256`.
     pub fn put(&self, sha256: &Sha256, src: &Path) -> io::Result<()> {
         atomic_file::create_dir_all(&self.dir, PUBLIC_DIR)?;

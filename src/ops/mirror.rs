@@ -9,6 +9,7 @@ use super::Context;
 use crate::atomic_file::{self, WriteOptions};
 use crate::db::{AuditEvent, Db, DbError};
 use crate::debian::apt_sources::{AptSource, SignedBy};
+use crate::debian::translation::is_valid_language;
 use crate::exit::{ExitCode, FAILURE, USAGE};
 use crate::lock::LockError;
 use crate::model::{
@@ -145,6 +146,18 @@ pub fn validate(name: &str, spec: &MirrorSpec) -> Result<(), MirrorError> {
             )));
         }
     }
+    if let Some(bad) = spec.languages.iter().find(|l| !is_valid_language(l)) {
+        return Err(invalid(format!(
+            "invalid language `{bad}` (e.g. `en`, `pt_BR`, `ca@valencia`; `none` alone for none)"
+        )));
+    }
+    if let Some(group) = &spec.group
+        && !valid_name(group)
+    {
+        return Err(invalid(format!(
+            "invalid group name `{group}`: use letters, digits and `.-_`"
+        )));
+    }
     if let Some(f) = &spec.filter {
         Filter::parse(f).map_err(|source| MirrorError::Filter {
             name: name.to_owned(),
@@ -174,6 +187,7 @@ fn deduplicated(mut spec: MirrorSpec) -> MirrorSpec {
     };
     once(&mut spec.components);
     once(&mut spec.architectures);
+    once(&mut spec.languages);
     spec
 }
 
@@ -378,6 +392,8 @@ pub struct ImportOptions {
     pub architectures: Vec<String>,
     /// Where inline keys are written.
     pub keyring_dir: PathBuf,
+    /// The group every imported mirror joins.
+    pub group: Option<String>,
 }
 
 /// A mirror name from a source: last URI path segment (or host) + suite, e.g. `debian-bookworm-updates`.
@@ -470,7 +486,9 @@ pub fn import_plan(
                 allow_sha1_keys: false,
                 review: false,
                 with_sources: src.with_sources,
+                group: opts.group.clone(),
                 pins: Vec::new(),
+                languages: crate::model::default_languages(),
             },
             origin: src.origin.clone(),
             inline_key,

@@ -102,13 +102,24 @@ pub struct Unresolved {
 /// Select the packages matching `filter`, plus their dependency closure if
 /// `opts.with_deps`. Deterministic for a given input order.
 pub fn select<C: Candidate>(packages: &[C], filter: &Filter, opts: &ClosureOptions) -> Selection {
+    select_roots(packages, |_, p| filter.matches(p), opts)
+}
+
+/// [`select`] with the roots given by `is_root` (package index, package)
+/// instead of one filter: a mirror group's members each match their own
+/// filter against their own packages, and one closure runs over all.
+pub fn select_roots<C: Candidate>(
+    packages: &[C],
+    is_root: impl Fn(usize, &C) -> bool,
+    opts: &ClosureOptions,
+) -> Selection {
     let mut in_result = vec![false; packages.len()];
     let mut unresolved = Vec::new();
     let mut left_out: Vec<LeftOut> = Vec::new();
     let mut seen: HashSet<LeftOut> = HashSet::new();
     for arch in effective_architectures(packages, &opts.architectures) {
         let mut pass = ArchPass::new(packages, &arch, opts.with_deps);
-        pass.run(filter, opts, &mut unresolved);
+        pass.run(&is_root, opts, &mut unresolved);
         for (slot, picked) in in_result.iter_mut().zip(&pass.selected) {
             *slot |= *picked;
         }
@@ -218,9 +229,14 @@ impl<'p, C: Candidate> ArchPass<'p, C> {
         }
     }
 
-    fn run(&mut self, filter: &Filter, opts: &ClosureOptions, unresolved: &mut Vec<Unresolved>) {
+    fn run(
+        &mut self,
+        is_root: &impl Fn(usize, &C) -> bool,
+        opts: &ClosureOptions,
+        unresolved: &mut Vec<Unresolved>,
+    ) {
         for (i, p) in self.packages.iter().enumerate() {
-            if is_candidate(p, self.arch) && filter.matches(p) {
+            if is_candidate(p, self.arch) && is_root(i, p) {
                 self.mark(i);
             }
         }

@@ -12,7 +12,7 @@ pub mod glob;
 pub mod installable;
 pub mod sources;
 
-pub use closure::{ClosureOptions, LeftOut, Selection, Unresolved, select};
+pub use closure::{ClosureOptions, LeftOut, Selection, Unresolved, select, select_roots};
 pub use filter::{Filter, FilterError, Glob};
 pub use sources::follow_sources;
 

@@ -16,13 +16,16 @@ use super::indices::{build_indices, entries, plain_entries};
 use super::ledger::Ledger;
 use super::pool::{Item, count_pool, execute_pool, plan_pool};
 use super::sources::{place_sources, qualified_sources};
+use super::translations::translation_indices;
 use super::{BY_HASH_GRACE, Job, PublishError, PublishOutcome, PublishReport, io_err, prefix_dir};
 use crate::db::Db;
 use crate::debian::release::Release;
 use crate::model::{PackageRecord, Publication};
 use crate::store::BlobStore;
 use crate::tree::layout::{self, PRIVATE_DIR, TREES_DIR};
-use crate::tree::{ReleaseMeta, RenderOptions, RenderedTree, TreeError, render, verify_tree};
+use crate::tree::{
+    IndexInput, ReleaseMeta, RenderOptions, RenderedTree, TreeError, render, verify_tree,
+};
 
 /// Publishes to a local directory: trees beside each other, a symlink switch.
 pub(super) fn publish_local(
@@ -42,6 +45,8 @@ pub(super) fn publish_local(
 
     // Load and plan the pool.
     let records = job.records(db)?;
+    // Indices besides Packages, the same whatever the pool holds.
+    let more = translation_indices(db, &records)?;
     tracing::debug!(packages = records.len(), elapsed = ?job.started.elapsed(), "packages loaded");
     // Pool files that are copies (blobs in a bucket, or on another file
     // system) have no blob inode to compare with: the ledger remembers
@@ -61,7 +66,8 @@ pub(super) fn publish_local(
     if job.opts.dry_run {
         let items = plan_pool(&base, store, &pool.ledger, &records)?;
         count_pool(&mut job.report, &items);
-        job.report.indices = build_indices(&job.architectures(), entries(&items)).len() as u64;
+        job.report.indices =
+            (build_indices(&job.architectures(), entries(&items)).len() + more.len()) as u64;
         return Ok(job.end(PublishOutcome::DryRun));
     }
     if job.keys.is_empty() {
@@ -82,7 +88,7 @@ pub(super) fn publish_local(
     if render_opts.cache_dir.is_none() {
         render_opts.cache_dir = Some(endpoint.join(PRIVATE_DIR).join("index-cache"));
     }
-    let rendered = fill_and_render(&mut job, pool, &staging, &meta, &render_opts)?;
+    let rendered = fill_and_render(&mut job, pool, &more, &staging, &meta, &render_opts)?;
     job.report.by_hash_kept = keep_by_hash(&trees, &staging, now)?;
     let keyring = job.keyring()?;
     tracing::debug!(elapsed = ?job.started.elapsed(), "tree rendered and pool linked");
@@ -116,8 +122,8 @@ struct LocalPool<'a> {
     records: &'a [(String, PackageRecord)],
 }
 
-/// Fills the pool and renders the tree into `staging`, counting both into
-/// the report.
+/// Fills the pool and renders the tree into `staging` with the Packages
+/// indices and the `more` ones, counting both into the report.
 ///
 /// Planning and filling the pool is file-system work (`stat`, `mkdir`,
 /// `link`); rendering is compression. They overlap: the indices are
@@ -127,6 +133,7 @@ struct LocalPool<'a> {
 fn fill_and_render(
     job: &mut Job<'_>,
     pool: LocalPool<'_>,
+    more: &[IndexInput],
     staging: &Path,
     meta: &ReleaseMeta,
     render_opts: &RenderOptions,
@@ -135,7 +142,8 @@ fn fill_and_render(
     let (keys, started, records) = (job.keys, job.started, pool.records);
     let (filled, guessed) = std::thread::scope(|s| {
         let filled = s.spawn(move || fill_pool(pool, started));
-        let guess = build_indices(archs, plain_entries(records));
+        let mut guess = build_indices(archs, plain_entries(records));
+        guess.extend_from_slice(more);
         let rendered = render(staging, &guess, meta, keys, render_opts);
         let filled = filled
             .join()
@@ -163,7 +171,8 @@ fn fill_and_render(
             "rendering again with hash-qualified paths"
         );
         let _ = std::fs::remove_dir_all(staging);
-        let indices = build_indices(archs, entries(&items));
+        let mut indices = build_indices(archs, entries(&items));
+        indices.extend_from_slice(more);
         (
             render(staging, &indices, meta, keys, render_opts)?,
             indices.len(),

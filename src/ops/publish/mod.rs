@@ -80,6 +80,7 @@ mod pool;
 mod release;
 mod s3;
 mod sources;
+mod translations;
 
 pub use endpoint::Endpoint;
 pub use found::Dropped;

@@ -31,6 +31,7 @@ use futures::{StreamExt, TryStreamExt};
 
 use super::indices::{build_indices, entries};
 use super::pool::{Item, PoolAction, count_pool, label, pool_paths};
+use super::translations::translation_indices;
 use super::{Job, PublishError, PublishOutcome, PublishReport, io_err};
 use crate::db::{Db, PoolObject};
 use crate::debian::release::Release;
@@ -91,7 +92,8 @@ pub(super) fn publish(
     let pool = plan_pool(db, &base, &location, &records)?;
     tracing::debug!(elapsed = ?job.started.elapsed(), "pool planned");
     count_pool(&mut job.report, &pool.items);
-    let indices = build_indices(&job.architectures(), entries(&pool.items));
+    let mut indices = build_indices(&job.architectures(), entries(&pool.items));
+    indices.extend(translation_indices(db, &records)?);
     job.report.indices = indices.len() as u64;
     if job.opts.dry_run {
         return Ok(job.end(PublishOutcome::DryRun));

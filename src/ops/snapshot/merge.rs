@@ -17,7 +17,7 @@ use super::{
     Entry, SnapshotError, check_new_name, default_name, entries, load, set_entries, set_of, store,
     union_in_order,
 };
-use crate::db::Db;
+use crate::db::{Db, DbError, NewSnapshot};
 use crate::debian::version;
 use crate::model::{MirrorSource, Snapshot, SnapshotOrigin};
 
@@ -141,6 +141,63 @@ pub fn create_from_mirrors(
         strategy,
         downgrades,
     })
+}
+
+/// One snapshot of each mirror of `group` (`<mirror>-YYYYMMDD`, made
+/// unique), taken at once: one transaction, one creation time. Every member
+/// must have synced; otherwise none is taken.
+pub fn create_from_group(
+    db: &mut Db,
+    group: &str,
+    today: NaiveDate,
+) -> Result<Vec<Snapshot>, SnapshotError> {
+    let mut members: Vec<_> = db
+        .mirrors()?
+        .into_iter()
+        .filter(|m| m.spec.group.as_deref() == Some(group))
+        .collect();
+    if members.is_empty() {
+        return Err(SnapshotError::EmptyGroup(group.to_owned()));
+    }
+    members.sort_by(|a, b| a.name.cmp(&b.name));
+    let mut parts = Vec::with_capacity(members.len());
+    for mirror in &members {
+        let rev = mirror
+            .state
+            .revision
+            .ok_or_else(|| SnapshotError::NeverSynced(mirror.name.clone()))?;
+        let name = default_name(db, &mirror.name, today)?;
+        check_new_name(db, &name)?;
+        let description = format!(
+            "from mirror `{}` (revision {}), group `{group}`",
+            mirror.name, rev.0
+        );
+        let origin = SnapshotOrigin::Mirrors {
+            mirrors: vec![MirrorSource {
+                name: mirror.name.clone(),
+                suite: mirror.spec.suite.clone(),
+                revision: rev,
+            }],
+        };
+        parts.push((name, description, origin, db.revision_set(rev)?));
+    }
+    let new: Vec<NewSnapshot<'_>> = parts
+        .iter()
+        .zip(&members)
+        .map(|((name, description, origin, set), mirror)| NewSnapshot {
+            name,
+            description,
+            origin,
+            architectures: &mirror.spec.architectures,
+            set,
+        })
+        .collect();
+    match db.create_snapshots(&new) {
+        Ok(_) => {}
+        Err(DbError::SnapshotExists(n)) => return Err(SnapshotError::Exists(n)),
+        Err(e) => return Err(e.into()),
+    }
+    parts.iter().map(|(name, ..)| load(db, name)).collect()
 }
 
 /// Merges snapshots into a new one, combined by `strategy`.

@@ -21,7 +21,9 @@ use crate::query::{Candidate, ClosureOptions, Filter, FilterError, select};
 use crate::tree::layout::dists_path;
 
 mod merge;
-pub use merge::{Downgrade, MergeStrategy, Merged, create_from_mirrors, merge, merge_entries};
+pub use merge::{
+    Downgrade, MergeStrategy, Merged, create_from_group, create_from_mirrors, merge, merge_entries,
+};
 
 /// Why a snapshot operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -55,6 +57,9 @@ pub enum SnapshotError {
     /// Nothing to take a snapshot of.
     #[error("no source given")]
     NoSources,
+    /// A group no mirror is in.
+    #[error("no mirror is in group `{0}`; add one with `debvault mirror edit MIRROR --group {0}`")]
+    EmptyGroup(String),
     /// A filter expression that does not parse.
     #[error("invalid filter `{expr}`")]
     Filter {
@@ -75,7 +80,9 @@ pub enum SnapshotError {
 impl ExitCode for SnapshotError {
     fn exit_code(&self) -> u8 {
         match self {
-            SnapshotError::BadName(_) | SnapshotError::Filter { .. } => USAGE,
+            SnapshotError::BadName(_)
+            | SnapshotError::Filter { .. }
+            | SnapshotError::EmptyGroup(_) => USAGE,
             SnapshotError::Db(e) => e.exit_code(),
             _ => FAILURE,
         }

@@ -24,8 +24,10 @@
 //!    leaves only unreferenced blobs.
 
 mod execute;
+mod group;
 mod plan;
 mod release;
+mod translations;
 
 use std::collections::BTreeMap;
 use std::time::Instant;
@@ -49,7 +51,7 @@ use crate::lock::LockError;
 use crate::model::{Mirror, MirrorState};
 use crate::pgp::PgpError;
 use crate::progress::Event;
-use crate::query::{ClosureOptions, Filter, Selection, follow_sources, select};
+use crate::query::{ClosureOptions, Filter, follow_sources};
 use crate::redact;
 use crate::store::StoreError;
 
@@ -62,6 +64,12 @@ pub struct SyncOptions {
     pub downloads: usize,
     /// Proceed even when more than the configured share of packages would go.
     pub allow_mass_removal: bool,
+    /// Hold back the "not satisfiable" warning (the report says so): a
+    /// group member synced before the others re-evaluates after them.
+    pub defer_unresolved: bool,
+    /// Evaluate the selection even when the upstream and the configuration
+    /// are unchanged.
+    pub reevaluate: bool,
 }
 
 /// Sync failures. Each names the mirror and the object (URL, index, package).
@@ -264,6 +272,10 @@ pub struct SyncReport {
     pub mirror: String,
     /// Outcome.
     pub outcome: Outcome,
+    /// The plan has unsatisfiable dependencies whose warning was held back
+    /// ([`SyncOptions::defer_unresolved`]).
+    #[serde(skip)]
+    pub unresolved_deferred: bool,
     /// Upstream Release Date.
     pub release_date: Option<DateTime<Utc>>,
     /// Packages in the mirror after the sync.
@@ -279,6 +291,9 @@ pub struct SyncReport {
     pub index_bytes: u64,
     /// Index bytes copied from the index cache instead (not downloaded).
     pub index_cached_bytes: u64,
+    /// Long descriptions (Translation entries, all languages) of the
+    /// selected packages, kept for publishing.
+    pub descriptions: u64,
     /// Wall time.
     pub seconds: f64,
     /// Object-storage requests made, when the blob store is a bucket.
@@ -302,6 +317,48 @@ impl SyncReport {
     pub fn refusal(&self) -> Option<SyncError> {
         self.plan.verdict.check(&self.mirror).err()
     }
+}
+
+/// The mirrors of a run to sync once more, in run order: each member of a
+/// group that was synced before another member of its group changed in
+/// the same run, so its closure sees that member's new indices. (A member
+/// reads the others' indices, never their selections, so one more pass
+/// suffices.) `run` lists each mirror synced, in order, with whether it
+/// committed a new revision.
+pub fn group_resyncs(ctx: &Context, run: &[(String, bool)]) -> Result<Vec<String>, SyncError> {
+    let mut groups = Vec::with_capacity(run.len());
+    for (name, _) in run {
+        groups.push(ctx.db.mirror(name)?.and_then(|m| m.spec.group));
+    }
+    let mut out = Vec::new();
+    for (i, (name, _)) in run.iter().enumerate() {
+        let Some(group) = &groups[i] else { continue };
+        let later_change = run
+            .iter()
+            .zip(&groups)
+            .skip(i + 1)
+            .any(|((other, changed), g)| *changed && other != name && g.as_ref() == Some(group));
+        if later_change && !out.contains(name) {
+            out.push(name.clone());
+        }
+    }
+    Ok(out)
+}
+
+/// For each mirror of a run, in order: whether a later mirror of the run is
+/// in its group (then it re-evaluates after that one).
+pub fn later_group_members(ctx: &Context, run: &[String]) -> Result<Vec<bool>, SyncError> {
+    let mut groups = Vec::with_capacity(run.len());
+    for name in run {
+        groups.push(ctx.db.mirror(name)?.and_then(|m| m.spec.group));
+    }
+    Ok((0..run.len())
+        .map(|i| {
+            groups[i]
+                .as_ref()
+                .is_some_and(|g| groups[i + 1..].iter().any(|o| o.as_ref() == Some(g)))
+        })
+        .collect())
 }
 
 /// Syncs one mirror.
@@ -382,14 +439,16 @@ async fn sync_locked(
     // decision (freeze, unfreeze, rejection) must re-evaluate even an
     // unchanged upstream.
     let curation = Curation::load(&ctx.db, mirror)?;
-    let spec_digest = spec_digest(mirror, &curation);
+    let others = group::Others::load(ctx, mirror)?;
+    let spec_digest = spec_digest(mirror, &curation, &others);
     let prev = match state.revision {
         Some(rev) => ctx.db.revision(rev)?,
         None => None,
     };
-    let same_spec = prev.as_ref().is_some_and(|p| {
-        p.stats.get("spec").and_then(|v| v.as_str()) == Some(spec_digest.as_str())
-    });
+    let same_spec = !opts.reevaluate
+        && prev.as_ref().is_some_and(|p| {
+            p.stats.get("spec").and_then(|v| v.as_str()) == Some(spec_digest.as_str())
+        });
     let validators = same_spec.then(|| Validators {
         etag: state.etag.clone(),
         last_modified: state.last_modified.clone(),
@@ -416,10 +475,12 @@ async fn sync_locked(
     let now = Utc::now();
     check_fresh(mirror, &doc, now)?;
     let indices = choose_indices(mirror, release)?;
+    let i18n = translations::pending(mirror, release, &dists, &indices);
 
     // Same indices and same configuration as the current revision: nothing to do but remember the Release.
     let index_digests: BTreeMap<String, String> = indices
         .iter()
+        .chain(i18n.files.iter().map(|t| &t.index))
         .map(|i| (i.path.clone(), i.sha256.to_string()))
         .collect();
     let new_state = MirrorState {
@@ -445,15 +506,21 @@ async fn sync_locked(
     if mirror.spec.with_sources {
         fields.push("Source".into());
     }
-    let upstream =
+    translations::keep_md5(mirror, &mut fields);
+    others.add_fields(&mut fields, &closure);
+    let mut upstream =
         fetch_indices(ctx, mirror, &dists, release, &indices, fields, &mut bytes).await?;
+    let mut components: Vec<String> = indices.into_iter().map(|i| i.component).collect();
+    let roots = others.read_into(ctx, name, &mut upstream, &mut components)?;
     let fetched = Fetched {
+        i18n,
         base,
         release_date: release.date,
-        components: indices.into_iter().map(|i| i.component).collect(),
+        components,
         upstream,
         filter,
         closure,
+        roots,
         curation,
         record: Record {
             state: new_state,
@@ -468,16 +535,18 @@ async fn sync_locked(
 
 /// Digest of the mirror's configuration and the operator's decisions: a
 /// change re-evaluates even an unchanged upstream.
-fn spec_digest(mirror: &Mirror, curation: &Curation) -> String {
-    Sha256::of(
-        (serde_json::to_string(&mirror.spec).unwrap_or_default() + &curation.fingerprint())
-            .as_bytes(),
-    )
-    .to_string()
+fn spec_digest(mirror: &Mirror, curation: &Curation, others: &group::Others) -> String {
+    let mut text =
+        serde_json::to_string(&mirror.spec).unwrap_or_default() + &curation.fingerprint();
+    if !others.is_empty() {
+        text.push_str("\n\ngroup\n");
+        text.push_str(&others.digest_part());
+    }
+    Sha256::of(text.as_bytes()).to_string()
 }
 
 /// A sync whose upstream or configuration changed, with its indices in.
-struct Fetched {
+struct Fetched<'g> {
     /// The archive base URL pool files are relative to.
     base: Url,
     /// The Release's Date.
@@ -486,10 +555,14 @@ struct Fetched {
     components: Vec<String>,
     /// The packages of the indices.
     upstream: Upstream,
+    /// The Translation files to read once the packages are selected.
+    i18n: translations::Pending,
     /// The mirror's filter.
     filter: Filter,
     /// The mirror's dependency-closure options.
     closure: ClosureOptions,
+    /// The roots of its group's other members, whose packages follow its own.
+    roots: group::Roots<'g>,
     /// The operator's decisions.
     curation: Curation,
     /// What the commit records besides the plan.
@@ -501,7 +574,7 @@ async fn plan_and_execute(
     ctx: &mut Context,
     mirror: &Mirror,
     opts: &SyncOptions,
-    fetched: Fetched,
+    fetched: Fetched<'_>,
     started: Instant,
 ) -> Result<SyncReport, SyncError> {
     let name = mirror.name.as_str();
@@ -512,8 +585,10 @@ async fn plan_and_execute(
         mut upstream,
         filter,
         closure,
+        roots,
         curation,
-        record,
+        mut record,
+        i18n,
     } = fetched;
     for dup in upstream.dedupe() {
         warn(
@@ -528,7 +603,7 @@ async fn plan_and_execute(
         name,
         format!("selecting from {} packages", packages.len()),
     );
-    let mut selection = select(packages, &filter, &closure);
+    let mut selection = roots.select(packages, |p| p.component as usize, &filter, &closure);
     let lost = follow_sources(packages, &filter, &mut selection);
     if let Some(first) = lost.first() {
         let more = match lost.len() - 1 {
@@ -537,6 +612,8 @@ async fn plan_and_execute(
         };
         warn(ctx, name, format!("the upstream lists no {first}{more}"));
     }
+    let selected = (packages.as_slice(), selection.selected.as_slice());
+    let descriptions = translations::fetch(ctx, mirror, &i18n, selected, &mut record).await?;
     let view = MirrorView {
         current: match mirror.state.revision {
             Some(rev) => ctx.db.revision_entries(rev)?,
@@ -551,7 +628,21 @@ async fn plan_and_execute(
     let components: Vec<&str> = components.iter().map(String::as_str).collect();
     let plan = plan::plan(packages, &components, &selection, &view, &stored)?;
     drop((stored, view));
-    warn_selection(ctx, name, &plan.summary, &filter, &selection, packages);
+    let deferred = opts.defer_unresolved && !plan.summary.unresolved.is_empty();
+    // Names the filter gives that neither this upstream nor another
+    // member of the group has.
+    let missing: Vec<String> = filter
+        .named_packages()
+        .into_iter()
+        .filter(|wanted| {
+            !selection
+                .selected
+                .iter()
+                .any(|&i| *packages[i].name == **wanted)
+                && !roots.others_have(packages, |p| p.component as usize, wanted)
+        })
+        .collect();
+    warn_selection(ctx, name, &plan.summary, &missing, deferred);
     drop(selection);
     if !opts.dry_run {
         plan.summary.verdict.check(name)?;
@@ -571,6 +662,7 @@ async fn plan_and_execute(
         return Ok(SyncReport {
             mirror: name.to_owned(),
             outcome: Outcome::Planned,
+            unresolved_deferred: deferred,
             release_date,
             packages: plan.revision.packages(),
             plan: plan.summary,
@@ -578,15 +670,18 @@ async fn plan_and_execute(
             downloaded_bytes: record.index_bytes,
             index_bytes: record.index_bytes,
             index_cached_bytes: record.index_cached_bytes,
+            descriptions: descriptions.count(),
             seconds: started.elapsed().as_secs_f64(),
             s3_requests: None,
         });
     }
+    descriptions.store(&mut ctx.db)?;
     let (index_bytes, index_cached_bytes) = (record.index_bytes, record.index_cached_bytes);
     let done = execute(ctx, mirror, &base, upstream, plan, record, opts.downloads).await?;
     Ok(SyncReport {
         mirror: name.to_owned(),
         outcome: Outcome::Synced,
+        unresolved_deferred: deferred,
         release_date,
         packages: done.packages,
         plan: done.summary,
@@ -594,6 +689,7 @@ async fn plan_and_execute(
         downloaded_bytes: done.bytes,
         index_bytes,
         index_cached_bytes,
+        descriptions: descriptions.count(),
         seconds: started.elapsed().as_secs_f64(),
         s3_requests: None,
     })
@@ -606,11 +702,10 @@ fn warn_selection(
     ctx: &Context,
     name: &str,
     summary: &PlanSummary,
-    filter: &Filter,
-    selection: &Selection,
-    packages: &[super::upstream::UpstreamPackage],
+    missing: &[String],
+    defer_unresolved: bool,
 ) {
-    if let Some(first) = summary.unresolved.first() {
+    if let Some(first) = summary.unresolved.first().filter(|_| !defer_unresolved) {
         warn(
             ctx,
             name,
@@ -620,18 +715,12 @@ fn warn_selection(
             ),
         );
     }
-    for wanted in filter.named_packages() {
-        if !selection
-            .selected
-            .iter()
-            .any(|&i| *packages[i].name == *wanted)
-        {
-            warn(
-                ctx,
-                name,
-                format!("the filter names `{wanted}` but the upstream has no such package"),
-            );
-        }
+    for wanted in missing {
+        warn(
+            ctx,
+            name,
+            format!("the filter names `{wanted}` but the upstream has no such package"),
+        );
     }
     for missing in &summary.pins_missing {
         warn(
@@ -660,6 +749,7 @@ fn unchanged(
     Ok(SyncReport {
         mirror: mirror.name.clone(),
         outcome: Outcome::Unchanged,
+        unresolved_deferred: false,
         release_date: release_date.or(state.release_date),
         packages,
         plan: PlanSummary::default(),
@@ -667,6 +757,7 @@ fn unchanged(
         downloaded_bytes,
         index_bytes: downloaded_bytes,
         index_cached_bytes: 0,
+        descriptions: 0,
         seconds: started.elapsed().as_secs_f64(),
         s3_requests: None,
     })

@@ -53,8 +53,13 @@ pub(super) struct IndexRef {
     pub size: u64,
     /// SHA256 the Release promises.
     pub sha256: Sha256,
-    /// A `Sources` index (source packages), not `Packages`.
-    pub sources: bool,
+}
+
+impl IndexRef {
+    /// Whether this is a `Sources` index (source packages), not `Packages`.
+    pub fn is_sources(&self) -> bool {
+        self.path.split('/').nth(1) == Some("source")
+    }
 }
 
 /// Bytes of the Release and the indices, by where they came from.
@@ -329,7 +334,6 @@ pub(super) fn choose_indices(
                 compression,
                 size,
                 sha256,
-                sources: arch.is_none(),
             });
         }
     }
@@ -366,7 +370,7 @@ pub(super) async fn fetch_indices(
         }
         let parsed = fetch::open_decompressed(&staged, index.compression, MAX_INDEX_BYTES)
             .map_err(|e| UpstreamError::Parse(e.to_string()))
-            .and_then(|reader| match index.sources {
+            .and_then(|reader| match index.is_sources() {
                 true => upstream.parse_sources(reader, component as u32),
                 false => upstream.parse(reader, component as u32),
             });
@@ -381,6 +385,27 @@ pub(super) async fn fetch_indices(
         })?;
     }
     Ok(upstream)
+}
+
+/// Puts one index file into `staged` as [`fetch_indices`] does (index
+/// cache, by hash, size and SHA256 checked), for files other than
+/// Packages (Translation files).
+pub(super) async fn obtain(
+    ctx: &Context,
+    mirror: &Mirror,
+    dists: &Url,
+    by_hash: bool,
+    index: &IndexRef,
+    staged: &std::path::Path,
+    bytes: &mut IndexBytes,
+) -> Result<(), SyncError> {
+    let dists = Dists {
+        ctx,
+        mirror,
+        url: dists,
+    };
+    let cache = IndexCache::new(&ctx.settings.root);
+    obtain_index(&dists, &cache, by_hash, index, staged, bytes).await
 }
 
 /// Puts one index into `staged`: from the cache when it holds a sound copy,

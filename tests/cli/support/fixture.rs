@@ -280,6 +280,9 @@ pub struct Repo {
     pub raw: Vec<RawPkg>,
     /// Source packages (`<component>/source/Sources`).
     pub sources: Vec<super::sources::SrcPkg>,
+    /// More files under `dists/SUITE/` (path, bytes), listed in the Release
+    /// with a by-hash copy: `main/i18n/Translation-en.xz`, say.
+    pub dists_files: Vec<(String, Vec<u8>)>,
 }
 
 /// A package given as a complete stanza (with Filename, Size, SHA256) and its file.
@@ -309,6 +312,7 @@ impl Repo {
             compressions: vec!["", ".gz", ".xz"],
             raw: Vec::new(),
             sources: Vec::new(),
+            dists_files: Vec::new(),
         }
     }
 
@@ -373,6 +377,23 @@ impl Repo {
             }
         }
         super::sources::write_sources(&self.sources, &self.components, root, &dists, &mut files);
+        for (rel, data) in &self.dists_files {
+            let path = dists.join(rel);
+            let dir = path.parent().expect("parent");
+            std::fs::create_dir_all(dir.join("by-hash/SHA256")).expect("mkdir");
+            std::fs::write(&path, data).expect("write");
+            let sha = Sha256::of(data);
+            if self.by_hash {
+                std::fs::write(dir.join("by-hash/SHA256").join(sha.to_string()), data)
+                    .expect("write");
+            }
+            let file = ReleaseFile {
+                size: data.len() as u64,
+                sha256: Some(sha),
+                md5: Some(md5_hex(data)),
+            };
+            files.insert(rel.clone(), file);
+        }
         for (path, deb) in &debs {
             let full = root.join(path);
             std::fs::create_dir_all(full.parent().expect("parent")).expect("mkdir");

@@ -6,6 +6,7 @@ pub mod apt;
 pub mod fixture;
 pub mod server;
 pub mod sources;
+pub mod translations;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
