@@ -104,7 +104,7 @@ pub(crate) enum SnapshotCommand {
         new_name: String,
     },
     /// Publish a snapshot as a signed apt tree, or switch a distribution to it atomically
-    Publish(PublishArgs),
+    Publish(Box<PublishArgs>),
 }
 
 #[derive(Debug, Args)]
@@ -274,7 +274,7 @@ pub(crate) fn run(cmd: SnapshotCommand, g: &Globals) -> Result<u8> {
             super::mirror::renamed(g, "snapshot", &name, &new_name)
         }
         SnapshotCommand::Verify { name } => verify(&name, g),
-        SnapshotCommand::Publish(args) => publish_cmd(args, g),
+        SnapshotCommand::Publish(args) => publish_cmd(*args, g),
     }
 }
 

@@ -26,7 +26,7 @@ use crate::debian::deb_scan::{DebScan, ScanLimits, scan};
 use crate::digest::Sha256;
 use crate::model::PackageRecord;
 use crate::store::BlobStore;
-use crate::tree::layout;
+use crate::tree::{IndexInput, IndexKind, layout};
 
 /// The directory of changelogs below a prefix.
 pub(crate) const CHANGELOGS_DIR: &str = "changelogs";
@@ -37,12 +37,70 @@ const READERS: usize = 4;
 /// What [`prepare`] gives a backend.
 #[derive(Debug, Default)]
 pub(super) struct Extras {
-    /// `(component, architecture, lines)` of each Contents index.
-    pub(super) contents: Vec<(String, String, Vec<String>)>,
+    /// The Contents indices.
+    pub(super) contents: Vec<IndexInput>,
     /// Changelog files: path below the prefix and text.
     pub(super) changelogs: Vec<(String, Vec<u8>)>,
     /// .debs read now.
     pub(super) debs_read: u64,
+}
+
+/// [`prepare`] when the publication has Contents (its `no-contents`
+/// setting is off), else nothing.
+pub(super) fn for_job(
+    db: &mut Db,
+    store: &BlobStore,
+    records: &[(String, PackageRecord)],
+    job: &super::Job<'_>,
+) -> Result<Extras, PublishError> {
+    if job.settings.no_contents {
+        return Ok(Extras::default());
+    }
+    let extras = prepare(db, store, records, &job.architectures())?;
+    tracing::debug!(elapsed = ?job.started.elapsed(), debs_read = extras.debs_read, "contents prepared");
+    Ok(extras)
+}
+
+/// Writes the changelog files below the prefix directory `base`, each
+/// once: a file already there is kept (as pool files are).
+pub(super) fn write_changelogs_local(
+    base: &Path,
+    changelogs: &[(String, Vec<u8>)],
+) -> Result<(), PublishError> {
+    use crate::atomic_file::{PUBLIC_DIR, WriteOptions, create_dir_all, write};
+    for (rel, text) in changelogs {
+        let path = base.join(rel);
+        if path.exists() {
+            continue;
+        }
+        if let Some(dir) = path.parent() {
+            create_dir_all(dir, PUBLIC_DIR).map_err(super::io_err("create", dir))?;
+        }
+        match write(&path, text, WriteOptions::PUBLIC.no_clobber()) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(super::io_err("write", &path)(e)),
+        }
+    }
+    Ok(())
+}
+
+/// Uploads the changelog files below the prefix bucket `base`, each once.
+pub(super) fn upload_changelogs(
+    base: &crate::store::Bucket,
+    changelogs: &[(String, Vec<u8>)],
+) -> Result<(), PublishError> {
+    use crate::store::s3::block_on;
+    for (rel, text) in changelogs {
+        let (b, rel, data) = (base.clone(), rel.clone(), bytes::Bytes::from(text.clone()));
+        block_on(async move {
+            if b.head(&rel).await?.is_none() {
+                b.put(&rel, data).await?;
+            }
+            Ok::<(), crate::store::StoreError>(())
+        })??;
+    }
+    Ok(())
 }
 
 /// File lists and changelogs of `records`, reading the .debs the database
@@ -265,7 +323,7 @@ fn contents_lines(
     records: &[(String, PackageRecord)],
     lists: &HashMap<Sha256, Vec<String>>,
     archs: &[String],
-) -> Vec<(String, String, Vec<String>)> {
+) -> Vec<IndexInput> {
     let mut by_component: BTreeMap<&str, Vec<&PackageRecord>> = BTreeMap::new();
     for (c, r) in records {
         by_component.entry(c).or_default().push(r);
@@ -281,7 +339,14 @@ fn contents_lines(
                     Some((location(r), files.as_slice()))
                 })
                 .collect();
-            out.push((component.to_owned(), arch.clone(), merge(&members)));
+            out.push(IndexInput {
+                component: component.to_owned(),
+                kind: IndexKind::Contents {
+                    architecture: arch.clone(),
+                    udeb: false,
+                },
+                stanzas: merge(&members),
+            });
         }
     }
     out

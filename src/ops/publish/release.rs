@@ -286,7 +286,11 @@ pub(super) fn release_meta(
                 layout::SNAPSHOTS_SEGMENT
             )
         }),
-        changelogs: None,
+        changelogs: o
+            .base_url
+            .as_deref()
+            .filter(|_| !o.no_contents)
+            .map(super::contents::changelogs_field),
     }
 }
 
