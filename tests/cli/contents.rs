@@ -216,3 +216,35 @@ fn no_contents_writes_none_and_sticks() {
             .exists()
     );
 }
+
+#[test]
+fn seeding_from_upstream_contents_gives_what_reading_the_debs_gives() {
+    let pkgs = packages();
+    let upstream = crate::support::contents::contents(&pkgs, "amd64");
+    for seeded in [true, false] {
+        let env = TestEnv::new();
+        let mut repo = Repo::new(pkgs.clone());
+        if seeded {
+            repo.dists_files
+                .push(crate::support::contents::contents_gz(&pkgs, "amd64"));
+        }
+        env.publish_upstream(&repo);
+        env.create_mirror("m", &[]);
+        let out = env.ok(&["-v", "mirror", "sync", "m"]);
+        assert_eq!(
+            out.stderr
+                .contains("file lists of 3 packages seeded from upstream Contents"),
+            seeded,
+            "{}",
+            out.transcript()
+        );
+        env.ok(&["snapshot", "create", "a", "--from-mirror", "m"]);
+        env.ok(&["key", "generate", "--email", "ops@example.invalid"]);
+        env.ok(&["snapshot", "publish", "a", "--distribution", "stable"]);
+        let ours = gunzip(
+            &env.root()
+                .join("public/dists/stable/main/Contents-amd64.gz"),
+        );
+        assert_eq!(ours, upstream, "seeded: {seeded}");
+    }
+}

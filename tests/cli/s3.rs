@@ -130,7 +130,11 @@ fn sync_publish_gc_and_drop_in_a_bucket() {
         .iter()
         .map(|(name, _)| name.split('.').next().unwrap())
         .collect();
-    assert_eq!(digests.len(), 2, "only s2's Packages and Contents: {cached:?}");
+    assert_eq!(
+        digests.len(),
+        2,
+        "only s2's Packages and Contents: {cached:?}"
+    );
     assert!(bucket.get(&old_pool).is_none());
     assert!(bucket.get(&squat).is_some());
     assert!(bucket.get(&format!("public/{}", new.pool_path())).is_some());
