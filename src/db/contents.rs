@@ -53,6 +53,20 @@ fn inflate(data: &[u8], what: &str) -> Result<Vec<u8>, DbError> {
     Ok(out)
 }
 
+/// Deletes the file lists and changelogs of .debs no package row has any
+/// more (within `gc`'s transaction).
+pub(super) fn forget_unreferenced(tx: &rusqlite::Transaction<'_>) -> Result<(), DbError> {
+    let what = "forget file lists and changelogs of collected packages";
+    for table in ["deb_contents", "deb_changelogs"] {
+        tx.execute(
+            &format!("DELETE FROM {table} WHERE sha256 NOT IN (SELECT sha256 FROM packages)"),
+            [],
+        )
+        .map_err(sql(what))?;
+    }
+    Ok(())
+}
+
 impl Db {
     /// The file list of each of `debs` that has one recorded.
     pub fn deb_file_lists(&self, debs: &[Sha256]) -> Result<HashMap<Sha256, Vec<String>>, DbError> {
@@ -197,5 +211,27 @@ mod tests {
         assert_eq!(logs.len(), 2);
         assert_eq!(logs[&a].as_deref(), Some(&b"log"[..]));
         assert_eq!(logs[&b], None);
+    }
+
+    #[test]
+    fn gc_forgets_lists_of_packages_gone() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut db = Db::open(&dir.path().join("db")).unwrap();
+        let (kept, gone) = (Sha256::of(b"kept"), Sha256::of(b"gone"));
+        db.conn
+            .execute(
+                "INSERT INTO packages (name, version, arch, sha256, size, filename, source, stanza) \
+                 VALUES ('a', '1', 'all', ?1, 1, 'a.deb', 'a', '')",
+                [kept.to_hex()],
+            )
+            .unwrap();
+        let lists = [(kept, vec!["x".to_owned()]), (gone, vec!["y".to_owned()])];
+        db.record_deb_file_lists(&lists, ListOrigin::Deb).unwrap();
+        db.record_deb_changelogs(&[(gone, None)]).unwrap();
+        let tx = db.conn.transaction().unwrap();
+        forget_unreferenced(&tx).unwrap();
+        tx.commit().unwrap();
+        assert_eq!(db.deb_file_lists_known(&[kept, gone]).unwrap(), vec![kept]);
+        assert!(db.deb_changelogs(&[gone]).unwrap().is_empty());
     }
 }
