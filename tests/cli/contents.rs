@@ -50,7 +50,11 @@ fn packages() -> Vec<Pkg> {
 
 /// A mirror `m` of `pkgs`, snapshot `a`, a signing key exported binary.
 fn setup(pkgs: Vec<Pkg>) -> (TestEnv, std::path::PathBuf) {
-    let env = TestEnv::new();
+    setup_in(TestEnv::new(), pkgs)
+}
+
+/// [`setup`] in a given world (one in S3, say).
+fn setup_in(env: TestEnv, pkgs: Vec<Pkg>) -> (TestEnv, std::path::PathBuf) {
     env.publish_upstream(&Repo::new(pkgs));
     env.create_mirror("m", &[]);
     env.ok(&["mirror", "sync", "m"]);
@@ -247,4 +251,39 @@ fn seeding_from_upstream_contents_gives_what_reading_the_debs_gives() {
         );
         assert_eq!(ours, upstream, "seeded: {seeded}");
     }
+}
+
+#[test]
+fn contents_and_changelogs_in_a_bucket() {
+    let (env, _) = setup_in(TestEnv::new_s3(), packages());
+    env.ok(&[
+        "snapshot",
+        "publish",
+        "a",
+        "--distribution",
+        "stable",
+        "--base-url",
+        "http://mirror.invalid/",
+    ]);
+    let bucket = env.s3.as_ref().expect("an S3 world").bucket();
+    let gz = bucket
+        .get("public/dists/stable/main/Contents-amd64.gz")
+        .expect("Contents in the bucket");
+    let mut text = String::new();
+    flate2::read::GzDecoder::new(&gz[..])
+        .read_to_string(&mut text)
+        .expect("gunzip");
+    assert!(
+        text.starts_with(&line("etc/common.conf", "misc/common")),
+        "{text}"
+    );
+    let log = bucket
+        .get("public/changelogs/main/h/hello/hello_2.10-3_changelog")
+        .expect("changelog in the bucket");
+    assert_eq!(log, HELLO_LOG.as_bytes());
+    let release = bucket.get("public/dists/stable/Release").expect("Release");
+    assert!(
+        String::from_utf8_lossy(&release)
+            .contains("Changelogs: http://mirror.invalid/changelogs/@CHANGEPATH@_changelog\n")
+    );
 }
