@@ -10,6 +10,9 @@
 #   snap.create    snapshot s1 of the mirror
 #   publish.first  publish s1 as dists/bench: signed, Packages .gz .xz, by-hash
 #   publish.noop   publish s1 again (see the notes printed with the table)
+#   publish.nocontents  publish s1 as dists/bench-nc with --no-contents (pool
+#                  already in place): publish.first less this is about what
+#                  Contents and changelogs cost (reading every .deb once)
 #   sync.incr      sync after the upstream moved to state 2 (the 1% change)
 #   snap.create2   snapshot s2
 #   publish.incr   switch dists/bench to s2
@@ -208,6 +211,7 @@ run_debvault() {
     measure debvault.publish.first "${DV[@]}" snapshot publish s1 --distribution bench
     check_tree "debvault first" "$DVROOT/public/dists/bench" "$OUT/debvault-key.gpg"
     measure debvault.publish.noop  "${DV[@]}" snapshot publish s1 --distribution bench
+    measure debvault.publish.nocontents "${DV[@]}" snapshot publish s1 --distribution bench-nc --no-contents
     upstream 2
     measure debvault.sync.incr     "${DV[@]}" mirror sync bench
     measure debvault.snap.create2  "${DV[@]}" snapshot create s2 --from-mirror bench
@@ -449,6 +453,7 @@ sync.noop|mirror sync, no-op
 snap.create|snapshot create s1
 publish.first|publish s1, first
 publish.noop|publish s1 again (no-op)
+publish.nocontents|publish s1, --no-contents
 sync.incr|mirror sync, 1% change
 snap.create2|snapshot create s2
 publish.incr|publish s2 (switch)
