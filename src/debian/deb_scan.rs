@@ -139,10 +139,16 @@ fn walk(
             continue;
         }
         list_bytes += e.path.len() as u64 + 1;
-        if out.files.len() >= limits.max_files || list_bytes > limits.max_list_bytes {
+        if out.files.len() >= limits.max_files {
             return Err(DebError::TooLarge {
-                what: "the file list".into(),
-                limit: limits.max_list_bytes.min(limits.max_files as u64),
+                what: "the number of files".into(),
+                limit: limits.max_files as u64,
+            });
+        }
+        if list_bytes > limits.max_list_bytes {
+            return Err(DebError::TooLarge {
+                what: "the file list's size in bytes".into(),
+                limit: limits.max_list_bytes,
             });
         }
         if e.kind == EntryKind::File && (e.path == debian || e.path == native) {
@@ -312,9 +318,9 @@ mod tests {
             ..ScanLimits::default()
         };
         let err = scan(&d[..], d.len() as u64, "hello", &limits).unwrap_err();
-        assert!(
-            err.to_string().starts_with("the file list exceeds"),
-            "{err}"
+        assert_eq!(
+            err.to_string(),
+            "the number of files exceeds the limit of 2"
         );
     }
 }
