@@ -1240,7 +1240,7 @@ _debvault() {
             return 0
             ;;
         debvault__subcmd__snapshot__subcmd__publish)
-            opts="-q -v -h --prefix --distribution --component --origin --label --suite --codename --valid-for --not-automatic --but-automatic-upgrades --snapshots-url --set --unset --dry-run --allow-unmet --root --config --json --quiet --verbose --no-progress --help"
+            opts="-q -v -h --prefix --distribution --component --origin --label --suite --codename --valid-for --not-automatic --but-automatic-upgrades --snapshots-url --no-contents --base-url --set --unset --dry-run --allow-unmet --root --config --json --quiet --verbose --no-progress --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1282,8 +1282,12 @@ _debvault() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --base-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --unset)
-                    COMPREPLY=($(compgen -W "origin label suite codename valid-for snapshots-url not-automatic but-automatic-upgrades" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "origin label suite codename valid-for snapshots-url not-automatic but-automatic-upgrades no-contents base-url" -- "${cur}"))
                     return 0
                     ;;
                 --root)

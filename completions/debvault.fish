@@ -258,6 +258,7 @@ complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and __fish_s
 complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and __fish_seen_subcommand_from publish" -l codename -d '`Codename` field of the Release [default: the distribution]' -r
 complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and __fish_seen_subcommand_from publish" -l valid-for -d 'Write `Valid-Until` this far after `Date`, e.g. 7d, 12h (re-publish to refresh)' -r
 complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and __fish_seen_subcommand_from publish" -l snapshots-url -d 'URL clients reach the prefix at; writes a `Snapshots` field for `apt --snapshot`' -r
+complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and __fish_seen_subcommand_from publish" -l base-url -d 'URL clients reach the prefix at; writes a `Changelogs` field for `apt changelog`' -r
 complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and __fish_seen_subcommand_from publish" -l unset -d 'Put a stored setting back to its default (repeatable), e.g. `--unset snapshots-url`' -r -f -a "origin\t''
 label\t''
 suite\t''
@@ -265,11 +266,14 @@ codename\t''
 valid-for\t''
 snapshots-url\t''
 not-automatic\t''
-but-automatic-upgrades\t''"
+but-automatic-upgrades\t''
+no-contents\t''
+base-url\t''"
 complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and __fish_seen_subcommand_from publish" -l root -d 'Data root holding the database, blobs and publications [env: DEBVAULT_ROOT]' -r -F
 complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and __fish_seen_subcommand_from publish" -l config -d 'Config file [env: DEBVAULT_CONFIG]' -r -F
 complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and __fish_seen_subcommand_from publish" -l not-automatic -d '`NotAutomatic: yes` (apt installs from it only when asked)'
 complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and __fish_seen_subcommand_from publish" -l but-automatic-upgrades -d '`ButAutomaticUpgrades: yes` (with --not-automatic: upgrades still follow it)'
+complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and __fish_seen_subcommand_from publish" -l no-contents -d 'Publish no Contents-<arch>.gz indices and no changelogs'
 complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and __fish_seen_subcommand_from publish" -l set -d 'Let the flags above change the publication\'s stored settings'
 complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and __fish_seen_subcommand_from publish" -l dry-run -d 'Show what would be published, write nothing'
 complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and __fish_seen_subcommand_from publish" -l allow-unmet -d 'Publish even if dependencies are unmet (see `debvault snapshot verify`)'

@@ -343,6 +343,12 @@ pub struct ReleaseOptions {
     /// Base URL of the prefix as clients reach it; enables the `Snapshots` field.
     #[serde(alias = "snapshots-url")]
     pub snapshots_url: Option<String>,
+    /// Publish no `Contents` indices and no changelogs.
+    #[serde(default)]
+    pub no_contents: bool,
+    /// URL clients reach the prefix at; enables the `Changelogs` field.
+    #[serde(default)]
+    pub base_url: Option<String>,
 }
 
 /// A distribution published under a prefix.

@@ -104,7 +104,7 @@ pub(crate) enum SnapshotCommand {
         new_name: String,
     },
     /// Publish a snapshot as a signed apt tree, or switch a distribution to it atomically
-    Publish(PublishArgs),
+    Publish(Box<PublishArgs>),
 }
 
 #[derive(Debug, Args)]
@@ -151,6 +151,15 @@ pub(crate) struct PublishArgs {
     /// URL clients reach the prefix at; writes a `Snapshots` field for `apt --snapshot`
     #[arg(long, value_name = "URL")]
     snapshots_url: Option<String>,
+    /// Publish no Contents-<arch>.gz indices and no changelogs
+    ///
+    /// Both are read from inside the .debs (once per package, kept in the
+    /// database): Contents for `apt-file`, changelogs for `apt changelog`.
+    #[arg(long)]
+    no_contents: bool,
+    /// URL clients reach the prefix at; writes a `Changelogs` field for `apt changelog`
+    #[arg(long, value_name = "URL")]
+    base_url: Option<String>,
     /// Let the flags above change the publication's stored settings
     ///
     /// The Release flags are settings of the publication: the first publish
@@ -265,7 +274,7 @@ pub(crate) fn run(cmd: SnapshotCommand, g: &Globals) -> Result<u8> {
             super::mirror::renamed(g, "snapshot", &name, &new_name)
         }
         SnapshotCommand::Verify { name } => verify(&name, g),
-        SnapshotCommand::Publish(args) => publish_cmd(args, g),
+        SnapshotCommand::Publish(args) => publish_cmd(*args, g),
     }
 }
 
@@ -506,6 +515,8 @@ fn publish_cmd(a: PublishArgs, g: &Globals) -> Result<u8> {
             not_automatic: a.not_automatic,
             but_automatic_upgrades: a.but_automatic_upgrades,
             snapshots_url: a.snapshots_url,
+            no_contents: a.no_contents,
+            base_url: a.base_url,
         },
         set: a.set,
         unset: a.unset,

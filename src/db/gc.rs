@@ -189,6 +189,9 @@ impl Db {
             for (id, _, _) in &plan.packages {
                 del_pkg.execute(params![id.0]).map_err(sql(what))?;
             }
+            if !plan.packages.is_empty() {
+                super::contents::forget_unreferenced(&tx)?;
+            }
         }
         let descriptions = super::translations::delete_unreferenced(&tx)?;
         tx.commit().map_err(sql(what))?;

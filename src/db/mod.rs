@@ -8,6 +8,7 @@
 //! numbered by `PRAGMA user_version`.
 
 mod backup;
+mod contents;
 mod curation;
 mod gc;
 mod mirrors;
@@ -26,6 +27,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
 
 pub use backup::{check_file, embed_files, take_files};
+pub use contents::ListOrigin;
 pub use curation::{AuditEvent, AuditRecord, NewStaged, StageAction, StagedRow, package_subject};
 pub use gc::{GcCounts, GcPlan};
 pub use names::NameKind;
@@ -48,6 +50,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("schema6.sql"),
     include_str!("schema7.sql"),
     include_str!("schema8.sql"),
+    include_str!("schema9.sql"),
 ];
 
 /// Database errors, naming the object concerned.

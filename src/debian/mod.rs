@@ -7,7 +7,11 @@
 //! types instead of raw text.
 
 pub mod apt_sources;
+pub mod contents;
+pub mod deb;
 pub mod deb822;
+#[cfg(feature = "full")]
+pub mod deb_scan;
 pub mod packages;
 pub mod relation;
 pub mod release;

@@ -86,9 +86,12 @@ pub enum IndexKind {
 }
 
 impl IndexKind {
-    /// Whether the uncompressed file is written and listed.
+    /// Whether the uncompressed file is written and listed. Contents too:
+    /// apt queues an index target only when the top `Release` lists its
+    /// uncompressed name (Debian lists it without shipping the file), so
+    /// `apt-file` finds nothing otherwise.
     pub(super) fn writes_plain(&self) -> bool {
-        !matches!(self, IndexKind::Contents { .. })
+        true
     }
 
     /// Whether an `.xz` form is written.

@@ -5,6 +5,7 @@ mod support;
 mod backup;
 mod closure;
 mod completion;
+mod contents;
 mod curation;
 mod docs;
 mod faults;

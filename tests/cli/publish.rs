@@ -139,7 +139,7 @@ fn publish_noop_switch_and_drop() {
     // Another distribution of an already rendered snapshot reuses its indices.
     let out = env.ok(&["snapshot", "publish", "s1", "--distribution", "again"]);
     assert!(
-        out.stdout.contains("1 index (1 reused)"),
+        out.stdout.contains("2 indices (2 reused)"),
         "{}",
         out.transcript()
     );

@@ -130,7 +130,11 @@ fn sync_publish_gc_and_drop_in_a_bucket() {
         .iter()
         .map(|(name, _)| name.split('.').next().unwrap())
         .collect();
-    assert_eq!(digests.len(), 1, "only s2's Packages: {cached:?}");
+    assert_eq!(
+        digests.len(),
+        2,
+        "only s2's Packages and Contents: {cached:?}"
+    );
     assert!(bucket.get(&old_pool).is_none());
     assert!(bucket.get(&squat).is_some());
     assert!(bucket.get(&format!("public/{}", new.pool_path())).is_some());
@@ -139,7 +143,7 @@ fn sync_publish_gc_and_drop_in_a_bucket() {
         .into_iter()
         .filter(|k| k.contains("/by-hash/"))
         .count();
-    assert_eq!(by_hash, 3, "Packages, .gz and .xz of s2");
+    assert_eq!(by_hash, 5, "Packages, .gz and .xz, Contents and .gz of s2");
 
     // Without s1 and with a zero retention, libfoo 1.3-1's blob goes too.
     env.ok(&["snapshot", "drop", "s1"]);

@@ -46,7 +46,7 @@ pub(super) fn publish_local(
     // Load and plan the pool.
     let records = job.records(db)?;
     // Indices besides Packages, the same whatever the pool holds.
-    let more = translation_indices(db, &records)?;
+    let mut more = translation_indices(db, &records)?;
     tracing::debug!(packages = records.len(), elapsed = ?job.started.elapsed(), "packages loaded");
     // Pool files that are copies (blobs in a bucket, or on another file
     // system) have no blob inode to compare with: the ledger remembers
@@ -74,6 +74,8 @@ pub(super) fn publish_local(
         return Err(PublishError::Tree(TreeError::NoSigningKeys));
     }
 
+    let extras = super::contents::for_job(db, store, &records, &job)?;
+
     // Render the new tree next to the old ones.
     let trees = base.join(TREES_DIR).join(&job.distribution);
     crate::atomic_file::create_dir_all(&trees, crate::atomic_file::PUBLIC_DIR)
@@ -88,7 +90,9 @@ pub(super) fn publish_local(
     if render_opts.cache_dir.is_none() {
         render_opts.cache_dir = Some(endpoint.join(PRIVATE_DIR).join("index-cache"));
     }
+    more.extend(extras.contents);
     let rendered = fill_and_render(&mut job, pool, &more, &staging, &meta, &render_opts)?;
+    super::contents::write_changelogs_local(&base, &extras.changelogs)?;
     job.report.by_hash_kept = keep_by_hash(&trees, &staging, now)?;
     let keyring = job.keyring()?;
     tracing::debug!(elapsed = ?job.started.elapsed(), "tree rendered and pool linked");
@@ -148,7 +152,7 @@ fn fill_and_render(
         let filled = filled
             .join()
             .unwrap_or_else(|p| std::panic::resume_unwind(p));
-        (filled, rendered.map(|r| (r, guess.len())))
+        (filled, rendered.map(|r| (r, guess)))
     });
     let items = match filled {
         Ok((items, warning)) => {
@@ -164,7 +168,8 @@ fn fill_and_render(
     };
     count_pool(&mut job.report, &items);
     let (rendered, indices) = if job.report.pool_qualified == 0 {
-        guessed?
+        let (r, guess) = guessed?;
+        (r, guess.len())
     } else {
         tracing::debug!(
             qualified = job.report.pool_qualified,

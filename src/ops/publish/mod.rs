@@ -70,6 +70,7 @@ use crate::tree::layout;
 use crate::tree::{RenderOptions, TreeError};
 use job::Job;
 
+mod contents;
 mod endpoint;
 mod found;
 mod indices;
@@ -231,6 +232,15 @@ pub enum PublishError {
         #[source]
         source: io::Error,
     },
+    /// A package's .deb could not be read for its file list or changelog.
+    #[error("cannot read the .deb of `{package}`")]
+    BadDeb {
+        /// `name_version_arch`.
+        package: String,
+        /// Why.
+        #[source]
+        source: Box<crate::debian::deb::DebError>,
+    },
     /// Rendering or verifying the tree failed.
     #[error(transparent)]
     Tree(#[from] TreeError),
@@ -259,6 +269,7 @@ impl ExitCode for PublishError {
             | PublishError::BadComponents(_)
             | PublishError::ComponentsChanged { .. }
             | PublishError::SettingChanged { .. } => USAGE,
+            PublishError::BadDeb { .. } => crate::exit::VERIFICATION,
             PublishError::Snapshot(e) => e.exit_code(),
             PublishError::Tree(e) => e.exit_code(),
             PublishError::Keys(e) => e.exit_code(),

@@ -38,11 +38,15 @@ pub enum Setting {
     NotAutomatic,
     /// `ButAutomaticUpgrades`.
     ButAutomaticUpgrades,
+    /// No Contents indices and changelogs.
+    NoContents,
+    /// The URL of the prefix (the `Changelogs` field).
+    BaseUrl,
 }
 
 impl Setting {
     /// Every setting, in the order `publish show` lists them.
-    pub const ALL: [Setting; 8] = [
+    pub const ALL: [Setting; 10] = [
         Setting::Origin,
         Setting::Label,
         Setting::Suite,
@@ -51,6 +55,8 @@ impl Setting {
         Setting::SnapshotsUrl,
         Setting::NotAutomatic,
         Setting::ButAutomaticUpgrades,
+        Setting::NoContents,
+        Setting::BaseUrl,
     ];
 
     /// Its name, as its flag spells it.
@@ -64,6 +70,8 @@ impl Setting {
             Setting::SnapshotsUrl => "snapshots-url",
             Setting::NotAutomatic => "not-automatic",
             Setting::ButAutomaticUpgrades => "but-automatic-upgrades",
+            Setting::NoContents => "no-contents",
+            Setting::BaseUrl => "base-url",
         }
     }
 
@@ -83,6 +91,8 @@ impl Setting {
             Setting::SnapshotsUrl => o.snapshots_url.clone(),
             Setting::NotAutomatic => o.not_automatic.then(|| "yes".to_owned()),
             Setting::ButAutomaticUpgrades => o.but_automatic_upgrades.then(|| "yes".to_owned()),
+            Setting::NoContents => o.no_contents.then(|| "yes".to_owned()),
+            Setting::BaseUrl => o.base_url.clone(),
         }
     }
 
@@ -99,6 +109,8 @@ impl Setting {
             Setting::ButAutomaticUpgrades => {
                 to.but_automatic_upgrades = from.but_automatic_upgrades;
             }
+            Setting::NoContents => to.no_contents = from.no_contents,
+            Setting::BaseUrl => to.base_url.clone_from(&from.base_url),
         }
     }
 }
@@ -200,12 +212,16 @@ pub(super) fn check_options(o: &ReleaseOptions) -> Result<(), PublishError> {
             "`--but-automatic-upgrades` needs `--not-automatic`".into(),
         ));
     }
-    if let Some(url) = &o.snapshots_url {
+    for (flag, url) in [
+        ("snapshots-url", &o.snapshots_url),
+        ("base-url", &o.base_url),
+    ] {
+        let Some(url) = url else { continue };
         let ok = url::Url::parse(url)
             .is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.query().is_none());
         if !ok {
             return Err(PublishError::BadOption(format!(
-                "`--snapshots-url` `{url}` is not an http(s) URL"
+                "`--{flag}` `{url}` is not an http(s) URL"
             )));
         }
     }
@@ -270,7 +286,11 @@ pub(super) fn release_meta(
                 layout::SNAPSHOTS_SEGMENT
             )
         }),
-        changelogs: None,
+        changelogs: o
+            .base_url
+            .as_deref()
+            .filter(|_| !o.no_contents)
+            .map(super::contents::changelogs_field),
     }
 }
 

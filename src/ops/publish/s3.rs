@@ -98,6 +98,10 @@ pub(super) fn publish(
     if job.opts.dry_run {
         return Ok(job.end(PublishOutcome::DryRun));
     }
+    let extras = super::contents::for_job(db, store, &records, &job)?;
+    job.report.indices += extras.contents.len() as u64;
+    indices.extend(extras.contents);
+    super::contents::upload_changelogs(&base, &extras.changelogs)?;
     if job.keys.is_empty() {
         return Err(PublishError::Tree(TreeError::NoSigningKeys));
     }

@@ -23,6 +23,7 @@
 //!    transaction. Until that commit nothing visible changes; a killed sync
 //!    leaves only unreferenced blobs.
 
+mod contents;
 mod execute;
 mod group;
 mod plan;
@@ -530,7 +531,11 @@ async fn sync_locked(
             index_cached_bytes: bytes.cached,
         },
     };
-    plan_and_execute(ctx, mirror, opts, fetched, started).await
+    let report = plan_and_execute(ctx, mirror, opts, fetched, started).await?;
+    if matches!(report.outcome, Outcome::Synced) {
+        contents::seed(ctx, mirror, &dists, release).await;
+    }
+    Ok(report)
 }
 
 /// Digest of the mirror's configuration and the operator's decisions: a

@@ -52,6 +52,8 @@ pub struct Pkg {
     pub filename: Option<String>,
     /// Extra raw stanza lines.
     pub extra: Vec<(String, String)>,
+    /// Extra members of the .deb's data.tar (`./path`, content); see `support::contents`.
+    pub data: Vec<(String, Vec<u8>)>,
 }
 
 impl Pkg {
@@ -70,6 +72,7 @@ impl Pkg {
             salt: String::new(),
             filename: None,
             extra: Vec::new(),
+            data: Vec::new(),
         }
     }
 
@@ -168,10 +171,10 @@ impl Pkg {
         let control = self.control();
         let control_tar = gzip(&tar(&[("./control", control.as_bytes())]));
         let doc = format!("{} {} {}\n", self.name, self.version, self.salt);
-        let data_tar = gzip(&tar(&[(
-            &format!("./usr/share/doc/{}/README", self.name),
-            doc.as_bytes(),
-        )]));
+        let readme = format!("./usr/share/doc/{}/README", self.name);
+        let mut members = vec![(readme.as_str(), doc.as_bytes())];
+        members.extend(self.data.iter().map(|(p, d)| (p.as_str(), d.as_slice())));
+        let data_tar = gzip(&tar(&members));
         let mut out = b"!<arch>\n".to_vec();
         for (name, data) in [
             ("debian-binary", &b"2.0\n"[..]),

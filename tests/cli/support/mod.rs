@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod apt;
+pub mod contents;
 pub mod fixture;
 pub mod server;
 pub mod sources;

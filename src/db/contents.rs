@@ -1,0 +1,237 @@
+//! File lists and changelogs of .debs, by the .deb's SHA256 (migration 9).
+//!
+//! Both are stored deflate-compressed: a file list compresses about tenfold
+//! (paths share long prefixes) and is read whole when a Contents index is
+//! built.
+
+use std::collections::HashMap;
+use std::io::{Read as _, Write as _};
+
+use rusqlite::{OptionalExtension as _, params};
+
+use super::{Db, DbError, corrupt, sql};
+use crate::digest::Sha256;
+
+/// Largest text read back (a file list or a changelog), decompressed.
+const MAX_TEXT: u64 = 512 << 20;
+
+/// Where a file list came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ListOrigin {
+    /// Read from the .deb itself.
+    Deb,
+    /// Seeded from the upstream `Contents` index of the verified Release
+    /// the package came from.
+    Contents,
+}
+
+impl ListOrigin {
+    fn as_str(self) -> &'static str {
+        match self {
+            ListOrigin::Deb => "deb",
+            ListOrigin::Contents => "contents",
+        }
+    }
+}
+
+fn deflate(data: &[u8]) -> Vec<u8> {
+    let mut e = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::fast());
+    // Writing to a Vec cannot fail.
+    let _ = e.write_all(data);
+    e.finish().unwrap_or_default()
+}
+
+fn inflate(data: &[u8], what: &str) -> Result<Vec<u8>, DbError> {
+    let mut out = Vec::new();
+    flate2::read::ZlibDecoder::new(data)
+        .take(MAX_TEXT + 1)
+        .read_to_end(&mut out)
+        .map_err(|e| corrupt(what, e))?;
+    if out.len() as u64 > MAX_TEXT {
+        return Err(corrupt(what, "decompresses beyond the limit"));
+    }
+    Ok(out)
+}
+
+/// Deletes the file lists and changelogs of .debs no package row has any
+/// more (within `gc`'s transaction).
+pub(super) fn forget_unreferenced(tx: &rusqlite::Transaction<'_>) -> Result<(), DbError> {
+    let what = "forget file lists and changelogs of collected packages";
+    for table in ["deb_contents", "deb_changelogs"] {
+        tx.execute(
+            &format!("DELETE FROM {table} WHERE sha256 NOT IN (SELECT sha256 FROM packages)"),
+            [],
+        )
+        .map_err(sql(what))?;
+    }
+    Ok(())
+}
+
+impl Db {
+    /// The file list of each of `debs` that has one recorded.
+    pub fn deb_file_lists(&self, debs: &[Sha256]) -> Result<HashMap<Sha256, Vec<String>>, DbError> {
+        let what = "file lists of packages";
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT files FROM deb_contents WHERE sha256 = ?1")
+            .map_err(sql(what))?;
+        let mut out = HashMap::new();
+        for sha in debs {
+            if out.contains_key(sha) {
+                continue;
+            }
+            let blob: Option<Vec<u8>> = stmt
+                .query_row([sha.to_hex()], |r| r.get(0))
+                .optional()
+                .map_err(sql(what))?;
+            if let Some(blob) = blob {
+                let what = format!("file list of `{sha}`");
+                let text =
+                    String::from_utf8(inflate(&blob, &what)?).map_err(|e| corrupt(&what, e))?;
+                let files = text
+                    .split('\n')
+                    .filter(|l| !l.is_empty())
+                    .map(str::to_owned)
+                    .collect();
+                out.insert(*sha, files);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Which of `debs` have a file list recorded.
+    pub fn deb_file_lists_known(&self, debs: &[Sha256]) -> Result<Vec<Sha256>, DbError> {
+        let what = "file lists of packages";
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT 1 FROM deb_contents WHERE sha256 = ?1")
+            .map_err(sql(what))?;
+        let mut out = Vec::new();
+        for sha in debs {
+            if stmt.exists([sha.to_hex()]).map_err(sql(what))? {
+                out.push(*sha);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Records file lists (each sorted), in one transaction; a list already
+    /// recorded is kept.
+    pub fn record_deb_file_lists(
+        &mut self,
+        lists: &[(Sha256, Vec<String>)],
+        origin: ListOrigin,
+    ) -> Result<(), DbError> {
+        let what = "record file lists of packages";
+        let tx = self.conn.transaction().map_err(sql(what))?;
+        {
+            let mut stmt = tx
+                .prepare_cached(
+                    "INSERT OR IGNORE INTO deb_contents (sha256, files, origin) VALUES (?1, ?2, ?3)",
+                )
+                .map_err(sql(what))?;
+            for (sha, files) in lists {
+                let blob = deflate(files.join("\n").as_bytes());
+                stmt.execute(params![sha.to_hex(), blob, origin.as_str()])
+                    .map_err(sql(what))?;
+            }
+        }
+        tx.commit().map_err(sql(what))
+    }
+
+    /// The recorded changelog of each of `debs` that was read: `Some(None)`
+    /// when the .deb has none.
+    pub fn deb_changelogs(
+        &self,
+        debs: &[Sha256],
+    ) -> Result<HashMap<Sha256, Option<Vec<u8>>>, DbError> {
+        let what = "changelogs of packages";
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT text FROM deb_changelogs WHERE sha256 = ?1")
+            .map_err(sql(what))?;
+        let mut out = HashMap::new();
+        for sha in debs {
+            let row: Option<Option<Vec<u8>>> = stmt
+                .query_row([sha.to_hex()], |r| r.get(0))
+                .optional()
+                .map_err(sql(what))?;
+            if let Some(text) = row {
+                let text = match text {
+                    Some(blob) => Some(inflate(&blob, &format!("changelog of `{sha}`"))?),
+                    None => None,
+                };
+                out.insert(*sha, text);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Records changelogs (`None`: the .deb has none), in one transaction.
+    pub fn record_deb_changelogs(
+        &mut self,
+        logs: &[(Sha256, Option<Vec<u8>>)],
+    ) -> Result<(), DbError> {
+        let what = "record changelogs of packages";
+        let tx = self.conn.transaction().map_err(sql(what))?;
+        {
+            let mut stmt = tx
+                .prepare_cached(
+                    "INSERT OR REPLACE INTO deb_changelogs (sha256, text) VALUES (?1, ?2)",
+                )
+                .map_err(sql(what))?;
+            for (sha, text) in logs {
+                let blob = text.as_deref().map(deflate);
+                stmt.execute(params![sha.to_hex(), blob])
+                    .map_err(sql(what))?;
+            }
+        }
+        tx.commit().map_err(sql(what))
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lists_and_changelogs_round_trip() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut db = Db::open(&dir.path().join("db")).unwrap();
+        let (a, b) = (Sha256::of(b"a"), Sha256::of(b"b"));
+        let files = vec!["usr/bin/a".to_owned(), "usr/share/a b".to_owned()];
+        db.record_deb_file_lists(&[(a, files.clone())], ListOrigin::Contents)
+            .unwrap();
+        assert_eq!(db.deb_file_lists_known(&[a, b]).unwrap(), vec![a]);
+        assert_eq!(db.deb_file_lists(&[a, b]).unwrap()[&a], files);
+        db.record_deb_changelogs(&[(a, Some(b"log".to_vec())), (b, None)])
+            .unwrap();
+        let logs = db.deb_changelogs(&[a, b, Sha256::of(b"c")]).unwrap();
+        assert_eq!(logs.len(), 2);
+        assert_eq!(logs[&a].as_deref(), Some(&b"log"[..]));
+        assert_eq!(logs[&b], None);
+    }
+
+    #[test]
+    fn gc_forgets_lists_of_packages_gone() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut db = Db::open(&dir.path().join("db")).unwrap();
+        let (kept, gone) = (Sha256::of(b"kept"), Sha256::of(b"gone"));
+        db.conn
+            .execute(
+                "INSERT INTO packages (name, version, arch, sha256, size, filename, source, stanza) \
+                 VALUES ('a', '1', 'all', ?1, 1, 'a.deb', 'a', '')",
+                [kept.to_hex()],
+            )
+            .unwrap();
+        let lists = [(kept, vec!["x".to_owned()]), (gone, vec!["y".to_owned()])];
+        db.record_deb_file_lists(&lists, ListOrigin::Deb).unwrap();
+        db.record_deb_changelogs(&[(gone, None)]).unwrap();
+        let tx = db.conn.transaction().unwrap();
+        forget_unreferenced(&tx).unwrap();
+        tx.commit().unwrap();
+        assert_eq!(db.deb_file_lists_known(&[kept, gone]).unwrap(), vec![kept]);
+        assert!(db.deb_changelogs(&[gone]).unwrap().is_empty());
+    }
+}

@@ -1,0 +1,289 @@
+//! Contents indices and changelogs (issue 18), with the real clients:
+//! `apt-file` (apt's `Contents-deb` acquire target) finds a file and
+//! `apt-get changelog` prints a changelog, both from a publication served by
+//! `debvault serve`; a hostile .deb fails the publish naming it and leaves
+//! the previous tree served; `--no-contents` writes none.
+
+use std::io::Read as _;
+use std::path::Path;
+
+use crate::support::apt::{Apt, Serve, Sources};
+use crate::support::fixture::gzip;
+use crate::support::{Pkg, Repo, TestEnv};
+
+const HELLO_LOG: &str = "hello (2.10-3) unstable; urgency=medium\n\n  * Fixture upload.\n\n -- Test <test@example.invalid>  Mon, 01 Jan 2024 00:00:00 +0000\n";
+const LIBFOO_LOG: &str = "libfoo (1:1.3-1) unstable; urgency=low\n\n  * Fixture.\n\n -- Test <test@example.invalid>  Mon, 01 Jan 2024 00:00:00 +0000\n";
+
+/// `pkg` carrying `files` (empty bodies) and, if given, a changelog.
+fn with(mut pkg: Pkg, files: &[&str], changelog: Option<&str>) -> Pkg {
+    for f in files {
+        pkg.data.push(((*f).to_owned(), b"x".to_vec()));
+    }
+    if let Some(log) = changelog {
+        let path = format!("./usr/share/doc/{}/changelog.Debian.gz", pkg.name);
+        pkg.data.push((path, gzip(log.as_bytes())));
+    }
+    pkg
+}
+
+fn packages() -> Vec<Pkg> {
+    let mut hello = with(
+        Pkg::new("hello", "2.10-3"),
+        &["./usr/bin/hello", "./usr/share/man/man1/hello.1.gz"],
+        Some(HELLO_LOG),
+    );
+    hello.section = "devel".into();
+    let mut libfoo = with(
+        Pkg::new("libfoo1", "1:1.3-1"),
+        &["./usr/lib/libfoo.so.1", "./usr/share/common/shared file"],
+        Some(LIBFOO_LOG),
+    );
+    libfoo.source = Some("libfoo".into());
+    libfoo.section = "libs".into();
+    let common = with(
+        Pkg::new("common", "1").arch("all"),
+        &["./usr/share/common/shared file", "./etc/common.conf"],
+        None,
+    );
+    vec![hello, libfoo, common]
+}
+
+/// A mirror `m` of `pkgs`, snapshot `a`, a signing key exported binary.
+fn setup(pkgs: Vec<Pkg>) -> (TestEnv, std::path::PathBuf) {
+    setup_in(TestEnv::new(), pkgs)
+}
+
+/// [`setup`] in a given world (one in S3, say).
+fn setup_in(env: TestEnv, pkgs: Vec<Pkg>) -> (TestEnv, std::path::PathBuf) {
+    env.publish_upstream(&Repo::new(pkgs));
+    env.create_mirror("m", &[]);
+    env.ok(&["mirror", "sync", "m"]);
+    env.ok(&["snapshot", "create", "a", "--from-mirror", "m"]);
+    env.ok(&["key", "generate", "--email", "ops@example.invalid"]);
+    let keyring = env.dir.path().join("debvault.gpg");
+    env.ok(&["key", "export", "-o", &keyring.display().to_string()]);
+    (env, keyring)
+}
+
+fn gunzip(path: &Path) -> String {
+    let data = std::fs::read(path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
+    let mut text = String::new();
+    flate2::read::GzDecoder::new(&data[..])
+        .read_to_string(&mut text)
+        .expect("gunzip");
+    text
+}
+
+fn line(path: &str, locations: &str) -> String {
+    format!("{path:<55} {locations}\n")
+}
+
+#[test]
+fn apt_file_and_apt_changelog_from_a_served_publication() {
+    let (env, keyring) = setup(packages());
+    let serve = Serve::start(&env);
+    env.ok(&[
+        "snapshot",
+        "publish",
+        "a",
+        "--distribution",
+        "stable",
+        "--base-url",
+        &serve.url(),
+    ]);
+    let dist = env.root().join("public/dists/stable");
+    let expected = [
+        line("etc/common.conf", "misc/common"),
+        line("usr/bin/hello", "devel/hello"),
+        line("usr/lib/libfoo.so.1", "libs/libfoo1"),
+        line("usr/share/common/shared file", "misc/common,libs/libfoo1"),
+        line("usr/share/doc/common/README", "misc/common"),
+        line("usr/share/doc/hello/README", "devel/hello"),
+        line("usr/share/doc/hello/changelog.Debian.gz", "devel/hello"),
+        line("usr/share/doc/libfoo1/README", "libs/libfoo1"),
+        line("usr/share/doc/libfoo1/changelog.Debian.gz", "libs/libfoo1"),
+        line("usr/share/man/man1/hello.1.gz", "devel/hello"),
+    ]
+    .concat();
+    assert_eq!(gunzip(&dist.join("main/Contents-amd64.gz")), expected);
+    let release = std::fs::read_to_string(dist.join("Release")).expect("Release");
+    assert!(release.contains(" main/Contents-amd64.gz\n"), "{release}");
+    assert!(
+        release.contains(&format!(
+            "Changelogs: {}changelogs/@CHANGEPATH@_changelog\n",
+            serve.url()
+        )),
+        "{release}"
+    );
+    let log = env
+        .root()
+        .join("public/changelogs/main/libf/libfoo/libfoo_1.3-1_changelog");
+    assert_eq!(std::fs::read_to_string(log).expect("changelog"), LIBFOO_LOG);
+
+    let apt_dir = env.dir.path().join("apt");
+    let apt = Apt::new(apt_dir.clone(), &serve.url(), &keyring, Sources::OneLine);
+    // apt-file's acquire target, in the private configuration (APT_CONFIG).
+    let conf = apt_dir.join("apt.conf");
+    let mut text = std::fs::read_to_string(&conf).expect("read apt.conf");
+    text.push_str(
+        r#"Acquire::IndexTargets::deb::Contents-deb {
+    MetaKey "$(COMPONENT)/Contents-$(ARCHITECTURE)";
+    ShortDescription "Contents-$(ARCHITECTURE)";
+    Description "$(RELEASE)/$(COMPONENT) $(ARCHITECTURE) Contents (deb)";
+    KeepCompressed "true";
+};
+"#,
+    );
+    std::fs::write(&conf, text).expect("write the Contents target");
+    apt.ok(&["update"]);
+    let found = apt.tool("apt-file", &["search", "usr/bin/hello"]);
+    assert_eq!(found.code, 0, "{}", found.transcript());
+    assert_eq!(found.stdout, "hello: /usr/bin/hello\n");
+    let found = apt.tool("apt-file", &["search", "shared file"]);
+    assert_eq!(
+        found.stdout,
+        "common: /usr/share/common/shared file\nlibfoo1: /usr/share/common/shared file\n",
+        "{}",
+        found.transcript()
+    );
+    // `-qq`: only the changelog on stdout, no `Get:` progress.
+    let out = apt.ok(&["-qq", "changelog", "hello"]);
+    assert_eq!(out.stdout, HELLO_LOG, "{}", out.transcript());
+    let out = apt.ok(&["-qq", "changelog", "libfoo1"]);
+    assert_eq!(out.stdout, LIBFOO_LOG, "{}", out.transcript());
+}
+
+#[test]
+fn a_hostile_deb_fails_the_publish_and_the_previous_tree_stays() {
+    let (env, _) = setup(packages());
+    env.ok(&["snapshot", "publish", "a", "--distribution", "stable"]);
+    let inrelease = env.root().join("public/dists/stable/InRelease");
+    let before = std::fs::read(&inrelease).expect("InRelease");
+
+    let mut pkgs = packages();
+    pkgs.push(with(
+        Pkg::new("evil", "1.0"),
+        &["./usr/../../etc/passwd"],
+        None,
+    ));
+    let mut repo = Repo::new(pkgs);
+    repo.date = chrono::Utc::now() + chrono::Duration::seconds(5);
+    env.publish_upstream(&repo);
+    env.ok(&["mirror", "sync", "m"]);
+    env.ok(&["snapshot", "create", "b", "--from-mirror", "m"]);
+    let out = env.run(&["snapshot", "publish", "b", "--distribution", "stable"]);
+    assert_eq!(out.code, 3, "{}", out.transcript());
+    assert!(
+        out.stderr
+            .contains("cannot read the .deb of `evil_1.0_amd64`")
+            && out.stderr.contains("`./usr/../../etc/passwd`")
+            && out.stderr.contains("unsafe path"),
+        "{}",
+        out.transcript()
+    );
+    assert_eq!(std::fs::read(&inrelease).expect("InRelease"), before);
+    assert!(!env.root().join("etc/passwd").exists());
+}
+
+#[test]
+fn no_contents_writes_none_and_sticks() {
+    let (env, _) = setup(packages());
+    env.ok(&[
+        "snapshot",
+        "publish",
+        "a",
+        "--distribution",
+        "stable",
+        "--no-contents",
+    ]);
+    let dist = env.root().join("public/dists/stable");
+    let release = std::fs::read_to_string(dist.join("Release")).expect("Release");
+    assert!(!release.contains("Contents"), "{release}");
+    assert!(!dist.join("main/Contents-amd64.gz").exists());
+    assert!(!env.root().join("public/changelogs").exists());
+    // The setting sticks: a re-publish without the flag changes nothing.
+    env.ok(&["snapshot", "publish", "a", "--distribution", "stable"]);
+    assert!(!dist.join("main/Contents-amd64.gz").exists());
+    env.ok(&[
+        "snapshot",
+        "publish",
+        "a",
+        "--distribution",
+        "stable",
+        "--unset",
+        "no-contents",
+    ]);
+    assert!(gunzip(&dist.join("main/Contents-amd64.gz")).contains("usr/bin/hello"));
+    assert!(
+        env.root()
+            .join("public/changelogs/main/h/hello/hello_2.10-3_changelog")
+            .exists()
+    );
+}
+
+#[test]
+fn seeding_from_upstream_contents_gives_what_reading_the_debs_gives() {
+    let pkgs = packages();
+    let upstream = crate::support::contents::contents(&pkgs, "amd64");
+    for seeded in [true, false] {
+        let env = TestEnv::new();
+        let mut repo = Repo::new(pkgs.clone());
+        if seeded {
+            repo.dists_files
+                .push(crate::support::contents::contents_gz(&pkgs, "amd64"));
+        }
+        env.publish_upstream(&repo);
+        env.create_mirror("m", &[]);
+        let out = env.ok(&["-v", "mirror", "sync", "m"]);
+        assert_eq!(
+            out.stderr
+                .contains("file lists of 3 packages seeded from upstream Contents"),
+            seeded,
+            "{}",
+            out.transcript()
+        );
+        env.ok(&["snapshot", "create", "a", "--from-mirror", "m"]);
+        env.ok(&["key", "generate", "--email", "ops@example.invalid"]);
+        env.ok(&["snapshot", "publish", "a", "--distribution", "stable"]);
+        let ours = gunzip(
+            &env.root()
+                .join("public/dists/stable/main/Contents-amd64.gz"),
+        );
+        assert_eq!(ours, upstream, "seeded: {seeded}");
+    }
+}
+
+#[test]
+fn contents_and_changelogs_in_a_bucket() {
+    let (env, _) = setup_in(TestEnv::new_s3(), packages());
+    env.ok(&[
+        "snapshot",
+        "publish",
+        "a",
+        "--distribution",
+        "stable",
+        "--base-url",
+        "http://mirror.invalid/",
+    ]);
+    let bucket = env.s3.as_ref().expect("an S3 world").bucket();
+    let gz = bucket
+        .get("public/dists/stable/main/Contents-amd64.gz")
+        .expect("Contents in the bucket");
+    let mut text = String::new();
+    flate2::read::GzDecoder::new(&gz[..])
+        .read_to_string(&mut text)
+        .expect("gunzip");
+    assert!(
+        text.starts_with(&line("etc/common.conf", "misc/common")),
+        "{text}"
+    );
+    let log = bucket
+        .get("public/changelogs/main/h/hello/hello_2.10-3_changelog")
+        .expect("changelog in the bucket");
+    assert_eq!(log, HELLO_LOG.as_bytes());
+    let release = bucket.get("public/dists/stable/Release").expect("Release");
+    assert!(
+        String::from_utf8_lossy(&release)
+            .contains("Changelogs: http://mirror.invalid/changelogs/@CHANGEPATH@_changelog\n")
+    );
+}
