@@ -22,6 +22,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use super::PublishError;
 use crate::db::{Db, ListOrigin};
 use crate::debian::contents::write_line;
+use crate::debian::sources::SOURCE_ARCH;
 use crate::debian::deb_scan::{DebScan, ScanLimits, scan};
 use crate::digest::Sha256;
 use crate::model::PackageRecord;
@@ -112,7 +113,9 @@ pub(super) fn prepare(
     records: &[(String, PackageRecord)],
     archs: &[String],
 ) -> Result<Extras, PublishError> {
-    let mut shas: Vec<Sha256> = records.iter().map(|(_, r)| r.sha256).collect();
+    // Source packages have no .deb: their files are not in Contents.
+    let debs = || records.iter().filter(|(_, r)| r.architecture != SOURCE_ARCH);
+    let mut shas: Vec<Sha256> = debs().map(|(_, r)| r.sha256).collect();
     shas.sort_unstable();
     shas.dedup();
     let known: HashSet<Sha256> = db.deb_file_lists_known(&shas)?.into_iter().collect();
@@ -120,7 +123,7 @@ pub(super) fn prepare(
     let groups = source_groups(records);
     let mut wanted: Vec<&PackageRecord> = Vec::new();
     let mut seen = HashSet::new();
-    for (_, r) in records {
+    for (_, r) in debs() {
         if !known.contains(&r.sha256) && seen.insert(r.sha256) {
             wanted.push(r);
         }
@@ -177,7 +180,7 @@ fn source_groups(
     records: &[(String, PackageRecord)],
 ) -> BTreeMap<(String, String, String), Vec<&PackageRecord>> {
     let mut out: BTreeMap<_, Vec<&PackageRecord>> = BTreeMap::new();
-    for (c, r) in records {
+    for (c, r) in records.iter().filter(|(_, r)| r.architecture != SOURCE_ARCH) {
         let version = source_version(r);
         out.entry((c.clone(), r.source.clone(), version))
             .or_default()
