@@ -169,6 +169,48 @@ impl Others {
     }
 }
 
+/// The mirrors of a run to sync once more, in run order: each member of a
+/// group that was synced before another member of its group changed in
+/// the same run, so its closure sees that member's new indices. (A member
+/// reads the others' indices, never their selections, so one more pass
+/// suffices.) `run` lists each mirror synced, in order, with whether it
+/// committed a new revision.
+pub fn group_resyncs(ctx: &Context, run: &[(String, bool)]) -> Result<Vec<String>, SyncError> {
+    let mut groups = Vec::with_capacity(run.len());
+    for (name, _) in run {
+        groups.push(ctx.db.mirror(name)?.and_then(|m| m.spec.group));
+    }
+    let mut out = Vec::new();
+    for (i, (name, _)) in run.iter().enumerate() {
+        let Some(group) = &groups[i] else { continue };
+        let later_change = run
+            .iter()
+            .zip(&groups)
+            .skip(i + 1)
+            .any(|((other, changed), g)| *changed && other != name && g.as_ref() == Some(group));
+        if later_change && !out.contains(name) {
+            out.push(name.clone());
+        }
+    }
+    Ok(out)
+}
+
+/// For each mirror of a run, in order: whether a later mirror of the run is
+/// in its group (then it re-evaluates after that one).
+pub fn later_group_members(ctx: &Context, run: &[String]) -> Result<Vec<bool>, SyncError> {
+    let mut groups = Vec::with_capacity(run.len());
+    for name in run {
+        groups.push(ctx.db.mirror(name)?.and_then(|m| m.spec.group));
+    }
+    Ok((0..run.len())
+        .map(|i| {
+            groups[i]
+                .as_ref()
+                .is_some_and(|g| groups[i + 1..].iter().any(|o| o.as_ref() == Some(g)))
+        })
+        .collect())
+}
+
 /// Which filter roots the packages of each component number.
 pub(super) struct Roots<'a> {
     others: &'a Others,

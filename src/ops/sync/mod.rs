@@ -24,6 +24,7 @@
 //!    leaves only unreferenced blobs.
 
 mod contents;
+mod error;
 mod execute;
 mod group;
 mod plan;
@@ -37,24 +38,22 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use url::Url;
 
+pub use self::error::SyncError;
 use self::execute::{Record, execute};
+pub use self::group::{group_resyncs, later_group_members};
 use self::plan::{Curation, MirrorView, Stored, kept_fields, selection_rules};
 pub use self::plan::{PlanSummary, PlannedPackage, PlannedStage, Verdict};
 use self::release::{IndexBytes, check_fresh, choose_indices, fetch_indices, fetch_release};
 use super::Context;
 use super::upstream::{Upstream, UpstreamError};
-use crate::db::DbError;
 use crate::digest::Sha256;
-use crate::exit::{ExitCode, FAILURE, FROZEN, SUCCESS, USAGE, VERIFICATION};
-use crate::fetch::{FetchError, Validators};
+use crate::exit::{FROZEN, SUCCESS};
+use crate::fetch::Validators;
 use crate::lock::Lock as GcLock;
-use crate::lock::LockError;
 use crate::model::{Mirror, MirrorState};
-use crate::pgp::PgpError;
 use crate::progress::Event;
 use crate::query::{ClosureOptions, Filter, follow_sources};
 use crate::redact;
-use crate::store::StoreError;
 
 /// How to sync.
 #[derive(Clone, Debug)]
@@ -71,187 +70,6 @@ pub struct SyncOptions {
     /// Evaluate the selection even when the upstream and the configuration
     /// are unchanged.
     pub reevaluate: bool,
-}
-
-/// Sync failures. Each names the mirror and the object (URL, index, package).
-#[derive(Debug, thiserror::Error)]
-pub enum SyncError {
-    /// No such mirror.
-    #[error("mirror `{0}` does not exist")]
-    NoMirror(String),
-    /// Another sync runs.
-    #[error(transparent)]
-    Locked(#[from] LockError),
-    /// Database failure.
-    #[error(transparent)]
-    Db(#[from] DbError),
-    /// Blob store failure.
-    #[error(transparent)]
-    Store(#[from] StoreError),
-    /// Network or integrity failure of a download.
-    #[error("mirror `{mirror}`: cannot fetch `{what}`")]
-    Fetch {
-        /// Mirror.
-        mirror: String,
-        /// What was fetched: `InRelease`, an index path, a pool path.
-        what: String,
-        /// Cause.
-        #[source]
-        source: Box<FetchError>,
-    },
-    /// Neither InRelease nor Release exists.
-    #[error("mirror `{mirror}`: neither `{url}InRelease` nor `{url}Release` exists")]
-    NoRelease {
-        /// Mirror.
-        mirror: String,
-        /// The dists URL.
-        url: String,
-    },
-    /// The Release is unsigned, or Release.gpg is missing.
-    #[error(
-        "mirror `{mirror}`: `{url}` is not signed (no InRelease and no Release.gpg); refusing an unverified Release"
-    )]
-    Unsigned {
-        /// Mirror.
-        mirror: String,
-        /// The Release URL.
-        url: String,
-    },
-    /// Keyring could not be loaded or the signature does not verify.
-    #[error("mirror `{mirror}`: signature of `{url}` does not verify")]
-    Signature {
-        /// Mirror.
-        mirror: String,
-        /// Document URL.
-        url: String,
-        /// Cause.
-        #[source]
-        source: PgpError,
-    },
-    /// The Release text does not parse.
-    #[error("mirror `{mirror}`: `{url}` is not a valid Release file: {detail}")]
-    BadRelease {
-        /// Mirror.
-        mirror: String,
-        /// Document URL.
-        url: String,
-        /// Why.
-        detail: String,
-    },
-    /// The Release is older than the last accepted one.
-    #[error(
-        "mirror `{mirror}`: `{url}` has Date {date}, older than the last accepted {last}: refusing a rollback"
-    )]
-    Rollback {
-        /// Mirror.
-        mirror: String,
-        /// Document URL.
-        url: String,
-        /// Its Date.
-        date: DateTime<Utc>,
-        /// The last accepted Date.
-        last: DateTime<Utc>,
-    },
-    /// Valid-Until has passed.
-    #[error(
-        "mirror `{mirror}`: `{url}` expired at {valid_until} (Valid-Until); the upstream is stale or replayed"
-    )]
-    Expired {
-        /// Mirror.
-        mirror: String,
-        /// Document URL.
-        url: String,
-        /// Its Valid-Until.
-        valid_until: DateTime<Utc>,
-    },
-    /// A requested component or architecture is not in the Release.
-    #[error("mirror `{mirror}`: the Release lists no {what}")]
-    MissingIndex {
-        /// Mirror.
-        mirror: String,
-        /// What is missing, e.g. "index `main/binary-arm64/Packages`".
-        what: String,
-    },
-    /// An index does not parse or holds a bad stanza.
-    #[error("mirror `{mirror}`: index `{index}`: {detail}")]
-    BadIndex {
-        /// Mirror.
-        mirror: String,
-        /// Index path in the Release.
-        index: String,
-        /// Why.
-        detail: String,
-    },
-    /// The spool of index stanzas could not be written or read.
-    #[error("mirror `{mirror}`: cannot set the index stanzas aside: {detail}")]
-    Spool {
-        /// Mirror.
-        mirror: String,
-        /// Why, naming the file.
-        detail: String,
-    },
-    /// The stored filter is invalid.
-    #[error("mirror `{mirror}`: invalid filter: {detail}")]
-    BadFilter {
-        /// Mirror.
-        mirror: String,
-        /// Why.
-        detail: String,
-    },
-    /// The sync would remove more than the configured share of the mirror.
-    #[error(
-        "mirror `{mirror}`: the sync would remove {removed} of {total} packages ({percent:.0}%, more than the {limit}% allowed by `sync.mass-removal-percent`); nothing was changed — check the upstream, then re-run with --allow-mass-removal if this is intended"
-    )]
-    MassRemoval {
-        /// Mirror.
-        mirror: String,
-        /// Packages that would go.
-        removed: u64,
-        /// Packages live now.
-        total: u64,
-        /// Their share.
-        percent: f64,
-        /// The configured limit.
-        limit: u32,
-    },
-    /// `gc` runs.
-    #[error(transparent)]
-    GcRunning(LockError),
-    /// The mirror URL is invalid.
-    #[error("mirror `{mirror}`: invalid URL `{url}`")]
-    BadUrl {
-        /// Mirror.
-        mirror: String,
-        /// The URL.
-        url: String,
-    },
-}
-
-impl ExitCode for SyncError {
-    fn exit_code(&self) -> u8 {
-        match self {
-            SyncError::Signature { .. }
-            | SyncError::Unsigned { .. }
-            | SyncError::Rollback { .. }
-            | SyncError::Expired { .. } => VERIFICATION,
-            SyncError::Fetch { source, .. } => source.exit_code(),
-            // The mirror's stored definition is unusable: edit it.
-            SyncError::BadFilter { .. } | SyncError::BadUrl { .. } => USAGE,
-            SyncError::Db(e) => e.exit_code(),
-            SyncError::Store(e) => e.exit_code(),
-            _ => FAILURE,
-        }
-    }
-}
-
-impl SyncError {
-    /// The spool of index stanzas failed.
-    fn spool(mirror: &str, e: UpstreamError) -> SyncError {
-        SyncError::Spool {
-            mirror: mirror.to_owned(),
-            detail: e.to_string(),
-        }
-    }
 }
 
 /// How a sync ended.
@@ -318,48 +136,6 @@ impl SyncReport {
     pub fn refusal(&self) -> Option<SyncError> {
         self.plan.verdict.check(&self.mirror).err()
     }
-}
-
-/// The mirrors of a run to sync once more, in run order: each member of a
-/// group that was synced before another member of its group changed in
-/// the same run, so its closure sees that member's new indices. (A member
-/// reads the others' indices, never their selections, so one more pass
-/// suffices.) `run` lists each mirror synced, in order, with whether it
-/// committed a new revision.
-pub fn group_resyncs(ctx: &Context, run: &[(String, bool)]) -> Result<Vec<String>, SyncError> {
-    let mut groups = Vec::with_capacity(run.len());
-    for (name, _) in run {
-        groups.push(ctx.db.mirror(name)?.and_then(|m| m.spec.group));
-    }
-    let mut out = Vec::new();
-    for (i, (name, _)) in run.iter().enumerate() {
-        let Some(group) = &groups[i] else { continue };
-        let later_change = run
-            .iter()
-            .zip(&groups)
-            .skip(i + 1)
-            .any(|((other, changed), g)| *changed && other != name && g.as_ref() == Some(group));
-        if later_change && !out.contains(name) {
-            out.push(name.clone());
-        }
-    }
-    Ok(out)
-}
-
-/// For each mirror of a run, in order: whether a later mirror of the run is
-/// in its group (then it re-evaluates after that one).
-pub fn later_group_members(ctx: &Context, run: &[String]) -> Result<Vec<bool>, SyncError> {
-    let mut groups = Vec::with_capacity(run.len());
-    for name in run {
-        groups.push(ctx.db.mirror(name)?.and_then(|m| m.spec.group));
-    }
-    Ok((0..run.len())
-        .map(|i| {
-            groups[i]
-                .as_ref()
-                .is_some_and(|g| groups[i + 1..].iter().any(|o| o.as_ref() == Some(g)))
-        })
-        .collect())
 }
 
 /// Syncs one mirror.
