@@ -192,14 +192,7 @@ pub(crate) fn run(cmd: SnapshotCommand, g: &Globals) -> Result<u8> {
             if let Some(group) = from_group {
                 let snaps = ops::create_from_group(&mut ctx.db, &group, today)?;
                 g.out.done(&snaps, |out| {
-                    for snap in &snaps {
-                        writeln!(
-                            out,
-                            "created snapshot `{}` with {} packages, {}",
-                            snap.name, snap.packages, snap.description
-                        )?;
-                    }
-                    Ok(())
+                    snaps.iter().try_for_each(|snap| created_line(out, snap))
                 })?;
                 return Ok(0);
             }
@@ -348,15 +341,18 @@ fn created(snap: &Snapshot, g: &Globals) -> Result<u8> {
 
 /// "created snapshot …" for people; `value` (the snapshot, or more) as JSON.
 fn created_as<T: Serialize>(value: &T, snap: &Snapshot, g: &Globals) -> Result<u8> {
-    g.out.done(value, |out| {
-        writeln!(
-            out,
-            "created snapshot `{}` with {} packages, {}",
-            snap.name, snap.packages, snap.description
-        )?;
-        Ok(())
-    })?;
+    g.out.done(value, |out| created_line(out, snap))?;
     Ok(0)
+}
+
+/// "created snapshot `NAME` with N packages, DESCRIPTION".
+fn created_line(out: &mut dyn Write, snap: &Snapshot) -> Result<()> {
+    writeln!(
+        out,
+        "created snapshot `{}` with {} packages, {}",
+        snap.name, snap.packages, snap.description
+    )?;
+    Ok(())
 }
 
 fn list(g: &Globals) -> Result<u8> {

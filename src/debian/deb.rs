@@ -121,13 +121,8 @@ pub struct ArMember {
 
 /// Reads the members of an ar archive of `len` bytes one after another.
 pub struct ArReader<R> {
-    inner: R,
-    /// Bytes consumed from `inner`.
-    pos: u64,
+    at: Position<R>,
     len: u64,
-    /// Body bytes of the current member not yet consumed, plus padding.
-    pending: u64,
-    current: String,
 }
 
 impl<R: Read> ArReader<R> {
@@ -138,11 +133,8 @@ impl<R: Read> ArReader<R> {
             return Err(DebError::NotAr);
         }
         Ok(ArReader {
-            inner,
-            pos: 8,
+            at: Position::new(inner, 8, "ar member"),
             len,
-            pending: 0,
-            current: String::new(),
         })
     }
 
@@ -150,17 +142,17 @@ impl<R: Read> ArReader<R> {
     /// with [`ArReader::body`] before the next call (or skipped by it).
     pub fn next_member(&mut self) -> Result<Option<ArMember>, DebError> {
         self.skip_pending()?;
-        if self.pos >= self.len {
+        if self.at.pos >= self.len {
             return Ok(None);
         }
-        let offset = self.pos;
+        let offset = self.at.pos;
         let mut h = [0u8; AR_HEADER];
-        let n = read_full(&mut self.inner, &mut h).map_err(|source| DebError::Read {
+        let n = read_full(&mut self.at.inner, &mut h).map_err(|source| DebError::Read {
             member: "header".into(),
             offset,
             source,
         })?;
-        self.pos += n as u64;
+        self.at.pos += n as u64;
         if n < AR_HEADER {
             return Err(DebError::Truncated {
                 member: "header".into(),
@@ -168,7 +160,7 @@ impl<R: Read> ArReader<R> {
             });
         }
         let member = parse_ar_header(&h, offset)?;
-        let left = self.len - self.pos;
+        let left = self.len - self.at.pos;
         if member.size > left {
             return Err(DebError::ArSizeLies {
                 member: member.name,
@@ -177,67 +169,95 @@ impl<R: Read> ArReader<R> {
                 left,
             });
         }
-        self.pending = member.size + (member.size & 1);
-        self.pending = self.pending.min(left);
-        self.current = member.name.clone();
+        self.at.pending = member.size + (member.size & 1);
+        self.at.pending = self.at.pending.min(left);
+        self.at.current = member.name.clone();
         Ok(Some(ArMember { offset, ..member }))
     }
 
     /// The body of the member last returned: at most its size, and an
     /// error if the archive ends early.
-    pub fn body(&mut self, size: u64) -> ArBody<'_, R> {
-        ArBody {
-            reader: self,
+    pub fn body(&mut self, size: u64) -> Body<'_, R> {
+        Body {
+            at: &mut self.at,
             left: size,
         }
     }
 
     fn skip_pending(&mut self) -> Result<(), DebError> {
-        if self.pending == 0 {
+        if self.at.pending == 0 {
             return Ok(());
         }
-        let want = self.pending;
-        let n = io::copy(&mut (&mut self.inner).take(want), &mut io::sink()).map_err(|source| {
-            DebError::Read {
-                member: self.current.clone(),
-                offset: self.pos,
-                source,
-            }
-        })?;
-        self.pos += n;
-        self.pending = 0;
+        let want = self.at.pending;
+        let n =
+            io::copy(&mut (&mut self.at.inner).take(want), &mut io::sink()).map_err(|source| {
+                DebError::Read {
+                    member: self.at.current.clone(),
+                    offset: self.at.pos,
+                    source,
+                }
+            })?;
+        self.at.pos += n;
+        self.at.pending = 0;
         if n < want {
             return Err(DebError::Truncated {
-                member: self.current.clone(),
-                offset: self.pos,
+                member: self.at.current.clone(),
+                offset: self.at.pos,
             });
         }
         Ok(())
     }
 }
 
-/// A reader over one ar member's body.
-pub struct ArBody<'a, R> {
-    reader: &'a mut ArReader<R>,
+/// Where a reader of ar members or tar entries is in its stream: the
+/// part both share, which [`Body`] advances.
+struct Position<R> {
+    inner: R,
+    /// Bytes consumed from `inner`.
+    pos: u64,
+    /// Body bytes (with padding) of the current member not yet consumed.
+    pending: u64,
+    /// The current member's name, for errors.
+    current: String,
+    /// `ar member` or `tar entry`, for errors.
+    what: &'static str,
+}
+
+impl<R> Position<R> {
+    fn new(inner: R, pos: u64, what: &'static str) -> Self {
+        Position {
+            inner,
+            pos,
+            pending: 0,
+            current: String::new(),
+            what,
+        }
+    }
+}
+
+/// A reader over one ar member's or tar entry's body: at most its size,
+/// and an error if the stream ends early.
+pub struct Body<'a, R> {
+    at: &'a mut Position<R>,
     left: u64,
 }
 
-impl<R: Read> Read for ArBody<'_, R> {
+impl<R: Read> Read for Body<'_, R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         if self.left == 0 || buf.is_empty() {
             return Ok(0);
         }
         let want = usize::try_from(self.left).map_or(buf.len(), |l| l.min(buf.len()));
-        let n = self.reader.inner.read(&mut buf[..want])?;
+        let n = self.at.inner.read(&mut buf[..want])?;
         if n == 0 {
             return Err(io::Error::new(
                 io::ErrorKind::UnexpectedEof,
-                format!("ar member `{}` is truncated", self.reader.current),
+                format!("{} `{}` is truncated", self.at.what, self.at.current),
             ));
         }
         self.left -= n as u64;
-        self.reader.pos += n as u64;
-        self.reader.pending -= n as u64;
+        self.at.pos += n as u64;
+        self.at.pending -= n as u64;
         Ok(n)
     }
 }
@@ -313,21 +333,14 @@ pub struct TarEntry {
 /// Reads a tar stream's entries: ustar, GNU (`././@LongLink`, base-256
 /// sizes) and pax (`path=`, `size=`).
 pub struct TarReader<R> {
-    inner: R,
-    pos: u64,
-    /// Body bytes (with padding) of the current entry not yet consumed.
-    pending: u64,
-    current: String,
+    at: Position<R>,
 }
 
 impl<R: Read> TarReader<R> {
     /// A reader over the tar stream `inner`.
     pub fn new(inner: R) -> Self {
         TarReader {
-            inner,
-            pos: 0,
-            pending: 0,
-            current: String::new(),
+            at: Position::new(inner, 0, "tar entry"),
         }
     }
 
@@ -339,10 +352,11 @@ impl<R: Read> TarReader<R> {
         let mut pax_size: Option<u64> = None;
         loop {
             self.skip_pending()?;
-            let offset = self.pos;
+            let offset = self.at.pos;
             let mut h = [0u8; BLOCK];
-            let n = read_full(&mut self.inner, &mut h).map_err(|source| self.read_err(source))?;
-            self.pos += n as u64;
+            let n =
+                read_full(&mut self.at.inner, &mut h).map_err(|source| self.read_err(source))?;
+            self.at.pos += n as u64;
             if n == 0 && long_name.is_none() && pax_path.is_none() {
                 return Ok(None);
             }
@@ -364,7 +378,7 @@ impl<R: Read> TarReader<R> {
             check_checksum(&h).map_err(bad)?;
             let size = parse_size(&h[124..136]).map_err(bad)?;
             let typeflag = h[156];
-            self.current = raw_name.clone();
+            self.at.current = raw_name.clone();
             match typeflag {
                 b'L' | b'x' => {
                     let limit = if typeflag == b'L' { MAX_NAME } else { MAX_PAX };
@@ -386,7 +400,7 @@ impl<R: Read> TarReader<R> {
                 }
                 b'K' | b'g' => {
                     // A long link target or global pax header: not needed.
-                    self.pending = padded(size);
+                    self.at.pending = padded(size);
                 }
                 _ => {
                     let size = pax_size.unwrap_or(size);
@@ -409,16 +423,16 @@ impl<R: Read> TarReader<R> {
                     })?;
                     // Links, directories and devices have no body whatever
                     // their size field says (except hard links in pax).
-                    self.pending = match kind {
+                    self.at.pending = match kind {
                         EntryKind::File => padded(size),
                         _ if typeflag == b'1' || typeflag == b'2' || typeflag == b'5' => 0,
                         _ => padded(size),
                     };
-                    self.current = path.clone();
+                    self.at.current = path.clone();
                     return Ok(Some(TarEntry {
                         path,
                         kind,
-                        size: if self.pending == 0 { 0 } else { size },
+                        size: if self.at.pending == 0 { 0 } else { size },
                         offset,
                     }));
                 }
@@ -429,9 +443,9 @@ impl<R: Read> TarReader<R> {
     /// The body of the entry last returned, at most `size` bytes (its
     /// size); the padding is skipped by the next [`TarReader::next_entry`].
     pub fn body(&mut self, size: u64) -> impl Read + '_ {
-        let size = size.min(self.pending);
-        TarBody {
-            reader: self,
+        let size = size.min(self.at.pending);
+        Body {
+            at: &mut self.at,
             left: size,
         }
     }
@@ -439,15 +453,15 @@ impl<R: Read> TarReader<R> {
     fn read_body(&mut self, size: u64) -> Result<Vec<u8>, DebError> {
         let mut body = Vec::new();
         let want = padded(size);
-        let n = (&mut self.inner)
+        let n = (&mut self.at.inner)
             .take(want)
             .read_to_end(&mut body)
             .map_err(|source| self.read_err(source))?;
-        self.pos += n as u64;
+        self.at.pos += n as u64;
         if (n as u64) < want {
             return Err(DebError::Truncated {
-                member: self.current.clone(),
-                offset: self.pos,
+                member: self.at.current.clone(),
+                offset: self.at.pos,
             });
         }
         body.truncate(usize::try_from(size).unwrap_or(body.len()));
@@ -455,18 +469,18 @@ impl<R: Read> TarReader<R> {
     }
 
     fn skip_pending(&mut self) -> Result<(), DebError> {
-        if self.pending == 0 {
+        if self.at.pending == 0 {
             return Ok(());
         }
-        let want = self.pending;
-        let n = io::copy(&mut (&mut self.inner).take(want), &mut io::sink())
+        let want = self.at.pending;
+        let n = io::copy(&mut (&mut self.at.inner).take(want), &mut io::sink())
             .map_err(|source| self.read_err(source))?;
-        self.pos += n;
-        self.pending = 0;
+        self.at.pos += n;
+        self.at.pending = 0;
         if n < want {
             return Err(DebError::Truncated {
-                member: self.current.clone(),
-                offset: self.pos,
+                member: self.at.current.clone(),
+                offset: self.at.pos,
             });
         }
         Ok(())
@@ -474,35 +488,10 @@ impl<R: Read> TarReader<R> {
 
     fn read_err(&self, source: io::Error) -> DebError {
         DebError::Read {
-            member: self.current.clone(),
-            offset: self.pos,
+            member: self.at.current.clone(),
+            offset: self.at.pos,
             source,
         }
-    }
-}
-
-struct TarBody<'a, R> {
-    reader: &'a mut TarReader<R>,
-    left: u64,
-}
-
-impl<R: Read> Read for TarBody<'_, R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        if self.left == 0 || buf.is_empty() {
-            return Ok(0);
-        }
-        let want = usize::try_from(self.left).map_or(buf.len(), |l| l.min(buf.len()));
-        let n = self.reader.inner.read(&mut buf[..want])?;
-        if n == 0 {
-            return Err(io::Error::new(
-                io::ErrorKind::UnexpectedEof,
-                format!("tar entry `{}` is truncated", self.reader.current),
-            ));
-        }
-        self.left -= n as u64;
-        self.reader.pos += n as u64;
-        self.reader.pending -= n as u64;
-        Ok(n)
     }
 }
 

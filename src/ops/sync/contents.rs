@@ -15,7 +15,7 @@ use std::io::BufRead as _;
 
 use url::Url;
 
-use super::release::{IndexBytes, IndexRef, obtain};
+use super::release::{IndexBytes, IndexRef, best_index, obtain};
 use super::{SyncError, warn};
 use crate::db::ListOrigin;
 use crate::debian::contents::parse_line;
@@ -32,23 +32,13 @@ const MAX_CONTENTS_BYTES: u64 = 4 << 30;
 /// compression with a SHA256.
 fn contents_ref(release: &Release, component: &str, arch: &str) -> Option<IndexRef> {
     let stem = format!("{component}/Contents-{arch}");
-    [
+    // Debian ships Contents gzipped only; gzip also reads fastest.
+    let order = [
         (".gz", Compression::Gzip),
         (".xz", Compression::Xz),
         ("", Compression::None),
-    ]
-    .into_iter()
-    .find_map(|(ext, compression)| {
-        let path = format!("{stem}{ext}");
-        let f = release.files.get(&path)?;
-        Some(IndexRef {
-            component: component.to_owned(),
-            path,
-            compression,
-            size: f.size,
-            sha256: f.sha256?,
-        })
-    })
+    ];
+    best_index(release, component, &stem, &order)
 }
 
 /// Seeds the file lists of the mirror's current revision from upstream's

@@ -303,20 +303,7 @@ pub(super) fn choose_indices(
             .iter()
             .map(|arch| (Some(arch), format!("{component}/binary-{arch}/Packages")));
         for (arch, stem) in binaries.chain(sources) {
-            let best = [
-                (".xz", Compression::Xz),
-                (".gz", Compression::Gzip),
-                ("", Compression::None),
-            ]
-            .into_iter()
-            .find_map(|(ext, c)| {
-                let path = format!("{stem}{ext}");
-                release
-                    .files
-                    .get(&path)
-                    .and_then(|f| f.sha256.map(|sha| (path, c, f.size, sha)))
-            });
-            let Some((path, compression, size, sha256)) = best else {
+            let Some(index) = best_index(release, component, &stem, &SMALLEST_FIRST) else {
                 let what = match arch {
                     Some(arch) => format!("architecture `{arch}`"),
                     None => "source packages (`--with-sources`)".to_owned(),
@@ -328,16 +315,38 @@ pub(super) fn choose_indices(
                     ),
                 });
             };
-            indices.push(IndexRef {
-                component: component.clone(),
-                path,
-                compression,
-                size,
-                sha256,
-            });
+            indices.push(index);
         }
     }
     Ok(indices)
+}
+
+/// Compressions in the order a sync prefers them: the smallest download.
+pub(super) const SMALLEST_FIRST: [(&str, Compression); 3] = [
+    (".xz", Compression::Xz),
+    (".gz", Compression::Gzip),
+    ("", Compression::None),
+];
+
+/// The index `stem` (its path without a compression suffix) of `component`
+/// in the first of `order`'s compressions the Release lists with a SHA256.
+pub(super) fn best_index(
+    release: &Release,
+    component: &str,
+    stem: &str,
+    order: &[(&str, Compression)],
+) -> Option<IndexRef> {
+    order.iter().find_map(|(ext, compression)| {
+        let path = format!("{stem}{ext}");
+        let f = release.files.get(&path)?;
+        Some(IndexRef {
+            component: component.to_owned(),
+            compression: *compression,
+            size: f.size,
+            sha256: f.sha256?,
+            path,
+        })
+    })
 }
 
 /// Fetches and parses every index; each package keeps `fields` in memory

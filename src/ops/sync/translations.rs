@@ -16,12 +16,12 @@ use std::collections::HashSet;
 use url::Url;
 
 use super::execute::Record;
-use super::release::{IndexBytes, IndexRef, obtain};
+use super::release::{IndexBytes, IndexRef, SMALLEST_FIRST, best_index, obtain};
 use super::{SyncError, step};
 use crate::db::Db;
 use crate::debian::release::Release;
 use crate::debian::{TranslationEntry, TranslationReader};
-use crate::fetch::{self, Compression};
+use crate::fetch;
 use crate::model::Mirror;
 use crate::ops::Context;
 use crate::ops::upstream::UpstreamPackage;
@@ -119,23 +119,7 @@ pub(super) fn choose(
     for component in components.iter().filter(|c| seen.insert(c.as_str())) {
         for language in &mirror.spec.languages {
             let stem = format!("{component}/i18n/Translation-{language}");
-            let best = [
-                (".xz", Compression::Xz),
-                (".gz", Compression::Gzip),
-                ("", Compression::None),
-            ]
-            .into_iter()
-            .find_map(|(ext, compression)| {
-                let path = format!("{stem}{ext}");
-                let f = release.files.get(&path)?;
-                Some(IndexRef {
-                    component: component.clone(),
-                    compression,
-                    size: f.size,
-                    sha256: f.sha256?,
-                    path,
-                })
-            });
+            let best = best_index(release, component, &stem, &SMALLEST_FIRST);
             match best {
                 Some(index) => files.push(TranslationRef {
                     language: language.clone(),
