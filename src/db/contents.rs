@@ -43,7 +43,9 @@ fn deflate(data: &[u8]) -> Vec<u8> {
 
 fn inflate(data: &[u8], what: &str) -> Result<Vec<u8>, DbError> {
     let mut out = Vec::new();
-    flate2::read::ZlibDecoder::new(data)
+    // The bufread decoder reads `data` in place; the read one would zero a
+    // 32 KiB buffer for each of tens of thousands of rows.
+    flate2::bufread::ZlibDecoder::new(data)
         .take(MAX_TEXT + 1)
         .read_to_end(&mut out)
         .map_err(|e| corrupt(what, e))?;
@@ -71,8 +73,9 @@ impl Db {
     /// The file list of each of `debs` that has one recorded.
     pub fn deb_file_lists(&self, debs: &[Sha256]) -> Result<HashMap<Sha256, Vec<String>>, DbError> {
         let what = "file lists of packages";
-        let mut stmt = self
-            .conn
+        // One read transaction: a lock per row was most of the time.
+        let tx = self.conn.unchecked_transaction().map_err(sql(what))?;
+        let mut stmt = tx
             .prepare_cached("SELECT files FROM deb_contents WHERE sha256 = ?1")
             .map_err(sql(what))?;
         let mut out = HashMap::new();
@@ -102,8 +105,8 @@ impl Db {
     /// Which of `debs` have a file list recorded.
     pub fn deb_file_lists_known(&self, debs: &[Sha256]) -> Result<Vec<Sha256>, DbError> {
         let what = "file lists of packages";
-        let mut stmt = self
-            .conn
+        let tx = self.conn.unchecked_transaction().map_err(sql(what))?;
+        let mut stmt = tx
             .prepare_cached("SELECT 1 FROM deb_contents WHERE sha256 = ?1")
             .map_err(sql(what))?;
         let mut out = Vec::new();
@@ -146,8 +149,8 @@ impl Db {
         debs: &[Sha256],
     ) -> Result<HashMap<Sha256, Option<Vec<u8>>>, DbError> {
         let what = "changelogs of packages";
-        let mut stmt = self
-            .conn
+        let tx = self.conn.unchecked_transaction().map_err(sql(what))?;
+        let mut stmt = tx
             .prepare_cached("SELECT text FROM deb_changelogs WHERE sha256 = ?1")
             .map_err(sql(what))?;
         let mut out = HashMap::new();
