@@ -262,6 +262,36 @@ impl<R: Read> Read for Body<'_, R> {
     }
 }
 
+/// Read in place from a buffered stream: a decoder over a body needs no
+/// buffer of its own (tens of thousands of .debs would each allocate and
+/// zero one).
+impl<R: io::BufRead> io::BufRead for Body<'_, R> {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        if self.left == 0 {
+            return Ok(&[]);
+        }
+        if self.at.inner.fill_buf()?.is_empty() {
+            return Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                format!("{} `{}` is truncated", self.at.what, self.at.current),
+            ));
+        }
+        let left = self.left;
+        let buf = self.at.inner.fill_buf()?;
+        let n = usize::try_from(left).map_or(buf.len(), |l| l.min(buf.len()));
+        Ok(&buf[..n])
+    }
+
+    fn consume(&mut self, amount: usize) {
+        let n = (amount as u64).min(self.left);
+        // `n` came from `fill_buf`, so it fits in a usize.
+        self.at.inner.consume(usize::try_from(n).unwrap_or(amount));
+        self.left -= n;
+        self.at.pos += n;
+        self.at.pending -= n;
+    }
+}
+
 fn parse_ar_header(h: &[u8; AR_HEADER], offset: u64) -> Result<ArMember, DebError> {
     let bad = |problem| DebError::BadArHeader { offset, problem };
     if &h[58..60] != b"`\n" {
@@ -442,7 +472,7 @@ impl<R: Read> TarReader<R> {
 
     /// The body of the entry last returned, at most `size` bytes (its
     /// size); the padding is skipped by the next [`TarReader::next_entry`].
-    pub fn body(&mut self, size: u64) -> impl Read + '_ {
+    pub fn body(&mut self, size: u64) -> Body<'_, R> {
         let size = size.min(self.at.pending);
         Body {
             at: &mut self.at,

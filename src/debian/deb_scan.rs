@@ -8,10 +8,10 @@
 //! (a decompression bomb stops early), the file list by entries and bytes,
 //! the changelog by size.
 
-use std::io::{self, Read};
+use std::io::{self, BufRead, Read};
 
-use flate2::read::MultiGzDecoder;
-use liblzma::read::XzDecoder;
+use flate2::bufread::MultiGzDecoder;
+use liblzma::bufread::XzDecoder;
 use liblzma::stream::{CONCATENATED, Stream};
 
 use super::deb::{ArReader, DebError, EntryKind, TarReader};
@@ -59,7 +59,7 @@ pub struct DebScan {
 
 /// Reads the `.deb` of `package` (`len` bytes from `reader`).
 pub fn scan(
-    reader: impl Read,
+    reader: impl BufRead,
     len: u64,
     package: &str,
     limits: &ScanLimits,
@@ -93,7 +93,7 @@ pub fn scan(
                     source: io::Error::new(io::ErrorKind::InvalidData, e.to_string()),
                 }
             })?),
-            ".bz2" => Box::new(bzip2::read::MultiBzDecoder::new(body)),
+            ".bz2" => Box::new(bzip2::bufread::MultiBzDecoder::new(body)),
             _ => return Err(DebError::Compression(name)),
         };
         let bounded = Bounded {
@@ -101,7 +101,9 @@ pub fn scan(
             left: max,
         };
         return walk(
-            io::BufReader::with_capacity(128 * 1024, bounded),
+            // Tar headers are 512 bytes; bodies are read through. A small
+            // buffer: each .deb allocates (and zeroes) its own.
+            io::BufReader::with_capacity(16 * 1024, bounded),
             package,
             limits,
             max,
@@ -114,7 +116,7 @@ pub fn scan(
 const XZ_MEMLIMIT: u64 = 256 * 1024 * 1024;
 
 fn walk(
-    tar: impl Read,
+    tar: impl BufRead,
     package: &str,
     limits: &ScanLimits,
     max_data: u64,
@@ -182,7 +184,7 @@ fn walk(
 }
 
 /// `r` gunzipped, at most `max` bytes.
-fn gunzip(r: impl Read, max: u64) -> io::Result<Vec<u8>> {
+fn gunzip(r: impl BufRead, max: u64) -> io::Result<Vec<u8>> {
     let mut out = Vec::new();
     MultiGzDecoder::new(r).take(max + 1).read_to_end(&mut out)?;
     if out.len() as u64 > max {
