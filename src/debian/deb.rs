@@ -141,7 +141,7 @@ impl<R: Read> ArReader<R> {
     /// The next member's header, or `None` at the end; the body is read
     /// with [`ArReader::body`] before the next call (or skipped by it).
     pub fn next_member(&mut self) -> Result<Option<ArMember>, DebError> {
-        self.skip_pending()?;
+        self.at.skip_pending()?;
         if self.at.pos >= self.len {
             return Ok(None);
         }
@@ -183,30 +183,6 @@ impl<R: Read> ArReader<R> {
             left: size,
         }
     }
-
-    fn skip_pending(&mut self) -> Result<(), DebError> {
-        if self.at.pending == 0 {
-            return Ok(());
-        }
-        let want = self.at.pending;
-        let n =
-            io::copy(&mut (&mut self.at.inner).take(want), &mut io::sink()).map_err(|source| {
-                DebError::Read {
-                    member: self.at.current.clone(),
-                    offset: self.at.pos,
-                    source,
-                }
-            })?;
-        self.at.pos += n;
-        self.at.pending = 0;
-        if n < want {
-            return Err(DebError::Truncated {
-                member: self.at.current.clone(),
-                offset: self.at.pos,
-            });
-        }
-        Ok(())
-    }
 }
 
 /// Where a reader of ar members or tar entries is in its stream: the
@@ -221,6 +197,32 @@ struct Position<R> {
     current: String,
     /// `ar member` or `tar entry`, for errors.
     what: &'static str,
+}
+
+impl<R: Read> Position<R> {
+    /// Reads past what is left of the current member's body and padding.
+    fn skip_pending(&mut self) -> Result<(), DebError> {
+        if self.pending == 0 {
+            return Ok(());
+        }
+        let want = self.pending;
+        let n = io::copy(&mut (&mut self.inner).take(want), &mut io::sink()).map_err(|source| {
+            DebError::Read {
+                member: self.current.clone(),
+                offset: self.pos,
+                source,
+            }
+        })?;
+        self.pos += n;
+        self.pending = 0;
+        if n < want {
+            return Err(DebError::Truncated {
+                member: self.current.clone(),
+                offset: self.pos,
+            });
+        }
+        Ok(())
+    }
 }
 
 impl<R> Position<R> {
@@ -381,7 +383,7 @@ impl<R: Read> TarReader<R> {
         let mut pax_path: Option<String> = None;
         let mut pax_size: Option<u64> = None;
         loop {
-            self.skip_pending()?;
+            self.at.skip_pending()?;
             let offset = self.at.pos;
             let mut h = [0u8; BLOCK];
             let n =
@@ -496,24 +498,6 @@ impl<R: Read> TarReader<R> {
         }
         body.truncate(usize::try_from(size).unwrap_or(body.len()));
         Ok(body)
-    }
-
-    fn skip_pending(&mut self) -> Result<(), DebError> {
-        if self.at.pending == 0 {
-            return Ok(());
-        }
-        let want = self.at.pending;
-        let n = io::copy(&mut (&mut self.at.inner).take(want), &mut io::sink())
-            .map_err(|source| self.read_err(source))?;
-        self.at.pos += n;
-        self.at.pending = 0;
-        if n < want {
-            return Err(DebError::Truncated {
-                member: self.at.current.clone(),
-                offset: self.at.pos,
-            });
-        }
-        Ok(())
     }
 
     fn read_err(&self, source: io::Error) -> DebError {

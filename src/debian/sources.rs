@@ -226,6 +226,19 @@ pub fn listed_files(index: &str) -> Vec<(String, u64)> {
     out
 }
 
+/// A binary's `Source` field value split into the source's name and, when
+/// given in parentheses, its version: `libfoo (1.2-1)` → (`libfoo`,
+/// `Some("1.2-1")`); a bare name means the binary's own version.
+pub fn split_source_field(value: &str) -> (&str, Option<&str>) {
+    match value.split_once('(') {
+        None => (value.trim_ascii(), None),
+        Some((name, rest)) => (
+            name.trim_ascii(),
+            Some(rest.trim_ascii_end().trim_end_matches(')').trim_ascii()),
+        ),
+    }
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {

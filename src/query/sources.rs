@@ -11,7 +11,7 @@
 use std::collections::HashMap;
 
 use super::{Candidate, Filter, Selection};
-use crate::debian::sources::SOURCE_ARCH;
+use crate::debian::sources::{SOURCE_ARCH, split_source_field};
 
 /// Adds the source packages to `selection`; returns the selected binaries
 /// whose source the upstream does not list, as ``source `name version` of `binary` ``.
@@ -59,13 +59,8 @@ fn source_of<C: Candidate>(p: &C) -> (&str, &str) {
     let Some(field) = p.field("Source") else {
         return (p.name(), p.version().as_str());
     };
-    match field.split_once('(') {
-        None => (field.trim_ascii(), p.version().as_str()),
-        Some((name, rest)) => (
-            name.trim_ascii(),
-            rest.trim_ascii_end().trim_end_matches(')').trim_ascii(),
-        ),
-    }
+    let (name, version) = split_source_field(field);
+    (name, version.unwrap_or(p.version().as_str()))
 }
 
 #[cfg(test)]

@@ -22,7 +22,8 @@ use super::PublishError;
 use crate::db::{Db, ListOrigin};
 use crate::debian::contents::write_line;
 use crate::debian::deb_scan::{DebScan, ScanLimits, scan};
-use crate::debian::sources::SOURCE_ARCH;
+use crate::debian::deb822::find_field;
+use crate::debian::sources::{SOURCE_ARCH, split_source_field};
 use crate::digest::Sha256;
 use crate::model::PackageRecord;
 use crate::store::BlobStore;
@@ -190,19 +191,10 @@ fn source_groups(
 
 /// The source version of a binary: `Source: name (version)`, else its own.
 fn source_version(r: &PackageRecord) -> String {
-    r.stanza
-        .lines()
-        .find_map(|l| {
-            let (k, v) = l.split_once(':')?;
-            if !k.eq_ignore_ascii_case("Source") {
-                return None;
-            }
-            let v = v.trim();
-            let open = v.find('(')?;
-            let close = v.rfind(')')?;
-            (open < close).then(|| v[open + 1..close].trim().to_owned())
-        })
-        .unwrap_or_else(|| r.version.clone())
+    find_field(&r.stanza, "Source")
+        .and_then(|v| split_source_field(v).1)
+        .unwrap_or(&r.version)
+        .to_owned()
 }
 
 /// apt's `@CHANGEPATH@` file below the prefix:
