@@ -301,7 +301,10 @@ Package: \"other\"
         assert!(d[1].text.ends_with("- Game\n"));
         assert_eq!(d[1].cached_icons(), ["puzzles_org.example.Puzzle.png"]);
         assert_eq!(d[2].package(), Some("other"));
-        assert_eq!(d[2].text, "---\nType: addon\nID: other\nPackage: \"other\"\n");
+        assert_eq!(
+            d[2].text,
+            "---\nType: addon\nID: other\nPackage: \"other\"\n"
+        );
         assert!(d[2].cached_icons().is_empty());
         let rejoined: String = d.iter().map(|d| d.text.as_str()).collect();
         assert_eq!(docs(&rejoined), d, "normalized text splits the same");

@@ -66,11 +66,8 @@ mod tests {
 
     #[test]
     fn the_tar_reader_reads_back_what_is_written() {
-        let tar = write_flat([
-            ("a_b.png", &b"\x89PNG one"[..]),
-            ("c.png", &[7u8; 513][..]),
-        ])
-        .unwrap();
+        let tar =
+            write_flat([("a_b.png", &b"\x89PNG one"[..]), ("c.png", &[7u8; 513][..])]).unwrap();
         assert_eq!(tar.len(), 512 + 512 + 512 + 1024 + 1024);
         let mut r = TarReader::new(&tar[..]);
         let mut got = Vec::new();

@@ -52,6 +52,10 @@ impl IndexInput {
                 architecture,
                 udeb: true,
             } => format!("{c}/Contents-udeb-{architecture}"),
+            IndexKind::Components { architecture } => {
+                format!("{c}/dep11/Components-{architecture}.yml")
+            }
+            IndexKind::Icons { size, .. } => format!("{c}/dep11/icons-{size}.tar"),
         }
     }
 }
@@ -83,6 +87,21 @@ pub enum IndexKind {
         /// The installer's packages.
         udeb: bool,
     },
+    /// `dep11/Components-<architecture>.yml` (AppStream): the records are
+    /// YAML documents, each starting with a `---` line, written as given
+    /// (the header document first).
+    Components {
+        /// e.g. `amd64`.
+        architecture: String,
+    },
+    /// `dep11/icons-<size>.tar` (plain and `.gz`): the tarball, made by
+    /// the caller; no records.
+    Icons {
+        /// e.g. `64x64`, `128x128@2`.
+        size: String,
+        /// The whole tar archive.
+        tar: Vec<u8>,
+    },
 }
 
 impl IndexKind {
@@ -96,7 +115,7 @@ impl IndexKind {
 
     /// Whether an `.xz` form is written.
     pub(super) fn writes_xz(&self) -> bool {
-        !matches!(self, IndexKind::Contents { .. })
+        !matches!(self, IndexKind::Contents { .. } | IndexKind::Icons { .. })
     }
 
     /// The `Architecture` of the per-index `Release`, for the kinds that
@@ -105,13 +124,19 @@ impl IndexKind {
         match self {
             IndexKind::Packages { architecture } => Some(architecture),
             IndexKind::Sources => Some("source"),
-            IndexKind::Translation { .. } | IndexKind::Contents { .. } => None,
+            IndexKind::Translation { .. }
+            | IndexKind::Contents { .. }
+            | IndexKind::Components { .. }
+            | IndexKind::Icons { .. } => None,
         }
     }
 
     /// Whether records are stanzas (joined with blank lines) or lines.
     pub(super) fn is_stanzas(&self) -> bool {
-        !matches!(self, IndexKind::Contents { .. })
+        !matches!(
+            self,
+            IndexKind::Contents { .. } | IndexKind::Components { .. } | IndexKind::Icons { .. }
+        )
     }
 }
 
@@ -147,7 +172,10 @@ pub(super) fn write_index(
         },
     )?;
 
-    let plain = join_records(&index.stanzas, index.kind.is_stanzas());
+    let plain = match &index.kind {
+        IndexKind::Icons { tar, .. } => tar.clone(),
+        _ => join_records(&index.stanzas, index.kind.is_stanzas()),
+    };
     let plain_sums = Sums::of(&plain);
     let base = index_dir.join(name);
     let mut forms: Vec<(String, Sums)> = Vec::with_capacity(3);
