@@ -69,7 +69,18 @@ Acquire::IndexTargets::deb::DEP-11-icons {
 
 #[test]
 fn a_filtered_publication_holds_only_its_packages_metadata_and_apt_reads_it() {
-    let env = TestEnv::new();
+    filtered_publication_read_by_apt(TestEnv::new());
+}
+
+#[test]
+fn apt_reads_the_metadata_of_a_publication_in_s3() {
+    filtered_publication_read_by_apt(TestEnv::new_s3());
+}
+
+/// Publishes two of the three packages with their metadata, checks the
+/// tree (when local) and has the real apt, through `serve`, fetch the
+/// DEP-11 files by hash.
+fn filtered_publication_read_by_apt(env: TestEnv) {
     env.publish_upstream(&upstream());
     env.create_mirror(
         "m",
@@ -96,36 +107,14 @@ fn a_filtered_publication_holds_only_its_packages_metadata_and_apt_reads_it() {
     // The header, then fonts-doc's and puzzles' documents by package name.
     let c = components();
     let want = [HEADER, &c[3].document(), &c[1].document(), &c[2].document()].concat();
-    let yaml = published(&env, "main/dep11/Components-amd64.yml");
-    assert_eq!(String::from_utf8_lossy(&yaml), want);
-    for size in ["64x64", "128x128"] {
-        let tar = published(&env, &format!("main/dep11/icons-{size}.tar"));
-        let want: Vec<(String, Vec<u8>)> = [&c[3], &c[2], &c[1]]
+    let icons = |size: &str| -> Vec<(String, Vec<u8>)> {
+        [&c[3], &c[2], &c[1]]
             .iter()
             .map(|c| (c.icon(), c.png(size)))
-            .collect();
-        assert_eq!(tar_entries(&tar), want, "{size}: no gimp icon");
-    }
-
-    // Every form listed with its hash, as apt checks it.
-    let release = String::from_utf8(published(&env, "Release")).expect("utf-8");
-    let parsed = Release::parse(&release).expect("Release");
-    for rel in [
-        "main/dep11/Components-amd64.yml",
-        "main/dep11/Components-amd64.yml.gz",
-        "main/dep11/Components-amd64.yml.xz",
-        "main/dep11/icons-64x64.tar",
-        "main/dep11/icons-64x64.tar.gz",
-        "main/dep11/icons-128x128.tar",
-        "main/dep11/icons-128x128.tar.gz",
-    ] {
-        let listed = parsed
-            .files
-            .get(rel)
-            .unwrap_or_else(|| panic!("{rel}: {release}"));
-        let data = published(&env, rel);
-        assert_eq!(listed.sha256, Some(Sha256::of(&data)), "{rel}");
-        assert_eq!(listed.size, data.len() as u64, "{rel}");
+            .collect()
+    };
+    if env.s3.is_none() {
+        published_tree_is_filtered(&env, &want, icons);
     }
 
     // The real apt, through `serve`, by hash: its lists are the published files.
@@ -142,11 +131,50 @@ fn a_filtered_publication_holds_only_its_packages_metadata_and_apt_reads_it() {
         let entry = found.unwrap_or_else(|| panic!("no list `*{suffix}`"));
         std::fs::read(entry.path()).expect("read list")
     };
-    assert_eq!(list("_main_dep11_Components-amd64.yml"), yaml);
-    assert_eq!(
-        list("_main_dep11_icons-64x64.tar"),
-        published(&env, "main/dep11/icons-64x64.tar")
-    );
+    let yaml = list("_main_dep11_Components-amd64.yml");
+    assert_eq!(String::from_utf8_lossy(&yaml), want);
+    let tar = list("_main_dep11_icons-64x64.tar");
+    assert_eq!(tar_entries(&tar), icons("64x64"));
+    if env.s3.is_none() {
+        assert_eq!(yaml, published(&env, "main/dep11/Components-amd64.yml"));
+        assert_eq!(tar, published(&env, "main/dep11/icons-64x64.tar"));
+    }
+}
+
+/// The local tree: the documents of the kept packages, the icon tarballs
+/// of their icons only, every form listed in the Release with its hash.
+fn published_tree_is_filtered(
+    env: &TestEnv,
+    want: &str,
+    icons: impl Fn(&str) -> Vec<(String, Vec<u8>)>,
+) {
+    let yaml = published(env, "main/dep11/Components-amd64.yml");
+    assert_eq!(String::from_utf8_lossy(&yaml), want);
+    for size in ["64x64", "128x128"] {
+        let tar = published(env, &format!("main/dep11/icons-{size}.tar"));
+        assert_eq!(tar_entries(&tar), icons(size), "{size}: no gimp icon");
+    }
+
+    // Every form listed with its hash, as apt checks it.
+    let release = String::from_utf8(published(env, "Release")).expect("utf-8");
+    let parsed = Release::parse(&release).expect("Release");
+    for rel in [
+        "main/dep11/Components-amd64.yml",
+        "main/dep11/Components-amd64.yml.gz",
+        "main/dep11/Components-amd64.yml.xz",
+        "main/dep11/icons-64x64.tar",
+        "main/dep11/icons-64x64.tar.gz",
+        "main/dep11/icons-128x128.tar",
+        "main/dep11/icons-128x128.tar.gz",
+    ] {
+        let listed = parsed
+            .files
+            .get(rel)
+            .unwrap_or_else(|| panic!("{rel}: {release}"));
+        let data = published(env, rel);
+        assert_eq!(listed.sha256, Some(Sha256::of(&data)), "{rel}");
+        assert_eq!(listed.size, data.len() as u64, "{rel}");
+    }
 }
 
 #[test]
