@@ -411,3 +411,97 @@ fn read_icons(
     }
     Ok(out)
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::fetch::Compression;
+
+    fn mirror(with_appstream: bool) -> Mirror {
+        let spec = serde_json::json!({
+            "url": "http://h/debian", "suite": "trixie",
+            "architectures": ["amd64", "arm64"], "with_appstream": with_appstream,
+        });
+        Mirror {
+            id: crate::model::MirrorId(1),
+            name: "m".into(),
+            spec: serde_json::from_value(spec).unwrap(),
+            created_at: chrono::Utc::now(),
+            state: crate::model::MirrorState::default(),
+        }
+    }
+
+    fn index(component: &str, path: &str) -> IndexRef {
+        IndexRef {
+            component: component.into(),
+            path: path.into(),
+            compression: Compression::None,
+            size: 1,
+            sha256: Sha256::of(b"x"),
+        }
+    }
+
+    #[test]
+    fn picks_components_per_architecture_and_every_icon_size() {
+        let sha = Sha256::of(b"x");
+        let release = Release::parse(&format!(
+            "Suite: trixie\nComponents: main\nSHA256:\n {sha} 9 main/dep11/Components-amd64.yml\n {sha} 3 main/dep11/Components-amd64.yml.xz\n {sha} 5 main/dep11/icons-64x64.tar\n {sha} 2 main/dep11/icons-64x64.tar.gz\n {sha} 2 main/dep11/icons-64x64@2.tar.gz\n {sha} 2 main/dep11/icons-../x.tar\n"
+        ))
+        .unwrap();
+        let dists = Url::parse("http://h/debian/dists/trixie/").unwrap();
+        let indices = [index("main", "main/binary-amd64/Packages.xz")];
+        let got = pending(&mirror(true), &release, &dists, &indices);
+        let paths: Vec<(&str, &str)> = got
+            .components
+            .iter()
+            .chain(&got.icons)
+            .map(|f| (f.what.as_str(), f.index.path.as_str()))
+            .collect();
+        assert_eq!(
+            paths,
+            [
+                ("amd64", "main/dep11/Components-amd64.yml.xz"),
+                ("64x64", "main/dep11/icons-64x64.tar.gz"),
+                ("64x64@2", "main/dep11/icons-64x64@2.tar.gz"),
+            ]
+        );
+        assert_eq!(got.missing, ["main/arm64"]);
+        let off = pending(&mirror(false), &release, &dists, &indices);
+        assert!(off.dists.is_none() && off.files().next().is_none());
+    }
+
+    #[test]
+    fn keeps_the_documents_of_wanted_packages_of_the_files_architecture() {
+        let text = "---\nFile: DEP-11\nOrigin: o\n---\nPackage: a\nID: 1\n---\nPackage: b\nID: 2\n---\nID: orphan\n---\nPackage: a\nID: 3\n---\nPackage: c\nID: 4\n";
+        let (a, b, c) = (Sha256::of(b"a"), Sha256::of(b"b"), Sha256::of(b"c"));
+        let wanted: Wanted<'_> = HashMap::from([
+            (("main", "a"), vec![("amd64", a)]),
+            (("main", "b"), vec![("all", b)]),
+            (("main", "c"), vec![("arm64", c)]),
+        ]);
+        let file = Dep11Ref {
+            what: "amd64".into(),
+            index: index("main", "main/dep11/Components-amd64.yml"),
+        };
+        let reader = Box::new(std::io::Cursor::new(text.as_bytes().to_vec()));
+        let (found, unnamed) = read_components(&file, reader, &wanted).unwrap();
+        let header = "---\nFile: DEP-11\nOrigin: o\n".to_owned();
+        assert_eq!(
+            found,
+            [
+                (
+                    a,
+                    header.clone(),
+                    "---\nPackage: a\nID: 1\n---\nPackage: a\nID: 3\n".into()
+                ),
+                (b, header, "---\nPackage: b\nID: 2\n".into()),
+            ],
+            "c is another architecture's"
+        );
+        assert_eq!(unnamed, 1);
+        let reader = Box::new(std::io::Cursor::new(b"---\nPackage: a\n".to_vec()));
+        let err = read_components(&file, reader, &wanted).unwrap_err();
+        assert!(err.contains("not a DEP-11 header"), "{err}");
+    }
+}
