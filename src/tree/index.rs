@@ -7,7 +7,8 @@ use super::write::{self, Format, Sums};
 use super::{ReleaseMeta, RenderOptions, TreeError, TreeFile};
 
 /// One index to write: a component's `Packages` for one architecture, its
-/// `Sources`, a `Translation-<lang>` or a `Contents-<arch>`.
+/// `Sources`, a `Translation-<lang>`, a `Contents-<arch>` or AppStream's
+/// `dep11/` files.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IndexInput {
     /// Component, e.g. `main`.
@@ -19,8 +20,10 @@ pub struct IndexInput {
     /// stanzas, each ending in a line break and without blank lines (a
     /// `Packages` stanza already carries the published `Filename`), written
     /// with a blank line after each. For `Contents`: lines, each ending in a
-    /// line break, written as given. Empty is fine: apt expects an empty
-    /// index for every listed component and architecture.
+    /// line break, written as given. For `Components`: YAML documents, each
+    /// starting with `---`, written as given. For `Icons`: none (the kind
+    /// carries the tarball). Empty is fine: apt expects an empty index for
+    /// every listed component and architecture.
     pub stanzas: Vec<String>,
 }
 
