@@ -102,6 +102,10 @@ pub struct MirrorSpec {
     /// existed get English, as apt asks for it by default.
     #[serde(default = "default_languages")]
     pub languages: Vec<String>,
+    /// Also mirror the AppStream metadata (`<component>/dep11/`) of the
+    /// selected packages and the icons it names.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub with_appstream: bool,
 }
 
 /// The languages a mirror gets when none are given: `en`.
@@ -507,6 +511,7 @@ mod tests {
             group: None,
             pins: vec![],
             languages: default_languages(),
+            with_appstream: false,
         };
         assert_eq!(spec.dists_url(), "http://h/debian/dists/bookworm/");
         assert_eq!(spec.base_url(), "http://h/debian/");

@@ -94,6 +94,10 @@ pub(crate) struct CreateArgs {
     /// Languages of the long descriptions to mirror, e.g. en,de,pt_BR (default: en; `none`: none)
     #[arg(long, value_name = "LANG", value_delimiter = ',')]
     languages: Vec<String>,
+    /// Also mirror the AppStream metadata (DEP-11) of the selected packages and its icons, for
+    /// software centers
+    #[arg(long)]
+    with_appstream: bool,
     /// Join a group of mirrors clients use together (a suite, its updates, its security suite):
     /// dependencies close over all members
     #[arg(long, value_name = "NAME")]
@@ -177,6 +181,12 @@ pub(crate) struct EditArgs {
     /// Replace the languages of the long descriptions (`none`: none)
     #[arg(long, value_name = "LANG", value_delimiter = ',')]
     languages: Vec<String>,
+    /// Also mirror AppStream metadata (DEP-11) and its icons
+    #[arg(long, overrides_with = "no_appstream")]
+    with_appstream: bool,
+    /// Stop mirroring AppStream metadata
+    #[arg(long)]
+    no_appstream: bool,
     /// Join a group of mirrors clients use together
     #[arg(long, value_name = "NAME", conflicts_with = "no_group")]
     group: Option<String>,
@@ -240,6 +250,7 @@ fn create(a: CreateArgs, g: &Globals) -> Result<u8> {
         } else {
             languages(a.languages)
         },
+        with_appstream: a.with_appstream,
     };
     ops_mirror::create(&mut ctx, &a.name, &spec, None)?;
     let mirror = ops_mirror::load(&ctx.db, &a.name)?;
@@ -459,6 +470,12 @@ fn print_spec(out: &mut dyn Write, m: &Mirror) -> Result<()> {
     if s.with_sources {
         writeln!(out, "sources:       yes (source packages mirrored)")?;
     }
+    if s.with_appstream {
+        writeln!(
+            out,
+            "appstream:     yes (DEP-11 metadata and icons mirrored)"
+        )?;
+    }
     if s.follow_recommends {
         writeln!(out, "recommends:    followed")?;
     }
@@ -579,6 +596,12 @@ fn edit(a: EditArgs, g: &Globals) -> Result<u8> {
         }
         if a.no_sources {
             spec.with_sources = false;
+        }
+        if a.with_appstream {
+            spec.with_appstream = true;
+        }
+        if a.no_appstream {
+            spec.with_appstream = false;
         }
         if a.follow_all_alternatives {
             spec.follow_all_alternatives = true;

@@ -39,6 +39,9 @@ pub struct GcCounts {
     /// Long descriptions no package row carries any more, deleted (not
     /// estimated by a dry run).
     pub descriptions: u64,
+    /// Packages' AppStream metadata no package row names any more, deleted
+    /// (not estimated by a dry run).
+    pub appstream: u64,
 }
 
 /// A set of package ids as a bitmap.
@@ -194,12 +197,14 @@ impl Db {
             }
         }
         let descriptions = super::translations::delete_unreferenced(&tx)?;
+        let appstream = super::appstream::delete_unreferenced(&tx)?;
         tx.commit().map_err(sql(what))?;
         Ok(GcCounts {
             revisions: plan.revisions.len() as u64,
             package_sets: plan.sets.len() as u64,
             packages: plan.packages.len() as u64,
             descriptions,
+            appstream,
         })
     }
 

@@ -12,12 +12,14 @@ pub mod deb;
 pub mod deb822;
 #[cfg(feature = "full")]
 pub mod deb_scan;
+pub mod dep11;
 pub mod packages;
 pub mod relation;
 pub mod release;
 pub mod safe_path;
 pub mod sources;
 pub mod translation;
+pub mod ustar;
 pub mod version;
 
 pub use deb822::{Deb822Error, Stanza, StanzaReader, parse_str};

@@ -112,6 +112,9 @@ pub struct DeclaredMirror {
     /// Languages of the long descriptions to mirror (default `["en"]`; `[]`: none).
     #[serde(default = "crate::model::default_languages")]
     pub languages: Vec<String>,
+    /// Mirror the AppStream metadata of the selected packages too.
+    #[serde(default)]
+    pub with_appstream: bool,
     /// The group of mirrors clients use together.
     #[serde(default)]
     pub group: Option<String>,
@@ -256,6 +259,7 @@ fn to_spec(m: &DeclaredMirror, dir: &Path) -> MirrorSpec {
         group: m.group.clone(),
         pins,
         languages: m.languages.clone(),
+        with_appstream: m.with_appstream,
     }
 }
 

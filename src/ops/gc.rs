@@ -180,6 +180,7 @@ pub fn gc(ctx: &mut Context, opts: &GcOptions) -> Result<GcReport, GcError> {
         package_sets: plan.sets.len() as u64,
         packages: plan.packages.len() as u64,
         descriptions: 0,
+        appstream: 0,
     };
     if !opts.dry_run {
         report.db = ctx.db.gc_apply(&plan)?;

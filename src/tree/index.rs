@@ -7,7 +7,8 @@ use super::write::{self, Format, Sums};
 use super::{ReleaseMeta, RenderOptions, TreeError, TreeFile};
 
 /// One index to write: a component's `Packages` for one architecture, its
-/// `Sources`, a `Translation-<lang>` or a `Contents-<arch>`.
+/// `Sources`, a `Translation-<lang>`, a `Contents-<arch>` or AppStream's
+/// `dep11/` files.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IndexInput {
     /// Component, e.g. `main`.
@@ -19,8 +20,10 @@ pub struct IndexInput {
     /// stanzas, each ending in a line break and without blank lines (a
     /// `Packages` stanza already carries the published `Filename`), written
     /// with a blank line after each. For `Contents`: lines, each ending in a
-    /// line break, written as given. Empty is fine: apt expects an empty
-    /// index for every listed component and architecture.
+    /// line break, written as given. For `Components`: YAML documents, each
+    /// starting with `---`, written as given. For `Icons`: none (the kind
+    /// carries the tarball). Empty is fine: apt expects an empty index for
+    /// every listed component and architecture.
     pub stanzas: Vec<String>,
 }
 
@@ -52,6 +55,10 @@ impl IndexInput {
                 architecture,
                 udeb: true,
             } => format!("{c}/Contents-udeb-{architecture}"),
+            IndexKind::Components { architecture } => {
+                format!("{c}/dep11/Components-{architecture}.yml")
+            }
+            IndexKind::Icons { size, .. } => format!("{c}/dep11/icons-{size}.tar"),
         }
     }
 }
@@ -83,6 +90,21 @@ pub enum IndexKind {
         /// The installer's packages.
         udeb: bool,
     },
+    /// `dep11/Components-<architecture>.yml` (AppStream): the records are
+    /// YAML documents, each starting with a `---` line, written as given
+    /// (the header document first).
+    Components {
+        /// e.g. `amd64`.
+        architecture: String,
+    },
+    /// `dep11/icons-<size>.tar` (plain and `.gz`): the tarball, made by
+    /// the caller; no records.
+    Icons {
+        /// e.g. `64x64`, `128x128@2`.
+        size: String,
+        /// The whole tar archive.
+        tar: Vec<u8>,
+    },
 }
 
 impl IndexKind {
@@ -96,7 +118,7 @@ impl IndexKind {
 
     /// Whether an `.xz` form is written.
     pub(super) fn writes_xz(&self) -> bool {
-        !matches!(self, IndexKind::Contents { .. })
+        !matches!(self, IndexKind::Contents { .. } | IndexKind::Icons { .. })
     }
 
     /// The `Architecture` of the per-index `Release`, for the kinds that
@@ -105,13 +127,19 @@ impl IndexKind {
         match self {
             IndexKind::Packages { architecture } => Some(architecture),
             IndexKind::Sources => Some("source"),
-            IndexKind::Translation { .. } | IndexKind::Contents { .. } => None,
+            IndexKind::Translation { .. }
+            | IndexKind::Contents { .. }
+            | IndexKind::Components { .. }
+            | IndexKind::Icons { .. } => None,
         }
     }
 
     /// Whether records are stanzas (joined with blank lines) or lines.
     pub(super) fn is_stanzas(&self) -> bool {
-        !matches!(self, IndexKind::Contents { .. })
+        !matches!(
+            self,
+            IndexKind::Contents { .. } | IndexKind::Components { .. } | IndexKind::Icons { .. }
+        )
     }
 }
 
@@ -147,7 +175,10 @@ pub(super) fn write_index(
         },
     )?;
 
-    let plain = join_records(&index.stanzas, index.kind.is_stanzas());
+    let plain = match &index.kind {
+        IndexKind::Icons { tar, .. } => tar.clone(),
+        _ => join_records(&index.stanzas, index.kind.is_stanzas()),
+    };
     let plain_sums = Sums::of(&plain);
     let base = index_dir.join(name);
     let mut forms: Vec<(String, Sums)> = Vec::with_capacity(3);

@@ -531,7 +531,9 @@ fn check_indices(indices: &[IndexInput]) -> Result<(), TreeError> {
             return Err(TreeError::BadComponent(component.clone()));
         }
         match &index.kind {
-            IndexKind::Packages { architecture } | IndexKind::Contents { architecture, .. } => {
+            IndexKind::Packages { architecture }
+            | IndexKind::Contents { architecture, .. }
+            | IndexKind::Components { architecture } => {
                 let arch_ok = !architecture.is_empty()
                     && !architecture.starts_with('-')
                     && architecture
@@ -551,13 +553,26 @@ fn check_indices(indices: &[IndexInput]) -> Result<(), TreeError> {
                 }
             }
             IndexKind::Sources => {}
+            IndexKind::Icons { size, .. } => {
+                let size_ok = !size.is_empty()
+                    && size
+                        .bytes()
+                        .all(|b| b.is_ascii_digit() || b"x@".contains(&b));
+                if !size_ok {
+                    return Err(TreeError::BadField {
+                        field: "icon size",
+                        value: size.clone(),
+                        problem: "is not like `64x64` or `64x64@2`",
+                    });
+                }
+            }
         }
         let path = index.path();
         if !seen.insert(path.clone()) {
             return Err(TreeError::DuplicateIndex { index: path });
         }
         for (i, record) in index.stanzas.iter().enumerate() {
-            if let Some(problem) = record_problem(record, index.kind.is_stanzas()) {
+            if let Some(problem) = record_problem(record, &index.kind) {
                 return Err(TreeError::BadStanza {
                     index: path,
                     number: i + 1,
@@ -570,8 +585,16 @@ fn check_indices(indices: &[IndexInput]) -> Result<(), TreeError> {
 }
 
 /// What would make `record` corrupt its index, if anything.
-fn record_problem(record: &str, stanza: bool) -> Option<&'static str> {
-    if !stanza {
+fn record_problem(record: &str, kind: &IndexKind) -> Option<&'static str> {
+    match kind {
+        IndexKind::Icons { .. } => return Some("is given, but an icons tarball has no records"),
+        IndexKind::Components { .. } => {
+            let ok = record.starts_with("---\n") && record.len() > 4 && record.ends_with('\n');
+            return (!ok).then_some("is not a YAML document (`---` line first, a line break last)");
+        }
+        _ => {}
+    }
+    if !kind.is_stanzas() {
         let one_line = record.len() > 1 && record.find('\n') == Some(record.len() - 1);
         (!one_line).then_some("is not one non-empty line ending in a line break")
     } else if record.is_empty() || record.starts_with('\n') {

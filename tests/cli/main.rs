@@ -2,6 +2,7 @@
 
 mod support;
 
+mod appstream;
 mod backup;
 mod closure;
 mod completion;

@@ -47,6 +47,11 @@ pub(super) fn publish_local(
     let records = job.records(db)?;
     // Indices besides Packages, the same whatever the pool holds.
     let mut more = translation_indices(db, &records)?;
+    more.extend(super::appstream::appstream_indices(
+        db,
+        &records,
+        &job.architectures(),
+    )?);
     tracing::debug!(packages = records.len(), elapsed = ?job.started.elapsed(), "packages loaded");
     // Pool files that are copies (blobs in a bucket, or on another file
     // system) have no blob inode to compare with: the ledger remembers

@@ -70,6 +70,7 @@ use crate::tree::layout;
 use crate::tree::{RenderOptions, TreeError};
 use job::Job;
 
+mod appstream;
 mod contents;
 mod endpoint;
 mod found;

@@ -94,6 +94,11 @@ pub(super) fn publish(
     count_pool(&mut job.report, &pool.items);
     let mut indices = build_indices(&job.architectures(), entries(&pool.items));
     indices.extend(translation_indices(db, &records)?);
+    indices.extend(super::appstream::appstream_indices(
+        db,
+        &records,
+        &job.architectures(),
+    )?);
     job.report.indices = indices.len() as u64;
     if job.opts.dry_run {
         return Ok(job.end(PublishOutcome::DryRun));

@@ -23,6 +23,7 @@
 //!    transaction. Until that commit nothing visible changes; a killed sync
 //!    leaves only unreferenced blobs.
 
+mod appstream;
 mod contents;
 mod error;
 mod execute;
@@ -253,11 +254,13 @@ async fn sync_locked(
     check_fresh(mirror, &doc, now)?;
     let indices = choose_indices(mirror, release)?;
     let i18n = translations::pending(mirror, release, &dists, &indices);
+    let dep11 = appstream::pending(mirror, release, &dists, &indices);
 
     // Same indices and same configuration as the current revision: nothing to do but remember the Release.
     let index_digests: BTreeMap<String, String> = indices
         .iter()
         .chain(i18n.files.iter().map(|t| &t.index))
+        .chain(dep11.files())
         .map(|i| (i.path.clone(), i.sha256.to_string()))
         .collect();
     let new_state = MirrorState {
@@ -291,6 +294,7 @@ async fn sync_locked(
     let roots = others.read_into(ctx, name, &mut upstream, &mut components)?;
     let fetched = Fetched {
         i18n,
+        dep11,
         base,
         release_date: release.date,
         components,
@@ -338,6 +342,8 @@ struct Fetched<'g> {
     upstream: Upstream,
     /// The Translation files to read once the packages are selected.
     i18n: translations::Pending,
+    /// The AppStream files to read once the packages are selected.
+    dep11: appstream::Pending,
     /// The mirror's filter.
     filter: Filter,
     /// The mirror's dependency-closure options.
@@ -370,6 +376,7 @@ async fn plan_and_execute(
         curation,
         mut record,
         i18n,
+        dep11,
     } = fetched;
     for dup in upstream.dedupe() {
         warn(
@@ -395,6 +402,8 @@ async fn plan_and_execute(
     }
     let selected = (packages.as_slice(), selection.selected.as_slice());
     let descriptions = translations::fetch(ctx, mirror, &i18n, selected, &mut record).await?;
+    let selected = (selected.0, selected.1, components.as_slice());
+    let appstream = appstream::fetch(ctx, mirror, &dep11, selected, &mut record).await?;
     let view = MirrorView {
         current: match mirror.state.revision {
             Some(rev) => ctx.db.revision_entries(rev)?,
@@ -457,6 +466,7 @@ async fn plan_and_execute(
         });
     }
     descriptions.store(&mut ctx.db)?;
+    appstream.store(&mut ctx.db)?;
     let (index_bytes, index_cached_bytes) = (record.index_bytes, record.index_cached_bytes);
     let done = execute(ctx, mirror, &base, upstream, plan, record, opts.downloads).await?;
     Ok(SyncReport {

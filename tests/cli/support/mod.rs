@@ -2,6 +2,7 @@
 
 #![allow(dead_code)]
 
+pub mod appstream;
 pub mod apt;
 pub mod contents;
 pub mod fixture;
