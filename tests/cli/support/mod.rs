@@ -5,6 +5,7 @@
 pub mod apt;
 pub mod contents;
 pub mod fixture;
+pub mod repos;
 pub mod server;
 pub mod sources;
 pub mod translations;
