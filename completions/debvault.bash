@@ -889,7 +889,7 @@ _debvault() {
             return 0
             ;;
         debvault__subcmd__package__subcmd__search)
-            opts="-q -v -h --mirror --snapshot --root --config --json --quiet --verbose --no-progress --help"
+            opts="-q -v -h --mirror --snapshot --repo --root --config --json --quiet --verbose --no-progress --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -900,6 +900,10 @@ _debvault() {
                     return 0
                     ;;
                 --snapshot)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --repo)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

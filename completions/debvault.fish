@@ -408,9 +408,10 @@ complete -c debvault -n "__fish_debvault_using_subcommand package; and not __fis
 complete -c debvault -n "__fish_debvault_using_subcommand package; and not __fish_seen_subcommand_from search" -s v -l verbose -d 'More detail on stderr (repeat for debug logs)'
 complete -c debvault -n "__fish_debvault_using_subcommand package; and not __fish_seen_subcommand_from search" -l no-progress -d 'No progress bars (plain log lines)'
 complete -c debvault -n "__fish_debvault_using_subcommand package; and not __fish_seen_subcommand_from search" -s h -l help -d 'Print help'
-complete -c debvault -n "__fish_debvault_using_subcommand package; and not __fish_seen_subcommand_from search" -f -a "search" -d 'List the packages of mirrors and snapshots that match a filter, and where each is'
+complete -c debvault -n "__fish_debvault_using_subcommand package; and not __fish_seen_subcommand_from search" -f -a "search" -d 'List the packages of mirrors, snapshots and repos that match a filter, and where each is'
 complete -c debvault -n "__fish_debvault_using_subcommand package; and __fish_seen_subcommand_from search" -l mirror -d 'Search only this mirror\'s current packages' -r
 complete -c debvault -n "__fish_debvault_using_subcommand package; and __fish_seen_subcommand_from search" -l snapshot -d 'Search only this snapshot' -r
+complete -c debvault -n "__fish_debvault_using_subcommand package; and __fish_seen_subcommand_from search" -l repo -d 'Search only this local repository' -r
 complete -c debvault -n "__fish_debvault_using_subcommand package; and __fish_seen_subcommand_from search" -l root -d 'Data root holding the database, blobs and publications [env: DEBVAULT_ROOT]' -r -F
 complete -c debvault -n "__fish_debvault_using_subcommand package; and __fish_seen_subcommand_from search" -l config -d 'Config file [env: DEBVAULT_CONFIG]' -r -F
 complete -c debvault -n "__fish_debvault_using_subcommand package; and __fish_seen_subcommand_from search" -l json -d 'Machine-readable JSON on stdout'

@@ -14,8 +14,8 @@
 //! - hostile `.deb`s (a `../` path through the control data, an ar member
 //!   that lies about its size, no control member) are refused with nothing
 //!   stored: no blob, no staging file, no package;
-//! - remove, copy and move by filter, with `--dry-run`; drop; gc keeps a
-//!   repo's blobs.
+//! - remove, copy and move by filter, with `--dry-run`; `package search
+//!   --repo`; drop; gc keeps a repo's blobs.
 
 use std::path::{Path, PathBuf};
 
@@ -384,6 +384,22 @@ fn remove_copy_move_by_filter_with_dry_runs() {
     env.ok(&["snapshot", "create", "rel", "--from-repo", "release"]);
     let shown = env.ok(&["snapshot", "show", "rel"]);
     assert!(shown.stdout.contains("contrib"), "{}", shown.stdout);
+
+    // `package search` looks into repos, one or all.
+    let hits = json(&env.ok(&["--json", "package", "search", "libx", "--repo", "dev"]));
+    assert_eq!(
+        hits[0]["found_in"],
+        serde_json::json!(["repo dev"]),
+        "{hits}"
+    );
+    let hits = json(&env.ok(&["--json", "package", "search", "libx"]));
+    assert_eq!(
+        hits[0]["found_in"],
+        serde_json::json!(["snapshot rel", "repo dev", "repo release"]),
+        "{hits}"
+    );
+    let none = env.run(&["package", "search", "libx", "--repo", "nope"]);
+    assert_eq!(none.code, 1, "{}", none.transcript());
 
     let bad = env.run(&["repo", "remove", "dev", "app (>>"]);
     assert_eq!(bad.code, 2, "{}", bad.transcript());
