@@ -52,9 +52,11 @@ pub(crate) enum RepoCommand {
         #[arg(long)]
         dry_run: bool,
     },
-    /// Add .deb and .udeb files (or every one below a directory) to a repository
+    /// Add .deb, .udeb and .dsc files (or every one below a directory) to a repository
     ///
-    /// Each package's control data is read from the file itself. A package
+    /// Each package's control data is read from the file itself; a .dsc
+    /// brings the files it lists, which must lie beside it with the listed
+    /// sizes and SHA256 (its signature is not checked here). A package
     /// the repository already has with the same bytes is left as it is;
     /// the same name, version and architecture with other bytes is refused
     /// (exit 3) unless `--force-replace` is given.

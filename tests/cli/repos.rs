@@ -14,6 +14,8 @@
 //! - hostile `.deb`s (a `../` path through the control data, an ar member
 //!   that lies about its size, no control member) are refused with nothing
 //!   stored: no blob, no staging file, no package;
+//! - a `.dsc` with the files it lists → `Sources` → `apt-get source`; a
+//!   listed file with other bytes is refused with nothing stored;
 //! - remove, copy and move by filter, with `--dry-run`; `package search
 //!   --repo`; drop; gc keeps a repo's blobs.
 
@@ -22,7 +24,9 @@ use std::path::{Path, PathBuf};
 use debvault::digest::Sha256;
 
 use crate::support::apt::{Apt, Serve, Sources};
-use crate::support::repos::{ar, deb_with_control, files_below, gzip_tar, write, write_deb};
+use crate::support::repos::{
+    ar, deb_with_control, files_below, gzip_tar, write, write_deb, write_source,
+};
 use crate::support::{Pkg, Repo, TestEnv, json};
 
 fn incoming(env: &TestEnv) -> PathBuf {
@@ -437,4 +441,54 @@ fn drop_keeps_snapshots_and_gc_keeps_repo_blobs() {
     assert_eq!(shown["packages"], 1, "{shown}");
     assert_eq!(blobs(&env).len(), 1);
     env.ok(&["verify"]);
+}
+
+#[test]
+fn a_source_package_is_added_with_its_files_and_apt_gets_it() {
+    let env = TestEnv::new();
+    env.ok(&["repo", "create", "team"]);
+    let dir = incoming(&env).join("src");
+    let (dsc, files) = write_source(&dir);
+
+    // A listed file with other bytes: refused, nothing stored.
+    let (name, data) = &files[0];
+    write(&dir, name, b"tampered");
+    let out = env.run(&["repo", "add", "team", &path(&dsc)]);
+    assert_eq!(out.code, 3, "{}", out.transcript());
+    assert!(out.stderr.contains(name.as_str()), "{}", out.stderr);
+    assert_eq!(blobs(&env), Vec::<PathBuf>::new());
+    write(&dir, name, data);
+
+    // The directory holds the .dsc and its files: the .dsc is what is added.
+    let added = json(&env.ok(&["--json", "repo", "add", "team", &path(&dir)]));
+    assert_eq!(added["added"][0]["architecture"], "source", "{added}");
+    assert_eq!(blobs(&env).len(), 3, "{:?}", blobs(&env));
+    env.ok(&["snapshot", "create", "s", "--from-repo", "team"]);
+    let key = keyring(&env);
+    publish(&env, "s");
+    let index = std::fs::read_to_string(env.root().join("public/dists/stable/main/source/Sources"))
+        .expect("Sources");
+    assert!(index.contains("Package: foo\n"), "{index}");
+    assert!(index.contains("Directory: pool/main/f/foo\n"), "{index}");
+
+    let serve = Serve::start(&env);
+    let apt = Apt::new(
+        env.dir.path().join("apt"),
+        &serve.url(),
+        &key,
+        Sources::WithSrc,
+    );
+    apt.ok(&["update"]);
+    let work = env.dir.path().join("work");
+    std::fs::create_dir_all(&work).expect("mkdir");
+    let out = apt.run_in(&work, &["source", "--download-only", "foo"]);
+    assert_eq!(out.code, 0, "{}", out.transcript());
+    for (name, data) in &files {
+        let got = std::fs::read(work.join(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(&got, data, "{name}");
+    }
+    assert_eq!(
+        std::fs::read(work.join("foo_1.0-1.dsc")).expect("dsc"),
+        std::fs::read(&dsc).expect("dsc")
+    );
 }

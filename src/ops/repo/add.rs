@@ -77,15 +77,19 @@ pub struct AddReport {
     pub unchanged: Vec<AddedPackage>,
 }
 
-/// A file copied to staging, hashed and described.
-struct Incoming {
-    file: String,
-    staged: PathBuf,
-    record: PackageRecord,
+/// A package file copied to staging, hashed and described.
+pub(super) struct Incoming {
+    /// The file offered.
+    pub(super) file: String,
+    /// The blobs it brings: staged copy and digest (a source package has
+    /// several).
+    pub(super) staged: Vec<(PathBuf, Sha256)>,
+    /// Its package row.
+    pub(super) record: PackageRecord,
 }
 
 /// Staged copies not (yet) committed; deleted when dropped.
-struct Staging(Vec<PathBuf>);
+pub(super) struct Staging(Vec<PathBuf>);
 
 impl Drop for Staging {
     fn drop(&mut self) {
@@ -96,7 +100,7 @@ impl Drop for Staging {
 }
 
 /// Adds the packages of `paths` (files, or directories searched for
-/// `.deb` and `.udeb` files) to repo `name`.
+/// `.deb`, `.udeb` and `.dsc` files) to repo `name`.
 pub fn add(
     ctx: &mut Context,
     name: &str,
@@ -138,11 +142,11 @@ pub fn add(
     }
     // Blobs first, durable, then the one transaction that references them.
     for &i in plan.new.iter().chain(plan.replaced.iter().map(|(i, _)| i)) {
-        let inc = &incoming[i];
-        if ctx.store.contains(&inc.record.sha256)? {
-            continue;
+        for (staged, sha256) in &incoming[i].staged {
+            if !ctx.store.contains(sha256)? {
+                ctx.store.commit(staged, sha256)?;
+            }
         }
-        ctx.store.commit(&inc.staged, &inc.record.sha256)?;
     }
     ctx.store.sync()?;
     let replaced_ids: Vec<PackageId> = plan.replaced.iter().map(|(_, old)| old.0).collect();
@@ -168,7 +172,8 @@ pub fn add(
 }
 
 /// The files `paths` name: files as given, directories searched (sorted,
-/// recursively, not following links to directories) for `.deb` and `.udeb`.
+/// recursively, not following links to directories) for `.deb`, `.udeb`
+/// and `.dsc`.
 fn collect(paths: &[PathBuf]) -> Result<Vec<PathBuf>, RepoError> {
     let mut out = Vec::new();
     for p in paths {
@@ -217,21 +222,31 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), RepoError> {
 fn is_package_file(path: &Path) -> bool {
     matches!(
         path.extension().and_then(|e| e.to_str()),
-        Some("deb" | "udeb")
+        Some("deb" | "udeb" | "dsc")
     )
 }
 
-/// Copies `path` to staging while hashing it, then reads its control
-/// stanza from the copy and builds the package record.
-fn ingest(
+/// A file copied into the blob store's staging area, hashed on the way.
+pub(super) struct StagedCopy {
+    /// The staged copy.
+    pub(super) path: PathBuf,
+    /// Its SHA256.
+    pub(super) sha256: Sha256,
+    /// Its MD5, in hex (the `MD5sum` and `Files` fields want it).
+    pub(super) md5: String,
+    /// Its size.
+    pub(super) size: u64,
+}
+
+/// Copies `path` into staging while hashing it (the copy is deleted with
+/// `staging` unless committed).
+pub(super) fn stage_copy(
     store: &BlobStore,
     staging: &mut Staging,
     path: &Path,
-    component: &str,
-) -> Result<Incoming, RepoError> {
-    let file = path.display().to_string();
+) -> Result<StagedCopy, RepoError> {
     let read = |source| RepoError::Read {
-        path: file.clone(),
+        path: path.display().to_string(),
         source,
     };
     let staged = store.staging_path(None)?;
@@ -255,27 +270,48 @@ fn ingest(
     }
     dst.sync_all().map_err(read)?;
     let (sha256, size) = sha.finish();
-    let copy = File::open(&staged).map_err(read)?;
-    let stanza = read_control(BufReader::new(copy), size).map_err(|source| RepoError::BadDeb {
-        path: file.clone(),
-        source,
-    })?;
-    let udeb = path.extension().is_some_and(|e| e == "udeb");
-    let record = describe(
-        stanza,
+    Ok(StagedCopy {
+        path: staged,
         sha256,
-        hex::encode(md5.finalize()),
+        md5: hex::encode(md5.finalize()),
         size,
-        component,
-        udeb,
-    )
-    .map_err(|source| RepoError::BadControl {
+    })
+}
+
+/// Stages the package file `path` and describes it: a `.dsc` with the
+/// files it lists, or a `.deb`/`.udeb` whose control stanza is read from
+/// the staged copy.
+fn ingest(
+    store: &BlobStore,
+    staging: &mut Staging,
+    path: &Path,
+    component: &str,
+) -> Result<Incoming, RepoError> {
+    if path.extension().is_some_and(|e| e == "dsc") {
+        return super::dsc::ingest(store, staging, path, component);
+    }
+    let file = path.display().to_string();
+    let copy = stage_copy(store, staging, path)?;
+    let read = File::open(&copy.path).map_err(|source| RepoError::Read {
         path: file.clone(),
         source,
     })?;
+    let stanza =
+        read_control(BufReader::new(read), copy.size).map_err(|source| RepoError::BadDeb {
+            path: file.clone(),
+            source,
+        })?;
+    let udeb = path.extension().is_some_and(|e| e == "udeb");
+    let record =
+        describe(stanza, copy.sha256, copy.md5, copy.size, component, udeb).map_err(|source| {
+            RepoError::BadControl {
+                path: file.clone(),
+                source,
+            }
+        })?;
     Ok(Incoming {
         file,
-        staged,
+        staged: vec![(copy.path, copy.sha256)],
         record,
     })
 }

@@ -11,6 +11,7 @@
 //! plan in one transaction with its audit events.
 //!
 //! - [`add`]: `.deb`/`.udeb` files in, control data read from the package;
+//!   `.dsc` files with the files they list, each checked;
 //! - [`edit`]: `remove`, `copy` and `move` by filter expression.
 
 use serde::Serialize;
@@ -27,6 +28,7 @@ use crate::query::FilterError;
 use crate::store::StoreError;
 
 pub mod add;
+mod dsc;
 pub mod edit;
 
 pub use add::{AddOptions, AddReport, AddedPackage, Replaced, add};
@@ -56,7 +58,7 @@ pub enum RepoError {
         value: String,
     },
     /// Nothing to add.
-    #[error("no .deb or .udeb files in `{0}`")]
+    #[error("no .deb, .udeb or .dsc files in `{0}`")]
     NoFiles(String),
     /// A file to add could not be read (or staged).
     #[error("cannot read `{path}`")]
@@ -75,6 +77,33 @@ pub enum RepoError {
         /// Why.
         #[source]
         source: ControlError,
+    },
+    /// A `.dsc` that cannot be read as one.
+    #[error("`{path}` is not a usable .dsc: {problem}")]
+    BadDsc {
+        /// The `.dsc`.
+        path: String,
+        /// What is wrong.
+        problem: &'static str,
+    },
+    /// A source package whose `.dsc` is not acceptable.
+    #[error("`{path}` is not a usable source package")]
+    BadSource {
+        /// The `.dsc`.
+        path: String,
+        /// Why.
+        #[source]
+        source: crate::debian::sources::SourceError,
+    },
+    /// A file a `.dsc` lists whose size or SHA256 is not the listed one.
+    #[error("`{path}` does not match what `{dsc}` lists: {detail}")]
+    SourceFileMismatch {
+        /// The file.
+        path: String,
+        /// The `.dsc`.
+        dsc: String,
+        /// Found and listed size and SHA256.
+        detail: String,
     },
     /// A package whose control data is not acceptable.
     #[error("`{path}` has unusable control data")]
@@ -145,6 +174,9 @@ impl ExitCode for RepoError {
             // bytes differ from the stored ones: a content check failed.
             RepoError::BadDeb { .. }
             | RepoError::BadControl { .. }
+            | RepoError::BadDsc { .. }
+            | RepoError::BadSource { .. }
+            | RepoError::SourceFileMismatch { .. }
             | RepoError::Conflict(_)
             | RepoError::Ambiguous(_) => VERIFICATION,
             RepoError::Store(e) => e.exit_code(),

@@ -100,3 +100,26 @@ pub fn files_below(dir: &Path) -> Vec<PathBuf> {
 pub fn gzip_tar(files: &[(&str, &[u8])]) -> Vec<u8> {
     gzip(&tar(files))
 }
+
+/// Writes a source package `foo_1.0-1` to `dir`: the `.dsc` and the two
+/// files it lists. Returns the `.dsc`'s path and the files (name, bytes).
+pub fn write_source(dir: &Path) -> (PathBuf, Vec<(String, Vec<u8>)>) {
+    use debvault::digest::Sha256;
+    let files = vec![
+        ("foo_1.0.orig.tar.gz".to_owned(), gzip(b"upstream source\n")),
+        (
+            "foo_1.0-1.debian.tar.xz".to_owned(),
+            b"debian dir\n".to_vec(),
+        ),
+    ];
+    let mut sha = String::new();
+    for (name, data) in &files {
+        sha += &format!("\n {} {} {name}", Sha256::of(data), data.len());
+        write(dir, name, data);
+    }
+    let dsc = format!(
+        "Format: 3.0 (quilt)\nSource: foo\nBinary: foo-utils\nArchitecture: any\nVersion: 1.0-1\n\
+         Maintainer: Test <test@example.invalid>\nChecksums-Sha256:{sha}\n"
+    );
+    (write(dir, "foo_1.0-1.dsc", dsc.as_bytes()), files)
+}
