@@ -55,6 +55,9 @@ _debvault() {
             debvault,reject)
                 cmd="debvault__subcmd__reject"
                 ;;
+            debvault,repo)
+                cmd="debvault__subcmd__repo"
+                ;;
             debvault,serve)
                 cmd="debvault__subcmd__serve"
                 ;;
@@ -133,6 +136,30 @@ _debvault() {
             debvault__subcmd__publish,show)
                 cmd="debvault__subcmd__publish__subcmd__show"
                 ;;
+            debvault__subcmd__repo,add)
+                cmd="debvault__subcmd__repo__subcmd__add"
+                ;;
+            debvault__subcmd__repo,copy)
+                cmd="debvault__subcmd__repo__subcmd__copy"
+                ;;
+            debvault__subcmd__repo,create)
+                cmd="debvault__subcmd__repo__subcmd__create"
+                ;;
+            debvault__subcmd__repo,drop)
+                cmd="debvault__subcmd__repo__subcmd__drop"
+                ;;
+            debvault__subcmd__repo,list)
+                cmd="debvault__subcmd__repo__subcmd__list"
+                ;;
+            debvault__subcmd__repo,move)
+                cmd="debvault__subcmd__repo__subcmd__move"
+                ;;
+            debvault__subcmd__repo,remove)
+                cmd="debvault__subcmd__repo__subcmd__remove"
+                ;;
+            debvault__subcmd__repo,show)
+                cmd="debvault__subcmd__repo__subcmd__show"
+                ;;
             debvault__subcmd__snapshot,create)
                 cmd="debvault__subcmd__snapshot__subcmd__create"
                 ;;
@@ -176,7 +203,7 @@ _debvault() {
 
     case "${cmd}" in
         debvault)
-            opts="-q -v -h -V --root --config --json --quiet --verbose --no-progress --help --version mirror snapshot publish package key apply freeze unfreeze staged promote reject audit status gc verify db serve config generate"
+            opts="-q -v -h -V --root --config --json --quiet --verbose --no-progress --help --version mirror repo snapshot publish package key apply freeze unfreeze staged promote reject audit status gc verify db serve config generate"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -862,7 +889,7 @@ _debvault() {
             return 0
             ;;
         debvault__subcmd__package__subcmd__search)
-            opts="-q -v -h --mirror --snapshot --root --config --json --quiet --verbose --no-progress --help"
+            opts="-q -v -h --mirror --snapshot --repo --root --config --json --quiet --verbose --no-progress --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -873,6 +900,10 @@ _debvault() {
                     return 0
                     ;;
                 --snapshot)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --repo)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1039,6 +1070,216 @@ _debvault() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        debvault__subcmd__repo)
+            opts="-q -v -h --root --config --json --quiet --verbose --no-progress --help create list show drop add remove copy move"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --root)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        debvault__subcmd__repo__subcmd__add)
+            opts="-q -v -h --force-replace --dry-run --root --config --json --quiet --verbose --no-progress --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --root)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        debvault__subcmd__repo__subcmd__copy)
+            opts="-q -v -h --with-deps --dry-run --root --config --json --quiet --verbose --no-progress --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --root)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        debvault__subcmd__repo__subcmd__create)
+            opts="-q -v -h --component --arch --comment --dry-run --root --config --json --quiet --verbose --no-progress --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --component)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --arch)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --comment)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --root)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        debvault__subcmd__repo__subcmd__drop)
+            opts="-q -v -h --dry-run --root --config --json --quiet --verbose --no-progress --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --root)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        debvault__subcmd__repo__subcmd__list)
+            opts="-q -v -h --root --config --json --quiet --verbose --no-progress --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --root)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        debvault__subcmd__repo__subcmd__move)
+            opts="-q -v -h --with-deps --dry-run --root --config --json --quiet --verbose --no-progress --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --root)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        debvault__subcmd__repo__subcmd__remove)
+            opts="-q -v -h --dry-run --root --config --json --quiet --verbose --no-progress --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --root)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        debvault__subcmd__repo__subcmd__show)
+            opts="-q -v -h --with-packages --root --config --json --quiet --verbose --no-progress --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --root)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         debvault__subcmd__serve)
             opts="-q -v -h --listen --dir --idle-timeout --max-connections --root --config --json --quiet --verbose --no-progress --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -1100,13 +1341,17 @@ _debvault() {
             return 0
             ;;
         debvault__subcmd__snapshot__subcmd__create)
-            opts="-q -v -h --from-mirror --from-group --later-wins --root --config --json --quiet --verbose --no-progress --help"
+            opts="-q -v -h --from-mirror --from-repo --from-group --later-wins --root --config --json --quiet --verbose --no-progress --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --from-mirror)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --from-repo)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -33,6 +33,7 @@ complete -c debvault -n "__fish_debvault_needs_command" -l no-progress -d 'No pr
 complete -c debvault -n "__fish_debvault_needs_command" -s h -l help -d 'Print help'
 complete -c debvault -n "__fish_debvault_needs_command" -s V -l version -d 'Print version'
 complete -c debvault -n "__fish_debvault_needs_command" -f -a "mirror" -d 'Create, inspect and sync mirrors of upstream suites'
+complete -c debvault -n "__fish_debvault_needs_command" -f -a "repo" -d 'Local repositories of your own packages: create, add, remove, copy, move'
 complete -c debvault -n "__fish_debvault_needs_command" -f -a "snapshot" -d 'Create, compare, combine and publish immutable snapshots'
 complete -c debvault -n "__fish_debvault_needs_command" -f -a "publish" -d 'List, show and drop publications'
 complete -c debvault -n "__fish_debvault_needs_command" -f -a "package" -d 'Find packages across mirrors and snapshots'
@@ -164,6 +165,90 @@ complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_see
 complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_seen_subcommand_from sync" -s v -l verbose -d 'More detail on stderr (repeat for debug logs)'
 complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_seen_subcommand_from sync" -l no-progress -d 'No progress bars (plain log lines)'
 complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_seen_subcommand_from sync" -s h -l help -d 'Print help'
+complete -c debvault -n "__fish_debvault_using_subcommand repo; and not __fish_seen_subcommand_from create list show drop add remove copy move" -l root -d 'Data root holding the database, blobs and publications [env: DEBVAULT_ROOT]' -r -F
+complete -c debvault -n "__fish_debvault_using_subcommand repo; and not __fish_seen_subcommand_from create list show drop add remove copy move" -l config -d 'Config file [env: DEBVAULT_CONFIG]' -r -F
+complete -c debvault -n "__fish_debvault_using_subcommand repo; and not __fish_seen_subcommand_from create list show drop add remove copy move" -l json -d 'Machine-readable JSON on stdout'
+complete -c debvault -n "__fish_debvault_using_subcommand repo; and not __fish_seen_subcommand_from create list show drop add remove copy move" -s q -l quiet -d 'No confirmations on stdout, no notes or progress on stderr (data, warnings and errors stay)'
+complete -c debvault -n "__fish_debvault_using_subcommand repo; and not __fish_seen_subcommand_from create list show drop add remove copy move" -s v -l verbose -d 'More detail on stderr (repeat for debug logs)'
+complete -c debvault -n "__fish_debvault_using_subcommand repo; and not __fish_seen_subcommand_from create list show drop add remove copy move" -l no-progress -d 'No progress bars (plain log lines)'
+complete -c debvault -n "__fish_debvault_using_subcommand repo; and not __fish_seen_subcommand_from create list show drop add remove copy move" -s h -l help -d 'Print help'
+complete -c debvault -n "__fish_debvault_using_subcommand repo; and not __fish_seen_subcommand_from create list show drop add remove copy move" -f -a "create" -d 'Create an empty local repository for packages added by hand'
+complete -c debvault -n "__fish_debvault_using_subcommand repo; and not __fish_seen_subcommand_from create list show drop add remove copy move" -f -a "list" -d 'List local repositories'
+complete -c debvault -n "__fish_debvault_using_subcommand repo; and not __fish_seen_subcommand_from create list show drop add remove copy move" -f -a "show" -d 'Show a local repository'
+complete -c debvault -n "__fish_debvault_using_subcommand repo; and not __fish_seen_subcommand_from create list show drop add remove copy move" -f -a "drop" -d 'Delete a local repository (snapshots taken from it keep their packages)'
+complete -c debvault -n "__fish_debvault_using_subcommand repo; and not __fish_seen_subcommand_from create list show drop add remove copy move" -f -a "add" -d 'Add .deb, .udeb and .dsc files (or every one below a directory) to a repository'
+complete -c debvault -n "__fish_debvault_using_subcommand repo; and not __fish_seen_subcommand_from create list show drop add remove copy move" -f -a "remove" -d 'Remove the packages matching a filter from a repository'
+complete -c debvault -n "__fish_debvault_using_subcommand repo; and not __fish_seen_subcommand_from create list show drop add remove copy move" -f -a "copy" -d 'Copy the packages matching a filter from one repository to another'
+complete -c debvault -n "__fish_debvault_using_subcommand repo; and not __fish_seen_subcommand_from create list show drop add remove copy move" -f -a "move" -d 'Move the packages matching a filter from one repository to another'
+complete -c debvault -n "__fish_debvault_using_subcommand repo; and __fish_seen_subcommand_from create" -l component -d 'The component its packages are published in' -r
+complete -c debvault -n "__fish_debvault_using_subcommand repo; and __fish_seen_subcommand_from create" -l arch -d 'Architectures a snapshot of it publishes [default: those of its packages]' -r
+complete -c debvault -n "__fish_debvault_using_subcommand repo; and __fish_seen_subcommand_from create" -l comment -d 'Free text shown by `repo show`' -r
+complete -c debvault -n "__fish_debvault_using_subcommand repo; and __fish_seen_subcommand_from create" -l root -d 'Data root holding the database, blobs and publications [env: DEBVAULT_ROOT]' -r -F
+complete -c debvault -n "__fish_debvault_using_subcommand repo; and __fish_seen_subcommand_from create" -l config -d 'Config file [env: DEBVAULT_CONFIG]' -r -F
+complete -c debvault -n "__fish_debvault_using_subcommand repo; and __fish_seen_subcommand_from create" -l dry-run -d 'Check the request, create nothing'
+complete -c debvault -n "__fish_debvault_using_subcommand repo; and __fish_seen_subcommand_from create" -l json -d 'Machine-readable JSON on stdout'
+complete -c debvault -n "__fish_debvault_using_subcommand repo; and __fish_seen_subcommand_from create" -s q -l quiet -d 'No confirmations on stdout, no notes or progress on stderr (data, warnings and errors stay)'
+complete -c debvault -n "__fish_debvault_using_subcommand repo; and __fish_seen_subcommand_from create" -s v -l verbose -d 'More detail on stderr (repeat for debug logs)'
+complete -c debvault -n "__fish_debvault_using_subcommand repo; and __fish_seen_subcommand_from create" -l no-progress -d 'No progress bars (plain log lines)'
+complete -c debvault -n "__fish_debvault_using_subcommand repo; and __fish_seen_subcommand_from create" -s h -l help -d 'Print help'
+complete -c debvault -n "__fish_debvault_using_subcommand repo; and __fish_seen_subcommand_from list" -l root -d 'Data root holding the database, blobs and publications [env: DEBVAULT_ROOT]' -r -F
+complete -c debvault -n "__fish_debvault_using_subcommand repo; and __fish_seen_subcommand_from list" -l config -d 'Config file [env: DEBVAULT_CONFIG]' -r -F
+complete -c debvault -n "__fish_debvault_using_subcommand repo; and __fish_seen_subcommand_from list" -l json -d 'Machine-readable JSON on stdout'
+complete -c debvault -n "__fish_debvault_using_subcommand repo; and __fish_seen_subcommand_from list" -s q -l quiet -d 'No confirmations on stdout, no notes or progress on stderr (data, warnings and errors stay)'
+complete -c debvault -n "__fish_debvault_using_subcommand repo; and __fish_seen_subcommand_from list" -s v -l verbose -d 'More detail on stderr (repeat for debug logs)'
+complete -c debvault -n "__fish_debvault_using_subcommand repo; and __fish_seen_subcommand_from list" -l no-progress -d 'No progress bars (plain log lines)'
+complete -c debvault -n "__fish_debvault_using_subcommand repo; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
+complete -c debvault -n "__fish_debvault_using_subcommand repo; and __fish_seen_subcommand_from show" -l root -d 'Data root holding the database, blobs and publications [env: DEBVAULT_ROOT]' -r -F
+complete -c debvault -n "__fish_debvault_using_subcommand repo; and __fish_seen_subcommand_from show" -l config -d 'Config file [env: DEBVAULT_CONFIG]' -r -F
+complete -c debvault -n "__fish_debvault_using_subcommand repo; and __fish_seen_subcommand_from show" -l with-packages -d 'Also list its packages'
+complete -c debvault -n "__fish_debvault_using_subcommand repo; and __fish_seen_subcommand_from show" -l json -d 'Machine-readable JSON on stdout'
+complete -c debvault -n "__fish_debvault_using_subcommand repo; and __fish_seen_subcommand_from show" -s q -l quiet -d 'No confirmations on stdout, no notes or progress on stderr (data, warnings and errors stay)'
+complete -c debvault -n "__fish_debvault_using_subcommand repo; and __fish_seen_subcommand_from show" -s v -l verbose -d 'More detail on stderr (repeat for debug logs)'
+complete -c debvault -n "__fish_debvault_using_subcommand repo; and __fish_seen_subcommand_from show" -l no-progress -d 'No progress bars (plain log lines)'
+complete -c debvault -n "__fish_debvault_using_subcommand repo; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help'
+complete -c debvault -n "__fish_debvault_using_subcommand repo; and __fish_seen_subcommand_from drop" -l root -d 'Data root holding the database, blobs and publications [env: DEBVAULT_ROOT]' -r -F
+complete -c debvault -n "__fish_debvault_using_subcommand repo; and __fish_seen_subcommand_from drop" -l config -d 'Config file [env: DEBVAULT_CONFIG]' -r -F
+complete -c debvault -n "__fish_debvault_using_subcommand repo; and __fish_seen_subcommand_from drop" -l dry-run -d 'Show what would be dropped, change nothing'
+complete -c debvault -n "__fish_debvault_using_subcommand repo; and __fish_seen_subcommand_from drop" -l json -d 'Machine-readable JSON on stdout'
+complete -c debvault -n "__fish_debvault_using_subcommand repo; and __fish_seen_subcommand_from drop" -s q -l quiet -d 'No confirmations on stdout, no notes or progress on stderr (data, warnings and errors stay)'
+complete -c debvault -n "__fish_debvault_using_subcommand repo; and __fish_seen_subcommand_from drop" -s v -l verbose -d 'More detail on stderr (repeat for debug logs)'
+complete -c debvault -n "__fish_debvault_using_subcommand repo; and __fish_seen_subcommand_from drop" -l no-progress -d 'No progress bars (plain log lines)'
+complete -c debvault -n "__fish_debvault_using_subcommand repo; and __fish_seen_subcommand_from drop" -s h -l help -d 'Print help'
+complete -c debvault -n "__fish_debvault_using_subcommand repo; and __fish_seen_subcommand_from add" -l root -d 'Data root holding the database, blobs and publications [env: DEBVAULT_ROOT]' -r -F
+complete -c debvault -n "__fish_debvault_using_subcommand repo; and __fish_seen_subcommand_from add" -l config -d 'Config file [env: DEBVAULT_CONFIG]' -r -F
+complete -c debvault -n "__fish_debvault_using_subcommand repo; and __fish_seen_subcommand_from add" -l force-replace -d 'Replace a package whose bytes differ under the same version (audited)'
+complete -c debvault -n "__fish_debvault_using_subcommand repo; and __fish_seen_subcommand_from add" -l dry-run -d 'Show what would be added, store nothing'
+complete -c debvault -n "__fish_debvault_using_subcommand repo; and __fish_seen_subcommand_from add" -l json -d 'Machine-readable JSON on stdout'
+complete -c debvault -n "__fish_debvault_using_subcommand repo; and __fish_seen_subcommand_from add" -s q -l quiet -d 'No confirmations on stdout, no notes or progress on stderr (data, warnings and errors stay)'
+complete -c debvault -n "__fish_debvault_using_subcommand repo; and __fish_seen_subcommand_from add" -s v -l verbose -d 'More detail on stderr (repeat for debug logs)'
+complete -c debvault -n "__fish_debvault_using_subcommand repo; and __fish_seen_subcommand_from add" -l no-progress -d 'No progress bars (plain log lines)'
+complete -c debvault -n "__fish_debvault_using_subcommand repo; and __fish_seen_subcommand_from add" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c debvault -n "__fish_debvault_using_subcommand repo; and __fish_seen_subcommand_from remove" -l root -d 'Data root holding the database, blobs and publications [env: DEBVAULT_ROOT]' -r -F
+complete -c debvault -n "__fish_debvault_using_subcommand repo; and __fish_seen_subcommand_from remove" -l config -d 'Config file [env: DEBVAULT_CONFIG]' -r -F
+complete -c debvault -n "__fish_debvault_using_subcommand repo; and __fish_seen_subcommand_from remove" -l dry-run -d 'Show what would be removed, change nothing'
+complete -c debvault -n "__fish_debvault_using_subcommand repo; and __fish_seen_subcommand_from remove" -l json -d 'Machine-readable JSON on stdout'
+complete -c debvault -n "__fish_debvault_using_subcommand repo; and __fish_seen_subcommand_from remove" -s q -l quiet -d 'No confirmations on stdout, no notes or progress on stderr (data, warnings and errors stay)'
+complete -c debvault -n "__fish_debvault_using_subcommand repo; and __fish_seen_subcommand_from remove" -s v -l verbose -d 'More detail on stderr (repeat for debug logs)'
+complete -c debvault -n "__fish_debvault_using_subcommand repo; and __fish_seen_subcommand_from remove" -l no-progress -d 'No progress bars (plain log lines)'
+complete -c debvault -n "__fish_debvault_using_subcommand repo; and __fish_seen_subcommand_from remove" -s h -l help -d 'Print help'
+complete -c debvault -n "__fish_debvault_using_subcommand repo; and __fish_seen_subcommand_from copy" -l root -d 'Data root holding the database, blobs and publications [env: DEBVAULT_ROOT]' -r -F
+complete -c debvault -n "__fish_debvault_using_subcommand repo; and __fish_seen_subcommand_from copy" -l config -d 'Config file [env: DEBVAULT_CONFIG]' -r -F
+complete -c debvault -n "__fish_debvault_using_subcommand repo; and __fish_seen_subcommand_from copy" -l with-deps -d 'Also take the dependencies (Depends, Pre-Depends) the source repo has'
+complete -c debvault -n "__fish_debvault_using_subcommand repo; and __fish_seen_subcommand_from copy" -l dry-run -d 'Show what would change, change nothing'
+complete -c debvault -n "__fish_debvault_using_subcommand repo; and __fish_seen_subcommand_from copy" -l json -d 'Machine-readable JSON on stdout'
+complete -c debvault -n "__fish_debvault_using_subcommand repo; and __fish_seen_subcommand_from copy" -s q -l quiet -d 'No confirmations on stdout, no notes or progress on stderr (data, warnings and errors stay)'
+complete -c debvault -n "__fish_debvault_using_subcommand repo; and __fish_seen_subcommand_from copy" -s v -l verbose -d 'More detail on stderr (repeat for debug logs)'
+complete -c debvault -n "__fish_debvault_using_subcommand repo; and __fish_seen_subcommand_from copy" -l no-progress -d 'No progress bars (plain log lines)'
+complete -c debvault -n "__fish_debvault_using_subcommand repo; and __fish_seen_subcommand_from copy" -s h -l help -d 'Print help'
+complete -c debvault -n "__fish_debvault_using_subcommand repo; and __fish_seen_subcommand_from move" -l root -d 'Data root holding the database, blobs and publications [env: DEBVAULT_ROOT]' -r -F
+complete -c debvault -n "__fish_debvault_using_subcommand repo; and __fish_seen_subcommand_from move" -l config -d 'Config file [env: DEBVAULT_CONFIG]' -r -F
+complete -c debvault -n "__fish_debvault_using_subcommand repo; and __fish_seen_subcommand_from move" -l with-deps -d 'Also take the dependencies (Depends, Pre-Depends) the source repo has'
+complete -c debvault -n "__fish_debvault_using_subcommand repo; and __fish_seen_subcommand_from move" -l dry-run -d 'Show what would change, change nothing'
+complete -c debvault -n "__fish_debvault_using_subcommand repo; and __fish_seen_subcommand_from move" -l json -d 'Machine-readable JSON on stdout'
+complete -c debvault -n "__fish_debvault_using_subcommand repo; and __fish_seen_subcommand_from move" -s q -l quiet -d 'No confirmations on stdout, no notes or progress on stderr (data, warnings and errors stay)'
+complete -c debvault -n "__fish_debvault_using_subcommand repo; and __fish_seen_subcommand_from move" -s v -l verbose -d 'More detail on stderr (repeat for debug logs)'
+complete -c debvault -n "__fish_debvault_using_subcommand repo; and __fish_seen_subcommand_from move" -l no-progress -d 'No progress bars (plain log lines)'
+complete -c debvault -n "__fish_debvault_using_subcommand repo; and __fish_seen_subcommand_from move" -s h -l help -d 'Print help'
 complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and not __fish_seen_subcommand_from create list show diff merge filter verify drop rename publish" -l root -d 'Data root holding the database, blobs and publications [env: DEBVAULT_ROOT]' -r -F
 complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and not __fish_seen_subcommand_from create list show diff merge filter verify drop rename publish" -l config -d 'Config file [env: DEBVAULT_CONFIG]' -r -F
 complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and not __fish_seen_subcommand_from create list show diff merge filter verify drop rename publish" -l json -d 'Machine-readable JSON on stdout'
@@ -171,7 +256,7 @@ complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and not __fi
 complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and not __fish_seen_subcommand_from create list show diff merge filter verify drop rename publish" -s v -l verbose -d 'More detail on stderr (repeat for debug logs)'
 complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and not __fish_seen_subcommand_from create list show diff merge filter verify drop rename publish" -l no-progress -d 'No progress bars (plain log lines)'
 complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and not __fish_seen_subcommand_from create list show diff merge filter verify drop rename publish" -s h -l help -d 'Print help'
-complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and not __fish_seen_subcommand_from create list show diff merge filter verify drop rename publish" -f -a "create" -d 'Take an immutable snapshot of mirrors\' current packages'
+complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and not __fish_seen_subcommand_from create list show diff merge filter verify drop rename publish" -f -a "create" -d 'Take an immutable snapshot of mirrors\' and local repositories\' current packages'
 complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and not __fish_seen_subcommand_from create list show diff merge filter verify drop rename publish" -f -a "list" -d 'List snapshots'
 complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and not __fish_seen_subcommand_from create list show diff merge filter verify drop rename publish" -f -a "show" -d 'Show a snapshot: counts per component and architecture, total size'
 complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and not __fish_seen_subcommand_from create list show diff merge filter verify drop rename publish" -f -a "diff" -d 'Compare two snapshots: added, removed, upgraded, downgraded, changed'
@@ -182,6 +267,7 @@ complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and not __fi
 complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and not __fish_seen_subcommand_from create list show diff merge filter verify drop rename publish" -f -a "rename" -d 'Rename a snapshot (its publications follow)'
 complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and not __fish_seen_subcommand_from create list show diff merge filter verify drop rename publish" -f -a "publish" -d 'Publish a snapshot as a signed apt tree, or switch a distribution to it atomically'
 complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and __fish_seen_subcommand_from create" -l from-mirror -d 'Mirror to take packages from; repeat to combine (the newest version of each package wins)' -r
+complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and __fish_seen_subcommand_from create" -l from-repo -d 'Local repository to take packages from (after the mirrors); repeatable' -r
 complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and __fish_seen_subcommand_from create" -l from-group -d 'Take one snapshot of each mirror of a group at once (`<mirror>-YYYYMMDD`, same time)' -r
 complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and __fish_seen_subcommand_from create" -l root -d 'Data root holding the database, blobs and publications [env: DEBVAULT_ROOT]' -r -F
 complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and __fish_seen_subcommand_from create" -l config -d 'Config file [env: DEBVAULT_CONFIG]' -r -F
@@ -325,9 +411,10 @@ complete -c debvault -n "__fish_debvault_using_subcommand package; and not __fis
 complete -c debvault -n "__fish_debvault_using_subcommand package; and not __fish_seen_subcommand_from search" -s v -l verbose -d 'More detail on stderr (repeat for debug logs)'
 complete -c debvault -n "__fish_debvault_using_subcommand package; and not __fish_seen_subcommand_from search" -l no-progress -d 'No progress bars (plain log lines)'
 complete -c debvault -n "__fish_debvault_using_subcommand package; and not __fish_seen_subcommand_from search" -s h -l help -d 'Print help'
-complete -c debvault -n "__fish_debvault_using_subcommand package; and not __fish_seen_subcommand_from search" -f -a "search" -d 'List the packages of mirrors and snapshots that match a filter, and where each is'
+complete -c debvault -n "__fish_debvault_using_subcommand package; and not __fish_seen_subcommand_from search" -f -a "search" -d 'List the packages of mirrors, snapshots and repos that match a filter, and where each is'
 complete -c debvault -n "__fish_debvault_using_subcommand package; and __fish_seen_subcommand_from search" -l mirror -d 'Search only this mirror\'s current packages' -r
 complete -c debvault -n "__fish_debvault_using_subcommand package; and __fish_seen_subcommand_from search" -l snapshot -d 'Search only this snapshot' -r
+complete -c debvault -n "__fish_debvault_using_subcommand package; and __fish_seen_subcommand_from search" -l repo -d 'Search only this local repository' -r
 complete -c debvault -n "__fish_debvault_using_subcommand package; and __fish_seen_subcommand_from search" -l root -d 'Data root holding the database, blobs and publications [env: DEBVAULT_ROOT]' -r -F
 complete -c debvault -n "__fish_debvault_using_subcommand package; and __fish_seen_subcommand_from search" -l config -d 'Config file [env: DEBVAULT_CONFIG]' -r -F
 complete -c debvault -n "__fish_debvault_using_subcommand package; and __fish_seen_subcommand_from search" -l json -d 'Machine-readable JSON on stdout'

@@ -45,6 +45,10 @@ id_type!(
     /// Row id of a publication.
     PublicationId
 );
+id_type!(
+    /// Row id of a local repository.
+    RepoId
+);
 
 /// What the operator configured for one mirror (one upstream suite).
 ///
@@ -267,6 +271,9 @@ pub enum SnapshotOrigin {
     Mirrors {
         /// The mirrors, in order.
         mirrors: Vec<MirrorSource>,
+        /// Local repositories, in order, after the mirrors (`--from-repo`).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        repos: Vec<RepoSource>,
     },
     /// A merge of snapshots.
     Merge {
@@ -295,6 +302,15 @@ pub struct MirrorSource {
     pub suite: String,
     /// The revision taken.
     pub revision: RevisionId,
+}
+
+/// One local repository a snapshot was taken from.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RepoSource {
+    /// Repo name at the time.
+    pub name: String,
+    /// How many changes it had seen (its revision counter).
+    pub revision: u64,
 }
 
 /// A stored snapshot: an immutable, named package set.

@@ -27,6 +27,11 @@ pub(crate) fn snapshots() -> ArgValueCandidates {
     ArgValueCandidates::new(|| candidates(NameKind::Snapshot))
 }
 
+/// Candidates for a local repository name.
+pub(crate) fn repos() -> ArgValueCandidates {
+    ArgValueCandidates::new(|| candidates(NameKind::Repo))
+}
+
 /// Candidates for a publication, as `publish list` prints it.
 pub(crate) fn publications() -> ArgValueCandidates {
     ArgValueCandidates::new(|| candidates(NameKind::Publication))

@@ -150,6 +150,24 @@ mod tests {
             ("usage", code(crate::cli::output::UsageError("x".into())), 2),
             ("db", code(db()), 1),
             (
+                "repo conflict",
+                code(crate::ops::repo::RepoError::Conflict(Box::new(
+                    crate::ops::repo::Conflict {
+                        repo: "r".into(),
+                        package: "p_1_all".into(),
+                        existing: crate::digest::Sha256::of(b"a"),
+                        offered: crate::digest::Sha256::of(b"b"),
+                        offered_by: "`f`".into(),
+                    },
+                ))),
+                3,
+            ),
+            (
+                "repo name",
+                code(crate::ops::repo::RepoError::BadName("-".into())),
+                2,
+            ),
+            (
                 "lock",
                 code(LockError::Io {
                     path: PathBuf::from("l"),

@@ -24,6 +24,7 @@ mod package;
 mod printer;
 mod progress;
 mod publish;
+mod repo;
 mod serve;
 mod snapshot;
 mod sync;
@@ -94,6 +95,9 @@ enum Command {
     /// Create, inspect and sync mirrors of upstream suites
     #[command(subcommand)]
     Mirror(mirror::MirrorCommand),
+    /// Local repositories of your own packages: create, add, remove, copy, move
+    #[command(subcommand)]
+    Repo(repo::RepoCommand),
     /// Create, compare, combine and publish immutable snapshots
     #[command(subcommand)]
     Snapshot(snapshot::SnapshotCommand),
@@ -285,6 +289,7 @@ pub fn main() -> ExitCode {
     };
     let result = match cli.command {
         Command::Mirror(cmd) => mirror::run(cmd, &globals),
+        Command::Repo(cmd) => repo::run(cmd, &globals),
         Command::Snapshot(cmd) => snapshot::run(cmd, &globals),
         Command::Publish(cmd) => publish::run(cmd, &globals),
         Command::Key(cmd) => key::run(cmd, &globals),

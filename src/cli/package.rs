@@ -8,7 +8,7 @@ use crate::ops::package::{self, Scope};
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum PackageCommand {
-    /// List the packages of mirrors and snapshots that match a filter, and where each is
+    /// List the packages of mirrors, snapshots and repos that match a filter, and where each is
     Search {
         /// Filter, e.g. 'curl | libcurl* (>= 7.88)' (the language of `--filter`)
         expr: String,
@@ -16,8 +16,11 @@ pub(crate) enum PackageCommand {
         #[arg(long, value_name = "MIRROR", conflicts_with = "snapshot", add = super::complete::mirrors())]
         mirror: Option<String>,
         /// Search only this snapshot
-        #[arg(long, value_name = "SNAPSHOT", add = super::complete::snapshots())]
+        #[arg(long, value_name = "SNAPSHOT", conflicts_with = "repo", add = super::complete::snapshots())]
         snapshot: Option<String>,
+        /// Search only this local repository
+        #[arg(long, value_name = "REPO", conflicts_with = "mirror", add = super::complete::repos())]
+        repo: Option<String>,
     },
 }
 
@@ -27,11 +30,13 @@ pub(crate) fn run(cmd: PackageCommand, g: &Globals) -> Result<u8> {
             expr,
             mirror,
             snapshot,
+            repo,
         } => {
-            let scope = match (mirror, snapshot) {
-                (Some(m), _) => Scope::Mirror(m),
-                (None, Some(s)) => Scope::Snapshot(s),
-                (None, None) => Scope::Everywhere,
+            let scope = match (mirror, snapshot, repo) {
+                (Some(m), ..) => Scope::Mirror(m),
+                (None, Some(s), _) => Scope::Snapshot(s),
+                (None, None, Some(r)) => Scope::Repo(r),
+                (None, None, None) => Scope::Everywhere,
             };
             let ctx = g.context()?;
             let hits = package::search(&ctx.db, &expr, &scope)?;

@@ -19,13 +19,16 @@ use crate::tree::layout::dists_path;
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum SnapshotCommand {
-    /// Take an immutable snapshot of mirrors' current packages
+    /// Take an immutable snapshot of mirrors' and local repositories' current packages
     Create {
-        /// Snapshot name [default: <first mirror>-YYYYMMDD, made unique]
+        /// Snapshot name [default: <first mirror or repo>-YYYYMMDD, made unique]
         name: Option<String>,
         /// Mirror to take packages from; repeat to combine (the newest version of each package wins)
-        #[arg(long = "from-mirror", value_name = "MIRROR", required_unless_present = "from_group", add = super::complete::mirrors())]
+        #[arg(long = "from-mirror", value_name = "MIRROR", required_unless_present_any = ["from_group", "from_repo"], add = super::complete::mirrors())]
         from_mirror: Vec<String>,
+        /// Local repository to take packages from (after the mirrors); repeatable
+        #[arg(long = "from-repo", value_name = "REPO", conflicts_with = "from_group", add = super::complete::repos())]
+        from_repo: Vec<String>,
         /// Take one snapshot of each mirror of a group at once (`<mirror>-YYYYMMDD`, same time)
         #[arg(long = "from-group", value_name = "GROUP", conflicts_with_all = ["name", "from_mirror", "later_wins"])]
         from_group: Option<String>,
@@ -184,6 +187,7 @@ pub(crate) fn run(cmd: SnapshotCommand, g: &Globals) -> Result<u8> {
         SnapshotCommand::Create {
             name,
             from_mirror,
+            from_repo,
             from_group,
             later_wins,
         } => {
@@ -196,10 +200,11 @@ pub(crate) fn run(cmd: SnapshotCommand, g: &Globals) -> Result<u8> {
                 })?;
                 return Ok(0);
             }
-            let merged = ops::create_from_mirrors(
+            let merged = ops::create_from_sources(
                 &mut ctx.db,
                 name.as_deref(),
                 &from_mirror,
+                &from_repo,
                 strategy(later_wins),
                 today,
             )?;

@@ -76,7 +76,10 @@ impl Db {
             .into_iter()
             .collect();
         let snapshot_sets: HashSet<i64> = self
-            .query_ids("SELECT package_set_id FROM snapshots", what)?
+            .query_ids(
+                "SELECT package_set_id FROM snapshots UNION SELECT package_set_id FROM repos",
+                what,
+            )?
             .into_iter()
             .collect();
         let mut plan = GcPlan::default();
@@ -180,7 +183,8 @@ impl Db {
                 .prepare_cached(
                     "DELETE FROM package_sets WHERE id = ?1 \
                      AND id NOT IN (SELECT package_set_id FROM mirror_revisions) \
-                     AND id NOT IN (SELECT package_set_id FROM snapshots)",
+                     AND id NOT IN (SELECT package_set_id FROM snapshots) \
+                     AND id NOT IN (SELECT package_set_id FROM repos)",
                 )
                 .map_err(sql(what))?;
             for s in &plan.sets {

@@ -15,6 +15,7 @@ mod gc;
 mod mirrors;
 mod names;
 mod remote_pool;
+mod repos;
 mod revisions;
 mod sets;
 mod snapshots;
@@ -34,6 +35,7 @@ pub use curation::{AuditEvent, AuditRecord, NewStaged, StageAction, StagedRow, p
 pub use gc::{GcCounts, GcPlan};
 pub use names::NameKind;
 pub use remote_pool::PoolObject;
+pub use repos::{Repo, RepoChange, RepoSpec};
 pub use revisions::{Revision, RevisionEntry, SyncCommit, UNMET_RECORDED};
 pub use sets::{PackageSet, SetDecodeError};
 pub use snapshots::{HistoryEntry, NewPublication, NewSnapshot, PackageSummary};
@@ -54,6 +56,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("schema8.sql"),
     include_str!("schema9.sql"),
     include_str!("schema15.sql"),
+    include_str!("schema12.sql"),
 ];
 
 /// Database errors, naming the object concerned.
@@ -104,6 +107,12 @@ pub enum DbError {
     /// A snapshot name is taken.
     #[error("snapshot `{0}` already exists")]
     SnapshotExists(String),
+    /// A repo name is taken.
+    #[error("repo `{0}` already exists")]
+    RepoExists(String),
+    /// A repo changed since its change was planned (or was dropped).
+    #[error("repo `{0}` changed while this command ran; run it again")]
+    RepoChanged(String),
     /// A stored value does not decode.
     #[error("database: corrupt {what}: {detail}")]
     Corrupt {

@@ -19,6 +19,8 @@ pub enum NameKind {
     Mirror,
     /// Snapshot names.
     Snapshot,
+    /// Local repository names.
+    Repo,
     /// Publications as `publish list` prints them (`dists/DIST`, `PREFIX/dists/DIST`).
     Publication,
 }
@@ -56,6 +58,7 @@ impl Db {
         let query = match kind {
             NameKind::Mirror => "SELECT name FROM mirrors ORDER BY name",
             NameKind::Snapshot => "SELECT name FROM snapshots ORDER BY name",
+            NameKind::Repo => "SELECT name FROM repos ORDER BY name",
             NameKind::Publication => {
                 "SELECT CASE prefix WHEN '.' THEN 'dists/' || distribution \
                  ELSE prefix || '/dists/' || distribution END AS place \
@@ -115,7 +118,12 @@ mod tests {
         drop(Db::open(&path).expect("create"));
         assert_eq!(files(&dir), ["debvault.db"]);
         let db = Db::open_read_only(&path).expect("open read-only");
-        for kind in [NameKind::Mirror, NameKind::Snapshot, NameKind::Publication] {
+        for kind in [
+            NameKind::Mirror,
+            NameKind::Snapshot,
+            NameKind::Repo,
+            NameKind::Publication,
+        ] {
             assert_eq!(db.names(kind).expect("names"), Vec::<String>::new());
         }
         drop(db);

@@ -72,30 +72,7 @@ pub fn scan(
         let name = m.name.clone();
         let body = ar.body(m.size);
         let max = m.size.saturating_mul(limits.max_ratio).max(limits.min_data);
-        let decoded: Box<dyn Read + '_> = match &name[8..] {
-            "" => Box::new(body),
-            ".gz" => Box::new(MultiGzDecoder::new(body)),
-            ".xz" => {
-                let stream =
-                    Stream::new_stream_decoder(XZ_MEMLIMIT, CONCATENATED).map_err(|e| {
-                        DebError::Read {
-                            member: name.clone(),
-                            offset: m.offset,
-                            source: io::Error::other(e),
-                        }
-                    })?;
-                Box::new(XzDecoder::new_stream(body, stream))
-            }
-            ".zst" => Box::new(ruzstd::decoding::StreamingDecoder::new(body).map_err(|e| {
-                DebError::Read {
-                    member: name.clone(),
-                    offset: m.offset,
-                    source: io::Error::new(io::ErrorKind::InvalidData, e.to_string()),
-                }
-            })?),
-            ".bz2" => Box::new(bzip2::bufread::MultiBzDecoder::new(body)),
-            _ => return Err(DebError::Compression(name)),
-        };
+        let decoded = decompress(&name, "data.tar".len(), m.offset, body)?;
         let bounded = Bounded {
             inner: decoded,
             left: max,
@@ -110,6 +87,37 @@ pub fn scan(
         );
     }
     Err(DebError::Missing("data.tar"))
+}
+
+/// The body of the ar member `name` at `offset` (`<stem><suffix>`, the
+/// stem `stem_len` bytes long) decompressed as its suffix says: none,
+/// `.gz`, `.xz`, `.zst` or `.bz2`.
+pub(crate) fn decompress<'a>(
+    name: &str,
+    stem_len: usize,
+    offset: u64,
+    body: impl BufRead + 'a,
+) -> Result<Box<dyn Read + 'a>, DebError> {
+    let read_err = |source| DebError::Read {
+        member: name.to_owned(),
+        offset,
+        source,
+    };
+    Ok(match name.get(stem_len..).unwrap_or_default() {
+        "" => Box::new(body),
+        ".gz" => Box::new(MultiGzDecoder::new(body)),
+        ".xz" => {
+            let stream = Stream::new_stream_decoder(XZ_MEMLIMIT, CONCATENATED)
+                .map_err(|e| read_err(io::Error::other(e)))?;
+            Box::new(XzDecoder::new_stream(body, stream))
+        }
+        ".zst" => Box::new(
+            ruzstd::decoding::StreamingDecoder::new(body)
+                .map_err(|e| read_err(io::Error::new(io::ErrorKind::InvalidData, e.to_string())))?,
+        ),
+        ".bz2" => Box::new(bzip2::bufread::MultiBzDecoder::new(body)),
+        _ => return Err(DebError::Compression(name.to_owned())),
+    })
 }
 
 /// Memory the xz decoder may use (as for indices).

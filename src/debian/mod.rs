@@ -11,6 +11,8 @@ pub mod contents;
 pub mod deb;
 pub mod deb822;
 #[cfg(feature = "full")]
+pub mod deb_control;
+#[cfg(feature = "full")]
 pub mod deb_scan;
 pub mod dep11;
 pub mod packages;

@@ -282,7 +282,7 @@ fn derived_snapshots(snapshots: &[crate::model::Snapshot], name: &str) -> Vec<St
         let before = derived.len();
         for s in snapshots {
             let from_it = match &s.origin {
-                SnapshotOrigin::Mirrors { mirrors } => mirrors.iter().any(|m| m.name == name),
+                SnapshotOrigin::Mirrors { mirrors, .. } => mirrors.iter().any(|m| m.name == name),
                 SnapshotOrigin::Merge { sources, .. } => {
                     sources.iter().any(|x| derived.contains(x))
                 }

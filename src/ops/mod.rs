@@ -14,6 +14,7 @@ pub mod keys;
 pub mod mirror;
 pub mod package;
 pub mod publish;
+pub mod repo;
 pub mod snapshot;
 pub mod status;
 pub mod sync;

@@ -1,4 +1,4 @@
-//! `package search`: which packages of the mirrors and snapshots match a
+//! `package search`: which packages of the mirrors, snapshots and repos match a
 //! filter, and where each one is (aptly's `package search`, reprepro's
 //! `ls`). Read-only; the filter language is the one of `--filter`.
 
@@ -14,12 +14,14 @@ use crate::query::Filter;
 /// Where to search.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Scope {
-    /// Every mirror's current revision and every snapshot.
+    /// Every mirror's current revision, every snapshot and every repo.
     Everywhere,
     /// One mirror's current revision.
     Mirror(String),
     /// One snapshot.
     Snapshot(String),
+    /// One local repository.
+    Repo(String),
 }
 
 /// A package that matched, with every place that holds it.
@@ -37,7 +39,7 @@ pub struct Hit {
     pub sha256: Sha256,
     /// Size of its file.
     pub size: u64,
-    /// `mirror NAME` / `snapshot NAME`, in the order searched.
+    /// `mirror NAME` / `snapshot NAME` / `repo NAME`, in the order searched.
     pub found_in: Vec<String>,
 }
 
@@ -83,6 +85,18 @@ pub fn search(db: &Db, expr: &str, scope: &Scope) -> Result<Vec<Hit>, SnapshotEr
             }
         }
         Scope::Mirror(_) => {}
+        Scope::Repo(name) => {
+            let repo = db
+                .repo(name)?
+                .ok_or_else(|| SnapshotError::NoRepo(name.clone()))?;
+            places.push((format!("repo {name}"), db.package_set(repo.package_set)?));
+        }
+    }
+    if *scope == Scope::Everywhere {
+        for repo in db.repos()? {
+            let set = db.package_set(repo.package_set)?;
+            places.push((format!("repo {}", repo.name), set));
+        }
     }
     let mut hits: BTreeMap<crate::model::PackageId, Hit> = BTreeMap::new();
     for (place, set) in &places {

@@ -21,6 +21,7 @@ mod output;
 mod pipeline;
 mod publish;
 mod publish_apt;
+mod repos;
 mod s3;
 mod serve;
 mod serve_cli;

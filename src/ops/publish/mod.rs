@@ -440,7 +440,7 @@ pub fn normalize_prefix(prefix: &str) -> Result<String, PublishError> {
 fn default_distribution(snap: &Snapshot) -> Option<String> {
     use crate::model::SnapshotOrigin;
     match &snap.origin {
-        SnapshotOrigin::Mirrors { mirrors } => {
+        SnapshotOrigin::Mirrors { mirrors, .. } => {
             let first = mirrors.first()?;
             mirrors
                 .iter()

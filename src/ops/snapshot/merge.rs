@@ -1,5 +1,5 @@
 //! Several sources into one snapshot: `snapshot merge` and
-//! `snapshot create --from-mirror A --from-mirror B`.
+//! `snapshot create --from-mirror A --from-mirror B [--from-repo R]`.
 //!
 //! By default the result is apt's view of the sources: for each
 //! (component, name, architecture) the highest version wins, wherever it
@@ -19,7 +19,7 @@ use super::{
 };
 use crate::db::{Db, DbError, NewSnapshot};
 use crate::debian::version;
-use crate::model::{MirrorSource, Snapshot, SnapshotOrigin};
+use crate::model::{MirrorSource, RepoSource, Snapshot, SnapshotOrigin};
 
 /// How sources that hold the same (component, name, architecture) combine.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
@@ -76,7 +76,25 @@ pub fn create_from_mirrors(
     strategy: MergeStrategy,
     today: NaiveDate,
 ) -> Result<Merged, SnapshotError> {
-    let first = mirrors.first().ok_or(SnapshotError::NoSources)?;
+    create_from_sources(db, name, mirrors, &[], strategy, today)
+}
+
+/// Creates a snapshot of the current revisions of `mirrors` and the
+/// current content of the local repositories `repos` (after the mirrors,
+/// so a repo wins a tie), combined by `strategy`. The default name is
+/// `<first source>-YYYYMMDD`, made unique.
+pub fn create_from_sources(
+    db: &mut Db,
+    name: Option<&str>,
+    mirrors: &[String],
+    repos: &[String],
+    strategy: MergeStrategy,
+    today: NaiveDate,
+) -> Result<Merged, SnapshotError> {
+    let first = mirrors
+        .first()
+        .or(repos.first())
+        .ok_or(SnapshotError::NoSources)?;
     let name = match name {
         Some(n) => n.to_owned(),
         None => default_name(db, first, today)?,
@@ -101,29 +119,61 @@ pub fn create_from_mirrors(
             revision: rev,
         });
     }
-    // One mirror: its revision's set as it is (no package is even read).
+    let mut repo_sources = Vec::new();
+    for r in repos {
+        let repo = db
+            .repo(r)?
+            .ok_or_else(|| SnapshotError::NoRepo(r.clone()))?;
+        let set = db.package_set(repo.package_set)?;
+        archs.push(repo_architectures(db, &repo.spec.architectures, &set)?);
+        sets.push(set);
+        repo_sources.push(RepoSource {
+            name: repo.name.clone(),
+            revision: repo.revision,
+        });
+    }
+    let labels: Vec<&String> = mirrors.iter().chain(repos).collect();
+    // One source: its set as it is (no package is even read).
     let (set, downgrades) = match sets.len() {
         1 => (sets.pop().unwrap_or_default(), Vec::new()),
         _ => {
             let lists = sets
                 .iter()
-                .zip(mirrors)
+                .zip(&labels)
                 .map(|(set, m)| Ok((m.as_str(), set_entries(db, set)?)))
                 .collect::<Result<Vec<_>, SnapshotError>>()?;
             let (merged, downgrades) = merge_entries(&lists, strategy);
             (set_of(&merged), downgrades)
         }
     };
+    let mut parts: Vec<String> = Vec::new();
+    if !sources.is_empty() {
+        parts.push(format!(
+            "mirror{} {}",
+            if sources.len() > 1 { "s" } else { "" },
+            sources
+                .iter()
+                .map(|s| format!("`{}` (revision {})", s.name, s.revision.0))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    if !repo_sources.is_empty() {
+        parts.push(format!(
+            "repo{} {}",
+            if repo_sources.len() > 1 { "s" } else { "" },
+            repo_sources
+                .iter()
+                .map(|s| format!("`{}` (revision {})", s.name, s.revision))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
     let description = format!(
-        "from mirror{} {}{}",
-        if sources.len() > 1 { "s" } else { "" },
-        sources
-            .iter()
-            .map(|s| format!("`{}` (revision {})", s.name, s.revision.0))
-            .collect::<Vec<_>>()
-            .join(", "),
-        match (sources.len(), strategy) {
-            (2.., MergeStrategy::LaterWins) => " (later mirrors win)",
+        "from {}{}",
+        parts.join(" and "),
+        match (labels.len(), strategy) {
+            (2.., MergeStrategy::LaterWins) => " (later sources win)",
             _ => "",
         }
     );
@@ -132,7 +182,10 @@ pub fn create_from_mirrors(
         db,
         &name,
         &description,
-        &SnapshotOrigin::Mirrors { mirrors: sources },
+        &SnapshotOrigin::Mirrors {
+            mirrors: sources,
+            repos: repo_sources,
+        },
         &architectures,
         &set,
     )?;
@@ -141,6 +194,33 @@ pub fn create_from_mirrors(
         strategy,
         downgrades,
     })
+}
+
+/// The architectures a snapshot of a repo publishes: those configured, or
+/// those of its packages (neither `all` nor `source`), or the machine's
+/// own when it has only `all` packages.
+fn repo_architectures(
+    db: &Db,
+    configured: &[String],
+    set: &crate::db::PackageSet,
+) -> Result<Vec<String>, SnapshotError> {
+    if !configured.is_empty() {
+        return Ok(configured.to_vec());
+    }
+    let mut out: Vec<String> = Vec::new();
+    for (_, ids) in set.components() {
+        for p in db.package_summaries(ids)? {
+            let a = p.key.architecture;
+            if a != "all" && a != crate::db::SOURCE_ARCH && !out.contains(&a) {
+                out.push(a);
+            }
+        }
+    }
+    out.sort();
+    if out.is_empty() {
+        out.push(crate::model::native_architecture().to_owned());
+    }
+    Ok(out)
 }
 
 /// One snapshot of each mirror of `group` (`<mirror>-YYYYMMDD`, made
@@ -178,6 +258,7 @@ pub fn create_from_group(
                 suite: mirror.spec.suite.clone(),
                 revision: rev,
             }],
+            repos: Vec::new(),
         };
         parts.push((name, description, origin, db.revision_set(rev)?));
     }

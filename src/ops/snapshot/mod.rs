@@ -22,7 +22,8 @@ use crate::tree::layout::dists_path;
 
 mod merge;
 pub use merge::{
-    Downgrade, MergeStrategy, Merged, create_from_group, create_from_mirrors, merge, merge_entries,
+    Downgrade, MergeStrategy, Merged, create_from_group, create_from_mirrors, create_from_sources,
+    merge, merge_entries,
 };
 
 /// Why a snapshot operation failed.
@@ -35,6 +36,9 @@ pub enum SnapshotError {
     /// No mirror by that name.
     #[error("mirror `{0}` does not exist")]
     NoMirror(String),
+    /// No local repository by that name.
+    #[error("repo `{0}` does not exist")]
+    NoRepo(String),
     /// The mirror was never synced.
     #[error("mirror `{0}` has not been synced yet; run `debvault mirror sync {0}` first")]
     NeverSynced(String),
