@@ -531,7 +531,9 @@ fn check_indices(indices: &[IndexInput]) -> Result<(), TreeError> {
             return Err(TreeError::BadComponent(component.clone()));
         }
         match &index.kind {
-            IndexKind::Packages { architecture } | IndexKind::Contents { architecture, .. } => {
+            IndexKind::Packages { architecture }
+            | IndexKind::Installer { architecture }
+            | IndexKind::Contents { architecture, .. } => {
                 let arch_ok = !architecture.is_empty()
                     && !architecture.starts_with('-')
                     && architecture

@@ -8,6 +8,7 @@ pub mod fixture;
 pub mod server;
 pub mod sources;
 pub mod translations;
+pub mod udebs;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
