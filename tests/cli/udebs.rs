@@ -264,3 +264,23 @@ fn snapshots_with_udebs_filter_merge_publish_and_survive_gc() {
     let v = json(&env.ok(&["--json", "verify"]));
     assert_eq!(v["problems"].as_array().map(Vec::len), Some(0), "{v}");
 }
+
+#[test]
+fn no_contents_writes_no_contents_udeb_either() {
+    let env = TestEnv::new();
+    publish_with_udebs(&env, &Repo::new(debs()), &udebs());
+    env.create_mirror("m", &["--with-udebs"]);
+    env.ok(&["mirror", "sync", "m"]);
+    env.ok(&["snapshot", "create", "a", "--from-mirror", "m"]);
+    env.ok(&["key", "generate", "--email", "ops@example.invalid"]);
+    let publish = ["snapshot", "publish", "a", "--distribution", "stable"];
+    env.ok(&[&publish[..], &["--no-contents"]].concat());
+    let dist = env.root().join("public/dists/stable");
+    assert!(
+        dist.join("main/debian-installer/binary-amd64/Packages.xz")
+            .exists()
+    );
+    let release = std::fs::read_to_string(dist.join("Release")).unwrap();
+    assert!(!release.contains("Contents-udeb"), "{release}");
+    assert!(!dist.join("main/Contents-udeb-amd64.gz").exists());
+}

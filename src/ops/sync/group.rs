@@ -336,6 +336,7 @@ mod tests {
             "contrib/binary-arm64/Packages": sha,
             "main/source/Sources.xz": sha,
             "main/i18n/Translation-en.xz": sha,
+            "main/debian-installer/binary-amd64/Packages.xz": sha,
             "main/binary-amd64/Packages.gz": "not a digest",
         });
         let got: Vec<(String, String)> = packages_indices(Some(&recorded))
