@@ -94,6 +94,10 @@ pub struct MirrorSpec {
     /// Also mirror the source packages of the selected binaries (`<component>/source/Sources`).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub with_sources: bool,
+    /// Also mirror the Debian installer's packages
+    /// (`<component>/debian-installer/binary-<arch>/Packages`, `.udeb` files).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub with_udebs: bool,
     /// The group of mirrors clients use together (a suite, its updates, its
     /// security suite): their dependencies close over all members.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -524,6 +528,7 @@ mod tests {
             allow_sha1_keys: false,
             review: false,
             with_sources: false,
+            with_udebs: false,
             group: None,
             pins: vec![],
             languages: default_languages(),

@@ -91,6 +91,9 @@ pub(crate) struct CreateArgs {
     /// Also mirror the source packages of the selected binaries (for `apt-get source`)
     #[arg(long)]
     with_sources: bool,
+    /// Also mirror the Debian installer's packages (udebs): the same filter and dependency rules
+    #[arg(long)]
+    with_udebs: bool,
     /// Languages of the long descriptions to mirror, e.g. en,de,pt_BR (default: en; `none`: none)
     #[arg(long, value_name = "LANG", value_delimiter = ',')]
     languages: Vec<String>,
@@ -178,6 +181,12 @@ pub(crate) struct EditArgs {
     /// Stop mirroring source packages
     #[arg(long)]
     no_sources: bool,
+    /// Also mirror the Debian installer's packages (udebs)
+    #[arg(long, overrides_with = "no_udebs")]
+    with_udebs: bool,
+    /// Stop mirroring the installer's packages
+    #[arg(long)]
+    no_udebs: bool,
     /// Replace the languages of the long descriptions (`none`: none)
     #[arg(long, value_name = "LANG", value_delimiter = ',')]
     languages: Vec<String>,
@@ -243,6 +252,7 @@ fn create(a: CreateArgs, g: &Globals) -> Result<u8> {
         allow_sha1_keys: a.allow_sha1_keys,
         review: a.review,
         with_sources: a.with_sources,
+        with_udebs: a.with_udebs,
         group: a.group,
         pins: Vec::new(),
         languages: if a.languages.is_empty() {
@@ -476,6 +486,9 @@ fn print_spec(out: &mut dyn Write, m: &Mirror) -> Result<()> {
             "appstream:     yes (DEP-11 metadata and icons mirrored)"
         )?;
     }
+    if s.with_udebs {
+        writeln!(out, "udebs:         yes (installer packages mirrored)")?;
+    }
     if s.follow_recommends {
         writeln!(out, "recommends:    followed")?;
     }
@@ -602,6 +615,12 @@ fn edit(a: EditArgs, g: &Globals) -> Result<u8> {
         }
         if a.no_appstream {
             spec.with_appstream = false;
+        }
+        if a.with_udebs {
+            spec.with_udebs = true;
+        }
+        if a.no_udebs {
+            spec.with_udebs = false;
         }
         if a.follow_all_alternatives {
             spec.follow_all_alternatives = true;

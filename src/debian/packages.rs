@@ -297,6 +297,13 @@ pub fn pool_dir(source: &str, component: &str) -> String {
     format!("pool/{component}/{}/{source}", &source[..end])
 }
 
+/// Whether a pool file is a Debian installer package (a udeb): d-i's
+/// packages are the archive's only files ending in `.udeb`, listed apart in
+/// `<component>/debian-installer/binary-<arch>/Packages`.
+pub fn is_udeb(filename: &str) -> bool {
+    filename.ends_with(".udeb")
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {

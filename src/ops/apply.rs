@@ -256,6 +256,7 @@ fn to_spec(m: &DeclaredMirror, dir: &Path) -> MirrorSpec {
         allow_sha1_keys: false,
         review: m.review,
         with_sources: m.with_sources,
+        with_udebs: false,
         group: m.group.clone(),
         pins,
         languages: m.languages.clone(),

@@ -486,6 +486,7 @@ pub fn import_plan(
                 allow_sha1_keys: false,
                 review: false,
                 with_sources: src.with_sources,
+                with_udebs: false,
                 group: opts.group.clone(),
                 pins: Vec::new(),
                 languages: crate::model::default_languages(),

@@ -11,6 +11,7 @@ pub mod filter;
 pub mod glob;
 pub mod installable;
 pub mod sources;
+pub mod udebs;
 
 pub use closure::{ClosureOptions, LeftOut, Selection, Unresolved, select, select_roots};
 pub use filter::{Filter, FilterError, Glob};

@@ -45,6 +45,9 @@ impl IndexInput {
         let c = &self.component;
         match &self.kind {
             IndexKind::Packages { architecture } => format!("{c}/binary-{architecture}/Packages"),
+            IndexKind::Installer { architecture } => {
+                format!("{c}/debian-installer/binary-{architecture}/Packages")
+            }
             IndexKind::Sources => format!("{c}/source/Sources"),
             IndexKind::Translation { language } => format!("{c}/i18n/Translation-{language}"),
             IndexKind::Contents {
@@ -73,6 +76,12 @@ impl IndexInput {
 pub enum IndexKind {
     /// `binary-<architecture>/Packages`.
     Packages {
+        /// e.g. `amd64`.
+        architecture: String,
+    },
+    /// `debian-installer/binary-<architecture>/Packages`: the installer's
+    /// packages (udebs), without a per-index `Release`, as Debian has it.
+    Installer {
         /// e.g. `amd64`.
         architecture: String,
     },
@@ -130,7 +139,8 @@ impl IndexKind {
             IndexKind::Translation { .. }
             | IndexKind::Contents { .. }
             | IndexKind::Components { .. }
-            | IndexKind::Icons { .. } => None,
+            | IndexKind::Icons { .. }
+            | IndexKind::Installer { .. } => None,
         }
     }
 

@@ -532,6 +532,7 @@ fn check_indices(indices: &[IndexInput]) -> Result<(), TreeError> {
         }
         match &index.kind {
             IndexKind::Packages { architecture }
+            | IndexKind::Installer { architecture }
             | IndexKind::Contents { architecture, .. }
             | IndexKind::Components { architecture } => {
                 let arch_ok = !architecture.is_empty()

@@ -31,4 +31,5 @@ mod sources;
 mod sync;
 mod sync_faults;
 mod translations;
+mod udebs;
 mod verify;

@@ -23,6 +23,7 @@ use crate::db::{Db, ListOrigin};
 use crate::debian::contents::write_line;
 use crate::debian::deb_scan::{DebScan, ScanLimits, scan};
 use crate::debian::deb822::find_field;
+use crate::debian::packages::is_udeb;
 use crate::debian::sources::{SOURCE_ARCH, split_source_field};
 use crate::digest::Sha256;
 use crate::model::PackageRecord;
@@ -350,7 +351,9 @@ fn scan_file(
     )
 }
 
-/// The Contents lines of each component × architecture.
+/// The Contents lines of each component × architecture; the installer's
+/// packages (udebs) in `Contents-udeb-<arch>` beside them, when the
+/// publication holds any.
 fn contents_lines(
     records: &[(String, PackageRecord)],
     lists: &HashMap<Sha256, Vec<String>>,
@@ -360,25 +363,30 @@ fn contents_lines(
     for (c, r) in records {
         by_component.entry(c).or_default().push(r);
     }
+    let any_udebs = records.iter().any(|(_, r)| is_udeb(&r.filename));
+    let kinds: &[bool] = if any_udebs { &[false, true] } else { &[false] };
     let mut out = Vec::new();
     for (component, recs) in by_component {
         for arch in archs.iter().filter(|a| a.as_str() != "all") {
-            let members: Vec<(String, &[String])> = recs
-                .iter()
-                .filter(|r| r.architecture == *arch || r.architecture == "all")
-                .filter_map(|r| {
-                    let files = lists.get(&r.sha256)?;
-                    Some((location(r), files.as_slice()))
-                })
-                .collect();
-            out.push(IndexInput {
-                component: component.to_owned(),
-                kind: IndexKind::Contents {
-                    architecture: arch.clone(),
-                    udeb: false,
-                },
-                stanzas: merge(&members),
-            });
+            for &udeb in kinds {
+                let members: Vec<(String, &[String])> = recs
+                    .iter()
+                    .filter(|r| r.architecture == *arch || r.architecture == "all")
+                    .filter(|r| is_udeb(&r.filename) == udeb)
+                    .filter_map(|r| {
+                        let files = lists.get(&r.sha256)?;
+                        Some((location(r), files.as_slice()))
+                    })
+                    .collect();
+                out.push(IndexInput {
+                    component: component.to_owned(),
+                    kind: IndexKind::Contents {
+                        architecture: arch.clone(),
+                        udeb,
+                    },
+                    stanzas: merge(&members),
+                });
+            }
         }
     }
     out

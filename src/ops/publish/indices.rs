@@ -8,9 +8,10 @@ use std::collections::BTreeMap;
 
 use super::pool::{Item, plain_pool_path};
 use crate::db::SOURCE_ARCH;
+use crate::debian::packages::is_udeb;
 use crate::debian::version;
 use crate::model::PackageRecord;
-use crate::tree::IndexInput;
+use crate::tree::{IndexInput, IndexKind};
 
 /// The `Packages` indices: one per component and architecture
 /// (`architectures`; `all` packages in each), stanzas sorted by name, version and
@@ -33,6 +34,11 @@ pub(super) fn build_indices<'a>(
         .values()
         .flatten()
         .any(|e| e.1.architecture == SOURCE_ARCH);
+    // Likewise the installer's `debian-installer/binary-<arch>/Packages`.
+    let udebs = by_component
+        .values()
+        .flatten()
+        .any(|e| is_udeb(&e.1.filename));
     let mut out = Vec::new();
     for (component, mut list) in by_component {
         list.sort_by(|(_, a, _), (_, b, _)| {
@@ -42,12 +48,23 @@ pub(super) fn build_indices<'a>(
                 .then_with(|| a.architecture.cmp(&b.architecture))
         });
         for arch in &archs {
-            let stanzas = list
-                .iter()
-                .filter(|(_, r, _)| r.architecture == **arch || r.architecture == "all")
-                .map(|(_, r, path)| with_filename(&r.stanza, path))
-                .collect();
-            out.push(IndexInput::packages(component, arch, stanzas));
+            let stanzas = |udeb: bool| {
+                list.iter()
+                    .filter(|(_, r, _)| r.architecture == **arch || r.architecture == "all")
+                    .filter(|(_, r, _)| is_udeb(&r.filename) == udeb)
+                    .map(|(_, r, path)| with_filename(&r.stanza, path))
+                    .collect()
+            };
+            out.push(IndexInput::packages(component, arch, stanzas(false)));
+            if udebs {
+                out.push(IndexInput {
+                    component: component.to_owned(),
+                    kind: IndexKind::Installer {
+                        architecture: (*arch).clone(),
+                    },
+                    stanzas: stanzas(true),
+                });
+            }
         }
         if sources {
             let entries = list.iter().map(|(_, r, path)| (*r, path.as_ref()));

@@ -211,17 +211,20 @@ pub fn filter(
     check_new_name(db, name)?;
     let src = load(db, source)?;
     let set = db.package_set(src.package_set)?;
-    let candidates = candidates(db, &set)?;
-    let mut selection = select(
-        &candidates,
-        &parsed,
-        &ClosureOptions {
-            with_deps,
-            follow_recommends,
-            follow_all_alternatives: false,
-            architectures: src.architectures.clone(),
-        },
-    );
+    // The installer's packages last: they close among themselves.
+    let (mut candidates, udebs): (Vec<Stored>, Vec<Stored>) = candidates(db, &set)?
+        .into_iter()
+        .partition(|c| !c.is_udeb());
+    let debs = candidates.len();
+    candidates.extend(udebs);
+    let closure = ClosureOptions {
+        with_deps,
+        follow_recommends,
+        follow_all_alternatives: false,
+        architectures: src.architectures.clone(),
+    };
+    let mut selection = select(&candidates[..debs], &parsed, &closure);
+    crate::query::udebs::select_apart(&candidates, debs, &parsed, &closure, &mut selection);
     // Source packages: those the filter names, and those of the binaries.
     let _ = crate::query::follow_sources(&candidates, &parsed, &mut selection);
     let picked: Vec<Entry> = selection
@@ -298,6 +301,13 @@ impl Stored {
             version,
             stanza: r.stanza,
         })
+    }
+}
+
+impl Stored {
+    /// Whether it is one of the installer's packages (a udeb).
+    fn is_udeb(&self) -> bool {
+        find_field(&self.stanza, "Filename").is_some_and(crate::debian::packages::is_udeb)
     }
 }
 

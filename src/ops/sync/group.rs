@@ -292,7 +292,12 @@ fn packages_indices(recorded: Option<&serde_json::Value>) -> Vec<(String, String
     };
     let mut out = Vec::new();
     for (path, sha) in map {
-        let Some((component, rest)) = path.split_once("/binary-") else {
+        // `main/debian-installer/binary-amd64/…` holds udebs, which close
+        // among themselves, not with the group.
+        let Some((component, rest)) = path
+            .split_once("/binary-")
+            .filter(|(c, _)| !c.contains('/'))
+        else {
             continue;
         };
         let is_packages = rest
@@ -331,6 +336,7 @@ mod tests {
             "contrib/binary-arm64/Packages": sha,
             "main/source/Sources.xz": sha,
             "main/i18n/Translation-en.xz": sha,
+            "main/debian-installer/binary-amd64/Packages.xz": sha,
             "main/binary-amd64/Packages.gz": "not a digest",
         });
         let got: Vec<(String, String)> = packages_indices(Some(&recorded))

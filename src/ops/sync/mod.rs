@@ -31,6 +31,7 @@ mod group;
 mod plan;
 mod release;
 mod translations;
+mod udebs;
 
 use std::collections::BTreeMap;
 use std::time::Instant;
@@ -255,12 +256,14 @@ async fn sync_locked(
     let indices = choose_indices(mirror, release)?;
     let i18n = translations::pending(mirror, release, &dists, &indices);
     let dep11 = appstream::pending(mirror, release, &dists, &indices);
+    let udebs = udebs::choose(ctx, mirror, release, &dists, &indices)?;
 
     // Same indices and same configuration as the current revision: nothing to do but remember the Release.
     let index_digests: BTreeMap<String, String> = indices
         .iter()
         .chain(i18n.files.iter().map(|t| &t.index))
         .chain(dep11.files())
+        .chain(&udebs.indices)
         .map(|i| (i.path.clone(), i.sha256.to_string()))
         .collect();
     let new_state = MirrorState {
@@ -292,6 +295,13 @@ async fn sync_locked(
         fetch_indices(ctx, mirror, &dists, release, &indices, fields, &mut bytes).await?;
     let mut components: Vec<String> = indices.into_iter().map(|i| i.component).collect();
     let roots = others.read_into(ctx, name, &mut upstream, &mut components)?;
+    let udebs_from = match udebs.indices.is_empty() {
+        true => None,
+        false => {
+            let (up, comps) = (&mut upstream, &mut components);
+            Some(udebs::read_into(ctx, mirror, &udebs, up, comps, &mut bytes).await?)
+        }
+    };
     let fetched = Fetched {
         i18n,
         dep11,
@@ -302,6 +312,7 @@ async fn sync_locked(
         filter,
         closure,
         roots,
+        udebs_from,
         curation,
         record: Record {
             state: new_state,
@@ -350,6 +361,8 @@ struct Fetched<'g> {
     closure: ClosureOptions,
     /// The roots of its group's other members, whose packages follow its own.
     roots: group::Roots<'g>,
+    /// The component number the installer's packages start at, if any.
+    udebs_from: Option<usize>,
     /// The operator's decisions.
     curation: Curation,
     /// What the commit records besides the plan.
@@ -373,6 +386,7 @@ async fn plan_and_execute(
         filter,
         closure,
         roots,
+        udebs_from,
         curation,
         mut record,
         i18n,
@@ -391,7 +405,15 @@ async fn plan_and_execute(
         name,
         format!("selecting from {} packages", packages.len()),
     );
-    let mut selection = roots.select(packages, |p| p.component as usize, &filter, &closure);
+    // The udebs come last and close among themselves.
+    let debs = udebs::start(packages, udebs_from);
+    let mut selection = roots.select(
+        &packages[..debs],
+        |p| p.component as usize,
+        &filter,
+        &closure,
+    );
+    crate::query::udebs::select_apart(packages, debs, &filter, &closure, &mut selection);
     let lost = follow_sources(packages, &filter, &mut selection);
     if let Some(first) = lost.first() {
         let more = match lost.len() - 1 {
@@ -429,7 +451,7 @@ async fn plan_and_execute(
                 .selected
                 .iter()
                 .any(|&i| *packages[i].name == **wanted)
-                && !roots.others_have(packages, |p| p.component as usize, wanted)
+                && !roots.others_have(&packages[..debs], |p| p.component as usize, wanted)
         })
         .collect();
     warn_selection(ctx, name, &plan.summary, &missing, deferred);

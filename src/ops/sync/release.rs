@@ -27,7 +27,7 @@ const MAX_RELEASE_BYTES: u64 = 64 << 20;
 /// Largest Release.gpg accepted.
 const MAX_SIGNATURE_BYTES: u64 = 1 << 20;
 /// Largest decompressed index accepted.
-const MAX_INDEX_BYTES: u64 = 4 << 30;
+pub(super) const MAX_INDEX_BYTES: u64 = 4 << 30;
 
 /// A verified, parsed Release.
 pub(super) struct ReleaseDoc {

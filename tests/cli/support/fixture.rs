@@ -200,7 +200,7 @@ impl Pkg {
         out
     }
 
-    fn stanza(&self, deb: &[u8]) -> String {
+    pub fn stanza(&self, deb: &[u8]) -> String {
         let mut s = self.control().replace("Description:", "\u{0}");
         // Put index-only fields before the Description, as dak does.
         let filename = self.filename.clone().unwrap_or_else(|| self.pool_path());

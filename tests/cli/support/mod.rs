@@ -10,6 +10,7 @@ pub mod repos;
 pub mod server;
 pub mod sources;
 pub mod translations;
+pub mod udebs;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
