@@ -24,6 +24,7 @@ mod s3;
 mod serve;
 mod serve_cli;
 mod serve_soak;
+mod shapes;
 mod snapshot;
 mod sources;
 mod sync;

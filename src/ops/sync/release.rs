@@ -58,7 +58,8 @@ pub(super) struct IndexRef {
 impl IndexRef {
     /// Whether this is a `Sources` index (source packages), not `Packages`.
     pub fn is_sources(&self) -> bool {
-        self.path.split('/').nth(1) == Some("source")
+        let file = self.path.rsplit('/').next().unwrap_or(&self.path);
+        file.split('.').next() == Some("Sources")
     }
 }
 
@@ -276,6 +277,9 @@ pub(super) fn choose_indices(
     mirror: &Mirror,
     release: &Release,
 ) -> Result<Vec<IndexRef>, SyncError> {
+    if mirror.spec.is_flat() {
+        return super::flat::indices(mirror, release);
+    }
     let components = if mirror.spec.components.is_empty() {
         release
             .components

@@ -6,6 +6,7 @@ pub mod apt;
 pub mod contents;
 pub mod fixture;
 pub mod server;
+pub mod shapes;
 pub mod sources;
 pub mod translations;
 

@@ -1,0 +1,234 @@
+//! Other archive shapes (issue 19).
+//!
+//! Covered: a flat repository (`deb URL ./`) built with the real
+//! `apt-ftparchive` mirrors, snapshots, publishes as a normal distribution
+//! and the real apt downloads from it; a flat repository in a directory
+//! (`deb URL dir/`) with only `Release` + `Release.gpg` and one `Packages`
+//! for several architectures keeps only the mirror's architectures (and
+//! `all`) and publishes under `--component`; COMPONENTS with a flat suite
+//! are a usage error; `import-apt-sources` takes flat one-line and deb822
+//! entries.
+
+use std::path::PathBuf;
+
+use crate::support::apt::{Apt, Serve, Sources};
+use crate::support::fixture::public_key;
+use crate::support::shapes::Flat;
+use crate::support::{Pkg, TestEnv, json};
+
+/// An app, its library and an `all` package it depends on.
+fn flat_packages() -> Vec<Pkg> {
+    vec![
+        Pkg::new("app", "1.0-1").depends("libfoo (>= 1.2), data-files"),
+        Pkg::new("libfoo", "1.3-1"),
+        Pkg::new("data-files", "2").arch("all"),
+    ]
+}
+
+/// `mirror create NAME URL SUITE --arch amd64 --keyring KEY EXTRA…`.
+fn create_flat(env: &TestEnv, name: &str, suite: &str, extra: &[&str]) {
+    let key = public_key("upstream").display().to_string();
+    let url = env.url();
+    let mut args = vec![
+        "mirror",
+        "create",
+        name,
+        &url,
+        suite,
+        "--arch",
+        "amd64",
+        "--keyring",
+        &key,
+    ];
+    args.extend_from_slice(extra);
+    env.ok(&args);
+}
+
+/// A signing key, exported (binary) for apt's `signed-by=`.
+fn signing_key(env: &TestEnv) -> PathBuf {
+    env.ok(&["key", "generate", "--email", "ops@example.invalid"]);
+    let keyring = env.dir.path().join("debvault.gpg");
+    env.ok(&["key", "export", "-o", &keyring.display().to_string()]);
+    keyring
+}
+
+fn publish(env: &TestEnv, snapshot: &str) {
+    env.ok(&["snapshot", "publish", snapshot, "--distribution", "stable"]);
+}
+
+fn published(env: &TestEnv, rel: &str) -> String {
+    let path = env.root().join("public").join(rel);
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()))
+}
+
+#[test]
+fn a_flat_repository_mirrors_publishes_and_installs_with_apt() {
+    let env = TestEnv::new();
+    let pkgs = flat_packages();
+    Flat::new(".", pkgs.clone()).write(&env);
+    create_flat(&env, "flat", "./", &[]);
+    let shown = json(&env.ok(&["--json", "mirror", "show", "flat"]));
+    assert_eq!(
+        shown["mirror"]["components"],
+        serde_json::json!(["main"]),
+        "{shown}"
+    );
+    let out = env.ok(&["--json", "mirror", "sync", "flat"]);
+    let report = json(&out);
+    assert_eq!(report["mirrors"][0]["packages"], 3, "{}", out.transcript());
+    env.ok(&["snapshot", "create", "s", "--from-mirror", "flat"]);
+    let keyring = signing_key(&env);
+    publish(&env, "s");
+    // A normal distribution: pool/main/…, dists/stable/main/binary-amd64/.
+    let release = published(&env, "dists/stable/Release");
+    assert!(release.contains("Components: main\n"), "{release}");
+    assert!(
+        release.contains(" main/binary-amd64/Packages\n"),
+        "{release}"
+    );
+    let index = published(&env, "dists/stable/main/binary-amd64/Packages");
+    assert!(
+        index.contains("Filename: pool/main/a/app/app_1.0-1_amd64.deb\n"),
+        "{index}"
+    );
+
+    let serve = Serve::start(&env);
+    let apt = Apt::new(
+        env.dir.path().join("apt"),
+        &serve.url(),
+        &keyring,
+        Sources::OneLine,
+    );
+    apt.ok(&["update"]);
+    apt.ok(&["install", "--download-only", "-y", "app"]);
+    let want: std::collections::BTreeMap<String, _> = pkgs
+        .iter()
+        .map(|p| {
+            (
+                format!("{}_{}_{}.deb", p.name, p.version, p.arch),
+                p.sha256(),
+            )
+        })
+        .collect();
+    assert_eq!(apt.archives(), want);
+}
+
+#[test]
+fn a_flat_repository_in_a_directory_keeps_its_architectures_under_a_component() {
+    let env = TestEnv::new();
+    let mut pkgs = flat_packages();
+    pkgs.push(Pkg::new("libfoo", "1.3-1").arch("arm64"));
+    let mut flat = Flat::new("amd64-and-arm", pkgs);
+    flat.inrelease = false;
+    flat.write(&env);
+    create_flat(
+        &env,
+        "flat",
+        "amd64-and-arm/",
+        &["--component", "contrib", "--with-deps", "--filter", "app"],
+    );
+    let out = env.ok(&["--json", "mirror", "sync", "flat"]);
+    assert_eq!(
+        json(&out)["mirrors"][0]["packages"],
+        3,
+        "{}",
+        out.transcript()
+    );
+    let shown = json(&env.ok(&["--json", "mirror", "show", "flat", "--with-packages"]));
+    let listed = shown.to_string();
+    assert!(!listed.contains("arm64"), "{listed}");
+    env.ok(&["snapshot", "create", "s", "--from-mirror", "flat"]);
+    signing_key(&env);
+    publish(&env, "s");
+    let index = published(&env, "dists/stable/contrib/binary-amd64/Packages");
+    for name in ["app", "libfoo", "data-files"] {
+        assert!(
+            index.contains(&format!("Package: {name}\n")),
+            "{name}: {index}"
+        );
+    }
+    assert!(index.contains("Filename: pool/contrib/"), "{index}");
+    assert!(!index.contains("arm64"), "{index}");
+}
+
+#[test]
+fn components_with_a_flat_suite_are_a_usage_error() {
+    let env = TestEnv::new();
+    let key = public_key("upstream").display().to_string();
+    let url = env.url();
+    let out = env.run(&[
+        "mirror",
+        "create",
+        "flat",
+        &url,
+        "./",
+        "main",
+        "--keyring",
+        &key,
+    ]);
+    assert_eq!(out.code, 2, "{}", out.transcript());
+    assert!(out.stderr.contains("--component"), "{}", out.transcript());
+    let out = env.run(&[
+        "mirror",
+        "create",
+        "flat",
+        &url,
+        "./",
+        "--component",
+        "a,b",
+        "--keyring",
+        &key,
+    ]);
+    assert_eq!(out.code, 2, "{}", out.transcript());
+    assert!(out.stderr.contains("one component"), "{}", out.transcript());
+}
+
+#[test]
+fn import_apt_sources_takes_flat_entries() {
+    let env = TestEnv::new();
+    Flat::new(".", flat_packages()).write(&env);
+    let key = public_key("upstream").display().to_string();
+    let url = env.url();
+    let list = env.dir.path().join("flat.list");
+    std::fs::write(
+        &list,
+        format!("deb [arch=amd64 signed-by={key}] {url}/ ./\n"),
+    )
+    .expect("write");
+    let sources = env.dir.path().join("flat.sources");
+    std::fs::write(
+        &sources,
+        format!(
+            "Types: deb\nURIs: {url}/sub\nSuites: dir/\nArchitectures: amd64\nSigned-By: {key}\n"
+        ),
+    )
+    .expect("write");
+    let (l, s) = (list.display().to_string(), sources.display().to_string());
+    let out = env.ok(&["mirror", "import-apt-sources", &l, &s, "--no-group"]);
+    assert!(!out.stdout.contains("skip"), "{}", out.transcript());
+    let mirrors = json(&env.ok(&["--json", "mirror", "list"]));
+    let suites: Vec<(String, String, String)> = (mirrors.as_array().expect("array").iter())
+        .map(|m| {
+            (
+                m["name"].as_str().unwrap_or("").to_owned(),
+                m["suite"].as_str().unwrap_or("").to_owned(),
+                m["components"].to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        suites,
+        [
+            ("127.0.0.1".into(), "./".into(), r#"["main"]"#.into()),
+            ("sub-dir".into(), "dir/".into(), r#"["main"]"#.into()),
+        ],
+        "{mirrors}"
+    );
+    let out = env.ok(&["--json", "mirror", "sync", "127.0.0.1"]);
+    assert_eq!(
+        json(&out)["mirrors"][0]["packages"],
+        3,
+        "{}",
+        out.transcript()
+    );
+}
