@@ -232,3 +232,44 @@ fn import_apt_sources_takes_flat_entries() {
         out.transcript()
     );
 }
+
+/// Debian's Release names its keys in `Signed-By`; a re-signed Release
+/// must name ours, never the upstream's.
+#[test]
+fn an_upstream_signed_by_is_never_copied_into_our_release() {
+    let env = TestEnv::new();
+    let theirs = "0123456789ABCDEF0123456789ABCDEF01234567";
+    let mut flat = Flat::new(".", flat_packages());
+    flat.fields = vec![
+        ("Signed-By".into(), theirs.into()),
+        ("Origin".into(), "Upstream".into()),
+    ];
+    let upstream = flat.write(&env);
+    assert!(
+        upstream.contains(&format!("Signed-By: {theirs}\n")),
+        "{upstream}"
+    );
+    create_flat(&env, "flat", "./", &[]);
+    env.ok(&["mirror", "sync", "flat"]);
+    env.ok(&["snapshot", "create", "s", "--from-mirror", "flat"]);
+    signing_key(&env);
+    publish(&env, "s");
+    let ours = json(&env.ok(&["--json", "key", "list"]));
+    let fingerprint = ours[0]["fingerprint"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no fingerprint in {ours}"));
+    for file in ["Release", "InRelease"] {
+        let release = published(&env, &format!("dists/stable/{file}"));
+        let signed_by: Vec<&str> = release
+            .lines()
+            .filter(|l| l.starts_with("Signed-By:"))
+            .collect();
+        assert_eq!(
+            signed_by,
+            [format!("Signed-By: {fingerprint}")],
+            "{file}:\n{release}"
+        );
+        assert!(!release.contains(theirs), "{file}:\n{release}");
+        assert!(!release.contains("Upstream"), "{file}:\n{release}");
+    }
+}
