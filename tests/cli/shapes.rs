@@ -7,13 +7,16 @@
 //! for several architectures keeps only the mirror's architectures (and
 //! `all`) and publishes under `--component`; COMPONENTS with a flat suite
 //! are a usage error; `import-apt-sources` takes flat one-line and deb822
-//! entries.
+//! entries; an upstream `Signed-By` never reaches our Release; archives
+//! shaped like Ubuntu's (four components, no `MD5Sum`, `i18n/Index`,
+//! `cnf/Commands-*`, an `amd64v3` variant) and its ports archive mirror,
+//! publish, and the variant installs with the real apt.
 
 use std::path::PathBuf;
 
 use crate::support::apt::{Apt, Serve, Sources};
 use crate::support::fixture::public_key;
-use crate::support::shapes::Flat;
+use crate::support::shapes::{Flat, ubuntu, variant, write_ubuntu};
 use crate::support::{Pkg, TestEnv, json};
 
 /// An app, its library and an `all` package it depends on.
@@ -272,4 +275,156 @@ fn an_upstream_signed_by_is_never_copied_into_our_release() {
         assert!(!release.contains(theirs), "{file}:\n{release}");
         assert!(!release.contains("Upstream"), "{file}:\n{release}");
     }
+}
+
+/// An app in universe, the library it needs in main, an `all` package.
+fn ubuntu_packages() -> Vec<Pkg> {
+    vec![
+        Pkg::new("app", "1.0-1")
+            .component("universe")
+            .depends("libfoo (>= 1.2), data-files"),
+        Pkg::new("libfoo", "1.3-1"),
+        Pkg::new("data-files", "2").arch("all"),
+        Pkg::new("extra", "1").component("multiverse"),
+    ]
+}
+
+/// Ubuntu's shape: four components, no `MD5Sum`, `i18n/Index`,
+/// `cnf/Commands-*` and an `amd64v3` variant whose index lists the
+/// variant's builds as `Architecture: amd64`. A mirror of main and
+/// universe for `amd64v3` keeps the variant's builds, publishes them in
+/// `binary-amd64v3` listed in the Release, and the real apt, told about
+/// the variant, downloads them.
+#[test]
+fn an_ubuntu_shaped_archive_with_a_variant_architecture_mirrors_and_installs() {
+    let env = TestEnv::new();
+    let pkgs = ubuntu_packages();
+    let variants: Vec<_> = pkgs
+        .iter()
+        .filter(|p| p.arch != "all")
+        .map(|p| variant(p, "amd64v3"))
+        .collect();
+    let repo = ubuntu(
+        "noble",
+        &["amd64", "amd64v3"],
+        pkgs.clone(),
+        variants.clone(),
+    );
+    write_ubuntu(&repo, &env.upstream().join("ubuntu"));
+    let key = public_key("upstream").display().to_string();
+    let url = format!("{}/ubuntu", env.url());
+    env.ok(&[
+        "mirror",
+        "create",
+        "u",
+        &url,
+        "noble",
+        "main",
+        "universe",
+        "--arch",
+        "amd64v3",
+        "--keyring",
+        &key,
+    ]);
+    let out = env.ok(&["--json", "mirror", "sync", "u"]);
+    assert_eq!(
+        json(&out)["mirrors"][0]["packages"],
+        3,
+        "{}",
+        out.transcript()
+    );
+    env.ok(&["snapshot", "create", "s", "--from-mirror", "u"]);
+    let keyring = signing_key(&env);
+    publish(&env, "s");
+    let release = published(&env, "dists/stable/Release");
+    assert!(release.contains("Architectures: amd64v3\n"), "{release}");
+    assert!(release.contains("Components: main universe\n"), "{release}");
+    assert!(
+        release.contains(" universe/binary-amd64v3/Packages\n"),
+        "{release}"
+    );
+    let index = published(&env, "dists/stable/universe/binary-amd64v3/Packages");
+    assert!(index.contains("Architecture: amd64\n"), "{index}");
+    assert!(index.contains("app_1.0-1_amd64v3.deb\n"), "{index}");
+
+    let serve = Serve::start(&env);
+    let dir = env.dir.path().join("apt");
+    let apt = Apt::new(dir.clone(), &serve.url(), &keyring, Sources::OneLine);
+    std::fs::write(
+        dir.join("etc/sources.list"),
+        format!(
+            "deb [signed-by={}] {} stable main universe\n",
+            keyring.display(),
+            serve.url()
+        ),
+    )
+    .expect("write sources.list");
+    std::fs::write(
+        dir.join("etc/apt.conf.d/variant.conf"),
+        "APT::Architectures:: \"amd64v3\";\n",
+    )
+    .expect("write apt.conf.d");
+    apt.ok(&["update"]);
+    apt.ok(&["install", "--download-only", "-y", "app"]);
+    let mut want: std::collections::BTreeMap<String, _> = variants
+        .iter()
+        .filter(|v| !v.filename.contains("extra"))
+        .map(|v| {
+            let p = pkgs
+                .iter()
+                .find(|p| v.filename.contains(&format!("/{}_", p.name)));
+            let p = p.expect("variant of a package");
+            (
+                format!("{}_{}_amd64.deb", p.name, p.version),
+                debvault::digest::Sha256::of(&v.data),
+            )
+        })
+        .collect();
+    let data = &pkgs[2];
+    want.insert("data-files_2_all.deb".into(), data.sha256());
+    assert_eq!(apt.archives(), want);
+}
+
+/// Ubuntu's ports archive: other architectures at another URL.
+#[test]
+fn an_ubuntu_ports_shaped_archive_mirrors_its_architectures() {
+    let env = TestEnv::new();
+    let pkgs = vec![
+        Pkg::new("libfoo", "1.3-1").arch("arm64"),
+        Pkg::new("libfoo", "1.3-1").arch("riscv64"),
+        Pkg::new("tool", "1").arch("riscv64").component("universe"),
+        Pkg::new("data-files", "2").arch("all"),
+    ];
+    let repo = ubuntu("noble", &["arm64", "armhf", "riscv64"], pkgs, vec![]);
+    write_ubuntu(&repo, &env.upstream().join("ubuntu-ports"));
+    let key = public_key("upstream").display().to_string();
+    let url = format!("{}/ubuntu-ports", env.url());
+    env.ok(&[
+        "mirror",
+        "create",
+        "ports",
+        &url,
+        "noble",
+        "--arch",
+        "arm64,riscv64",
+        "--keyring",
+        &key,
+    ]);
+    let out = env.ok(&["--json", "mirror", "sync", "ports"]);
+    assert_eq!(
+        json(&out)["mirrors"][0]["packages"],
+        4,
+        "{}",
+        out.transcript()
+    );
+    env.ok(&["snapshot", "create", "s", "--from-mirror", "ports"]);
+    signing_key(&env);
+    publish(&env, "s");
+    let release = published(&env, "dists/stable/Release");
+    assert!(
+        release.contains("Architectures: arm64 riscv64\n"),
+        "{release}"
+    );
+    let index = published(&env, "dists/stable/universe/binary-riscv64/Packages");
+    assert!(index.contains("Package: tool\n"), "{index}");
 }

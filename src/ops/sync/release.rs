@@ -18,7 +18,7 @@ use crate::fetch::{self, Compression, Expected, FetchError, Small, Validators};
 use crate::model::Mirror;
 use crate::ops::Context;
 use crate::ops::index_cache::{IndexCache, Lookup};
-use crate::ops::upstream::{Upstream, UpstreamError};
+use crate::ops::upstream::{Upstream, UpstreamError, index_architecture};
 use crate::pgp::{self, Keyring, VerifyOptions};
 use crate::redact;
 
@@ -385,7 +385,10 @@ pub(super) async fn fetch_indices(
             .map_err(|e| UpstreamError::Parse(e.to_string()))
             .and_then(|reader| match index.is_sources() {
                 true => upstream.parse_sources(reader, component as u32),
-                false => upstream.parse(reader, component as u32),
+                false => {
+                    let variant = index_architecture(&index.path);
+                    upstream.parse(reader, component as u32, variant)
+                }
             });
         let _ = std::fs::remove_file(&staged);
         parsed.map_err(|e| match e {

@@ -3,16 +3,19 @@
 //! A flat repository is built the way its owners build one: the real
 //! `apt-ftparchive` (package `apt-utils`) writes `Packages`, `Sources` and
 //! the `Release` of a directory, which the test then signs with a test key.
+//! Ubuntu-shaped archives come from the usual [`Repo`] writer, re-signed
+//! without `MD5Sum` and with an architecture variant's index.
 
 #![allow(dead_code)]
 
 use std::path::Path;
 use std::process::Command;
 
+use debvault::digest::Sha256;
 use debvault::pgp::{SigningKey, sign_clearsigned, sign_detached};
 
-use super::fixture::{gzip, key};
-use super::{Pkg, TestEnv};
+use super::fixture::{RawPkg, gzip, key};
+use super::{Pkg, Repo, TestEnv};
 
 /// How to build a flat repository.
 pub struct Flat {
@@ -94,4 +97,94 @@ fn ftparchive(cwd: &Path, args: &[&str]) -> Vec<u8> {
         String::from_utf8_lossy(&out.stderr)
     );
     out.stdout
+}
+
+/// A package of an architecture variant's index (`binary-amd64v3`), as
+/// Ubuntu lists it: the stanza names the base architecture, the file is
+/// the variant's build (other bytes, `_amd64v3.deb`).
+pub fn variant(pkg: &Pkg, variant: &str) -> RawPkg {
+    let deb = pkg.clone().salt(variant).deb();
+    let filename = pkg
+        .pool_path()
+        .replace(&format!("_{}.deb", pkg.arch), &format!("_{variant}.deb"));
+    let depends = pkg
+        .depends
+        .as_ref()
+        .map(|d| format!("Depends: {d}\n"))
+        .unwrap_or_default();
+    let stanza = format!(
+        "Package: {}\nArchitecture: {}\nVersion: {}\nPriority: optional\nSection: misc\nMaintainer: Test <test@example.invalid>\nInstalled-Size: 1\n{depends}Filename: {filename}\nSize: {}\nSHA256: {}\nDescription: test package {}\n",
+        pkg.name,
+        pkg.arch,
+        pkg.version,
+        deb.len(),
+        Sha256::of(&deb),
+        pkg.name
+    );
+    RawPkg {
+        component: pkg.component.clone(),
+        arch: variant.to_owned(),
+        stanza,
+        filename,
+        data: deb,
+    }
+}
+
+/// The components of Ubuntu's archive.
+pub const UBUNTU_COMPONENTS: [&str; 4] = ["main", "restricted", "universe", "multiverse"];
+
+/// A repository shaped like Ubuntu's archive: its four components, an
+/// `i18n/Index` and `cnf/Commands-<arch>` in each, a Release without
+/// `MD5Sum` (see [`write_ubuntu`]).
+pub fn ubuntu(suite: &str, architectures: &[&str], packages: Vec<Pkg>, raw: Vec<RawPkg>) -> Repo {
+    let mut repo = Repo::new(packages);
+    repo.suite = suite.to_owned();
+    repo.codename = suite.to_owned();
+    repo.architectures = architectures.iter().map(|a| (*a).to_owned()).collect();
+    repo.components = UBUNTU_COMPONENTS.iter().map(|c| (*c).to_owned()).collect();
+    repo.raw = raw;
+    for component in UBUNTU_COMPONENTS {
+        let index = "SHA1:\n 0000000000000000000000000000000000000000 0 Translation-en.bz2\n";
+        repo.dists_files
+            .push((format!("{component}/i18n/Index"), index.as_bytes().to_vec()));
+        for arch in architectures {
+            let commands: String = repo
+                .packages
+                .iter()
+                .filter(|p| p.component == component && (p.arch == *arch || p.arch == "all"))
+                .map(|p| {
+                    format!(
+                        "\nname: {}\nversion: {}\ncommands: {}\n",
+                        p.name, p.version, p.name
+                    )
+                })
+                .collect();
+            let text = format!("suite: {suite}\ncomponent: {component}\narch: {arch}\n{commands}");
+            repo.dists_files.push((
+                format!("{component}/cnf/Commands-{arch}.xz"),
+                super::fixture::xz(text.as_bytes()),
+            ));
+        }
+    }
+    repo
+}
+
+/// Writes `repo` under `root` as Ubuntu signs it: the Release has no
+/// `MD5Sum` list (only `SHA256`). Returns the Release text.
+pub fn write_ubuntu(repo: &Repo, root: &Path) -> String {
+    let text = repo.write(root);
+    let mut out = String::new();
+    let mut skipping = false;
+    for line in text.lines() {
+        if !line.starts_with(' ') {
+            skipping = line == "MD5Sum:";
+        }
+        if !skipping {
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    assert!(!out.contains("MD5Sum") && out.contains("SHA256:"), "{out}");
+    sign(&root.join("dists").join(&repo.suite), &out, true);
+    out
 }
