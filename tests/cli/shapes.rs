@@ -16,8 +16,8 @@ use std::path::PathBuf;
 
 use crate::support::apt::{Apt, Serve, Sources};
 use crate::support::fixture::public_key;
-use crate::support::shapes::{Flat, ubuntu, variant, write_ubuntu};
-use crate::support::{Pkg, TestEnv, json};
+use crate::support::shapes::{Flat, ubuntu, variant, write_debian_all, write_ubuntu};
+use crate::support::{Pkg, Repo, TestEnv, json};
 
 /// An app, its library and an `all` package it depends on.
 fn flat_packages() -> Vec<Pkg> {
@@ -427,4 +427,37 @@ fn an_ubuntu_ports_shaped_archive_mirrors_its_architectures() {
     );
     let index = published(&env, "dists/stable/universe/binary-riscv64/Packages");
     assert!(index.contains("Package: tool\n"), "{index}");
+}
+
+/// Debian's Release lists `all` in `Architectures` with
+/// `No-Support-for-Architecture-all: Packages`: `all` packages are in every
+/// architecture's index and in `binary-all`. Mirrored with or without
+/// `all`, each comes once; the publication lists them in each
+/// architecture's index and claims no `binary-all`.
+#[test]
+fn debians_architecture_all_packages_come_once() {
+    let env = TestEnv::new();
+    let mut repo = Repo::new(flat_packages());
+    repo.architectures = vec!["all".into(), "amd64".into()];
+    let release = write_debian_all(&repo, &env);
+    assert!(release.contains("Architectures: all amd64\n"), "{release}");
+    for (name, arch) in [("plain", "amd64"), ("with-all", "amd64,all")] {
+        env.create_mirror(name, &["--arch", arch]);
+        let out = env.ok(&["--json", "mirror", "sync", name]);
+        assert_eq!(
+            json(&out)["mirrors"][0]["packages"],
+            3,
+            "{}",
+            out.transcript()
+        );
+        assert!(!out.stderr.contains("warning"), "{}", out.transcript());
+    }
+    env.ok(&["snapshot", "create", "s", "--from-mirror", "with-all"]);
+    signing_key(&env);
+    publish(&env, "s");
+    let ours = published(&env, "dists/stable/Release");
+    assert!(ours.contains("Architectures: amd64\n"), "{ours}");
+    assert!(!ours.contains("No-Support-for-Architecture-all"), "{ours}");
+    let index = published(&env, "dists/stable/main/binary-amd64/Packages");
+    assert_eq!(index.matches("Package: data-files\n").count(), 1, "{index}");
 }

@@ -173,6 +173,29 @@ pub fn ubuntu(suite: &str, architectures: &[&str], packages: Vec<Pkg>, raw: Vec<
 /// `MD5Sum` list (only `SHA256`). Returns the Release text.
 pub fn write_ubuntu(repo: &Repo, root: &Path) -> String {
     let text = repo.write(root);
+    let out = without_md5(&text);
+    sign(&root.join("dists").join(&repo.suite), &out, true);
+    out
+}
+
+/// Writes `repo` as the served upstream the way Debian's Release says it
+/// serves `all` packages: `all` in `Architectures` (the repository has a
+/// `binary-all` index) and `No-Support-for-Architecture-all: Packages`
+/// (they are listed in every architecture's index too).
+pub fn write_debian_all(repo: &Repo, env: &TestEnv) -> String {
+    let root = env.upstream();
+    let text = repo.write(&root).replacen(
+        "\nAcquire-By-Hash:",
+        "\nNo-Support-for-Architecture-all: Packages\nAcquire-By-Hash:",
+        1,
+    );
+    assert!(text.contains("No-Support-for-Architecture-all"), "{text}");
+    sign(&root.join("dists").join(&repo.suite), &text, true);
+    text
+}
+
+/// A Release text without its `MD5Sum` list.
+fn without_md5(text: &str) -> String {
     let mut out = String::new();
     let mut skipping = false;
     for line in text.lines() {
@@ -185,6 +208,5 @@ pub fn write_ubuntu(repo: &Repo, root: &Path) -> String {
         }
     }
     assert!(!out.contains("MD5Sum") && out.contains("SHA256:"), "{out}");
-    sign(&root.join("dists").join(&repo.suite), &out, true);
     out
 }
