@@ -17,6 +17,7 @@ use std::path::PathBuf;
 use crate::support::apt::{Apt, Serve, Sources};
 use crate::support::fixture::public_key;
 use crate::support::shapes::{Flat, ubuntu, variant, write_debian_all, write_ubuntu};
+use crate::support::sources::SrcPkg;
 use crate::support::{Pkg, Repo, TestEnv, json};
 
 /// An app, its library and an `all` package it depends on.
@@ -114,6 +115,38 @@ fn a_flat_repository_mirrors_publishes_and_installs_with_apt() {
         })
         .collect();
     assert_eq!(apt.archives(), want);
+}
+
+/// `apt-ftparchive sources .` writes `Directory: .`: the `.dsc` and its
+/// tarballs sit beside the index.
+#[test]
+fn a_flat_repositorys_source_packages_come_with_sources() {
+    let env = TestEnv::new();
+    let mut flat = Flat::new(".", flat_packages());
+    flat.sources = vec![SrcPkg::new("app", "1.0-1", &["app"])];
+    flat.write(&env);
+    create_flat(
+        &env,
+        "flat",
+        "./",
+        &["--with-sources", "--filter", "app", "--with-deps"],
+    );
+    let out = env.ok(&["mirror", "sync", "flat"]);
+    assert!(
+        out.stdout.contains("source packages: 1 new"),
+        "{}",
+        out.transcript()
+    );
+    env.ok(&["snapshot", "create", "s", "--from-mirror", "flat"]);
+    signing_key(&env);
+    publish(&env, "s");
+    let sources = published(&env, "dists/stable/main/source/Sources");
+    assert!(
+        sources.contains("Directory: pool/main/a/app\n"),
+        "{sources}"
+    );
+    let dsc = published(&env, "pool/main/a/app/app_1.0-1.dsc");
+    assert!(dsc.contains("Source: app\n"), "{dsc}");
 }
 
 #[test]

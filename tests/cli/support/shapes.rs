@@ -15,6 +15,7 @@ use debvault::digest::Sha256;
 use debvault::pgp::{SigningKey, sign_clearsigned, sign_detached};
 
 use super::fixture::{RawPkg, gzip, key};
+use super::sources::SrcPkg;
 use super::{Pkg, Repo, TestEnv};
 
 /// How to build a flat repository.
@@ -27,6 +28,8 @@ pub struct Flat {
     pub inrelease: bool,
     /// Fields `apt-ftparchive release` adds (`Origin`, `Signed-By`, …).
     pub fields: Vec<(String, String)>,
+    /// Source packages, their files written into `dir` and listed in `Sources`.
+    pub sources: Vec<SrcPkg>,
 }
 
 impl Flat {
@@ -36,6 +39,7 @@ impl Flat {
             packages,
             inrelease: true,
             fields: Vec::new(),
+            sources: Vec::new(),
         }
     }
 
@@ -57,6 +61,14 @@ impl Flat {
         let packages = ftparchive(&root, &["packages", &self.dir]);
         std::fs::write(dir.join("Packages"), &packages).expect("write Packages");
         std::fs::write(dir.join("Packages.gz"), gzip(&packages)).expect("write Packages.gz");
+        if !self.sources.is_empty() {
+            for (name, data) in self.sources.iter().flat_map(SrcPkg::files) {
+                std::fs::write(dir.join(name), data).expect("write source file");
+            }
+            let sources = ftparchive(&root, &["sources", &self.dir]);
+            std::fs::write(dir.join("Sources"), &sources).expect("write Sources");
+            std::fs::write(dir.join("Sources.gz"), gzip(&sources)).expect("write Sources.gz");
+        }
         let mut args = vec!["release".to_owned()];
         for (k, v) in &self.fields {
             args.insert(0, format!("-oAPT::FTPArchive::Release::{k}={v}"));
