@@ -132,13 +132,20 @@ pub struct Pin {
 }
 
 impl MirrorSpec {
-    /// `URL/dists/SUITE/` with exactly one slash between parts.
+    /// `URL/dists/SUITE/` with exactly one slash between parts; for a flat
+    /// repository, the directory its Release is in (`URL/DIR/`).
     pub fn dists_url(&self) -> String {
-        format!(
-            "{}/dists/{}/",
-            self.url.expose().trim_end_matches('/'),
-            self.suite.trim_matches('/')
-        )
+        let url = self.url.expose().trim_end_matches('/');
+        if self.is_flat() {
+            return format!("{url}/{}", self.suite.trim_start_matches("./"));
+        }
+        format!("{url}/dists/{}/", self.suite.trim_matches('/'))
+    }
+
+    /// A flat repository (`deb URL ./`, `deb URL dir/`): the suite is a
+    /// directory, ending in `/`, holding the Release and the indices.
+    pub fn is_flat(&self) -> bool {
+        self.suite.ends_with('/')
     }
 
     /// `URL/` with a trailing slash, the base that pool `Filename`s are relative to.
@@ -536,5 +543,12 @@ mod tests {
         };
         assert_eq!(spec.dists_url(), "http://h/debian/dists/bookworm/");
         assert_eq!(spec.base_url(), "http://h/debian/");
+        let flat = |suite: &str| MirrorSpec {
+            suite: suite.into(),
+            ..spec.clone()
+        };
+        assert_eq!(flat("./").dists_url(), "http://h/debian/");
+        assert_eq!(flat("amd64/").dists_url(), "http://h/debian/amd64/");
+        assert!(flat("./").is_flat() && !spec.is_flat());
     }
 }

@@ -57,10 +57,15 @@ pub(crate) struct CreateArgs {
     name: String,
     /// Archive base URL, e.g. http://HOST/debian
     url: String,
-    /// Suite or codename, e.g. bookworm
+    /// Suite or codename, e.g. bookworm; a directory ending in `/` (`./`, `amd64/`) for a flat
+    /// repository
     suite: String,
     /// Components (default: every component the Release lists)
     components: Vec<String>,
+    /// Component to mirror, as the positional COMPONENTS; for a flat repository, the one its
+    /// packages are published under (default: main)
+    #[arg(long = "component", value_name = "NAME", value_delimiter = ',')]
+    component: Vec<String>,
     /// Architecture to mirror; repeat or comma-separate (default: the machine's)
     #[arg(long = "arch", value_name = "ARCH", value_delimiter = ',')]
     architectures: Vec<String>,
@@ -238,10 +243,18 @@ fn create(a: CreateArgs, g: &Globals) -> Result<u8> {
     } else {
         a.architectures
     };
+    if a.suite.ends_with('/') && !a.components.is_empty() {
+        return Err(UsageError(format!(
+            "a flat repository (suite `{}`) has no components to choose; name the one it is \
+             published under with `--component`",
+            a.suite
+        ))
+        .into());
+    }
     let spec = MirrorSpec {
         url: MirrorUrl::new(a.url),
         suite: a.suite,
-        components: a.components,
+        components: [a.components, a.component].concat(),
         architectures,
         keyrings: absolute(a.keyrings)?,
         filter: a.filter,

@@ -183,12 +183,17 @@ impl BinaryPackage {
         {
             return Err(bad("Architecture", architecture, "an architecture name"));
         }
-        let filename =
-            SafePath::new(get("Filename")?).map_err(|source| PackageError::BadFilename {
-                package: pkg(),
-                line,
-                source,
-            })?;
+        // A flat repository's `./pkg.deb` (what `apt-ftparchive packages .`
+        // writes) is `pkg.deb`: apt joins it onto the URL the same way.
+        let mut filename = get("Filename")?;
+        while let Some(rest) = filename.strip_prefix("./") {
+            filename = rest;
+        }
+        let filename = SafePath::new(filename).map_err(|source| PackageError::BadFilename {
+            package: pkg(),
+            line,
+            source,
+        })?;
         let size_text = get("Size")?;
         let size = if size_text.bytes().all(|c| c.is_ascii_digit()) {
             size_text.parse::<u64>().ok()
@@ -349,6 +354,18 @@ SHA256: 8ff8a5c4c1f5a6c3b0e0a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f6
         assert!(p.provides().unwrap().is_empty());
         assert_eq!(p.field("size"), Some("315708"));
         assert_eq!(p.stanza.to_text(), CURL);
+    }
+
+    #[test]
+    fn flat_repository_filenames_lose_their_dot_prefix() {
+        let flat = CURL.replace("Filename: pool/main/c/curl/", "Filename: ./");
+        let p = BinaryPackage::from_stanza(stanza(&flat)).unwrap();
+        assert_eq!(p.filename.as_str(), "curl_7.88.1-10+b1_amd64.deb");
+        let dir = CURL.replace("Filename: pool/main/c/curl/", "Filename: ././dir/");
+        let p = BinaryPackage::from_stanza(stanza(&dir)).unwrap();
+        assert_eq!(p.filename.as_str(), "dir/curl_7.88.1-10+b1_amd64.deb");
+        let up = CURL.replace("Filename: pool/main/c/curl/", "Filename: ./../");
+        assert!(BinaryPackage::from_stanza(stanza(&up)).is_err());
     }
 
     #[test]

@@ -89,8 +89,9 @@ pub struct SourcePackage {
     pub name: String,
     /// `Version`.
     pub version: Version,
-    /// `Directory`, relative to the archive root.
-    pub directory: SafePath,
+    /// `Directory`, relative to the archive root; `None`: the root itself
+    /// (`.`, a flat repository's).
+    pub directory: Option<SafePath>,
     /// Every file, from `Checksums-Sha256`, in listed order.
     pub files: Vec<SourceFile>,
     /// Index in [`files`](Self::files) of the `.dsc`.
@@ -104,8 +105,8 @@ pub struct SourcePackage {
 impl SourcePackage {
     /// Validates the mandatory fields of `stanza` and keeps it.
     ///
-    /// Mandatory: `Package`, `Version`, `Directory`, `Checksums-Sha256`
-    /// with a `.dsc`.
+    /// Mandatory: `Package`, `Version`, `Checksums-Sha256` with a `.dsc`;
+    /// no `Directory` is the archive root.
     pub fn from_stanza(stanza: Stanza) -> Result<SourcePackage, SourceError> {
         let name = stanza.get("Package").ok_or(SourceError::Missing {
             field: "Package",
@@ -126,11 +127,22 @@ impl SourcePackage {
                 package: package(),
                 source,
             })?;
-        let directory =
-            SafePath::new(get("Directory")?).map_err(|source| SourceError::BadDirectory {
-                package: package(),
-                source,
-            })?;
+        // A flat repository's sources sit beside its index: `Directory: .`,
+        // or none (what `apt-ftparchive sources .` writes), is the archive
+        // root, as apt reads it.
+        let mut directory = stanza.get("Directory").unwrap_or(".");
+        while let Some(rest) = directory.strip_prefix("./") {
+            directory = rest;
+        }
+        let directory = match directory {
+            "." => None,
+            dir => Some(
+                SafePath::new(dir).map_err(|source| SourceError::BadDirectory {
+                    package: package(),
+                    source,
+                })?,
+            ),
+        };
         let files = parse_files(name, get("Checksums-Sha256")?)?;
         let dsc = files
             .iter()
@@ -164,7 +176,10 @@ impl SourcePackage {
 
     /// `Directory/<file>`: a file's path relative to the archive root.
     pub fn file_path(&self, file: &SourceFile) -> String {
-        format!("{}/{}", self.directory.as_str(), file.name)
+        match &self.directory {
+            Some(dir) => format!("{}/{}", dir.as_str(), file.name),
+            None => file.name.clone(),
+        }
     }
 }
 
@@ -257,12 +272,29 @@ mod tests {
     }
 
     #[test]
+    fn a_flat_repositorys_directory_is_the_root() {
+        let files = line("foo_1.0-1.dsc", 10);
+        for (dir, want) in [
+            ("Directory: .\n", "foo_1.0-1.dsc"),
+            ("", "foo_1.0-1.dsc"),
+            ("Directory: ./sub\n", "sub/foo_1.0-1.dsc"),
+        ] {
+            let text = format!("Package: foo\nVersion: 1.0-1\n{dir}Checksums-Sha256:\n{files}\n");
+            let p = SourcePackage::from_stanza(parse_str(&text).unwrap().pop().unwrap()).unwrap();
+            assert_eq!(p.file_path(p.dsc_file()), want);
+        }
+    }
+
+    #[test]
     fn parses_files_binaries_and_directory() {
         let files = line("foo_1.0-1.dsc", 10) + &line("foo_1.0.orig.tar.gz", 2000);
         let p = SourcePackage::from_stanza(stanza("Format: 3.0 (quilt)\n", &files)).unwrap();
         assert_eq!(p.name, "foo");
         assert_eq!(p.version.as_str(), "1.0-1");
-        assert_eq!(p.directory.as_str(), "pool/main/f/foo");
+        assert_eq!(
+            p.directory.as_ref().map(SafePath::as_str),
+            Some("pool/main/f/foo")
+        );
         assert_eq!(p.binaries, ["foo", "foo-doc"]);
         assert_eq!(p.files.len(), 2);
         assert_eq!(p.dsc_file().name, "foo_1.0-1.dsc");

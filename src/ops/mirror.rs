@@ -134,6 +134,13 @@ pub fn validate(name: &str, spec: &MirrorSpec) -> Result<(), MirrorError> {
     if spec.architectures.is_empty() {
         return Err(invalid("no architecture given".into()));
     }
+    if spec.is_flat() && spec.components.len() > 1 {
+        return Err(invalid(format!(
+            "a flat repository (suite `{}`) is published under one component, not {}",
+            spec.suite,
+            spec.components.join(", ")
+        )));
+    }
     for part in spec.components.iter().chain(&spec.architectures) {
         if part.is_empty()
             || !part
@@ -179,7 +186,7 @@ pub fn validate(name: &str, spec: &MirrorSpec) -> Result<(), MirrorError> {
 
 /// `spec` with each component and architecture listed once, in the order
 /// first given (`main main` or `--arch amd64,amd64` would mirror and
-/// publish an index twice).
+/// publish an index twice); a flat repository gets its default component.
 fn deduplicated(mut spec: MirrorSpec) -> MirrorSpec {
     let once = |list: &mut Vec<String>| {
         let mut seen = std::collections::HashSet::new();
@@ -188,6 +195,9 @@ fn deduplicated(mut spec: MirrorSpec) -> MirrorSpec {
     once(&mut spec.components);
     once(&mut spec.architectures);
     once(&mut spec.languages);
+    if spec.is_flat() && spec.components.is_empty() {
+        spec.components.push(super::sync::FLAT_COMPONENT.to_owned());
+    }
     spec
 }
 
@@ -411,7 +421,11 @@ pub fn import_name(uri: &str, suite: &str) -> String {
                 .and_then(|u| u.host_str().map(str::to_owned))
         })
         .unwrap_or_else(|| "mirror".into());
-    let raw = format!("{base}-{}", suite.trim_matches('/'));
+    // A flat repository's `./` adds nothing to the name.
+    let raw = match suite.trim_matches(|c| c == '/' || c == '.') {
+        "" => base,
+        suite => format!("{base}-{suite}"),
+    };
     let cleaned: String = raw
         .chars()
         .map(|c| {
@@ -457,9 +471,6 @@ pub fn import_plan(
                 trusted
             }
         };
-        if src.suite.ends_with('/') {
-            skipped = Some("flat repositories (suite ending in `/`) are not supported".into());
-        }
         if existing.contains(&name) {
             skipped = Some("a mirror of this name exists".into());
         }
@@ -638,5 +649,7 @@ mod tests {
             import_name("http://h/ubuntu", "noble/updates"),
             "ubuntu-noble-updates"
         );
+        assert_eq!(import_name("http://h/repo", "./"), "repo");
+        assert_eq!(import_name("http://h/repo", "amd64/"), "repo-amd64");
     }
 }

@@ -61,6 +61,20 @@ pub(super) struct UpstreamPackage {
     pub fields: Box<str>,
 }
 
+/// Whether architecture `variant` (`amd64v3`) is a variant of `base`
+/// (`amd64`): the base, `v` and a level.
+pub(super) fn is_variant_of(variant: &str, base: &str) -> bool {
+    variant
+        .strip_prefix(base)
+        .and_then(|rest| rest.strip_prefix('v'))
+        .is_some_and(|level| !level.is_empty() && level.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// The architecture of a `<component>/binary-<arch>/Packages` index path.
+pub(super) fn index_architecture(path: &str) -> Option<&str> {
+    path.split('/').find_map(|dir| dir.strip_prefix("binary-"))
+}
+
 /// Why an index could not be read.
 #[derive(Debug, thiserror::Error)]
 pub(super) enum UpstreamError {
@@ -97,13 +111,24 @@ impl Upstream {
     }
 
     /// Adds every stanza of a decompressed index listed under `component`.
-    pub fn parse(&mut self, reader: impl io::BufRead, component: u32) -> Result<(), UpstreamError> {
+    /// `variant`: the index is an architecture variant's (`binary-amd64v3`),
+    /// whose packages say `Architecture: amd64`; they are kept as the
+    /// variant's, apart from the baseline's same versions.
+    pub fn parse(
+        &mut self,
+        reader: impl io::BufRead,
+        component: u32,
+        variant: Option<&str>,
+    ) -> Result<(), UpstreamError> {
         for stanza in StanzaReader::new(reader) {
             let stanza = stanza.map_err(|e| UpstreamError::Parse(e.to_string()))?;
             let p = BinaryPackage::from_stanza(stanza)
                 .map_err(|e| UpstreamError::Parse(e.to_string()))?;
             let text = p.stanza.to_text();
-            let arch = p.architecture.as_str();
+            let arch = match variant {
+                Some(v) if p.architecture != "all" && is_variant_of(v, &p.architecture) => v,
+                _ => p.architecture.as_str(),
+            };
             self.push(
                 &text,
                 component,
@@ -493,6 +518,27 @@ mod tests {
     }
 
     #[test]
+    fn a_variant_index_keeps_its_packages_as_the_variants() {
+        assert!(is_variant_of("amd64v3", "amd64"));
+        for (v, base) in [("amd64", "amd64"), ("amd64v", "amd64"), ("arm64", "amd64")] {
+            assert!(!is_variant_of(v, base), "{v} {base}");
+        }
+        assert_eq!(
+            index_architecture("main/binary-amd64v3/Packages.xz"),
+            Some("amd64v3")
+        );
+        assert_eq!(index_architecture("main/source/Sources"), None);
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut up = Upstream::new(&dir.path().join("spool"), vec![]).expect("spool");
+        let all = stanza("xx", "1.0", "").replace("amd64", "all");
+        let index = stanza("pp", "1.0", "") + &all;
+        up.parse(index.as_bytes(), 0, Some("amd64v3"))
+            .expect("parses");
+        let archs: Vec<&str> = up.packages.iter().map(|p| &*p.architecture).collect();
+        assert_eq!(archs, ["amd64v3", "all"]);
+    }
+
+    #[test]
     fn keeps_named_fields_and_reads_stanzas_back() {
         let dir = tempfile::tempdir().expect("tempdir");
         let spool = dir.path().join("spool");
@@ -512,7 +558,7 @@ mod tests {
                 ),
             ));
         }
-        up.parse(index.as_bytes(), 0).expect("parses");
+        up.parse(index.as_bytes(), 0, None).expect("parses");
         assert_eq!(up.packages.len(), count);
         let p = &up.packages[7];
         assert_eq!(p.field("Depends"), Some("libc6 (>= 2.36),\n p8"));
@@ -562,7 +608,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let mut up = Upstream::new(&dir.path().join("spool"), Vec::new()).expect("spool");
         let err = up
-            .parse("Package: x\nVersion: 1\n\n".as_bytes(), 0)
+            .parse("Package: x\nVersion: 1\n\n".as_bytes(), 0, None)
             .expect_err("no Filename");
         assert!(matches!(err, UpstreamError::Parse(_)), "{err}");
     }

@@ -225,13 +225,19 @@ pub(super) fn write_index(
     };
     for (file, sums) in forms {
         let hex = sums.sha256.to_hex();
+        written.listed.push((prefix(&file), sums.clone()));
+        // Two indices of one directory with the same bytes (the Contents of
+        // two architectures that share every package) share one by-hash
+        // file: its name is its content, and this tree is new.
+        if hash_dir.join(&hex).exists() {
+            continue;
+        }
         write::link_or_copy(&index_dir.join(&file), &hash_dir.join(&hex))?;
         written.by_hash.push(TreeFile {
             path: prefix(&format!("by-hash/SHA256/{hex}")),
             size: sums.size,
             sha256: sums.sha256,
         });
-        written.listed.push((prefix(&file), sums));
     }
     if let Some(architecture) = index.kind.release_architecture() {
         let small = index_release(meta, &index.component, architecture);

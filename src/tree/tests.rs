@@ -126,6 +126,34 @@ fn gpgv(keyring: &Path, args: &[PathBuf]) -> (bool, String) {
     )
 }
 
+/// Two architectures whose packages are all `all` have the same Contents:
+/// one by-hash file serves both, listed once.
+#[test]
+fn identical_indices_in_one_directory_share_their_by_hash_file() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("dists/stable");
+    let contents = vec!["usr/share/doc/data/README                  misc/data\n".to_owned()];
+    let inputs: Vec<IndexInput> = ["arm64", "riscv64"]
+        .into_iter()
+        .map(|architecture| IndexInput {
+            component: "main".into(),
+            kind: IndexKind::Contents {
+                architecture: architecture.into(),
+                udeb: false,
+            },
+            stanzas: contents.clone(),
+        })
+        .collect();
+    let tree = render_into(&dir, &inputs, &meta());
+    verify_tree(&dir, &keyring("upstream")).unwrap();
+    let listed: BTreeSet<&str> = tree.release.files.keys().map(String::as_str).collect();
+    assert!(listed.contains("main/Contents-arm64.gz"), "{listed:?}");
+    assert!(listed.contains("main/Contents-riscv64.gz"), "{listed:?}");
+    let paths: Vec<&str> = tree.files.iter().map(|f| f.path.as_str()).collect();
+    let unique: BTreeSet<&str> = paths.iter().copied().collect();
+    assert_eq!(paths.len(), unique.len(), "{paths:?}");
+}
+
 fn render_into(dir: &Path, inputs: &[IndexInput], meta: &ReleaseMeta) -> RenderedTree {
     render(dir, inputs, meta, &[key("upstream")], &opts(None)).unwrap()
 }

@@ -26,6 +26,7 @@ mod s3;
 mod serve;
 mod serve_cli;
 mod serve_soak;
+mod shapes;
 mod snapshot;
 mod sources;
 mod sync;

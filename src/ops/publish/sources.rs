@@ -135,10 +135,11 @@ pub(super) fn sources_index<'a>(
     }
 }
 
-/// `stanza` with its `Directory` set to `dir`, ending in one line break and
-/// free of blank lines.
+/// `stanza` with its `Directory` set to `dir` (added when a flat
+/// repository's had none), ending in one line break and free of blank lines.
 fn with_directory(stanza: &str, dir: &str) -> String {
-    let mut out = String::with_capacity(stanza.len() + dir.len());
+    let mut out = String::with_capacity(stanza.len() + dir.len() + 12);
+    let mut seen = false;
     for line in stanza.lines() {
         if line.trim().is_empty() {
             continue;
@@ -150,9 +151,15 @@ fn with_directory(stanza: &str, dir: &str) -> String {
         if is_directory {
             out.push_str("Directory: ");
             out.push_str(dir);
+            seen = true;
         } else {
             out.push_str(line);
         }
+        out.push('\n');
+    }
+    if !seen {
+        out.push_str("Directory: ");
+        out.push_str(dir);
         out.push('\n');
     }
     out
@@ -210,5 +217,11 @@ mod tests {
             index.stanzas[0]
         );
         assert!(index.stanzas[0].ends_with("Format: 3.0 (quilt)\n"));
+        // A flat repository's stanza without a `Directory` gets one.
+        let flat = with_directory("Package: foo\nVersion: 1\n", "pool/main/f/foo");
+        assert_eq!(
+            flat,
+            "Package: foo\nVersion: 1\nDirectory: pool/main/f/foo\n"
+        );
     }
 }

@@ -18,7 +18,7 @@ use crate::fetch::{self, Compression};
 use crate::model::Mirror;
 use crate::ops::Context;
 use crate::ops::index_cache::IndexCache;
-use crate::ops::upstream::{Upstream, UpstreamError};
+use crate::ops::upstream::{Upstream, UpstreamError, index_architecture};
 use crate::query::{Candidate, ClosureOptions, Filter, Selection, select_roots};
 
 use super::plan::{kept_fields, selection_rules};
@@ -148,7 +148,7 @@ impl Others {
                 let number = u32::try_from(components.len()).unwrap_or(u32::MAX);
                 fetch::open_decompressed(&entry, compression_of(path), MAX_INDEX_BYTES)
                     .map_err(|e| UpstreamError::Parse(e.to_string()))
-                    .and_then(|reader| upstream.parse(reader, number))
+                    .and_then(|reader| upstream.parse(reader, number, index_architecture(path)))
                     .map_err(|e| match e {
                         UpstreamError::Parse(detail) => SyncError::BadIndex {
                             mirror: mirror.to_owned(),

@@ -27,6 +27,7 @@ mod appstream;
 mod contents;
 mod error;
 mod execute;
+mod flat;
 mod group;
 mod plan;
 mod release;
@@ -42,6 +43,7 @@ use url::Url;
 
 pub use self::error::SyncError;
 use self::execute::{Record, execute};
+pub use self::flat::DEFAULT_COMPONENT as FLAT_COMPONENT;
 pub use self::group::{group_resyncs, later_group_members};
 use self::plan::{Curation, MirrorView, Stored, kept_fields, selection_rules};
 pub use self::plan::{PlanSummary, PlannedPackage, PlannedStage, Verdict};
@@ -293,6 +295,9 @@ async fn sync_locked(
     others.add_fields(&mut fields, &closure);
     let mut upstream =
         fetch_indices(ctx, mirror, &dists, release, &indices, fields, &mut bytes).await?;
+    if mirror.spec.is_flat() {
+        flat::keep_architectures(mirror, &mut upstream);
+    }
     let mut components: Vec<String> = indices.into_iter().map(|i| i.component).collect();
     let roots = others.read_into(ctx, name, &mut upstream, &mut components)?;
     let udebs_from = match udebs.indices.is_empty() {

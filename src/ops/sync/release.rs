@@ -18,7 +18,7 @@ use crate::fetch::{self, Compression, Expected, FetchError, Small, Validators};
 use crate::model::Mirror;
 use crate::ops::Context;
 use crate::ops::index_cache::{IndexCache, Lookup};
-use crate::ops::upstream::{Upstream, UpstreamError};
+use crate::ops::upstream::{Upstream, UpstreamError, index_architecture};
 use crate::pgp::{self, Keyring, VerifyOptions};
 use crate::redact;
 
@@ -58,7 +58,8 @@ pub(super) struct IndexRef {
 impl IndexRef {
     /// Whether this is a `Sources` index (source packages), not `Packages`.
     pub fn is_sources(&self) -> bool {
-        self.path.split('/').nth(1) == Some("source")
+        let file = self.path.rsplit('/').next().unwrap_or(&self.path);
+        file.split('.').next() == Some("Sources")
     }
 }
 
@@ -276,6 +277,9 @@ pub(super) fn choose_indices(
     mirror: &Mirror,
     release: &Release,
 ) -> Result<Vec<IndexRef>, SyncError> {
+    if mirror.spec.is_flat() {
+        return super::flat::indices(mirror, release);
+    }
     let components = if mirror.spec.components.is_empty() {
         release
             .components
@@ -381,7 +385,10 @@ pub(super) async fn fetch_indices(
             .map_err(|e| UpstreamError::Parse(e.to_string()))
             .and_then(|reader| match index.is_sources() {
                 true => upstream.parse_sources(reader, component as u32),
-                false => upstream.parse(reader, component as u32),
+                false => {
+                    let variant = index_architecture(&index.path);
+                    upstream.parse(reader, component as u32, variant)
+                }
             });
         let _ = std::fs::remove_file(&staged);
         parsed.map_err(|e| match e {

@@ -124,7 +124,7 @@ pub(super) async fn read_into(
         let number = u32::try_from(components.len()).unwrap_or(u32::MAX);
         let parsed = fetch::open_decompressed(&staged, index.compression, MAX_INDEX_BYTES)
             .map_err(|e| UpstreamError::Parse(e.to_string()))
-            .and_then(|reader| upstream.parse(reader, number));
+            .and_then(|reader| upstream.parse(reader, number, None));
         let _ = std::fs::remove_file(&staged);
         parsed.map_err(|e| match e {
             UpstreamError::Parse(detail) => SyncError::BadIndex {

@@ -8,6 +8,7 @@ pub mod contents;
 pub mod fixture;
 pub mod repos;
 pub mod server;
+pub mod shapes;
 pub mod sources;
 pub mod translations;
 pub mod udebs;
