@@ -102,6 +102,11 @@ pub struct MirrorSpec {
     /// existed get English, as apt asks for it by default.
     #[serde(default = "default_languages")]
     pub languages: Vec<String>,
+    /// On demand: syncs verify and record the indices but download no
+    /// package file; `serve` fetches one from upstream when a client first
+    /// asks for it, `mirror fill` fetches them all.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub on_demand: bool,
 }
 
 /// The languages a mirror gets when none are given: `en`.
@@ -507,6 +512,7 @@ mod tests {
             group: None,
             pins: vec![],
             languages: default_languages(),
+            on_demand: false,
         };
         assert_eq!(spec.dists_url(), "http://h/debian/dists/bookworm/");
         assert_eq!(spec.base_url(), "http://h/debian/");

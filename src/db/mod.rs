@@ -13,6 +13,7 @@ mod curation;
 mod gc;
 mod mirrors;
 mod names;
+mod ondemand;
 mod remote_pool;
 mod revisions;
 mod sets;
@@ -31,6 +32,7 @@ pub use contents::ListOrigin;
 pub use curation::{AuditEvent, AuditRecord, NewStaged, StageAction, StagedRow, package_subject};
 pub use gc::{GcCounts, GcPlan};
 pub use names::NameKind;
+pub use ondemand::{OnDemandCounts, OnDemandEvent, OnDemandFile, OnDemandSource};
 pub use remote_pool::PoolObject;
 pub use revisions::{Revision, RevisionEntry, SyncCommit, UNMET_RECORDED};
 pub use sets::{PackageSet, SetDecodeError};
@@ -51,6 +53,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("schema7.sql"),
     include_str!("schema8.sql"),
     include_str!("schema9.sql"),
+    include_str!("schema14.sql"),
 ];
 
 /// Database errors, naming the object concerned.

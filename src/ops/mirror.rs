@@ -489,6 +489,7 @@ pub fn import_plan(
                 group: opts.group.clone(),
                 pins: Vec::new(),
                 languages: crate::model::default_languages(),
+                on_demand: false,
             },
             origin: src.origin.clone(),
             inline_key,
