@@ -332,7 +332,7 @@ async fn download_pipelined(
 
 /// A Filename is a path, not a URL: `%`, `?` and `#` are literal characters
 /// (and `%2e%2e` must not turn into `..`).
-fn escape_filename(filename: &str) -> String {
+pub(crate) fn escape_filename(filename: &str) -> String {
     if !filename.contains(['%', '?', '#']) {
         return filename.to_owned();
     }

@@ -40,6 +40,7 @@ use serde::Serialize;
 use url::Url;
 
 pub use self::error::SyncError;
+pub(crate) use self::execute::escape_filename;
 use self::execute::{Record, execute};
 pub use self::group::{group_resyncs, later_group_members};
 pub use self::ondemand::{FillReport, fill_mirror};
