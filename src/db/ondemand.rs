@@ -51,6 +51,7 @@ pub struct OnDemandCounts {
     /// Their bytes.
     pub fetched_bytes: u64,
     /// Files refused: upstream's content did not match the index.
+    #[serde(rename = "verification_failures")]
     pub mismatches: u64,
     /// Fetches that failed upstream (refused, timed out, 4xx/5xx, cut off).
     pub upstream_errors: u64,

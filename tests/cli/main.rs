@@ -16,6 +16,7 @@ mod hardening;
 mod index_share;
 mod key;
 mod mirror;
+mod ondemand;
 mod output;
 mod pipeline;
 mod publish;
