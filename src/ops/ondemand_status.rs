@@ -99,13 +99,16 @@ pub fn gather(db: &Db, store: &BlobStore) -> Result<Vec<OnDemandStatus>, OnDeman
     Ok(out)
 }
 
+/// A metric family: name, help, type and the value of each mirror.
+type Family = (&'static str, &'static str, &'static str, fn(&OnDemandStatus) -> u64);
+
 /// The Prometheus families of on-demand mirrors.
 pub fn prometheus(mirrors: &[OnDemandStatus]) -> String {
     let mut s = String::new();
     if mirrors.is_empty() {
         return s;
     }
-    let families: [(&str, &str, &str, fn(&OnDemandStatus) -> u64); 6] = [
+    let families: [Family; 6] = [
         (
             "debvault_ondemand_local_packages",
             "Packages of the on-demand mirror whose file is held locally.",
