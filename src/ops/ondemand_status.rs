@@ -100,7 +100,12 @@ pub fn gather(db: &Db, store: &BlobStore) -> Result<Vec<OnDemandStatus>, OnDeman
 }
 
 /// A metric family: name, help, type and the value of each mirror.
-type Family = (&'static str, &'static str, &'static str, fn(&OnDemandStatus) -> u64);
+type Family = (
+    &'static str,
+    &'static str,
+    &'static str,
+    fn(&OnDemandStatus) -> u64,
+);
 
 /// The Prometheus families of on-demand mirrors.
 pub fn prometheus(mirrors: &[OnDemandStatus]) -> String {

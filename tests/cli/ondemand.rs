@@ -116,6 +116,32 @@ fn stop_upstream(env: &mut TestEnv) {
     ));
 }
 
+/// A raw `GET` read to the end: the declared `Content-Length` and the
+/// body bytes that arrived before the connection closed.
+fn raw_get(addr: &str, path: &str) -> (Option<u64>, u64) {
+    use std::io::{Read as _, Write as _};
+    let mut conn = std::net::TcpStream::connect(addr).expect("connect");
+    conn.set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .expect("timeout");
+    write!(
+        conn,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .expect("send");
+    let mut raw = Vec::new();
+    let _ = conn.read_to_end(&mut raw);
+    let end = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("end of headers");
+    let head = String::from_utf8_lossy(&raw[..end]).to_ascii_lowercase();
+    let length = head
+        .lines()
+        .find_map(|l| l.strip_prefix("content-length:"))
+        .and_then(|v| v.trim().parse().ok());
+    (length, (raw.len() - end - 4) as u64)
+}
+
 #[test]
 fn on_demand_publication_installs_then_installs_again_without_upstream() {
     let (mut env, keyring) = setup();
@@ -135,6 +161,8 @@ fn on_demand_publication_installs_then_installs_again_without_upstream() {
     assert_eq!(report["outcome"], "published", "{report}");
     assert_eq!(report["pool_on_demand"], 4, "{report}");
     assert!(!pool_path(&env, &find("app")).exists(), "pool file placed");
+    // Files still upstream are not problems for `verify`.
+    env.ok(&["verify"]);
 
     let serve = Serve::start(&env);
     let apt = Apt::new(
@@ -191,6 +219,12 @@ fn tampered_upstream_pool_file_is_refused_and_not_stored() {
         Fault::Corrupt,
     );
     let serve = Serve::start(&env);
+    // The transfer breaks off before its declared length: a short read.
+    let path = format!("/pool/main/a/app/app_{}_{}.deb", app.version, app.arch);
+    let (length, got) = raw_get(&serve.addr, &path);
+    let size = app.deb().len() as u64;
+    assert_eq!(length, Some(size), "declared length");
+    assert!(got < size, "a refused file was sent whole ({got} bytes)");
     let apt = Apt::new(
         env.dir.path().join("apt"),
         &serve.url(),
@@ -222,7 +256,7 @@ fn tampered_upstream_pool_file_is_refused_and_not_stored() {
         .iter()
         .filter(|r| r["action"] == "ondemand-refuse")
         .collect();
-    assert_eq!(refused.len(), 1, "{records}");
+    assert_eq!(refused.len(), 2, "{records}");
     assert!(
         refused[0]["subject"]
             .as_str()
@@ -231,7 +265,7 @@ fn tampered_upstream_pool_file_is_refused_and_not_stored() {
     );
     let status = env.ok(&["--json", "status"]);
     let doc: serde_json::Value = serde_json::from_str(&status.stdout).expect("status JSON");
-    assert_eq!(doc["on_demand"][0]["verification_failures"], 1, "{doc}");
+    assert_eq!(doc["on_demand"][0]["verification_failures"], 2, "{doc}");
 
     // Upstream mends: the next request fetches and keeps the right file.
     env.server.clear_faults();

@@ -78,6 +78,7 @@ mod job;
 mod ledger;
 mod local;
 mod ondemand;
+pub use ondemand::left_to_fetch;
 mod pool;
 mod release;
 mod s3;

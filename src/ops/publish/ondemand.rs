@@ -93,6 +93,23 @@ pub(super) fn restore(items: &mut [Item<'_>], aside: &[usize]) -> Vec<(String, O
     out
 }
 
+/// Whether the pool file `filename` below the prefix directory `base` of
+/// the local `endpoint` is one a publication left to fetch on demand.
+pub fn left_to_fetch(
+    db: &Db,
+    endpoint: &Path,
+    base: &Path,
+    filename: &str,
+) -> Result<bool, crate::db::DbError> {
+    let Ok(key) = endpoint_key(endpoint) else {
+        return Ok(false);
+    };
+    let prefix = base.strip_prefix(endpoint).unwrap_or(Path::new(""));
+    let path = prefix.join(filename);
+    db.ondemand_file(&key, &path.to_string_lossy())
+        .map(|f| f.is_some())
+}
+
 /// The key `serve` finds an endpoint by: its canonical path.
 pub(crate) fn endpoint_key(endpoint: &Path) -> Result<String, PublishError> {
     let canonical = std::fs::canonicalize(endpoint).map_err(io_err("resolve", endpoint))?;
