@@ -238,6 +238,13 @@ fn print_report(out: &mut dyn Write, r: &SyncReport, dry_run: bool) -> Result<()
                 p.freezes.len(),
                 r.seconds
             )?;
+            if r.left_upstream > 0 {
+                writeln!(
+                    out,
+                    "  on demand: {} package files left upstream (`debvault mirror fill {}` fetches them)",
+                    r.left_upstream, r.mirror
+                )?;
+            }
             if p.sources_added > 0 {
                 writeln!(out, "  source packages: {} new", p.sources_added)?;
             }

@@ -67,7 +67,14 @@ fn setup() -> (TestEnv, PathBuf) {
     let env = TestEnv::new();
     env.publish_upstream(&Repo::new(packages()));
     env.create_mirror("m", &["--on-demand"]);
-    env.ok(&["mirror", "sync", "m"]);
+    let synced = env.ok(&["mirror", "sync", "m"]);
+    assert!(
+        synced
+            .stdout
+            .contains("on demand: 4 package files left upstream"),
+        "{}",
+        synced.transcript()
+    );
     env.ok(&["snapshot", "create", "a", "--from-mirror", "m"]);
     env.ok(&["key", "generate", "--email", "ops@example.invalid"]);
     let keyring = env.dir.path().join("debvault.gpg");

@@ -58,6 +58,8 @@ pub(super) struct Executed {
     pub files: u64,
     /// Bytes downloaded, the Release and indices included.
     pub bytes: u64,
+    /// Package files an on-demand mirror left upstream.
+    pub left_upstream: u64,
 }
 
 /// Executes `plan`: downloads its pool files with `concurrency` workers,
@@ -156,6 +158,7 @@ pub(super) async fn execute(
         packages,
         files,
         bytes: downloaded_bytes,
+        left_upstream: left.len() as u64,
     })
 }
 

@@ -121,6 +121,9 @@ pub struct SyncReport {
     /// Object-storage requests made, when the blob store is a bucket.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub s3_requests: Option<u64>,
+    /// Package files an on-demand mirror left upstream this sync.
+    #[serde(skip_serializing_if = "ondemand::is_zero")]
+    pub left_upstream: u64,
 }
 
 impl SyncReport {
@@ -457,6 +460,7 @@ async fn plan_and_execute(
             descriptions: descriptions.count(),
             seconds: started.elapsed().as_secs_f64(),
             s3_requests: None,
+            left_upstream: 0,
         });
     }
     descriptions.store(&mut ctx.db)?;
@@ -470,6 +474,7 @@ async fn plan_and_execute(
         packages: done.packages,
         plan: done.summary,
         downloaded_files: done.files,
+        left_upstream: done.left_upstream,
         downloaded_bytes: done.bytes,
         index_bytes,
         index_cached_bytes,
@@ -544,5 +549,6 @@ fn unchanged(
         descriptions: 0,
         seconds: started.elapsed().as_secs_f64(),
         s3_requests: None,
+        left_upstream: 0,
     })
 }

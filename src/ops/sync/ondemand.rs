@@ -36,6 +36,11 @@ pub(super) fn leave_upstream(
     downloads.into_iter().partition(|d| d.file.is_some())
 }
 
+/// For `skip_serializing_if`.
+pub(super) fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
 /// What a fill did.
 #[derive(Debug, Serialize)]
 pub struct FillReport {
