@@ -498,7 +498,7 @@ fn print_spec(out: &mut dyn Write, m: &Mirror) -> Result<()> {
     if s.on_demand {
         writeln!(
             out,
-            "on-demand:     yes (package files fetched when first served)"
+            "on-demand:     yes (package files fetched when served)"
         )?;
     }
     for pin in &s.pins {
@@ -631,11 +631,8 @@ fn edit(a: EditArgs, g: &Globals) -> Result<u8> {
         if !a.languages.is_empty() {
             spec.languages = languages(a.languages);
         }
-        if a.on_demand {
-            spec.on_demand = true;
-        }
-        if a.no_on_demand {
-            spec.on_demand = false;
+        if a.on_demand || a.no_on_demand {
+            spec.on_demand = a.on_demand;
         }
     })?;
     let v = serde_json::json!({"mirror": a.name, "changes": changes});
