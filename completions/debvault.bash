@@ -109,6 +109,9 @@ _debvault() {
             debvault__subcmd__mirror,edit)
                 cmd="debvault__subcmd__mirror__subcmd__edit"
                 ;;
+            debvault__subcmd__mirror,fill)
+                cmd="debvault__subcmd__mirror__subcmd__fill"
+                ;;
             debvault__subcmd__mirror,import-apt-sources)
                 cmd="debvault__subcmd__mirror__subcmd__import__subcmd__apt__subcmd__sources"
                 ;;
@@ -609,7 +612,7 @@ _debvault() {
             return 0
             ;;
         debvault__subcmd__mirror)
-            opts="-q -v -h --root --config --json --quiet --verbose --no-progress --help create import-apt-sources list show edit drop rename sync"
+            opts="-q -v -h --root --config --json --quiet --verbose --no-progress --help create import-apt-sources list show edit drop rename sync fill"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -631,7 +634,7 @@ _debvault() {
             return 0
             ;;
         debvault__subcmd__mirror__subcmd__create)
-            opts="-q -v -h --component --arch --keyring --filter --with-deps --follow-recommends --follow-all-alternatives --allow-insecure --allow-sha1-keys --review --with-sources --with-udebs --languages --with-appstream --group --root --config --json --quiet --verbose --no-progress --help"
+            opts="-q -v -h --component --arch --keyring --filter --with-deps --follow-recommends --follow-all-alternatives --allow-insecure --allow-sha1-keys --review --with-sources --with-udebs --languages --with-appstream --group --on-demand --root --config --json --quiet --verbose --no-progress --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -699,7 +702,7 @@ _debvault() {
             return 0
             ;;
         debvault__subcmd__mirror__subcmd__edit)
-            opts="-q -v -h --filter --no-filter --with-deps --without-deps --follow-all-alternatives --first-alternative-only --arch --component --keyring --review --no-review --with-sources --no-sources --with-udebs --no-udebs --languages --with-appstream --no-appstream --group --no-group --root --config --json --quiet --verbose --no-progress --help"
+            opts="-q -v -h --filter --no-filter --with-deps --without-deps --follow-all-alternatives --first-alternative-only --arch --component --keyring --review --no-review --with-sources --no-sources --with-udebs --no-udebs --languages --with-appstream --no-appstream --group --no-group --on-demand --no-on-demand --root --config --json --quiet --verbose --no-progress --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -726,6 +729,32 @@ _debvault() {
                     return 0
                     ;;
                 --group)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --root)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        debvault__subcmd__mirror__subcmd__fill)
+            opts="-q -v -h --downloads --root --config --json --quiet --verbose --no-progress --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --downloads)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -845,7 +874,7 @@ _debvault() {
             return 0
             ;;
         debvault__subcmd__mirror__subcmd__sync)
-            opts="-q -v -h --all --dry-run --downloads --allow-mass-removal --root --config --json --quiet --verbose --no-progress --help"
+            opts="-q -v -h --all --dry-run --downloads --allow-mass-removal --fetch-all --root --config --json --quiet --verbose --no-progress --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

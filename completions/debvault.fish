@@ -52,21 +52,22 @@ complete -c debvault -n "__fish_debvault_needs_command" -f -a "db" -d 'Back the 
 complete -c debvault -n "__fish_debvault_needs_command" -f -a "serve" -d 'Serve published apt trees over HTTP (read-only)'
 complete -c debvault -n "__fish_debvault_needs_command" -f -a "config" -d 'Inspect the resolved configuration'
 complete -c debvault -n "__fish_debvault_needs_command" -f -a "generate" -d 'Write man pages or shell completions (for packagers)'
-complete -c debvault -n "__fish_debvault_using_subcommand mirror; and not __fish_seen_subcommand_from create import-apt-sources list show edit drop rename sync" -l root -d 'Data root holding the database, blobs and publications [env: DEBVAULT_ROOT]' -r -F
-complete -c debvault -n "__fish_debvault_using_subcommand mirror; and not __fish_seen_subcommand_from create import-apt-sources list show edit drop rename sync" -l config -d 'Config file [env: DEBVAULT_CONFIG]' -r -F
-complete -c debvault -n "__fish_debvault_using_subcommand mirror; and not __fish_seen_subcommand_from create import-apt-sources list show edit drop rename sync" -l json -d 'Machine-readable JSON on stdout'
-complete -c debvault -n "__fish_debvault_using_subcommand mirror; and not __fish_seen_subcommand_from create import-apt-sources list show edit drop rename sync" -s q -l quiet -d 'No confirmations on stdout, no notes or progress on stderr (data, warnings and errors stay)'
-complete -c debvault -n "__fish_debvault_using_subcommand mirror; and not __fish_seen_subcommand_from create import-apt-sources list show edit drop rename sync" -s v -l verbose -d 'More detail on stderr (repeat for debug logs)'
-complete -c debvault -n "__fish_debvault_using_subcommand mirror; and not __fish_seen_subcommand_from create import-apt-sources list show edit drop rename sync" -l no-progress -d 'No progress bars (plain log lines)'
-complete -c debvault -n "__fish_debvault_using_subcommand mirror; and not __fish_seen_subcommand_from create import-apt-sources list show edit drop rename sync" -s h -l help -d 'Print help'
-complete -c debvault -n "__fish_debvault_using_subcommand mirror; and not __fish_seen_subcommand_from create import-apt-sources list show edit drop rename sync" -f -a "create" -d 'Create a mirror of one upstream suite'
-complete -c debvault -n "__fish_debvault_using_subcommand mirror; and not __fish_seen_subcommand_from create import-apt-sources list show edit drop rename sync" -f -a "import-apt-sources" -d 'Create one mirror per suite found in the machine\'s apt sources'
-complete -c debvault -n "__fish_debvault_using_subcommand mirror; and not __fish_seen_subcommand_from create import-apt-sources list show edit drop rename sync" -f -a "list" -d 'List mirrors'
-complete -c debvault -n "__fish_debvault_using_subcommand mirror; and not __fish_seen_subcommand_from create import-apt-sources list show edit drop rename sync" -f -a "show" -d 'Show one mirror'
-complete -c debvault -n "__fish_debvault_using_subcommand mirror; and not __fish_seen_subcommand_from create import-apt-sources list show edit drop rename sync" -f -a "edit" -d 'Change a mirror\'s settings (takes effect at the next sync)'
-complete -c debvault -n "__fish_debvault_using_subcommand mirror; and not __fish_seen_subcommand_from create import-apt-sources list show edit drop rename sync" -f -a "drop" -d 'Delete a mirror (its packages and blobs stay until `gc`)'
-complete -c debvault -n "__fish_debvault_using_subcommand mirror; and not __fish_seen_subcommand_from create import-apt-sources list show edit drop rename sync" -f -a "rename" -d 'Rename a mirror (its snapshots keep the name they recorded)'
-complete -c debvault -n "__fish_debvault_using_subcommand mirror; and not __fish_seen_subcommand_from create import-apt-sources list show edit drop rename sync" -f -a "sync" -d 'Bring mirrors up to date with their upstreams'
+complete -c debvault -n "__fish_debvault_using_subcommand mirror; and not __fish_seen_subcommand_from create import-apt-sources list show edit drop rename sync fill" -l root -d 'Data root holding the database, blobs and publications [env: DEBVAULT_ROOT]' -r -F
+complete -c debvault -n "__fish_debvault_using_subcommand mirror; and not __fish_seen_subcommand_from create import-apt-sources list show edit drop rename sync fill" -l config -d 'Config file [env: DEBVAULT_CONFIG]' -r -F
+complete -c debvault -n "__fish_debvault_using_subcommand mirror; and not __fish_seen_subcommand_from create import-apt-sources list show edit drop rename sync fill" -l json -d 'Machine-readable JSON on stdout'
+complete -c debvault -n "__fish_debvault_using_subcommand mirror; and not __fish_seen_subcommand_from create import-apt-sources list show edit drop rename sync fill" -s q -l quiet -d 'No confirmations on stdout, no notes or progress on stderr (data, warnings and errors stay)'
+complete -c debvault -n "__fish_debvault_using_subcommand mirror; and not __fish_seen_subcommand_from create import-apt-sources list show edit drop rename sync fill" -s v -l verbose -d 'More detail on stderr (repeat for debug logs)'
+complete -c debvault -n "__fish_debvault_using_subcommand mirror; and not __fish_seen_subcommand_from create import-apt-sources list show edit drop rename sync fill" -l no-progress -d 'No progress bars (plain log lines)'
+complete -c debvault -n "__fish_debvault_using_subcommand mirror; and not __fish_seen_subcommand_from create import-apt-sources list show edit drop rename sync fill" -s h -l help -d 'Print help'
+complete -c debvault -n "__fish_debvault_using_subcommand mirror; and not __fish_seen_subcommand_from create import-apt-sources list show edit drop rename sync fill" -f -a "create" -d 'Create a mirror of one upstream suite'
+complete -c debvault -n "__fish_debvault_using_subcommand mirror; and not __fish_seen_subcommand_from create import-apt-sources list show edit drop rename sync fill" -f -a "import-apt-sources" -d 'Create one mirror per suite found in the machine\'s apt sources'
+complete -c debvault -n "__fish_debvault_using_subcommand mirror; and not __fish_seen_subcommand_from create import-apt-sources list show edit drop rename sync fill" -f -a "list" -d 'List mirrors'
+complete -c debvault -n "__fish_debvault_using_subcommand mirror; and not __fish_seen_subcommand_from create import-apt-sources list show edit drop rename sync fill" -f -a "show" -d 'Show one mirror'
+complete -c debvault -n "__fish_debvault_using_subcommand mirror; and not __fish_seen_subcommand_from create import-apt-sources list show edit drop rename sync fill" -f -a "edit" -d 'Change a mirror\'s settings (takes effect at the next sync)'
+complete -c debvault -n "__fish_debvault_using_subcommand mirror; and not __fish_seen_subcommand_from create import-apt-sources list show edit drop rename sync fill" -f -a "drop" -d 'Delete a mirror (its packages and blobs stay until `gc`)'
+complete -c debvault -n "__fish_debvault_using_subcommand mirror; and not __fish_seen_subcommand_from create import-apt-sources list show edit drop rename sync fill" -f -a "rename" -d 'Rename a mirror (its snapshots keep the name they recorded)'
+complete -c debvault -n "__fish_debvault_using_subcommand mirror; and not __fish_seen_subcommand_from create import-apt-sources list show edit drop rename sync fill" -f -a "sync" -d 'Bring mirrors up to date with their upstreams'
+complete -c debvault -n "__fish_debvault_using_subcommand mirror; and not __fish_seen_subcommand_from create import-apt-sources list show edit drop rename sync fill" -f -a "fill" -d 'Download every package file of a mirror\'s current revision not held yet (an on-demand mirror\'s, before upstream goes away)'
 complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_seen_subcommand_from create" -l component -d 'Component to mirror, as the positional COMPONENTS; for a flat repository, the one its packages are published under (default: main)' -r
 complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_seen_subcommand_from create" -l arch -d 'Architecture to mirror; repeat or comma-separate (default: the machine\'s)' -r
 complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_seen_subcommand_from create" -l keyring -d 'Keyring (binary or armored) the Release signature must verify against; repeatable' -r -F
@@ -84,6 +85,7 @@ complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_see
 complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_seen_subcommand_from create" -l with-sources -d 'Also mirror the source packages of the selected binaries (for `apt-get source`)'
 complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_seen_subcommand_from create" -l with-udebs -d 'Also mirror the Debian installer\'s packages (udebs): the same filter and dependency rules'
 complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_seen_subcommand_from create" -l with-appstream -d 'Also mirror the AppStream metadata (DEP-11) of the selected packages and its icons, for software centers'
+complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_seen_subcommand_from create" -l on-demand -d 'Download no package file at sync: `serve` fetches (and keeps) each one from upstream when a client first asks for it; `mirror fill` fetches them all'
 complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_seen_subcommand_from create" -l json -d 'Machine-readable JSON on stdout'
 complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_seen_subcommand_from create" -s q -l quiet -d 'No confirmations on stdout, no notes or progress on stderr (data, warnings and errors stay)'
 complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_seen_subcommand_from create" -s v -l verbose -d 'More detail on stderr (repeat for debug logs)'
@@ -139,6 +141,8 @@ complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_see
 complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_seen_subcommand_from edit" -l with-appstream -d 'Also mirror AppStream metadata (DEP-11) and its icons'
 complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_seen_subcommand_from edit" -l no-appstream -d 'Stop mirroring AppStream metadata'
 complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_seen_subcommand_from edit" -l no-group -d 'Leave the group'
+complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_seen_subcommand_from edit" -l on-demand -d 'Download package files on demand (see `mirror create --on-demand`)'
+complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_seen_subcommand_from edit" -l no-on-demand -d 'Download every package file at sync again (`mirror fill` fetches those still missing)'
 complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_seen_subcommand_from edit" -l json -d 'Machine-readable JSON on stdout'
 complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_seen_subcommand_from edit" -s q -l quiet -d 'No confirmations on stdout, no notes or progress on stderr (data, warnings and errors stay)'
 complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_seen_subcommand_from edit" -s v -l verbose -d 'More detail on stderr (repeat for debug logs)'
@@ -164,11 +168,20 @@ complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_see
 complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_seen_subcommand_from sync" -l all -d 'Sync every mirror'
 complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_seen_subcommand_from sync" -l dry-run -d 'Compute and print the plan; change nothing'
 complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_seen_subcommand_from sync" -l allow-mass-removal -d 'Remove packages even when more than `sync.mass-removal-percent` of a mirror would go'
+complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_seen_subcommand_from sync" -l fetch-all -d 'Then download every package file the mirrors do not hold yet (on-demand mirrors leave them upstream; see `mirror fill`)'
 complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_seen_subcommand_from sync" -l json -d 'Machine-readable JSON on stdout'
 complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_seen_subcommand_from sync" -s q -l quiet -d 'No confirmations on stdout, no notes or progress on stderr (data, warnings and errors stay)'
 complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_seen_subcommand_from sync" -s v -l verbose -d 'More detail on stderr (repeat for debug logs)'
 complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_seen_subcommand_from sync" -l no-progress -d 'No progress bars (plain log lines)'
 complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_seen_subcommand_from sync" -s h -l help -d 'Print help'
+complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_seen_subcommand_from fill" -l downloads -d 'Parallel downloads [env: DEBVAULT_DOWNLOADS] [default: 8]' -r
+complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_seen_subcommand_from fill" -l root -d 'Data root holding the database, blobs and publications [env: DEBVAULT_ROOT]' -r -F
+complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_seen_subcommand_from fill" -l config -d 'Config file [env: DEBVAULT_CONFIG]' -r -F
+complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_seen_subcommand_from fill" -l json -d 'Machine-readable JSON on stdout'
+complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_seen_subcommand_from fill" -s q -l quiet -d 'No confirmations on stdout, no notes or progress on stderr (data, warnings and errors stay)'
+complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_seen_subcommand_from fill" -s v -l verbose -d 'More detail on stderr (repeat for debug logs)'
+complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_seen_subcommand_from fill" -l no-progress -d 'No progress bars (plain log lines)'
+complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_seen_subcommand_from fill" -s h -l help -d 'Print help'
 complete -c debvault -n "__fish_debvault_using_subcommand repo; and not __fish_seen_subcommand_from create list show drop add remove copy move" -l root -d 'Data root holding the database, blobs and publications [env: DEBVAULT_ROOT]' -r -F
 complete -c debvault -n "__fish_debvault_using_subcommand repo; and not __fish_seen_subcommand_from create list show drop add remove copy move" -l config -d 'Config file [env: DEBVAULT_CONFIG]' -r -F
 complete -c debvault -n "__fish_debvault_using_subcommand repo; and not __fish_seen_subcommand_from create list show drop add remove copy move" -l json -d 'Machine-readable JSON on stdout'

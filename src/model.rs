@@ -114,6 +114,11 @@ pub struct MirrorSpec {
     /// selected packages and the icons it names.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub with_appstream: bool,
+    /// On demand: syncs verify and record the indices but download no
+    /// package file; `serve` fetches one from upstream when a client first
+    /// asks for it, `mirror fill` fetches them all.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub on_demand: bool,
 }
 
 /// The languages a mirror gets when none are given: `en`.
@@ -540,6 +545,7 @@ mod tests {
             pins: vec![],
             languages: default_languages(),
             with_appstream: false,
+            on_demand: false,
         };
         assert_eq!(spec.dists_url(), "http://h/debian/dists/bookworm/");
         assert_eq!(spec.base_url(), "http://h/debian/");

@@ -55,7 +55,8 @@ pub(crate) fn status(a: StatusArgs, g: &Globals) -> Result<u8> {
             a.max_age
         ))
     })?;
-    let st = status::gather(&ctx.db, chrono::Utc::now())?;
+    let mut st = status::gather(&ctx.db, chrono::Utc::now())?;
+    st.on_demand = crate::ops::ondemand_status::gather(&ctx.db, &ctx.store)?;
     if let Some(path) = &a.prometheus {
         super::curation::write_atomic(path, &status::prometheus(&st))?;
     }
@@ -121,6 +122,30 @@ fn print_status(out: &mut dyn Write, st: &status::Status) -> Result<()> {
                     .map_or("never".into(), |t| t.format("%Y-%m-%d %H:%M").to_string()),
                 upstream,
                 m.last_error.as_deref().unwrap_or("-")
+            )?;
+        }
+    }
+    if !st.on_demand.is_empty() {
+        writeln!(out)?;
+        writeln!(
+            out,
+            "{:<20} {:>15} {:>21} {:>8} {:>8} {:>9}",
+            "ON-DEMAND MIRROR", "LOCAL PACKAGES", "LOCAL BYTES", "FETCHED", "REFUSED", "UPSTREAM!"
+        )?;
+        for m in &st.on_demand {
+            writeln!(
+                out,
+                "{:<20} {:>15} {:>21} {:>8} {:>8} {:>9}",
+                m.mirror,
+                format!("{}/{}", m.local_packages, m.packages),
+                format!(
+                    "{}/{}",
+                    super::output::human_bytes(m.local_bytes),
+                    super::output::human_bytes(m.bytes)
+                ),
+                m.counts.fetched,
+                m.counts.mismatches,
+                m.counts.upstream_errors
             )?;
         }
     }

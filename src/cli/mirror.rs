@@ -49,6 +49,9 @@ pub(crate) enum MirrorCommand {
     },
     /// Bring mirrors up to date with their upstreams
     Sync(super::sync::SyncArgs),
+    /// Download every package file of a mirror's current revision not held yet (an on-demand
+    /// mirror's, before upstream goes away)
+    Fill(super::ondemand::FillArgs),
 }
 
 #[derive(Debug, Args)]
@@ -110,6 +113,10 @@ pub(crate) struct CreateArgs {
     /// dependencies close over all members
     #[arg(long, value_name = "NAME")]
     group: Option<String>,
+    /// Download no package file at sync: `serve` fetches (and keeps) each one from upstream when a
+    /// client first asks for it; `mirror fill` fetches them all
+    #[arg(long)]
+    on_demand: bool,
 }
 
 #[derive(Debug, Args)]
@@ -207,6 +214,12 @@ pub(crate) struct EditArgs {
     /// Leave the group
     #[arg(long)]
     no_group: bool,
+    /// Download package files on demand (see `mirror create --on-demand`)
+    #[arg(long, overrides_with = "no_on_demand")]
+    on_demand: bool,
+    /// Download every package file at sync again (`mirror fill` fetches those still missing)
+    #[arg(long)]
+    no_on_demand: bool,
 }
 
 pub(crate) fn run(cmd: MirrorCommand, g: &Globals) -> Result<u8> {
@@ -226,6 +239,7 @@ pub(crate) fn run(cmd: MirrorCommand, g: &Globals) -> Result<u8> {
             renamed(g, "mirror", &name, &new_name)
         }
         MirrorCommand::Sync(a) => super::sync::sync(a, g),
+        MirrorCommand::Fill(a) => super::ondemand::fill(a, g),
     }
 }
 
@@ -274,6 +288,7 @@ fn create(a: CreateArgs, g: &Globals) -> Result<u8> {
             languages(a.languages)
         },
         with_appstream: a.with_appstream,
+        on_demand: a.on_demand,
     };
     ops_mirror::create(&mut ctx, &a.name, &spec, None)?;
     let mirror = ops_mirror::load(&ctx.db, &a.name)?;
@@ -523,6 +538,12 @@ fn print_spec(out: &mut dyn Write, m: &Mirror) -> Result<()> {
             "group:         {group} (dependencies close over every member)"
         )?;
     }
+    if s.on_demand {
+        writeln!(
+            out,
+            "on-demand:     yes (package files fetched when served)"
+        )?;
+    }
     for pin in &s.pins {
         writeln!(
             out,
@@ -664,6 +685,9 @@ fn edit(a: EditArgs, g: &Globals) -> Result<u8> {
         }
         if !a.languages.is_empty() {
             spec.languages = languages(a.languages);
+        }
+        if a.on_demand || a.no_on_demand {
+            spec.on_demand = a.on_demand;
         }
     })?;
     let v = serde_json::json!({"mirror": a.name, "changes": changes});

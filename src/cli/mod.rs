@@ -19,6 +19,7 @@ mod generate;
 mod key;
 mod maintenance;
 mod mirror;
+mod ondemand;
 mod output;
 mod package;
 mod printer;

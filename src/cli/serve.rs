@@ -8,7 +8,7 @@ use super::failure::{Context as _, Failure, Result};
 use clap::Args;
 
 use super::Globals;
-use crate::serve::{ServeOptions, ServeStats, Server};
+use crate::serve::{OnDemandOptions, ServeOptions, ServeStats, Server};
 use crate::store::{Bucket, S3Url};
 
 #[derive(Debug, Args)]
@@ -59,6 +59,15 @@ pub(crate) fn run(args: ServeArgs, g: &Globals) -> Result<u8> {
         None => std::fs::create_dir_all(&location)
             .with_context(|| format!("cannot create `{location}`"))?,
     }
+    // A local tree of a data root that exists may hold on-demand pool files.
+    if opts.bucket.is_none() && settings.db_path().exists() {
+        let ctx = g.context_with(&flags)?;
+        opts.on_demand = Some(OnDemandOptions {
+            db: std::sync::Arc::new(std::sync::Mutex::new(ctx.db)),
+            store: ctx.store,
+            fetcher: ctx.fetcher,
+        });
+    }
     crate::runtime::run(async {
         let server = Server::bind(opts).await?;
         g.out.note(&format!(
@@ -75,14 +84,24 @@ pub(crate) fn run(args: ServeArgs, g: &Globals) -> Result<u8> {
 /// The closing line: what was served and what had to be closed.
 fn summary(stats: &ServeStats) -> String {
     let plural = |n: u64, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
-    format!(
+    let mut text = format!(
         "stopped after {}: {} closed idle, {} closed waiting for a request head, \
          connection limit reached {}",
         plural(stats.connections, "connection", "connections"),
         stats.idle_closed,
         stats.head_timeouts,
         plural(stats.limit_reached, "time", "times"),
-    )
+    );
+    if stats.fetched_on_demand + stats.verification_failures + stats.upstream_errors > 0 {
+        text.push_str(&format!(
+            "; on demand: {} fetched ({}), {} refused by verification, {} upstream errors",
+            plural(stats.fetched_on_demand, "file", "files"),
+            super::output::human_bytes(stats.fetched_on_demand_bytes),
+            stats.verification_failures,
+            stats.upstream_errors,
+        ));
+    }
+    text
 }
 
 /// Resolves on Ctrl-C or SIGTERM.

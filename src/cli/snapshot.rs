@@ -595,6 +595,13 @@ fn print_publish(out: &mut dyn Write, r: &PublishReport) -> Result<()> {
                 r.seconds
             )?;
             print_changes(out, r)?;
+            if r.pool_on_demand > 0 {
+                writeln!(
+                    out,
+                    "{} pool files left upstream: `debvault serve` fetches each when first asked for",
+                    r.pool_on_demand
+                )?;
+            }
             if let Some(until) = r.valid_until {
                 writeln!(
                     out,

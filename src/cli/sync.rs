@@ -28,6 +28,10 @@ pub(crate) struct SyncArgs {
     /// Remove packages even when more than `sync.mass-removal-percent` of a mirror would go
     #[arg(long)]
     allow_mass_removal: bool,
+    /// Then download every package file the mirrors do not hold yet (on-demand mirrors leave
+    /// them upstream; see `mirror fill`)
+    #[arg(long, conflicts_with = "dry_run")]
+    fetch_all: bool,
 }
 
 pub(crate) fn sync(a: SyncArgs, g: &Globals) -> Result<u8> {
@@ -82,6 +86,11 @@ pub(crate) fn sync(a: SyncArgs, g: &Globals) -> Result<u8> {
             run.one(&mut ctx, g, name, &opts, false, true)?;
         }
     }
+    let fills = if a.fetch_all && run.failures.is_empty() {
+        super::ondemand::fill_after_sync(&mut ctx, g, &names)?
+    } else {
+        Vec::new()
+    };
     let Run {
         reports,
         code,
@@ -94,10 +103,13 @@ pub(crate) fn sync(a: SyncArgs, g: &Globals) -> Result<u8> {
     struct Doc<'a> {
         mirrors: &'a [SyncReport],
         failed: &'a [serde_json::Value],
+        #[serde(skip_serializing_if = "<[_]>::is_empty")]
+        filled: &'a [crate::ops::sync::FillReport],
     }
     g.out.json(&Doc {
         mirrors: &reports,
         failed: &failures,
+        filled: &fills,
     })?;
     if code == 0 {
         Ok(0)
@@ -226,6 +238,13 @@ fn print_report(out: &mut dyn Write, r: &SyncReport, dry_run: bool) -> Result<()
                 p.freezes.len(),
                 r.seconds
             )?;
+            if r.left_upstream > 0 {
+                writeln!(
+                    out,
+                    "  on demand: {} package files left upstream (`debvault mirror fill {}` fetches them)",
+                    r.left_upstream, r.mirror
+                )?;
+            }
             if p.sources_added > 0 {
                 writeln!(out, "  source packages: {} new", p.sources_added)?;
             }

@@ -14,6 +14,7 @@ mod curation;
 mod gc;
 mod mirrors;
 mod names;
+mod ondemand;
 mod remote_pool;
 mod repos;
 mod revisions;
@@ -34,6 +35,7 @@ pub use contents::ListOrigin;
 pub use curation::{AuditEvent, AuditRecord, NewStaged, StageAction, StagedRow, package_subject};
 pub use gc::{GcCounts, GcPlan};
 pub use names::NameKind;
+pub use ondemand::{OnDemandCounts, OnDemandEvent, OnDemandFile, OnDemandSource};
 pub use remote_pool::PoolObject;
 pub use repos::{Repo, RepoChange, RepoSpec};
 pub use revisions::{Revision, RevisionEntry, SyncCommit, UNMET_RECORDED};
@@ -57,6 +59,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("schema9.sql"),
     include_str!("schema15.sql"),
     include_str!("schema12.sql"),
+    include_str!("schema14.sql"),
 ];
 
 /// Database errors, naming the object concerned.

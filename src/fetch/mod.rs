@@ -50,6 +50,7 @@ mod head;
 mod pace;
 mod pipeline;
 mod small;
+mod stream;
 
 use std::time::Duration;
 
@@ -64,6 +65,7 @@ pub use decompress::{Compression, open_decompressed};
 pub use error::FetchError;
 pub use pace::Pace;
 pub use pipeline::{DEFAULT_PIPELINE_DEPTH, Fetched, Item, Pipeline};
+pub use stream::BodyStream;
 
 use crate::digest::Sha256;
 

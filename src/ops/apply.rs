@@ -118,6 +118,9 @@ pub struct DeclaredMirror {
     /// The group of mirrors clients use together.
     #[serde(default)]
     pub group: Option<String>,
+    /// Download package files on demand (when `serve` is first asked).
+    #[serde(default)]
+    pub on_demand: bool,
 }
 
 /// An allowlist entry: a name or glob, optionally pinned to versions.
@@ -261,6 +264,7 @@ fn to_spec(m: &DeclaredMirror, dir: &Path) -> MirrorSpec {
         pins,
         languages: m.languages.clone(),
         with_appstream: m.with_appstream,
+        on_demand: m.on_demand,
     }
 }
 

@@ -502,6 +502,7 @@ pub fn import_plan(
                 pins: Vec::new(),
                 languages: crate::model::default_languages(),
                 with_appstream: false,
+                on_demand: false,
             },
             origin: src.origin.clone(),
             inline_key,

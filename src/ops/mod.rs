@@ -12,6 +12,7 @@ pub mod index_cache;
 pub mod installable;
 pub mod keys;
 pub mod mirror;
+pub mod ondemand_status;
 pub mod package;
 pub mod publish;
 pub mod repo;

@@ -72,6 +72,10 @@ pub struct Status {
     pub publications: Vec<PublicationStatus>,
     /// Storage.
     pub storage: StorageStatus,
+    /// On-demand mirrors: how much is local, what `serve` fetched
+    /// (filled by [`crate::ops::ondemand_status::gather`]).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub on_demand: Vec<crate::ops::ondemand_status::OnDemandStatus>,
 }
 
 /// Gathers the status from the database (no network, no store walk).
@@ -123,6 +127,7 @@ pub fn gather(db: &Db, now: DateTime<Utc>) -> Result<Status, DbError> {
             blobs,
             unique_bytes,
         },
+        on_demand: Vec::new(),
     })
 }
 
@@ -292,6 +297,7 @@ pub fn prometheus(status: &Status) -> String {
         "gauge",
         vec![(String::new(), status.storage.blobs as f64)],
     );
+    s.push_str(&crate::ops::ondemand_status::prometheus(&status.on_demand));
     s
 }
 
@@ -321,6 +327,7 @@ mod tests {
                 blobs: 3,
                 unique_bytes: 300,
             },
+            on_demand: vec![],
         }
     }
 

@@ -141,7 +141,7 @@ pub fn verify(
         known.insert((p.prefix.clone(), p.distribution.clone()));
         report.publications += 1;
         match keyring {
-            Some(k) => verify_publication(endpoint, k, scratch, &p, &mut report)?,
+            Some(k) => verify_publication(db, endpoint, k, scratch, &p, &mut report)?,
             None => report.problems.push(publication_problem(
                 &p,
                 "no signing key is left to check its signatures with".into(),
@@ -192,6 +192,7 @@ fn verify_blobs(
         let listed: HashMap<Sha256, Option<u64>> = store.inventory()?.into_iter().collect();
         for (sha, size) in refs {
             match listed.get(&sha) {
+                None if db.has_ondemand_source(&sha)? => {}
                 None => report
                     .problems
                     .push(blob_problem(&sha, "missing from the blob store".into())),
@@ -205,6 +206,8 @@ fn verify_blobs(
     } else {
         for (sha, size) in refs {
             match store.size(&sha)? {
+                // An on-demand mirror's package file, still upstream.
+                None if db.has_ondemand_source(&sha)? => {}
                 None => report
                     .problems
                     .push(blob_problem(&sha, "missing from the blob store".into())),
@@ -374,6 +377,7 @@ fn download_tree(
 }
 
 fn verify_publication(
+    db: &Db,
     endpoint: &Endpoint,
     keyring: &Keyring,
     scratch: &Path,
@@ -451,7 +455,11 @@ fn verify_publication(
             let filename = filename.as_str();
             report.pool_files += 1;
             let found = pool.size(filename);
-            if found != Some(size) {
+            // An on-demand file `serve` fetches when first asked for.
+            let left = found.is_none()
+                && matches!((endpoint, &pool), (Endpoint::Local(dir), PoolCheck::Dir(base))
+                    if super::publish::left_to_fetch(db, dir, base, filename)?);
+            if found != Some(size) && !left {
                 report.problems.push(Problem {
                     kind: "pool",
                     subject: format!(

@@ -54,6 +54,7 @@ mod body;
 mod http;
 mod idle;
 mod listing;
+mod ondemand;
 mod origin;
 mod paths;
 mod response;
@@ -82,6 +83,8 @@ use idle::{IdleStream, IdleTimeout};
 use origin::AnyOrigin;
 use origin::bucket::BucketOrigin;
 use origin::dir::DirOrigin;
+
+pub use ondemand::OnDemandOptions;
 
 /// Default for [`ServeOptions::max_connections`].
 pub const DEFAULT_MAX_CONNECTIONS: usize = 1024;
@@ -118,6 +121,9 @@ pub struct ServeOptions {
     /// closed; so is one whose request head has not arrived in this long
     /// (or 30 s, whichever is shorter).
     pub idle_timeout: Duration,
+    /// Fetch the pool files on-demand publications left unplaced when a
+    /// client first asks for one (a local root only; `ondemand.rs`).
+    pub on_demand: Option<OnDemandOptions>,
 }
 
 impl ServeOptions {
@@ -129,6 +135,7 @@ impl ServeOptions {
             bucket: None,
             max_connections: DEFAULT_MAX_CONNECTIONS,
             idle_timeout: DEFAULT_IDLE_TIMEOUT,
+            on_demand: None,
         }
     }
 }
@@ -146,6 +153,14 @@ pub struct ServeStats {
     pub head_timeouts: u64,
     /// Times all `max_connections` were in use, so new ones had to wait.
     pub limit_reached: u64,
+    /// Pool files fetched from upstream on demand, verified and kept.
+    pub fetched_on_demand: u64,
+    /// Their bytes.
+    pub fetched_on_demand_bytes: u64,
+    /// Files refused: upstream sent other content than the index promised.
+    pub verification_failures: u64,
+    /// On-demand fetches upstream failed (refused, timed out, 4xx/5xx, cut off).
+    pub upstream_errors: u64,
 }
 
 /// Why the server could not start.
@@ -220,6 +235,7 @@ impl Counters {
             idle_closed: get(&self.idle_closed),
             head_timeouts: get(&self.head_timeouts),
             limit_reached: get(&self.limit_reached),
+            ..ServeStats::default()
         }
     }
 }
@@ -251,7 +267,16 @@ impl Server {
                 if !meta.is_dir() {
                     return Err(ServeError::RootNotDirectory { path: opts.root });
                 }
-                AnyOrigin::Dir(DirOrigin::new(opts.root))
+                let on_demand = match opts.on_demand {
+                    Some(od) => Some(Arc::new(ondemand::OnDemand::new(&opts.root, od).map_err(
+                        |source| ServeError::Root {
+                            path: opts.root.clone(),
+                            source,
+                        },
+                    )?)),
+                    None => None,
+                };
+                AnyOrigin::Dir(DirOrigin::new(opts.root, on_demand))
             }
         };
         let bind_error = |source| ServeError::Bind {
@@ -366,7 +391,8 @@ impl Server {
             );
             connections.shutdown().await;
         }
-        let stats = shared.counters.stats();
+        let mut stats = shared.counters.stats();
+        shared.origin.add_stats(&mut stats);
         tracing::info!(
             addr = %local_addr,
             connections = stats.connections,

@@ -17,6 +17,7 @@ mod hardening;
 mod index_share;
 mod key;
 mod mirror;
+mod ondemand;
 mod output;
 mod pipeline;
 mod publish;

@@ -149,6 +149,8 @@ pub(super) fn prepare(
             }
         }
     }
+    // On-demand files not fetched yet cannot be read (seeded lists serve).
+    wanted.retain(|r| super::ondemand::held(store, r));
     let debs_read = read_debs(db, store, &wanted, &known)?;
 
     let lists = db.deb_file_lists(&shas)?;

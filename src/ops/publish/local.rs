@@ -61,12 +61,16 @@ pub(super) fn publish_local(
     let records = place_sources(records, |r| {
         Ok(qualified_sources(&plan_pool(&base, store, &ledger, r)?))
     })?;
+    let remote = super::ondemand::remote(db, store, &records)?;
+    let on_demand = std::sync::Mutex::new(Vec::new());
     let pool = LocalPool {
         base: &base,
         store,
         ledger,
         ledger_file,
         records: &records,
+        remote: &remote,
+        on_demand: &on_demand,
     };
     if job.opts.dry_run {
         let items = plan_pool(&base, store, &pool.ledger, &records)?;
@@ -104,6 +108,11 @@ pub(super) fn publish_local(
     verify_tree(&staging, &keyring)?;
     tracing::debug!(elapsed = ?job.started.elapsed(), "tree verified");
 
+    // Pool paths left to fetch on demand, recorded before clients see them.
+    let on_demand = on_demand.into_inner().unwrap_or_else(|p| p.into_inner());
+    job.report.pool_on_demand = on_demand.len() as u64;
+    super::ondemand::record(db, endpoint, &base, on_demand)?;
+
     // Switch: everything durable first, then one rename of the link.
     let final_dir = trees.join(&tree);
     sync_fs(&base)?;
@@ -129,6 +138,10 @@ struct LocalPool<'a> {
     ledger_file: PathBuf,
     /// The snapshot's packages with their components.
     records: &'a [(String, PackageRecord)],
+    /// Package files the store lacks that are fetched on demand.
+    remote: &'a std::collections::HashSet<crate::digest::Sha256>,
+    /// Their pool paths, once planned (see `ondemand`).
+    on_demand: &'a std::sync::Mutex<Vec<(String, crate::db::OnDemandFile)>>,
 }
 
 /// Fills the pool and renders the tree into `staging` with the Packages
@@ -200,9 +213,12 @@ fn fill_and_render(
 /// (trouble saving it is only a warning, returned with the items: the next
 /// publish hashes instead).
 fn fill_pool<'a>(pool: LocalPool<'a>, started: Instant) -> Result<Filled<'a>, PublishError> {
-    let items = plan_pool(pool.base, pool.store, &pool.ledger, pool.records)?;
+    let mut items = plan_pool(pool.base, pool.store, &pool.ledger, pool.records)?;
     tracing::debug!(elapsed = ?started.elapsed(), "pool planned");
+    let aside = super::ondemand::set_aside(&mut items, pool.remote);
     let placed = execute_pool(pool.base, pool.store, &items)?;
+    *pool.on_demand.lock().unwrap_or_else(|p| p.into_inner()) =
+        super::ondemand::restore(&mut items, &aside);
     let seen: Vec<_> = items
         .iter()
         .flat_map(|it| it.seen.iter().cloned())

@@ -78,6 +78,8 @@ mod indices;
 mod job;
 mod ledger;
 mod local;
+mod ondemand;
+pub use ondemand::left_to_fetch;
 mod pool;
 mod release;
 mod s3;
@@ -360,6 +362,10 @@ pub struct PublishReport {
     /// Pool files read to compare their content: same-sized files that are
     /// not links of a local blob, and not in the pool ledger unchanged.
     pub pool_hashed: u64,
+    /// Pool files left to fetch on demand (on-demand mirrors' packages the
+    /// store lacks): listed in the indices, fetched by `serve`.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub pool_on_demand: u64,
     /// `Packages` indices written.
     pub indices: u64,
     /// Of those, how many reused compressed files from the cache.
@@ -539,6 +545,7 @@ pub fn publish(
                 .map(|(_, s)| s.packages)
                 .sum::<u64>(),
         pool_added: 0,
+        pool_on_demand: 0,
         pool_present: 0,
         pool_qualified: 0,
         pool_hashed: 0,
@@ -663,6 +670,11 @@ pub fn show(
             })?;
     let history = ctx.db.publication_history(&prefix, distribution)?;
     Ok((publication, history))
+}
+
+/// For `skip_serializing_if`.
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 #[cfg(test)]

@@ -58,6 +58,8 @@ pub(super) struct Executed {
     pub files: u64,
     /// Bytes downloaded, the Release and indices included.
     pub bytes: u64,
+    /// Package files an on-demand mirror left upstream.
+    pub left_upstream: u64,
 }
 
 /// Executes `plan`: downloads its pool files with `concurrency` workers,
@@ -92,18 +94,22 @@ pub(super) async fn execute(
         *i = moved(*i);
     }
 
-    // Downloads, straight into the store.
-    let downloads = downloads
-        .into_iter()
-        .map(|d| {
-            Ok((
-                d.sha256,
-                d.size,
-                upstream.file_path(moved(d.package), d.file)?,
-            ))
-        })
-        .collect::<Result<Vec<_>, UpstreamError>>()
-        .map_err(|e| SyncError::spool(name, e))?;
+    // Downloads, straight into the store; an on-demand mirror's package
+    // files stay upstream.
+    let (downloads, left) = super::ondemand::leave_upstream(mirror, downloads);
+    let named = |list: Vec<super::plan::PlannedDownload>| {
+        list.into_iter()
+            .map(|d| {
+                Ok((
+                    d.sha256,
+                    d.size,
+                    upstream.file_path(moved(d.package), d.file)?,
+                ))
+            })
+            .collect::<Result<Vec<_>, UpstreamError>>()
+            .map_err(|e| SyncError::spool(name, e))
+    };
+    let (downloads, left) = (named(downloads)?, named(left)?);
     drop(needed);
     let flushing = ctx.store.flush_behind();
     let (files, bytes) = download_all(ctx, name, base, downloads, concurrency.max(1)).await?;
@@ -111,6 +117,7 @@ pub(super) async fn execute(
     let downloaded_bytes = record.index_bytes + bytes;
     step(ctx, name, "flushing the blob store");
     ctx.store.sync()?;
+    ctx.db.record_ondemand_sources(mirror.id, &left)?;
 
     let stats = serde_json::json!({
         "staged": summary.staged.len(),
@@ -123,6 +130,7 @@ pub(super) async fn execute(
         "frozen": summary.freezes.len(),
         "downloaded_files": files,
         "downloaded_bytes": downloaded_bytes,
+        "left_upstream": left.len(),
         "indices": record.indices,
         "spec": record.spec,
     });
@@ -150,6 +158,7 @@ pub(super) async fn execute(
         packages,
         files,
         bytes: downloaded_bytes,
+        left_upstream: left.len() as u64,
     })
 }
 
@@ -166,7 +175,7 @@ struct Downloader {
 /// Downloads pool files with `concurrency` worker tasks, so file writes run
 /// on every runtime thread, not one; stops taking new work at the first
 /// failure and returns it.
-async fn download_all(
+pub(super) async fn download_all(
     ctx: &Context,
     mirror: &str,
     base: &Url,
@@ -263,7 +272,7 @@ async fn download_all(
 }
 
 /// A pool file to fetch: digest, size, Filename.
-type Download = (Sha256, u64, String);
+pub(super) type Download = (Sha256, u64, String);
 
 /// The downloads not yet taken by a worker.
 type Queue = std::sync::Mutex<std::iter::Peekable<std::vec::IntoIter<Download>>>;
@@ -326,7 +335,7 @@ async fn download_pipelined(
 
 /// A Filename is a path, not a URL: `%`, `?` and `#` are literal characters
 /// (and `%2e%2e` must not turn into `..`).
-fn escape_filename(filename: &str) -> String {
+pub(crate) fn escape_filename(filename: &str) -> String {
     if !filename.contains(['%', '?', '#']) {
         return filename.to_owned();
     }

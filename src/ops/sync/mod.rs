@@ -29,6 +29,7 @@ mod error;
 mod execute;
 mod flat;
 mod group;
+mod ondemand;
 mod plan;
 mod release;
 mod translations;
@@ -42,9 +43,11 @@ use serde::Serialize;
 use url::Url;
 
 pub use self::error::SyncError;
+pub(crate) use self::execute::escape_filename;
 use self::execute::{Record, execute};
 pub use self::flat::DEFAULT_COMPONENT as FLAT_COMPONENT;
 pub use self::group::{group_resyncs, later_group_members};
+pub use self::ondemand::{FillReport, fill_mirror};
 use self::plan::{Curation, MirrorView, Stored, kept_fields, selection_rules};
 pub use self::plan::{PlanSummary, PlannedPackage, PlannedStage, Verdict};
 use self::release::{IndexBytes, check_fresh, choose_indices, fetch_indices, fetch_release};
@@ -122,6 +125,9 @@ pub struct SyncReport {
     /// Object-storage requests made, when the blob store is a bucket.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub s3_requests: Option<u64>,
+    /// Package files an on-demand mirror left upstream this sync.
+    #[serde(skip_serializing_if = "ondemand::is_zero")]
+    pub left_upstream: u64,
 }
 
 impl SyncReport {
@@ -490,6 +496,7 @@ async fn plan_and_execute(
             descriptions: descriptions.count(),
             seconds: started.elapsed().as_secs_f64(),
             s3_requests: None,
+            left_upstream: 0,
         });
     }
     descriptions.store(&mut ctx.db)?;
@@ -504,6 +511,7 @@ async fn plan_and_execute(
         packages: done.packages,
         plan: done.summary,
         downloaded_files: done.files,
+        left_upstream: done.left_upstream,
         downloaded_bytes: done.bytes,
         index_bytes,
         index_cached_bytes,
@@ -578,5 +586,6 @@ fn unchanged(
         descriptions: 0,
         seconds: started.elapsed().as_secs_f64(),
         s3_requests: None,
+        left_upstream: 0,
     })
 }

@@ -15,6 +15,7 @@ use hyper::StatusCode;
 
 use super::{Content, Meta, Opened, Origin, Stat};
 use crate::serve::http::{Validators, settled};
+use crate::serve::ondemand::{Flight, Found, OnDemand, relay};
 use crate::serve::paths::is_immutable;
 use crate::tree::layout;
 
@@ -22,6 +23,8 @@ use crate::tree::layout;
 #[derive(Debug)]
 pub(in crate::serve) struct DirOrigin {
     root: PathBuf,
+    /// Pool files of on-demand mirrors, fetched when first asked for.
+    on_demand: Option<std::sync::Arc<OnDemand>>,
 }
 
 /// A file [`DirOrigin::stat`] found, open, with what was known of it.
@@ -30,9 +33,22 @@ pub(in crate::serve) struct OpenFile {
     meta: Meta,
 }
 
+/// What [`DirOrigin::open`] opens: a file, or one being fetched on demand.
+pub(in crate::serve) enum DirHandle {
+    File(OpenFile),
+    Fetching(std::sync::Arc<Flight>, Meta),
+}
+
 impl DirOrigin {
-    pub(in crate::serve) fn new(root: PathBuf) -> DirOrigin {
-        DirOrigin { root }
+    pub(in crate::serve) fn new(
+        root: PathBuf,
+        on_demand: Option<std::sync::Arc<OnDemand>>,
+    ) -> DirOrigin {
+        DirOrigin { root, on_demand }
+    }
+
+    pub(in crate::serve) fn on_demand(&self) -> Option<&OnDemand> {
+        self.on_demand.as_deref()
     }
 
     pub(in crate::serve) fn root(&self) -> &Path {
@@ -42,26 +58,23 @@ impl DirOrigin {
 
 #[async_trait::async_trait]
 impl Origin for DirOrigin {
-    type Handle = OpenFile;
+    type Handle = DirHandle;
 
-    async fn stat(&self, segments: &[String]) -> Result<Stat<OpenFile>, StatusCode> {
-        let root = self.root.clone();
-        let owned = segments.to_vec();
-        match tokio::task::spawn_blocking(move || lookup(&root, &owned)).await {
-            Ok(Ok(Target::File(file, meta))) => {
-                let meta = Meta {
-                    size: meta.len(),
-                    validators: validators(&meta),
-                    immutable: is_immutable(segments),
-                };
-                Ok(Stat::File(meta.clone(), OpenFile { file, meta }))
-            }
-            Ok(Ok(Target::Dir(entries))) => Ok(Stat::Listing(entries)),
-            Ok(Err(status)) => Err(status),
-            Err(err) => {
-                let path = format!("/{}", segments.join("/"));
-                tracing::warn!(path = %path, error = %err, "lookup task failed");
-                Err(StatusCode::INTERNAL_SERVER_ERROR)
+    /// The file or listing at `segments`; a pool file an on-demand
+    /// publication left to fetch is looked for when the directory lacks it.
+    async fn stat(&self, segments: &[String]) -> Result<Stat<DirHandle>, StatusCode> {
+        let found = self.stat_file(segments).await;
+        let Some(on_demand) = &self.on_demand else {
+            return found;
+        };
+        if !matches!(found, Err(StatusCode::NOT_FOUND)) {
+            return found;
+        }
+        match on_demand.find(segments).await? {
+            Found::No => found,
+            Found::Placed => self.stat_file(segments).await,
+            Found::Fetching(meta, flight) => {
+                Ok(Stat::File(meta.clone(), DirHandle::Fetching(flight, meta)))
             }
         }
     }
@@ -69,10 +82,18 @@ impl Origin for DirOrigin {
     async fn open(
         &self,
         segments: &[String],
-        handle: OpenFile,
+        handle: DirHandle,
         range: Option<Range<u64>>,
     ) -> Result<Opened, StatusCode> {
-        let OpenFile { mut file, meta } = handle;
+        let OpenFile { mut file, meta } = match handle {
+            DirHandle::File(open) => open,
+            DirHandle::Fetching(flight, meta) => {
+                return Ok(Opened {
+                    meta,
+                    content: Content::Stream(relay(flight, range)),
+                });
+            }
+        };
         let start = range.map_or(0, |r| r.start);
         if start > 0
             && let Err(err) = file.seek(SeekFrom::Start(start))
@@ -84,6 +105,34 @@ impl Origin for DirOrigin {
             meta,
             content: Content::File(file),
         })
+    }
+}
+
+impl DirOrigin {
+    /// What the directory holds at `segments`.
+    async fn stat_file(&self, segments: &[String]) -> Result<Stat<DirHandle>, StatusCode> {
+        let root = self.root.clone();
+        let owned = segments.to_vec();
+        match tokio::task::spawn_blocking(move || lookup(&root, &owned)).await {
+            Ok(Ok(Target::File(file, meta))) => {
+                let meta = Meta {
+                    size: meta.len(),
+                    validators: validators(&meta),
+                    immutable: is_immutable(segments),
+                };
+                Ok(Stat::File(
+                    meta.clone(),
+                    DirHandle::File(OpenFile { file, meta }),
+                ))
+            }
+            Ok(Ok(Target::Dir(entries))) => Ok(Stat::Listing(entries)),
+            Ok(Err(status)) => Err(status),
+            Err(err) => {
+                let path = format!("/{}", segments.join("/"));
+                tracing::warn!(path = %path, error = %err, "lookup task failed");
+                Err(StatusCode::INTERNAL_SERVER_ERROR)
+            }
+        }
     }
 }
 

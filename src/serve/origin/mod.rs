@@ -119,6 +119,19 @@ impl AnyOrigin {
     }
 }
 
+impl AnyOrigin {
+    /// Adds what the origin counted (on-demand fetches) to `stats`.
+    pub(super) fn add_stats(&self, stats: &mut super::ServeStats) {
+        let AnyOrigin::Dir(dir) = self else { return };
+        let Some(od) = dir.on_demand() else { return };
+        let get = |c: &std::sync::atomic::AtomicU64| c.load(std::sync::atomic::Ordering::Relaxed);
+        stats.fetched_on_demand = get(&od.counters.fetched);
+        stats.fetched_on_demand_bytes = get(&od.counters.fetched_bytes);
+        stats.verification_failures = get(&od.counters.mismatches);
+        stats.upstream_errors = get(&od.counters.upstream_errors);
+    }
+}
+
 impl std::fmt::Display for AnyOrigin {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {

@@ -186,7 +186,7 @@ async fn a_directory_answers_through_the_builder() {
     let meta = old_file(dir.path(), "pool/a.deb");
     old_file(dir.path(), ".debvault/secret");
     let etag = validators(&meta).etag;
-    let origin = DirOrigin::new(dir.path().to_path_buf());
+    let origin = DirOrigin::new(dir.path().to_path_buf(), None);
     let (get, head) = (Method::GET, Method::HEAD);
     let range = |r: &str| headers(&[(header::RANGE, r)]);
     let none = HeaderMap::new();

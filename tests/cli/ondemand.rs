@@ -1,0 +1,349 @@
+//! On-demand mirrors (issue 20): syncs download no package file, a
+//! publication is complete and signed anyway, and `serve` fetches each
+//! pool file from upstream when a client first asks for it — verified,
+//! once however many ask at once, and kept for when upstream is gone.
+//!
+//! Covered, with the real `apt-get` against `debvault serve`:
+//! - an on-demand sync makes no pool request upstream; publish lists
+//!   every package; apt installs through `serve` (fetched through), then
+//!   again with the upstream server stopped (from the store);
+//! - a tampered upstream `.deb`: apt's download fails, nothing is stored
+//!   or linked, the refusal is in the audit trail and counted in `status`;
+//! - concurrent requests for one uncached file: one upstream request;
+//! - `mirror fill` (and `sync --fetch-all`) make the mirror fully local.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use debvault::digest::Sha256;
+
+use crate::support::apt::{Apt, Serve, Sources, http_get};
+use crate::support::server::{Fault, FixtureServer};
+use crate::support::{Pkg, Repo, TestEnv};
+
+fn packages() -> Vec<Pkg> {
+    vec![
+        Pkg::new("app", "1.0-1").depends("libfoo (>= 1.2), base-files"),
+        Pkg::new("libfoo", "1.3-1"),
+        Pkg::new("base-files", "12").arch("all"),
+        Pkg::new("tool", "0.9"),
+    ]
+}
+
+/// The `.deb` names apt saves `names` under, with their SHA256.
+fn debs(names: &[&str]) -> BTreeMap<String, Sha256> {
+    packages()
+        .into_iter()
+        .filter(|p| names.contains(&p.name.as_str()))
+        .map(|p| {
+            (
+                format!("{}_{}_{}.deb", p.name, p.version, p.arch),
+                p.sha256(),
+            )
+        })
+        .collect()
+}
+
+fn find(name: &str) -> Pkg {
+    packages()
+        .into_iter()
+        .find(|p| p.name == name)
+        .unwrap_or_else(|| panic!("no fixture package `{name}`"))
+}
+
+/// Requests the upstream server saw below `pool/`.
+fn pool_requests(env: &TestEnv) -> Vec<String> {
+    env.server
+        .requests()
+        .into_iter()
+        .filter(|r| r.path.contains("/pool/"))
+        .map(|r| r.path)
+        .collect()
+}
+
+/// An on-demand mirror `m` of [`packages`], synced, snapshot `a`, a
+/// signing key exported to `<tmp>/debvault.gpg`.
+fn setup() -> (TestEnv, PathBuf) {
+    let env = TestEnv::new();
+    env.publish_upstream(&Repo::new(packages()));
+    env.create_mirror("m", &["--on-demand"]);
+    let synced = env.ok(&["mirror", "sync", "m"]);
+    assert!(
+        synced
+            .stdout
+            .contains("on demand: 4 package files left upstream"),
+        "{}",
+        synced.transcript()
+    );
+    env.ok(&["snapshot", "create", "a", "--from-mirror", "m"]);
+    env.ok(&["key", "generate", "--email", "ops@example.invalid"]);
+    let keyring = env.dir.path().join("debvault.gpg");
+    env.ok(&["key", "export", "-o", &keyring.display().to_string()]);
+    (env, keyring)
+}
+
+/// Publishes `a` as `stable`; returns the report.
+fn publish(env: &TestEnv) -> serde_json::Value {
+    let out = env.ok(&[
+        "--json",
+        "snapshot",
+        "publish",
+        "a",
+        "--distribution",
+        "stable",
+    ]);
+    serde_json::from_str(&out.stdout).unwrap_or_else(|e| panic!("{e}\n{}", out.transcript()))
+}
+
+fn blob(env: &TestEnv, sha256: &Sha256) -> PathBuf {
+    let hex = sha256.to_hex();
+    env.root().join("blobs/sha256").join(&hex[..2]).join(&hex)
+}
+
+/// The pool path a published package has (component `main`).
+fn pool_path(env: &TestEnv, p: &Pkg) -> PathBuf {
+    let first = if p.name.starts_with("lib") {
+        &p.name[..4]
+    } else {
+        &p.name[..1]
+    };
+    env.root().join(format!(
+        "public/pool/main/{first}/{}/{}_{}_{}.deb",
+        p.name, p.name, p.version, p.arch
+    ))
+}
+
+/// Stops the upstream server: its port refuses connections from now on.
+fn stop_upstream(env: &mut TestEnv) {
+    let empty = env.dir.path().join("empty");
+    std::fs::create_dir_all(&empty).expect("mkdir");
+    drop(std::mem::replace(
+        &mut env.server,
+        FixtureServer::start(empty),
+    ));
+}
+
+/// A raw `GET` read to the end: the declared `Content-Length` and the
+/// body bytes that arrived before the connection closed.
+fn raw_get(addr: &str, path: &str) -> (Option<u64>, u64) {
+    use std::io::{Read as _, Write as _};
+    let mut conn = std::net::TcpStream::connect(addr).expect("connect");
+    conn.set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .expect("timeout");
+    write!(
+        conn,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .expect("send");
+    let mut raw = Vec::new();
+    let _ = conn.read_to_end(&mut raw);
+    let end = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("end of headers");
+    let head = String::from_utf8_lossy(&raw[..end]).to_ascii_lowercase();
+    let length = head
+        .lines()
+        .find_map(|l| l.strip_prefix("content-length:"))
+        .and_then(|v| v.trim().parse().ok());
+    (length, (raw.len() - end - 4) as u64)
+}
+
+#[test]
+fn on_demand_publication_installs_then_installs_again_without_upstream() {
+    let (mut env, keyring) = setup();
+    assert_eq!(
+        pool_requests(&env),
+        Vec::<String>::new(),
+        "sync fetched pool files"
+    );
+    let shown = env.ok(&["mirror", "show", "m"]);
+    assert!(
+        shown.stdout.contains("on-demand:     yes"),
+        "{}",
+        shown.stdout
+    );
+
+    let report = publish(&env);
+    assert_eq!(report["outcome"], "published", "{report}");
+    assert_eq!(report["pool_on_demand"], 4, "{report}");
+    assert!(!pool_path(&env, &find("app")).exists(), "pool file placed");
+    // Files still upstream are not problems for `verify`.
+    env.ok(&["verify"]);
+
+    let serve = Serve::start(&env);
+    let apt = Apt::new(
+        env.dir.path().join("apt1"),
+        &serve.url(),
+        &keyring,
+        Sources::OneLine,
+    );
+    apt.ok(&["update"]);
+    apt.ok(&["install", "--download-only", "-y", "app"]);
+    let expected = debs(&["app", "libfoo", "base-files"]);
+    assert_eq!(apt.archives(), expected, "downloaded through serve");
+    assert_eq!(pool_requests(&env).len(), 3, "{:?}", pool_requests(&env));
+    for name in ["app", "libfoo", "base-files"] {
+        let p = find(name);
+        assert!(blob(&env, &p.sha256()).exists(), "`{name}` not stored");
+        assert!(
+            pool_path(&env, &p).exists(),
+            "`{name}` not linked into the pool"
+        );
+    }
+    assert!(
+        !blob(&env, &find("tool").sha256()).exists(),
+        "`tool` fetched unasked"
+    );
+
+    stop_upstream(&mut env);
+    let apt = Apt::new(
+        env.dir.path().join("apt2"),
+        &serve.url(),
+        &keyring,
+        Sources::OneLine,
+    );
+    apt.ok(&["update"]);
+    apt.ok(&["install", "--download-only", "-y", "app"]);
+    assert_eq!(apt.archives(), expected, "downloaded from the store");
+
+    let status = env.ok(&["--json", "status"]);
+    let doc: serde_json::Value = serde_json::from_str(&status.stdout).expect("status JSON");
+    let m = &doc["on_demand"][0];
+    assert_eq!(m["mirror"], "m", "{doc}");
+    assert_eq!(m["packages"], 4, "{doc}");
+    assert_eq!(m["local_packages"], 3, "{doc}");
+    assert_eq!(m["fetched"], 3, "{doc}");
+}
+
+#[test]
+fn tampered_upstream_pool_file_is_refused_and_not_stored() {
+    let (env, keyring) = setup();
+    publish(&env);
+    let app = find("app");
+    env.server.fault(
+        &format!("app_{}_{}.deb", app.version, app.arch),
+        Fault::Corrupt,
+    );
+    let serve = Serve::start(&env);
+    // The transfer breaks off before its declared length: a short read.
+    let path = format!("/pool/main/a/app/app_{}_{}.deb", app.version, app.arch);
+    let (length, got) = raw_get(&serve.addr, &path);
+    let size = app.deb().len() as u64;
+    assert_eq!(length, Some(size), "declared length");
+    assert!(got < size, "a refused file was sent whole ({got} bytes)");
+    let apt = Apt::new(
+        env.dir.path().join("apt"),
+        &serve.url(),
+        &keyring,
+        Sources::OneLine,
+    );
+    apt.ok(&["update"]);
+    let out = apt.run(&["install", "--download-only", "-y", "app"]);
+    assert_ne!(
+        out.code,
+        0,
+        "apt took a tampered file:\n{}",
+        out.transcript()
+    );
+    assert!(
+        !apt.archives().contains_key("app_1.0-1_amd64.deb"),
+        "{}",
+        out.transcript()
+    );
+    assert!(!blob(&env, &app.sha256()).exists(), "tampered file stored");
+    assert!(!pool_path(&env, &app).exists(), "tampered file linked");
+
+    let audit = env.ok(&["--json", "audit"]);
+    let records: serde_json::Value = serde_json::from_str(&audit.stdout).expect("audit JSON");
+    let refused: Vec<&serde_json::Value> = records
+        .as_array()
+        .or_else(|| records["records"].as_array())
+        .expect("audit records")
+        .iter()
+        .filter(|r| r["action"] == "ondemand-refuse")
+        .collect();
+    assert_eq!(refused.len(), 2, "{records}");
+    assert!(
+        refused[0]["subject"]
+            .as_str()
+            .is_some_and(|s| s.contains("app_1.0-1_amd64.deb")),
+        "{records}"
+    );
+    let status = env.ok(&["--json", "status"]);
+    let doc: serde_json::Value = serde_json::from_str(&status.stdout).expect("status JSON");
+    assert_eq!(doc["on_demand"][0]["verification_failures"], 2, "{doc}");
+
+    // Upstream mends: the next request fetches and keeps the right file.
+    env.server.clear_faults();
+    apt.ok(&["install", "--download-only", "-y", "app"]);
+    assert!(
+        blob(&env, &app.sha256()).exists(),
+        "not stored after the fix"
+    );
+}
+
+#[test]
+fn concurrent_requests_for_one_uncached_file_make_one_upstream_fetch() {
+    let (env, _keyring) = setup();
+    publish(&env);
+    let app = find("app");
+    let name = format!("app_{}_{}.deb", app.version, app.arch);
+    // Slow headers: every request arrives while the one fetch is in flight.
+    env.server
+        .fault(&name, Fault::Slow(std::time::Duration::from_millis(800)));
+    let serve = Serve::start(&env);
+    let path = format!("/pool/main/a/app/{name}");
+    let bodies: Vec<(u16, Vec<u8>)> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..12)
+            .map(|_| s.spawn(|| http_get(&serve.addr, &path)))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("client thread"))
+            .collect()
+    });
+    for (status, body) in &bodies {
+        assert_eq!(*status, 200);
+        assert_eq!(Sha256::of(body), app.sha256(), "wrong bytes relayed");
+    }
+    let upstream: Vec<_> = pool_requests(&env)
+        .into_iter()
+        .filter(|p| p.ends_with(&name))
+        .collect();
+    assert_eq!(upstream.len(), 1, "{upstream:?}");
+}
+
+#[test]
+fn mirror_fill_makes_an_on_demand_mirror_local() {
+    let (mut env, keyring) = setup();
+    let out = env.ok(&["--json", "mirror", "fill", "m"]);
+    let report: serde_json::Value = serde_json::from_str(&out.stdout).expect("fill JSON");
+    assert_eq!(report["downloaded_files"], 4, "{report}");
+    assert_eq!(report["already_local"], 0, "{report}");
+    for p in packages() {
+        assert!(blob(&env, &p.sha256()).exists(), "`{}` not stored", p.name);
+    }
+    // Nothing left: a second fill downloads nothing, as `--fetch-all` after an unchanged sync.
+    let again = env.ok(&["--json", "mirror", "sync", "m", "--fetch-all"]);
+    let doc: serde_json::Value = serde_json::from_str(&again.stdout).expect("sync JSON");
+    assert_eq!(doc["filled"][0]["downloaded_files"], 0, "{doc}");
+    assert_eq!(doc["filled"][0]["already_local"], 4, "{doc}");
+
+    let report = publish(&env);
+    assert!(report.get("pool_on_demand").is_none(), "{report}");
+    stop_upstream(&mut env);
+    let serve = Serve::start(&env);
+    let apt = Apt::new(
+        env.dir.path().join("apt"),
+        &serve.url(),
+        &keyring,
+        Sources::OneLine,
+    );
+    apt.ok(&["update"]);
+    apt.ok(&["install", "--download-only", "-y", "app", "tool"]);
+    assert_eq!(
+        apt.archives(),
+        debs(&["app", "libfoo", "base-files", "tool"])
+    );
+}
