@@ -7,6 +7,7 @@
 //! types instead of raw text.
 
 pub mod apt_sources;
+pub mod changelog;
 pub mod contents;
 pub mod deb;
 pub mod deb822;
