@@ -14,6 +14,7 @@
 mod complete;
 mod config_cmd;
 mod curation;
+mod evidence;
 mod failure;
 mod generate;
 mod key;

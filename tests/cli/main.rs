@@ -8,6 +8,7 @@ mod completion;
 mod contents;
 mod curation;
 mod docs;
+mod evidence;
 mod faults;
 mod fetch;
 mod gc;

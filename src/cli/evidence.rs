@@ -1,0 +1,116 @@
+//! Evidence for review on the command line: `--changelog` of `staged
+//! list|report` and `snapshot diff` (the changelog between versions, its
+//! CVE IDs and urgency).
+
+use std::io::Write;
+
+use serde::Serialize;
+
+use super::failure::Result;
+use crate::ops::curation::StagedItem;
+use crate::ops::evidence::changelog::{ChangeEvidence, ChangeQuery, entry_text};
+use crate::ops::snapshot::DiffEntry;
+
+/// A change with its changelog evidence: the change's own fields and a
+/// `changelog` object beside them in JSON.
+#[derive(Serialize)]
+pub(crate) struct WithChangelog<'a, T> {
+    #[serde(flatten)]
+    item: &'a T,
+    changelog: &'a ChangeEvidence,
+}
+
+/// `items` each paired with its evidence.
+pub(crate) fn pair<'a, T>(
+    items: &'a [T],
+    evidence: &'a [ChangeEvidence],
+) -> Vec<WithChangelog<'a, T>> {
+    items
+        .iter()
+        .zip(evidence)
+        .map(|(item, changelog)| WithChangelog { item, changelog })
+        .collect()
+}
+
+/// What to explain of each staged change.
+pub(crate) fn staged_queries(items: &[StagedItem]) -> Vec<ChangeQuery> {
+    items
+        .iter()
+        .map(|i| ChangeQuery {
+            name: i.name.clone(),
+            architecture: i.architecture.clone(),
+            old_version: i.old_version.clone(),
+            new_version: i.new_version.clone(),
+            new_sha256: i.new_version.as_ref().and_then(|_| i.sha256.parse().ok()),
+        })
+        .collect()
+}
+
+/// What to explain of each line of a snapshot diff.
+pub(crate) fn diff_queries(changes: &[DiffEntry]) -> Vec<ChangeQuery> {
+    changes
+        .iter()
+        .map(|c| ChangeQuery {
+            name: c.name.clone(),
+            architecture: c.architecture.clone(),
+            old_version: c.old_version.clone(),
+            new_version: c.new_version.clone(),
+            new_sha256: c.new_sha256,
+        })
+        .collect()
+}
+
+/// The evidence under a change's line: its summary, then its entries,
+/// indented.
+pub(crate) fn write_block(out: &mut dyn Write, e: &ChangeEvidence) -> Result<()> {
+    let summary = e.summary();
+    if !summary.is_empty() {
+        writeln!(out, "    {summary}")?;
+    }
+    for entry in &e.entries {
+        for line in entry_text(entry).lines() {
+            if line.is_empty() {
+                writeln!(out)?;
+            } else {
+                writeln!(out, "    {line}")?;
+            }
+        }
+    }
+    if !e.entries.is_empty() {
+        writeln!(out)?;
+    }
+    Ok(())
+}
+
+/// The `## Changelogs` section of a review report: per staged change its
+/// summary and entries in a fenced block.
+pub(crate) fn markdown_section(items: &[StagedItem], evidence: &[ChangeEvidence]) -> String {
+    use std::fmt::Write as _;
+    let mut s = String::new();
+    let cves: usize = evidence.iter().map(|e| e.cves.len()).sum();
+    let _ = writeln!(s, "## Changelogs ({cves} CVE IDs named)\n");
+    if items.is_empty() {
+        let _ = writeln!(s, "Nothing is staged.\n");
+    }
+    for (i, e) in items.iter().zip(evidence) {
+        let versions = match (&i.old_version, &i.new_version) {
+            (Some(o), Some(n)) => format!("{o} → {n}"),
+            (None, Some(n)) => n.clone(),
+            (Some(o), None) => format!("{o} → (removed)"),
+            (None, None) => "(removed)".into(),
+        };
+        let _ = writeln!(s, "### {} {} {versions}\n", i.name, i.architecture);
+        let summary = e.summary();
+        if !summary.is_empty() {
+            let _ = writeln!(s, "{summary}\n");
+        }
+        if !e.entries.is_empty() {
+            let _ = writeln!(s, "```");
+            for entry in &e.entries {
+                let _ = writeln!(s, "{}", entry_text(entry));
+            }
+            let _ = writeln!(s, "```\n");
+        }
+    }
+    s
+}
