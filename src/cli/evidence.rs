@@ -114,3 +114,66 @@ pub(crate) fn markdown_section(items: &[StagedItem], evidence: &[ChangeEvidence]
     }
     s
 }
+
+/// `snapshot export`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct ExportArgs {
+    /// Snapshot name
+    #[arg(add = super::complete::snapshots())]
+    name: String,
+    /// Document format: CycloneDX 1.6 JSON or SPDX 2.3 JSON
+    #[arg(long, value_enum)]
+    format: SbomFormatArg,
+    /// Write to FILE (atomically) instead of stdout
+    #[arg(short, long, value_name = "FILE")]
+    output: Option<std::path::PathBuf>,
+}
+
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+enum SbomFormatArg {
+    Cyclonedx,
+    Spdx,
+}
+
+pub(crate) fn export(a: &ExportArgs, g: &super::Globals) -> Result<u8> {
+    use crate::ops::evidence::sbom::{self, SbomFormat};
+    let ctx = g.context()?;
+    let format = match a.format {
+        SbomFormatArg::Cyclonedx => SbomFormat::CycloneDx,
+        SbomFormatArg::Spdx => SbomFormat::Spdx,
+    };
+    let doc = sbom::gather(&ctx.db, &a.name)?;
+    match &a.output {
+        Some(path) => {
+            crate::atomic_file::write_with(path, crate::atomic_file::WriteOptions::PUBLIC, |w| {
+                doc.write(format, w)
+            })
+            .map_err(|source| crate::ops::evidence::EvidenceError::Write {
+                what: path.display().to_string(),
+                source,
+            })?;
+            let v = serde_json::json!({
+                "snapshot": a.name,
+                "file": path,
+                "packages": doc.packages.len(),
+            });
+            g.out.done(&v, |out| {
+                writeln!(
+                    out,
+                    "wrote the bill of materials of snapshot `{}` ({} packages) to `{}`",
+                    a.name,
+                    doc.packages.len(),
+                    path.display()
+                )?;
+                Ok(())
+            })?;
+        }
+        None => {
+            let stdout = std::io::stdout().lock();
+            let mut w = std::io::BufWriter::with_capacity(256 * 1024, stdout);
+            doc.write(format, &mut w)?;
+            w.flush()?;
+        }
+    }
+    Ok(0)
+}

@@ -92,6 +92,8 @@ pub(crate) enum SnapshotCommand {
         #[arg(add = super::complete::snapshots())]
         name: String,
     },
+    /// Write a software bill of materials of a snapshot: every package with purl and SHA256, and its sources
+    Export(super::evidence::ExportArgs),
     /// Delete a snapshot (refused while it is published)
     Drop {
         /// Snapshot name
@@ -270,6 +272,7 @@ pub(crate) fn run(cmd: SnapshotCommand, g: &Globals) -> Result<u8> {
             super::mirror::renamed(g, "snapshot", &name, &new_name)
         }
         SnapshotCommand::Verify { name } => verify(&name, g),
+        SnapshotCommand::Export(args) => super::evidence::export(&args, g),
         SnapshotCommand::Publish(args) => publish_cmd(*args, g),
     }
 }

@@ -123,3 +123,117 @@ fn changelog_between_versions_names_both_cves() {
     assert_eq!(newpkg["changelog"]["kind"], "new");
     assert_eq!(newpkg["changelog"]["has_changelog"], false);
 }
+
+/// Runs a reference validator when it is installed; under CI (`CI` set) a
+/// missing validator fails rather than skips.
+fn validate(what: &str, program: &str, args: &[&str]) {
+    match std::process::Command::new(program).args(args).output() {
+        Ok(out) => assert!(
+            out.status.success(),
+            "{what} rejects the document:\n{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+        Err(e) if std::env::var_os("CI").is_none() => {
+            eprintln!("skipping the {what} validator ({program}: {e}); CI installs it");
+        }
+        Err(e) => panic!("the {what} validator `{program}` is missing under CI: {e}"),
+    }
+}
+
+/// cyclonedx-python-lib's strict JSON validator, as a script.
+const CYCLONEDX_CHECK: &str = "\
+import sys
+try:
+    from cyclonedx.schema import SchemaVersion
+    from cyclonedx.validation.json import JsonStrictValidator
+except ImportError as e:
+    print('cyclonedx-python-lib missing:', e)
+    sys.exit(3)
+error = JsonStrictValidator(SchemaVersion.V1_6).validate_str(open(sys.argv[1]).read())
+if error is not None:
+    print(error)
+    sys.exit(1)
+";
+
+#[test]
+fn sboms_list_every_package_and_validate() {
+    use crate::support::sources::SrcPkg;
+    let env = TestEnv::new();
+    let mut repo = Repo::new(vec![
+        Pkg::new("libstdc++6", "1:12.2-14+deb12u1").source("gcc-12"),
+        Pkg::new("hello", "2.10-3"),
+    ]);
+    repo.sources = vec![
+        SrcPkg::new("gcc-12", "1:12.2-14+deb12u1", &["libstdc++6"]),
+        SrcPkg::new("hello", "2.10-3", &["hello"]),
+    ];
+    env.publish_upstream(&repo);
+    env.create_mirror("m", &["--with-sources"]);
+    env.ok(&["mirror", "sync", "m"]);
+    env.ok(&["snapshot", "create", "release-1.4", "--from-mirror", "m"]);
+    let hello_sha = repo.packages[1].sha256().to_hex();
+
+    let cdx = env.dir.path().join("bom.cdx.json");
+    let out = env.ok(&[
+        "snapshot",
+        "export",
+        "release-1.4",
+        "--format",
+        "cyclonedx",
+        "-o",
+        &cdx.display().to_string(),
+    ]);
+    assert!(out.stdout.contains("4 packages"), "{}", out.stdout);
+    let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(&cdx).unwrap()).unwrap();
+    assert_eq!(doc["specVersion"], "1.6");
+    let comps = doc["components"].as_array().unwrap();
+    assert_eq!(comps.len(), 4, "two binaries and two sources: {doc}");
+    let purls: Vec<&str> = comps.iter().map(|c| c["purl"].as_str().unwrap()).collect();
+    assert!(
+        purls.contains(&"pkg:deb/fixture/libstdc%2B%2B6@1%3A12.2-14%2Bdeb12u1?arch=amd64&distro=testing-fixture"),
+        "{purls:?}"
+    );
+    assert!(
+        purls
+            .iter()
+            .any(|p| p.starts_with("pkg:deb/fixture/hello@2.10-3?arch=source")),
+        "{purls:?}"
+    );
+    let hello = comps
+        .iter()
+        .find(|c| c["name"] == "hello" && c["purl"].as_str().unwrap().contains("amd64"))
+        .unwrap();
+    assert_eq!(hello["hashes"][0]["content"], hello_sha.as_str());
+    let refs = doc["externalReferences"].as_array().unwrap();
+    assert_eq!(refs[0]["url"], env.url());
+    assert!(
+        refs[0]["comment"]
+            .as_str()
+            .unwrap()
+            .contains("suite stable, Release date 2")
+    );
+
+    let spdx = env.dir.path().join("bom.spdx.json");
+    let text = env
+        .ok(&["snapshot", "export", "release-1.4", "--format", "spdx"])
+        .stdout;
+    std::fs::write(&spdx, &text).unwrap();
+    let doc: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(doc["spdxVersion"], "SPDX-2.3");
+    let pkgs = doc["packages"].as_array().unwrap();
+    assert_eq!(pkgs.len(), 5, "the snapshot and its four packages");
+    assert!(
+        pkgs.iter()
+            .any(|p| p["checksums"][0]["checksumValue"] == hello_sha.as_str())
+    );
+
+    let script = env.dir.path().join("check_cyclonedx.py");
+    std::fs::write(&script, CYCLONEDX_CHECK).unwrap();
+    validate(
+        "CycloneDX",
+        "python3",
+        &[&script.display().to_string(), &cdx.display().to_string()],
+    );
+    validate("SPDX", "pyspdxtools", &["-i", &spdx.display().to_string()]);
+}

@@ -8,6 +8,7 @@
 //! sets, mirror records — and never talk to upstream.
 
 pub mod changelog;
+pub mod sbom;
 
 use thiserror::Error;
 
@@ -23,6 +24,9 @@ pub enum EvidenceError {
     /// A .deb could not be read for its changelog.
     #[error(transparent)]
     Read(#[from] Box<crate::ops::publish::PublishError>),
+    /// A snapshot could not be loaded.
+    #[error(transparent)]
+    Snapshot(#[from] Box<crate::ops::snapshot::SnapshotError>),
     /// Writing output.
     #[error("cannot write `{what}`")]
     Write {
@@ -39,6 +43,7 @@ impl ExitCode for EvidenceError {
         match self {
             EvidenceError::Db(e) => e.exit_code(),
             EvidenceError::Read(e) => e.exit_code(),
+            EvidenceError::Snapshot(e) => e.exit_code(),
             EvidenceError::Write { .. } => FAILURE,
         }
     }
