@@ -177,3 +177,113 @@ pub(crate) fn export(a: &ExportArgs, g: &super::Globals) -> Result<u8> {
     }
     Ok(0)
 }
+
+/// `advisories …`.
+#[derive(Debug, clap::Subcommand)]
+pub(crate) enum AdvisoriesCommand {
+    /// Import the Debian security tracker's JSON or OSV records (a JSON file, or a directory of them)
+    Import {
+        /// Files or directories; each is one import, kept even if a later one fails
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<std::path::PathBuf>,
+    },
+    /// List packages whose version a known advisory affects, and whether a fix is staged, upstream or absent
+    Status {
+        /// Only this mirror's live packages
+        #[arg(long, value_name = "MIRROR", conflicts_with = "snapshot", add = super::complete::mirrors())]
+        mirror: Option<String>,
+        /// This snapshot's packages
+        #[arg(long, value_name = "SNAPSHOT", add = super::complete::snapshots())]
+        snapshot: Option<String>,
+    },
+}
+
+pub(crate) fn advisories(cmd: AdvisoriesCommand, g: &super::Globals) -> Result<u8> {
+    use crate::ops::evidence::advisories::{self as ops, Scope};
+    let mut ctx = g.context()?;
+    match cmd {
+        AdvisoriesCommand::Import { files } => {
+            let done = ops::import(&mut ctx.db, &files, chrono::Utc::now())?;
+            g.out.done(&done, |out| {
+                for i in &done {
+                    writeln!(
+                        out,
+                        "imported {} advisory records ({}) from `{}`",
+                        i.records, i.format, i.source
+                    )?;
+                }
+                Ok(())
+            })?;
+        }
+        AdvisoriesCommand::Status { mirror, snapshot } => {
+            let scope = match (&mirror, &snapshot) {
+                (Some(m), _) => Scope::Mirror(m),
+                (None, Some(s)) => Scope::Snapshot(s),
+                (None, None) => Scope::AllMirrors,
+            };
+            let found = ops::status(&ctx.db, scope)?;
+            if found.is_empty() {
+                g.out.note("no package is affected by a known advisory");
+            }
+            g.out.data(&found, |out| {
+                if found.is_empty() {
+                    return Ok(());
+                }
+                writeln!(
+                    out,
+                    "{:<16} {:<24} {:<20} {:<20} {:<20} {:<10} FIX",
+                    "SCOPE", "PACKAGE", "VERSION", "ADVISORY", "FIXED IN", "URGENCY"
+                )?;
+                for f in &found {
+                    writeln!(
+                        out,
+                        "{:<16} {:<24} {:<20} {:<20} {:<20} {:<10} {}",
+                        f.scope,
+                        f.package,
+                        f.version,
+                        f.advisory,
+                        f.fixed.as_deref().unwrap_or("(none yet)"),
+                        f.urgency.as_deref().unwrap_or("-"),
+                        match f.fix {
+                            ops::FixState::Staged => "staged",
+                            ops::FixState::Upstream => "upstream",
+                            ops::FixState::Absent => "absent",
+                        }
+                    )?;
+                }
+                Ok(())
+            })?;
+        }
+    }
+    Ok(0)
+}
+
+/// How many advisories affect live packages of any mirror (`None` when
+/// none were ever imported); over `max`, a problem for `status --check`.
+pub(crate) fn open_advisories(
+    db: &crate::db::Db,
+    max: Option<usize>,
+    problems: &mut Vec<String>,
+) -> Result<Option<usize>> {
+    use crate::ops::evidence::advisories::{Scope, status};
+    if db.advisory_imports()?.is_empty() {
+        return Ok(None);
+    }
+    let open = status(db, Scope::AllMirrors)?.len();
+    if let Some(max) = max
+        && open > max
+    {
+        problems.push(format!(
+            "{open} advisories affect live packages (at most {max} allowed); see `debvault advisories status`"
+        ));
+    }
+    Ok(Some(open))
+}
+
+/// The `status` line of open advisories.
+pub(crate) fn print_open(out: &mut dyn Write, open: Option<usize>) -> Result<()> {
+    if let Some(n) = open {
+        writeln!(out, "\nopen advisories: {n}")?;
+    }
+    Ok(())
+}

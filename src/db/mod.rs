@@ -7,6 +7,7 @@
 //! after the blobs it references are durable. Migrations are embedded and
 //! numbered by `PRAGMA user_version`.
 
+mod advisories;
 mod backup;
 mod contents;
 mod curation;
@@ -26,6 +27,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
 
+pub use advisories::{AdvisoryImport, AdvisoryRow};
 pub use backup::{check_file, embed_files, take_files};
 pub use contents::ListOrigin;
 pub use curation::{AuditEvent, AuditRecord, NewStaged, StageAction, StagedRow, package_subject};
@@ -51,6 +53,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("schema7.sql"),
     include_str!("schema8.sql"),
     include_str!("schema9.sql"),
+    include_str!("schema13.sql"),
 ];
 
 /// Database errors, naming the object concerned.

@@ -237,3 +237,70 @@ fn sboms_list_every_package_and_validate() {
     );
     validate("SPDX", "pyspdxtools", &["-i", &spdx.display().to_string()]);
 }
+
+const OSV_HELLO: &str = r#"{
+  "id": "DSA-9999-1",
+  "modified": "2024-04-02T00:00:00Z",
+  "affected": [{
+    "package": {"ecosystem": "Debian:12", "name": "hello"},
+    "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "2.10-3"}]}],
+    "ecosystem_specific": {"urgency": "high"}
+  }]
+}"#;
+
+#[test]
+fn an_osv_record_marks_the_live_version_affected_and_the_staged_one_fixed() {
+    let env = staged_env();
+    let osv = env.dir.path().join("osv");
+    std::fs::create_dir(&osv).unwrap();
+    std::fs::write(osv.join("DSA-9999-1.json"), OSV_HELLO).unwrap();
+    let out = env.ok(&["advisories", "import", &osv.display().to_string()]);
+    assert!(
+        out.stdout.contains("imported 1 advisory records (osv)"),
+        "{}",
+        out.stdout
+    );
+
+    let found = json(&env.ok(&["--json", "advisories", "status", "--mirror", "m"]));
+    let found = found.as_array().unwrap();
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0]["package"], "hello");
+    assert_eq!(found[0]["version"], "2.10-1");
+    assert_eq!(found[0]["advisory"], "DSA-9999-1");
+    assert_eq!(found[0]["fixed"], "2.10-3");
+    assert_eq!(found[0]["fix"], "staged");
+    let text = env.ok(&["advisories", "status", "--snapshot", "a"]).stdout;
+    assert!(
+        text.contains("DSA-9999-1") && text.contains("2.10-1"),
+        "{text}"
+    );
+
+    // A hostile file is an error naming the record; the earlier import stays.
+    let bad = env.dir.path().join("bad.json");
+    std::fs::write(
+        &bad,
+        r#"{"hello": {"CVE-2024-9": {"releases": {"bookworm": {"status": "resolved", "fixed_version": "_x"}}}}}"#,
+    )
+    .unwrap();
+    let out = env.run(&["advisories", "import", &bad.display().to_string()]);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("record `hello/CVE-2024-9/bookworm`"),
+        "{}",
+        out.stderr
+    );
+    let v = json(&env.ok(&["--json", "status"]));
+    assert_eq!(v["open_advisories"], 1);
+    let out = env.run(&["status", "--check", "--max-open-advisories", "0"]);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("1 advisories affect live packages"),
+        "{}",
+        out.stderr
+    );
+    env.ok(&["status", "--check", "--max-open-advisories", "1"]);
+
+    env.ok(&["promote", "m", "--all", "--reason", "security fix"]);
+    let found = json(&env.ok(&["--json", "advisories", "status", "--mirror", "m"]));
+    assert_eq!(found, serde_json::json!([]));
+}

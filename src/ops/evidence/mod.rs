@@ -7,6 +7,7 @@
 //! .deb SHA256 (filled by publish, or here on a miss), snapshot package
 //! sets, mirror records — and never talk to upstream.
 
+pub mod advisories;
 pub mod changelog;
 pub mod sbom;
 
