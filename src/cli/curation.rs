@@ -306,7 +306,7 @@ pub(crate) fn staged(cmd: StagedCommand, g: &Globals) -> Result<u8> {
             } else {
                 None
             };
-            let v = match &ev {
+            let mut v = match &ev {
                 Some(ev) => {
                     serde_json::json!({"since": since, "staged": evidence::pair(&items, ev), "decisions": decisions})
                 }
@@ -314,8 +314,15 @@ pub(crate) fn staged(cmd: StagedCommand, g: &Globals) -> Result<u8> {
                     serde_json::json!({"since": since, "staged": items, "decisions": decisions})
                 }
             };
+            let advisories = evidence::advisory_section(&ctx.db, mirror.as_deref())?;
+            if let Some((open, _)) = &advisories {
+                v["open_advisories"] = serde_json::json!(open);
+            }
             g.out.data(&v, |out| {
                 let mut text = markdown_report(&items, &decisions, since);
+                if let Some((_, section)) = &advisories {
+                    text.push_str(section);
+                }
                 if let Some(ev) = &ev {
                     text.push_str(&evidence::markdown_section(&items, ev));
                 }

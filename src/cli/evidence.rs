@@ -75,8 +75,6 @@ pub(crate) fn write_block(out: &mut dyn Write, e: &ChangeEvidence) -> Result<()>
                 writeln!(out, "    {line}")?;
             }
         }
-    }
-    if !e.entries.is_empty() {
         writeln!(out)?;
     }
     Ok(())
@@ -286,4 +284,53 @@ pub(crate) fn print_open(out: &mut dyn Write, open: Option<usize>) -> Result<()>
         writeln!(out, "\nopen advisories: {n}")?;
     }
     Ok(())
+}
+
+/// The `## Advisories` section of a review report (the open advisories of
+/// `mirror`, or of every mirror) and their count; `None` when no advisory
+/// was ever imported.
+pub(crate) fn advisory_section(
+    db: &crate::db::Db,
+    mirror: Option<&str>,
+) -> Result<Option<(usize, String)>> {
+    use crate::ops::evidence::advisories::{FixState, Scope, status};
+    use std::fmt::Write as _;
+    if db.advisory_imports()?.is_empty() {
+        return Ok(None);
+    }
+    let found = status(db, mirror.map_or(Scope::AllMirrors, Scope::Mirror))?;
+    let mut s = String::new();
+    let _ = writeln!(s, "## Open advisories ({})\n", found.len());
+    if found.is_empty() {
+        let _ = writeln!(s, "None.\n");
+    } else {
+        let _ = writeln!(
+            s,
+            "| Mirror | Package | Version | Advisory | Fixed in | Fix |"
+        );
+        let _ = writeln!(s, "|---|---|---|---|---|---|");
+        for f in &found {
+            let fix = match f.fix {
+                FixState::Staged => "staged",
+                FixState::Upstream => "upstream",
+                FixState::Absent => "absent",
+            };
+            let _ = writeln!(
+                s,
+                "| {} | {} | {} | {} | {} | {fix} |",
+                cell(&f.scope),
+                cell(&f.package),
+                cell(&f.version),
+                cell(&f.advisory),
+                cell(f.fixed.as_deref().unwrap_or("(none yet)"))
+            );
+        }
+        let _ = writeln!(s);
+    }
+    Ok(Some((found.len(), s)))
+}
+
+/// Text safe in a Markdown table cell (advisory IDs come from outside).
+fn cell(s: &str) -> String {
+    s.replace('|', "\\|").replace('\n', " ")
 }
