@@ -88,7 +88,7 @@ pub enum AdvisoryError {
 impl ExitCode for AdvisoryError {
     fn exit_code(&self) -> u8 {
         match self {
-            AdvisoryError::NoScope(_) | AdvisoryError::Zip(_) => USAGE,
+            AdvisoryError::Zip(_) => USAGE,
             AdvisoryError::Db(e) => e.exit_code(),
             _ => FAILURE,
         }
