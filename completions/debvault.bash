@@ -16,6 +16,9 @@ _debvault() {
             ",$1")
                 cmd="debvault"
                 ;;
+            debvault,advisories)
+                cmd="debvault__subcmd__advisories"
+                ;;
             debvault,apply)
                 cmd="debvault__subcmd__apply"
                 ;;
@@ -75,6 +78,12 @@ _debvault() {
                 ;;
             debvault,verify)
                 cmd="debvault__subcmd__verify"
+                ;;
+            debvault__subcmd__advisories,import)
+                cmd="debvault__subcmd__advisories__subcmd__import"
+                ;;
+            debvault__subcmd__advisories,status)
+                cmd="debvault__subcmd__advisories__subcmd__status"
                 ;;
             debvault__subcmd__config,show)
                 cmd="debvault__subcmd__config__subcmd__show"
@@ -172,6 +181,9 @@ _debvault() {
             debvault__subcmd__snapshot,drop)
                 cmd="debvault__subcmd__snapshot__subcmd__drop"
                 ;;
+            debvault__subcmd__snapshot,export)
+                cmd="debvault__subcmd__snapshot__subcmd__export"
+                ;;
             debvault__subcmd__snapshot,filter)
                 cmd="debvault__subcmd__snapshot__subcmd__filter"
                 ;;
@@ -206,12 +218,86 @@ _debvault() {
 
     case "${cmd}" in
         debvault)
-            opts="-q -v -h -V --root --config --json --quiet --verbose --no-progress --help --version mirror repo snapshot publish package key apply freeze unfreeze staged promote reject audit status gc verify db serve config generate"
+            opts="-q -v -h -V --root --config --json --quiet --verbose --no-progress --help --version mirror repo snapshot publish package key apply freeze unfreeze staged promote advisories reject audit status gc verify db serve config generate"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --root)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        debvault__subcmd__advisories)
+            opts="-q -v -h --root --config --json --quiet --verbose --no-progress --help import status"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --root)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        debvault__subcmd__advisories__subcmd__import)
+            opts="-q -v -h --root --config --json --quiet --verbose --no-progress --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --root)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        debvault__subcmd__advisories__subcmd__status)
+            opts="-q -v -h --mirror --snapshot --root --config --json --quiet --verbose --no-progress --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --mirror)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --snapshot)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --root)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -1352,7 +1438,7 @@ _debvault() {
             return 0
             ;;
         debvault__subcmd__snapshot)
-            opts="-q -v -h --root --config --json --quiet --verbose --no-progress --help create list show diff merge filter verify drop rename publish"
+            opts="-q -v -h --root --config --json --quiet --verbose --no-progress --help create list show diff merge filter verify export drop rename publish"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1408,7 +1494,7 @@ _debvault() {
             return 0
             ;;
         debvault__subcmd__snapshot__subcmd__diff)
-            opts="-q -v -h --root --config --json --quiet --verbose --no-progress --help"
+            opts="-q -v -h --changelog --root --config --json --quiet --verbose --no-progress --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1436,6 +1522,40 @@ _debvault() {
                 return 0
             fi
             case "${prev}" in
+                --root)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        debvault__subcmd__snapshot__subcmd__export)
+            opts="-o -q -v -h --format --output --root --config --json --quiet --verbose --no-progress --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --format)
+                    COMPREPLY=($(compgen -W "cyclonedx spdx" -- "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --root)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -1672,7 +1792,7 @@ _debvault() {
             return 0
             ;;
         debvault__subcmd__staged__subcmd__list)
-            opts="-q -v -h --root --config --json --quiet --verbose --no-progress --help"
+            opts="-q -v -h --changelog --root --config --json --quiet --verbose --no-progress --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1694,7 +1814,7 @@ _debvault() {
             return 0
             ;;
         debvault__subcmd__staged__subcmd__report)
-            opts="-q -v -h --since --root --config --json --quiet --verbose --no-progress --help"
+            opts="-q -v -h --since --changelog --root --config --json --quiet --verbose --no-progress --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1720,7 +1840,7 @@ _debvault() {
             return 0
             ;;
         debvault__subcmd__status)
-            opts="-q -v -h --prometheus --check --max-age --root --config --json --quiet --verbose --no-progress --help"
+            opts="-q -v -h --prometheus --check --max-age --max-open-advisories --root --config --json --quiet --verbose --no-progress --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1731,6 +1851,10 @@ _debvault() {
                     return 0
                     ;;
                 --max-age)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-open-advisories)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -43,6 +43,7 @@ complete -c debvault -n "__fish_debvault_needs_command" -f -a "freeze" -d 'Hold 
 complete -c debvault -n "__fish_debvault_needs_command" -f -a "unfreeze" -d 'Lift freezes (--accept-new to take content upstream changed under the same version)'
 complete -c debvault -n "__fish_debvault_needs_command" -f -a "staged" -d 'List or report changes that review-mode syncs staged'
 complete -c debvault -n "__fish_debvault_needs_command" -f -a "promote" -d 'Make staged changes live'
+complete -c debvault -n "__fish_debvault_needs_command" -f -a "advisories" -d 'Import security advisories (offline) and list the packages they affect'
 complete -c debvault -n "__fish_debvault_needs_command" -f -a "reject" -d 'Refuse staged changes (later syncs do not stage them again)'
 complete -c debvault -n "__fish_debvault_needs_command" -f -a "audit" -d 'Show the append-only trail of freezes, promotions, publishes, drops and key changes'
 complete -c debvault -n "__fish_debvault_needs_command" -f -a "status" -d 'Health of mirrors, publications and storage (for people, cron and Prometheus)'
@@ -266,23 +267,24 @@ complete -c debvault -n "__fish_debvault_using_subcommand repo; and __fish_seen_
 complete -c debvault -n "__fish_debvault_using_subcommand repo; and __fish_seen_subcommand_from move" -s v -l verbose -d 'More detail on stderr (repeat for debug logs)'
 complete -c debvault -n "__fish_debvault_using_subcommand repo; and __fish_seen_subcommand_from move" -l no-progress -d 'No progress bars (plain log lines)'
 complete -c debvault -n "__fish_debvault_using_subcommand repo; and __fish_seen_subcommand_from move" -s h -l help -d 'Print help'
-complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and not __fish_seen_subcommand_from create list show diff merge filter verify drop rename publish" -l root -d 'Data root holding the database, blobs and publications [env: DEBVAULT_ROOT]' -r -F
-complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and not __fish_seen_subcommand_from create list show diff merge filter verify drop rename publish" -l config -d 'Config file [env: DEBVAULT_CONFIG]' -r -F
-complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and not __fish_seen_subcommand_from create list show diff merge filter verify drop rename publish" -l json -d 'Machine-readable JSON on stdout'
-complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and not __fish_seen_subcommand_from create list show diff merge filter verify drop rename publish" -s q -l quiet -d 'No confirmations on stdout, no notes or progress on stderr (data, warnings and errors stay)'
-complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and not __fish_seen_subcommand_from create list show diff merge filter verify drop rename publish" -s v -l verbose -d 'More detail on stderr (repeat for debug logs)'
-complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and not __fish_seen_subcommand_from create list show diff merge filter verify drop rename publish" -l no-progress -d 'No progress bars (plain log lines)'
-complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and not __fish_seen_subcommand_from create list show diff merge filter verify drop rename publish" -s h -l help -d 'Print help'
-complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and not __fish_seen_subcommand_from create list show diff merge filter verify drop rename publish" -f -a "create" -d 'Take an immutable snapshot of mirrors\' and local repositories\' current packages'
-complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and not __fish_seen_subcommand_from create list show diff merge filter verify drop rename publish" -f -a "list" -d 'List snapshots'
-complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and not __fish_seen_subcommand_from create list show diff merge filter verify drop rename publish" -f -a "show" -d 'Show a snapshot: counts per component and architecture, total size'
-complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and not __fish_seen_subcommand_from create list show diff merge filter verify drop rename publish" -f -a "diff" -d 'Compare two snapshots: added, removed, upgraded, downgraded, changed'
-complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and not __fish_seen_subcommand_from create list show diff merge filter verify drop rename publish" -f -a "merge" -d 'Merge snapshots into a new one (the newest version of each package name and architecture wins)'
-complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and not __fish_seen_subcommand_from create list show diff merge filter verify drop rename publish" -f -a "filter" -d 'Make a new snapshot of the packages of another that match a filter'
-complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and not __fish_seen_subcommand_from create list show diff merge filter verify drop rename publish" -f -a "verify" -d 'List every dependency (Pre-Depends, Depends) nothing in the snapshot satisfies; exit 3 if any'
-complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and not __fish_seen_subcommand_from create list show diff merge filter verify drop rename publish" -f -a "drop" -d 'Delete a snapshot (refused while it is published)'
-complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and not __fish_seen_subcommand_from create list show diff merge filter verify drop rename publish" -f -a "rename" -d 'Rename a snapshot (its publications follow)'
-complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and not __fish_seen_subcommand_from create list show diff merge filter verify drop rename publish" -f -a "publish" -d 'Publish a snapshot as a signed apt tree, or switch a distribution to it atomically'
+complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and not __fish_seen_subcommand_from create list show diff merge filter verify export drop rename publish" -l root -d 'Data root holding the database, blobs and publications [env: DEBVAULT_ROOT]' -r -F
+complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and not __fish_seen_subcommand_from create list show diff merge filter verify export drop rename publish" -l config -d 'Config file [env: DEBVAULT_CONFIG]' -r -F
+complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and not __fish_seen_subcommand_from create list show diff merge filter verify export drop rename publish" -l json -d 'Machine-readable JSON on stdout'
+complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and not __fish_seen_subcommand_from create list show diff merge filter verify export drop rename publish" -s q -l quiet -d 'No confirmations on stdout, no notes or progress on stderr (data, warnings and errors stay)'
+complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and not __fish_seen_subcommand_from create list show diff merge filter verify export drop rename publish" -s v -l verbose -d 'More detail on stderr (repeat for debug logs)'
+complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and not __fish_seen_subcommand_from create list show diff merge filter verify export drop rename publish" -l no-progress -d 'No progress bars (plain log lines)'
+complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and not __fish_seen_subcommand_from create list show diff merge filter verify export drop rename publish" -s h -l help -d 'Print help'
+complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and not __fish_seen_subcommand_from create list show diff merge filter verify export drop rename publish" -f -a "create" -d 'Take an immutable snapshot of mirrors\' and local repositories\' current packages'
+complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and not __fish_seen_subcommand_from create list show diff merge filter verify export drop rename publish" -f -a "list" -d 'List snapshots'
+complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and not __fish_seen_subcommand_from create list show diff merge filter verify export drop rename publish" -f -a "show" -d 'Show a snapshot: counts per component and architecture, total size'
+complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and not __fish_seen_subcommand_from create list show diff merge filter verify export drop rename publish" -f -a "diff" -d 'Compare two snapshots: added, removed, upgraded, downgraded, changed'
+complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and not __fish_seen_subcommand_from create list show diff merge filter verify export drop rename publish" -f -a "merge" -d 'Merge snapshots into a new one (the newest version of each package name and architecture wins)'
+complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and not __fish_seen_subcommand_from create list show diff merge filter verify export drop rename publish" -f -a "filter" -d 'Make a new snapshot of the packages of another that match a filter'
+complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and not __fish_seen_subcommand_from create list show diff merge filter verify export drop rename publish" -f -a "verify" -d 'List every dependency (Pre-Depends, Depends) nothing in the snapshot satisfies; exit 3 if any'
+complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and not __fish_seen_subcommand_from create list show diff merge filter verify export drop rename publish" -f -a "export" -d 'Write a software bill of materials of a snapshot: every package with purl and SHA256, and its sources'
+complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and not __fish_seen_subcommand_from create list show diff merge filter verify export drop rename publish" -f -a "drop" -d 'Delete a snapshot (refused while it is published)'
+complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and not __fish_seen_subcommand_from create list show diff merge filter verify export drop rename publish" -f -a "rename" -d 'Rename a snapshot (its publications follow)'
+complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and not __fish_seen_subcommand_from create list show diff merge filter verify export drop rename publish" -f -a "publish" -d 'Publish a snapshot as a signed apt tree, or switch a distribution to it atomically'
 complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and __fish_seen_subcommand_from create" -l from-mirror -d 'Mirror to take packages from; repeat to combine (the newest version of each package wins)' -r
 complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and __fish_seen_subcommand_from create" -l from-repo -d 'Local repository to take packages from (after the mirrors); repeatable' -r
 complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and __fish_seen_subcommand_from create" -l from-group -d 'Take one snapshot of each mirror of a group at once (`<mirror>-YYYYMMDD`, same time)' -r
@@ -311,6 +313,7 @@ complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and __fish_s
 complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help'
 complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and __fish_seen_subcommand_from diff" -l root -d 'Data root holding the database, blobs and publications [env: DEBVAULT_ROOT]' -r -F
 complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and __fish_seen_subcommand_from diff" -l config -d 'Config file [env: DEBVAULT_CONFIG]' -r -F
+complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and __fish_seen_subcommand_from diff" -l changelog -d 'Show each change\'s changelog entries since the old version, their CVE IDs and urgency'
 complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and __fish_seen_subcommand_from diff" -l json -d 'Machine-readable JSON on stdout'
 complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and __fish_seen_subcommand_from diff" -s q -l quiet -d 'No confirmations on stdout, no notes or progress on stderr (data, warnings and errors stay)'
 complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and __fish_seen_subcommand_from diff" -s v -l verbose -d 'More detail on stderr (repeat for debug logs)'
@@ -341,6 +344,16 @@ complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and __fish_s
 complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and __fish_seen_subcommand_from verify" -s v -l verbose -d 'More detail on stderr (repeat for debug logs)'
 complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and __fish_seen_subcommand_from verify" -l no-progress -d 'No progress bars (plain log lines)'
 complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and __fish_seen_subcommand_from verify" -s h -l help -d 'Print help'
+complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and __fish_seen_subcommand_from export" -l format -d 'Document format: CycloneDX 1.6 JSON or SPDX 2.3 JSON' -r -f -a "cyclonedx\t''
+spdx\t''"
+complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and __fish_seen_subcommand_from export" -s o -l output -d 'Write to FILE (atomically) instead of stdout' -r -F
+complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and __fish_seen_subcommand_from export" -l root -d 'Data root holding the database, blobs and publications [env: DEBVAULT_ROOT]' -r -F
+complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and __fish_seen_subcommand_from export" -l config -d 'Config file [env: DEBVAULT_CONFIG]' -r -F
+complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and __fish_seen_subcommand_from export" -l json -d 'Machine-readable JSON on stdout'
+complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and __fish_seen_subcommand_from export" -s q -l quiet -d 'No confirmations on stdout, no notes or progress on stderr (data, warnings and errors stay)'
+complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and __fish_seen_subcommand_from export" -s v -l verbose -d 'More detail on stderr (repeat for debug logs)'
+complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and __fish_seen_subcommand_from export" -l no-progress -d 'No progress bars (plain log lines)'
+complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and __fish_seen_subcommand_from export" -s h -l help -d 'Print help'
 complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and __fish_seen_subcommand_from drop" -l root -d 'Data root holding the database, blobs and publications [env: DEBVAULT_ROOT]' -r -F
 complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and __fish_seen_subcommand_from drop" -l config -d 'Config file [env: DEBVAULT_CONFIG]' -r -F
 complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and __fish_seen_subcommand_from drop" -l json -d 'Machine-readable JSON on stdout'
@@ -528,6 +541,7 @@ complete -c debvault -n "__fish_debvault_using_subcommand staged; and not __fish
 complete -c debvault -n "__fish_debvault_using_subcommand staged; and not __fish_seen_subcommand_from list report" -f -a "report" -d 'A Markdown report for a review meeting: pending changes and recent decisions'
 complete -c debvault -n "__fish_debvault_using_subcommand staged; and __fish_seen_subcommand_from list" -l root -d 'Data root holding the database, blobs and publications [env: DEBVAULT_ROOT]' -r -F
 complete -c debvault -n "__fish_debvault_using_subcommand staged; and __fish_seen_subcommand_from list" -l config -d 'Config file [env: DEBVAULT_CONFIG]' -r -F
+complete -c debvault -n "__fish_debvault_using_subcommand staged; and __fish_seen_subcommand_from list" -l changelog -d 'Show each change\'s changelog entries since the live version, their CVE IDs and urgency'
 complete -c debvault -n "__fish_debvault_using_subcommand staged; and __fish_seen_subcommand_from list" -l json -d 'Machine-readable JSON on stdout'
 complete -c debvault -n "__fish_debvault_using_subcommand staged; and __fish_seen_subcommand_from list" -s q -l quiet -d 'No confirmations on stdout, no notes or progress on stderr (data, warnings and errors stay)'
 complete -c debvault -n "__fish_debvault_using_subcommand staged; and __fish_seen_subcommand_from list" -s v -l verbose -d 'More detail on stderr (repeat for debug logs)'
@@ -536,6 +550,7 @@ complete -c debvault -n "__fish_debvault_using_subcommand staged; and __fish_see
 complete -c debvault -n "__fish_debvault_using_subcommand staged; and __fish_seen_subcommand_from report" -l since -d 'Decisions since DATE (YYYY-MM-DD, RFC 3339, or a duration such as 7d)' -r
 complete -c debvault -n "__fish_debvault_using_subcommand staged; and __fish_seen_subcommand_from report" -l root -d 'Data root holding the database, blobs and publications [env: DEBVAULT_ROOT]' -r -F
 complete -c debvault -n "__fish_debvault_using_subcommand staged; and __fish_seen_subcommand_from report" -l config -d 'Config file [env: DEBVAULT_CONFIG]' -r -F
+complete -c debvault -n "__fish_debvault_using_subcommand staged; and __fish_seen_subcommand_from report" -l changelog -d 'Add each change\'s changelog entries since the live version, their CVE IDs and urgency'
 complete -c debvault -n "__fish_debvault_using_subcommand staged; and __fish_seen_subcommand_from report" -l json -d 'Machine-readable JSON on stdout'
 complete -c debvault -n "__fish_debvault_using_subcommand staged; and __fish_seen_subcommand_from report" -s q -l quiet -d 'No confirmations on stdout, no notes or progress on stderr (data, warnings and errors stay)'
 complete -c debvault -n "__fish_debvault_using_subcommand staged; and __fish_seen_subcommand_from report" -s v -l verbose -d 'More detail on stderr (repeat for debug logs)'
@@ -552,6 +567,31 @@ complete -c debvault -n "__fish_debvault_using_subcommand promote" -s q -l quiet
 complete -c debvault -n "__fish_debvault_using_subcommand promote" -s v -l verbose -d 'More detail on stderr (repeat for debug logs)'
 complete -c debvault -n "__fish_debvault_using_subcommand promote" -l no-progress -d 'No progress bars (plain log lines)'
 complete -c debvault -n "__fish_debvault_using_subcommand promote" -s h -l help -d 'Print help'
+complete -c debvault -n "__fish_debvault_using_subcommand advisories; and not __fish_seen_subcommand_from import status" -l root -d 'Data root holding the database, blobs and publications [env: DEBVAULT_ROOT]' -r -F
+complete -c debvault -n "__fish_debvault_using_subcommand advisories; and not __fish_seen_subcommand_from import status" -l config -d 'Config file [env: DEBVAULT_CONFIG]' -r -F
+complete -c debvault -n "__fish_debvault_using_subcommand advisories; and not __fish_seen_subcommand_from import status" -l json -d 'Machine-readable JSON on stdout'
+complete -c debvault -n "__fish_debvault_using_subcommand advisories; and not __fish_seen_subcommand_from import status" -s q -l quiet -d 'No confirmations on stdout, no notes or progress on stderr (data, warnings and errors stay)'
+complete -c debvault -n "__fish_debvault_using_subcommand advisories; and not __fish_seen_subcommand_from import status" -s v -l verbose -d 'More detail on stderr (repeat for debug logs)'
+complete -c debvault -n "__fish_debvault_using_subcommand advisories; and not __fish_seen_subcommand_from import status" -l no-progress -d 'No progress bars (plain log lines)'
+complete -c debvault -n "__fish_debvault_using_subcommand advisories; and not __fish_seen_subcommand_from import status" -s h -l help -d 'Print help'
+complete -c debvault -n "__fish_debvault_using_subcommand advisories; and not __fish_seen_subcommand_from import status" -f -a "import" -d 'Import the Debian security tracker\'s JSON or OSV records (a JSON file, or a directory of them)'
+complete -c debvault -n "__fish_debvault_using_subcommand advisories; and not __fish_seen_subcommand_from import status" -f -a "status" -d 'List packages whose version a known advisory affects, and whether a fix is staged, upstream or absent'
+complete -c debvault -n "__fish_debvault_using_subcommand advisories; and __fish_seen_subcommand_from import" -l root -d 'Data root holding the database, blobs and publications [env: DEBVAULT_ROOT]' -r -F
+complete -c debvault -n "__fish_debvault_using_subcommand advisories; and __fish_seen_subcommand_from import" -l config -d 'Config file [env: DEBVAULT_CONFIG]' -r -F
+complete -c debvault -n "__fish_debvault_using_subcommand advisories; and __fish_seen_subcommand_from import" -l json -d 'Machine-readable JSON on stdout'
+complete -c debvault -n "__fish_debvault_using_subcommand advisories; and __fish_seen_subcommand_from import" -s q -l quiet -d 'No confirmations on stdout, no notes or progress on stderr (data, warnings and errors stay)'
+complete -c debvault -n "__fish_debvault_using_subcommand advisories; and __fish_seen_subcommand_from import" -s v -l verbose -d 'More detail on stderr (repeat for debug logs)'
+complete -c debvault -n "__fish_debvault_using_subcommand advisories; and __fish_seen_subcommand_from import" -l no-progress -d 'No progress bars (plain log lines)'
+complete -c debvault -n "__fish_debvault_using_subcommand advisories; and __fish_seen_subcommand_from import" -s h -l help -d 'Print help'
+complete -c debvault -n "__fish_debvault_using_subcommand advisories; and __fish_seen_subcommand_from status" -l mirror -d 'Only this mirror\'s live packages' -r
+complete -c debvault -n "__fish_debvault_using_subcommand advisories; and __fish_seen_subcommand_from status" -l snapshot -d 'This snapshot\'s packages' -r
+complete -c debvault -n "__fish_debvault_using_subcommand advisories; and __fish_seen_subcommand_from status" -l root -d 'Data root holding the database, blobs and publications [env: DEBVAULT_ROOT]' -r -F
+complete -c debvault -n "__fish_debvault_using_subcommand advisories; and __fish_seen_subcommand_from status" -l config -d 'Config file [env: DEBVAULT_CONFIG]' -r -F
+complete -c debvault -n "__fish_debvault_using_subcommand advisories; and __fish_seen_subcommand_from status" -l json -d 'Machine-readable JSON on stdout'
+complete -c debvault -n "__fish_debvault_using_subcommand advisories; and __fish_seen_subcommand_from status" -s q -l quiet -d 'No confirmations on stdout, no notes or progress on stderr (data, warnings and errors stay)'
+complete -c debvault -n "__fish_debvault_using_subcommand advisories; and __fish_seen_subcommand_from status" -s v -l verbose -d 'More detail on stderr (repeat for debug logs)'
+complete -c debvault -n "__fish_debvault_using_subcommand advisories; and __fish_seen_subcommand_from status" -l no-progress -d 'No progress bars (plain log lines)'
+complete -c debvault -n "__fish_debvault_using_subcommand advisories; and __fish_seen_subcommand_from status" -s h -l help -d 'Print help'
 complete -c debvault -n "__fish_debvault_using_subcommand reject" -l reason -d 'Why (recorded in the audit trail)' -r
 complete -c debvault -n "__fish_debvault_using_subcommand reject" -l root -d 'Data root holding the database, blobs and publications [env: DEBVAULT_ROOT]' -r -F
 complete -c debvault -n "__fish_debvault_using_subcommand reject" -l config -d 'Config file [env: DEBVAULT_CONFIG]' -r -F
@@ -573,6 +613,7 @@ complete -c debvault -n "__fish_debvault_using_subcommand audit" -l no-progress 
 complete -c debvault -n "__fish_debvault_using_subcommand audit" -s h -l help -d 'Print help'
 complete -c debvault -n "__fish_debvault_using_subcommand status" -l prometheus -d 'Also write the figures in Prometheus text format to FILE (atomically; for a textfile collector)' -r -F
 complete -c debvault -n "__fish_debvault_using_subcommand status" -l max-age -d 'With --check: how old the last successful sync may be' -r
+complete -c debvault -n "__fish_debvault_using_subcommand status" -l max-open-advisories -d 'With --check: also fail when more than N advisories affect live packages (see `advisories status`)' -r
 complete -c debvault -n "__fish_debvault_using_subcommand status" -l root -d 'Data root holding the database, blobs and publications [env: DEBVAULT_ROOT]' -r -F
 complete -c debvault -n "__fish_debvault_using_subcommand status" -l config -d 'Config file [env: DEBVAULT_CONFIG]' -r -F
 complete -c debvault -n "__fish_debvault_using_subcommand status" -l check -d 'Exit 1 when a mirror is stale or upstream changed a package under its version, or a publication has expired; with -q, print nothing unless so'

@@ -8,6 +8,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use clap::{Args, Subcommand};
 
 use super::Globals;
+use super::evidence;
 use super::failure::{Context as _, Result};
 use super::output::{UsageError, human_bytes};
 use super::printer::Kind;
@@ -16,6 +17,7 @@ use crate::config::parse_duration;
 use crate::db::{AuditRecord, StageAction};
 use crate::ops::apply::{self, MirrorChange};
 use crate::ops::curation::{self, DecideOptions, Decision, Selector, StagedItem};
+use crate::ops::evidence::changelog::{ChangeEvidence, explain};
 
 #[derive(Debug, Args)]
 pub(crate) struct ApplyArgs {
@@ -62,6 +64,9 @@ pub(crate) enum StagedCommand {
         /// Only this mirror
         #[arg(add = super::complete::mirrors())]
         mirror: Option<String>,
+        /// Show each change's changelog entries since the live version, their CVE IDs and urgency
+        #[arg(long)]
+        changelog: bool,
     },
     /// A Markdown report for a review meeting: pending changes and recent decisions
     Report {
@@ -71,6 +76,9 @@ pub(crate) enum StagedCommand {
         /// Decisions since DATE (YYYY-MM-DD, RFC 3339, or a duration such as 7d)
         #[arg(long, value_name = "DATE", default_value = "7d")]
         since: String,
+        /// Add each change's changelog entries since the live version, their CVE IDs and urgency
+        #[arg(long)]
+        changelog: bool,
     },
 }
 
@@ -269,22 +277,56 @@ fn date(t: Option<DateTime<Utc>>) -> String {
 }
 
 pub(crate) fn staged(cmd: StagedCommand, g: &Globals) -> Result<u8> {
-    let ctx = g.context()?;
+    let mut ctx = g.context()?;
     match cmd {
-        StagedCommand::List { mirror } => {
+        StagedCommand::List { mirror, changelog } => {
             let items = curation::staged_items(&ctx, mirror.as_deref())?;
             if items.is_empty() {
                 g.out.note("nothing staged");
             }
-            g.out.data(&items, |out| print_staged(out, &items))?;
+            if changelog {
+                let ev = explain(&mut ctx, &evidence::staged_queries(&items))?;
+                g.out.data(&evidence::pair(&items, &ev), |out| {
+                    print_staged(out, &items, Some(&ev))
+                })?;
+            } else {
+                g.out.data(&items, |out| print_staged(out, &items, None))?;
+            }
         }
-        StagedCommand::Report { mirror, since } => {
+        StagedCommand::Report {
+            mirror,
+            since,
+            changelog,
+        } => {
             let since = parse_since(&since)?;
             let items = curation::staged_items(&ctx, mirror.as_deref())?;
             let decisions = curation::decisions(&ctx, mirror.as_deref(), since)?;
-            let v = serde_json::json!({"since": since, "staged": items, "decisions": decisions});
+            let ev = if changelog {
+                Some(explain(&mut ctx, &evidence::staged_queries(&items))?)
+            } else {
+                None
+            };
+            let mut v = match &ev {
+                Some(ev) => {
+                    serde_json::json!({"since": since, "staged": evidence::pair(&items, ev), "decisions": decisions})
+                }
+                None => {
+                    serde_json::json!({"since": since, "staged": items, "decisions": decisions})
+                }
+            };
+            let advisories = evidence::advisory_section(&ctx.db, mirror.as_deref())?;
+            if let Some((open, _)) = &advisories {
+                v["open_advisories"] = serde_json::json!(open);
+            }
             g.out.data(&v, |out| {
-                out.write_all(markdown_report(&items, &decisions, since).as_bytes())?;
+                let mut text = markdown_report(&items, &decisions, since);
+                if let Some((_, section)) = &advisories {
+                    text.push_str(section);
+                }
+                if let Some(ev) = &ev {
+                    text.push_str(&evidence::markdown_section(&items, ev));
+                }
+                out.write_all(text.as_bytes())?;
                 Ok(())
             })?;
         }
@@ -292,7 +334,11 @@ pub(crate) fn staged(cmd: StagedCommand, g: &Globals) -> Result<u8> {
     Ok(0)
 }
 
-fn print_staged(out: &mut dyn Write, items: &[StagedItem]) -> Result<()> {
+fn print_staged(
+    out: &mut dyn Write,
+    items: &[StagedItem],
+    changelogs: Option<&[ChangeEvidence]>,
+) -> Result<()> {
     if items.is_empty() {
         return Ok(());
     }
@@ -301,7 +347,7 @@ fn print_staged(out: &mut dyn Write, items: &[StagedItem]) -> Result<()> {
         "{:<16} {:<24} {:<8} {:<28} {:>11}  {:<16}  {:<16}  PULLED IN BY",
         "MIRROR", "PACKAGE", "ARCH", "CHANGE", "SIZE", "UPSTREAM DATE", "STAGED"
     )?;
-    for i in items {
+    for (n, i) in items.iter().enumerate() {
         writeln!(
             out,
             "{:<16} {:<24} {:<8} {:<28} {:>11}  {:<16}  {:<16}  {}",
@@ -318,6 +364,9 @@ fn print_staged(out: &mut dyn Write, items: &[StagedItem]) -> Result<()> {
                 i.pulled_in_by.join(", ")
             }
         )?;
+        if let Some(e) = changelogs.and_then(|c| c.get(n)) {
+            evidence::write_block(out, e)?;
+        }
     }
     Ok(())
 }

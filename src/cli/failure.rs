@@ -118,6 +118,8 @@ mod tests {
     use crate::ops::apply::ApplyError;
     use crate::ops::backup::BackupError;
     use crate::ops::curation::CurationError;
+    use crate::ops::evidence::EvidenceError;
+    use crate::ops::evidence::advisories::AdvisoryError;
     use crate::ops::gc::GcError;
     use crate::ops::installable::InstallableError;
     use crate::ops::keys::KeyError;
@@ -338,6 +340,26 @@ mod tests {
                 2,
             ),
             ("silent", Failure::silent(4).code(), 4),
+            (
+                "advisory bad record",
+                code(AdvisoryError::BadRecord {
+                    path: PathBuf::from("a.json"),
+                    record: "hello/CVE-1".into(),
+                    problem: "x".into(),
+                }),
+                1,
+            ),
+            (
+                "advisory zip",
+                code(AdvisoryError::Zip(PathBuf::from("a.zip"))),
+                2,
+            ),
+            (
+                "advisory scope",
+                code(AdvisoryError::NoScope("mirror `m`".into())),
+                1,
+            ),
+            ("evidence db", code(EvidenceError::Db(db())), 1),
         ];
         let wrong: Vec<_> = cases.iter().filter(|(_, got, want)| got != want).collect();
         assert!(wrong.is_empty(), "name, got, want: {wrong:?}");

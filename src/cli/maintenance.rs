@@ -35,6 +35,9 @@ pub(crate) struct StatusArgs {
         requires = "check"
     )]
     max_age: String,
+    /// With --check: also fail when more than N advisories affect live packages (see `advisories status`)
+    #[arg(long, value_name = "N", requires = "check")]
+    max_open_advisories: Option<usize>,
 }
 
 #[derive(Debug, Args)]
@@ -60,7 +63,7 @@ pub(crate) fn status(a: StatusArgs, g: &Globals) -> Result<u8> {
     if let Some(path) = &a.prometheus {
         super::curation::write_atomic(path, &status::prometheus(&st))?;
     }
-    let problems = if a.check {
+    let mut problems = if a.check {
         status::problems(
             &st,
             chrono::Duration::seconds(max_age.min(i64::MAX as u64 / 2) as i64),
@@ -68,13 +71,18 @@ pub(crate) fn status(a: StatusArgs, g: &Globals) -> Result<u8> {
     } else {
         Vec::new()
     };
+    let open = super::evidence::open_advisories(&ctx.db, a.max_open_advisories, &mut problems)?;
     let mut v = serde_json::to_value(&st)?;
+    v["open_advisories"] = serde_json::json!(open);
     if a.check {
         v["problems"] = serde_json::json!(problems);
     }
     // A check is for cron: under -q it says nothing unless something is wrong.
     let kind = if a.check { Kind::Done } else { Kind::Data };
-    g.out.result(kind, &v, |out| print_status(out, &st))?;
+    g.out.result(kind, &v, |out| {
+        print_status(out, &st)?;
+        super::evidence::print_open(out, open)
+    })?;
     if problems.is_empty() {
         return Ok(0);
     }

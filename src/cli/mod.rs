@@ -14,6 +14,7 @@
 mod complete;
 mod config_cmd;
 mod curation;
+mod evidence;
 mod failure;
 mod generate;
 mod key;
@@ -122,6 +123,9 @@ enum Command {
     Staged(curation::StagedCommand),
     /// Make staged changes live
     Promote(curation::DecideArgs),
+    /// Import security advisories (offline) and list the packages they affect
+    #[command(subcommand)]
+    Advisories(evidence::AdvisoriesCommand),
     /// Refuse staged changes (later syncs do not stage them again)
     Reject(curation::DecideArgs),
     /// Show the append-only trail of freezes, promotions, publishes, drops and key changes
@@ -299,6 +303,7 @@ pub fn main() -> ExitCode {
         Command::Unfreeze(a) => curation::unfreeze(a, &globals),
         Command::Staged(c) => curation::staged(c, &globals),
         Command::Promote(a) => curation::promote(a, &globals),
+        Command::Advisories(c) => evidence::advisories(c, &globals),
         Command::Reject(a) => curation::reject(a, &globals),
         Command::Audit(a) => curation::audit(a, &globals),
         Command::Package(c) => package::run(c, &globals),

@@ -55,6 +55,9 @@ pub(crate) enum SnapshotCommand {
         /// The newer snapshot
         #[arg(add = super::complete::snapshots())]
         b: String,
+        /// Show each change's changelog entries since the old version, their CVE IDs and urgency
+        #[arg(long)]
+        changelog: bool,
     },
     /// Merge snapshots into a new one (the newest version of each package name and architecture wins)
     Merge {
@@ -92,6 +95,8 @@ pub(crate) enum SnapshotCommand {
         #[arg(add = super::complete::snapshots())]
         name: String,
     },
+    /// Write a software bill of materials of a snapshot: every package with purl and SHA256, and its sources
+    Export(super::evidence::ExportArgs),
     /// Delete a snapshot (refused while it is published)
     Drop {
         /// Snapshot name
@@ -215,7 +220,7 @@ pub(crate) fn run(cmd: SnapshotCommand, g: &Globals) -> Result<u8> {
             name,
             with_packages,
         } => show(&name, with_packages, g),
-        SnapshotCommand::Diff { a, b } => diff(&a, &b, g),
+        SnapshotCommand::Diff { a, b, changelog } => diff(&a, &b, changelog, g),
         SnapshotCommand::Merge {
             new,
             sources,
@@ -272,6 +277,7 @@ pub(crate) fn run(cmd: SnapshotCommand, g: &Globals) -> Result<u8> {
             super::mirror::renamed(g, "snapshot", &name, &new_name)
         }
         SnapshotCommand::Verify { name } => verify(&name, g),
+        SnapshotCommand::Export(args) => super::evidence::export(&args, g),
         SnapshotCommand::Publish(args) => publish_cmd(*args, g),
     }
 }
@@ -445,31 +451,51 @@ fn print_show(out: &mut dyn Write, d: &SnapshotDetail) -> Result<()> {
 }
 
 #[derive(Serialize)]
-struct DiffJson<'a> {
+struct DiffJson<'a, T> {
     from: &'a str,
     to: &'a str,
-    changes: &'a [DiffEntry],
+    changes: &'a [T],
 }
 
-fn diff(a: &str, b: &str, g: &Globals) -> Result<u8> {
-    let ctx = g.context()?;
+fn diff(a: &str, b: &str, changelog: bool, g: &Globals) -> Result<u8> {
+    let mut ctx = g.context()?;
     let changes = ops::diff(&ctx.db, a, b)?;
-    let doc = DiffJson {
-        from: a,
-        to: b,
-        changes: &changes,
+    let ev = if changelog {
+        let queries = super::evidence::diff_queries(&changes);
+        crate::ops::evidence::changelog::explain(&mut ctx, &queries)?
+    } else {
+        Vec::new()
     };
-    g.out.data(&doc, |out| {
-        for c in &changes {
+    let paired = super::evidence::pair(&changes, &ev);
+    let human = |out: &mut dyn Write| -> Result<()> {
+        for (n, c) in changes.iter().enumerate() {
             let (word, versions) = describe_change(c);
             writeln!(
                 out,
                 "{word:<10} {:<32} {:<8} {versions}",
                 c.name, c.architecture
             )?;
+            if let Some(e) = ev.get(n) {
+                super::evidence::write_block(out, e)?;
+            }
         }
         Ok(())
-    })?;
+    };
+    if changelog {
+        let doc = DiffJson {
+            from: a,
+            to: b,
+            changes: &paired,
+        };
+        g.out.data(&doc, human)?;
+    } else {
+        let doc = DiffJson {
+            from: a,
+            to: b,
+            changes: &changes,
+        };
+        g.out.data(&doc, human)?;
+    }
     let mut tally = [0usize; 5];
     for c in &changes {
         tally[c.change as usize] += 1;

@@ -8,6 +8,7 @@
 //! numbered by `PRAGMA user_version`.
 
 mod appstream;
+mod advisories;
 mod backup;
 mod contents;
 mod curation;
@@ -30,6 +31,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
 
 pub use appstream::{AppstreamDocs, StoredDocs};
+pub use advisories::{AdvisoryImport, AdvisoryRow};
 pub use backup::{check_file, embed_files, take_files};
 pub use contents::ListOrigin;
 pub use curation::{AuditEvent, AuditRecord, NewStaged, StageAction, StagedRow, package_subject};
@@ -60,6 +62,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("schema15.sql"),
     include_str!("schema12.sql"),
     include_str!("schema14.sql"),
+    include_str!("schema13.sql"),
 ];
 
 /// Database errors, naming the object concerned.

@@ -8,6 +8,7 @@
 
 pub mod apt_sources;
 pub mod checksums;
+pub mod changelog;
 pub mod contents;
 pub mod deb;
 pub mod deb822;

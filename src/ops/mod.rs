@@ -7,6 +7,7 @@ pub mod apply;
 pub mod backup;
 pub mod curation;
 mod curation_deps;
+pub mod evidence;
 pub mod gc;
 pub mod index_cache;
 pub mod installable;

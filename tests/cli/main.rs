@@ -9,6 +9,7 @@ mod completion;
 mod contents;
 mod curation;
 mod docs;
+mod evidence;
 mod faults;
 mod fetch;
 mod gc;

@@ -309,7 +309,7 @@ fn record_as_read(
 }
 
 /// One .deb's scan, from its local blob or a temporary copy of a remote one.
-fn read_one(
+pub(crate) fn read_one(
     store: &BlobStore,
     r: &PackageRecord,
     limits: &ScanLimits,

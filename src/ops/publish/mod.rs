@@ -86,6 +86,7 @@ mod s3;
 mod sources;
 mod translations;
 
+pub(crate) use contents::read_one as scan_deb;
 pub use endpoint::Endpoint;
 pub use found::Dropped;
 pub(crate) use found::{local_prefixes, published};

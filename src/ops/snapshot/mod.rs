@@ -415,6 +415,9 @@ pub struct DiffEntry {
     pub old_version: Option<String>,
     /// Newest version in the second snapshot.
     pub new_version: Option<String>,
+    /// SHA256 of that package in the second snapshot (for its changelog).
+    #[serde(skip)]
+    pub new_sha256: Option<crate::digest::Sha256>,
 }
 
 /// Compares two package lists by (name, architecture), looking at the
@@ -455,6 +458,7 @@ pub fn diff_entries(a: &[Entry], b: &[Entry]) -> Vec<DiffEntry> {
                 change,
                 old_version: Some(o.key.version.clone()),
                 new_version: new.get(k).map(|n| n.key.version.clone()),
+                new_sha256: new.get(k).map(|n| n.sha256),
             });
         }
     }
@@ -466,6 +470,7 @@ pub fn diff_entries(a: &[Entry], b: &[Entry]) -> Vec<DiffEntry> {
                 change: Change::Added,
                 old_version: None,
                 new_version: Some(n.key.version.clone()),
+                new_sha256: Some(n.sha256),
             });
         }
     }

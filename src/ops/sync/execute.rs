@@ -46,6 +46,8 @@ pub(super) struct Record {
     pub index_bytes: u64,
     /// Index bytes copied from the index cache instead.
     pub index_cached_bytes: u64,
+    /// The Release's `Origin` and `Codename`, for SBOM purls.
+    pub release_names: (Option<String>, Option<String>),
 }
 
 /// What executing a plan did.
@@ -133,6 +135,8 @@ pub(super) async fn execute(
         "left_upstream": left.len(),
         "indices": record.indices,
         "spec": record.spec,
+        "release_origin": record.release_names.0,
+        "release_codename": record.release_names.1,
     });
     let records = |i: usize| {
         upstream.record(i).map_err(|e| DbError::Input {

@@ -331,6 +331,7 @@ async fn sync_locked(
             spec: spec_digest,
             index_bytes: bytes.network,
             index_cached_bytes: bytes.cached,
+            release_names: (release.origin.clone(), release.codename.clone()),
         },
     };
     let report = plan_and_execute(ctx, mirror, opts, fetched, started).await?;

@@ -1,0 +1,310 @@
+//! Evidence for review (issue 22): the changelog between two versions with
+//! its CVE IDs in `staged list|report` and `snapshot diff`, SBOMs of
+//! snapshots, offline advisories.
+
+#![allow(clippy::unwrap_used)] // test code: a panic is the failure report
+
+use crate::support::fixture::gzip;
+use crate::support::{Pkg, Repo, TestEnv, json};
+
+const HELLO_OLD: &str = "\
+hello (2.10-1) unstable; urgency=low
+
+  * Initial upload.
+
+ -- Test <test@example.invalid>  Mon, 01 Jan 2024 00:00:00 +0000
+";
+
+fn hello_new_log() -> String {
+    format!(
+        "\
+hello (2.10-3) unstable; urgency=high
+
+  * Fix a heap overflow in the greeting (CVE-2024-11111).
+
+ -- Test <test@example.invalid>  Mon, 01 Apr 2024 00:00:00 +0000
+
+hello (2.10-2) unstable; urgency=medium
+
+  * Fix a format string bug (CVE-2024-2222).
+
+ -- Test <test@example.invalid>  Mon, 01 Mar 2024 00:00:00 +0000
+
+{HELLO_OLD}"
+    )
+}
+
+/// `pkg` carrying `log` as its changelog.Debian.gz.
+fn with_log(mut pkg: Pkg, log: &str) -> Pkg {
+    let path = format!("./usr/share/doc/{}/changelog.Debian.gz", pkg.name);
+    pkg.data.push((path, gzip(log.as_bytes())));
+    pkg
+}
+
+fn repo_old() -> Repo {
+    Repo::new(vec![
+        with_log(Pkg::new("hello", "2.10-1"), HELLO_OLD),
+        Pkg::new("tool", "0.9"),
+    ])
+}
+
+/// hello upgraded over two uploads naming two CVEs, newpkg new, tool the same.
+fn repo_new() -> Repo {
+    let mut r = Repo::new(vec![
+        with_log(Pkg::new("hello", "2.10-3"), &hello_new_log()),
+        Pkg::new("tool", "0.9"),
+        Pkg::new("newpkg", "2.0"),
+    ]);
+    r.date = chrono::Utc::now() + chrono::Duration::seconds(5);
+    r
+}
+
+/// Mirror `m` in review mode with the old repository promoted and
+/// snapshotted as `a`, the new one synced and staged.
+fn staged_env() -> TestEnv {
+    let env = TestEnv::new();
+    env.publish_upstream(&repo_old());
+    env.create_mirror("m", &["--review"]);
+    env.ok(&["mirror", "sync", "m"]);
+    env.ok(&["promote", "m", "--all", "--reason", "initial import"]);
+    env.ok(&["snapshot", "create", "a", "--from-mirror", "m"]);
+    env.publish_upstream(&repo_new());
+    env.ok(&["mirror", "sync", "m"]);
+    env
+}
+
+#[test]
+fn changelog_between_versions_names_both_cves() {
+    let env = staged_env();
+    let out = env.ok(&["staged", "report", "--changelog"]);
+    for needle in [
+        "CVE-2024-11111",
+        "CVE-2024-2222",
+        "urgency high",
+        "hello (2.10-2) unstable; urgency=medium",
+        "new package",
+    ] {
+        assert!(out.stdout.contains(needle), "{needle}: {}", out.stdout);
+    }
+    assert!(
+        !out.stdout.contains("Initial upload"),
+        "the old version's entry is not new: {}",
+        out.stdout
+    );
+
+    let items = json(&env.ok(&["--json", "staged", "list", "--changelog"]));
+    let hello = items
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["name"] == "hello")
+        .unwrap();
+    let log = &hello["changelog"];
+    assert_eq!(log["kind"], "upgrade");
+    assert_eq!(log["urgency"], "high");
+    assert_eq!(
+        log["cves"],
+        serde_json::json!(["CVE-2024-11111", "CVE-2024-2222"])
+    );
+    assert_eq!(log["entries"].as_array().unwrap().len(), 2);
+    assert_eq!(log["entries"][0]["version"], "2.10-3");
+
+    env.ok(&["promote", "m", "--all", "--reason", "reviewed"]);
+    env.ok(&["snapshot", "create", "b", "--from-mirror", "m"]);
+    let out = env.ok(&["snapshot", "diff", "a", "b", "--changelog"]);
+    insta::assert_snapshot!("snapshot_diff_changelog", env.redact(&out.transcript()));
+    let v = json(&env.ok(&["--json", "snapshot", "diff", "a", "b", "--changelog"]));
+    let changes = v["changes"].as_array().unwrap();
+    let hello = changes.iter().find(|c| c["name"] == "hello").unwrap();
+    assert_eq!(hello["changelog"]["cves"].as_array().unwrap().len(), 2);
+    let newpkg = changes.iter().find(|c| c["name"] == "newpkg").unwrap();
+    assert_eq!(newpkg["changelog"]["kind"], "new");
+    assert_eq!(newpkg["changelog"]["has_changelog"], false);
+}
+
+/// Runs a reference validator when it is installed; under CI (`CI` set) a
+/// missing validator fails rather than skips.
+fn validate(what: &str, program: &str, args: &[&str]) {
+    match std::process::Command::new(program).args(args).output() {
+        Ok(out) => assert!(
+            out.status.success(),
+            "{what} rejects the document:\n{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+        Err(e) if std::env::var_os("CI").is_none() => {
+            eprintln!("skipping the {what} validator ({program}: {e}); CI installs it");
+        }
+        Err(e) => panic!("the {what} validator `{program}` is missing under CI: {e}"),
+    }
+}
+
+/// cyclonedx-python-lib's strict JSON validator, as a script.
+const CYCLONEDX_CHECK: &str = "\
+import sys
+try:
+    from cyclonedx.schema import SchemaVersion
+    from cyclonedx.validation.json import JsonStrictValidator
+except ImportError as e:
+    print('cyclonedx-python-lib missing:', e)
+    sys.exit(3)
+error = JsonStrictValidator(SchemaVersion.V1_6).validate_str(open(sys.argv[1]).read())
+if error is not None:
+    print(error)
+    sys.exit(1)
+";
+
+#[test]
+fn sboms_list_every_package_and_validate() {
+    use crate::support::sources::SrcPkg;
+    let env = TestEnv::new();
+    let mut repo = Repo::new(vec![
+        Pkg::new("libstdc++6", "1:12.2-14+deb12u1").source("gcc-12"),
+        Pkg::new("hello", "2.10-3"),
+    ]);
+    repo.sources = vec![
+        SrcPkg::new("gcc-12", "1:12.2-14+deb12u1", &["libstdc++6"]),
+        SrcPkg::new("hello", "2.10-3", &["hello"]),
+    ];
+    env.publish_upstream(&repo);
+    env.create_mirror("m", &["--with-sources"]);
+    env.ok(&["mirror", "sync", "m"]);
+    env.ok(&["snapshot", "create", "release-1.4", "--from-mirror", "m"]);
+    let hello_sha = repo.packages[1].sha256().to_hex();
+
+    let cdx = env.dir.path().join("bom.cdx.json");
+    let out = env.ok(&[
+        "snapshot",
+        "export",
+        "release-1.4",
+        "--format",
+        "cyclonedx",
+        "-o",
+        &cdx.display().to_string(),
+    ]);
+    assert!(out.stdout.contains("4 packages"), "{}", out.stdout);
+    let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(&cdx).unwrap()).unwrap();
+    assert_eq!(doc["specVersion"], "1.6");
+    let comps = doc["components"].as_array().unwrap();
+    assert_eq!(comps.len(), 4, "two binaries and two sources: {doc}");
+    let purls: Vec<&str> = comps.iter().map(|c| c["purl"].as_str().unwrap()).collect();
+    assert!(
+        purls.contains(&"pkg:deb/fixture/libstdc%2B%2B6@1%3A12.2-14%2Bdeb12u1?arch=amd64&distro=testing-fixture"),
+        "{purls:?}"
+    );
+    assert!(
+        purls
+            .iter()
+            .any(|p| p.starts_with("pkg:deb/fixture/hello@2.10-3?arch=source")),
+        "{purls:?}"
+    );
+    let hello = comps
+        .iter()
+        .find(|c| c["name"] == "hello" && c["purl"].as_str().unwrap().contains("amd64"))
+        .unwrap();
+    assert_eq!(hello["hashes"][0]["content"], hello_sha.as_str());
+    let refs = doc["externalReferences"].as_array().unwrap();
+    assert_eq!(refs[0]["url"], env.url());
+    assert!(
+        refs[0]["comment"]
+            .as_str()
+            .unwrap()
+            .contains("suite stable, Release date 2")
+    );
+
+    let spdx = env.dir.path().join("bom.spdx.json");
+    let text = env
+        .ok(&["snapshot", "export", "release-1.4", "--format", "spdx"])
+        .stdout;
+    std::fs::write(&spdx, &text).unwrap();
+    let doc: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(doc["spdxVersion"], "SPDX-2.3");
+    let pkgs = doc["packages"].as_array().unwrap();
+    assert_eq!(pkgs.len(), 5, "the snapshot and its four packages");
+    assert!(
+        pkgs.iter()
+            .any(|p| p["checksums"][0]["checksumValue"] == hello_sha.as_str())
+    );
+
+    let script = env.dir.path().join("check_cyclonedx.py");
+    std::fs::write(&script, CYCLONEDX_CHECK).unwrap();
+    validate(
+        "CycloneDX",
+        "python3",
+        &[&script.display().to_string(), &cdx.display().to_string()],
+    );
+    validate("SPDX", "pyspdxtools", &["-i", &spdx.display().to_string()]);
+}
+
+const OSV_HELLO: &str = r#"{
+  "id": "DSA-9999-1",
+  "modified": "2024-04-02T00:00:00Z",
+  "affected": [{
+    "package": {"ecosystem": "Debian:12", "name": "hello"},
+    "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "2.10-3"}]}],
+    "ecosystem_specific": {"urgency": "high"}
+  }]
+}"#;
+
+#[test]
+fn an_osv_record_marks_the_live_version_affected_and_the_staged_one_fixed() {
+    let env = staged_env();
+    let osv = env.dir.path().join("osv");
+    std::fs::create_dir(&osv).unwrap();
+    std::fs::write(osv.join("DSA-9999-1.json"), OSV_HELLO).unwrap();
+    let out = env.ok(&["advisories", "import", &osv.display().to_string()]);
+    assert!(
+        out.stdout.contains("imported 1 advisory records (osv)"),
+        "{}",
+        out.stdout
+    );
+
+    let found = json(&env.ok(&["--json", "advisories", "status", "--mirror", "m"]));
+    let found = found.as_array().unwrap();
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0]["package"], "hello");
+    assert_eq!(found[0]["version"], "2.10-1");
+    assert_eq!(found[0]["advisory"], "DSA-9999-1");
+    assert_eq!(found[0]["fixed"], "2.10-3");
+    assert_eq!(found[0]["fix"], "staged");
+    let text = env.ok(&["advisories", "status", "--snapshot", "a"]).stdout;
+    assert!(
+        text.contains("DSA-9999-1") && text.contains("2.10-1"),
+        "{text}"
+    );
+
+    // A hostile file is an error naming the record; the earlier import stays.
+    let bad = env.dir.path().join("bad.json");
+    std::fs::write(
+        &bad,
+        r#"{"hello": {"CVE-2024-9": {"releases": {"bookworm": {"status": "resolved", "fixed_version": "_x"}}}}}"#,
+    )
+    .unwrap();
+    let out = env.run(&["advisories", "import", &bad.display().to_string()]);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("record `hello/CVE-2024-9/bookworm`"),
+        "{}",
+        out.stderr
+    );
+    let v = json(&env.ok(&["--json", "status"]));
+    assert_eq!(v["open_advisories"], 1);
+    let report = env.ok(&["staged", "report", "m"]).stdout;
+    assert!(report.contains("## Open advisories (1)"), "{report}");
+    assert!(
+        report.contains("| m | hello | 2.10-1 | DSA-9999-1 | 2.10-3 | staged |"),
+        "{report}"
+    );
+    let out = env.run(&["status", "--check", "--max-open-advisories", "0"]);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("1 advisories affect live packages"),
+        "{}",
+        out.stderr
+    );
+    env.ok(&["status", "--check", "--max-open-advisories", "1"]);
+
+    env.ok(&["promote", "m", "--all", "--reason", "security fix"]);
+    let found = json(&env.ok(&["--json", "advisories", "status", "--mirror", "m"]));
+    assert_eq!(found, serde_json::json!([]));
+}
