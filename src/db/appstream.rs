@@ -1,4 +1,4 @@
-//! AppStream metadata (migration 15): per package (its .deb's SHA256) the
+//! AppStream metadata (migration 10): per package (its .deb's SHA256) the
 //! DEP-11 documents upstream had for it, the header of the file they came
 //! from, and the icons they name; headers and icon images stored once.
 

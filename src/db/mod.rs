@@ -59,9 +59,9 @@ const MIGRATIONS: &[&str] = &[
     include_str!("schema7.sql"),
     include_str!("schema8.sql"),
     include_str!("schema9.sql"),
-    include_str!("schema15.sql"),
+    include_str!("schema10.sql"),
+    include_str!("schema11.sql"),
     include_str!("schema12.sql"),
-    include_str!("schema14.sql"),
     include_str!("schema13.sql"),
 ];
 

@@ -1,4 +1,4 @@
-//! On-demand mirrors (migration 14): where package files left upstream can
+//! On-demand mirrors (migration 12): where package files left upstream can
 //! be fetched, the pool paths publications could not fill, and what
 //! `serve` fetched through.
 

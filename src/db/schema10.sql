@@ -1,4 +1,4 @@
--- Migration 15: AppStream (DEP-11) metadata of mirrored packages.
+-- Migration 10: AppStream (DEP-11) metadata of mirrored packages.
 --
 -- A sync with `--with-appstream` keeps, for each package it selects, the
 -- documents `<component>/dep11/Components-<arch>.yml` of the same verified
