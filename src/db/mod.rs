@@ -7,8 +7,8 @@
 //! after the blobs it references are durable. Migrations are embedded and
 //! numbered by `PRAGMA user_version`.
 
-mod appstream;
 mod advisories;
+mod appstream;
 mod backup;
 mod contents;
 mod curation;
@@ -30,8 +30,8 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
 
-pub use appstream::{AppstreamDocs, StoredDocs};
 pub use advisories::{AdvisoryImport, AdvisoryRow};
+pub use appstream::{AppstreamDocs, StoredDocs};
 pub use backup::{check_file, embed_files, take_files};
 pub use contents::ListOrigin;
 pub use curation::{AuditEvent, AuditRecord, NewStaged, StageAction, StagedRow, package_subject};

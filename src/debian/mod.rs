@@ -7,8 +7,8 @@
 //! types instead of raw text.
 
 pub mod apt_sources;
-pub mod checksums;
 pub mod changelog;
+pub mod checksums;
 pub mod contents;
 pub mod deb;
 pub mod deb822;
