@@ -381,26 +381,37 @@ pub(super) async fn fetch_indices(
             let _ = std::fs::remove_file(&staged);
             return Err(e);
         }
-        let parsed = fetch::open_decompressed(&staged, index.compression, MAX_INDEX_BYTES)
-            .map_err(|e| UpstreamError::Parse(e.to_string()))
-            .and_then(|reader| match index.is_sources() {
-                true => upstream.parse_sources(reader, component as u32),
-                false => {
-                    let variant = index_architecture(&index.path);
-                    upstream.parse(reader, component as u32, variant)
-                }
-            });
-        let _ = std::fs::remove_file(&staged);
-        parsed.map_err(|e| match e {
-            UpstreamError::Parse(detail) => SyncError::BadIndex {
-                mirror: name.to_owned(),
-                index: index.path.clone(),
-                detail,
-            },
-            spool => SyncError::spool(name, spool),
+        parse_staged(name, index, &staged, |reader| match index.is_sources() {
+            true => upstream.parse_sources(reader, component as u32),
+            false => {
+                let variant = index_architecture(&index.path);
+                upstream.parse(reader, component as u32, variant)
+            }
         })?;
     }
     Ok(upstream)
+}
+
+/// Decompresses the fetched index `staged` into `parse`, then removes it;
+/// a parse error names the mirror and the index.
+pub(super) fn parse_staged(
+    name: &str,
+    index: &IndexRef,
+    staged: &std::path::Path,
+    parse: impl FnOnce(Box<dyn std::io::BufRead + Send>) -> Result<(), UpstreamError>,
+) -> Result<(), SyncError> {
+    let parsed = fetch::open_decompressed(staged, index.compression, MAX_INDEX_BYTES)
+        .map_err(|e| UpstreamError::Parse(e.to_string()))
+        .and_then(parse);
+    let _ = std::fs::remove_file(staged);
+    parsed.map_err(|e| match e {
+        UpstreamError::Parse(detail) => SyncError::BadIndex {
+            mirror: name.to_owned(),
+            index: index.path.clone(),
+            detail,
+        },
+        spool => SyncError::spool(name, spool),
+    })
 }
 
 /// Puts one index file into `staged` as [`fetch_indices`] does (index

@@ -18,13 +18,12 @@
 
 use url::Url;
 
-use super::release::{IndexBytes, IndexRef, MAX_INDEX_BYTES, SMALLEST_FIRST, best_index, obtain};
+use super::release::{IndexBytes, IndexRef, SMALLEST_FIRST, best_index, obtain, parse_staged};
 use super::{SyncError, warn};
 use crate::debian::release::Release;
-use crate::fetch;
 use crate::model::Mirror;
 use crate::ops::Context;
-use crate::ops::upstream::{Upstream, UpstreamError, UpstreamPackage};
+use crate::ops::upstream::{Upstream, UpstreamPackage};
 
 /// The installer index of `component` for `architecture`, without a
 /// compression suffix.
@@ -122,17 +121,8 @@ pub(super) async fn read_into(
             return Err(e);
         }
         let number = u32::try_from(components.len()).unwrap_or(u32::MAX);
-        let parsed = fetch::open_decompressed(&staged, index.compression, MAX_INDEX_BYTES)
-            .map_err(|e| UpstreamError::Parse(e.to_string()))
-            .and_then(|reader| upstream.parse(reader, number, None));
-        let _ = std::fs::remove_file(&staged);
-        parsed.map_err(|e| match e {
-            UpstreamError::Parse(detail) => SyncError::BadIndex {
-                mirror: name.to_owned(),
-                index: index.path.clone(),
-                detail,
-            },
-            spool => SyncError::spool(name, spool),
+        parse_staged(name, index, &staged, |reader| {
+            upstream.parse(reader, number, None)
         })?;
         components.push(index.component.clone());
     }
