@@ -227,7 +227,8 @@ fn md5_hex(data: &[u8]) -> String {
     hex::encode(md5::Md5::digest(data))
 }
 
-fn tar(files: &[(&str, &[u8])]) -> Vec<u8> {
+/// A ustar archive of `files`.
+pub fn tar(files: &[(&str, &[u8])]) -> Vec<u8> {
     let mut out = Vec::new();
     for (name, data) in files {
         let mut h = [0u8; 512];

@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::fixture::{Pkg, gzip};
+use super::fixture::{Pkg, gzip, tar};
 
 /// Writes `pkg`'s `.deb` to `dir/file` and returns the path.
 pub fn write_deb(dir: &Path, file: &str, pkg: &Pkg) -> PathBuf {
@@ -17,31 +17,6 @@ pub fn write(dir: &Path, file: &str, data: &[u8]) -> PathBuf {
     let path = dir.join(file);
     std::fs::write(&path, data).expect("write deb");
     path
-}
-
-/// A ustar archive of `files`.
-pub fn tar(files: &[(&str, &[u8])]) -> Vec<u8> {
-    let mut out = Vec::new();
-    for (name, data) in files {
-        let mut h = [0u8; 512];
-        h[..name.len()].copy_from_slice(name.as_bytes());
-        h[100..108].copy_from_slice(b"0000644\0");
-        h[108..116].copy_from_slice(b"0000000\0");
-        h[116..124].copy_from_slice(b"0000000\0");
-        h[124..136].copy_from_slice(format!("{:011o}\0", data.len()).as_bytes());
-        h[136..148].copy_from_slice(b"00000000000\0");
-        h[148..156].copy_from_slice(b"        ");
-        h[156] = b'0';
-        h[257..263].copy_from_slice(b"ustar\0");
-        h[263..265].copy_from_slice(b"00");
-        let sum: u32 = h.iter().map(|&b| u32::from(b)).sum();
-        h[148..156].copy_from_slice(format!("{sum:06o}\0 ").as_bytes());
-        out.extend_from_slice(&h);
-        out.extend_from_slice(data);
-        out.resize(out.len().div_ceil(512) * 512, 0);
-    }
-    out.resize(out.len() + 1024, 0);
-    out
 }
 
 /// An ar archive of `members`; `lie` adds that many bytes to the size the
