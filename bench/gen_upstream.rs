@@ -46,6 +46,13 @@ fn main() {
                 if i % 10 == 0 {
                     p = p.arch("all");
                 }
+                // Every Debian .deb carries its changelog; state 2's new
+                // versions name a CVE (`snapshot diff --changelog`).
+                let log = changelog(&name, &version);
+                p.data.push((
+                    format!("./usr/share/doc/{name}/changelog.Debian.gz"),
+                    fixture::gzip(log.as_bytes()),
+                ));
                 pkgs.push(p);
             }
             let mut repo = fixture::Repo::new(pkgs);
@@ -74,6 +81,22 @@ fn main() {
             std::process::exit(2);
         }
     }
+}
+
+/// A Debian changelog of `name` up to `version`: the 1.0-1 upload, and for
+/// 1.1-1 an entry above it naming a CVE.
+fn changelog(name: &str, version: &str) -> String {
+    let entry = |v: &str, urgency: &str, body: &str, day: u32| {
+        format!(
+            "{name} ({v}) unstable; urgency={urgency}\n\n  * {body}\n\n -- Bench <bench@example.invalid>  Mon, {day:02} Mar 2026 00:00:00 +0000\n\n"
+        )
+    };
+    let mut log = String::new();
+    if version == "1.1-1" {
+        log += &entry("1.1-1", "high", "Fix CVE-2026-1000 in the parser.", 2);
+    }
+    log += &entry("1.0-1", "medium", "Initial release.", 1);
+    log
 }
 
 /// Seconds to make `n` package directories the way a pool holds them, then
