@@ -158,6 +158,9 @@ impl Db {
                 plan.keep_blobs.insert(sha);
             }
         }
+        // Installer images of kept revisions and snapshots.
+        plan.keep_blobs
+            .extend(self.installer_digests(&plan.revisions)?);
         // A digest kept by one row stays even when another row with it goes.
         Ok(plan)
     }

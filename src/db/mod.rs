@@ -12,6 +12,7 @@ mod backup;
 mod contents;
 mod curation;
 mod gc;
+mod installer;
 mod mirrors;
 mod names;
 mod remote_pool;
@@ -33,6 +34,7 @@ pub use backup::{check_file, embed_files, take_files};
 pub use contents::ListOrigin;
 pub use curation::{AuditEvent, AuditRecord, NewStaged, StageAction, StagedRow, package_subject};
 pub use gc::{GcCounts, GcPlan};
+pub use installer::InstallerFile;
 pub use names::NameKind;
 pub use remote_pool::PoolObject;
 pub use repos::{Repo, RepoChange, RepoSpec};
@@ -57,6 +59,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("schema9.sql"),
     include_str!("schema15.sql"),
     include_str!("schema12.sql"),
+    include_str!("schema10.sql"),
 ];
 
 /// Database errors, naming the object concerned.

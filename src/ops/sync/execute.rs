@@ -46,6 +46,8 @@ pub(super) struct Record {
     pub index_bytes: u64,
     /// Index bytes copied from the index cache instead.
     pub index_cached_bytes: u64,
+    /// The installer images of the new revision.
+    pub installer: Vec<crate::db::InstallerFile>,
 }
 
 /// What executing a plan did.
@@ -142,6 +144,7 @@ pub(super) async fn execute(
         staged: mirror.spec.review.then_some(revision.staged),
         state: record.state,
         stats,
+        installer: record.installer,
     };
     step(ctx, name, "committing the new revision");
     ctx.db.commit_sync(mirror.id, name, commit)?;

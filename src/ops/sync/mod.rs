@@ -28,6 +28,7 @@ mod contents;
 mod error;
 mod execute;
 mod group;
+mod installer;
 mod plan;
 mod release;
 mod translations;
@@ -257,6 +258,7 @@ async fn sync_locked(
     let i18n = translations::pending(mirror, release, &dists, &indices);
     let dep11 = appstream::pending(mirror, release, &dists, &indices);
     let udebs = udebs::choose(ctx, mirror, release, &dists, &indices)?;
+    let images = installer::choose(mirror, release, &dists, &indices);
 
     // Same indices and same configuration as the current revision: nothing to do but remember the Release.
     let index_digests: BTreeMap<String, String> = indices
@@ -265,6 +267,7 @@ async fn sync_locked(
         .chain(dep11.files())
         .chain(&udebs.indices)
         .map(|i| (i.path.clone(), i.sha256.to_string()))
+        .chain(images.digests())
         .collect();
     let new_state = MirrorState {
         release_date: release.date,
@@ -313,6 +316,7 @@ async fn sync_locked(
         closure,
         roots,
         udebs_from,
+        images,
         curation,
         record: Record {
             state: new_state,
@@ -320,6 +324,7 @@ async fn sync_locked(
             spec: spec_digest,
             index_bytes: bytes.network,
             index_cached_bytes: bytes.cached,
+            installer: Vec::new(),
         },
     };
     let report = plan_and_execute(ctx, mirror, opts, fetched, started).await?;
@@ -363,6 +368,8 @@ struct Fetched<'g> {
     roots: group::Roots<'g>,
     /// The component number the installer's packages start at, if any.
     udebs_from: Option<usize>,
+    /// The installer images directories to read once the plan stands.
+    images: installer::Pending,
     /// The operator's decisions.
     curation: Curation,
     /// What the commit records besides the plan.
@@ -387,6 +394,7 @@ async fn plan_and_execute(
         closure,
         roots,
         udebs_from,
+        images,
         curation,
         mut record,
         i18n,
@@ -489,6 +497,7 @@ async fn plan_and_execute(
     }
     descriptions.store(&mut ctx.db)?;
     appstream.store(&mut ctx.db)?;
+    record.installer = installer::fetch(ctx, mirror, &images, &mut record.index_bytes).await?;
     let (index_bytes, index_cached_bytes) = (record.index_bytes, record.index_cached_bytes);
     let done = execute(ctx, mirror, &base, upstream, plan, record, opts.downloads).await?;
     Ok(SyncReport {
