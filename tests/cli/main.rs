@@ -15,6 +15,7 @@ mod gc;
 mod groups;
 mod hardening;
 mod index_share;
+mod installer;
 mod key;
 mod mirror;
 mod output;

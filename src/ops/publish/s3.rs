@@ -83,6 +83,7 @@ pub(super) fn publish(
         InPlace::Other(previous) => previous,
     };
 
+    super::installer::refuse_on_bucket(&super::installer::for_job(db, &job)?)?;
     let records = job.records(db)?;
     let records = super::sources::place_sources(records, |r| {
         let items = plan_pool(db, &base, &location, r)?.items;

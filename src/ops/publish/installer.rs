@@ -1,0 +1,125 @@
+//! The installer images of a publication (`--with-installer` mirrors).
+//!
+//! A snapshot's images are files below `dists/SUITE/`
+//! (`<component>/installer-<arch>/current/images/<path>`, a real
+//! `current` directory) with their blobs. [`sums_indices`] makes one
+//! `SHA256SUMS` per images directory (`checksums.rs`), rendered and listed
+//! in the signed Release like any index; [`place_local`] hard-links (or
+//! copies) each image from the blob store into the new tree, never reading
+//! it into memory. On a bucket, publishing images is refused for now.
+
+use std::collections::BTreeMap;
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+
+use super::{Job, PublishError, io_err};
+use crate::db::{Db, InstallerFile};
+use crate::debian::checksums::{ChecksumEntry, render_sha256sums};
+use crate::debian::safe_path::SafePath;
+use crate::store::{BlobStore, StoreError};
+use crate::tree::{IndexInput, IndexKind};
+
+/// Where images directories start below a component.
+const IMAGES: &str = "/current/images/";
+
+/// The images the publication serves, by path below `dists/<distribution>/`.
+/// Published as components of several snapshots, each snapshot's images
+/// move under the component it serves (the first one of a path wins).
+pub(super) fn for_job(db: &Db, job: &Job<'_>) -> Result<Vec<InstallerFile>, PublishError> {
+    if job.components.is_empty() {
+        return Ok(db.snapshot_installer(job.snap.id)?);
+    }
+    let mut out: BTreeMap<String, InstallerFile> = BTreeMap::new();
+    for (component, snap) in &job.components {
+        for mut f in db.snapshot_installer(snap.id)? {
+            let Some((_, rest)) = f.path.split_once("/installer-") else {
+                continue;
+            };
+            f.path = format!("{component}/installer-{rest}");
+            out.entry(f.path.clone()).or_insert(f);
+        }
+    }
+    Ok(out.into_values().collect())
+}
+
+/// Splits `<component>/installer-<arch>/current/images/<rel>`.
+fn split(path: &str) -> Option<(&str, &str, &str)> {
+    let (component, rest) = path.split_once("/installer-")?;
+    let (arch, rel) = rest.split_once(IMAGES)?;
+    Some((component, arch, rel))
+}
+
+/// One `SHA256SUMS` index per images directory of `files`.
+pub(super) fn sums_indices(files: &[InstallerFile]) -> Result<Vec<IndexInput>, PublishError> {
+    let mut dirs: BTreeMap<(&str, &str), Vec<ChecksumEntry>> = BTreeMap::new();
+    for f in files {
+        let bad =
+            || PublishError::BadOption(format!("installer file `{}`: unexpected path", f.path));
+        let (component, arch, rel) = split(&f.path).ok_or_else(bad)?;
+        let path = SafePath::new(rel).map_err(|_| bad())?;
+        dirs.entry((component, arch))
+            .or_default()
+            .push(ChecksumEntry {
+                path,
+                sha256: f.sha256,
+            });
+    }
+    Ok(dirs
+        .into_iter()
+        .map(|((component, arch), entries)| IndexInput {
+            component: component.to_owned(),
+            kind: IndexKind::ImageSums {
+                architecture: arch.to_owned(),
+                text: render_sha256sums(&entries).into_bytes(),
+            },
+            stanzas: Vec::new(),
+        })
+        .collect())
+}
+
+/// Puts every image into the tree at `dir` (`dists/<distribution>/`'s
+/// content): a hard link to its blob, else a copy from the store.
+pub(super) fn place_local(
+    store: &BlobStore,
+    dir: &Path,
+    files: &[InstallerFile],
+) -> Result<(), PublishError> {
+    for f in files {
+        let dst = dir.join(&f.path);
+        if let Some(parent) = dst.parent() {
+            crate::atomic_file::create_dir_all(parent, crate::atomic_file::PUBLIC_DIR)
+                .map_err(io_err("create", parent))?;
+        }
+        let missing = |sha256| PublishError::MissingBlob {
+            package: f.path.clone(),
+            sha256,
+        };
+        if let Some(src) = store.local_path(&f.sha256) {
+            match std::fs::hard_link(&src, &dst) {
+                Ok(()) => continue,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                    return Err(missing(f.sha256));
+                }
+                Err(_) => {}
+            }
+        }
+        store.fetch_to(&f.sha256, &dst).map_err(|e| match e {
+            StoreError::Missing(sha256) => missing(sha256),
+            e => e.into(),
+        })?;
+        std::fs::set_permissions(&dst, std::fs::Permissions::from_mode(0o644))
+            .map_err(io_err("copy into", &dst))?;
+    }
+    Ok(())
+}
+
+/// Refuses images on a bucket endpoint: they are not uploaded yet.
+pub(super) fn refuse_on_bucket(files: &[InstallerFile]) -> Result<(), PublishError> {
+    match files.first() {
+        None => Ok(()),
+        Some(f) => Err(PublishError::BadOption(format!(
+            "the snapshot holds installer images (`{}`…), which cannot be published to an S3 endpoint yet; publish to a local directory",
+            f.path
+        ))),
+    }
+}
