@@ -92,13 +92,23 @@ fn installer_images_mirror_snapshot_and_publish_verifiably() {
     env.ok(&["key", "generate", "--email", "ops@example.invalid"]);
     env.ok(&["snapshot", "publish", "a", "--distribution", "stable"]);
     check_published(&env, &files);
-    // Only the snapshot keeps the images' blobs now.
+    // Filtered and merged snapshots keep the images of their first source
+    // that has any; only snapshots keep their blobs now.
+    env.ok(&["snapshot", "filter", "f", "a", "curl"]);
+    env.ok(&["snapshot", "merge", "both", "f", "a"]);
+    env.ok(&["publish", "drop", "stable"]);
+    env.ok(&["snapshot", "drop", "a"]);
+    env.ok(&["snapshot", "drop", "f"]);
     env.ok(&["mirror", "drop", "m"]);
     env.ok(&["gc", "--grace", "0s"]);
-    env.ok(&["snapshot", "publish", "a", "--distribution", "again"]);
+    env.ok(&["snapshot", "publish", "both", "--distribution", "again"]);
     let again = env.root().join("public/dists/again");
     let images = again.join(images_dir("main", "amd64"));
-    run_ok(&images, "sha256sum", &["-c", "SHA256SUMS"]);
+    let check = run_ok(&images, "sha256sum", &["-c", "SHA256SUMS"]);
+    assert_eq!(check.lines().count(), files.len(), "{check}");
+    let v = json(&env.ok(&["--json", "verify"]));
+    assert_eq!(v["problems"].as_array().map(Vec::len), Some(0), "{v}");
+    assert_eq!(v["blobs"], 1 + files.len(), "{v}");
 }
 
 #[test]
