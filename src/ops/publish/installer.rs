@@ -123,3 +123,68 @@ pub(super) fn refuse_on_bucket(files: &[InstallerFile]) -> Result<(), PublishErr
         ))),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::debian::checksums::parse_sha256sums;
+    use crate::digest::Sha256;
+
+    fn file(path: &str) -> InstallerFile {
+        InstallerFile {
+            path: path.into(),
+            sha256: Sha256::of(path.as_bytes()),
+            size: 1,
+        }
+    }
+
+    #[test]
+    fn one_sha256sums_per_images_directory_naming_each_file() {
+        let files = [
+            file("main/installer-amd64/current/images/netboot/netboot.tar.gz"),
+            file("main/installer-amd64/current/images/MANIFEST"),
+            file("main/installer-arm64/current/images/netboot/netboot.tar.gz"),
+        ];
+        let got = sums_indices(&files).unwrap();
+        let paths: Vec<String> = got.iter().map(IndexInput::path).collect();
+        assert_eq!(
+            paths,
+            [
+                "main/installer-amd64/current/images/SHA256SUMS",
+                "main/installer-arm64/current/images/SHA256SUMS"
+            ]
+        );
+        let IndexKind::ImageSums { text, .. } = &got[0].kind else {
+            panic!("{:?}", got[0].kind);
+        };
+        let entries = parse_sha256sums(std::str::from_utf8(text).unwrap()).unwrap();
+        let named: Vec<(&str, Sha256)> = entries
+            .iter()
+            .map(|e| (e.path.as_str(), e.sha256))
+            .collect();
+        assert_eq!(
+            named,
+            [
+                ("MANIFEST", files[1].sha256),
+                ("netboot/netboot.tar.gz", files[0].sha256)
+            ]
+        );
+    }
+
+    #[test]
+    fn a_path_outside_an_images_directory_is_refused() {
+        for bad in [
+            "main/installer-amd64/current/../../../Release",
+            "main/binary-amd64/Packages",
+        ] {
+            assert!(sums_indices(&[file(bad)]).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn nothing_to_refuse_on_a_bucket_without_images() {
+        assert!(refuse_on_bucket(&[]).is_ok());
+        let err = refuse_on_bucket(&[file("main/installer-amd64/current/images/x")]).unwrap_err();
+        assert!(err.to_string().contains("S3"), "{err}");
+    }
+}
