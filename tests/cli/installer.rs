@@ -168,3 +168,37 @@ fn a_tampered_image_fails_the_sync_and_the_previous_revision_stays() {
     assert_eq!(after["revision"], before["revision"], "{after}");
     assert_eq!(after["packages"], before["packages"], "{after}");
 }
+
+#[test]
+fn installer_images_publish_to_a_bucket() {
+    let env = TestEnv::new_s3();
+    let bucket = env.s3.as_ref().unwrap().bucket();
+    let files = images(5);
+    publish_with_installer(&env, &repo(), &files, &files, Vouch::Release);
+    env.create_mirror("m", &["--with-installer"]);
+    env.ok(&["mirror", "sync", "m"]);
+    env.ok(&["snapshot", "create", "a", "--from-mirror", "m"]);
+    env.ok(&["key", "generate", "--email", "ops@example.invalid"]);
+    env.ok(&["snapshot", "publish", "a", "--distribution", "stable"]);
+    // What a client downloads: the images directory, checked by sha256sum.
+    let dir = images_dir("main", "amd64");
+    let local = env.dir.path().join("downloaded");
+    for (path, _) in &files {
+        let data = bucket
+            .get(&format!("public/dists/stable/{dir}{path}"))
+            .unwrap_or_else(|| panic!("`{path}` is not in the bucket"));
+        let dst = local.join(path);
+        std::fs::create_dir_all(dst.parent().unwrap()).unwrap();
+        std::fs::write(dst, data).unwrap();
+    }
+    let sums = bucket
+        .get(&format!("public/dists/stable/{dir}SHA256SUMS"))
+        .unwrap();
+    std::fs::write(local.join("SHA256SUMS"), &sums).unwrap();
+    let check = run_ok(&local, "sha256sum", &["-c", "SHA256SUMS"]);
+    assert_eq!(check.lines().count(), files.len(), "{check}");
+    let release = bucket.get("public/dists/stable/Release").unwrap();
+    let release = Release::parse(std::str::from_utf8(&release).unwrap()).unwrap();
+    let listed = &release.files[&format!("{dir}SHA256SUMS")];
+    assert_eq!(listed.sha256, Some(Sha256::of(&sums)));
+}

@@ -6,7 +6,7 @@
 //! `SHA256SUMS` per images directory (`checksums.rs`), rendered and listed
 //! in the signed Release like any index; [`place_local`] hard-links (or
 //! copies) each image from the blob store into the new tree, never reading
-//! it into memory. On a bucket, publishing images is refused for now.
+//! it into memory; to a bucket they go up from there with the tree.
 
 use std::collections::BTreeMap;
 use std::os::unix::fs::PermissionsExt;
@@ -17,7 +17,7 @@ use crate::db::{Db, InstallerFile};
 use crate::debian::checksums::{ChecksumEntry, render_sha256sums};
 use crate::debian::safe_path::SafePath;
 use crate::store::{BlobStore, StoreError};
-use crate::tree::{IndexInput, IndexKind};
+use crate::tree::{IndexInput, IndexKind, TreeFile};
 
 /// Where images directories start below a component.
 const IMAGES: &str = "/current/images/";
@@ -78,13 +78,20 @@ pub(super) fn sums_indices(files: &[InstallerFile]) -> Result<Vec<IndexInput>, P
 }
 
 /// Puts every image into the tree at `dir` (`dists/<distribution>/`'s
-/// content): a hard link to its blob, else a copy from the store.
+/// content): a hard link to its blob, else a copy from the store. Returns
+/// them as files of the tree (what a bucket's upload takes).
 pub(super) fn place_local(
     store: &BlobStore,
     dir: &Path,
     files: &[InstallerFile],
-) -> Result<(), PublishError> {
+) -> Result<Vec<TreeFile>, PublishError> {
+    let mut placed = Vec::with_capacity(files.len());
     for f in files {
+        placed.push(TreeFile {
+            path: f.path.clone(),
+            size: f.size,
+            sha256: f.sha256,
+        });
         let dst = dir.join(&f.path);
         if let Some(parent) = dst.parent() {
             crate::atomic_file::create_dir_all(parent, crate::atomic_file::PUBLIC_DIR)
@@ -110,18 +117,7 @@ pub(super) fn place_local(
         std::fs::set_permissions(&dst, std::fs::Permissions::from_mode(0o644))
             .map_err(io_err("copy into", &dst))?;
     }
-    Ok(())
-}
-
-/// Refuses images on a bucket endpoint: they are not uploaded yet.
-pub(super) fn refuse_on_bucket(files: &[InstallerFile]) -> Result<(), PublishError> {
-    match files.first() {
-        None => Ok(()),
-        Some(f) => Err(PublishError::BadOption(format!(
-            "the snapshot holds installer images (`{}`…), which cannot be published to an S3 endpoint yet; publish to a local directory",
-            f.path
-        ))),
-    }
+    Ok(placed)
 }
 
 #[cfg(test)]
@@ -145,7 +141,7 @@ mod tests {
             file("main/installer-amd64/current/images/MANIFEST"),
             file("main/installer-arm64/current/images/netboot/netboot.tar.gz"),
         ];
-        let got = sums_indices(&files).unwrap();
+        let got = sums_indices(&files).expect("sums");
         let paths: Vec<String> = got.iter().map(IndexInput::path).collect();
         assert_eq!(
             paths,
@@ -157,7 +153,7 @@ mod tests {
         let IndexKind::ImageSums { text, .. } = &got[0].kind else {
             panic!("{:?}", got[0].kind);
         };
-        let entries = parse_sha256sums(std::str::from_utf8(text).unwrap()).unwrap();
+        let entries = parse_sha256sums(std::str::from_utf8(text).expect("utf-8")).expect("parse");
         let named: Vec<(&str, Sha256)> = entries
             .iter()
             .map(|e| (e.path.as_str(), e.sha256))
@@ -179,12 +175,5 @@ mod tests {
         ] {
             assert!(sums_indices(&[file(bad)]).is_err(), "{bad}");
         }
-    }
-
-    #[test]
-    fn nothing_to_refuse_on_a_bucket_without_images() {
-        assert!(refuse_on_bucket(&[]).is_ok());
-        let err = refuse_on_bucket(&[file("main/installer-amd64/current/images/x")]).unwrap_err();
-        assert!(err.to_string().contains("S3"), "{err}");
     }
 }
