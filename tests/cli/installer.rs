@@ -202,3 +202,22 @@ fn installer_images_publish_to_a_bucket() {
     let listed = &release.files[&format!("{dir}SHA256SUMS")];
     assert_eq!(listed.sha256, Some(Sha256::of(&sums)));
 }
+
+#[test]
+fn an_upstream_without_images_is_a_warning_and_no_installer_turns_it_off() {
+    let env = TestEnv::new();
+    env.publish_upstream(&repo());
+    env.create_mirror("m", &["--with-installer"]);
+    let out = env.ok(&["mirror", "sync", "m"]);
+    assert!(
+        out.stderr
+            .contains("no `main/installer-amd64/current/images/SHA256SUMS`"),
+        "{}",
+        out.transcript()
+    );
+    env.ok(&["mirror", "edit", "m", "--no-installer"]);
+    let show = env.ok(&["mirror", "show", "m"]);
+    assert!(!show.stdout.contains("installer:"), "{}", show.transcript());
+    let out = env.ok(&["mirror", "sync", "m"]);
+    assert!(!out.stderr.contains("SHA256SUMS"), "{}", out.transcript());
+}
