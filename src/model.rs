@@ -98,6 +98,10 @@ pub struct MirrorSpec {
     /// (`<component>/debian-installer/binary-<arch>/Packages`, `.udeb` files).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub with_udebs: bool,
+    /// Also mirror the installer images
+    /// (`<component>/installer-<arch>/current/images/`, checked through `SHA256SUMS`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub with_installer: bool,
     /// The group of mirrors clients use together (a suite, its updates, its
     /// security suite): their dependencies close over all members.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -541,6 +545,7 @@ mod tests {
             review: false,
             with_sources: false,
             with_udebs: false,
+            with_installer: false,
             group: None,
             pins: vec![],
             languages: default_languages(),

@@ -102,6 +102,9 @@ pub(crate) struct CreateArgs {
     /// Also mirror the Debian installer's packages (udebs): the same filter and dependency rules
     #[arg(long)]
     with_udebs: bool,
+    /// Also mirror the installer images (`installer-<arch>/current/images/`), each checked against `SHA256SUMS`
+    #[arg(long)]
+    with_installer: bool,
     /// Languages of the long descriptions to mirror, e.g. en,de,pt_BR (default: en; `none`: none)
     #[arg(long, value_name = "LANG", value_delimiter = ',')]
     languages: Vec<String>,
@@ -199,6 +202,12 @@ pub(crate) struct EditArgs {
     /// Stop mirroring the installer's packages
     #[arg(long)]
     no_udebs: bool,
+    /// Also mirror the installer images
+    #[arg(long, overrides_with = "no_installer")]
+    with_installer: bool,
+    /// Stop mirroring the installer images
+    #[arg(long)]
+    no_installer: bool,
     /// Replace the languages of the long descriptions (`none`: none)
     #[arg(long, value_name = "LANG", value_delimiter = ',')]
     languages: Vec<String>,
@@ -280,6 +289,7 @@ fn create(a: CreateArgs, g: &Globals) -> Result<u8> {
         review: a.review,
         with_sources: a.with_sources,
         with_udebs: a.with_udebs,
+        with_installer: a.with_installer,
         group: a.group,
         pins: Vec::new(),
         languages: if a.languages.is_empty() {
@@ -517,6 +527,9 @@ fn print_spec(out: &mut dyn Write, m: &Mirror) -> Result<()> {
     if s.with_udebs {
         writeln!(out, "udebs:         yes (installer packages mirrored)")?;
     }
+    if s.with_installer {
+        writeln!(out, "installer:     yes (installer images mirrored)")?;
+    }
     if s.follow_recommends {
         writeln!(out, "recommends:    followed")?;
     }
@@ -656,6 +669,7 @@ fn edit(a: EditArgs, g: &Globals) -> Result<u8> {
         if a.no_udebs {
             spec.with_udebs = false;
         }
+        spec.with_installer = (spec.with_installer || a.with_installer) && !a.no_installer;
         if a.follow_all_alternatives {
             spec.follow_all_alternatives = true;
         }

@@ -22,14 +22,15 @@ impl Db {
         Ok(())
     }
 
-    /// Every distinct blob the package rows (and source packages' files)
-    /// reference, with its size.
+    /// Every distinct blob the package rows (and source packages' files,
+    /// installer images) reference, with its size.
     pub fn blob_refs(&self) -> Result<Vec<(Sha256, u64)>, DbError> {
         let what = "blob references";
         let mut stmt = self
             .conn
             .prepare(
-                "SELECT sha256, size FROM packages UNION SELECT sha256, size FROM source_files",
+                "SELECT sha256, size FROM packages UNION SELECT sha256, size FROM source_files \
+                 UNION SELECT sha256, size FROM installer_files",
             )
             .map_err(sql(what))?;
         let rows = stmt

@@ -158,6 +158,9 @@ impl Db {
                 plan.keep_blobs.insert(sha);
             }
         }
+        // Installer images of kept revisions and snapshots.
+        plan.keep_blobs
+            .extend(self.installer_digests(&plan.revisions)?);
         // A digest kept by one row stays even when another row with it goes.
         Ok(plan)
     }
@@ -219,13 +222,14 @@ impl Db {
     }
 
     /// Unique bytes and count of the blobs the package rows (and source
-    /// packages' files) reference.
+    /// packages' files, installer images) reference.
     pub fn unique_blob_bytes(&self) -> Result<(u64, u64), DbError> {
         self.conn
             .query_row(
                 "SELECT COUNT(*), COALESCE(SUM(size), 0) FROM \
                  (SELECT sha256, MAX(size) AS size FROM \
-                  (SELECT sha256, size FROM packages UNION ALL SELECT sha256, size FROM source_files) \
+                  (SELECT sha256, size FROM packages UNION ALL SELECT sha256, size FROM source_files \
+                   UNION ALL SELECT sha256, size FROM installer_files) \
                   GROUP BY sha256)",
                 [],
                 |r| Ok((r.get::<_, i64>(0)? as u64, r.get::<_, i64>(1)? as u64)),

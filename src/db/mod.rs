@@ -13,6 +13,7 @@ mod backup;
 mod contents;
 mod curation;
 mod gc;
+mod installer;
 mod mirrors;
 mod names;
 mod ondemand;
@@ -36,6 +37,7 @@ pub use backup::{check_file, embed_files, take_files};
 pub use contents::ListOrigin;
 pub use curation::{AuditEvent, AuditRecord, NewStaged, StageAction, StagedRow, package_subject};
 pub use gc::{GcCounts, GcPlan};
+pub use installer::InstallerFile;
 pub use names::NameKind;
 pub use ondemand::{OnDemandCounts, OnDemandEvent, OnDemandFile, OnDemandSource};
 pub use remote_pool::PoolObject;
@@ -63,6 +65,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("schema11.sql"),
     include_str!("schema12.sql"),
     include_str!("schema13.sql"),
+    include_str!("schema14.sql"),
 ];
 
 /// Database errors, naming the object concerned.

@@ -89,6 +89,8 @@ pub struct SyncCommit<'a> {
     pub state: MirrorState,
     /// Statistics recorded with the revision.
     pub stats: serde_json::Value,
+    /// The installer images of the new revision (`--with-installer`).
+    pub installer: Vec<super::InstallerFile>,
 }
 
 impl Db {
@@ -291,6 +293,7 @@ impl Db {
         )
         .map_err(sql(what))?;
         let rev = RevisionId(tx.last_insert_rowid());
+        super::installer::insert_for_revision(&tx, rev, &commit.installer)?;
         curation::insert_freezes(&tx, &self.actor, mirror, mirror_name, &commit.freezes)?;
         let now = ts(&Utc::now());
         for key in &commit.restored {

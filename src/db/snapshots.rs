@@ -223,7 +223,9 @@ impl Db {
                 }
                 Err(e) => return Err(sql(what)(e)),
             }
-            ids.push(SnapshotId(tx.last_insert_rowid()));
+            let id = SnapshotId(tx.last_insert_rowid());
+            super::installer::copy_from_origin(&tx, id, new.origin)?;
+            ids.push(id);
         }
         tx.commit().map_err(sql(what))?;
         Ok(ids)

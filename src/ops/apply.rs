@@ -260,6 +260,7 @@ fn to_spec(m: &DeclaredMirror, dir: &Path) -> MirrorSpec {
         review: m.review,
         with_sources: m.with_sources,
         with_udebs: false,
+        with_installer: false,
         group: m.group.clone(),
         pins,
         languages: m.languages.clone(),

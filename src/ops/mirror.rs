@@ -498,6 +498,7 @@ pub fn import_plan(
                 review: false,
                 with_sources: src.with_sources,
                 with_udebs: false,
+                with_installer: false,
                 group: opts.group.clone(),
                 pins: Vec::new(),
                 languages: crate::model::default_languages(),

@@ -62,6 +62,9 @@ impl IndexInput {
                 format!("{c}/dep11/Components-{architecture}.yml")
             }
             IndexKind::Icons { size, .. } => format!("{c}/dep11/icons-{size}.tar"),
+            IndexKind::ImageSums { architecture, .. } => {
+                format!("{c}/installer-{architecture}/current/images/SHA256SUMS")
+            }
         }
     }
 }
@@ -114,6 +117,15 @@ pub enum IndexKind {
         /// The whole tar archive.
         tar: Vec<u8>,
     },
+    /// `installer-<architecture>/current/images/SHA256SUMS`: the installer
+    /// images' checksums, made by the caller; only the plain file (and its
+    /// `by-hash` link). The images beside it are placed by the caller.
+    ImageSums {
+        /// e.g. `amd64`.
+        architecture: String,
+        /// The whole file.
+        text: Vec<u8>,
+    },
 }
 
 impl IndexKind {
@@ -127,7 +139,16 @@ impl IndexKind {
 
     /// Whether an `.xz` form is written.
     pub(super) fn writes_xz(&self) -> bool {
-        !matches!(self, IndexKind::Contents { .. } | IndexKind::Icons { .. })
+        !matches!(
+            self,
+            IndexKind::Contents { .. } | IndexKind::Icons { .. } | IndexKind::ImageSums { .. }
+        )
+    }
+
+    /// Whether a `.gz` form is written: not for a `SHA256SUMS`, which
+    /// `sha256sum -c` and the installer read by its plain name.
+    pub(super) fn writes_gz(&self) -> bool {
+        !matches!(self, IndexKind::ImageSums { .. })
     }
 
     /// The `Architecture` of the per-index `Release`, for the kinds that
@@ -140,6 +161,7 @@ impl IndexKind {
             | IndexKind::Contents { .. }
             | IndexKind::Components { .. }
             | IndexKind::Icons { .. }
+            | IndexKind::ImageSums { .. }
             | IndexKind::Installer { .. } => None,
         }
     }
@@ -148,7 +170,10 @@ impl IndexKind {
     pub(super) fn is_stanzas(&self) -> bool {
         !matches!(
             self,
-            IndexKind::Contents { .. } | IndexKind::Components { .. } | IndexKind::Icons { .. }
+            IndexKind::Contents { .. }
+                | IndexKind::Components { .. }
+                | IndexKind::Icons { .. }
+                | IndexKind::ImageSums { .. }
         )
     }
 }
@@ -187,6 +212,7 @@ pub(super) fn write_index(
 
     let plain = match &index.kind {
         IndexKind::Icons { tar, .. } => tar.clone(),
+        IndexKind::ImageSums { text, .. } => text.clone(),
         _ => join_records(&index.stanzas, index.kind.is_stanzas()),
     };
     let plain_sums = Sums::of(&plain);
@@ -199,15 +225,23 @@ pub(super) fn write_index(
     let produce =
         |format| write::produce(format, &plain, &plain_sums, &base, cache, opts, warnings);
     let (gz, xz) = std::thread::scope(|s| {
-        let gz = s.spawn(|| produce(Format::Gz));
+        let gz = index
+            .kind
+            .writes_gz()
+            .then(|| s.spawn(|| produce(Format::Gz)));
         let xz = index.kind.writes_xz().then(|| produce(Format::Xz));
-        let gz = gz
-            .join()
-            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        let gz = gz.map(|gz| {
+            gz.join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+        });
         (gz, xz)
     });
-    let (gz, mut reused) = gz?;
-    forms.push((format!("{name}.gz"), gz));
+    let mut reused = true;
+    if let Some(gz) = gz {
+        let (gz, gz_reused) = gz?;
+        reused = gz_reused;
+        forms.push((format!("{name}.gz"), gz));
+    }
     if let Some(xz) = xz {
         let (xz, xz_reused) = xz?;
         reused &= xz_reused;

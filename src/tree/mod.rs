@@ -533,6 +533,7 @@ fn check_indices(indices: &[IndexInput]) -> Result<(), TreeError> {
         match &index.kind {
             IndexKind::Packages { architecture }
             | IndexKind::Installer { architecture }
+            | IndexKind::ImageSums { architecture, .. }
             | IndexKind::Contents { architecture, .. }
             | IndexKind::Components { architecture } => {
                 let arch_ok = !architecture.is_empty()
@@ -589,6 +590,7 @@ fn check_indices(indices: &[IndexInput]) -> Result<(), TreeError> {
 fn record_problem(record: &str, kind: &IndexKind) -> Option<&'static str> {
     match kind {
         IndexKind::Icons { .. } => return Some("is given, but an icons tarball has no records"),
+        IndexKind::ImageSums { .. } => return Some("is given, but a `SHA256SUMS` has no records"),
         IndexKind::Components { .. } => {
             let ok = record.starts_with("---\n") && record.len() > 4 && record.ends_with('\n');
             return (!ok).then_some("is not a YAML document (`---` line first, a line break last)");

@@ -16,6 +16,7 @@ mod gc;
 mod groups;
 mod hardening;
 mod index_share;
+mod installer;
 mod key;
 mod mirror;
 mod ondemand;

@@ -52,6 +52,8 @@ pub(super) fn publish_local(
         &records,
         &job.architectures(),
     )?);
+    let images = super::installer::for_job(db, &job)?;
+    more.extend(super::installer::sums_indices(&images)?);
     tracing::debug!(packages = records.len(), elapsed = ?job.started.elapsed(), "packages loaded");
     // Pool files that are copies (blobs in a bucket, or on another file
     // system) have no blob inode to compare with: the ledger remembers
@@ -101,6 +103,7 @@ pub(super) fn publish_local(
     }
     more.extend(extras.contents);
     let rendered = fill_and_render(&mut job, pool, &more, &staging, &meta, &render_opts)?;
+    super::installer::place_local(store, &staging, &images)?;
     super::contents::write_changelogs_local(&base, &extras.changelogs)?;
     job.report.by_hash_kept = keep_by_hash(&trees, &staging, now)?;
     let keyring = job.keyring()?;

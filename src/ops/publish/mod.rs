@@ -75,6 +75,7 @@ mod contents;
 mod endpoint;
 mod found;
 mod indices;
+mod installer;
 mod job;
 mod ledger;
 mod local;

@@ -99,6 +99,8 @@ pub(super) fn publish(
         &records,
         &job.architectures(),
     )?);
+    let images = super::installer::for_job(db, &job)?;
+    indices.extend(super::installer::sums_indices(&images)?);
     job.report.indices = indices.len() as u64;
     if job.opts.dry_run {
         return Ok(job.end(PublishOutcome::DryRun));
@@ -152,6 +154,10 @@ pub(super) fn publish(
         job.warn(w.clone());
     }
     verify_tree(&staging, &job.keyring()?)?;
+    // The images go up with the tree, copied from the store through the
+    // staging directory one at a time.
+    let mut tree_files = rendered.files.clone();
+    tree_files.extend(super::installer::place_local(store, &staging, &images)?);
     tracing::debug!(elapsed = ?job.started.elapsed(), "tree rendered and verified, pool uploaded");
 
     // A bucket dates each object by its upload second, and a client that
@@ -162,13 +168,8 @@ pub(super) fn publish(
     if let Some(cur) = &job.current {
         wait_past_second(cur.published_at.timestamp());
     }
-    job.report.by_hash_kept = upload_tree(
-        &base,
-        &dists,
-        &staging,
-        &rendered.files,
-        previous.as_deref(),
-    )?;
+    job.report.by_hash_kept =
+        upload_tree(&base, &dists, &staging, &tree_files, previous.as_deref())?;
     tracing::debug!(elapsed = ?job.started.elapsed(), "tree uploaded");
     let _ = std::fs::remove_dir_all(&scratch);
     job.record(db, &tree, &rendered, &meta)

@@ -48,6 +48,8 @@ pub(super) struct Record {
     pub index_cached_bytes: u64,
     /// The Release's `Origin` and `Codename`, for SBOM purls.
     pub release_names: (Option<String>, Option<String>),
+    /// The installer images of the new revision.
+    pub installer: Vec<crate::db::InstallerFile>,
 }
 
 /// What executing a plan did.
@@ -154,6 +156,7 @@ pub(super) async fn execute(
         staged: mirror.spec.review.then_some(revision.staged),
         state: record.state,
         stats,
+        installer: record.installer,
     };
     step(ctx, name, "committing the new revision");
     ctx.db.commit_sync(mirror.id, name, commit)?;

@@ -30,6 +30,7 @@ mod execute;
 mod flat;
 mod group;
 mod ondemand;
+mod installer;
 mod plan;
 mod release;
 mod translations;
@@ -265,6 +266,7 @@ async fn sync_locked(
     let i18n = translations::pending(mirror, release, &dists, &indices);
     let dep11 = appstream::pending(mirror, release, &dists, &indices);
     let udebs = udebs::choose(ctx, mirror, release, &dists, &indices)?;
+    let images = installer::choose(mirror, release, &dists, &indices);
 
     // Same indices and same configuration as the current revision: nothing to do but remember the Release.
     let index_digests: BTreeMap<String, String> = indices
@@ -273,6 +275,7 @@ async fn sync_locked(
         .chain(dep11.files())
         .chain(&udebs.indices)
         .map(|i| (i.path.clone(), i.sha256.to_string()))
+        .chain(images.digests())
         .collect();
     let new_state = MirrorState {
         release_date: release.date,
@@ -324,6 +327,7 @@ async fn sync_locked(
         closure,
         roots,
         udebs_from,
+        images,
         curation,
         record: Record {
             state: new_state,
@@ -332,6 +336,7 @@ async fn sync_locked(
             index_bytes: bytes.network,
             index_cached_bytes: bytes.cached,
             release_names: (release.origin.clone(), release.codename.clone()),
+            installer: Vec::new(),
         },
     };
     let report = plan_and_execute(ctx, mirror, opts, fetched, started).await?;
@@ -375,6 +380,8 @@ struct Fetched<'g> {
     roots: group::Roots<'g>,
     /// The component number the installer's packages start at, if any.
     udebs_from: Option<usize>,
+    /// The installer images directories to read once the plan stands.
+    images: installer::Pending,
     /// The operator's decisions.
     curation: Curation,
     /// What the commit records besides the plan.
@@ -399,6 +406,7 @@ async fn plan_and_execute(
         closure,
         roots,
         udebs_from,
+        images,
         curation,
         mut record,
         i18n,
@@ -502,6 +510,7 @@ async fn plan_and_execute(
     }
     descriptions.store(&mut ctx.db)?;
     appstream.store(&mut ctx.db)?;
+    record.installer = installer::fetch(ctx, mirror, &images, &mut record.index_bytes).await?;
     let (index_bytes, index_cached_bytes) = (record.index_bytes, record.index_cached_bytes);
     let done = execute(ctx, mirror, &base, upstream, plan, record, opts.downloads).await?;
     Ok(SyncReport {

@@ -6,6 +6,7 @@ pub mod appstream;
 pub mod apt;
 pub mod contents;
 pub mod fixture;
+pub mod installer;
 pub mod repos;
 pub mod server;
 pub mod shapes;

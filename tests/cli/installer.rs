@@ -1,0 +1,223 @@
+//! The Debian installer's images (issue 19, `mirror create --with-installer`):
+//! `<component>/installer-<arch>/current/images/` verified through the chain
+//! InRelease → `SHA256SUMS` (listed in the Release, or signed by a detached
+//! `SHA256SUMS.gpg`) → every image, stored as blobs, carried by snapshots
+//! and published with a `SHA256SUMS` listed in our signed Release.
+
+#![allow(clippy::unwrap_used)] // test code: a panic is the failure report
+
+use std::path::Path;
+
+use debvault::debian::release::Release;
+use debvault::digest::Sha256;
+
+use crate::support::installer::{Vouch, images, images_dir, publish_with_installer};
+use crate::support::{Pkg, Repo, TestEnv, json};
+
+fn repo() -> Repo {
+    Repo::new(vec![Pkg::new("curl", "7.88")])
+}
+
+/// Runs `program` in `dir`, asserting success.
+fn run_ok(dir: &Path, program: &str, args: &[&str]) -> String {
+    let out = std::process::Command::new(program)
+        .args(args)
+        .current_dir(dir)
+        .env("LC_ALL", "C")
+        .output()
+        .unwrap_or_else(|e| panic!("run `{program}`: {e}"));
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "`{program} {args:?}` failed:\n{text}");
+    text
+}
+
+/// Checks the publication `stable`: every image published with the
+/// fixture's bytes, `sha256sum -c` accepts the published `SHA256SUMS`,
+/// `gpgv` the InRelease, and the Release lists `SHA256SUMS` by its hash.
+fn check_published(env: &TestEnv, want: &[(String, Vec<u8>)]) {
+    let dist = env.root().join("public/dists/stable");
+    let dir = images_dir("main", "amd64");
+    let images = dist.join(&dir);
+    for (path, data) in want {
+        let got = std::fs::read(images.join(path)).unwrap();
+        assert!(got == *data, "published `{path}` differs");
+    }
+    let check = run_ok(&images, "sha256sum", &["-c", "SHA256SUMS"]);
+    assert_eq!(check.lines().count(), want.len(), "{check}");
+    assert!(
+        std::fs::symlink_metadata(dist.join("main/installer-amd64/current"))
+            .unwrap()
+            .is_dir(),
+        "`current` must be a real directory"
+    );
+    let keyring = env.dir.path().join("published.gpg");
+    env.ok(&["key", "export", "--output", keyring.to_str().unwrap()]);
+    let home = env.dir.path().join("gnupg");
+    std::fs::create_dir_all(&home).unwrap();
+    let (home, keyring) = (home.to_str().unwrap(), keyring.to_str().unwrap());
+    run_ok(
+        &dist,
+        "gpgv",
+        &["--homedir", home, "--keyring", keyring, "InRelease"],
+    );
+    let release = Release::parse(&std::fs::read_to_string(dist.join("Release")).unwrap()).unwrap();
+    let rel = format!("{dir}SHA256SUMS");
+    let listed = release
+        .files
+        .get(&rel)
+        .unwrap_or_else(|| panic!("the Release lists no `{rel}`"));
+    let sums = std::fs::read(dist.join(&rel)).unwrap();
+    assert_eq!(listed.sha256, Some(Sha256::of(&sums)));
+    assert_eq!(listed.size, sums.len() as u64);
+}
+
+#[test]
+fn installer_images_mirror_snapshot_and_publish_verifiably() {
+    let env = TestEnv::new();
+    let files = images(1);
+    publish_with_installer(&env, &repo(), &files, &files, Vouch::Release);
+    env.create_mirror("m", &["--with-installer"]);
+    let show = env.ok(&["mirror", "show", "m"]);
+    assert!(
+        show.stdout.contains("installer:     yes"),
+        "{}",
+        show.transcript()
+    );
+    env.ok(&["mirror", "sync", "m"]);
+    env.ok(&["snapshot", "create", "a", "--from-mirror", "m"]);
+    env.ok(&["key", "generate", "--email", "ops@example.invalid"]);
+    env.ok(&["snapshot", "publish", "a", "--distribution", "stable"]);
+    check_published(&env, &files);
+    // Filtered and merged snapshots keep the images of their first source
+    // that has any; only snapshots keep their blobs now.
+    env.ok(&["snapshot", "filter", "f", "a", "curl"]);
+    env.ok(&["snapshot", "merge", "both", "f", "a"]);
+    env.ok(&["publish", "drop", "stable"]);
+    env.ok(&["snapshot", "drop", "a"]);
+    env.ok(&["snapshot", "drop", "f"]);
+    env.ok(&["mirror", "drop", "m"]);
+    env.ok(&["gc", "--grace", "0s"]);
+    env.ok(&["snapshot", "publish", "both", "--distribution", "again"]);
+    let again = env.root().join("public/dists/again");
+    let images = again.join(images_dir("main", "amd64"));
+    let check = run_ok(&images, "sha256sum", &["-c", "SHA256SUMS"]);
+    assert_eq!(check.lines().count(), files.len(), "{check}");
+    let v = json(&env.ok(&["--json", "verify"]));
+    assert_eq!(v["problems"].as_array().map(Vec::len), Some(0), "{v}");
+    assert_eq!(v["blobs"], 1 + files.len(), "{v}");
+}
+
+#[test]
+fn unlisted_sha256sums_are_checked_against_their_detached_signature() {
+    let env = TestEnv::new();
+    let files = images(2);
+    publish_with_installer(&env, &repo(), &files, &files, Vouch::Detached);
+    env.create_mirror("m", &["--with-installer"]);
+    env.ok(&["mirror", "sync", "m"]);
+    env.ok(&["snapshot", "create", "a", "--from-mirror", "m"]);
+    env.ok(&["key", "generate", "--email", "ops@example.invalid"]);
+    env.ok(&["snapshot", "publish", "a", "--distribution", "stable"]);
+    check_published(&env, &files);
+
+    // A signature that does not match: the sync fails, nothing changes.
+    let dists = env.upstream().join("dists/stable");
+    let sums = dists.join(images_dir("main", "amd64")).join("SHA256SUMS");
+    let mut r = repo();
+    r.packages.push(Pkg::new("wget", "1.21"));
+    let other = images(3);
+    publish_with_installer(&env, &r, &other, &other, Vouch::Detached);
+    std::fs::write(&sums, crate::support::installer::sha256sums(&files)).unwrap();
+    let out = env.run(&["mirror", "sync", "m"]);
+    assert_eq!(out.code, 3, "{}", out.transcript());
+    assert!(
+        out.stderr.contains("SHA256SUMS.gpg"),
+        "{}",
+        out.transcript()
+    );
+}
+
+#[test]
+fn a_tampered_image_fails_the_sync_and_the_previous_revision_stays() {
+    let env = TestEnv::new();
+    let files = images(1);
+    publish_with_installer(&env, &repo(), &files, &files, Vouch::Release);
+    env.create_mirror("m", &["--with-installer"]);
+    env.ok(&["mirror", "sync", "m"]);
+    let before = json(&env.ok(&["--json", "mirror", "show", "m"]));
+
+    // The next upstream lists a new netboot tarball but serves other bytes.
+    let mut r = repo();
+    r.packages.push(Pkg::new("wget", "1.21"));
+    let listed = images(4);
+    let mut served = listed.clone();
+    served[1].1[0] ^= 0xff;
+    publish_with_installer(&env, &r, &listed, &served, Vouch::Release);
+    let out = env.run(&["mirror", "sync", "m"]);
+    assert_eq!(out.code, 3, "{}", out.transcript());
+    assert!(
+        out.stderr
+            .contains("main/installer-amd64/current/images/netboot/netboot.tar.gz"),
+        "{}",
+        out.transcript()
+    );
+    let after = json(&env.ok(&["--json", "mirror", "show", "m"]));
+    assert_eq!(after["revision"], before["revision"], "{after}");
+    assert_eq!(after["packages"], before["packages"], "{after}");
+}
+
+#[test]
+fn installer_images_publish_to_a_bucket() {
+    let env = TestEnv::new_s3();
+    let bucket = env.s3.as_ref().unwrap().bucket();
+    let files = images(5);
+    publish_with_installer(&env, &repo(), &files, &files, Vouch::Release);
+    env.create_mirror("m", &["--with-installer"]);
+    env.ok(&["mirror", "sync", "m"]);
+    env.ok(&["snapshot", "create", "a", "--from-mirror", "m"]);
+    env.ok(&["key", "generate", "--email", "ops@example.invalid"]);
+    env.ok(&["snapshot", "publish", "a", "--distribution", "stable"]);
+    // What a client downloads: the images directory, checked by sha256sum.
+    let dir = images_dir("main", "amd64");
+    let local = env.dir.path().join("downloaded");
+    for (path, _) in &files {
+        let data = bucket
+            .get(&format!("public/dists/stable/{dir}{path}"))
+            .unwrap_or_else(|| panic!("`{path}` is not in the bucket"));
+        let dst = local.join(path);
+        std::fs::create_dir_all(dst.parent().unwrap()).unwrap();
+        std::fs::write(dst, data).unwrap();
+    }
+    let sums = bucket
+        .get(&format!("public/dists/stable/{dir}SHA256SUMS"))
+        .unwrap();
+    std::fs::write(local.join("SHA256SUMS"), &sums).unwrap();
+    let check = run_ok(&local, "sha256sum", &["-c", "SHA256SUMS"]);
+    assert_eq!(check.lines().count(), files.len(), "{check}");
+    let release = bucket.get("public/dists/stable/Release").unwrap();
+    let release = Release::parse(std::str::from_utf8(&release).unwrap()).unwrap();
+    let listed = &release.files[&format!("{dir}SHA256SUMS")];
+    assert_eq!(listed.sha256, Some(Sha256::of(&sums)));
+}
+
+#[test]
+fn an_upstream_without_images_is_a_warning_and_no_installer_turns_it_off() {
+    let env = TestEnv::new();
+    env.publish_upstream(&repo());
+    env.create_mirror("m", &["--with-installer"]);
+    let out = env.ok(&["mirror", "sync", "m"]);
+    assert!(
+        out.stderr
+            .contains("no `main/installer-amd64/current/images/SHA256SUMS`"),
+        "{}",
+        out.transcript()
+    );
+    env.ok(&["mirror", "edit", "m", "--no-installer"]);
+    let show = env.ok(&["mirror", "show", "m"]);
+    assert!(!show.stdout.contains("installer:"), "{}", show.transcript());
+    let out = env.ok(&["mirror", "sync", "m"]);
+    assert!(!out.stderr.contains("SHA256SUMS"), "{}", out.transcript());
+}
