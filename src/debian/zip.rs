@@ -293,7 +293,7 @@ impl ZipEntry {
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use std::io::Write as _;
 
