@@ -359,6 +359,16 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn the_fuzz_seed_made_by_python_reads() {
+        let z = include_bytes!("../../fuzz/corpus/zip/seed");
+        let es = entries(z).unwrap();
+        let names: Vec<_> = es.iter().map(|e| e.name.as_str()).collect();
+        assert_eq!(names, ["DSA-1-1.json", "README"]);
+        assert_eq!(es[0].method, 8);
+        assert!(es[0].read(z, 1 << 20).unwrap().starts_with(b"{\"id\""));
+    }
+
+    #[test]
     fn hostile_archives_are_errors_naming_the_entry() {
         let big = vec![b'a'; 100_000];
         let z = build(&[("bomb.json", &big, true)]);
