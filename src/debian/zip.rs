@@ -249,6 +249,12 @@ impl ZipEntry {
             .body(data)
             .ok_or_else(|| ZipError::BadLocal { name: name() })?;
         let out = if self.method == 0 {
+            if self.compressed != self.size {
+                return Err(ZipError::SizeLies {
+                    name: name(),
+                    declared: self.size,
+                });
+            }
             body.to_vec()
         } else {
             {
@@ -414,6 +420,12 @@ pub(crate) mod tests {
         let mut z64 = z.clone();
         z64[eocd + 10..eocd + 12].copy_from_slice(&0xffffu16.to_le_bytes());
         assert!(matches!(entries(&z64), Err(ZipError::Zip64)));
+        let mut stored_lie = entries(&z).unwrap()[0].clone();
+        stored_lie.size = 1;
+        assert!(matches!(
+            stored_lie.read(&z, 100),
+            Err(ZipError::SizeLies { .. })
+        ));
         let mut enc = entries(&z).unwrap()[0].clone();
         enc.flags |= 1;
         assert!(matches!(enc.read(&z, 100), Err(ZipError::Encrypted { .. })));

@@ -42,6 +42,10 @@ pub const MAX_FILE: u64 = 512 << 20;
 /// Largest entry of a zip, uncompressed.
 pub const MAX_ZIP_ENTRY: u64 = 64 << 20;
 
+/// Most bytes inflated from one zip, all entries together (entries that
+/// overlap in the archive are each inflated).
+pub const MAX_ZIP_TOTAL: u64 = 4 << 30;
+
 /// Most files read from one directory.
 pub const MAX_DIR_FILES: usize = 1_000_000;
 
@@ -91,6 +95,12 @@ pub enum AdvisoryError {
         /// Why (names the entry when one is at fault).
         #[source]
         source: crate::debian::zip::ZipError,
+    },
+    /// A zip's entries inflate to more than [`MAX_ZIP_TOTAL`].
+    #[error("advisory zip `{path}` inflates to more than {MAX_ZIP_TOTAL} bytes")]
+    ZipTooBig {
+        /// The zip.
+        path: PathBuf,
     },
     /// An entry of a zip is not a valid OSV record.
     #[error("advisory zip `{path}`, entry `{entry}`")]
@@ -196,9 +206,16 @@ fn read_zip(path: &Path, data: &[u8]) -> Result<(&'static str, Vec<AdvisoryRow>)
         source,
     };
     let mut rows = Vec::new();
+    let mut total = 0u64;
     for e in zip::entries(data).map_err(zip_err)? {
         if !e.name.ends_with(".json") {
             continue;
+        }
+        total = total.saturating_add(e.size);
+        if total > MAX_ZIP_TOTAL {
+            return Err(AdvisoryError::ZipTooBig {
+                path: path.to_owned(),
+            });
         }
         let body = e.read(data, MAX_ZIP_ENTRY).map_err(zip_err)?;
         // The entry's name only labels errors; it is never opened.
