@@ -577,7 +577,7 @@ complete -c debvault -n "__fish_debvault_using_subcommand advisories; and not __
 complete -c debvault -n "__fish_debvault_using_subcommand advisories; and not __fish_seen_subcommand_from import status" -s v -l verbose -d 'More detail on stderr (repeat for debug logs)'
 complete -c debvault -n "__fish_debvault_using_subcommand advisories; and not __fish_seen_subcommand_from import status" -l no-progress -d 'No progress bars (plain log lines)'
 complete -c debvault -n "__fish_debvault_using_subcommand advisories; and not __fish_seen_subcommand_from import status" -s h -l help -d 'Print help'
-complete -c debvault -n "__fish_debvault_using_subcommand advisories; and not __fish_seen_subcommand_from import status" -f -a "import" -d 'Import the Debian security tracker\'s JSON or OSV records (a JSON file, or a directory of them)'
+complete -c debvault -n "__fish_debvault_using_subcommand advisories; and not __fish_seen_subcommand_from import status" -f -a "import" -d 'Import the Debian security tracker\'s JSON or OSV records (a JSON file, a directory or a zip of them)'
 complete -c debvault -n "__fish_debvault_using_subcommand advisories; and not __fish_seen_subcommand_from import status" -f -a "status" -d 'List packages whose version a known advisory affects, and whether a fix is staged, upstream or absent'
 complete -c debvault -n "__fish_debvault_using_subcommand advisories; and __fish_seen_subcommand_from import" -l root -d 'Data root holding the database, blobs and publications [env: DEBVAULT_ROOT]' -r -F
 complete -c debvault -n "__fish_debvault_using_subcommand advisories; and __fish_seen_subcommand_from import" -l config -d 'Config file [env: DEBVAULT_CONFIG]' -r -F

@@ -179,9 +179,9 @@ pub(crate) fn export(a: &ExportArgs, g: &super::Globals) -> Result<u8> {
 /// `advisories …`.
 #[derive(Debug, clap::Subcommand)]
 pub(crate) enum AdvisoriesCommand {
-    /// Import the Debian security tracker's JSON or OSV records (a JSON file, or a directory of them)
+    /// Import the Debian security tracker's JSON or OSV records (a JSON file, a directory or a zip of them)
     Import {
-        /// Files or directories; each is one import, kept even if a later one fails
+        /// Files, directories or zips (OSV's `all.zip`); each is one import, kept even if a later one fails
         #[arg(required = true, value_name = "FILE")]
         files: Vec<std::path::PathBuf>,
     },

@@ -350,9 +350,22 @@ mod tests {
                 1,
             ),
             (
-                "advisory zip",
-                code(AdvisoryError::Zip(PathBuf::from("a.zip"))),
+                "advisory zip64",
+                code(AdvisoryError::Zip {
+                    path: PathBuf::from("a.zip"),
+                    source: crate::debian::zip::ZipError::Zip64,
+                }),
                 2,
+            ),
+            (
+                "advisory zip damaged",
+                code(AdvisoryError::Zip {
+                    path: PathBuf::from("a.zip"),
+                    source: crate::debian::zip::ZipError::Crc {
+                        name: "x.json".into(),
+                    },
+                }),
+                1,
             ),
             (
                 "advisory scope",

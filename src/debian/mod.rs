@@ -25,6 +25,8 @@ pub mod sources;
 pub mod translation;
 pub mod ustar;
 pub mod version;
+#[cfg(feature = "deflate")]
+pub mod zip;
 
 pub use deb822::{Deb822Error, Stanza, StanzaReader, parse_str};
 pub use packages::{BinaryPackage, PackageError, is_valid_package_name, pool_dir};

@@ -41,11 +41,16 @@ fn with_log(mut pkg: Pkg, log: &str) -> Pkg {
     pkg
 }
 
+/// The codename OSV's `Debian:12` ecosystem names.
+const CODENAME: &str = "bookworm";
+
 fn repo_old() -> Repo {
-    Repo::new(vec![
+    let mut r = Repo::new(vec![
         with_log(Pkg::new("hello", "2.10-1"), HELLO_OLD),
         Pkg::new("tool", "0.9"),
-    ])
+    ]);
+    r.codename = CODENAME.into();
+    r
 }
 
 /// hello upgraded over two uploads naming two CVEs, newpkg new, tool the same.
@@ -56,6 +61,7 @@ fn repo_new() -> Repo {
         Pkg::new("newpkg", "2.0"),
     ]);
     r.date = chrono::Utc::now() + chrono::Duration::seconds(5);
+    r.codename = CODENAME.into();
     r
 }
 
@@ -307,4 +313,110 @@ fn an_osv_record_marks_the_live_version_affected_and_the_staged_one_fixed() {
     env.ok(&["promote", "m", "--all", "--reason", "security fix"]);
     let found = json(&env.ok(&["--json", "advisories", "status", "--mirror", "m"]));
     assert_eq!(found, serde_json::json!([]));
+}
+
+/// Zips `files` (name, body) with python3's `zipfile` (deflated) into `zip`.
+fn python_zip(zip: &std::path::Path, files: &[(&str, &str)]) {
+    let script = "import sys, zipfile\n\
+        z = zipfile.ZipFile(sys.argv[1], 'w', zipfile.ZIP_DEFLATED)\n\
+        for i in range(2, len(sys.argv), 2): z.writestr(sys.argv[i], sys.argv[i + 1])\n\
+        z.close()\n";
+    let mut cmd = std::process::Command::new("python3");
+    cmd.arg("-c").arg(script).arg(zip);
+    for (name, body) in files {
+        cmd.arg(name).arg(body);
+    }
+    let st = cmd.status().unwrap();
+    assert!(st.success(), "python3 zipfile failed");
+}
+
+/// Offset of the zip's end-of-central-directory record (no comment).
+fn eocd(z: &[u8]) -> usize {
+    let at = z.len() - 22;
+    assert_eq!(&z[at..at + 4], b"PK\x05\x06");
+    at
+}
+
+#[test]
+fn issue_22_a_zip_of_osv_records_is_imported_and_hostile_zips_are_refused() {
+    let env = staged_env();
+    let zip = env.dir.path().join("all.zip");
+    // Debian:13 is another release: that record must not match `bookworm`.
+    let other = OSV_HELLO
+        .replace("DSA-9999-1", "DSA-8888-1")
+        .replace("Debian:12", "Debian:13");
+    python_zip(
+        &zip,
+        &[
+            ("DSA-9999-1.json", OSV_HELLO),
+            ("DSA-8888-1.json", &other),
+            ("README.md", "not a record"),
+        ],
+    );
+    let out = env.ok(&["advisories", "import", &zip.display().to_string()]);
+    assert!(
+        out.stdout.contains("imported 2 advisory records (osv)"),
+        "{}",
+        out.stdout
+    );
+    let found = json(&env.ok(&["--json", "advisories", "status", "--mirror", "m"]));
+    let ids: Vec<_> = found
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["advisory"].clone())
+        .collect();
+    assert_eq!(ids, ["DSA-9999-1"], "{found:?}");
+    assert_eq!(found[0]["version"], "2.10-1");
+    assert_eq!(found[0]["fix"], "staged");
+
+    // An entry whose declared size lies (central directory says 5 bytes).
+    let good = std::fs::read(&zip).unwrap();
+    let cd = u32::from_le_bytes(good[eocd(&good) + 16..][..4].try_into().unwrap()) as usize;
+    let mut lie = good.clone();
+    lie[cd + 24..cd + 28].copy_from_slice(&5u32.to_le_bytes());
+    let liar = env.dir.path().join("liar.zip");
+    std::fs::write(&liar, &lie).unwrap();
+    let out = env.run(&["advisories", "import", &liar.display().to_string()]);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(out.stderr.contains("liar.zip"), "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("entry `DSA-9999-1.json` is not the 5 bytes"),
+        "{}",
+        out.stderr
+    );
+
+    // A central directory cut short: it says 9 entries, it holds 3.
+    let mut cut = good.clone();
+    let at = eocd(&cut);
+    cut[at + 8..at + 12].copy_from_slice(&[9, 0, 9, 0]);
+    let short = env.dir.path().join("short.zip");
+    std::fs::write(&short, &cut).unwrap();
+    let out = env.run(&["advisories", "import", &short.display().to_string()]);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("short.zip")
+            && out.stderr.contains("truncated or malformed at entry 3"),
+        "{}",
+        out.stderr
+    );
+
+    // A record that is not valid OSV names the zip and the entry.
+    let bad = env.dir.path().join("bad.zip");
+    python_zip(
+        &bad,
+        &[("x/BAD-1.json", r#"{"id": "BAD-1", "affected": 7}"#)],
+    );
+    let out = env.run(&["advisories", "import", &bad.display().to_string()]);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("entry `x/BAD-1.json`") && out.stderr.contains("record `BAD-1`"),
+        "{}",
+        out.stderr
+    );
+
+    // What was imported before stays.
+    let v = json(&env.ok(&["--json", "status"]));
+    assert_eq!(v["open_advisories"], 1);
 }

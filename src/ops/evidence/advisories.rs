@@ -1,7 +1,8 @@
 //! Security advisories, offline: `advisories import` reads the Debian
 //! security tracker's JSON (`{package: {CVE: {releases: {codename:
 //! {status, fixed_version, urgency}}}}}`) and OSV records (a file of one
-//! record or an array of them, or a directory of such files), and
+//! record or an array of them, a directory of such files, or a zip of
+//! them as OSV publishes per ecosystem, `all.zip`), and
 //! `advisories status` lists the packages whose version an advisory
 //! affects and whether a fixed version is staged, stored from upstream or
 //! absent.
@@ -10,9 +11,13 @@
 //! ([`MAX_FILE`]), nesting is bounded by the JSON parser, and a wrong
 //! type or a version that does not parse is an error naming the record.
 //! A file is parsed whole before anything is written, and each import is
-//! one transaction: a bad file leaves earlier imports as they were. Zip
-//! archives are refused (no zip reader is a dependency): unpack them and
-//! import the directory.
+//! one transaction: a bad file leaves earlier imports as they were. A zip
+//! is read by [`crate::debian::zip`] (bounded, entries never written to
+//! disk); its entries not ending in `.json` are skipped.
+//!
+//! An OSV record's `Debian:12` ecosystem is the release `bookworm`: its
+//! ranges match only mirrors and snapshots of that codename (or suite);
+//! `Debian` alone matches any release. Other ecosystems are skipped.
 
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, HashMap};
@@ -33,6 +38,13 @@ use crate::model::{Mirror, PackageRecord};
 
 /// Largest advisory file read (the whole tracker JSON is about 70 MB).
 pub const MAX_FILE: u64 = 512 << 20;
+
+/// Largest entry of a zip, uncompressed.
+pub const MAX_ZIP_ENTRY: u64 = 64 << 20;
+
+/// Most bytes inflated from one zip, all entries together (entries that
+/// overlap in the archive are each inflated).
+pub const MAX_ZIP_TOTAL: u64 = 4 << 30;
 
 /// Most files read from one directory.
 pub const MAX_DIR_FILES: usize = 1_000_000;
@@ -74,9 +86,33 @@ pub enum AdvisoryError {
         /// What is wrong.
         problem: String,
     },
-    /// A zip archive.
-    #[error("advisory file `{0}` is a zip archive: unpack it and import the directory")]
-    Zip(PathBuf),
+    /// A zip archive that cannot be read (damaged, hostile, or zip64,
+    /// encrypted, an unknown method).
+    #[error("advisory zip `{path}` cannot be read")]
+    Zip {
+        /// The zip.
+        path: PathBuf,
+        /// Why (names the entry when one is at fault).
+        #[source]
+        source: crate::debian::zip::ZipError,
+    },
+    /// A zip's entries inflate to more than [`MAX_ZIP_TOTAL`].
+    #[error("advisory zip `{path}` inflates to more than {MAX_ZIP_TOTAL} bytes")]
+    ZipTooBig {
+        /// The zip.
+        path: PathBuf,
+    },
+    /// An entry of a zip is not a valid OSV record.
+    #[error("advisory zip `{path}`, entry `{entry}`")]
+    InZip {
+        /// The zip.
+        path: PathBuf,
+        /// The entry's name in the zip.
+        entry: String,
+        /// What is wrong with it.
+        #[source]
+        source: Box<AdvisoryError>,
+    },
     /// No such mirror or snapshot.
     #[error("{0} does not exist")]
     NoScope(String),
@@ -88,7 +124,8 @@ pub enum AdvisoryError {
 impl ExitCode for AdvisoryError {
     fn exit_code(&self) -> u8 {
         match self {
-            AdvisoryError::Zip(_) => USAGE,
+            AdvisoryError::Zip { source, .. } if source.is_unsupported() => USAGE,
+            AdvisoryError::InZip { source, .. } => source.exit_code(),
             AdvisoryError::Db(e) => e.exit_code(),
             _ => FAILURE,
         }
@@ -135,7 +172,11 @@ fn read_path(path: &Path) -> Result<(&'static str, Vec<AdvisoryRow>), AdvisoryEr
     };
     let meta = std::fs::metadata(path).map_err(read_err)?;
     if !meta.is_dir() {
-        let value = read_json(path)?;
+        let data = read_bytes(path)?;
+        if data.starts_with(b"PK\x03\x04") || data.starts_with(b"PK\x05\x06") {
+            return read_zip(path, &data);
+        }
+        let value = json_of(path, &data)?;
         return parse_value(path, &value);
     }
     let mut files: Vec<PathBuf> = std::fs::read_dir(path)
@@ -157,7 +198,57 @@ fn read_path(path: &Path) -> Result<(&'static str, Vec<AdvisoryRow>), AdvisoryEr
     Ok(("osv", rows))
 }
 
+/// The OSV rows of every `.json` entry of the zip `data` read from `path`.
+fn read_zip(path: &Path, data: &[u8]) -> Result<(&'static str, Vec<AdvisoryRow>), AdvisoryError> {
+    use crate::debian::zip;
+    let zip_err = |source| AdvisoryError::Zip {
+        path: path.to_owned(),
+        source,
+    };
+    let mut rows = Vec::new();
+    let mut total = 0u64;
+    for e in zip::entries(data).map_err(zip_err)? {
+        if !e.name.ends_with(".json") {
+            continue;
+        }
+        total = total.saturating_add(e.size);
+        if total > MAX_ZIP_TOTAL {
+            return Err(AdvisoryError::ZipTooBig {
+                path: path.to_owned(),
+            });
+        }
+        let body = e.read(data, MAX_ZIP_ENTRY).map_err(zip_err)?;
+        // The entry's name only labels errors; it is never opened.
+        let entry = Path::new(&e.name);
+        let parsed = json_of(entry, &body).and_then(|v| parse_value(entry, &v));
+        let in_zip = |source| AdvisoryError::InZip {
+            path: path.to_owned(),
+            entry: e.name.clone(),
+            source: Box::new(source),
+        };
+        let (format, more) = parsed.map_err(in_zip)?;
+        if format != "osv" {
+            return Err(in_zip(bad(entry, "(file)", "a zip holds OSV records only")));
+        }
+        rows.extend(more);
+    }
+    Ok(("osv", rows))
+}
+
 fn read_json(path: &Path) -> Result<Value, AdvisoryError> {
+    let data = read_bytes(path)?;
+    json_of(path, &data)
+}
+
+fn json_of(path: &Path, data: &[u8]) -> Result<Value, AdvisoryError> {
+    serde_json::from_slice(data).map_err(|source| AdvisoryError::NotJson {
+        path: path.to_owned(),
+        source,
+    })
+}
+
+/// The bytes of `path`, at most [`MAX_FILE`].
+fn read_bytes(path: &Path) -> Result<Vec<u8>, AdvisoryError> {
     let read_err = |source| AdvisoryError::Read {
         path: path.to_owned(),
         source,
@@ -172,13 +263,7 @@ fn read_json(path: &Path) -> Result<Value, AdvisoryError> {
             path: path.to_owned(),
         });
     }
-    if data.starts_with(b"PK\x03\x04") {
-        return Err(AdvisoryError::Zip(path.to_owned()));
-    }
-    serde_json::from_slice(&data).map_err(|source| AdvisoryError::NotJson {
-        path: path.to_owned(),
-        source,
-    })
+    Ok(data)
 }
 
 fn bad(path: &Path, record: &str, problem: impl Into<String>) -> AdvisoryError {
@@ -315,9 +400,9 @@ fn osv(path: &Path, r: &Value) -> Result<Vec<AdvisoryRow>, AdvisoryError> {
                 "`package` needs string `ecosystem` and `name`",
             ));
         };
-        if !eco.starts_with("Debian") {
+        let Some(release) = debian_release(eco) else {
             continue;
-        }
+        };
         let mut fixed: Option<String> = None;
         let ranges = match a.get("ranges") {
             None | Some(Value::Null) => &Vec::new(),
@@ -354,13 +439,36 @@ fn osv(path: &Path, r: &Value) -> Result<Vec<AdvisoryRow>, AdvisoryError> {
         rows.push(AdvisoryRow {
             id: id.to_owned(),
             package: name.to_owned(),
-            release: String::new(),
+            release,
             fixed,
             urgency,
             modified,
         });
     }
     Ok(rows)
+}
+
+/// The release an OSV Debian ecosystem names: `Debian:12` → `bookworm`,
+/// `Debian` → empty (any release); `None` for other ecosystems (Ubuntu's
+/// included). An unknown number keeps the ecosystem name, which matches
+/// no codename, rather than matching every release.
+fn debian_release(ecosystem: &str) -> Option<String> {
+    const CODENAMES: [(&str, &str); 8] = [
+        ("7", "wheezy"),
+        ("8", "jessie"),
+        ("9", "stretch"),
+        ("10", "buster"),
+        ("11", "bullseye"),
+        ("12", "bookworm"),
+        ("13", "trixie"),
+        ("14", "forky"),
+    ];
+    if ecosystem == "Debian" {
+        return Some(String::new());
+    }
+    let number = ecosystem.strip_prefix("Debian:")?;
+    let codename = CODENAMES.iter().find(|(n, _)| *n == number);
+    Some(codename.map_or_else(|| ecosystem.to_owned(), |(_, c)| (*c).to_owned()))
 }
 
 /// Where a fixed version is.
@@ -622,5 +730,49 @@ mod tests {
         }
         let deep = "[".repeat(10_000);
         assert!(serde_json::from_str::<Value>(&deep).is_err());
+    }
+
+    #[test]
+    fn osv_ecosystems_name_releases() {
+        assert_eq!(debian_release("Debian:12").as_deref(), Some("bookworm"));
+        assert_eq!(debian_release("Debian:10").as_deref(), Some("buster"));
+        assert_eq!(debian_release("Debian:14").as_deref(), Some("forky"));
+        assert_eq!(debian_release("Debian").as_deref(), Some(""));
+        assert_eq!(debian_release("Debian:99").as_deref(), Some("Debian:99"));
+        assert_eq!(debian_release("Ubuntu:24.04:LTS"), None);
+        assert_eq!(debian_release("Debianish"), None);
+    }
+
+    #[test]
+    fn zip_of_osv_records() {
+        use crate::debian::zip::tests::build;
+        let rec = |id: &str, eco: &str| {
+            format!(
+                r#"{{"id": "{id}", "affected": [{{"package": {{"ecosystem": "{eco}", "name": "hello"}},
+                "ranges": [{{"type": "ECOSYSTEM", "events": [{{"fixed": "2.10-3"}}]}}]}}]}}"#
+            )
+        };
+        let (a, b) = (rec("DSA-1", "Debian:12"), rec("DSA-2", "Debian"));
+        let z = build(&[
+            ("DSA-1.json", a.as_bytes(), true),
+            ("README", b"not json", false),
+            ("DSA-2.json", b.as_bytes(), false),
+        ]);
+        let (f, rows) = read_zip(Path::new("all.zip"), &z).unwrap();
+        assert_eq!(f, "osv");
+        let got: Vec<_> = rows
+            .iter()
+            .map(|r| (r.id.as_str(), r.release.as_str()))
+            .collect();
+        assert_eq!(got, [("DSA-1", "bookworm"), ("DSA-2", "")]);
+
+        let z = build(&[
+            ("DSA-1.json", a.as_bytes(), false),
+            ("x.json", b"{\"id\": 7, \"affected\": []}", true),
+        ]);
+        let e = read_zip(Path::new("all.zip"), &z).unwrap_err();
+        let chain = format!("{e}: {}", std::error::Error::source(&e).unwrap());
+        assert!(chain.contains("`all.zip`, entry `x.json`"), "{chain}");
+        assert_eq!(e.exit_code(), FAILURE);
     }
 }
