@@ -20,6 +20,7 @@ mod generate;
 mod key;
 mod maintenance;
 mod mirror;
+mod mirror_show;
 mod ondemand;
 mod output;
 mod package;

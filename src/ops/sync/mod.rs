@@ -29,8 +29,8 @@ mod error;
 mod execute;
 mod flat;
 mod group;
-mod ondemand;
 mod installer;
+mod ondemand;
 mod plan;
 mod release;
 mod translations;
@@ -53,14 +53,14 @@ use self::plan::{Curation, MirrorView, Stored, kept_fields, selection_rules};
 pub use self::plan::{PlanSummary, PlannedPackage, PlannedStage, Verdict};
 use self::release::{IndexBytes, check_fresh, choose_indices, fetch_indices, fetch_release};
 use super::Context;
-use super::upstream::{Upstream, UpstreamError};
+use super::upstream::{Upstream, UpstreamError, UpstreamPackage};
 use crate::digest::Sha256;
 use crate::exit::{FROZEN, SUCCESS};
 use crate::fetch::Validators;
 use crate::lock::Lock as GcLock;
 use crate::model::{Mirror, MirrorState};
 use crate::progress::Event;
-use crate::query::{ClosureOptions, Filter, follow_sources};
+use crate::query::{ClosureOptions, Filter, Selection, follow_sources};
 use crate::redact;
 
 /// How to sync.
@@ -223,20 +223,13 @@ async fn sync_locked(
     let dists = parse(mirror.spec.dists_url()).map_err(|_| bad_url())?;
     let base = parse(mirror.spec.base_url()).map_err(|_| bad_url())?;
     let state = &mirror.state;
-    // A changed configuration (filter, architectures…) or a new operator
-    // decision (freeze, unfreeze, rejection) must re-evaluate even an
-    // unchanged upstream.
-    let curation = Curation::load(&ctx.db, mirror)?;
-    let others = group::Others::load(ctx, mirror)?;
-    let spec_digest = spec_digest(mirror, &curation, &others);
-    let prev = match state.revision {
-        Some(rev) => ctx.db.revision(rev)?,
-        None => None,
-    };
-    let same_spec = !opts.reevaluate
-        && prev.as_ref().is_some_and(|p| {
-            p.stats.get("spec").and_then(|v| v.as_str()) == Some(spec_digest.as_str())
-        });
+    let Prior {
+        curation,
+        others,
+        spec_digest,
+        prev,
+        same_spec,
+    } = Prior::load(ctx, mirror, opts)?;
     let validators = same_spec.then(|| Validators {
         etag: state.etag.clone(),
         last_modified: state.last_modified.clone(),
@@ -269,23 +262,8 @@ async fn sync_locked(
     let images = installer::choose(mirror, release, &dists, &indices);
 
     // Same indices and same configuration as the current revision: nothing to do but remember the Release.
-    let index_digests: BTreeMap<String, String> = indices
-        .iter()
-        .chain(i18n.files.iter().map(|t| &t.index))
-        .chain(dep11.files())
-        .chain(&udebs.indices)
-        .map(|i| (i.path.clone(), i.sha256.to_string()))
-        .chain(images.digests())
-        .collect();
-    let new_state = MirrorState {
-        release_date: release.date,
-        release_sha256: Some(doc.sha256),
-        etag: doc.validators.etag.clone(),
-        last_modified: doc.validators.last_modified.clone(),
-        last_sync_at: Some(now),
-        last_error: None,
-        revision: state.revision,
-    };
+    let index_digests = index_digests(&indices, &i18n, &dep11, &udebs, &images);
+    let new_state = doc.accepted(now, state.revision);
     if let Some(prev) = &prev
         && same_spec
         && serde_json::to_value(&index_digests).ok() == prev.stats.get("indices").cloned()
@@ -344,6 +322,61 @@ async fn sync_locked(
         contents::seed(ctx, mirror, &dists, release).await;
     }
     Ok(report)
+}
+
+/// The SHA256 of every file the sync reads, by path: the revision records
+/// them, and the next sync of an unchanged configuration stops early when
+/// they are all the same.
+fn index_digests(
+    indices: &[release::IndexRef],
+    i18n: &translations::Pending,
+    dep11: &appstream::Pending,
+    udebs: &udebs::Pending,
+    images: &installer::Pending,
+) -> BTreeMap<String, String> {
+    indices
+        .iter()
+        .chain(i18n.files.iter().map(|t| &t.index))
+        .chain(dep11.files())
+        .chain(&udebs.indices)
+        .map(|i| (i.path.clone(), i.sha256.to_string()))
+        .chain(images.digests())
+        .collect()
+}
+
+/// The mirror's current revision and whether this sync's configuration is
+/// the one it was made with: a changed configuration (filter,
+/// architectures…) or a new operator decision (freeze, unfreeze, rejection)
+/// must re-evaluate even an unchanged upstream.
+struct Prior {
+    curation: Curation,
+    others: group::Others,
+    spec_digest: String,
+    prev: Option<crate::db::Revision>,
+    same_spec: bool,
+}
+
+impl Prior {
+    fn load(ctx: &Context, mirror: &Mirror, opts: &SyncOptions) -> Result<Self, SyncError> {
+        let curation = Curation::load(&ctx.db, mirror)?;
+        let others = group::Others::load(ctx, mirror)?;
+        let spec_digest = spec_digest(mirror, &curation, &others);
+        let prev = match mirror.state.revision {
+            Some(rev) => ctx.db.revision(rev)?,
+            None => None,
+        };
+        let same_spec = !opts.reevaluate
+            && prev.as_ref().is_some_and(|p| {
+                p.stats.get("spec").and_then(|v| v.as_str()) == Some(spec_digest.as_str())
+            });
+        Ok(Prior {
+            curation,
+            others,
+            spec_digest,
+            prev,
+            same_spec,
+        })
+    }
 }
 
 /// Digest of the mirror's configuration and the operator's decisions: a
@@ -420,28 +453,8 @@ async fn plan_and_execute(
         );
     }
     let packages = &upstream.packages;
-    step(
-        ctx,
-        name,
-        format!("selecting from {} packages", packages.len()),
-    );
-    // The udebs come last and close among themselves.
     let debs = udebs::start(packages, udebs_from);
-    let mut selection = roots.select(
-        &packages[..debs],
-        |p| p.component as usize,
-        &filter,
-        &closure,
-    );
-    crate::query::udebs::select_apart(packages, debs, &filter, &closure, &mut selection);
-    let lost = follow_sources(packages, &filter, &mut selection);
-    if let Some(first) = lost.first() {
-        let more = match lost.len() - 1 {
-            0 => String::new(),
-            n => format!(", nor those of {n} more selected packages"),
-        };
-        warn(ctx, name, format!("the upstream lists no {first}{more}"));
-    }
+    let selection = select(ctx, name, packages, debs, (&filter, &closure), &roots);
     let selected = (packages.as_slice(), selection.selected.as_slice());
     let descriptions = translations::fetch(ctx, mirror, &i18n, selected, &mut record).await?;
     let selected = (selected.0, selected.1, components.as_slice());
@@ -479,16 +492,7 @@ async fn plan_and_execute(
     if !opts.dry_run {
         plan.summary.verdict.check(name)?;
     }
-    for f in &plan.summary.freezes {
-        warn(
-            ctx,
-            name,
-            format!(
-                "`{}` changed upstream under the same version (SHA256 `{}` → `{}`): frozen, the known-good copy stays",
-                f.key, f.kept_sha256, f.upstream_sha256
-            ),
-        );
-    }
+    warn_freezes(ctx, name, &plan.summary.freezes);
 
     if opts.dry_run {
         return Ok(SyncReport {
@@ -529,6 +533,49 @@ async fn plan_and_execute(
         seconds: started.elapsed().as_secs_f64(),
         s3_requests: None,
     })
+}
+
+/// The packages the mirror keeps: its filter and closure over its own
+/// packages (with its group's roots), the udebs (which come last, from
+/// `debs`) closed among themselves, then the sources of what was selected.
+fn select(
+    ctx: &Context,
+    name: &str,
+    packages: &[UpstreamPackage],
+    debs: usize,
+    (filter, closure): (&Filter, &ClosureOptions),
+    roots: &group::Roots<'_>,
+) -> Selection {
+    step(
+        ctx,
+        name,
+        format!("selecting from {} packages", packages.len()),
+    );
+    let mut selection = roots.select(&packages[..debs], |p| p.component as usize, filter, closure);
+    crate::query::udebs::select_apart(packages, debs, filter, closure, &mut selection);
+    let lost = follow_sources(packages, filter, &mut selection);
+    if let Some(first) = lost.first() {
+        let more = match lost.len() - 1 {
+            0 => String::new(),
+            n => format!(", nor those of {n} more selected packages"),
+        };
+        warn(ctx, name, format!("the upstream lists no {first}{more}"));
+    }
+    selection
+}
+
+/// Warns of each package frozen because upstream changed it.
+fn warn_freezes(ctx: &Context, name: &str, freezes: &[crate::model::Freeze]) {
+    for f in freezes {
+        warn(
+            ctx,
+            name,
+            format!(
+                "`{}` changed upstream under the same version (SHA256 `{}` → `{}`): frozen, the known-good copy stays",
+                f.key, f.kept_sha256, f.upstream_sha256
+            ),
+        );
+    }
 }
 
 /// Warns about what the selection and the plan leave out: unsatisfiable

@@ -41,6 +41,26 @@ pub(super) struct ReleaseDoc {
     pub release: Release,
 }
 
+impl ReleaseDoc {
+    /// The mirror's state once this Release is accepted at `now`, the
+    /// current `revision` kept until a new one is committed.
+    pub(super) fn accepted(
+        &self,
+        now: DateTime<Utc>,
+        revision: Option<crate::model::RevisionId>,
+    ) -> crate::model::MirrorState {
+        crate::model::MirrorState {
+            release_date: self.release.date,
+            release_sha256: Some(self.sha256),
+            etag: self.validators.etag.clone(),
+            last_modified: self.validators.last_modified.clone(),
+            last_sync_at: Some(now),
+            last_error: None,
+            revision,
+        }
+    }
+}
+
 /// One package index the Release lists, as the sync fetches it.
 pub(super) struct IndexRef {
     /// Component.
