@@ -218,8 +218,10 @@ fn verrevcmp(a: &[u8], b: &[u8]) -> Ordering {
         // Non-digit run.
         loop {
             let (ca, cb) = (at(a, i), at(b, j));
-            let a_nd = ca != 0 && !ca.is_ascii_digit();
-            let b_nd = cb != 0 && !cb.is_ascii_digit();
+            // By position, not by value: a NUL inside unvalidated input
+            // is a character to step over, not the end.
+            let a_nd = i < a.len() && !ca.is_ascii_digit();
+            let b_nd = j < b.len() && !cb.is_ascii_digit();
             if !(a_nd || b_nd) {
                 break;
             }
@@ -372,6 +374,15 @@ mod tests {
 
     fn v(s: &str) -> Version {
         Version::parse(s).unwrap()
+    }
+
+    #[test]
+    fn a_nul_inside_unvalidated_input_ends_the_comparison() {
+        // Found by fuzzing changelogs: a NUL byte was taken for the end of
+        // the string and never stepped over.
+        assert_eq!(compare("2\u{1}\0\0.10-3", "2.10-3"), Ordering::Less);
+        assert_eq!(compare("1\0a", "1\0a"), Ordering::Equal);
+        assert_eq!(compare("1\0", "1"), Ordering::Equal);
     }
 
     #[test]
