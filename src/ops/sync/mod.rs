@@ -163,16 +163,16 @@ pub async fn sync_mirror(
     Ok(report)
 }
 
-async fn sync_one(
-    ctx: &mut Context,
+/// Takes the locks a sync holds and reads the mirror under them: the
+/// mirror's own (one sync of a mirror at a time) and the gc lock, shared
+/// with other syncs; `gc` takes it exclusively, so it never collects blobs
+/// a running sync has stored but not yet committed.
+pub(super) fn lock_and_load(
+    ctx: &Context,
     name: &str,
-    opts: &SyncOptions,
-) -> Result<SyncReport, SyncError> {
-    let started = Instant::now();
-    let _lock = ctx.lock_mirror(name)?;
-    // Shared with other syncs; `gc` takes it exclusively, so it never
-    // collects blobs a running sync has stored but not yet committed.
-    let _gc = GcLock::try_acquire_shared(
+) -> Result<((crate::lock::Lock, GcLock), Mirror), SyncError> {
+    let lock = ctx.lock_mirror(name)?;
+    let gc = GcLock::try_acquire_shared(
         &ctx.settings.lock_dir().join("gc.lock"),
         "the data root (gc)",
     )
@@ -181,6 +181,16 @@ async fn sync_one(
         .db
         .mirror(name)?
         .ok_or_else(|| SyncError::NoMirror(name.to_owned()))?;
+    Ok(((lock, gc), mirror))
+}
+
+async fn sync_one(
+    ctx: &mut Context,
+    name: &str,
+    opts: &SyncOptions,
+) -> Result<SyncReport, SyncError> {
+    let started = Instant::now();
+    let (_locks, mirror) = lock_and_load(ctx, name)?;
     let result = sync_locked(ctx, &mirror, opts, started).await;
     if let Err(e) = &result
         && !opts.dry_run

@@ -20,7 +20,6 @@ use url::Url;
 use super::execute::{Download, download_all};
 use super::plan::PlannedDownload;
 use super::{SyncError, step};
-use crate::lock::Lock as GcLock;
 use crate::model::Mirror;
 use crate::ops::Context;
 
@@ -67,17 +66,8 @@ pub async fn fill_mirror(
     downloads: usize,
 ) -> Result<FillReport, SyncError> {
     let started = Instant::now();
-    let _lock = ctx.lock_mirror(name)?;
     // As a sync: `gc` must not collect blobs stored but not yet referenced.
-    let _gc = GcLock::try_acquire_shared(
-        &ctx.settings.lock_dir().join("gc.lock"),
-        "the data root (gc)",
-    )
-    .map_err(SyncError::GcRunning)?;
-    let mirror = ctx
-        .db
-        .mirror(name)?
-        .ok_or_else(|| SyncError::NoMirror(name.to_owned()))?;
+    let (_locks, mirror) = super::lock_and_load(ctx, name)?;
     let ids: Vec<_> = match mirror.state.revision {
         Some(rev) => ctx
             .db
