@@ -202,6 +202,27 @@ impl Db {
         Ok(out)
     }
 
+    /// Which of `debs` have a changelog row, and whether it holds text
+    /// (`false`: the .deb has none), without reading the texts.
+    pub fn deb_changelogs_known(&self, debs: &[Sha256]) -> Result<HashMap<Sha256, bool>, DbError> {
+        let what = "changelogs of packages";
+        let tx = self.conn.unchecked_transaction().map_err(sql(what))?;
+        let mut stmt = tx
+            .prepare_cached("SELECT text IS NOT NULL FROM deb_changelogs WHERE sha256 = ?1")
+            .map_err(sql(what))?;
+        let mut out = HashMap::new();
+        for sha in debs {
+            let row: Option<bool> = stmt
+                .query_row([sha.to_hex()], |r| r.get(0))
+                .optional()
+                .map_err(sql(what))?;
+            if let Some(has_text) = row {
+                out.insert(*sha, has_text);
+            }
+        }
+        Ok(out)
+    }
+
     /// Records changelogs (`None`: the .deb has none), in one transaction.
     pub fn record_deb_changelogs(
         &mut self,

@@ -144,7 +144,7 @@ pub(super) fn prepare(
     shas.sort_unstable();
     shas.dedup();
     let known: HashSet<Sha256> = db.deb_file_lists_known(&shas)?.into_iter().collect();
-    let logs = db.deb_changelogs(&shas)?;
+    let logs = db.deb_changelogs_known(&shas)?;
     let groups = source_groups(records);
     let mut wanted: Vec<&PackageRecord> = Vec::new();
     let mut seen = HashSet::new();
@@ -154,9 +154,7 @@ pub(super) fn prepare(
         }
     }
     for members in groups.values() {
-        let has_log = members
-            .iter()
-            .any(|r| logs.get(&r.sha256).is_some_and(Option::is_some));
+        let has_log = members.iter().any(|r| logs.get(&r.sha256) == Some(&true));
         if has_log {
             continue;
         }
@@ -172,13 +170,22 @@ pub(super) fn prepare(
 
     let lists = db.deb_file_lists(&shas)?;
     let contents = contents_lines(records, &lists, archs);
-    let logs = db.deb_changelogs(&shas)?;
+    // One text per source version: the first member that has one.
+    let logs = db.deb_changelogs_known(&shas)?;
+    let chosen: Vec<Option<Sha256>> = groups
+        .values()
+        .map(|members| {
+            members
+                .iter()
+                .map(|r| r.sha256)
+                .find(|sha| logs.get(sha) == Some(&true))
+        })
+        .collect();
+    let wanted: Vec<Sha256> = chosen.iter().flatten().copied().collect();
+    let texts = db.deb_changelogs(&wanted)?;
     let mut changelogs = Vec::new();
-    for ((component, source, version), members) in &groups {
-        let Some(text) = members
-            .iter()
-            .find_map(|r| logs.get(&r.sha256).and_then(Option::as_ref))
-        else {
+    for (((component, source, version), _), sha) in groups.iter().zip(&chosen) {
+        let Some(text) = sha.and_then(|sha| texts.get(&sha)).and_then(Option::as_ref) else {
             continue;
         };
         if let Some(path) = changelog_path(component, source, version) {
