@@ -34,18 +34,25 @@ impl ListOrigin {
     }
 }
 
-/// A zlib compressor reused across the rows of one transaction: setting
-/// one up zeroes a few hundred KiB of tables, which for 60,000 small lists
-/// was most of a first publish's recording time.
-struct Deflater(flate2::Compress);
+/// A zlib compressor reused across many rows: setting one up zeroes a few
+/// hundred KiB of tables, which for 60,000 small lists was most of a first
+/// publish's recording time.
+pub struct Deflater(flate2::Compress);
+
+impl Default for Deflater {
+    fn default() -> Self {
+        Self::new()
+    }
+}
 
 impl Deflater {
-    fn new() -> Self {
+    /// A fast-level zlib compressor.
+    pub fn new() -> Self {
         Deflater(flate2::Compress::new(flate2::Compression::fast(), true))
     }
 
     /// `data` as a zlib stream.
-    fn deflate(&mut self, data: &[u8]) -> Vec<u8> {
+    pub fn deflate(&mut self, data: &[u8]) -> Vec<u8> {
         self.0.reset();
         let mut out = Vec::with_capacity(data.len() / 4 + 64);
         loop {
@@ -100,7 +107,60 @@ pub(super) fn forget_unreferenced(tx: &rusqlite::Transaction<'_>) -> Result<(), 
     Ok(())
 }
 
+/// What reading one .deb found, compressed as stored (by a reader thread
+/// with its own [`Deflater`], so that recording is only inserting).
+#[derive(Debug)]
+pub struct PackedScan {
+    /// The .deb.
+    pub sha256: Sha256,
+    /// Its file list ([`Deflater::deflate`] of the paths joined by `\n`),
+    /// `None` when one is recorded already.
+    pub files: Option<Vec<u8>>,
+    /// Its changelog, deflated; `None`: it has none.
+    pub changelog: Option<Vec<u8>>,
+}
+
+impl PackedScan {
+    /// Bytes it holds.
+    pub fn size(&self) -> usize {
+        self.files.as_ref().map_or(0, Vec::len) + self.changelog.as_ref().map_or(0, Vec::len)
+    }
+}
+
 impl Db {
+    /// Records what reading .debs found (file lists read from the .debs,
+    /// changelogs), in one transaction, in key order: rows of random keys
+    /// inserted in order dirty each page once per transaction.
+    pub fn record_deb_scans(&mut self, scans: &mut [PackedScan]) -> Result<(), DbError> {
+        let what = "record file lists and changelogs of packages";
+        scans.sort_unstable_by_key(|s| s.sha256);
+        let tx = self.conn.transaction().map_err(sql(what))?;
+        {
+            let mut lists = tx
+                .prepare_cached(
+                    "INSERT OR IGNORE INTO deb_contents (sha256, files, origin) VALUES (?1, ?2, ?3)",
+                )
+                .map_err(sql(what))?;
+            for s in scans.iter() {
+                if let Some(files) = &s.files {
+                    lists
+                        .execute(params![s.sha256.to_hex(), files, ListOrigin::Deb.as_str()])
+                        .map_err(sql(what))?;
+                }
+            }
+            let mut logs = tx
+                .prepare_cached(
+                    "INSERT OR REPLACE INTO deb_changelogs (sha256, text) VALUES (?1, ?2)",
+                )
+                .map_err(sql(what))?;
+            for s in scans.iter() {
+                logs.execute(params![s.sha256.to_hex(), s.changelog])
+                    .map_err(sql(what))?;
+            }
+        }
+        tx.commit().map_err(sql(what))
+    }
+
     /// The file list of each of `debs` that has one recorded.
     pub fn deb_file_lists(&self, debs: &[Sha256]) -> Result<HashMap<Sha256, Vec<String>>, DbError> {
         let what = "file lists of packages";

@@ -333,6 +333,7 @@ fn sweep_bucket(
         // By-hash files the current Release does not name.
         let mut doomed: Vec<(String, u64)> = Vec::new();
         let mut referenced: HashSet<(String, Sha256)> = HashSet::new();
+        let mut changelogs: HashSet<String> = HashSet::new();
         let mut complete = true;
         for p in &dists {
             // What the publication uses in the pool: both candidate paths
@@ -341,11 +342,15 @@ fn sweep_bucket(
                 complete = false;
                 break;
             };
-            for (component, record) in records {
-                for path in publish::pool_paths(&component, &record)? {
+            for (component, record) in &records {
+                for path in publish::pool_paths(component, record)? {
                     referenced.insert((path, record.sha256));
                 }
             }
+            // Changelogs: whatever text a later publish may have written.
+            changelogs.extend(publish::changelog_paths(
+                records.iter().map(|(c, r)| (c.as_str(), r)),
+            ));
             let dir = format!("dists/{}", p.distribution);
             let (b, d) = (base.clone(), dir.clone());
             let (release, listed) = block_on(async move {
@@ -377,7 +382,7 @@ fn sweep_bucket(
         let known = ctx.db.remote_pool(&location)?;
         let mut gone = Vec::new();
         for (path, o) in &known {
-            if !referenced.contains(&(path.clone(), o.sha256)) {
+            if !referenced.contains(&(path.clone(), o.sha256)) && !changelogs.contains(path) {
                 report.pool_files += 1;
                 report.pool_bytes += o.size;
                 gone.push(path.clone());
@@ -528,6 +533,10 @@ fn referenced_pool(
                 if let Some(f) = line.strip_prefix("Filename:") {
                     out.insert(f.trim().to_owned());
                 }
+            }
+            // Each source version's changelog, beside its pool files.
+            if let Some(component) = publish::component_of_index(path) {
+                publish::changelog_paths_in_packages(component, &body, &mut out);
             }
         }
     }

@@ -554,14 +554,14 @@ fn renders_sources_translations_and_contents() {
         },
     ];
     let mut meta = meta();
-    meta.changelogs = Some("http://h/changelogs/@CHANGEPATH@_changelog".into());
+    meta.changelogs = Some("http://h/pool/@CHANGEPATH@_changelog".into());
     let tree = render_into(&dir, &inputs, &meta);
     verify_tree(&dir, &keyring("upstream")).unwrap();
 
     assert_eq!(tree.release.architectures, ["amd64"]);
     assert_eq!(tree.release.components, ["main"]);
     let text = std::fs::read_to_string(dir.join("Release")).unwrap();
-    assert!(text.contains("\nChangelogs: http://h/changelogs/@CHANGEPATH@_changelog\n"));
+    assert!(text.contains("\nChangelogs: http://h/pool/@CHANGEPATH@_changelog\n"));
     let listed: BTreeSet<&str> = tree.release.files.keys().map(String::as_str).collect();
     for path in [
         "main/source/Sources",

@@ -110,14 +110,14 @@ fn apt_file_and_apt_changelog_from_a_served_publication() {
     assert!(release.contains(" main/Contents-amd64.gz\n"), "{release}");
     assert!(
         release.contains(&format!(
-            "Changelogs: {}changelogs/@CHANGEPATH@_changelog\n",
+            "Changelogs: {}pool/@CHANGEPATH@_changelog\n",
             serve.url()
         )),
         "{release}"
     );
     let log = env
         .root()
-        .join("public/changelogs/main/libf/libfoo/libfoo_1.3-1_changelog");
+        .join("public/pool/main/libf/libfoo/libfoo_1.3-1_changelog");
     assert_eq!(std::fs::read_to_string(log).expect("changelog"), LIBFOO_LOG);
 
     let apt_dir = env.dir.path().join("apt");
@@ -151,6 +151,43 @@ fn apt_file_and_apt_changelog_from_a_served_publication() {
     assert_eq!(out.stdout, HELLO_LOG, "{}", out.transcript());
     let out = apt.ok(&["-qq", "changelog", "libfoo1"]);
     assert_eq!(out.stdout, LIBFOO_LOG, "{}", out.transcript());
+}
+
+/// Changelogs live beside the pool files of their source: `gc` removes one
+/// once no kept tree lists its source version, as it does the .debs.
+#[test]
+fn gc_removes_the_changelogs_no_kept_tree_lists() {
+    let (env, _) = setup(packages());
+    env.ok(&["snapshot", "publish", "a", "--distribution", "stable"]);
+    let pool = env.root().join("public/pool/main");
+    let old = pool.join("h/hello/hello_2.10-3_changelog");
+    let libfoo = pool.join("libf/libfoo/libfoo_1.3-1_changelog");
+    assert!(old.exists() && libfoo.exists());
+
+    const NEW_LOG: &str = "hello (2.10-4) unstable; urgency=high\n\n  * Fix.\n\n -- Test <test@example.invalid>  Tue, 02 Jan 2024 00:00:00 +0000\n";
+    let mut pkgs = packages();
+    pkgs[0] = with(
+        Pkg::new("hello", "2.10-4"),
+        &["./usr/bin/hello"],
+        Some(NEW_LOG),
+    );
+    let mut repo = Repo::new(pkgs);
+    repo.date = chrono::Utc::now() + chrono::Duration::seconds(5);
+    env.publish_upstream(&repo);
+    env.ok(&["mirror", "sync", "m"]);
+    env.ok(&["snapshot", "create", "b", "--from-mirror", "m"]);
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    env.ok(&["snapshot", "publish", "b", "--distribution", "stable"]);
+    let new = pool.join("h/hello/hello_2.10-4_changelog");
+    assert_eq!(
+        std::fs::read_to_string(&new).expect("new changelog"),
+        NEW_LOG
+    );
+
+    std::fs::write(env.root().join("config.toml"), "[gc]\nretention-days = 0\n").expect("config");
+    env.ok(&["gc", "--grace", "0s"]);
+    assert!(!old.exists(), "no kept tree lists hello 2.10-3");
+    assert!(new.exists() && libfoo.exists(), "the kept tree lists these");
 }
 
 #[test]
@@ -200,7 +237,11 @@ fn no_contents_writes_none_and_sticks() {
     let release = std::fs::read_to_string(dist.join("Release")).expect("Release");
     assert!(!release.contains("Contents"), "{release}");
     assert!(!dist.join("main/Contents-amd64.gz").exists());
-    assert!(!env.root().join("public/changelogs").exists());
+    assert!(
+        !env.root()
+            .join("public/pool/main/h/hello/hello_2.10-3_changelog")
+            .exists()
+    );
     // The setting sticks: a re-publish without the flag changes nothing.
     env.ok(&["snapshot", "publish", "a", "--distribution", "stable"]);
     assert!(!dist.join("main/Contents-amd64.gz").exists());
@@ -216,7 +257,7 @@ fn no_contents_writes_none_and_sticks() {
     assert!(gunzip(&dist.join("main/Contents-amd64.gz")).contains("usr/bin/hello"));
     assert!(
         env.root()
-            .join("public/changelogs/main/h/hello/hello_2.10-3_changelog")
+            .join("public/pool/main/h/hello/hello_2.10-3_changelog")
             .exists()
     );
 }
@@ -278,12 +319,38 @@ fn contents_and_changelogs_in_a_bucket() {
         "{text}"
     );
     let log = bucket
-        .get("public/changelogs/main/h/hello/hello_2.10-3_changelog")
+        .get("public/pool/main/h/hello/hello_2.10-3_changelog")
         .expect("changelog in the bucket");
     assert_eq!(log, HELLO_LOG.as_bytes());
     let release = bucket.get("public/dists/stable/Release").expect("Release");
     assert!(
         String::from_utf8_lossy(&release)
-            .contains("Changelogs: http://mirror.invalid/changelogs/@CHANGEPATH@_changelog\n")
+            .contains("Changelogs: http://mirror.invalid/pool/@CHANGEPATH@_changelog\n")
     );
+
+    // A new hello replaces the old: gc removes the changelog no current
+    // publication lists, and keeps the others.
+    let mut pkgs = packages();
+    pkgs[0] = with(
+        Pkg::new("hello", "2.10-4"),
+        &["./usr/bin/hello"],
+        Some(HELLO_LOG),
+    );
+    let mut repo = Repo::new(pkgs);
+    repo.date = chrono::Utc::now() + chrono::Duration::seconds(5);
+    env.publish_upstream(&repo);
+    env.ok(&["mirror", "sync", "m"]);
+    env.ok(&["snapshot", "create", "b", "--from-mirror", "m"]);
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    env.ok(&["snapshot", "publish", "b", "--distribution", "stable"]);
+    env.ok(&["gc", "--grace", "0s"]);
+    assert!(
+        bucket
+            .get("public/pool/main/h/hello/hello_2.10-3_changelog")
+            .is_none()
+    );
+    for kept in ["h/hello/hello_2.10-4", "libf/libfoo/libfoo_1.3-1"] {
+        let key = format!("public/pool/main/{kept}_changelog");
+        assert!(bucket.get(&key).is_some(), "{key}");
+    }
 }

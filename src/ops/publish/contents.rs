@@ -1,6 +1,6 @@
 //! What a publication adds from inside the .debs: `Contents-<arch>.gz`
-//! per component and architecture, and one `changelog` per source version
-//! under `<prefix>/changelogs/` for `apt changelog`.
+//! per component and architecture, and the choice of one `changelog` per
+//! source version (written beside the pool by `changelogs`).
 //!
 //! File lists and changelogs come from the database (by the .deb's SHA256,
 //! seeded at sync or read by an earlier publish); the .debs it lacks are
@@ -19,33 +19,34 @@ use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use super::PublishError;
-use crate::db::{Db, ListOrigin};
+use super::changelogs::{Changelog, changelog_path};
+use crate::db::{Db, Deflater, PackedScan};
 use crate::debian::contents::write_line;
 use crate::debian::deb_scan::{DebScan, ScanLimits, scan};
-use crate::debian::deb822::find_field;
 use crate::debian::packages::is_udeb;
-use crate::debian::sources::{SOURCE_ARCH, split_source_field};
+use crate::debian::sources::SOURCE_ARCH;
 use crate::digest::Sha256;
 use crate::model::PackageRecord;
 use crate::store::BlobStore;
-use crate::tree::{IndexInput, IndexKind, layout};
-
-/// The directory of changelogs below a prefix.
-pub(crate) const CHANGELOGS_DIR: &str = "changelogs";
+use crate::tree::{IndexInput, IndexKind};
 
 /// .debs read at once.
 const READERS: usize = 4;
 
-/// Scans recorded in one transaction.
-const BATCH: usize = 512;
+/// Scans recorded in one transaction, at most: a page of the tables is
+/// written once per transaction that touches it, so larger ones write less.
+const BATCH: usize = 4096;
+
+/// Compressed bytes recorded in one transaction, at most.
+const BATCH_BYTES: usize = 16 << 20;
 
 /// What [`prepare`] gives a backend.
 #[derive(Debug, Default)]
 pub(super) struct Extras {
     /// The Contents indices.
     pub(super) contents: Vec<IndexInput>,
-    /// Changelog files: path below the prefix and text.
-    pub(super) changelogs: Vec<(String, Vec<u8>)>,
+    /// Changelog files, one per source version that has a text.
+    pub(super) changelogs: Vec<Changelog>,
     /// .debs read now.
     pub(super) debs_read: u64,
 }
@@ -64,65 +65,6 @@ pub(super) fn for_job(
     let extras = prepare(db, store, records, &job.architectures())?;
     tracing::debug!(elapsed = ?job.started.elapsed(), debs_read = extras.debs_read, "contents prepared");
     Ok(extras)
-}
-
-/// Writes the changelog files below the prefix directory `base`. A file
-/// already there with the same size is kept (as pool files are); one of
-/// another size (cut short by a crash) is replaced. Each file appears
-/// whole (written under a temporary name, then renamed) but is not fsynced
-/// here: the publish makes the whole file system durable with one `syncfs`
-/// before the switch, which for tens of thousands of small files is
-/// seconds instead of minutes.
-pub(super) fn write_changelogs_local(
-    base: &Path,
-    changelogs: &[(String, Vec<u8>)],
-) -> Result<(), PublishError> {
-    use std::io::Write as _;
-    use std::os::unix::fs::PermissionsExt as _;
-
-    use crate::atomic_file::{PUBLIC_DIR, WriteOptions, create_dir_all};
-    let mut made: HashSet<&Path> = HashSet::new();
-    let paths: Vec<_> = changelogs.iter().map(|(rel, _)| base.join(rel)).collect();
-    for (path, (_, text)) in paths.iter().zip(changelogs) {
-        match std::fs::metadata(path) {
-            Ok(m) if m.len() == text.len() as u64 => continue,
-            _ => {}
-        }
-        let (Some(dir), Some(name)) = (path.parent(), path.file_name()) else {
-            continue;
-        };
-        if made.insert(dir) {
-            create_dir_all(dir, PUBLIC_DIR).map_err(super::io_err("create", dir))?;
-        }
-        let mut tmp_name = std::ffi::OsString::from(".debvault-tmp-");
-        tmp_name.push(name);
-        let tmp = dir.join(tmp_name);
-        let written = std::fs::File::create(&tmp).and_then(|mut f| {
-            f.set_permissions(std::fs::Permissions::from_mode(WriteOptions::PUBLIC.mode))?;
-            f.write_all(text)
-        });
-        written.map_err(super::io_err("write", &tmp))?;
-        std::fs::rename(&tmp, path).map_err(super::io_err("rename", &tmp))?;
-    }
-    Ok(())
-}
-
-/// Uploads the changelog files below the prefix bucket `base`, each once.
-pub(super) fn upload_changelogs(
-    base: &crate::store::Bucket,
-    changelogs: &[(String, Vec<u8>)],
-) -> Result<(), PublishError> {
-    use crate::store::s3::block_on;
-    for (rel, text) in changelogs {
-        let (b, rel, data) = (base.clone(), rel.clone(), bytes::Bytes::from(text.clone()));
-        block_on(async move {
-            if b.head(&rel).await?.is_none() {
-                b.put(&rel, data).await?;
-            }
-            Ok::<(), crate::store::StoreError>(())
-        })??;
-    }
-    Ok(())
 }
 
 /// File lists and changelogs of `records`, reading the .debs the database
@@ -172,26 +114,17 @@ pub(super) fn prepare(
     let contents = contents_lines(records, &lists, archs);
     // One text per source version: the first member that has one.
     let logs = db.deb_changelogs_known(&shas)?;
-    let chosen: Vec<Option<Sha256>> = groups
-        .values()
-        .map(|members| {
-            members
+    let changelogs = groups
+        .iter()
+        .filter_map(|((component, source, version), members)| {
+            let deb = members
                 .iter()
                 .map(|r| r.sha256)
-                .find(|sha| logs.get(sha) == Some(&true))
+                .find(|sha| logs.get(sha) == Some(&true))?;
+            let path = changelog_path(component, source, version)?;
+            Some(Changelog { path, deb })
         })
         .collect();
-    let wanted: Vec<Sha256> = chosen.iter().flatten().copied().collect();
-    let texts = db.deb_changelogs(&wanted)?;
-    let mut changelogs = Vec::new();
-    for (((component, source, version), _), sha) in groups.iter().zip(&chosen) {
-        let Some(text) = sha.and_then(|sha| texts.get(&sha)).and_then(Option::as_ref) else {
-            continue;
-        };
-        if let Some(path) = changelog_path(component, source, version) {
-            changelogs.push((path, text.clone()));
-        }
-    }
     Ok(Extras {
         contents,
         changelogs,
@@ -208,7 +141,7 @@ fn source_groups(
         .iter()
         .filter(|(_, r)| r.architecture != SOURCE_ARCH)
     {
-        let version = source_version(r);
+        let version = super::changelogs::source_version(r);
         out.entry((c.clone(), r.source.clone(), version))
             .or_default()
             .push(r);
@@ -216,49 +149,15 @@ fn source_groups(
     out
 }
 
-/// The source version of a binary: `Source: name (version)`, else its own.
-fn source_version(r: &PackageRecord) -> String {
-    find_field(&r.stanza, "Source")
-        .and_then(|v| split_source_field(v).1)
-        .unwrap_or(&r.version)
-        .to_owned()
-}
-
-/// apt's `@CHANGEPATH@` file below the prefix:
-/// `changelogs/<component>/<x>/<source>/<source>_<version>_changelog`,
-/// `x` the first letter (four for `lib*`), the epoch dropped; `None` when a
-/// part would not be a safe path segment.
-pub(crate) fn changelog_path(component: &str, source: &str, version: &str) -> Option<String> {
-    let version = version.split_once(':').map_or(version, |(_, v)| v);
-    let x = if source.starts_with("lib") {
-        source.get(..4).unwrap_or(source)
-    } else {
-        source.get(..1)?
-    };
-    let file = format!("{source}_{version}_changelog");
-    let ok = component.split('/').all(layout::valid_segment)
-        && [x, source, file.as_str()]
-            .iter()
-            .all(|s| layout::valid_segment(s));
-    ok.then(|| format!("{CHANGELOGS_DIR}/{component}/{x}/{source}/{file}"))
-}
-
-/// The `Changelogs` field for a prefix reached at `base_url`.
-pub(crate) fn changelogs_field(base_url: &str) -> String {
-    format!(
-        "{}/{CHANGELOGS_DIR}/@CHANGEPATH@_changelog",
-        base_url.trim_end_matches('/')
-    )
-}
-
 /// Reads `debs` from the store, [`READERS`] at a time, and records their
 /// file lists (those not in `known`) and changelogs as they come, a batch
 /// at a time. Returns how many were read.
 ///
-/// Recording as they come keeps memory flat: a scan's decoders churn tens
-/// of kilobytes each while its few small results stay, and holding all
-/// results to the end fragmented the heap to about 48 KB per .deb (2.9 GB
-/// of RSS for 60,000 .debs).
+/// Each reader compresses what it found as stored, so the one thread that
+/// writes the database only inserts. Recording as they come keeps memory
+/// flat: a scan's decoders churn tens of kilobytes each while its few small
+/// results stay, and holding all results to the end fragmented the heap to
+/// about 48 KB per .deb (2.9 GB of RSS for 60,000 .debs).
 fn read_debs(
     db: &mut Db,
     store: &BlobStore,
@@ -271,16 +170,22 @@ fn read_debs(
     let next = AtomicUsize::new(0);
     let failed = AtomicBool::new(false);
     let limits = ScanLimits::default();
-    let (tx, rx) = std::sync::mpsc::sync_channel::<Result<(Sha256, DebScan), PublishError>>(BATCH);
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Result<PackedScan, PublishError>>(READERS * 16);
     std::thread::scope(|s| {
         for _ in 0..READERS.min(debs.len()) {
             let tx = tx.clone();
             let (next, failed, limits) = (&next, &failed, &limits);
             s.spawn(move || {
+                let mut deflater = Deflater::new();
                 while !failed.load(Ordering::Relaxed) {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(r) = debs.get(i) else { break };
-                    let scanned = read_one(store, r, limits).map(|scan| (r.sha256, scan));
+                    let scanned = read_one(store, r, limits).map(|scan| PackedScan {
+                        sha256: r.sha256,
+                        files: (!known.contains(&r.sha256))
+                            .then(|| deflater.deflate(scan.files.join("\n").as_bytes())),
+                        changelog: scan.changelog.map(|t| deflater.deflate(&t)),
+                    });
                     if scanned.is_err() {
                         failed.store(true, Ordering::Relaxed);
                     }
@@ -293,7 +198,7 @@ fn read_debs(
         drop(tx);
         // `rx` goes with the call: a reader blocked on a full channel is
         // released when recording stops early.
-        let result = record_as_read(db, rx.into_iter(), known);
+        let result = record_as_read(db, rx.into_iter());
         if result.is_err() {
             // The readers stop at their next .deb.
             failed.store(true, Ordering::Relaxed);
@@ -302,33 +207,26 @@ fn read_debs(
     })
 }
 
-/// Records scans as they arrive, [`BATCH`] at a time; the first error ends it.
+/// Records scans as they arrive, in transactions of [`BATCH`] scans or
+/// [`BATCH_BYTES`]; the first error ends it.
 fn record_as_read(
     db: &mut Db,
-    scans: impl Iterator<Item = Result<(Sha256, DebScan), PublishError>>,
-    known: &HashSet<Sha256>,
+    scans: impl Iterator<Item = Result<PackedScan, PublishError>>,
 ) -> Result<u64, PublishError> {
-    let (mut lists, mut logs) = (Vec::with_capacity(BATCH), Vec::with_capacity(BATCH));
-    let mut read = 0;
-    let mut flush = |lists: &mut Vec<_>, logs: &mut Vec<_>| -> Result<(), PublishError> {
-        db.record_deb_file_lists(lists, ListOrigin::Deb)?;
-        db.record_deb_changelogs(logs)?;
-        lists.clear();
-        logs.clear();
-        Ok(())
-    };
+    let mut batch: Vec<PackedScan> = Vec::with_capacity(BATCH);
+    let (mut read, mut bytes) = (0, 0);
     for scanned in scans {
-        let (sha, scan) = scanned?;
+        let scan = scanned?;
         read += 1;
-        if !known.contains(&sha) {
-            lists.push((sha, scan.files));
-        }
-        logs.push((sha, scan.changelog));
-        if logs.len() >= BATCH {
-            flush(&mut lists, &mut logs)?;
+        bytes += scan.size();
+        batch.push(scan);
+        if batch.len() >= BATCH || bytes >= BATCH_BYTES {
+            db.record_deb_scans(&mut batch)?;
+            batch.clear();
+            bytes = 0;
         }
     }
-    flush(&mut lists, &mut logs)?;
+    db.record_deb_scans(&mut batch)?;
     Ok(read)
 }
 
@@ -478,23 +376,6 @@ fn advance<'a>(
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn changepaths_follow_apt() {
-        assert_eq!(
-            changelog_path("main", "libfoo", "1:2.0-1").as_deref(),
-            Some("changelogs/main/libf/libfoo/libfoo_2.0-1_changelog")
-        );
-        assert_eq!(
-            changelog_path("main", "hello", "1.0").as_deref(),
-            Some("changelogs/main/h/hello/hello_1.0_changelog")
-        );
-        assert_eq!(changelog_path("main", "../x", "1"), None);
-        assert_eq!(
-            changelogs_field("http://h:1/deb/"),
-            "http://h:1/deb/changelogs/@CHANGEPATH@_changelog"
-        );
-    }
 
     #[test]
     fn merge_joins_packages_sharing_a_path() {

@@ -85,8 +85,6 @@ pub(super) fn publish_local(
         return Err(PublishError::Tree(TreeError::NoSigningKeys));
     }
 
-    let extras = super::contents::for_job(db, store, &records, &job)?;
-
     // Render the new tree next to the old ones.
     let trees = base.join(TREES_DIR).join(&job.distribution);
     crate::atomic_file::create_dir_all(&trees, crate::atomic_file::PUBLIC_DIR)
@@ -101,10 +99,8 @@ pub(super) fn publish_local(
     if render_opts.cache_dir.is_none() {
         render_opts.cache_dir = Some(endpoint.join(PRIVATE_DIR).join("index-cache"));
     }
-    more.extend(extras.contents);
-    let rendered = fill_and_render(&mut job, pool, &more, &staging, &meta, &render_opts)?;
+    let rendered = fill_and_render(&mut job, pool, db, more, &staging, &meta, &render_opts)?;
     super::installer::place_local(store, &staging, &images)?;
-    super::contents::write_changelogs_local(&base, &extras.changelogs)?;
     job.report.by_hash_kept = keep_by_hash(&trees, &staging, now)?;
     let keyring = job.keyring()?;
     tracing::debug!(elapsed = ?job.started.elapsed(), "tree rendered and pool linked");
@@ -155,25 +151,54 @@ struct LocalPool<'a> {
 /// rendered from a guess, every package at its plain pool path, which only
 /// a hash-qualified path (content that changed under a name already in the
 /// pool) proves wrong, and then they are rendered again.
+/// Places the pool, then the changelogs missing beside it, while this
+/// thread reads the .debs the database lacks (Contents and changelogs) and
+/// renders the tree; the changelogs' texts are read meanwhile, a batch at a
+/// time. The kernel's work of making files overlaps the reading and the
+/// compression.
 fn fill_and_render(
     job: &mut Job<'_>,
     pool: LocalPool<'_>,
-    more: &[IndexInput],
+    db: &mut Db,
+    mut more: Vec<IndexInput>,
     staging: &Path,
     meta: &ReleaseMeta,
     render_opts: &RenderOptions,
 ) -> Result<RenderedTree, PublishError> {
     let archs = &job.architectures();
-    let (keys, started, records) = (job.keys, job.started, pool.records);
-    let (filled, guessed) = std::thread::scope(|s| {
-        let filled = s.spawn(move || fill_pool(pool, started));
-        let mut guess = build_indices(archs, plain_entries(records));
-        guess.extend_from_slice(more);
-        let rendered = render(staging, &guess, meta, keys, render_opts);
+    let (keys, started, records, base, store) =
+        (job.keys, job.started, pool.records, pool.base, pool.store);
+    let shared: &Job<'_> = job;
+    let (filled, guessed, more) = std::thread::scope(|s| {
+        let (tx, rx) = super::changelogs::feed();
+        let filled = s.spawn(move || {
+            let filled = fill_pool(pool, started)?;
+            let written = super::changelogs::write_local(base, rx)?;
+            tracing::debug!(written, elapsed = ?started.elapsed(), "changelogs written");
+            Ok(filled)
+        });
+        let (guessed, fed) = match super::contents::for_job(db, store, records, shared) {
+            Ok(extras) => {
+                more.extend(extras.contents);
+                let logs = extras.changelogs;
+                let fed = s.spawn(move || super::changelogs::feed_local(db, base, &logs, tx));
+                let mut guess = build_indices(archs, plain_entries(records));
+                guess.extend_from_slice(&more);
+                let rendered = render(staging, &guess, meta, keys, render_opts);
+                let fed = fed.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
+                (
+                    rendered.map(|r| (r, guess)).map_err(PublishError::Tree),
+                    fed,
+                )
+            }
+            // The pool thread finishes what it started: its files are
+            // harmless, and `gc` takes those no tree lists.
+            Err(e) => (Err(e), Ok(())),
+        };
         let filled = filled
             .join()
             .unwrap_or_else(|p| std::panic::resume_unwind(p));
-        (filled, rendered.map(|r| (r, guess)))
+        (fed.and(filled), guessed, more)
     });
     let items = match filled {
         Ok((items, warning)) => {
@@ -198,7 +223,7 @@ fn fill_and_render(
         );
         let _ = std::fs::remove_dir_all(staging);
         let mut indices = build_indices(archs, entries(&items));
-        indices.extend_from_slice(more);
+        indices.extend_from_slice(&more);
         (
             render(staging, &indices, meta, keys, render_opts)?,
             indices.len(),

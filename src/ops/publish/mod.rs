@@ -71,6 +71,7 @@ use crate::tree::{RenderOptions, TreeError};
 use job::Job;
 
 mod appstream;
+mod changelogs;
 mod contents;
 mod endpoint;
 mod found;
@@ -87,6 +88,9 @@ mod s3;
 mod sources;
 mod translations;
 
+pub(crate) use changelogs::{
+    changelog_paths_in_packages, component_of_index, paths_of as changelog_paths,
+};
 pub(crate) use contents::read_one as scan_deb;
 pub use endpoint::Endpoint;
 pub use found::Dropped;

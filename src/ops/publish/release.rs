@@ -290,7 +290,7 @@ pub(super) fn release_meta(
             .base_url
             .as_deref()
             .filter(|_| !o.no_contents)
-            .map(super::contents::changelogs_field),
+            .map(super::changelogs::changelogs_field),
     }
 }
 

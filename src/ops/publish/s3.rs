@@ -108,7 +108,8 @@ pub(super) fn publish(
     let extras = super::contents::for_job(db, store, &records, &job)?;
     job.report.indices += extras.contents.len() as u64;
     indices.extend(extras.contents);
-    super::contents::upload_changelogs(&base, &extras.changelogs)?;
+    let uploaded = super::changelogs::upload(db, &base, &location, &extras.changelogs)?;
+    tracing::debug!(uploaded, elapsed = ?job.started.elapsed(), "changelogs uploaded");
     if job.keys.is_empty() {
         return Err(PublishError::Tree(TreeError::NoSigningKeys));
     }
