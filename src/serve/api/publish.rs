@@ -135,6 +135,11 @@ fn run_publish(
     status: StatusCode,
 ) -> Result<(StatusCode, Value), ApiError> {
     ops::check_components(names.len(), &opts.components).map_err(|e| publish_error(&e))?;
+    for name in names {
+        // A missing snapshot is a 404 before any other check names it.
+        crate::ops::snapshot::load(&ctx.db, name)
+            .map_err(|e| publish_error(&PublishError::Snapshot(e)))?;
+    }
     let refs: Vec<&str> = names.iter().map(String::as_str).collect();
     crate::ops::installable::check_installable(&ctx.db, &refs)
         .map_err(|e| ApiError::from_op(&e, false, false))?;

@@ -35,6 +35,10 @@ fn repo_json(r: &Repo) -> Value {
 }
 
 fn repo_error(e: &RepoError) -> ApiError {
+    if matches!(e, RepoError::Exists(_)) {
+        // aptly's status for a name in use.
+        return ApiError::bad_request(chain(e));
+    }
     let missing = matches!(e, RepoError::NoRepo(_));
     let busy = matches!(e, RepoError::Lock(_) | RepoError::GcRunning(_));
     ApiError::from_op(e, missing, busy)

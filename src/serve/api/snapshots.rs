@@ -27,6 +27,10 @@ fn snapshot_json(s: &Snapshot) -> Value {
 }
 
 fn snapshot_error(e: &SnapshotError) -> ApiError {
+    if matches!(e, SnapshotError::Exists(_) | SnapshotError::NeverSynced(_)) {
+        // aptly's status for a name in use.
+        return ApiError::bad_request(super::reply::chain(e));
+    }
     let missing = matches!(
         e,
         SnapshotError::NoSnapshot(_) | SnapshotError::NoMirror(_) | SnapshotError::NoRepo(_)
