@@ -24,6 +24,7 @@ use crate::support::api::{Http, Req, enable_api, multipart, request, token, try_
 use crate::support::apt::{Apt, Serve, Sources};
 use crate::support::repos::{ar, deb_with_control, files_below, gzip_tar};
 use crate::support::{Pkg, TestEnv, json};
+use serde_json::{Value, json};
 
 /// A signing key, exported (binary) to `<tmp>/debvault.gpg`.
 fn keyring(env: &TestEnv) -> PathBuf {
@@ -73,6 +74,100 @@ fn upload(serve: &Serve, token: &str, dir: &str, files: &[(&str, &[u8])]) -> Htt
     )
 }
 
+/// Calls the API and checks the status; the JSON answer.
+fn expect(serve: &Serve, token: &str, method: &str, path: &str, body: &str, status: u16) -> Value {
+    let r = call(serve, token, method, path, body);
+    assert_eq!(r.status, status, "{method} {path}: {}", r.text());
+    r.json()
+}
+
+/// Every `actions` event of the audit trail names `actor`.
+fn assert_audited_as(env: &TestEnv, actor: &str, actions: &[&str]) {
+    let audit = json(&env.ok(&["--json", "audit"]));
+    let seen: BTreeSet<(&str, &str)> = audit
+        .as_array()
+        .expect("records")
+        .iter()
+        .map(|r| {
+            (
+                r["action"].as_str().unwrap_or(""),
+                r["actor"].as_str().unwrap_or(""),
+            )
+        })
+        .collect();
+    for action in actions {
+        assert!(
+            seen.contains(&(action, actor)),
+            "{action} by {actor} not audited: {seen:?}"
+        );
+    }
+}
+
+/// The second version of the CI flow: a raw PUT, an asynchronous add, a
+/// snapshot, a diff, a switch in place that apt sees.
+fn second_version_switches_in_place(serve: &Serve, ci: &str, apt: &Apt) {
+    let v2 = Pkg::new("hello", "1.1-1");
+    let put = Req {
+        token: Some(ci),
+        body: &v2.deb(),
+        chunked: true,
+        ..Req::default()
+    };
+    let r = request(
+        &serve.addr,
+        "PUT",
+        "/api/files/build-2/hello_1.1-1_amd64.deb",
+        &put,
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    let task = expect(
+        serve,
+        ci,
+        "POST",
+        "/api/repos/team/file/build-2?_async=true",
+        "",
+        202,
+    );
+    let id = task["ID"].as_u64().expect("task ID");
+    let done = expect(serve, ci, "GET", &format!("/api/tasks/{id}/wait"), "", 200);
+    assert_eq!(done["State"], 2, "{done}");
+    assert_eq!(
+        done["Output"]["Report"]["Added"][0],
+        "hello_1.1-1_amd64 added"
+    );
+    expect(
+        serve,
+        ci,
+        "POST",
+        "/api/repos/team/snapshots",
+        r#"{"Name": "team-2"}"#,
+        201,
+    );
+    let diff = expect(
+        serve,
+        ci,
+        "GET",
+        "/api/snapshots/team-1/diff/team-2",
+        "",
+        200,
+    );
+    let side = |s: &str, prefix: &str| diff[0][s].as_str().is_some_and(|l| l.starts_with(prefix));
+    assert!(
+        side("Left", "Pamd64 hello 1.0-1 ") && side("Right", "Pamd64 hello 1.1-1 "),
+        "{diff}"
+    );
+    let body = r#"{"Snapshots": [{"Component": "main", "Name": "team-2"}]}"#;
+    let switched = expect(serve, ci, "PUT", "/api/publish/:./stable", body, 200);
+    assert_eq!(switched["Sources"][0]["Name"], "team-2");
+    apt.ok(&["update"]);
+    apt.ok(&["install", "--download-only", "-y", "hello"]);
+    assert_eq!(
+        apt.archives().get("hello_1.1-1_amd64.deb"),
+        Some(&v2.sha256()),
+        "apt did not get the new version"
+    );
+}
+
 #[test]
 fn the_ci_flow_publishes_an_upload_apt_installs_and_a_second_version_switches_in_place() {
     let env = TestEnv::new();
@@ -81,8 +176,14 @@ fn the_ci_flow_publishes_an_upload_apt_installs_and_a_second_version_switches_in
     let ci = token(&env, "ci-bot", "upload,publish,admin", &[]);
     let serve = Serve::start(&env);
 
-    let r = call(&serve, &ci, "POST", "/api/repos", r#"{"Name": "team"}"#);
-    assert_eq!(r.status, 201, "{}", r.text());
+    expect(
+        &serve,
+        &ci,
+        "POST",
+        "/api/repos",
+        r#"{"Name": "team"}"#,
+        201,
+    );
     let v1 = Pkg::new("hello", "1.0-1");
     let r = upload(
         &serve,
@@ -91,35 +192,26 @@ fn the_ci_flow_publishes_an_upload_apt_installs_and_a_second_version_switches_in
         &[("hello_1.0-1_amd64.deb", &v1.deb())],
     );
     assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.json(), json!(["build-1/hello_1.0-1_amd64.deb"]));
+    let added = expect(&serve, &ci, "POST", "/api/repos/team/file/build-1", "", 200);
     assert_eq!(
-        r.json(),
-        serde_json::json!(["build-1/hello_1.0-1_amd64.deb"])
-    );
-    let r = call(&serve, &ci, "POST", "/api/repos/team/file/build-1", "");
-    assert_eq!(r.status, 200, "{}", r.text());
-    assert_eq!(
-        r.json(),
-        serde_json::json!({"FailedFiles": [], "Report": {"Warnings": [], "Added": ["hello_1.0-1_amd64 added"], "Removed": []}})
+        added,
+        json!({"FailedFiles": [], "Report": {"Warnings": [], "Added": ["hello_1.0-1_amd64 added"], "Removed": []}})
     );
     // Added files and their emptied directory are removed, as aptly does.
     assert_eq!(uploads(&env), Vec::<PathBuf>::new());
-    let r = call(
+    expect(
         &serve,
         &ci,
         "POST",
         "/api/repos/team/snapshots",
         r#"{"Name": "team-1"}"#,
+        201,
     );
-    assert_eq!(r.status, 201, "{}", r.text());
-    let r = call(
-        &serve,
-        &ci,
-        "POST",
-        "/api/publish/:.",
-        r#"{"SourceKind": "snapshot", "Sources": [{"Name": "team-1"}], "Distribution": "stable"}"#,
-    );
-    assert_eq!(r.status, 201, "{}", r.text());
-    assert_eq!(r.json()["Sources"][0]["Name"], "team-1");
+    let body =
+        r#"{"SourceKind": "snapshot", "Sources": [{"Name": "team-1"}], "Distribution": "stable"}"#;
+    let published = expect(&serve, &ci, "POST", "/api/publish/:.", body, 201);
+    assert_eq!(published["Sources"][0]["Name"], "team-1");
 
     let apt = Apt::new(
         env.dir.path().join("apt"),
@@ -134,93 +226,11 @@ fn the_ci_flow_publishes_an_upload_apt_installs_and_a_second_version_switches_in
         Some(&v1.sha256())
     );
 
-    // The second version: a raw PUT, an asynchronous add, a switch.
-    let v2 = Pkg::new("hello", "1.1-1");
-    let r = request(
-        &serve.addr,
-        "PUT",
-        "/api/files/build-2/hello_1.1-1_amd64.deb",
-        &Req {
-            token: Some(&ci),
-            body: &v2.deb(),
-            chunked: true,
-            ..Req::default()
-        },
-    );
-    assert_eq!(r.status, 200, "{}", r.text());
-    let r = call(
-        &serve,
-        &ci,
-        "POST",
-        "/api/repos/team/file/build-2?_async=true",
-        "",
-    );
-    assert_eq!(r.status, 202, "{}", r.text());
-    let id = r.json()["ID"].as_u64().expect("task ID");
-    let r = call(&serve, &ci, "GET", &format!("/api/tasks/{id}/wait"), "");
-    assert_eq!(r.status, 200, "{}", r.text());
-    assert_eq!(r.json()["State"], 2, "{}", r.text());
-    assert_eq!(
-        r.json()["Output"]["Report"]["Added"][0],
-        "hello_1.1-1_amd64 added"
-    );
-    let r = call(
-        &serve,
-        &ci,
-        "POST",
-        "/api/repos/team/snapshots",
-        r#"{"Name": "team-2"}"#,
-    );
-    assert_eq!(r.status, 201, "{}", r.text());
-    let r = call(&serve, &ci, "GET", "/api/snapshots/team-1/diff/team-2", "");
-    assert_eq!(r.status, 200, "{}", r.text());
-    let diff = r.json();
-    assert!(
-        diff[0]["Left"]
-            .as_str()
-            .is_some_and(|l| l.starts_with("Pamd64 hello 1.0-1 "))
-            && diff[0]["Right"]
-                .as_str()
-                .is_some_and(|l| l.starts_with("Pamd64 hello 1.1-1 ")),
-        "{diff}"
-    );
-    let r = call(
-        &serve,
-        &ci,
-        "PUT",
-        "/api/publish/:./stable",
-        r#"{"Snapshots": [{"Component": "main", "Name": "team-2"}]}"#,
-    );
-    assert_eq!(r.status, 200, "{}", r.text());
-    assert_eq!(r.json()["Sources"][0]["Name"], "team-2");
-    apt.ok(&["update"]);
-    apt.ok(&["install", "--download-only", "-y", "hello"]);
-    assert_eq!(
-        apt.archives().get("hello_1.1-1_amd64.deb"),
-        Some(&v2.sha256()),
-        "apt did not get the new version"
-    );
+    second_version_switches_in_place(&serve, &ci, &apt);
 
     // Every change names the token as its actor.
-    let audit = json(&env.ok(&["--json", "audit"]));
-    let actors: BTreeSet<(String, String)> = audit
-        .as_array()
-        .expect("records")
-        .iter()
-        .map(|r| {
-            (
-                r["action"].as_str().unwrap_or("").to_owned(),
-                r["actor"].as_str().unwrap_or("").to_owned(),
-            )
-        })
-        .collect();
-    for action in ["repo-add", "publish"] {
-        assert!(
-            actors.contains(&(action.to_owned(), "ci-bot".to_owned())),
-            "{action} by ci-bot not audited: {actors:?}"
-        );
-    }
-    assert!(actors.contains(&("token-create".to_owned(), "tester@ci".to_owned())));
+    assert_audited_as(&env, "ci-bot", &["repo-add", "publish"]);
+    assert_audited_as(&env, "tester@ci", &["token-create"]);
 }
 
 #[test]
@@ -476,17 +486,95 @@ fn hostile_uploads_are_refused_with_nothing_stored() {
     }
 }
 
-/// One row of the route table: request, expected status, and the JSON
-/// fields the answer (or its first element) must have.
-struct Case {
-    method: &'static str,
-    path: &'static str,
-    body: &'static str,
+/// One row of the route table, `METHOD PATH | BODY | STATUS | FIELDS`:
+/// the request, the status expected, and the JSON fields the answer (or
+/// its first element) must have.
+struct Case<'a> {
+    method: &'a str,
+    path: &'a str,
+    body: &'a str,
     status: u16,
-    fields: &'static [&'static str],
+    fields: Vec<&'a str>,
 }
 
-fn check(serve: &Serve, t: &str, c: &Case) {
+impl<'a> Case<'a> {
+    fn parse(line: &'a str) -> Case<'a> {
+        let cols: Vec<&str> = line.split('|').map(str::trim).collect();
+        let (method, path) = cols[0].split_once(' ').expect("METHOD PATH");
+        Case {
+            method,
+            path,
+            body: cols[1],
+            status: cols[2].parse().expect("status"),
+            fields: cols.get(3).map_or(Vec::new(), |f| {
+                f.split(',').filter(|f| !f.is_empty()).collect()
+            }),
+        }
+    }
+}
+
+/// Every route, in the order the test runs them (later rows see what
+/// earlier ones made).
+const ROUTE_TABLE: &str = r#"
+GET /api/version |  | 200 | Version
+GET /api/healthy |  | 200 | Status
+GET /api/ready |  | 200 | Status
+GET /api/files |  | 200 |
+GET /api/files/d |  | 200 |
+GET /api/files/none |  | 404 | error
+POST /api/files/d | {} | 400 | error
+POST /api/repos | {"Name": "team", "Comment": "ours"} | 201 | Name,Comment,DefaultDistribution,DefaultComponent
+POST /api/repos | {"Name": "team"} | 400 | error
+POST /api/repos | {"Name": 7} | 400 | error
+POST /api/repos | {"Comment": "x"} | 400 | error
+POST /api/repos | {nope | 400 | error
+GET /api/repos |  | 200 | Name,Comment,DefaultDistribution,DefaultComponent
+GET /api/repos/team |  | 200 | Name,Comment,DefaultDistribution,DefaultComponent
+GET /api/repos/none |  | 404 | error
+POST /api/repos/none/file/d |  | 404 | error
+POST /api/repos/team/file/none |  | 404 | error
+POST /api/repos/team/file/d/hello.deb |  | 200 | FailedFiles,Report
+POST /api/repos/team/include/d |  | 501 | error
+POST /api/repos/team/include/d/x.changes |  | 501 | error
+GET /api/repos/team/packages |  | 200 |
+GET /api/repos/team/packages?format=details |  | 200 | Key,Package,Version,Architecture
+GET /api/repos/team/packages?q=Name%20(hello) |  | 200 |
+POST /api/repos/team/snapshots | {"Name": "s1"} | 201 | Name,CreatedAt,Description
+POST /api/repos/team/snapshots | {"Name": "s1"} | 400 | error
+POST /api/repos/none/snapshots | {"Name": "s9"} | 404 | error
+POST /api/repos/team/snapshots | {} | 400 | error
+POST /api/mirrors/none/snapshots | {"Name": "m1"} | 404 | error
+GET /api/snapshots |  | 200 | Name,CreatedAt,Description
+GET /api/snapshots/s1 |  | 200 | Name,CreatedAt,Description
+GET /api/snapshots/none |  | 404 | error
+GET /api/snapshots/s1/diff/s1 |  | 200 |
+GET /api/snapshots/s1/diff/none |  | 404 | error
+POST /api/publish/ci_main | {"SourceKind": "snapshot", "Sources": [{"Name": "s1"}], "Distribution": "stable"} | 201 | Storage,Prefix,Distribution,SourceKind,Sources,Architectures,Label,Origin
+POST /api/publish/ci_main | {"SourceKind": "snapshot", "Sources": [{"Name": "s1"}], "Distribution": "stable"} | 400 | error
+POST /api/publish | {"SourceKind": "local", "Sources": [{"Name": "team"}]} | 400 | error
+POST /api/publish | {"SourceKind": "snapshot", "Sources": "s1"} | 400 | error
+POST /api/publish | {"SourceKind": "snapshot", "Sources": [{"Name": "none"}], "Distribution": "x"} | 404 | error
+GET /api/publish |  | 200 | Storage,Prefix,Distribution,SourceKind,Sources,Architectures,Label,Origin
+GET /api/publish/ci_main |  | 200 | Storage,Prefix,Distribution,SourceKind,Sources,Architectures,Label,Origin
+GET /api/publish/ci_main/stable |  | 200 | Storage,Prefix,Distribution,SourceKind,Sources,Architectures,Label,Origin
+PUT /api/publish/ci_main/stable | {"Snapshots": [{"Component": "main", "Name": "s1"}]} | 200 | Storage,Prefix,Distribution,SourceKind,Sources,Architectures,Label,Origin
+PUT /api/publish/ci_main/nothing | {"Snapshots": [{"Name": "s1"}]} | 404 | error
+PUT /api/publish/ci_main/stable | {} | 400 | error
+PUT /api/publish/s3:x:/stable | {"Snapshots": [{"Name": "s1"}]} | 400 | error
+DELETE /api/publish/ci_main/stable |  | 200 |
+DELETE /api/publish/ci_main/stable |  | 404 | error
+GET /api/tasks |  | 200 |
+GET /api/tasks/999 |  | 404 | error
+GET /api/tasks/999/wait |  | 404 | error
+DELETE /api/files/d/none.deb |  | 404 | error
+DELETE /api/files/d |  | 200 |
+DELETE /api/repos/team |  | 200 |
+DELETE /api/repos/team |  | 404 | error
+GET /api/nothing/here |  | 404 | error
+PATCH /api/repos |  | 405 | error
+"#;
+
+fn check(serve: &Serve, t: &str, c: &Case<'_>) {
     let r = call(serve, t, c.method, c.path, c.body);
     assert_eq!(r.status, c.status, "{} {}: {}", c.method, c.path, r.text());
     assert!(
@@ -502,7 +590,7 @@ fn check(serve: &Serve, t: &str, c: &Case) {
         serde_json::Value::Array(items) => items.first().cloned().unwrap_or_default(),
         v => v.clone(),
     };
-    for f in c.fields {
+    for f in &c.fields {
         assert!(
             obj.get(f).is_some(),
             "{} {}: no `{f}` in {v}",
@@ -529,415 +617,8 @@ fn routes_answer_aptly_status_codes_and_field_names() {
         .status,
         200
     );
-    const REPO: &[&str] = &["Name", "Comment", "DefaultDistribution", "DefaultComponent"];
-    const SNAP: &[&str] = &["Name", "CreatedAt", "Description"];
-    const PUBLISHED: &[&str] = &[
-        "Storage",
-        "Prefix",
-        "Distribution",
-        "SourceKind",
-        "Sources",
-        "Architectures",
-        "Label",
-        "Origin",
-    ];
-    const ERROR: &[&str] = &["error"];
-    let cases = [
-        Case {
-            method: "GET",
-            path: "/api/version",
-            body: "",
-            status: 200,
-            fields: &["Version"],
-        },
-        Case {
-            method: "GET",
-            path: "/api/healthy",
-            body: "",
-            status: 200,
-            fields: &["Status"],
-        },
-        Case {
-            method: "GET",
-            path: "/api/ready",
-            body: "",
-            status: 200,
-            fields: &["Status"],
-        },
-        Case {
-            method: "GET",
-            path: "/api/files",
-            body: "",
-            status: 200,
-            fields: &[],
-        },
-        Case {
-            method: "GET",
-            path: "/api/files/d",
-            body: "",
-            status: 200,
-            fields: &[],
-        },
-        Case {
-            method: "GET",
-            path: "/api/files/none",
-            body: "",
-            status: 404,
-            fields: ERROR,
-        },
-        Case {
-            method: "POST",
-            path: "/api/files/d",
-            body: "{}",
-            status: 400,
-            fields: ERROR,
-        },
-        Case {
-            method: "POST",
-            path: "/api/repos",
-            body: r#"{"Name": "team", "Comment": "ours"}"#,
-            status: 201,
-            fields: REPO,
-        },
-        Case {
-            method: "POST",
-            path: "/api/repos",
-            body: r#"{"Name": "team"}"#,
-            status: 400,
-            fields: ERROR,
-        },
-        Case {
-            method: "POST",
-            path: "/api/repos",
-            body: r#"{"Name": 7}"#,
-            status: 400,
-            fields: ERROR,
-        },
-        Case {
-            method: "POST",
-            path: "/api/repos",
-            body: r#"{"Comment": "x"}"#,
-            status: 400,
-            fields: ERROR,
-        },
-        Case {
-            method: "POST",
-            path: "/api/repos",
-            body: "{nope",
-            status: 400,
-            fields: ERROR,
-        },
-        Case {
-            method: "GET",
-            path: "/api/repos",
-            body: "",
-            status: 200,
-            fields: REPO,
-        },
-        Case {
-            method: "GET",
-            path: "/api/repos/team",
-            body: "",
-            status: 200,
-            fields: REPO,
-        },
-        Case {
-            method: "GET",
-            path: "/api/repos/none",
-            body: "",
-            status: 404,
-            fields: ERROR,
-        },
-        Case {
-            method: "POST",
-            path: "/api/repos/none/file/d",
-            body: "",
-            status: 404,
-            fields: ERROR,
-        },
-        Case {
-            method: "POST",
-            path: "/api/repos/team/file/none",
-            body: "",
-            status: 404,
-            fields: ERROR,
-        },
-        Case {
-            method: "POST",
-            path: "/api/repos/team/file/d/hello.deb",
-            body: "",
-            status: 200,
-            fields: &["FailedFiles", "Report"],
-        },
-        Case {
-            method: "POST",
-            path: "/api/repos/team/include/d",
-            body: "",
-            status: 501,
-            fields: ERROR,
-        },
-        Case {
-            method: "POST",
-            path: "/api/repos/team/include/d/x.changes",
-            body: "",
-            status: 501,
-            fields: ERROR,
-        },
-        Case {
-            method: "GET",
-            path: "/api/repos/team/packages",
-            body: "",
-            status: 200,
-            fields: &[],
-        },
-        Case {
-            method: "GET",
-            path: "/api/repos/team/packages?format=details",
-            body: "",
-            status: 200,
-            fields: &["Key", "Package", "Version", "Architecture"],
-        },
-        Case {
-            method: "GET",
-            path: "/api/repos/team/packages?q=Name%20(hello)",
-            body: "",
-            status: 200,
-            fields: &[],
-        },
-        Case {
-            method: "POST",
-            path: "/api/repos/team/snapshots",
-            body: r#"{"Name": "s1"}"#,
-            status: 201,
-            fields: SNAP,
-        },
-        Case {
-            method: "POST",
-            path: "/api/repos/team/snapshots",
-            body: r#"{"Name": "s1"}"#,
-            status: 400,
-            fields: ERROR,
-        },
-        Case {
-            method: "POST",
-            path: "/api/repos/none/snapshots",
-            body: r#"{"Name": "s9"}"#,
-            status: 404,
-            fields: ERROR,
-        },
-        Case {
-            method: "POST",
-            path: "/api/repos/team/snapshots",
-            body: "{}",
-            status: 400,
-            fields: ERROR,
-        },
-        Case {
-            method: "POST",
-            path: "/api/mirrors/none/snapshots",
-            body: r#"{"Name": "m1"}"#,
-            status: 404,
-            fields: ERROR,
-        },
-        Case {
-            method: "GET",
-            path: "/api/snapshots",
-            body: "",
-            status: 200,
-            fields: SNAP,
-        },
-        Case {
-            method: "GET",
-            path: "/api/snapshots/s1",
-            body: "",
-            status: 200,
-            fields: SNAP,
-        },
-        Case {
-            method: "GET",
-            path: "/api/snapshots/none",
-            body: "",
-            status: 404,
-            fields: ERROR,
-        },
-        Case {
-            method: "GET",
-            path: "/api/snapshots/s1/diff/s1",
-            body: "",
-            status: 200,
-            fields: &[],
-        },
-        Case {
-            method: "GET",
-            path: "/api/snapshots/s1/diff/none",
-            body: "",
-            status: 404,
-            fields: ERROR,
-        },
-        Case {
-            method: "POST",
-            path: "/api/publish/ci_main",
-            body: r#"{"SourceKind": "snapshot", "Sources": [{"Name": "s1"}], "Distribution": "stable"}"#,
-            status: 201,
-            fields: PUBLISHED,
-        },
-        Case {
-            method: "POST",
-            path: "/api/publish/ci_main",
-            body: r#"{"SourceKind": "snapshot", "Sources": [{"Name": "s1"}], "Distribution": "stable"}"#,
-            status: 400,
-            fields: ERROR,
-        },
-        Case {
-            method: "POST",
-            path: "/api/publish",
-            body: r#"{"SourceKind": "local", "Sources": [{"Name": "team"}]}"#,
-            status: 400,
-            fields: ERROR,
-        },
-        Case {
-            method: "POST",
-            path: "/api/publish",
-            body: r#"{"SourceKind": "snapshot", "Sources": "s1"}"#,
-            status: 400,
-            fields: ERROR,
-        },
-        Case {
-            method: "POST",
-            path: "/api/publish",
-            body: r#"{"SourceKind": "snapshot", "Sources": [{"Name": "none"}], "Distribution": "x"}"#,
-            status: 404,
-            fields: ERROR,
-        },
-        Case {
-            method: "GET",
-            path: "/api/publish",
-            body: "",
-            status: 200,
-            fields: PUBLISHED,
-        },
-        Case {
-            method: "GET",
-            path: "/api/publish/ci_main",
-            body: "",
-            status: 200,
-            fields: PUBLISHED,
-        },
-        Case {
-            method: "GET",
-            path: "/api/publish/ci_main/stable",
-            body: "",
-            status: 200,
-            fields: PUBLISHED,
-        },
-        Case {
-            method: "PUT",
-            path: "/api/publish/ci_main/stable",
-            body: r#"{"Snapshots": [{"Component": "main", "Name": "s1"}]}"#,
-            status: 200,
-            fields: PUBLISHED,
-        },
-        Case {
-            method: "PUT",
-            path: "/api/publish/ci_main/nothing",
-            body: r#"{"Snapshots": [{"Name": "s1"}]}"#,
-            status: 404,
-            fields: ERROR,
-        },
-        Case {
-            method: "PUT",
-            path: "/api/publish/ci_main/stable",
-            body: "{}",
-            status: 400,
-            fields: ERROR,
-        },
-        Case {
-            method: "PUT",
-            path: "/api/publish/s3:x:/stable",
-            body: r#"{"Snapshots": [{"Name": "s1"}]}"#,
-            status: 400,
-            fields: ERROR,
-        },
-        Case {
-            method: "DELETE",
-            path: "/api/publish/ci_main/stable",
-            body: "",
-            status: 200,
-            fields: &[],
-        },
-        Case {
-            method: "DELETE",
-            path: "/api/publish/ci_main/stable",
-            body: "",
-            status: 404,
-            fields: ERROR,
-        },
-        Case {
-            method: "GET",
-            path: "/api/tasks",
-            body: "",
-            status: 200,
-            fields: &[],
-        },
-        Case {
-            method: "GET",
-            path: "/api/tasks/999",
-            body: "",
-            status: 404,
-            fields: ERROR,
-        },
-        Case {
-            method: "GET",
-            path: "/api/tasks/999/wait",
-            body: "",
-            status: 404,
-            fields: ERROR,
-        },
-        Case {
-            method: "DELETE",
-            path: "/api/files/d/none.deb",
-            body: "",
-            status: 404,
-            fields: ERROR,
-        },
-        Case {
-            method: "DELETE",
-            path: "/api/files/d",
-            body: "",
-            status: 200,
-            fields: &[],
-        },
-        Case {
-            method: "DELETE",
-            path: "/api/repos/team",
-            body: "",
-            status: 200,
-            fields: &[],
-        },
-        Case {
-            method: "DELETE",
-            path: "/api/repos/team",
-            body: "",
-            status: 404,
-            fields: ERROR,
-        },
-        Case {
-            method: "GET",
-            path: "/api/nothing/here",
-            body: "",
-            status: 404,
-            fields: ERROR,
-        },
-        Case {
-            method: "PATCH",
-            path: "/api/repos",
-            body: "",
-            status: 405,
-            fields: ERROR,
-        },
-    ];
-    for c in &cases {
-        check(&serve, &t, c);
+    for line in ROUTE_TABLE.lines().filter(|l| !l.trim().is_empty()) {
+        check(&serve, &t, &Case::parse(line));
     }
     // The publication was reachable under its decoded prefix meanwhile.
     assert!(env.root().join("public/ci/main").is_dir());

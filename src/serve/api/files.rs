@@ -159,9 +159,11 @@ impl Upload {
         // Browsers and curl may send a path: keep its last segment.
         let base = name.rsplit(['/', '\\']).next().unwrap_or(name);
         check_name("file", base)?;
+        // Dot-named and not ending in `.deb`: neither listed nor taken by
+        // an add of the directory while the upload is under way.
         let tmp = self
             .dir
-            .join(format!(".upload-{}-{base}", self.files.len()));
+            .join(format!(".upload-{}-{base}.part", self.files.len()));
         let file = tokio::fs::File::create(&tmp)
             .await
             .map_err(|e| io_error("store an upload", &e))?;
