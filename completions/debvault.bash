@@ -73,6 +73,9 @@ _debvault() {
             debvault,status)
                 cmd="debvault__subcmd__status"
                 ;;
+            debvault,token)
+                cmd="debvault__subcmd__token"
+                ;;
             debvault,unfreeze)
                 cmd="debvault__subcmd__unfreeze"
                 ;;
@@ -211,6 +214,15 @@ _debvault() {
             debvault__subcmd__staged,report)
                 cmd="debvault__subcmd__staged__subcmd__report"
                 ;;
+            debvault__subcmd__token,create)
+                cmd="debvault__subcmd__token__subcmd__create"
+                ;;
+            debvault__subcmd__token,list)
+                cmd="debvault__subcmd__token__subcmd__list"
+                ;;
+            debvault__subcmd__token,revoke)
+                cmd="debvault__subcmd__token__subcmd__revoke"
+                ;;
             *)
                 ;;
         esac
@@ -218,7 +230,7 @@ _debvault() {
 
     case "${cmd}" in
         debvault)
-            opts="-q -v -h -V --root --config --json --quiet --verbose --no-progress --help --version mirror repo snapshot publish package key apply freeze unfreeze staged promote advisories reject audit status gc verify db serve config generate"
+            opts="-q -v -h -V --root --config --json --quiet --verbose --no-progress --help --version mirror repo snapshot publish package key apply freeze unfreeze staged promote advisories reject audit status gc verify db serve token config generate"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1400,7 +1412,7 @@ _debvault() {
             return 0
             ;;
         debvault__subcmd__serve)
-            opts="-q -v -h --listen --dir --idle-timeout --max-connections --root --config --json --quiet --verbose --no-progress --help"
+            opts="-q -v -h --listen --dir --idle-timeout --max-connections --api --root --config --json --quiet --verbose --no-progress --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1858,6 +1870,102 @@ _debvault() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --root)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        debvault__subcmd__token)
+            opts="-q -v -h --root --config --json --quiet --verbose --no-progress --help create list revoke"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --root)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        debvault__subcmd__token__subcmd__create)
+            opts="-q -v -h --scope --repo --root --config --json --quiet --verbose --no-progress --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --scope)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --repo)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --root)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        debvault__subcmd__token__subcmd__list)
+            opts="-q -v -h --root --config --json --quiet --verbose --no-progress --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --root)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        debvault__subcmd__token__subcmd__revoke)
+            opts="-q -v -h --root --config --json --quiet --verbose --no-progress --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
                 --root)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

@@ -50,7 +50,8 @@ complete -c debvault -n "__fish_debvault_needs_command" -f -a "status" -d 'Healt
 complete -c debvault -n "__fish_debvault_needs_command" -f -a "gc" -d 'Remove revisions, packages, blobs, trees and pool files nothing kept references'
 complete -c debvault -n "__fish_debvault_needs_command" -f -a "verify" -d 'Check blobs and publications against the database; exit 3 on any difference'
 complete -c debvault -n "__fish_debvault_needs_command" -f -a "db" -d 'Back the database up, or restore it'
-complete -c debvault -n "__fish_debvault_needs_command" -f -a "serve" -d 'Serve published apt trees over HTTP (read-only)'
+complete -c debvault -n "__fish_debvault_needs_command" -f -a "serve" -d 'Serve published apt trees over HTTP (read-only), with `--api` the HTTP API for CI'
+complete -c debvault -n "__fish_debvault_needs_command" -f -a "token" -d 'Create, list and revoke bearer tokens of the HTTP API'
 complete -c debvault -n "__fish_debvault_needs_command" -f -a "config" -d 'Inspect the resolved configuration'
 complete -c debvault -n "__fish_debvault_needs_command" -f -a "generate" -d 'Write man pages or shell completions (for packagers)'
 complete -c debvault -n "__fish_debvault_using_subcommand mirror; and not __fish_seen_subcommand_from create import-apt-sources list show edit drop rename sync fill" -l root -d 'Data root holding the database, blobs and publications [env: DEBVAULT_ROOT]' -r -F
@@ -672,11 +673,45 @@ complete -c debvault -n "__fish_debvault_using_subcommand serve" -l idle-timeout
 complete -c debvault -n "__fish_debvault_using_subcommand serve" -l max-connections -d 'Connections served at once; further ones wait to be accepted [default: 1024, `[serve] max-connections`]' -r
 complete -c debvault -n "__fish_debvault_using_subcommand serve" -l root -d 'Data root holding the database, blobs and publications [env: DEBVAULT_ROOT]' -r -F
 complete -c debvault -n "__fish_debvault_using_subcommand serve" -l config -d 'Config file [env: DEBVAULT_CONFIG]' -r -F
+complete -c debvault -n "__fish_debvault_using_subcommand serve" -l api -d 'Also answer the HTTP API for CI under `/api/` (bearer tokens from `debvault token create`; see docs/API.md) [default: `[serve] api`]'
 complete -c debvault -n "__fish_debvault_using_subcommand serve" -l json -d 'Machine-readable JSON on stdout'
 complete -c debvault -n "__fish_debvault_using_subcommand serve" -s q -l quiet -d 'No confirmations on stdout, no notes or progress on stderr (data, warnings and errors stay)'
 complete -c debvault -n "__fish_debvault_using_subcommand serve" -s v -l verbose -d 'More detail on stderr (repeat for debug logs)'
 complete -c debvault -n "__fish_debvault_using_subcommand serve" -l no-progress -d 'No progress bars (plain log lines)'
 complete -c debvault -n "__fish_debvault_using_subcommand serve" -s h -l help -d 'Print help'
+complete -c debvault -n "__fish_debvault_using_subcommand token; and not __fish_seen_subcommand_from create list revoke" -l root -d 'Data root holding the database, blobs and publications [env: DEBVAULT_ROOT]' -r -F
+complete -c debvault -n "__fish_debvault_using_subcommand token; and not __fish_seen_subcommand_from create list revoke" -l config -d 'Config file [env: DEBVAULT_CONFIG]' -r -F
+complete -c debvault -n "__fish_debvault_using_subcommand token; and not __fish_seen_subcommand_from create list revoke" -l json -d 'Machine-readable JSON on stdout'
+complete -c debvault -n "__fish_debvault_using_subcommand token; and not __fish_seen_subcommand_from create list revoke" -s q -l quiet -d 'No confirmations on stdout, no notes or progress on stderr (data, warnings and errors stay)'
+complete -c debvault -n "__fish_debvault_using_subcommand token; and not __fish_seen_subcommand_from create list revoke" -s v -l verbose -d 'More detail on stderr (repeat for debug logs)'
+complete -c debvault -n "__fish_debvault_using_subcommand token; and not __fish_seen_subcommand_from create list revoke" -l no-progress -d 'No progress bars (plain log lines)'
+complete -c debvault -n "__fish_debvault_using_subcommand token; and not __fish_seen_subcommand_from create list revoke" -s h -l help -d 'Print help'
+complete -c debvault -n "__fish_debvault_using_subcommand token; and not __fish_seen_subcommand_from create list revoke" -f -a "create" -d 'Create a token for the HTTP API and print it (once: only its hash is kept)'
+complete -c debvault -n "__fish_debvault_using_subcommand token; and not __fish_seen_subcommand_from create list revoke" -f -a "list" -d 'List tokens (names, scopes, repos; never a secret)'
+complete -c debvault -n "__fish_debvault_using_subcommand token; and not __fish_seen_subcommand_from create list revoke" -f -a "revoke" -d 'Revoke a token: requests carrying it answer 401 from now on'
+complete -c debvault -n "__fish_debvault_using_subcommand token; and __fish_seen_subcommand_from create" -l scope -d 'What it may do: `upload` (files, repo add), `publish` (snapshots, publish, switch), `admin` (everything); comma-separated or repeated' -r
+complete -c debvault -n "__fish_debvault_using_subcommand token; and __fish_seen_subcommand_from create" -l repo -d 'Limit it to this repo (repeatable) [default: every repo]' -r
+complete -c debvault -n "__fish_debvault_using_subcommand token; and __fish_seen_subcommand_from create" -l root -d 'Data root holding the database, blobs and publications [env: DEBVAULT_ROOT]' -r -F
+complete -c debvault -n "__fish_debvault_using_subcommand token; and __fish_seen_subcommand_from create" -l config -d 'Config file [env: DEBVAULT_CONFIG]' -r -F
+complete -c debvault -n "__fish_debvault_using_subcommand token; and __fish_seen_subcommand_from create" -l json -d 'Machine-readable JSON on stdout'
+complete -c debvault -n "__fish_debvault_using_subcommand token; and __fish_seen_subcommand_from create" -s q -l quiet -d 'No confirmations on stdout, no notes or progress on stderr (data, warnings and errors stay)'
+complete -c debvault -n "__fish_debvault_using_subcommand token; and __fish_seen_subcommand_from create" -s v -l verbose -d 'More detail on stderr (repeat for debug logs)'
+complete -c debvault -n "__fish_debvault_using_subcommand token; and __fish_seen_subcommand_from create" -l no-progress -d 'No progress bars (plain log lines)'
+complete -c debvault -n "__fish_debvault_using_subcommand token; and __fish_seen_subcommand_from create" -s h -l help -d 'Print help'
+complete -c debvault -n "__fish_debvault_using_subcommand token; and __fish_seen_subcommand_from list" -l root -d 'Data root holding the database, blobs and publications [env: DEBVAULT_ROOT]' -r -F
+complete -c debvault -n "__fish_debvault_using_subcommand token; and __fish_seen_subcommand_from list" -l config -d 'Config file [env: DEBVAULT_CONFIG]' -r -F
+complete -c debvault -n "__fish_debvault_using_subcommand token; and __fish_seen_subcommand_from list" -l json -d 'Machine-readable JSON on stdout'
+complete -c debvault -n "__fish_debvault_using_subcommand token; and __fish_seen_subcommand_from list" -s q -l quiet -d 'No confirmations on stdout, no notes or progress on stderr (data, warnings and errors stay)'
+complete -c debvault -n "__fish_debvault_using_subcommand token; and __fish_seen_subcommand_from list" -s v -l verbose -d 'More detail on stderr (repeat for debug logs)'
+complete -c debvault -n "__fish_debvault_using_subcommand token; and __fish_seen_subcommand_from list" -l no-progress -d 'No progress bars (plain log lines)'
+complete -c debvault -n "__fish_debvault_using_subcommand token; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
+complete -c debvault -n "__fish_debvault_using_subcommand token; and __fish_seen_subcommand_from revoke" -l root -d 'Data root holding the database, blobs and publications [env: DEBVAULT_ROOT]' -r -F
+complete -c debvault -n "__fish_debvault_using_subcommand token; and __fish_seen_subcommand_from revoke" -l config -d 'Config file [env: DEBVAULT_CONFIG]' -r -F
+complete -c debvault -n "__fish_debvault_using_subcommand token; and __fish_seen_subcommand_from revoke" -l json -d 'Machine-readable JSON on stdout'
+complete -c debvault -n "__fish_debvault_using_subcommand token; and __fish_seen_subcommand_from revoke" -s q -l quiet -d 'No confirmations on stdout, no notes or progress on stderr (data, warnings and errors stay)'
+complete -c debvault -n "__fish_debvault_using_subcommand token; and __fish_seen_subcommand_from revoke" -s v -l verbose -d 'More detail on stderr (repeat for debug logs)'
+complete -c debvault -n "__fish_debvault_using_subcommand token; and __fish_seen_subcommand_from revoke" -l no-progress -d 'No progress bars (plain log lines)'
+complete -c debvault -n "__fish_debvault_using_subcommand token; and __fish_seen_subcommand_from revoke" -s h -l help -d 'Print help'
 complete -c debvault -n "__fish_debvault_using_subcommand config; and not __fish_seen_subcommand_from show" -l root -d 'Data root holding the database, blobs and publications [env: DEBVAULT_ROOT]' -r -F
 complete -c debvault -n "__fish_debvault_using_subcommand config; and not __fish_seen_subcommand_from show" -l config -d 'Config file [env: DEBVAULT_CONFIG]' -r -F
 complete -c debvault -n "__fish_debvault_using_subcommand config; and not __fish_seen_subcommand_from show" -l json -d 'Machine-readable JSON on stdout'

@@ -31,6 +31,7 @@ mod repo;
 mod serve;
 mod snapshot;
 mod sync;
+mod token;
 
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -140,8 +141,11 @@ enum Command {
     /// Back the database up, or restore it
     #[command(subcommand)]
     Db(maintenance::DbCommand),
-    /// Serve published apt trees over HTTP (read-only)
+    /// Serve published apt trees over HTTP (read-only), with `--api` the HTTP API for CI
     Serve(serve::ServeArgs),
+    /// Create, list and revoke bearer tokens of the HTTP API
+    #[command(subcommand)]
+    Token(token::TokenCommand),
     /// Inspect the resolved configuration
     #[command(subcommand)]
     Config(config_cmd::ConfigCommand),
@@ -299,6 +303,7 @@ pub fn main() -> ExitCode {
         Command::Snapshot(cmd) => snapshot::run(cmd, &globals),
         Command::Publish(cmd) => publish::run(cmd, &globals),
         Command::Key(cmd) => key::run(cmd, &globals),
+        Command::Token(cmd) => token::run(cmd, &globals),
         Command::Apply(a) => curation::apply(a, &globals),
         Command::Freeze(a) => curation::freeze(a, &globals),
         Command::Unfreeze(a) => curation::unfreeze(a, &globals),

@@ -29,6 +29,10 @@ pub(crate) struct ServeArgs {
     /// [default: 1024, `[serve] max-connections`]
     #[arg(long, value_name = "N")]
     max_connections: Option<u64>,
+    /// Also answer the HTTP API for CI under `/api/` (bearer tokens from
+    /// `debvault token create`; see docs/API.md) [default: `[serve] api`]
+    #[arg(long)]
+    api: bool,
 }
 
 /// A duration flag in seconds (`90`, `90s`, `2m`).
@@ -44,6 +48,7 @@ pub(crate) fn run(args: ServeArgs, g: &Globals) -> Result<u8> {
     let mut flags = g.flags.clone();
     flags.idle_timeout = args.idle_timeout;
     flags.max_connections = args.max_connections;
+    flags.api = args.api;
     let settings = g.settings_with(&flags)?;
     let (location, named) = match args.dir {
         Some(dir) => (dir, true),
@@ -68,10 +73,18 @@ pub(crate) fn run(args: ServeArgs, g: &Globals) -> Result<u8> {
             fetcher: ctx.fetcher,
         });
     }
+    if settings.api.enabled {
+        opts.api = Some(super::token::api_options(g, &flags, &settings)?);
+    }
+    let mode = if settings.api.enabled {
+        "read-only, with the HTTP API under /api/"
+    } else {
+        "read-only"
+    };
     crate::runtime::run(async {
         let server = Server::bind(opts).await?;
         g.out.note(&format!(
-            "serving `{location}` on http://{}/ (read-only; Ctrl-C or SIGTERM stops)",
+            "serving `{location}` on http://{}/ ({mode}; Ctrl-C or SIGTERM stops)",
             server.local_addr()
         ));
         let stats = server.run_until(shutdown_signal()).await?;

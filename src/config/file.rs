@@ -26,6 +26,9 @@ pub struct ConfigFile {
     /// `debvault serve` limits.
     #[serde(default)]
     pub serve: ServeSection,
+    /// The HTTP API's limits (`serve --api`).
+    #[serde(default)]
+    pub api: super::ApiSection,
 }
 
 /// `[serve]`.
@@ -37,6 +40,8 @@ pub struct ServeSection {
     pub idle_timeout: Option<u64>,
     /// Connections served at once; further ones wait to be accepted.
     pub max_connections: Option<u64>,
+    /// Answer the HTTP API under `/api/` (as `serve --api`).
+    pub api: Option<bool>,
 }
 
 /// `[gc]`.

@@ -14,9 +14,11 @@ use serde::Serialize;
 
 use crate::exit::{ExitCode, USAGE};
 
+mod api;
 mod duration;
 mod file;
 
+pub use api::{ApiSection, ApiSettings};
 pub use duration::{MAX_DURATION_SECS, parse_duration};
 use file::load_file;
 pub use file::{ConfigFile, GcSection, PublishSection, ServeSection, StorageSection, SyncSection};
@@ -156,6 +158,8 @@ pub struct FlagValues {
     pub idle_timeout: Option<u64>,
     /// `serve --max-connections`.
     pub max_connections: Option<u64>,
+    /// `serve --api`.
+    pub api: bool,
 }
 
 /// The resolved settings.
@@ -191,6 +195,8 @@ pub struct Settings {
     pub serve_idle_timeout: u64,
     /// `serve`: connections served at once.
     pub serve_max_connections: u64,
+    /// The HTTP API (`serve --api`, `[api]`).
+    pub api: ApiSettings,
     /// Where each value came from, by setting name.
     #[serde(skip)]
     pub origins: BTreeMap<&'static str, Origin>,
@@ -501,6 +507,7 @@ impl Settings {
         let auth_file = resolve_auth_file(&nonempty, &file.sync, &file_origin, &mut origins);
         let (serve_idle_timeout, serve_max_connections) =
             resolve_serve(flags, &file.serve, &file_origin, &mut origins)?;
+        let api = api::resolve_api(flags, file.serve.api, &file.api, &file_origin, &mut origins)?;
         Ok(Settings {
             auth_file,
             xz_preset: xz_preset as u32,
@@ -517,6 +524,7 @@ impl Settings {
             pipeline_depth: pipeline_depth as usize,
             serve_idle_timeout,
             serve_max_connections,
+            api,
             origins,
         })
     }
@@ -534,7 +542,8 @@ impl Settings {
     /// `(key, value, origin)` rows for `config show`.
     pub fn rows(&self) -> Vec<(&'static str, String, Origin)> {
         let origin = |k: &str| self.origins.get(k).cloned().unwrap_or(Origin::Default);
-        vec![
+        let api = api::api_rows(&self.api, &origin);
+        let mut rows = vec![
             ("root", self.root.display().to_string(), origin("root")),
             (
                 "config",
@@ -606,7 +615,9 @@ impl Settings {
                 self.serve_max_connections.to_string(),
                 origin("serve.max-connections"),
             ),
-        ]
+        ];
+        rows.extend(api);
+        rows
     }
 }
 

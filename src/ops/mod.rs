@@ -20,6 +20,7 @@ pub mod repo;
 pub mod snapshot;
 pub mod status;
 pub mod sync;
+pub mod tokens;
 mod upstream;
 pub mod verify;
 

@@ -35,6 +35,7 @@
 //!   reaching the connection limit, are logged and counted ([`ServeStats`]).
 //!   An HTTP/1.1 request without exactly one `Host` is a 400.
 //!
+//! With `--api`, paths under `/api/` go to the HTTP API for CI (`api/`).
 //! Only `GET` and `HEAD` are served. Directories answer a minimal HTML index
 //! for humans. One access-log event per request goes to the
 //! `debvault::access` tracing target; the module never prints.
@@ -50,6 +51,7 @@
 //! line once the body is done. The origins are the local directory and a
 //! bucket ([`ServeOptions::bucket`]); `listing.rs` renders directory indexes.
 
+pub mod api;
 mod body;
 mod http;
 mod idle;
@@ -124,6 +126,8 @@ pub struct ServeOptions {
     /// Fetch the pool files on-demand publications left unplaced when a
     /// client first asks for one (a local root only; `ondemand.rs`).
     pub on_demand: Option<OnDemandOptions>,
+    /// Also answer the HTTP API under `/api/` (`api/`).
+    pub api: Option<api::ApiOptions>,
 }
 
 impl ServeOptions {
@@ -136,6 +140,7 @@ impl ServeOptions {
             max_connections: DEFAULT_MAX_CONNECTIONS,
             idle_timeout: DEFAULT_IDLE_TIMEOUT,
             on_demand: None,
+            api: None,
         }
     }
 }
@@ -212,6 +217,7 @@ pub struct Server {
     origin: Arc<AnyOrigin>,
     max_connections: usize,
     idle_timeout: Duration,
+    api: Option<Arc<api::Api>>,
 }
 
 /// [`ServeStats`] as it is counted, shared by the connections.
@@ -243,6 +249,7 @@ impl Counters {
 /// What every connection is served with.
 struct Shared {
     origin: Arc<AnyOrigin>,
+    api: Option<Arc<api::Api>>,
     counters: Counters,
     idle_timeout: Duration,
 }
@@ -291,6 +298,7 @@ impl Server {
             origin: Arc::new(origin),
             max_connections: opts.max_connections.min(Semaphore::MAX_PERMITS),
             idle_timeout: opts.idle_timeout,
+            api: opts.api.map(|a| Arc::new(api::Api::new(a))),
         })
     }
 
@@ -315,10 +323,12 @@ impl Server {
             origin,
             max_connections,
             idle_timeout,
+            api,
         } = self;
         tracing::info!(addr = %local_addr, root = %origin, "serving");
         let shared = Arc::new(Shared {
             origin,
+            api,
             counters: Counters::default(),
             idle_timeout,
         });
@@ -429,9 +439,11 @@ async fn serve_connection(
         tracing::debug!(%remote, error = %err, "cannot set TCP_NODELAY");
     }
     let origin = Arc::clone(&shared.origin);
+    let api = shared.api.clone();
     let service = hyper::service::service_fn(move |req| {
         let origin = Arc::clone(&origin);
-        async move { Ok::<_, Infallible>(handle(&origin, remote, req).await) }
+        let api = api.clone();
+        async move { Ok::<_, Infallible>(handle(&origin, api.as_ref(), remote, req).await) }
     });
     let mut builder = hyper::server::conn::http1::Builder::new();
     builder
@@ -471,7 +483,12 @@ async fn serve_connection(
 }
 
 /// One request: the origin's reply, finished for the wire.
-async fn handle(origin: &AnyOrigin, remote: SocketAddr, req: Request<Incoming>) -> Response<Body> {
+async fn handle(
+    origin: &AnyOrigin,
+    api: Option<&Arc<api::Api>>,
+    remote: SocketAddr,
+    req: Request<Incoming>,
+) -> Response<Body> {
     let access = Access {
         remote,
         method: req.method().clone(),
@@ -486,6 +503,8 @@ async fn handle(origin: &AnyOrigin, remote: SocketAddr, req: Request<Incoming>) 
         && req.headers().get_all(hyper::header::HOST).iter().count() != 1
     {
         response::Reply::error(StatusCode::BAD_REQUEST)
+    } else if let Some(api) = api.filter(|_| api::is_api_path(req.uri().path())) {
+        api::handle(api, req).await
     } else {
         origin
             .respond(req.method(), req.uri().path(), req.headers())

@@ -2,6 +2,7 @@
 
 mod support;
 
+mod api;
 mod appstream;
 mod backup;
 mod closure;

@@ -1,0 +1,314 @@
+//! `/api/repos`: local repositories, through the same `ops::repo` use
+//! cases as `debvault repo …`.
+//!
+//! aptly's JSON: a repo is `{Name, Comment, DefaultDistribution,
+//! DefaultComponent}` (debvault keeps no default distribution: it is
+//! always `""`, the distribution is named when publishing); packages are
+//! aptly's keys, `P<arch> <name> <version> <hash>` (the hash is the first
+//! 16 hex digits of the SHA256); adding answers `{FailedFiles, Report:
+//! {Warnings, Added, Removed}}`. A package that fails verification makes
+//! the whole add store nothing (as `repo add` does): it is reported in
+//! `FailedFiles` with the reason in `Warnings`, status 200, as aptly does.
+
+use std::path::{Path, PathBuf};
+
+use hyper::StatusCode;
+use serde_json::{Value, json};
+
+use super::Job;
+use super::files::check_name;
+use super::reply::{Answer, ApiError, JsonBody, chain};
+use super::routes::{query_flag, query_param};
+use crate::db::{Repo, RepoSpec};
+use crate::exit::{ExitCode, VERIFICATION};
+use crate::ops::repo::{self, AddOptions, AddReport, CreateOptions, RepoError};
+use crate::ops::tokens::Token;
+use crate::query::Filter;
+
+fn repo_json(r: &Repo) -> Value {
+    json!({
+        "Name": r.name,
+        "Comment": r.spec.comment.clone().unwrap_or_default(),
+        "DefaultDistribution": "",
+        "DefaultComponent": r.spec.component,
+    })
+}
+
+fn repo_error(e: &RepoError) -> ApiError {
+    if matches!(e, RepoError::Exists(_)) {
+        // aptly's status for a name in use.
+        return ApiError::bad_request(chain(e));
+    }
+    let missing = matches!(e, RepoError::NoRepo(_));
+    let busy = matches!(e, RepoError::Lock(_) | RepoError::GcRunning(_));
+    ApiError::from_op(e, missing, busy)
+}
+
+/// aptly's package key.
+pub(super) fn package_ref(
+    key: &crate::model::PackageKey,
+    sha256: &crate::digest::Sha256,
+) -> String {
+    let hex = sha256.to_hex();
+    format!(
+        "P{} {} {} {}",
+        key.architecture,
+        key.name,
+        key.version,
+        &hex[..16]
+    )
+}
+
+/// `GET /api/repos`: the repos the token may use.
+pub(super) fn list(token: Token) -> Job {
+    Box::new(move |ctx| {
+        let repos = repo::list(ctx).map_err(|e| repo_error(&e))?;
+        let list: Vec<Value> = repos
+            .iter()
+            .filter(|r| token.may_use_repo(&r.name))
+            .map(repo_json)
+            .collect();
+        Ok((StatusCode::OK, Value::Array(list)))
+    })
+}
+
+/// `GET /api/repos/{name}`.
+pub(super) fn show(name: String) -> Job {
+    Box::new(move |ctx| {
+        let r = repo::load(ctx, &name).map_err(|e| repo_error(&e))?;
+        Ok((StatusCode::OK, repo_json(&r)))
+    })
+}
+
+/// `POST /api/repos`: `Name` (required), `Comment`, `DefaultComponent`
+/// (default `main`). `DefaultDistribution` is accepted and not kept;
+/// `FromSnapshot` is refused.
+pub(super) fn create(body: JsonBody) -> Result<Job, ApiError> {
+    let name = body.required("Name")?;
+    let comment = body.string("Comment")?.filter(|c| !c.is_empty());
+    let component = body
+        .string("DefaultComponent")?
+        .filter(|c| !c.is_empty())
+        .unwrap_or_else(|| "main".to_owned());
+    body.string("DefaultDistribution")?;
+    if body.string("FromSnapshot")?.is_some() {
+        return Err(ApiError::bad_request(
+            "field `FromSnapshot` is not supported: create the repo, then add packages",
+        ));
+    }
+    Ok(Box::new(move |ctx| {
+        let opts = CreateOptions {
+            spec: RepoSpec {
+                component,
+                comment,
+                architectures: Vec::new(),
+            },
+            dry_run: false,
+        };
+        match repo::create(ctx, &name, &opts) {
+            Ok(r) => Ok((StatusCode::CREATED, repo_json(&r))),
+            Err(e) => Err(repo_error(&e)),
+        }
+    }))
+}
+
+/// `DELETE /api/repos/{name}`: its snapshots keep their packages (see
+/// `ops::repo::drop`), so `force` is not needed.
+pub(super) fn delete(name: String) -> Job {
+    Box::new(move |ctx| {
+        repo::drop(ctx, &name, false).map_err(|e| repo_error(&e))?;
+        Ok((StatusCode::OK, json!({})))
+    })
+}
+
+/// `GET /api/repos/{name}/packages[?q=FILTER][&format=details]`: `q` is
+/// debvault's filter language (as `repo remove` takes it).
+pub(super) fn packages(name: String, query: Option<&str>) -> Result<Job, ApiError> {
+    let filter = match query_param(query, "q").filter(|q| !q.is_empty()) {
+        Some(q) => Some(
+            Filter::parse(&q)
+                .map_err(|e| ApiError::bad_request(format!("invalid query `q` `{q}`: {e}")))?,
+        ),
+        None => None,
+    };
+    let details = query_param(query, "format").as_deref() == Some("details");
+    Ok(Box::new(move |ctx| {
+        let r = repo::load(ctx, &name).map_err(|e| repo_error(&e))?;
+        let set = ctx.db.package_set(r.package_set).map_err(|e| {
+            let e = RepoError::Db(e);
+            repo_error(&e)
+        })?;
+        let all = crate::ops::snapshot::candidates(&ctx.db, &set)
+            .map_err(|e| ApiError::from_op(&e, false, false))?;
+        let mut out = Vec::new();
+        for s in all
+            .iter()
+            .filter(|s| filter.as_ref().is_none_or(|f| f.matches(*s)))
+        {
+            let p = &s.entry.package;
+            let key = package_ref(&p.key, &p.sha256);
+            out.push(if details {
+                json!({
+                    "Key": key,
+                    "Package": p.key.name,
+                    "Version": p.key.version,
+                    "Architecture": p.key.architecture,
+                    "SHA256": p.sha256.to_hex(),
+                    "Size": p.size.to_string(),
+                })
+            } else {
+                Value::String(key)
+            });
+        }
+        Ok((StatusCode::OK, Value::Array(out)))
+    }))
+}
+
+/// `POST /api/repos/{name}/include/{dir}[/{file}]`: `.changes` uploads.
+/// The use case (`ops::repo::include`, signature and checksum checks
+/// against the repo's uploaders) lands separately; until then this
+/// answers 501, after the same name checks the real route will make.
+pub(super) fn include(_repo: &str, dir: &str, file: Option<&str>) -> Answer {
+    check_name("directory", dir)?;
+    if let Some(file) = file {
+        check_name("file", file)?;
+    }
+    Err(ApiError::new(
+        StatusCode::NOT_IMPLEMENTED,
+        "adding .changes uploads is not available in this version; add the .deb and .dsc files with `POST /api/repos/{name}/file/{dir}`",
+    ))
+}
+
+/// `POST /api/repos/{name}/file/{dir}[/{file}]` with `forceReplace` and
+/// `noRemove`: the files added are removed afterwards (and the directory,
+/// once empty) unless `noRemove=1`.
+pub(super) fn add(
+    name: String,
+    root: PathBuf,
+    dir: String,
+    file: Option<String>,
+    query: Option<&str>,
+) -> Result<Job, ApiError> {
+    check_name("directory", &dir)?;
+    if let Some(f) = &file {
+        check_name("file", f)?;
+    }
+    let opts = AddOptions {
+        force_replace: query_flag(query, "forceReplace"),
+        dry_run: false,
+    };
+    let keep = query_flag(query, "noRemove");
+    Ok(Box::new(move |ctx| {
+        let dir_path = root.join(&dir);
+        let path = match &file {
+            Some(f) => dir_path.join(f),
+            None => dir_path.clone(),
+        };
+        if !path.exists() {
+            let shown = file.as_ref().map_or(dir.clone(), |f| format!("{dir}/{f}"));
+            return Err(ApiError::not_found(format!(
+                "upload `{shown}` does not exist"
+            )));
+        }
+        // Load first: a missing repo is a 404, not a failed file.
+        repo::load(ctx, &name).map_err(|e| repo_error(&e))?;
+        match repo::add(ctx, &name, &[path], &opts) {
+            Ok(report) => {
+                if !keep {
+                    remove_added(&report, &dir_path);
+                }
+                Ok((StatusCode::OK, add_json(&report, &root)))
+            }
+            Err(e) if e.exit_code() == VERIFICATION => Ok((StatusCode::OK, failed_json(&e, &root))),
+            Err(e) => {
+                let mut err = repo_error(&e);
+                err.message = hide(&err.message, &root);
+                Err(err)
+            }
+        }
+    }))
+}
+
+/// Paths below the token's upload root shown relative to it: the
+/// server's layout is not the client's business.
+fn hide(text: &str, root: &Path) -> String {
+    let prefix = format!("{}/", root.display());
+    text.replace(&prefix, "")
+}
+
+fn added_line(p: &repo::RepoPackage, what: &str) -> String {
+    format!(
+        "{}_{}_{} {what}",
+        p.key.name, p.key.version, p.key.architecture
+    )
+}
+
+fn add_json(r: &AddReport, root: &Path) -> Value {
+    let mut added: Vec<String> = r
+        .added
+        .iter()
+        .map(|a| added_line(&a.package, "added"))
+        .collect();
+    let mut removed = Vec::new();
+    for x in &r.replaced {
+        added.push(added_line(&x.package, "added"));
+        removed.push(format!(
+            "{}_{}_{} removed (SHA256 {})",
+            x.package.key.name,
+            x.package.key.version,
+            x.package.key.architecture,
+            x.replaced_sha256
+        ));
+    }
+    let warnings: Vec<String> = r
+        .unchanged
+        .iter()
+        .map(|u| {
+            hide(
+                &format!(
+                    "{} already in repo `{}` with these bytes (`{}`)",
+                    added_line(&u.package, "").trim_end(),
+                    r.repo,
+                    u.file
+                ),
+                root,
+            )
+        })
+        .collect();
+    json!({
+        "FailedFiles": [],
+        "Report": {"Warnings": warnings, "Added": added, "Removed": removed},
+    })
+}
+
+fn failed_json(e: &RepoError, root: &Path) -> Value {
+    let file = match e {
+        RepoError::BadDeb { path, .. }
+        | RepoError::BadControl { path, .. }
+        | RepoError::BadDsc { path, .. }
+        | RepoError::BadSource { path, .. }
+        | RepoError::SourceFileMismatch { path, .. } => Some(path.clone()),
+        RepoError::Conflict(c) | RepoError::Ambiguous(c) => {
+            Some(c.offered_by.trim_matches('`').to_owned())
+        }
+        _ => None,
+    };
+    json!({
+        "FailedFiles": file.map(|f| hide(&f, root)).into_iter().collect::<Vec<_>>(),
+        "Report": {"Warnings": [hide(&chain(e), root)], "Added": [], "Removed": []},
+    })
+}
+
+/// Deletes the files an add took in, then their directory if empty.
+fn remove_added(r: &AddReport, dir: &Path) {
+    let files = r
+        .added
+        .iter()
+        .map(|a| &a.file)
+        .chain(r.replaced.iter().map(|x| &x.file))
+        .chain(r.unchanged.iter().map(|u| &u.file));
+    for f in files {
+        let _ = std::fs::remove_file(f);
+    }
+    let _ = std::fs::remove_dir(dir);
+}
