@@ -24,6 +24,7 @@ mod sets;
 mod snapshots;
 mod sources;
 mod translations;
+mod uploaders;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -46,6 +47,7 @@ pub use revisions::{Revision, RevisionEntry, SyncCommit, UNMET_RECORDED};
 pub use sets::{PackageSet, SetDecodeError};
 pub use snapshots::{HistoryEntry, NewPublication, NewSnapshot, PackageSummary};
 pub use sources::{SOURCE_ARCH, SourceFileRow};
+pub use uploaders::StoredUploaders;
 
 use crate::digest::Sha256;
 use crate::exit::{ExitCode, FAILURE};
@@ -66,6 +68,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("schema12.sql"),
     include_str!("schema13.sql"),
     include_str!("schema14.sql"),
+    include_str!("schema16.sql"),
 ];
 
 /// Database errors, naming the object concerned.
