@@ -4,6 +4,7 @@
 
 pub mod appstream;
 pub mod apt;
+pub mod changes;
 pub mod contents;
 pub mod fixture;
 pub mod installer;
