@@ -36,6 +36,7 @@ pub(crate) enum RepoCommand {
         dry_run: bool,
     },
     /// Change who may upload to a repository with `repo include`
+    #[command(group(clap::ArgGroup::new("change").required(true).args(["uploaders", "no_uploaders"])))]
     Edit {
         /// Repo name
         #[arg(add = super::complete::repos())]
@@ -43,7 +44,7 @@ pub(crate) enum RepoCommand {
         #[command(flatten)]
         uploaders: UploadersArgs,
         /// Remove its uploaders: anyone may include, unsigned uploads too
-        #[arg(long, conflicts_with_all = ["uploaders", "uploaders_keyring"], required_unless_present = "uploaders")]
+        #[arg(long, conflicts_with = "uploaders_keyring")]
         no_uploaders: bool,
         /// Check the request, change nothing
         #[arg(long)]
@@ -422,6 +423,34 @@ fn print_add(out: &mut dyn Write, r: &AddReport) -> Result<()> {
             out,
             "  ~ {}  {} (was {})",
             a.package.key, a.package.sha256, a.replaced_sha256
+        )?;
+    }
+    Ok(())
+}
+
+/// The local repositories' block of `status` (nothing without repos).
+pub(crate) fn print_status(
+    out: &mut dyn Write,
+    repos: &[crate::ops::repo::status::RepoStatus],
+) -> Result<()> {
+    if repos.is_empty() {
+        return Ok(());
+    }
+    writeln!(out)?;
+    writeln!(
+        out,
+        "{:<20} {:>8} {:>8}  {:<16}  UPLOADERS",
+        "REPO", "PACKAGES", "REVISION", "LAST CHANGE"
+    )?;
+    for r in repos {
+        writeln!(
+            out,
+            "{:<20} {:>8} {:>8}  {:<16}  {}",
+            r.name,
+            r.packages,
+            r.revision,
+            r.last_change.format("%Y-%m-%d %H:%M"),
+            if r.uploaders { "signed only" } else { "anyone" }
         )?;
     }
     Ok(())

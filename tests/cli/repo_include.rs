@@ -11,7 +11,7 @@
 //!   file and the field, nothing stored;
 //! - a `.changes` naming `../x.deb` is refused;
 //! - a repo without uploaders takes an unsigned upload; `repo edit`
-//!   sets and removes uploaders.
+//!   sets and removes uploaders; `status` lists local repositories.
 
 use std::path::{Path, PathBuf};
 
@@ -201,6 +201,19 @@ fn unsigned_or_unallowed_uploads_to_a_repo_with_uploaders_store_nothing() {
     assert_eq!(package_count(&env, "team"), 2);
     let shown = json(&env.ok(&["--json", "repo", "show", "team"]));
     assert!(shown["uploaders"].is_null(), "{shown}");
+
+    // `status` lists the repo with its packages and last change.
+    let st = json(&env.ok(&["--json", "status"]));
+    assert_eq!(st["repos"][0]["name"], "team", "{st}");
+    assert_eq!(st["repos"][0]["packages"], 2, "{st}");
+    assert_eq!(st["repos"][0]["uploaders"], false, "{st}");
+    assert!(st["repos"][0]["last_change"].is_string(), "{st}");
+    let text = env.ok(&["status"]);
+    assert!(
+        text.stdout.contains("REPO") && text.stdout.contains("team"),
+        "{}",
+        text.stdout
+    );
 }
 
 #[test]

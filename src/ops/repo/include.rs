@@ -154,18 +154,18 @@ pub enum IncludeError {
         repo: String,
         /// Why.
         #[source]
-        source: super::uploaders::UploadersError,
+        source: Box<super::uploaders::UploadersError>,
     },
     /// Adding the packages failed.
     #[error(transparent)]
-    Repo(RepoError),
+    Repo(Box<RepoError>),
 }
 
 impl From<RepoError> for IncludeError {
     fn from(e: RepoError) -> IncludeError {
         match e {
             RepoError::Include(e) => *e,
-            e => IncludeError::Repo(e),
+            e => IncludeError::Repo(Box::new(e)),
         }
     }
 }
@@ -465,7 +465,7 @@ fn vet(
     let uploaders =
         Uploaders::from_stored(&repo.name, &stored).map_err(|source| IncludeError::Uploaders {
             repo: repo.name.clone(),
-            source,
+            source: Box::new(source),
         })?;
     if !checked.signed {
         return Err(IncludeError::Unsigned {

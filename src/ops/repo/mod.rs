@@ -33,6 +33,7 @@ pub mod add;
 mod dsc;
 pub mod edit;
 pub mod include;
+pub mod status;
 pub mod uploaders;
 
 pub use add::{AddOptions, AddReport, AddedPackage, Replaced, add};
@@ -159,7 +160,7 @@ pub enum RepoError {
     Db(DbError),
     /// Uploaders rules that cannot be used.
     #[error(transparent)]
-    Uploaders(#[from] UploadersError),
+    Uploaders(Box<UploadersError>),
     /// An upload refused while it was vetted under the repo's lock.
     #[error(transparent)]
     Include(Box<IncludeError>),
@@ -171,6 +172,12 @@ impl From<DbError> for RepoError {
             DbError::RepoExists(name) => RepoError::Exists(name),
             e => RepoError::Db(e),
         }
+    }
+}
+
+impl From<UploadersError> for RepoError {
+    fn from(e: UploadersError) -> RepoError {
+        RepoError::Uploaders(Box::new(e))
     }
 }
 

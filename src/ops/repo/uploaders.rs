@@ -76,7 +76,7 @@ pub enum UploadersError {
         rule: usize,
         /// Why.
         #[source]
-        source: FilterError,
+        source: Box<FilterError>,
     },
     /// A rule with neither Allow nor Deny.
     #[error("`{origin}`: rule {rule} has neither Allow nor Deny")]
@@ -258,7 +258,7 @@ impl Uploaders {
                 Filter::parse(&r.condition).map_err(|source| UploadersError::Condition {
                     origin: origin.to_owned(),
                     rule: i + 1,
-                    source,
+                    source: Box::new(source),
                 })?;
             if r.allow.is_empty() && r.deny.is_empty() {
                 return Err(UploadersError::EmptyRule {
