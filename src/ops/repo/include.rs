@@ -428,6 +428,9 @@ fn vet(
     warnings: &mut Vec<String>,
 ) -> Result<Vec<AuditEvent>, IncludeError> {
     let changes = &checked.name;
+    if incoming.len() != listed.len() {
+        return Err(IncludeError::Changed(changes.clone()));
+    }
     for (inc, f) in incoming.iter().zip(listed) {
         if inc.record.sha256 != f.sha256 {
             return Err(IncludeError::Changed(changes.clone()));
@@ -489,7 +492,8 @@ fn vet(
             source,
         }
     })?;
-    if signed.files != checked.changes.files {
+    // What was checked (file list, `Binary`, `Source`) is what was signed.
+    if signed.fields != checked.changes.fields || signed.files != checked.changes.files {
         return Err(IncludeError::Changed(changes.clone()));
     }
     *signers = verified
@@ -585,5 +589,41 @@ impl crate::query::Candidate for Upload<'_> {
             .find(|(n, _)| n.eq_ignore_ascii_case(name))
             .map(|(_, v)| v.as_str())
             .or_else(|| self.changes.get(name))
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::digest::Sha256;
+    use crate::model::PackageKey;
+
+    #[test]
+    fn the_aptly_report_words_entries_as_aptly_does() {
+        let package = super::super::RepoPackage {
+            key: PackageKey {
+                name: "hello".into(),
+                version: "1.0".into(),
+                architecture: "amd64".into(),
+            },
+            sha256: Sha256::of(b"x"),
+            size: 1,
+        };
+        let report = IncludeReport {
+            repo: "team".into(),
+            added: vec![AddedPackage {
+                package: package.clone(),
+                file: "hello.deb".into(),
+            }],
+            removed: vec!["hello_0.9_amd64".into()],
+            warnings: vec!["w".into()],
+            ..IncludeReport::default()
+        };
+        let v = report.aptly();
+        assert_eq!(v["Report"]["Added"][0], format!("{} added", package.key));
+        assert_eq!(v["Report"]["Removed"][0], "hello_0.9_amd64 removed");
+        assert_eq!(v["Report"]["Warnings"][0], "w");
+        assert_eq!(v["FailedFiles"], serde_json::json!([]));
     }
 }
