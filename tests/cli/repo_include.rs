@@ -10,6 +10,7 @@
 //! - a listed file with another size, SHA256 or MD5 is refused naming the
 //!   file and the field, nothing stored;
 //! - a `.changes` naming `../x.deb` is refused;
+//! - a source upload brings the `.dsc` and the files it lists;
 //! - a repo without uploaders takes an unsigned upload; `repo edit`
 //!   sets and removes uploaders; `status` lists local repositories.
 
@@ -18,7 +19,7 @@ use std::path::{Path, PathBuf};
 use crate::support::apt::{Apt, Serve, Sources};
 use crate::support::changes::{Changes, fingerprint};
 use crate::support::fixture::public_key;
-use crate::support::repos::{files_below, write};
+use crate::support::repos::{files_below, write, write_source};
 use crate::support::{Pkg, TestEnv, json};
 
 fn incoming(env: &TestEnv) -> PathBuf {
@@ -318,4 +319,23 @@ fn uploaders_rules_naming_unknown_keys_are_refused() {
     assert!(out.stderr.contains("16DB3E6D"), "{}", out.stderr);
     let listed = json(&env.ok(&["--json", "repo", "list"]));
     assert_eq!(listed.as_array().map(Vec::len), Some(0), "{listed}");
+}
+
+#[test]
+fn a_source_upload_brings_the_dsc_and_its_files() {
+    let env = TestEnv::new();
+    env.ok(&["repo", "create", "team"]);
+    let dir = incoming(&env).join("src");
+    let (dsc, files) = write_source(&dir);
+    let mut changes = Changes::new("foo", &["foo-utils"])
+        .file("foo_1.0-1.dsc", &std::fs::read(&dsc).expect("read .dsc"));
+    for (name, data) in &files {
+        changes = changes.file(name, data);
+    }
+    let changes = changes.write(&dir, "foo_1.0-1_source.changes", None);
+    let report = json(&env.ok(&["--json", "repo", "include", "team", &path(&changes)]));
+    assert_eq!(report["added"][0]["name"], "foo", "{report}");
+    assert_eq!(report["added"][0]["architecture"], "source", "{report}");
+    // The .dsc and the two files it lists.
+    assert_eq!(blobs(&env).len(), 3, "{:?}", blobs(&env));
 }
