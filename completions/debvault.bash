@@ -163,6 +163,12 @@ _debvault() {
             debvault__subcmd__repo,drop)
                 cmd="debvault__subcmd__repo__subcmd__drop"
                 ;;
+            debvault__subcmd__repo,edit)
+                cmd="debvault__subcmd__repo__subcmd__edit"
+                ;;
+            debvault__subcmd__repo,include)
+                cmd="debvault__subcmd__repo__subcmd__include"
+                ;;
             debvault__subcmd__repo,list)
                 cmd="debvault__subcmd__repo__subcmd__list"
                 ;;
@@ -1202,7 +1208,7 @@ _debvault() {
             return 0
             ;;
         debvault__subcmd__repo)
-            opts="-q -v -h --root --config --json --quiet --verbose --no-progress --help create list show drop add remove copy move"
+            opts="-q -v -h --root --config --json --quiet --verbose --no-progress --help create edit include list show drop add remove copy move"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1268,7 +1274,7 @@ _debvault() {
             return 0
             ;;
         debvault__subcmd__repo__subcmd__create)
-            opts="-q -v -h --component --arch --comment --dry-run --root --config --json --quiet --verbose --no-progress --help"
+            opts="-q -v -h --component --arch --comment --uploaders --uploaders-keyring --dry-run --root --config --json --quiet --verbose --no-progress --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1283,6 +1289,14 @@ _debvault() {
                     return 0
                     ;;
                 --comment)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --uploaders)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --uploaders-keyring)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1303,6 +1317,58 @@ _debvault() {
             ;;
         debvault__subcmd__repo__subcmd__drop)
             opts="-q -v -h --dry-run --root --config --json --quiet --verbose --no-progress --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --root)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        debvault__subcmd__repo__subcmd__edit)
+            opts="-q -v -h --uploaders --uploaders-keyring --no-uploaders --dry-run --root --config --json --quiet --verbose --no-progress --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --uploaders)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --uploaders-keyring)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --root)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        debvault__subcmd__repo__subcmd__include)
+            opts="-q -v -h --force-replace --dry-run --root --config --json --quiet --verbose --no-progress --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -187,24 +187,28 @@ complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_see
 complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_seen_subcommand_from fill" -s v -l verbose -d 'More detail on stderr (repeat for debug logs)'
 complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_seen_subcommand_from fill" -l no-progress -d 'No progress bars (plain log lines)'
 complete -c debvault -n "__fish_debvault_using_subcommand mirror; and __fish_seen_subcommand_from fill" -s h -l help -d 'Print help'
-complete -c debvault -n "__fish_debvault_using_subcommand repo; and not __fish_seen_subcommand_from create list show drop add remove copy move" -l root -d 'Data root holding the database, blobs and publications [env: DEBVAULT_ROOT]' -r -F
-complete -c debvault -n "__fish_debvault_using_subcommand repo; and not __fish_seen_subcommand_from create list show drop add remove copy move" -l config -d 'Config file [env: DEBVAULT_CONFIG]' -r -F
-complete -c debvault -n "__fish_debvault_using_subcommand repo; and not __fish_seen_subcommand_from create list show drop add remove copy move" -l json -d 'Machine-readable JSON on stdout'
-complete -c debvault -n "__fish_debvault_using_subcommand repo; and not __fish_seen_subcommand_from create list show drop add remove copy move" -s q -l quiet -d 'No confirmations on stdout, no notes or progress on stderr (data, warnings and errors stay)'
-complete -c debvault -n "__fish_debvault_using_subcommand repo; and not __fish_seen_subcommand_from create list show drop add remove copy move" -s v -l verbose -d 'More detail on stderr (repeat for debug logs)'
-complete -c debvault -n "__fish_debvault_using_subcommand repo; and not __fish_seen_subcommand_from create list show drop add remove copy move" -l no-progress -d 'No progress bars (plain log lines)'
-complete -c debvault -n "__fish_debvault_using_subcommand repo; and not __fish_seen_subcommand_from create list show drop add remove copy move" -s h -l help -d 'Print help'
-complete -c debvault -n "__fish_debvault_using_subcommand repo; and not __fish_seen_subcommand_from create list show drop add remove copy move" -f -a "create" -d 'Create an empty local repository for packages added by hand'
-complete -c debvault -n "__fish_debvault_using_subcommand repo; and not __fish_seen_subcommand_from create list show drop add remove copy move" -f -a "list" -d 'List local repositories'
-complete -c debvault -n "__fish_debvault_using_subcommand repo; and not __fish_seen_subcommand_from create list show drop add remove copy move" -f -a "show" -d 'Show a local repository'
-complete -c debvault -n "__fish_debvault_using_subcommand repo; and not __fish_seen_subcommand_from create list show drop add remove copy move" -f -a "drop" -d 'Delete a local repository (snapshots taken from it keep their packages)'
-complete -c debvault -n "__fish_debvault_using_subcommand repo; and not __fish_seen_subcommand_from create list show drop add remove copy move" -f -a "add" -d 'Add .deb, .udeb and .dsc files (or every one below a directory) to a repository'
-complete -c debvault -n "__fish_debvault_using_subcommand repo; and not __fish_seen_subcommand_from create list show drop add remove copy move" -f -a "remove" -d 'Remove the packages matching a filter from a repository'
-complete -c debvault -n "__fish_debvault_using_subcommand repo; and not __fish_seen_subcommand_from create list show drop add remove copy move" -f -a "copy" -d 'Copy the packages matching a filter from one repository to another'
-complete -c debvault -n "__fish_debvault_using_subcommand repo; and not __fish_seen_subcommand_from create list show drop add remove copy move" -f -a "move" -d 'Move the packages matching a filter from one repository to another'
+complete -c debvault -n "__fish_debvault_using_subcommand repo; and not __fish_seen_subcommand_from create edit include list show drop add remove copy move" -l root -d 'Data root holding the database, blobs and publications [env: DEBVAULT_ROOT]' -r -F
+complete -c debvault -n "__fish_debvault_using_subcommand repo; and not __fish_seen_subcommand_from create edit include list show drop add remove copy move" -l config -d 'Config file [env: DEBVAULT_CONFIG]' -r -F
+complete -c debvault -n "__fish_debvault_using_subcommand repo; and not __fish_seen_subcommand_from create edit include list show drop add remove copy move" -l json -d 'Machine-readable JSON on stdout'
+complete -c debvault -n "__fish_debvault_using_subcommand repo; and not __fish_seen_subcommand_from create edit include list show drop add remove copy move" -s q -l quiet -d 'No confirmations on stdout, no notes or progress on stderr (data, warnings and errors stay)'
+complete -c debvault -n "__fish_debvault_using_subcommand repo; and not __fish_seen_subcommand_from create edit include list show drop add remove copy move" -s v -l verbose -d 'More detail on stderr (repeat for debug logs)'
+complete -c debvault -n "__fish_debvault_using_subcommand repo; and not __fish_seen_subcommand_from create edit include list show drop add remove copy move" -l no-progress -d 'No progress bars (plain log lines)'
+complete -c debvault -n "__fish_debvault_using_subcommand repo; and not __fish_seen_subcommand_from create edit include list show drop add remove copy move" -s h -l help -d 'Print help'
+complete -c debvault -n "__fish_debvault_using_subcommand repo; and not __fish_seen_subcommand_from create edit include list show drop add remove copy move" -f -a "create" -d 'Create an empty local repository for packages added by hand'
+complete -c debvault -n "__fish_debvault_using_subcommand repo; and not __fish_seen_subcommand_from create edit include list show drop add remove copy move" -f -a "edit" -d 'Change who may upload to a repository with `repo include`'
+complete -c debvault -n "__fish_debvault_using_subcommand repo; and not __fish_seen_subcommand_from create edit include list show drop add remove copy move" -f -a "include" -d 'Include an upload described by a .changes file (dput, dpkg-genchanges)'
+complete -c debvault -n "__fish_debvault_using_subcommand repo; and not __fish_seen_subcommand_from create edit include list show drop add remove copy move" -f -a "list" -d 'List local repositories'
+complete -c debvault -n "__fish_debvault_using_subcommand repo; and not __fish_seen_subcommand_from create edit include list show drop add remove copy move" -f -a "show" -d 'Show a local repository'
+complete -c debvault -n "__fish_debvault_using_subcommand repo; and not __fish_seen_subcommand_from create edit include list show drop add remove copy move" -f -a "drop" -d 'Delete a local repository (snapshots taken from it keep their packages)'
+complete -c debvault -n "__fish_debvault_using_subcommand repo; and not __fish_seen_subcommand_from create edit include list show drop add remove copy move" -f -a "add" -d 'Add .deb, .udeb and .dsc files (or every one below a directory) to a repository'
+complete -c debvault -n "__fish_debvault_using_subcommand repo; and not __fish_seen_subcommand_from create edit include list show drop add remove copy move" -f -a "remove" -d 'Remove the packages matching a filter from a repository'
+complete -c debvault -n "__fish_debvault_using_subcommand repo; and not __fish_seen_subcommand_from create edit include list show drop add remove copy move" -f -a "copy" -d 'Copy the packages matching a filter from one repository to another'
+complete -c debvault -n "__fish_debvault_using_subcommand repo; and not __fish_seen_subcommand_from create edit include list show drop add remove copy move" -f -a "move" -d 'Move the packages matching a filter from one repository to another'
 complete -c debvault -n "__fish_debvault_using_subcommand repo; and __fish_seen_subcommand_from create" -l component -d 'The component its packages are published in' -r
 complete -c debvault -n "__fish_debvault_using_subcommand repo; and __fish_seen_subcommand_from create" -l arch -d 'Architectures a snapshot of it publishes [default: those of its packages]' -r
 complete -c debvault -n "__fish_debvault_using_subcommand repo; and __fish_seen_subcommand_from create" -l comment -d 'Free text shown by `repo show`' -r
+complete -c debvault -n "__fish_debvault_using_subcommand repo; and __fish_seen_subcommand_from create" -l uploaders -d 'Uploaders rules, JSON in aptly\'s uploaders.json shape' -r -F
+complete -c debvault -n "__fish_debvault_using_subcommand repo; and __fish_seen_subcommand_from create" -l uploaders-keyring -d 'Public keys of the uploaders (binary or armored), stored with the rules' -r -F
 complete -c debvault -n "__fish_debvault_using_subcommand repo; and __fish_seen_subcommand_from create" -l root -d 'Data root holding the database, blobs and publications [env: DEBVAULT_ROOT]' -r -F
 complete -c debvault -n "__fish_debvault_using_subcommand repo; and __fish_seen_subcommand_from create" -l config -d 'Config file [env: DEBVAULT_CONFIG]' -r -F
 complete -c debvault -n "__fish_debvault_using_subcommand repo; and __fish_seen_subcommand_from create" -l dry-run -d 'Check the request, create nothing'
@@ -212,7 +216,27 @@ complete -c debvault -n "__fish_debvault_using_subcommand repo; and __fish_seen_
 complete -c debvault -n "__fish_debvault_using_subcommand repo; and __fish_seen_subcommand_from create" -s q -l quiet -d 'No confirmations on stdout, no notes or progress on stderr (data, warnings and errors stay)'
 complete -c debvault -n "__fish_debvault_using_subcommand repo; and __fish_seen_subcommand_from create" -s v -l verbose -d 'More detail on stderr (repeat for debug logs)'
 complete -c debvault -n "__fish_debvault_using_subcommand repo; and __fish_seen_subcommand_from create" -l no-progress -d 'No progress bars (plain log lines)'
-complete -c debvault -n "__fish_debvault_using_subcommand repo; and __fish_seen_subcommand_from create" -s h -l help -d 'Print help'
+complete -c debvault -n "__fish_debvault_using_subcommand repo; and __fish_seen_subcommand_from create" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c debvault -n "__fish_debvault_using_subcommand repo; and __fish_seen_subcommand_from edit" -l uploaders -d 'Uploaders rules, JSON in aptly\'s uploaders.json shape' -r -F
+complete -c debvault -n "__fish_debvault_using_subcommand repo; and __fish_seen_subcommand_from edit" -l uploaders-keyring -d 'Public keys of the uploaders (binary or armored), stored with the rules' -r -F
+complete -c debvault -n "__fish_debvault_using_subcommand repo; and __fish_seen_subcommand_from edit" -l root -d 'Data root holding the database, blobs and publications [env: DEBVAULT_ROOT]' -r -F
+complete -c debvault -n "__fish_debvault_using_subcommand repo; and __fish_seen_subcommand_from edit" -l config -d 'Config file [env: DEBVAULT_CONFIG]' -r -F
+complete -c debvault -n "__fish_debvault_using_subcommand repo; and __fish_seen_subcommand_from edit" -l no-uploaders -d 'Remove its uploaders: anyone may include, unsigned uploads too'
+complete -c debvault -n "__fish_debvault_using_subcommand repo; and __fish_seen_subcommand_from edit" -l dry-run -d 'Check the request, change nothing'
+complete -c debvault -n "__fish_debvault_using_subcommand repo; and __fish_seen_subcommand_from edit" -l json -d 'Machine-readable JSON on stdout'
+complete -c debvault -n "__fish_debvault_using_subcommand repo; and __fish_seen_subcommand_from edit" -s q -l quiet -d 'No confirmations on stdout, no notes or progress on stderr (data, warnings and errors stay)'
+complete -c debvault -n "__fish_debvault_using_subcommand repo; and __fish_seen_subcommand_from edit" -s v -l verbose -d 'More detail on stderr (repeat for debug logs)'
+complete -c debvault -n "__fish_debvault_using_subcommand repo; and __fish_seen_subcommand_from edit" -l no-progress -d 'No progress bars (plain log lines)'
+complete -c debvault -n "__fish_debvault_using_subcommand repo; and __fish_seen_subcommand_from edit" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c debvault -n "__fish_debvault_using_subcommand repo; and __fish_seen_subcommand_from include" -l root -d 'Data root holding the database, blobs and publications [env: DEBVAULT_ROOT]' -r -F
+complete -c debvault -n "__fish_debvault_using_subcommand repo; and __fish_seen_subcommand_from include" -l config -d 'Config file [env: DEBVAULT_CONFIG]' -r -F
+complete -c debvault -n "__fish_debvault_using_subcommand repo; and __fish_seen_subcommand_from include" -l force-replace -d 'Replace a package whose bytes differ under the same version (audited)'
+complete -c debvault -n "__fish_debvault_using_subcommand repo; and __fish_seen_subcommand_from include" -l dry-run -d 'Check the upload, store nothing'
+complete -c debvault -n "__fish_debvault_using_subcommand repo; and __fish_seen_subcommand_from include" -l json -d 'Machine-readable JSON on stdout'
+complete -c debvault -n "__fish_debvault_using_subcommand repo; and __fish_seen_subcommand_from include" -s q -l quiet -d 'No confirmations on stdout, no notes or progress on stderr (data, warnings and errors stay)'
+complete -c debvault -n "__fish_debvault_using_subcommand repo; and __fish_seen_subcommand_from include" -s v -l verbose -d 'More detail on stderr (repeat for debug logs)'
+complete -c debvault -n "__fish_debvault_using_subcommand repo; and __fish_seen_subcommand_from include" -l no-progress -d 'No progress bars (plain log lines)'
+complete -c debvault -n "__fish_debvault_using_subcommand repo; and __fish_seen_subcommand_from include" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c debvault -n "__fish_debvault_using_subcommand repo; and __fish_seen_subcommand_from list" -l root -d 'Data root holding the database, blobs and publications [env: DEBVAULT_ROOT]' -r -F
 complete -c debvault -n "__fish_debvault_using_subcommand repo; and __fish_seen_subcommand_from list" -l config -d 'Config file [env: DEBVAULT_CONFIG]' -r -F
 complete -c debvault -n "__fish_debvault_using_subcommand repo; and __fish_seen_subcommand_from list" -l json -d 'Machine-readable JSON on stdout'

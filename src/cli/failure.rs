@@ -170,6 +170,22 @@ mod tests {
                 2,
             ),
             (
+                "repo include unsigned",
+                code(crate::ops::repo::IncludeError::Unsigned {
+                    changes: "c".into(),
+                    repo: "r".into(),
+                }),
+                3,
+            ),
+            (
+                "repo uploaders key",
+                code(crate::ops::repo::UploadersError::BadKey {
+                    origin: "u".into(),
+                    key: "k".into(),
+                }),
+                2,
+            ),
+            (
                 "lock",
                 code(LockError::Io {
                     path: PathBuf::from("l"),

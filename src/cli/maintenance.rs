@@ -157,6 +157,7 @@ fn print_status(out: &mut dyn Write, st: &status::Status) -> Result<()> {
             )?;
         }
     }
+    super::repo::print_status(out, &st.repos)?;
     if !st.publications.is_empty() {
         writeln!(out)?;
         writeln!(out, "{:<32} {:<28} PUBLISHED", "PUBLICATION", "SNAPSHOT")?;

@@ -10,7 +10,8 @@ use super::failure::Result;
 use super::printer::Kind;
 use crate::db::{Repo, RepoSpec};
 use crate::ops::repo::{
-    self as ops, AddOptions, AddReport, CreateOptions, EditReport, RepoPackage,
+    self as ops, AddOptions, AddReport, CreateOptions, EditReport, IncludeOptions, RepoPackage,
+    Uploaders,
 };
 
 #[derive(Debug, Subcommand)]
@@ -28,7 +29,46 @@ pub(crate) enum RepoCommand {
         /// Free text shown by `repo show`
         #[arg(long)]
         comment: Option<String>,
+        #[command(flatten)]
+        uploaders: UploadersArgs,
         /// Check the request, create nothing
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Change who may upload to a repository with `repo include`
+    #[command(group(clap::ArgGroup::new("change").required(true).args(["uploaders", "no_uploaders"])))]
+    Edit {
+        /// Repo name
+        #[arg(add = super::complete::repos())]
+        name: String,
+        #[command(flatten)]
+        uploaders: UploadersArgs,
+        /// Remove its uploaders: anyone may include, unsigned uploads too
+        #[arg(long, conflicts_with = "uploaders_keyring")]
+        no_uploaders: bool,
+        /// Check the request, change nothing
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Include an upload described by a .changes file (dput, dpkg-genchanges)
+    ///
+    /// Every file the .changes lists must lie beside it with the listed
+    /// size, SHA256 (and SHA1 and MD5 when listed); its .deb, .udeb and .dsc
+    /// files are then added as `repo add` adds them. A repository with
+    /// uploaders takes only a .changes clearsigned by a key of its uploaders
+    /// keyring that its rules allow for every package; one without takes
+    /// unsigned uploads. All or nothing: any refusal stores nothing (exit 3).
+    Include {
+        /// Repo name
+        #[arg(add = super::complete::repos())]
+        name: String,
+        /// The .changes file
+        #[arg(value_name = "FILE.changes")]
+        changes: PathBuf,
+        /// Replace a package whose bytes differ under the same version (audited)
+        #[arg(long)]
+        force_replace: bool,
+        /// Check the upload, store nothing
         #[arg(long)]
         dry_run: bool,
     },
@@ -91,6 +131,37 @@ pub(crate) enum RepoCommand {
     Move(CopyArgs),
 }
 
+/// Who may upload to a repository with `repo include`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct UploadersArgs {
+    /// Uploaders rules, JSON in aptly's uploaders.json shape
+    ///
+    /// `{"Groups": {"team": ["FINGERPRINT", …]}, "Rules": [{"Condition":
+    /// "FILTER", "Allow": ["team"], "Deny": ["*"]}, …]}`: the first rule
+    /// whose Condition (a package filter, as for `snapshot filter`, on each
+    /// uploaded package's fields, then the .changes fields) matches
+    /// decides; a signer in Deny refuses, in Allow accepts; no matching
+    /// rule refuses. Keys are fingerprints or 16-hex key ids, `*` is any
+    /// key of the uploaders keyring. Stored in the database: later changes
+    /// of the file need `repo edit`.
+    #[arg(long, value_name = "FILE", requires = "uploaders_keyring")]
+    uploaders: Option<PathBuf>,
+    /// Public keys of the uploaders (binary or armored), stored with the rules
+    #[arg(long, value_name = "KEYRING", requires = "uploaders")]
+    uploaders_keyring: Option<PathBuf>,
+}
+
+impl UploadersArgs {
+    fn load(&self) -> Result<Option<Uploaders>> {
+        match (&self.uploaders, &self.uploaders_keyring) {
+            (Some(rules), Some(keyring)) => Ok(Some(
+                Uploaders::load(rules, keyring).map_err(ops::RepoError::from)?,
+            )),
+            _ => Ok(None),
+        }
+    }
+}
+
 #[derive(Debug, clap::Args)]
 pub(crate) struct CopyArgs {
     /// Source repo
@@ -116,6 +187,7 @@ pub(crate) fn run(cmd: RepoCommand, g: &Globals) -> Result<u8> {
             component,
             architectures,
             comment,
+            uploaders,
             dry_run,
         } => {
             let mut ctx = g.context()?;
@@ -125,6 +197,7 @@ pub(crate) fn run(cmd: RepoCommand, g: &Globals) -> Result<u8> {
                     comment,
                     architectures,
                 },
+                uploaders: uploaders.load()?,
                 dry_run,
             };
             let repo = ops::create(&mut ctx, &name, &opts)?;
@@ -141,6 +214,77 @@ pub(crate) fn run(cmd: RepoCommand, g: &Globals) -> Result<u8> {
             })?;
             Ok(0)
         }
+        RepoCommand::Edit {
+            name,
+            uploaders,
+            no_uploaders: _,
+            dry_run,
+        } => {
+            let mut ctx = g.context()?;
+            let u = uploaders.load()?;
+            let summary = ops::set_uploaders(&mut ctx, &name, u.as_ref(), dry_run)?;
+            let v = serde_json::json!({"repo": name, "uploaders": summary, "dry_run": dry_run});
+            g.out.result(kind(dry_run), &v, |out| {
+                let would = if dry_run { "would " } else { "" };
+                match &summary {
+                    Some(s) => writeln!(
+                        out,
+                        "repo `{name}`: {would}set uploaders ({} rules, {} keys)",
+                        s.rules,
+                        s.keys.len()
+                    )?,
+                    None => writeln!(
+                        out,
+                        "repo `{name}`: {would}remove its uploaders (anyone may include)"
+                    )?,
+                }
+                Ok(())
+            })?;
+            Ok(0)
+        }
+        RepoCommand::Include {
+            name,
+            changes,
+            force_replace,
+            dry_run,
+        } => {
+            let mut ctx = g.context()?;
+            let opts = IncludeOptions {
+                force_replace,
+                dry_run,
+            };
+            let report = ops::include(&mut ctx, &name, &changes, &opts)?;
+            for w in &report.warnings {
+                g.out.warn(w);
+            }
+            g.out.result(kind(dry_run), &report, |out| {
+                let would = if dry_run { "would " } else { "" };
+                writeln!(
+                    out,
+                    "repo `{}`: {would}include `{}`: {would}add {}, {would}replace {}, {} unchanged",
+                    report.repo,
+                    report.changes,
+                    report.added.len(),
+                    report.replaced.len(),
+                    report.unchanged.len()
+                )?;
+                for s in &report.signers {
+                    writeln!(out, "  signed by {}", s.cert)?;
+                }
+                for a in &report.added {
+                    writeln!(out, "  + {}  {}", a.package.key, a.package.sha256)?;
+                }
+                for a in &report.replaced {
+                    writeln!(
+                        out,
+                        "  ~ {}  {} (was {})",
+                        a.package.key, a.package.sha256, a.replaced_sha256
+                    )?;
+                }
+                Ok(())
+            })?;
+            Ok(0)
+        }
         RepoCommand::List => list(g),
         RepoCommand::Show {
             name,
@@ -150,6 +294,15 @@ pub(crate) fn run(cmd: RepoCommand, g: &Globals) -> Result<u8> {
             let d = ops::show(&ctx, &name, with_packages)?;
             g.out.data(&d, |out| {
                 print_repo(out, &d.repo)?;
+                match &d.uploaders {
+                    Some(u) => {
+                        writeln!(out, "uploaders:     {} rules", u.rules)?;
+                        for k in &u.keys {
+                            writeln!(out, "  key          {k}")?;
+                        }
+                    }
+                    None => writeln!(out, "uploaders:     none (anyone may include)")?,
+                }
                 if with_packages {
                     writeln!(out, "packages:")?;
                     print_packages(out, "  ", &d.package_list)?;
@@ -270,6 +423,34 @@ fn print_add(out: &mut dyn Write, r: &AddReport) -> Result<()> {
             out,
             "  ~ {}  {} (was {})",
             a.package.key, a.package.sha256, a.replaced_sha256
+        )?;
+    }
+    Ok(())
+}
+
+/// The local repositories' block of `status` (nothing without repos).
+pub(crate) fn print_status(
+    out: &mut dyn Write,
+    repos: &[crate::ops::repo::status::RepoStatus],
+) -> Result<()> {
+    if repos.is_empty() {
+        return Ok(());
+    }
+    writeln!(out)?;
+    writeln!(
+        out,
+        "{:<20} {:>8} {:>8}  {:<16}  UPLOADERS",
+        "REPO", "PACKAGES", "REVISION", "LAST CHANGE"
+    )?;
+    for r in repos {
+        writeln!(
+            out,
+            "{:<20} {:>8} {:>8}  {:<16}  {}",
+            r.name,
+            r.packages,
+            r.revision,
+            r.last_change.format("%Y-%m-%d %H:%M"),
+            if r.uploaders { "signed only" } else { "anyone" }
         )?;
     }
     Ok(())

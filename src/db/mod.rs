@@ -25,6 +25,7 @@ mod snapshots;
 mod sources;
 mod tokens;
 mod translations;
+mod uploaders;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -48,6 +49,7 @@ pub use sets::{PackageSet, SetDecodeError};
 pub use snapshots::{HistoryEntry, NewPublication, NewSnapshot, PackageSummary};
 pub use sources::{SOURCE_ARCH, SourceFileRow};
 pub use tokens::TokenRow;
+pub use uploaders::StoredUploaders;
 
 use crate::digest::Sha256;
 use crate::exit::{ExitCode, FAILURE};
@@ -69,6 +71,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("schema13.sql"),
     include_str!("schema14.sql"),
     include_str!("schema15.sql"),
+    include_str!("schema16.sql"),
 ];
 
 /// Database errors, naming the object concerned.

@@ -106,6 +106,16 @@ impl Db {
     /// Stores a new, empty repo and records it in the audit trail; fails
     /// with [`DbError::RepoExists`] if the name is taken.
     pub fn create_repo(&mut self, name: &str, spec: &RepoSpec) -> Result<RepoId, DbError> {
+        self.create_repo_with(name, spec, None)
+    }
+
+    /// [`Db::create_repo`], with its uploaders stored in the same transaction.
+    pub fn create_repo_with(
+        &mut self,
+        name: &str,
+        spec: &RepoSpec,
+        uploaders: Option<&super::StoredUploaders>,
+    ) -> Result<RepoId, DbError> {
         let what = format!("create repo `{name}`");
         let spec_json = serde_json::to_string(spec).map_err(|e| corrupt(&what, e))?;
         let tx = self
@@ -128,6 +138,9 @@ impl Db {
             Err(e) => return Err(sql(what)(e)),
         }
         let id = RepoId(tx.last_insert_rowid());
+        if let Some(u) = uploaders {
+            super::uploaders::insert(&tx, id, u)?;
+        }
         append_audit(
             &tx,
             &self.actor,

@@ -8,6 +8,7 @@
 
 pub mod apt_sources;
 pub mod changelog;
+pub mod changes;
 pub mod checksums;
 pub mod contents;
 pub mod deb;

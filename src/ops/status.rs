@@ -76,6 +76,9 @@ pub struct Status {
     /// (filled by [`crate::ops::ondemand_status::gather`]).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub on_demand: Vec<crate::ops::ondemand_status::OnDemandStatus>,
+    /// Local repositories by name.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub repos: Vec<crate::ops::repo::status::RepoStatus>,
 }
 
 /// Gathers the status from the database (no network, no store walk).
@@ -128,6 +131,7 @@ pub fn gather(db: &Db, now: DateTime<Utc>) -> Result<Status, DbError> {
             unique_bytes,
         },
         on_demand: Vec::new(),
+        repos: crate::ops::repo::status::gather(db)?,
     })
 }
 
@@ -328,6 +332,7 @@ mod tests {
                 unique_bytes: 300,
             },
             on_demand: vec![],
+            repos: vec![],
         }
     }
 

@@ -18,6 +18,7 @@
 //! underlying sequoia error is kept as the `source()`.
 
 pub mod keys;
+pub mod sha1;
 pub mod sign;
 pub mod verify;
 

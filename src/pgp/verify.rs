@@ -138,6 +138,15 @@ impl Keyring {
             .collect()
     }
 
+    /// Fingerprints (uppercase hex) of every key, primary keys and
+    /// subkeys: what a rule naming a signing key is checked against.
+    pub fn key_fingerprints(&self) -> Vec<String> {
+        self.certs
+            .iter()
+            .flat_map(|c| c.keys().map(|k| k.key().fingerprint().to_hex()))
+            .collect()
+    }
+
     /// Whether the keyring holds no certificate.
     pub fn is_empty(&self) -> bool {
         self.certs.is_empty()

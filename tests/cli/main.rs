@@ -25,6 +25,7 @@ mod output;
 mod pipeline;
 mod publish;
 mod publish_apt;
+mod repo_include;
 mod repos;
 mod s3;
 mod serve;

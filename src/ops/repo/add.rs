@@ -107,6 +107,26 @@ pub fn add(
     paths: &[PathBuf],
     opts: &AddOptions,
 ) -> Result<AddReport, RepoError> {
+    let files = collect(paths)?;
+    add_files(ctx, name, &files, opts, &mut |_, _, _| Ok(Vec::new()))
+}
+
+/// Checks the packages of an upload before anything is stored (`repo
+/// include`'s uploaders rules): gets the context, the repo (as locked)
+/// and the described packages,
+/// returns the audit events to commit with them, or refuses.
+pub(super) type Vet<'a> =
+    dyn FnMut(&Context, &crate::db::Repo, &[Incoming]) -> Result<Vec<AuditEvent>, RepoError> + 'a;
+
+/// Adds the package files `files` to repo `name` once `vet` accepts them,
+/// under the repo's lock: all of them, or (on any error) none.
+pub(super) fn add_files(
+    ctx: &mut Context,
+    name: &str,
+    files: &[PathBuf],
+    opts: &AddOptions,
+    vet: &mut Vet<'_>,
+) -> Result<AddReport, RepoError> {
     let _lock = lock_repo(ctx, name)?;
     // `gc` takes this exclusively: it never collects a blob stored here
     // before the transaction that references it.
@@ -116,10 +136,9 @@ pub fn add(
     )
     .map_err(RepoError::GcRunning)?;
     let repo = load(ctx, name)?;
-    let files = collect(paths)?;
     let mut staging = Staging(Vec::new());
     let mut incoming = Vec::with_capacity(files.len());
-    for file in &files {
+    for file in files {
         incoming.push(ingest(
             &ctx.store,
             &mut staging,
@@ -127,6 +146,7 @@ pub fn add(
             &repo.spec.component,
         )?);
     }
+    let vetted = vet(ctx, &repo, &incoming)?;
     let set = ctx.db.package_set(repo.package_set)?;
     let mut current: BTreeMap<PackageKey, (PackageId, Sha256, u64)> = BTreeMap::new();
     for (_, ids) in set.components() {
@@ -155,6 +175,8 @@ pub fn add(
         .map(|(id, ..)| *id)
         .filter(|id| !replaced_ids.contains(id))
         .collect();
+    let mut events = plan.events(&repo.name, &incoming);
+    events.extend(vetted);
     let change = RepoChange {
         repo: &repo,
         kept,
@@ -164,7 +186,7 @@ pub fn add(
             .chain(plan.replaced.iter().map(|(i, _)| i))
             .map(|&i| &incoming[i].record)
             .collect(),
-        events: plan.events(&repo.name, &incoming),
+        events,
     };
     ctx.db.commit_repo_changes(&[change])?;
     drop(staging);

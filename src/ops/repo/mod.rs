@@ -12,7 +12,9 @@
 //!
 //! - [`add`]: `.deb`/`.udeb` files in, control data read from the package;
 //!   `.dsc` files with the files they list, each checked;
-//! - [`edit`]: `remove`, `copy` and `move` by filter expression.
+//! - [`edit`]: `remove`, `copy` and `move` by filter expression;
+//! - [`include`]: an upload's `.changes`, its files checked, its signature
+//!   checked against the repo's [`uploaders`] rules.
 
 use serde::Serialize;
 
@@ -30,9 +32,14 @@ use crate::store::StoreError;
 pub mod add;
 mod dsc;
 pub mod edit;
+pub mod include;
+pub mod status;
+pub mod uploaders;
 
 pub use add::{AddOptions, AddReport, AddedPackage, Replaced, add};
 pub use edit::{EditReport, copy, remove};
+pub use include::{IncludeError, IncludeOptions, IncludeReport, include};
+pub use uploaders::{Uploaders, UploadersError};
 
 /// Why a repo operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -151,6 +158,12 @@ pub enum RepoError {
     /// The database failed.
     #[error(transparent)]
     Db(DbError),
+    /// Uploaders rules that cannot be used.
+    #[error(transparent)]
+    Uploaders(Box<UploadersError>),
+    /// An upload refused while it was vetted under the repo's lock.
+    #[error(transparent)]
+    Include(Box<IncludeError>),
 }
 
 impl From<DbError> for RepoError {
@@ -159,6 +172,12 @@ impl From<DbError> for RepoError {
             DbError::RepoExists(name) => RepoError::Exists(name),
             e => RepoError::Db(e),
         }
+    }
+}
+
+impl From<UploadersError> for RepoError {
+    fn from(e: UploadersError) -> RepoError {
+        RepoError::Uploaders(Box::new(e))
     }
 }
 
@@ -181,6 +200,8 @@ impl ExitCode for RepoError {
             | RepoError::Ambiguous(_) => VERIFICATION,
             RepoError::Store(e) => e.exit_code(),
             RepoError::Db(e) => e.exit_code(),
+            RepoError::Uploaders(e) => e.exit_code(),
+            RepoError::Include(e) => e.exit_code(),
             _ => FAILURE,
         }
     }
@@ -223,6 +244,8 @@ pub struct RepoDetail {
     /// Its packages by name, version and architecture (empty unless asked for).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub package_list: Vec<RepoPackage>,
+    /// Who may `repo include` into it (none: anyone, unsigned too).
+    pub uploaders: Option<uploaders::UploadersSummary>,
 }
 
 /// What `repo create` was given.
@@ -230,6 +253,8 @@ pub struct RepoDetail {
 pub struct CreateOptions {
     /// The repo's configuration.
     pub spec: RepoSpec,
+    /// Who may `repo include` into it.
+    pub uploaders: Option<Uploaders>,
     /// Check, store nothing.
     pub dry_run: bool,
 }
@@ -292,7 +317,12 @@ pub fn create(ctx: &mut Context, name: &str, opts: &CreateOptions) -> Result<Rep
             package_set: crate::model::PackageSetId(0),
         });
     }
-    ctx.db.create_repo(name, &opts.spec)?;
+    let stored = opts
+        .uploaders
+        .as_ref()
+        .map(Uploaders::to_stored)
+        .transpose()?;
+    ctx.db.create_repo_with(name, &opts.spec, stored.as_ref())?;
     load(ctx, name)
 }
 
@@ -309,7 +339,38 @@ pub fn show(ctx: &Context, name: &str, with_packages: bool) -> Result<RepoDetail
     } else {
         Vec::new()
     };
-    Ok(RepoDetail { repo, package_list })
+    let uploaders = ctx
+        .db
+        .repo_uploaders(&repo)?
+        .map(|u| Uploaders::from_stored(&repo.name, &u).map(|u| u.summary()))
+        .transpose()?;
+    Ok(RepoDetail {
+        repo,
+        package_list,
+        uploaders,
+    })
+}
+
+/// Sets (or with `None`, removes) the uploaders of repo `name`, audited;
+/// with `dry_run` only checks. Returns what `repo show` will list.
+pub fn set_uploaders(
+    ctx: &mut Context,
+    name: &str,
+    uploaders: Option<&Uploaders>,
+    dry_run: bool,
+) -> Result<Option<uploaders::UploadersSummary>, RepoError> {
+    let _lock = lock_repo(ctx, name)?;
+    let repo = load(ctx, name)?;
+    let summary = uploaders.map(Uploaders::summary);
+    if !dry_run {
+        let stored = uploaders.map(Uploaders::to_stored).transpose()?;
+        ctx.db.set_repo_uploaders(
+            &repo,
+            stored.as_ref(),
+            serde_json::to_value(&summary).unwrap_or_default(),
+        )?;
+    }
+    Ok(summary)
 }
 
 /// The packages of `repo`, sorted by name, version and architecture.

@@ -5,6 +5,7 @@
 pub mod api;
 pub mod appstream;
 pub mod apt;
+pub mod changes;
 pub mod contents;
 pub mod fixture;
 pub mod installer;
