@@ -10,6 +10,7 @@
 mod advisories;
 mod appstream;
 mod backup;
+mod cnf;
 mod contents;
 mod curation;
 mod gc;
@@ -66,6 +67,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("schema12.sql"),
     include_str!("schema13.sql"),
     include_str!("schema14.sql"),
+    include_str!("schema18.sql"),
 ];
 
 /// Database errors, naming the object concerned.

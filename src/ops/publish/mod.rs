@@ -71,6 +71,7 @@ use crate::tree::{RenderOptions, TreeError};
 use job::Job;
 
 mod appstream;
+mod cnf;
 mod contents;
 mod endpoint;
 mod found;

@@ -99,6 +99,7 @@ pub(super) fn publish(
         &records,
         &job.architectures(),
     )?);
+    indices.extend(super::cnf::commands_indices(db, &records, &job)?);
     let images = super::installer::for_job(db, &job)?;
     indices.extend(super::installer::sums_indices(&images)?);
     job.report.indices = indices.len() as u64;

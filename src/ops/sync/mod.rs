@@ -24,6 +24,7 @@
 //!    leaves only unreferenced blobs.
 
 mod appstream;
+mod cnf;
 mod contents;
 mod error;
 mod execute;
@@ -268,11 +269,12 @@ async fn sync_locked(
     let indices = choose_indices(mirror, release)?;
     let i18n = translations::pending(mirror, release, &dists, &indices);
     let dep11 = appstream::pending(mirror, release, &dists, &indices);
+    let cnf = cnf::pending(mirror, release, &dists, &indices);
     let udebs = udebs::choose(ctx, mirror, release, &dists, &indices)?;
     let images = installer::choose(mirror, release, &dists, &indices);
 
     // Same indices and same configuration as the current revision: nothing to do but remember the Release.
-    let index_digests = index_digests(&indices, &i18n, &dep11, &udebs, &images);
+    let index_digests = index_digests(&indices, (&i18n, &dep11, &cnf), &udebs, &images);
     let new_state = doc.accepted(now, state.revision);
     if let Some(prev) = &prev
         && same_spec
@@ -307,6 +309,7 @@ async fn sync_locked(
     let fetched = Fetched {
         i18n,
         dep11,
+        cnf,
         base,
         release_date: release.date,
         components,
@@ -339,8 +342,7 @@ async fn sync_locked(
 /// they are all the same.
 fn index_digests(
     indices: &[release::IndexRef],
-    i18n: &translations::Pending,
-    dep11: &appstream::Pending,
+    (i18n, dep11, cnf): (&translations::Pending, &appstream::Pending, &cnf::Pending),
     udebs: &udebs::Pending,
     images: &installer::Pending,
 ) -> BTreeMap<String, String> {
@@ -348,6 +350,7 @@ fn index_digests(
         .iter()
         .chain(i18n.files.iter().map(|t| &t.index))
         .chain(dep11.files())
+        .chain(cnf.files())
         .chain(&udebs.indices)
         .map(|i| (i.path.clone(), i.sha256.to_string()))
         .chain(images.digests())
@@ -415,6 +418,8 @@ struct Fetched<'g> {
     i18n: translations::Pending,
     /// The AppStream files to read once the packages are selected.
     dep11: appstream::Pending,
+    /// The command-not-found files to read once the packages are selected.
+    cnf: cnf::Pending,
     /// The mirror's filter.
     filter: Filter,
     /// The mirror's dependency-closure options.
@@ -454,6 +459,7 @@ async fn plan_and_execute(
         mut record,
         i18n,
         dep11,
+        cnf,
     } = fetched;
     for dup in upstream.dedupe() {
         warn(
@@ -469,6 +475,7 @@ async fn plan_and_execute(
     let descriptions = translations::fetch(ctx, mirror, &i18n, selected, &mut record).await?;
     let selected = (selected.0, selected.1, components.as_slice());
     let appstream = appstream::fetch(ctx, mirror, &dep11, selected, &mut record).await?;
+    let commands = cnf::fetch(ctx, mirror, &cnf, selected, &mut record).await?;
     let view = MirrorView {
         current: match mirror.state.revision {
             Some(rev) => ctx.db.revision_entries(rev)?,
@@ -524,6 +531,7 @@ async fn plan_and_execute(
     }
     descriptions.store(&mut ctx.db)?;
     appstream.store(&mut ctx.db)?;
+    commands.store(&mut ctx.db)?;
     record.installer = installer::fetch(ctx, mirror, &images, &mut record.index_bytes).await?;
     let (index_bytes, index_cached_bytes) = (record.index_bytes, record.index_cached_bytes);
     let done = execute(ctx, mirror, &base, upstream, plan, record, opts.downloads).await?;
