@@ -386,6 +386,9 @@ pub struct PublishReport {
     /// a bucket.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub s3_requests: Option<u64>,
+    /// Installer images a bucket already held: not uploaded again.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub installer_present: u64,
 }
 
 /// A component of a publication of several snapshots, in a report.
@@ -559,6 +562,7 @@ pub fn publish(
         changed,
         seconds: 0.0,
         s3_requests: None,
+        installer_present: 0,
     };
     let job = Job {
         snap,

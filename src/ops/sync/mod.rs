@@ -49,6 +49,7 @@ pub(crate) use self::execute::escape_filename;
 use self::execute::{Record, execute};
 pub use self::flat::DEFAULT_COMPONENT as FLAT_COMPONENT;
 pub use self::group::{group_resyncs, later_group_members};
+pub use self::installer::ImageCost;
 pub use self::ondemand::{FillReport, fill_mirror};
 use self::plan::{Curation, MirrorView, Stored, kept_fields, selection_rules};
 pub use self::plan::{PlanSummary, PlannedPackage, PlannedStage, Verdict};
@@ -130,6 +131,10 @@ pub struct SyncReport {
     /// Package files an on-demand mirror left upstream this sync.
     #[serde(skip_serializing_if = "ondemand::is_zero")]
     pub left_upstream: u64,
+    /// Installer images fetched (for a dry run: to fetch), when the mirror
+    /// has `--with-installer` and the store lacked some.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub installer_images: Option<installer::ImageCost>,
 }
 
 impl SyncReport {
@@ -512,6 +517,14 @@ async fn plan_and_execute(
     warn_freezes(ctx, name, &plan.summary.freezes);
 
     if opts.dry_run {
+        let images = installer::estimate(
+            ctx,
+            mirror,
+            &images,
+            &mut record.index_bytes,
+            opts.downloads,
+        );
+        let images = images.await?;
         return Ok(SyncReport {
             mirror: name.to_owned(),
             outcome: Outcome::Planned,
@@ -527,12 +540,21 @@ async fn plan_and_execute(
             seconds: started.elapsed().as_secs_f64(),
             s3_requests: None,
             left_upstream: 0,
+            installer_images: (images.files > 0).then_some(images),
         });
     }
     descriptions.store(&mut ctx.db)?;
     appstream.store(&mut ctx.db)?;
     commands.store(&mut ctx.db)?;
-    record.installer = installer::fetch(ctx, mirror, &images, &mut record.index_bytes).await?;
+    let fetched = installer::fetch(
+        ctx,
+        mirror,
+        &images,
+        &mut record.index_bytes,
+        opts.downloads,
+    );
+    let (installer_files, images) = fetched.await?;
+    record.installer = installer_files;
     let (index_bytes, index_cached_bytes) = (record.index_bytes, record.index_cached_bytes);
     let done = execute(ctx, mirror, &base, upstream, plan, record, opts.downloads).await?;
     Ok(SyncReport {
@@ -542,14 +564,15 @@ async fn plan_and_execute(
         release_date,
         packages: done.packages,
         plan: done.summary,
-        downloaded_files: done.files,
+        downloaded_files: done.files + images.files,
         left_upstream: done.left_upstream,
-        downloaded_bytes: done.bytes,
+        downloaded_bytes: done.bytes + images.bytes,
         index_bytes,
         index_cached_bytes,
         descriptions: descriptions.count(),
         seconds: started.elapsed().as_secs_f64(),
         s3_requests: None,
+        installer_images: (images.files > 0).then_some(images),
     })
 }
 
@@ -662,5 +685,6 @@ fn unchanged(
         seconds: started.elapsed().as_secs_f64(),
         s3_requests: None,
         left_upstream: 0,
+        installer_images: None,
     })
 }
