@@ -315,3 +315,71 @@ fn an_upstream_without_images_is_a_warning_and_no_installer_turns_it_off() {
     let out = env.ok(&["mirror", "sync", "m"]);
     assert!(!out.stderr.contains("SHA256SUMS"), "{}", out.transcript());
 }
+
+/// What a netboot install fetches, as far as it runs offline: the
+/// published `netboot/` files (tarball, kernel, initrd) pass `sha256sum -c`
+/// against the published `SHA256SUMS`, `gpgv` accepts the InRelease that
+/// lists it, and the udebs the installer would fetch next
+/// (`main/debian-installer/binary-amd64/Packages`) are served by `serve`
+/// and download with the real apt, byte for byte.
+#[test]
+fn a_netboot_publication_serves_its_images_and_its_udebs() {
+    use crate::support::apt::{Apt, Serve, Sources};
+    use crate::support::fixture::{gzip, xz};
+    use crate::support::udebs::{installer_index, udeb, udeb_path};
+
+    let env = TestEnv::new();
+    let files = images(9);
+    let udebs = vec![
+        udeb("anna", "1.87").depends("di-utils"),
+        udeb("di-utils", "1.148"),
+    ];
+    let mut r = repo();
+    let text = installer_index(&udebs, "main", "amd64");
+    let rel = "main/debian-installer/binary-amd64/Packages";
+    r.dists_files
+        .push((format!("{rel}.xz"), xz(text.as_bytes())));
+    r.dists_files
+        .push((format!("{rel}.gz"), gzip(text.as_bytes())));
+    r.dists_files.push((rel.to_owned(), text.into_bytes()));
+    publish_with_installer(&env, &r, &files, &files, Vouch::Release);
+    for p in &udebs {
+        let full = env.upstream().join(udeb_path(p));
+        std::fs::create_dir_all(full.parent().unwrap()).unwrap();
+        std::fs::write(full, p.deb()).unwrap();
+    }
+    env.create_mirror("m", &["--with-installer", "--with-udebs"]);
+    env.ok(&["mirror", "sync", "m"]);
+    check_published_after_snapshot(&env, &files);
+
+    let keyring = env.dir.path().join("debvault.gpg");
+    env.ok(&["key", "export", "-o", keyring.to_str().unwrap()]);
+    let serve = Serve::start(&env);
+    // The netboot files as a client fetches them, through `serve`.
+    let dir = images_dir("main", "amd64");
+    for (path, data) in files.iter().filter(|(p, _)| p.starts_with("netboot/")) {
+        let got = serve.get_ok(&format!("/dists/stable/{dir}{path}"));
+        assert!(got == *data, "served `{path}` differs");
+    }
+    let apt_dir = env.dir.path().join("apt");
+    let apt = Apt::new(apt_dir.clone(), &serve.url(), &keyring, Sources::OneLine);
+    std::fs::write(
+        apt_dir.join("etc/sources.list"),
+        format!(
+            "deb [signed-by={}] {} stable main/debian-installer\n",
+            keyring.display(),
+            serve.url()
+        ),
+    )
+    .unwrap();
+    apt.ok(&["update"]);
+    let into = env.dir.path().join("udebs");
+    std::fs::create_dir_all(&into).unwrap();
+    let out = apt.run_in(&into, &["download", "anna", "di-utils"]);
+    assert_eq!(out.code, 0, "{}", out.transcript());
+    for p in &udebs {
+        let name = format!("{}_{}_{}.udeb", p.name, p.version, p.arch);
+        let got = std::fs::read(into.join(&name)).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(Sha256::of(&got), Sha256::of(&p.deb()), "{name}");
+    }
+}
