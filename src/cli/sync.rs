@@ -214,9 +214,16 @@ fn print_report(out: &mut dyn Write, r: &SyncReport, dry_run: bool) -> Result<()
             // Pool files and indices apart: the plan announced pool bytes only.
             let transfer = if dry_run {
                 format!(
-                    "would download {} files ({}) after reading indices ({}{cached})",
+                    "would download {} files ({}){} after reading indices ({}{cached})",
                     p.download_files,
                     human_bytes(p.download_bytes),
+                    r.installer_images
+                        .map(|i| format!(
+                            " and {} installer files ({})",
+                            i.files,
+                            human_bytes(i.bytes)
+                        ))
+                        .unwrap_or_default(),
                     human_bytes(r.index_bytes)
                 )
             } else {

@@ -205,6 +205,7 @@ impl Db {
         }
         let descriptions = super::translations::delete_unreferenced(&tx)?;
         let appstream = super::appstream::delete_unreferenced(&tx)?;
+        super::cnf::delete_unreferenced(&tx)?;
         tx.commit().map_err(sql(what))?;
         Ok(GcCounts {
             revisions: plan.revisions.len() as u64,

@@ -10,6 +10,7 @@
 mod advisories;
 mod appstream;
 mod backup;
+mod cnf;
 mod contents;
 mod curation;
 mod gc;
@@ -72,6 +73,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("schema14.sql"),
     include_str!("schema15.sql"),
     include_str!("schema16.sql"),
+    include_str!("schema17.sql"),
 ];
 
 /// Database errors, naming the object concerned.

@@ -10,6 +10,7 @@ pub mod apt_sources;
 pub mod changelog;
 pub mod changes;
 pub mod checksums;
+pub mod cnf;
 pub mod contents;
 pub mod deb;
 pub mod deb822;
@@ -29,6 +30,7 @@ pub mod version;
 #[cfg(feature = "deflate")]
 pub mod zip;
 
+pub use cnf::{CnfError, CommandsEntry, CommandsReader};
 pub use deb822::{Deb822Error, Stanza, StanzaReader, parse_str};
 pub use packages::{BinaryPackage, PackageError, is_valid_package_name, pool_dir};
 pub use relation::{

@@ -49,6 +49,7 @@ mod error;
 mod head;
 mod pace;
 mod pipeline;
+mod size;
 mod small;
 mod stream;
 

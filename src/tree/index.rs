@@ -65,6 +65,7 @@ impl IndexInput {
             IndexKind::ImageSums { architecture, .. } => {
                 format!("{c}/installer-{architecture}/current/images/SHA256SUMS")
             }
+            IndexKind::Commands { architecture } => format!("{c}/cnf/Commands-{architecture}"),
         }
     }
 }
@@ -126,6 +127,12 @@ pub enum IndexKind {
         /// The whole file.
         text: Vec<u8>,
     },
+    /// `cnf/Commands-<architecture>` (command-not-found, plain and `.xz`
+    /// as Ubuntu serves it): a header stanza, then one per package.
+    Commands {
+        /// e.g. `amd64`.
+        architecture: String,
+    },
 }
 
 impl IndexKind {
@@ -148,7 +155,10 @@ impl IndexKind {
     /// Whether a `.gz` form is written: not for a `SHA256SUMS`, which
     /// `sha256sum -c` and the installer read by its plain name.
     pub(super) fn writes_gz(&self) -> bool {
-        !matches!(self, IndexKind::ImageSums { .. })
+        !matches!(
+            self,
+            IndexKind::ImageSums { .. } | IndexKind::Commands { .. }
+        )
     }
 
     /// The `Architecture` of the per-index `Release`, for the kinds that
@@ -162,6 +172,7 @@ impl IndexKind {
             | IndexKind::Components { .. }
             | IndexKind::Icons { .. }
             | IndexKind::ImageSums { .. }
+            | IndexKind::Commands { .. }
             | IndexKind::Installer { .. } => None,
         }
     }

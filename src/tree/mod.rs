@@ -535,6 +535,7 @@ fn check_indices(indices: &[IndexInput]) -> Result<(), TreeError> {
             | IndexKind::Installer { architecture }
             | IndexKind::ImageSums { architecture, .. }
             | IndexKind::Contents { architecture, .. }
+            | IndexKind::Commands { architecture }
             | IndexKind::Components { architecture } => {
                 let arch_ok = !architecture.is_empty()
                     && !architecture.starts_with('-')

@@ -203,6 +203,100 @@ fn installer_images_publish_to_a_bucket() {
     assert_eq!(listed.sha256, Some(Sha256::of(&sums)));
 }
 
+/// A dry run counts the images the store lacks and sizes them as the
+/// upstream announces them; the sync fetches them (with the bounded
+/// parallelism of pool files) and reports the same; a later sync fetches
+/// only the images that changed.
+#[test]
+fn a_dry_run_counts_and_sizes_the_images_a_sync_then_fetches() {
+    let env = TestEnv::new();
+    let files = images(6);
+    publish_with_installer(&env, &repo(), &files, &files, Vouch::Release);
+    env.create_mirror("m", &["--with-installer"]);
+    let bytes = |files: &[(String, Vec<u8>)]| files.iter().map(|(_, d)| d.len()).sum::<usize>();
+    let want = serde_json::json!({"files": files.len(), "bytes": bytes(&files)});
+    let v = json(&env.ok(&["--json", "mirror", "sync", "m", "--dry-run"]));
+    assert_eq!(v["mirrors"][0]["installer_images"], want, "{v}");
+    let out = env.ok(&["mirror", "sync", "m", "--dry-run"]);
+    let text = format!("and {} installer files (", files.len());
+    assert!(out.stdout.contains(&text), "{}", out.transcript());
+    let v = json(&env.ok(&["--json", "mirror", "sync", "m", "--downloads", "3"]));
+    assert_eq!(v["mirrors"][0]["installer_images"], want, "{v}");
+    check_published_after_snapshot(&env, &files);
+
+    // New images, some the same (MANIFEST): only the others come.
+    let mut r = repo();
+    r.packages.push(Pkg::new("wget", "1.21"));
+    let next = images(7);
+    publish_with_installer(&env, &r, &next, &next, Vouch::Release);
+    let changed: Vec<_> = next
+        .iter()
+        .filter(|(_, d)| !files.iter().any(|(_, old)| old == d))
+        .cloned()
+        .collect();
+    assert!(!changed.is_empty() && changed.len() < next.len());
+    let want = serde_json::json!({"files": changed.len(), "bytes": bytes(&changed)});
+    let v = json(&env.ok(&["--json", "mirror", "sync", "m", "--dry-run"]));
+    assert_eq!(v["mirrors"][0]["installer_images"], want, "{v}");
+    let v = json(&env.ok(&["--json", "mirror", "sync", "m"]));
+    assert_eq!(v["mirrors"][0]["installer_images"], want, "{v}");
+}
+
+/// Snapshots the mirror `m` and publishes it as `stable`, checked.
+fn check_published_after_snapshot(env: &TestEnv, files: &[(String, Vec<u8>)]) {
+    env.ok(&["snapshot", "create", "a", "--from-mirror", "m"]);
+    env.ok(&["key", "generate", "--email", "ops@example.invalid"]);
+    env.ok(&["snapshot", "publish", "a", "--distribution", "stable"]);
+    check_published(env, files);
+}
+
+/// A bucket that holds a publication's images already is not sent them
+/// again: the next publish (another snapshot, the same images) finds them
+/// recorded and listed, and `sha256sum -c` still accepts them.
+#[test]
+fn images_a_bucket_holds_are_not_uploaded_again() {
+    let env = TestEnv::new_s3();
+    let bucket = env.s3.as_ref().unwrap().bucket();
+    let files = images(8);
+    publish_with_installer(&env, &repo(), &files, &files, Vouch::Release);
+    env.create_mirror("m", &["--with-installer"]);
+    env.ok(&["mirror", "sync", "m"]);
+    env.ok(&["snapshot", "create", "a", "--from-mirror", "m"]);
+    env.ok(&["key", "generate", "--email", "ops@example.invalid"]);
+    let publish = |snap: &str| {
+        json(&env.ok(&[
+            "--json",
+            "snapshot",
+            "publish",
+            snap,
+            "--distribution",
+            "stable",
+        ]))
+    };
+    let v = publish("a");
+    assert!(v["installer_present"].is_null(), "{v}");
+    env.ok(&["snapshot", "filter", "f", "a", "curl"]);
+    let v = publish("f");
+    assert_eq!(v["installer_present"], files.len(), "{v}");
+    let dir = images_dir("main", "amd64");
+    let local = env.dir.path().join("downloaded");
+    for (path, data) in &files {
+        let got = bucket
+            .get(&format!("public/dists/stable/{dir}{path}"))
+            .unwrap_or_else(|| panic!("`{path}` is not in the bucket"));
+        assert!(got == *data, "`{path}` differs");
+        let dst = local.join(path);
+        std::fs::create_dir_all(dst.parent().unwrap()).unwrap();
+        std::fs::write(dst, got).unwrap();
+    }
+    let sums = bucket
+        .get(&format!("public/dists/stable/{dir}SHA256SUMS"))
+        .unwrap();
+    std::fs::write(local.join("SHA256SUMS"), &sums).unwrap();
+    let check = run_ok(&local, "sha256sum", &["-c", "SHA256SUMS"]);
+    assert_eq!(check.lines().count(), files.len(), "{check}");
+}
+
 #[test]
 fn an_upstream_without_images_is_a_warning_and_no_installer_turns_it_off() {
     let env = TestEnv::new();
@@ -220,4 +314,72 @@ fn an_upstream_without_images_is_a_warning_and_no_installer_turns_it_off() {
     assert!(!show.stdout.contains("installer:"), "{}", show.transcript());
     let out = env.ok(&["mirror", "sync", "m"]);
     assert!(!out.stderr.contains("SHA256SUMS"), "{}", out.transcript());
+}
+
+/// What a netboot install fetches, as far as it runs offline: the
+/// published `netboot/` files (tarball, kernel, initrd) pass `sha256sum -c`
+/// against the published `SHA256SUMS`, `gpgv` accepts the InRelease that
+/// lists it, and the udebs the installer would fetch next
+/// (`main/debian-installer/binary-amd64/Packages`) are served by `serve`
+/// and download with the real apt, byte for byte.
+#[test]
+fn a_netboot_publication_serves_its_images_and_its_udebs() {
+    use crate::support::apt::{Apt, Serve, Sources};
+    use crate::support::fixture::{gzip, xz};
+    use crate::support::udebs::{installer_index, udeb, udeb_path};
+
+    let env = TestEnv::new();
+    let files = images(9);
+    let udebs = vec![
+        udeb("anna", "1.87").depends("di-utils"),
+        udeb("di-utils", "1.148"),
+    ];
+    let mut r = repo();
+    let text = installer_index(&udebs, "main", "amd64");
+    let rel = "main/debian-installer/binary-amd64/Packages";
+    r.dists_files
+        .push((format!("{rel}.xz"), xz(text.as_bytes())));
+    r.dists_files
+        .push((format!("{rel}.gz"), gzip(text.as_bytes())));
+    r.dists_files.push((rel.to_owned(), text.into_bytes()));
+    publish_with_installer(&env, &r, &files, &files, Vouch::Release);
+    for p in &udebs {
+        let full = env.upstream().join(udeb_path(p));
+        std::fs::create_dir_all(full.parent().unwrap()).unwrap();
+        std::fs::write(full, p.deb()).unwrap();
+    }
+    env.create_mirror("m", &["--with-installer", "--with-udebs"]);
+    env.ok(&["mirror", "sync", "m"]);
+    check_published_after_snapshot(&env, &files);
+
+    let keyring = env.dir.path().join("debvault.gpg");
+    env.ok(&["key", "export", "-o", keyring.to_str().unwrap()]);
+    let serve = Serve::start(&env);
+    // The netboot files as a client fetches them, through `serve`.
+    let dir = images_dir("main", "amd64");
+    for (path, data) in files.iter().filter(|(p, _)| p.starts_with("netboot/")) {
+        let got = serve.get_ok(&format!("/dists/stable/{dir}{path}"));
+        assert!(got == *data, "served `{path}` differs");
+    }
+    let apt_dir = env.dir.path().join("apt");
+    let apt = Apt::new(apt_dir.clone(), &serve.url(), &keyring, Sources::OneLine);
+    std::fs::write(
+        apt_dir.join("etc/sources.list"),
+        format!(
+            "deb [signed-by={}] {} stable main/debian-installer\n",
+            keyring.display(),
+            serve.url()
+        ),
+    )
+    .unwrap();
+    apt.ok(&["update"]);
+    let into = env.dir.path().join("udebs");
+    std::fs::create_dir_all(&into).unwrap();
+    let out = apt.run_in(&into, &["download", "anna", "di-utils"]);
+    assert_eq!(out.code, 0, "{}", out.transcript());
+    for p in &udebs {
+        let name = format!("{}_{}_{}.udeb", p.name, p.version, p.arch);
+        let got = std::fs::read(into.join(&name)).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(Sha256::of(&got), Sha256::of(&p.deb()), "{name}");
+    }
 }

@@ -494,3 +494,103 @@ fn debians_architecture_all_packages_come_once() {
     let index = published(&env, "dists/stable/main/binary-amd64/Packages");
     assert_eq!(index.matches("Package: data-files\n").count(), 1, "{index}");
 }
+
+/// The IndexTargets Ubuntu's `command-not-found` package gives apt,
+/// without `KeepCompressed` so the lists are plain.
+const APT_CNF: &str = r#"Acquire::IndexTargets::deb::CNF {
+    MetaKey "$(COMPONENT)/cnf/Commands-$(NATIVE_ARCHITECTURE)";
+    ShortDescription "Commands-$(NATIVE_ARCHITECTURE)";
+    Description "$(RELEASE)/$(COMPONENT) $(NATIVE_ARCHITECTURE) c-n-f Metadata";
+};
+"#;
+
+/// Ubuntu's `cnf/Commands-<arch>`: mirrored because the Release lists it,
+/// filtered to the packages the snapshot holds, published (plain and
+/// `.xz`, by hash) under a header naming our suite, and the real apt,
+/// told about the target as `command-not-found` tells it, fetches it.
+#[test]
+fn ubuntu_command_not_found_data_is_filtered_published_and_read_by_apt() {
+    let env = TestEnv::new();
+    let mut pkgs = ubuntu_packages();
+    pkgs.push(Pkg::new("unwanted", "1"));
+    let repo = ubuntu("noble", &["amd64"], pkgs, vec![]);
+    write_ubuntu(&repo, &env.upstream().join("ubuntu"));
+    let key = public_key("upstream").display().to_string();
+    let url = format!("{}/ubuntu", env.url());
+    env.ok(&[
+        "mirror",
+        "create",
+        "u",
+        &url,
+        "noble",
+        "main",
+        "universe",
+        "--arch",
+        "amd64",
+        "--filter",
+        "app",
+        "--with-deps",
+        "--keyring",
+        &key,
+    ]);
+    let out = env.ok(&["--json", "mirror", "sync", "u"]);
+    assert_eq!(
+        json(&out)["mirrors"][0]["packages"],
+        3,
+        "{}",
+        out.transcript()
+    );
+    env.ok(&["snapshot", "create", "s", "--from-mirror", "u"]);
+    let keyring = signing_key(&env);
+    publish(&env, "s");
+    let release = published(&env, "dists/stable/Release");
+    for listed in [
+        " main/cnf/Commands-amd64\n",
+        " main/cnf/Commands-amd64.xz\n",
+        " universe/cnf/Commands-amd64\n",
+    ] {
+        assert!(release.contains(listed), "{listed}: {release}");
+    }
+    assert!(!release.contains("Commands-amd64.gz"), "{release}");
+    assert!(!release.contains("multiverse/cnf"), "{release}");
+    let main = published(&env, "dists/stable/main/cnf/Commands-amd64");
+    assert_eq!(
+        main,
+        "suite: stable\ncomponent: main\narch: amd64\n\n\
+         name: data-files\nversion: 2\ncommands: data-files\n\n\
+         name: libfoo\nversion: 1.3-1\ncommands: libfoo\n\n"
+    );
+    let universe = published(&env, "dists/stable/universe/cnf/Commands-amd64");
+    assert!(
+        universe.ends_with("\n\nname: app\nversion: 1.0-1\ncommands: app\n\n"),
+        "{universe}"
+    );
+
+    let serve = Serve::start(&env);
+    let dir = env.dir.path().join("apt");
+    let apt = Apt::new(dir.clone(), &serve.url(), &keyring, Sources::OneLine);
+    std::fs::write(
+        dir.join("etc/sources.list"),
+        format!(
+            "deb [signed-by={}] {} stable main universe\n",
+            keyring.display(),
+            serve.url()
+        ),
+    )
+    .expect("write sources.list");
+    std::fs::write(dir.join("etc/apt.conf.d/50command-not-found"), APT_CNF).expect("write");
+    apt.ok(&["update"]);
+    let found = std::fs::read_dir(dir.join("state/lists"))
+        .expect("lists")
+        .flatten()
+        .find(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .ends_with("_main_cnf_Commands-amd64")
+        });
+    let list = found.expect("apt stored main's Commands-amd64");
+    assert_eq!(
+        std::fs::read_to_string(list.path()).expect("read list"),
+        main
+    );
+}

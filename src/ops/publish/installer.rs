@@ -6,17 +6,19 @@
 //! `SHA256SUMS` per images directory (`checksums.rs`), rendered and listed
 //! in the signed Release like any index; [`place_local`] hard-links (or
 //! copies) each image from the blob store into the new tree, never reading
-//! it into memory; to a bucket they go up from there with the tree.
+//! it into memory; to a bucket they go up from there with the tree, except
+//! those the bucket holds already ([`in_bucket`]).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
 use super::{Job, PublishError, io_err};
-use crate::db::{Db, InstallerFile};
+use crate::db::{Db, InstallerFile, PoolObject};
 use crate::debian::checksums::{ChecksumEntry, render_sha256sums};
 use crate::debian::safe_path::SafePath;
-use crate::store::{BlobStore, StoreError};
+use crate::store::s3::block_on;
+use crate::store::{BlobStore, Bucket, StoreError};
 use crate::tree::{IndexInput, IndexKind, TreeFile};
 
 /// Where images directories start below a component.
@@ -118,6 +120,61 @@ pub(super) fn place_local(
             .map_err(io_err("copy into", &dst))?;
     }
     Ok(placed)
+}
+
+/// The images a bucket already holds at their place below `dists`: those
+/// an earlier publish recorded writing there (under `{location}{dists}/`,
+/// as pool objects are recorded) with the same content, and that a
+/// listing finds with the same size. They are not copied or uploaded
+/// again: an images directory of tens of megabytes costs one listing.
+pub(super) fn in_bucket(
+    db: &Db,
+    base: &Bucket,
+    location: &str,
+    dists: &str,
+    images: &[InstallerFile],
+) -> Result<HashSet<String>, PublishError> {
+    if images.is_empty() {
+        return Ok(HashSet::new());
+    }
+    let known = db.remote_pool(&format!("{location}{dists}/"))?;
+    if !images.iter().any(|f| known.contains_key(&f.path)) {
+        return Ok(HashSet::new());
+    }
+    let (b, d) = (base.clone(), dists.to_owned());
+    let listed: HashMap<String, u64> = block_on(async move { b.list(&d).await })??
+        .into_iter()
+        .map(|l| (l.key, l.size))
+        .collect();
+    Ok(images
+        .iter()
+        .filter(|f| {
+            let same = |o: &PoolObject| o.sha256 == f.sha256 && o.size == f.size;
+            known.get(&f.path).is_some_and(same) && listed.get(&f.path) == Some(&f.size)
+        })
+        .map(|f| f.path.clone())
+        .collect())
+}
+
+/// Records the images a publish wrote below `dists` (see [`in_bucket`]).
+pub(super) fn record_in_bucket(
+    db: &mut Db,
+    location: &str,
+    dists: &str,
+    written: &[InstallerFile],
+) -> Result<(), PublishError> {
+    let objects: Vec<(String, PoolObject)> = written
+        .iter()
+        .map(|f| {
+            let o = PoolObject {
+                sha256: f.sha256,
+                size: f.size,
+            };
+            (f.path.clone(), o)
+        })
+        .collect();
+    db.record_remote_pool(&format!("{location}{dists}/"), &objects, &[], None)?;
+    Ok(())
 }
 
 #[cfg(test)]

@@ -52,6 +52,7 @@ pub(super) fn publish_local(
         &records,
         &job.architectures(),
     )?);
+    more.extend(super::cnf::commands_indices(db, &records, &job)?);
     let images = super::installer::for_job(db, &job)?;
     more.extend(super::installer::sums_indices(&images)?);
     tracing::debug!(packages = records.len(), elapsed = ?job.started.elapsed(), "packages loaded");

@@ -72,6 +72,7 @@ use job::Job;
 
 mod appstream;
 mod changelogs;
+mod cnf;
 mod contents;
 mod endpoint;
 mod found;
@@ -389,6 +390,9 @@ pub struct PublishReport {
     /// a bucket.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub s3_requests: Option<u64>,
+    /// Installer images a bucket already held: not uploaded again.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub installer_present: u64,
 }
 
 /// A component of a publication of several snapshots, in a report.
@@ -562,6 +566,7 @@ pub fn publish(
         changed,
         seconds: 0.0,
         s3_requests: None,
+        installer_present: 0,
     };
     let job = Job {
         snap,

@@ -99,6 +99,7 @@ pub(super) fn publish(
         &records,
         &job.architectures(),
     )?);
+    indices.extend(super::cnf::commands_indices(db, &records, &job)?);
     let images = super::installer::for_job(db, &job)?;
     indices.extend(super::installer::sums_indices(&images)?);
     job.report.indices = indices.len() as u64;
@@ -158,6 +159,12 @@ pub(super) fn publish(
     // The images go up with the tree, copied from the store through the
     // staging directory one at a time.
     let mut tree_files = rendered.files.clone();
+    let present = super::installer::in_bucket(db, &base, &location, &dists, &images)?;
+    job.report.installer_present = present.len() as u64;
+    let images: Vec<_> = images
+        .into_iter()
+        .filter(|f| !present.contains(&f.path))
+        .collect();
     tree_files.extend(super::installer::place_local(store, &staging, &images)?);
     tracing::debug!(elapsed = ?job.started.elapsed(), "tree rendered and verified, pool uploaded");
 
@@ -171,6 +178,7 @@ pub(super) fn publish(
     }
     job.report.by_hash_kept =
         upload_tree(&base, &dists, &staging, &tree_files, previous.as_deref())?;
+    super::installer::record_in_bucket(db, &location, &dists, &images)?;
     tracing::debug!(elapsed = ?job.started.elapsed(), "tree uploaded");
     let _ = std::fs::remove_dir_all(&scratch);
     job.record(db, &tree, &rendered, &meta)

@@ -7,11 +7,15 @@
 //! `SHA256SUMS` from the verified Release (Debian lists it); where the
 //! Release does not list it (Ubuntu), [`fetch`] checks its detached
 //! `SHA256SUMS.gpg` against the mirror's keyring instead. Every file it
-//! names is then downloaded into the blob store, its SHA256 checked while
-//! streaming (its size is whatever arrives), and recorded with the new
+//! names is then downloaded into the blob store (those it lacks, with the
+//! bounded parallelism of pool files), its SHA256 checked while streaming
+//! (its size is whatever arrives), and recorded with the new
 //! revision in the sync's one commit. A file that does not match fails the
 //! sync with a verification error naming it; the previous revision stays.
 
+use std::collections::{HashMap, HashSet};
+
+use futures::{StreamExt as _, TryStreamExt as _};
 use url::Url;
 
 use super::release::IndexRef;
@@ -89,15 +93,96 @@ pub(super) fn choose(
     pending
 }
 
+/// What the installer images cost a sync: the files the store lacked and
+/// their bytes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct ImageCost {
+    /// Files fetched (or, for a dry run, to fetch).
+    pub files: u64,
+    /// Their bytes (for a dry run, as the upstream announces them).
+    pub bytes: u64,
+}
+
 /// Reads every `SHA256SUMS`, verified, and downloads the files they name
-/// into the blob store (those it lacks). Returns the files for the commit;
-/// `bytes` grows by what was downloaded.
+/// into the blob store (those it lacks), `concurrency` at a time as pool
+/// files are. Returns the files for the commit and what was fetched;
+/// `bytes` grows by the `SHA256SUMS` read.
 pub(super) async fn fetch(
     ctx: &Context,
     mirror: &Mirror,
     pending: &Pending,
     bytes: &mut u64,
-) -> Result<Vec<InstallerFile>, SyncError> {
+    concurrency: usize,
+) -> Result<(Vec<InstallerFile>, ImageCost), SyncError> {
+    let listed = read_all(ctx, mirror, pending, bytes).await?;
+    let missing = missing(ctx, &listed)?;
+    let dists = &pending.dists;
+    let fetched: Vec<(Sha256, u64)> =
+        futures::stream::iter(missing.iter().map(|(path, sha256)| async move {
+            let size = download(ctx, mirror, dists, path, *sha256).await?;
+            Ok::<_, SyncError>((*sha256, size))
+        }))
+        .buffer_unordered(concurrency.max(1))
+        .try_collect()
+        .await?;
+    let cost = ImageCost {
+        files: fetched.len() as u64,
+        bytes: fetched.iter().map(|(_, n)| n).sum(),
+    };
+    let sizes: HashMap<Sha256, u64> = fetched.into_iter().collect();
+    let mut out = Vec::with_capacity(listed.len());
+    for (path, sha256) in listed {
+        let size = match sizes.get(&sha256) {
+            Some(&size) => size,
+            None => ctx.store.size(&sha256)?.unwrap_or(0),
+        };
+        out.push(InstallerFile { path, sha256, size });
+    }
+    Ok((out, cost))
+}
+
+/// For a dry run: reads every `SHA256SUMS`, verified, and counts the files
+/// the store lacks, sized by what the upstream announces (a `HEAD` each,
+/// `concurrency` at a time; a file it announces no size for counts 0).
+/// `bytes` grows by the `SHA256SUMS` read.
+pub(super) async fn estimate(
+    ctx: &Context,
+    mirror: &Mirror,
+    pending: &Pending,
+    bytes: &mut u64,
+    concurrency: usize,
+) -> Result<ImageCost, SyncError> {
+    let listed = read_all(ctx, mirror, pending, bytes).await?;
+    let missing = missing(ctx, &listed)?;
+    let sizes: Vec<u64> = futures::stream::iter(missing.iter().map(|(path, _)| async move {
+        let url = join(mirror, &pending.dists, path)?;
+        ctx.fetcher
+            .content_length(&url)
+            .await
+            .map(Option::unwrap_or_default)
+            .map_err(|source| SyncError::Fetch {
+                mirror: mirror.name.clone(),
+                what: path.clone(),
+                source: Box::new(source),
+            })
+    }))
+    .buffer_unordered(concurrency.max(1))
+    .try_collect()
+    .await?;
+    Ok(ImageCost {
+        files: sizes.len() as u64,
+        bytes: sizes.iter().sum(),
+    })
+}
+
+/// Every image the verified `SHA256SUMS` files name: (path below
+/// `dists/SUITE/`, SHA256).
+async fn read_all(
+    ctx: &Context,
+    mirror: &Mirror,
+    pending: &Pending,
+    bytes: &mut u64,
+) -> Result<Vec<(String, Sha256)>, SyncError> {
     let mut out = Vec::new();
     for images in &pending.dirs {
         let Some(text) = read_sums(ctx, mirror, &pending.dists, images, bytes).await? else {
@@ -112,20 +197,22 @@ pub(super) async fn fetch(
         step(
             ctx,
             &mirror.name,
-            format!(
-                "fetching {} installer files of {}",
-                entries.len(),
-                images.dir
-            ),
+            format!("{} installer files in {}", entries.len(), images.dir),
         );
         for e in entries {
-            let path = format!("{}{}", images.dir, e.path.as_str());
-            let size = download(ctx, mirror, &pending.dists, &path, e.sha256, bytes).await?;
-            out.push(InstallerFile {
-                path,
-                sha256: e.sha256,
-                size,
-            });
+            out.push((format!("{}{}", images.dir, e.path.as_str()), e.sha256));
+        }
+    }
+    Ok(out)
+}
+
+/// The images of `listed` the store lacks, each content once.
+fn missing(ctx: &Context, listed: &[(String, Sha256)]) -> Result<Vec<(String, Sha256)>, SyncError> {
+    let mut seen = HashSet::new();
+    let mut out = Vec::new();
+    for (path, sha256) in listed {
+        if seen.insert(*sha256) && ctx.store.size(sha256)?.is_none() {
+            out.push((path.clone(), *sha256));
         }
     }
     Ok(out)
@@ -253,20 +340,16 @@ async fn get(
     })
 }
 
-/// Puts one image file into the blob store (unless it holds it): streamed
-/// to a staging file, its SHA256 checked, committed only once it matches.
-/// Returns its size.
+/// Puts one image file the store lacks into it: streamed to a staging
+/// file, its SHA256 checked, committed only once it matches. Returns its
+/// size.
 async fn download(
     ctx: &Context,
     mirror: &Mirror,
     dists: &Url,
     path: &str,
     sha256: Sha256,
-    bytes: &mut u64,
 ) -> Result<u64, SyncError> {
-    if let Some(size) = ctx.store.size(&sha256)? {
-        return Ok(size);
-    }
     let url = join(mirror, dists, path)?;
     let expected = Expected {
         size: None,
@@ -276,7 +359,6 @@ async fn download(
     match ctx.fetcher.download(&url, &expected, &staged).await {
         Ok(d) => {
             ctx.store.commit(&staged, &sha256)?;
-            *bytes += d.size;
             Ok(d.size)
         }
         Err(source) => {

@@ -24,6 +24,7 @@
 //!    leaves only unreferenced blobs.
 
 mod appstream;
+mod cnf;
 mod contents;
 mod error;
 mod execute;
@@ -48,6 +49,7 @@ pub(crate) use self::execute::escape_filename;
 use self::execute::{Record, execute};
 pub use self::flat::DEFAULT_COMPONENT as FLAT_COMPONENT;
 pub use self::group::{group_resyncs, later_group_members};
+pub use self::installer::ImageCost;
 pub use self::ondemand::{FillReport, fill_mirror};
 use self::plan::{Curation, MirrorView, Stored, kept_fields, selection_rules};
 pub use self::plan::{PlanSummary, PlannedPackage, PlannedStage, Verdict};
@@ -129,6 +131,10 @@ pub struct SyncReport {
     /// Package files an on-demand mirror left upstream this sync.
     #[serde(skip_serializing_if = "ondemand::is_zero")]
     pub left_upstream: u64,
+    /// Installer images fetched (for a dry run: to fetch), when the mirror
+    /// has `--with-installer` and the store lacked some.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub installer_images: Option<installer::ImageCost>,
 }
 
 impl SyncReport {
@@ -268,11 +274,12 @@ async fn sync_locked(
     let indices = choose_indices(mirror, release)?;
     let i18n = translations::pending(mirror, release, &dists, &indices);
     let dep11 = appstream::pending(mirror, release, &dists, &indices);
+    let cnf = cnf::pending(mirror, release, &dists, &indices);
     let udebs = udebs::choose(ctx, mirror, release, &dists, &indices)?;
     let images = installer::choose(mirror, release, &dists, &indices);
 
     // Same indices and same configuration as the current revision: nothing to do but remember the Release.
-    let index_digests = index_digests(&indices, &i18n, &dep11, &udebs, &images);
+    let index_digests = index_digests(&indices, (&i18n, &dep11, &cnf), &udebs, &images);
     let new_state = doc.accepted(now, state.revision);
     if let Some(prev) = &prev
         && same_spec
@@ -307,6 +314,7 @@ async fn sync_locked(
     let fetched = Fetched {
         i18n,
         dep11,
+        cnf,
         base,
         release_date: release.date,
         components,
@@ -339,8 +347,7 @@ async fn sync_locked(
 /// they are all the same.
 fn index_digests(
     indices: &[release::IndexRef],
-    i18n: &translations::Pending,
-    dep11: &appstream::Pending,
+    (i18n, dep11, cnf): (&translations::Pending, &appstream::Pending, &cnf::Pending),
     udebs: &udebs::Pending,
     images: &installer::Pending,
 ) -> BTreeMap<String, String> {
@@ -348,6 +355,7 @@ fn index_digests(
         .iter()
         .chain(i18n.files.iter().map(|t| &t.index))
         .chain(dep11.files())
+        .chain(cnf.files())
         .chain(&udebs.indices)
         .map(|i| (i.path.clone(), i.sha256.to_string()))
         .chain(images.digests())
@@ -415,6 +423,8 @@ struct Fetched<'g> {
     i18n: translations::Pending,
     /// The AppStream files to read once the packages are selected.
     dep11: appstream::Pending,
+    /// The command-not-found files to read once the packages are selected.
+    cnf: cnf::Pending,
     /// The mirror's filter.
     filter: Filter,
     /// The mirror's dependency-closure options.
@@ -454,6 +464,7 @@ async fn plan_and_execute(
         mut record,
         i18n,
         dep11,
+        cnf,
     } = fetched;
     for dup in upstream.dedupe() {
         warn(
@@ -469,6 +480,7 @@ async fn plan_and_execute(
     let descriptions = translations::fetch(ctx, mirror, &i18n, selected, &mut record).await?;
     let selected = (selected.0, selected.1, components.as_slice());
     let appstream = appstream::fetch(ctx, mirror, &dep11, selected, &mut record).await?;
+    let commands = cnf::fetch(ctx, mirror, &cnf, selected, &mut record).await?;
     let view = MirrorView {
         current: match mirror.state.revision {
             Some(rev) => ctx.db.revision_entries(rev)?,
@@ -505,6 +517,14 @@ async fn plan_and_execute(
     warn_freezes(ctx, name, &plan.summary.freezes);
 
     if opts.dry_run {
+        let images = installer::estimate(
+            ctx,
+            mirror,
+            &images,
+            &mut record.index_bytes,
+            opts.downloads,
+        );
+        let images = images.await?;
         return Ok(SyncReport {
             mirror: name.to_owned(),
             outcome: Outcome::Planned,
@@ -520,11 +540,21 @@ async fn plan_and_execute(
             seconds: started.elapsed().as_secs_f64(),
             s3_requests: None,
             left_upstream: 0,
+            installer_images: (images.files > 0).then_some(images),
         });
     }
     descriptions.store(&mut ctx.db)?;
     appstream.store(&mut ctx.db)?;
-    record.installer = installer::fetch(ctx, mirror, &images, &mut record.index_bytes).await?;
+    commands.store(&mut ctx.db)?;
+    let fetched = installer::fetch(
+        ctx,
+        mirror,
+        &images,
+        &mut record.index_bytes,
+        opts.downloads,
+    );
+    let (installer_files, images) = fetched.await?;
+    record.installer = installer_files;
     let (index_bytes, index_cached_bytes) = (record.index_bytes, record.index_cached_bytes);
     let done = execute(ctx, mirror, &base, upstream, plan, record, opts.downloads).await?;
     Ok(SyncReport {
@@ -534,14 +564,15 @@ async fn plan_and_execute(
         release_date,
         packages: done.packages,
         plan: done.summary,
-        downloaded_files: done.files,
+        downloaded_files: done.files + images.files,
         left_upstream: done.left_upstream,
-        downloaded_bytes: done.bytes,
+        downloaded_bytes: done.bytes + images.bytes,
         index_bytes,
         index_cached_bytes,
         descriptions: descriptions.count(),
         seconds: started.elapsed().as_secs_f64(),
         s3_requests: None,
+        installer_images: (images.files > 0).then_some(images),
     })
 }
 
@@ -654,5 +685,6 @@ fn unchanged(
         seconds: started.elapsed().as_secs_f64(),
         s3_requests: None,
         left_upstream: 0,
+        installer_images: None,
     })
 }
