@@ -420,3 +420,80 @@ fn issue_22_a_zip_of_osv_records_is_imported_and_hostile_zips_are_refused() {
     let v = json(&env.ok(&["--json", "status"]));
     assert_eq!(v["open_advisories"], 1);
 }
+
+/// `advisories status` (issue 22): "available upstream" means in the
+/// mirror's own last verified upstream indices, so a fixed version its
+/// filter leaves out counts, for the mirror and for a snapshot of it.
+#[test]
+fn issue_22_a_fix_outside_the_filter_is_available_upstream() {
+    let env = TestEnv::new();
+    let mut repo = Repo::new(vec![
+        Pkg::new("hello", "2.10-1"),
+        Pkg::new("hello", "2.10-3"),
+        Pkg::new("tool", "0.9"),
+    ]);
+    repo.codename = CODENAME.into();
+    env.publish_upstream(&repo);
+    env.create_mirror("m", &["--filter", "hello (<< 2.10-3) | tool"]);
+    env.ok(&["mirror", "sync", "m"]);
+    env.ok(&["snapshot", "create", "a", "--from-mirror", "m"]);
+    let osv = env.dir.path().join("DSA-9999-1.json");
+    std::fs::write(&osv, OSV_HELLO).unwrap();
+    env.ok(&["advisories", "import", &osv.display().to_string()]);
+
+    for scope in [["--mirror", "m"], ["--snapshot", "a"]] {
+        let found = json(&env.ok(&["--json", "advisories", "status", scope[0], scope[1]]));
+        let found = found.as_array().unwrap();
+        assert_eq!(found.len(), 1, "{scope:?}: {found:?}");
+        assert_eq!(found[0]["version"], "2.10-1");
+        assert_eq!(found[0]["fix"], "upstream", "{scope:?}: {found:?}");
+    }
+    let text = env.ok(&["advisories", "status"]).stdout;
+    assert!(
+        text.contains("DSA-9999-1") && text.contains("upstream"),
+        "{text}"
+    );
+
+    // Without the cached indices nothing says the fix is upstream, and a
+    // warning says why.
+    std::fs::remove_dir_all(env.root().join("cache/indices")).unwrap();
+    let out = env.ok(&["--json", "advisories", "status", "--mirror", "m"]);
+    assert_eq!(json(&out)[0]["fix"], "absent");
+    assert!(
+        out.stderr.contains("is not in the index cache"),
+        "{}",
+        out.stderr
+    );
+}
+
+/// A fixed version only another mirror (of another upstream) holds is not
+/// available to this one: `absent`.
+#[test]
+fn issue_22_a_fix_only_another_mirror_holds_is_absent() {
+    let env = TestEnv::new();
+    let mut fixed = Repo::new(vec![Pkg::new("hello", "2.10-3")]);
+    fixed.codename = CODENAME.into();
+    env.publish_upstream(&fixed);
+    env.create_mirror("other", &[]);
+    env.ok(&["mirror", "sync", "other"]);
+    let mut old = Repo::new(vec![Pkg::new("hello", "2.10-1")]);
+    old.codename = CODENAME.into();
+    old.date = chrono::Utc::now() + chrono::Duration::seconds(5);
+    env.publish_upstream(&old);
+    env.create_mirror("m", &[]);
+    env.ok(&["mirror", "sync", "m"]);
+    let osv = env.dir.path().join("DSA-9999-1.json");
+    std::fs::write(&osv, OSV_HELLO).unwrap();
+    env.ok(&["advisories", "import", &osv.display().to_string()]);
+
+    let found = json(&env.ok(&["--json", "advisories", "status"]));
+    let found = found.as_array().unwrap();
+    assert_eq!(found.len(), 1, "only `m` is affected: {found:?}");
+    assert_eq!(found[0]["scope"], "m");
+    assert_eq!(found[0]["fix"], "absent", "{found:?}");
+    let report = env.ok(&["staged", "report"]).stdout;
+    assert!(
+        report.contains("| m | hello | 2.10-1 | DSA-9999-1 | 2.10-3 | absent |"),
+        "{report}"
+    );
+}
