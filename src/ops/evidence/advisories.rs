@@ -20,7 +20,7 @@
 //! `Debian` alone matches any release. Other ecosystems are skipped.
 
 use std::cmp::Ordering;
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::io::Read as _;
 use std::path::{Path, PathBuf};
 
@@ -38,7 +38,6 @@ use crate::model::{Mirror, PackageRecord};
 use crate::ops::Context;
 
 use super::origins::Origins;
-use super::upstream::Offered;
 
 /// Largest advisory file read (the whole tracker JSON is about 70 MB).
 pub const MAX_FILE: u64 = 512 << 20;
@@ -544,7 +543,7 @@ pub fn status(ctx: &Context, scope: Scope<'_>) -> Result<Vec<Finding>, AdvisoryE
                     mirrors.push(m);
                 }
             }
-            mark_upstream(ctx, &mirrors, &mut found)?;
+            super::upstream::mark(ctx, &mirrors, &mut found)?;
             out.extend(found);
         }
         Scope::Mirror(name) => {
@@ -582,37 +581,8 @@ fn mirror_findings(ctx: &Context, m: &Mirror) -> Result<Vec<Finding>, AdvisoryEr
         .map(|s| (s.key.name, s.key.version))
         .collect();
     let mut found = findings(db, &m.name, &records, &releases, &staged)?;
-    mark_upstream(ctx, std::slice::from_ref(m), &mut found)?;
+    super::upstream::mark(ctx, std::slice::from_ref(m), &mut found)?;
     Ok(found)
-}
-
-/// Marks [`FixState::Upstream`] the absent fixes of `found` that the
-/// last verified upstream indices of `mirrors` list.
-fn mark_upstream(
-    ctx: &Context,
-    mirrors: &[Mirror],
-    found: &mut [Finding],
-) -> Result<(), AdvisoryError> {
-    let wanted: HashSet<&str> = found
-        .iter()
-        .filter(|f| f.fix == FixState::Absent && f.fixed.is_some())
-        .map(|f| f.package.as_str())
-        .collect();
-    if wanted.is_empty() {
-        return Ok(());
-    }
-    let mut offered = Offered::default();
-    for m in mirrors {
-        offered.read_mirror(ctx, m, &wanted)?;
-    }
-    for f in found.iter_mut().filter(|f| f.fix == FixState::Absent) {
-        if let Some(fixed) = &f.fixed
-            && offered.fixes(&f.package, fixed)
-        {
-            f.fix = FixState::Upstream;
-        }
-    }
-    Ok(())
 }
 
 fn snapshot_releases(db: &Db, origins: &Origins) -> Result<Vec<String>, AdvisoryError> {
@@ -697,7 +667,7 @@ fn findings(
             {
                 FixState::Staged
             } else {
-                // Upstream or not: [`mark_upstream`] decides.
+                // Upstream or not: [`super::upstream::mark`] decides.
                 FixState::Absent
             };
             out.push(Finding {

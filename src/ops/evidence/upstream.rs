@@ -24,7 +24,7 @@ use crate::ops::Context;
 use crate::ops::index_cache::IndexCache;
 use crate::progress::Event;
 
-use super::advisories::AdvisoryError;
+use super::advisories::{AdvisoryError, Finding, FixState};
 
 /// Largest decompressed index read (as a sync accepts).
 const MAX_INDEX_BYTES: u64 = 4 << 30;
@@ -111,6 +111,35 @@ impl Offered {
         }
         Ok(())
     }
+}
+
+/// Marks [`FixState::Upstream`] the absent fixes of `found` that the
+/// last verified upstream indices of `mirrors` list.
+pub(super) fn mark(
+    ctx: &Context,
+    mirrors: &[Mirror],
+    found: &mut [Finding],
+) -> Result<(), AdvisoryError> {
+    let wanted: HashSet<&str> = found
+        .iter()
+        .filter(|f| f.fix == FixState::Absent && f.fixed.is_some())
+        .map(|f| f.package.as_str())
+        .collect();
+    if wanted.is_empty() {
+        return Ok(());
+    }
+    let mut offered = Offered::default();
+    for m in mirrors {
+        offered.read_mirror(ctx, m, &wanted)?;
+    }
+    for f in found.iter_mut().filter(|f| f.fix == FixState::Absent) {
+        if let Some(fixed) = &f.fixed
+            && offered.fixes(&f.package, fixed)
+        {
+            f.fix = FixState::Upstream;
+        }
+    }
+    Ok(())
 }
 
 /// Whether an index path names a `Sources` index (else `Packages`).
