@@ -497,3 +497,100 @@ fn issue_22_a_fix_only_another_mirror_holds_is_absent() {
         "{report}"
     );
 }
+
+/// A snapshot of a mirror and a local repository (issue 22): the SBOM
+/// names the repository among its sources, with its component, and its
+/// packages' purls have the vendor `local`; both formats still validate.
+#[test]
+fn issue_22_sboms_name_local_repositories_among_the_sources() {
+    use crate::support::repos::write_deb;
+    let env = TestEnv::new();
+    env.publish_upstream(&Repo::new(vec![Pkg::new("hello", "2.10-3")]));
+    env.create_mirror("m", &[]);
+    env.ok(&["mirror", "sync", "m"]);
+    env.ok(&["repo", "create", "team", "--component", "contrib"]);
+    let ours = Pkg::new("tool", "0.1").arch("all");
+    let deb = write_deb(&env.dir.path().join("incoming"), "tool.deb", &ours);
+    env.ok(&["repo", "add", "team", &deb.display().to_string()]);
+    env.ok(&[
+        "snapshot",
+        "create",
+        "mixed",
+        "--from-mirror",
+        "m",
+        "--from-repo",
+        "team",
+    ]);
+    // Followed back through a merge, as the mirror sources are.
+    env.ok(&["snapshot", "merge", "merged", "mixed"]);
+
+    let cdx = env.dir.path().join("bom.cdx.json");
+    env.ok(&[
+        "snapshot",
+        "export",
+        "merged",
+        "--format",
+        "cyclonedx",
+        "-o",
+        &cdx.display().to_string(),
+    ]);
+    let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(&cdx).unwrap()).unwrap();
+    let purls: Vec<&str> = doc["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["purl"].as_str().unwrap())
+        .collect();
+    assert!(
+        purls.contains(&"pkg:deb/local/tool@0.1?arch=all"),
+        "{purls:?}"
+    );
+    assert!(
+        purls.contains(&"pkg:deb/fixture/hello@2.10-3?arch=amd64&distro=testing-fixture"),
+        "{purls:?}"
+    );
+    let sources: Vec<&str> = doc["metadata"]["properties"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["name"] == "debvault:source")
+        .map(|p| p["value"].as_str().unwrap())
+        .collect();
+    assert_eq!(sources.len(), 2, "{doc}");
+    assert!(sources[0].starts_with("mirror m: "), "{sources:?}");
+    assert!(
+        sources[1].starts_with("local repository team: component contrib"),
+        "{sources:?}"
+    );
+
+    let spdx = env.dir.path().join("bom.spdx.json");
+    let text = env
+        .ok(&["snapshot", "export", "merged", "--format", "spdx"])
+        .stdout;
+    std::fs::write(&spdx, &text).unwrap();
+    let doc: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let info = doc["packages"][0]["sourceInfo"].as_str().unwrap();
+    assert!(
+        info.contains("mirror m: ") && info.contains("local repository team: component contrib"),
+        "{info}"
+    );
+    let locators: Vec<&str> = doc["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|p| p["externalRefs"][0]["referenceLocator"].as_str())
+        .collect();
+    assert!(
+        locators.contains(&"pkg:deb/local/tool@0.1?arch=all"),
+        "{locators:?}"
+    );
+
+    let script = env.dir.path().join("check_cyclonedx.py");
+    std::fs::write(&script, CYCLONEDX_CHECK).unwrap();
+    validate(
+        "CycloneDX",
+        "python3",
+        &[&script.display().to_string(), &cdx.display().to_string()],
+    );
+    validate("SPDX", "pyspdxtools", &["-i", &spdx.display().to_string()]);
+}
