@@ -594,3 +594,41 @@ fn issue_22_sboms_name_local_repositories_among_the_sources() {
     );
     validate("SPDX", "pyspdxtools", &["-i", &spdx.display().to_string()]);
 }
+
+/// The README's weekly review (issue 22), exactly as written there:
+/// `staged report --changelog --since 7d > review.md` gives the changes
+/// waiting, the week's decisions, the open advisories with where their fix
+/// is, and each change's changelog entries with their CVE IDs.
+#[test]
+fn issue_22_the_readme_weekly_review_report() {
+    let env = staged_env();
+    let osv = env.dir.path().join("DSA-9999-1.json");
+    std::fs::write(&osv, OSV_HELLO).unwrap();
+    env.ok(&["advisories", "import", &osv.display().to_string()]);
+    let out = env.ok(&["staged", "report", "--changelog", "--since", "7d"]);
+    let report = &out.stdout;
+    for needle in [
+        "initial import",
+        "## Open advisories (1)",
+        "| m | hello | 2.10-1 | DSA-9999-1 | 2.10-3 | staged |",
+        "CVE-2024-11111",
+        "CVE-2024-2222",
+        "newpkg",
+    ] {
+        assert!(report.contains(needle), "{needle}: {report}");
+    }
+    insta::assert_snapshot!("weekly_review_report", env.redact(&out.transcript()));
+
+    // Decisions older than `--since` are left out; the rest stays.
+    let later = (chrono::Utc::now() + chrono::Duration::days(1))
+        .format("%Y-%m-%d")
+        .to_string();
+    let report = env
+        .ok(&["staged", "report", "--changelog", "--since", &later])
+        .stdout;
+    assert!(!report.contains("initial import"), "{report}");
+    assert!(report.contains("CVE-2024-2222"), "{report}");
+    let out = env.run(&["staged", "report", "--changelog", "--since", "7 days"]);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(out.stderr.contains("invalid `--since` `7 days`"), "{}", out.stderr);
+}
