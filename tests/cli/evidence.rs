@@ -630,5 +630,54 @@ fn issue_22_the_readme_weekly_review_report() {
     assert!(report.contains("CVE-2024-2222"), "{report}");
     let out = env.run(&["staged", "report", "--changelog", "--since", "7 days"]);
     assert_eq!(out.code, 2, "{}", out.stderr);
-    assert!(out.stderr.contains("invalid `--since` `7 days`"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("invalid `--since` `7 days`"),
+        "{}",
+        out.stderr
+    );
+}
+
+/// The Debian security tracker's JSON (issue 22): a `resolved` entry for
+/// the mirror's codename marks the live version affected and the staged
+/// one fixed; an `open` one has no fix; another release's entry and a
+/// `not-affected` one count for nothing.
+#[test]
+fn issue_22_the_security_tracker_json_marks_the_live_version_affected() {
+    let env = staged_env();
+    let tracker = env.dir.path().join("tracker.json");
+    std::fs::write(
+        &tracker,
+        r#"{"hello": {
+            "CVE-2024-11111": {"releases": {
+                "bookworm": {"status": "resolved", "fixed_version": "2.10-3", "urgency": "high"},
+                "trixie": {"status": "resolved", "fixed_version": "2.10-9"}}},
+            "CVE-2024-3333": {"releases": {"bookworm": {"status": "open", "urgency": "low"}}},
+            "CVE-2024-4444": {"releases": {"bookworm": {"status": "not-affected"}}}},
+          "tool": {"CVE-2024-5555": {"releases": {"trixie": {"status": "open"}}}}}"#,
+    )
+    .unwrap();
+    let out = env.ok(&["advisories", "import", &tracker.display().to_string()]);
+    assert!(out.stdout.contains("(debian-tracker)"), "{}", out.stdout);
+    let found = json(&env.ok(&["--json", "advisories", "status", "--mirror", "m"]));
+    let got: Vec<(&str, &str, Option<&str>)> = found
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["advisory"].as_str().unwrap(),
+                f["fix"].as_str().unwrap(),
+                f["fixed"].as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("CVE-2024-11111", "staged", Some("2.10-3")),
+            ("CVE-2024-3333", "absent", None)
+        ],
+        "{found}"
+    );
+    assert_eq!(json(&env.ok(&["--json", "status"]))["open_advisories"], 2);
 }
