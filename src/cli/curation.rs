@@ -314,7 +314,7 @@ pub(crate) fn staged(cmd: StagedCommand, g: &Globals) -> Result<u8> {
                     serde_json::json!({"since": since, "staged": items, "decisions": decisions})
                 }
             };
-            let advisories = evidence::advisory_section(&ctx.db, mirror.as_deref())?;
+            let advisories = evidence::advisory_section(&ctx, mirror.as_deref())?;
             if let Some((open, _)) = &advisories {
                 v["open_advisories"] = serde_json::json!(open);
             }

@@ -219,7 +219,7 @@ pub(crate) fn advisories(cmd: AdvisoriesCommand, g: &super::Globals) -> Result<u
                 (None, Some(s)) => Scope::Snapshot(s),
                 (None, None) => Scope::AllMirrors,
             };
-            let found = ops::status(&ctx.db, scope)?;
+            let found = ops::status(&ctx, scope)?;
             if found.is_empty() {
                 g.out.note("no package is affected by a known advisory");
             }
@@ -259,15 +259,15 @@ pub(crate) fn advisories(cmd: AdvisoriesCommand, g: &super::Globals) -> Result<u
 /// How many advisories affect live packages of any mirror (`None` when
 /// none were ever imported); over `max`, a problem for `status --check`.
 pub(crate) fn open_advisories(
-    db: &crate::db::Db,
+    ctx: &crate::ops::Context,
     max: Option<usize>,
     problems: &mut Vec<String>,
 ) -> Result<Option<usize>> {
     use crate::ops::evidence::advisories::{Scope, status};
-    if db.advisory_imports()?.is_empty() {
+    if ctx.db.advisory_imports()?.is_empty() {
         return Ok(None);
     }
-    let open = status(db, Scope::AllMirrors)?.len();
+    let open = status(ctx, Scope::AllMirrors)?.len();
     if let Some(max) = max
         && open > max
     {
@@ -290,15 +290,15 @@ pub(crate) fn print_open(out: &mut dyn Write, open: Option<usize>) -> Result<()>
 /// `mirror`, or of every mirror) and their count; `None` when no advisory
 /// was ever imported.
 pub(crate) fn advisory_section(
-    db: &crate::db::Db,
+    ctx: &crate::ops::Context,
     mirror: Option<&str>,
 ) -> Result<Option<(usize, String)>> {
     use crate::ops::evidence::advisories::{FixState, Scope, status};
     use std::fmt::Write as _;
-    if db.advisory_imports()?.is_empty() {
+    if ctx.db.advisory_imports()?.is_empty() {
         return Ok(None);
     }
-    let found = status(db, mirror.map_or(Scope::AllMirrors, Scope::Mirror))?;
+    let found = status(ctx, mirror.map_or(Scope::AllMirrors, Scope::Mirror))?;
     let mut s = String::new();
     let _ = writeln!(s, "## Open advisories ({})\n", found.len());
     if found.is_empty() {

@@ -71,7 +71,7 @@ pub(crate) fn status(a: StatusArgs, g: &Globals) -> Result<u8> {
     } else {
         Vec::new()
     };
-    let open = super::evidence::open_advisories(&ctx.db, a.max_open_advisories, &mut problems)?;
+    let open = super::evidence::open_advisories(&ctx, a.max_open_advisories, &mut problems)?;
     let mut v = serde_json::to_value(&st)?;
     v["open_advisories"] = serde_json::json!(open);
     if a.check {

@@ -145,19 +145,3 @@ impl Db {
         Ok(out)
     }
 }
-
-impl Db {
-    /// The versions of package `name` (binary or source) debvault has
-    /// stored from any upstream.
-    pub fn stored_versions(&self, name: &str) -> Result<Vec<String>, DbError> {
-        let what = format!("versions of package `{name}`");
-        let mut stmt = self
-            .conn
-            .prepare_cached("SELECT DISTINCT version FROM packages WHERE name = ?1")
-            .map_err(sql(&what))?;
-        let rows = stmt
-            .query_map([name], |r| r.get::<_, String>(0))
-            .map_err(sql(&what))?;
-        rows.collect::<Result<_, _>>().map_err(sql(&what))
-    }
-}

@@ -420,3 +420,264 @@ fn issue_22_a_zip_of_osv_records_is_imported_and_hostile_zips_are_refused() {
     let v = json(&env.ok(&["--json", "status"]));
     assert_eq!(v["open_advisories"], 1);
 }
+
+/// `advisories status` (issue 22): "available upstream" means in the
+/// mirror's own last verified upstream indices, so a fixed version its
+/// filter leaves out counts, for the mirror and for a snapshot of it.
+#[test]
+fn issue_22_a_fix_outside_the_filter_is_available_upstream() {
+    let env = TestEnv::new();
+    let mut repo = Repo::new(vec![
+        Pkg::new("hello", "2.10-1"),
+        Pkg::new("hello", "2.10-3"),
+        Pkg::new("tool", "0.9"),
+    ]);
+    repo.codename = CODENAME.into();
+    env.publish_upstream(&repo);
+    env.create_mirror("m", &["--filter", "hello (<< 2.10-3) | tool"]);
+    env.ok(&["mirror", "sync", "m"]);
+    env.ok(&["snapshot", "create", "a", "--from-mirror", "m"]);
+    let osv = env.dir.path().join("DSA-9999-1.json");
+    std::fs::write(&osv, OSV_HELLO).unwrap();
+    env.ok(&["advisories", "import", &osv.display().to_string()]);
+
+    for scope in [["--mirror", "m"], ["--snapshot", "a"]] {
+        let found = json(&env.ok(&["--json", "advisories", "status", scope[0], scope[1]]));
+        let found = found.as_array().unwrap();
+        assert_eq!(found.len(), 1, "{scope:?}: {found:?}");
+        assert_eq!(found[0]["version"], "2.10-1");
+        assert_eq!(found[0]["fix"], "upstream", "{scope:?}: {found:?}");
+    }
+    let text = env.ok(&["advisories", "status"]).stdout;
+    assert!(
+        text.contains("DSA-9999-1") && text.contains("upstream"),
+        "{text}"
+    );
+
+    // Without the cached indices nothing says the fix is upstream, and a
+    // warning says why.
+    std::fs::remove_dir_all(env.root().join("cache/indices")).unwrap();
+    let out = env.ok(&["--json", "advisories", "status", "--mirror", "m"]);
+    assert_eq!(json(&out)[0]["fix"], "absent");
+    assert!(
+        out.stderr.contains("is not in the index cache"),
+        "{}",
+        out.stderr
+    );
+}
+
+/// A fixed version only another mirror (of another upstream) holds is not
+/// available to this one: `absent`.
+#[test]
+fn issue_22_a_fix_only_another_mirror_holds_is_absent() {
+    let env = TestEnv::new();
+    let mut fixed = Repo::new(vec![Pkg::new("hello", "2.10-3")]);
+    fixed.codename = CODENAME.into();
+    env.publish_upstream(&fixed);
+    env.create_mirror("other", &[]);
+    env.ok(&["mirror", "sync", "other"]);
+    let mut old = Repo::new(vec![Pkg::new("hello", "2.10-1")]);
+    old.codename = CODENAME.into();
+    old.date = chrono::Utc::now() + chrono::Duration::seconds(5);
+    env.publish_upstream(&old);
+    env.create_mirror("m", &[]);
+    env.ok(&["mirror", "sync", "m"]);
+    let osv = env.dir.path().join("DSA-9999-1.json");
+    std::fs::write(&osv, OSV_HELLO).unwrap();
+    env.ok(&["advisories", "import", &osv.display().to_string()]);
+
+    let found = json(&env.ok(&["--json", "advisories", "status"]));
+    let found = found.as_array().unwrap();
+    assert_eq!(found.len(), 1, "only `m` is affected: {found:?}");
+    assert_eq!(found[0]["scope"], "m");
+    assert_eq!(found[0]["fix"], "absent", "{found:?}");
+    let report = env.ok(&["staged", "report"]).stdout;
+    assert!(
+        report.contains("| m | hello | 2.10-1 | DSA-9999-1 | 2.10-3 | absent |"),
+        "{report}"
+    );
+}
+
+/// A snapshot of a mirror and a local repository (issue 22): the SBOM
+/// names the repository among its sources, with its component, and its
+/// packages' purls have the vendor `local`; both formats still validate.
+#[test]
+fn issue_22_sboms_name_local_repositories_among_the_sources() {
+    use crate::support::repos::write_deb;
+    let env = TestEnv::new();
+    env.publish_upstream(&Repo::new(vec![Pkg::new("hello", "2.10-3")]));
+    env.create_mirror("m", &[]);
+    env.ok(&["mirror", "sync", "m"]);
+    env.ok(&["repo", "create", "team", "--component", "contrib"]);
+    let ours = Pkg::new("tool", "0.1").arch("all");
+    let deb = write_deb(&env.dir.path().join("incoming"), "tool.deb", &ours);
+    env.ok(&["repo", "add", "team", &deb.display().to_string()]);
+    env.ok(&[
+        "snapshot",
+        "create",
+        "mixed",
+        "--from-mirror",
+        "m",
+        "--from-repo",
+        "team",
+    ]);
+    // Followed back through a merge, as the mirror sources are.
+    env.ok(&["snapshot", "merge", "merged", "mixed"]);
+
+    let cdx = env.dir.path().join("bom.cdx.json");
+    env.ok(&[
+        "snapshot",
+        "export",
+        "merged",
+        "--format",
+        "cyclonedx",
+        "-o",
+        &cdx.display().to_string(),
+    ]);
+    let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(&cdx).unwrap()).unwrap();
+    let purls: Vec<&str> = doc["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["purl"].as_str().unwrap())
+        .collect();
+    assert!(
+        purls.contains(&"pkg:deb/local/tool@0.1?arch=all"),
+        "{purls:?}"
+    );
+    assert!(
+        purls.contains(&"pkg:deb/fixture/hello@2.10-3?arch=amd64&distro=testing-fixture"),
+        "{purls:?}"
+    );
+    let sources: Vec<&str> = doc["metadata"]["properties"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["name"] == "debvault:source")
+        .map(|p| p["value"].as_str().unwrap())
+        .collect();
+    assert_eq!(sources.len(), 2, "{doc}");
+    assert!(sources[0].starts_with("mirror m: "), "{sources:?}");
+    assert!(
+        sources[1].starts_with("local repository team: component contrib"),
+        "{sources:?}"
+    );
+
+    let spdx = env.dir.path().join("bom.spdx.json");
+    let text = env
+        .ok(&["snapshot", "export", "merged", "--format", "spdx"])
+        .stdout;
+    std::fs::write(&spdx, &text).unwrap();
+    let doc: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let info = doc["packages"][0]["sourceInfo"].as_str().unwrap();
+    assert!(
+        info.contains("mirror m: ") && info.contains("local repository team: component contrib"),
+        "{info}"
+    );
+    let locators: Vec<&str> = doc["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|p| p["externalRefs"][0]["referenceLocator"].as_str())
+        .collect();
+    assert!(
+        locators.contains(&"pkg:deb/local/tool@0.1?arch=all"),
+        "{locators:?}"
+    );
+
+    let script = env.dir.path().join("check_cyclonedx.py");
+    std::fs::write(&script, CYCLONEDX_CHECK).unwrap();
+    validate(
+        "CycloneDX",
+        "python3",
+        &[&script.display().to_string(), &cdx.display().to_string()],
+    );
+    validate("SPDX", "pyspdxtools", &["-i", &spdx.display().to_string()]);
+}
+
+/// The README's weekly review (issue 22), exactly as written there:
+/// `staged report --changelog --since 7d > review.md` gives the changes
+/// waiting, the week's decisions, the open advisories with where their fix
+/// is, and each change's changelog entries with their CVE IDs.
+#[test]
+fn issue_22_the_readme_weekly_review_report() {
+    let env = staged_env();
+    let osv = env.dir.path().join("DSA-9999-1.json");
+    std::fs::write(&osv, OSV_HELLO).unwrap();
+    env.ok(&["advisories", "import", &osv.display().to_string()]);
+    let out = env.ok(&["staged", "report", "--changelog", "--since", "7d"]);
+    let report = &out.stdout;
+    for needle in [
+        "initial import",
+        "## Open advisories (1)",
+        "| m | hello | 2.10-1 | DSA-9999-1 | 2.10-3 | staged |",
+        "CVE-2024-11111",
+        "CVE-2024-2222",
+        "newpkg",
+    ] {
+        assert!(report.contains(needle), "{needle}: {report}");
+    }
+    insta::assert_snapshot!("weekly_review_report", env.redact(&out.transcript()));
+
+    // Decisions older than `--since` are left out; the rest stays.
+    let later = (chrono::Utc::now() + chrono::Duration::days(1))
+        .format("%Y-%m-%d")
+        .to_string();
+    let report = env
+        .ok(&["staged", "report", "--changelog", "--since", &later])
+        .stdout;
+    assert!(!report.contains("initial import"), "{report}");
+    assert!(report.contains("CVE-2024-2222"), "{report}");
+    let out = env.run(&["staged", "report", "--changelog", "--since", "7 days"]);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("invalid `--since` `7 days`"),
+        "{}",
+        out.stderr
+    );
+}
+
+/// The Debian security tracker's JSON (issue 22): a `resolved` entry for
+/// the mirror's codename marks the live version affected and the staged
+/// one fixed; an `open` one has no fix; another release's entry and a
+/// `not-affected` one count for nothing.
+#[test]
+fn issue_22_the_security_tracker_json_marks_the_live_version_affected() {
+    let env = staged_env();
+    let tracker = env.dir.path().join("tracker.json");
+    std::fs::write(
+        &tracker,
+        r#"{"hello": {
+            "CVE-2024-11111": {"releases": {
+                "bookworm": {"status": "resolved", "fixed_version": "2.10-3", "urgency": "high"},
+                "trixie": {"status": "resolved", "fixed_version": "2.10-9"}}},
+            "CVE-2024-3333": {"releases": {"bookworm": {"status": "open", "urgency": "low"}}},
+            "CVE-2024-4444": {"releases": {"bookworm": {"status": "not-affected"}}}},
+          "tool": {"CVE-2024-5555": {"releases": {"trixie": {"status": "open"}}}}}"#,
+    )
+    .unwrap();
+    let out = env.ok(&["advisories", "import", &tracker.display().to_string()]);
+    assert!(out.stdout.contains("(debian-tracker)"), "{}", out.stdout);
+    let found = json(&env.ok(&["--json", "advisories", "status", "--mirror", "m"]));
+    let got: Vec<(&str, &str, Option<&str>)> = found
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["advisory"].as_str().unwrap(),
+                f["fix"].as_str().unwrap(),
+                f["fixed"].as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("CVE-2024-11111", "staged", Some("2.10-3")),
+            ("CVE-2024-3333", "absent", None)
+        ],
+        "{found}"
+    );
+    assert_eq!(json(&env.ok(&["--json", "status"]))["open_advisories"], 2);
+}

@@ -4,8 +4,8 @@
 //! record or an array of them, a directory of such files, or a zip of
 //! them as OSV publishes per ecosystem, `all.zip`), and
 //! `advisories status` lists the packages whose version an advisory
-//! affects and whether a fixed version is staged, stored from upstream or
-//! absent.
+//! affects and whether a fixed version is staged, listed by the mirror's
+//! last verified upstream indices ([`super::upstream`]) or absent.
 //!
 //! The files are input from outside: each is read bounded
 //! ([`MAX_FILE`]), nesting is bounded by the JSON parser, and a wrong
@@ -35,6 +35,9 @@ use crate::debian::sources::{SOURCE_ARCH, split_source_field};
 use crate::debian::version::{self, Version};
 use crate::exit::{ExitCode, FAILURE, USAGE};
 use crate::model::{Mirror, PackageRecord};
+use crate::ops::Context;
+
+use super::origins::Origins;
 
 /// Largest advisory file read (the whole tracker JSON is about 70 MB).
 pub const MAX_FILE: u64 = 512 << 20;
@@ -477,10 +480,12 @@ fn debian_release(ecosystem: &str) -> Option<String> {
 pub enum FixState {
     /// Staged for review in the mirror.
     Staged,
-    /// Stored from an upstream (another mirror, a rejected change, …),
-    /// not in this set and not staged.
+    /// Listed by the last verified upstream indices of the mirror (for a
+    /// snapshot: of the mirrors it came from), not in the set and not
+    /// staged: outside the filter, rejected, or not synced yet.
     Upstream,
-    /// Not known to debvault (or no fix exists yet).
+    /// Neither staged nor offered by the mirror's upstream (or no fix
+    /// exists yet).
     Absent,
 }
 
@@ -514,7 +519,11 @@ pub enum Scope<'a> {
 }
 
 /// The open advisories of `scope`, sorted by scope, package, advisory.
-pub fn status(db: &Db, scope: Scope<'_>) -> Result<Vec<Finding>, AdvisoryError> {
+/// Whether a fix is available upstream is read from the scope mirrors'
+/// last verified indices ([`super::upstream`]), only when some fix is
+/// neither in the set nor staged.
+pub fn status(ctx: &Context, scope: Scope<'_>) -> Result<Vec<Finding>, AdvisoryError> {
+    let db = &ctx.db;
     let mut out = Vec::new();
     match scope {
         Scope::Snapshot(name) => {
@@ -522,26 +531,38 @@ pub fn status(db: &Db, scope: Scope<'_>) -> Result<Vec<Finding>, AdvisoryError> 
                 .snapshot(name)?
                 .ok_or_else(|| AdvisoryError::NoScope(format!("snapshot `{name}`")))?;
             let set = db.package_set(snap.package_set)?;
-            let releases = snapshot_releases(db, &snap)?;
+            let origins = super::origins::of(db, &snap)?;
+            let releases = snapshot_releases(db, &origins)?;
             let records = records_of(db, &set)?;
-            out.extend(findings(db, name, &records, &releases, &[])?);
+            let mut found = findings(db, name, &records, &releases, &[])?;
+            let mut mirrors = Vec::new();
+            for m in &origins.mirrors {
+                if let Some(m) = db.mirror(&m.name)?
+                    && !mirrors.iter().any(|have: &Mirror| have.id == m.id)
+                {
+                    mirrors.push(m);
+                }
+            }
+            super::upstream::mark(ctx, &mirrors, &mut found)?;
+            out.extend(found);
         }
         Scope::Mirror(name) => {
             let m = db
                 .mirror(name)?
                 .ok_or_else(|| AdvisoryError::NoScope(format!("mirror `{name}`")))?;
-            out.extend(mirror_findings(db, &m)?);
+            out.extend(mirror_findings(ctx, &m)?);
         }
         Scope::AllMirrors => {
             for m in db.mirrors()? {
-                out.extend(mirror_findings(db, &m)?);
+                out.extend(mirror_findings(ctx, &m)?);
             }
         }
     }
     Ok(out)
 }
 
-fn mirror_findings(db: &Db, m: &Mirror) -> Result<Vec<Finding>, AdvisoryError> {
+fn mirror_findings(ctx: &Context, m: &Mirror) -> Result<Vec<Finding>, AdvisoryError> {
+    let db = &ctx.db;
     let Some(rev) = m.state.revision else {
         return Ok(Vec::new());
     };
@@ -559,19 +580,19 @@ fn mirror_findings(db: &Db, m: &Mirror) -> Result<Vec<Finding>, AdvisoryError> {
         .filter(|s| s.action == crate::db::StageAction::Add)
         .map(|s| (s.key.name, s.key.version))
         .collect();
-    findings(db, &m.name, &records, &releases, &staged)
+    let mut found = findings(db, &m.name, &records, &releases, &staged)?;
+    super::upstream::mark(ctx, std::slice::from_ref(m), &mut found)?;
+    Ok(found)
 }
 
-fn snapshot_releases(db: &Db, snap: &crate::model::Snapshot) -> Result<Vec<String>, AdvisoryError> {
+fn snapshot_releases(db: &Db, origins: &Origins) -> Result<Vec<String>, AdvisoryError> {
     let mut out = Vec::new();
-    if let crate::model::SnapshotOrigin::Mirrors { mirrors, .. } = &snap.origin {
-        for m in mirrors {
-            out.push(m.suite.clone());
-            if let Some(r) = db.revision(m.revision)?
-                && let Some(c) = r.stats["release_codename"].as_str()
-            {
-                out.push(c.to_owned());
-            }
+    for m in &origins.mirrors {
+        out.push(m.suite.clone());
+        if let Some(r) = db.revision(m.revision)?
+            && let Some(c) = r.stats["release_codename"].as_str()
+        {
+            out.push(c.to_owned());
         }
     }
     Ok(out)
@@ -645,17 +666,8 @@ fn findings(
                 .any(|(n, v)| binaries.contains(n) && fixed_by(v))
             {
                 FixState::Staged
-            } else if a.fixed.is_some()
-                && std::iter::once(name)
-                    .chain(binaries)
-                    .map(|n| db.stored_versions(n))
-                    .collect::<Result<Vec<_>, _>>()?
-                    .iter()
-                    .flatten()
-                    .any(|v| fixed_by(v))
-            {
-                FixState::Upstream
             } else {
+                // Upstream or not: [`super::upstream::mark`] decides.
                 FixState::Absent
             };
             out.push(Finding {

@@ -5,11 +5,14 @@
 //!
 //! All three read what debvault already holds — the changelog cache by
 //! .deb SHA256 (filled by publish, or here on a miss), snapshot package
-//! sets, mirror records — and never talk to upstream.
+//! sets, mirror records, the index cache of verified upstream indices —
+//! and never talk to upstream.
 
 pub mod advisories;
 pub mod changelog;
+pub mod origins;
 pub mod sbom;
+pub mod upstream;
 
 use thiserror::Error;
 

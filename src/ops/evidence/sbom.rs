@@ -1,7 +1,7 @@
 //! Software bills of materials of a snapshot: every package (binary and
 //! source) with name, version, architecture, purl and SHA256, and the
-//! snapshot's sources (mirror URL, suite, Release date), as CycloneDX 1.6
-//! or SPDX 2.3 JSON.
+//! snapshot's sources (mirror URL, suite, Release date; local repositories
+//! by name and component), as CycloneDX 1.6 or SPDX 2.3 JSON.
 //!
 //! The document is streamed: one small serde value per package into a
 //! buffered writer, never a whole-document tree, so a 60,000-package
@@ -10,9 +10,11 @@
 //! The purl vendor is the Release `Origin` (lowercased) and the `distro`
 //! qualifier its `Codename`, both recorded with each mirror revision by
 //! sync (revision statistics `release_origin` / `release_codename`);
-//! revisions synced before that fall back to `debian` and the suite.
+//! revisions synced before that fall back to `debian` and the suite. Each
+//! package is named after the mirror whose revision lists it; a local
+//! repository's packages have the vendor `local` and no `distro`.
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::io::{self, Write};
 
 use chrono::{DateTime, Utc};
@@ -20,7 +22,7 @@ use serde::Serialize;
 
 use super::EvidenceError;
 use crate::db::Db;
-use crate::model::{Snapshot, SnapshotOrigin};
+use crate::model::{PackageId, Snapshot};
 use crate::ops::snapshot::{self, Entry};
 
 /// The SBOM formats `snapshot export` writes.
@@ -49,63 +51,106 @@ pub struct SbomSource {
     pub codename: String,
 }
 
+/// A local repository a snapshot's packages came from (it has no URL).
+#[derive(Clone, Debug, Serialize)]
+pub struct SbomRepo {
+    /// Repository name.
+    pub repo: String,
+    /// The component its packages are published in; `None` when the
+    /// repository is gone.
+    pub component: Option<String>,
+    /// Its change counter when the snapshot was taken.
+    pub revision: u64,
+}
+
+/// The purl vendor of local repository packages: a repository has no
+/// Release `Origin`.
+pub const LOCAL_VENDOR: &str = "local";
+
 /// Everything an SBOM says.
 pub struct Sbom {
     /// The snapshot.
     pub snapshot: Snapshot,
-    /// Where its packages came from.
+    /// The mirrors its packages came from.
     pub sources: Vec<SbomSource>,
+    /// The local repositories its packages came from.
+    pub repos: Vec<SbomRepo>,
     /// Its packages.
     pub packages: Vec<Entry>,
+    /// For each package, where it came from (its purl's vendor and distro).
+    pub origins: Vec<PackageOrigin>,
 }
 
-/// Most snapshots followed back through merges and filters.
-const MAX_ORIGINS: usize = 1_000;
+/// Where one package of an SBOM came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PackageOrigin {
+    /// `sources[i]`.
+    Mirror(usize),
+    /// `repos[i]`.
+    Repo(usize),
+    /// Not traced (no mirror revision lists it): named as the first source.
+    Unknown,
+}
 
 /// The SBOM of snapshot `name`.
 pub fn gather(db: &Db, name: &str) -> Result<Sbom, EvidenceError> {
     let snap = snapshot::load(db, name).map_err(Box::new)?;
+    let found = super::origins::of(db, &snap)?;
     let mut sources = Vec::new();
-    let mut seen = HashSet::new();
-    let mut todo = vec![snap.origin.clone()];
-    while let Some(origin) = todo.pop() {
-        match origin {
-            SnapshotOrigin::Mirrors { mirrors, .. } => {
-                for m in mirrors {
-                    sources.push(source(db, &m)?);
-                }
-            }
-            SnapshotOrigin::Merge { sources: names, .. } => {
-                for n in names.into_iter().rev() {
-                    follow(db, n, &mut seen, &mut todo)?;
-                }
-            }
-            SnapshotOrigin::Filter { source, .. } => follow(db, source, &mut seen, &mut todo)?,
-        }
+    for m in &found.mirrors {
+        sources.push(source(db, m)?);
+    }
+    let mut repos = Vec::new();
+    for r in &found.repos {
+        repos.push(SbomRepo {
+            repo: r.name.clone(),
+            component: db.repo(&r.name)?.map(|repo| repo.spec.component),
+            revision: r.revision,
+        });
     }
     let mut packages = snapshot::entries(db, &snap).map_err(Box::new)?;
     packages.sort_by(|a, b| (&a.component, &a.package.key).cmp(&(&b.component, &b.package.key)));
+    let origins = package_origins(db, &found, &repos, &packages)?;
     Ok(Sbom {
         snapshot: snap,
         sources,
+        repos,
         packages,
+        origins,
     })
 }
 
-/// Queues the origin of snapshot `name`, once; a dropped one is skipped.
-fn follow(
+/// Where each of `packages` came from: the first mirror revision that
+/// lists it, else the repository of its component (or the first one).
+fn package_origins(
     db: &Db,
-    name: String,
-    seen: &mut HashSet<String>,
-    todo: &mut Vec<SnapshotOrigin>,
-) -> Result<(), EvidenceError> {
-    if seen.len() >= MAX_ORIGINS || !seen.insert(name.clone()) {
-        return Ok(());
+    found: &super::origins::Origins,
+    repos: &[SbomRepo],
+    packages: &[Entry],
+) -> Result<Vec<PackageOrigin>, EvidenceError> {
+    let mut by_id: HashMap<PackageId, usize> = HashMap::new();
+    for (i, m) in found.mirrors.iter().enumerate().rev() {
+        // A revision is kept while a snapshot holds it; one gone traces nothing.
+        if db.revision(m.revision)?.is_none() {
+            continue;
+        }
+        for (_, ids) in db.revision_set(m.revision)?.components() {
+            by_id.extend(ids.iter().map(|&id| (id, i)));
+        }
     }
-    if let Some(s) = db.snapshot(&name)? {
-        todo.push(s.origin);
-    }
-    Ok(())
+    Ok(packages
+        .iter()
+        .map(|e| match by_id.get(&e.package.id) {
+            Some(&i) => PackageOrigin::Mirror(i),
+            None if repos.is_empty() => PackageOrigin::Unknown,
+            None => PackageOrigin::Repo(
+                repos
+                    .iter()
+                    .position(|r| r.component.as_deref() == Some(e.component.as_str()))
+                    .unwrap_or(0),
+            ),
+        })
+        .collect())
 }
 
 fn source(db: &Db, m: &crate::model::MirrorSource) -> Result<SbomSource, EvidenceError> {
@@ -144,7 +189,8 @@ fn purl_encode(s: &str, out: &mut String) {
     }
 }
 
-/// `pkg:deb/<vendor>/<name>@<version>?arch=<arch>&distro=<codename>`.
+/// `pkg:deb/<vendor>/<name>@<version>?arch=<arch>&distro=<codename>`,
+/// without `distro` when it is empty (a local repository has none).
 pub fn purl(vendor: &str, name: &str, version: &str, arch: &str, distro: &str) -> String {
     let mut s = String::from("pkg:deb/");
     purl_encode(vendor, &mut s);
@@ -154,8 +200,10 @@ pub fn purl(vendor: &str, name: &str, version: &str, arch: &str, distro: &str) -
     purl_encode(version, &mut s);
     s.push_str("?arch=");
     purl_encode(arch, &mut s);
-    s.push_str("&distro=");
-    purl_encode(distro, &mut s);
+    if !distro.is_empty() {
+        s.push_str("&distro=");
+        purl_encode(distro, &mut s);
+    }
     s
 }
 
@@ -181,13 +229,32 @@ fn uuid(snap: &Snapshot) -> String {
 }
 
 impl Sbom {
-    /// The vendor and distro of the packages: the first source's.
-    fn naming(&self) -> (&str, &str) {
-        self.sources
-            .first()
-            .map_or(("debian", self.snapshot.name.as_str()), |s| {
-                (s.vendor.as_str(), s.codename.as_str())
-            })
+    /// The purl of package `i`: the vendor and distro of the mirror it
+    /// came from, `local` for a repository's, else the first source's.
+    fn purl(&self, i: usize) -> String {
+        let first = || {
+            self.sources
+                .first()
+                .map_or(("debian", self.snapshot.name.as_str()), |s| {
+                    (s.vendor.as_str(), s.codename.as_str())
+                })
+        };
+        let (vendor, distro) = match self.origins.get(i) {
+            Some(PackageOrigin::Mirror(m)) => self
+                .sources
+                .get(*m)
+                .map_or_else(first, |s| (s.vendor.as_str(), s.codename.as_str())),
+            Some(PackageOrigin::Repo(_)) => (LOCAL_VENDOR, ""),
+            _ => first(),
+        };
+        let k = &self.packages[i].package.key;
+        purl(vendor, &k.name, &k.version, &k.architecture, distro)
+    }
+
+    /// One line per source: the mirrors, then the local repositories.
+    fn source_lines(&self) -> Vec<String> {
+        let mirrors = self.sources.iter().map(source_text);
+        mirrors.chain(self.repos.iter().map(repo_text)).collect()
     }
 
     /// Writes the document in `format` to `w` (buffer it).
@@ -228,8 +295,12 @@ impl Sbom {
             url: String,
             comment: String,
         }
-        let (vendor, distro) = self.naming();
         let snap = &self.snapshot;
+        let sources: Vec<serde_json::Value> = self
+            .source_lines()
+            .into_iter()
+            .map(|line| serde_json::json!({"name": "debvault:source", "value": line}))
+            .collect();
         let head = serde_json::json!({
             "bomFormat": "CycloneDX",
             "specVersion": "1.6",
@@ -244,6 +315,7 @@ impl Sbom {
                     "name": snap.name,
                     "description": snap.description,
                 },
+                "properties": sources,
             },
         });
         let text = serde_json::to_string(&head)?;
@@ -252,7 +324,7 @@ impl Sbom {
         w.write_all(b",\"components\":[")?;
         for (i, e) in self.packages.iter().enumerate() {
             let k = &e.package.key;
-            let p = purl(vendor, &k.name, &k.version, &k.architecture, distro);
+            let p = self.purl(i);
             let c = Component {
                 kind: "library",
                 bom_ref: format!("{}:{p}:{}", e.component, e.package.sha256),
@@ -333,9 +405,8 @@ impl Sbom {
             relationship_type: &'static str,
             related_spdx_element: String,
         }
-        let (vendor, distro) = self.naming();
         let snap = &self.snapshot;
-        let sources: Vec<String> = self.sources.iter().map(source_text).collect();
+        let sources = self.source_lines();
         let head = serde_json::json!({
             "spdxVersion": "SPDX-2.3",
             "dataLicense": "CC0-1.0",
@@ -368,7 +439,7 @@ impl Sbom {
         serde_json::to_writer(&mut *w, &root)?;
         for (i, e) in self.packages.iter().enumerate() {
             let k = &e.package.key;
-            let p = purl(vendor, &k.name, &k.version, &k.architecture, distro);
+            let p = self.purl(i);
             let source = k.architecture == crate::debian::sources::SOURCE_ARCH;
             let pkg = Package {
                 spdx_id: format!("SPDXRef-Package-{i}"),
@@ -430,6 +501,18 @@ fn source_text(s: &SbomSource) -> String {
     )
 }
 
+/// `local repository R: component C, revision N`.
+fn repo_text(r: &SbomRepo) -> String {
+    format!(
+        "local repository {}: component {}, revision {}",
+        r.repo,
+        r.component
+            .as_deref()
+            .unwrap_or("unknown (repository dropped)"),
+        r.revision
+    )
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
@@ -446,6 +529,10 @@ mod tests {
                 "bookworm"
             ),
             "pkg:deb/debian/libstdc%2B%2B6@1%3A12.2.0-14%2Bdeb12u1?arch=amd64&distro=bookworm"
+        );
+        assert_eq!(
+            purl(LOCAL_VENDOR, "tool", "0.1", "all", ""),
+            "pkg:deb/local/tool@0.1?arch=all"
         );
     }
 }
