@@ -249,7 +249,7 @@ round() {
     for ((i = 0; i < c; i++)); do
         if ! wait "${pids[i]}"; then
             failed=$((failed + 1))
-            [ -n "$first" ] || first=$(grep -m1 '^E:' "$dir/$i/out.log" || tail -n 1 "$dir/$i/out.log")
+            [ -n "$first" ] || first=$(grep -m1 -E '^(W|E): Failed to fetch' "$dir/$i/out.log" || grep -m1 '^E:' "$dir/$i/out.log" || tail -n 1 "$dir/$i/out.log")
         fi
     done
     t1=$(date +%s.%N)
