@@ -257,6 +257,8 @@ round() {
         "$(awk -v a="$cpu0" -v b="$(cpu_s "$PROXY_PID")" 'BEGIN { printf "%.2f", b - a }')" \
         "$(rss_mb "$PROXY_PID") $(($(logged) - req0))" >> "$OUT/results"
     if [ -n "$first" ]; then echo "$mode $c $phase ${first//$'\n'/ }" >> "$OUT/first-errors"; fi
+    # The clients' downloads (C x MB) go at once; their logs stay.
+    if [ -z "${KEEP:-}" ]; then rm -rf "$dir"/*/cache "$dir"/*/state; fi
     echo "  $mode C=$c $phase: $(tail -n 1 "$OUT/results" | cut -d' ' -f4-)" >&2
 }
 
@@ -297,11 +299,11 @@ for mode in $MODES; do
     for c in $CLIENTS; do
         echo "$mode, $c clients..." >&2
         case $mode in
-            acng) start_acng "$port" "$c" || { FAILED+=("$mode start"); continue; } ;;
+            acng) start_acng "$port" "$c" || { FAILED+=("$mode start"); stop_proxy; continue; } ;;
             ondemand)
                 dv_ondemand "$c" > "$OUT/dv-ondemand-$c.setup.log" 2>&1 || { FAILED+=("$mode setup"); continue; }
-                start_dv "$OUT/dv-ondemand-$c" "$port" || { FAILED+=("$mode start"); continue; } ;;
-            proxy*) start_dv "$(dv_proxy_root "$mode-$c")" "$port" || { FAILED+=("$mode start"); continue; } ;;
+                start_dv "$OUT/dv-ondemand-$c" "$port" || { FAILED+=("$mode start"); stop_proxy; continue; } ;;
+            proxy*) start_dv "$(dv_proxy_root "$mode-$c")" "$port" || { FAILED+=("$mode start"); stop_proxy; continue; } ;;
         esac
         round "$mode" "$c" cold "$line" "$proxy"
         round "$mode" "$c" warm "$line" "$proxy"
