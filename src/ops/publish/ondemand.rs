@@ -248,6 +248,10 @@ pub fn forget_unlisted(
 /// only after making its prefix's trees directory, so a row whose prefix
 /// has none is left over.
 pub fn forget_orphaned(db: &mut Db, endpoint: &Path, dry_run: bool) -> Result<u64, PublishError> {
+    // No endpoint yet (nothing published): no row either.
+    if !endpoint.exists() {
+        return Ok(0);
+    }
     let key = endpoint_key(endpoint)?;
     let gone: Vec<String> = db
         .ondemand_pool_paths(&key)?
