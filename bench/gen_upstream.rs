@@ -2,6 +2,9 @@
 //!
 //! `gen_upstream generate DIR N STATE` writes a repository of N packages (STATE 1),
 //! or its successor (STATE 2: 1% new versions, 0.2% removals).
+//! `gen_upstream sized DIR N MB` writes a repository of N packages whose
+//! `.deb` files hold about MB megabytes in all (incompressible payloads of
+//! varied sizes): a client's working set, for the pull-through benchmark.
 //! `gen_upstream serve DIR PORTFILE` serves DIR on 127.0.0.1 and writes the port.
 //! `gen_upstream floor DIR N` times what no publisher of such a repository can
 //! avoid on this file system: making the pool's N package directories (all in
@@ -61,6 +64,11 @@ fn main() {
             repo.compressions = vec![".gz", ".xz"];
             repo.write(&dir);
         }
+        Some("sized") if args.len() == 5 => {
+            let n: usize = args[3].parse().expect("N");
+            let mb: usize = args[4].parse().expect("MB");
+            sized(&PathBuf::from(&args[2]), n, mb);
+        }
         Some("serve") if args.len() == 4 => {
             let srv = server::FixtureServer::start(PathBuf::from(&args[2]));
             let port = srv.url().rsplit(':').next().unwrap_or_default().to_owned();
@@ -76,11 +84,40 @@ fn main() {
         }
         _ => {
             eprintln!(
-                "usage: gen_upstream generate DIR N STATE | serve DIR PORTFILE | floor DIR N"
+                "usage: gen_upstream generate DIR N STATE | sized DIR N MB | serve DIR PORTFILE | floor DIR N"
             );
             std::process::exit(2);
         }
     }
+}
+
+/// N packages of MB megabytes in all, sizes spread from a quarter to
+/// seven quarters of the mean (a few large, many small, as in a real set);
+/// every third depends on earlier ones, so apt resolves dependencies.
+fn sized(dir: &std::path::Path, n: usize, mb: usize) {
+    let mean = (mb << 20) / n.max(1);
+    let pkgs = (0..n)
+        .map(|i| {
+            let name = format!("pkg{i:05}");
+            let size = mean / 4 + mean * 6 / 4 * ((i * 37) % n.max(1)) / n.max(1);
+            let mut p = fixture::Pkg::new(&name, "1.0-1");
+            if i % 3 == 0 && i > 10 {
+                p = p.depends(&format!("pkg{:05} (>= 1.0), pkg{:05}", i - 1, i - 7));
+            }
+            if i % 10 == 0 {
+                p = p.arch("all");
+            }
+            let seed = u32::try_from(i).unwrap_or(u32::MAX);
+            p.data.push((
+                format!("./usr/share/{name}/payload.bin"),
+                fixture::noise(size, seed.wrapping_add(1)),
+            ));
+            p
+        })
+        .collect();
+    // All three Packages, as Debian's Release lists (apt fetches nothing
+    // from a Release that names no uncompressed Packages).
+    fixture::Repo::new(pkgs).write(dir);
 }
 
 /// A Debian changelog of `name` up to `version`: the 1.0-1 upload, and for

@@ -161,6 +161,8 @@ impl Db {
         // Installer images of kept revisions and snapshots.
         plan.keep_blobs
             .extend(self.installer_digests(&plan.revisions)?);
+        // What unfilled on-demand pool paths will be filled with.
+        plan.keep_blobs.extend(self.ondemand_unfilled_digests()?);
         // A digest kept by one row stays even when another row with it goes.
         Ok(plan)
     }

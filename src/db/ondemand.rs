@@ -189,6 +189,73 @@ impl Db {
         .transpose()
     }
 
+    /// The on-demand pool paths recorded below `endpoint`.
+    pub fn ondemand_pool_paths(&self, endpoint: &str) -> Result<Vec<String>, DbError> {
+        let what = format!("the on-demand pool of `{endpoint}`");
+        let mut stmt = self
+            .conn
+            .prepare("SELECT path FROM ondemand_pool WHERE endpoint = ?1 ORDER BY path")
+            .map_err(sql(&what))?;
+        let rows = stmt
+            .query_map([endpoint], |r| r.get(0))
+            .map_err(sql(&what))?;
+        rows.collect::<Result<_, _>>().map_err(sql(&what))
+    }
+
+    /// Forgets the on-demand pool `paths` below `endpoint` (a path a
+    /// publish placed a file at, or that no kept tree lists any more), in
+    /// one transaction; how many rows went.
+    pub fn forget_ondemand_pool(
+        &mut self,
+        endpoint: &str,
+        paths: &[String],
+    ) -> Result<u64, DbError> {
+        let what = format!("forget on-demand pool paths of `{endpoint}`");
+        let any: Option<i64> = self
+            .conn
+            .query_row(
+                "SELECT 1 FROM ondemand_pool WHERE endpoint = ?1 LIMIT 1",
+                [endpoint],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(sql(&what))?;
+        if any.is_none() || paths.is_empty() {
+            return Ok(0);
+        }
+        let tx = self.conn.transaction().map_err(sql(&what))?;
+        let mut gone = 0;
+        {
+            let mut stmt = tx
+                .prepare_cached("DELETE FROM ondemand_pool WHERE endpoint = ?1 AND path = ?2")
+                .map_err(sql(&what))?;
+            for path in paths {
+                gone += stmt.execute(params![endpoint, path]).map_err(sql(&what))? as u64;
+            }
+        }
+        tx.commit().map_err(sql(&what))?;
+        Ok(gone)
+    }
+
+    /// The contents unfilled on-demand pool paths must get: `gc` keeps
+    /// their blobs (one `mirror fill` stored, say), whatever else goes.
+    pub fn ondemand_unfilled_digests(&self) -> Result<Vec<Sha256>, DbError> {
+        let what = "read the unfilled on-demand pool";
+        let mut stmt = self
+            .conn
+            .prepare("SELECT DISTINCT sha256 FROM ondemand_pool WHERE filled_at IS NULL")
+            .map_err(sql(what))?;
+        let rows = stmt
+            .query_map([], |r| r.get::<_, String>(0))
+            .map_err(sql(what))?;
+        let mut out = Vec::new();
+        for row in rows {
+            let sha = row.map_err(sql(what))?;
+            out.push(sha.parse().map_err(|e| corrupt(what, e))?);
+        }
+        Ok(out)
+    }
+
     /// Marks an on-demand pool path filled.
     pub fn mark_ondemand_filled(&mut self, endpoint: &str, path: &str) -> Result<(), DbError> {
         let what = format!("mark `{path}` filled");
@@ -301,5 +368,36 @@ mod tests {
         db.record_ondemand_pool("/srv", &[(path.clone(), b)])
             .expect("changed");
         assert_eq!(db.ondemand_file("/srv", &path).expect("read"), Some(b));
+    }
+
+    #[test]
+    fn gc_keeps_the_blobs_of_unfilled_pool_paths_only() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut db = Db::open(&dir.path().join("db")).expect("open");
+        let (a, b) = (Sha256::of(b"a"), Sha256::of(b"b"));
+        let rows = [
+            ("pool/a.deb".to_owned(), OnDemandFile { sha256: a, size: 1 }),
+            ("pool/b.deb".to_owned(), OnDemandFile { sha256: b, size: 1 }),
+        ];
+        db.record_ondemand_pool("/srv", &rows).expect("record");
+        db.mark_ondemand_filled("/srv", "pool/b.deb").expect("mark");
+        let plan = db.gc_plan(Utc::now()).expect("plan");
+        assert!(
+            plan.keep_blobs.contains(&a),
+            "an unfilled path's blob would go"
+        );
+        assert!(
+            !plan.keep_blobs.contains(&b),
+            "a filled path holds its own link"
+        );
+        let gone = db
+            .forget_ondemand_pool("/srv", &["pool/a.deb".to_owned(), "pool/c.deb".to_owned()])
+            .expect("forget");
+        assert_eq!(gone, 1);
+        assert_eq!(
+            db.ondemand_pool_paths("/srv").expect("paths"),
+            ["pool/b.deb"]
+        );
+        assert!(db.gc_plan(Utc::now()).expect("plan").keep_blobs.is_empty());
     }
 }

@@ -122,6 +122,9 @@ pub struct GcReport {
     pub pool_files: u64,
     /// Bytes those pool files held on their own (not shared with a kept blob).
     pub pool_bytes: u64,
+    /// On-demand pool paths no kept tree lists any more, forgotten (so
+    /// `serve` fetches them no more).
+    pub ondemand_paths: u64,
     /// Index-cache entries no kept tree uses, and cached upstream indices no
     /// mirror's current revision lists.
     pub index_cache_files: u64,
@@ -277,9 +280,12 @@ fn sweep_local(
             }
         }
         let referenced = referenced_pool(&kept_trees, &mut kept_indices)?;
+        report.ondemand_paths +=
+            publish::forget_unlisted(&mut ctx.db, endpoint, &base, &referenced, opts.dry_run)?;
         let pool = base.join("pool");
         sweep_pool(&base, &pool, &referenced, opts.dry_run, report)?;
     }
+    report.ondemand_paths += publish::forget_orphaned(&mut ctx.db, endpoint, opts.dry_run)?;
     sweep_cache(
         &endpoint.join(PRIVATE_DIR).join("index-cache"),
         &kept_indices,

@@ -10,7 +10,12 @@
 //! - a tampered upstream `.deb`: apt's download fails, nothing is stored
 //!   or linked, the refusal is in the audit trail and counted in `status`;
 //! - concurrent requests for one uncached file: one upstream request;
-//! - `mirror fill` (and `sync --fetch-all`) make the mirror fully local.
+//! - `mirror fill` (and `sync --fetch-all`) make the mirror fully local;
+//! - a later publish over a path left unfilled updates its row (other
+//!   content, still on demand) or forgets it (a file placed there);
+//! - `gc` forgets the paths of a dropped publication, so `serve` no longer
+//!   fetches them;
+//! - a publish to a bucket is refused, naming it, until `mirror fill`.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -19,7 +24,7 @@ use debvault::digest::Sha256;
 
 use crate::support::apt::{Apt, Serve, Sources, http_get};
 use crate::support::server::{Fault, FixtureServer};
-use crate::support::{Pkg, Repo, TestEnv};
+use crate::support::{Pkg, Repo, TestEnv, json};
 
 fn packages() -> Vec<Pkg> {
     vec![
@@ -346,4 +351,150 @@ fn mirror_fill_makes_an_on_demand_mirror_local() {
         apt.archives(),
         debs(&["app", "libfoo", "base-files", "tool"])
     );
+}
+
+/// The on-demand pool rows: path below the endpoint, SHA256, filled.
+fn pool_rows(env: &TestEnv) -> Vec<(String, String, bool)> {
+    let db = rusqlite::Connection::open(env.root().join("debvault.db")).expect("open the database");
+    let mut stmt = db
+        .prepare("SELECT path, sha256, filled_at IS NOT NULL FROM ondemand_pool ORDER BY path")
+        .expect("prepare");
+    stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .expect("query")
+        .map(|r| r.expect("row"))
+        .collect()
+}
+
+/// `app`'s pool path below the endpoint.
+const APP_PATH: &str = "pool/main/a/app/app_1.0-1_amd64.deb";
+
+#[test]
+fn a_later_publish_over_an_unfilled_path_updates_its_row() {
+    let (env, _keyring) = setup();
+    publish(&env);
+    let app = find("app");
+    let row = |env: &TestEnv| pool_rows(env).into_iter().find(|r| r.0 == APP_PATH);
+    assert_eq!(
+        row(&env),
+        Some((APP_PATH.into(), app.sha256().to_string(), false))
+    );
+    // Another upstream built `app` 1.0-1 differently: other bytes at the
+    // same pool path, which the first publication left free on disk.
+    let rebuilt = app.clone().salt("rebuilt");
+    let pkgs: Vec<Pkg> = packages()
+        .into_iter()
+        .map(|p| if p.name == "app" { rebuilt.clone() } else { p })
+        .collect();
+    let second = env.dir.path().join("upstream2");
+    Repo::new(pkgs).write(&second);
+    let server = FixtureServer::start(second);
+    let key = crate::support::fixture::public_key("upstream");
+    let (url, key) = (server.url(), key.display().to_string());
+    env.ok(&[
+        "mirror",
+        "create",
+        "n",
+        &url,
+        "stable",
+        "main",
+        "--arch",
+        "amd64",
+        "--keyring",
+        &key,
+        "--on-demand",
+    ]);
+    env.ok(&["mirror", "sync", "n"]);
+    env.ok(&["snapshot", "create", "b", "--from-mirror", "n"]);
+    env.ok(&["snapshot", "publish", "b", "--distribution", "stable"]);
+    assert_eq!(
+        row(&env),
+        Some((APP_PATH.into(), rebuilt.sha256().to_string(), false)),
+        "the row still names the first content"
+    );
+    // `serve` verifies against the new row: the rebuilt file is relayed and kept.
+    let serve = Serve::start(&env);
+    let (status, body) = http_get(&serve.addr, &format!("/{APP_PATH}"));
+    assert_eq!(status, 200);
+    assert_eq!(Sha256::of(&body), rebuilt.sha256(), "wrong bytes relayed");
+    assert_eq!(row(&env).map(|r| r.2), Some(true), "not marked filled");
+}
+
+#[test]
+fn a_later_publish_that_places_an_unfilled_path_forgets_its_row() {
+    let (env, _keyring) = setup();
+    publish(&env);
+    assert_eq!(pool_rows(&env).len(), 4, "{:?}", pool_rows(&env));
+    env.ok(&["mirror", "fill", "m"]);
+    env.ok(&["snapshot", "create", "b", "--from-mirror", "m"]);
+    let report = json(&env.ok(&[
+        "--json",
+        "snapshot",
+        "publish",
+        "b",
+        "--distribution",
+        "stable",
+    ]));
+    assert!(report.get("pool_on_demand").is_none(), "{report}");
+    for p in packages() {
+        assert!(pool_path(&env, &p).exists(), "`{}` not placed", p.name);
+    }
+    assert_eq!(pool_rows(&env), Vec::new(), "rows of placed paths stay");
+}
+
+#[test]
+fn gc_forgets_the_on_demand_paths_of_a_dropped_publication() {
+    let (env, _keyring) = setup();
+    publish(&env);
+    let gc = |env: &TestEnv| json(&env.ok(&["--json", "gc", "--grace", "0s"]));
+    let kept = gc(&env);
+    assert_eq!(kept["ondemand_paths"], 0, "{kept}");
+    assert_eq!(pool_rows(&env).len(), 4, "rows of a live publication went");
+    env.ok(&["publish", "drop", "stable"]);
+    let v = gc(&env);
+    assert_eq!(v["ondemand_paths"], 4, "{v}");
+    assert_eq!(pool_rows(&env), Vec::new());
+    // Nothing publishes `app` any more: `serve` answers 404, asks no upstream.
+    let serve = Serve::start(&env);
+    let (status, _) = http_get(&serve.addr, &format!("/{APP_PATH}"));
+    assert_eq!(status, 404);
+    assert_eq!(pool_requests(&env), Vec::<String>::new());
+    assert!(
+        !pool_path(&env, &find("app")).exists(),
+        "fetched into a dropped pool"
+    );
+}
+
+#[test]
+fn publishing_an_on_demand_mirror_to_a_bucket_is_refused_until_filled() {
+    let env = TestEnv::new_s3();
+    let bucket = env.s3.as_ref().expect("an S3 world").bucket();
+    env.publish_upstream(&Repo::new(packages()));
+    env.create_mirror("m", &["--on-demand"]);
+    env.ok(&["mirror", "sync", "m"]);
+    env.ok(&["snapshot", "create", "a", "--from-mirror", "m"]);
+    env.ok(&["key", "generate", "--email", "ops@example.invalid"]);
+    let refused = env.run(&["snapshot", "publish", "a", "--distribution", "stable"]);
+    assert_eq!(refused.code, 2, "{}", refused.transcript());
+    for needle in [
+        "cannot publish to `s3://",
+        "4 package files",
+        "`debvault mirror fill m`",
+    ] {
+        assert!(
+            refused.stderr.contains(needle),
+            "no {needle:?} in:\n{}",
+            refused.transcript()
+        );
+    }
+    assert_eq!(
+        bucket.keys("public"),
+        Vec::<String>::new(),
+        "written before refusing"
+    );
+
+    env.ok(&["mirror", "fill", "m"]);
+    let v = publish(&env);
+    assert_eq!(v["outcome"], "published", "{v}");
+    let dist = bucket.keys("public/dists/stable");
+    assert!(dist.iter().any(|k| k == "InRelease"), "{dist:?}");
 }

@@ -65,7 +65,7 @@ pub(super) fn publish_local(
         Ok(qualified_sources(&plan_pool(&base, store, &ledger, r)?))
     })?;
     let remote = super::ondemand::remote(db, store, &records)?;
-    let on_demand = std::sync::Mutex::new(Vec::new());
+    let on_demand = std::sync::Mutex::new(super::ondemand::PoolPaths::default());
     let pool = LocalPool {
         base: &base,
         store,
@@ -110,7 +110,7 @@ pub(super) fn publish_local(
 
     // Pool paths left to fetch on demand, recorded before clients see them.
     let on_demand = on_demand.into_inner().unwrap_or_else(|p| p.into_inner());
-    job.report.pool_on_demand = on_demand.len() as u64;
+    job.report.pool_on_demand = on_demand.left.len() as u64;
     super::ondemand::record(db, endpoint, &base, on_demand)?;
 
     // Switch: everything durable first, then one rename of the link.
@@ -141,7 +141,7 @@ struct LocalPool<'a> {
     /// Package files the store lacks that are fetched on demand.
     remote: &'a std::collections::HashSet<crate::digest::Sha256>,
     /// Their pool paths, once planned (see `ondemand`).
-    on_demand: &'a std::sync::Mutex<Vec<(String, crate::db::OnDemandFile)>>,
+    on_demand: &'a std::sync::Mutex<super::ondemand::PoolPaths>,
 }
 
 /// Fills the pool and renders the tree into `staging` with the Packages

@@ -82,7 +82,7 @@ mod job;
 mod ledger;
 mod local;
 mod ondemand;
-pub use ondemand::left_to_fetch;
+pub use ondemand::{forget_orphaned, forget_unlisted, left_to_fetch};
 mod pool;
 mod release;
 mod s3;
@@ -202,6 +202,21 @@ pub enum PublishError {
     /// `dists/<distribution>` exists and is not ours.
     #[error("`{}` exists and is not a debvault publication; move it away first", .0.display())]
     Foreign(PathBuf),
+    /// A bucket endpoint asked to publish package files an on-demand
+    /// mirror left upstream (`ondemand`).
+    #[error(
+        "cannot publish to `{endpoint}`: {count} package files (`{package}` first) are left upstream by on-demand mirror `{mirror}`, and a bucket is not filled on demand; run `debvault mirror fill {mirror}` first"
+    )]
+    OnDemandInBucket {
+        /// The bucket endpoint (prefix included).
+        endpoint: String,
+        /// The first mirror that left one upstream.
+        mirror: String,
+        /// The first such package, `name_version_arch`.
+        package: String,
+        /// How many package files the store lacks.
+        count: usize,
+    },
     /// A package's blob is not in the store.
     #[error(
         "the file of `{package}` (SHA256 {sha256}) is missing from the blob store; run `debvault verify`"
@@ -278,7 +293,8 @@ impl ExitCode for PublishError {
             | PublishError::BadOption(_)
             | PublishError::BadComponents(_)
             | PublishError::ComponentsChanged { .. }
-            | PublishError::SettingChanged { .. } => USAGE,
+            | PublishError::SettingChanged { .. }
+            | PublishError::OnDemandInBucket { .. } => USAGE,
             PublishError::BadDeb { .. } => crate::exit::VERIFICATION,
             PublishError::Snapshot(e) => e.exit_code(),
             PublishError::Tree(e) => e.exit_code(),

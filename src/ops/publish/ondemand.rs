@@ -13,9 +13,14 @@
 //! free on disk, so a later publish of other content at that path re-records
 //! it (see `record_ondemand_pool`).
 //!
-//! Bucket endpoints are not filled on demand: `serve` of a bucket streams
-//! objects and has no pool to link into, so a publish to a bucket needs
-//! the files (`debvault mirror fill`) and fails naming a missing one.
+//! Bucket endpoints are not filled on demand: a publish to a bucket that
+//! would list a file the store lacks is refused before anything is
+//! written, naming the endpoint and the mirror to `mirror fill`
+//! ([`refuse_in_bucket`]). A bucket is usually served by something else
+//! than `serve` (the object store's own web endpoint, a CDN), which cannot
+//! fetch on demand: a publication with holes would fail those clients with
+//! 404s, and filling the bucket from `serve` would make a read-only server
+//! write to the publish endpoint with its credentials.
 
 use std::collections::HashSet;
 use std::path::Path;
@@ -49,6 +54,32 @@ pub(super) fn remote(
     Ok(out)
 }
 
+/// Refuses a publish to the bucket `endpoint` of packages whose files an
+/// on-demand mirror left upstream (see the module docs).
+pub(super) fn refuse_in_bucket(
+    db: &Db,
+    store: &BlobStore,
+    records: &[(String, PackageRecord)],
+    endpoint: &str,
+) -> Result<(), PublishError> {
+    let missing = remote(db, store, records)?;
+    let Some((_, first)) = records.iter().find(|(_, r)| missing.contains(&r.sha256)) else {
+        return Ok(());
+    };
+    let sources = db.ondemand_sources(&first.sha256)?;
+    let mirrors = db.mirrors()?;
+    let mirror = sources
+        .iter()
+        .find_map(|s| mirrors.iter().find(|m| m.id == s.mirror))
+        .map_or_else(|| "?".to_owned(), |m| m.name.clone());
+    Err(PublishError::OnDemandInBucket {
+        endpoint: endpoint.to_owned(),
+        mirror,
+        package: super::pool::label(first),
+        count: missing.len(),
+    })
+}
+
 /// Whether the store holds the file of `record`, as far as a local store
 /// tells without a request (a bucket store answers yes: reading fails
 /// later if not). Contents and changelogs are read only from held files.
@@ -74,14 +105,36 @@ pub(super) fn set_aside(items: &mut [Item<'_>], remote: &HashSet<Sha256>) -> Vec
     aside
 }
 
-/// Puts the items [`set_aside`] took back as new, and returns the pool
-/// paths (below the prefix) left to fill on demand.
-pub(super) fn restore(items: &mut [Item<'_>], aside: &[usize]) -> Vec<(String, OnDemandFile)> {
-    let mut out = Vec::with_capacity(aside.len());
+/// The new pool paths of a local publish (below the prefix), as
+/// [`record`] needs them.
+#[derive(Debug, Default)]
+pub(super) struct PoolPaths {
+    /// Left to fill on demand, with what they must hold.
+    pub(super) left: Vec<(String, OnDemandFile)>,
+    /// Given a file: a row an earlier publish recorded there (a path it
+    /// left unfilled, which stays free on disk) no longer applies.
+    pub(super) placed: Vec<String>,
+}
+
+/// Puts the items [`set_aside`] took back as new, and returns the new pool
+/// paths: those left to fill on demand and those placed.
+pub(super) fn restore(items: &mut [Item<'_>], aside: &[usize]) -> PoolPaths {
+    let mut out = PoolPaths {
+        left: Vec::with_capacity(aside.len()),
+        placed: Vec::new(),
+    };
+    let set_aside: HashSet<usize> = aside.iter().copied().collect();
+    for (i, it) in items.iter().enumerate() {
+        if let PoolAction::Add(path) = &it.action
+            && !set_aside.contains(&i)
+        {
+            out.placed.push(path.clone());
+        }
+    }
     for &i in aside {
         let Some(it) = items.get_mut(i) else { continue };
         let path = it.action.path().to_owned();
-        out.push((
+        out.left.push((
             path.clone(),
             OnDemandFile {
                 sha256: it.record.sha256,
@@ -117,30 +170,110 @@ pub(crate) fn endpoint_key(endpoint: &Path) -> Result<String, PublishError> {
 }
 
 /// Records the paths (below the prefix directory `base`) left to fill on
-/// demand, as paths below `endpoint`.
+/// demand, as paths below `endpoint`, and forgets the rows of paths this
+/// publish placed a file at (a later publish of other content at a path
+/// left unfilled: the file is there now, its row would only mislead
+/// `verify` and, once gc removed the file, `serve`).
 pub(super) fn record(
     db: &mut Db,
     endpoint: &Path,
     base: &Path,
-    files: Vec<(String, OnDemandFile)>,
+    paths: PoolPaths,
 ) -> Result<(), PublishError> {
-    if files.is_empty() {
+    if paths.left.is_empty() && paths.placed.is_empty() {
         return Ok(());
     }
     let key = endpoint_key(endpoint)?;
-    let prefix = base.strip_prefix(endpoint).unwrap_or(Path::new(""));
-    let prefix = prefix.to_string_lossy();
-    let rows: Vec<(String, OnDemandFile)> = files
+    let prefix = prefix_of(endpoint, base);
+    let full = |path: String| {
+        if prefix.is_empty() {
+            path
+        } else {
+            format!("{prefix}/{path}")
+        }
+    };
+    let placed: Vec<String> = paths.placed.into_iter().map(full).collect();
+    db.forget_ondemand_pool(&key, &placed)?;
+    let rows: Vec<(String, OnDemandFile)> = paths
+        .left
         .into_iter()
-        .map(|(path, file)| {
-            let full = if prefix.is_empty() {
-                path
+        .map(|(path, file)| (full(path), file))
+        .collect();
+    if !rows.is_empty() {
+        db.record_ondemand_pool(&key, &rows)?;
+    }
+    Ok(())
+}
+
+/// The prefix directory `base` relative to `endpoint`, `""` for the root.
+fn prefix_of(endpoint: &Path, base: &Path) -> String {
+    base.strip_prefix(endpoint)
+        .unwrap_or(Path::new(""))
+        .to_string_lossy()
+        .into_owned()
+}
+
+/// For `gc`, under the prefix's lock: forgets the on-demand rows below the
+/// prefix directory `base` of the local `endpoint` whose path no kept tree
+/// lists (`referenced`: pool paths below `base`); how many (would) go.
+/// Such a path's file is swept too, and `serve` must not fetch it back.
+pub fn forget_unlisted(
+    db: &mut Db,
+    endpoint: &Path,
+    base: &Path,
+    referenced: &HashSet<String>,
+    dry_run: bool,
+) -> Result<u64, PublishError> {
+    let key = endpoint_key(endpoint)?;
+    let prefix = prefix_of(endpoint, base);
+    let gone: Vec<String> = db
+        .ondemand_pool_paths(&key)?
+        .into_iter()
+        .filter(|path| {
+            let rel = if prefix.is_empty() {
+                Some(path.as_str())
             } else {
-                format!("{prefix}/{path}")
+                path.strip_prefix(prefix.as_str())
+                    .and_then(|p| p.strip_prefix('/'))
             };
-            (full, file)
+            rel.is_some_and(|rel| rel.starts_with("pool/") && !referenced.contains(rel))
         })
         .collect();
-    db.record_ondemand_pool(&key, &rows)?;
-    Ok(())
+    forget(db, &key, gone, dry_run)
+}
+
+/// For `gc`: forgets the on-demand rows of the local `endpoint` below
+/// prefixes that no longer exist (no trees directory: every publication
+/// dropped and collected); how many (would) go. A publish records its rows
+/// only after making its prefix's trees directory, so a row whose prefix
+/// has none is left over.
+pub fn forget_orphaned(db: &mut Db, endpoint: &Path, dry_run: bool) -> Result<u64, PublishError> {
+    // No endpoint yet (nothing published): no row either.
+    if !endpoint.exists() {
+        return Ok(0);
+    }
+    let key = endpoint_key(endpoint)?;
+    let gone: Vec<String> = db
+        .ondemand_pool_paths(&key)?
+        .into_iter()
+        .filter(|path| {
+            let prefix = match path.find("/pool/") {
+                _ if path.starts_with("pool/") => "",
+                Some(at) => &path[..at],
+                None => return false,
+            };
+            !endpoint
+                .join(prefix)
+                .join(crate::tree::layout::TREES_DIR)
+                .is_dir()
+        })
+        .collect();
+    forget(db, &key, gone, dry_run)
+}
+
+fn forget(db: &mut Db, key: &str, gone: Vec<String>, dry_run: bool) -> Result<u64, PublishError> {
+    if dry_run {
+        return Ok(gone.len() as u64);
+    }
+    Ok(db.forget_ondemand_pool(key, &gone)?)
 }

@@ -84,6 +84,7 @@ pub(super) fn publish(
     };
 
     let records = job.records(db)?;
+    super::ondemand::refuse_in_bucket(db, store, &records, &location)?;
     let records = super::sources::place_sources(records, |r| {
         let items = plan_pool(db, &base, &location, r)?.items;
         Ok(super::sources::qualified_sources(&items))
