@@ -51,6 +51,7 @@
 //! bucket ([`ServeOptions::bucket`]); `listing.rs` renders directory indexes.
 
 mod body;
+mod flight;
 mod http;
 mod idle;
 mod listing;
