@@ -26,6 +26,9 @@ pub struct ConfigFile {
     /// `debvault serve` limits.
     #[serde(default)]
     pub serve: ServeSection,
+    /// `[proxy.NAME]`: upstreams `serve` answers through its cache.
+    #[serde(default)]
+    pub proxy: std::collections::BTreeMap<String, super::ProxySection>,
 }
 
 /// `[serve]`.

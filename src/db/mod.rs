@@ -17,6 +17,7 @@ mod installer;
 mod mirrors;
 mod names;
 mod ondemand;
+mod proxy;
 mod remote_pool;
 mod repos;
 mod revisions;
@@ -40,6 +41,7 @@ pub use gc::{GcCounts, GcPlan};
 pub use installer::InstallerFile;
 pub use names::NameKind;
 pub use ondemand::{OnDemandCounts, OnDemandEvent, OnDemandFile, OnDemandSource};
+pub use proxy::{ProxyCached, ProxyCounts, ProxyEntry};
 pub use remote_pool::PoolObject;
 pub use repos::{Repo, RepoChange, RepoSpec};
 pub use revisions::{Revision, RevisionEntry, SyncCommit, UNMET_RECORDED};
@@ -66,6 +68,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("schema12.sql"),
     include_str!("schema13.sql"),
     include_str!("schema14.sql"),
+    include_str!("schema17.sql"),
 ];
 
 /// Database errors, naming the object concerned.
