@@ -60,6 +60,7 @@ pub(crate) fn status(a: StatusArgs, g: &Globals) -> Result<u8> {
     })?;
     let mut st = status::gather(&ctx.db, chrono::Utc::now())?;
     st.on_demand = crate::ops::ondemand_status::gather(&ctx.db, &ctx.store)?;
+    st.proxies = crate::ops::proxy_status::gather(&ctx.db)?;
     if let Some(path) = &a.prometheus {
         super::curation::write_atomic(path, &status::prometheus(&st))?;
     }
@@ -156,6 +157,9 @@ fn print_status(out: &mut dyn Write, st: &status::Status) -> Result<()> {
                 m.counts.upstream_errors
             )?;
         }
+    }
+    if !st.proxies.is_empty() {
+        super::serve_proxy::status_table(out, &st.proxies)?;
     }
     if !st.publications.is_empty() {
         writeln!(out)?;

@@ -20,8 +20,8 @@ mod proxy;
 
 pub use duration::{MAX_DURATION_SECS, parse_duration};
 use file::load_file;
-pub use proxy::{ProxyConfig, ProxySection, parse_size};
 pub use file::{ConfigFile, GcSection, PublishSection, ServeSection, StorageSection, SyncSection};
+pub use proxy::{ProxyConfig, ProxySection, parse_size};
 
 /// Every environment variable debvault reads, with what it sets.
 pub const ENV_VARS: &[(&str, &str)] = &[

@@ -84,10 +84,12 @@ pub(super) fn resolve(
             .as_deref()
             .ok_or_else(|| err(".upstream", "is missing".into()))?;
         let upstream = parse_upstream(upstream).map_err(|why| err(".upstream", why))?;
-        let keyring = s
-            .keyring
-            .as_ref()
-            .ok_or_else(|| err(".keyring", "is missing: the proxy verifies `InRelease` with it".into()))?;
+        let keyring = s.keyring.as_ref().ok_or_else(|| {
+            err(
+                ".keyring",
+                "is missing: the proxy verifies `InRelease` with it".into(),
+            )
+        })?;
         let keyring = match file.parent() {
             Some(dir) if keyring.is_relative() => dir.join(keyring),
             _ => keyring.clone(),
@@ -197,13 +199,22 @@ mod tests {
         for (text, key) in [
             ("[proxy.x]\nkeyring = \"k\"\n", "proxy.x.upstream"),
             ("[proxy.x]\nupstream = \"http://h/\"\n", "proxy.x.keyring"),
-            ("[proxy.x]\nupstream = \"ftp://h/\"\nkeyring = \"k\"\n", "proxy.x.upstream"),
+            (
+                "[proxy.x]\nupstream = \"ftp://h/\"\nkeyring = \"k\"\n",
+                "proxy.x.upstream",
+            ),
             (
                 "[proxy.x]\nupstream = \"http://h/\"\nkeyring = \"k\"\ncache-limit = \"lots\"\n",
                 "proxy.x.cache-limit",
             ),
-            ("[proxy.api]\nupstream = \"http://h/\"\nkeyring = \"k\"\n", "proxy.api"),
-            ("[proxy.\".x\"]\nupstream = \"http://h/\"\nkeyring = \"k\"\n", "proxy..x"),
+            (
+                "[proxy.api]\nupstream = \"http://h/\"\nkeyring = \"k\"\n",
+                "proxy.api",
+            ),
+            (
+                "[proxy.\".x\"]\nupstream = \"http://h/\"\nkeyring = \"k\"\n",
+                "proxy..x",
+            ),
         ] {
             let e = one(text).expect_err(text).to_string();
             assert!(e.contains(&format!("`{key}`")), "{text}: {e}");

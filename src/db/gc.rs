@@ -161,6 +161,8 @@ impl Db {
         // Installer images of kept revisions and snapshots.
         plan.keep_blobs
             .extend(self.installer_digests(&plan.revisions)?);
+        // What `serve`'s caching proxies hold is live while cached.
+        plan.keep_blobs.extend(self.proxy_digests()?);
         // A digest kept by one row stays even when another row with it goes.
         Ok(plan)
     }

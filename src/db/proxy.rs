@@ -90,6 +90,23 @@ impl Db {
         .transpose()
     }
 
+    /// Every path `proxy` expects `sha256` at (a file and its by-hash name).
+    pub fn proxy_names_of(&self, proxy: &str, sha256: &Sha256) -> Result<Vec<String>, DbError> {
+        let what = "look up a proxied file by digest";
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT path FROM proxy_expected WHERE proxy = ?1 AND sha256 = ?2 ORDER BY path",
+            )
+            .map_err(sql(what))?;
+        let rows = stmt
+            .query_map(params![proxy, sha256.to_string()], |r| {
+                r.get::<_, String>(0)
+            })
+            .map_err(sql(what))?;
+        rows.collect::<Result<_, _>>().map_err(sql(what))
+    }
+
     /// Records a newly verified Release of the suite below `suite_dir`
     /// (`dists/stable`): its index files replace what the last one listed,
     /// and the Release documents in `docs` are cached.

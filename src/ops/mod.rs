@@ -15,6 +15,7 @@ pub mod keys;
 pub mod mirror;
 pub mod ondemand_status;
 pub mod package;
+pub mod proxy_status;
 pub mod publish;
 pub mod repo;
 pub mod snapshot;

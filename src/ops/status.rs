@@ -76,6 +76,9 @@ pub struct Status {
     /// (filled by [`crate::ops::ondemand_status::gather`]).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub on_demand: Vec<crate::ops::ondemand_status::OnDemandStatus>,
+    /// `serve`'s caching proxies (filled by [`crate::ops::proxy_status::gather`]).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub proxies: Vec<crate::ops::proxy_status::ProxyStatus>,
 }
 
 /// Gathers the status from the database (no network, no store walk).
@@ -128,6 +131,7 @@ pub fn gather(db: &Db, now: DateTime<Utc>) -> Result<Status, DbError> {
             unique_bytes,
         },
         on_demand: Vec::new(),
+        proxies: Vec::new(),
     })
 }
 
@@ -298,6 +302,7 @@ pub fn prometheus(status: &Status) -> String {
         vec![(String::new(), status.storage.blobs as f64)],
     );
     s.push_str(&crate::ops::ondemand_status::prometheus(&status.on_demand));
+    s.push_str(&crate::ops::proxy_status::prometheus(&status.proxies));
     s
 }
 
@@ -328,6 +333,7 @@ mod tests {
                 unique_bytes: 300,
             },
             on_demand: vec![],
+            proxies: vec![],
         }
     }
 

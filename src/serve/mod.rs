@@ -58,6 +58,7 @@ mod listing;
 mod ondemand;
 mod origin;
 mod paths;
+mod proxy;
 mod response;
 
 use std::convert::Infallible;
@@ -86,6 +87,7 @@ use origin::bucket::BucketOrigin;
 use origin::dir::DirOrigin;
 
 pub use ondemand::OnDemandOptions;
+pub use proxy::{ProxyOptions, ProxyUpstream};
 
 /// Default for [`ServeOptions::max_connections`].
 pub const DEFAULT_MAX_CONNECTIONS: usize = 1024;
@@ -125,6 +127,9 @@ pub struct ServeOptions {
     /// Fetch the pool files on-demand publications left unplaced when a
     /// client first asks for one (a local root only; `ondemand.rs`).
     pub on_demand: Option<OnDemandOptions>,
+    /// `[proxy.NAME]` upstreams answered through the verifying cache
+    /// (`proxy/`).
+    pub proxy: Option<ProxyOptions>,
 }
 
 impl ServeOptions {
@@ -137,6 +142,7 @@ impl ServeOptions {
             max_connections: DEFAULT_MAX_CONNECTIONS,
             idle_timeout: DEFAULT_IDLE_TIMEOUT,
             on_demand: None,
+            proxy: None,
         }
     }
 }
@@ -213,6 +219,7 @@ pub struct Server {
     origin: Arc<AnyOrigin>,
     max_connections: usize,
     idle_timeout: Duration,
+    proxies: Option<Arc<proxy::Proxies>>,
 }
 
 /// [`ServeStats`] as it is counted, shared by the connections.
@@ -244,6 +251,7 @@ impl Counters {
 /// What every connection is served with.
 struct Shared {
     origin: Arc<AnyOrigin>,
+    proxies: Option<Arc<proxy::Proxies>>,
     counters: Counters,
     idle_timeout: Duration,
 }
@@ -292,6 +300,7 @@ impl Server {
             origin: Arc::new(origin),
             max_connections: opts.max_connections.min(Semaphore::MAX_PERMITS),
             idle_timeout: opts.idle_timeout,
+            proxies: opts.proxy.map(|p| Arc::new(proxy::Proxies::new(p))),
         })
     }
 
@@ -316,15 +325,20 @@ impl Server {
             origin,
             max_connections,
             idle_timeout,
+            proxies,
         } = self;
         tracing::info!(addr = %local_addr, root = %origin, "serving");
+        let (stop_tx, stop_rx) = watch::channel(false);
+        if let Some(p) = &proxies {
+            p.spawn_flusher(stop_rx.clone());
+        }
         let shared = Arc::new(Shared {
             origin,
+            proxies: proxies.clone(),
             counters: Counters::default(),
             idle_timeout,
         });
         let limit = Arc::new(Semaphore::new(max_connections));
-        let (stop_tx, stop_rx) = watch::channel(false);
         let mut connections = JoinSet::new();
         let mut shutdown = pin!(shutdown);
 
@@ -392,6 +406,10 @@ impl Server {
             );
             connections.shutdown().await;
         }
+        if let Some(p) = proxies {
+            // What the last second counted.
+            let _ = tokio::task::spawn_blocking(move || p.flush()).await;
+        }
         let mut stats = shared.counters.stats();
         shared.origin.add_stats(&mut stats);
         tracing::info!(
@@ -430,9 +448,11 @@ async fn serve_connection(
         tracing::debug!(%remote, error = %err, "cannot set TCP_NODELAY");
     }
     let origin = Arc::clone(&shared.origin);
+    let proxies = shared.proxies.clone();
     let service = hyper::service::service_fn(move |req| {
         let origin = Arc::clone(&origin);
-        async move { Ok::<_, Infallible>(handle(&origin, remote, req).await) }
+        let proxies = proxies.clone();
+        async move { Ok::<_, Infallible>(handle(&origin, proxies.as_deref(), remote, req).await) }
     });
     let mut builder = hyper::server::conn::http1::Builder::new();
     builder
@@ -472,7 +492,12 @@ async fn serve_connection(
 }
 
 /// One request: the origin's reply, finished for the wire.
-async fn handle(origin: &AnyOrigin, remote: SocketAddr, req: Request<Incoming>) -> Response<Body> {
+async fn handle(
+    origin: &AnyOrigin,
+    proxies: Option<&proxy::Proxies>,
+    remote: SocketAddr,
+    req: Request<Incoming>,
+) -> Response<Body> {
     let access = Access {
         remote,
         method: req.method().clone(),
@@ -487,6 +512,10 @@ async fn handle(origin: &AnyOrigin, remote: SocketAddr, req: Request<Incoming>) 
         && req.headers().get_all(hyper::header::HOST).iter().count() != 1
     {
         response::Reply::error(StatusCode::BAD_REQUEST)
+    } else if let Some(reply) =
+        proxy::intercept(proxies, req.method(), req.uri(), req.headers()).await
+    {
+        reply
     } else {
         origin
             .respond(req.method(), req.uri().path(), req.headers())

@@ -22,6 +22,7 @@ mod mirror;
 mod ondemand;
 mod output;
 mod pipeline;
+mod proxy;
 mod publish;
 mod publish_apt;
 mod repos;
