@@ -12,6 +12,7 @@ pub mod gc;
 pub mod index_cache;
 pub mod installable;
 pub mod keys;
+pub mod metrics;
 pub mod mirror;
 pub mod ondemand_status;
 pub mod package;

@@ -12,6 +12,7 @@
 //! a short read. The owner of the flight decides what to keep and reports
 //! the end with [`Launch::finish`].
 
+use std::collections::HashMap;
 use std::io;
 use std::ops::Range;
 use std::os::unix::fs::FileExt as _;
@@ -101,7 +102,7 @@ impl Launch {
     }
 
     /// Streams `url` into the staging file, checking size and SHA256.
-    pub(in crate::serve) async fn fetch(
+    async fn fetch(
         &mut self,
         fetcher: &Fetcher,
         url: &Url,
@@ -115,8 +116,28 @@ impl Launch {
     }
 
     /// Lets the readers finish: with the last byte if `ok`, else an error.
-    pub(in crate::serve) fn finish(self, ok: bool) {
+    fn finish(self, ok: bool) {
         self.tx.send_modify(|p| p.end = Some(ok));
+    }
+
+    /// A flight's task: fetches `url`, lets `settle` keep or refuse the
+    /// staging file (on the blocking pool; whether it was kept), lets the
+    /// readers finish, and forgets the flight of `path` in `flights`.
+    pub(in crate::serve) async fn run(
+        mut self,
+        fetcher: &Fetcher,
+        url: &Url,
+        sha256: &Sha256,
+        (flights, path): (&Mutex<HashMap<String, Arc<Flight>>>, &str),
+        settle: impl FnOnce(&std::path::Path, Result<(), Failure>) -> bool + Send + 'static,
+    ) {
+        let fetched = self.fetch(fetcher, url, sha256).await;
+        let staged = self.staged.clone();
+        let ok = tokio::task::spawn_blocking(move || settle(&staged, fetched))
+            .await
+            .unwrap_or(false);
+        self.finish(ok);
+        lock(flights).remove(path);
     }
 }
 

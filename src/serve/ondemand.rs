@@ -217,21 +217,21 @@ impl OnDemand {
         path: String,
         file: OnDemandFile,
         source: Source,
-        mut launch: Launch,
+        launch: Launch,
     ) {
-        let fetched = launch
-            .fetch(&self.opts.fetcher, &source.url, &file.sha256)
-            .await;
         let this = Arc::clone(&self);
-        let key = path.clone();
-        let staged = launch.staged.clone();
-        let ok = tokio::task::spawn_blocking(move || {
-            this.settle(&key, &file, &source, &staged, fetched)
-        })
-        .await
-        .unwrap_or(false);
-        launch.finish(ok);
-        lock(&self.flights).remove(&path);
+        let (key, url, sha256) = (path.clone(), source.url.clone(), file.sha256);
+        let settle =
+            move |staged: &Path, fetched| this.settle(&key, &file, &source, staged, fetched);
+        launch
+            .run(
+                &self.opts.fetcher,
+                &url,
+                &sha256,
+                (&self.flights, &path),
+                settle,
+            )
+            .await;
     }
 
     /// Keeps a verified file (blob, pool link, record) or refuses it (log,

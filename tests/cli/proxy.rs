@@ -14,47 +14,18 @@
 //! - concurrent requests for one uncached pool file: one upstream request;
 //! - a half-written section and a clashing name are config errors.
 
-use std::collections::BTreeMap;
 use std::io::{Read as _, Write as _};
-use std::path::PathBuf;
 use std::time::Duration;
 
 use debvault::digest::Sha256;
 
-use crate::support::apt::{Apt, Serve, Sources, http_get};
+use crate::support::apt::{Apt, Serve, Sources};
 use crate::support::fixture::public_key;
-use crate::support::server::{Fault, FixtureServer};
-use crate::support::{Pkg, Repo, TestEnv};
-
-fn packages() -> Vec<Pkg> {
-    vec![
-        Pkg::new("app", "1.0-1").depends("libfoo (>= 1.2), base-files"),
-        Pkg::new("libfoo", "1.3-1"),
-        Pkg::new("base-files", "12").arch("all"),
-        Pkg::new("tool", "0.9"),
-    ]
-}
-
-fn find(name: &str) -> Pkg {
-    packages()
-        .into_iter()
-        .find(|p| p.name == name)
-        .unwrap_or_else(|| panic!("no fixture package `{name}`"))
-}
-
-/// The `.deb` names apt saves `names` under, with their SHA256.
-fn debs(names: &[&str]) -> BTreeMap<String, Sha256> {
-    names
-        .iter()
-        .map(|n| {
-            let p = find(n);
-            (
-                format!("{}_{}_{}.deb", p.name, p.version, p.arch),
-                p.sha256(),
-            )
-        })
-        .collect()
-}
+use crate::support::pull::{
+    assert_one_fetch_for_many, blob, debs, find, packages, pool_requests, stop_upstream,
+};
+use crate::support::server::Fault;
+use crate::support::{Repo, TestEnv};
 
 /// An upstream of [`packages`] and a config with `[proxy.deb]` for it.
 fn setup() -> TestEnv {
@@ -85,31 +56,6 @@ fn apt(env: &TestEnv, name: &str, url: &str) -> Apt {
         &public_key("upstream"),
         Sources::OneLine,
     )
-}
-
-/// Requests the upstream server saw below `pool/`.
-fn pool_requests(env: &TestEnv) -> Vec<String> {
-    env.server
-        .requests()
-        .into_iter()
-        .filter(|r| r.path.contains("/pool/"))
-        .map(|r| r.path)
-        .collect()
-}
-
-fn blob(env: &TestEnv, sha256: &Sha256) -> PathBuf {
-    let hex = sha256.to_hex();
-    env.root().join("blobs/sha256").join(&hex[..2]).join(&hex)
-}
-
-/// Stops the upstream server: its port refuses connections from now on.
-fn stop_upstream(env: &mut TestEnv) {
-    let empty = env.dir.path().join("empty");
-    std::fs::create_dir_all(&empty).expect("mkdir");
-    drop(std::mem::replace(
-        &mut env.server,
-        FixtureServer::start(empty),
-    ));
 }
 
 /// A raw request read to the end: the status, the head (lowercase), the
@@ -318,7 +264,7 @@ fn foreign_hosts_and_connect_are_refused() {
     let port = "GET http://127.0.0.1:1/dists/stable/InRelease HTTP/1.1\r\n\
                 Host: 127.0.0.1:1\r\nConnection: close\r\n\r\n";
     assert_eq!(
-        raw(&serve.addr, &port).0,
+        raw(&serve.addr, port).0,
         403,
         "another port of the upstream host"
     );
@@ -347,24 +293,7 @@ fn concurrent_requests_for_one_uncached_pool_file_make_one_upstream_fetch() {
         assert_eq!(get(&serve.addr, &format!("/deb/{index}")).0, 200, "{index}");
     }
     let path = format!("/deb/{}", app.pool_path());
-    let bodies: Vec<(u16, Vec<u8>)> = std::thread::scope(|s| {
-        let handles: Vec<_> = (0..12)
-            .map(|_| s.spawn(|| http_get(&serve.addr, &path)))
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().expect("client thread"))
-            .collect()
-    });
-    for (status, body) in &bodies {
-        assert_eq!(*status, 200);
-        assert_eq!(Sha256::of(body), app.sha256(), "wrong bytes relayed");
-    }
-    let upstream: Vec<_> = pool_requests(&env)
-        .into_iter()
-        .filter(|p| p.ends_with(&name))
-        .collect();
-    assert_eq!(upstream.len(), 1, "{upstream:?}");
+    assert_one_fetch_for_many(&env, &serve.addr, &path, &app);
 }
 
 #[test]

@@ -472,19 +472,16 @@ impl Proxy {
         url: url::Url,
         expected: ProxyEntry,
         kind: Kind,
-        mut launch: Launch,
+        launch: Launch,
     ) {
-        let fetched = launch.fetch(&self.fetcher, &url, &expected.sha256).await;
         let this = Arc::clone(&self);
-        let key = path.clone();
-        let staged = launch.staged.clone();
-        let ok = tokio::task::spawn_blocking(move || {
-            this.settle(&key, &url, &expected, &kind, &staged, fetched)
-        })
-        .await
-        .unwrap_or(false);
-        launch.finish(ok);
-        lock(&self.flights).remove(&path);
+        let (key, from, sha256) = (path.clone(), url.clone(), expected.sha256);
+        let settle = move |staged: &Path, fetched| {
+            this.settle(&key, &from, &expected, &kind, staged, fetched)
+        };
+        launch
+            .run(&self.fetcher, &url, &sha256, (&self.flights, &path), settle)
+            .await;
     }
 
     /// Keeps a verified file or refuses it; whether it was kept.

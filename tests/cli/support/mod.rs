@@ -7,6 +7,7 @@ pub mod apt;
 pub mod contents;
 pub mod fixture;
 pub mod installer;
+pub mod pull;
 pub mod repos;
 pub mod server;
 pub mod shapes;
