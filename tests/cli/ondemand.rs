@@ -14,8 +14,6 @@
 
 use std::path::PathBuf;
 
-use debvault::digest::Sha256;
-
 use crate::support::apt::{Apt, Serve, Sources};
 use crate::support::pull::{
     assert_one_fetch_for_many, blob, debs, find, packages, pool_requests, stop_upstream,

@@ -17,8 +17,6 @@
 use std::io::{Read as _, Write as _};
 use std::time::Duration;
 
-use debvault::digest::Sha256;
-
 use crate::support::apt::{Apt, Serve, Sources};
 use crate::support::fixture::public_key;
 use crate::support::pull::{
@@ -67,10 +65,10 @@ fn raw(addr: &str, request: &str) -> (u16, String, Option<u64>, u64) {
     conn.write_all(request.as_bytes()).expect("send");
     let mut got = Vec::new();
     let _ = conn.read_to_end(&mut got);
-    let end = got
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .expect("end of headers");
+    // A transfer refused before its first byte may end before the head.
+    let Some(end) = got.windows(4).position(|w| w == b"\r\n\r\n") else {
+        return (0, String::new(), None, 0);
+    };
     let head = String::from_utf8_lossy(&got[..end]).to_ascii_lowercase();
     let status = head
         .split_whitespace()
@@ -172,8 +170,9 @@ fn apt_installs_through_acquire_http_proxy_and_with_the_upstream_gone() {
     second.ok(&["-o", &proxy, "update"]);
     second.ok(&["-o", &proxy, "install", "--download-only", "-y", "app"]);
     assert_eq!(second.archives(), expected, "installed from the cache");
-    let c = counts(&env, |c| c["upstream_errors"].as_u64() >= Some(2));
-    assert!(c["hits"].as_u64() >= Some(3), "{c}");
+    counts(&env, |c| {
+        c["upstream_errors"].as_u64() >= Some(2) && c["hits"].as_u64() >= Some(3)
+    });
 }
 
 #[test]
@@ -241,8 +240,11 @@ fn an_index_not_matching_the_release_is_refused() {
         .and_then(|s| s.parse().ok())
         .expect("Packages in the Release");
     let (status, _, length, got) = get(&serve.addr, "/deb/dists/stable/main/binary-amd64/Packages");
-    assert_eq!(status, 200);
-    assert_eq!(length, Some(size), "the length the Release gives");
+    // Refused: cut off before its head, or short of the promised length.
+    assert!(status == 0 || status == 200, "status {status}");
+    if status == 200 {
+        assert_eq!(length, Some(size), "the length the Release gives");
+    }
     assert!(got < size, "a refused index was sent whole");
     // Not listed in the verified Release: not fetched at all.
     let (status, _, _, _) = get(

@@ -158,15 +158,16 @@ struct Pending {
 }
 
 /// The reply to a request the proxies answer or refuse (`CONNECT`, an
-/// absolute URI under no configured upstream, even with no proxies);
-/// `None` for one the served tree answers.
+/// absolute URI under no configured upstream); `None` for one the served
+/// tree answers. Without proxies, nothing is intercepted: an absolute URI
+/// names a file of the tree, as before (it never leaves this machine).
 pub(super) async fn intercept(
     proxies: Option<&Proxies>,
     method: &Method,
     uri: &Uri,
     headers: &HeaderMap,
 ) -> Option<Reply> {
-    let list = proxies.map_or(&[][..], |p| &p.list[..]);
+    let list = &proxies?.list;
     let names: Vec<(&str, &Url)> = list
         .iter()
         .map(|p| (p.name.as_str(), &p.upstream))
