@@ -60,6 +60,7 @@ pub(crate) fn status(a: StatusArgs, g: &Globals) -> Result<u8> {
     })?;
     let mut st = status::gather(&ctx.db, chrono::Utc::now())?;
     st.on_demand = crate::ops::ondemand_status::gather(&ctx.db, &ctx.store)?;
+    st.proxies = crate::ops::proxy_status::gather(&ctx.db)?;
     if let Some(path) = &a.prometheus {
         super::curation::write_atomic(path, &status::prometheus(&st))?;
     }
@@ -158,6 +159,9 @@ fn print_status(out: &mut dyn Write, st: &status::Status) -> Result<()> {
         }
     }
     super::repo::print_status(out, &st.repos)?;
+    if !st.proxies.is_empty() {
+        super::serve_proxy::status_table(out, &st.proxies)?;
+    }
     if !st.publications.is_empty() {
         writeln!(out)?;
         writeln!(out, "{:<32} {:<28} PUBLISHED", "PUBLICATION", "SNAPSHOT")?;

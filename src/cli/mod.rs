@@ -29,6 +29,7 @@ mod progress;
 mod publish;
 mod repo;
 mod serve;
+mod serve_proxy;
 mod snapshot;
 mod sync;
 mod token;

@@ -64,14 +64,25 @@ pub(crate) fn run(args: ServeArgs, g: &Globals) -> Result<u8> {
         None => std::fs::create_dir_all(&location)
             .with_context(|| format!("cannot create `{location}`"))?,
     }
-    // A local tree of a data root that exists may hold on-demand pool files.
-    if opts.bucket.is_none() && settings.db_path().exists() {
+    // A local tree of a data root that exists may hold on-demand pool
+    // files; proxies need the database in any case.
+    let on_demand = opts.bucket.is_none() && settings.db_path().exists();
+    if on_demand || !settings.proxies.is_empty() {
         let ctx = g.context_with(&flags)?;
-        opts.on_demand = Some(OnDemandOptions {
-            db: std::sync::Arc::new(std::sync::Mutex::new(ctx.db)),
-            store: ctx.store,
-            fetcher: ctx.fetcher,
-        });
+        let db = std::sync::Arc::new(std::sync::Mutex::new(ctx.db));
+        if !settings.proxies.is_empty() {
+            let base = ctx.fetcher.options();
+            opts.proxy = Some(super::serve_proxy::options(
+                &settings, &db, &ctx.store, base, &opts.root,
+            )?);
+        }
+        if on_demand {
+            opts.on_demand = Some(OnDemandOptions {
+                db,
+                store: ctx.store,
+                fetcher: ctx.fetcher,
+            });
+        }
     }
     if settings.api.enabled {
         opts.api = Some(super::token::api_options(g, &flags, &settings)?);

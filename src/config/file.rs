@@ -29,6 +29,9 @@ pub struct ConfigFile {
     /// The HTTP API's limits (`serve --api`).
     #[serde(default)]
     pub api: super::ApiSection,
+    /// `[proxy.NAME]`: upstreams `serve` answers through its cache.
+    #[serde(default)]
+    pub proxy: std::collections::BTreeMap<String, super::ProxySection>,
 }
 
 /// `[serve]`.

@@ -17,11 +17,13 @@ use crate::exit::{ExitCode, USAGE};
 mod api;
 mod duration;
 mod file;
+mod proxy;
 
 pub use api::{ApiSection, ApiSettings};
 pub use duration::{MAX_DURATION_SECS, parse_duration};
 use file::load_file;
 pub use file::{ConfigFile, GcSection, PublishSection, ServeSection, StorageSection, SyncSection};
+pub use proxy::{ProxyConfig, ProxySection, parse_size};
 
 /// Every environment variable debvault reads, with what it sets.
 pub const ENV_VARS: &[(&str, &str)] = &[
@@ -101,6 +103,16 @@ pub enum ConfigError {
         reason: String,
         /// Where it came from.
         source_desc: String,
+    },
+    /// A `[proxy.NAME]` section is incomplete or wrong.
+    #[error("config file `{}`: `{key}` {detail}", path.display())]
+    Proxy {
+        /// The file.
+        path: PathBuf,
+        /// The key (`proxy.NAME.upstream`).
+        key: String,
+        /// What is wrong with it.
+        detail: String,
     },
     /// A value is out of range.
     #[error("`{key}` must be {expected} (from {source_desc})")]
@@ -197,6 +209,8 @@ pub struct Settings {
     pub serve_max_connections: u64,
     /// The HTTP API (`serve --api`, `[api]`).
     pub api: ApiSettings,
+    /// `[proxy.NAME]` sections, checked.
+    pub proxies: Vec<ProxyConfig>,
     /// Where each value came from, by setting name.
     #[serde(skip)]
     pub origins: BTreeMap<&'static str, Origin>,
@@ -508,7 +522,9 @@ impl Settings {
         let (serve_idle_timeout, serve_max_connections) =
             resolve_serve(flags, &file.serve, &file_origin, &mut origins)?;
         let api = api::resolve_api(flags, file.serve.api, &file.api, &file_origin, &mut origins)?;
+        let proxies = proxy::resolve(&file.proxy, config_file.as_deref())?;
         Ok(Settings {
+            proxies,
             auth_file,
             xz_preset: xz_preset as u32,
             mass_removal_percent: mass_removal_percent as u32,

@@ -163,6 +163,8 @@ impl Db {
             .extend(self.installer_digests(&plan.revisions)?);
         // What unfilled on-demand pool paths will be filled with.
         plan.keep_blobs.extend(self.ondemand_unfilled_digests()?);
+        // What `serve`'s caching proxies hold is live while cached.
+        plan.keep_blobs.extend(self.proxy_digests()?);
         // A digest kept by one row stays even when another row with it goes.
         Ok(plan)
     }

@@ -18,6 +18,7 @@ mod installer;
 mod mirrors;
 mod names;
 mod ondemand;
+mod proxy;
 mod remote_pool;
 mod repos;
 mod revisions;
@@ -43,6 +44,7 @@ pub use gc::{GcCounts, GcPlan};
 pub use installer::InstallerFile;
 pub use names::NameKind;
 pub use ondemand::{OnDemandCounts, OnDemandEvent, OnDemandFile, OnDemandSource};
+pub use proxy::{ProxyCached, ProxyCounts, ProxyEntry};
 pub use remote_pool::PoolObject;
 pub use repos::{Repo, RepoChange, RepoSpec};
 pub use revisions::{Revision, RevisionEntry, SyncCommit, UNMET_RECORDED};
@@ -74,6 +76,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("schema15.sql"),
     include_str!("schema16.sql"),
     include_str!("schema17.sql"),
+    include_str!("schema18.sql"),
 ];
 
 /// Database errors, naming the object concerned.

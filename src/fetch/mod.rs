@@ -48,6 +48,7 @@ mod download;
 mod error;
 mod head;
 mod pace;
+mod passthrough;
 mod pipeline;
 mod size;
 mod small;

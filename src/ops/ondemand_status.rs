@@ -6,12 +6,12 @@
 //! on-demand mirrors.
 
 use std::collections::HashSet;
-use std::fmt::Write as _;
 
 use serde::Serialize;
 
 use crate::db::{Db, OnDemandCounts};
 use crate::digest::Sha256;
+use crate::ops::metrics::Family;
 use crate::store::BlobStore;
 
 /// One on-demand mirror.
@@ -99,65 +99,62 @@ pub fn gather(db: &Db, store: &BlobStore) -> Result<Vec<OnDemandStatus>, OnDeman
     Ok(out)
 }
 
-/// A metric family: name, help, type and the value of each mirror.
-type Family = (
-    &'static str,
-    &'static str,
-    &'static str,
-    fn(&OnDemandStatus) -> u64,
-);
+/// The Prometheus families of on-demand mirrors, in the order of [`values`].
+const FAMILIES: [Family; 6] = [
+    (
+        "debvault_ondemand_local_packages",
+        "gauge",
+        "Packages of the on-demand mirror whose file is held locally.",
+    ),
+    (
+        "debvault_ondemand_local_bytes",
+        "gauge",
+        "Bytes of the on-demand mirror's package files held locally.",
+    ),
+    (
+        "debvault_ondemand_fetched_total",
+        "counter",
+        "Package files serve fetched from upstream, verified and kept.",
+    ),
+    (
+        "debvault_ondemand_fetched_bytes_total",
+        "counter",
+        "Bytes of the package files serve fetched from upstream.",
+    ),
+    (
+        "debvault_ondemand_verification_failures_total",
+        "counter",
+        "Package files refused: upstream sent other content than its index promised.",
+    ),
+    (
+        "debvault_ondemand_upstream_errors_total",
+        "counter",
+        "Fetches of package files that failed upstream.",
+    ),
+];
 
-/// The Prometheus families of on-demand mirrors.
+fn values(m: &OnDemandStatus) -> [u64; 6] {
+    let c = &m.counts;
+    [
+        m.local_packages,
+        m.local_bytes,
+        c.fetched,
+        c.fetched_bytes,
+        c.mismatches,
+        c.upstream_errors,
+    ]
+}
+
+/// The on-demand mirrors' metrics.
 pub fn prometheus(mirrors: &[OnDemandStatus]) -> String {
-    let mut s = String::new();
     if mirrors.is_empty() {
-        return s;
+        return String::new();
     }
-    let families: [Family; 6] = [
-        (
-            "debvault_ondemand_local_packages",
-            "Packages of the on-demand mirror whose file is held locally.",
-            "gauge",
-            |m| m.local_packages,
-        ),
-        (
-            "debvault_ondemand_local_bytes",
-            "Bytes of the on-demand mirror's package files held locally.",
-            "gauge",
-            |m| m.local_bytes,
-        ),
-        (
-            "debvault_ondemand_fetched_total",
-            "Package files serve fetched from upstream, verified and kept.",
-            "counter",
-            |m| m.counts.fetched,
-        ),
-        (
-            "debvault_ondemand_fetched_bytes_total",
-            "Bytes of the package files serve fetched from upstream.",
-            "counter",
-            |m| m.counts.fetched_bytes,
-        ),
-        (
-            "debvault_ondemand_verification_failures_total",
-            "Package files refused: upstream sent other content than its index promised.",
-            "counter",
-            |m| m.counts.mismatches,
-        ),
-        (
-            "debvault_ondemand_upstream_errors_total",
-            "Fetches of package files that failed upstream.",
-            "counter",
-            |m| m.counts.upstream_errors,
-        ),
-    ];
-    for (name, help, kind, value) in families {
-        let _ = writeln!(s, "# HELP {name} {help}");
-        let _ = writeln!(s, "# TYPE {name} {kind}");
-        for m in mirrors {
-            let mirror = m.mirror.replace('\\', "\\\\").replace('"', "\\\"");
-            let _ = writeln!(s, "{name}{{mirror=\"{mirror}\"}} {}", value(m));
-        }
-    }
-    s
+    crate::ops::metrics::families(
+        "mirror",
+        mirrors,
+        |m| &m.mirror,
+        &FAMILIES,
+        |m, i| values(m)[i],
+    )
 }

@@ -79,6 +79,9 @@ pub struct Status {
     /// Local repositories by name.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub repos: Vec<crate::ops::repo::status::RepoStatus>,
+    /// `serve`'s caching proxies (filled by [`crate::ops::proxy_status::gather`]).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub proxies: Vec<crate::ops::proxy_status::ProxyStatus>,
 }
 
 /// Gathers the status from the database (no network, no store walk).
@@ -132,6 +135,7 @@ pub fn gather(db: &Db, now: DateTime<Utc>) -> Result<Status, DbError> {
         },
         on_demand: Vec::new(),
         repos: crate::ops::repo::status::gather(db)?,
+        proxies: Vec::new(),
     })
 }
 
@@ -302,6 +306,7 @@ pub fn prometheus(status: &Status) -> String {
         vec![(String::new(), status.storage.blobs as f64)],
     );
     s.push_str(&crate::ops::ondemand_status::prometheus(&status.on_demand));
+    s.push_str(&crate::ops::proxy_status::prometheus(&status.proxies));
     s
 }
 
@@ -333,6 +338,7 @@ mod tests {
             },
             on_demand: vec![],
             repos: vec![],
+            proxies: vec![],
         }
     }
 

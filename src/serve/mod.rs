@@ -53,12 +53,14 @@
 
 pub mod api;
 mod body;
+mod flight;
 mod http;
 mod idle;
 mod listing;
 mod ondemand;
 mod origin;
 mod paths;
+mod proxy;
 mod response;
 
 use std::convert::Infallible;
@@ -87,6 +89,7 @@ use origin::bucket::BucketOrigin;
 use origin::dir::DirOrigin;
 
 pub use ondemand::OnDemandOptions;
+pub use proxy::{ProxyOptions, ProxyUpstream};
 
 /// Default for [`ServeOptions::max_connections`].
 pub const DEFAULT_MAX_CONNECTIONS: usize = 1024;
@@ -128,6 +131,9 @@ pub struct ServeOptions {
     pub on_demand: Option<OnDemandOptions>,
     /// Also answer the HTTP API under `/api/` (`api/`).
     pub api: Option<api::ApiOptions>,
+    /// `[proxy.NAME]` upstreams answered through the verifying cache
+    /// (`proxy/`).
+    pub proxy: Option<ProxyOptions>,
 }
 
 impl ServeOptions {
@@ -141,6 +147,7 @@ impl ServeOptions {
             idle_timeout: DEFAULT_IDLE_TIMEOUT,
             on_demand: None,
             api: None,
+            proxy: None,
         }
     }
 }
@@ -218,6 +225,7 @@ pub struct Server {
     max_connections: usize,
     idle_timeout: Duration,
     api: Option<Arc<api::Api>>,
+    proxies: Option<Arc<proxy::Proxies>>,
 }
 
 /// [`ServeStats`] as it is counted, shared by the connections.
@@ -250,6 +258,7 @@ impl Counters {
 struct Shared {
     origin: Arc<AnyOrigin>,
     api: Option<Arc<api::Api>>,
+    proxies: Option<Arc<proxy::Proxies>>,
     counters: Counters,
     idle_timeout: Duration,
 }
@@ -299,6 +308,7 @@ impl Server {
             max_connections: opts.max_connections.min(Semaphore::MAX_PERMITS),
             idle_timeout: opts.idle_timeout,
             api: opts.api.map(|a| Arc::new(api::Api::new(a))),
+            proxies: opts.proxy.map(|p| Arc::new(proxy::Proxies::new(p))),
         })
     }
 
@@ -324,16 +334,21 @@ impl Server {
             max_connections,
             idle_timeout,
             api,
+            proxies,
         } = self;
         tracing::info!(addr = %local_addr, root = %origin, "serving");
+        let (stop_tx, stop_rx) = watch::channel(false);
+        if let Some(p) = &proxies {
+            p.spawn_flusher(stop_rx.clone());
+        }
         let shared = Arc::new(Shared {
             origin,
             api,
+            proxies: proxies.clone(),
             counters: Counters::default(),
             idle_timeout,
         });
         let limit = Arc::new(Semaphore::new(max_connections));
-        let (stop_tx, stop_rx) = watch::channel(false);
         let mut connections = JoinSet::new();
         let mut shutdown = pin!(shutdown);
 
@@ -401,6 +416,10 @@ impl Server {
             );
             connections.shutdown().await;
         }
+        if let Some(p) = proxies {
+            // What the last second counted.
+            let _ = tokio::task::spawn_blocking(move || p.flush()).await;
+        }
         let mut stats = shared.counters.stats();
         shared.origin.add_stats(&mut stats);
         tracing::info!(
@@ -440,10 +459,14 @@ async fn serve_connection(
     }
     let origin = Arc::clone(&shared.origin);
     let api = shared.api.clone();
+    let proxies = shared.proxies.clone();
     let service = hyper::service::service_fn(move |req| {
         let origin = Arc::clone(&origin);
-        let api = api.clone();
-        async move { Ok::<_, Infallible>(handle(&origin, api.as_ref(), remote, req).await) }
+        let (api, proxies) = (api.clone(), proxies.clone());
+        async move {
+            let reply = handle(&origin, api.as_ref(), proxies.as_deref(), remote, req).await;
+            Ok::<_, Infallible>(reply)
+        }
     });
     let mut builder = hyper::server::conn::http1::Builder::new();
     builder
@@ -486,6 +509,7 @@ async fn serve_connection(
 async fn handle(
     origin: &AnyOrigin,
     api: Option<&Arc<api::Api>>,
+    proxies: Option<&proxy::Proxies>,
     remote: SocketAddr,
     req: Request<Incoming>,
 ) -> Response<Body> {
@@ -505,6 +529,10 @@ async fn handle(
         response::Reply::error(StatusCode::BAD_REQUEST)
     } else if let Some(api) = api.filter(|_| api::is_api_path(req.uri().path())) {
         api::handle(api, req).await
+    } else if let Some(reply) =
+        proxy::intercept(proxies, req.method(), req.uri(), req.headers()).await
+    {
+        reply
     } else {
         origin
             .respond(req.method(), req.uri().path(), req.headers())

@@ -30,27 +30,18 @@
 
 use std::collections::HashMap;
 use std::io;
-use std::ops::Range;
-use std::os::unix::fs::FileExt as _;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::atomic::AtomicU64;
+use std::sync::{Arc, Mutex};
 
-use bytes::Bytes;
-use futures::StreamExt as _;
 use hyper::StatusCode;
-use tokio::io::AsyncWriteExt as _;
-use tokio::sync::watch;
 use url::Url;
 
-use super::body::CHUNK;
-use super::http::Validators;
+use super::flight::{self, Failure, Flight, Launch, add, error_chain, lock};
 use super::origin::Meta;
 use crate::db::{AuditEvent, Db, OnDemandEvent, OnDemandFile};
-use crate::digest::Hasher;
-use crate::fetch::{FetchError, Fetcher};
+use crate::fetch::Fetcher;
 use crate::model::MirrorId;
-use crate::store::s3::ByteStream;
 use crate::store::{BlobStore, StoreError};
 use crate::tree::layout;
 
@@ -103,24 +94,6 @@ impl std::fmt::Debug for OnDemand {
     }
 }
 
-/// One upstream fetch, shared by every request for its file.
-pub(in crate::serve) struct Flight {
-    /// A read handle of the staging file (still valid once it is renamed
-    /// into the store or removed).
-    file: std::fs::File,
-    size: u64,
-    progress: watch::Receiver<Progress>,
-}
-
-/// How far a flight got.
-#[derive(Clone, Copy, Debug, Default)]
-struct Progress {
-    /// Bytes in the staging file.
-    written: u64,
-    /// Set at the end: whether the file was verified.
-    end: Option<bool>,
-}
-
 /// What a request for a file the directory lacks finds here.
 pub(super) enum Found {
     /// Nothing to fetch: the 404 stands.
@@ -138,20 +111,6 @@ struct Source {
     mirror_name: String,
     filename: String,
     url: Url,
-}
-
-/// Why a flight failed.
-enum Failure {
-    /// Upstream sent other bytes than the index promised.
-    Mismatch(String),
-    /// Upstream failed to deliver.
-    Upstream(FetchError),
-    /// This machine failed (staging file, store, pool).
-    Local(String),
-}
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 fn internal(what: &str, path: &str, err: &dyn std::fmt::Display) -> StatusCode {
@@ -192,7 +151,7 @@ impl OnDemand {
         let Some(file) = file else {
             return Ok(Found::No);
         };
-        let meta = file_meta(&file);
+        let meta = flight::meta(&file.sha256, file.size, true);
         let mut flights = lock(&self.flights);
         if let Some(flight) = flights.get(&path) {
             return Ok(Found::Fetching(meta, Arc::clone(flight)));
@@ -212,24 +171,14 @@ impl OnDemand {
         let Some(source) = self.source(&path, &file)? else {
             return Ok(Found::No);
         };
-        let staged = self
-            .opts
-            .store
-            .staging_path(Some(&file.sha256))
+        let launch = Launch::stage(&self.opts.store, &file.sha256, file.size)
             .map_err(|e| internal("stage", &path, &e))?;
-        let out = std::fs::File::create(&staged).map_err(|e| internal("stage", &path, &e))?;
-        let reader = std::fs::File::open(&staged).map_err(|e| internal("stage", &path, &e))?;
-        let (tx, rx) = watch::channel(Progress::default());
-        let flight = Arc::new(Flight {
-            file: reader,
-            size: file.size,
-            progress: rx,
-        });
+        let flight = Arc::clone(&launch.flight);
         flights.insert(path.clone(), Arc::clone(&flight));
         drop(flights);
         tracing::info!(path = %path, mirror = %source.mirror_name, "fetching on demand");
         let this = Arc::clone(&self);
-        tokio::runtime::Handle::current().spawn(this.fly(path, file, source, staged, out, tx));
+        tokio::runtime::Handle::current().spawn(this.fly(path, file, source, launch));
         Ok(Found::Fetching(meta, flight))
     }
 
@@ -268,20 +217,21 @@ impl OnDemand {
         path: String,
         file: OnDemandFile,
         source: Source,
-        staged: PathBuf,
-        out: std::fs::File,
-        tx: watch::Sender<Progress>,
+        launch: Launch,
     ) {
-        let fetched = fetch_into(&self.opts.fetcher, &source.url, &file, out, &tx).await;
         let this = Arc::clone(&self);
-        let key = path.clone();
-        let ok = tokio::task::spawn_blocking(move || {
-            this.settle(&key, &file, &source, &staged, fetched)
-        })
-        .await
-        .unwrap_or(false);
-        tx.send_modify(|p| p.end = Some(ok));
-        lock(&self.flights).remove(&path);
+        let (key, url, sha256) = (path.clone(), source.url.clone(), file.sha256);
+        let settle =
+            move |staged: &Path, fetched| this.settle(&key, &file, &source, staged, fetched);
+        launch
+            .run(
+                &self.opts.fetcher,
+                &url,
+                &sha256,
+                (&self.flights, &path),
+                settle,
+            )
+            .await;
     }
 
     /// Keeps a verified file (blob, pool link, record) or refuses it (log,
@@ -401,22 +351,6 @@ impl OnDemand {
     }
 }
 
-fn add(counter: &AtomicU64, n: u64) {
-    counter.fetch_add(n, Ordering::Relaxed);
-}
-
-/// An error with its causes, for a log line.
-fn error_chain(err: &dyn std::error::Error) -> String {
-    let mut text = err.to_string();
-    let mut cause = err.source();
-    while let Some(c) = cause {
-        text.push_str(": ");
-        text.push_str(&c.to_string());
-        cause = c.source();
-    }
-    text
-}
-
 /// The path below the root a publication recorded for `segments`: itself,
 /// or for `<prefix>/snapshots/<id>/pool/…` the prefix's pool path; `None`
 /// outside a pool.
@@ -431,133 +365,6 @@ fn pool_key(segments: &[String]) -> Option<String> {
         parts.drain(at..at + 2);
     }
     parts.contains(&"pool").then(|| parts.join("/"))
-}
-
-/// What is known of an on-demand file before any byte: the recorded size
-/// and a strong `ETag` from its SHA256 (the same when it is served from
-/// the pool later would be nicer, but clients only need it stable per path).
-fn file_meta(file: &OnDemandFile) -> Meta {
-    Meta {
-        size: file.size,
-        validators: Validators {
-            etag: format!("\"sha256-{}\"", &file.sha256.to_hex()[..32]),
-            last_modified: None,
-        },
-        immutable: true,
-    }
-}
-
-/// Streams `url` into `out`, checking the size as bytes arrive and the
-/// SHA256 at the end, and telling the readers how far it got.
-async fn fetch_into(
-    fetcher: &Fetcher,
-    url: &Url,
-    file: &OnDemandFile,
-    out: std::fs::File,
-    tx: &watch::Sender<Progress>,
-) -> Result<(), Failure> {
-    let mut body = fetcher.open_stream(url, file.size).await.map_err(|e| {
-        if e.is_integrity() {
-            Failure::Mismatch(error_chain(&e))
-        } else {
-            Failure::Upstream(e)
-        }
-    })?;
-    let mut out = tokio::fs::File::from_std(out);
-    let mut hasher = Hasher::new();
-    while let Some(chunk) = body.next().await {
-        let chunk = chunk.map_err(Failure::Upstream)?;
-        if hasher.len().saturating_add(chunk.len() as u64) > file.size {
-            return Err(Failure::Mismatch(format!(
-                "longer than the {} bytes its index gives",
-                file.size
-            )));
-        }
-        // Flushed at once: readers read the file, not this buffer.
-        let written = async {
-            out.write_all(&chunk).await?;
-            out.flush().await
-        };
-        written
-            .await
-            .map_err(|e| Failure::Local(format!("cannot write the staging file: {e}")))?;
-        hasher.update(&chunk);
-        let n = hasher.len();
-        tx.send_modify(|p| p.written = n);
-    }
-    out.sync_all()
-        .await
-        .map_err(|e| Failure::Local(format!("cannot write the staging file: {e}")))?;
-    let (sha256, size) = hasher.finish();
-    if size != file.size {
-        return Err(Failure::Mismatch(format!(
-            "{size} bytes where its index gives {}",
-            file.size
-        )));
-    }
-    if sha256 != file.sha256 {
-        return Err(Failure::Mismatch(format!(
-            "SHA256 `{sha256}` where its index gives `{}`",
-            file.sha256
-        )));
-    }
-    Ok(())
-}
-
-/// The bytes of `range` (or all) of a flying file for one request, relayed
-/// as the flight writes them; the file's last byte (a range: any byte)
-/// only once the file is verified. Ends with an error if it is refused.
-pub(super) fn relay(flight: Arc<Flight>, range: Option<Range<u64>>) -> ByteStream {
-    let (start, end) = range
-        .as_ref()
-        .map_or((0, flight.size), |r| (r.start, r.end));
-    let hold_all = range.is_some();
-    let rx = flight.progress.clone();
-    let refused = || StoreError::Io {
-        action: "fetch on demand",
-        path: PathBuf::from("(upstream)"),
-        source: io::Error::other("the upstream file failed verification or could not be fetched"),
-    };
-    futures::stream::unfold(
-        (flight, start, rx),
-        move |(flight, pos, mut rx)| async move {
-            if pos >= end {
-                return None;
-            }
-            loop {
-                let p = *rx.borrow_and_update();
-                let limit = match p.end {
-                    Some(true) => end,
-                    Some(false) => return Some((Err(refused()), (flight, end, rx))),
-                    None if hold_all => pos,
-                    None => p.written.min(flight.size.saturating_sub(1)).min(end),
-                };
-                if limit > pos {
-                    let want = (limit - pos).min(CHUNK as u64);
-                    let reader = Arc::clone(&flight);
-                    let read = tokio::task::spawn_blocking(move || {
-                        let mut buf = vec![0; usize::try_from(want).unwrap_or(CHUNK)];
-                        let n = reader.file.read_at(&mut buf, pos)?;
-                        buf.truncate(n);
-                        Ok::<_, io::Error>(buf)
-                    })
-                    .await;
-                    return match read {
-                        Ok(Ok(buf)) if !buf.is_empty() => {
-                            let n = buf.len() as u64;
-                            Some((Ok(Bytes::from(buf)), (flight, pos + n, rx)))
-                        }
-                        _ => Some((Err(refused()), (flight, end, rx))),
-                    };
-                }
-                if rx.changed().await.is_err() {
-                    // The flight is gone without an end: treat as refused.
-                    return Some((Err(refused()), (flight, end, rx)));
-                }
-            }
-        },
-    )
-    .boxed()
 }
 
 #[cfg(test)]

@@ -13,8 +13,8 @@
 //!   nothing stored; hostile `.deb`s are reported failed with nothing
 //!   stored; hostile names never leave the token's upload directory;
 //! - a table per route: aptly's status codes and JSON field names; unknown
-//!   route 404, wrong method 405, bad JSON 400 naming the field, `.changes`
-//!   501;
+//!   route 404, wrong method 405, bad JSON 400 naming the field, a
+//!   `.changes` that is not there 404;
 //! - `docs/openapi.json` lists exactly the router's routes.
 
 use std::collections::BTreeSet;
@@ -534,8 +534,8 @@ GET /api/repos/none |  | 404 | error
 POST /api/repos/none/file/d |  | 404 | error
 POST /api/repos/team/file/none |  | 404 | error
 POST /api/repos/team/file/d/hello.deb |  | 200 | FailedFiles,Report
-POST /api/repos/team/include/d |  | 501 | error
-POST /api/repos/team/include/d/x.changes |  | 501 | error
+POST /api/repos/team/include/d |  | 404 | error
+POST /api/repos/team/include/d/x.changes |  | 404 | error
 GET /api/repos/team/packages |  | 200 |
 GET /api/repos/team/packages?format=details |  | 200 | Key,Package,Version,Architecture
 GET /api/repos/team/packages?q=Name%20(hello) |  | 200 |

@@ -23,6 +23,7 @@ mod mirror;
 mod ondemand;
 mod output;
 mod pipeline;
+mod proxy;
 mod publish;
 mod publish_apt;
 mod repo_include;

@@ -17,54 +17,19 @@
 //!   fetches them;
 //! - a publish to a bucket is refused, naming it, until `mirror fill`.
 
-use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use debvault::digest::Sha256;
 
+use crate::support::apt::{Apt, Serve, Sources};
 use crate::support::apt::{Apt, Serve, Sources, http_get};
+use crate::support::pull::{
+    assert_one_fetch_for_many, blob, debs, find, packages, pool_requests, stop_upstream,
+};
+use crate::support::server::Fault;
 use crate::support::server::{Fault, FixtureServer};
+use crate::support::{Pkg, Repo, TestEnv};
 use crate::support::{Pkg, Repo, TestEnv, json};
-
-fn packages() -> Vec<Pkg> {
-    vec![
-        Pkg::new("app", "1.0-1").depends("libfoo (>= 1.2), base-files"),
-        Pkg::new("libfoo", "1.3-1"),
-        Pkg::new("base-files", "12").arch("all"),
-        Pkg::new("tool", "0.9"),
-    ]
-}
-
-/// The `.deb` names apt saves `names` under, with their SHA256.
-fn debs(names: &[&str]) -> BTreeMap<String, Sha256> {
-    packages()
-        .into_iter()
-        .filter(|p| names.contains(&p.name.as_str()))
-        .map(|p| {
-            (
-                format!("{}_{}_{}.deb", p.name, p.version, p.arch),
-                p.sha256(),
-            )
-        })
-        .collect()
-}
-
-fn find(name: &str) -> Pkg {
-    packages()
-        .into_iter()
-        .find(|p| p.name == name)
-        .unwrap_or_else(|| panic!("no fixture package `{name}`"))
-}
-
-/// Requests the upstream server saw below `pool/`.
-fn pool_requests(env: &TestEnv) -> Vec<String> {
-    env.server
-        .requests()
-        .into_iter()
-        .filter(|r| r.path.contains("/pool/"))
-        .map(|r| r.path)
-        .collect()
-}
 
 /// An on-demand mirror `m` of [`packages`], synced, snapshot `a`, a
 /// signing key exported to `<tmp>/debvault.gpg`.
@@ -100,11 +65,6 @@ fn publish(env: &TestEnv) -> serde_json::Value {
     serde_json::from_str(&out.stdout).unwrap_or_else(|e| panic!("{e}\n{}", out.transcript()))
 }
 
-fn blob(env: &TestEnv, sha256: &Sha256) -> PathBuf {
-    let hex = sha256.to_hex();
-    env.root().join("blobs/sha256").join(&hex[..2]).join(&hex)
-}
-
 /// The pool path a published package has (component `main`).
 fn pool_path(env: &TestEnv, p: &Pkg) -> PathBuf {
     let first = if p.name.starts_with("lib") {
@@ -116,16 +76,6 @@ fn pool_path(env: &TestEnv, p: &Pkg) -> PathBuf {
         "public/pool/main/{first}/{}/{}_{}_{}.deb",
         p.name, p.name, p.version, p.arch
     ))
-}
-
-/// Stops the upstream server: its port refuses connections from now on.
-fn stop_upstream(env: &mut TestEnv) {
-    let empty = env.dir.path().join("empty");
-    std::fs::create_dir_all(&empty).expect("mkdir");
-    drop(std::mem::replace(
-        &mut env.server,
-        FixtureServer::start(empty),
-    ));
 }
 
 /// A raw `GET` read to the end: the declared `Content-Length` and the
@@ -299,24 +249,7 @@ fn concurrent_requests_for_one_uncached_file_make_one_upstream_fetch() {
         .fault(&name, Fault::Slow(std::time::Duration::from_millis(800)));
     let serve = Serve::start(&env);
     let path = format!("/pool/main/a/app/{name}");
-    let bodies: Vec<(u16, Vec<u8>)> = std::thread::scope(|s| {
-        let handles: Vec<_> = (0..12)
-            .map(|_| s.spawn(|| http_get(&serve.addr, &path)))
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().expect("client thread"))
-            .collect()
-    });
-    for (status, body) in &bodies {
-        assert_eq!(*status, 200);
-        assert_eq!(Sha256::of(body), app.sha256(), "wrong bytes relayed");
-    }
-    let upstream: Vec<_> = pool_requests(&env)
-        .into_iter()
-        .filter(|p| p.ends_with(&name))
-        .collect();
-    assert_eq!(upstream.len(), 1, "{upstream:?}");
+    assert_one_fetch_for_many(&env, &serve.addr, &path, &app);
 }
 
 #[test]

@@ -237,6 +237,8 @@ fn may_run_async(op: Op) -> bool {
             | ReposDelete
             | ReposAddDir
             | ReposAddFile
+            | ReposIncludeDir
+            | ReposIncludeFile
             | RepoSnapshot
             | MirrorSnapshot
             | PublishCreate
@@ -358,7 +360,7 @@ async fn dispatch(
         Op::TasksShow => return api.tasks.show(&token, &p(0)),
         Op::TasksWait => return api.tasks.wait(&token, &p(0)).await,
         Op::ReposIncludeDir | Op::ReposIncludeFile => {
-            return repos::include(&p(0), &p(1), params.get(2).map(String::as_str));
+            repos::include(p(0), dir, p(1), params.get(2).cloned(), query)?
         }
         Op::ReposList => repos::list(token.clone()),
         Op::ReposShow => repos::show(p(0)),

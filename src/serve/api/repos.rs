@@ -17,11 +17,11 @@ use serde_json::{Value, json};
 
 use super::Job;
 use super::files::check_name;
-use super::reply::{Answer, ApiError, JsonBody, chain};
+use super::reply::{ApiError, JsonBody, chain};
 use super::routes::{query_flag, query_param};
 use crate::db::{Repo, RepoSpec};
 use crate::exit::{ExitCode, VERIFICATION};
-use crate::ops::repo::{self, AddOptions, AddReport, CreateOptions, RepoError};
+use crate::ops::repo::{self, AddOptions, AddReport, CreateOptions, IncludeOptions, RepoError};
 use crate::ops::tokens::Token;
 use crate::query::Filter;
 
@@ -98,6 +98,7 @@ pub(super) fn create(body: JsonBody) -> Result<Job, ApiError> {
     }
     Ok(Box::new(move |ctx| {
         let opts = CreateOptions {
+            uploaders: None,
             spec: RepoSpec {
                 component,
                 comment,
@@ -168,15 +169,111 @@ pub(super) fn packages(name: String, query: Option<&str>) -> Result<Job, ApiErro
 /// The use case (`ops::repo::include`, signature and checksum checks
 /// against the repo's uploaders) lands separately; until then this
 /// answers 501, after the same name checks the real route will make.
-pub(super) fn include(_repo: &str, dir: &str, file: Option<&str>) -> Answer {
-    check_name("directory", dir)?;
-    if let Some(file) = file {
-        check_name("file", file)?;
+/// `POST /api/repos/{name}/include/{dir}[/{file}]` with `forceReplace` and
+/// `noRemoveFiles`: each `.changes` of the upload directory (or the one
+/// named) through `repo include`, checked as the CLI checks it; one whose
+/// files or signature fail is a failed file, and what it lists stays. The
+/// files of an included upload are removed afterwards unless
+/// `noRemoveFiles=1`.
+pub(super) fn include(
+    name: String,
+    root: PathBuf,
+    dir: String,
+    file: Option<String>,
+    query: Option<&str>,
+) -> Result<Job, ApiError> {
+    check_name("directory", &dir)?;
+    if let Some(f) = &file {
+        check_name("file", f)?;
     }
-    Err(ApiError::new(
-        StatusCode::NOT_IMPLEMENTED,
-        "adding .changes uploads is not available in this version; add the .deb and .dsc files with `POST /api/repos/{name}/file/{dir}`",
-    ))
+    let opts = IncludeOptions {
+        force_replace: query_flag(query, "forceReplace"),
+        dry_run: false,
+    };
+    let keep = query_flag(query, "noRemoveFiles");
+    Ok(Box::new(move |ctx| {
+        let dir_path = root.join(&dir);
+        let uploads = changes_files(&dir_path, file.as_deref());
+        if uploads.is_empty() {
+            let shown = file.as_ref().map_or(dir.clone(), |f| format!("{dir}/{f}"));
+            return Err(ApiError::not_found(format!(
+                "no `.changes` upload at `{shown}`"
+            )));
+        }
+        repo::load(ctx, &name).map_err(|e| repo_error(&e))?;
+        let (mut warnings, mut added, mut removed, mut failed) =
+            (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        for changes in &uploads {
+            match repo::include(ctx, &name, changes, &opts) {
+                Ok(report) => {
+                    let v = report.aptly();
+                    for (key, out) in [
+                        ("Warnings", &mut warnings),
+                        ("Added", &mut added),
+                        ("Removed", &mut removed),
+                    ] {
+                        if let Some(items) = v["Report"][key].as_array() {
+                            out.extend(items.iter().cloned());
+                        }
+                    }
+                    if !keep {
+                        remove_upload(changes);
+                    }
+                }
+                Err(e) if e.exit_code() == VERIFICATION => {
+                    failed.push(json!(hide(&changes.display().to_string(), &root)));
+                    warnings.push(json!(hide(&chain(&e), &root)));
+                }
+                Err(e) => {
+                    let mut err = ApiError::from_op(&e, false, false);
+                    err.message = hide(&err.message, &root);
+                    return Err(err);
+                }
+            }
+        }
+        let report = json!({"Warnings": warnings, "Added": added, "Removed": removed});
+        Ok((
+            StatusCode::OK,
+            json!({"Report": report, "FailedFiles": failed}),
+        ))
+    }))
+}
+
+/// The `.changes` to include: the one named, or each in `dir`, by name.
+fn changes_files(dir: &Path, file: Option<&str>) -> Vec<PathBuf> {
+    if let Some(f) = file {
+        let path = dir.join(f);
+        return if path.is_file() {
+            vec![path]
+        } else {
+            Vec::new()
+        };
+    }
+    let mut out: Vec<PathBuf> = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "changes") && p.is_file())
+        .collect();
+    out.sort();
+    out
+}
+
+/// Removes an included upload: the `.changes` and the files it lists.
+fn remove_upload(changes: &Path) {
+    let dir = changes.parent().unwrap_or(Path::new("."));
+    if let Ok(text) = std::fs::read_to_string(changes)
+        && let Ok(parsed) = crate::debian::changes::parse(&text)
+    {
+        for f in parsed.files {
+            if crate::debian::changes::is_plain_name(&f.name) {
+                let _ = std::fs::remove_file(dir.join(&f.name));
+            }
+        }
+    }
+    let _ = std::fs::remove_file(changes);
+    let _ = std::fs::remove_dir(dir);
 }
 
 /// `POST /api/repos/{name}/file/{dir}[/{file}]` with `forceReplace` and

@@ -14,8 +14,9 @@ use chrono::DateTime;
 use hyper::StatusCode;
 
 use super::{Content, Meta, Opened, Origin, Stat};
+use crate::serve::flight::{Flight, relay};
 use crate::serve::http::{Validators, settled};
-use crate::serve::ondemand::{Flight, Found, OnDemand, relay};
+use crate::serve::ondemand::{Found, OnDemand};
 use crate::serve::paths::is_immutable;
 use crate::tree::layout;
 

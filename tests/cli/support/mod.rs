@@ -9,6 +9,7 @@ pub mod changes;
 pub mod contents;
 pub mod fixture;
 pub mod installer;
+pub mod pull;
 pub mod repos;
 pub mod server;
 pub mod shapes;

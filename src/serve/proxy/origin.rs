@@ -1,0 +1,626 @@
+//! A proxy as an [`Origin`]: what a path below the upstream is (a cached
+//! blob, a flight being verified, or a pass-through), decided by the kind
+//! of file (see the module doc of `super`), then answered by the shared
+//! response builder (conditional requests, ranges, `HEAD`).
+
+use std::io::{Seek as _, SeekFrom};
+use std::ops::Range;
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use futures::StreamExt as _;
+use hyper::header::{self, HeaderMap};
+use hyper::{Method, StatusCode};
+
+use super::verify::{self, IndexKind};
+use super::{Counters, Proxy};
+use crate::db::{AuditEvent, ProxyCached, ProxyEntry};
+use crate::debian::release::Release;
+use crate::digest::Sha256;
+use crate::fetch::{Compression, FetchError, Small, Validators};
+use crate::pgp::{VerifyOptions, verify_clearsigned, verify_detached};
+use crate::serve::flight::{self, Failure, Launch, error_chain, lock, relay};
+use crate::serve::origin::{Content, Meta, Opened, Origin, Stat};
+use crate::serve::paths::is_immutable;
+use crate::serve::response::{self, Reply};
+use crate::store::s3::ByteStream;
+
+/// Largest Release document fetched (they are not authenticated yet).
+const MAX_RELEASE_BYTES: u64 = 64 << 20;
+/// Largest detached signature fetched.
+const MAX_SIGNATURE_BYTES: u64 = 1 << 20;
+/// Largest file passed through uncached.
+const MAX_PASSTHROUGH_BYTES: u64 = 16 << 30;
+
+/// The reply to a `method` request for `rest` (a raw path below the
+/// upstream) through `proxy`.
+pub(super) async fn respond(
+    proxy: &Arc<Proxy>,
+    method: &Method,
+    rest: &str,
+    headers: &HeaderMap,
+) -> Reply {
+    let origin = ProxyOrigin {
+        proxy,
+        stale: AtomicBool::new(false),
+    };
+    let reply = response::respond(&origin, method, rest, headers).await;
+    if origin.stale.load(Ordering::Relaxed) {
+        reply.header(header::WARNING, "110 - \"Response is Stale\"")
+    } else {
+        reply
+    }
+}
+
+struct ProxyOrigin<'a> {
+    proxy: &'a Arc<Proxy>,
+    /// Set when a cached copy answers because upstream failed.
+    stale: AtomicBool,
+}
+
+/// What [`ProxyOrigin::open`] opens.
+struct Handle {
+    meta: Meta,
+    body: Body,
+}
+
+enum Body {
+    /// A blob of the store, open.
+    Blob(std::fs::File),
+    /// A file being fetched and verified.
+    Flight(Arc<flight::Flight>),
+    /// A file no verified index names, relayed as it arrives.
+    Through(ByteStream),
+}
+
+/// What a file is to the proxy.
+enum Kind {
+    /// A verified index, and how to read the pool files it names.
+    Index(Option<(IndexKind, Compression)>),
+    Pool,
+}
+
+#[async_trait::async_trait]
+impl Origin for ProxyOrigin<'_> {
+    type Handle = Handle;
+
+    async fn stat(&self, segments: &[String]) -> Result<Stat<Handle>, StatusCode> {
+        let Some(last) = segments.last() else {
+            return Err(StatusCode::NOT_FOUND);
+        };
+        let path = segments.join("/");
+        let immutable = is_immutable(segments);
+        let in_dists = segments.first().is_some_and(|s| s == "dists");
+        let handle = if in_dists
+            && segments.len() >= 3
+            && matches!(last.as_str(), "InRelease" | "Release" | "Release.gpg")
+        {
+            self.release(&path, last).await?
+        } else if in_dists {
+            self.index(path, immutable).await?
+        } else {
+            self.pool(path).await?
+        };
+        Ok(Stat::File(handle.meta.clone(), handle))
+    }
+
+    async fn open(
+        &self,
+        segments: &[String],
+        handle: Handle,
+        range: Option<Range<u64>>,
+    ) -> Result<Opened, StatusCode> {
+        let content = match handle.body {
+            Body::Blob(mut file) => {
+                let start = range.map_or(0, |r| r.start);
+                if start > 0
+                    && let Err(err) = file.seek(SeekFrom::Start(start))
+                {
+                    tracing::warn!(path = %segments.join("/"), error = %err, "proxy: cannot seek");
+                    return Err(StatusCode::INTERNAL_SERVER_ERROR);
+                }
+                Content::File(file)
+            }
+            Body::Flight(flight) => Content::Stream(relay(flight, range)),
+            Body::Through(stream) => Content::Stream(match range {
+                Some(r) => slice(stream, r),
+                None => stream,
+            }),
+        };
+        Ok(Opened {
+            meta: handle.meta,
+            content,
+        })
+    }
+}
+
+impl ProxyOrigin<'_> {
+    /// `InRelease`, `Release` or `Release.gpg`: revalidated with upstream,
+    /// verified when new, the cached copy when upstream fails.
+    async fn release(&self, path: &str, name: &str) -> Result<Handle, StatusCode> {
+        let p = self.proxy;
+        let suite = path.rsplit_once('/').map_or("", |(d, _)| d).to_owned();
+        // `Release.gpg` is revalidated and verified with its `Release`.
+        let main = if name == "InRelease" {
+            path.to_owned()
+        } else {
+            format!("{suite}/Release")
+        };
+        let cached = blocking(p, {
+            let main = main.clone();
+            move |p| p.cached_blob(&main).map(|c| c.map(|(_, c)| c))
+        })
+        .await?;
+        let validators = cached.as_ref().map(|c| Validators {
+            etag: c.etag.clone(),
+            last_modified: c.last_modified.clone(),
+        });
+        let url = p.url(&main)?;
+        let fetched = p
+            .fetcher
+            .get_small(&url, validators.as_ref(), MAX_RELEASE_BYTES)
+            .await;
+        let fresh = match fetched {
+            Ok(Small::NotModified) => return self.cached(path, false).await,
+            Ok(Small::NotFound) => return Err(StatusCode::NOT_FOUND),
+            Ok(Small::Fetched { body, validators }) => (body, validators),
+            Err(e) => {
+                p.add(|c: &Counters| &c.upstream_errors, 1);
+                let status = upstream_status(&e);
+                tracing::warn!(proxy = %p.name, path, error = %error_chain(&e), "proxy: upstream failed");
+                if cached.is_none() {
+                    return Err(status);
+                }
+                tracing::warn!(proxy = %p.name, path, "proxy: serving the cached copy, upstream failed (stale)");
+                self.stale.store(true, Ordering::Relaxed);
+                return self.cached(path, false).await;
+            }
+        };
+        self.verify_release(path, &suite, &main, fresh).await?;
+        self.cached(path, true).await
+    }
+
+    /// Verifies a fresh `main` document (`InRelease`, or `Release` with
+    /// its signature fetched now), then records and caches it.
+    async fn verify_release(
+        &self,
+        path: &str,
+        suite: &str,
+        main: &str,
+        (body, validators): (bytes::Bytes, Validators),
+    ) -> Result<(), StatusCode> {
+        let p = self.proxy;
+        let opts = VerifyOptions::default();
+        let mut docs = vec![(main.to_owned(), body.clone(), validators)];
+        let mut fetched_bytes = body.len() as u64;
+        let text = if main.ends_with("/InRelease") {
+            verify_clearsigned(&p.keyring, &body, &opts).map(|v| v.text)
+        } else {
+            let sig_path = format!("{suite}/Release.gpg");
+            let sig = match p
+                .fetcher
+                .get_small(&p.url(&sig_path)?, None, MAX_SIGNATURE_BYTES)
+                .await
+            {
+                Ok(Small::Fetched { body, validators }) => {
+                    fetched_bytes += body.len() as u64;
+                    docs.push((sig_path, body.clone(), validators));
+                    body
+                }
+                Ok(_) => {
+                    self.refuse(path, "`Release` has no `Release.gpg`".into());
+                    return Err(StatusCode::BAD_GATEWAY);
+                }
+                Err(e) => {
+                    p.add(|c: &Counters| &c.upstream_errors, 1);
+                    tracing::warn!(proxy = %p.name, path = %sig_path, error = %error_chain(&e), "proxy: upstream failed");
+                    return Err(upstream_status(&e));
+                }
+            };
+            verify_detached(&p.keyring, &body, &sig, &opts).map(|v| v.text)
+        };
+        let release = text
+            .map_err(|e| error_chain(&e))
+            .and_then(|t| String::from_utf8(t).map_err(|_| "not UTF-8".to_owned()))
+            .and_then(|t| Release::parse(&t).map_err(|e| e.to_string()));
+        let release = match release {
+            Ok(r) => r,
+            Err(detail) => {
+                self.refuse(path, format!("its signature does not verify: {detail}"));
+                return Err(StatusCode::BAD_GATEWAY);
+            }
+        };
+        p.add(|c: &Counters| &c.misses, 1);
+        p.add(|c: &Counters| &c.bytes_from_upstream, fetched_bytes);
+        let entries = verify::release_entries(suite, &release);
+        let suite = suite.to_owned();
+        blocking(p, move |p| {
+            let mut cached = Vec::new();
+            for (doc, bytes, v) in docs {
+                let sha256 = Sha256::of(&bytes);
+                p.store
+                    .put_bytes(&sha256, &bytes)
+                    .map_err(|e| internal(p, &doc, &e))?;
+                cached.push((
+                    doc,
+                    ProxyCached {
+                        sha256,
+                        size: bytes.len() as u64,
+                        etag: v.etag,
+                        last_modified: v.last_modified,
+                    },
+                ));
+            }
+            lock(&p.db)
+                .proxy_record_release(&p.name, &suite, &entries, &cached)
+                .map_err(|e| internal(p, &suite, &e))
+        })
+        .await?;
+        tracing::info!(proxy = %p.name, path, files = release.files.len(), "proxy: verified a new Release");
+        Ok(())
+    }
+
+    /// The cached copy of `path`, counted as a hit unless `fetched` now.
+    async fn cached(&self, path: &str, fetched: bool) -> Result<Handle, StatusCode> {
+        let p = self.proxy;
+        let key = path.to_owned();
+        let found = blocking(p, move |p| p.cached_blob(&key)).await?;
+        let Some((file, c)) = found else {
+            tracing::warn!(proxy = %p.name, path, "proxy: no cached copy");
+            return Err(StatusCode::BAD_GATEWAY);
+        };
+        if !fetched {
+            p.add(|c: &Counters| &c.hits, 1);
+            p.add(|c: &Counters| &c.bytes_from_cache, c.size);
+        }
+        Ok(Handle {
+            meta: flight::meta(&c.sha256, c.size, false),
+            body: Body::Blob(file),
+        })
+    }
+
+    /// An index below `dists/`: only one the last verified Release lists.
+    async fn index(&self, path: String, immutable: bool) -> Result<Handle, StatusCode> {
+        let p = self.proxy;
+        let key = path.clone();
+        let found = blocking(p, move |p| {
+            let db = lock(&p.db);
+            let Some(expected) = db
+                .proxy_expected(&p.name, &key)
+                .map_err(|e| internal(p, &key, &e))?
+            else {
+                return Ok(None);
+            };
+            // A by-hash name is read as the file it is another name of.
+            let named = if key.contains("/by-hash/") {
+                db.proxy_names_of(&p.name, &expected.sha256)
+                    .map_err(|e| internal(p, &key, &e))?
+                    .into_iter()
+                    .find(|n| !n.contains("/by-hash/"))
+                    .unwrap_or_else(|| key.clone())
+            } else {
+                key.clone()
+            };
+            drop(db);
+            Ok(Some((expected, verify::index_kind(&named))))
+        })
+        .await?;
+        let Some((expected, kind)) = found else {
+            tracing::info!(proxy = %p.name, path = %path, "proxy: not listed in the last verified Release");
+            return Err(StatusCode::NOT_FOUND);
+        };
+        self.verified(path, expected, Kind::Index(kind), immutable)
+            .await
+    }
+
+    /// A file outside `dists/`: verified when an index named it, else
+    /// passed through.
+    async fn pool(&self, path: String) -> Result<Handle, StatusCode> {
+        let p = self.proxy;
+        let key = path.clone();
+        let expected = blocking(p, move |p| {
+            lock(&p.db)
+                .proxy_expected(&p.name, &key)
+                .map_err(|e| internal(p, &key, &e))
+        })
+        .await?;
+        match expected {
+            Some(e) => self.verified(path, e, Kind::Pool, true).await,
+            None => self.through(&path).await,
+        }
+    }
+
+    /// A file whose content is known: from the store, or fetched once.
+    async fn verified(
+        &self,
+        path: String,
+        expected: ProxyEntry,
+        kind: Kind,
+        immutable: bool,
+    ) -> Result<Handle, StatusCode> {
+        let p = Arc::clone(self.proxy);
+        let meta = flight::meta(&expected.sha256, expected.size, immutable);
+        let held = tokio::task::spawn_blocking(move || p.held(&path, expected, kind))
+            .await
+            .map_err(|e| internal(self.proxy, "", &e))??;
+        Ok(Handle { meta, body: held })
+    }
+
+    /// Relays a file no verified index names, uncached.
+    async fn through(&self, path: &str) -> Result<Handle, StatusCode> {
+        let p = self.proxy;
+        let url = p.url(path)?;
+        let (len, stream) = match p
+            .fetcher
+            .open_passthrough(&url, MAX_PASSTHROUGH_BYTES)
+            .await
+        {
+            Ok(got) => got,
+            Err(e) if e.is_not_found() => return Err(StatusCode::NOT_FOUND),
+            Err(e) => {
+                p.add(|c: &Counters| &c.upstream_errors, 1);
+                tracing::warn!(proxy = %p.name, path, error = %error_chain(&e), "proxy: upstream failed");
+                return Err(upstream_status(&e));
+            }
+        };
+        tracing::info!(proxy = %p.name, path, "proxy: passed through uncached (no verified index names it)");
+        p.add(|c: &Counters| &c.misses, 1);
+        p.add(|c: &Counters| &c.bytes_from_upstream, len);
+        let meta = Meta {
+            size: len,
+            // Weak: a range of it is never resumed against another copy.
+            validators: crate::serve::http::Validators {
+                etag: format!("W/\"through-{len}\""),
+                last_modified: None,
+            },
+            immutable: false,
+        };
+        Ok(Handle {
+            meta,
+            body: Body::Through(
+                stream
+                    .map(|chunk| {
+                        chunk.map_err(|e| crate::store::StoreError::Io {
+                            action: "pass through",
+                            path: "(upstream)".into(),
+                            source: std::io::Error::other(error_chain(&e)),
+                        })
+                    })
+                    .boxed(),
+            ),
+        })
+    }
+
+    /// Logs, counts and audits content upstream sent that does not verify.
+    fn refuse(&self, path: &str, detail: String) {
+        self.proxy.refuse(path, detail, None);
+    }
+}
+
+impl Proxy {
+    /// The blob cached for `path`, open, if the store still holds it.
+    fn cached_blob(&self, path: &str) -> Result<Option<(std::fs::File, ProxyCached)>, StatusCode> {
+        let cached = lock(&self.db)
+            .proxy_cached(&self.name, path)
+            .map_err(|e| internal(self, path, &e))?;
+        let Some(c) = cached else { return Ok(None) };
+        Ok(self.open_blob(&c.sha256).map(|f| (f, c)))
+    }
+
+    fn open_blob(&self, sha256: &Sha256) -> Option<std::fs::File> {
+        std::fs::File::open(self.store.local_path(sha256)?).ok()
+    }
+
+    /// A file of known content: the store's blob (recorded and parsed if
+    /// need be), the flight fetching it, or a new flight.
+    fn held(
+        self: Arc<Self>,
+        path: &str,
+        expected: ProxyEntry,
+        kind: Kind,
+    ) -> Result<Body, StatusCode> {
+        let mut flights = lock(&self.flights);
+        if let Some(flight) = flights.get(path) {
+            self.add(|c: &Counters| &c.misses, 1);
+            return Ok(Body::Flight(Arc::clone(flight)));
+        }
+        if let Some(file) = self.open_blob(&expected.sha256) {
+            drop(flights);
+            let cached = lock(&self.db)
+                .proxy_cached(&self.name, path)
+                .map_err(|e| internal(&self, path, &e))?;
+            if cached.is_none_or(|c| c.sha256 != expected.sha256) {
+                // Held for a mirror, or by another name: record it here.
+                self.keep(
+                    path,
+                    &expected,
+                    &kind,
+                    self.store.local_path(&expected.sha256).as_deref(),
+                )
+                .map_err(|e| internal(&self, path, &e))?;
+            } else if matches!(kind, Kind::Pool) {
+                lock(&self.pending).used.push(path.to_owned());
+            }
+            self.add(|c: &Counters| &c.hits, 1);
+            self.add(|c: &Counters| &c.bytes_from_cache, expected.size);
+            return Ok(Body::Blob(file));
+        }
+        let launch = Launch::stage(&self.store, &expected.sha256, expected.size)
+            .map_err(|e| internal(&self, path, &e))?;
+        let flight = Arc::clone(&launch.flight);
+        flights.insert(path.to_owned(), Arc::clone(&flight));
+        drop(flights);
+        self.add(|c: &Counters| &c.misses, 1);
+        tracing::info!(proxy = %self.name, path, "proxy: fetching");
+        let url = self.url(path)?;
+        let this = Arc::clone(&self);
+        tokio::runtime::Handle::current().spawn(this.fly(
+            path.to_owned(),
+            url,
+            expected,
+            kind,
+            launch,
+        ));
+        Ok(Body::Flight(flight))
+    }
+
+    /// The flight's task: fetch, keep or refuse, let the readers finish.
+    async fn fly(
+        self: Arc<Self>,
+        path: String,
+        url: url::Url,
+        expected: ProxyEntry,
+        kind: Kind,
+        launch: Launch,
+    ) {
+        let this = Arc::clone(&self);
+        let (key, from, sha256) = (path.clone(), url.clone(), expected.sha256);
+        let settle = move |staged: &Path, fetched| {
+            this.settle(&key, &from, &expected, &kind, staged, fetched)
+        };
+        launch
+            .run(&self.fetcher, &url, &sha256, (&self.flights, &path), settle)
+            .await;
+    }
+
+    /// Keeps a verified file or refuses it; whether it was kept.
+    fn settle(
+        &self,
+        path: &str,
+        url: &url::Url,
+        expected: &ProxyEntry,
+        kind: &Kind,
+        staged: &Path,
+        fetched: Result<(), Failure>,
+    ) -> bool {
+        let kept = fetched.and_then(|()| {
+            self.store
+                .commit(staged, &expected.sha256)
+                .map_err(|e| Failure::Local(format!("cannot store it: {e}")))?;
+            let blob = self.store.local_path(&expected.sha256);
+            self.keep(path, expected, kind, blob.as_deref())
+                .map_err(|e| Failure::Local(format!("cannot record it: {e}")))
+        });
+        match &kept {
+            Ok(()) => {
+                tracing::info!(proxy = %self.name, path, size = expected.size, "proxy: fetched, verified and kept");
+                self.add(|c: &Counters| &c.bytes_from_upstream, expected.size);
+            }
+            Err(Failure::Mismatch(detail)) => {
+                self.refuse(path, detail.clone(), Some((url, expected)));
+            }
+            Err(Failure::Upstream(e)) => {
+                tracing::warn!(proxy = %self.name, path, error = %error_chain(e), "proxy: upstream failed");
+                self.add(|c: &Counters| &c.upstream_errors, 1);
+            }
+            Err(Failure::Local(e)) => {
+                tracing::error!(proxy = %self.name, path, error = %e, "proxy: cannot keep a fetched file");
+            }
+        }
+        if kept.is_err() {
+            let _ = std::fs::remove_file(staged);
+        }
+        kept.is_ok()
+    }
+
+    /// Records a verified file held as a blob (at `blob`): an index with
+    /// the pool files it names, or a pool file.
+    fn keep(
+        &self,
+        path: &str,
+        expected: &ProxyEntry,
+        kind: &Kind,
+        blob: Option<&Path>,
+    ) -> Result<(), crate::db::DbError> {
+        let cached = ProxyCached {
+            sha256: expected.sha256,
+            size: expected.size,
+            etag: None,
+            last_modified: None,
+        };
+        match kind {
+            Kind::Pool => {
+                lock(&self.pending).cached_bytes += expected.size;
+                lock(&self.db).proxy_record_pool(&self.name, path, &cached)
+            }
+            Kind::Index(how) => {
+                let pool = match (how, blob) {
+                    (Some((index, compression)), Some(blob)) => {
+                        verify::index_entries(blob, *index, *compression).unwrap_or_else(|e| {
+                            tracing::warn!(proxy = %self.name, path, error = %error_chain(&e), "proxy: cannot read the pool files a verified index names; they pass through uncached");
+                            Vec::new()
+                        })
+                    }
+                    _ => Vec::new(),
+                };
+                lock(&self.db).proxy_record_index(&self.name, path, &cached, &pool)
+            }
+        }
+    }
+
+    /// Logs, counts and audits content that failed verification.
+    fn refuse(&self, path: &str, detail: String, file: Option<(&url::Url, &ProxyEntry)>) {
+        tracing::warn!(proxy = %self.name, path, detail = %detail, "proxy: upstream sent content that does not verify; refused, not cached");
+        self.add(|c: &Counters| &c.verification_failures, 1);
+        let mut facts = serde_json::json!({ "path": path });
+        if let Some((url, e)) = file {
+            facts["url"] = crate::fetch::redact(url).into();
+            facts["sha256"] = e.sha256.to_string().into();
+            facts["size"] = e.size.into();
+        }
+        let event = AuditEvent::new(
+            "proxy-refuse",
+            format!("proxy `{}` file `{path}`", self.name),
+        )
+        .reason(detail)
+        .detail(facts);
+        lock(&self.pending).audit.push(event);
+    }
+}
+
+/// Runs `f` on the blocking pool.
+async fn blocking<T: Send + 'static>(
+    p: &Arc<Proxy>,
+    f: impl FnOnce(&Proxy) -> Result<T, StatusCode> + Send + 'static,
+) -> Result<T, StatusCode> {
+    let this = Arc::clone(p);
+    tokio::task::spawn_blocking(move || f(&this))
+        .await
+        .map_err(|e| internal(p, "", &e))?
+}
+
+fn internal(p: &Proxy, path: &str, err: &dyn std::fmt::Display) -> StatusCode {
+    tracing::warn!(proxy = %p.name, path, error = %err, "proxy: internal error");
+    StatusCode::INTERNAL_SERVER_ERROR
+}
+
+/// 504 for a timeout, else 502.
+fn upstream_status(e: &FetchError) -> StatusCode {
+    if matches!(e, FetchError::Timeout { .. } | FetchError::Stalled { .. }) {
+        StatusCode::GATEWAY_TIMEOUT
+    } else {
+        StatusCode::BAD_GATEWAY
+    }
+}
+
+/// The bytes `range` of a stream.
+fn slice(stream: ByteStream, range: Range<u64>) -> ByteStream {
+    let mut pos = 0u64;
+    stream
+        .filter_map(move |chunk| {
+            let out = chunk.map(|c| {
+                let (start, end) = (pos, pos + c.len() as u64);
+                pos = end;
+                let from = range.start.clamp(start, end) - start;
+                let to = range.end.clamp(start, end) - start;
+                // Both within the chunk: `from <= to <= c.len()`.
+                c.slice(usize::try_from(from).unwrap_or(0)..usize::try_from(to).unwrap_or(0))
+            });
+            std::future::ready(match out {
+                Ok(c) if c.is_empty() => None,
+                other => Some(other),
+            })
+        })
+        .boxed()
+}
