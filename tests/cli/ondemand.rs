@@ -21,14 +21,11 @@ use std::path::PathBuf;
 
 use debvault::digest::Sha256;
 
-use crate::support::apt::{Apt, Serve, Sources};
 use crate::support::apt::{Apt, Serve, Sources, http_get};
 use crate::support::pull::{
     assert_one_fetch_for_many, blob, debs, find, packages, pool_requests, stop_upstream,
 };
-use crate::support::server::Fault;
 use crate::support::server::{Fault, FixtureServer};
-use crate::support::{Pkg, Repo, TestEnv};
 use crate::support::{Pkg, Repo, TestEnv, json};
 
 /// An on-demand mirror `m` of [`packages`], synced, snapshot `a`, a
