@@ -219,98 +219,18 @@ pub(crate) fn run(cmd: RepoCommand, g: &Globals) -> Result<u8> {
             uploaders,
             no_uploaders: _,
             dry_run,
-        } => {
-            let mut ctx = g.context()?;
-            let u = uploaders.load()?;
-            let summary = ops::set_uploaders(&mut ctx, &name, u.as_ref(), dry_run)?;
-            let v = serde_json::json!({"repo": name, "uploaders": summary, "dry_run": dry_run});
-            g.out.result(kind(dry_run), &v, |out| {
-                let would = if dry_run { "would " } else { "" };
-                match &summary {
-                    Some(s) => writeln!(
-                        out,
-                        "repo `{name}`: {would}set uploaders ({} rules, {} keys)",
-                        s.rules,
-                        s.keys.len()
-                    )?,
-                    None => writeln!(
-                        out,
-                        "repo `{name}`: {would}remove its uploaders (anyone may include)"
-                    )?,
-                }
-                Ok(())
-            })?;
-            Ok(0)
-        }
+        } => edit(name, uploaders, dry_run, g),
         RepoCommand::Include {
             name,
             changes,
             force_replace,
             dry_run,
-        } => {
-            let mut ctx = g.context()?;
-            let opts = IncludeOptions {
-                force_replace,
-                dry_run,
-            };
-            let report = ops::include(&mut ctx, &name, &changes, &opts)?;
-            for w in &report.warnings {
-                g.out.warn(w);
-            }
-            g.out.result(kind(dry_run), &report, |out| {
-                let would = if dry_run { "would " } else { "" };
-                writeln!(
-                    out,
-                    "repo `{}`: {would}include `{}`: {would}add {}, {would}replace {}, {} unchanged",
-                    report.repo,
-                    report.changes,
-                    report.added.len(),
-                    report.replaced.len(),
-                    report.unchanged.len()
-                )?;
-                for s in &report.signers {
-                    writeln!(out, "  signed by {}", s.cert)?;
-                }
-                for a in &report.added {
-                    writeln!(out, "  + {}  {}", a.package.key, a.package.sha256)?;
-                }
-                for a in &report.replaced {
-                    writeln!(
-                        out,
-                        "  ~ {}  {} (was {})",
-                        a.package.key, a.package.sha256, a.replaced_sha256
-                    )?;
-                }
-                Ok(())
-            })?;
-            Ok(0)
-        }
+        } => include(name, changes, force_replace, dry_run, g),
         RepoCommand::List => list(g),
         RepoCommand::Show {
             name,
             with_packages,
-        } => {
-            let ctx = g.context()?;
-            let d = ops::show(&ctx, &name, with_packages)?;
-            g.out.data(&d, |out| {
-                print_repo(out, &d.repo)?;
-                match &d.uploaders {
-                    Some(u) => {
-                        writeln!(out, "uploaders:     {} rules", u.rules)?;
-                        for k in &u.keys {
-                            writeln!(out, "  key          {k}")?;
-                        }
-                    }
-                    None => writeln!(out, "uploaders:     none (anyone may include)")?,
-                }
-                if with_packages {
-                    writeln!(out, "packages:")?;
-                    print_packages(out, "  ", &d.package_list)?;
-                }
-                Ok(())
-            })?;
-            Ok(0)
-        }
+        } => show(name, with_packages, g),
         RepoCommand::Drop { name, dry_run } => {
             let mut ctx = g.context()?;
             let repo = ops::drop(&mut ctx, &name, dry_run)?;
@@ -354,6 +274,98 @@ pub(crate) fn run(cmd: RepoCommand, g: &Globals) -> Result<u8> {
         RepoCommand::Copy(a) => copy(a, false, g),
         RepoCommand::Move(a) => copy(a, true, g),
     }
+}
+
+fn edit(name: String, uploaders: UploadersArgs, dry_run: bool, g: &Globals) -> Result<u8> {
+    let mut ctx = g.context()?;
+    let u = uploaders.load()?;
+    let summary = ops::set_uploaders(&mut ctx, &name, u.as_ref(), dry_run)?;
+    let v = serde_json::json!({"repo": name, "uploaders": summary, "dry_run": dry_run});
+    g.out.result(kind(dry_run), &v, |out| {
+        let would = if dry_run { "would " } else { "" };
+        match &summary {
+            Some(s) => writeln!(
+                out,
+                "repo `{name}`: {would}set uploaders ({} rules, {} keys)",
+                s.rules,
+                s.keys.len()
+            )?,
+            None => writeln!(
+                out,
+                "repo `{name}`: {would}remove its uploaders (anyone may include)"
+            )?,
+        }
+        Ok(())
+    })?;
+    Ok(0)
+}
+
+fn include(
+    name: String,
+    changes: std::path::PathBuf,
+    force_replace: bool,
+    dry_run: bool,
+    g: &Globals,
+) -> Result<u8> {
+    let mut ctx = g.context()?;
+    let opts = IncludeOptions {
+        force_replace,
+        dry_run,
+    };
+    let report = ops::include(&mut ctx, &name, &changes, &opts)?;
+    for w in &report.warnings {
+        g.out.warn(w);
+    }
+    g.out.result(kind(dry_run), &report, |out| {
+        let would = if dry_run { "would " } else { "" };
+        writeln!(
+            out,
+            "repo `{}`: {would}include `{}`: {would}add {}, {would}replace {}, {} unchanged",
+            report.repo,
+            report.changes,
+            report.added.len(),
+            report.replaced.len(),
+            report.unchanged.len()
+        )?;
+        for s in &report.signers {
+            writeln!(out, "  signed by {}", s.cert)?;
+        }
+        for a in &report.added {
+            writeln!(out, "  + {}  {}", a.package.key, a.package.sha256)?;
+        }
+        for a in &report.replaced {
+            writeln!(
+                out,
+                "  ~ {}  {} (was {})",
+                a.package.key, a.package.sha256, a.replaced_sha256
+            )?;
+        }
+        Ok(())
+    })?;
+    Ok(0)
+}
+
+fn show(name: String, with_packages: bool, g: &Globals) -> Result<u8> {
+    let ctx = g.context()?;
+    let d = ops::show(&ctx, &name, with_packages)?;
+    g.out.data(&d, |out| {
+        print_repo(out, &d.repo)?;
+        match &d.uploaders {
+            Some(u) => {
+                writeln!(out, "uploaders:     {} rules", u.rules)?;
+                for k in &u.keys {
+                    writeln!(out, "  key          {k}")?;
+                }
+            }
+            None => writeln!(out, "uploaders:     none (anyone may include)")?,
+        }
+        if with_packages {
+            writeln!(out, "packages:")?;
+            print_packages(out, "  ", &d.package_list)?;
+        }
+        Ok(())
+    })?;
+    Ok(0)
 }
 
 fn copy(a: CopyArgs, move_: bool, g: &Globals) -> Result<u8> {

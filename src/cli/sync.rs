@@ -213,17 +213,15 @@ fn print_report(out: &mut dyn Write, r: &SyncReport, dry_run: bool) -> Result<()
             };
             // Pool files and indices apart: the plan announced pool bytes only.
             let transfer = if dry_run {
+                let images = r.installer_images.map(|i| {
+                    let size = human_bytes(i.bytes);
+                    format!(" and {} installer files ({size})", i.files)
+                });
                 format!(
                     "would download {} files ({}){} after reading indices ({}{cached})",
                     p.download_files,
                     human_bytes(p.download_bytes),
-                    r.installer_images
-                        .map(|i| format!(
-                            " and {} installer files ({})",
-                            i.files,
-                            human_bytes(i.bytes)
-                        ))
-                        .unwrap_or_default(),
+                    images.unwrap_or_default(),
                     human_bytes(r.index_bytes)
                 )
             } else {

@@ -681,3 +681,56 @@ fn openapi_lists_every_route_of_the_router_and_no_other() {
         "docs/openapi.json differs from the router: not documented {missing:?}, not routed {extra:?}"
     );
 }
+
+/// `.changes` uploads through the API go through `repo include`: a good
+/// one is added and its files removed; one listing other bytes is a failed
+/// file and nothing of it is stored.
+#[test]
+fn a_changes_upload_is_included_through_the_api_and_a_bad_one_stores_nothing() {
+    use crate::support::changes::Changes;
+    let env = TestEnv::new();
+    enable_api(&env, "");
+    let ci = token(&env, "ci-bot", "upload", &[]);
+    env.ok(&["repo", "create", "team"]);
+    let serve = Serve::start(&env);
+
+    let hello = Pkg::new("hello", "1.0-1");
+    let deb = hello.deb();
+    let changes = Changes::new("hello", &["hello"])
+        .file("hello_1.0-1_amd64.deb", &deb)
+        .text();
+    let files: [(&str, &[u8]); 2] = [
+        ("hello_1.0-1_amd64.deb", &deb),
+        ("hello_1.0-1_amd64.changes", changes.as_bytes()),
+    ];
+    assert_eq!(upload(&serve, &ci, "up-1", &files).status, 200);
+    let got = expect(&serve, &ci, "POST", "/api/repos/team/include/up-1", "", 200);
+    assert_eq!(
+        got,
+        json!({"FailedFiles": [], "Report": {"Warnings": [], "Added": ["hello_1.0-1_amd64 added"], "Removed": []}})
+    );
+    assert_eq!(uploads(&env), Vec::<PathBuf>::new(), "included files stay");
+    let shown = json(&env.ok(&["--json", "repo", "show", "team"]));
+    assert_eq!(shown["packages"], 1, "{shown}");
+
+    // The .changes lists other bytes than those uploaded.
+    let other = Pkg::new("other", "2.0");
+    let listed = Changes::new("other", &["other"])
+        .file("other_2.0_amd64.deb", b"not these bytes")
+        .text();
+    let files: [(&str, &[u8]); 2] = [
+        ("other_2.0_amd64.deb", &other.deb()),
+        ("other_2.0_amd64.changes", listed.as_bytes()),
+    ];
+    assert_eq!(upload(&serve, &ci, "up-2", &files).status, 200);
+    let path = "/api/repos/team/include/up-2/other_2.0_amd64.changes";
+    let got = expect(&serve, &ci, "POST", path, "", 200);
+    assert_eq!(
+        got["FailedFiles"],
+        json!(["up-2/other_2.0_amd64.changes"]),
+        "{got}"
+    );
+    assert_eq!(got["Report"]["Added"], json!([]), "{got}");
+    let shown = json(&env.ok(&["--json", "repo", "show", "team"]));
+    assert_eq!(shown["packages"], 1, "nothing of the bad upload: {shown}");
+}

@@ -192,9 +192,13 @@ fn fill_and_render(
                     fed,
                 )
             }
-            // The pool thread finishes what it started: its files are
-            // harmless, and `gc` takes those no tree lists.
-            Err(e) => (Err(e), Ok(())),
+            // The pool thread finishes what it started (its files are
+            // harmless, and `gc` takes those no tree lists), then finds no
+            // changelogs coming.
+            Err(e) => {
+                drop(tx);
+                (Err(e), Ok(()))
+            }
         };
         let filled = filled
             .join()

@@ -93,7 +93,7 @@ pub(crate) use changelogs::{
     changelog_paths_in_packages, component_of_index, paths_of as changelog_paths,
 };
 pub(crate) use contents::read_one as scan_deb;
-pub use endpoint::Endpoint;
+pub use endpoint::{Endpoint, normalize_prefix, prefix_dir};
 pub use found::Dropped;
 pub(crate) use found::{local_prefixes, published};
 pub use job::check_components;
@@ -418,54 +418,6 @@ pub struct ComponentReport {
     pub component: String,
     /// The snapshot whose packages it lists.
     pub snapshot: String,
-}
-
-/// The directory of `prefix` below `endpoint`, after validating it; no
-/// part of the prefix may be a symbolic link (one could lead out of the
-/// endpoint, or into another prefix's pool).
-pub fn prefix_dir(endpoint: &Path, prefix: &str) -> Result<PathBuf, PublishError> {
-    let norm = normalize_prefix(prefix)?;
-    if norm == "." {
-        return Ok(endpoint.to_owned());
-    }
-    let mut dir = endpoint.to_owned();
-    for part in norm.split('/') {
-        dir.push(part);
-        match std::fs::symlink_metadata(&dir) {
-            Ok(m) if m.file_type().is_symlink() => {
-                return Err(PublishError::SymlinkPrefix {
-                    prefix: prefix.to_owned(),
-                    link: dir,
-                });
-            }
-            Ok(_) => {}
-            // Not there yet: nothing below it can be a link either.
-            Err(e) if e.kind() == io::ErrorKind::NotFound => break,
-            Err(e) => return Err(io_err("inspect", &dir)(e)),
-        }
-    }
-    Ok(endpoint.join(norm))
-}
-
-/// `.` for the root, else the `/`-joined parts; rejects unsafe prefixes
-/// and absolute ones (a prefix is always below the endpoint).
-pub fn normalize_prefix(prefix: &str) -> Result<String, PublishError> {
-    if prefix.starts_with('/') {
-        return Err(PublishError::AbsolutePrefix(prefix.to_owned()));
-    }
-    let parts: Vec<&str> = prefix
-        .split('/')
-        .filter(|p| !p.is_empty() && *p != ".")
-        .collect();
-    if parts.is_empty() {
-        return Ok(".".to_owned());
-    }
-    for p in &parts {
-        if !layout::valid_segment(p) || matches!(*p, "dists" | "pool" | "snapshots") {
-            return Err(PublishError::BadPrefix(prefix.to_owned()));
-        }
-    }
-    Ok(parts.join("/"))
 }
 
 /// The distribution a snapshot publishes to by default: its mirrors' suite.

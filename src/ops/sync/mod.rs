@@ -481,15 +481,7 @@ async fn plan_and_execute(
     let selected = (selected.0, selected.1, components.as_slice());
     let appstream = appstream::fetch(ctx, mirror, &dep11, selected, &mut record).await?;
     let commands = cnf::fetch(ctx, mirror, &cnf, selected, &mut record).await?;
-    let view = MirrorView {
-        current: match mirror.state.revision {
-            Some(rev) => ctx.db.revision_entries(rev)?,
-            None => Vec::new(),
-        },
-        curation,
-        pins: mirror.spec.pins.clone(),
-        removal_limit: (!opts.allow_mass_removal).then_some(ctx.settings.mass_removal_percent),
-    };
+    let view = mirror_view(ctx, mirror, curation, opts)?;
     let new = plan::new_packages(packages, &selection.selected, &view.current);
     let stored = Stored::choose(&ctx.store, new, view.current.len())?;
     let components: Vec<&str> = components.iter().map(String::as_str).collect();
@@ -502,11 +494,11 @@ async fn plan_and_execute(
         .named_packages()
         .into_iter()
         .filter(|wanted| {
-            !selection
+            let here = selection
                 .selected
                 .iter()
-                .any(|&i| *packages[i].name == **wanted)
-                && !roots.others_have(&packages[..debs], |p| p.component as usize, wanted)
+                .any(|&i| *packages[i].name == **wanted);
+            !here && !roots.others_have(&packages[..debs], |p| p.component as usize, wanted)
         })
         .collect();
     warn_selection(ctx, name, &plan.summary, &missing, deferred);
@@ -517,14 +509,8 @@ async fn plan_and_execute(
     warn_freezes(ctx, name, &plan.summary.freezes);
 
     if opts.dry_run {
-        let images = installer::estimate(
-            ctx,
-            mirror,
-            &images,
-            &mut record.index_bytes,
-            opts.downloads,
-        );
-        let images = images.await?;
+        let bytes = &mut record.index_bytes;
+        let images = installer::estimate(ctx, mirror, &images, bytes, opts.downloads).await?;
         return Ok(SyncReport {
             mirror: name.to_owned(),
             outcome: Outcome::Planned,
@@ -546,13 +532,8 @@ async fn plan_and_execute(
     descriptions.store(&mut ctx.db)?;
     appstream.store(&mut ctx.db)?;
     commands.store(&mut ctx.db)?;
-    let fetched = installer::fetch(
-        ctx,
-        mirror,
-        &images,
-        &mut record.index_bytes,
-        opts.downloads,
-    );
+    let bytes = &mut record.index_bytes;
+    let fetched = installer::fetch(ctx, mirror, &images, bytes, opts.downloads);
     let (installer_files, images) = fetched.await?;
     record.installer = installer_files;
     let (index_bytes, index_cached_bytes) = (record.index_bytes, record.index_cached_bytes);
@@ -573,6 +554,25 @@ async fn plan_and_execute(
         seconds: started.elapsed().as_secs_f64(),
         s3_requests: None,
         installer_images: (images.files > 0).then_some(images),
+    })
+}
+
+/// What the plan compares upstream with: the mirror's current revision,
+/// curation, pins and the mass-removal limit.
+fn mirror_view(
+    ctx: &Context,
+    mirror: &Mirror,
+    curation: Curation,
+    opts: &SyncOptions,
+) -> Result<MirrorView, SyncError> {
+    Ok(MirrorView {
+        current: match mirror.state.revision {
+            Some(rev) => ctx.db.revision_entries(rev)?,
+            None => Vec::new(),
+        },
+        curation,
+        pins: mirror.spec.pins.clone(),
+        removal_limit: (!opts.allow_mass_removal).then_some(ctx.settings.mass_removal_percent),
     })
 }
 
