@@ -148,8 +148,9 @@ trap 'exit 130' INT TERM   # so that Ctrl-C and kill run the cleanup too
 
 LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)   # the machine is shared at times: say so in the report
 cargo build --release --locked --quiet --bin debvault --example gen_upstream
-BIN=${DEBVAULT_BIN:-$PWD/target/release/debvault}   # another build to compare: DEBVAULT_BIN=PATH
-GEN=$PWD/target/release/examples/gen_upstream
+OUTDIR=${CARGO_TARGET_DIR:-$PWD/target}   # cargo puts the builds here
+BIN=${DEBVAULT_BIN:-$OUTDIR/release/debvault}   # another build to compare: DEBVAULT_BIN=PATH
+GEN=$OUTDIR/release/examples/gen_upstream
 KEY=$PWD/testdata/keys/upstream.pub.gpg
 LOOP=$PWD/bench/snap_loop.sh
 

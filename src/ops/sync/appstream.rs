@@ -153,7 +153,28 @@ impl Kept {
 
 /// A selected binary package, by (component, name): its architecture and
 /// .deb.
-type Wanted<'a> = HashMap<(&'a str, &'a str), Vec<(&'a str, Sha256)>>;
+pub(super) type Wanted<'a> = HashMap<(&'a str, &'a str), Vec<(&'a str, Sha256)>>;
+
+/// The selected binary packages (`selected` indexes `packages`, whose
+/// `component` indexes `components`), by (component, name).
+pub(super) fn wanted<'a>(
+    packages: &'a [UpstreamPackage],
+    selected: &[usize],
+    components: &'a [String],
+) -> Wanted<'a> {
+    let mut wanted: Wanted<'_> = HashMap::new();
+    for p in selected.iter().filter_map(|&i| packages.get(i)) {
+        let Some(component) = components.get(p.component as usize) else {
+            continue;
+        };
+        if &*p.architecture != SOURCE_ARCH {
+            let key = (component.as_str(), &*p.name);
+            let entry = wanted.entry(key).or_default();
+            entry.push((&p.architecture, p.sha256));
+        }
+    }
+    wanted
+}
 
 /// Fetches the `pending` files and keeps the documents and icons of the
 /// selected packages (`selected`: the packages, the selection's indices
@@ -174,19 +195,7 @@ pub(super) async fn fetch(
         let note = format!("the Release lists no AppStream Components file for {missing}");
         step(ctx, &mirror.name, note);
     }
-    let mut wanted: Wanted<'_> = HashMap::new();
-    for p in selected.iter().filter_map(|&i| packages.get(i)) {
-        let Some(component) = components.get(p.component as usize) else {
-            continue;
-        };
-        if &*p.architecture != SOURCE_ARCH {
-            let key = (component.as_str(), &*p.name);
-            wanted
-                .entry(key)
-                .or_default()
-                .push((&p.architecture, p.sha256));
-        }
-    }
+    let wanted = wanted(packages, selected, components);
     let mut bytes = IndexBytes {
         network: record.index_bytes,
         cached: record.index_cached_bytes,

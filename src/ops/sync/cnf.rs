@@ -9,14 +9,15 @@
 //! architecture's file). The caller stores them before the commit: rows
 //! are keyed by the package's .deb, so an early insert is harmless.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeSet, HashSet};
 
 use url::Url;
 
+use super::appstream::Wanted;
 use super::execute::Record;
 use super::release::{IndexBytes, IndexRef, SMALLEST_FIRST, best_index, obtain};
 use super::{SyncError, step};
-use crate::db::{Db, SOURCE_ARCH};
+use crate::db::Db;
 use crate::debian::CommandsReader;
 use crate::debian::release::Release;
 use crate::digest::Sha256;
@@ -102,10 +103,6 @@ impl Kept {
     }
 }
 
-/// A selected binary package, by (component, name): its architecture and
-/// .deb.
-type Wanted<'a> = HashMap<(&'a str, &'a str), Vec<(&'a str, Sha256)>>;
-
 /// Fetches the `pending` files and keeps the stanzas of the selected
 /// packages (`selected`: the packages, the selection's indices into them
 /// and the component names their `component` indexes); their bytes count
@@ -120,17 +117,7 @@ pub(super) async fn fetch(
     let Some(dists) = &pending.dists else {
         return Ok(Kept::default());
     };
-    let mut wanted: Wanted<'_> = HashMap::new();
-    for p in selected.iter().filter_map(|&i| packages.get(i)) {
-        let Some(component) = components.get(p.component as usize) else {
-            continue;
-        };
-        if &*p.architecture != SOURCE_ARCH {
-            let key = (component.as_str(), &*p.name);
-            let entry = wanted.entry(key).or_default();
-            entry.push((&p.architecture, p.sha256));
-        }
-    }
+    let wanted = super::appstream::wanted(packages, selected, components);
     let mut bytes = IndexBytes {
         network: record.index_bytes,
         cached: record.index_cached_bytes,
