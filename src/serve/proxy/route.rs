@@ -35,12 +35,15 @@ pub(super) fn route(proxies: &[(&str, &Url)], method: &Method, uri: &Uri) -> Rou
             let same_host = upstream
                 .host_str()
                 .is_some_and(|h| h.eq_ignore_ascii_case(authority.host()));
+            // Below the upstream's path at a segment boundary: `/debian`
+            // does not cover `/debian-security`.
             if scheme == upstream.scheme()
                 && same_host
                 && port == upstream.port_or_known_default()
-                && let Some(rest) = path.strip_prefix(upstream.path())
+                && let Some(rest) = path.strip_prefix(upstream.path().trim_end_matches('/'))
+                && (rest.is_empty() || rest.starts_with('/'))
             {
-                return Route::Proxy(i, format!("/{rest}"));
+                return checked(i, rest);
             }
         }
         return Route::Refuse("not under a configured upstream");
@@ -49,12 +52,36 @@ pub(super) fn route(proxies: &[(&str, &Url)], method: &Method, uri: &Uri) -> Rou
     let first = raw.trim_start_matches('/').split('/').next().unwrap_or("");
     for (i, (name, _)) in proxies.iter().enumerate() {
         if first == *name {
-            let rest = &raw.trim_start_matches('/')[first.len()..];
-            let rest = if rest.is_empty() { "/" } else { rest };
-            return Route::Proxy(i, rest.to_owned());
+            return checked(i, &raw.trim_start_matches('/')[first.len()..]);
         }
     }
     Route::Local
+}
+
+/// The proxy route for `rest` (the path below the upstream), unless a
+/// segment could climb out of the upstream's path: `.`, `..` (also
+/// percent-encoded), a backslash or a NUL.
+fn checked(i: usize, rest: &str) -> Route {
+    let climbs = rest.split('/').any(|seg| {
+        let lower = seg.to_ascii_lowercase();
+        let dots = lower.replace("%2e", ".");
+        dots == "."
+            || dots == ".."
+            || lower.contains("%2f")
+            || lower.contains("%5c")
+            || seg.contains(['\\', '\0'])
+    });
+    if climbs {
+        return Route::Refuse("a path that leaves the upstream");
+    }
+    Route::Proxy(
+        i,
+        if rest.is_empty() {
+            "/".to_owned()
+        } else {
+            rest.to_owned()
+        },
+    )
 }
 
 #[cfg(test)]
@@ -76,6 +103,10 @@ mod tests {
         );
         assert_eq!(routed(Method::GET, "/other"), Route::Proxy(1, "/".into()));
         assert_eq!(routed(Method::GET, "/debianx/dists"), Route::Local);
+        assert!(matches!(
+            routed(Method::GET, "/debian/dists/../../etc"),
+            Route::Refuse(_)
+        ));
         assert_eq!(routed(Method::GET, "/dists/stable/InRelease"), Route::Local);
     }
 
@@ -97,6 +128,10 @@ mod tests {
             Route::Proxy(1, "/dists/x".into())
         );
         for refused in [
+            "http://deb.example.org/debian-security/dists/x",
+            "http://deb.example.org/debian/../secret",
+            "http://deb.example.org/debian/dists/%2e%2E/x",
+            "http://deb.example.org/debian/dists%2F..%2Fx",
             "http://evil.example.com/debian/dists/x",
             "http://deb.example.org/ubuntu/dists/x",
             "http://deb.example.org:81/debian/dists/x",
