@@ -59,18 +59,62 @@ pub const PRIVATE_DIR: u32 = 0o700;
 /// Creates directory `path` and its missing parents with `mode`, whatever
 /// the umask; existing directories are left as they are.
 pub fn create_dir_all(path: &Path, mode: u32) -> io::Result<()> {
-    if path.as_os_str().is_empty() || path.is_dir() {
+    if path.as_os_str().is_empty() {
         return Ok(());
     }
-    if let Some(parent) = path.parent() {
-        create_dir_all(parent, mode)?;
-    }
+    // `mkdir` first: a publish makes tens of thousands of directories whose
+    // parents exist, and asking first would double its system calls.
     match DirBuilder::new().mode(mode).create(path) {
-        Ok(()) => std::fs::set_permissions(path, Permissions::from_mode(mode)),
-        // Created by someone else meanwhile.
-        Err(e) if e.kind() == io::ErrorKind::AlreadyExists && path.is_dir() => Ok(()),
+        Ok(()) => set_mode_past_umask(path, mode),
+        // Existing (or created by someone else meanwhile).
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+            if path.is_dir() {
+                Ok(())
+            } else {
+                Err(e)
+            }
+        }
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            if let Some(parent) = path.parent() {
+                create_dir_all(parent, mode)?;
+            }
+            match DirBuilder::new().mode(mode).create(path) {
+                Ok(()) => set_mode_past_umask(path, mode),
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists && path.is_dir() => Ok(()),
+                Err(e) => Err(e),
+            }
+        }
         Err(e) => Err(e),
     }
+}
+
+/// Gives the new `path` the bits of `mode` the umask took at its creation,
+/// if it took any (one `chmod` per file only when it did).
+pub fn set_mode_past_umask(path: &Path, mode: u32) -> io::Result<()> {
+    if umask().is_some_and(|m| mode & m == 0) {
+        return Ok(());
+    }
+    std::fs::set_permissions(path, Permissions::from_mode(mode))
+}
+
+/// Gives the new open `file` the bits of `mode` the umask took, if any.
+pub fn fix_mode(file: &File, mode: u32) -> io::Result<()> {
+    if umask().is_some_and(|m| mode & m == 0) {
+        return Ok(());
+    }
+    file.set_permissions(Permissions::from_mode(mode))
+}
+
+/// The process's umask, read once from `/proc/self/status` (reading it
+/// through `umask(2)` means setting it, a race with other threads);
+/// `None` where that line is missing.
+fn umask() -> Option<u32> {
+    static UMASK: std::sync::OnceLock<Option<u32>> = std::sync::OnceLock::new();
+    *UMASK.get_or_init(|| {
+        let status = std::fs::read_to_string("/proc/self/status").ok()?;
+        let line = status.lines().find_map(|l| l.strip_prefix("Umask:"))?;
+        u32::from_str_radix(line.trim(), 8).ok()
+    })
 }
 
 /// Sets `path` (whose metadata the caller read, following links or not as
@@ -93,7 +137,7 @@ pub fn create_new(path: &Path, mode: u32) -> io::Result<File> {
         .create_new(true)
         .mode(mode)
         .open(path)?;
-    file.set_permissions(Permissions::from_mode(mode))?;
+    fix_mode(&file, mode)?;
     Ok(file)
 }
 

@@ -51,8 +51,13 @@ impl Deflater {
         Deflater(flate2::Compress::new(flate2::Compression::fast(), true))
     }
 
-    /// `data` as a zlib stream.
+    /// `data` as a zlib stream: stored as is below [`STORE_BELOW`] bytes.
     pub fn deflate(&mut self, data: &[u8]) -> Vec<u8> {
+        if data.len() < STORE_BELOW
+            && let Ok(len) = u16::try_from(data.len())
+        {
+            return stored(data, len);
+        }
         self.0.reset();
         let mut out = Vec::with_capacity(data.len() / 4 + 64);
         loop {
@@ -79,7 +84,57 @@ fn deflate_fresh(data: &[u8]) -> Vec<u8> {
     e.finish().unwrap_or_default()
 }
 
+/// Texts shorter than this are kept uncompressed (in a zlib stream all the
+/// same): resetting a compressor clears its hash tables, which costs more
+/// than a short text's compression saves (most file lists of a generated
+/// archive, and small changelogs).
+const STORE_BELOW: usize = 1024;
+
+/// `data`, `len` bytes, as a zlib stream of one stored block.
+fn stored(data: &[u8], len: u16) -> Vec<u8> {
+    let mut out = Vec::with_capacity(data.len() + 11);
+    // Header (deflate, 32 KiB window, fastest; a multiple of 31), then a
+    // final stored block: its length, the length's complement, the bytes.
+    out.extend_from_slice(&[0x78, 0x01, 0x01]);
+    out.extend_from_slice(&len.to_le_bytes());
+    out.extend_from_slice(&(!len).to_le_bytes());
+    out.extend_from_slice(data);
+    out.extend_from_slice(&adler32(data).to_be_bytes());
+    out
+}
+
+/// zlib's checksum of `data`.
+fn adler32(data: &[u8]) -> u32 {
+    let (mut a, mut b) = (1u32, 0u32);
+    for &byte in data {
+        a = (a + u32::from(byte)) % 65521;
+        b = (b + a) % 65521;
+    }
+    (b << 16) | a
+}
+
+/// The bytes of a stream [`stored`] made, if `data` is one (checked by its
+/// Adler-32 like any zlib stream).
+fn unstore(data: &[u8], what: &str) -> Option<Result<Vec<u8>, DbError>> {
+    let [0x78, 0x01, 0x01, l0, l1, n0, n1, rest @ ..] = data else {
+        return None;
+    };
+    let len = u16::from_le_bytes([*l0, *l1]);
+    if !len != u16::from_le_bytes([*n0, *n1]) || rest.len() != usize::from(len) + 4 {
+        return None;
+    }
+    let (body, sum) = rest.split_at(usize::from(len));
+    Some(if adler32(body).to_be_bytes() == sum {
+        Ok(body.to_vec())
+    } else {
+        Err(corrupt(what, "checksum mismatch"))
+    })
+}
+
 fn inflate(data: &[u8], what: &str) -> Result<Vec<u8>, DbError> {
+    if let Some(plain) = unstore(data, what) {
+        return plain;
+    }
     let mut out = Vec::new();
     // The bufread decoder reads `data` in place; the read one would zero a
     // 32 KiB buffer for each of tens of thousands of rows.
@@ -311,6 +366,25 @@ impl Db {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn short_texts_are_stored_streams_any_zlib_reader_reads() {
+        let mut d = Deflater::new();
+        for n in [0usize, 1, 700, STORE_BELOW - 1, STORE_BELOW, 5000] {
+            let text: Vec<u8> = (0..n).map(|i| (i * 7 % 251) as u8).collect();
+            let packed = d.deflate(&text);
+            let mut back = Vec::new();
+            flate2::read::ZlibDecoder::new(&packed[..])
+                .read_to_end(&mut back)
+                .unwrap();
+            assert_eq!(back, text, "{n} bytes");
+            assert_eq!(inflate(&packed, "t").unwrap(), text);
+        }
+        // A corrupted stored stream is refused by its checksum.
+        let mut packed = d.deflate(b"hello");
+        packed[7] ^= 1;
+        assert!(inflate(&packed, "t").is_err());
+    }
 
     #[test]
     fn a_reused_deflater_gives_streams_inflate_reads() {

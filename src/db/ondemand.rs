@@ -122,16 +122,25 @@ impl Db {
 
     /// Whether any on-demand source is recorded for `sha256`.
     pub fn has_ondemand_source(&self, sha256: &Sha256) -> Result<bool, DbError> {
-        let what = format!("on-demand sources of `{sha256}`");
-        self.conn
-            .query_row(
-                "SELECT 1 FROM ondemand_sources WHERE sha256 = ?1 LIMIT 1",
-                [sha256.to_string()],
-                |_| Ok(()),
-            )
+        let what = || format!("on-demand sources of `{sha256}`");
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT 1 FROM ondemand_sources WHERE sha256 = ?1 LIMIT 1")
+            .map_err(|e| sql(what())(e))?;
+        stmt.query_row([sha256.to_string()], |_| Ok(()))
             .optional()
             .map(|found| found.is_some())
-            .map_err(sql(what))
+            .map_err(|e| sql(what())(e))
+    }
+
+    /// Whether any on-demand source is recorded at all (most databases have
+    /// none, and a publish then asks nothing per package).
+    pub fn any_ondemand_source(&self) -> Result<bool, DbError> {
+        self.conn
+            .query_row("SELECT EXISTS (SELECT 1 FROM ondemand_sources)", [], |r| {
+                r.get(0)
+            })
+            .map_err(sql("on-demand sources"))
     }
 
     /// Records the pool paths below `endpoint` that a publication lists

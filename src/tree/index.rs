@@ -202,9 +202,20 @@ pub(super) struct WrittenIndex {
 /// Writes one index in its forms (compressed in parallel, from the cache
 /// when it has them), its `by-hash` links and, for `Packages` and
 /// `Sources`, the small per-index `Release`.
+/// The bytes of `index` as published uncompressed.
+pub(super) fn plain_of(index: &IndexInput) -> Vec<u8> {
+    match &index.kind {
+        IndexKind::Icons { tar, .. } => tar.clone(),
+        IndexKind::ImageSums { text, .. } => text.clone(),
+        _ => join_records(&index.stanzas, index.kind.is_stanzas()),
+    }
+}
+
+/// Writes `index`, whose bytes are `plain` ([`plain_of`]).
 pub(super) fn write_index(
     dir: &Path,
     index: &IndexInput,
+    plain: Vec<u8>,
     meta: &ReleaseMeta,
     cache: Option<&Path>,
     opts: &RenderOptions,
@@ -221,11 +232,6 @@ pub(super) fn write_index(
         },
     )?;
 
-    let plain = match &index.kind {
-        IndexKind::Icons { tar, .. } => tar.clone(),
-        IndexKind::ImageSums { text, .. } => text.clone(),
-        _ => join_records(&index.stanzas, index.kind.is_stanzas()),
-    };
     let plain_sums = Sums::of(&plain);
     let base = index_dir.join(name);
     let mut forms: Vec<(String, Sums)> = Vec::with_capacity(3);

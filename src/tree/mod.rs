@@ -46,6 +46,7 @@ mod synth;
 #[cfg(test)]
 mod tests;
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 
@@ -326,36 +327,123 @@ pub fn render(
     if keys.is_empty() {
         return Err(TreeError::NoSigningKeys);
     }
-    check_meta(meta)?;
+    let written = write_indices_kept(dir, indices, meta, opts)?;
+    finish(dir, vec![written], meta, keys)
+}
+
+/// Indices written into a tree that no Release lists yet: [`render`] in
+/// parts, so that a caller can compress some indices while it computes the
+/// others, then [`finish`] the tree with all of them.
+#[derive(Debug, Default)]
+pub struct WrittenIndices {
+    listed: BTreeMap<String, Sums>,
+    by_hash: Vec<TreeFile>,
+    reused: u32,
+    warnings: Vec<String>,
+    /// Architectures of `Packages` and components, in first-seen order.
+    architectures: Vec<String>,
+    components: Vec<String>,
+}
+
+/// Writes `indices` (their forms, by-hash links and per-index Release)
+/// into `dir`, created if missing; no file is overwritten, so two parts
+/// of one tree cannot write the same index. Each index's records are
+/// dropped once joined: a large index is not held twice while compressed.
+pub fn write_indices(
+    dir: &Path,
+    indices: Vec<IndexInput>,
+    meta: &ReleaseMeta,
+    opts: &RenderOptions,
+) -> Result<WrittenIndices, TreeError> {
+    check_indices(&indices)?;
+    write_each(dir, indices.into_iter().map(Cow::Owned), meta, opts)
+}
+
+/// [`write_indices`] of indices the caller keeps.
+pub fn write_indices_kept(
+    dir: &Path,
+    indices: &[IndexInput],
+    meta: &ReleaseMeta,
+    opts: &RenderOptions,
+) -> Result<WrittenIndices, TreeError> {
     check_indices(indices)?;
-    let mkdir = |path: &Path| {
-        crate::atomic_file::create_dir_all(path, crate::atomic_file::PUBLIC_DIR).map_err(|source| {
-            TreeError::Write {
-                path: path.to_owned(),
-                source,
-            }
-        })
-    };
-    mkdir(dir)?;
+    write_each(dir, indices.iter().map(Cow::Borrowed), meta, opts)
+}
+
+/// [`write_indices`] of indices checked already, borrowed or owned.
+fn write_each<'a>(
+    dir: &Path,
+    indices: impl Iterator<Item = Cow<'a, IndexInput>>,
+    meta: &ReleaseMeta,
+    opts: &RenderOptions,
+) -> Result<WrittenIndices, TreeError> {
+    check_meta(meta)?;
+    crate::atomic_file::create_dir_all(dir, crate::atomic_file::PUBLIC_DIR).map_err(|source| {
+        TreeError::Write {
+            path: dir.to_owned(),
+            source,
+        }
+    })?;
     let warnings = write::Warnings::default();
     let cache = opts
         .cache_dir
         .as_deref()
         .and_then(|d| write::open_cache(d, &warnings));
-
-    let mut listed: BTreeMap<String, Sums> = BTreeMap::new();
-    let mut by_hash: Vec<TreeFile> = Vec::new();
-    let mut reused_indices = 0;
-    for index in indices {
-        let written = write_index(dir, index, meta, cache, opts, &warnings)?;
-        if written.reused {
-            reused_indices += 1;
+    let mut out = WrittenIndices::default();
+    for mut index in indices {
+        let plain = index::plain_of(&index);
+        if let Cow::Owned(owned) = &mut index {
+            owned.stanzas = Vec::new();
         }
-        by_hash.extend(written.by_hash);
-        listed.extend(written.listed);
+        let written = write_index(dir, &index, plain, meta, cache, opts, &warnings)?;
+        if written.reused {
+            out.reused += 1;
+        }
+        out.by_hash.extend(written.by_hash);
+        out.listed.extend(written.listed);
+        if let IndexKind::Packages { architecture } = &index.kind
+            && !out.architectures.contains(architecture)
+        {
+            out.architectures.push(architecture.clone());
+        }
+        if !out.components.contains(&index.component) {
+            out.components.push(index.component.clone());
+        }
     }
+    out.warnings = warnings.into_vec();
+    Ok(out)
+}
 
-    let release = top_release(meta, indices, keys, &listed);
+/// Lists the `parts` written into `dir` in a Release, signs it into
+/// `InRelease` and `Release.gpg`, and reports the whole tree.
+pub fn finish(
+    dir: &Path,
+    parts: Vec<WrittenIndices>,
+    meta: &ReleaseMeta,
+    keys: &[SigningKey],
+) -> Result<RenderedTree, TreeError> {
+    if keys.is_empty() {
+        return Err(TreeError::NoSigningKeys);
+    }
+    check_meta(meta)?;
+    let mut all = WrittenIndices::default();
+    for part in parts {
+        all.listed.extend(part.listed);
+        all.by_hash.extend(part.by_hash);
+        all.reused += part.reused;
+        all.warnings.extend(part.warnings);
+        for a in part.architectures {
+            if !all.architectures.contains(&a) {
+                all.architectures.push(a);
+            }
+        }
+        for c in part.components {
+            if !all.components.contains(&c) {
+                all.components.push(c);
+            }
+        }
+    }
+    let release = top_release(meta, &all, keys);
     let text = release.render();
     let inrelease_path = dir.join("InRelease");
     let gpg_path = dir.join("Release.gpg");
@@ -371,14 +459,15 @@ pub fn render(
     write::write_new(&inrelease_path, &inrelease)?;
     write::write_new(&gpg_path, &detached)?;
 
-    let mut files: Vec<TreeFile> = listed
+    let mut files: Vec<TreeFile> = all
+        .listed
         .into_iter()
         .map(|(path, s)| TreeFile {
             path,
             size: s.size,
             sha256: s.sha256,
         })
-        .chain(by_hash)
+        .chain(all.by_hash)
         .chain(
             [
                 ("Release", text.as_bytes()),
@@ -396,30 +485,13 @@ pub fn render(
     Ok(RenderedTree {
         release,
         files,
-        reused_indices,
-        warnings: warnings.into_vec(),
+        reused_indices: all.reused,
+        warnings: all.warnings,
     })
 }
 
 /// The top-level Release, listing `listed`.
-fn top_release(
-    meta: &ReleaseMeta,
-    indices: &[IndexInput],
-    keys: &[SigningKey],
-    listed: &BTreeMap<String, Sums>,
-) -> Release {
-    let mut architectures: Vec<String> = Vec::new();
-    let mut components: Vec<String> = Vec::new();
-    for index in indices {
-        if let IndexKind::Packages { architecture } = &index.kind
-            && !architectures.contains(architecture)
-        {
-            architectures.push(architecture.clone());
-        }
-        if !components.contains(&index.component) {
-            components.push(index.component.clone());
-        }
-    }
+fn top_release(meta: &ReleaseMeta, written: &WrittenIndices, keys: &[SigningKey]) -> Release {
     let mut extra = Vec::new();
     if meta.not_automatic {
         extra.push(("NotAutomatic".to_owned(), "yes".to_owned()));
@@ -446,13 +518,14 @@ fn top_release(
         version: meta.version.clone(),
         date: Some(meta.date),
         valid_until: meta.valid_until,
-        architectures,
-        components,
+        architectures: written.architectures.clone(),
+        components: written.components.clone(),
         description: meta.description.clone(),
         acquire_by_hash: true,
         no_support_for_architecture_all: false,
         signed_by: Some(signed_by),
-        files: listed
+        files: written
+            .listed
             .iter()
             .map(|(path, s)| {
                 let file = ReleaseFile {

@@ -190,6 +190,36 @@ fn gc_removes_the_changelogs_no_kept_tree_lists() {
     assert!(new.exists() && libfoo.exists(), "the kept tree lists these");
 }
 
+/// Changelogs are written straight to their paths: a publish killed while
+/// writing them leaves its mark, and the next publish of the prefix writes
+/// every changelog again rather than keep one cut short.
+#[test]
+fn a_changelog_cut_short_by_a_killed_publish_is_written_again() {
+    let (env, _) = setup(packages());
+    env.ok(&["snapshot", "publish", "a", "--distribution", "stable"]);
+    let public = env.root().join("public");
+    let mark = public.join(".debvault/changelogs-writing");
+    assert!(!mark.exists(), "a finished publish clears its mark");
+    let hello = public.join("pool/main/h/hello/hello_2.10-3_changelog");
+    let libfoo = public.join("pool/main/libf/libfoo/libfoo_1.3-1_changelog");
+
+    // What a run killed mid-write leaves: its mark, a file cut short.
+    std::fs::write(&mark, "").expect("mark");
+    std::fs::write(&hello, &HELLO_LOG[..10]).expect("cut short");
+    env.ok(&["snapshot", "publish", "a", "--distribution", "testing"]);
+    assert_eq!(std::fs::read_to_string(&hello).expect("hello"), HELLO_LOG);
+    assert_eq!(
+        std::fs::read_to_string(&libfoo).expect("libfoo"),
+        LIBFOO_LOG
+    );
+    assert!(!mark.exists());
+
+    // Without the mark a file there is complete, and kept as it is.
+    std::fs::write(&hello, "kept").expect("write");
+    env.ok(&["snapshot", "publish", "a", "--distribution", "unstable"]);
+    assert_eq!(std::fs::read_to_string(&hello).expect("hello"), "kept");
+}
+
 #[test]
 fn a_hostile_deb_fails_the_publish_and_the_previous_tree_stays() {
     let (env, _) = setup(packages());

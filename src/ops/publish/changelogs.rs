@@ -11,11 +11,12 @@
 //! first publish).
 //!
 //! Which changelogs a publication has is decided with the Contents
-//! (`contents::prepare`): the text of one .deb per source version, read
-//! from the database. Only the files not there yet are written (a file
-//! appears whole, under a temporary name then renamed, so one that exists is
-//! complete), their texts read a batch at a time while the pool is placed:
-//! memory stays flat whatever the archive's size. A bucket is told apart by
+//! (`contents::prepare`): the text of one .deb per source version. A local
+//! publish writes a text as soon as its .deb is read, while the pool is
+//! placed; the others (texts read by an earlier publish) come from the
+//! database a batch at a time, so memory stays flat whatever the archive's
+//! size. Only files not there yet are written, straight to their paths
+//! ([`LocalLogs`] says why that is safe). A bucket is told apart by
 //! the record of what was written to it (`remote_pool`), so a publish
 //! uploads only new changelogs and asks the bucket nothing.
 //!
@@ -125,19 +126,111 @@ pub(crate) fn component_of_index(path: &str) -> Option<&str> {
     Some(dir.strip_suffix("/debian-installer").unwrap_or(dir))
 }
 
-/// Reads the texts of the changelogs missing below `base` a batch at a
-/// time and sends them to [`write_local`]; the first error ends it (and
-/// the writer's input with it).
+/// The name, in the prefix's private directory, of the mark a publish
+/// keeps while it may have changelogs half-written (see [`LocalLogs`]).
+const MARK: &str = "changelogs-writing";
+
+/// Writes changelogs straight to their final paths below a local prefix.
+///
+/// No temporary name and rename (three system calls more per file, the
+/// changelogs being as many files as the pool has directories): a new
+/// path is listed only by the tree being made, which no client sees
+/// before the switch. What a killed run can leave is a file cut short, so
+/// a publish marks the prefix before it writes one and clears the mark
+/// once everything is durable; a publish that finds the mark rewrites
+/// every changelog rather than trust the ones there.
+pub(super) struct LocalLogs<'a> {
+    base: &'a Path,
+    /// A run before this one stopped while writing.
+    rewrite: bool,
+    mark: std::path::PathBuf,
+}
+
+impl<'a> LocalLogs<'a> {
+    /// Marks the prefix `base` as being written.
+    pub(super) fn begin(base: &'a Path) -> Result<Self, PublishError> {
+        use crate::atomic_file::{PUBLIC_DIR, create_dir_all};
+        let dir = base.join(layout::PRIVATE_DIR);
+        let mark = dir.join(MARK);
+        let rewrite = std::fs::symlink_metadata(&mark).is_ok();
+        if rewrite {
+            tracing::info!(prefix = %base.display(), "a publish stopped while writing changelogs; writing them all again");
+        } else {
+            create_dir_all(&dir, PUBLIC_DIR).map_err(super::io_err("create", &dir))?;
+            std::fs::File::create(&mark).map_err(super::io_err("create", &mark))?;
+        }
+        Ok(LocalLogs {
+            base,
+            rewrite,
+            mark,
+        })
+    }
+
+    /// Whether the changelog at `rel` is to be written.
+    fn wanted(&self, rel: &str) -> bool {
+        self.rewrite || std::fs::symlink_metadata(self.base.join(rel)).is_err()
+    }
+
+    /// Writes `text` at `rel` (and its directory if missing); `false` when
+    /// a file was there already and is kept.
+    pub(super) fn write(&self, rel: &str, text: &[u8]) -> Result<bool, PublishError> {
+        use std::io::Write as _;
+        use std::os::unix::fs::OpenOptionsExt as _;
+
+        use crate::atomic_file::{PUBLIC_DIR, WriteOptions, create_dir_all, fix_mode};
+        let mode = WriteOptions::PUBLIC.mode;
+        let path = self.base.join(rel);
+        let open = || {
+            let mut o = std::fs::OpenOptions::new();
+            o.write(true).mode(mode);
+            if self.rewrite {
+                o.create(true).truncate(true);
+            } else {
+                o.create_new(true);
+            }
+            o.open(&path)
+        };
+        // The source's pool directory exists unless its files are not
+        // placed yet (the pool is placed meanwhile), none is held (on
+        // demand), or apt's `x` differs from the pool's.
+        let opened = match open() {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                if let Some(dir) = path.parent() {
+                    create_dir_all(dir, PUBLIC_DIR).map_err(super::io_err("create", dir))?;
+                }
+                open()
+            }
+            other => other,
+        };
+        let mut file = match opened {
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => return Ok(false),
+            other => other.map_err(super::io_err("write", &path))?,
+        };
+        fix_mode(&file, mode)
+            .and_then(|()| file.write_all(text))
+            .map_err(super::io_err("write", &path))?;
+        Ok(true)
+    }
+
+    /// Clears the mark, once what was written is durable.
+    pub(super) fn done(self) {
+        let _ = std::fs::remove_file(&self.mark);
+    }
+}
+
+/// Reads the texts of the changelogs of `logs` to write (not of a .deb in
+/// `done`, and missing below the prefix) a batch at a time and sends them to
+/// [`write_local`]; the first error ends it (and the writer's input with it).
 pub(super) fn feed_local(
     db: &mut Db,
-    base: &Path,
+    out: &LocalLogs<'_>,
     logs: &[Changelog],
+    done: &HashSet<Sha256>,
     tx: SyncSender<Vec<(String, Vec<u8>)>>,
 ) -> Result<(), PublishError> {
-    // A file there is complete: it appeared whole, by a rename.
     let missing: Vec<&Changelog> = logs
         .iter()
-        .filter(|l| std::fs::symlink_metadata(base.join(&l.path)).is_err())
+        .filter(|l| !done.contains(&l.deb) && out.wanted(&l.path))
         .collect();
     for batch in missing.chunks(BATCH) {
         let texts = texts(db, batch)?;
@@ -159,57 +252,17 @@ pub(super) fn feed() -> Feed {
     sync_channel(2)
 }
 
-/// Writes the changelogs [`feed_local`] sends below the prefix directory
-/// `base`, each under a temporary name then renamed. Not fsynced here: the
+/// Writes the changelogs [`feed_local`] sends. Not fsynced here: the
 /// publish makes the whole file system durable with one `syncfs` before the
 /// switch. Returns how many were written.
 pub(super) fn write_local(
-    base: &Path,
+    out: &LocalLogs<'_>,
     rx: Receiver<Vec<(String, Vec<u8>)>>,
 ) -> Result<u64, PublishError> {
-    use std::io::Write as _;
-    use std::os::unix::fs::OpenOptionsExt as _;
-    use std::os::unix::fs::PermissionsExt as _;
-
-    use crate::atomic_file::{PUBLIC_DIR, WriteOptions, create_dir_all};
-    let mode = WriteOptions::PUBLIC.mode;
     let mut written = 0;
     for batch in rx {
         for (rel, text) in batch {
-            let path = base.join(&rel);
-            let (Some(dir), Some(name)) = (path.parent(), path.file_name()) else {
-                continue;
-            };
-            let mut tmp_name = std::ffi::OsString::from(".debvault-tmp-");
-            tmp_name.push(name);
-            let tmp = dir.join(tmp_name);
-            let create = || {
-                std::fs::OpenOptions::new()
-                    .write(true)
-                    .create(true)
-                    .truncate(true)
-                    .mode(mode)
-                    .open(&tmp)
-            };
-            // The source's pool directory exists unless none of its
-            // files is held (on demand) or apt's `x` differs from the pool's.
-            let file = match create() {
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                    create_dir_all(dir, PUBLIC_DIR).map_err(super::io_err("create", dir))?;
-                    create()
-                }
-                other => other,
-            };
-            let written_ok = file.and_then(|mut f| {
-                // The umask may have taken bits the mode asked for.
-                if f.metadata()?.permissions().mode() & 0o777 != mode {
-                    f.set_permissions(std::fs::Permissions::from_mode(mode))?;
-                }
-                f.write_all(&text)
-            });
-            written_ok.map_err(super::io_err("write", &tmp))?;
-            std::fs::rename(&tmp, &path).map_err(super::io_err("rename", &tmp))?;
-            written += 1;
+            written += u64::from(out.write(&rel, &text)?);
         }
     }
     Ok(written)

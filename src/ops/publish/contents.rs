@@ -19,7 +19,7 @@ use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use super::PublishError;
-use super::changelogs::{Changelog, changelog_path};
+use super::changelogs::{Changelog, LocalLogs, changelog_path};
 use crate::db::{Db, Deflater, PackedScan};
 use crate::debian::contents::write_line;
 use crate::debian::deb_scan::{DebScan, ScanLimits, scan};
@@ -49,7 +49,14 @@ pub(super) struct Extras {
     pub(super) changelogs: Vec<Changelog>,
     /// .debs read now.
     pub(super) debs_read: u64,
+    /// .debs whose changelogs were written (or found) as they were read.
+    pub(super) done: HashSet<Sha256>,
 }
+
+/// Where a local publish writes a changelog as soon as its .deb is read:
+/// the writer, and the paths of each .deb whose text is its source
+/// version's changelog if it has one.
+type Direct<'a> = (&'a LocalLogs<'a>, HashMap<Sha256, Vec<String>>);
 
 /// [`prepare`] when the publication has Contents (its `no-contents`
 /// setting is off), else nothing.
@@ -58,23 +65,29 @@ pub(super) fn for_job(
     store: &BlobStore,
     records: &[(String, PackageRecord)],
     job: &super::Job<'_>,
+    remote: &HashSet<Sha256>,
+    out: Option<&LocalLogs<'_>>,
 ) -> Result<Extras, PublishError> {
     if job.settings.no_contents {
         return Ok(Extras::default());
     }
-    let extras = prepare(db, store, records, &job.architectures())?;
+    let extras = prepare(db, store, records, &job.architectures(), remote, out)?;
     tracing::debug!(elapsed = ?job.started.elapsed(), debs_read = extras.debs_read, "contents prepared");
     Ok(extras)
 }
 
 /// File lists and changelogs of `records`, reading the .debs the database
 /// lacks, and the Contents lines of each component × architecture of
-/// `archs` (`all` left out: its packages are in every file).
+/// `archs` (`all` left out: its packages are in every file). The .debs of
+/// `remote` (on demand, not fetched yet) are not read. With `out`, a
+/// changelog read now is written at once (see [`Direct`]).
 pub(super) fn prepare(
     db: &mut Db,
     store: &BlobStore,
     records: &[(String, PackageRecord)],
     archs: &[String],
+    remote: &HashSet<Sha256>,
+    out: Option<&LocalLogs<'_>>,
 ) -> Result<Extras, PublishError> {
     // Source packages have no .deb: their files are not in Contents.
     let debs = || {
@@ -95,7 +108,8 @@ pub(super) fn prepare(
             wanted.push(r);
         }
     }
-    for members in groups.values() {
+    let mut direct: HashMap<Sha256, Vec<String>> = HashMap::new();
+    for ((component, source, version), members) in &groups {
         let has_log = members.iter().any(|r| logs.get(&r.sha256) == Some(&true));
         if has_log {
             continue;
@@ -105,10 +119,18 @@ pub(super) fn prepare(
                 wanted.push(r);
             }
         }
+        // The first member not known to lack one is the one whose text
+        // the group takes, if it has one (as chosen below).
+        if let Some(first) = members.iter().find(|r| logs.get(&r.sha256) != Some(&false))
+            && let Some(path) = changelog_path(component, source, version)
+        {
+            direct.entry(first.sha256).or_default().push(path);
+        }
     }
     // On-demand files not fetched yet cannot be read (seeded lists serve).
-    wanted.retain(|r| super::ondemand::held(store, r));
-    let debs_read = read_debs(db, store, &wanted, &known)?;
+    wanted.retain(|r| !remote.contains(&r.sha256));
+    let direct = out.map(|o| (o, direct));
+    let (debs_read, done) = read_debs(db, store, &wanted, &known, direct.as_ref())?;
 
     let lists = db.deb_file_lists(&shas)?;
     let contents = contents_lines(records, &lists, archs);
@@ -129,6 +151,7 @@ pub(super) fn prepare(
         contents,
         changelogs,
         debs_read,
+        done,
     })
 }
 
@@ -151,7 +174,10 @@ fn source_groups(
 
 /// Reads `debs` from the store, [`READERS`] at a time, and records their
 /// file lists (those not in `known`) and changelogs as they come, a batch
-/// at a time. Returns how many were read.
+/// at a time; with `direct`, writes the changelogs it names at once.
+/// Returns how many were read and the .debs whose changelogs it wrote or
+/// found (not their paths: strings made by the readers and kept to the end
+/// would pin their churned heaps, see below).
 ///
 /// Each reader compresses what it found as stored, so the one thread that
 /// writes the database only inserts. Recording as they come keeps memory
@@ -163,10 +189,12 @@ fn read_debs(
     store: &BlobStore,
     debs: &[&PackageRecord],
     known: &HashSet<Sha256>,
-) -> Result<u64, PublishError> {
+    direct: Option<&Direct<'_>>,
+) -> Result<(u64, HashSet<Sha256>), PublishError> {
     if debs.is_empty() {
-        return Ok(0);
+        return Ok((0, HashSet::new()));
     }
+    let done = std::sync::Mutex::new(HashSet::new());
     let next = AtomicUsize::new(0);
     let failed = AtomicBool::new(false);
     let limits = ScanLimits::default();
@@ -174,18 +202,20 @@ fn read_debs(
     std::thread::scope(|s| {
         for _ in 0..READERS.min(debs.len()) {
             let tx = tx.clone();
-            let (next, failed, limits) = (&next, &failed, &limits);
+            let (next, failed, limits, done) = (&next, &failed, &limits, &done);
             s.spawn(move || {
                 let mut deflater = Deflater::new();
                 while !failed.load(Ordering::Relaxed) {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(r) = debs.get(i) else { break };
-                    let scanned = read_one(store, r, limits).map(|scan| PackedScan {
-                        sha256: r.sha256,
-                        files: (!known.contains(&r.sha256))
-                            .then(|| deflater.deflate(scan.files.join("\n").as_bytes())),
-                        changelog: scan.changelog.map(|t| deflater.deflate(&t)),
-                    });
+                    let scanned = read_one(store, r, limits)
+                        .and_then(|scan| write_direct(direct, r, &scan, done).map(|()| scan))
+                        .map(|scan| PackedScan {
+                            sha256: r.sha256,
+                            files: (!known.contains(&r.sha256))
+                                .then(|| deflater.deflate(scan.files.join("\n").as_bytes())),
+                            changelog: scan.changelog.map(|t| deflater.deflate(&t)),
+                        });
                     if scanned.is_err() {
                         failed.store(true, Ordering::Relaxed);
                     }
@@ -205,6 +235,30 @@ fn read_debs(
         }
         result
     })
+    .map(|read| (read, done.into_inner().unwrap_or_else(|p| p.into_inner())))
+}
+
+/// Writes the changelog of `r` where `direct` names it, noting `r` in
+/// `done`.
+fn write_direct(
+    direct: Option<&Direct<'_>>,
+    r: &PackageRecord,
+    scan: &DebScan,
+    done: &std::sync::Mutex<HashSet<Sha256>>,
+) -> Result<(), PublishError> {
+    let (Some((out, paths)), Some(text)) = (direct, &scan.changelog) else {
+        return Ok(());
+    };
+    let Some(paths) = paths.get(&r.sha256) else {
+        return Ok(());
+    };
+    for path in paths {
+        out.write(path, text)?;
+    }
+    done.lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .insert(r.sha256);
+    Ok(())
 }
 
 /// Records scans as they arrive, in transactions of [`BATCH`] scans or

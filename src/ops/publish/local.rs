@@ -24,7 +24,8 @@ use crate::model::{PackageRecord, Publication};
 use crate::store::BlobStore;
 use crate::tree::layout::{self, PRIVATE_DIR, TREES_DIR};
 use crate::tree::{
-    IndexInput, ReleaseMeta, RenderOptions, RenderedTree, TreeError, render, verify_tree,
+    IndexInput, ReleaseMeta, RenderOptions, RenderedTree, TreeError, finish, render, verify_tree,
+    write_indices, write_indices_kept,
 };
 
 /// Publishes to a local directory: trees beside each other, a symlink switch.
@@ -100,7 +101,15 @@ pub(super) fn publish_local(
     if render_opts.cache_dir.is_none() {
         render_opts.cache_dir = Some(endpoint.join(PRIVATE_DIR).join("index-cache"));
     }
-    let rendered = fill_and_render(&mut job, pool, db, more, &staging, &meta, &render_opts)?;
+    let logs = super::changelogs::LocalLogs::begin(&base)?;
+    let rendered = fill_and_render(
+        &mut job,
+        pool,
+        db,
+        more,
+        &logs,
+        (&staging, &meta, &render_opts),
+    )?;
     super::installer::place_local(store, &staging, &images)?;
     job.report.by_hash_kept = keep_by_hash(&trees, &staging, now)?;
     let keyring = job.keyring()?;
@@ -116,6 +125,7 @@ pub(super) fn publish_local(
     // Switch: everything durable first, then one rename of the link.
     let final_dir = trees.join(&tree);
     sync_fs(&base)?;
+    logs.done();
     std::fs::rename(&staging, &final_dir).map_err(io_err("rename", &staging))?;
     tracing::debug!(elapsed = ?job.started.elapsed(), "synced");
     let replaced = std::fs::metadata(dist_link.join("InRelease"))
@@ -152,59 +162,70 @@ struct LocalPool<'a> {
 /// rendered from a guess, every package at its plain pool path, which only
 /// a hash-qualified path (content that changed under a name already in the
 /// pool) proves wrong, and then they are rendered again.
-/// Places the pool, then the changelogs missing beside it, while this
-/// thread reads the .debs the database lacks (Contents and changelogs) and
-/// renders the tree; the changelogs' texts are read meanwhile, a batch at a
-/// time. The kernel's work of making files overlaps the reading and the
-/// compression.
+/// Places the pool while this thread reads the .debs the database lacks
+/// (Contents and changelogs, each changelog written as soon as it is read)
+/// and renders the tree; then the pool thread writes the changelogs whose
+/// texts were read before, fed from the database a batch at a time. The
+/// kernel's work of making files overlaps the reading and the compression.
 fn fill_and_render(
     job: &mut Job<'_>,
     pool: LocalPool<'_>,
     db: &mut Db,
     mut more: Vec<IndexInput>,
-    staging: &Path,
-    meta: &ReleaseMeta,
-    render_opts: &RenderOptions,
+    logs: &super::changelogs::LocalLogs<'_>,
+    (staging, meta, render_opts): (&Path, &ReleaseMeta, &RenderOptions),
 ) -> Result<RenderedTree, PublishError> {
     let archs = &job.architectures();
-    let (keys, started, records, base, store) =
-        (job.keys, job.started, pool.records, pool.base, pool.store);
+    let (keys, started, records, remote, store) =
+        (job.keys, job.started, pool.records, pool.remote, pool.store);
     let shared: &Job<'_> = job;
-    let (filled, guessed, more) = std::thread::scope(|s| {
+    // Packages and the indices that need no .deb are compressed while the
+    // .debs are read; the Contents follow, then the Release lists both.
+    let mut guess = build_indices(archs, plain_entries(records));
+    guess.extend_from_slice(&more);
+    let guessed_count = guess.len();
+    let (filled, guessed, contents) = std::thread::scope(|s| {
         let (tx, rx) = super::changelogs::feed();
         let filled = s.spawn(move || {
             let filled = fill_pool(pool, started)?;
-            let written = super::changelogs::write_local(base, rx)?;
+            let written = super::changelogs::write_local(logs, rx)?;
             tracing::debug!(written, elapsed = ?started.elapsed(), "changelogs written");
             Ok(filled)
         });
-        let (guessed, fed) = match super::contents::for_job(db, store, records, shared) {
+        let early = s.spawn(move || write_indices(staging, guess, meta, render_opts));
+        let contents = super::contents::for_job(db, store, records, shared, remote, Some(logs));
+        let (guessed, fed, contents) = match contents {
             Ok(extras) => {
-                more.extend(extras.contents);
-                let logs = extras.changelogs;
-                let fed = s.spawn(move || super::changelogs::feed_local(db, base, &logs, tx));
-                let mut guess = build_indices(archs, plain_entries(records));
-                guess.extend_from_slice(&more);
-                let rendered = render(staging, &guess, meta, keys, render_opts);
+                let (list, done) = (extras.changelogs, extras.done);
+                let fed =
+                    s.spawn(move || super::changelogs::feed_local(db, logs, &list, &done, tx));
+                // Kept: a hash-qualified pool path renders them again.
+                let late = write_indices_kept(staging, &extras.contents, meta, render_opts);
+                let early = early
+                    .join()
+                    .unwrap_or_else(|p| std::panic::resume_unwind(p));
+                let rendered = early
+                    .and_then(|early| finish(staging, vec![early, late?], meta, keys))
+                    .map_err(PublishError::Tree);
                 let fed = fed.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
-                (
-                    rendered.map(|r| (r, guess)).map_err(PublishError::Tree),
-                    fed,
-                )
+                (rendered, fed, extras.contents)
             }
             // The pool thread finishes what it started (its files are
             // harmless, and `gc` takes those no tree lists), then finds no
             // changelogs coming.
             Err(e) => {
                 drop(tx);
-                (Err(e), Ok(()))
+                let _ = early.join();
+                (Err(e), Ok(()), Vec::new())
             }
         };
         let filled = filled
             .join()
             .unwrap_or_else(|p| std::panic::resume_unwind(p));
-        (fed.and(filled), guessed, more)
+        (fed.and(filled), guessed, contents)
     });
+    let guessed = guessed.map(|r| (r, guessed_count + contents.len()));
+    more.extend(contents);
     let items = match filled {
         Ok((items, warning)) => {
             if let Some(w) = warning {
@@ -219,8 +240,7 @@ fn fill_and_render(
     };
     count_pool(&mut job.report, &items);
     let (rendered, indices) = if job.report.pool_qualified == 0 {
-        let (r, guess) = guessed?;
-        (r, guess.len())
+        guessed?
     } else {
         tracing::debug!(
             qualified = job.report.pool_qualified,

@@ -40,6 +40,9 @@ pub(super) fn remote(
     records: &[(String, PackageRecord)],
 ) -> Result<HashSet<Sha256>, PublishError> {
     let mut out = HashSet::new();
+    if !db.any_ondemand_source()? {
+        return Ok(out);
+    }
     let mut seen = HashSet::new();
     for (_, r) in records {
         if !seen.insert(r.sha256) {
@@ -78,13 +81,6 @@ pub(super) fn refuse_in_bucket(
         package: super::pool::label(first),
         count: missing.len(),
     })
-}
-
-/// Whether the store holds the file of `record`, as far as a local store
-/// tells without a request (a bucket store answers yes: reading fails
-/// later if not). Contents and changelogs are read only from held files.
-pub(super) fn held(store: &BlobStore, record: &PackageRecord) -> bool {
-    store.local_path(&record.sha256).is_none_or(|p| p.exists())
 }
 
 /// Takes the remote packages' new pool paths out of the items to place

@@ -107,7 +107,8 @@ pub(super) fn publish(
     if job.opts.dry_run {
         return Ok(job.end(PublishOutcome::DryRun));
     }
-    let extras = super::contents::for_job(db, store, &records, &job)?;
+    // A bucket refuses what is left on demand (`refuse_in_bucket`).
+    let extras = super::contents::for_job(db, store, &records, &job, &Default::default(), None)?;
     job.report.indices += extras.contents.len() as u64;
     indices.extend(extras.contents);
     let uploaded = super::changelogs::upload(db, &base, &location, &extras.changelogs)?;
