@@ -4,7 +4,7 @@
 //! - `main/debian-installer/binary-amd64/Packages{,.xz}` naming `udebs` real
 //!   (ar) udebs in the pool, ten to a source package; their sizes run from
 //!   4 KiB to 1 MiB, most of them small (median 8 KiB, mean 74 KiB: 3,000
-//!   udebs hold about 220 MB), as Debian's many small udebs and fewer large
+//!   udebs hold about 230 MB), as Debian's many small udebs and fewer large
 //!   kernel module udebs do;
 //! - `main/installer-amd64/20250803/images/` with `current` a symlink to it,
 //!   as on Debian's mirrors: `MANIFEST`, `MANIFEST.udebs`, cdrom, hd-media

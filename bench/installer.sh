@@ -31,7 +31,7 @@
 #        PROFILE=debug N=2000 UDEBS=200 INSTALLER_MB=20 SETTLE_S=0 bench/installer.sh
 #   N             upstream packages (default 60000; the argument wins over the env)
 #   UDEBS         udebs (default 3000, about as many as Debian trixie's main amd64;
-#                 about 220 MB)
+#                 about 230 MB)
 #   INSTALLER_MB  MB of installer images (default 380, like Debian's amd64 tree)
 #   PROFILE       release (default) or debug: which cargo build to run and measure
 #   DEBVAULT_BIN  the debvault binary to measure (default: this tree's PROFILE build)
@@ -43,8 +43,8 @@
 #   SETTLE_S      seconds to wait after the previous run's clean-up (default 420;
 #                 see bench/run.sh)
 #
-# With the defaults a release run takes about 10 minutes on 2 cores and needs
-# about 3 GB of disk. The table goes to stdout and <run dir>/report.txt; the
+# The defaults are sized for a release run of about 10 minutes on 2 cores; it needs
+# about 2.5 GB of disk. The table goes to stdout and <run dir>/report.txt; the
 # exit status is 1 only if a step failed (the run goes on after one).
 set -euo pipefail
 cd "$(dirname "$0")/.."
