@@ -14,6 +14,10 @@
 //!   and the dated directory, as Debian's Release does). The binary files
 //!   are random bytes, scaled so that the tree holds `installer_mb` MB.
 //!
+//! State 2 is a point release: a new dated directory whose images all
+//! differ, and new versions of a tenth of the udebs (every udeb of one
+//! source package in ten, as a kernel update brings).
+//!
 //! The udebs and images are written aside first (a sibling `DIR.staging`)
 //! and moved in after [`fixture::Repo::write`], which clears its directory:
 //! only their index entries are held in memory, never their bytes.
@@ -24,8 +28,10 @@ use debvault::digest::Sha256;
 
 use crate::fixture::{self, Pkg, Repo};
 
-/// The dated directory `current` points at.
-const RELEASE_DIR: &str = "20250803";
+/// The dated directory `current` points at in `state`.
+fn release_dir(state: u32) -> &'static str {
+    if state == 2 { "20251115" } else { "20250803" }
+}
 
 /// Image files below `images/`, and their size in KiB at Debian's scale
 /// (about 380 MB in all); 0 marks a text file whose size does not scale.
@@ -101,6 +107,7 @@ const IMAGES: &[(&str, u64)] = &[
 /// What [`stage`] prepared: the files to move in once the repository is written.
 pub struct Staged {
     dir: PathBuf,
+    release_dir: &'static str,
     /// Paths below the repository root, each staged under `dir`.
     files: Vec<String>,
     /// What was made, for the generator to say.
@@ -113,11 +120,12 @@ pub struct Staged {
 /// Writes `udebs` udebs and (for `installer_mb` > 0) the images into a
 /// staging directory beside `root`, and adds their indices to `repo`'s
 /// signed files.
-pub fn stage(root: &Path, repo: &mut Repo, udebs: usize, installer_mb: u64) -> Staged {
+pub fn stage(root: &Path, repo: &mut Repo, udebs: usize, installer_mb: u64, state: u32) -> Staged {
     let dir = root.with_extension("staging");
     let _ = std::fs::remove_dir_all(&dir);
     let mut staged = Staged {
         dir,
+        release_dir: release_dir(state),
         files: Vec::new(),
         udeb_count: 0,
         udeb_bytes: 0,
@@ -126,10 +134,10 @@ pub fn stage(root: &Path, repo: &mut Repo, udebs: usize, installer_mb: u64) -> S
     };
     let mut names = Vec::new();
     if udebs > 0 {
-        names = stage_udebs(&mut staged, repo, udebs);
+        names = stage_udebs(&mut staged, repo, udebs, state);
     }
     if installer_mb > 0 {
-        stage_images(&mut staged, repo, installer_mb, &names);
+        stage_images(&mut staged, repo, installer_mb, &names, state);
     }
     staged
 }
@@ -146,22 +154,24 @@ pub fn place(staged: &Staged, root: &Path, suite: &str) {
     if staged.image_count > 0 {
         // `Repo::write` wrote the listed SHA256SUMS under both paths, each
         // with a by-hash copy Debian's installer tree does not have.
-        let dated = installer.join(RELEASE_DIR).join("images");
+        let dated = installer.join(staged.release_dir).join("images");
         std::fs::remove_dir_all(dated.join("by-hash")).expect("drop by-hash");
         std::fs::remove_dir_all(installer.join("current")).expect("drop current");
-        std::os::unix::fs::symlink(RELEASE_DIR, installer.join("current")).expect("symlink");
+        std::os::unix::fs::symlink(staged.release_dir, installer.join("current")).expect("symlink");
     }
     let _ = std::fs::remove_dir_all(&staged.dir);
 }
 
 /// The udebs: staged pool files, their index in `repo`. Returns
 /// "name version" of each, for `MANIFEST.udebs`.
-fn stage_udebs(staged: &mut Staged, repo: &mut Repo, n: usize) -> Vec<String> {
+fn stage_udebs(staged: &mut Staged, repo: &mut Repo, n: usize, state: u32) -> Vec<String> {
     let mut text = String::new();
     let mut names = Vec::with_capacity(n);
     for i in 0..n {
         let name = format!("di{i:04}-udeb");
-        let mut p = Pkg::new(&name, "1.0-1").source(&format!("dsrc{:03}", i / 10));
+        let updated = state == 2 && (i / 10) % 10 == 3;
+        let version = if updated { "1.1-1" } else { "1.0-1" };
+        let mut p = Pkg::new(&name, version).source(&format!("dsrc{:03}", i / 10));
         p.section = "debian-installer".into();
         if i % 10 == 9 {
             p = p.arch("all");
@@ -169,7 +179,7 @@ fn stage_udebs(staged: &mut Staged, repo: &mut Repo, n: usize) -> Vec<String> {
         if i % 4 == 0 && i >= 10 {
             p = p.depends(&format!("di{:04}-udeb, di{:04}-udeb", i - 1, i - 9));
         }
-        let seed = u32::try_from(i).unwrap_or(u32::MAX);
+        let seed = u32::try_from(i).unwrap_or(u32::MAX) + if updated { 1 << 20 } else { 0 };
         p.data.push((
             format!("./lib/debian-installer/{name}.bin"),
             fixture::noise(udeb_size(i, n), seed.wrapping_mul(2_654_435_761) | 1),
@@ -186,7 +196,7 @@ fn stage_udebs(staged: &mut Staged, repo: &mut Repo, n: usize) -> Vec<String> {
         staged.files.push(rel);
         staged.udeb_count += 1;
         staged.udeb_bytes += deb.len() as u64;
-        names.push(format!("{name} 1.0-1"));
+        names.push(format!("{name} {version}"));
     }
     let rel = "main/debian-installer/binary-amd64/Packages";
     repo.dists_files
@@ -204,11 +214,11 @@ fn udeb_size(i: usize, n: usize) -> usize {
 
 /// The images, scaled to `mb` MB, staged under the dated directory; their
 /// `SHA256SUMS` goes into `repo` under `current` and the dated directory.
-fn stage_images(staged: &mut Staged, repo: &mut Repo, mb: u64, udebs: &[String]) {
+fn stage_images(staged: &mut Staged, repo: &mut Repo, mb: u64, udebs: &[String], state: u32) {
     let full_kib: u64 = IMAGES.iter().map(|(_, k)| k).sum();
     let base = format!(
-        "dists/{}/main/installer-amd64/{RELEASE_DIR}/images",
-        repo.suite
+        "dists/{}/main/installer-amd64/{}/images",
+        repo.suite, staged.release_dir
     );
     let mut sums = String::new();
     for (i, (path, kib)) in IMAGES.iter().enumerate() {
@@ -217,7 +227,7 @@ fn stage_images(staged: &mut Staged, repo: &mut Repo, mb: u64, udebs: &[String])
         } else {
             // Scaled to the total asked for, at least a byte.
             let len = (kib * mb * 1_000_000 / full_kib).max(1);
-            let seed = u32::try_from(i).unwrap_or(0).wrapping_add(0x9e37_79b9);
+            let seed = (u32::try_from(i).unwrap_or(0) + 1000 * state).wrapping_add(0x9e37_79b9);
             fixture::noise(usize::try_from(len).expect("image size"), seed)
         };
         sums += &format!("{}  ./{path}\n", Sha256::of(&data));
@@ -227,7 +237,7 @@ fn stage_images(staged: &mut Staged, repo: &mut Repo, mb: u64, udebs: &[String])
         staged.image_count += 1;
         staged.image_bytes += data.len() as u64;
     }
-    for dir in [RELEASE_DIR, "current"] {
+    for dir in [staged.release_dir, "current"] {
         repo.dists_files.push((
             format!("main/installer-amd64/{dir}/images/SHA256SUMS"),
             sums.clone().into_bytes(),

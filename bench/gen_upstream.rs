@@ -4,7 +4,8 @@
 //! or its successor (STATE 2: 1% new versions, 0.2% removals). With `UDEBS=K`
 //! in the environment it also holds K udebs in `main/debian-installer/`, with
 //! `INSTALLER_MB=M` an installer images tree of M MB in
-//! `main/installer-amd64/current/images/` (see gen_installer.rs); it then
+//! `main/installer-amd64/current/images/` (see gen_installer.rs; in STATE 2
+//! a point release: new images, a tenth of the udebs updated); it then
 //! prints what they hold: "UDEBS UDEB_BYTES IMAGES IMAGE_BYTES".
 //! `gen_upstream sized DIR N MB` writes a repository of N packages whose
 //! `.deb` files hold about MB megabytes in all (incompressible payloads of
@@ -74,7 +75,7 @@ fn main() {
                 repo.write(&dir);
                 return;
             }
-            let staged = gen_installer::stage(&dir, &mut repo, udebs, installer_mb as u64);
+            let staged = gen_installer::stage(&dir, &mut repo, udebs, installer_mb as u64, state);
             repo.write(&dir);
             gen_installer::place(&staged, &dir, &repo.suite);
             println!(

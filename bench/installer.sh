@@ -5,8 +5,10 @@
 # main/debian-installer/binary-amd64/ and an installer images tree of
 # INSTALLER_MB MB in main/installer-amd64/current/images/ (shaped like
 # Debian's: 48 files, SHA256SUMS listed in the Release; bench/gen_installer.rs),
-# serves it through nginx with Debian's stock configuration (bench/servers.sh),
-# and mirrors it twice into fresh roots, each by debvault and by aptly:
+# and its point release (state 2: 1% of the packages and a tenth of the udebs
+# updated, every image new), serves it through nginx with Debian's stock
+# configuration (bench/servers.sh), and mirrors it twice into fresh roots,
+# each by debvault and by aptly:
 #
 #   plain  `mirror create` as in bench/run.sh (aptly: `mirror create`)
 #   inst   `--with-udebs --with-installer` (aptly: `-with-udebs`; aptly has no
@@ -20,9 +22,13 @@
 #   publish.first  publish s1 as dists/bench (debvault: with Contents, as by
 #                  default; aptly: -skip-contents -acquire-by-hash, as in
 #                  bench/run.sh)
+#   sync.incr      sync after the upstream moved to its point release
+#   snap.create2   snapshot s2
+#   publish.incr   switch dists/bench to s2 (debvault: --allow-unmet, as in
+#                  bench/run.sh; aptly: publish switch)
 #
-# the bytes each first sync fetched (from nginx's access log) and stored (the
-# root after it), and the ratio of every figure of `inst` to `plain`. The
+# the bytes each sync fetched (from nginx's access log) and the first one
+# stored (the root after it), and the ratio of every figure of `inst` to `plain`. The
 # publications are checked: gpgv on InRelease, and for `inst` the udebs in the
 # published debian-installer Packages and `sha256sum -c` on the published
 # images' SHA256SUMS.
@@ -44,7 +50,7 @@
 #                 see bench/run.sh)
 #
 # The defaults are sized for a release run of about 10 minutes on 2 cores; it needs
-# about 2.5 GB of disk. The table goes to stdout and <run dir>/report.txt; the
+# about 3.5 GB of disk. The table goes to stdout and <run dir>/report.txt; the
 # exit status is 1 only if a step failed (the run goes on after one).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -112,10 +118,18 @@ unset DEBVAULT_ROOT DEBVAULT_CONFIG DEBVAULT_KEY_PASSPHRASE DEBVAULT_KEY_PASSPHR
 HAVE_APTLY=
 if [ -z "${NO_APTLY:-}" ] && command -v aptly > /dev/null 2>&1; then HAVE_APTLY=1; fi
 
-echo "generating $N packages, $UDEBS udebs and $INSTALLER_MB MB of installer images..." >&2
+echo "generating $N packages, $UDEBS udebs and $INSTALLER_MB MB of installer images (two states)..." >&2
 read -r GEN_UDEBS GEN_UDEB_BYTES GEN_IMAGES GEN_IMAGE_BYTES < <(
-    UDEBS=$UDEBS INSTALLER_MB=$INSTALLER_MB "$GEN" generate "$OUT/upstream" "$N" 1)
+    UDEBS=$UDEBS INSTALLER_MB=$INSTALLER_MB "$GEN" generate "$OUT/state1" "$N" 1)
+UDEBS=$UDEBS INSTALLER_MB=$INSTALLER_MB "$GEN" generate "$OUT/state2" "$N" 2 > /dev/null
+# nginx answers a conditional request by mtime and size (its ETag and
+# Last-Modified): state 1's InRelease must look older than state 2's of the
+# same size even when a small run writes both within a second.
+find "$OUT/state1/dists" -exec touch -h -d "@$(( $(date +%s) - 3600 ))" {} +
 sync; sleep 5   # let the generator's writeback settle before anything is timed
+# The server serves whatever `current` points at; `upstream 1|2` flips it.
+upstream() { ln -sfn "$OUT/state$1" "$OUT/current"; }
+upstream 1
 
 # ---------------------------------------------------------------- upstream
 # nginx as Debian ships it, logging every answer's bytes; else the fixture server.
@@ -125,9 +139,9 @@ start_upstream() {
     local port rc=0 log=$OUT/upstream.start.log
     if [ "$UPSTREAM" = nginx ]; then
         port=$(free_port 2> "$log") || rc=1
-        if [ "$rc" -eq 0 ]; then start_nginx "$OUT/upstream" "$port" "$OUT/nginx" 2>> "$log" || rc=$?; fi
+        if [ "$rc" -eq 0 ]; then start_nginx "$OUT/current" "$port" "$OUT/nginx" 2>> "$log" || rc=$?; fi
         if [ "$rc" -eq 0 ] && wait_server "http://127.0.0.1:$port/dists/stable/InRelease" \
-            "$OUT/upstream/dists/stable/InRelease" 2>> "$log"; then
+            "$OUT/current/dists/stable/InRelease" 2>> "$log"; then
             URL=http://127.0.0.1:$port
             ACCESS=$OUT/nginx/access.log
             UPSTREAM_NOTE="nginx: $(server_describe nginx "$OUT/nginx")"
@@ -143,7 +157,7 @@ start_upstream() {
     else
         UPSTREAM_NOTE="the fixture server (tests/cli/support/server.rs); no fetched bytes"
     fi
-    "$GEN" serve "$OUT/upstream" "$OUT/port" & SERVER=$!
+    "$GEN" serve "$OUT/current" "$OUT/port" & SERVER=$!
     for _ in $(seq 50); do [ -s "$OUT/port" ] && break; sleep 0.1; done
     URL="http://127.0.0.1:$(cat "$OUT/port")"
 }
@@ -163,10 +177,10 @@ timed() {
 # Size in bytes of a directory (0 if missing).
 bytes() { if [ -e "$1" ] && du -sb "$1" > "$OUT/du.tmp"; then cut -f1 "$OUT/du.tmp"; else echo 0; fi; }
 
-# check_publication TOOL VARIANT DISTS_DIR KEYRING: one line to `trees`.
+# check_publication TOOL VARIANT DISTS_DIR KEYRING SNAPSHOT: one line to `trees`.
 check_publication() {
     local tool=$1 v=$2 dir=$3 keyring=$4 line udebs images sums
-    line="$tool $v:"
+    line=$(printf '%-8s %-5s %-5s' "$tool" "$v" "$5"):
     if gpgv --keyring "$keyring" "$dir/InRelease" > /dev/null 2>&1; then
         line+=" InRelease(gpgv ok)"
     else
@@ -187,10 +201,18 @@ check_publication() {
     if [ -f "$images/SHA256SUMS" ]; then
         if sums=$(cd "$images" && sha256sum -c --quiet SHA256SUMS 2>&1); then
             line+=" images($(wc -l < "$images/SHA256SUMS") files, sha256sum -c ok,"
-            line+=" $(mb "$(bytes "$images")"))"
+            line+=" $(mb "$(bytes "$images")"),"
+            # The snapshot's upstream state (s1: state 1) lists the same files.
+            if cmp -s <(sort "$images/SHA256SUMS") \
+                <(sort "$OUT/state${5#s}/dists/stable/main/installer-amd64/current/images/SHA256SUMS"); then
+                line+=" as upstream's)"
+            else
+                line+=" NOT as upstream's)"
+                FAILED+=("$tool.$v.$5.images")
+            fi
         else
             line+=" images(sha256sum -c FAILED: $(echo "$sums" | head -n 1))"
-            FAILED+=("$tool.$v.images")
+            FAILED+=("$tool.$v.$5.images")
         fi
         if grep -q 'main/installer-amd64/current/images/SHA256SUMS' "$dir/Release"; then
             line+=" SHA256SUMS in Release"
@@ -209,6 +231,7 @@ run_debvault() {
     local v=$1; shift
     local root=$OUT/roots/debvault.$v
     local -a dv=("$BIN" --root "$root")
+    upstream 1
     setup "debvault.$v.mirror.create" "${dv[@]}" mirror create bench "$URL" stable main \
         --arch amd64 --keyring "$KEY" "$@"
     timed "debvault.$v.sync.first" "${dv[@]}" mirror sync bench
@@ -218,7 +241,13 @@ run_debvault() {
     setup "debvault.$v.key.generate" "${dv[@]}" key generate --email bench@example.invalid
     setup "debvault.$v.key.export" "${dv[@]}" key export --output "$OUT/debvault.$v.key.gpg"
     measure "debvault.$v.publish.first" "${dv[@]}" snapshot publish s1 --distribution bench
-    check_publication debvault "$v" "$root/public/dists/bench" "$OUT/debvault.$v.key.gpg"
+    check_publication debvault "$v" "$root/public/dists/bench" "$OUT/debvault.$v.key.gpg" s1
+    upstream 2
+    timed "debvault.$v.sync.incr" "${dv[@]}" mirror sync bench
+    measure "debvault.$v.snap.create2" "${dv[@]}" snapshot create s2 --from-mirror bench
+    # State 2 removes packages others depend on (as in bench/run.sh).
+    measure "debvault.$v.publish.incr" "${dv[@]}" snapshot publish s2 --distribution bench --allow-unmet
+    check_publication debvault "$v" "$root/public/dists/bench" "$OUT/debvault.$v.key.gpg" s2
 }
 
 # ---------------------------------------------------------------- aptly
@@ -240,7 +269,8 @@ run_aptly() {
 {"rootDir": "$root", "downloadConcurrency": 8, "gpgDisableVerify": false,
  "gpgDisableSign": false, "gpgProvider": "gpg"}
 CONF
-    local -a a=(aptly -config="$root.conf")
+    local -a a=(aptly -config="$root.conf") sign=(-batch -gpg-key="$fpr")
+    upstream 1
     setup "aptly.$v.mirror.create" "${a[@]}" mirror create -keyring="$KEY" -architectures=amd64 "$@" \
         bench "$URL" stable main
     timed "aptly.$v.sync.first" "${a[@]}" mirror update -keyring="$KEY" bench
@@ -248,8 +278,13 @@ CONF
     timed "aptly.$v.sync.noop" "${a[@]}" mirror update -keyring="$KEY" bench
     measure "aptly.$v.snap.create" "${a[@]}" snapshot create s1 from mirror bench
     measure "aptly.$v.publish.first" "${a[@]}" publish snapshot -skip-contents -acquire-by-hash \
-        -batch -gpg-key="$fpr" -distribution=bench s1
-    check_publication aptly "$v" "$root/public/dists/bench" "$OUT/aptly-key.gpg"
+        "${sign[@]}" -distribution=bench s1
+    check_publication aptly "$v" "$root/public/dists/bench" "$OUT/aptly-key.gpg" s1
+    upstream 2
+    timed "aptly.$v.sync.incr" "${a[@]}" mirror update -keyring="$KEY" bench
+    measure "aptly.$v.snap.create2" "${a[@]}" snapshot create s2 from mirror bench
+    measure "aptly.$v.publish.incr" "${a[@]}" publish switch -skip-contents "${sign[@]}" bench s2
+    check_publication aptly "$v" "$root/public/dists/bench" "$OUT/aptly-key.gpg" s2
 }
 
 run_debvault plain
@@ -283,11 +318,16 @@ sync.first|mirror sync, first
 sync.noop|mirror sync, no-op
 snap.create|snapshot create s1
 publish.first|publish s1, first
+sync.incr|mirror sync, point release
+snap.create2|snapshot create s2
+publish.incr|publish s2 (switch)
 STEPS
-    p=$(value fetched "$tool.plain.sync.first"); i=$(value fetched "$tool.inst.sync.first")
-    printf '%-30s %9s %9s %9s %9s %9s\n' "  first sync fetched, MB" "$(mbs "$p")" "" "$(mbs "$i")" "" "$(ratio_of "$p" "$i")"
+    for step in sync.first sync.incr; do
+        p=$(value fetched "$tool.plain.$step"); i=$(value fetched "$tool.inst.$step")
+        printf '%-30s %9s %9s %9s %9s %9s\n' "  ${step/./ } fetched, MB" "$(mbs "$p")" "" "$(mbs "$i")" "" "$(ratio_of "$p" "$i")"
+    done
     p=$(value stored "$tool.plain"); i=$(value stored "$tool.inst")
-    printf '%-30s %9s %9s %9s %9s %9s\n' "  root after it, MB" "$(mbs "$p")" "" "$(mbs "$i")" "" "$(ratio_of "$p" "$i")"
+    printf '%-30s %9s %9s %9s %9s %9s\n' "  root after sync.first, MB" "$(mbs "$p")" "" "$(mbs "$i")" "" "$(ratio_of "$p" "$i")"
 }
 
 report() {
@@ -296,6 +336,7 @@ report() {
         "$( [ -n "$HAVE_APTLY" ] && aptly version 2>/dev/null | head -1 || echo 'no aptly')," \
         "$(nproc) CPUs; load average at start $LOAD_START, at end $(cut -d' ' -f1-3 /proc/loadavg)"
     echo "upstream: $N packages; $GEN_UDEBS udebs, $(mb "$GEN_UDEB_BYTES"); $GEN_IMAGES installer image files, $(mb "$GEN_IMAGE_BYTES")"
+    echo "point release (state 2): 1% of the packages new, 0.2% removed, a tenth of the udebs new, every image new"
     echo "served by $UPSTREAM_NOTE"
     echo
     echo "plain: mirror create as bench/run.sh; inst: debvault --with-udebs --with-installer, aptly -with-udebs."
@@ -316,7 +357,7 @@ report() {
     echo
     echo "Targets (debvault, inst):"
     local sm=0 m step
-    for step in sync.first sync.noop; do
+    for step in sync.first sync.noop sync.incr; do
         read -r _ m < <(get "debvault.inst.$step")
         if [[ $m =~ ^[0-9]+$ ]] && [ "$m" -gt "$sm" ]; then sm=$m; fi
     done
