@@ -107,6 +107,7 @@ const IMAGES: &[(&str, u64)] = &[
 /// What [`stage`] prepared: the files to move in once the repository is written.
 pub struct Staged {
     dir: PathBuf,
+    /// The dated directory `current` points at.
     release_dir: &'static str,
     /// Paths below the repository root, each staged under `dir`.
     files: Vec<String>,
@@ -117,9 +118,9 @@ pub struct Staged {
     pub image_bytes: u64,
 }
 
-/// Writes `udebs` udebs and (for `installer_mb` > 0) the images into a
-/// staging directory beside `root`, and adds their indices to `repo`'s
-/// signed files.
+/// Writes `udebs` udebs and (for `installer_mb` > 0) the images of
+/// `state` (1, or 2: the point release) into a staging directory beside
+/// `root`, and adds their indices to `repo`'s signed files.
 pub fn stage(root: &Path, repo: &mut Repo, udebs: usize, installer_mb: u64, state: u32) -> Staged {
     let dir = root.with_extension("staging");
     let _ = std::fs::remove_dir_all(&dir);
@@ -155,7 +156,7 @@ pub fn place(staged: &Staged, root: &Path, suite: &str) {
         // `Repo::write` wrote the listed SHA256SUMS under both paths, each
         // with a by-hash copy Debian's installer tree does not have.
         let dated = installer.join(staged.release_dir).join("images");
-        std::fs::remove_dir_all(dated.join("by-hash")).expect("drop by-hash");
+        let _ = std::fs::remove_dir_all(dated.join("by-hash"));
         std::fs::remove_dir_all(installer.join("current")).expect("drop current");
         std::os::unix::fs::symlink(staged.release_dir, installer.join("current")).expect("symlink");
     }
