@@ -1,7 +1,12 @@
 //! Benchmark upstream: generates a large signed repository and serves it on loopback.
 //!
 //! `gen_upstream generate DIR N STATE` writes a repository of N packages (STATE 1),
-//! or its successor (STATE 2: 1% new versions, 0.2% removals).
+//! or its successor (STATE 2: 1% new versions, 0.2% removals). With `UDEBS=K`
+//! in the environment it also holds K udebs in `main/debian-installer/`, with
+//! `INSTALLER_MB=M` an installer images tree of M MB in
+//! `main/installer-amd64/current/images/` (see gen_installer.rs; in STATE 2
+//! a point release: new images, a tenth of the udebs updated); it then
+//! prints what they hold: "UDEBS UDEB_BYTES IMAGES IMAGE_BYTES".
 //! `gen_upstream sized DIR N MB` writes a repository of N packages whose
 //! `.deb` files hold about MB megabytes in all (incompressible payloads of
 //! varied sizes): a client's working set, for the pull-through benchmark.
@@ -17,6 +22,8 @@ mod fixture;
 mod server;
 #[path = "../tests/cli/support/sources.rs"]
 mod sources;
+
+mod gen_installer;
 
 use std::path::PathBuf;
 
@@ -62,7 +69,19 @@ fn main() {
             repo.date =
                 chrono::Utc::now() - chrono::Duration::hours(if state == 1 { 2 } else { 1 });
             repo.compressions = vec![".gz", ".xz"];
+            let udebs = env_number("UDEBS");
+            let installer_mb = env_number("INSTALLER_MB");
+            if udebs == 0 && installer_mb == 0 {
+                repo.write(&dir);
+                return;
+            }
+            let staged = gen_installer::stage(&dir, &mut repo, udebs, installer_mb as u64, state);
             repo.write(&dir);
+            gen_installer::place(&staged, &dir, &repo.suite);
+            println!(
+                "{} {} {} {}",
+                staged.udeb_count, staged.udeb_bytes, staged.image_count, staged.image_bytes
+            );
         }
         Some("sized") if args.len() == 5 => {
             let n: usize = args[3].parse().expect("N");
@@ -88,6 +107,16 @@ fn main() {
             );
             std::process::exit(2);
         }
+    }
+}
+
+/// The number in environment variable `name`; 0 when unset or empty.
+fn env_number(name: &str) -> usize {
+    match std::env::var(name) {
+        Ok(v) if !v.is_empty() => v
+            .parse()
+            .unwrap_or_else(|_| panic!("{name}=`{v}` is not a number")),
+        _ => 0,
     }
 }
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Benchmark: debvault beside aptly (when installed), one run, one upstream.
 # (Pull-through caching beside apt-cacher-ng, issue 20: bench/pullthrough.sh.)
+# (W2 with udebs and installer images beside the plain W2, issue 19: bench/installer.sh.)
 #
 # Generates a signed N-package upstream (and a second state with 1% new
 # versions and 0.2% removals), serves it on loopback, and reports wall time and
