@@ -13,8 +13,8 @@
 //! - the upstream answering 5xx, or silent past the read timeout: update
 //!   and install still succeed from the cache, logged and counted;
 //! - an upstream with only `Release` + `Release.gpg` is verified through
-//!   the detached signature; one signed by another key is refused, and
-//!   nothing is cached;
+//!   the detached signature (and served stale once gone); one signed by
+//!   another key is refused, and nothing is cached;
 //! - a `dists/` file the verified Release does not list: 404, upstream
 //!   not asked;
 //! - past `cache-limit` the least recently used proxy-only pool files go,
@@ -527,7 +527,7 @@ fn an_upstream_that_never_answers_is_served_from_the_cache() {
 
 #[test]
 fn an_upstream_without_in_release_is_verified_through_release_gpg() {
-    let env = TestEnv::new();
+    let mut env = TestEnv::new();
     let mut repo = Repo::new(packages());
     repo.inrelease = false;
     env.publish_upstream(&repo);
@@ -544,6 +544,18 @@ fn an_upstream_without_in_release_is_verified_through_release_gpg() {
     counts(&env, |c| {
         c["verification_failures"] == 0 && c["hits"].as_u64() >= Some(1)
     });
+
+    // Upstream gone: the pair is served stale, and apt still verifies it.
+    stop_upstream(&mut env);
+    for doc in ["Release", "Release.gpg"] {
+        let (status, head, _, _) = get(&serve.addr, &format!("/deb/dists/stable/{doc}"));
+        assert_eq!(status, 200, "{doc}: {head}");
+        assert!(head.contains("warning: 110"), "{doc}: {head}");
+    }
+    let again = apt(&env, "apt2", &format!("{}deb/", serve.url()));
+    again.ok(&["update"]);
+    again.ok(&["install", "--download-only", "-y", "app"]);
+    assert_eq!(again.archives(), debs(&["app", "libfoo", "base-files"]));
 }
 
 #[test]
