@@ -72,15 +72,16 @@ impl Recorded {
         let key = endpoint_key(endpoint)?;
         let prefix = prefix_of(endpoint, base);
         let rows = db.ondemand_pool_files(&key)?;
+        // Below the prefix, and in its pool (not another prefix's).
         let below = |path: String| -> Option<String> {
-            if prefix.is_empty() {
-                return Some(path);
-            }
-            Some(
+            let rel = if prefix.is_empty() {
+                path
+            } else {
                 path.strip_prefix(prefix.as_str())?
                     .strip_prefix('/')?
-                    .to_owned(),
-            )
+                    .to_owned()
+            };
+            rel.starts_with("pool/").then_some(rel)
         };
         Ok(Recorded(
             rows.into_iter()
