@@ -198,6 +198,27 @@ impl Db {
         .transpose()
     }
 
+    /// Every on-demand pool path recorded below `endpoint` (filled or not)
+    /// with the content it must hold.
+    pub fn ondemand_pool_files(&self, endpoint: &str) -> Result<Vec<(String, Sha256)>, DbError> {
+        let what = format!("the on-demand pool of `{endpoint}`");
+        let mut stmt = self
+            .conn
+            .prepare("SELECT path, sha256 FROM ondemand_pool WHERE endpoint = ?1")
+            .map_err(sql(&what))?;
+        let rows = stmt
+            .query_map([endpoint], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+            })
+            .map_err(sql(&what))?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (path, sha) = row.map_err(sql(&what))?;
+            out.push((path, sha.parse().map_err(|e| corrupt(&what, e))?));
+        }
+        Ok(out)
+    }
+
     /// The on-demand pool paths recorded below `endpoint`.
     pub fn ondemand_pool_paths(&self, endpoint: &str) -> Result<Vec<String>, DbError> {
         let what = format!("the on-demand pool of `{endpoint}`");

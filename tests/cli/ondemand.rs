@@ -11,8 +11,9 @@
 //!   or linked, the refusal is in the audit trail and counted in `status`;
 //! - concurrent requests for one uncached file: one upstream request;
 //! - `mirror fill` (and `sync --fetch-all`) make the mirror fully local;
-//! - a later publish over a path left unfilled updates its row (other
-//!   content, still on demand) or forgets it (a file placed there);
+//! - a path left unfilled is taken: a later publish of other content
+//!   there uses the hash-qualified path, as for a file on disk; one that
+//!   places the same content there forgets its row;
 //! - `gc` forgets the paths of a dropped publication, so `serve` no longer
 //!   fetches them;
 //! - a publish to a bucket is refused, naming it, until `mirror fill`.
@@ -299,17 +300,19 @@ fn pool_rows(env: &TestEnv) -> Vec<(String, String, bool)> {
 const APP_PATH: &str = "pool/main/a/app/app_1.0-1_amd64.deb";
 
 #[test]
-fn a_later_publish_over_an_unfilled_path_updates_its_row() {
+fn a_later_publish_of_other_content_at_an_unfilled_path_takes_the_qualified_path() {
     let (env, _keyring) = setup();
     publish(&env);
     let app = find("app");
-    let row = |env: &TestEnv| pool_rows(env).into_iter().find(|r| r.0 == APP_PATH);
+    let row = |env: &TestEnv, path: &str| pool_rows(env).into_iter().find(|r| r.0 == path);
     assert_eq!(
-        row(&env),
+        row(&env, APP_PATH),
         Some((APP_PATH.into(), app.sha256().to_string(), false))
     );
-    // Another upstream built `app` 1.0-1 differently: other bytes at the
-    // same pool path, which the first publication left free on disk.
+    // Another upstream built `app` 1.0-1 differently: other bytes for the
+    // pool path the first publication lists but left unfilled. The path
+    // is taken as if its file were there: the kept first tree still lists
+    // the first content at it.
     let rebuilt = app.clone().salt("rebuilt");
     let pkgs: Vec<Pkg> = packages()
         .into_iter()
@@ -336,17 +339,33 @@ fn a_later_publish_over_an_unfilled_path_updates_its_row() {
     env.ok(&["mirror", "sync", "n"]);
     env.ok(&["snapshot", "create", "b", "--from-mirror", "n"]);
     env.ok(&["snapshot", "publish", "b", "--distribution", "stable"]);
-    assert_eq!(
-        row(&env),
-        Some((APP_PATH.into(), rebuilt.sha256().to_string(), false)),
-        "the row still names the first content"
+    let qualified = format!(
+        "pool/main/a/app/sha256-{}/app_1.0-1_amd64.deb",
+        &rebuilt.sha256().to_hex()[..16]
     );
-    // `serve` verifies against the new row: the rebuilt file is relayed and kept.
+    assert_eq!(
+        row(&env, APP_PATH),
+        Some((APP_PATH.into(), app.sha256().to_string(), false)),
+        "the first content's row was taken over"
+    );
+    assert_eq!(
+        row(&env, &qualified),
+        Some((qualified.clone(), rebuilt.sha256().to_string(), false)),
+        "{:?}",
+        pool_rows(&env)
+    );
+    // Each path serves the content its tree lists, fetched and verified.
     let serve = Serve::start(&env);
-    let (status, body) = http_get(&serve.addr, &format!("/{APP_PATH}"));
-    assert_eq!(status, 200);
-    assert_eq!(Sha256::of(&body), rebuilt.sha256(), "wrong bytes relayed");
-    assert_eq!(row(&env).map(|r| r.2), Some(true), "not marked filled");
+    for (path, want) in [(APP_PATH.to_owned(), &app), (qualified.clone(), &rebuilt)] {
+        let (status, body) = http_get(&serve.addr, &format!("/{path}"));
+        assert_eq!(status, 200, "{path}");
+        assert_eq!(Sha256::of(&body), want.sha256(), "wrong bytes at `{path}`");
+        assert_eq!(
+            row(&env, &path).map(|r| r.2),
+            Some(true),
+            "`{path}` not filled"
+        );
+    }
 }
 
 #[test]

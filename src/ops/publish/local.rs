@@ -62,8 +62,11 @@ pub(super) fn publish_local(
     // which are known (see `ledger`). Hard links never consult it.
     let ledger_file = Ledger::file(endpoint, &job.prefix);
     let ledger = Ledger::load(&ledger_file);
+    let recorded = super::ondemand::Recorded::load(db, endpoint, &base)?;
     let records = place_sources(records, |r| {
-        Ok(qualified_sources(&plan_pool(&base, store, &ledger, r)?))
+        Ok(qualified_sources(&plan_pool(
+            &base, store, &ledger, &recorded, r,
+        )?))
     })?;
     let remote = super::ondemand::remote(db, store, &records)?;
     let on_demand = std::sync::Mutex::new(super::ondemand::PoolPaths::default());
@@ -72,12 +75,13 @@ pub(super) fn publish_local(
         store,
         ledger,
         ledger_file,
+        recorded: &recorded,
         records: &records,
         remote: &remote,
         on_demand: &on_demand,
     };
     if job.opts.dry_run {
-        let items = plan_pool(&base, store, &pool.ledger, &records)?;
+        let items = plan_pool(&base, store, &pool.ledger, &recorded, &records)?;
         count_pool(&mut job.report, &items);
         job.report.indices =
             (build_indices(&job.architectures(), entries(&items)).len() + more.len()) as u64;
@@ -146,6 +150,8 @@ struct LocalPool<'a> {
     /// What the pool's copies hold, and the file it is kept in.
     ledger: Ledger,
     ledger_file: PathBuf,
+    /// Pool paths left unfilled on demand: taken (see `ondemand`).
+    recorded: &'a super::ondemand::Recorded,
     /// The snapshot's packages with their components.
     records: &'a [(String, PackageRecord)],
     /// Package files the store lacks that are fetched on demand.
@@ -266,7 +272,13 @@ fn fill_and_render(
 /// (trouble saving it is only a warning, returned with the items: the next
 /// publish hashes instead).
 fn fill_pool<'a>(pool: LocalPool<'a>, started: Instant) -> Result<Filled<'a>, PublishError> {
-    let mut items = plan_pool(pool.base, pool.store, &pool.ledger, pool.records)?;
+    let mut items = plan_pool(
+        pool.base,
+        pool.store,
+        &pool.ledger,
+        pool.recorded,
+        pool.records,
+    )?;
     tracing::debug!(elapsed = ?started.elapsed(), "pool planned");
     let aside = super::ondemand::set_aside(&mut items, pool.remote);
     let placed = execute_pool(pool.base, pool.store, &items)?;

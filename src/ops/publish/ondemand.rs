@@ -9,9 +9,10 @@
 //! a path from upstream when a client first asks for it (`serve::ondemand`).
 //!
 //! The record is by path, not by publication: a pool path holds one content
-//! forever, whichever publications list it, and a path never filled stays
-//! free on disk, so a later publish of other content at that path re-records
-//! it (see `record_ondemand_pool`).
+//! forever, whichever publications list it. A path never filled has no file
+//! on disk, but a kept tree lists it, so it is taken all the same
+//! ([`Recorded`]): a later publish of other content there plans the
+//! hash-qualified path, as it does for a file on disk with other content.
 //!
 //! Bucket endpoints are not filled on demand: a publish to a bucket that
 //! would list a file the store lacks is refused before anything is
@@ -22,7 +23,7 @@
 //! 404s, and filling the bucket from `serve` would make a read-only server
 //! write to the publish endpoint with its credentials.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
 use super::pool::{Item, PoolAction};
@@ -55,6 +56,52 @@ pub(super) fn remote(
         }
     }
     Ok(out)
+}
+
+/// The content each on-demand pool path below a prefix directory was
+/// recorded with. Such a path is taken even while it has no file: a kept
+/// tree lists it, and `serve` fetches that content for it.
+#[derive(Debug, Default)]
+pub(super) struct Recorded(HashMap<String, Sha256>);
+
+impl Recorded {
+    /// The rows of the local `endpoint` below the prefix directory `base`,
+    /// by path below `base`.
+    pub(super) fn load(db: &Db, endpoint: &Path, base: &Path) -> Result<Recorded, PublishError> {
+        // No endpoint yet (nothing published): no row either.
+        if !endpoint.exists() {
+            return Ok(Recorded::default());
+        }
+        let key = endpoint_key(endpoint)?;
+        let prefix = prefix_of(endpoint, base);
+        let rows = db.ondemand_pool_files(&key)?;
+        // Below the prefix, and in its pool (not another prefix's).
+        let below = |path: String| -> Option<String> {
+            let rel = if prefix.is_empty() {
+                path
+            } else {
+                path.strip_prefix(prefix.as_str())?
+                    .strip_prefix('/')?
+                    .to_owned()
+            };
+            rel.starts_with("pool/").then_some(rel)
+        };
+        Ok(Recorded(
+            rows.into_iter()
+                .filter_map(|(path, sha)| Some((below(path)?, sha)))
+                .collect(),
+        ))
+    }
+
+    pub(super) fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Whether `path` (below the prefix) is recorded with content other
+    /// than `sha256`.
+    pub(super) fn holds_other(&self, path: &str, sha256: &Sha256) -> bool {
+        self.0.get(path).is_some_and(|s| s != sha256)
+    }
 }
 
 /// Refuses a publish to the bucket `endpoint` of packages whose files an

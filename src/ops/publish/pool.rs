@@ -14,6 +14,7 @@ use std::os::unix::fs::{MetadataExt, PermissionsExt as _};
 use std::path::{Path, PathBuf};
 
 use super::ledger::{Ledger, Seen};
+use super::ondemand::Recorded;
 use super::{PublishError, PublishReport, io_err};
 use crate::debian::packages::pool_dir;
 use crate::debian::safe_path::SafePath;
@@ -72,6 +73,7 @@ pub(super) fn plan_pool<'a>(
     base: &Path,
     store: &BlobStore,
     ledger: &Ledger,
+    recorded: &Recorded,
     records: &'a [(String, PackageRecord)],
 ) -> Result<Vec<Item<'a>>, PublishError> {
     // A component without a pool directory (the first publish under this
@@ -80,7 +82,7 @@ pub(super) fn plan_pool<'a>(
         records.iter().map(|(c, _)| c.as_str()).collect();
     let fresh: std::collections::HashSet<&str> = components
         .into_iter()
-        .filter(|c| !base.join("pool").join(c).exists())
+        .filter(|c| !base.join("pool").join(c).exists() && recorded.is_empty())
         .collect();
     let fresh = &fresh;
     let chunk = records.len().div_ceil(POOL_THREADS).max(1);
@@ -92,7 +94,7 @@ pub(super) fn plan_pool<'a>(
                     part.iter()
                         .map(|(component, record)| {
                             let fresh = fresh.contains(component.as_str());
-                            plan_one(base, store, ledger, component, record, fresh)
+                            plan_one(base, store, (ledger, recorded), component, record, fresh)
                         })
                         .collect()
                 })
@@ -161,7 +163,8 @@ pub(super) fn plain_pool_path(component: &str, record: &PackageRecord) -> String
 fn plan_one<'a>(
     base: &Path,
     store: &BlobStore,
-    ledger: &Ledger,
+    // What the pool's copies hold; what unfilled paths must hold.
+    (ledger, recorded): (&Ledger, &Recorded),
     component: &'a str,
     record: &'a PackageRecord,
     fresh: bool,
@@ -205,7 +208,12 @@ fn plan_one<'a>(
     let action = loop {
         let full = base.join(&path);
         match std::fs::metadata(&full) {
-            Err(e) if e.kind() == io::ErrorKind::NotFound => break PoolAction::Add(path),
+            // Unfilled on demand with other content: taken all the same.
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                if !recorded.holds_other(&path, &record.sha256) {
+                    break PoolAction::Add(path);
+                }
+            }
             Err(e) => return Err(io_err("inspect", &full)(e)),
             Ok(m) => {
                 let same = blob_id()? == Some((m.dev(), m.ino()))

@@ -170,7 +170,7 @@ impl ProxyOrigin<'_> {
                 let status = upstream_status(&e);
                 tracing::warn!(proxy = %p.name, path, error = %error_chain(&e), "proxy: upstream failed");
                 if cached.is_none() {
-                    return Err(status);
+                    return Err(self.no_in_release(name, &suite).await?.unwrap_or(status));
                 }
                 tracing::warn!(proxy = %p.name, path, "proxy: serving the cached copy, upstream failed (stale)");
                 self.stale.store(true, Ordering::Relaxed);
@@ -179,6 +179,32 @@ impl ProxyOrigin<'_> {
         };
         self.verify_release(path, &suite, &main, fresh).await?;
         self.cached(path, true).await
+    }
+
+    /// 404 (stale) for an `InRelease` upstream could not be asked for, when
+    /// the suite's last verified state had none: its `Release` is cached, so
+    /// the suite was verified through `Release` + `Release.gpg` (upstream
+    /// answered 404 for `InRelease`). apt falls back to that pair on a 404
+    /// only; a 5xx would fail its update.
+    async fn no_in_release(
+        &self,
+        name: &str,
+        suite: &str,
+    ) -> Result<Option<StatusCode>, StatusCode> {
+        if name != "InRelease" {
+            return Ok(None);
+        }
+        let release = format!("{suite}/Release");
+        let held = blocking(self.proxy, move |p| {
+            p.cached_blob(&release).map(|c| c.is_some())
+        })
+        .await?;
+        if !held {
+            return Ok(None);
+        }
+        tracing::warn!(proxy = %self.proxy.name, suite, "proxy: upstream failed; the suite had no `InRelease`, so 404 sends apt to the cached `Release`");
+        self.stale.store(true, Ordering::Relaxed);
+        Ok(Some(StatusCode::NOT_FOUND))
     }
 
     /// Verifies a fresh `main` document (`InRelease`, or `Release` with

@@ -75,6 +75,18 @@ impl Serve {
     }
 }
 
+impl Serve {
+    /// Stops the server and returns what it logged after its banner.
+    pub fn stop(mut self) -> String {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        self.log
+            .take()
+            .and_then(|log| log.join().ok())
+            .unwrap_or_default()
+    }
+}
+
 impl Drop for Serve {
     fn drop(&mut self) {
         let _ = self.child.kill();
