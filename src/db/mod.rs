@@ -55,7 +55,7 @@ pub use tokens::TokenRow;
 pub use uploaders::StoredUploaders;
 
 use crate::digest::Sha256;
-use crate::exit::{ExitCode, FAILURE};
+use crate::exit::{ExitCode, FAILURE, USAGE};
 use crate::model::{PackageId, PackageRecord, PackageSetId};
 
 const MIGRATIONS: &[&str] = &[
@@ -154,8 +154,12 @@ pub enum DbError {
 
 impl ExitCode for DbError {
     fn exit_code(&self) -> u8 {
-        // The database's own troubles, and names taken: failures.
-        FAILURE
+        match self {
+            // A name already taken: the operator picks another.
+            DbError::MirrorExists(_) | DbError::SnapshotExists(_) | DbError::RepoExists(_) => USAGE,
+            // The database's own troubles: failures.
+            _ => FAILURE,
+        }
     }
 }
 

@@ -185,6 +185,7 @@ impl ExitCode for RepoError {
     fn exit_code(&self) -> u8 {
         match self {
             RepoError::BadName(_)
+            | RepoError::Exists(_)
             | RepoError::BadSetting { .. }
             | RepoError::NoFiles(_)
             | RepoError::Filter { .. }
