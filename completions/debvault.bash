@@ -490,7 +490,7 @@ _debvault() {
             return 0
             ;;
         debvault__subcmd__freeze)
-            opts="-q -v -h --reason --root --config --json --quiet --verbose --no-progress --help"
+            opts="-q -v -h --mirror --repo --reason --root --config --json --quiet --verbose --no-progress --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2048,7 +2048,7 @@ _debvault() {
             return 0
             ;;
         debvault__subcmd__unfreeze)
-            opts="-q -v -h --reason --accept-new --root --config --json --quiet --verbose --no-progress --help"
+            opts="-q -v -h --mirror --repo --reason --accept-new --root --config --json --quiet --verbose --no-progress --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

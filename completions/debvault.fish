@@ -544,6 +544,8 @@ complete -c debvault -n "__fish_debvault_using_subcommand apply" -s h -l help -d
 complete -c debvault -n "__fish_debvault_using_subcommand freeze" -l reason -d 'Why (recorded in the audit trail)' -r
 complete -c debvault -n "__fish_debvault_using_subcommand freeze" -l root -d 'Data root holding the database, blobs and publications [env: DEBVAULT_ROOT]' -r -F
 complete -c debvault -n "__fish_debvault_using_subcommand freeze" -l config -d 'Config file [env: DEBVAULT_CONFIG]' -r -F
+complete -c debvault -n "__fish_debvault_using_subcommand freeze" -l mirror -d 'NAME is a mirror (needed only when a repo has the same name)'
+complete -c debvault -n "__fish_debvault_using_subcommand freeze" -l repo -d 'NAME is a local repository (needed only when a mirror has the same name)'
 complete -c debvault -n "__fish_debvault_using_subcommand freeze" -l json -d 'Machine-readable JSON on stdout'
 complete -c debvault -n "__fish_debvault_using_subcommand freeze" -s q -l quiet -d 'No confirmations on stdout, no notes or progress on stderr (data, warnings and errors stay)'
 complete -c debvault -n "__fish_debvault_using_subcommand freeze" -s v -l verbose -d 'More detail on stderr (repeat for debug logs)'
@@ -552,6 +554,8 @@ complete -c debvault -n "__fish_debvault_using_subcommand freeze" -s h -l help -
 complete -c debvault -n "__fish_debvault_using_subcommand unfreeze" -l reason -d 'Why (recorded in the audit trail)' -r
 complete -c debvault -n "__fish_debvault_using_subcommand unfreeze" -l root -d 'Data root holding the database, blobs and publications [env: DEBVAULT_ROOT]' -r -F
 complete -c debvault -n "__fish_debvault_using_subcommand unfreeze" -l config -d 'Config file [env: DEBVAULT_CONFIG]' -r -F
+complete -c debvault -n "__fish_debvault_using_subcommand unfreeze" -l mirror -d 'NAME is a mirror (needed only when a repo has the same name)'
+complete -c debvault -n "__fish_debvault_using_subcommand unfreeze" -l repo -d 'NAME is a local repository (needed only when a mirror has the same name)'
 complete -c debvault -n "__fish_debvault_using_subcommand unfreeze" -l accept-new -d 'Take the new upstream content of a package frozen because it changed under the same version'
 complete -c debvault -n "__fish_debvault_using_subcommand unfreeze" -l json -d 'Machine-readable JSON on stdout'
 complete -c debvault -n "__fish_debvault_using_subcommand unfreeze" -s q -l quiet -d 'No confirmations on stdout, no notes or progress on stderr (data, warnings and errors stay)'

@@ -12,12 +12,14 @@ use super::evidence;
 use super::failure::{Context as _, Result};
 use super::output::{UsageError, human_bytes};
 use super::printer::Kind;
+use super::repo_curation;
 use crate::atomic_file::WriteOptions;
 use crate::config::parse_duration;
 use crate::db::{AuditRecord, StageAction};
 use crate::ops::apply::{self, MirrorChange};
 use crate::ops::curation::{self, DecideOptions, Decision, Selector, StagedItem};
 use crate::ops::evidence::changelog::{ChangeEvidence, explain};
+use crate::ops::repo::freeze::{self as repo_freeze, Target};
 
 #[derive(Debug, Args)]
 pub(crate) struct ApplyArgs {
@@ -28,11 +30,35 @@ pub(crate) struct ApplyArgs {
     dry_run: bool,
 }
 
+/// Which of a mirror and a repo of the same name a curation verb means.
+#[derive(Debug, Args)]
+pub(crate) struct TargetArgs {
+    /// NAME is a mirror (needed only when a repo has the same name)
+    #[arg(long, conflicts_with = "repo")]
+    mirror: bool,
+    /// NAME is a local repository (needed only when a mirror has the same name)
+    #[arg(long)]
+    repo: bool,
+}
+
+impl TargetArgs {
+    fn resolve(&self, ctx: &crate::ops::Context, name: &str) -> Result<Target> {
+        let forced = match (self.mirror, self.repo) {
+            (true, _) => Some(Target::Mirror),
+            (_, true) => Some(Target::Repo),
+            _ => None,
+        };
+        Ok(repo_freeze::target(ctx, name, forced)?)
+    }
+}
+
 #[derive(Debug, Args)]
 pub(crate) struct FreezeArgs {
-    /// Mirror name
+    /// Mirror or local repository name
     #[arg(add = super::complete::mirrors())]
-    mirror: String,
+    name: String,
+    #[command(flatten)]
+    target: TargetArgs,
     /// Packages: NAME, NAME:ARCH, NAME=VERSION or NAME:ARCH=VERSION (NAME may be a glob)
     #[arg(required = true, value_name = "PKG")]
     packages: Vec<String>,
@@ -43,9 +69,11 @@ pub(crate) struct FreezeArgs {
 
 #[derive(Debug, Args)]
 pub(crate) struct UnfreezeArgs {
-    /// Mirror name
+    /// Mirror or local repository name
     #[arg(add = super::complete::mirrors())]
-    mirror: String,
+    name: String,
+    #[command(flatten)]
+    target: TargetArgs,
     /// Packages: NAME, NAME:ARCH, NAME=VERSION or NAME:ARCH=VERSION (NAME may be a glob)
     #[arg(required = true, value_name = "PKG")]
     packages: Vec<String>,
@@ -125,7 +153,7 @@ pub(crate) struct AuditArgs {
     since: Option<String>,
 }
 
-fn selectors(packages: &[String]) -> Result<Vec<Selector>> {
+pub(crate) fn selectors(packages: &[String]) -> Result<Vec<Selector>> {
     Ok(packages
         .iter()
         .map(|p| Selector::parse(p))
@@ -207,17 +235,20 @@ pub(crate) fn apply(a: ApplyArgs, g: &Globals) -> Result<u8> {
 
 pub(crate) fn freeze(a: FreezeArgs, g: &Globals) -> Result<u8> {
     let mut ctx = g.context()?;
-    let frozen = curation::freeze(&mut ctx, &a.mirror, &selectors(&a.packages)?, &a.reason)?;
-    let v = serde_json::json!({"mirror": a.mirror, "frozen": frozen});
+    if a.target.resolve(&ctx, &a.name)? == Target::Repo {
+        return repo_curation::freeze(&mut ctx, g, &a.name, &selectors(&a.packages)?, &a.reason);
+    }
+    let frozen = curation::freeze(&mut ctx, &a.name, &selectors(&a.packages)?, &a.reason)?;
+    let v = serde_json::json!({"mirror": a.name, "frozen": frozen});
     g.out.done(&v, |out| {
         if frozen.is_empty() {
-            writeln!(out, "mirror `{}`: already frozen", a.mirror)?;
+            writeln!(out, "mirror `{}`: already frozen", a.name)?;
         }
         for f in &frozen {
             writeln!(
                 out,
                 "froze {} in mirror `{}`: syncs take no new version and remove nothing",
-                f.key, a.mirror
+                f.key, a.name
             )?;
         }
         Ok(())
@@ -227,26 +258,30 @@ pub(crate) fn freeze(a: FreezeArgs, g: &Globals) -> Result<u8> {
 
 pub(crate) fn unfreeze(a: UnfreezeArgs, g: &Globals) -> Result<u8> {
     let mut ctx = g.context()?;
+    if a.target.resolve(&ctx, &a.name)? == Target::Repo {
+        let sel = selectors(&a.packages)?;
+        return repo_curation::unfreeze(&mut ctx, g, &a.name, &sel, &a.reason, a.accept_new);
+    }
     let lifted = curation::unfreeze(
         &mut ctx,
-        &a.mirror,
+        &a.name,
         &selectors(&a.packages)?,
         &a.reason,
         a.accept_new,
     )?;
-    let v = serde_json::json!({"mirror": a.mirror, "unfrozen": lifted, "accept_new": a.accept_new});
+    let v = serde_json::json!({"mirror": a.name, "unfrozen": lifted, "accept_new": a.accept_new});
     g.out.done(&v, |out| {
         for f in &lifted {
             match f.kind {
                 crate::model::FreezeKind::Content => writeln!(
                     out,
                     "unfroze {} in mirror `{}`: the next sync takes upstream's content {}",
-                    f.key, a.mirror, f.upstream_sha256
+                    f.key, a.name, f.upstream_sha256
                 )?,
                 crate::model::FreezeKind::Manual => writeln!(
                     out,
                     "unfroze {} in mirror `{}`: the next sync follows upstream again",
-                    f.key, a.mirror
+                    f.key, a.name
                 )?,
             }
         }

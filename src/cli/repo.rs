@@ -465,6 +465,9 @@ pub(crate) fn print_status(
             if r.uploaders { "signed only" } else { "anyone" }
         )?;
     }
+    for r in repos.iter().filter(|r| r.held > 0) {
+        writeln!(out, "repo `{}`: {} held (debvault freeze)", r.name, r.held)?;
+    }
     Ok(())
 }
 

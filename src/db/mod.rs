@@ -20,6 +20,7 @@ mod names;
 mod ondemand;
 mod proxy;
 mod remote_pool;
+mod repo_curation;
 mod repos;
 mod revisions;
 mod sets;
@@ -46,6 +47,7 @@ pub use names::NameKind;
 pub use ondemand::{OnDemandCounts, OnDemandEvent, OnDemandFile, OnDemandSource};
 pub use proxy::{ProxyCached, ProxyCounts, ProxyEntry};
 pub use remote_pool::PoolObject;
+pub use repo_curation::{NewRepoStaged, repo_package_subject};
 pub use repos::{Repo, RepoChange, RepoSpec};
 pub use revisions::{Revision, RevisionEntry, SyncCommit, UNMET_RECORDED};
 pub use sets::{PackageSet, SetDecodeError};
@@ -77,6 +79,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("schema16.sql"),
     include_str!("schema17.sql"),
     include_str!("schema18.sql"),
+    include_str!("schema19.sql"),
 ];
 
 /// Database errors, naming the object concerned.

@@ -155,6 +155,7 @@ pub(super) fn add_files(
         }
     }
     let plan = plan(&repo.name, &current, &incoming, opts.force_replace)?;
+    plan.check_frozen(ctx, &repo, &incoming)?;
     let mut report = plan.report(&repo.name, &incoming, opts.dry_run);
     if opts.dry_run || (plan.new.is_empty() && plan.replaced.is_empty()) {
         report.dry_run = opts.dry_run;
@@ -455,6 +456,29 @@ fn plan(
         }
     }
     Ok(plan)
+}
+
+impl Plan {
+    /// Refuses when a new or replacing package is of a frozen name.
+    fn check_frozen(
+        &self,
+        ctx: &Context,
+        repo: &crate::db::Repo,
+        incoming: &[Incoming],
+    ) -> Result<(), RepoError> {
+        let keys: Vec<(PackageKey, &'static str)> = self
+            .new
+            .iter()
+            .map(|&i| (key_of(&incoming[i].record), "add"))
+            .chain(
+                self.replaced
+                    .iter()
+                    .map(|(i, _)| (key_of(&incoming[*i].record), "replace")),
+            )
+            .collect();
+        let refs: Vec<(&PackageKey, &'static str)> = keys.iter().map(|(k, a)| (k, *a)).collect();
+        super::freeze::check(ctx, repo, &refs, &[])
+    }
 }
 
 fn key_of(r: &PackageRecord) -> PackageKey {

@@ -13,7 +13,7 @@ use serde::Serialize;
 
 use super::{Conflict, RepoError, RepoPackage, load, lock_repo};
 use crate::db::{AuditEvent, Repo, RepoChange};
-use crate::model::PackageId;
+use crate::model::{PackageId, PackageKey};
 use crate::ops::Context;
 use crate::ops::snapshot::{Stored, candidates};
 use crate::query::{ClosureOptions, Filter, select};
@@ -101,6 +101,8 @@ pub fn remove(
     let _lock = lock_repo(ctx, name)?;
     let repo = load(ctx, name)?;
     let (all, picked) = pick(ctx, &repo, &filter, false)?;
+    let gone: Vec<&PackageKey> = picked.iter().map(|&i| &all[i].entry.package.key).collect();
+    super::freeze::check(ctx, &repo, &[], &gone)?;
     let report = EditReport {
         source: repo.name.clone(),
         dry_run,
@@ -201,7 +203,12 @@ pub fn copy(
             }
         }
     }
+    let gained: Vec<(&PackageKey, &'static str)> =
+        report.copied.iter().map(|p| (&p.key, "add")).collect();
+    super::freeze::check(ctx, &to, &gained, &[])?;
     if move_ {
+        let gone: Vec<&PackageKey> = picked.iter().map(|&i| &all[i].entry.package.key).collect();
+        super::freeze::check(ctx, &from, &[], &gone)?;
         report.removed = picked.iter().map(|&i| package(&all[i])).collect();
     }
     if dry_run || picked.is_empty() {

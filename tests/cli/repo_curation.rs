@@ -1,0 +1,195 @@
+//! Curation of local repositories (issue 21): freezes and staging apply to
+//! repos as to mirrors.
+//!
+//! Covered:
+//! - a frozen package of a repo: `repo add`/`include` of another version,
+//!   `--force-replace`, `repo remove`, `repo move` out of it and `repo
+//!   copy` of another version into it are refused with exit 4 naming the
+//!   package and the freeze's reason, `--dry-run` too; audited; `status`
+//!   lists it; `unfreeze` lifts it; a name that is both a mirror's and a
+//!   repo's needs `--repo` or `--mirror`.
+
+use std::path::{Path, PathBuf};
+
+use crate::support::changes::Changes;
+use crate::support::repos::{write, write_deb};
+use crate::support::{Pkg, TestEnv, json};
+
+fn incoming(env: &TestEnv) -> PathBuf {
+    env.dir.path().join("incoming")
+}
+
+fn path(p: &Path) -> String {
+    p.display().to_string()
+}
+
+fn packages(env: &TestEnv, repo: &str) -> Vec<String> {
+    let v = json(&env.ok(&["--json", "repo", "show", repo, "--with-packages"]));
+    v["package_list"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|p| {
+                    format!("{}_{}_{}", p["name"], p["version"], p["architecture"]).replace('"', "")
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Runs `args` and checks it is refused by the freeze of `hello` in `team`.
+fn refused_frozen(env: &TestEnv, args: &[&str]) {
+    let out = env.run(args);
+    assert_eq!(out.code, 4, "{args:?}: {}", out.transcript());
+    assert!(
+        out.stderr.contains("hello_1.0_amd64")
+            && out.stderr.contains("release 1 ships it")
+            && out.stderr.contains("repo `team`"),
+        "{args:?}: {}",
+        out.transcript()
+    );
+}
+
+#[test]
+fn a_frozen_repo_package_cannot_be_changed_by_any_verb() {
+    let env = TestEnv::new();
+    env.ok(&["repo", "create", "team"]);
+    env.ok(&["repo", "create", "other"]);
+    let v1 = Pkg::new("hello", "1.0");
+    let v2 = Pkg::new("hello", "1.1");
+    let other_bytes = Pkg::new("hello", "1.0").salt("rebuilt");
+    let tool = Pkg::new("tool", "1.0");
+    let dir = incoming(&env);
+    let f1 = path(&write_deb(&dir, "hello_1.0.deb", &v1));
+    let f2 = path(&write_deb(&dir, "hello_1.1.deb", &v2));
+    let f3 = path(&write_deb(&dir, "hello_1.0-rebuilt.deb", &other_bytes));
+    let ft = path(&write_deb(&dir, "tool.deb", &tool));
+    env.ok(&["repo", "add", "team", &f1, &ft]);
+    env.ok(&["repo", "add", "other", &f2]);
+
+    let out = env.run(&["freeze", "team", "hello", "--reason", " "]);
+    assert_eq!(out.code, 2, "{}", out.transcript());
+    let out = env.run(&["freeze", "team", "nothing", "--reason", "x"]);
+    assert_eq!(out.code, 1, "{}", out.transcript());
+    assert!(out.stderr.contains("`nothing`"), "{}", out.transcript());
+    let out = env.ok(&["freeze", "team", "hello", "--reason", "release 1 ships it"]);
+    assert!(
+        out.stdout.contains("froze hello_1.0_amd64 in repo `team`"),
+        "{}",
+        out.transcript()
+    );
+
+    let add = ["repo", "add", "team", &f2];
+    refused_frozen(&env, &add);
+    refused_frozen(&env, &[&add[..], &["--dry-run"]].concat());
+    let replace = ["repo", "add", "team", &f3, "--force-replace"];
+    refused_frozen(&env, &replace);
+    refused_frozen(&env, &[&replace[..], &["--dry-run"]].concat());
+    refused_frozen(&env, &["repo", "remove", "team", "hello"]);
+    refused_frozen(&env, &["repo", "remove", "team", "hello", "--dry-run"]);
+    refused_frozen(&env, &["repo", "move", "team", "other", "hello"]);
+    refused_frozen(
+        &env,
+        &["repo", "move", "team", "other", "hello", "--dry-run"],
+    );
+    refused_frozen(&env, &["repo", "copy", "other", "team", "hello"]);
+    let deb = v2.deb();
+    let upload = incoming(&env).join("upload");
+    write(&upload, "hello_1.1_amd64.deb", &deb);
+    let changes = Changes::new("hello", &["hello"])
+        .file("hello_1.1_amd64.deb", &deb)
+        .write(&upload, "hello.changes", None);
+    refused_frozen(&env, &["repo", "include", "team", &path(&changes)]);
+    assert_eq!(
+        packages(&env, "team"),
+        ["hello_1.0_amd64", "tool_1.0_amd64"]
+    );
+    assert_eq!(packages(&env, "other"), ["hello_1.1_amd64"]);
+
+    // What the freeze does not hold goes on: the same bytes again, another
+    // package, a copy out.
+    env.ok(&["repo", "add", "team", &f1]);
+    env.ok(&["repo", "remove", "team", "tool"]);
+    env.ok(&["repo", "copy", "team", "other", "hello"]);
+
+    let status = env.ok(&["status"]);
+    assert!(
+        status.stdout.contains("repo `team`: 1 held"),
+        "{}",
+        status.transcript()
+    );
+    let out = env.run(&["unfreeze", "team", "hello", "--reason", "x", "--accept-new"]);
+    assert_eq!(out.code, 2, "{}", out.transcript());
+    env.ok(&["unfreeze", "team", "hello", "--reason", "release 1 is out"]);
+    env.ok(&["repo", "add", "team", &f2]);
+    env.ok(&["repo", "remove", "team", "hello (= 1.0)"]);
+    assert_eq!(packages(&env, "team"), ["hello_1.1_amd64"]);
+
+    let audit = json(&env.ok(&["--json", "audit"]));
+    let entries: Vec<(String, String, String)> = audit
+        .as_array()
+        .expect("records")
+        .iter()
+        .filter(|r| r["action"] == "freeze" || r["action"] == "unfreeze")
+        .map(|r| {
+            (
+                r["action"].as_str().unwrap_or_default().to_owned(),
+                r["subject"].as_str().unwrap_or_default().to_owned(),
+                r["reason"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        entries,
+        [
+            (
+                "freeze".to_owned(),
+                "repo `team` package `hello_1.0_amd64`".to_owned(),
+                "release 1 ships it".to_owned()
+            ),
+            (
+                "unfreeze".to_owned(),
+                "repo `team` package `hello_1.0_amd64`".to_owned(),
+                "release 1 is out".to_owned()
+            ),
+        ]
+    );
+}
+
+#[test]
+fn a_name_both_a_mirror_and_a_repo_have_needs_saying_which() {
+    let env = TestEnv::new();
+    let hello = Pkg::new("hello", "1.0");
+    env.publish_upstream(&crate::support::Repo::new(vec![hello.clone()]));
+    env.create_mirror("both", &[]);
+    env.ok(&["mirror", "sync", "both"]);
+    env.ok(&["repo", "create", "both"]);
+    let f = path(&write_deb(&incoming(&env), "hello.deb", &hello));
+    env.ok(&["repo", "add", "both", &f]);
+    let out = env.run(&["freeze", "both", "hello", "--reason", "r"]);
+    assert_eq!(out.code, 2, "{}", out.transcript());
+    assert!(
+        out.stderr.contains("--mirror or --repo"),
+        "{}",
+        out.transcript()
+    );
+    env.ok(&["freeze", "both", "hello", "--repo", "--reason", "r"]);
+    let out = env.run(&["repo", "remove", "both", "hello"]);
+    assert_eq!(out.code, 4, "{}", out.transcript());
+    env.ok(&["freeze", "both", "hello", "--mirror", "--reason", "r"]);
+    let audit = json(&env.ok(&["--json", "audit"]));
+    let subjects: Vec<&str> = audit
+        .as_array()
+        .expect("records")
+        .iter()
+        .filter(|r| r["action"] == "freeze")
+        .filter_map(|r| r["subject"].as_str())
+        .collect();
+    assert_eq!(
+        subjects,
+        [
+            "repo `both` package `hello_1.0_amd64`",
+            "mirror `both` package `hello_1.0_amd64`"
+        ]
+    );
+}
