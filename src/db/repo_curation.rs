@@ -6,8 +6,8 @@ use chrono::Utc;
 use rusqlite::params;
 
 use super::curation::{AuditEvent, StagedRow, append_audit, read_staged};
-use super::repos::{Repo, RepoChange, apply_change, insert_package};
-use super::{Db, DbError, corrupt, parse_ts, sql, ts};
+use super::repos::{Repo, RepoChange, RepoSpec, apply_change, insert_package};
+use super::{Db, DbError, PackageSet, corrupt, parse_ts, sql, store_set, ts};
 use crate::digest::Sha256;
 use crate::model::{Freeze, FreezeKind, PackageId, PackageKey, PackageRecord, RepoId};
 
@@ -258,4 +258,67 @@ impl Db {
 /// The audit subject of a package of a repo.
 pub fn repo_package_subject(repo: &str, key: &PackageKey) -> String {
     format!("repo `{repo}` package `{key}`")
+}
+
+impl Db {
+    /// Stores a repo's new configuration with its audit event. A new
+    /// component moves its packages (and staged changes) to it, so the set
+    /// lists them under one component as [`Db::commit_repo_changes`] does.
+    pub fn set_repo_spec(&mut self, repo: &Repo, spec: &RepoSpec) -> Result<(), DbError> {
+        let what = format!("edit repo `{}`", repo.name);
+        let spec_json = serde_json::to_string(spec).map_err(|e| corrupt(&what, e))?;
+        // Read before the transaction; the revision check refuses a stale one.
+        let moved = if spec.component == repo.spec.component {
+            None
+        } else {
+            let mut set = PackageSet::default();
+            for (_, ids) in self.package_set(repo.package_set)?.components() {
+                for id in ids {
+                    set.insert(&spec.component, *id);
+                }
+            }
+            set.normalize();
+            Some(set)
+        };
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(sql(&what))?;
+        let mut set_id = repo.package_set;
+        if let Some(set) = &moved {
+            set_id = store_set(&tx, set)?;
+            tx.execute(
+                "UPDATE repo_staged SET component = ?1 WHERE repo_id = ?2",
+                params![spec.component, repo.id.0],
+            )
+            .map_err(sql(&what))?;
+        }
+        let n = tx
+            .execute(
+                "UPDATE repos SET spec = ?1, package_set_id = ?2, revision = revision + 1, \
+                 updated_at = ?3 WHERE id = ?4 AND revision = ?5",
+                params![
+                    spec_json,
+                    set_id.0,
+                    ts(&Utc::now()),
+                    repo.id.0,
+                    repo.revision as i64
+                ],
+            )
+            .map_err(sql(&what))?;
+        if n == 0 {
+            return Err(DbError::RepoChanged(repo.name.clone()));
+        }
+        append_audit(
+            &tx,
+            &self.actor,
+            &AuditEvent::new("repo-edit", super::repos::repo_subject(&repo.name)).detail(
+                serde_json::json!({
+                    "before": repo.spec,
+                    "after": spec,
+                }),
+            ),
+        )?;
+        tx.commit().map_err(sql(what))
+    }
 }

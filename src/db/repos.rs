@@ -25,6 +25,13 @@ pub struct RepoSpec {
     /// of its packages (the machine's own when it has only `all`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub architectures: Vec<String>,
+    /// The distribution a snapshot of it publishes to when none is named
+    /// (aptly's `DefaultDistribution`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_distribution: Option<String>,
+    /// Changes stage for review (`promote`/`reject`) instead of going live.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub review: bool,
 }
 
 /// A stored repo.
@@ -350,6 +357,8 @@ mod tests {
             component: "main".into(),
             comment: None,
             architectures: vec![],
+            default_distribution: None,
+            review: false,
         };
         db.create_repo("r", &spec).unwrap();
         assert!(matches!(

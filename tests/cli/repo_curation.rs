@@ -7,13 +7,22 @@
 //!   copy` of another version into it are refused with exit 4 naming the
 //!   package and the freeze's reason, `--dry-run` too; audited; `status`
 //!   lists it; `unfreeze` lifts it; a name that is both a mirror's and a
-//!   repo's needs `--repo` or `--mirror`.
+//!   repo's needs `--repo` or `--mirror`;
+//! - a repo's default distribution, set by `repo create --distribution` or
+//!   the API's `DefaultDistribution` (`POST`/`PUT /api/repos`), is returned
+//!   and is where a snapshot of the repo publishes when none is named; apt
+//!   installs from it;
+//! - `POST /api/snapshots/merge` of a mirror snapshot and a repo snapshot,
+//!   published: apt installs a package of each.
 
 use std::path::{Path, PathBuf};
 
+use crate::support::api::{Req, enable_api, multipart, request, token};
+use crate::support::apt::{Apt, Serve, Sources};
 use crate::support::changes::Changes;
 use crate::support::repos::{write, write_deb};
 use crate::support::{Pkg, TestEnv, json};
+use serde_json::{Value, json};
 
 fn incoming(env: &TestEnv) -> PathBuf {
     env.dir.path().join("incoming")
@@ -192,4 +201,190 @@ fn a_name_both_a_mirror_and_a_repo_have_needs_saying_which() {
             "mirror `both` package `hello_1.0_amd64`"
         ]
     );
+}
+
+/// A signing key, exported (binary) to `<tmp>/debvault.gpg`.
+fn keyring(env: &TestEnv) -> PathBuf {
+    env.ok(&["key", "generate", "--email", "ops@example.invalid"]);
+    let path = env.dir.path().join("debvault.gpg");
+    env.ok(&["key", "export", "-o", &path.display().to_string()]);
+    path
+}
+
+/// Calls the API with `token` and a JSON body, checks the status; the answer.
+fn expect(serve: &Serve, t: &str, method: &str, path: &str, body: &str, status: u16) -> Value {
+    let r = request(
+        &serve.addr,
+        method,
+        path,
+        &Req {
+            token: Some(t),
+            content_type: Some("application/json"),
+            body: body.as_bytes(),
+            ..Req::default()
+        },
+    );
+    assert_eq!(r.status, status, "{method} {path}: {}", r.text());
+    r.json()
+}
+
+/// Uploads `pkg` to upload directory `dir` and adds it to repo `repo`.
+fn upload_and_add(serve: &Serve, t: &str, dir: &str, repo: &str, pkg: &Pkg) {
+    let file = format!("{}_{}_amd64.deb", pkg.name, pkg.version);
+    let (ct, body) = multipart(&[(&file, &pkg.deb())]);
+    let r = request(
+        &serve.addr,
+        "POST",
+        &format!("/api/files/{dir}"),
+        &Req {
+            token: Some(t),
+            content_type: Some(&ct),
+            body: &body,
+            ..Req::default()
+        },
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    let added = expect(
+        serve,
+        t,
+        "POST",
+        &format!("/api/repos/{repo}/file/{dir}"),
+        "",
+        200,
+    );
+    assert_eq!(added["FailedFiles"], serde_json::json!([]), "{added}");
+}
+
+#[test]
+fn a_repo_default_distribution_is_kept_and_publish_uses_it() {
+    let env = TestEnv::new();
+    let key = keyring(&env);
+    enable_api(&env, "rate-limit = 0");
+    let t = token(&env, "ci", "upload,publish,admin", &[]);
+
+    // The CLI: set at creation, used by `snapshot publish` without `--distribution`.
+    let out = env.run(&["repo", "create", "bad", "--distribution", "a/b"]);
+    assert_eq!(out.code, 2, "{}", out.transcript());
+    env.ok(&["repo", "create", "local", "--distribution", "internal"]);
+    let shown = json(&env.ok(&["--json", "repo", "show", "local"]));
+    assert_eq!(shown["default_distribution"], "internal", "{shown}");
+    let tool = Pkg::new("tool", "2.0");
+    let f = path(&write_deb(&incoming(&env), "tool.deb", &tool));
+    env.ok(&["repo", "add", "local", &f]);
+    env.ok(&["snapshot", "create", "local-1", "--from-repo", "local"]);
+    env.ok(&["repo", "edit", "local", "--distribution", "ignored-later"]);
+    env.ok(&["snapshot", "publish", "local-1"]);
+    assert!(
+        env.root().join("public/dists/internal/Release").is_file(),
+        "the snapshot's default distribution was not used"
+    );
+
+    // The API: stored, returned, changed, and used by a publish naming none.
+    let serve = Serve::start(&env);
+    let created = expect(
+        &serve,
+        &t,
+        "POST",
+        "/api/repos",
+        r#"{"Name": "team", "DefaultDistribution": "testing"}"#,
+        201,
+    );
+    assert_eq!(created["DefaultDistribution"], "testing", "{created}");
+    let edited = expect(
+        &serve,
+        &t,
+        "PUT",
+        "/api/repos/team",
+        r#"{"DefaultDistribution": "stable", "Comment": "ours"}"#,
+        200,
+    );
+    assert_eq!(
+        (&edited["DefaultDistribution"], &edited["Comment"]),
+        (&json!("stable"), &json!("ours")),
+        "{edited}"
+    );
+    let shown = expect(&serve, &t, "GET", "/api/repos/team", "", 200);
+    assert_eq!(shown["DefaultDistribution"], "stable", "{shown}");
+    let hello = Pkg::new("hello", "1.0");
+    upload_and_add(&serve, &t, "b1", "team", &hello);
+    expect(
+        &serve,
+        &t,
+        "POST",
+        "/api/repos/team/snapshots",
+        r#"{"Name": "team-1"}"#,
+        201,
+    );
+    let published = expect(
+        &serve,
+        &t,
+        "POST",
+        "/api/publish/:.",
+        r#"{"SourceKind": "snapshot", "Sources": [{"Name": "team-1"}]}"#,
+        201,
+    );
+    assert_eq!(published["Distribution"], "stable", "{published}");
+    let apt = Apt::new(
+        env.dir.path().join("apt"),
+        &serve.url(),
+        &key,
+        Sources::OneLine,
+    );
+    apt.ok(&["update"]);
+    apt.ok(&["install", "--download-only", "-y", "hello"]);
+    assert_eq!(
+        apt.archives().get("hello_1.0_amd64.deb"),
+        Some(&hello.sha256())
+    );
+}
+
+#[test]
+fn a_mirror_snapshot_merged_with_a_repo_snapshot_through_the_api_installs_both() {
+    let env = TestEnv::new();
+    let key = keyring(&env);
+    let curl = Pkg::new("curl", "8.0");
+    env.publish_upstream(&crate::support::Repo::new(vec![curl.clone()]));
+    env.create_mirror("debian", &[]);
+    env.ok(&["mirror", "sync", "debian"]);
+    enable_api(&env, "rate-limit = 0");
+    let t = token(&env, "ci", "upload,publish,admin", &[]);
+    let serve = Serve::start(&env);
+    expect(&serve, &t, "POST", "/api/repos", r#"{"Name": "team"}"#, 201);
+    let hello = Pkg::new("hello", "1.0");
+    upload_and_add(&serve, &t, "b1", "team", &hello);
+    for (path, name) in [
+        ("/api/mirrors/debian/snapshots", "debian-1"),
+        ("/api/repos/team/snapshots", "team-1"),
+    ] {
+        let body = format!(r#"{{"Name": "{name}"}}"#);
+        expect(&serve, &t, "POST", path, &body, 201);
+    }
+    let merged = expect(
+        &serve,
+        &t,
+        "POST",
+        "/api/snapshots/merge?latest=1",
+        r#"{"Destination": "release-1", "Sources": ["debian-1", "team-1"]}"#,
+        201,
+    );
+    assert_eq!(merged["Name"], "release-1", "{merged}");
+    expect(
+        &serve,
+        &t,
+        "POST",
+        "/api/publish/:.",
+        r#"{"SourceKind": "snapshot", "Sources": [{"Name": "release-1"}], "Distribution": "stable"}"#,
+        201,
+    );
+    let apt = Apt::new(
+        env.dir.path().join("apt"),
+        &serve.url(),
+        &key,
+        Sources::OneLine,
+    );
+    apt.ok(&["update"]);
+    apt.ok(&["install", "--download-only", "-y", "hello", "curl"]);
+    let got = apt.archives();
+    assert_eq!(got.get("hello_1.0_amd64.deb"), Some(&hello.sha256()));
+    assert_eq!(got.get("curl_8.0_amd64.deb"), Some(&curl.sha256()));
 }

@@ -34,6 +34,7 @@ mod dsc;
 pub mod edit;
 pub mod freeze;
 pub mod include;
+pub mod settings;
 pub mod status;
 pub mod uploaders;
 
@@ -324,6 +325,7 @@ pub fn create(ctx: &mut Context, name: &str, opts: &CreateOptions) -> Result<Rep
         return Err(RepoError::BadName(name.to_owned()));
     }
     check_segment("component", &opts.spec.component)?;
+    settings::check_distribution(&opts.spec.default_distribution)?;
     for a in &opts.spec.architectures {
         check_segment("architecture", a)?;
     }
