@@ -1060,7 +1060,7 @@ _debvault() {
             return 0
             ;;
         debvault__subcmd__promote)
-            opts="-q -v -h --all --reason --no-deps --dry-run --root --config --json --quiet --verbose --no-progress --help"
+            opts="-q -v -h --mirror --repo --all --reason --no-deps --dry-run --root --config --json --quiet --verbose --no-progress --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1182,7 +1182,7 @@ _debvault() {
             return 0
             ;;
         debvault__subcmd__reject)
-            opts="-q -v -h --all --reason --no-deps --dry-run --root --config --json --quiet --verbose --no-progress --help"
+            opts="-q -v -h --mirror --repo --all --reason --no-deps --dry-run --root --config --json --quiet --verbose --no-progress --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -597,6 +597,8 @@ complete -c debvault -n "__fish_debvault_using_subcommand staged; and __fish_see
 complete -c debvault -n "__fish_debvault_using_subcommand promote" -l reason -d 'Why (recorded in the audit trail)' -r
 complete -c debvault -n "__fish_debvault_using_subcommand promote" -l root -d 'Data root holding the database, blobs and publications [env: DEBVAULT_ROOT]' -r -F
 complete -c debvault -n "__fish_debvault_using_subcommand promote" -l config -d 'Config file [env: DEBVAULT_CONFIG]' -r -F
+complete -c debvault -n "__fish_debvault_using_subcommand promote" -l mirror -d 'NAME is a mirror (needed only when a repo has the same name)'
+complete -c debvault -n "__fish_debvault_using_subcommand promote" -l repo -d 'NAME is a local repository (needed only when a mirror has the same name)'
 complete -c debvault -n "__fish_debvault_using_subcommand promote" -l all -d 'Every staged change of the mirror'
 complete -c debvault -n "__fish_debvault_using_subcommand promote" -l no-deps -d 'Do not follow dependencies: promote only what is named, reject even if that leaves packages uninstallable (what is left unmet is printed)'
 complete -c debvault -n "__fish_debvault_using_subcommand promote" -l dry-run -d 'Show what would be decided, change nothing'
@@ -633,6 +635,8 @@ complete -c debvault -n "__fish_debvault_using_subcommand advisories; and __fish
 complete -c debvault -n "__fish_debvault_using_subcommand reject" -l reason -d 'Why (recorded in the audit trail)' -r
 complete -c debvault -n "__fish_debvault_using_subcommand reject" -l root -d 'Data root holding the database, blobs and publications [env: DEBVAULT_ROOT]' -r -F
 complete -c debvault -n "__fish_debvault_using_subcommand reject" -l config -d 'Config file [env: DEBVAULT_CONFIG]' -r -F
+complete -c debvault -n "__fish_debvault_using_subcommand reject" -l mirror -d 'NAME is a mirror (needed only when a repo has the same name)'
+complete -c debvault -n "__fish_debvault_using_subcommand reject" -l repo -d 'NAME is a local repository (needed only when a mirror has the same name)'
 complete -c debvault -n "__fish_debvault_using_subcommand reject" -l all -d 'Every staged change of the mirror'
 complete -c debvault -n "__fish_debvault_using_subcommand reject" -l no-deps -d 'Do not follow dependencies: promote only what is named, reject even if that leaves packages uninstallable (what is left unmet is printed)'
 complete -c debvault -n "__fish_debvault_using_subcommand reject" -l dry-run -d 'Show what would be decided, change nothing'

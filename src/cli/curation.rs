@@ -112,29 +112,31 @@ pub(crate) enum StagedCommand {
 
 #[derive(Debug, Args)]
 pub(crate) struct DecideArgs {
-    /// Mirror name
+    /// Mirror or local repository name
     #[arg(add = super::complete::mirrors())]
-    mirror: String,
+    pub(crate) name: String,
+    #[command(flatten)]
+    target: TargetArgs,
     /// Packages: NAME, NAME:ARCH, NAME=VERSION or NAME:ARCH=VERSION (NAME may be a glob)
     #[arg(
         value_name = "PKG",
         required_unless_present = "all",
         conflicts_with = "all"
     )]
-    packages: Vec<String>,
+    pub(crate) packages: Vec<String>,
     /// Every staged change of the mirror
     #[arg(long)]
-    all: bool,
+    pub(crate) all: bool,
     /// Why (recorded in the audit trail)
     #[arg(long, value_name = "TEXT")]
-    reason: String,
+    pub(crate) reason: String,
     /// Do not follow dependencies: promote only what is named, reject even if
     /// that leaves packages uninstallable (what is left unmet is printed)
     #[arg(long)]
     no_deps: bool,
     /// Show what would be decided, change nothing
     #[arg(long)]
-    dry_run: bool,
+    pub(crate) dry_run: bool,
 }
 
 impl DecideArgs {
@@ -315,7 +317,7 @@ pub(crate) fn staged(cmd: StagedCommand, g: &Globals) -> Result<u8> {
     let mut ctx = g.context()?;
     match cmd {
         StagedCommand::List { mirror, changelog } => {
-            let items = curation::staged_items(&ctx, mirror.as_deref())?;
+            let items = repo_curation::staged_items(&ctx, mirror.as_deref())?;
             if items.is_empty() {
                 g.out.note("nothing staged");
             }
@@ -334,8 +336,8 @@ pub(crate) fn staged(cmd: StagedCommand, g: &Globals) -> Result<u8> {
             changelog,
         } => {
             let since = parse_since(&since)?;
-            let items = curation::staged_items(&ctx, mirror.as_deref())?;
-            let decisions = curation::decisions(&ctx, mirror.as_deref(), since)?;
+            let items = repo_curation::staged_items(&ctx, mirror.as_deref())?;
+            let decisions = repo_curation::decisions(&ctx, mirror.as_deref(), since)?;
             let ev = if changelog {
                 Some(explain(&mut ctx, &evidence::staged_queries(&items))?)
             } else {
@@ -349,7 +351,11 @@ pub(crate) fn staged(cmd: StagedCommand, g: &Globals) -> Result<u8> {
                     serde_json::json!({"since": since, "staged": items, "decisions": decisions})
                 }
             };
-            let advisories = evidence::advisory_section(&ctx, mirror.as_deref())?;
+            // Advisories are about mirrors: a repo's report has none.
+            let advisories = match mirror.as_deref() {
+                Some(m) if ctx.db.mirror(m)?.is_none() => None,
+                m => evidence::advisory_section(&ctx, m)?,
+            };
             if let Some((open, _)) = &advisories {
                 v["open_advisories"] = serde_json::json!(open);
             }
@@ -386,7 +392,7 @@ fn print_staged(
         writeln!(
             out,
             "{:<16} {:<24} {:<8} {:<28} {:>11}  {:<16}  {:<16}  {}",
-            i.mirror,
+            source(i),
             i.name,
             i.architecture,
             change_text(i),
@@ -404,6 +410,15 @@ fn print_staged(
         }
     }
     Ok(())
+}
+
+/// The mirror of a staged change, or `repo:NAME` for a local repository's.
+fn source(i: &StagedItem) -> String {
+    if i.repo {
+        format!("repo:{}", i.mirror)
+    } else {
+        i.mirror.clone()
+    }
 }
 
 fn cell(s: &str) -> String {
@@ -437,7 +452,7 @@ fn markdown_report(
             let _ = writeln!(
                 s,
                 "| {} | {} | {} | {} | {} | {} |",
-                cell(&i.mirror),
+                cell(&source(i)),
                 cell(&i.name),
                 cell(&i.architecture),
                 cell(&change_text(i)),
@@ -499,9 +514,14 @@ fn print_decision(d: &Decision, g: &Globals) -> Result<u8> {
             (_, false) => "rejected",
             (_, true) => "would reject",
         };
+        let what = if d.changes.iter().any(|c| c.repo) {
+            "repo"
+        } else {
+            "mirror"
+        };
         writeln!(
             out,
-            "mirror `{}`: {verb} {} change{}; {} packages live",
+            "{what} `{}`: {verb} {} change{}; {} packages live",
             d.mirror,
             d.changes.len(),
             if d.changes.len() == 1 { "" } else { "s" },
@@ -534,9 +554,13 @@ fn print_decision(d: &Decision, g: &Globals) -> Result<u8> {
 
 pub(crate) fn promote(a: DecideArgs, g: &Globals) -> Result<u8> {
     let mut ctx = g.context()?;
+    if a.target.resolve(&ctx, &a.name)? == Target::Repo {
+        let d = repo_curation::decide(&mut ctx, &a, true)?;
+        return print_decision(&d, g);
+    }
     let d = curation::promote(
         &mut ctx,
-        &a.mirror,
+        &a.name,
         &selectors(&a.packages)?,
         a.all,
         &a.reason,
@@ -547,9 +571,13 @@ pub(crate) fn promote(a: DecideArgs, g: &Globals) -> Result<u8> {
 
 pub(crate) fn reject(a: DecideArgs, g: &Globals) -> Result<u8> {
     let mut ctx = g.context()?;
+    if a.target.resolve(&ctx, &a.name)? == Target::Repo {
+        let d = repo_curation::decide(&mut ctx, &a, false)?;
+        return print_decision(&d, g);
+    }
     let d = curation::reject(
         &mut ctx,
-        &a.mirror,
+        &a.name,
         &selectors(&a.packages)?,
         a.all,
         &a.reason,

@@ -463,6 +463,9 @@ fn edited(g: &Globals, r: &EditReport) -> Result<u8> {
                 r.unchanged.len()
             )?;
             print_packages(out, "  + ", &r.copied)?;
+            if r.staged {
+                writeln!(out, "staged for review in `{dst}`: promote or reject them")?;
+            }
         }
         if !r.removed.is_empty() || r.destination.is_none() {
             writeln!(
@@ -488,6 +491,9 @@ fn print_add(out: &mut dyn Write, r: &AddReport) -> Result<()> {
         r.replaced.len(),
         r.unchanged.len()
     )?;
+    if r.staged {
+        writeln!(out, "staged for review, not live: promote or reject them")?;
+    }
     for a in &r.added {
         writeln!(out, "  + {}  {}", a.package.key, a.package.sha256)?;
     }
@@ -528,6 +534,13 @@ pub(crate) fn print_status(
     }
     for r in repos.iter().filter(|r| r.held > 0) {
         writeln!(out, "repo `{}`: {} held (debvault freeze)", r.name, r.held)?;
+    }
+    for r in repos.iter().filter(|r| r.staged > 0) {
+        writeln!(
+            out,
+            "repo `{}`: {} staged for review (debvault staged list {})",
+            r.name, r.staged, r.name
+        )?;
     }
     Ok(())
 }

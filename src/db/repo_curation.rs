@@ -16,6 +16,17 @@ use crate::model::{Freeze, FreezeKind, PackageId, PackageKey, PackageRecord, Rep
 pub enum NewRepoStaged<'a> {
     /// A package to add: inserted (or found) now, live once promoted.
     Add(&'a PackageRecord),
+    /// A package already stored (copied from another repo) to add.
+    AddStored {
+        /// Its row.
+        id: PackageId,
+        /// Identity.
+        key: PackageKey,
+        /// Content digest.
+        sha256: Sha256,
+        /// Size.
+        size: u64,
+    },
     /// A live package to take out once promoted.
     Remove {
         /// Its row.
@@ -183,6 +194,12 @@ impl Db {
                     p.sha256,
                     p.size,
                 ),
+                NewRepoStaged::AddStored {
+                    id,
+                    key,
+                    sha256,
+                    size,
+                } => ("add", *id, key.clone(), *sha256, *size),
                 NewRepoStaged::Remove {
                     id,
                     key,
@@ -190,10 +207,13 @@ impl Db {
                     size,
                 } => ("remove", *id, key.clone(), *sha256, *size),
             };
+            // The same change pending already is not staged twice.
             tx.execute(
                 "INSERT INTO repo_staged (repo_id, action, component, package_id, name, version, \
                  arch, sha256, size, staged_at, origin) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                 SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11 WHERE NOT EXISTS \
+                 (SELECT 1 FROM repo_staged WHERE repo_id = ?1 AND action = ?2 AND name = ?5 \
+                 AND version = ?6 AND arch = ?7 AND sha256 = ?8 AND status = 'staged')",
                 params![
                     repo.id.0,
                     action,

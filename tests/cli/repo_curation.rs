@@ -13,7 +13,11 @@
 //!   and is where a snapshot of the repo publishes when none is named; apt
 //!   installs from it;
 //! - `POST /api/snapshots/merge` of a mirror snapshot and a repo snapshot,
-//!   published: apt installs a package of each.
+//!   published: apt installs a package of each;
+//! - a review-mode repo (`repo create --review`, `repo edit --review`):
+//!   `add`, `include` and `copy` stage; `staged list|report` show the
+//!   changes; a snapshot takes only live packages; `gc` keeps staged
+//!   blobs; `promote` makes them live, `reject` drops them; all audited.
 
 use std::path::{Path, PathBuf};
 
@@ -387,4 +391,172 @@ fn a_mirror_snapshot_merged_with_a_repo_snapshot_through_the_api_installs_both()
     let got = apt.archives();
     assert_eq!(got.get("hello_1.0_amd64.deb"), Some(&hello.sha256()));
     assert_eq!(got.get("curl_8.0_amd64.deb"), Some(&curl.sha256()));
+}
+
+fn blob(env: &TestEnv, pkg: &Pkg) -> PathBuf {
+    let hex = pkg.sha256().to_string();
+    env.root().join(format!("blobs/sha256/{}/{hex}", &hex[..2]))
+}
+
+/// `name_version` of a snapshot's packages (`show` lists `COMPONENT NAME VERSION ARCH`).
+fn snapshot_packages(env: &TestEnv, name: &str) -> Vec<String> {
+    let v = json(&env.ok(&["--json", "snapshot", "show", name, "--with-packages"]));
+    v["package_list"]
+        .as_array()
+        .expect("package list")
+        .iter()
+        .filter_map(|p| {
+            let f: Vec<&str> = p.as_str()?.split(' ').collect();
+            Some(format!("{}_{}", f.get(1)?, f.get(2)?))
+        })
+        .collect()
+}
+
+#[test]
+fn a_review_repo_stages_changes_until_promoted_or_rejected() {
+    let env = TestEnv::new();
+    env.ok(&["repo", "create", "team"]);
+    env.ok(&["repo", "create", "other"]);
+    let dir = incoming(&env);
+    let tool = Pkg::new("tool", "1.0");
+    let hello = Pkg::new("hello", "1.0");
+    let hello2 = Pkg::new("hello", "1.1");
+    let extra = Pkg::new("extra", "3.0");
+    env.ok(&[
+        "repo",
+        "add",
+        "team",
+        &path(&write_deb(&dir, "t.deb", &tool)),
+    ]);
+    env.ok(&[
+        "repo",
+        "add",
+        "other",
+        &path(&write_deb(&dir, "e.deb", &extra)),
+    ]);
+    env.ok(&["repo", "edit", "team", "--review", "true"]);
+
+    let out = env.ok(&[
+        "repo",
+        "add",
+        "team",
+        &path(&write_deb(&dir, "h.deb", &hello)),
+    ]);
+    assert!(
+        out.stdout.contains("staged for review"),
+        "{}",
+        out.transcript()
+    );
+    env.ok(&["repo", "copy", "other", "team", "extra"]);
+    assert_eq!(packages(&env, "team"), ["tool_1.0_amd64"]);
+    let listed = json(&env.ok(&["--json", "staged", "list", "team"]));
+    let staged: Vec<String> = listed
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|i| {
+            assert_eq!(i["repo"], true, "{i}");
+            format!("{} {}", i["mirror"], i["name"]).replace('"', "")
+        })
+        .collect();
+    assert_eq!(staged, ["team extra", "team hello"]);
+    let text = env.ok(&["staged", "list"]);
+    assert!(text.stdout.contains("repo:team"), "{}", text.transcript());
+    let status = env.ok(&["status"]);
+    assert!(
+        status.stdout.contains("repo `team`: 2 staged"),
+        "{}",
+        status.transcript()
+    );
+
+    // A snapshot takes the live set only; gc keeps the staged blobs.
+    env.ok(&["snapshot", "create", "s0", "--from-repo", "team"]);
+    assert_eq!(snapshot_packages(&env, "s0"), ["tool_1.0"]);
+    env.ok(&["repo", "drop", "other"]);
+    env.ok(&["gc"]);
+    assert!(blob(&env, &hello).is_file(), "gc collected a staged blob");
+    assert!(blob(&env, &extra).is_file(), "gc collected a staged copy");
+
+    let out = env.run(&["promote", "team", "hello", "--reason", " "]);
+    assert_eq!(out.code, 2, "{}", out.transcript());
+    let out = env.run(&["promote", "team", "nothing", "--reason", "x"]);
+    assert_eq!(out.code, 1, "{}", out.transcript());
+    let out = env.ok(&[
+        "promote",
+        "team",
+        "hello",
+        "--reason",
+        "tested",
+        "--dry-run",
+    ]);
+    assert!(
+        out.stdout.contains("would promote 1"),
+        "{}",
+        out.transcript()
+    );
+    assert_eq!(packages(&env, "team"), ["tool_1.0_amd64"]);
+    let out = env.ok(&["promote", "team", "hello", "--reason", "tested"]);
+    assert!(
+        out.stdout.contains("repo `team`: promoted 1 change"),
+        "{}",
+        out.transcript()
+    );
+    assert_eq!(
+        packages(&env, "team"),
+        ["hello_1.0_amd64", "tool_1.0_amd64"]
+    );
+    env.ok(&["reject", "team", "--all", "--reason", "not ours"]);
+    assert_eq!(
+        packages(&env, "team"),
+        ["hello_1.0_amd64", "tool_1.0_amd64"]
+    );
+
+    // An upload stages too, and a rejected one stays out.
+    let deb = hello2.deb();
+    let upload = dir.join("upload");
+    write(&upload, "hello_1.1_amd64.deb", &deb);
+    let changes = Changes::new("hello", &["hello"])
+        .file("hello_1.1_amd64.deb", &deb)
+        .write(&upload, "hello.changes", None);
+    let out = env.ok(&["repo", "include", "team", &path(&changes)]);
+    assert!(out.stderr.contains("review mode"), "{}", out.transcript());
+    let report = env.ok(&["staged", "report", "team"]);
+    assert!(
+        report.stdout.contains("| repo:team | hello |")
+            && report.stdout.contains("## Promoted (1)"),
+        "{}",
+        report.transcript()
+    );
+    env.ok(&["reject", "team", "hello", "--reason", "breaks the build"]);
+    assert!(
+        json(&env.ok(&["--json", "staged", "list", "team"]))
+            .as_array()
+            .is_some_and(Vec::is_empty)
+    );
+    env.ok(&["snapshot", "create", "s1", "--from-repo", "team"]);
+    assert_eq!(snapshot_packages(&env, "s1"), ["hello_1.0", "tool_1.0"]);
+    env.ok(&["gc"]);
+    assert!(!blob(&env, &hello2).exists(), "a rejected blob was kept");
+
+    let audit = json(&env.ok(&["--json", "audit"]));
+    let seen: Vec<String> = audit
+        .as_array()
+        .expect("records")
+        .iter()
+        .filter(|r| {
+            ["repo-stage", "promote", "reject"].contains(&r["action"].as_str().unwrap_or(""))
+        })
+        .map(|r| format!("{} {}", r["action"], r["subject"]).replace('"', ""))
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            "repo-stage repo `team` package `hello_1.0_amd64`",
+            "repo-stage repo `team` package `extra_3.0_amd64`",
+            "promote repo `team` package `hello_1.0_amd64`",
+            "reject repo `team` package `extra_3.0_amd64`",
+            "repo-stage repo `team` package `hello_1.1_amd64`",
+            "reject repo `team` package `hello_1.1_amd64`",
+        ]
+    );
 }

@@ -34,6 +34,7 @@ mod dsc;
 pub mod edit;
 pub mod freeze;
 pub mod include;
+pub mod review;
 pub mod settings;
 pub mod status;
 pub mod uploaders;
