@@ -266,7 +266,15 @@ mod tests {
         );
         assert_eq!(
             route("PATCH", "/api/repos/team"),
-            Matched::WrongMethod(vec!["GET", "DELETE"])
+            Matched::WrongMethod(vec!["GET", "DELETE", "PUT"])
+        );
+        assert_eq!(
+            route("POST", "/api/snapshots/merge"),
+            Matched::Route(Op::SnapshotsMerge, vec![])
+        );
+        assert_eq!(
+            route("GET", "/api/snapshots/merge"),
+            Matched::Route(Op::SnapshotsShow, vec!["merge".into()])
         );
         assert_eq!(route("GET", "/api/nothing"), Matched::NotFound);
         assert_eq!(route("GET", "/api/files/%ff"), Matched::NotFound);
