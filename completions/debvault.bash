@@ -490,7 +490,7 @@ _debvault() {
             return 0
             ;;
         debvault__subcmd__freeze)
-            opts="-q -v -h --reason --root --config --json --quiet --verbose --no-progress --help"
+            opts="-q -v -h --mirror --repo --reason --root --config --json --quiet --verbose --no-progress --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1060,7 +1060,7 @@ _debvault() {
             return 0
             ;;
         debvault__subcmd__promote)
-            opts="-q -v -h --all --reason --no-deps --dry-run --root --config --json --quiet --verbose --no-progress --help"
+            opts="-q -v -h --mirror --repo --all --reason --no-deps --dry-run --root --config --json --quiet --verbose --no-progress --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1182,7 +1182,7 @@ _debvault() {
             return 0
             ;;
         debvault__subcmd__reject)
-            opts="-q -v -h --all --reason --no-deps --dry-run --root --config --json --quiet --verbose --no-progress --help"
+            opts="-q -v -h --mirror --repo --all --reason --no-deps --dry-run --root --config --json --quiet --verbose --no-progress --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1274,7 +1274,7 @@ _debvault() {
             return 0
             ;;
         debvault__subcmd__repo__subcmd__create)
-            opts="-q -v -h --component --arch --comment --uploaders --uploaders-keyring --dry-run --root --config --json --quiet --verbose --no-progress --help"
+            opts="-q -v -h --component --arch --comment --distribution --review --uploaders --uploaders-keyring --dry-run --root --config --json --quiet --verbose --no-progress --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1289,6 +1289,10 @@ _debvault() {
                     return 0
                     ;;
                 --comment)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --distribution)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1338,12 +1342,24 @@ _debvault() {
             return 0
             ;;
         debvault__subcmd__repo__subcmd__edit)
-            opts="-q -v -h --uploaders --uploaders-keyring --no-uploaders --dry-run --root --config --json --quiet --verbose --no-progress --help"
+            opts="-q -v -h --comment --distribution --review --uploaders --uploaders-keyring --no-uploaders --dry-run --root --config --json --quiet --verbose --no-progress --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --comment)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --distribution)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --review)
+                    COMPREPLY=($(compgen -W "true false" -- "${cur}"))
+                    return 0
+                    ;;
                 --uploaders)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -2048,7 +2064,7 @@ _debvault() {
             return 0
             ;;
         debvault__subcmd__unfreeze)
-            opts="-q -v -h --reason --accept-new --root --config --json --quiet --verbose --no-progress --help"
+            opts="-q -v -h --mirror --repo --reason --accept-new --root --config --json --quiet --verbose --no-progress --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

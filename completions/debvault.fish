@@ -195,7 +195,7 @@ complete -c debvault -n "__fish_debvault_using_subcommand repo; and not __fish_s
 complete -c debvault -n "__fish_debvault_using_subcommand repo; and not __fish_seen_subcommand_from create edit include list show drop add remove copy move" -l no-progress -d 'No progress bars (plain log lines)'
 complete -c debvault -n "__fish_debvault_using_subcommand repo; and not __fish_seen_subcommand_from create edit include list show drop add remove copy move" -s h -l help -d 'Print help'
 complete -c debvault -n "__fish_debvault_using_subcommand repo; and not __fish_seen_subcommand_from create edit include list show drop add remove copy move" -f -a "create" -d 'Create an empty local repository for packages added by hand'
-complete -c debvault -n "__fish_debvault_using_subcommand repo; and not __fish_seen_subcommand_from create edit include list show drop add remove copy move" -f -a "edit" -d 'Change who may upload to a repository with `repo include`'
+complete -c debvault -n "__fish_debvault_using_subcommand repo; and not __fish_seen_subcommand_from create edit include list show drop add remove copy move" -f -a "edit" -d 'Change a repository\'s settings or who may upload to it with `repo include`'
 complete -c debvault -n "__fish_debvault_using_subcommand repo; and not __fish_seen_subcommand_from create edit include list show drop add remove copy move" -f -a "include" -d 'Include an upload described by a .changes file (dput, dpkg-genchanges)'
 complete -c debvault -n "__fish_debvault_using_subcommand repo; and not __fish_seen_subcommand_from create edit include list show drop add remove copy move" -f -a "list" -d 'List local repositories'
 complete -c debvault -n "__fish_debvault_using_subcommand repo; and not __fish_seen_subcommand_from create edit include list show drop add remove copy move" -f -a "show" -d 'Show a local repository'
@@ -207,16 +207,22 @@ complete -c debvault -n "__fish_debvault_using_subcommand repo; and not __fish_s
 complete -c debvault -n "__fish_debvault_using_subcommand repo; and __fish_seen_subcommand_from create" -l component -d 'The component its packages are published in' -r
 complete -c debvault -n "__fish_debvault_using_subcommand repo; and __fish_seen_subcommand_from create" -l arch -d 'Architectures a snapshot of it publishes [default: those of its packages]' -r
 complete -c debvault -n "__fish_debvault_using_subcommand repo; and __fish_seen_subcommand_from create" -l comment -d 'Free text shown by `repo show`' -r
+complete -c debvault -n "__fish_debvault_using_subcommand repo; and __fish_seen_subcommand_from create" -l distribution -d 'The distribution a snapshot of it publishes to when `--distribution` names none' -r
 complete -c debvault -n "__fish_debvault_using_subcommand repo; and __fish_seen_subcommand_from create" -l uploaders -d 'Uploaders rules, JSON in aptly\'s uploaders.json shape' -r -F
 complete -c debvault -n "__fish_debvault_using_subcommand repo; and __fish_seen_subcommand_from create" -l uploaders-keyring -d 'Public keys of the uploaders (binary or armored), stored with the rules' -r -F
 complete -c debvault -n "__fish_debvault_using_subcommand repo; and __fish_seen_subcommand_from create" -l root -d 'Data root holding the database, blobs and publications [env: DEBVAULT_ROOT]' -r -F
 complete -c debvault -n "__fish_debvault_using_subcommand repo; and __fish_seen_subcommand_from create" -l config -d 'Config file [env: DEBVAULT_CONFIG]' -r -F
+complete -c debvault -n "__fish_debvault_using_subcommand repo; and __fish_seen_subcommand_from create" -l review -d 'Stage added, copied and moved packages for review (`staged`, `promote`, `reject`)'
 complete -c debvault -n "__fish_debvault_using_subcommand repo; and __fish_seen_subcommand_from create" -l dry-run -d 'Check the request, create nothing'
 complete -c debvault -n "__fish_debvault_using_subcommand repo; and __fish_seen_subcommand_from create" -l json -d 'Machine-readable JSON on stdout'
 complete -c debvault -n "__fish_debvault_using_subcommand repo; and __fish_seen_subcommand_from create" -s q -l quiet -d 'No confirmations on stdout, no notes or progress on stderr (data, warnings and errors stay)'
 complete -c debvault -n "__fish_debvault_using_subcommand repo; and __fish_seen_subcommand_from create" -s v -l verbose -d 'More detail on stderr (repeat for debug logs)'
 complete -c debvault -n "__fish_debvault_using_subcommand repo; and __fish_seen_subcommand_from create" -l no-progress -d 'No progress bars (plain log lines)'
 complete -c debvault -n "__fish_debvault_using_subcommand repo; and __fish_seen_subcommand_from create" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c debvault -n "__fish_debvault_using_subcommand repo; and __fish_seen_subcommand_from edit" -l comment -d 'Free text shown by `repo show` (empty: none)' -r
+complete -c debvault -n "__fish_debvault_using_subcommand repo; and __fish_seen_subcommand_from edit" -l distribution -d 'The distribution a snapshot of it publishes to by default (empty: none)' -r
+complete -c debvault -n "__fish_debvault_using_subcommand repo; and __fish_seen_subcommand_from edit" -l review -d 'Stage changes for review (true), or make them live at once (false)' -r -f -a "true\t''
+false\t''"
 complete -c debvault -n "__fish_debvault_using_subcommand repo; and __fish_seen_subcommand_from edit" -l uploaders -d 'Uploaders rules, JSON in aptly\'s uploaders.json shape' -r -F
 complete -c debvault -n "__fish_debvault_using_subcommand repo; and __fish_seen_subcommand_from edit" -l uploaders-keyring -d 'Public keys of the uploaders (binary or armored), stored with the rules' -r -F
 complete -c debvault -n "__fish_debvault_using_subcommand repo; and __fish_seen_subcommand_from edit" -l root -d 'Data root holding the database, blobs and publications [env: DEBVAULT_ROOT]' -r -F
@@ -544,6 +550,8 @@ complete -c debvault -n "__fish_debvault_using_subcommand apply" -s h -l help -d
 complete -c debvault -n "__fish_debvault_using_subcommand freeze" -l reason -d 'Why (recorded in the audit trail)' -r
 complete -c debvault -n "__fish_debvault_using_subcommand freeze" -l root -d 'Data root holding the database, blobs and publications [env: DEBVAULT_ROOT]' -r -F
 complete -c debvault -n "__fish_debvault_using_subcommand freeze" -l config -d 'Config file [env: DEBVAULT_CONFIG]' -r -F
+complete -c debvault -n "__fish_debvault_using_subcommand freeze" -l mirror -d 'NAME is a mirror (needed only when a repo has the same name)'
+complete -c debvault -n "__fish_debvault_using_subcommand freeze" -l repo -d 'NAME is a local repository (needed only when a mirror has the same name)'
 complete -c debvault -n "__fish_debvault_using_subcommand freeze" -l json -d 'Machine-readable JSON on stdout'
 complete -c debvault -n "__fish_debvault_using_subcommand freeze" -s q -l quiet -d 'No confirmations on stdout, no notes or progress on stderr (data, warnings and errors stay)'
 complete -c debvault -n "__fish_debvault_using_subcommand freeze" -s v -l verbose -d 'More detail on stderr (repeat for debug logs)'
@@ -552,6 +560,8 @@ complete -c debvault -n "__fish_debvault_using_subcommand freeze" -s h -l help -
 complete -c debvault -n "__fish_debvault_using_subcommand unfreeze" -l reason -d 'Why (recorded in the audit trail)' -r
 complete -c debvault -n "__fish_debvault_using_subcommand unfreeze" -l root -d 'Data root holding the database, blobs and publications [env: DEBVAULT_ROOT]' -r -F
 complete -c debvault -n "__fish_debvault_using_subcommand unfreeze" -l config -d 'Config file [env: DEBVAULT_CONFIG]' -r -F
+complete -c debvault -n "__fish_debvault_using_subcommand unfreeze" -l mirror -d 'NAME is a mirror (needed only when a repo has the same name)'
+complete -c debvault -n "__fish_debvault_using_subcommand unfreeze" -l repo -d 'NAME is a local repository (needed only when a mirror has the same name)'
 complete -c debvault -n "__fish_debvault_using_subcommand unfreeze" -l accept-new -d 'Take the new upstream content of a package frozen because it changed under the same version'
 complete -c debvault -n "__fish_debvault_using_subcommand unfreeze" -l json -d 'Machine-readable JSON on stdout'
 complete -c debvault -n "__fish_debvault_using_subcommand unfreeze" -s q -l quiet -d 'No confirmations on stdout, no notes or progress on stderr (data, warnings and errors stay)'
@@ -587,6 +597,8 @@ complete -c debvault -n "__fish_debvault_using_subcommand staged; and __fish_see
 complete -c debvault -n "__fish_debvault_using_subcommand promote" -l reason -d 'Why (recorded in the audit trail)' -r
 complete -c debvault -n "__fish_debvault_using_subcommand promote" -l root -d 'Data root holding the database, blobs and publications [env: DEBVAULT_ROOT]' -r -F
 complete -c debvault -n "__fish_debvault_using_subcommand promote" -l config -d 'Config file [env: DEBVAULT_CONFIG]' -r -F
+complete -c debvault -n "__fish_debvault_using_subcommand promote" -l mirror -d 'NAME is a mirror (needed only when a repo has the same name)'
+complete -c debvault -n "__fish_debvault_using_subcommand promote" -l repo -d 'NAME is a local repository (needed only when a mirror has the same name)'
 complete -c debvault -n "__fish_debvault_using_subcommand promote" -l all -d 'Every staged change of the mirror'
 complete -c debvault -n "__fish_debvault_using_subcommand promote" -l no-deps -d 'Do not follow dependencies: promote only what is named, reject even if that leaves packages uninstallable (what is left unmet is printed)'
 complete -c debvault -n "__fish_debvault_using_subcommand promote" -l dry-run -d 'Show what would be decided, change nothing'
@@ -623,6 +635,8 @@ complete -c debvault -n "__fish_debvault_using_subcommand advisories; and __fish
 complete -c debvault -n "__fish_debvault_using_subcommand reject" -l reason -d 'Why (recorded in the audit trail)' -r
 complete -c debvault -n "__fish_debvault_using_subcommand reject" -l root -d 'Data root holding the database, blobs and publications [env: DEBVAULT_ROOT]' -r -F
 complete -c debvault -n "__fish_debvault_using_subcommand reject" -l config -d 'Config file [env: DEBVAULT_CONFIG]' -r -F
+complete -c debvault -n "__fish_debvault_using_subcommand reject" -l mirror -d 'NAME is a mirror (needed only when a repo has the same name)'
+complete -c debvault -n "__fish_debvault_using_subcommand reject" -l repo -d 'NAME is a local repository (needed only when a mirror has the same name)'
 complete -c debvault -n "__fish_debvault_using_subcommand reject" -l all -d 'Every staged change of the mirror'
 complete -c debvault -n "__fish_debvault_using_subcommand reject" -l no-deps -d 'Do not follow dependencies: promote only what is named, reject even if that leaves packages uninstallable (what is left unmet is printed)'
 complete -c debvault -n "__fish_debvault_using_subcommand reject" -l dry-run -d 'Show what would be decided, change nothing'

@@ -331,6 +331,9 @@ pub struct RepoSource {
     pub name: String,
     /// How many changes it had seen (its revision counter).
     pub revision: u64,
+    /// Its default distribution then, if it had one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub distribution: Option<String>,
 }
 
 /// A stored snapshot: an immutable, named package set.

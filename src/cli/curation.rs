@@ -12,12 +12,14 @@ use super::evidence;
 use super::failure::{Context as _, Result};
 use super::output::{UsageError, human_bytes};
 use super::printer::Kind;
+use super::repo_curation;
 use crate::atomic_file::WriteOptions;
 use crate::config::parse_duration;
 use crate::db::{AuditRecord, StageAction};
 use crate::ops::apply::{self, MirrorChange};
 use crate::ops::curation::{self, DecideOptions, Decision, Selector, StagedItem};
 use crate::ops::evidence::changelog::{ChangeEvidence, explain};
+use crate::ops::repo::freeze::{self as repo_freeze, Target};
 
 #[derive(Debug, Args)]
 pub(crate) struct ApplyArgs {
@@ -28,11 +30,35 @@ pub(crate) struct ApplyArgs {
     dry_run: bool,
 }
 
+/// Which of a mirror and a repo of the same name a curation verb means.
+#[derive(Debug, Args)]
+pub(crate) struct TargetArgs {
+    /// NAME is a mirror (needed only when a repo has the same name)
+    #[arg(long, conflicts_with = "repo")]
+    mirror: bool,
+    /// NAME is a local repository (needed only when a mirror has the same name)
+    #[arg(long)]
+    repo: bool,
+}
+
+impl TargetArgs {
+    fn resolve(&self, ctx: &crate::ops::Context, name: &str) -> Result<Target> {
+        let forced = match (self.mirror, self.repo) {
+            (true, _) => Some(Target::Mirror),
+            (_, true) => Some(Target::Repo),
+            _ => None,
+        };
+        Ok(repo_freeze::target(ctx, name, forced)?)
+    }
+}
+
 #[derive(Debug, Args)]
 pub(crate) struct FreezeArgs {
-    /// Mirror name
+    /// Mirror or local repository name
     #[arg(add = super::complete::mirrors())]
-    mirror: String,
+    name: String,
+    #[command(flatten)]
+    target: TargetArgs,
     /// Packages: NAME, NAME:ARCH, NAME=VERSION or NAME:ARCH=VERSION (NAME may be a glob)
     #[arg(required = true, value_name = "PKG")]
     packages: Vec<String>,
@@ -43,9 +69,11 @@ pub(crate) struct FreezeArgs {
 
 #[derive(Debug, Args)]
 pub(crate) struct UnfreezeArgs {
-    /// Mirror name
+    /// Mirror or local repository name
     #[arg(add = super::complete::mirrors())]
-    mirror: String,
+    name: String,
+    #[command(flatten)]
+    target: TargetArgs,
     /// Packages: NAME, NAME:ARCH, NAME=VERSION or NAME:ARCH=VERSION (NAME may be a glob)
     #[arg(required = true, value_name = "PKG")]
     packages: Vec<String>,
@@ -84,29 +112,31 @@ pub(crate) enum StagedCommand {
 
 #[derive(Debug, Args)]
 pub(crate) struct DecideArgs {
-    /// Mirror name
+    /// Mirror or local repository name
     #[arg(add = super::complete::mirrors())]
-    mirror: String,
+    pub(crate) name: String,
+    #[command(flatten)]
+    target: TargetArgs,
     /// Packages: NAME, NAME:ARCH, NAME=VERSION or NAME:ARCH=VERSION (NAME may be a glob)
     #[arg(
         value_name = "PKG",
         required_unless_present = "all",
         conflicts_with = "all"
     )]
-    packages: Vec<String>,
+    pub(crate) packages: Vec<String>,
     /// Every staged change of the mirror
     #[arg(long)]
-    all: bool,
+    pub(crate) all: bool,
     /// Why (recorded in the audit trail)
     #[arg(long, value_name = "TEXT")]
-    reason: String,
+    pub(crate) reason: String,
     /// Do not follow dependencies: promote only what is named, reject even if
     /// that leaves packages uninstallable (what is left unmet is printed)
     #[arg(long)]
     no_deps: bool,
     /// Show what would be decided, change nothing
     #[arg(long)]
-    dry_run: bool,
+    pub(crate) dry_run: bool,
 }
 
 impl DecideArgs {
@@ -125,7 +155,7 @@ pub(crate) struct AuditArgs {
     since: Option<String>,
 }
 
-fn selectors(packages: &[String]) -> Result<Vec<Selector>> {
+pub(crate) fn selectors(packages: &[String]) -> Result<Vec<Selector>> {
     Ok(packages
         .iter()
         .map(|p| Selector::parse(p))
@@ -207,17 +237,20 @@ pub(crate) fn apply(a: ApplyArgs, g: &Globals) -> Result<u8> {
 
 pub(crate) fn freeze(a: FreezeArgs, g: &Globals) -> Result<u8> {
     let mut ctx = g.context()?;
-    let frozen = curation::freeze(&mut ctx, &a.mirror, &selectors(&a.packages)?, &a.reason)?;
-    let v = serde_json::json!({"mirror": a.mirror, "frozen": frozen});
+    if a.target.resolve(&ctx, &a.name)? == Target::Repo {
+        return repo_curation::freeze(&mut ctx, g, &a.name, &selectors(&a.packages)?, &a.reason);
+    }
+    let frozen = curation::freeze(&mut ctx, &a.name, &selectors(&a.packages)?, &a.reason)?;
+    let v = serde_json::json!({"mirror": a.name, "frozen": frozen});
     g.out.done(&v, |out| {
         if frozen.is_empty() {
-            writeln!(out, "mirror `{}`: already frozen", a.mirror)?;
+            writeln!(out, "mirror `{}`: already frozen", a.name)?;
         }
         for f in &frozen {
             writeln!(
                 out,
                 "froze {} in mirror `{}`: syncs take no new version and remove nothing",
-                f.key, a.mirror
+                f.key, a.name
             )?;
         }
         Ok(())
@@ -227,26 +260,30 @@ pub(crate) fn freeze(a: FreezeArgs, g: &Globals) -> Result<u8> {
 
 pub(crate) fn unfreeze(a: UnfreezeArgs, g: &Globals) -> Result<u8> {
     let mut ctx = g.context()?;
+    if a.target.resolve(&ctx, &a.name)? == Target::Repo {
+        let sel = selectors(&a.packages)?;
+        return repo_curation::unfreeze(&mut ctx, g, &a.name, &sel, &a.reason, a.accept_new);
+    }
     let lifted = curation::unfreeze(
         &mut ctx,
-        &a.mirror,
+        &a.name,
         &selectors(&a.packages)?,
         &a.reason,
         a.accept_new,
     )?;
-    let v = serde_json::json!({"mirror": a.mirror, "unfrozen": lifted, "accept_new": a.accept_new});
+    let v = serde_json::json!({"mirror": a.name, "unfrozen": lifted, "accept_new": a.accept_new});
     g.out.done(&v, |out| {
         for f in &lifted {
             match f.kind {
                 crate::model::FreezeKind::Content => writeln!(
                     out,
                     "unfroze {} in mirror `{}`: the next sync takes upstream's content {}",
-                    f.key, a.mirror, f.upstream_sha256
+                    f.key, a.name, f.upstream_sha256
                 )?,
                 crate::model::FreezeKind::Manual => writeln!(
                     out,
                     "unfroze {} in mirror `{}`: the next sync follows upstream again",
-                    f.key, a.mirror
+                    f.key, a.name
                 )?,
             }
         }
@@ -280,7 +317,7 @@ pub(crate) fn staged(cmd: StagedCommand, g: &Globals) -> Result<u8> {
     let mut ctx = g.context()?;
     match cmd {
         StagedCommand::List { mirror, changelog } => {
-            let items = curation::staged_items(&ctx, mirror.as_deref())?;
+            let items = repo_curation::staged_items(&ctx, mirror.as_deref())?;
             if items.is_empty() {
                 g.out.note("nothing staged");
             }
@@ -299,8 +336,8 @@ pub(crate) fn staged(cmd: StagedCommand, g: &Globals) -> Result<u8> {
             changelog,
         } => {
             let since = parse_since(&since)?;
-            let items = curation::staged_items(&ctx, mirror.as_deref())?;
-            let decisions = curation::decisions(&ctx, mirror.as_deref(), since)?;
+            let items = repo_curation::staged_items(&ctx, mirror.as_deref())?;
+            let decisions = repo_curation::decisions(&ctx, mirror.as_deref(), since)?;
             let ev = if changelog {
                 Some(explain(&mut ctx, &evidence::staged_queries(&items))?)
             } else {
@@ -314,7 +351,11 @@ pub(crate) fn staged(cmd: StagedCommand, g: &Globals) -> Result<u8> {
                     serde_json::json!({"since": since, "staged": items, "decisions": decisions})
                 }
             };
-            let advisories = evidence::advisory_section(&ctx, mirror.as_deref())?;
+            // Advisories are about mirrors: a repo's report has none.
+            let advisories = match mirror.as_deref() {
+                Some(m) if ctx.db.mirror(m)?.is_none() => None,
+                m => evidence::advisory_section(&ctx, m)?,
+            };
             if let Some((open, _)) = &advisories {
                 v["open_advisories"] = serde_json::json!(open);
             }
@@ -351,7 +392,7 @@ fn print_staged(
         writeln!(
             out,
             "{:<16} {:<24} {:<8} {:<28} {:>11}  {:<16}  {:<16}  {}",
-            i.mirror,
+            source(i),
             i.name,
             i.architecture,
             change_text(i),
@@ -369,6 +410,15 @@ fn print_staged(
         }
     }
     Ok(())
+}
+
+/// The mirror of a staged change, or `repo:NAME` for a local repository's.
+fn source(i: &StagedItem) -> String {
+    if i.repo {
+        format!("repo:{}", i.mirror)
+    } else {
+        i.mirror.clone()
+    }
 }
 
 fn cell(s: &str) -> String {
@@ -402,7 +452,7 @@ fn markdown_report(
             let _ = writeln!(
                 s,
                 "| {} | {} | {} | {} | {} | {} |",
-                cell(&i.mirror),
+                cell(&source(i)),
                 cell(&i.name),
                 cell(&i.architecture),
                 cell(&change_text(i)),
@@ -464,9 +514,14 @@ fn print_decision(d: &Decision, g: &Globals) -> Result<u8> {
             (_, false) => "rejected",
             (_, true) => "would reject",
         };
+        let what = if d.changes.iter().any(|c| c.repo) {
+            "repo"
+        } else {
+            "mirror"
+        };
         writeln!(
             out,
-            "mirror `{}`: {verb} {} change{}; {} packages live",
+            "{what} `{}`: {verb} {} change{}; {} packages live",
             d.mirror,
             d.changes.len(),
             if d.changes.len() == 1 { "" } else { "s" },
@@ -499,9 +554,13 @@ fn print_decision(d: &Decision, g: &Globals) -> Result<u8> {
 
 pub(crate) fn promote(a: DecideArgs, g: &Globals) -> Result<u8> {
     let mut ctx = g.context()?;
+    if a.target.resolve(&ctx, &a.name)? == Target::Repo {
+        let d = repo_curation::decide(&mut ctx, &a, true)?;
+        return print_decision(&d, g);
+    }
     let d = curation::promote(
         &mut ctx,
-        &a.mirror,
+        &a.name,
         &selectors(&a.packages)?,
         a.all,
         &a.reason,
@@ -512,9 +571,13 @@ pub(crate) fn promote(a: DecideArgs, g: &Globals) -> Result<u8> {
 
 pub(crate) fn reject(a: DecideArgs, g: &Globals) -> Result<u8> {
     let mut ctx = g.context()?;
+    if a.target.resolve(&ctx, &a.name)? == Target::Repo {
+        let d = repo_curation::decide(&mut ctx, &a, false)?;
+        return print_decision(&d, g);
+    }
     let d = curation::reject(
         &mut ctx,
-        &a.mirror,
+        &a.name,
         &selectors(&a.packages)?,
         a.all,
         &a.reason,

@@ -145,12 +145,34 @@ mod tests {
     /// gives it; context on the way up keeps the code.
     #[test]
     fn every_error_kind_maps_to_its_exit_code() {
-        let db = || DbError::MirrorExists("m".into());
+        let db = || DbError::Corrupt {
+            what: "m".into(),
+            detail: "x".into(),
+        };
         let cases: Vec<(&str, u8, u8)> = vec![
             ("io", code(io()), 1),
             ("config", code(ConfigError::NoRoot), 2),
             ("usage", code(crate::cli::output::UsageError("x".into())), 2),
             ("db", code(db()), 1),
+            ("name taken", code(DbError::MirrorExists("m".into())), 2),
+            (
+                "repo exists",
+                code(crate::ops::repo::RepoError::Exists("r".into())),
+                2,
+            ),
+            (
+                "repo frozen",
+                code(crate::ops::repo::RepoError::Frozen(Box::new(
+                    crate::ops::repo::freeze::FrozenChange {
+                        repo: "r".into(),
+                        package: "p_2_all".into(),
+                        action: "add",
+                        frozen: "p_1_all".into(),
+                        reason: "release".into(),
+                    },
+                ))),
+                4,
+            ),
             (
                 "repo conflict",
                 code(crate::ops::repo::RepoError::Conflict(Box::new(
@@ -222,7 +244,7 @@ mod tests {
             ),
             ("mirror missing", code(MirrorError::NotFound("m".into())), 1),
             ("mirror db", code(MirrorError::Db(db())), 1),
-            ("key exists", code(KeyError::Exists("F".into())), 1),
+            ("key exists", code(KeyError::Exists("F".into())), 2),
             ("key none", code(KeyError::Empty(PathBuf::from("keys"))), 2),
             ("key pgp", code(KeyError::Pgp(PgpError::NoSigningKeys)), 2),
             ("key audit", code(KeyError::Db(db())), 1),

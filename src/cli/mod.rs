@@ -28,6 +28,7 @@ mod printer;
 mod progress;
 mod publish;
 mod repo;
+mod repo_curation;
 mod serve;
 mod serve_proxy;
 mod snapshot;

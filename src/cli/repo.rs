@@ -29,18 +29,35 @@ pub(crate) enum RepoCommand {
         /// Free text shown by `repo show`
         #[arg(long)]
         comment: Option<String>,
+        /// The distribution a snapshot of it publishes to when `--distribution` names none
+        #[arg(long, value_name = "DIST")]
+        distribution: Option<String>,
+        /// Stage added, copied and moved packages for review (`staged`, `promote`, `reject`)
+        #[arg(long)]
+        review: bool,
         #[command(flatten)]
         uploaders: UploadersArgs,
         /// Check the request, create nothing
         #[arg(long)]
         dry_run: bool,
     },
-    /// Change who may upload to a repository with `repo include`
-    #[command(group(clap::ArgGroup::new("change").required(true).args(["uploaders", "no_uploaders"])))]
+    /// Change a repository's settings or who may upload to it with `repo include`
+    #[command(group(clap::ArgGroup::new("change").required(true).multiple(true).args(
+        ["uploaders", "no_uploaders", "comment", "distribution", "review"]
+    )))]
     Edit {
         /// Repo name
         #[arg(add = super::complete::repos())]
         name: String,
+        /// Free text shown by `repo show` (empty: none)
+        #[arg(long)]
+        comment: Option<String>,
+        /// The distribution a snapshot of it publishes to by default (empty: none)
+        #[arg(long, value_name = "DIST")]
+        distribution: Option<String>,
+        /// Stage changes for review (true), or make them live at once (false)
+        #[arg(long, value_name = "BOOL")]
+        review: Option<bool>,
         #[command(flatten)]
         uploaders: UploadersArgs,
         /// Remove its uploaders: anyone may include, unsigned uploads too
@@ -187,6 +204,8 @@ pub(crate) fn run(cmd: RepoCommand, g: &Globals) -> Result<u8> {
             component,
             architectures,
             comment,
+            distribution,
+            review,
             uploaders,
             dry_run,
         } => {
@@ -196,6 +215,8 @@ pub(crate) fn run(cmd: RepoCommand, g: &Globals) -> Result<u8> {
                     component,
                     comment,
                     architectures,
+                    default_distribution: distribution,
+                    review,
                 },
                 uploaders: uploaders.load()?,
                 dry_run,
@@ -216,10 +237,31 @@ pub(crate) fn run(cmd: RepoCommand, g: &Globals) -> Result<u8> {
         }
         RepoCommand::Edit {
             name,
+            comment,
+            distribution,
+            review,
             uploaders,
-            no_uploaders: _,
+            no_uploaders,
             dry_run,
-        } => edit(name, uploaders, dry_run, g),
+        } => {
+            let change = ops::settings::SettingsChange {
+                comment,
+                component: None,
+                default_distribution: distribution,
+                review,
+                dry_run,
+            };
+            let settings = change.comment.is_some()
+                || change.default_distribution.is_some()
+                || change.review.is_some();
+            if settings {
+                edit_settings(&name, &change, g)?;
+            }
+            if no_uploaders || uploaders.uploaders_keyring.is_some() {
+                edit(name, uploaders, dry_run, g)?;
+            }
+            Ok(0)
+        }
         RepoCommand::Include {
             name,
             changes,
@@ -274,6 +316,25 @@ pub(crate) fn run(cmd: RepoCommand, g: &Globals) -> Result<u8> {
         RepoCommand::Copy(a) => copy(a, false, g),
         RepoCommand::Move(a) => copy(a, true, g),
     }
+}
+
+fn edit_settings(name: &str, change: &ops::settings::SettingsChange, g: &Globals) -> Result<u8> {
+    let mut ctx = g.context()?;
+    let repo = ops::settings::edit(&mut ctx, name, change)?;
+    let v = serde_json::json!({"repo": repo, "dry_run": change.dry_run});
+    g.out.result(kind(change.dry_run), &v, |out| {
+        let would = if change.dry_run { "would be" } else { "is now" };
+        let s = &repo.spec;
+        writeln!(
+            out,
+            "repo `{name}` {would}: component {}, default distribution {}, review {}",
+            s.component,
+            s.default_distribution.as_deref().unwrap_or("(none)"),
+            if s.review { "on" } else { "off" }
+        )?;
+        Ok(())
+    })?;
+    Ok(0)
 }
 
 fn edit(name: String, uploaders: UploadersArgs, dry_run: bool, g: &Globals) -> Result<u8> {
@@ -402,6 +463,9 @@ fn edited(g: &Globals, r: &EditReport) -> Result<u8> {
                 r.unchanged.len()
             )?;
             print_packages(out, "  + ", &r.copied)?;
+            if r.staged {
+                writeln!(out, "staged for review in `{dst}`: promote or reject them")?;
+            }
         }
         if !r.removed.is_empty() || r.destination.is_none() {
             writeln!(
@@ -427,6 +491,9 @@ fn print_add(out: &mut dyn Write, r: &AddReport) -> Result<()> {
         r.replaced.len(),
         r.unchanged.len()
     )?;
+    if r.staged {
+        writeln!(out, "staged for review, not live: promote or reject them")?;
+    }
     for a in &r.added {
         writeln!(out, "  + {}  {}", a.package.key, a.package.sha256)?;
     }
@@ -463,6 +530,16 @@ pub(crate) fn print_status(
             r.revision,
             r.last_change.format("%Y-%m-%d %H:%M"),
             if r.uploaders { "signed only" } else { "anyone" }
+        )?;
+    }
+    for r in repos.iter().filter(|r| r.held > 0) {
+        writeln!(out, "repo `{}`: {} held (debvault freeze)", r.name, r.held)?;
+    }
+    for r in repos.iter().filter(|r| r.staged > 0) {
+        writeln!(
+            out,
+            "repo `{}`: {} staged for review (debvault staged list {})",
+            r.name, r.staged, r.name
         )?;
     }
     Ok(())

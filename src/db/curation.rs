@@ -98,7 +98,7 @@ pub struct StagedRow {
     /// Row id.
     #[serde(skip)]
     pub id: i64,
-    /// Mirror.
+    /// Mirror (0 for a repo's staged change).
     #[serde(skip)]
     pub mirror_id: MirrorId,
     /// Add or remove.
@@ -371,7 +371,6 @@ impl Db {
         mirror: Option<MirrorId>,
         rejected: bool,
     ) -> Result<Vec<StagedRow>, DbError> {
-        let what = "list staged changes";
         let q = format!(
             "SELECT id, mirror_id, action, component, package_id, name, version, arch, sha256, size, \
              release_date, staged_at, status FROM staged WHERE (?1 IS NULL OR mirror_id = ?1) {} \
@@ -382,59 +381,7 @@ impl Db {
                 "AND status = 'staged'"
             }
         );
-        let mut stmt = self.conn.prepare_cached(&q).map_err(sql(what))?;
-        let rows = stmt
-            .query_map([mirror.map(|m| m.0)], |r| {
-                Ok((
-                    (
-                        r.get::<_, i64>(0)?,
-                        r.get::<_, i64>(1)?,
-                        r.get::<_, String>(2)?,
-                        r.get::<_, String>(3)?,
-                        r.get::<_, Option<i64>>(4)?,
-                    ),
-                    (
-                        r.get::<_, String>(5)?,
-                        r.get::<_, String>(6)?,
-                        r.get::<_, String>(7)?,
-                        r.get::<_, String>(8)?,
-                        r.get::<_, i64>(9)?,
-                    ),
-                    (
-                        r.get::<_, Option<String>>(10)?,
-                        r.get::<_, String>(11)?,
-                        r.get::<_, String>(12)?,
-                    ),
-                ))
-            })
-            .map_err(sql(what))?;
-        let mut out = Vec::new();
-        for row in rows {
-            let (
-                (id, mirror_id, action, component, package_id),
-                (name, version, arch, sha, size),
-                (date, at, status),
-            ) = row.map_err(sql(what))?;
-            let w = format!("staged change of `{name}`");
-            out.push(StagedRow {
-                id,
-                mirror_id: MirrorId(mirror_id),
-                action: StageAction::parse(&action).ok_or_else(|| corrupt(&w, &action))?,
-                component,
-                package_id: package_id.map(PackageId),
-                sha256: parse_sha(Some(sha), &w)?.ok_or_else(|| corrupt(&w, "no digest"))?,
-                size: size as u64,
-                release_date: parse_ts(date, &w)?,
-                staged_at: parse_ts(Some(at), &w)?.unwrap_or_default(),
-                rejected: status == "rejected",
-                key: PackageKey {
-                    name,
-                    version,
-                    architecture: arch,
-                },
-            });
-        }
-        Ok(out)
+        read_staged(&self.conn, &q, mirror.map(|m| m.0))
     }
 
     /// Promotes staged rows: the mirror's live revision becomes `set`
@@ -497,6 +444,71 @@ impl Db {
         }
         tx.commit().map_err(sql(what))
     }
+}
+
+/// The staged rows query `q` selects (`id, owner, action, component,
+/// package_id, name, version, arch, sha256, size, release_date, staged_at,
+/// status`, `?1` the owner or NULL): a mirror's from `staged`, a repo's
+/// from `repo_staged`.
+pub(super) fn read_staged(
+    conn: &Connection,
+    q: &str,
+    owner: Option<i64>,
+) -> Result<Vec<StagedRow>, DbError> {
+    let what = "list staged changes";
+    let mut stmt = conn.prepare_cached(q).map_err(sql(what))?;
+    let rows = stmt
+        .query_map([owner], |r| {
+            Ok((
+                (
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, i64>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, String>(3)?,
+                    r.get::<_, Option<i64>>(4)?,
+                ),
+                (
+                    r.get::<_, String>(5)?,
+                    r.get::<_, String>(6)?,
+                    r.get::<_, String>(7)?,
+                    r.get::<_, String>(8)?,
+                    r.get::<_, i64>(9)?,
+                ),
+                (
+                    r.get::<_, Option<String>>(10)?,
+                    r.get::<_, String>(11)?,
+                    r.get::<_, String>(12)?,
+                ),
+            ))
+        })
+        .map_err(sql(what))?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (
+            (id, mirror_id, action, component, package_id),
+            (name, version, arch, sha, size),
+            (date, at, status),
+        ) = row.map_err(sql(what))?;
+        let w = format!("staged change of `{name}`");
+        out.push(StagedRow {
+            id,
+            mirror_id: MirrorId(mirror_id),
+            action: StageAction::parse(&action).ok_or_else(|| corrupt(&w, &action))?,
+            component,
+            package_id: package_id.map(PackageId),
+            sha256: parse_sha(Some(sha), &w)?.ok_or_else(|| corrupt(&w, "no digest"))?,
+            size: size as u64,
+            release_date: parse_ts(date, &w)?,
+            staged_at: parse_ts(Some(at), &w)?.unwrap_or_default(),
+            rejected: status == "rejected",
+            key: PackageKey {
+                name,
+                version,
+                architecture: arch,
+            },
+        });
+    }
+    Ok(out)
 }
 
 pub(super) fn insert_freezes(

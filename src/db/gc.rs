@@ -130,7 +130,9 @@ impl Db {
             }
         }
         for id in self.query_ids(
-            "SELECT package_id FROM staged WHERE status = 'staged' AND package_id IS NOT NULL",
+            "SELECT package_id FROM staged WHERE status = 'staged' AND package_id IS NOT NULL \
+             UNION SELECT package_id FROM repo_staged WHERE status = 'staged' \
+             AND package_id IS NOT NULL",
             what,
         )? {
             marks.mark(PackageId(id));

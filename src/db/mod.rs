@@ -20,6 +20,7 @@ mod names;
 mod ondemand;
 mod proxy;
 mod remote_pool;
+mod repo_curation;
 mod repos;
 mod revisions;
 mod sets;
@@ -46,6 +47,7 @@ pub use names::NameKind;
 pub use ondemand::{OnDemandCounts, OnDemandEvent, OnDemandFile, OnDemandSource};
 pub use proxy::{ProxyCached, ProxyCounts, ProxyEntry};
 pub use remote_pool::PoolObject;
+pub use repo_curation::{NewRepoStaged, repo_package_subject};
 pub use repos::{Repo, RepoChange, RepoSpec};
 pub use revisions::{Revision, RevisionEntry, SyncCommit, UNMET_RECORDED};
 pub use sets::{PackageSet, SetDecodeError};
@@ -55,7 +57,7 @@ pub use tokens::TokenRow;
 pub use uploaders::StoredUploaders;
 
 use crate::digest::Sha256;
-use crate::exit::{ExitCode, FAILURE};
+use crate::exit::{ExitCode, FAILURE, USAGE};
 use crate::model::{PackageId, PackageRecord, PackageSetId};
 
 const MIGRATIONS: &[&str] = &[
@@ -77,6 +79,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("schema16.sql"),
     include_str!("schema17.sql"),
     include_str!("schema18.sql"),
+    include_str!("schema19.sql"),
 ];
 
 /// Database errors, naming the object concerned.
@@ -154,8 +157,12 @@ pub enum DbError {
 
 impl ExitCode for DbError {
     fn exit_code(&self) -> u8 {
-        // The database's own troubles, and names taken: failures.
-        FAILURE
+        match self {
+            // A name already taken: the operator picks another.
+            DbError::MirrorExists(_) | DbError::SnapshotExists(_) | DbError::RepoExists(_) => USAGE,
+            // The database's own troubles: failures.
+            _ => FAILURE,
+        }
     }
 }
 

@@ -25,6 +25,13 @@ pub struct RepoSpec {
     /// of its packages (the machine's own when it has only `all`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub architectures: Vec<String>,
+    /// The distribution a snapshot of it publishes to when none is named
+    /// (aptly's `DefaultDistribution`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_distribution: Option<String>,
+    /// Changes stage for review (`promote`/`reject`) instead of going live.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub review: bool,
 }
 
 /// A stored repo.
@@ -215,29 +222,7 @@ impl Db {
             .map_err(sql(what))?;
         let now = ts(&Utc::now());
         for change in changes {
-            let repo = change.repo;
-            let mut set = PackageSet::default();
-            for id in &change.kept {
-                set.insert(&repo.spec.component, *id);
-            }
-            for record in &change.added {
-                set.insert(&repo.spec.component, insert_package(&tx, record)?);
-            }
-            set.normalize();
-            let set_id = store_set(&tx, &set)?;
-            let n = tx
-                .execute(
-                    "UPDATE repos SET package_set_id = ?1, revision = revision + 1, updated_at = ?2 \
-                     WHERE id = ?3 AND revision = ?4",
-                    params![set_id.0, now, repo.id.0, repo.revision as i64],
-                )
-                .map_err(sql(what))?;
-            if n == 0 {
-                return Err(DbError::RepoChanged(repo.name.clone()));
-            }
-            for event in &change.events {
-                append_audit(&tx, &self.actor, event)?;
-            }
+            apply_change(&tx, &self.actor, &now, change)?;
         }
         tx.commit().map_err(sql(what))
     }
@@ -261,8 +246,47 @@ impl Db {
     }
 }
 
+/// Stores `change`: its added packages, the repo's new set and revision
+/// (refused with [`DbError::RepoChanged`] when the repo moved on since the
+/// change was planned), its audit events.
+pub(super) fn apply_change(
+    tx: &Transaction<'_>,
+    actor: &str,
+    now: &str,
+    change: &RepoChange<'_>,
+) -> Result<(), DbError> {
+    let what = "commit repo change";
+    let repo = change.repo;
+    let mut set = PackageSet::default();
+    for id in &change.kept {
+        set.insert(&repo.spec.component, *id);
+    }
+    for record in &change.added {
+        set.insert(&repo.spec.component, insert_package(tx, record)?);
+    }
+    set.normalize();
+    let set_id = store_set(tx, &set)?;
+    let n = tx
+        .execute(
+            "UPDATE repos SET package_set_id = ?1, revision = revision + 1, updated_at = ?2 \
+             WHERE id = ?3 AND revision = ?4",
+            params![set_id.0, now, repo.id.0, repo.revision as i64],
+        )
+        .map_err(sql(what))?;
+    if n == 0 {
+        return Err(DbError::RepoChanged(repo.name.clone()));
+    }
+    for event in &change.events {
+        append_audit(tx, actor, event)?;
+    }
+    Ok(())
+}
+
 /// Inserts `p` (or finds the row another mirror or repo stored).
-fn insert_package(tx: &Transaction<'_>, p: &PackageRecord) -> Result<PackageId, DbError> {
+pub(super) fn insert_package(
+    tx: &Transaction<'_>,
+    p: &PackageRecord,
+) -> Result<PackageId, DbError> {
     let sha = p.sha256.to_string();
     let n = tx
         .prepare_cached(
@@ -333,6 +357,8 @@ mod tests {
             component: "main".into(),
             comment: None,
             architectures: vec![],
+            default_distribution: None,
+            review: false,
         };
         db.create_repo("r", &spec).unwrap();
         assert!(matches!(

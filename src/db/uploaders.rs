@@ -103,6 +103,8 @@ mod tests {
             component: "main".into(),
             comment: None,
             architectures: vec![],
+            default_distribution: None,
+            review: false,
         };
         db.create_repo("r", &spec).unwrap();
         let repo = db.repo("r").unwrap().unwrap();

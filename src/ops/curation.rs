@@ -285,8 +285,11 @@ pub fn unfreeze(
 /// A staged change as `staged list` shows it.
 #[derive(Clone, Debug, Serialize)]
 pub struct StagedItem {
-    /// Mirror.
+    /// Mirror (or local repository, when `repo`).
     pub mirror: String,
+    /// `mirror` names a local repository (`repo create --review`).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub repo: bool,
     /// `add` (a new version or package) or `remove` (upstream dropped it).
     pub action: StageAction,
     /// Component.
@@ -346,7 +349,11 @@ fn newest<'a>(entries: impl Iterator<Item = &'a RevisionEntry>) -> Option<&'a Re
     })
 }
 
-fn describe(mirror: &str, rows: &[StagedRow], live: &[RevisionEntry]) -> Vec<StagedItem> {
+pub(crate) fn describe(
+    mirror: &str,
+    rows: &[StagedRow],
+    live: &[RevisionEntry],
+) -> Vec<StagedItem> {
     let mut by_name: HashMap<(&str, &str), Vec<&RevisionEntry>> = HashMap::new();
     for e in live {
         by_name
@@ -375,6 +382,7 @@ fn describe(mirror: &str, rows: &[StagedRow], live: &[RevisionEntry]) -> Vec<Sta
         let na = (r.key.name.as_str(), r.key.architecture.as_str());
         let item = |old: Option<&RevisionEntry>, new: Option<String>, change: i64| StagedItem {
             mirror: mirror.to_owned(),
+            repo: false,
             action: r.action,
             component: r.component.clone(),
             name: r.key.name.clone(),
@@ -416,7 +424,7 @@ fn describe(mirror: &str, rows: &[StagedRow], live: &[RevisionEntry]) -> Vec<Sta
 
 /// The rows `selectors` (or all) pick, plus the rows paired with them: the
 /// other side of each picked (name, architecture).
-fn pick(
+pub(crate) fn pick(
     rows: Vec<StagedRow>,
     selectors: &[Selector],
     all: bool,
@@ -463,7 +471,7 @@ fn pick(
 /// What a promotion or rejection did.
 #[derive(Clone, Debug, Serialize)]
 pub struct Decision {
-    /// Mirror.
+    /// Mirror (or local repository).
     pub mirror: String,
     /// `promote` or `reject`.
     pub action: &'static str,

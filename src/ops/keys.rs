@@ -62,9 +62,10 @@ impl ExitCode for KeyError {
             // No key to sign with: set one up first.
             KeyError::Empty(_) | KeyError::NoSuchKey(_) => USAGE,
             // Like a mirror or snapshot name already taken.
+            KeyError::Exists(_) => USAGE,
             // A key or passphrase file past its cap was named by the operator.
             KeyError::Io { source, .. } if capped::is_too_large(source) => USAGE,
-            KeyError::Exists(_) | KeyError::Io { .. } => FAILURE,
+            KeyError::Io { .. } => FAILURE,
             // A backup that carries a malformed key file.
             KeyError::BadFileName(_) => VERIFICATION,
         }

@@ -531,6 +531,9 @@ POST /api/repos | {nope | 400 | error
 GET /api/repos |  | 200 | Name,Comment,DefaultDistribution,DefaultComponent
 GET /api/repos/team |  | 200 | Name,Comment,DefaultDistribution,DefaultComponent
 GET /api/repos/none |  | 404 | error
+PUT /api/repos/team | {"DefaultDistribution": "stable"} | 200 | Name,Comment,DefaultDistribution,DefaultComponent
+PUT /api/repos/team | {"DefaultDistribution": "a/b"} | 400 | error
+PUT /api/repos/none | {} | 404 | error
 POST /api/repos/none/file/d |  | 404 | error
 POST /api/repos/team/file/none |  | 404 | error
 POST /api/repos/team/file/d/hello.deb |  | 200 | FailedFiles,Report
@@ -549,6 +552,11 @@ GET /api/snapshots/s1 |  | 200 | Name,CreatedAt,Description
 GET /api/snapshots/none |  | 404 | error
 GET /api/snapshots/s1/diff/s1 |  | 200 |
 GET /api/snapshots/s1/diff/none |  | 404 | error
+POST /api/snapshots/merge | {"Destination": "s2", "Sources": ["s1"]} | 201 | Name,CreatedAt,Description
+POST /api/snapshots/merge | {"Destination": "s2", "Sources": ["s1"]} | 400 | error
+POST /api/snapshots/merge | {"Destination": "s3", "Sources": ["none"]} | 404 | error
+POST /api/snapshots/merge | {"Destination": "s3", "Sources": []} | 400 | error
+POST /api/snapshots/merge?latest=1&no-remove=1 | {"Destination": "s3", "Sources": ["s1"]} | 400 | error
 POST /api/publish/ci_main | {"SourceKind": "snapshot", "Sources": [{"Name": "s1"}], "Distribution": "stable"} | 201 | Storage,Prefix,Distribution,SourceKind,Sources,Architectures,Label,Origin
 POST /api/publish/ci_main | {"SourceKind": "snapshot", "Sources": [{"Name": "s1"}], "Distribution": "stable"} | 400 | error
 POST /api/publish | {"SourceKind": "local", "Sources": [{"Name": "team"}]} | 400 | error

@@ -86,7 +86,7 @@ fn import_rotation_and_encrypted_keys() {
     env.ok(&["key", "import", &s(&upstream)]);
     env.ok(&["key", "import", &s(&rotated)]);
     let out = env.run(&["key", "import", &s(&upstream)]);
-    assert_eq!(out.code, 1);
+    assert_eq!(out.code, 2);
     assert!(
         out.stderr.contains("already in the key store"),
         "{}",

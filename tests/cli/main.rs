@@ -26,6 +26,7 @@ mod pipeline;
 mod proxy;
 mod publish;
 mod publish_apt;
+mod repo_curation;
 mod repo_include;
 mod repos;
 mod s3;

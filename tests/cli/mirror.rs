@@ -103,6 +103,7 @@ fn create_refuses_bad_input() {
     assert!(out.stderr.contains("/nonexistent/k.gpg"), "{}", out.stderr);
     env.ok(&["mirror", "create", "x", &url, "stable", "--keyring", &key]);
     let out = env.run(&["mirror", "create", "x", &url, "stable", "--keyring", &key]);
+    assert_eq!(out.code, 2, "{}", out.transcript());
     assert!(
         out.stderr.contains("mirror `x` already exists"),
         "{}",

@@ -420,16 +420,18 @@ pub struct ComponentReport {
     pub snapshot: String,
 }
 
-/// The distribution a snapshot publishes to by default: its mirrors' suite.
+/// The distribution a snapshot publishes to by default: its mirrors'
+/// suite and its repos' default distribution, when they agree.
 fn default_distribution(snap: &Snapshot) -> Option<String> {
     use crate::model::SnapshotOrigin;
     match &snap.origin {
-        SnapshotOrigin::Mirrors { mirrors, .. } => {
-            let first = mirrors.first()?;
-            mirrors
+        SnapshotOrigin::Mirrors { mirrors, repos } => {
+            let mut named = mirrors
                 .iter()
-                .all(|m| m.suite == first.suite)
-                .then(|| first.suite.replace('/', "-"))
+                .map(|m| m.suite.replace('/', "-"))
+                .chain(repos.iter().filter_map(|r| r.distribution.clone()));
+            let first = named.next()?;
+            named.all(|d| d == first).then_some(first)
         }
         _ => None,
     }

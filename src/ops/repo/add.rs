@@ -75,6 +75,9 @@ pub struct AddReport {
     pub replaced: Vec<Replaced>,
     /// Packages the repo already had with these bytes.
     pub unchanged: Vec<AddedPackage>,
+    /// The repo is in review mode: what it gains was staged, not made live.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub staged: bool,
 }
 
 /// A package file copied to staging, hashed and described.
@@ -155,6 +158,7 @@ pub(super) fn add_files(
         }
     }
     let plan = plan(&repo.name, &current, &incoming, opts.force_replace)?;
+    plan.check_frozen(ctx, &repo, &incoming)?;
     let mut report = plan.report(&repo.name, &incoming, opts.dry_run);
     if opts.dry_run || (plan.new.is_empty() && plan.replaced.is_empty()) {
         report.dry_run = opts.dry_run;
@@ -169,6 +173,12 @@ pub(super) fn add_files(
         }
     }
     ctx.store.sync()?;
+    if repo.spec.review {
+        plan.stage(ctx, &repo, &incoming, &current, vetted)?;
+        report.staged = true;
+        drop(staging);
+        return Ok(report);
+    }
     let replaced_ids: Vec<PackageId> = plan.replaced.iter().map(|(_, old)| old.0).collect();
     let kept = current
         .values()
@@ -457,6 +467,66 @@ fn plan(
     Ok(plan)
 }
 
+impl Plan {
+    /// Stages the new and replacing packages of review-mode `repo` (a
+    /// replacement also stages the removal of the package it replaces).
+    fn stage(
+        &self,
+        ctx: &mut Context,
+        repo: &crate::db::Repo,
+        incoming: &[Incoming],
+        current: &BTreeMap<PackageKey, (PackageId, Sha256, u64)>,
+        vetted: Vec<AuditEvent>,
+    ) -> Result<(), RepoError> {
+        use crate::db::NewRepoStaged;
+        let mut changes: Vec<NewRepoStaged<'_>> = self
+            .new
+            .iter()
+            .chain(self.replaced.iter().map(|(i, _)| i))
+            .map(|&i| NewRepoStaged::Add(&incoming[i].record))
+            .collect();
+        for (i, _) in &self.replaced {
+            let key = key_of(&incoming[*i].record);
+            if let Some((id, sha256, size)) = current.get(&key) {
+                changes.push(NewRepoStaged::Remove {
+                    id: *id,
+                    key,
+                    sha256: *sha256,
+                    size: *size,
+                });
+            }
+        }
+        // An upload's vetting leaves its event; a plain add has none.
+        let origin = if vetted.is_empty() {
+            "repo-add"
+        } else {
+            "repo-include"
+        };
+        super::review::stage(ctx, repo, origin, &changes, vetted)
+    }
+
+    /// Refuses when a new or replacing package is of a frozen name.
+    fn check_frozen(
+        &self,
+        ctx: &Context,
+        repo: &crate::db::Repo,
+        incoming: &[Incoming],
+    ) -> Result<(), RepoError> {
+        let keys: Vec<(PackageKey, &'static str)> = self
+            .new
+            .iter()
+            .map(|&i| (key_of(&incoming[i].record), "add"))
+            .chain(
+                self.replaced
+                    .iter()
+                    .map(|(i, _)| (key_of(&incoming[*i].record), "replace")),
+            )
+            .collect();
+        let refs: Vec<(&PackageKey, &'static str)> = keys.iter().map(|(k, a)| (k, *a)).collect();
+        super::freeze::check(ctx, repo, &refs, &[])
+    }
+}
+
 fn key_of(r: &PackageRecord) -> PackageKey {
     PackageKey {
         name: r.name.clone(),
@@ -493,6 +563,7 @@ impl Plan {
                 })
                 .collect(),
             unchanged: self.unchanged.iter().map(added).collect(),
+            staged: false,
         }
     }
 

@@ -13,7 +13,7 @@ use serde::Serialize;
 
 use super::{Conflict, RepoError, RepoPackage, load, lock_repo};
 use crate::db::{AuditEvent, Repo, RepoChange};
-use crate::model::PackageId;
+use crate::model::{PackageId, PackageKey};
 use crate::ops::Context;
 use crate::ops::snapshot::{Stored, candidates};
 use crate::query::{ClosureOptions, Filter, select};
@@ -37,6 +37,9 @@ pub struct EditReport {
     /// Packages taken out of the source (remove and move).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub removed: Vec<RepoPackage>,
+    /// The destination is in review mode: `copied` were staged, not made live.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub staged: bool,
 }
 
 fn parse(expr: &str) -> Result<Filter, RepoError> {
@@ -101,6 +104,8 @@ pub fn remove(
     let _lock = lock_repo(ctx, name)?;
     let repo = load(ctx, name)?;
     let (all, picked) = pick(ctx, &repo, &filter, false)?;
+    let gone: Vec<&PackageKey> = picked.iter().map(|&i| &all[i].entry.package.key).collect();
+    super::freeze::check(ctx, &repo, &[], &gone)?;
     let report = EditReport {
         source: repo.name.clone(),
         dry_run,
@@ -113,6 +118,30 @@ pub fn remove(
     let change = removal(&repo, &all, &picked);
     ctx.db.commit_repo_changes(&[change])?;
     Ok(report)
+}
+
+/// Stages the packages `copied` (of `all`, picked) into review-mode `to`.
+fn stage_copies(
+    ctx: &mut Context,
+    to: &Repo,
+    all: &[Stored],
+    picked: &[usize],
+    copied: &[RepoPackage],
+    move_: bool,
+) -> Result<(), RepoError> {
+    let staged: Vec<crate::db::NewRepoStaged<'_>> = picked
+        .iter()
+        .map(|&i| &all[i].entry.package)
+        .filter(|p| copied.iter().any(|c| c.key == p.key))
+        .map(|p| crate::db::NewRepoStaged::AddStored {
+            id: p.id,
+            key: p.key.clone(),
+            sha256: p.sha256,
+            size: p.size,
+        })
+        .collect();
+    let origin = if move_ { "repo-move" } else { "repo-copy" };
+    super::review::stage(ctx, to, origin, &staged, Vec::new())
 }
 
 /// `repo`'s content without the packages `picked`, audited.
@@ -201,14 +230,22 @@ pub fn copy(
             }
         }
     }
+    let gained: Vec<(&PackageKey, &'static str)> =
+        report.copied.iter().map(|p| (&p.key, "add")).collect();
+    super::freeze::check(ctx, &to, &gained, &[])?;
     if move_ {
+        let gone: Vec<&PackageKey> = picked.iter().map(|&i| &all[i].entry.package.key).collect();
+        super::freeze::check(ctx, &from, &[], &gone)?;
         report.removed = picked.iter().map(|&i| package(&all[i])).collect();
     }
+    report.staged = to.spec.review && !report.copied.is_empty();
     if dry_run || picked.is_empty() {
         return Ok(report);
     }
     let mut changes = Vec::with_capacity(2);
-    if !report.copied.is_empty() {
+    if report.staged {
+        stage_copies(ctx, &to, &all, &picked, &report.copied, move_)?;
+    } else if !report.copied.is_empty() {
         changes.push(RepoChange {
             repo: &to,
             kept,

@@ -288,6 +288,11 @@ pub fn include(
         )
         .map_err(|e| RepoError::Include(Box::new(e)))
     })?;
+    if report.staged {
+        warnings.push(format!(
+            "repo `{name}` is in review mode: the upload was staged; `debvault promote {name} PKG` makes it live"
+        ));
+    }
     Ok(IncludeReport {
         repo: report.repo,
         changes: checked.name,

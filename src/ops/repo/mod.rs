@@ -23,7 +23,7 @@ use crate::db::{DbError, Repo, RepoSpec};
 use crate::debian::deb_control::ControlError;
 use crate::debian::packages::PackageError;
 use crate::digest::Sha256;
-use crate::exit::{ExitCode, FAILURE, USAGE, VERIFICATION};
+use crate::exit::{ExitCode, FAILURE, FROZEN, USAGE, VERIFICATION};
 use crate::lock::{Lock, LockError};
 use crate::model::{PackageKey, valid_name};
 use crate::query::FilterError;
@@ -32,7 +32,10 @@ use crate::store::StoreError;
 pub mod add;
 mod dsc;
 pub mod edit;
+pub mod freeze;
 pub mod include;
+pub mod review;
+pub mod settings;
 pub mod status;
 pub mod uploaders;
 
@@ -164,6 +167,28 @@ pub enum RepoError {
     /// An upload refused while it was vetted under the repo's lock.
     #[error(transparent)]
     Include(Box<IncludeError>),
+    /// A change to a package an operator froze.
+    #[error(
+        "repo `{}` refuses to {} `{}`: `{}` is frozen ({}); unfreeze it first",
+        .0.repo, .0.action, .0.package, .0.frozen, .0.reason
+    )]
+    Frozen(Box<freeze::FrozenChange>),
+    /// Nothing matches a freeze, unfreeze, promote or reject selector.
+    #[error("repo `{repo}` has no {what} matching `{selector}`")]
+    NoMatch {
+        /// The repo.
+        repo: String,
+        /// `package`, `frozen package`, `staged change`.
+        what: &'static str,
+        /// The selector.
+        selector: String,
+    },
+    /// A reason is required and was empty.
+    #[error("a non-empty --reason is required: the audit trail records why")]
+    NoReason,
+    /// A curation verb's name is both a mirror's and a repo's.
+    #[error("both a mirror and a repo are named `{0}`: pass --mirror or --repo to say which")]
+    AmbiguousName(String),
 }
 
 impl From<DbError> for RepoError {
@@ -185,10 +210,14 @@ impl ExitCode for RepoError {
     fn exit_code(&self) -> u8 {
         match self {
             RepoError::BadName(_)
+            | RepoError::Exists(_)
             | RepoError::BadSetting { .. }
             | RepoError::NoFiles(_)
             | RepoError::Filter { .. }
-            | RepoError::SameRepo(_) => USAGE,
+            | RepoError::SameRepo(_)
+            | RepoError::NoReason
+            | RepoError::AmbiguousName(_) => USAGE,
+            RepoError::Frozen(_) => FROZEN,
             // A package that is not what it claims, or a version whose
             // bytes differ from the stored ones: a content check failed.
             RepoError::BadDeb { .. }
@@ -297,6 +326,7 @@ pub fn create(ctx: &mut Context, name: &str, opts: &CreateOptions) -> Result<Rep
         return Err(RepoError::BadName(name.to_owned()));
     }
     check_segment("component", &opts.spec.component)?;
+    settings::check_distribution(&opts.spec.default_distribution)?;
     for a in &opts.spec.architectures {
         check_segment("architecture", a)?;
     }

@@ -18,6 +18,12 @@ pub struct RepoStatus {
     pub last_change: DateTime<Utc>,
     /// Whether `repo include` requires a signature from its uploaders.
     pub uploaders: bool,
+    /// Packages an operator froze (`debvault freeze REPO PKG`).
+    pub held: u64,
+    /// Whether changes stage for review.
+    pub review: bool,
+    /// Pending staged changes.
+    pub staged: u64,
 }
 
 /// Every repo, by name.
@@ -27,6 +33,9 @@ pub fn gather(db: &Db) -> Result<Vec<RepoStatus>, DbError> {
         .map(|r| {
             Ok(RepoStatus {
                 uploaders: db.repo_uploaders(&r)?.is_some(),
+                held: db.repo_freezes(r.id)?.len() as u64,
+                review: r.spec.review,
+                staged: db.repo_staged(r.id)?.len() as u64,
                 packages: r.packages,
                 revision: r.revision,
                 last_change: r.updated_at,

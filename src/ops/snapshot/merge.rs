@@ -32,6 +32,8 @@ pub enum MergeStrategy {
     /// The last source that has the package wins, with all of its versions,
     /// even when an earlier source has a higher one.
     LaterWins,
+    /// Every version of every source is kept (aptly's `-no-remove`).
+    KeepAll,
 }
 
 /// A package a [`MergeStrategy::LaterWins`] merge took at a lower version
@@ -130,6 +132,7 @@ pub fn create_from_sources(
         repo_sources.push(RepoSource {
             name: repo.name.clone(),
             revision: repo.revision,
+            distribution: repo.spec.default_distribution.clone(),
         });
     }
     let labels: Vec<&String> = mirrors.iter().chain(repos).collect();
@@ -310,6 +313,7 @@ pub fn merge(
         match strategy {
             MergeStrategy::Newest => " (newest versions)",
             MergeStrategy::LaterWins => " (later sources win)",
+            MergeStrategy::KeepAll => " (all versions)",
         }
     );
     let architectures = union_in_order(archs.iter().map(Vec::as_slice));
@@ -385,6 +389,14 @@ pub fn merge_entries(
                         });
                     }
                     out.insert(k, (source, group));
+                }
+                MergeStrategy::KeepAll => {
+                    let slot = out.entry(k).or_insert((source, Vec::new()));
+                    for e in group {
+                        if !slot.1.contains(&e) {
+                            slot.1.push(e);
+                        }
+                    }
                 }
             }
         }

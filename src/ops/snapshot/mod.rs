@@ -85,6 +85,7 @@ impl ExitCode for SnapshotError {
     fn exit_code(&self) -> u8 {
         match self {
             SnapshotError::BadName(_)
+            | SnapshotError::Exists(_)
             | SnapshotError::Filter { .. }
             | SnapshotError::EmptyGroup(_) => USAGE,
             SnapshotError::Db(e) => e.exit_code(),

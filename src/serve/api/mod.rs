@@ -220,11 +220,10 @@ fn needs(op: Op) -> (Option<Scope>, bool) {
             (Some(Scope::Upload), true)
         }
         ReposCreate => (Some(Scope::Admin), false),
-        ReposDelete => (Some(Scope::Admin), true),
+        ReposDelete | ReposEdit => (Some(Scope::Admin), true),
         RepoSnapshot => (Some(Scope::Publish), true),
-        MirrorSnapshot | PublishCreate | PublishCreatePrefix | PublishSwitch | PublishDrop => {
-            (Some(Scope::Publish), false)
-        }
+        MirrorSnapshot | SnapshotsMerge | PublishCreate | PublishCreatePrefix | PublishSwitch
+        | PublishDrop => (Some(Scope::Publish), false),
     }
 }
 
@@ -235,6 +234,8 @@ fn may_run_async(op: Op) -> bool {
         op,
         ReposCreate
             | ReposDelete
+            | ReposEdit
+            | SnapshotsMerge
             | ReposAddDir
             | ReposAddFile
             | ReposIncludeDir
@@ -367,6 +368,8 @@ async fn dispatch(
         Op::ReposPackages => repos::packages(p(0), query)?,
         Op::ReposCreate => repos::create(reply::JsonBody::read(body).await?)?,
         Op::ReposDelete => repos::delete(p(0)),
+        Op::ReposEdit => repos::edit(p(0), reply::JsonBody::read(body).await?)?,
+        Op::SnapshotsMerge => snapshots::merge(query, reply::JsonBody::read(body).await?)?,
         Op::ReposAddDir | Op::ReposAddFile => {
             repos::add(p(0), dir, p(1), params.get(2).cloned(), query)?
         }

@@ -2,8 +2,8 @@
 //! cases as `debvault repo …`.
 //!
 //! aptly's JSON: a repo is `{Name, Comment, DefaultDistribution,
-//! DefaultComponent}` (debvault keeps no default distribution: it is
-//! always `""`, the distribution is named when publishing); packages are
+//! DefaultComponent}` (the default distribution is what a publish of a
+//! snapshot of the repo uses when it names none); packages are
 //! aptly's keys, `P<arch> <name> <version> <hash>` (the hash is the first
 //! 16 hex digits of the SHA256); adding answers `{FailedFiles, Report:
 //! {Warnings, Added, Removed}}`. A package that fails verification makes
@@ -29,7 +29,7 @@ fn repo_json(r: &Repo) -> Value {
     json!({
         "Name": r.name,
         "Comment": r.spec.comment.clone().unwrap_or_default(),
-        "DefaultDistribution": "",
+        "DefaultDistribution": r.spec.default_distribution.clone().unwrap_or_default(),
         "DefaultComponent": r.spec.component,
     })
 }
@@ -81,8 +81,7 @@ pub(super) fn show(name: String) -> Job {
 }
 
 /// `POST /api/repos`: `Name` (required), `Comment`, `DefaultComponent`
-/// (default `main`). `DefaultDistribution` is accepted and not kept;
-/// `FromSnapshot` is refused.
+/// (default `main`), `DefaultDistribution`; `FromSnapshot` is refused.
 pub(super) fn create(body: JsonBody) -> Result<Job, ApiError> {
     let name = body.required("Name")?;
     let comment = body.string("Comment")?.filter(|c| !c.is_empty());
@@ -90,7 +89,9 @@ pub(super) fn create(body: JsonBody) -> Result<Job, ApiError> {
         .string("DefaultComponent")?
         .filter(|c| !c.is_empty())
         .unwrap_or_else(|| "main".to_owned());
-    body.string("DefaultDistribution")?;
+    let default_distribution = body
+        .string("DefaultDistribution")?
+        .filter(|d| !d.is_empty());
     if body.string("FromSnapshot")?.is_some() {
         return Err(ApiError::bad_request(
             "field `FromSnapshot` is not supported: create the repo, then add packages",
@@ -103,6 +104,8 @@ pub(super) fn create(body: JsonBody) -> Result<Job, ApiError> {
                 component,
                 comment,
                 architectures: Vec::new(),
+                default_distribution,
+                review: false,
             },
             dry_run: false,
         };
@@ -110,6 +113,22 @@ pub(super) fn create(body: JsonBody) -> Result<Job, ApiError> {
             Ok(r) => Ok((StatusCode::CREATED, repo_json(&r))),
             Err(e) => Err(repo_error(&e)),
         }
+    }))
+}
+
+/// `PUT /api/repos/{name}`: `Comment`, `DefaultDistribution`,
+/// `DefaultComponent`; a field left out stays as it is.
+pub(super) fn edit(name: String, body: JsonBody) -> Result<Job, ApiError> {
+    let change = repo::settings::SettingsChange {
+        comment: body.string("Comment")?,
+        default_distribution: body.string("DefaultDistribution")?,
+        component: body.string("DefaultComponent")?.filter(|c| !c.is_empty()),
+        review: None,
+        dry_run: false,
+    };
+    Ok(Box::new(move |ctx| {
+        let r = repo::settings::edit(ctx, &name, &change).map_err(|e| repo_error(&e))?;
+        Ok((StatusCode::OK, repo_json(&r)))
     }))
 }
 

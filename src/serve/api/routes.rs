@@ -18,6 +18,7 @@ pub(super) enum Op {
     ReposCreate,
     ReposShow,
     ReposDelete,
+    ReposEdit,
     ReposPackages,
     ReposAddDir,
     ReposAddFile,
@@ -28,6 +29,7 @@ pub(super) enum Op {
     SnapshotsList,
     SnapshotsShow,
     SnapshotsDiff,
+    SnapshotsMerge,
     PublishList,
     PublishListPrefix,
     PublishCreate,
@@ -55,6 +57,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/api/repos"),
     ("GET", "/api/repos/{name}"),
     ("DELETE", "/api/repos/{name}"),
+    ("PUT", "/api/repos/{name}"),
     ("GET", "/api/repos/{name}/packages"),
     ("POST", "/api/repos/{name}/file/{dir}"),
     ("POST", "/api/repos/{name}/file/{dir}/{file}"),
@@ -65,6 +68,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/snapshots"),
     ("GET", "/api/snapshots/{name}"),
     ("GET", "/api/snapshots/{name}/diff/{other}"),
+    ("POST", "/api/snapshots/merge"),
     ("GET", "/api/publish"),
     ("GET", "/api/publish/{prefix}"),
     ("POST", "/api/publish"),
@@ -92,6 +96,7 @@ const OPS: &[Op] = &[
     Op::ReposCreate,
     Op::ReposShow,
     Op::ReposDelete,
+    Op::ReposEdit,
     Op::ReposPackages,
     Op::ReposAddDir,
     Op::ReposAddFile,
@@ -102,6 +107,7 @@ const OPS: &[Op] = &[
     Op::SnapshotsList,
     Op::SnapshotsShow,
     Op::SnapshotsDiff,
+    Op::SnapshotsMerge,
     Op::PublishList,
     Op::PublishListPrefix,
     Op::PublishCreate,
@@ -260,7 +266,15 @@ mod tests {
         );
         assert_eq!(
             route("PATCH", "/api/repos/team"),
-            Matched::WrongMethod(vec!["GET", "DELETE"])
+            Matched::WrongMethod(vec!["GET", "DELETE", "PUT"])
+        );
+        assert_eq!(
+            route("POST", "/api/snapshots/merge"),
+            Matched::Route(Op::SnapshotsMerge, vec![])
+        );
+        assert_eq!(
+            route("GET", "/api/snapshots/merge"),
+            Matched::Route(Op::SnapshotsShow, vec!["merge".into()])
         );
         assert_eq!(route("GET", "/api/nothing"), Matched::NotFound);
         assert_eq!(route("GET", "/api/files/%ff"), Matched::NotFound);

@@ -64,6 +64,36 @@ pub(super) fn create(source: String, repo: bool, body: JsonBody) -> Result<Job, 
     }))
 }
 
+/// `POST /api/snapshots/merge`: `Destination`, `Sources` (at least one),
+/// as aptly 1.6: by default a later source's package replaces an earlier
+/// one's of the same name and architecture; `?latest=1` keeps the newest
+/// version; `?no-remove=1` keeps every version (not with `latest`).
+pub(super) fn merge(query: Option<&str>, body: JsonBody) -> Result<Job, ApiError> {
+    let name = body.required("Destination")?;
+    let sources = body.strings("Sources")?;
+    if sources.is_empty() {
+        return Err(ApiError::bad_request(
+            "field `Sources`: at least one source snapshot is required",
+        ));
+    }
+    let flag = |q: &str| query_param(query, q).as_deref() == Some("1");
+    let strategy = match (flag("latest"), flag("no-remove")) {
+        (true, true) => {
+            return Err(ApiError::bad_request(
+                "`latest` and `no-remove` are mutually exclusive",
+            ));
+        }
+        (true, false) => MergeStrategy::Newest,
+        (false, true) => MergeStrategy::KeepAll,
+        (false, false) => MergeStrategy::LaterWins,
+    };
+    Ok(Box::new(move |ctx| {
+        let merged =
+            ops::merge(&mut ctx.db, &name, &sources, strategy).map_err(|e| snapshot_error(&e))?;
+        Ok((StatusCode::CREATED, snapshot_json(&merged.snapshot)))
+    }))
+}
+
 /// `GET /api/snapshots[?sort=time]`: by name, or by creation time.
 pub(super) fn list(query: Option<&str>) -> Job {
     let by_time = query_param(query, "sort").as_deref() == Some("time");
