@@ -362,6 +362,15 @@ impl Fetcher {
                     announced,
                 });
             }
+            if let (None, Some(max), Some(announced)) =
+                (expected.size, expected.max_size, announced)
+                && announced > max
+            {
+                return Err(FetchError::TooLong {
+                    url: shown.to_owned(),
+                    expected: max,
+                });
+            }
             sink.if_range = if_range_validator(headers);
             expected.size.or(announced)
         } else {
@@ -372,7 +381,7 @@ impl Fetcher {
         while let Some(chunk) = body.next().await {
             let chunk = chunk
                 .map_err(|e| body_error(shown, e, sink.written(), total, self.opts.read_timeout))?;
-            if let Some(limit) = expected.size
+            if let Some(limit) = expected.size.or(expected.max_size)
                 && sink.written().saturating_add(chunk.len() as u64) > limit
             {
                 return Err(FetchError::TooLong {

@@ -150,6 +150,10 @@ pub enum Small {
 pub struct Expected {
     pub size: Option<u64>,
     pub sha256: Option<Sha256>,
+    /// Where `size` is unknown, the most bytes accepted (a file no index
+    /// sizes, such as an installer image, must not fill the disk before
+    /// its hash is checked).
+    pub max_size: Option<u64>,
 }
 
 /// A completed, verified download.

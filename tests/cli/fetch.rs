@@ -63,6 +63,7 @@ impl Fixture {
         Expected {
             size: Some(self.data.len() as u64),
             sha256: Some(Sha256::of(&self.data)),
+            max_size: None,
         }
     }
 
@@ -359,6 +360,41 @@ async fn announced_size_mismatch_fails_at_once() {
     assert_eq!(fx.server.requests().len(), 1);
 }
 
+/// A file of unknown size (an installer image: `SHA256SUMS` gives none)
+/// is cut off at its bound, whether the server announces more or streams
+/// without end, and nothing stays behind.
+#[tokio::test]
+async fn a_file_of_unknown_size_stops_at_its_bound() {
+    let fx = Fixture::new(5000);
+    let bounded = Expected {
+        size: None,
+        sha256: Some(Sha256::of(&fx.data)),
+        max_size: Some(1000),
+    };
+    let dest = fx.dest();
+    let err = fetcher(options())
+        .download(&fx.url(FILE), &bounded, &dest)
+        .await
+        .expect_err("announced past the bound");
+    assert!(
+        err.to_string()
+            .ends_with("body is longer than the expected 1000 bytes"),
+        "{err}"
+    );
+    assert!(!dest.exists() || std::fs::metadata(&dest).map(|m| m.len()).unwrap_or(0) <= 1000);
+    assert_eq!(fx.server.requests().len(), 1, "not retried");
+
+    let roomy = Expected {
+        max_size: Some(5000),
+        ..bounded
+    };
+    let got = fetcher(options())
+        .download(&fx.url(FILE), &roomy, &fx.dir.path().join("ok"))
+        .await
+        .expect("within the bound");
+    assert_eq!(got.size, 5000);
+}
+
 /// A chunked body without end must not be read past the expected size.
 #[tokio::test]
 async fn endless_body_stops_after_expected_size() {
@@ -386,6 +422,7 @@ async fn endless_body_stops_after_expected_size() {
     let expected = Expected {
         size: Some(1000),
         sha256: None,
+        max_size: None,
     };
     let err = fetcher(options())
         .download(&url, &expected, &dir.path().join("out"))

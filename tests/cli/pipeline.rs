@@ -32,6 +32,7 @@ fn expected(data: &[u8]) -> Expected {
     Expected {
         size: Some(data.len() as u64),
         sha256: Some(Sha256::of(data)),
+        max_size: None,
     }
 }
 

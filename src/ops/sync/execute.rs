@@ -322,6 +322,7 @@ async fn download_pipelined(
             expected: Expected {
                 size: Some(*size),
                 sha256: Some(*sha256),
+                max_size: None,
             },
         })
         .collect();
@@ -367,6 +368,7 @@ async fn download_one(
     let expected = Expected {
         size: Some(size),
         sha256: Some(sha256),
+        max_size: None,
     };
     let fail = |source| SyncError::Fetch {
         mirror: mirror.to_owned(),

@@ -250,6 +250,7 @@ async fn read_sums(
             let expected = Expected {
                 size: Some(size),
                 sha256: Some(sha256),
+                max_size: None,
             };
             step(ctx, name, format!("fetching {path}"));
             let (data, _) = ctx
@@ -340,6 +341,10 @@ async fn get(
     })
 }
 
+/// The largest installer image accepted: `SHA256SUMS` gives no sizes, and
+/// Debian's largest image (a netboot `mini.iso`) is under 100 MB.
+const MAX_IMAGE_BYTES: u64 = 4 << 30;
+
 /// Puts one image file the store lacks into it: streamed to a staging
 /// file, its SHA256 checked, committed only once it matches. Returns its
 /// size.
@@ -354,6 +359,7 @@ async fn download(
     let expected = Expected {
         size: None,
         sha256: Some(sha256),
+        max_size: Some(MAX_IMAGE_BYTES),
     };
     let staged = ctx.store.staging_path(Some(&sha256))?;
     match ctx.fetcher.download(&url, &expected, &staged).await {

@@ -522,6 +522,7 @@ async fn fetch_index(
     let expected = Expected {
         size: Some(index.size),
         sha256: Some(index.sha256),
+        max_size: None,
     };
     let plain = dists
         .join(&index.path)
