@@ -162,6 +162,19 @@ pub(super) fn forget_unreferenced(tx: &rusqlite::Transaction<'_>) -> Result<(), 
     Ok(())
 }
 
+/// A package's file list as recorded: one text, its paths a line each
+/// (one allocation per package, where a `String` per path made tens of
+/// megabytes of small ones for an archive).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileList(String);
+
+impl FileList {
+    /// The paths, sorted.
+    pub fn paths(&self) -> impl Iterator<Item = &str> {
+        self.0.split('\n').filter(|l| !l.is_empty())
+    }
+}
+
 /// What reading one .deb found, compressed as stored (by a reader thread
 /// with its own [`Deflater`], so that recording is only inserting).
 #[derive(Debug)]
@@ -217,7 +230,7 @@ impl Db {
     }
 
     /// The file list of each of `debs` that has one recorded.
-    pub fn deb_file_lists(&self, debs: &[Sha256]) -> Result<HashMap<Sha256, Vec<String>>, DbError> {
+    pub fn deb_file_lists(&self, debs: &[Sha256]) -> Result<HashMap<Sha256, FileList>, DbError> {
         let what = "file lists of packages";
         // One read transaction: a lock per row was most of the time.
         let tx = self.conn.unchecked_transaction().map_err(sql(what))?;
@@ -237,12 +250,7 @@ impl Db {
                 let what = format!("file list of `{sha}`");
                 let text =
                     String::from_utf8(inflate(&blob, &what)?).map_err(|e| corrupt(&what, e))?;
-                let files = text
-                    .split('\n')
-                    .filter(|l| !l.is_empty())
-                    .map(str::to_owned)
-                    .collect();
-                out.insert(*sha, files);
+                out.insert(*sha, FileList(text));
             }
         }
         Ok(out)
@@ -406,7 +414,8 @@ mod tests {
         db.record_deb_file_lists(&[(a, files.clone())], ListOrigin::Contents)
             .unwrap();
         assert_eq!(db.deb_file_lists_known(&[a, b]).unwrap(), vec![a]);
-        assert_eq!(db.deb_file_lists(&[a, b]).unwrap()[&a], files);
+        let got = db.deb_file_lists(&[a, b]).unwrap();
+        assert_eq!(got[&a].paths().collect::<Vec<_>>(), files);
         db.record_deb_changelogs(&[(a, Some(b"log".to_vec())), (b, None)])
             .unwrap();
         let logs = db.deb_changelogs(&[a, b, Sha256::of(b"c")]).unwrap();

@@ -39,7 +39,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 pub use advisories::{AdvisoryImport, AdvisoryRow};
 pub use appstream::{AppstreamDocs, StoredDocs};
 pub use backup::{check_file, embed_files, take_files};
-pub use contents::{Deflater, ListOrigin, PackedScan};
+pub use contents::{Deflater, FileList, ListOrigin, PackedScan};
 pub use curation::{AuditEvent, AuditRecord, NewStaged, StageAction, StagedRow, package_subject};
 pub use gc::{GcCounts, GcPlan};
 pub use installer::InstallerFile;

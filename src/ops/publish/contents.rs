@@ -20,7 +20,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use super::PublishError;
 use super::changelogs::{Changelog, LocalLogs, changelog_path};
-use crate::db::{Db, Deflater, PackedScan};
+use crate::db::{Db, Deflater, FileList, PackedScan};
 use crate::debian::contents::write_line;
 use crate::debian::deb_scan::{DebScan, ScanLimits, scan};
 use crate::debian::packages::is_udeb;
@@ -334,7 +334,7 @@ fn scan_file(
 /// publication holds any.
 fn contents_lines(
     records: &[(String, PackageRecord)],
-    lists: &HashMap<Sha256, Vec<String>>,
+    lists: &HashMap<Sha256, FileList>,
     archs: &[String],
 ) -> Vec<IndexInput> {
     let mut by_component: BTreeMap<&str, Vec<&PackageRecord>> = BTreeMap::new();
@@ -347,13 +347,13 @@ fn contents_lines(
     for (component, recs) in by_component {
         for arch in archs.iter().filter(|a| a.as_str() != "all") {
             for &udeb in kinds {
-                let members: Vec<(String, &[String])> = recs
+                let members: Vec<(String, Vec<&str>)> = recs
                     .iter()
                     .filter(|r| r.architecture == *arch || r.architecture == "all")
                     .filter(|r| is_udeb(&r.filename) == udeb)
                     .filter_map(|r| {
                         let files = lists.get(&r.sha256)?;
-                        Some((location(r), files.as_slice()))
+                        Some((location(r), files.paths().collect()))
                     })
                     .collect();
                 out.push(IndexInput {
@@ -387,11 +387,11 @@ fn location(r: &PackageRecord) -> String {
 
 /// The sorted merge of sorted file lists: one line per path, its packages
 /// sorted by name and comma-joined.
-fn merge(members: &[(String, &[String])]) -> Vec<String> {
+fn merge(members: &[(String, Vec<&str>)]) -> Vec<String> {
     let mut heap: BinaryHeap<Reverse<(&str, usize, usize)>> = members
         .iter()
         .enumerate()
-        .filter_map(|(m, (_, files))| files.first().map(|f| Reverse((f.as_str(), m, 0))))
+        .filter_map(|(m, (_, files))| files.first().map(|f| Reverse((*f, m, 0))))
         .collect();
     let mut out = Vec::new();
     let mut locs: Vec<&str> = Vec::new();
@@ -417,12 +417,12 @@ fn merge(members: &[(String, &[String])]) -> Vec<String> {
 
 fn advance<'a>(
     heap: &mut BinaryHeap<Reverse<(&'a str, usize, usize)>>,
-    members: &'a [(String, &'a [String])],
+    members: &'a [(String, Vec<&'a str>)],
     m: usize,
     i: usize,
 ) {
     if let Some(next) = members[m].1.get(i + 1) {
-        heap.push(Reverse((next.as_str(), m, i + 1)));
+        heap.push(Reverse((*next, m, i + 1)));
     }
 }
 
@@ -433,11 +433,9 @@ mod tests {
 
     #[test]
     fn merge_joins_packages_sharing_a_path() {
-        let a = vec!["bin/a".to_owned(), "usr/share/x".to_owned()];
-        let b = vec!["bin/b".to_owned(), "usr/share/x".to_owned()];
         let members = vec![
-            ("utils/zed".to_owned(), a.as_slice()),
-            ("libs/alpha".to_owned(), b.as_slice()),
+            ("utils/zed".to_owned(), vec!["bin/a", "usr/share/x"]),
+            ("libs/alpha".to_owned(), vec!["bin/b", "usr/share/x"]),
         ];
         let got = merge(&members);
         assert_eq!(got.len(), 3);
