@@ -213,6 +213,18 @@ fn a_changelog_cut_short_by_a_killed_publish_is_written_again() {
         LIBFOO_LOG
     );
     assert!(!mark.exists());
+    // Rewritten by a rename (a served tree lists these): nothing left aside.
+    let dir = hello.parent().expect("dir");
+    let aside: Vec<_> = std::fs::read_dir(dir)
+        .expect("read dir")
+        .filter_map(Result::ok)
+        .filter(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .starts_with(".debvault-tmp-")
+        })
+        .collect();
+    assert!(aside.is_empty(), "{aside:?}");
 
     // Without the mark a file there is complete, and kept as it is.
     std::fs::write(&hello, "kept").expect("write");

@@ -138,7 +138,8 @@ const MARK: &str = "changelogs-writing";
 /// before the switch. What a killed run can leave is a file cut short, so
 /// a publish marks the prefix before it writes one and clears the mark
 /// once everything is durable; a publish that finds the mark rewrites
-/// every changelog rather than trust the ones there.
+/// every changelog rather than trust the ones there (each under a
+/// temporary name then renamed, as a served tree may list it).
 pub(super) struct LocalLogs<'a> {
     base: &'a Path,
     /// A run before this one stopped while writing.
@@ -180,6 +181,15 @@ impl<'a> LocalLogs<'a> {
         use crate::atomic_file::{PUBLIC_DIR, WriteOptions, create_dir_all, fix_mode};
         let mode = WriteOptions::PUBLIC.mode;
         let path = self.base.join(rel);
+        // Rewriting replaces a file a served tree may list: by a rename, so
+        // a client never reads it cut short.
+        let target = if self.rewrite {
+            let mut name = std::ffi::OsString::from(".debvault-tmp-");
+            name.push(path.file_name().unwrap_or_default());
+            path.with_file_name(name)
+        } else {
+            path.clone()
+        };
         let open = || {
             let mut o = std::fs::OpenOptions::new();
             o.write(true).mode(mode);
@@ -188,7 +198,7 @@ impl<'a> LocalLogs<'a> {
             } else {
                 o.create_new(true);
             }
-            o.open(&path)
+            o.open(&target)
         };
         // The source's pool directory exists unless its files are not
         // placed yet (the pool is placed meanwhile), none is held (on
@@ -204,11 +214,14 @@ impl<'a> LocalLogs<'a> {
         };
         let mut file = match opened {
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => return Ok(false),
-            other => other.map_err(super::io_err("write", &path))?,
+            other => other.map_err(super::io_err("write", &target))?,
         };
         fix_mode(&file, mode)
             .and_then(|()| file.write_all(text))
-            .map_err(super::io_err("write", &path))?;
+            .map_err(super::io_err("write", &target))?;
+        if self.rewrite {
+            std::fs::rename(&target, &path).map_err(super::io_err("rename", &target))?;
+        }
         Ok(true)
     }
 
