@@ -184,10 +184,6 @@ pub(super) fn packages(name: String, query: Option<&str>) -> Result<Job, ApiErro
     }))
 }
 
-/// `POST /api/repos/{name}/include/{dir}[/{file}]`: `.changes` uploads.
-/// The use case (`ops::repo::include`, signature and checksum checks
-/// against the repo's uploaders) lands separately; until then this
-/// answers 501, after the same name checks the real route will make.
 /// `POST /api/repos/{name}/include/{dir}[/{file}]` with `forceReplace` and
 /// `noRemoveFiles`: each `.changes` of the upload directory (or the one
 /// named) through `repo include`, checked as the CLI checks it; one whose
