@@ -93,13 +93,24 @@ impl Db {
     /// The stored documents of the packages `shas` that have any.
     pub fn appstream_docs(&self, shas: &[Sha256]) -> Result<BTreeMap<Sha256, StoredDocs>, DbError> {
         let what = "read AppStream documents";
-        let mut stmt = self
+        let mut out = BTreeMap::new();
+        // Mirrors without `--with-appstream` have none: one question, not one a package.
+        let any: bool = self
             .conn
+            .query_row("SELECT EXISTS (SELECT 1 FROM appstream_docs)", [], |r| {
+                r.get(0)
+            })
+            .map_err(sql(what))?;
+        if !any {
+            return Ok(out);
+        }
+        // One read transaction: a lock per row would be most of the time.
+        let tx = self.conn.unchecked_transaction().map_err(sql(what))?;
+        let mut stmt = tx
             .prepare_cached(
                 "SELECT header_sha256, yaml FROM appstream_docs WHERE package_sha256 = ?1",
             )
             .map_err(sql(what))?;
-        let mut out = BTreeMap::new();
         for sha in shas {
             let found: Option<(String, String)> = stmt
                 .query_row([sha.to_hex()], |r| Ok((r.get(0)?, r.get(1)?)))

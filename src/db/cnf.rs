@@ -34,11 +34,22 @@ impl Db {
     /// The stored stanzas of the packages `shas` that have one.
     pub fn commands(&self, shas: &[Sha256]) -> Result<BTreeMap<Sha256, String>, DbError> {
         let what = "read command-not-found data";
-        let mut stmt = self
+        let mut out = BTreeMap::new();
+        // Most archives have none (only Ubuntu's): one question, not one a package.
+        let any: bool = self
             .conn
+            .query_row("SELECT EXISTS (SELECT 1 FROM cnf_commands)", [], |r| {
+                r.get(0)
+            })
+            .map_err(sql(what))?;
+        if !any {
+            return Ok(out);
+        }
+        // One read transaction: a lock per row would be most of the time.
+        let tx = self.conn.unchecked_transaction().map_err(sql(what))?;
+        let mut stmt = tx
             .prepare_cached("SELECT stanza FROM cnf_commands WHERE package_sha256 = ?1")
             .map_err(sql(what))?;
-        let mut out = BTreeMap::new();
         for sha in shas {
             let found: Option<String> = stmt
                 .query_row([sha.to_hex()], |r| r.get(0))

@@ -196,6 +196,18 @@ impl PackedScan {
 }
 
 impl Db {
+    /// Stops (`false`) or restarts (`true`) SQLite's automatic checkpoints.
+    /// A run of many transactions, such as recording what reading tens of
+    /// thousands of .debs found, checkpoints once afterwards instead of
+    /// copying (and syncing) the pages of each few transactions while it
+    /// runs; the next commit after the restart checkpoints what piled up.
+    pub fn auto_checkpoints(&self, on: bool) -> Result<(), DbError> {
+        let pages = if on { 1000 } else { 0 };
+        self.conn
+            .pragma_update(None, "wal_autocheckpoint", pages)
+            .map_err(sql("set automatic checkpoints"))
+    }
+
     /// Records what reading .debs found (file lists read from the .debs,
     /// changelogs), in one transaction, in key order: rows of random keys
     /// inserted in order dirty each page once per transaction.

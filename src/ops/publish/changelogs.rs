@@ -142,6 +142,9 @@ const MARK: &str = "changelogs-writing";
 /// temporary name then renamed, as a served tree may list it).
 pub(super) struct LocalLogs<'a> {
     base: &'a Path,
+    /// `base` opened: a changelog is created relative to it, so the kernel
+    /// walks its few components, not the whole path, once a file.
+    base_fd: std::os::fd::OwnedFd,
     /// A run before this one stopped while writing.
     rewrite: bool,
     mark: std::path::PathBuf,
@@ -160,8 +163,14 @@ impl<'a> LocalLogs<'a> {
             create_dir_all(&dir, PUBLIC_DIR).map_err(super::io_err("create", &dir))?;
             std::fs::File::create(&mark).map_err(super::io_err("create", &mark))?;
         }
+        let base_fd = {
+            use rustix::fs::{Mode, OFlags, open};
+            let flags = OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC;
+            open(base, flags, Mode::empty()).map_err(|e| super::io_err("open", base)(e.into()))?
+        };
         Ok(LocalLogs {
             base,
+            base_fd,
             rewrite,
             mark,
         })
@@ -190,15 +199,16 @@ impl<'a> LocalLogs<'a> {
         } else {
             path.clone()
         };
-        let open = || {
-            let mut o = std::fs::OpenOptions::new();
-            o.write(true).mode(mode);
+        let open = || -> std::io::Result<std::fs::File> {
             if self.rewrite {
-                o.create(true).truncate(true);
-            } else {
-                o.create_new(true);
+                let mut o = std::fs::OpenOptions::new();
+                o.write(true).mode(mode).create(true).truncate(true);
+                return o.open(&target);
             }
-            o.open(&target)
+            use rustix::fs::{Mode, OFlags, openat};
+            let flags = OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::CLOEXEC;
+            let fd = openat(&self.base_fd, rel, flags, Mode::from_raw_mode(mode))?;
+            Ok(std::fs::File::from(fd))
         };
         // The source's pool directory exists unless its files are not
         // placed yet (the pool is placed meanwhile), none is held (on

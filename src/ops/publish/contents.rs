@@ -129,13 +129,24 @@ pub(super) fn prepare(
     }
     // On-demand files not fetched yet cannot be read (seeded lists serve).
     wanted.retain(|r| !remote.contains(&r.sha256));
+    // In the order of their keys: the scans reach the database nearly
+    // sorted, so each transaction adds to a few neighbouring pages of its
+    // tables instead of rewriting pages all over them (in random order,
+    // writing the WAL and checkpointing it were most of the recording).
+    wanted.sort_unstable_by_key(|r| r.sha256);
     let direct = out.map(|o| (o, direct));
-    let (debs_read, done) = read_debs(db, store, &wanted, &known, direct.as_ref())?;
+    let started = std::time::Instant::now();
+    let (read, done) = read_debs(db, store, &wanted, &known, direct.as_ref())?;
+    let debs_read = read.len() as u64;
+    tracing::debug!(debs_read, elapsed = ?started.elapsed(), "debs read and recorded");
+    // What was read now joins what was known: whether each has a text.
+    let mut logs = logs;
+    logs.extend(read);
 
     let lists = db.deb_file_lists(&shas)?;
     let contents = contents_lines(records, &lists, archs);
+    tracing::debug!(elapsed = ?started.elapsed(), "contents lines merged");
     // One text per source version: the first member that has one.
-    let logs = db.deb_changelogs_known(&shas)?;
     let changelogs = groups
         .iter()
         .filter_map(|((component, source, version), members)| {
@@ -175,9 +186,9 @@ fn source_groups(
 /// Reads `debs` from the store, [`READERS`] at a time, and records their
 /// file lists (those not in `known`) and changelogs as they come, a batch
 /// at a time; with `direct`, writes the changelogs it names at once.
-/// Returns how many were read and the .debs whose changelogs it wrote or
-/// found (not their paths: strings made by the readers and kept to the end
-/// would pin their churned heaps, see below).
+/// Returns whether each .deb read has a changelog, and the .debs whose
+/// changelogs it wrote or found (not their paths: strings made by the
+/// readers and kept to the end would pin their churned heaps, see below).
 ///
 /// Each reader compresses what it found as stored, so the one thread that
 /// writes the database only inserts. Recording as they come keeps memory
@@ -190,9 +201,9 @@ fn read_debs(
     debs: &[&PackageRecord],
     known: &HashSet<Sha256>,
     direct: Option<&Direct<'_>>,
-) -> Result<(u64, HashSet<Sha256>), PublishError> {
+) -> Result<(HashMap<Sha256, bool>, HashSet<Sha256>), PublishError> {
     if debs.is_empty() {
-        return Ok((0, HashSet::new()));
+        return Ok((HashMap::new(), HashSet::new()));
     }
     let done = std::sync::Mutex::new(HashSet::new());
     let next = AtomicUsize::new(0);
@@ -262,16 +273,29 @@ fn write_direct(
 }
 
 /// Records scans as they arrive, in transactions of [`BATCH`] scans or
-/// [`BATCH_BYTES`]; the first error ends it.
+/// [`BATCH_BYTES`], with SQLite's automatic checkpoints held off until
+/// the last (see [`Db::auto_checkpoints`]); the first error ends it.
+/// Returns whether each .deb has a changelog.
 fn record_as_read(
     db: &mut Db,
     scans: impl Iterator<Item = Result<PackedScan, PublishError>>,
-) -> Result<u64, PublishError> {
+) -> Result<HashMap<Sha256, bool>, PublishError> {
+    db.auto_checkpoints(false)?;
+    let recorded = record_batches(db, scans);
+    db.auto_checkpoints(true)?;
+    recorded
+}
+
+fn record_batches(
+    db: &mut Db,
+    scans: impl Iterator<Item = Result<PackedScan, PublishError>>,
+) -> Result<HashMap<Sha256, bool>, PublishError> {
     let mut batch: Vec<PackedScan> = Vec::with_capacity(BATCH);
-    let (mut read, mut bytes) = (0, 0);
+    let (mut read, mut bytes) = (HashMap::new(), 0);
+    let started = std::time::Instant::now();
     for scanned in scans {
         let scan = scanned?;
-        read += 1;
+        read.insert(scan.sha256, scan.changelog.is_some());
         bytes += scan.size();
         batch.push(scan);
         if batch.len() >= BATCH || bytes >= BATCH_BYTES {
@@ -281,6 +305,7 @@ fn record_as_read(
         }
     }
     db.record_deb_scans(&mut batch)?;
+    tracing::debug!(elapsed = ?started.elapsed(), "scans recorded");
     Ok(read)
 }
 

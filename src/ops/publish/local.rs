@@ -282,6 +282,7 @@ fn fill_pool<'a>(pool: LocalPool<'a>, started: Instant) -> Result<Filled<'a>, Pu
     tracing::debug!(elapsed = ?started.elapsed(), "pool planned");
     let aside = super::ondemand::set_aside(&mut items, pool.remote);
     let placed = execute_pool(pool.base, pool.store, &items)?;
+    tracing::debug!(elapsed = ?started.elapsed(), "pool placed");
     *pool.on_demand.lock().unwrap_or_else(|p| p.into_inner()) =
         super::ondemand::restore(&mut items, &aside);
     let seen: Vec<_> = items
