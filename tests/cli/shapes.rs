@@ -10,7 +10,10 @@
 //! entries; an upstream `Signed-By` never reaches our Release; archives
 //! shaped like Ubuntu's (four components, no `MD5Sum`, `i18n/Index`,
 //! `cnf/Commands-*`, an `amd64v3` variant) and its ports archive mirror,
-//! publish, and the variant installs with the real apt.
+//! publish, and the variant installs with the real apt. Ubuntu's real
+//! `InRelease`, recorded, is in [`recorded_ubuntu`].
+
+mod recorded_ubuntu;
 
 use std::path::PathBuf;
 

@@ -8,7 +8,7 @@
 
 #![allow(dead_code)]
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use debvault::digest::Sha256;
@@ -221,4 +221,34 @@ fn without_md5(text: &str) -> String {
     }
     assert!(!out.contains("MD5Sum") && out.contains("SHA256:"), "{out}");
     out
+}
+
+/// Ubuntu's archive keyring, from Debian's `ubuntu-keyring` package:
+/// `DEBVAULT_TEST_UBUNTU_KEYRING` (`.ci/run` exports the one in its trixie
+/// root, as bookworm has no such package), else the installed package's
+/// file. Neither on a developer machine: the test says why it skips; in CI
+/// a missing keyring fails.
+pub fn ubuntu_keyring() -> Option<PathBuf> {
+    const INSTALLED: &str = "/usr/share/keyrings/ubuntu-archive-keyring.gpg";
+    if let Some(path) = std::env::var_os("DEBVAULT_TEST_UBUNTU_KEYRING") {
+        let path = PathBuf::from(path);
+        assert!(
+            path.is_file(),
+            "DEBVAULT_TEST_UBUNTU_KEYRING `{}` is not a file",
+            path.display()
+        );
+        return Some(path);
+    }
+    if std::env::var("CI").is_ok_and(|v| v == "true") {
+        panic!(
+            "CI=true but DEBVAULT_TEST_UBUNTU_KEYRING is unset: `.ci/run` exports the keyring of its trixie root"
+        );
+    }
+    if Path::new(INSTALLED).is_file() {
+        return Some(PathBuf::from(INSTALLED));
+    }
+    eprintln!(
+        "skipped: DEBVAULT_TEST_UBUNTU_KEYRING is unset and `{INSTALLED}` is missing (Debian's ubuntu-keyring, which `.ci/trixie-apt.sh` installs)"
+    );
+    None
 }
