@@ -149,6 +149,18 @@ pub const UBUNTU_COMPONENTS: [&str; 4] = ["main", "restricted", "universe", "mul
 /// `i18n/Index` and `cnf/Commands-<arch>` in each, a Release without
 /// `MD5Sum` (see [`write_ubuntu`]).
 pub fn ubuntu(suite: &str, architectures: &[&str], packages: Vec<Pkg>, raw: Vec<RawPkg>) -> Repo {
+    ubuntu_with_commands(suite, architectures, packages, raw, &[])
+}
+
+/// [`ubuntu`], with the `commands` value of some packages' Commands
+/// entries as given (`(package, value)`; others list their own name).
+pub fn ubuntu_with_commands(
+    suite: &str,
+    architectures: &[&str],
+    packages: Vec<Pkg>,
+    raw: Vec<RawPkg>,
+    commands: &[(&str, &str)],
+) -> Repo {
     let mut repo = Repo::new(packages);
     repo.suite = suite.to_owned();
     repo.codename = suite.to_owned();
@@ -165,9 +177,13 @@ pub fn ubuntu(suite: &str, architectures: &[&str], packages: Vec<Pkg>, raw: Vec<
                 .iter()
                 .filter(|p| p.component == component && (p.arch == *arch || p.arch == "all"))
                 .map(|p| {
+                    let listed = commands
+                        .iter()
+                        .find(|(name, _)| *name == p.name)
+                        .map_or(p.name.as_str(), |(_, value)| *value);
                     format!(
-                        "\nname: {}\nversion: {}\ncommands: {}\n",
-                        p.name, p.version, p.name
+                        "\nname: {}\nversion: {}\ncommands: {listed}\n",
+                        p.name, p.version
                     )
                 })
                 .collect();
