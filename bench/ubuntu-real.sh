@@ -17,7 +17,9 @@
 #      indices and universe's `cnf/Commands-amd64`, which names PACKAGE and
 #      only packages of the snapshot (a component none of whose selected
 #      packages has commands gets none), and apt fetched it; PACKAGE and
-#      the libraries it needs from main are installed in the root.
+#      the libraries it needs from main are installed in the root; with
+#      amd64v3 in ARCHS, apt told the variant (APT::Architecture-Variants)
+#      fetches the variant's indices and downloads PACKAGE's amd64v3 build.
 #
 # Reports wall time and peak RSS of each debvault step (GNU time -v), the
 # bytes the sync downloaded (indices and pool files apart, from its JSON
@@ -121,7 +123,7 @@ python3 - "$OUT/sync.log" >> "$OUT/report.txt" <<'EOF' || FAILED+=(sync-report)
 import json, sys
 text = open(sys.argv[1]).read()
 report = json.loads(text[text.index("{"):])["mirrors"][0]
-mb = lambda b: f"{b / 1048576:.1f} MB"
+mb = lambda b: f"{b / 1048576:.1f} MiB"
 print(f"sync: {report['packages']} packages; downloaded {report['downloaded_files']} files, "
       f"{mb(report['downloaded_bytes'])} (indices and Release {mb(report['index_bytes'])}, "
       f"pool {mb(report['downloaded_bytes'] - report['index_bytes'])}); "
@@ -175,6 +177,7 @@ if [ ! -e "$cached/.debvault-ready" ]; then
     measure debootstrap debootstrap --variant=minbase --keyring="$KEYRING" \
         "$SUITE" "$cached.tmp" "$UBUNTU_URL" /usr/share/debootstrap/scripts/gutsy
     give_up_unless debootstrap
+    chroot "$cached.tmp" apt-get clean
     touch "$cached.tmp/.debvault-ready"
     mv "$cached.tmp" "$cached"
 fi
@@ -203,6 +206,16 @@ in_root() { "${IN_ROOT[@]}" "$@"; }
 measure apt-update "${IN_ROOT[@]}" apt-get update
 measure apt-install "${IN_ROOT[@]}" apt-get install -y --no-install-recommends "$PACKAGE"
 check apt-fetched-cnf grep -q "c-n-f Metadata" "$OUT/apt-update.log"
+# The variant, as apt >= 3.1 is told about it: its indices and its build.
+if [[ ",$ARCHS," == *,amd64v3,* ]]; then
+    VARIANT=(-o APT::Architecture-Variants=amd64v3)
+    in_root apt-get clean
+    measure apt-update-v3 "${IN_ROOT[@]}" apt-get "${VARIANT[@]}" update
+    measure apt-download-v3 "${IN_ROOT[@]}" apt-get "${VARIANT[@]}" \
+        install -y --reinstall --download-only "$PACKAGE"
+    check apt-fetched-amd64v3-index grep -q "universe amd64v3 Packages" "$OUT/apt-update-v3.log"
+    check "apt-downloaded-$PACKAGE-amd64v3" compgen -G "$WORK_ROOT/var/cache/apt/archives/${PACKAGE}_*_amd64v3.deb"
+fi
 check "installed-$PACKAGE" test "$(in_root dpkg-query -W -f='${Status}' "$PACKAGE")" = "install ok installed"
 {
     echo "ubuntu root: $(in_root sh -c '. /etc/os-release; echo "$PRETTY_NAME"'), apt $(in_root dpkg-query -W -f='${Version}' apt)"
@@ -210,6 +223,12 @@ check "installed-$PACKAGE" test "$(in_root dpkg-query -W -f='${Status}' "$PACKAG
     cat "$OUT/apt-update.log"
     echo "--- apt-get install $PACKAGE"
     cat "$OUT/apt-install.log"
+    if [ -e "$OUT/apt-update-v3.log" ]; then
+        echo "--- apt-get -o APT::Architecture-Variants=amd64v3 update"
+        cat "$OUT/apt-update-v3.log"
+        echo "--- apt-get -o APT::Architecture-Variants=amd64v3 install --reinstall --download-only $PACKAGE"
+        grep -E '^(Get|Fetched|Download)' "$OUT/apt-download-v3.log" || true
+    fi
     echo "--- steps (name, wall seconds, peak RSS MB)"
     cat "$OUT/results"
 } >> "$OUT/report.txt"
