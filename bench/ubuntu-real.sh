@@ -29,9 +29,10 @@
 # Usage: UBUNTU_URL=http://HOST/ubuntu bench/ubuntu-real.sh     (as root)
 #   UBUNTU_URL      the Ubuntu archive's base URL (the directory holding
 #                   dists/); required, no default
-#   SUITE           the suite (default resolute; noble works the same way)
+#   SUITE           the suite (default resolute; noble works with ARCHS=amd64)
 #   ARCHS           architectures to mirror (default amd64,amd64v3: the
-#                   variant's indices come along; apt in the root uses amd64)
+#                   variant's indices come along; apt in the root uses amd64,
+#                   then the variant; noble has no amd64v3)
 #   PACKAGE         the universe package to mirror with its dependencies and
 #                   install (default nnn: small, and needs a library from main
 #                   that a minbase root lacks, libreadline8t64)
@@ -149,7 +150,9 @@ release="$PUBLIC/dists/$SUITE/Release"
 # A component's Commands file is published when a selected package of it
 # has commands (the libraries in main usually have none).
 check release-lists-universe-cnf grep -q " universe/cnf/Commands-amd64\$" "$release"
-check release-lists-amd64v3 grep -q " universe/binary-amd64v3/Packages\$" "$release"
+if [[ ",$ARCHS," == *,amd64v3,* ]]; then
+    check release-lists-amd64v3 grep -q " universe/binary-amd64v3/Packages\$" "$release"
+fi
 # Every package command-not-found names is one the snapshot holds.
 names() { awk -v f="$1:" '$1 == f { print $2 }' "$2" | sort -u; }
 for comp in main universe; do
