@@ -109,11 +109,14 @@ impl CommandsEntry {
             package: Some(name.clone()),
             line,
         })?;
-        let one_list = !commands.is_empty()
-            && !commands.contains('\n')
+        // Empty items are allowed: Ubuntu's own files have them (resolute's
+        // universe lists `mailutils-mh` as `commands: ,ali,anno,…`), and
+        // command-not-found skips them.
+        let one_list = !commands.contains('\n')
+            && commands.split(',').any(|c| !c.trim().is_empty())
             && commands
                 .split(',')
-                .all(|c| !c.trim().is_empty() && !c.trim().contains(char::is_whitespace));
+                .all(|c| !c.trim().contains(char::is_whitespace));
         if !one_list {
             return Err(CnfError::BadValue {
                 field: "commands",
@@ -129,12 +132,13 @@ impl CommandsEntry {
         })
     }
 
-    /// The `commands` of the entry.
+    /// The `commands` of the entry (empty items left out).
     pub fn commands(&self) -> impl Iterator<Item = &str> {
         self.field("commands")
             .unwrap_or_default()
             .split(',')
             .map(str::trim)
+            .filter(|c| !c.is_empty())
     }
 
     /// The value of field `name` (case-insensitive).
@@ -244,6 +248,19 @@ mod tests {
     }
 
     #[test]
+    fn an_empty_item_in_commands_is_kept_as_written_and_skipped() {
+        // As Ubuntu's resolute universe lists mailutils-mh.
+        let text =
+            "arch: amd64\n\nname: mailutils-mh\nversion: 1:3.20-3build1\ncommands: ,ali,anno\n";
+        let entries: Vec<_> = CommandsReader::new(text.as_bytes())
+            .collect::<Result<_, _>>()
+            .expect("parses");
+        let commands: Vec<&str> = entries[0].commands().collect();
+        assert_eq!(commands, ["ali", "anno"]);
+        assert_eq!(entries[0].field("commands"), Some(",ali,anno"));
+    }
+
+    #[test]
     fn an_empty_file_has_no_entries() {
         let mut r = CommandsReader::new(&b""[..]);
         assert!(r.next().is_none());
@@ -268,10 +285,7 @@ mod tests {
                 "arch: amd64\n\nname: Acl\ncommands: x\n",
                 "`Acl` is not a valid",
             ),
-            (
-                "arch: amd64\n\nname: acl\ncommands: a,,b\n",
-                "comma-separated",
-            ),
+            ("arch: amd64\n\nname: acl\ncommands: ,\n", "comma-separated"),
             (
                 "arch: amd64\n\nname: acl\ncommands: a b\n",
                 "comma-separated",

@@ -10,13 +10,18 @@
 //! entries; an upstream `Signed-By` never reaches our Release; archives
 //! shaped like Ubuntu's (four components, no `MD5Sum`, `i18n/Index`,
 //! `cnf/Commands-*`, an `amd64v3` variant) and its ports archive mirror,
-//! publish, and the variant installs with the real apt.
+//! publish, and the variant installs with the real apt. Ubuntu's real
+//! `InRelease`, recorded, is in [`recorded_ubuntu`].
+
+mod recorded_ubuntu;
 
 use std::path::PathBuf;
 
 use crate::support::apt::{Apt, Serve, Sources};
 use crate::support::fixture::public_key;
-use crate::support::shapes::{Flat, ubuntu, variant, write_debian_all, write_ubuntu};
+use crate::support::shapes::{
+    Flat, ubuntu, ubuntu_with_commands, variant, write_debian_all, write_ubuntu,
+};
 use crate::support::sources::SrcPkg;
 use crate::support::{Pkg, Repo, TestEnv, json};
 
@@ -592,5 +597,49 @@ fn ubuntu_command_not_found_data_is_filtered_published_and_read_by_apt() {
     assert_eq!(
         std::fs::read_to_string(list.path()).expect("read list"),
         main
+    );
+}
+
+/// Regression: Ubuntu's real universe `Commands-amd64` (resolute) lists
+/// `mailutils-mh` and `nmh` as `commands: ,ali,anno,…`, with an empty first
+/// item, and the sync refused the whole file as not a list of command
+/// names. Such an entry is taken and published as upstream wrote it.
+#[test]
+fn ubuntu_command_lists_with_an_empty_item_are_kept_as_written() {
+    let env = TestEnv::new();
+    let mut pkgs = ubuntu_packages();
+    pkgs.push(Pkg::new("mh-tools", "1").component("universe"));
+    let repo = ubuntu_with_commands(
+        "noble",
+        &["amd64"],
+        pkgs,
+        vec![],
+        &[("mh-tools", ",ali,anno")],
+    );
+    write_ubuntu(&repo, &env.upstream().join("ubuntu"));
+    let key = public_key("upstream").display().to_string();
+    let url = format!("{}/ubuntu", env.url());
+    env.ok(&[
+        "mirror",
+        "create",
+        "u",
+        &url,
+        "noble",
+        "universe",
+        "--arch",
+        "amd64",
+        "--filter",
+        "mh-tools",
+        "--keyring",
+        &key,
+    ]);
+    env.ok(&["mirror", "sync", "u"]);
+    env.ok(&["snapshot", "create", "s", "--from-mirror", "u"]);
+    signing_key(&env);
+    publish(&env, "s");
+    let universe = published(&env, "dists/stable/universe/cnf/Commands-amd64");
+    assert!(
+        universe.ends_with("\n\nname: mh-tools\nversion: 1\ncommands: ,ali,anno\n\n"),
+        "{universe}"
     );
 }

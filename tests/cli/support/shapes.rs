@@ -8,7 +8,7 @@
 
 #![allow(dead_code)]
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use debvault::digest::Sha256;
@@ -149,6 +149,18 @@ pub const UBUNTU_COMPONENTS: [&str; 4] = ["main", "restricted", "universe", "mul
 /// `i18n/Index` and `cnf/Commands-<arch>` in each, a Release without
 /// `MD5Sum` (see [`write_ubuntu`]).
 pub fn ubuntu(suite: &str, architectures: &[&str], packages: Vec<Pkg>, raw: Vec<RawPkg>) -> Repo {
+    ubuntu_with_commands(suite, architectures, packages, raw, &[])
+}
+
+/// [`ubuntu`], with the `commands` value of some packages' Commands
+/// entries as given (`(package, value)`; others list their own name).
+pub fn ubuntu_with_commands(
+    suite: &str,
+    architectures: &[&str],
+    packages: Vec<Pkg>,
+    raw: Vec<RawPkg>,
+    commands: &[(&str, &str)],
+) -> Repo {
     let mut repo = Repo::new(packages);
     repo.suite = suite.to_owned();
     repo.codename = suite.to_owned();
@@ -165,9 +177,13 @@ pub fn ubuntu(suite: &str, architectures: &[&str], packages: Vec<Pkg>, raw: Vec<
                 .iter()
                 .filter(|p| p.component == component && (p.arch == *arch || p.arch == "all"))
                 .map(|p| {
+                    let listed = commands
+                        .iter()
+                        .find(|(name, _)| *name == p.name)
+                        .map_or(p.name.as_str(), |(_, value)| *value);
                     format!(
-                        "\nname: {}\nversion: {}\ncommands: {}\n",
-                        p.name, p.version, p.name
+                        "\nname: {}\nversion: {}\ncommands: {listed}\n",
+                        p.name, p.version
                     )
                 })
                 .collect();
@@ -221,4 +237,34 @@ fn without_md5(text: &str) -> String {
     }
     assert!(!out.contains("MD5Sum") && out.contains("SHA256:"), "{out}");
     out
+}
+
+/// Ubuntu's archive keyring, from Debian's `ubuntu-keyring` package:
+/// `DEBVAULT_TEST_UBUNTU_KEYRING` (`.ci/run` exports the one in its trixie
+/// root, as bookworm has no such package), else the installed package's
+/// file. Neither on a developer machine: the test says why it skips; in CI
+/// a missing keyring fails.
+pub fn ubuntu_keyring() -> Option<PathBuf> {
+    const INSTALLED: &str = "/usr/share/keyrings/ubuntu-archive-keyring.gpg";
+    if let Some(path) = std::env::var_os("DEBVAULT_TEST_UBUNTU_KEYRING") {
+        let path = PathBuf::from(path);
+        assert!(
+            path.is_file(),
+            "DEBVAULT_TEST_UBUNTU_KEYRING `{}` is not a file",
+            path.display()
+        );
+        return Some(path);
+    }
+    if std::env::var("CI").is_ok_and(|v| v == "true") {
+        panic!(
+            "CI=true but DEBVAULT_TEST_UBUNTU_KEYRING is unset: `.ci/run` exports the keyring of its trixie root"
+        );
+    }
+    if Path::new(INSTALLED).is_file() {
+        return Some(PathBuf::from(INSTALLED));
+    }
+    eprintln!(
+        "skipped: DEBVAULT_TEST_UBUNTU_KEYRING is unset and `{INSTALLED}` is missing (Debian's ubuntu-keyring, which `.ci/trixie-apt.sh` installs)"
+    );
+    None
 }
