@@ -136,6 +136,7 @@ pub(super) fn prepare(
     wanted.sort_unstable_by_key(|r| r.sha256);
     let direct = out.map(|o| (o, direct));
     let started = std::time::Instant::now();
+    tracing::debug!(debs = wanted.len(), "reading .debs");
     let (read, done) = read_debs(db, store, &wanted, &known, direct.as_ref())?;
     let debs_read = read.len() as u64;
     tracing::debug!(debs_read, elapsed = ?started.elapsed(), "debs read and recorded");
