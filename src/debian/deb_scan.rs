@@ -14,7 +14,7 @@ use flate2::bufread::MultiGzDecoder;
 use liblzma::bufread::XzDecoder;
 use liblzma::stream::{CONCATENATED, Stream};
 
-use super::deb::{ArReader, DebError, EntryKind, TarReader};
+use super::deb::{ArReader, DebError, EntryKind, TarEntry, TarReader};
 
 /// Bounds of a [`scan`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -57,12 +57,36 @@ pub struct DebScan {
     pub changelog: Option<Vec<u8>>,
 }
 
+/// What a scan is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Want {
+    /// The file list and the changelog.
+    Everything,
+    /// The changelog alone (the file list is known, seeded from upstream's
+    /// Contents): the walk stops at `changelog.Debian.gz`, which in a
+    /// Debian-built `data.tar` (entries sorted by path) comes before
+    /// everything under `usr/share/` after `doc/`, so less of the archive is
+    /// decompressed. `files` stays empty.
+    Changelog,
+}
+
 /// Reads the `.deb` of `package` (`len` bytes from `reader`).
 pub fn scan(
     reader: impl BufRead,
     len: u64,
     package: &str,
     limits: &ScanLimits,
+) -> Result<DebScan, DebError> {
+    scan_for(reader, len, package, limits, Want::Everything)
+}
+
+/// Reads what `want` names from the `.deb` of `package`.
+pub fn scan_for(
+    reader: impl BufRead,
+    len: u64,
+    package: &str,
+    limits: &ScanLimits,
+    want: Want,
 ) -> Result<DebScan, DebError> {
     let mut ar = ArReader::new(reader, len)?;
     while let Some(m) = ar.next_member()? {
@@ -83,7 +107,7 @@ pub fn scan(
             io::BufReader::with_capacity(16 * 1024, bounded),
             package,
             limits,
-            max,
+            (max, want),
         );
     }
     Err(DebError::Missing("data.tar"))
@@ -127,7 +151,7 @@ fn walk(
     tar: impl BufRead,
     package: &str,
     limits: &ScanLimits,
-    max_data: u64,
+    (max_data, want): (u64, Want),
 ) -> Result<DebScan, DebError> {
     let debian = format!("usr/share/doc/{package}/changelog.Debian.gz");
     let native = format!("usr/share/doc/{package}/changelog.gz");
@@ -148,6 +172,17 @@ fn walk(
         if e.kind == EntryKind::Directory || e.path.is_empty() {
             continue;
         }
+        if want == Want::Changelog {
+            if e.kind == EntryKind::File && (e.path == debian || e.path == native) {
+                let text = changelog_text(&mut tar, &e, limits)?;
+                if e.path == debian {
+                    out.changelog = Some(text);
+                    return Ok(out);
+                }
+                native_log = Some(text);
+            }
+            continue;
+        }
         list_bytes += e.path.len() as u64 + 1;
         if out.files.len() >= limits.max_files {
             return Err(DebError::TooLarge {
@@ -162,19 +197,7 @@ fn walk(
             });
         }
         if e.kind == EntryKind::File && (e.path == debian || e.path == native) {
-            if e.size > limits.max_changelog {
-                return Err(DebError::TooLarge {
-                    what: format!("`{}`", e.path),
-                    limit: limits.max_changelog,
-                });
-            }
-            let text = gunzip(tar.body(e.size), limits.max_changelog).map_err(|source| {
-                DebError::Read {
-                    member: e.path.clone(),
-                    offset: e.offset,
-                    source,
-                }
-            })?;
+            let text = changelog_text(&mut tar, &e, limits)?;
             if e.path == debian {
                 out.changelog = Some(text);
             } else {
@@ -189,6 +212,25 @@ fn walk(
     out.files.sort_unstable();
     out.files.dedup();
     Ok(out)
+}
+
+/// The changelog at entry `e` of `tar`, gunzipped, within the limits.
+fn changelog_text<R: BufRead>(
+    tar: &mut TarReader<R>,
+    e: &TarEntry,
+    limits: &ScanLimits,
+) -> Result<Vec<u8>, DebError> {
+    if e.size > limits.max_changelog {
+        return Err(DebError::TooLarge {
+            what: format!("`{}`", e.path),
+            limit: limits.max_changelog,
+        });
+    }
+    gunzip(tar.body(e.size), limits.max_changelog).map_err(|source| DebError::Read {
+        member: e.path.clone(),
+        offset: e.offset,
+        source,
+    })
 }
 
 /// `r` gunzipped, at most `max` bytes.
@@ -305,6 +347,28 @@ mod tests {
             err.to_string(),
             "member `data.tar.lz4` uses an unsupported compression"
         );
+    }
+
+    #[test]
+    fn a_changelog_alone_stops_the_walk_at_it() {
+        // What follows the changelog is cut short: only a full walk sees it.
+        let mut data = sample();
+        data.truncate(data.len() - 1024 - 600);
+        let d = deb("data.tar", &data);
+        let limits = ScanLimits::default();
+        let got = scan_for(&d[..], d.len() as u64, "hello", &limits, Want::Changelog).unwrap();
+        assert_eq!(
+            got,
+            DebScan {
+                files: Vec::new(),
+                changelog: Some(b"hello (1.0-1) unstable; urgency=low\n".to_vec()),
+            }
+        );
+        assert!(scan(&d[..], d.len() as u64, "hello", &limits).is_err());
+        // A package without one is walked to its end, as before.
+        let d = deb("data.tar", &sample());
+        let got = scan_for(&d[..], d.len() as u64, "other", &limits, Want::Changelog).unwrap();
+        assert_eq!(got, DebScan::default());
     }
 
     #[test]

@@ -12,7 +12,7 @@ use serde::Serialize;
 
 use super::EvidenceError;
 use crate::debian::changelog::{self, Entry, Urgency};
-use crate::debian::deb_scan::ScanLimits;
+use crate::debian::deb_scan::{ScanLimits, Want};
 use crate::digest::Sha256;
 use crate::model::PackageRecord;
 use crate::ops::Context;
@@ -191,7 +191,8 @@ fn changelogs(
             source: String::new(),
             stanza: String::new(),
         };
-        let scan = crate::ops::publish::scan_deb(&ctx.store, &record, &limits).map_err(Box::new)?;
+        let scan = crate::ops::publish::scan_deb(&ctx.store, &record, &limits, Want::Changelog)
+            .map_err(Box::new)?;
         logs.insert(sha, scan.changelog.clone());
         read.push((sha, scan.changelog));
     }

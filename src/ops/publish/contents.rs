@@ -22,7 +22,7 @@ use super::PublishError;
 use super::changelogs::{Changelog, LocalLogs, changelog_path};
 use crate::db::{Db, Deflater, FileList, PackedScan};
 use crate::debian::contents::write_line;
-use crate::debian::deb_scan::{DebScan, ScanLimits, scan};
+use crate::debian::deb_scan::{DebScan, ScanLimits, Want, scan_for};
 use crate::debian::packages::is_udeb;
 use crate::debian::sources::SOURCE_ARCH;
 use crate::digest::Sha256;
@@ -220,7 +220,12 @@ fn read_debs(
                 while !failed.load(Ordering::Relaxed) {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(r) = debs.get(i) else { break };
-                    let scanned = read_one(store, r, limits)
+                    let want = if known.contains(&r.sha256) {
+                        Want::Changelog
+                    } else {
+                        Want::Everything
+                    };
+                    let scanned = read_one(store, r, limits, want)
                         .and_then(|scan| write_direct(direct, r, &scan, done).map(|()| scan))
                         .map(|scan| PackedScan {
                             sha256: r.sha256,
@@ -315,6 +320,7 @@ pub(crate) fn read_one(
     store: &BlobStore,
     r: &PackageRecord,
     limits: &ScanLimits,
+    want: Want,
 ) -> Result<DebScan, PublishError> {
     let package = format!("{}_{}_{}", r.name, r.version, r.architecture);
     let (path, temp) = match store.local_path(&r.sha256) {
@@ -325,7 +331,7 @@ pub(crate) fn read_one(
             (p.clone(), Some(p))
         }
     };
-    let result = scan_file(&path, &r.name, limits).map_err(|source| PublishError::BadDeb {
+    let result = scan_file(&path, &r.name, limits, want).map_err(|source| PublishError::BadDeb {
         package,
         source: Box::new(source),
     });
@@ -339,6 +345,7 @@ fn scan_file(
     path: &Path,
     name: &str,
     limits: &ScanLimits,
+    want: Want,
 ) -> Result<DebScan, crate::debian::deb::DebError> {
     let read_err = |source| crate::debian::deb::DebError::Read {
         member: path.display().to_string(),
@@ -347,11 +354,12 @@ fn scan_file(
     };
     let file = std::fs::File::open(path).map_err(read_err)?;
     let len = file.metadata().map_err(read_err)?.len();
-    scan(
+    scan_for(
         std::io::BufReader::with_capacity(64 * 1024, file),
         len,
         name,
         limits,
+        want,
     )
 }
 
