@@ -20,10 +20,13 @@
 #     mirror of its own; no allow_unauthenticated) and a /preseed.cfg that
 #     points d-i at the publication (qemu's user network reaches the host's
 #     loopback as 10.0.2.2) and installs as little as it can.
-#  4. qemu (TCG is fine, KVM is used when /dev/kvm is there) boots it with a
-#     hard timeout; the serial log also carries d-i's syslog (an early_command
-#     copies it there). With -no-reboot, qemu exits when d-i reboots; the disk
-#     is then booted once to see a login prompt.
+#  4. qemu (TCG; NETBOOT_ACCEL=kvm where KVM works) boots it with a
+#     hard timeout; a second serial port carries d-i's syslog (an
+#     early_command copies it there, closing debconf's descriptors that
+#     d-i would otherwise wait on). A d-i question on the console means it
+#     is stuck (everything is preseeded), so the run stops there. With
+#     -no-reboot, qemu exits when d-i reboots; the disk is then booted once to
+#     see a login prompt.
 #  5. The verdict comes from evidence: the serve access log (InRelease, the
 #     udeb index, udebs and .debs fetched from the publication) and the
 #     serial log (Release verified, components retrieved, debootstrap done).
@@ -41,9 +44,12 @@
 #           files are passed through from the archive), an empty udeb index,
 #           and the real netboot images taken from the archive's
 #           debian-installer-12-netboot-amd64 package, each checked against
-#           the archive's own Debian-signed SHA256SUMS. d-i then gets as far
-#           as the udebs it cannot have: it boots, verifies the publication's
-#           Release with the appended key, and reads the (empty) udeb index.
+#           the archive's own Debian-signed SHA256SUMS. Its udeb index holds
+#           one marker udeb made here (the real udebs cannot be had). d-i then
+#           gets as far as the udebs it cannot have: it boots, verifies the
+#           publication's Release with the appended key, reads the udeb index
+#           and (told to go on without kernel modules) retrieves the marker,
+#           then stops for want of its components.
 #
 # Environment: DEBVAULT (the binary; default target/{release,debug}/debvault
 # under CARGO_TARGET_DIR or the checkout, else PATH), NETBOOT_UPSTREAM,
@@ -113,8 +119,7 @@ free_port() {
     python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 wait_http() {
-    local i
-    for i in $(seq 1 100); do
+    for _ in $(seq 1 100); do
         curl -s -o /dev/null "$1" && return 0
         sleep 0.2
     done
@@ -144,7 +149,34 @@ release_sha256() {
 # Fetches URL to FILE and checks it against SHA256.
 fetch_checked() {
     curl -sfS -o "$2" "$1" || die "cannot fetch $1"
-    [ -n "$3" ] && echo "$3  $2" | sha256sum -c --quiet - || die "$1 does not match its SHA256"
+    [ -n "$3" ] || die "no SHA256 to check $1 against"
+    echo "$3  $2" | sha256sum -c --quiet - || die "$1 does not match its SHA256"
+}
+
+# The fixture's one udeb, the only one it can have: a marker d-i's anna
+# installs (Priority standard), so the chain Release -> udeb index -> udeb
+# runs. Writes it under UPSTREAM/pool and its stanza to INDEX.
+fixture_udeb() {
+    local up=$1 index=$2 b=$work/marker-udeb rel=pool/main/n/netboot-marker/netboot-marker_1.0_all.udeb
+    # Built once and kept: other bytes under the same version would be
+    # frozen by the mirror's next sync (as it should).
+    if [ ! -s "$work/marker.udeb" ]; then
+        rm -rf "$b" && mkdir -p "$b/DEBIAN" "$b/usr/share/netboot-marker"
+        echo "installed by d-i's anna from the debvault publication" >"$b/usr/share/netboot-marker/README"
+        printf '%s\n' "Package: netboot-marker" "Version: 1.0" "Architecture: all" "Section: debian-installer" \
+            "Priority: standard" "Maintainer: debvault netboot check <netboot@example.invalid>" \
+            "Description: marker udeb of debvault's netboot check" >"$b/DEBIAN/control"
+        dpkg-deb -Zxz --root-owner-group -b "$b" "$work/marker.udeb" >/dev/null
+    fi
+    mkdir -p "$up/${rel%/*}" && cp "$work/marker.udeb" "$up/$rel"
+    {
+        grep -v '^Description:' "$b/DEBIAN/control"
+        echo "Installed-Size: 1"
+        echo "Filename: $rel"
+        echo "Size: $(stat -c %s "$up/$rel")"
+        echo "SHA256: $(sha256sum <"$up/$rel" | cut -d' ' -f1)"
+        grep '^Description:' "$b/DEBIAN/control"
+    } >"$index"
 }
 
 # The throwaway "upstream": real indices and images, our signature (see header).
@@ -167,13 +199,14 @@ build_fixture() {
     fname=$(awk '/^Filename:/ { print $2 }' <<<"$entry")
     sha=$(awk '/^SHA256:/ { print $2 }' <<<"$entry")
     [ -n "$fname" ] || die "no debian-installer-12-netboot-$arch in the archive's Packages"
-    [ -s "$work/di-netboot.deb" ] && echo "$sha  $work/di-netboot.deb" | sha256sum -c --quiet - 2>/dev/null \
-        || fetch_checked "$archive/$fname" "$work/di-netboot.deb" "$sha"
+    if ! echo "$sha  $work/di-netboot.deb" | sha256sum -c --quiet - 2>/dev/null; then
+        fetch_checked "$archive/$fname" "$work/di-netboot.deb" "$sha"
+    fi
     rm -rf "$deb_dir" && dpkg-deb -x "$work/di-netboot.deb" "$deb_dir"
     local text=$deb_dir/usr/lib/debian-installer/images/12/$arch/text
     # Every ./netboot/ file of the archive's SHA256SUMS the package holds, with
     # the archive's hash (the package's text/ tree is the archive's netboot/).
-    local line hash path src n=0
+    local hash path src n=0
     : >"$dists/$images/SHA256SUMS"
     while read -r hash path; do
         case "$path" in ./netboot/gtk/* | ./netboot/xen/* | ./netboot/depthcharge/* | ./netboot/mini.iso | ./netboot/netboot.tar.gz) continue ;; ./netboot/*) ;; *) continue ;; esac
@@ -186,8 +219,8 @@ build_fixture() {
         n=$((n + 1))
     done <"$work/archive-SHA256SUMS"
     log "fixture: $n netboot images from $(basename "$fname"), each matching the archive's signed SHA256SUMS"
-    : >"$dists/main/debian-installer/binary-$arch/Packages"
-    xz -k "$dists/main/debian-installer/binary-$arch/Packages"
+    fixture_udeb "$up" "$dists/main/debian-installer/binary-$arch/Packages"
+    xz -kf "$dists/main/debian-installer/binary-$arch/Packages"
     {
         echo "Origin: Debian"
         echo "Label: Debian"
@@ -309,7 +342,7 @@ initrd=$pub/images/netboot/debian-installer/$arch/initrd.gz
 # user network shows it.
 write_preseed() {
     cat <<EOF
-d-i preseed/early_command string setsid sh -c 'tail -f /var/log/syslog >/dev/ttyS0' </dev/null >/dev/null 2>&1 &
+d-i preseed/early_command string sh -c 'while [ ! -e /var/log/syslog ]; do sleep 1; done; exec tail -f /var/log/syslog' </dev/null >/dev/ttyS1 2>&1 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&- &
 d-i debian-installer/locale string en_US.UTF-8
 d-i keyboard-configuration/xkb-keymap select us
 d-i netcfg/choose_interface select auto
@@ -356,6 +389,10 @@ d-i grub-installer/only_debian boolean true
 d-i grub-installer/bootdev string /dev/vda
 d-i finish-install/reboot_in_progress note
 EOF
+    # The fixture has no kernel module udebs: d-i may go on without them.
+    if [ "$source_kind" = fixture ]; then
+        echo "d-i anna/no_kernel_modules boolean true"
+    fi
 }
 # A newc cpio (gzip) of DIR, appended to the stock initrd as OUT.
 append_cpio() {
@@ -375,15 +412,44 @@ append_cpio "$stock" "$work/initrd-stock.gz"
 # TCG unless told: a /dev/kvm that is there is not always one that works.
 accel=${NETBOOT_ACCEL:-tcg}
 append="console=ttyS0,115200n8 auto=true priority=critical DEBIAN_FRONTEND=text --- console=ttyS0,115200n8"
-# Boots qemu for at most SECONDS; extra arguments go to qemu.
+# Boots qemu for at most SECONDS with the console on NAME.serial.log and the
+# second serial port on NAME.syslog; extra arguments go to qemu. Stops early
+# once the console matches STOP. Sets `ended` to how it ended.
 boot() {
-    local secs=$1 serial=$2
-    shift 2
-    timeout --foreground -k 10 "$secs" qemu-system-x86_64 -accel "$accel" -m 1024 -smp 1 -nographic \
-        -no-reboot -serial "file:$serial" -monitor none -netdev user,id=n -device virtio-net-pci,netdev=n "$@" \
-        </dev/null >/dev/null 2>&1
+    local secs=$1 name=$2 stop=$3 pid start
+    shift 3
+    : >"$work/$name.serial.log"
+    : >"$work/$name.syslog"
+    qemu-system-x86_64 -accel "$accel" -m 1024 -smp 1 -nographic -no-reboot -monitor none \
+        -serial "file:$work/$name.serial.log" -serial "file:$work/$name.syslog" \
+        -netdev user,id=n -device virtio-net-pci,netdev=n "$@" </dev/null >/dev/null 2>&1 &
+    pid=$!
+    pids+=("$pid")
+    start=$(date +%s)
+    ended="guest powered off or rebooted"
+    while kill -0 "$pid" 2>/dev/null; do
+        if [ $(($(date +%s) - start)) -ge "$secs" ]; then
+            ended="hard timeout (${secs}s)"
+            break
+        fi
+        if grep -a -q -E "$stop" "$work/$name.serial.log"; then
+            sleep 15
+            ended="stopped at: $(grep -a -o -E "$stop" "$work/$name.serial.log" | tail -n 1)"
+            break
+        fi
+        sleep 5
+    done
+    kill "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
 }
-count() { grep -c -E "$1" "$2" || true; }
+# The console's last lines, without escapes, for the log.
+screen_tail() {
+    tr -d '\r' <"$1" | sed 's/\x1b\[[0-9;?]*[a-zA-Z]//g; s/\x1b[()][0-9A-Za-z]//g' |
+        grep -a -v -E '^\s*$|^\[ +[0-9]+\.[0-9]+\]|\]\[ ' | tail -n "$2" | cut -c1-160 | sed 's/^/    /' >&2
+}
+count() { grep -a -c -E "$1" "$2" || true; }
+# A question on d-i's console: everything is preseeded, so it is stuck.
+question="Prompt: '\?' for help"
 # The access-log lines served since line FROM (`serve` keeps its log open).
 access_since() { tail -n "+$(($1 + 1))" "$work/serve.log" >"$2"; }
 lines() { wc -l <"$work/serve.log"; }
@@ -392,16 +458,13 @@ lines() { wc -l <"$work/serve.log"; }
 if [ "$negative" = 1 ]; then
     t=$(date +%s)
     from=$(lines)
-    set +e
-    boot 600 "$work/negative.serial.log" -kernel "$kernel" -initrd "$work/initrd-stock.gz" -append "$append"
-    rc=$?
-    set -e
+    boot 900 negative "$question" -kernel "$kernel" -initrd "$work/initrd-stock.gz" -append "$append"
     access_since "$from" "$work/negative.access.log"
-    log "negative run: qemu exit $rc after $(elapsed "$t")"
-    grep -a -E -i 'gpgv|signature|bad archive mirror|NO_PUBKEY|unauthenticated' "$work/negative.serial.log" \
-        | tr -d '\r' | sort -u | head -12 | sed 's/^/    /' >&2 || true
-    udebs=$(count '\.udeb' "$work/negative.access.log")
-    log "negative run: udebs fetched $udebs (must be 0), Release requests $(count "dists/$suite/(In)?Release" "$work/negative.access.log")"
+    log "negative run (stock initrd): $ended after $(elapsed "$t"); its console:"
+    screen_tail "$work/negative.serial.log" 8
+    grep -a -E 'gpgv|[Ss]ignature|net-retriever|anna' "$work/negative.syslog" | tr -d '\r' | head -12 | sed 's/^/    /' >&2 || true
+    udebs=$(count '\.udeb status=200' "$work/negative.access.log")
+    log "negative run: Release.gpg fetched $(count 'Release.gpg status=200' "$work/negative.access.log"), udeb index fetched $(count 'debian-installer/binary-[a-z0-9]+/Packages[.a-z]* status=200' "$work/negative.access.log"), udebs fetched $udebs"
     [ "$udebs" = 0 ] || die "the stock initrd fetched udebs from a mirror it cannot verify"
 fi
 
@@ -410,35 +473,35 @@ disk=$work/disk.qcow2
 rm -f "$disk" && qemu-img create -q -f qcow2 "$disk" 4G
 from=$(lines)
 t=$(date +%s)
-set +e
-boot "$timeout" "$work/install.serial.log" -kernel "$kernel" -initrd "$work/initrd-operator.gz" -append "$append" \
+boot "$timeout" install "$question" -kernel "$kernel" -initrd "$work/initrd-operator.gz" -append "$append" \
     -drive "file=$disk,if=virtio,format=qcow2"
-rc=$?
-set -e
+install_ended=$ended
 access_since "$from" "$work/install.access.log"
-log "install run: qemu exit $rc ($([ $rc = 124 ] && echo 'hard timeout' || echo 'guest ended')) after $(elapsed "$t")"
+log "install run: $install_ended after $(elapsed "$t"); its console:"
+screen_tail "$work/install.serial.log" 12
 
 # --- 5. evidence ---------------------------------------------------------
 acc=$work/install.access.log
-ser=$work/install.serial.log
-log "access log: Release/InRelease $(count "dists/$suite/(In)?Release" "$acc"), udeb index $(count 'debian-installer/binary-[a-z0-9]+/Packages' "$acc"), udebs $(count '\.udeb' "$acc"), .debs $(count '\.deb[ "?]' "$acc"), 404s $(count '" 404 | 404 ' "$acc")"
-grep -a -E 'net-retriever|anna\[|choose-mirror|base-installer|debootstrap|Retrieving|Validating|Installing the base|Installation complete|grub-installer|finish-install|gpgv|signature|unauthenticated' "$ser" \
-    | tr -d '\r' | grep -v -E '^\s*$' | sort | uniq -c | sort -rn | head -40 | sed 's/^/    /' >&2 || true
+sys=$work/install.syslog
+ok='status=(200|206|304)'
+log "access log: Release/InRelease $(count "dists/$suite/(In)?Release(.gpg)? $ok" "$acc"), udeb index $(count "debian-installer/binary-[a-z0-9]+/Packages[.a-z]* $ok" "$acc"), udebs $(count "\.udeb $ok" "$acc"), .debs $(count "\.deb $ok" "$acc"), 404s $(count 'status=404' "$acc")"
+log "d-i syslog ($sys), selected lines:"
+grep -a -E 'net-retriever|anna\[|choose-mirror|base-installer|debootstrap|gpgv|[Ss]ignature|unauthenticated|Release|grub-installer|finish-install' "$sys" |
+    tr -d '\r' | cut -c1-200 | head -40 | sed 's/^/    /' >&2 || true
 verdict=()
-[ "$(count "dists/$suite/(In)?Release" "$acc")" -gt 0 ] && verdict+=("fetched-release")
-[ "$(count 'debian-installer/binary-[a-z0-9]+/Packages' "$acc")" -gt 0 ] && verdict+=("fetched-udeb-index")
-[ "$(count '\.udeb' "$acc")" -gt 0 ] && verdict+=("fetched-udebs")
-[ "$(count '\.deb[ "?]' "$acc")" -gt 0 ] && verdict+=("fetched-debs")
-grep -a -q -i -E 'unauthenticated|bad signature|BADSIG|NO_PUBKEY' "$ser" && verdict+=("SIGNATURE-COMPLAINT")
-grep -a -q -E 'debootstrap.*(Base system installed successfully|I: Base system installed)' "$ser" && verdict+=("debootstrap-done")
-grep -a -q -E 'grub-installer' "$ser" && verdict+=("grub-installer-ran")
-if [ "$first_boot" = 1 ] && [ "$rc" != 124 ] && grep -a -q -E 'finish-install' "$ser"; then
+[ "$(count "dists/$suite/Release.gpg $ok|dists/$suite/InRelease $ok" "$acc")" -gt 0 ] && verdict+=("fetched-signed-release")
+[ "$(count "debian-installer/binary-[a-z0-9]+/Packages[.a-z]* $ok" "$acc")" -gt 0 ] && verdict+=("fetched-udeb-index")
+[ "$(count "\.udeb $ok" "$acc")" -gt 0 ] && verdict+=("fetched-udebs")
+[ "$(count "\.deb $ok" "$acc")" -gt 0 ] && verdict+=("fetched-debs")
+grep -a -q -i -E 'unauthenticated|bad signature|BADSIG|NO_PUBKEY|NODATA' "$sys" && verdict+=("SIGNATURE-COMPLAINT")
+grep -a -q -E 'Base system installed successfully' "$sys" && verdict+=("debootstrap-done")
+grep -a -q -E 'grub-installer' "$sys" && verdict+=("grub-installer-ran")
+if [ "$first_boot" = 1 ] && [ "$install_ended" = "guest powered off or rebooted" ]; then
     t=$(date +%s)
-    set +e
-    boot 600 "$work/firstboot.serial.log" -drive "file=$disk,if=virtio,format=qcow2"
-    set -e
-    if grep -a -q -E 'login:' "$work/firstboot.serial.log"; then verdict+=("first-boot-login"); fi
-    log "first boot: $(elapsed "$t"); $(grep -a -m1 -E 'login:' "$work/firstboot.serial.log" | tr -d '\r' || echo 'no login prompt')"
+    boot 900 firstboot 'login:' -drive "file=$disk,if=virtio,format=qcow2"
+    grep -a -q 'login:' "$work/firstboot.serial.log" && verdict+=("first-boot-login")
+    log "first boot: $ended after $(elapsed "$t")"
+    screen_tail "$work/firstboot.serial.log" 3
 fi
 log "evidence: ${verdict[*]:-none}"
-log "logs: $ser $acc${negative:+ $work/negative.serial.log}"
+log "logs in $work: {install,negative,firstboot}.{serial.log,syslog,access.log}"
