@@ -402,6 +402,14 @@ append_cpio() {
 overlay=$work/overlay
 rm -rf "$overlay" && mkdir -p "$overlay/usr/share/keyrings"
 cp "$work/publication.gpg" "$overlay/usr/share/keyrings/archive.gpg"
+# apt in the target must trust the mirror too (base-installer installs the
+# kernel with it): a base-installer hook copies the key in after debootstrap.
+# (Not yet seen running: the fixture has no base-installer udeb.)
+mkdir -p "$overlay/usr/lib/base-installer.d"
+printf '%s\n' '#!/bin/sh' 'mkdir -p /target/etc/apt/trusted.gpg.d' \
+    'cp /usr/share/keyrings/archive.gpg /target/etc/apt/trusted.gpg.d/debvault-publication.gpg' \
+    >"$overlay/usr/lib/base-installer.d/05debvault-keyring"
+chmod 755 "$overlay/usr/lib/base-installer.d/05debvault-keyring"
 write_preseed >"$overlay/preseed.cfg"
 append_cpio "$overlay" "$work/initrd-operator.gz"
 stock=$work/overlay-stock
