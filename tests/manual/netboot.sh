@@ -4,13 +4,16 @@
 #
 #   tests/manual/netboot.sh [--source archive|fixture] [--work DIR]
 #                           [--timeout SECONDS] [--no-negative] [--no-first-boot]
+#                           [--debootstrap]
 #
 # What it does:
 #  1. debvault mirrors bookworm main amd64 with --with-udebs --with-installer
 #     and a filter complete for d-i: every udeb (Section debian-installer), the
 #     base system debootstrap installs (Priority required/important) and what
 #     d-i puts in the target (kernel, grub, locales, console-setup), closed
-#     over their dependencies; then syncs, snapshots, publishes it signed with
+#     over their dependencies, and usr-is-merged, which debootstrap asks for
+#     by name (the closure takes `usrmerge`, the first of `usrmerge |
+#     usr-is-merged`); then syncs, snapshots, publishes it signed with
 #     a throwaway key and serves it on a loopback port (`debvault serve`).
 #  2. The netboot kernel and initrd are taken from the publication, checked
 #     with `sha256sum -c` against its SHA256SUMS, which is checked against the
@@ -32,6 +35,12 @@
 #     serial log (Release verified, components retrieved, debootstrap done).
 #  6. Negative check: the stock initrd (Debian's key only) with the same
 #     preseed must refuse the publication.
+#  7. With --debootstrap, the base system part on the host, for where d-i
+#     cannot get that far (the fixture): the host's debootstrap (the script
+#     d-i's debootstrap-udeb runs) builds bookworm from the publication,
+#     checked with the publication's key, and apt in the result resolves
+#     and downloads what base-installer and grub-installer add (kernel, grub,
+#     locales, console-setup) from it.
 #
 # Sources (--source):
 #  archive  the Debian archive this machine's apt uses (the first Debian URL
@@ -64,6 +73,7 @@ work=
 timeout=2700
 negative=1
 first_boot=1
+debootstrap_check=0
 while [ $# -gt 0 ]; do
     case "$1" in
     --source) source_kind=$2; shift 2 ;;
@@ -71,6 +81,7 @@ while [ $# -gt 0 ]; do
     --timeout) timeout=$2; shift 2 ;;
     --no-negative) negative=0; shift ;;
     --no-first-boot) first_boot=0; shift ;;
+    --debootstrap) debootstrap_check=1; shift ;;
     -h | --help) sed -n '2,/^set -e/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     *) echo "netboot: unknown argument $1" >&2; exit 2 ;;
     esac
@@ -85,7 +96,7 @@ images=main/installer-$arch/current/images
 keyring=${NETBOOT_KEYRING:-/usr/share/keyrings/debian-archive-keyring.gpg}
 filter='Section (debian-installer) | Priority (required) | Priority (important)
  | linux-image-amd64 | grub-pc | os-prober | locales | console-setup | keyboard-configuration
- | busybox | initramfs-tools | sudo | discover | laptop-detect | eject'
+ | busybox | initramfs-tools | sudo | discover | laptop-detect | eject | usr-is-merged'
 
 for tool in qemu-system-x86_64 qemu-img cpio gpg gpgv curl python3 xz sha256sum dpkg-deb; do
     command -v "$tool" >/dev/null || { echo "netboot: $tool is missing" >&2; exit 1; }
@@ -288,7 +299,9 @@ else
         || die "the archive does not serve installer images ($probe); try --source fixture"
 fi
 
-if ! "$debvault" mirror show nb >/dev/null 2>&1; then
+if "$debvault" mirror show nb >/dev/null 2>&1; then
+    "$debvault" -q mirror edit nb --filter "$filter"
+else
     "$debvault" -q mirror create nb "$upstream" "$suite" main --arch "$arch" --keyring "$upstream_keyring" \
         --with-udebs --with-installer --filter "$filter" --with-deps
 fi
@@ -495,7 +508,7 @@ ok='status=(200|206|304)'
 log "access log: Release/InRelease $(count "dists/$suite/(In)?Release(.gpg)? $ok" "$acc"), udeb index $(count "debian-installer/binary-[a-z0-9]+/Packages[.a-z]* $ok" "$acc"), udebs $(count "\.udeb $ok" "$acc"), .debs $(count "\.deb $ok" "$acc"), 404s $(count 'status=404' "$acc")"
 log "d-i syslog ($sys), selected lines:"
 grep -a -E 'net-retriever|anna\[|choose-mirror|base-installer|debootstrap|gpgv|[Ss]ignature|unauthenticated|Release|grub-installer|finish-install' "$sys" |
-    tr -d '\r' | cut -c1-200 | head -40 | sed 's/^/    /' >&2 || true
+    grep -v 'DEBUG: command' | tr -d '\r' | cut -c1-200 | head -40 | sed 's/^/    /' >&2 || true
 verdict=()
 [ "$(count "dists/$suite/Release.gpg $ok|dists/$suite/InRelease $ok" "$acc")" -gt 0 ] && verdict+=("fetched-signed-release")
 [ "$(count "debian-installer/binary-[a-z0-9]+/Packages[.a-z]* $ok" "$acc")" -gt 0 ] && verdict+=("fetched-udeb-index")
@@ -510,6 +523,28 @@ if [ "$first_boot" = 1 ] && [ "$install_ended" = "guest powered off or rebooted"
     grep -a -q 'login:' "$work/firstboot.serial.log" && verdict+=("first-boot-login")
     log "first boot: $ended after $(elapsed "$t")"
     screen_tail "$work/firstboot.serial.log" 3
+fi
+if [ "$debootstrap_check" = 1 ]; then
+    tgt=$work/debootstrap-target
+    rm -rf "$tgt"
+    from=$(lines)
+    t=$(date +%s)
+    debootstrap --keyring="$work/publication.gpg" --arch="$arch" "$suite" "$tgt" "$base" >"$work/debootstrap.log" 2>&1 ||
+        { tail -5 "$work/debootstrap.log" >&2; die "debootstrap from the publication failed"; }
+    log "debootstrap: $(grep -a -c '^I: Validating' "$work/debootstrap.log") packages validated, '$(tail -n 1 "$work/debootstrap.log")' in $(elapsed "$t")"
+    cp "$work/publication.gpg" "$tgt/etc/apt/trusted.gpg.d/debvault-publication.gpg"
+    echo "deb $base $suite main" >"$tgt/etc/apt/sources.list"
+    t=$(date +%s)
+    {
+        chroot "$tgt" apt-get update &&
+            chroot "$tgt" apt-get install -y --download-only --no-install-recommends \
+                linux-image-amd64 grub-pc locales console-setup keyboard-configuration
+    } >"$work/target-apt.log" 2>&1 || { tail -5 "$work/target-apt.log" >&2; die "apt in the target cannot use the publication"; }
+    log "target apt: $(grep -a -E '^(Get|Hit|Err|W|E):' "$work/target-apt.log" | sed 's/:.*//' | sort | uniq -c | xargs) in $(elapsed "$t"); $(grep -a -E 'newly installed' "$work/target-apt.log")"
+    access_since "$from" "$work/debootstrap.access.log"
+    log "debootstrap + target apt access log: $(count "\.deb $ok" "$work/debootstrap.access.log") .debs, $(count 'status=404' "$work/debootstrap.access.log") 404s"
+    grep -a -q -E '^I: Base system installed successfully' "$work/debootstrap.log" && verdict+=("host-debootstrap-done")
+    grep -a -q -E '^(W|E): ' "$work/target-apt.log" || verdict+=("target-apt-fetched-kernel-and-grub")
 fi
 log "evidence: ${verdict[*]:-none}"
 log "logs in $work: {install,negative,firstboot}.{serial.log,syslog,access.log}"
