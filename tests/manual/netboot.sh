@@ -210,7 +210,7 @@ build_fixture() {
     fname=$(awk '/^Filename:/ { print $2 }' <<<"$entry")
     sha=$(awk '/^SHA256:/ { print $2 }' <<<"$entry")
     [ -n "$fname" ] || die "no debian-installer-12-netboot-$arch in the archive's Packages"
-    if ! echo "$sha  $work/di-netboot.deb" | sha256sum -c --quiet - 2>/dev/null; then
+    if ! echo "$sha  $work/di-netboot.deb" | sha256sum -c --quiet - >/dev/null 2>&1; then
         fetch_checked "$archive/$fname" "$work/di-netboot.deb" "$sha"
     fi
     rm -rf "$deb_dir" && dpkg-deb -x "$work/di-netboot.deb" "$deb_dir"
