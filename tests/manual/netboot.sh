@@ -255,6 +255,7 @@ build_fixture() {
     fi
     GNUPGHOME=$gh gpg --batch -q --yes --clearsign -o "$dists/InRelease" "$dists/Release"
     GNUPGHOME=$gh gpg --batch -q --yes -abs -o "$dists/Release.gpg" "$dists/Release"
+    gpgconf --homedir "$gh" --kill gpg-agent 2>/dev/null || true
     # Serves the fixture; pool files it lacks come from the archive.
     # The same port on a re-run: the mirror keeps its URL.
     local port
