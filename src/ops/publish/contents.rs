@@ -129,11 +129,6 @@ pub(super) fn prepare(
     }
     // On-demand files not fetched yet cannot be read (seeded lists serve).
     wanted.retain(|r| !remote.contains(&r.sha256));
-    // In the order of their keys: the scans reach the database nearly
-    // sorted, so each transaction adds to a few neighbouring pages of its
-    // tables instead of rewriting pages all over them (in random order,
-    // writing the WAL and checkpointing it were most of the recording).
-    wanted.sort_unstable_by_key(|r| r.sha256);
     let direct = out.map(|o| (o, direct));
     let started = std::time::Instant::now();
     tracing::debug!(debs = wanted.len(), "reading .debs");
