@@ -201,15 +201,14 @@ fn read_debs(
     if debs.is_empty() {
         return Ok((HashMap::new(), HashSet::new()));
     }
-    let done = std::sync::Mutex::new(HashSet::new());
     let next = AtomicUsize::new(0);
     let failed = AtomicBool::new(false);
     let limits = ScanLimits::default();
-    let (tx, rx) = std::sync::mpsc::sync_channel::<Result<PackedScan, PublishError>>(READERS * 16);
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Result<Scanned, PublishError>>(READERS * 16);
     std::thread::scope(|s| {
         for _ in 0..READERS.min(debs.len()) {
             let tx = tx.clone();
-            let (next, failed, limits, done) = (&next, &failed, &limits, &done);
+            let (next, failed, limits) = (&next, &failed, &limits);
             s.spawn(move || {
                 let mut deflater = Deflater::new();
                 while !failed.load(Ordering::Relaxed) {
@@ -220,14 +219,16 @@ fn read_debs(
                     } else {
                         Want::Everything
                     };
-                    let scanned = read_one(store, r, limits, want)
-                        .and_then(|scan| write_direct(direct, r, &scan, done).map(|()| scan))
-                        .map(|scan| PackedScan {
+                    let scanned = read_one(store, r, limits, want).and_then(|scan| {
+                        let written = write_direct(direct, r, &scan)?;
+                        let packed = PackedScan {
                             sha256: r.sha256,
                             files: (!known.contains(&r.sha256))
                                 .then(|| deflater.deflate(scan.files.join("\n").as_bytes())),
                             changelog: scan.changelog.map(|t| deflater.deflate(&t)),
-                        });
+                        };
+                        Ok((packed, written))
+                    });
                     if scanned.is_err() {
                         failed.store(true, Ordering::Relaxed);
                     }
@@ -247,40 +248,39 @@ fn read_debs(
         }
         result
     })
-    .map(|read| (read, done.into_inner().unwrap_or_else(|p| p.into_inner())))
 }
 
-/// Writes the changelog of `r` where `direct` names it, noting `r` in
-/// `done`.
+/// A reader's result: what to record, and whether the changelog was
+/// written (or found) where `direct` names it.
+type Scanned = (PackedScan, bool);
+
+/// Writes the changelog of `r` where `direct` names it; whether it did.
 fn write_direct(
     direct: Option<&Direct<'_>>,
     r: &PackageRecord,
     scan: &DebScan,
-    done: &std::sync::Mutex<HashSet<Sha256>>,
-) -> Result<(), PublishError> {
+) -> Result<bool, PublishError> {
     let (Some((out, paths)), Some(text)) = (direct, &scan.changelog) else {
-        return Ok(());
+        return Ok(false);
     };
     let Some(paths) = paths.get(&r.sha256) else {
-        return Ok(());
+        return Ok(false);
     };
     for path in paths {
         out.write(path, text)?;
     }
-    done.lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .insert(r.sha256);
-    Ok(())
+    Ok(true)
 }
 
 /// Records scans as they arrive, in transactions of [`BATCH`] scans or
 /// [`BATCH_BYTES`], with SQLite's automatic checkpoints held off until
 /// the last (see [`Db::auto_checkpoints`]); the first error ends it.
-/// Returns whether each .deb has a changelog.
+/// Returns whether each .deb has a changelog, and those whose changelogs
+/// were written.
 fn record_as_read(
     db: &mut Db,
-    scans: impl Iterator<Item = Result<PackedScan, PublishError>>,
-) -> Result<HashMap<Sha256, bool>, PublishError> {
+    scans: impl Iterator<Item = Result<Scanned, PublishError>>,
+) -> Result<(HashMap<Sha256, bool>, HashSet<Sha256>), PublishError> {
     db.auto_checkpoints(false)?;
     let recorded = record_batches(db, scans);
     db.auto_checkpoints(true)?;
@@ -289,14 +289,17 @@ fn record_as_read(
 
 fn record_batches(
     db: &mut Db,
-    scans: impl Iterator<Item = Result<PackedScan, PublishError>>,
-) -> Result<HashMap<Sha256, bool>, PublishError> {
+    scans: impl Iterator<Item = Result<Scanned, PublishError>>,
+) -> Result<(HashMap<Sha256, bool>, HashSet<Sha256>), PublishError> {
     let mut batch: Vec<PackedScan> = Vec::with_capacity(BATCH);
-    let (mut read, mut bytes) = (HashMap::new(), 0);
+    let (mut read, mut done, mut bytes) = (HashMap::new(), HashSet::new(), 0);
     let started = std::time::Instant::now();
     for scanned in scans {
-        let scan = scanned?;
+        let (scan, written) = scanned?;
         read.insert(scan.sha256, scan.changelog.is_some());
+        if written {
+            done.insert(scan.sha256);
+        }
         bytes += scan.size();
         batch.push(scan);
         if batch.len() >= BATCH || bytes >= BATCH_BYTES {
@@ -307,7 +310,7 @@ fn record_batches(
     }
     db.record_deb_scans(&mut batch)?;
     tracing::debug!(elapsed = ?started.elapsed(), "scans recorded");
-    Ok(read)
+    Ok((read, done))
 }
 
 /// One .deb's scan, from its local blob or a temporary copy of a remote one.
