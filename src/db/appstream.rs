@@ -95,13 +95,7 @@ impl Db {
         let what = "read AppStream documents";
         let mut out = BTreeMap::new();
         // Mirrors without `--with-appstream` have none: one question, not one a package.
-        let any: bool = self
-            .conn
-            .query_row("SELECT EXISTS (SELECT 1 FROM appstream_docs)", [], |r| {
-                r.get(0)
-            })
-            .map_err(sql(what))?;
-        if !any {
+        if !self.has_rows("appstream_docs")? {
             return Ok(out);
         }
         // One read transaction: a lock per row would be most of the time.

@@ -36,13 +36,7 @@ impl Db {
         let what = "read command-not-found data";
         let mut out = BTreeMap::new();
         // Most archives have none (only Ubuntu's): one question, not one a package.
-        let any: bool = self
-            .conn
-            .query_row("SELECT EXISTS (SELECT 1 FROM cnf_commands)", [], |r| {
-                r.get(0)
-            })
-            .map_err(sql(what))?;
-        if !any {
+        if !self.has_rows("cnf_commands")? {
             return Ok(out);
         }
         // One read transaction: a lock per row would be most of the time.

@@ -299,6 +299,17 @@ impl Db {
         &self.tightened
     }
 
+    /// Whether `table` has any row: one question where a lookup per package
+    /// would find nothing (most databases hold no AppStream, command-not-found
+    /// or on-demand data).
+    pub(crate) fn has_rows(&self, table: &'static str) -> Result<bool, DbError> {
+        self.conn
+            .query_row(&format!("SELECT EXISTS (SELECT 1 FROM {table})"), [], |r| {
+                r.get(0)
+            })
+            .map_err(sql(table))
+    }
+
     /// The database file.
     pub fn path(&self) -> &Path {
         &self.path

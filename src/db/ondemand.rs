@@ -136,11 +136,7 @@ impl Db {
     /// Whether any on-demand source is recorded at all (most databases have
     /// none, and a publish then asks nothing per package).
     pub fn any_ondemand_source(&self) -> Result<bool, DbError> {
-        self.conn
-            .query_row("SELECT EXISTS (SELECT 1 FROM ondemand_sources)", [], |r| {
-                r.get(0)
-            })
-            .map_err(sql("on-demand sources"))
+        self.has_rows("ondemand_sources")
     }
 
     /// Records the pool paths below `endpoint` that a publication lists
