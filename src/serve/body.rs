@@ -4,14 +4,17 @@
 //!
 //! Memory per connection is bounded by what is buffered for it: a chunk is
 //! read only when hyper asks for more (its write buffer is capped, see
-//! `MAX_BUF` in `mod.rs`), and files are read straight into the chunk on
-//! the blocking pool, with no second buffer (as `tokio::fs::File` keeps).
+//! `MAX_BUF` in `mod.rs`), and files are read straight into the chunk
+//! (from the page cache on the async thread when it holds them, else on
+//! the blocking pool), with no second buffer (as `tokio::fs::File` keeps).
 //! A client that stops reading thus holds one or two chunks (128 KiB
 //! each) until the idle timeout closes it, rather than the 0.6 MB it did
 //! forever.
 
 use std::io::{self, Read as _};
 use std::net::SocketAddr;
+use std::os::unix::fs::FileExt as _;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
@@ -100,50 +103,31 @@ fn empty() -> Body {
     Empty::new().map_err(|never| match never {}).boxed_unsync()
 }
 
-/// Streams `len` bytes of `file` in chunks, each read on the blocking pool
-/// when hyper asks for it; the access line is logged when the stream ends
-/// or is dropped.
+/// Streams `len` bytes of `file` in chunks, each read when hyper asks for
+/// it ([`read_chunk`]); the access line is logged when the stream ends or
+/// is dropped.
 fn file_body(file: std::fs::File, len: u64, access: Access) -> Body {
     let stream = futures::stream::unfold(
-        (Some(file), len, access),
+        (Some(Arc::new(file)), len, access),
         |(file, remaining, mut access)| async move {
             let file = file?;
             if remaining == 0 {
                 return None;
             }
             let want = usize::try_from(remaining).map_or(CHUNK, |r| r.min(CHUNK));
-            if let Some(buf) = read_cached(&file, want) {
-                access.bytes += buf.len() as u64;
-                let remaining = remaining - buf.len() as u64;
-                return Some((
-                    Ok(Frame::data(Bytes::from(buf))),
-                    (Some(file), remaining, access),
-                ));
-            }
-            let read = tokio::task::spawn_blocking(move || {
-                let mut buf = Vec::with_capacity(want);
-                // `take` bounds the read; no zeroing of the chunk first.
-                let read = (&file).take(want as u64).read_to_end(&mut buf);
-                (file, buf, read)
-            })
-            .await;
-            let (file, mut buf, read) = match read {
-                Ok(read) => read,
-                Err(err) => return Some((Err(io::Error::other(err)), (None, 0, access))),
-            };
-            match read {
-                Ok(0) => {
+            match read_chunk(&file, None, want).await {
+                Ok(buf) if buf.is_empty() => {
                     let err = io::Error::new(
                         io::ErrorKind::UnexpectedEof,
                         "file shrank while being served",
                     );
                     Some((Err(err), (None, 0, access)))
                 }
-                Ok(n) => {
-                    buf.truncate(n);
-                    access.bytes += n as u64;
+                Ok(buf) => {
+                    let n = buf.len() as u64;
+                    access.bytes += n;
                     let frame = Frame::data(Bytes::from(buf));
-                    Some((Ok(frame), (Some(file), remaining - n as u64, access)))
+                    Some((Ok(frame), (Some(file), remaining - n, access)))
                 }
                 Err(err) => Some((Err(err), (None, 0, access))),
             }
@@ -152,30 +136,71 @@ fn file_body(file: std::fs::File, len: u64, access: Access) -> Body {
     StreamBody::new(stream).boxed_unsync()
 }
 
+/// Up to `want` bytes of `file` at offset `at` (`None`: from its position,
+/// which the read advances); empty at its end. Read on this (async) thread
+/// when the page cache holds them ([`read_cached`]), else on the blocking
+/// pool. The buffer is allocated here either way, so chunk buffers come
+/// from the async threads' malloc arenas, not from one per pool thread.
+pub(super) async fn read_chunk(
+    file: &Arc<std::fs::File>,
+    at: Option<u64>,
+    want: usize,
+) -> io::Result<Vec<u8>> {
+    let mut buf = vec![0; want];
+    if let Some(n) = read_cached(file, at, &mut buf) {
+        buf.truncate(n);
+        return Ok(buf);
+    }
+    let file = Arc::clone(file);
+    let read = super::blocking::run(move || {
+        let n = fill(&file, at, &mut buf)?;
+        buf.truncate(n);
+        Ok(buf)
+    })
+    .await;
+    read.unwrap_or_else(|err| Err(io::Error::other(err)))
+}
+
+/// Reads until `buf` is full or the file ends; the bytes read.
+fn fill(file: &std::fs::File, at: Option<u64>, buf: &mut [u8]) -> io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        let read = match at {
+            Some(at) => file.read_at(&mut buf[n..], at + n as u64),
+            None => (&*file).read(&mut buf[n..]),
+        };
+        match read {
+            Ok(0) => break,
+            Ok(got) => n += got,
+            Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
+            Err(err) => return Err(err),
+        }
+    }
+    Ok(n)
+}
+
 /// Whether `RWF_NOWAIT` reads work here; cleared at the first refusal
 /// (an old kernel, a file system or sandbox without it).
 static NOWAIT: AtomicBool = AtomicBool::new(true);
 
-/// Up to `want` bytes of `file` from its position, read on the calling
-/// (async) thread only if the page cache holds them: `preadv2` with
-/// `RWF_NOWAIT` never waits for the disk. `None` when it would (or the
-/// kernel cannot tell): the caller reads on the blocking pool. A hop to
-/// the blocking pool per chunk cost about half of serve's CPU time
-/// relaying warm pool files to many apt clients (`bench/pullthrough.sh`).
-fn read_cached(file: &std::fs::File, want: usize) -> Option<Vec<u8>> {
+/// Reads into `buf` from offset `at` (`None`: the file's position, which
+/// the read advances) on the calling (async) thread, only if the page
+/// cache holds the bytes: `preadv2` with `RWF_NOWAIT` never waits for the
+/// disk. `None` when it would (or the kernel cannot tell, or at the end of
+/// the file): the caller reads on the blocking pool. A hop to the blocking
+/// pool per chunk cost about half of serve's CPU time relaying warm pool
+/// files to many apt clients (`bench/pullthrough.sh`).
+fn read_cached(file: &std::fs::File, at: Option<u64>, buf: &mut [u8]) -> Option<usize> {
     if !NOWAIT.load(Ordering::Relaxed) {
         return None;
     }
-    let mut buf = vec![0; want];
     let flags = rustix::io::ReadWriteFlags::NOWAIT;
     // `u64::MAX`: at the file's position, which the read advances.
-    match rustix::io::preadv2(file, &mut [io::IoSliceMut::new(&mut buf)], u64::MAX, flags) {
+    let offset = at.unwrap_or(u64::MAX);
+    match rustix::io::preadv2(file, &mut [io::IoSliceMut::new(buf)], offset, flags) {
         // End of file, or nothing cached at the position: the blocking read says which.
         Ok(0) => None,
-        Ok(n) => {
-            buf.truncate(n);
-            Some(buf)
-        }
+        Ok(n) => Some(n),
         Err(rustix::io::Errno::AGAIN) => None,
         Err(_) => {
             NOWAIT.store(false, Ordering::Relaxed);

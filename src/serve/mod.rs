@@ -52,6 +52,7 @@
 //! bucket ([`ServeOptions::bucket`]); `listing.rs` renders directory indexes.
 
 pub mod api;
+mod blocking;
 mod body;
 mod flight;
 mod http;
@@ -418,7 +419,7 @@ impl Server {
         }
         if let Some(p) = proxies {
             // What the last second counted.
-            let _ = tokio::task::spawn_blocking(move || p.flush()).await;
+            let _ = blocking::run(move || p.flush()).await;
         }
         let mut stats = shared.counters.stats();
         shared.origin.add_stats(&mut stats);

@@ -227,7 +227,7 @@ impl Proxies {
                     _ = stop.wait_for(|s| *s) => break,
                 }
                 let flushing = Arc::clone(&this);
-                let _ = tokio::task::spawn_blocking(move || flushing.flush()).await;
+                let _ = crate::serve::blocking::run(move || flushing.flush()).await;
             }
         });
     }

@@ -367,7 +367,7 @@ impl ProxyOrigin<'_> {
     ) -> Result<Handle, StatusCode> {
         let p = Arc::clone(self.proxy);
         let meta = flight::meta(&expected.sha256, expected.size, immutable);
-        let held = tokio::task::spawn_blocking(move || p.held(&path, expected, kind))
+        let held = crate::serve::blocking::run(move || p.held(&path, expected, kind))
             .await
             .map_err(|e| internal(self.proxy, "", &e))??;
         Ok(Handle { meta, body: held })
@@ -605,13 +605,13 @@ impl Proxy {
     }
 }
 
-/// Runs `f` on the blocking pool.
+/// Runs `f` on the blocking pool (at most `blocking::AT_ONCE` at a time).
 async fn blocking<T: Send + 'static>(
     p: &Arc<Proxy>,
     f: impl FnOnce(&Proxy) -> Result<T, StatusCode> + Send + 'static,
 ) -> Result<T, StatusCode> {
     let this = Arc::clone(p);
-    tokio::task::spawn_blocking(move || f(&this))
+    crate::serve::blocking::run(move || f(&this))
         .await
         .map_err(|e| internal(p, "", &e))?
 }
