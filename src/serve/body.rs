@@ -5,17 +5,16 @@
 //! Memory per connection is bounded by what is buffered for it: a chunk is
 //! read only when hyper asks for more (its write buffer is capped, see
 //! `MAX_BUF` in `mod.rs`), and files are read straight into the chunk
-//! (from the page cache on the async thread when it holds them, else on
-//! the blocking pool), with no second buffer (as `tokio::fs::File` keeps).
+//! (`chunk.rs`: from the page cache on the async thread when it holds
+//! them, else on the blocking pool, into reused buffers), with no second
+//! buffer (as `tokio::fs::File` keeps).
 //! A client that stops reading thus holds one or two chunks (128 KiB
 //! each) until the idle timeout closes it, rather than the 0.6 MB it did
 //! forever.
 
-use std::io::{self, Read as _};
+use std::io;
 use std::net::SocketAddr;
-use std::os::unix::fs::FileExt as _;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use bytes::Bytes;
@@ -25,15 +24,10 @@ use hyper::body::Frame;
 use hyper::header::{self, HeaderValue};
 use hyper::{Method, Response};
 
+use super::chunk::{self, CHUNK};
 use super::origin::Content;
 use super::response::{Payload, Reply};
 use crate::store::s3::ByteStream;
-
-/// Size of one body chunk read from a file: small enough that a stalled
-/// connection holds little, large enough that the blocking-pool hop per
-/// chunk stays cheap (32 KiB chunks halved the throughput of a 1 GiB file
-/// on loopback; 128 KiB is within about 15% of unbounded buffering).
-pub(super) const CHUNK: usize = 128 * 1024;
 
 pub(super) type Body = UnsyncBoxBody<Bytes, io::Error>;
 
@@ -104,7 +98,7 @@ fn empty() -> Body {
 }
 
 /// Streams `len` bytes of `file` in chunks, each read when hyper asks for
-/// it ([`read_chunk`]); the access line is logged when the stream ends or
+/// it ([`chunk::read`]); the access line is logged when the stream ends or
 /// is dropped.
 fn file_body(file: std::fs::File, len: u64, access: Access) -> Body {
     let stream = futures::stream::unfold(
@@ -115,7 +109,7 @@ fn file_body(file: std::fs::File, len: u64, access: Access) -> Body {
                 return None;
             }
             let want = usize::try_from(remaining).map_or(CHUNK, |r| r.min(CHUNK));
-            match read_chunk(&file, None, want).await {
+            match chunk::read(&file, None, want).await {
                 Ok(buf) if buf.is_empty() => {
                     let err = io::Error::new(
                         io::ErrorKind::UnexpectedEof,
@@ -126,7 +120,7 @@ fn file_body(file: std::fs::File, len: u64, access: Access) -> Body {
                 Ok(buf) => {
                     let n = buf.len() as u64;
                     access.bytes += n;
-                    let frame = Frame::data(Bytes::from(buf));
+                    let frame = Frame::data(buf);
                     Some((Ok(frame), (Some(file), remaining - n, access)))
                 }
                 Err(err) => Some((Err(err), (None, 0, access))),
@@ -134,79 +128,6 @@ fn file_body(file: std::fs::File, len: u64, access: Access) -> Body {
         },
     );
     StreamBody::new(stream).boxed_unsync()
-}
-
-/// Up to `want` bytes of `file` at offset `at` (`None`: from its position,
-/// which the read advances); empty at its end. Read on this (async) thread
-/// when the page cache holds them ([`read_cached`]), else on the blocking
-/// pool. The buffer is allocated here either way, so chunk buffers come
-/// from the async threads' malloc arenas, not from one per pool thread.
-pub(super) async fn read_chunk(
-    file: &Arc<std::fs::File>,
-    at: Option<u64>,
-    want: usize,
-) -> io::Result<Vec<u8>> {
-    let mut buf = vec![0; want];
-    if let Some(n) = read_cached(file, at, &mut buf) {
-        buf.truncate(n);
-        return Ok(buf);
-    }
-    let file = Arc::clone(file);
-    let read = super::blocking::run(move || {
-        let n = fill(&file, at, &mut buf)?;
-        buf.truncate(n);
-        Ok(buf)
-    })
-    .await;
-    read.unwrap_or_else(|err| Err(io::Error::other(err)))
-}
-
-/// Reads until `buf` is full or the file ends; the bytes read.
-fn fill(file: &std::fs::File, at: Option<u64>, buf: &mut [u8]) -> io::Result<usize> {
-    let mut n = 0;
-    while n < buf.len() {
-        let read = match at {
-            Some(at) => file.read_at(&mut buf[n..], at + n as u64),
-            None => (&*file).read(&mut buf[n..]),
-        };
-        match read {
-            Ok(0) => break,
-            Ok(got) => n += got,
-            Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
-            Err(err) => return Err(err),
-        }
-    }
-    Ok(n)
-}
-
-/// Whether `RWF_NOWAIT` reads work here; cleared at the first refusal
-/// (an old kernel, a file system or sandbox without it).
-static NOWAIT: AtomicBool = AtomicBool::new(true);
-
-/// Reads into `buf` from offset `at` (`None`: the file's position, which
-/// the read advances) on the calling (async) thread, only if the page
-/// cache holds the bytes: `preadv2` with `RWF_NOWAIT` never waits for the
-/// disk. `None` when it would (or the kernel cannot tell, or at the end of
-/// the file): the caller reads on the blocking pool. A hop to the blocking
-/// pool per chunk cost about half of serve's CPU time relaying warm pool
-/// files to many apt clients (`bench/pullthrough.sh`).
-fn read_cached(file: &std::fs::File, at: Option<u64>, buf: &mut [u8]) -> Option<usize> {
-    if !NOWAIT.load(Ordering::Relaxed) {
-        return None;
-    }
-    let flags = rustix::io::ReadWriteFlags::NOWAIT;
-    // `u64::MAX`: at the file's position, which the read advances.
-    let offset = at.unwrap_or(u64::MAX);
-    match rustix::io::preadv2(file, &mut [io::IoSliceMut::new(buf)], offset, flags) {
-        // End of file, or nothing cached at the position: the blocking read says which.
-        Ok(0) => None,
-        Ok(n) => Some(n),
-        Err(rustix::io::Errno::AGAIN) => None,
-        Err(_) => {
-            NOWAIT.store(false, Ordering::Relaxed);
-            None
-        }
-    }
 }
 
 /// Relays an object-storage stream; the access line is logged when it ends

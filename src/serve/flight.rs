@@ -19,13 +19,12 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use bytes::Bytes;
 use futures::StreamExt as _;
 use tokio::io::AsyncWriteExt as _;
 use tokio::sync::watch;
 use url::Url;
 
-use super::body::{CHUNK, read_chunk};
+use super::chunk::{self, CHUNK};
 use super::http::Validators;
 use super::origin::Meta;
 use crate::digest::{Hasher, Sha256};
@@ -258,10 +257,10 @@ pub(in crate::serve) fn relay(flight: Arc<Flight>, range: Option<Range<u64>>) ->
                 };
                 if limit > pos {
                     let want = usize::try_from((limit - pos).min(CHUNK as u64)).unwrap_or(CHUNK);
-                    return match read_chunk(&flight.file, Some(pos), want).await {
+                    return match chunk::read(&flight.file, Some(pos), want).await {
                         Ok(buf) if !buf.is_empty() => {
                             let n = buf.len() as u64;
-                            Some((Ok(Bytes::from(buf)), (flight, pos + n, rx)))
+                            Some((Ok(buf), (flight, pos + n, rx)))
                         }
                         _ => Some((Err(refused()), (flight, end, rx))),
                     };

@@ -54,6 +54,7 @@
 pub mod api;
 mod blocking;
 mod body;
+mod chunk;
 mod flight;
 mod http;
 mod idle;
