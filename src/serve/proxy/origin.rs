@@ -567,7 +567,7 @@ impl Proxy {
         };
         match kind {
             Kind::Pool => {
-                lock(&self.pending).cached_bytes += expected.size;
+                lock(&self.pending).evict = true;
                 lock(&self.db).proxy_record_pool(&self.name, path, &cached)
             }
             Kind::Index(how) => {
