@@ -6,7 +6,7 @@
 //! 512). With 100 apt clients, requests queued for the database mutex or a
 //! chunk read each held one: about 270 threads, their stacks, and every
 //! malloc arena glibc allows (16 on 2 cores), each keeping freed chunk
-//! buffers (`bench/pullthrough.sh`: peak RSS 58–66 MB). Work past the
+//! buffers (`bench/pullthrough.sh`: peak RSS 58–68 MB). Work past the
 //! limit waits for a permit on the async side, holding no thread; the
 //! lookups and queries are short, and the database is one connection
 //! behind a mutex, so more threads would only wait for it.
