@@ -4,15 +4,17 @@
 //!
 //! Memory per connection is bounded by what is buffered for it: a chunk is
 //! read only when hyper asks for more (its write buffer is capped, see
-//! `MAX_BUF` in `mod.rs`), and files are read straight into the chunk on
-//! the blocking pool, with no second buffer (as `tokio::fs::File` keeps).
+//! `MAX_BUF` in `mod.rs`), and files are read straight into the chunk
+//! (`chunk.rs`: from the page cache on the async thread when it holds
+//! them, else on the blocking pool, into reused buffers), with no second
+//! buffer (as `tokio::fs::File` keeps).
 //! A client that stops reading thus holds one or two chunks (128 KiB
 //! each) until the idle timeout closes it, rather than the 0.6 MB it did
 //! forever.
 
-use std::io::{self, Read as _};
+use std::io;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::Instant;
 
 use bytes::Bytes;
@@ -22,15 +24,10 @@ use hyper::body::Frame;
 use hyper::header::{self, HeaderValue};
 use hyper::{Method, Response};
 
+use super::chunk::{self, CHUNK};
 use super::origin::Content;
 use super::response::{Payload, Reply};
 use crate::store::s3::ByteStream;
-
-/// Size of one body chunk read from a file: small enough that a stalled
-/// connection holds little, large enough that the blocking-pool hop per
-/// chunk stays cheap (32 KiB chunks halved the throughput of a 1 GiB file
-/// on loopback; 128 KiB is within about 15% of unbounded buffering).
-pub(super) const CHUNK: usize = 128 * 1024;
 
 pub(super) type Body = UnsyncBoxBody<Bytes, io::Error>;
 
@@ -100,88 +97,37 @@ fn empty() -> Body {
     Empty::new().map_err(|never| match never {}).boxed_unsync()
 }
 
-/// Streams `len` bytes of `file` in chunks, each read on the blocking pool
-/// when hyper asks for it; the access line is logged when the stream ends
-/// or is dropped.
+/// Streams `len` bytes of `file` in chunks, each read when hyper asks for
+/// it ([`chunk::read`]); the access line is logged when the stream ends or
+/// is dropped.
 fn file_body(file: std::fs::File, len: u64, access: Access) -> Body {
     let stream = futures::stream::unfold(
-        (Some(file), len, access),
+        (Some(Arc::new(file)), len, access),
         |(file, remaining, mut access)| async move {
             let file = file?;
             if remaining == 0 {
                 return None;
             }
             let want = usize::try_from(remaining).map_or(CHUNK, |r| r.min(CHUNK));
-            if let Some(buf) = read_cached(&file, want) {
-                access.bytes += buf.len() as u64;
-                let remaining = remaining - buf.len() as u64;
-                return Some((
-                    Ok(Frame::data(Bytes::from(buf))),
-                    (Some(file), remaining, access),
-                ));
-            }
-            let read = tokio::task::spawn_blocking(move || {
-                let mut buf = Vec::with_capacity(want);
-                // `take` bounds the read; no zeroing of the chunk first.
-                let read = (&file).take(want as u64).read_to_end(&mut buf);
-                (file, buf, read)
-            })
-            .await;
-            let (file, mut buf, read) = match read {
-                Ok(read) => read,
-                Err(err) => return Some((Err(io::Error::other(err)), (None, 0, access))),
-            };
-            match read {
-                Ok(0) => {
+            match chunk::read(&file, None, want).await {
+                Ok(buf) if buf.is_empty() => {
                     let err = io::Error::new(
                         io::ErrorKind::UnexpectedEof,
                         "file shrank while being served",
                     );
                     Some((Err(err), (None, 0, access)))
                 }
-                Ok(n) => {
-                    buf.truncate(n);
-                    access.bytes += n as u64;
-                    let frame = Frame::data(Bytes::from(buf));
-                    Some((Ok(frame), (Some(file), remaining - n as u64, access)))
+                Ok(buf) => {
+                    let n = buf.len() as u64;
+                    access.bytes += n;
+                    let frame = Frame::data(buf);
+                    Some((Ok(frame), (Some(file), remaining - n, access)))
                 }
                 Err(err) => Some((Err(err), (None, 0, access))),
             }
         },
     );
     StreamBody::new(stream).boxed_unsync()
-}
-
-/// Whether `RWF_NOWAIT` reads work here; cleared at the first refusal
-/// (an old kernel, a file system or sandbox without it).
-static NOWAIT: AtomicBool = AtomicBool::new(true);
-
-/// Up to `want` bytes of `file` from its position, read on the calling
-/// (async) thread only if the page cache holds them: `preadv2` with
-/// `RWF_NOWAIT` never waits for the disk. `None` when it would (or the
-/// kernel cannot tell): the caller reads on the blocking pool. A hop to
-/// the blocking pool per chunk cost about half of serve's CPU time
-/// relaying warm pool files to many apt clients (`bench/pullthrough.sh`).
-fn read_cached(file: &std::fs::File, want: usize) -> Option<Vec<u8>> {
-    if !NOWAIT.load(Ordering::Relaxed) {
-        return None;
-    }
-    let mut buf = vec![0; want];
-    let flags = rustix::io::ReadWriteFlags::NOWAIT;
-    // `u64::MAX`: at the file's position, which the read advances.
-    match rustix::io::preadv2(file, &mut [io::IoSliceMut::new(&mut buf)], u64::MAX, flags) {
-        // End of file, or nothing cached at the position: the blocking read says which.
-        Ok(0) => None,
-        Ok(n) => {
-            buf.truncate(n);
-            Some(buf)
-        }
-        Err(rustix::io::Errno::AGAIN) => None,
-        Err(_) => {
-            NOWAIT.store(false, Ordering::Relaxed);
-            None
-        }
-    }
 }
 
 /// Relays an object-storage stream; the access line is logged when it ends

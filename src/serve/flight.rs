@@ -15,18 +15,16 @@
 use std::collections::HashMap;
 use std::io;
 use std::ops::Range;
-use std::os::unix::fs::FileExt as _;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use bytes::Bytes;
 use futures::StreamExt as _;
 use tokio::io::AsyncWriteExt as _;
 use tokio::sync::watch;
 use url::Url;
 
-use super::body::CHUNK;
+use super::chunk::{self, CHUNK};
 use super::http::Validators;
 use super::origin::Meta;
 use crate::digest::{Hasher, Sha256};
@@ -38,7 +36,7 @@ use crate::store::{BlobStore, StoreError};
 pub(in crate::serve) struct Flight {
     /// A read handle of the staging file (still valid once it is renamed
     /// into the store or removed).
-    file: std::fs::File,
+    file: Arc<std::fs::File>,
     size: u64,
     progress: watch::Receiver<Progress>,
 }
@@ -89,7 +87,7 @@ impl Launch {
         let file = std::fs::File::open(&staged).map_err(io_err)?;
         let (tx, rx) = watch::channel(Progress::default());
         let flight = Arc::new(Flight {
-            file,
+            file: Arc::new(file),
             size,
             progress: rx,
         });
@@ -133,7 +131,7 @@ impl Launch {
     ) {
         let fetched = self.fetch(fetcher, url, sha256).await;
         let staged = self.staged.clone();
-        let ok = tokio::task::spawn_blocking(move || settle(&staged, fetched))
+        let ok = super::blocking::run(move || settle(&staged, fetched))
             .await
             .unwrap_or(false);
         self.finish(ok);
@@ -258,19 +256,11 @@ pub(in crate::serve) fn relay(flight: Arc<Flight>, range: Option<Range<u64>>) ->
                     None => p.written.min(flight.size.saturating_sub(1)).min(end),
                 };
                 if limit > pos {
-                    let want = (limit - pos).min(CHUNK as u64);
-                    let reader = Arc::clone(&flight);
-                    let read = tokio::task::spawn_blocking(move || {
-                        let mut buf = vec![0; usize::try_from(want).unwrap_or(CHUNK)];
-                        let n = reader.file.read_at(&mut buf, pos)?;
-                        buf.truncate(n);
-                        Ok::<_, io::Error>(buf)
-                    })
-                    .await;
-                    return match read {
-                        Ok(Ok(buf)) if !buf.is_empty() => {
+                    let want = usize::try_from((limit - pos).min(CHUNK as u64)).unwrap_or(CHUNK);
+                    return match chunk::read(&flight.file, Some(pos), want).await {
+                        Ok(buf) if !buf.is_empty() => {
                             let n = buf.len() as u64;
-                            Some((Ok(Bytes::from(buf)), (flight, pos + n, rx)))
+                            Some((Ok(buf), (flight, pos + n, rx)))
                         }
                         _ => Some((Err(refused()), (flight, end, rx))),
                     };

@@ -52,7 +52,9 @@
 //! bucket ([`ServeOptions::bucket`]); `listing.rs` renders directory indexes.
 
 pub mod api;
+mod blocking;
 mod body;
+mod chunk;
 mod flight;
 mod http;
 mod idle;
@@ -418,7 +420,7 @@ impl Server {
         }
         if let Some(p) = proxies {
             // What the last second counted.
-            let _ = tokio::task::spawn_blocking(move || p.flush()).await;
+            let _ = blocking::run(move || p.flush()).await;
         }
         let mut stats = shared.counters.stats();
         shared.origin.add_stats(&mut stats);

@@ -139,7 +139,7 @@ impl OnDemand {
             return Ok(Found::No);
         };
         let this = Arc::clone(self);
-        tokio::task::spawn_blocking(move || this.find_blocking(path))
+        super::blocking::run(move || this.find_blocking(path))
             .await
             .map_err(|e| internal("look up", "", &e))?
     }

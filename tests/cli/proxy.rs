@@ -19,6 +19,7 @@
 //!   not asked;
 //! - past `cache-limit` the least recently used proxy-only pool files go,
 //!   never a mirror's blob; an evicted file is fetched and verified again;
+//!   a cache past a limit lowered between runs is trimmed when serve starts;
 //! - a foreign host and `CONNECT` are refused (403);
 //! - concurrent requests for one uncached pool file: one upstream request;
 //! - a half-written section and a clashing name are config errors.
@@ -382,16 +383,17 @@ fn next_second() {
     std::thread::sleep(Duration::from_millis(1100));
 }
 
+/// A package with an incompressible payload of about 40 kB.
+fn big(name: &str, seed: u32) -> Pkg {
+    let mut p = Pkg::new(name, "1");
+    p.data
+        .push((format!("./usr/share/{name}/payload"), noise(40_000, seed)));
+    p
+}
+
 #[test]
 fn past_the_cache_limit_the_least_recently_used_proxy_only_files_go() {
     let env = TestEnv::new();
-    // Incompressible payloads of about 40 kB each.
-    let big = |name: &str, seed: u32| {
-        let mut p = Pkg::new(name, "1");
-        p.data
-            .push((format!("./usr/share/{name}/payload"), noise(40_000, seed)));
-        p
-    };
     let pkgs = vec![big("held", 1), big("pa", 2), big("pb", 3), big("pc", 4)];
     let pkg = |name: &str| pkgs.iter().find(|p| p.name == name).expect("pkg").clone();
     let size = |name: &str| pkg(name).deb().len() as u64;
@@ -616,4 +618,48 @@ fn a_dists_file_the_verified_release_does_not_list_is_refused_unasked() {
             .any(|p| p.ends_with("Packages.bz2")),
         "cached"
     );
+}
+
+#[test]
+fn a_cache_past_a_lowered_limit_is_trimmed_when_serving_starts() {
+    let env = TestEnv::new();
+    let pkgs = vec![big("pa", 2), big("pb", 3), big("pc", 4)];
+    let pkg = |name: &str| pkgs.iter().find(|p| p.name == name).expect("pkg").clone();
+    env.publish_upstream(&Repo::new(pkgs.clone()));
+    write_config(&env, &env.url());
+    let serve = Serve::start(&env);
+    for index in [
+        "dists/stable/InRelease",
+        "dists/stable/main/binary-amd64/Packages",
+    ] {
+        assert_eq!(get(&serve.addr, &format!("/deb/{index}")).0, 200, "{index}");
+    }
+    for name in ["pa", "pb", "pc"] {
+        let (status, body) = http_get(&serve.addr, &format!("/deb/{}", pkg(name).pool_path()));
+        assert_eq!(status, 200, "{name}");
+        assert_eq!(
+            Sha256::of(&body),
+            pkg(name).sha256(),
+            "wrong bytes for `{name}`"
+        );
+        next_second();
+    }
+    let all: Vec<String> = ["pa", "pb", "pc"].map(|n| pkg(n).pool_path()).into();
+    eventually("all three cached", || cached_rows(&env, true) == all);
+    serve.stop();
+
+    // The limit lowered to room for one file; no request is needed.
+    let limit = pkg("pc").deb().len() as u64 + 10_000;
+    write_config_with(
+        &env,
+        &env.url(),
+        &format!("read-timeout = 5\ncache-limit = \"{limit}\"\n"),
+    );
+    let _serve = Serve::start(&env);
+    eventually("the cache trimmed to its new limit", || {
+        cached_rows(&env, true) == vec![pkg("pc").pool_path()]
+    });
+    for (name, kept) in [("pa", false), ("pb", false), ("pc", true)] {
+        assert_eq!(blob(&env, &pkg(name).sha256()).exists(), kept, "`{name}`");
+    }
 }

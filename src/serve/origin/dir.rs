@@ -114,7 +114,7 @@ impl DirOrigin {
     async fn stat_file(&self, segments: &[String]) -> Result<Stat<DirHandle>, StatusCode> {
         let root = self.root.clone();
         let owned = segments.to_vec();
-        match tokio::task::spawn_blocking(move || lookup(&root, &owned)).await {
+        match crate::serve::blocking::run(move || lookup(&root, &owned)).await {
             Ok(Ok(Target::File(file, meta))) => {
                 let meta = Meta {
                     size: meta.len(),

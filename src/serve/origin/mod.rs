@@ -47,7 +47,7 @@ pub(super) enum Stat<H> {
 
 /// Bytes an origin opened, to stream from their first one.
 pub(super) enum Content {
-    /// Read in chunks on the blocking pool (see `body.rs`).
+    /// Read in chunks, from the page cache or on the blocking pool (see `body.rs`).
     File(std::fs::File),
     Stream(ByteStream),
 }

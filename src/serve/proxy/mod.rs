@@ -23,7 +23,9 @@
 //! that order eviction and audit records are gathered in memory and written
 //! to the database about once a second ([`Proxies::flush`]); pool files
 //! beyond a proxy's cache limit are then evicted, least recently used
-//! first, never a blob a mirror, snapshot or publication holds.
+//! first, never a blob a mirror, snapshot or publication holds. The limit
+//! is checked after a pool file was cached, and once when serving starts:
+//! a cache left past a limit lowered since is trimmed then.
 
 mod origin;
 mod route;
@@ -153,8 +155,10 @@ struct Pending {
     /// Cached pool paths served (their use time moves).
     used: Vec<String>,
     audit: Vec<AuditEvent>,
-    /// Pool bytes cached since the last eviction check.
-    cached_bytes: u64,
+    /// Whether the cache may be past its limit: a pool file was cached
+    /// since the last eviction, or none ran yet (the limit may have been
+    /// lowered since the last run), or the last one failed.
+    evict: bool,
 }
 
 /// The reply to a request the proxies answer or refuse (`CONNECT`, an
@@ -201,7 +205,10 @@ impl Proxies {
                     store: opts.store.clone(),
                     flights: Mutex::new(HashMap::new()),
                     counters: Counters::default(),
-                    pending: Mutex::new(Pending::default()),
+                    pending: Mutex::new(Pending {
+                        evict: true,
+                        ..Pending::default()
+                    }),
                 })
             })
             .collect();
@@ -227,7 +234,7 @@ impl Proxies {
                     _ = stop.wait_for(|s| *s) => break,
                 }
                 let flushing = Arc::clone(&this);
-                let _ = tokio::task::spawn_blocking(move || flushing.flush()).await;
+                let _ = crate::serve::blocking::run(move || flushing.flush()).await;
             }
         });
     }
@@ -237,23 +244,24 @@ impl Proxy {
     fn flush(&self) {
         let counts = self.counters.take();
         let pending = std::mem::take(&mut *lock(&self.pending));
-        if counts.is_zero() && pending.used.is_empty() && pending.audit.is_empty() {
+        let record = !(counts.is_zero() && pending.used.is_empty() && pending.audit.is_empty());
+        let limit = self.cache_limit.filter(|_| pending.evict);
+        if !record && limit.is_none() {
             return;
         }
         let mut db = lock(&self.db);
-        if let Err(e) = db.proxy_count(&self.name, &counts, &pending.used, &pending.audit) {
+        if record && let Err(e) = db.proxy_count(&self.name, &counts, &pending.used, &pending.audit)
+        {
             tracing::warn!(proxy = %self.name, error = %e, "proxy: cannot record the counters");
         }
-        let Some(limit) = self.cache_limit else {
-            return;
-        };
-        if pending.cached_bytes == 0 {
-            return;
-        }
+        let Some(limit) = limit else { return };
         let free = match db.proxy_evict(&self.name, limit) {
             Ok(free) => free,
             Err(e) => {
+                drop(db);
                 tracing::warn!(proxy = %self.name, error = %e, "proxy: cannot evict");
+                // Tried again at the next flush.
+                lock(&self.pending).evict = true;
                 return;
             }
         };
