@@ -553,14 +553,18 @@ STEPS
     echo "  $(at_most "$d" "$TARGET_NOOP_SYNC_S")  no-op re-sync <= ${TARGET_NOOP_SYNC_S} s: ${d} s"
     read -r d _ < <(get debvault.sync.incr)
     echo "  $(at_most "$d" "$TARGET_INCR_SYNC_S")  incremental sync <= ${TARGET_INCR_SYNC_S} s: ${d} s"
-    read -r d _ < <(get debvault.publish.first)
+    # Issue 16 set this target before publications had Contents and
+    # changelogs: it judges the same work, the publish with --no-contents
+    # (what the default publish adds is judged by the Contents line above).
+    read -r d _ < <(get debvault.publish.nocontents)
+    read -r c _ < <(get debvault.publish.first)
     read -r a _ < <(get aptly.publish.first)
     local floor allowed
     floor=$(awk -v m="$FLOOR_MKDIR" -v l="$FLOOR_LINK" 'BEGIN {
         if (m ~ /^[0-9.]+$/ && l ~ /^[0-9.]+$/) printf "%.2f", m + l; else print "-" }')
     allowed=$(awk -v f="$floor" -v t="$TARGET_PUBLISH_FLOOR" 'BEGIN {
         if (f ~ /^[0-9.]+$/) printf "%.2f", f * t; else print "-" }')
-    echo "  $(at_most "$d" "$allowed")  first publish (.gz+.xz+by-hash+signatures) <= ${TARGET_PUBLISH_FLOOR}x the file system's floor: ${d} s vs ${floor} s allows ${allowed} s (aptly -skip-contents: ${a} s = $(ratio "$a" "$d"))"
+    echo "  $(at_most "$d" "$allowed")  first publish --no-contents (.gz+.xz+by-hash+signatures) <= ${TARGET_PUBLISH_FLOOR}x the file system's floor: ${d} s vs ${floor} s allows ${allowed} s (with Contents and changelogs: ${c} s; aptly -skip-contents: ${a} s, $(ratio "$a" "$d") debvault's time without and $(ratio "$a" "$c") its time with)"
     echo "        the floor: ${FLOOR_MKDIR} s to make the pool's $N directories in one parent, plus" \
         "${FLOOR_LINK} s to link a file into each (one thread each), whoever publishes"
     read -r d _ < <(get debvault.publish.incr)
