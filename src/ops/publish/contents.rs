@@ -283,8 +283,11 @@ fn record_as_read(
 ) -> Result<(HashMap<Sha256, bool>, HashSet<Sha256>), PublishError> {
     db.auto_checkpoints(false)?;
     let recorded = record_batches(db, scans);
-    db.auto_checkpoints(true)?;
-    recorded
+    // Restarted whatever happened; the recording's own error, if any, wins.
+    let restarted = db.auto_checkpoints(true);
+    let recorded = recorded?;
+    restarted?;
+    Ok(recorded)
 }
 
 fn record_batches(
