@@ -355,9 +355,9 @@ impl ProxyOrigin<'_> {
             let Some(expected) = expected else {
                 return Ok(None);
             };
-            let meta = flight::meta(&expected.sha256, expected.size, true);
-            let body = Arc::clone(&p).held(&key, expected, Kind::Pool)?;
-            Ok(Some(Handle { meta, body }))
+            Arc::clone(&p)
+                .handle(&key, expected, Kind::Pool, true)
+                .map(Some)
         })
         .await
         .map_err(|e| internal(self.proxy, "", &e))??;
@@ -376,11 +376,9 @@ impl ProxyOrigin<'_> {
         immutable: bool,
     ) -> Result<Handle, StatusCode> {
         let p = Arc::clone(self.proxy);
-        let meta = flight::meta(&expected.sha256, expected.size, immutable);
-        let held = crate::serve::blocking::run(move || p.held(&path, expected, kind))
+        crate::serve::blocking::run(move || p.handle(&path, expected, kind, immutable))
             .await
-            .map_err(|e| internal(self.proxy, "", &e))??;
-        Ok(Handle { meta, body: held })
+            .map_err(|e| internal(self.proxy, "", &e))?
     }
 
     /// Relays a file no verified index names, uncached.
@@ -446,6 +444,20 @@ impl Proxy {
 
     fn open_blob(&self, sha256: &Sha256) -> Option<std::fs::File> {
         std::fs::File::open(self.store.local_path(sha256)?).ok()
+    }
+
+    /// The handle of a file whose content is known ([`Proxy::held`]), with
+    /// its metadata.
+    fn handle(
+        self: Arc<Self>,
+        path: &str,
+        expected: ProxyEntry,
+        kind: Kind,
+        immutable: bool,
+    ) -> Result<Handle, StatusCode> {
+        let meta = flight::meta(&expected.sha256, expected.size, immutable);
+        let body = self.held(path, expected, kind)?;
+        Ok(Handle { meta, body })
     }
 
     /// A file of known content: the store's blob (recorded and parsed if
