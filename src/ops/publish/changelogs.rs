@@ -147,6 +147,9 @@ pub(super) struct LocalLogs<'a> {
     base_fd: std::os::fd::OwnedFd,
     /// A run before this one stopped while writing.
     rewrite: bool,
+    /// The prefix had no pool before: no changelog is there but those
+    /// this publish writes.
+    fresh: bool,
     mark: std::path::PathBuf,
 }
 
@@ -157,6 +160,7 @@ impl<'a> LocalLogs<'a> {
         let dir = base.join(layout::PRIVATE_DIR);
         let mark = dir.join(MARK);
         let rewrite = std::fs::symlink_metadata(&mark).is_ok();
+        let fresh = std::fs::symlink_metadata(base.join("pool")).is_err();
         if rewrite {
             tracing::info!(prefix = %base.display(), "a publish stopped while writing changelogs; writing them all again");
         } else {
@@ -172,13 +176,17 @@ impl<'a> LocalLogs<'a> {
             base,
             base_fd,
             rewrite,
+            fresh,
             mark,
         })
     }
 
-    /// Whether the changelog at `rel` is to be written.
+    /// Whether the changelog at `rel` is to be written: asked of the file
+    /// system only where one may be there already (the texts of those that
+    /// are need not be read).
     fn wanted(&self, rel: &str) -> bool {
-        self.rewrite || std::fs::symlink_metadata(self.base.join(rel)).is_err()
+        use rustix::fs::{AtFlags, statat};
+        self.rewrite || self.fresh || statat(&self.base_fd, rel, AtFlags::SYMLINK_NOFOLLOW).is_err()
     }
 
     /// Writes `text` at `rel` (and its directory if missing); `false` when
@@ -251,10 +259,12 @@ pub(super) fn feed_local(
     done: &HashSet<Sha256>,
     tx: SyncSender<Vec<(String, Vec<u8>)>>,
 ) -> Result<(), PublishError> {
-    let missing: Vec<&Changelog> = logs
+    let mut missing: Vec<&Changelog> = logs
         .iter()
         .filter(|l| !done.contains(&l.deb) && out.wanted(&l.path))
         .collect();
+    // In the order the pool's directories are made (see `write_local`).
+    missing.sort_unstable_by(|a, b| Path::new(&a.path).cmp(Path::new(&b.path)));
     for batch in missing.chunks(BATCH) {
         let texts = texts(db, batch)?;
         if tx.send(texts).is_err() {
@@ -275,16 +285,23 @@ pub(super) fn feed() -> Feed {
     sync_channel(2)
 }
 
-/// Writes the changelogs [`feed_local`] sends. Not fsynced here: the
+/// Writes the changelogs [`feed_local`] sends, each once the pool placement
+/// running meanwhile has made its directory (`made`). Not fsynced here: the
 /// publish makes the whole file system durable with one `syncfs` before the
-/// switch. Returns how many were written.
+/// switch. Returns how many were written; stops early, writing nothing
+/// more, when the placement failed (its error is the publish's).
 pub(super) fn write_local(
     out: &LocalLogs<'_>,
     rx: Receiver<Vec<(String, Vec<u8>)>>,
+    made: &super::pool::DirsMade<'_>,
 ) -> Result<u64, PublishError> {
     let mut written = 0;
     for batch in rx {
         for (rel, text) in batch {
+            let path = out.base.join(&rel);
+            if !made.wait_for(path.parent().unwrap_or(out.base)) {
+                return Ok(written);
+            }
             written += u64::from(out.write(&rel, &text)?);
         }
     }

@@ -14,7 +14,7 @@ use chrono::{DateTime, Utc};
 
 use super::indices::{build_indices, entries, plain_entries};
 use super::ledger::Ledger;
-use super::pool::{Item, count_pool, execute_pool, plan_pool};
+use super::pool::{DirsMade, Item, count_pool, execute_pool, plan_pool};
 use super::sources::{place_sources, qualified_sources};
 use super::translations::translation_indices;
 use super::{BY_HASH_GRACE, Job, PublishError, PublishOutcome, PublishReport, io_err, prefix_dir};
@@ -170,9 +170,10 @@ struct LocalPool<'a> {
 /// pool) proves wrong, and then they are rendered again.
 /// Places the pool while this thread reads the .debs the database lacks
 /// (Contents and changelogs, each changelog written as soon as it is read)
-/// and renders the tree; then the pool thread writes the changelogs whose
-/// texts were read before, fed from the database a batch at a time. The
-/// kernel's work of making files overlaps the reading and the compression.
+/// and renders the tree; meanwhile a thread writes the changelogs whose
+/// texts were read before, fed from the database a batch at a time, each
+/// once the pool placement has made its directory. The kernel's work of
+/// making files overlaps the reading and the compression.
 fn fill_and_render(
     job: &mut Job<'_>,
     pool: LocalPool<'_>,
@@ -193,18 +194,24 @@ fn fill_and_render(
     let (filled, guessed, contents) = std::thread::scope(|s| {
         let (tx, rx) = super::changelogs::feed();
         let filled = s.spawn(move || {
-            let filled = fill_pool(pool, started)?;
-            let written = super::changelogs::write_local(logs, rx)?;
+            let (filled, written) = fill_pool(pool, started, |made| {
+                super::changelogs::write_local(logs, rx, made)
+            })?;
             tracing::debug!(written, elapsed = ?started.elapsed(), "changelogs written");
             Ok(filled)
         });
-        let early = s.spawn(move || write_indices(staging, guess, meta, render_opts));
+        let early = s.spawn(move || {
+            super::pool::yield_to_maker();
+            write_indices(staging, guess, meta, render_opts)
+        });
         let contents = super::contents::for_job(db, store, records, shared, remote, Some(logs));
         let (guessed, fed, contents) = match contents {
             Ok(extras) => {
                 let (list, done) = (extras.changelogs, extras.done);
-                let fed =
-                    s.spawn(move || super::changelogs::feed_local(db, logs, &list, &done, tx));
+                let fed = s.spawn(move || {
+                    super::pool::yield_to_maker();
+                    super::changelogs::feed_local(db, logs, &list, &done, tx)
+                });
                 // Kept: a hash-qualified pool path renders them again.
                 let late = write_indices_kept(staging, &extras.contents, meta, render_opts);
                 let early = early
@@ -270,8 +277,15 @@ fn fill_and_render(
 
 /// Plans the pool, links or copies the missing files and saves the ledger
 /// (trouble saving it is only a warning, returned with the items: the next
-/// publish hashes instead).
-fn fill_pool<'a>(pool: LocalPool<'a>, started: Instant) -> Result<Filled<'a>, PublishError> {
+/// publish hashes instead). `follow` runs meanwhile (see [`execute_pool`]).
+fn fill_pool<'a, F>(
+    pool: LocalPool<'a>,
+    started: Instant,
+    follow: F,
+) -> Result<(Filled<'a>, u64), PublishError>
+where
+    F: FnOnce(&DirsMade<'_>) -> Result<u64, PublishError> + Send,
+{
     let mut items = plan_pool(
         pool.base,
         pool.store,
@@ -281,7 +295,7 @@ fn fill_pool<'a>(pool: LocalPool<'a>, started: Instant) -> Result<Filled<'a>, Pu
     )?;
     tracing::debug!(elapsed = ?started.elapsed(), "pool planned");
     let aside = super::ondemand::set_aside(&mut items, pool.remote);
-    let placed = execute_pool(pool.base, pool.store, &items)?;
+    let (placed, followed) = execute_pool(pool.base, pool.store, &items, follow)?;
     tracing::debug!(elapsed = ?started.elapsed(), "pool placed");
     *pool.on_demand.lock().unwrap_or_else(|p| p.into_inner()) =
         super::ondemand::restore(&mut items, &aside);
@@ -300,7 +314,7 @@ fn fill_pool<'a>(pool: LocalPool<'a>, started: Instant) -> Result<Filled<'a>, Pu
             "cannot write the pool ledger `{file}` ({e}): the next publish reads the pool files again"
         ));
     }
-    Ok((items, warning))
+    Ok(((items, warning), followed))
 }
 
 /// The pool's items, and a warning if its ledger could not be saved.

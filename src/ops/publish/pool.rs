@@ -266,13 +266,22 @@ fn file_sha256(path: &Path) -> Result<Sha256, PublishError> {
 /// [`POOL_THREADS`] threads follow behind, each placing files into the
 /// directories already made: the two kinds of kernel work overlap.
 ///
+/// `follow` runs on a thread of its own meanwhile, told which directories
+/// exist so far ([`DirsMade`]): the changelogs written beside the pool
+/// files wait for their directories rather than make them, which would
+/// contend with the maker for the parents' locks.
+///
 /// Returns the files copied (not linked) into place, by pool path, for the
-/// pool ledger.
-pub(super) fn execute_pool(
+/// pool ledger, and what `follow` returned.
+pub(super) fn execute_pool<F>(
     base: &Path,
     store: &BlobStore,
     items: &[Item<'_>],
-) -> Result<Vec<(String, Seen)>, PublishError> {
+    follow: F,
+) -> Result<(Vec<(String, Seen)>, u64), PublishError>
+where
+    F: FnOnce(&DirsMade<'_>) -> Result<u64, PublishError> + Send,
+{
     let mut adds: Vec<(&PackageRecord, PathBuf, &str)> = items
         .iter()
         .filter_map(|it| match &it.action {
@@ -281,7 +290,12 @@ pub(super) fn execute_pool(
         })
         .collect();
     if adds.is_empty() {
-        return Ok(Vec::new());
+        let none = DirProgress::default();
+        let followed = follow(&DirsMade {
+            dirs: &[],
+            progress: &none,
+        })?;
+        return Ok((Vec::new(), followed));
     }
     adds.sort_unstable_by(|a, b| a.1.cmp(&b.1));
     // The directories in order, and for each file the number of
@@ -310,6 +324,10 @@ pub(super) fn execute_pool(
             let made = make_dirs(dirs, progress);
             finish.failed = made.is_err();
             made
+        });
+        let follower = s.spawn(move || {
+            yield_to_maker();
+            follow(&DirsMade { dirs, progress })
         });
         let flushing = FlushBehind::start(base);
         let (adds, needs) = (&adds, &needs);
@@ -347,8 +365,39 @@ pub(super) fn execute_pool(
                 (Err(_), _) => {}
             }
         }
-        made.and(placed)
+        let followed = follower
+            .join()
+            .unwrap_or_else(|p| std::panic::resume_unwind(p));
+        let placed = made.and(placed)?;
+        Ok((placed, followed?))
     })
+}
+
+/// Lowers the calling thread's scheduling priority (on Linux, `setpriority`
+/// applies to the one thread), for work beside a pool placement that can
+/// wait: the directory maker is the thread a first publish waits for, and
+/// on a busy machine it spent more time queued for a core than running.
+/// Lowering is always allowed; a failure changes nothing but speed.
+pub(super) fn yield_to_maker() {
+    let _ = rustix::process::setpriority_process(None, 10);
+}
+
+/// The pool directories a placement makes, in order, and how many exist so
+/// far.
+pub(super) struct DirsMade<'a> {
+    dirs: &'a [&'a Path],
+    progress: &'a DirProgress,
+}
+
+impl DirsMade<'_> {
+    /// Waits until `dir` exists when this placement makes it (at once
+    /// otherwise); false when making the directories failed.
+    pub(super) fn wait_for(&self, dir: &Path) -> bool {
+        match self.dirs.binary_search(&dir) {
+            Ok(i) => self.progress.wait_for(i + 1),
+            Err(_) => true,
+        }
+    }
 }
 
 /// Creates `dirs` in order (and any missing parents), reporting progress.
