@@ -16,6 +16,22 @@ pub const VERIFICATION: u8 = 3;
 /// A package was frozen during sync (the sync itself committed).
 pub const FROZEN: u8 = 4;
 
+/// An error and its causes, `: `-joined (a cause whose text the message
+/// already holds is left out), for a log line or a warning.
+pub fn chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        let s_text = s.to_string();
+        if !text.contains(&s_text) {
+            text.push_str(": ");
+            text.push_str(&s_text);
+        }
+        source = s.source();
+    }
+    text
+}
+
 /// The exit code an error maps to.
 pub trait ExitCode {
     /// One of [`FAILURE`], [`USAGE`], [`VERIFICATION`] (errors never map

@@ -7,6 +7,7 @@ pub mod apply;
 pub mod backup;
 pub mod curation;
 mod curation_deps;
+pub(crate) mod deb_scans;
 pub mod evidence;
 pub mod gc;
 pub mod index_cache;

@@ -259,6 +259,11 @@ impl Upstream {
             .ok_or_else(|| UpstreamError::Parse(format!("no package {i} in the indices")))
     }
 
+    /// The name of package `i`.
+    pub fn name(&self, i: usize) -> Result<&str, UpstreamError> {
+        Ok(&self.package(i)?.name)
+    }
+
     /// The path of file `file` of source package `i` (its `Checksums-Sha256`
     /// position), or of package `i`'s own file when `None`.
     pub fn file_path(&self, i: usize, file: Option<u32>) -> Result<String, UpstreamError> {

@@ -160,6 +160,12 @@ impl BlobStore {
         }
     }
 
+    /// Whether blobs are files on this machine (reading one costs no
+    /// download).
+    pub fn is_local(&self) -> bool {
+        matches!(self, BlobStore::Fs(_))
+    }
+
     /// The local path of a blob, where the store is local (publishing hardlinks from it).
     pub fn local_path(&self, digest: &Sha256) -> Option<PathBuf> {
         match self {

@@ -248,7 +248,18 @@ fn a_hostile_deb_fails_the_publish_and_the_previous_tree_stays() {
     let mut repo = Repo::new(pkgs);
     repo.date = chrono::Utc::now() + chrono::Duration::seconds(5);
     env.publish_upstream(&repo);
-    env.ok(&["mirror", "sync", "m"]);
+    // The sync reads the new .debs: the hostile one is a warning there (it
+    // matches its signed index), and the publish fails on it.
+    let out = env.ok(&["mirror", "sync", "m"]);
+    assert!(
+        out.stderr
+            .contains("file lists and changelogs not read at sync")
+            && out
+                .stderr
+                .contains("cannot read the .deb of `evil_1.0_amd64`"),
+        "{}",
+        out.transcript()
+    );
     env.ok(&["snapshot", "create", "b", "--from-mirror", "m"]);
     let out = env.run(&["snapshot", "publish", "b", "--distribution", "stable"]);
     assert_eq!(out.code, 3, "{}", out.transcript());
@@ -325,6 +336,17 @@ fn seeding_from_upstream_contents_gives_what_reading_the_debs_gives() {
             "{}",
             out.transcript()
         );
+        // The sync read the rest from the .debs as they arrived (the
+        // changelogs alone where upstream has Contents): a publish finds
+        // every file list and changelog recorded.
+        assert!(
+            out.stderr.contains("3 .debs read while downloading"),
+            "{}",
+            out.transcript()
+        );
+        let origins = recorded_scans(&env);
+        let origin = if seeded { "contents" } else { "deb" };
+        assert_eq!(origins, [(origin.to_owned(), 3), ("changelogs".into(), 2)]);
         env.ok(&["snapshot", "create", "a", "--from-mirror", "m"]);
         env.ok(&["key", "generate", "--email", "ops@example.invalid"]);
         env.ok(&["snapshot", "publish", "a", "--distribution", "stable"]);
@@ -334,6 +356,21 @@ fn seeding_from_upstream_contents_gives_what_reading_the_debs_gives() {
         );
         assert_eq!(ours, upstream, "seeded: {seeded}");
     }
+}
+
+/// The file lists recorded, by origin, and the changelogs with a text.
+fn recorded_scans(env: &TestEnv) -> Vec<(String, i64)> {
+    let db = rusqlite::Connection::open(env.root().join("debvault.db")).expect("open the database");
+    let mut stmt = db
+        .prepare(
+            "SELECT origin, count(*) FROM deb_contents GROUP BY origin \
+             UNION ALL SELECT 'changelogs', count(*) FROM deb_changelogs WHERE text IS NOT NULL",
+        )
+        .expect("prepare");
+    stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .expect("query")
+        .collect::<Result<_, _>>()
+        .expect("rows")
 }
 
 #[test]

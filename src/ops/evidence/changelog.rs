@@ -14,8 +14,8 @@ use super::EvidenceError;
 use crate::debian::changelog::{self, Entry, Urgency};
 use crate::debian::deb_scan::{ScanLimits, Want};
 use crate::digest::Sha256;
-use crate::model::PackageRecord;
 use crate::ops::Context;
+use crate::ops::deb_scans::{DebRef, read_deb};
 
 /// One change to explain.
 #[derive(Clone, Debug)]
@@ -181,18 +181,13 @@ fn changelogs(
         if logs.contains_key(&sha) {
             continue;
         }
-        let record = PackageRecord {
-            name: c.name.clone(),
-            version: c.new_version.clone().unwrap_or_default(),
-            architecture: c.architecture.clone(),
+        let deb = DebRef {
             sha256: sha,
-            size: 0,
-            filename: String::new(),
-            source: String::new(),
-            stanza: String::new(),
+            name: &c.name,
+            version: c.new_version.as_deref().unwrap_or_default(),
+            architecture: &c.architecture,
         };
-        let scan = crate::ops::publish::scan_deb(&ctx.store, &record, &limits, Want::Changelog)
-            .map_err(Box::new)?;
+        let scan = read_deb(&ctx.store, &deb, &limits, Want::Changelog)?;
         logs.insert(sha, scan.changelog.clone());
         read.push((sha, scan.changelog));
     }

@@ -27,7 +27,7 @@ pub enum EvidenceError {
     Db(#[from] DbError),
     /// A .deb could not be read for its changelog.
     #[error(transparent)]
-    Read(#[from] Box<crate::ops::publish::PublishError>),
+    Read(#[from] crate::ops::deb_scans::ScanError),
     /// A snapshot could not be loaded.
     #[error(transparent)]
     Snapshot(#[from] Box<crate::ops::snapshot::SnapshotError>),

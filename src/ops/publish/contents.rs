@@ -15,30 +15,19 @@
 
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap, HashMap, HashSet};
-use std::path::Path;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use super::PublishError;
 use super::changelogs::{Changelog, LocalLogs, changelog_path};
-use crate::db::{Db, Deflater, FileList, PackedScan};
+use crate::db::{Db, FileList};
 use crate::debian::contents::write_line;
-use crate::debian::deb_scan::{DebScan, ScanLimits, Want, scan_for};
+use crate::debian::deb_scan::DebScan;
 use crate::debian::packages::is_udeb;
 use crate::debian::sources::SOURCE_ARCH;
 use crate::digest::Sha256;
 use crate::model::PackageRecord;
+use crate::ops::deb_scans::{DebRef, read_and_record};
 use crate::store::BlobStore;
 use crate::tree::{IndexInput, IndexKind};
-
-/// .debs read at once.
-const READERS: usize = 4;
-
-/// Scans recorded in one transaction, at most: a page of the tables is
-/// written once per transaction that touches it, so larger ones write less.
-const BATCH: usize = 4096;
-
-/// Compressed bytes recorded in one transaction, at most.
-const BATCH_BYTES: usize = 16 << 20;
 
 /// What [`prepare`] gives a backend.
 #[derive(Debug, Default)]
@@ -132,7 +121,9 @@ pub(super) fn prepare(
     let direct = out.map(|o| (o, direct));
     let started = std::time::Instant::now();
     tracing::debug!(debs = wanted.len(), "reading .debs");
-    let (read, done) = read_debs(db, store, &wanted, &known, direct.as_ref())?;
+    let wanted: Vec<DebRef<'_>> = wanted.into_iter().map(DebRef::of).collect();
+    let on_read = |deb: &DebRef<'_>, scan: &DebScan| write_direct(direct.as_ref(), deb, scan);
+    let (read, done) = read_and_record(db, store, &wanted, &known, &on_read)?;
     let debs_read = read.len() as u64;
     tracing::debug!(debs_read, elapsed = ?started.elapsed(), "debs read and recorded");
     // What was read now joins what was known: whether each has a text.
@@ -179,189 +170,22 @@ fn source_groups(
     out
 }
 
-/// Reads `debs` from the store, [`READERS`] at a time, and records their
-/// file lists (those not in `known`) and changelogs as they come, a batch
-/// at a time; with `direct`, writes the changelogs it names at once.
-/// Returns whether each .deb read has a changelog, and the .debs whose
-/// changelogs it wrote or found (not their paths: strings made by the
-/// readers and kept to the end would pin their churned heaps, see below).
-///
-/// Each reader compresses what it found as stored, so the one thread that
-/// writes the database only inserts. Recording as they come keeps memory
-/// flat: a scan's decoders churn tens of kilobytes each while its few small
-/// results stay, and holding all results to the end fragmented the heap to
-/// about 48 KB per .deb (2.9 GB of RSS for 60,000 .debs).
-fn read_debs(
-    db: &mut Db,
-    store: &BlobStore,
-    debs: &[&PackageRecord],
-    known: &HashSet<Sha256>,
-    direct: Option<&Direct<'_>>,
-) -> Result<(HashMap<Sha256, bool>, HashSet<Sha256>), PublishError> {
-    if debs.is_empty() {
-        return Ok((HashMap::new(), HashSet::new()));
-    }
-    let next = AtomicUsize::new(0);
-    let failed = AtomicBool::new(false);
-    let limits = ScanLimits::default();
-    let (tx, rx) = std::sync::mpsc::sync_channel::<Result<Scanned, PublishError>>(READERS * 16);
-    std::thread::scope(|s| {
-        for _ in 0..READERS.min(debs.len()) {
-            let tx = tx.clone();
-            let (next, failed, limits) = (&next, &failed, &limits);
-            s.spawn(move || {
-                let mut deflater = Deflater::new();
-                while !failed.load(Ordering::Relaxed) {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(r) = debs.get(i) else { break };
-                    let want = if known.contains(&r.sha256) {
-                        Want::Changelog
-                    } else {
-                        Want::Everything
-                    };
-                    let scanned = read_one(store, r, limits, want).and_then(|scan| {
-                        let written = write_direct(direct, r, &scan)?;
-                        let packed = PackedScan {
-                            sha256: r.sha256,
-                            files: (!known.contains(&r.sha256))
-                                .then(|| deflater.deflate(scan.files.join("\n").as_bytes())),
-                            changelog: scan.changelog.map(|t| deflater.deflate(&t)),
-                        };
-                        Ok((packed, written))
-                    });
-                    if scanned.is_err() {
-                        failed.store(true, Ordering::Relaxed);
-                    }
-                    if tx.send(scanned).is_err() {
-                        break;
-                    }
-                }
-            });
-        }
-        drop(tx);
-        // `rx` goes with the call: a reader blocked on a full channel is
-        // released when recording stops early.
-        let result = record_as_read(db, rx.into_iter());
-        if result.is_err() {
-            // The readers stop at their next .deb.
-            failed.store(true, Ordering::Relaxed);
-        }
-        result
-    })
-}
-
-/// A reader's result: what to record, and whether the changelog was
-/// written (or found) where `direct` names it.
-type Scanned = (PackedScan, bool);
-
-/// Writes the changelog of `r` where `direct` names it; whether it did.
+/// Writes the changelog of `deb` where `direct` names it; whether it did.
 fn write_direct(
     direct: Option<&Direct<'_>>,
-    r: &PackageRecord,
+    deb: &DebRef<'_>,
     scan: &DebScan,
 ) -> Result<bool, PublishError> {
     let (Some((out, paths)), Some(text)) = (direct, &scan.changelog) else {
         return Ok(false);
     };
-    let Some(paths) = paths.get(&r.sha256) else {
+    let Some(paths) = paths.get(&deb.sha256) else {
         return Ok(false);
     };
     for path in paths {
         out.write(path, text)?;
     }
     Ok(true)
-}
-
-/// Records scans as they arrive, in transactions of [`BATCH`] scans or
-/// [`BATCH_BYTES`], with SQLite's automatic checkpoints held off until
-/// the last (see [`Db::auto_checkpoints`]); the first error ends it.
-/// Returns whether each .deb has a changelog, and those whose changelogs
-/// were written.
-fn record_as_read(
-    db: &mut Db,
-    scans: impl Iterator<Item = Result<Scanned, PublishError>>,
-) -> Result<(HashMap<Sha256, bool>, HashSet<Sha256>), PublishError> {
-    db.auto_checkpoints(false)?;
-    let recorded = record_batches(db, scans);
-    // Restarted whatever happened; the recording's own error, if any, wins.
-    let restarted = db.auto_checkpoints(true);
-    let recorded = recorded?;
-    restarted?;
-    Ok(recorded)
-}
-
-fn record_batches(
-    db: &mut Db,
-    scans: impl Iterator<Item = Result<Scanned, PublishError>>,
-) -> Result<(HashMap<Sha256, bool>, HashSet<Sha256>), PublishError> {
-    let mut batch: Vec<PackedScan> = Vec::with_capacity(BATCH);
-    let (mut read, mut done, mut bytes) = (HashMap::new(), HashSet::new(), 0);
-    let started = std::time::Instant::now();
-    for scanned in scans {
-        let (scan, written) = scanned?;
-        read.insert(scan.sha256, scan.changelog.is_some());
-        if written {
-            done.insert(scan.sha256);
-        }
-        bytes += scan.size();
-        batch.push(scan);
-        if batch.len() >= BATCH || bytes >= BATCH_BYTES {
-            db.record_deb_scans(&mut batch)?;
-            batch.clear();
-            bytes = 0;
-        }
-    }
-    db.record_deb_scans(&mut batch)?;
-    tracing::debug!(elapsed = ?started.elapsed(), "scans recorded");
-    Ok((read, done))
-}
-
-/// One .deb's scan, from its local blob or a temporary copy of a remote one.
-pub(crate) fn read_one(
-    store: &BlobStore,
-    r: &PackageRecord,
-    limits: &ScanLimits,
-    want: Want,
-) -> Result<DebScan, PublishError> {
-    let package = format!("{}_{}_{}", r.name, r.version, r.architecture);
-    let (path, temp) = match store.local_path(&r.sha256) {
-        Some(p) => (p, None),
-        None => {
-            let p = store.staging_path(None)?;
-            store.fetch_to(&r.sha256, &p)?;
-            (p.clone(), Some(p))
-        }
-    };
-    let result = scan_file(&path, &r.name, limits, want).map_err(|source| PublishError::BadDeb {
-        package,
-        source: Box::new(source),
-    });
-    if let Some(t) = temp {
-        let _ = std::fs::remove_file(t);
-    }
-    result
-}
-
-fn scan_file(
-    path: &Path,
-    name: &str,
-    limits: &ScanLimits,
-    want: Want,
-) -> Result<DebScan, crate::debian::deb::DebError> {
-    let read_err = |source| crate::debian::deb::DebError::Read {
-        member: path.display().to_string(),
-        offset: 0,
-        source,
-    };
-    let file = std::fs::File::open(path).map_err(read_err)?;
-    let len = file.metadata().map_err(read_err)?.len();
-    scan_for(
-        std::io::BufReader::with_capacity(64 * 1024, file),
-        len,
-        name,
-        limits,
-        want,
-    )
 }
 
 /// The Contents lines of each component × architecture; the installer's

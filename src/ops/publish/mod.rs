@@ -92,7 +92,6 @@ mod translations;
 pub(crate) use changelogs::{
     changelog_paths_in_packages, component_of_index, paths_of as changelog_paths,
 };
-pub(crate) use contents::read_one as scan_deb;
 pub use endpoint::{Endpoint, normalize_prefix, prefix_dir};
 pub use found::Dropped;
 pub(crate) use found::{local_prefixes, published};
@@ -278,6 +277,17 @@ pub enum PublishError {
     /// The blob store or the object-storage endpoint failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+impl From<crate::ops::deb_scans::ScanError> for PublishError {
+    fn from(e: crate::ops::deb_scans::ScanError) -> Self {
+        use crate::ops::deb_scans::ScanError;
+        match e {
+            ScanError::BadDeb { package, source } => PublishError::BadDeb { package, source },
+            ScanError::Db(e) => PublishError::Db(e),
+            ScanError::Store(e) => PublishError::Store(e),
+        }
+    }
 }
 
 impl ExitCode for PublishError {

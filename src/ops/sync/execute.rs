@@ -8,18 +8,21 @@
 //! that commit nothing visible changes; a killed sync leaves only
 //! unreferenced blobs.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use url::Url;
 
 use super::plan::{PlanSummary, SyncPlan};
 use super::{SyncError, step};
 use crate::db::{DbError, SyncCommit};
+use crate::debian::deb_scan::Want;
 use crate::digest::Sha256;
 use crate::fetch::Expected;
 use crate::model::{Mirror, MirrorState};
 use crate::ops::Context;
+use crate::ops::deb_scans::Background;
 use crate::ops::upstream::{Upstream, UpstreamError};
 use crate::progress::Event;
 
@@ -50,6 +53,9 @@ pub(super) struct Record {
     pub release_names: (Option<String>, Option<String>),
     /// The installer images of the new revision.
     pub installer: Vec<crate::db::InstallerFile>,
+    /// The Release lists `Contents` files: the .debs read while downloading
+    /// are read for their changelogs alone, the file lists being seeded.
+    pub upstream_contents: bool,
 }
 
 /// What executing a plan did.
@@ -101,6 +107,11 @@ pub(super) async fn execute(
     // Downloads, straight into the store; an on-demand mirror's package
     // files stay upstream.
     let (downloads, left) = super::ondemand::leave_upstream(mirror, downloads);
+    let want = match record.upstream_contents {
+        true => Want::Changelog,
+        false => Want::Everything,
+    };
+    let reading = start_reading(ctx, &upstream, &downloads, &moved, want);
     let named = |list: Vec<super::plan::PlannedDownload>| {
         list.into_iter()
             .map(|d| {
@@ -116,8 +127,17 @@ pub(super) async fn execute(
     let (downloads, left) = (named(downloads)?, named(left)?);
     drop(needed);
     let flushing = ctx.store.flush_behind();
-    let (files, bytes) = download_all(ctx, name, base, downloads, concurrency.max(1)).await?;
+    let (files, bytes) = download_all(
+        ctx,
+        name,
+        base,
+        downloads,
+        concurrency.max(1),
+        reading.clone(),
+    )
+    .await?;
     drop(flushing);
+    finish_reading(ctx, name, reading);
     let downloaded_bytes = record.index_bytes + bytes;
     step(ctx, name, "flushing the blob store");
     ctx.store.sync()?;
@@ -169,6 +189,51 @@ pub(super) async fn execute(
     })
 }
 
+/// Starts reading the new .debs small enough to arrive in memory as they
+/// are downloaded, so a sync's idle cores do what a publish would do
+/// (`contents::read_debs` reads the rest once the downloads are done).
+/// `None` where blobs are not local files, or on trouble (the later read
+/// does it all then).
+fn start_reading(
+    ctx: &Context,
+    upstream: &Upstream,
+    downloads: &[super::plan::PlannedDownload],
+    moved: &dyn Fn(usize) -> usize,
+    want: Want,
+) -> Option<Arc<Background>> {
+    if !ctx.store.is_local() {
+        return None;
+    }
+    let wanted: HashMap<Sha256, String> = downloads
+        .iter()
+        .filter(|d| d.file.is_none() && d.size <= SMALL_FILE)
+        .filter_map(|d| Some((d.sha256, upstream.name(moved(d.package)).ok()?.to_owned())))
+        .collect();
+    if wanted.is_empty() {
+        return None;
+    }
+    match Background::start(ctx.db.path(), wanted, want) {
+        Ok(b) => Some(Arc::new(b)),
+        Err(e) => {
+            tracing::debug!(error = %crate::exit::chain(&e), "not reading .debs while downloading");
+            None
+        }
+    }
+}
+
+/// Waits for the reading [`start_reading`] started to record what it read.
+fn finish_reading(ctx: &Context, mirror: &str, reading: Option<Arc<Background>>) {
+    let Some(Ok(reading)) = reading.map(Arc::try_unwrap) else {
+        return;
+    };
+    match reading.finish() {
+        Ok(n) => step(ctx, mirror, format!("{n} .debs read while downloading")),
+        Err(e) => {
+            tracing::debug!(error = %crate::exit::chain(&e), "reading .debs while downloading failed")
+        }
+    }
+}
+
 /// What a download worker needs; cheap to clone into each task.
 #[derive(Clone)]
 struct Downloader {
@@ -177,6 +242,8 @@ struct Downloader {
     progress: std::sync::Arc<dyn crate::progress::Progress>,
     mirror: String,
     base: Url,
+    /// Where the .debs downloaded into memory are offered to be read.
+    reading: Option<Arc<Background>>,
 }
 
 /// Downloads pool files with `concurrency` worker tasks, so file writes run
@@ -188,9 +255,10 @@ pub(super) async fn download_all(
     base: &Url,
     downloads: Vec<Download>,
     concurrency: usize,
+    reading: Option<Arc<Background>>,
 ) -> Result<(u64, u64), SyncError> {
+    use std::sync::Mutex;
     use std::sync::atomic::{AtomicBool, Ordering};
-    use std::sync::{Arc, Mutex};
 
     if downloads.is_empty() {
         return Ok((0, 0));
@@ -207,6 +275,7 @@ pub(super) async fn download_all(
         progress: ctx.progress.clone(),
         mirror: mirror.to_owned(),
         base: base.clone(),
+        reading,
     };
     let queue = Arc::new(Mutex::new(downloads.into_iter().peekable()));
     let failed = Arc::new(AtomicBool::new(false));
@@ -335,6 +404,9 @@ async fn download_pipelined(
             source: Box::new(source),
         })?;
         worker.store.put_bytes(sha256, &data)?;
+        if let Some(r) = &worker.reading {
+            r.offer(sha256, data);
+        }
         worker.progress.event(Event::FileDone { bytes: *size });
         bytes += size;
     }
@@ -382,6 +454,9 @@ async fn download_one(
             .await
             .map_err(fail)?;
         worker.store.put_bytes(&sha256, &data)?;
+        if let Some(r) = &worker.reading {
+            r.offer(&sha256, data);
+        }
         return Ok(size);
     }
     let staged: PathBuf = worker.store.staging_path(Some(&sha256))?;

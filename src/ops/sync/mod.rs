@@ -333,11 +333,13 @@ async fn sync_locked(
             index_cached_bytes: bytes.cached,
             release_names: (release.origin.clone(), release.codename.clone()),
             installer: Vec::new(),
+            upstream_contents: release.files.keys().any(|p| p.contains("/Contents-")),
         },
     };
     let report = plan_and_execute(ctx, mirror, opts, fetched, started).await?;
     if matches!(report.outcome, Outcome::Synced) {
         contents::seed(ctx, mirror, &dists, release).await;
+        contents::read_debs(ctx, mirror);
     }
     Ok(report)
 }

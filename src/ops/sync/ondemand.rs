@@ -107,7 +107,7 @@ pub async fn fill_mirror(
             url: mirror.spec.url.to_string(),
         })?;
     let flushing = ctx.store.flush_behind();
-    let (files, bytes) = download_all(ctx, name, &base, missing, downloads.max(1)).await?;
+    let (files, bytes) = download_all(ctx, name, &base, missing, downloads.max(1), None).await?;
     drop(flushing);
     ctx.store.sync()?;
     Ok(FillReport {
