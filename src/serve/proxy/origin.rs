@@ -20,7 +20,7 @@ use crate::debian::release::Release;
 use crate::digest::Sha256;
 use crate::fetch::{Compression, FetchError, Small, Validators};
 use crate::pgp::{VerifyOptions, verify_clearsigned, verify_detached};
-use crate::serve::flight::{self, Failure, Launch, error_chain, lock, relay};
+use crate::serve::flight::{self, Failure, Launch, Relay, error_chain, lock};
 use crate::serve::origin::{Content, Meta, Opened, Origin, Stat};
 use crate::serve::paths::is_immutable;
 use crate::serve::response::{self, Reply};
@@ -122,7 +122,7 @@ impl Origin for ProxyOrigin<'_> {
                 }
                 Content::File(file)
             }
-            Body::Flight(flight) => Content::Stream(relay(flight, range)),
+            Body::Flight(flight) => Content::Flight(Relay::new(flight, range)),
             Body::Through(stream) => Content::Stream(match range {
                 Some(r) => slice(stream, r),
                 None => stream,
