@@ -343,6 +343,9 @@ impl ProxyOrigin<'_> {
     /// A file outside `dists/`: verified when an index named it, else
     /// passed through.
     async fn pool(&self, path: String) -> Result<Handle, StatusCode> {
+        if let Some(held) = self.proxy.pool_at_once(&path) {
+            return held;
+        }
         let p = Arc::clone(self.proxy);
         let key = path.clone();
         // One hop to the blocking pool for both the lookup and the blob or
@@ -444,6 +447,48 @@ impl Proxy {
 
     fn open_blob(&self, sha256: &Sha256) -> Option<std::fs::File> {
         std::fs::File::open(self.store.local_path(sha256)?).ok()
+    }
+
+    /// A pool file already cached here (or being fetched), looked up on
+    /// this (async) thread when the database is free at once: two indexed
+    /// reads of hot pages and an `open` take microseconds, less than the
+    /// hop to the blocking pool they would otherwise take (with 20 apt
+    /// clients, those hops' thread wake-ups were serve's largest cost
+    /// after sending). `None` when the blocking path must answer: the
+    /// database is busy, or the file is not named, not recorded here, or
+    /// not held.
+    fn pool_at_once(&self, path: &str) -> Option<Result<Handle, StatusCode>> {
+        let db = self.db.try_lock().ok()?;
+        let looked = db.proxy_expected(&self.name, path).and_then(|expected| {
+            let Some(expected) = expected else {
+                return Ok(None);
+            };
+            let cached = db.proxy_cached(&self.name, path)?;
+            Ok(cached
+                .filter(|c| c.sha256 == expected.sha256)
+                .map(|_| expected))
+        });
+        drop(db);
+        let expected = match looked {
+            Ok(expected) => expected?,
+            Err(e) => return Some(Err(internal(self, path, &e))),
+        };
+        let meta = flight::meta(&expected.sha256, expected.size, true);
+        let flights = lock(&self.flights);
+        if let Some(flight) = flights.get(path) {
+            self.add(|c: &Counters| &c.misses, 1);
+            let body = Body::Flight(Arc::clone(flight));
+            return Some(Ok(Handle { meta, body }));
+        }
+        drop(flights);
+        let file = self.open_blob(&expected.sha256)?;
+        lock(&self.pending).used.push(path.to_owned());
+        self.add(|c: &Counters| &c.hits, 1);
+        self.add(|c: &Counters| &c.bytes_from_cache, expected.size);
+        Some(Ok(Handle {
+            meta,
+            body: Body::Blob(file),
+        }))
     }
 
     /// The handle of a file whose content is known ([`Proxy::held`]), with
