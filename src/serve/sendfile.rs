@@ -102,10 +102,12 @@ impl FileSends {
                 .iter()
                 .position(|b| Self::offset_in_mark(b).is_some())
                 .unwrap_or(bufs.len());
+            // A peer gone is an error (`EPIPE`), not a signal; so it is
+            // for `sendfile`, as Rust ignores `SIGPIPE` in its programs.
             let flags = if upto < bufs.len() {
-                rustix::net::SendFlags::MORE
+                rustix::net::SendFlags::MORE | rustix::net::SendFlags::NOSIGNAL
             } else {
-                rustix::net::SendFlags::empty()
+                rustix::net::SendFlags::NOSIGNAL
             };
             return Some(poll_io(socket, cx, || {
                 let mut control = rustix::net::SendAncillaryBuffer::default();
