@@ -449,7 +449,7 @@ impl Proxy {
         std::fs::File::open(self.store.local_path(sha256)?).ok()
     }
 
-    /// A pool file already cached here (or being fetched), looked up on
+    /// A pool file being fetched or already cached here, looked up on
     /// this (async) thread when the database is free at once: two indexed
     /// reads of hot pages and an `open` take microseconds, less than the
     /// hop to the blocking pool they would otherwise take (with 20 apt
@@ -464,13 +464,12 @@ impl Proxy {
                 return Ok(None);
             };
             let cached = db.proxy_cached(&self.name, path)?;
-            Ok(cached
-                .filter(|c| c.sha256 == expected.sha256)
-                .map(|_| expected))
+            let recorded = cached.is_some_and(|c| c.sha256 == expected.sha256);
+            Ok(Some((expected, recorded)))
         });
         drop(db);
-        let expected = match looked {
-            Ok(expected) => expected?,
+        let (expected, recorded) = match looked {
+            Ok(looked) => looked?,
             Err(e) => return Some(Err(internal(self, path, &e))),
         };
         let meta = flight::meta(&expected.sha256, expected.size, true);
@@ -481,6 +480,9 @@ impl Proxy {
             return Some(Ok(Handle { meta, body }));
         }
         drop(flights);
+        if !recorded {
+            return None;
+        }
         let file = self.open_blob(&expected.sha256)?;
         lock(&self.pending).used.push(path.to_owned());
         self.add(|c: &Counters| &c.hits, 1);
