@@ -1,5 +1,7 @@
 //! Chunks of files read for a response body (`body.rs`) or relayed from a
-//! flight (`flight.rs`), in buffers that are reused.
+//! flight (`flight.rs`), in buffers that are reused: the bytes that cannot
+//! go out with `sendfile` (`sendfile.rs`), because the page cache does not
+//! hold them yet ([`cached`]) or the file system refuses it.
 //!
 //! A chunk is read on the async thread when the page cache holds it
 //! (`preadv2` with `RWF_NOWAIT`), else on the blocking pool. Its buffer
@@ -100,6 +102,19 @@ fn fill(file: &std::fs::File, at: Option<u64>, buf: &mut [u8]) -> io::Result<usi
         }
     }
     Ok(n)
+}
+
+/// Whether the page cache holds `len` bytes of `file` at `at`, as far as
+/// their first and last byte tell (a `RWF_NOWAIT` read of each): a file
+/// is cached as it is read or written, front to back, so a span is rarely
+/// cached at both ends but not between. `false` when the kernel cannot
+/// tell.
+pub(super) fn cached(file: &std::fs::File, at: u64, len: usize) -> bool {
+    let mut byte = [0u8; 1];
+    let last = at + len.saturating_sub(1) as u64;
+    len > 0
+        && read_cached(file, Some(at), &mut byte).is_some()
+        && (last == at || read_cached(file, Some(last), &mut byte).is_some())
 }
 
 /// Whether `RWF_NOWAIT` reads work here; cleared at the first refusal

@@ -5,7 +5,7 @@
 //! A [`Flight`] streams a file whose size and SHA256 are known in advance
 //! into a staging file of the blob store, hashing as it goes
 //! ([`fetch_into`]). Every request for the file while it flies reads that
-//! staging file through its own handle as it grows ([`relay`]), so N
+//! staging file through its own handle as it grows ([`Relay`]), so N
 //! concurrent requests make one upstream request. The last byte (for a
 //! range: any byte) is relayed only once the whole file verified; a file
 //! that does not ends every reader's body with an error, so the client sees
@@ -19,6 +19,7 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
+use bytes::Bytes;
 use futures::StreamExt as _;
 use tokio::io::AsyncWriteExt as _;
 use tokio::sync::watch;
@@ -27,9 +28,9 @@ use url::Url;
 use super::chunk::{self, CHUNK};
 use super::http::Validators;
 use super::origin::Meta;
+use super::sendfile::{FileSends, SPAN};
 use crate::digest::{Hasher, Sha256};
 use crate::fetch::{FetchError, Fetcher};
-use crate::store::s3::ByteStream;
 use crate::store::{BlobStore, StoreError};
 
 /// One upstream fetch, shared by every request for its file.
@@ -227,50 +228,98 @@ async fn fetch_into(
     Ok(())
 }
 
-/// The bytes of `range` (or all) of a flying file for one request, relayed
-/// as the flight writes them; the file's last byte (a range: any byte)
-/// only once the file is verified. Ends with an error if it is refused.
-pub(in crate::serve) fn relay(flight: Arc<Flight>, range: Option<Range<u64>>) -> ByteStream {
-    let (start, end) = range
-        .as_ref()
-        .map_or((0, flight.size), |r| (r.start, r.end));
-    let hold_all = range.is_some();
-    let rx = flight.progress.clone();
-    let refused = || StoreError::Io {
-        action: "fetch from upstream",
-        path: PathBuf::from("(upstream)"),
-        source: io::Error::other("the upstream file failed verification or could not be fetched"),
-    };
-    futures::stream::unfold(
-        (flight, start, rx),
-        move |(flight, pos, mut rx)| async move {
-            if pos >= end {
-                return None;
+/// The bytes of `range` (or all) of a flying file for one request,
+/// relayed as the flight writes them; the file's last byte (a range: any
+/// byte) only once the file is verified. Ends with an error if it is
+/// refused.
+pub(in crate::serve) struct Relay {
+    flight: Arc<Flight>,
+    pos: u64,
+    end: u64,
+    hold_all: bool,
+    rx: watch::Receiver<Progress>,
+}
+
+impl Relay {
+    pub(in crate::serve) fn new(flight: Arc<Flight>, range: Option<Range<u64>>) -> Relay {
+        let (pos, end) = range
+            .as_ref()
+            .map_or((0, flight.size), |r| (r.start, r.end));
+        let rx = flight.progress.clone();
+        Relay {
+            flight,
+            pos,
+            end,
+            hold_all: range.is_some(),
+            rx,
+        }
+    }
+
+    /// The next frame: a span the page cache holds as a placeholder frame
+    /// that the connection sends with `sendfile` ([`FileSends`]), else a
+    /// chunk read into a buffer; `None` at the end.
+    pub(in crate::serve) async fn next(
+        &mut self,
+        sends: &FileSends,
+    ) -> Option<Result<Bytes, StoreError>> {
+        let limit = match self.ready().await? {
+            Ok(limit) => limit,
+            Err(e) => return Some(Err(e)),
+        };
+        let file = &self.flight.file;
+        let span = usize::try_from(limit - self.pos).map_or(SPAN, |n| n.min(SPAN));
+        if FileSends::enabled() && chunk::cached(file, self.pos, span) {
+            let frame = sends.frame(file, self.pos, span);
+            self.pos += span as u64;
+            return Some(Ok(frame));
+        }
+        let want = usize::try_from(limit - self.pos).map_or(CHUNK, |n| n.min(CHUNK));
+        match chunk::read(file, Some(self.pos), want).await {
+            Ok(buf) if !buf.is_empty() => {
+                self.pos += buf.len() as u64;
+                Some(Ok(buf))
             }
-            loop {
-                let p = *rx.borrow_and_update();
-                let limit = match p.end {
-                    Some(true) => end,
-                    Some(false) => return Some((Err(refused()), (flight, end, rx))),
-                    None if hold_all => pos,
-                    None => p.written.min(flight.size.saturating_sub(1)).min(end),
-                };
-                if limit > pos {
-                    let want = usize::try_from((limit - pos).min(CHUNK as u64)).unwrap_or(CHUNK);
-                    return match chunk::read(&flight.file, Some(pos), want).await {
-                        Ok(buf) if !buf.is_empty() => {
-                            let n = buf.len() as u64;
-                            Some((Ok(buf), (flight, pos + n, rx)))
-                        }
-                        _ => Some((Err(refused()), (flight, end, rx))),
-                    };
-                }
-                if rx.changed().await.is_err() {
-                    // The flight is gone without an end: treat as refused.
-                    return Some((Err(refused()), (flight, end, rx)));
-                }
+            _ => Some(Err(self.refused())),
+        }
+    }
+
+    /// Waits until bytes past the position may be relayed: the end of
+    /// what may (`Ok`), `None` once all was relayed, `Err` if the file was
+    /// refused (every later call is `None`).
+    async fn ready(&mut self) -> Option<Result<u64, StoreError>> {
+        if self.pos >= self.end {
+            return None;
+        }
+        loop {
+            let p = *self.rx.borrow_and_update();
+            let limit = match p.end {
+                Some(true) => self.end,
+                Some(false) => return Some(Err(self.refused())),
+                None if self.hold_all => self.pos,
+                None => p
+                    .written
+                    .min(self.flight.size.saturating_sub(1))
+                    .min(self.end),
+            };
+            if limit > self.pos {
+                return Some(Ok(limit));
             }
-        },
-    )
-    .boxed()
+            if self.rx.changed().await.is_err() {
+                // The flight is gone without an end: treat as refused.
+                return Some(Err(self.refused()));
+            }
+        }
+    }
+
+    /// The error a refused file ends with; ends the relay.
+    fn refused(&mut self) -> StoreError {
+        self.pos = self.end;
+        StoreError::Io {
+            action: "fetch from upstream",
+            path: PathBuf::from("(upstream)"),
+            source: io::Error::other(
+                "the upstream file failed verification or could not be fetched",
+            ),
+        }
+    }
 }

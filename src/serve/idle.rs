@@ -13,12 +13,15 @@
 
 use std::io;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll, ready};
 use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 use tokio::time::{Instant, Sleep};
+
+use super::sendfile::FileSends;
 
 /// The cause of the error a stalled write ends with.
 #[derive(Debug, thiserror::Error)]
@@ -43,9 +46,11 @@ impl IdleTimeout {
     }
 }
 
-/// A socket whose writes fail once they have made no progress for `timeout`.
+/// A socket whose writes fail once they have made no progress for `timeout`,
+/// and which sends the file spans of `sends` in place of their frames.
 pub(super) struct IdleStream {
     inner: TcpStream,
+    sends: Arc<FileSends>,
     timeout: Duration,
     /// Armed when a write first waits; disarmed by progress.
     deadline: Pin<Box<Sleep>>,
@@ -53,9 +58,10 @@ pub(super) struct IdleStream {
 }
 
 impl IdleStream {
-    pub(super) fn new(inner: TcpStream, timeout: Duration) -> IdleStream {
+    pub(super) fn new(inner: TcpStream, sends: Arc<FileSends>, timeout: Duration) -> IdleStream {
         IdleStream {
             inner,
+            sends,
             timeout,
             deadline: Box::pin(tokio::time::sleep(timeout)),
             waiting: false,
@@ -105,7 +111,13 @@ impl AsyncWrite for IdleStream {
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
-        let poll = Pin::new(&mut this.inner).poll_write(cx, buf);
+        let poll = match this
+            .sends
+            .poll_send(&this.inner, cx, &[io::IoSlice::new(buf)])
+        {
+            Some(poll) => poll,
+            None => Pin::new(&mut this.inner).poll_write(cx, buf),
+        };
         this.timed(cx, poll)
     }
 
@@ -115,7 +127,10 @@ impl AsyncWrite for IdleStream {
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
-        let poll = Pin::new(&mut this.inner).poll_write_vectored(cx, bufs);
+        let poll = match this.sends.poll_send(&this.inner, cx, bufs) {
+            Some(poll) => poll,
+            None => Pin::new(&mut this.inner).poll_write_vectored(cx, bufs),
+        };
         this.timed(cx, poll)
     }
 

@@ -25,8 +25,8 @@
 //! - **Resumption.** Single byte ranges (`N-`, `N-M`, `-N`) answer 206, an
 //!   unsatisfiable one 416, for `HEAD` as for `GET` (as nginx does);
 //!   multi-range requests get the whole file (200).
-//! - **Scale.** HTTP/1.1 keep-alive via hyper, files streamed in chunks and
-//!   never held in memory, at most `max_connections` open connections (the
+//! - **Scale.** HTTP/1.1 keep-alive via hyper, files sent with `sendfile`
+//!   from the page cache (else streamed in chunks) and never held in memory, at most `max_connections` open connections (the
 //!   rest wait in the listen backlog), and a graceful shutdown that stops
 //!   accepting, lets in-flight requests finish for a bounded time, then closes.
 //! - **Abuse.** A client that stops reading is closed once it has accepted
@@ -47,8 +47,9 @@
 //! (`origin/`: a file's size and validators, a listing, or a status) →
 //! `response::plan` (304, 416, the whole file or one range, by the rules in
 //! `http.rs`) → the origin's `open` for those bytes → `body.rs`, which
-//! applies `HEAD`, sets `Content-Length`, streams, and writes the access
-//! line once the body is done. The origins are the local directory and a
+//! applies `HEAD`, sets `Content-Length`, streams (file spans through the
+//! connection's `sendfile.rs`), and writes the access line once the body is
+//! done. The origins are the local directory and a
 //! bucket ([`ServeOptions::bucket`]); `listing.rs` renders directory indexes.
 
 pub mod api;
@@ -64,6 +65,7 @@ mod origin;
 mod paths;
 mod proxy;
 mod response;
+mod sendfile;
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -76,7 +78,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use hyper::body::Incoming;
-use hyper::{Method, Request, Response, StatusCode, Version};
+use hyper::{Method, Request, StatusCode, Version};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::{TcpListener, TcpSocket, TcpStream};
 use tokio::sync::{Semaphore, watch};
@@ -84,11 +86,12 @@ use tokio::task::JoinSet;
 
 use crate::exit::{ExitCode, FAILURE, USAGE};
 use crate::store::Bucket;
-use body::{Access, Body, finish};
+use body::{Access, finish};
 use idle::{IdleStream, IdleTimeout};
 use origin::AnyOrigin;
 use origin::bucket::BucketOrigin;
 use origin::dir::DirOrigin;
+use sendfile::FileSends;
 
 pub use ondemand::OnDemandOptions;
 pub use proxy::{ProxyOptions, ProxyUpstream};
@@ -462,12 +465,16 @@ async fn serve_connection(
     let origin = Arc::clone(&shared.origin);
     let api = shared.api.clone();
     let proxies = shared.proxies.clone();
+    let sends = Arc::new(FileSends::default());
+    let body_sends = Arc::clone(&sends);
     let service = hyper::service::service_fn(move |req| {
         let origin = Arc::clone(&origin);
         let (api, proxies) = (api.clone(), proxies.clone());
+        let sends = Arc::clone(&body_sends);
         async move {
             let reply = handle(&origin, api.as_ref(), proxies.as_deref(), remote, req).await;
-            Ok::<_, Infallible>(reply)
+            let (reply, head, access) = reply;
+            Ok::<_, Infallible>(finish(reply, head, access, &sends))
         }
     });
     let mut builder = hyper::server::conn::http1::Builder::new();
@@ -475,8 +482,11 @@ async fn serve_connection(
         .timer(TokioTimer::new())
         .keep_alive(true)
         .max_buf_size(MAX_BUF)
+        // Body frames are queued as they are, never copied into one
+        // buffer: `sendfile.rs` relies on it.
+        .writev(true)
         .header_read_timeout(HEADER_READ_TIMEOUT.min(shared.idle_timeout));
-    let io = TokioIo::new(IdleStream::new(stream, shared.idle_timeout));
+    let io = TokioIo::new(IdleStream::new(stream, sends, shared.idle_timeout));
     let mut conn = pin!(builder.serve_connection(io, service));
     let stopping = async {
         // An error means the server is gone: stop too.
@@ -507,14 +517,15 @@ async fn serve_connection(
     }
 }
 
-/// One request: the origin's reply, finished for the wire.
+/// One request: the origin's reply, whether it answers a `HEAD`, and its
+/// access-log line (see `body::finish`).
 async fn handle(
     origin: &AnyOrigin,
     api: Option<&Arc<api::Api>>,
     proxies: Option<&proxy::Proxies>,
     remote: SocketAddr,
     req: Request<Incoming>,
-) -> Response<Body> {
+) -> (response::Reply, bool, Access) {
     let access = Access {
         remote,
         method: req.method().clone(),
@@ -540,5 +551,5 @@ async fn handle(
             .respond(req.method(), req.uri().path(), req.headers())
             .await
     };
-    finish(reply, head, access)
+    (reply, head, access)
 }

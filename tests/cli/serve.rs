@@ -1055,3 +1055,51 @@ async fn issue_24_connections_beyond_the_limit_wait_for_a_free_one() {
     assert_eq!(stats.connections, 3, "{stats:?}");
     assert!(stats.limit_reached >= 1, "{stats:?}");
 }
+
+/// Cached files go out with `sendfile` in place of placeholder frames
+/// (`src/serve/sendfile.rs`): requests pipelined on one connection, read
+/// only once all were sent (so the socket fills and sends stop midway),
+/// get each body's own bytes, ranges and `HEAD` included.
+#[tokio::test]
+async fn pipelined_file_bodies_keep_their_bytes() {
+    let (_dir, root) = tree();
+    let data = big();
+    write(&root, BIG, &data);
+    let deb = content(DEB_LEN, 1);
+    let server = Running::start(&root);
+    let addr = server.addr;
+    let mut stream = TcpStream::connect(addr).await.expect("connect");
+    let get = |target: &str, extra: &str| {
+        format!("GET /{target} HTTP/1.1\r\nHost: {addr}\r\n{extra}\r\n")
+    };
+    let requests = [
+        get(BIG, ""),
+        get(DEB, ""),
+        get(BIG, "Range: bytes=3000000-5100000\r\n"),
+        format!("HEAD /{BIG} HTTP/1.1\r\nHost: {addr}\r\n\r\n"),
+        get(DEB, "Range: bytes=-1000\r\n"),
+        get(BIG, ""),
+    ];
+    stream
+        .write_all(requests.concat().as_bytes())
+        .await
+        .expect("send requests");
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let mut reader = BufReader::new(stream);
+    let expected: [(u16, &[u8], bool); 6] = [
+        (200, &data, false),
+        (200, &deb, false),
+        (206, &data[3_000_000..=5_100_000], false),
+        (200, &[], true),
+        (206, &deb[DEB_LEN - 1000..], false),
+        (200, &data, false),
+    ];
+    for (i, (status, body, head)) in expected.into_iter().enumerate() {
+        let got = read_response(&mut reader, head).await;
+        assert_eq!(got.status, status, "response {i}");
+        assert!(
+            got.body == body,
+            "response {i}: other bytes than the file's"
+        );
+    }
+}

@@ -14,7 +14,7 @@ use chrono::DateTime;
 use hyper::StatusCode;
 
 use super::{Content, Meta, Opened, Origin, Stat};
-use crate::serve::flight::{Flight, relay};
+use crate::serve::flight::{Flight, Relay};
 use crate::serve::http::{Validators, settled};
 use crate::serve::ondemand::{Found, OnDemand};
 use crate::serve::paths::is_immutable;
@@ -91,7 +91,7 @@ impl Origin for DirOrigin {
             DirHandle::Fetching(flight, meta) => {
                 return Ok(Opened {
                     meta,
-                    content: Content::Stream(relay(flight, range)),
+                    content: Content::Flight(Relay::new(flight, range)),
                 });
             }
         };

@@ -50,6 +50,8 @@ pub(super) enum Content {
     /// Read in chunks, from the page cache or on the blocking pool (see `body.rs`).
     File(std::fs::File),
     Stream(ByteStream),
+    /// A file being fetched, relayed as it is written and verified.
+    Flight(super::flight::Relay),
 }
 
 /// An opened file: `content` starts at the range asked for; `meta` is what
