@@ -71,3 +71,11 @@ pub fn block_on<T: Send + 'static>(
         Err(e) => Err(RuntimeError(e.to_string())),
     }
 }
+
+/// Lowers the calling thread's scheduling priority (on Linux, `setpriority`
+/// applies to the one thread), for work that can wait while other threads
+/// of the same job are on its critical path. Lowering is always allowed; a
+/// failure changes nothing but speed.
+pub fn lower_thread_priority() {
+    let _ = rustix::process::setpriority_process(None, 10);
+}

@@ -1,11 +1,12 @@
 //! Reading .debs from the blob store for their file lists and changelogs,
 //! and recording what they hold by the .deb's SHA256.
 //!
-//! A sync reads the .debs it brought in (see [`after_sync`]), as reprepro
-//! reads file lists when it includes a package: the work lands in the
-//! background job, and a publish with Contents and changelogs finds them
-//! recorded. A publish reads whatever is still missing (merged snapshots,
-//! uploads, stores filled before), through the same [`read_and_record`].
+//! A sync reads the .debs it downloads into memory ([`Background`]), on
+//! threads of low priority, as reprepro reads file lists when it includes a
+//! package: the work lands in the background job, on cores the downloads
+//! leave idle, and a publish with Contents and changelogs finds it
+//! recorded. A publish reads whatever is still missing (large .debs,
+//! merged snapshots, uploads, object stores) with [`read_and_record`].
 
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
@@ -301,11 +302,15 @@ impl Background {
         let threads = (0..BACKGROUND_READERS)
             .map(|_| {
                 let (rx, done_tx, names) = (rx.clone(), done_tx.clone(), wanted.clone());
-                std::thread::spawn(move || background_reader(&rx, &done_tx, &names, want))
+                std::thread::spawn(move || {
+                    crate::runtime::lower_thread_priority();
+                    background_reader(&rx, &done_tx, &names, want)
+                })
             })
             .collect();
         drop(done_tx);
         let recorder = std::thread::spawn(move || {
+            crate::runtime::lower_thread_priority();
             let scans = done_rx.into_iter().map(|s| Ok::<_, ScanError>((s, false)));
             record_as_read(&mut db, scans).map(|(read, _)| read.len())
         });

@@ -149,16 +149,7 @@ pub(in crate::serve) fn add(counter: &AtomicU64, n: u64) {
 }
 
 /// An error with its causes, for a log line.
-pub(in crate::serve) fn error_chain(err: &dyn std::error::Error) -> String {
-    let mut text = err.to_string();
-    let mut cause = err.source();
-    while let Some(c) = cause {
-        text.push_str(": ");
-        text.push_str(&c.to_string());
-        cause = c.source();
-    }
-    text
-}
+pub(in crate::serve) use crate::exit::chain as error_chain;
 
 /// What is known of a file before any byte: its size and a strong `ETag`
 /// from its SHA256 (stable per content, whether relayed or cached).

@@ -248,18 +248,9 @@ fn a_hostile_deb_fails_the_publish_and_the_previous_tree_stays() {
     let mut repo = Repo::new(pkgs);
     repo.date = chrono::Utc::now() + chrono::Duration::seconds(5);
     env.publish_upstream(&repo);
-    // The sync reads the new .debs: the hostile one is a warning there (it
-    // matches its signed index), and the publish fails on it.
-    let out = env.ok(&["mirror", "sync", "m"]);
-    assert!(
-        out.stderr
-            .contains("file lists and changelogs not read at sync")
-            && out
-                .stderr
-                .contains("cannot read the .deb of `evil_1.0_amd64`"),
-        "{}",
-        out.transcript()
-    );
+    // The sync's reading leaves out what it cannot read (the .deb matches
+    // its signed index); the publish fails on it.
+    env.ok(&["mirror", "sync", "m"]);
     env.ok(&["snapshot", "create", "b", "--from-mirror", "m"]);
     let out = env.run(&["snapshot", "publish", "b", "--distribution", "stable"]);
     assert_eq!(out.code, 3, "{}", out.transcript());

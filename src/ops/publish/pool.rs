@@ -377,9 +377,8 @@ where
 /// applies to the one thread), for work beside a pool placement that can
 /// wait: the directory maker is the thread a first publish waits for, and
 /// on a busy machine it spent more time queued for a core than running.
-/// Lowering is always allowed; a failure changes nothing but speed.
 pub(super) fn yield_to_maker() {
-    let _ = rustix::process::setpriority_process(None, 10);
+    crate::runtime::lower_thread_priority();
 }
 
 /// The pool directories a placement makes, in order, and how many exist so

@@ -7,15 +7,10 @@
 //! (an unfiltered mirror), it is fetched through the same verified-index
 //! path as `Packages` (size and SHA256 from the Release, by-hash, the index
 //! cache), and the list of every mirrored .deb not yet known is recorded.
-//! A filtered mirror of a few packages skips it.
-//!
-//! Then [`read_debs`] reads the .debs whose file lists are still missing
-//! (and every new .deb's changelog) from the store, while they are fresh in
-//! the page cache, so a publish finds everything recorded. Both only save
-//! a publish work, so trouble is a warning: the publish reads what is
-//! missing and fails there, naming the package, on a .deb it cannot read.
+//! A filtered mirror of a few packages skips it. Seeding only saves work,
+//! so trouble is a warning: publishing reads the .debs instead.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::io::BufRead as _;
 
 use url::Url;
@@ -25,12 +20,10 @@ use super::{SyncError, warn};
 use crate::db::ListOrigin;
 use crate::debian::contents::parse_line;
 use crate::debian::release::Release;
-use crate::debian::sources::SOURCE_ARCH;
 use crate::digest::Sha256;
 use crate::fetch::{self, Compression};
 use crate::model::Mirror;
 use crate::ops::Context;
-use crate::ops::deb_scans::{DebRef, ScanError, read_and_record};
 
 /// Largest decompressed `Contents` read (Debian's largest is ~1 GB).
 const MAX_CONTENTS_BYTES: u64 = 4 << 30;
@@ -127,65 +120,6 @@ async fn seed_inner(
         );
     }
     Ok(())
-}
-
-/// Reads the file lists and changelogs the database lacks of the .debs of
-/// the mirror's current revision (after [`seed`]); a warning for what
-/// fails. An on-demand mirror holds no .debs to read, and reading from an
-/// object store would download each again: their publishes read the .debs
-/// (those fetched by then, for on demand).
-pub(super) fn read_debs(ctx: &mut Context, mirror: &Mirror) {
-    if mirror.spec.on_demand || !ctx.store.is_local() {
-        return;
-    }
-    match read_inner(ctx, mirror) {
-        Ok(0) => {}
-        Ok(n) => super::step(
-            ctx,
-            &mirror.name,
-            format!("{n} .debs read for their file lists and changelogs"),
-        ),
-        Err(e) => {
-            let detail = crate::exit::chain(&e);
-            warn(
-                ctx,
-                &mirror.name,
-                format!(
-                    "file lists and changelogs not read at sync ({detail}); publishing reads them"
-                ),
-            );
-        }
-    }
-}
-
-fn read_inner(ctx: &mut Context, mirror: &Mirror) -> Result<usize, ScanError> {
-    let Some(current) = ctx.db.mirror(&mirror.name)? else {
-        return Ok(0);
-    };
-    let Some(rev) = current.state.revision else {
-        return Ok(0);
-    };
-    let entries = ctx.db.revision_entries(rev)?;
-    let debs = || entries.iter().filter(|e| e.key.architecture != SOURCE_ARCH);
-    let mut shas: Vec<Sha256> = debs().map(|e| e.sha256).collect();
-    shas.sort_unstable();
-    shas.dedup();
-    let known: HashSet<Sha256> = ctx.db.deb_file_lists_known(&shas)?.into_iter().collect();
-    let logs = ctx.db.deb_changelogs_known(&shas)?;
-    let mut seen = HashSet::new();
-    let wanted: Vec<DebRef<'_>> = debs()
-        .filter(|e| !(known.contains(&e.sha256) && logs.contains_key(&e.sha256)))
-        .filter(|e| seen.insert(e.sha256))
-        .map(|e| DebRef {
-            sha256: e.sha256,
-            name: &e.key.name,
-            version: &e.key.version,
-            architecture: &e.key.architecture,
-        })
-        .collect();
-    let nothing = |_: &DebRef<'_>, _: &crate::debian::deb_scan::DebScan| Ok::<_, ScanError>(false);
-    let (read, _) = read_and_record(&mut ctx.db, &ctx.store, &wanted, &known, &nothing)?;
-    Ok(read.len())
 }
 
 /// The sorted file list of each wanted package named in the Contents file.

@@ -190,10 +190,9 @@ pub(super) async fn execute(
 }
 
 /// Starts reading the new .debs small enough to arrive in memory as they
-/// are downloaded, so a sync's idle cores do what a publish would do
-/// (`contents::read_debs` reads the rest once the downloads are done).
-/// `None` where blobs are not local files, or on trouble (the later read
-/// does it all then).
+/// are downloaded, so a sync's idle cores do what a publish would do (the
+/// publish reads whatever this did not). `None` where blobs are not local
+/// files, or on trouble.
 fn start_reading(
     ctx: &Context,
     upstream: &Upstream,

@@ -339,7 +339,6 @@ async fn sync_locked(
     let report = plan_and_execute(ctx, mirror, opts, fetched, started).await?;
     if matches!(report.outcome, Outcome::Synced) {
         contents::seed(ctx, mirror, &dists, release).await;
-        contents::read_debs(ctx, mirror);
     }
     Ok(report)
 }

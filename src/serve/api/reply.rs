@@ -66,19 +66,7 @@ impl ApiError {
 }
 
 /// An error and its causes, `: `-joined.
-pub(super) fn chain(e: &dyn StdError) -> String {
-    let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        let s_text = s.to_string();
-        if !text.contains(&s_text) {
-            text.push_str(": ");
-            text.push_str(&s_text);
-        }
-        source = s.source();
-    }
-    text
-}
+pub(super) use crate::exit::chain;
 
 /// `value` as a JSON reply; never cached.
 pub(super) fn json_reply(status: StatusCode, value: &impl Serialize) -> Reply {
