@@ -268,7 +268,7 @@ type Offered = (Sha256, Vec<u8>);
 ///
 /// It only saves later work: an offer finding the queue full is dropped,
 /// so downloads never wait for it, and a .deb it cannot read is left out;
-/// whatever it did not record is read afterwards from the store
+/// whatever it did not record the publish reads from the store
 /// ([`read_and_record`]), where trouble is reported.
 pub(crate) struct Background {
     /// The package name of each .deb to read (its changelog is under
