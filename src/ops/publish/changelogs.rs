@@ -192,6 +192,28 @@ impl<'a> LocalLogs<'a> {
     /// Writes `text` at `rel` (and its directory if missing); `false` when
     /// a file was there already and is kept.
     pub(super) fn write(&self, rel: &str, text: &[u8]) -> Result<bool, PublishError> {
+        Ok(self.write_inner(rel, text, true)?.unwrap_or(false))
+    }
+
+    /// [`Self::write`] where the directory exists already; `None` when it
+    /// does not. A .deb read while the pool is placed leaves a directory
+    /// not made yet to the pool's maker, which makes them in order (making
+    /// it here contended with the maker for the parent's lock), and its text
+    /// to the writer that follows the maker.
+    pub(super) fn write_if_dir(
+        &self,
+        rel: &str,
+        text: &[u8],
+    ) -> Result<Option<bool>, PublishError> {
+        self.write_inner(rel, text, false)
+    }
+
+    fn write_inner(
+        &self,
+        rel: &str,
+        text: &[u8],
+        make_dir: bool,
+    ) -> Result<Option<bool>, PublishError> {
         use std::io::Write as _;
         use std::os::unix::fs::OpenOptionsExt as _;
 
@@ -222,6 +244,7 @@ impl<'a> LocalLogs<'a> {
         // placed yet (the pool is placed meanwhile), none is held (on
         // demand), or apt's `x` differs from the pool's.
         let opened = match open() {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && !make_dir => return Ok(None),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 if let Some(dir) = path.parent() {
                     create_dir_all(dir, PUBLIC_DIR).map_err(super::io_err("create", dir))?;
@@ -231,7 +254,7 @@ impl<'a> LocalLogs<'a> {
             other => other,
         };
         let mut file = match opened {
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => return Ok(false),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => return Ok(Some(false)),
             other => other.map_err(super::io_err("write", &target))?,
         };
         fix_mode(&file, mode)
@@ -240,7 +263,7 @@ impl<'a> LocalLogs<'a> {
         if self.rewrite {
             std::fs::rename(&target, &path).map_err(super::io_err("rename", &target))?;
         }
-        Ok(true)
+        Ok(Some(true))
     }
 
     /// Clears the mark, once what was written is durable.

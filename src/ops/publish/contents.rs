@@ -170,7 +170,10 @@ fn source_groups(
     out
 }
 
-/// Writes the changelog of `deb` where `direct` names it; whether it did.
+/// Writes the changelog of `deb` where `direct` names it, into directories
+/// that exist; whether every one is there now (else the writer that follows
+/// the pool's maker writes what is missing, the text read from the
+/// database).
 fn write_direct(
     direct: Option<&Direct<'_>>,
     deb: &DebRef<'_>,
@@ -182,10 +185,11 @@ fn write_direct(
     let Some(paths) = paths.get(&deb.sha256) else {
         return Ok(false);
     };
+    let mut all = true;
     for path in paths {
-        out.write(path, text)?;
+        all &= out.write_if_dir(path, text)?.is_some();
     }
-    Ok(true)
+    Ok(all)
 }
 
 /// The Contents lines of each component × architecture; the installer's
