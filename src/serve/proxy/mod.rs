@@ -27,6 +27,7 @@
 //! is checked after a pool file was cached, and once when serving starts:
 //! a cache left past a limit lowered since is trimmed then.
 
+mod cache;
 mod origin;
 mod route;
 mod verify;
