@@ -1732,7 +1732,7 @@ _debvault() {
             return 0
             ;;
         debvault__subcmd__snapshot__subcmd__publish)
-            opts="-q -v -h --prefix --distribution --component --origin --label --suite --codename --valid-for --not-automatic --but-automatic-upgrades --snapshots-url --no-contents --base-url --set --unset --dry-run --allow-unmet --root --config --json --quiet --verbose --no-progress --help"
+            opts="-q -v -h --prefix --distribution --component --origin --label --suite --codename --valid-for --not-automatic --but-automatic-upgrades --snapshots-url --no-contents --no-changelogs --base-url --set --unset --dry-run --allow-unmet --root --config --json --quiet --verbose --no-progress --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1779,7 +1779,7 @@ _debvault() {
                     return 0
                     ;;
                 --unset)
-                    COMPREPLY=($(compgen -W "origin label suite codename valid-for snapshots-url not-automatic but-automatic-upgrades no-contents base-url" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "origin label suite codename valid-for snapshots-url not-automatic but-automatic-upgrades no-contents no-changelogs base-url" -- "${cur}"))
                     return 0
                     ;;
                 --root)

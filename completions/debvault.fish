@@ -421,12 +421,14 @@ snapshots-url\t''
 not-automatic\t''
 but-automatic-upgrades\t''
 no-contents\t''
+no-changelogs\t''
 base-url\t''"
 complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and __fish_seen_subcommand_from publish" -l root -d 'Data root holding the database, blobs and publications [env: DEBVAULT_ROOT]' -r -F
 complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and __fish_seen_subcommand_from publish" -l config -d 'Config file [env: DEBVAULT_CONFIG]' -r -F
 complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and __fish_seen_subcommand_from publish" -l not-automatic -d '`NotAutomatic: yes` (apt installs from it only when asked)'
 complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and __fish_seen_subcommand_from publish" -l but-automatic-upgrades -d '`ButAutomaticUpgrades: yes` (with --not-automatic: upgrades still follow it)'
-complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and __fish_seen_subcommand_from publish" -l no-contents -d 'Publish no Contents-<arch>.gz indices and no changelogs'
+complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and __fish_seen_subcommand_from publish" -l no-contents -d 'Publish no Contents-<arch>.gz indices (for `apt-file`)'
+complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and __fish_seen_subcommand_from publish" -l no-changelogs -d 'Publish no changelogs (for `apt changelog`): one file per source version'
 complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and __fish_seen_subcommand_from publish" -l set -d 'Let the flags above change the publication\'s stored settings'
 complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and __fish_seen_subcommand_from publish" -l dry-run -d 'Show what would be published, write nothing'
 complete -c debvault -n "__fish_debvault_using_subcommand snapshot; and __fish_seen_subcommand_from publish" -l allow-unmet -d 'Publish even if dependencies are unmet (see `debvault snapshot verify`)'

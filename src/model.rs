@@ -386,12 +386,28 @@ pub struct ReleaseOptions {
     /// Base URL of the prefix as clients reach it; enables the `Snapshots` field.
     #[serde(alias = "snapshots-url")]
     pub snapshots_url: Option<String>,
-    /// Publish no `Contents` indices and no changelogs.
+    /// Publish no `Contents` indices.
     #[serde(default)]
     pub no_contents: bool,
+    /// Publish no changelogs (and no `Changelogs` field).
+    #[serde(default)]
+    pub no_changelogs: bool,
     /// URL clients reach the prefix at; enables the `Changelogs` field.
     #[serde(default)]
     pub base_url: Option<String>,
+}
+
+impl ReleaseOptions {
+    /// The options a publication's row stores. A row written before
+    /// changelogs had a setting of their own has `no_contents` alone, which
+    /// then meant no changelogs either: such a publication keeps none.
+    pub fn from_stored(json: &str) -> Result<Self, serde_json::Error> {
+        let mut o: ReleaseOptions = serde_json::from_str(json)?;
+        if o.no_contents && !json.contains("\"no_changelogs\"") {
+            o.no_changelogs = true;
+        }
+        Ok(o)
+    }
 }
 
 /// A distribution published under a prefix.
@@ -520,6 +536,22 @@ mod tests {
         assert!(!json.contains('-'), "{json}");
         let back: ReleaseOptions = serde_json::from_str(&json).expect("new row");
         assert_eq!(back, o);
+    }
+
+    #[test]
+    fn rows_from_before_no_changelogs_keep_no_changelogs_with_no_contents() {
+        let old = r#"{"origin":null,"label":null,"suite":null,"codename":null,"valid_for_secs":null,"not_automatic":false,"but_automatic_upgrades":false,"snapshots_url":null,"no_contents":true}"#;
+        let o = ReleaseOptions::from_stored(old).expect("old row");
+        assert!(o.no_contents && o.no_changelogs);
+        let json = serde_json::to_string(&ReleaseOptions {
+            no_contents: true,
+            ..ReleaseOptions::default()
+        })
+        .expect("json");
+        let new = ReleaseOptions::from_stored(&json).expect("new row");
+        assert!(new.no_contents && !new.no_changelogs, "{json}");
+        let o = ReleaseOptions::from_stored(&old.replace("true", "false")).expect("row");
+        assert!(!o.no_contents && !o.no_changelogs);
     }
 
     #[test]

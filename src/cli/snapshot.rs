@@ -159,12 +159,19 @@ pub(crate) struct PublishArgs {
     /// URL clients reach the prefix at; writes a `Snapshots` field for `apt --snapshot`
     #[arg(long, value_name = "URL")]
     snapshots_url: Option<String>,
-    /// Publish no Contents-<arch>.gz indices and no changelogs
+    /// Publish no Contents-<arch>.gz indices (for `apt-file`)
     ///
-    /// Both are read from inside the .debs (once per package, kept in the
-    /// database): Contents for `apt-file`, changelogs for `apt changelog`.
+    /// Contents and changelogs are read from inside the .debs (once per
+    /// package, kept in the database); each has its own switch.
     #[arg(long)]
     no_contents: bool,
+    /// Publish no changelogs (for `apt changelog`): one file per source version
+    ///
+    /// Each source version's changelog is a file beside its pool files, as
+    /// many files as the pool has directories; a static front or bucket that
+    /// charges by the object may do without them.
+    #[arg(long)]
+    no_changelogs: bool,
     /// URL clients reach the prefix at; writes a `Changelogs` field for `apt changelog`
     #[arg(long, value_name = "URL")]
     base_url: Option<String>,
@@ -543,6 +550,7 @@ fn publish_cmd(a: PublishArgs, g: &Globals) -> Result<u8> {
             but_automatic_upgrades: a.but_automatic_upgrades,
             snapshots_url: a.snapshots_url,
             no_contents: a.no_contents,
+            no_changelogs: a.no_changelogs,
             base_url: a.base_url,
         },
         set: a.set,

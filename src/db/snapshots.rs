@@ -160,7 +160,7 @@ fn publication_from(row: PublicationRow) -> Result<Publication, DbError> {
         id: PublicationId(id),
         snapshot_id: SnapshotId(snapshot_id),
         snapshot,
-        options: serde_json::from_str(&options).map_err(|e| corrupt(&what, e))?,
+        options: ReleaseOptions::from_stored(&options).map_err(|e| corrupt(&what, e))?,
         tree,
         release_sha256: parse_sha(Some(sha), &what)?.unwrap_or_else(|| Sha256::of(b"")),
         valid_until: parse_ts(valid, &what)?,

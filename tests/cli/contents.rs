@@ -2,7 +2,8 @@
 //! `apt-file` (apt's `Contents-deb` acquire target) finds a file and
 //! `apt-get changelog` prints a changelog, both from a publication served by
 //! `debvault serve`; a hostile .deb fails the publish naming it and leaves
-//! the previous tree served; `--no-contents` writes none.
+//! the previous tree served; `--no-contents` and `--no-changelogs` each
+//! leave out theirs.
 
 use std::io::Read as _;
 use std::path::Path;
@@ -267,7 +268,38 @@ fn a_hostile_deb_fails_the_publish_and_the_previous_tree_stays() {
 }
 
 #[test]
-fn no_contents_writes_none_and_sticks() {
+fn no_contents_and_no_changelogs_are_separate_settings_that_stick() {
+    let (env, _) = setup(packages());
+    let changelog = env
+        .root()
+        .join("public/pool/main/h/hello/hello_2.10-3_changelog");
+    let dist = env.root().join("public/dists/stable");
+    let publish = |extra: &[&str]| {
+        let base = ["snapshot", "publish", "a", "--distribution", "stable"];
+        env.ok(&[&base[..], extra].concat());
+    };
+    // Without Contents: no index, the changelogs and their field stay.
+    publish(&["--no-contents", "--base-url", "http://mirror.invalid/"]);
+    let release = std::fs::read_to_string(dist.join("Release")).expect("Release");
+    assert!(!release.contains("Contents"), "{release}");
+    assert!(release.contains("Changelogs: http://mirror.invalid/pool/@CHANGEPATH@_changelog"));
+    assert!(!dist.join("main/Contents-amd64.gz").exists());
+    assert!(changelog.exists());
+    // The setting sticks: a re-publish without the flag changes nothing.
+    publish(&[]);
+    assert!(!dist.join("main/Contents-amd64.gz").exists());
+    // Without changelogs: no field; the Contents come back once unset.
+    publish(&["--set", "--no-changelogs", "--unset", "no-contents"]);
+    let release = std::fs::read_to_string(dist.join("Release")).expect("Release");
+    assert!(!release.contains("Changelogs:"), "{release}");
+    assert!(gunzip(&dist.join("main/Contents-amd64.gz")).contains("usr/bin/hello"));
+    let show = env.ok(&["publish", "show", "stable"]).stdout;
+    assert!(
+        show.contains("no-changelogs") && show.contains("yes"),
+        "{show}"
+    );
+
+    // A prefix published with neither writes no changelog file at all.
     let (env, _) = setup(packages());
     env.ok(&[
         "snapshot",
@@ -276,32 +308,17 @@ fn no_contents_writes_none_and_sticks() {
         "--distribution",
         "stable",
         "--no-contents",
+        "--no-changelogs",
     ]);
-    let dist = env.root().join("public/dists/stable");
-    let release = std::fs::read_to_string(dist.join("Release")).expect("Release");
-    assert!(!release.contains("Contents"), "{release}");
-    assert!(!dist.join("main/Contents-amd64.gz").exists());
+    let pool = env.root().join("public/pool/main/h/hello");
+    let names: Vec<String> = std::fs::read_dir(&pool)
+        .expect("pool")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(names.iter().all(|n| n.ends_with(".deb")), "{names:?}");
     assert!(
         !env.root()
-            .join("public/pool/main/h/hello/hello_2.10-3_changelog")
-            .exists()
-    );
-    // The setting sticks: a re-publish without the flag changes nothing.
-    env.ok(&["snapshot", "publish", "a", "--distribution", "stable"]);
-    assert!(!dist.join("main/Contents-amd64.gz").exists());
-    env.ok(&[
-        "snapshot",
-        "publish",
-        "a",
-        "--distribution",
-        "stable",
-        "--unset",
-        "no-contents",
-    ]);
-    assert!(gunzip(&dist.join("main/Contents-amd64.gz")).contains("usr/bin/hello"));
-    assert!(
-        env.root()
-            .join("public/pool/main/h/hello/hello_2.10-3_changelog")
+            .join("public/dists/stable/main/Contents-amd64.gz")
             .exists()
     );
 }

@@ -242,8 +242,8 @@ fn no_space_stops_sync_and_publish_cleanly() {
     env.ok(&["mirror", "sync", "m"]);
 
     // A publish whose Packages cannot be written leaves `stable` as it was
-    // (without Contents, whose file lists would hit the limit first, in
-    // the database).
+    // (without Contents and changelogs, whose file lists and texts would
+    // hit the limit first, in the database).
     env.ok(&["snapshot", "create", "s1", "--from-mirror", "m"]);
     let out = run_limited(
         &env,
@@ -256,6 +256,7 @@ fn no_space_stops_sync_and_publish_cleanly() {
             "stable",
             "--set",
             "--no-contents",
+            "--no-changelogs",
         ],
     );
     assert_eq!(out.code, 1, "{}", out.transcript());

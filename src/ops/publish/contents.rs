@@ -1,6 +1,7 @@
 //! What a publication adds from inside the .debs: `Contents-<arch>.gz`
 //! per component and architecture, and the choice of one `changelog` per
-//! source version (written beside the pool by `changelogs`).
+//! source version (written beside the pool by `changelogs`); each has a
+//! setting of its own (`no-contents`, `no-changelogs`).
 //!
 //! File lists and changelogs come from the database (by the .deb's SHA256,
 //! seeded at sync or read by an earlier publish); the .debs it lacks are
@@ -47,8 +48,17 @@ pub(super) struct Extras {
 /// version's changelog if it has one.
 type Direct<'a> = (&'a LocalLogs<'a>, HashMap<Sha256, Vec<String>>);
 
-/// [`prepare`] when the publication has Contents (its `no-contents`
-/// setting is off), else nothing.
+/// What a publication takes from inside its .debs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) struct Wanted {
+    /// `Contents-<arch>` indices (the file lists).
+    pub(super) contents: bool,
+    /// Changelogs.
+    pub(super) changelogs: bool,
+}
+
+/// [`prepare`] for what the publication's settings ask for (`no-contents`,
+/// `no-changelogs`); nothing when they ask for neither.
 pub(super) fn for_job(
     db: &mut Db,
     store: &BlobStore,
@@ -57,19 +67,32 @@ pub(super) fn for_job(
     remote: &HashSet<Sha256>,
     out: Option<&LocalLogs<'_>>,
 ) -> Result<Extras, PublishError> {
-    if job.settings.no_contents {
+    let wanted = Wanted {
+        contents: !job.settings.no_contents,
+        changelogs: !job.settings.no_changelogs,
+    };
+    if !wanted.contents && !wanted.changelogs {
         return Ok(Extras::default());
     }
-    let extras = prepare(db, store, records, &job.architectures(), remote, out)?;
+    let extras = prepare(
+        db,
+        store,
+        records,
+        &job.architectures(),
+        remote,
+        out,
+        wanted,
+    )?;
     tracing::debug!(elapsed = ?job.started.elapsed(), debs_read = extras.debs_read, "contents prepared");
     Ok(extras)
 }
 
-/// File lists and changelogs of `records`, reading the .debs the database
-/// lacks, and the Contents lines of each component × architecture of
-/// `archs` (`all` left out: its packages are in every file). The .debs of
-/// `remote` (on demand, not fetched yet) are not read. With `out`, a
-/// changelog read now is written at once (see [`Direct`]).
+/// File lists and changelogs of `records`, as far as `wanted` asks for
+/// them, reading the .debs the database lacks, and the Contents lines of
+/// each component × architecture of `archs` (`all` left out: its packages
+/// are in every file). The .debs of `remote` (on demand, not fetched yet)
+/// are not read. With `out`, a changelog read now is written at once (see
+/// [`Direct`]).
 pub(super) fn prepare(
     db: &mut Db,
     store: &BlobStore,
@@ -77,6 +100,7 @@ pub(super) fn prepare(
     archs: &[String],
     remote: &HashSet<Sha256>,
     out: Option<&LocalLogs<'_>>,
+    wanted: Wanted,
 ) -> Result<Extras, PublishError> {
     // Source packages have no .deb: their files are not in Contents.
     let debs = || {
@@ -87,14 +111,25 @@ pub(super) fn prepare(
     let mut shas: Vec<Sha256> = debs().map(|(_, r)| r.sha256).collect();
     shas.sort_unstable();
     shas.dedup();
-    let known: HashSet<Sha256> = db.deb_file_lists_known(&shas)?.into_iter().collect();
-    let logs = db.deb_changelogs_known(&shas)?;
-    let groups = source_groups(records);
-    let mut wanted: Vec<&PackageRecord> = Vec::new();
+    // Without Contents every list counts as known: a .deb is read for its
+    // changelog alone.
+    let known: HashSet<Sha256> = match wanted.contents {
+        true => db.deb_file_lists_known(&shas)?.into_iter().collect(),
+        false => shas.iter().copied().collect(),
+    };
+    let logs = match wanted.changelogs {
+        true => db.deb_changelogs_known(&shas)?,
+        false => HashMap::new(),
+    };
+    let groups = match wanted.changelogs {
+        true => source_groups(records),
+        false => BTreeMap::new(),
+    };
+    let mut to_read: Vec<&PackageRecord> = Vec::new();
     let mut seen = HashSet::new();
     for (_, r) in debs() {
         if !known.contains(&r.sha256) && seen.insert(r.sha256) {
-            wanted.push(r);
+            to_read.push(r);
         }
     }
     let mut direct: HashMap<Sha256, Vec<String>> = HashMap::new();
@@ -105,7 +140,7 @@ pub(super) fn prepare(
         }
         for r in members {
             if !logs.contains_key(&r.sha256) && seen.insert(r.sha256) {
-                wanted.push(r);
+                to_read.push(r);
             }
         }
         // The first member not known to lack one is the one whose text
@@ -117,21 +152,23 @@ pub(super) fn prepare(
         }
     }
     // On-demand files not fetched yet cannot be read (seeded lists serve).
-    wanted.retain(|r| !remote.contains(&r.sha256));
+    to_read.retain(|r| !remote.contains(&r.sha256));
     let direct = out.map(|o| (o, direct));
     let started = std::time::Instant::now();
-    tracing::debug!(debs = wanted.len(), "reading .debs");
-    let wanted: Vec<DebRef<'_>> = wanted.into_iter().map(DebRef::of).collect();
+    tracing::debug!(debs = to_read.len(), "reading .debs");
+    let to_read: Vec<DebRef<'_>> = to_read.into_iter().map(DebRef::of).collect();
     let on_read = |deb: &DebRef<'_>, scan: &DebScan| write_direct(direct.as_ref(), deb, scan);
-    let (read, done) = read_and_record(db, store, &wanted, &known, &on_read)?;
+    let (read, done) = read_and_record(db, store, &to_read, &known, &on_read)?;
     let debs_read = read.len() as u64;
     tracing::debug!(debs_read, elapsed = ?started.elapsed(), "debs read and recorded");
     // What was read now joins what was known: whether each has a text.
     let mut logs = logs;
     logs.extend(read);
 
-    let lists = db.deb_file_lists(&shas)?;
-    let contents = contents_lines(records, &lists, archs);
+    let contents = match wanted.contents {
+        true => contents_lines(records, &db.deb_file_lists(&shas)?, archs),
+        false => Vec::new(),
+    };
     tracing::debug!(elapsed = ?started.elapsed(), "contents lines merged");
     // One text per source version: the first member that has one.
     let changelogs = groups

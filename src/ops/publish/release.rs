@@ -38,15 +38,17 @@ pub enum Setting {
     NotAutomatic,
     /// `ButAutomaticUpgrades`.
     ButAutomaticUpgrades,
-    /// No Contents indices and changelogs.
+    /// No Contents indices.
     NoContents,
+    /// No changelogs.
+    NoChangelogs,
     /// The URL of the prefix (the `Changelogs` field).
     BaseUrl,
 }
 
 impl Setting {
     /// Every setting, in the order `publish show` lists them.
-    pub const ALL: [Setting; 10] = [
+    pub const ALL: [Setting; 11] = [
         Setting::Origin,
         Setting::Label,
         Setting::Suite,
@@ -56,6 +58,7 @@ impl Setting {
         Setting::NotAutomatic,
         Setting::ButAutomaticUpgrades,
         Setting::NoContents,
+        Setting::NoChangelogs,
         Setting::BaseUrl,
     ];
 
@@ -71,6 +74,7 @@ impl Setting {
             Setting::NotAutomatic => "not-automatic",
             Setting::ButAutomaticUpgrades => "but-automatic-upgrades",
             Setting::NoContents => "no-contents",
+            Setting::NoChangelogs => "no-changelogs",
             Setting::BaseUrl => "base-url",
         }
     }
@@ -92,6 +96,7 @@ impl Setting {
             Setting::NotAutomatic => o.not_automatic.then(|| "yes".to_owned()),
             Setting::ButAutomaticUpgrades => o.but_automatic_upgrades.then(|| "yes".to_owned()),
             Setting::NoContents => o.no_contents.then(|| "yes".to_owned()),
+            Setting::NoChangelogs => o.no_changelogs.then(|| "yes".to_owned()),
             Setting::BaseUrl => o.base_url.clone(),
         }
     }
@@ -110,6 +115,7 @@ impl Setting {
                 to.but_automatic_upgrades = from.but_automatic_upgrades;
             }
             Setting::NoContents => to.no_contents = from.no_contents,
+            Setting::NoChangelogs => to.no_changelogs = from.no_changelogs,
             Setting::BaseUrl => to.base_url.clone_from(&from.base_url),
         }
     }
@@ -289,7 +295,7 @@ pub(super) fn release_meta(
         changelogs: o
             .base_url
             .as_deref()
-            .filter(|_| !o.no_contents)
+            .filter(|_| !o.no_changelogs)
             .map(super::changelogs::changelogs_field),
     }
 }
