@@ -137,7 +137,6 @@ pub(super) async fn execute(
     )
     .await?;
     drop(flushing);
-    finish_reading(ctx, name, reading);
     let downloaded_bytes = record.index_bytes + bytes;
     step(ctx, name, "flushing the blob store");
     ctx.store.sync()?;
@@ -180,6 +179,10 @@ pub(super) async fn execute(
     };
     step(ctx, name, "committing the new revision");
     ctx.db.commit_sync(mirror.id, name, commit)?;
+    // The readers catch up while the store is flushed and the revision
+    // committed (idle cores, mostly): what they record is keyed by the
+    // .debs' hashes, not by the revision.
+    finish_reading(ctx, name, reading);
     Ok(Executed {
         summary,
         packages,
