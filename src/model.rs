@@ -402,8 +402,10 @@ impl ReleaseOptions {
     /// changelogs had a setting of their own has `no_contents` alone, which
     /// then meant no changelogs either: such a publication keeps none.
     pub fn from_stored(json: &str) -> Result<Self, serde_json::Error> {
-        let mut o: ReleaseOptions = serde_json::from_str(json)?;
-        if o.no_contents && !json.contains("\"no_changelogs\"") {
+        let row: serde_json::Value = serde_json::from_str(json)?;
+        let has_key = row.get("no_changelogs").is_some();
+        let mut o: ReleaseOptions = serde_json::from_value(row)?;
+        if o.no_contents && !has_key {
             o.no_changelogs = true;
         }
         Ok(o)
@@ -552,6 +554,13 @@ mod tests {
         assert!(new.no_contents && !new.no_changelogs, "{json}");
         let o = ReleaseOptions::from_stored(&old.replace("true", "false")).expect("row");
         assert!(!o.no_contents && !o.no_changelogs);
+        // Only the key counts, not a value that spells it.
+        let named = old.replace(r#""origin":null"#, r#""origin":"no_changelogs""#);
+        assert!(
+            ReleaseOptions::from_stored(&named)
+                .expect("row")
+                .no_changelogs
+        );
     }
 
     #[test]
