@@ -91,7 +91,7 @@ impl<'a> DebRef<'a> {
 pub(crate) type Read = (HashMap<Sha256, bool>, HashSet<Sha256>);
 
 /// Reads `debs` from the store, [`READERS`] at a time (the file list of
-/// those not in `known`, the changelog of all), and records what they hold
+/// those not in `known`, none when it is `None`; the changelog of all), and records what they hold
 /// as they come, a batch at a time. `on_read` sees each scan on its reader
 /// thread (a publish writes the changelog there at once) and says whether
 /// it used the text. The first error stops the readers and is returned.
@@ -105,7 +105,7 @@ pub(crate) fn read_and_record<E>(
     db: &mut Db,
     store: &BlobStore,
     debs: &[DebRef<'_>],
-    known: &HashSet<Sha256>,
+    known: Option<&HashSet<Sha256>>,
     on_read: &(dyn Fn(&DebRef<'_>, &DebScan) -> Result<bool, E> + Sync),
 ) -> Result<Read, E>
 where
@@ -127,7 +127,7 @@ where
                 while !failed.load(Ordering::Relaxed) {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(deb) = debs.get(i) else { break };
-                    let lacks_list = !known.contains(&deb.sha256);
+                    let lacks_list = known.is_some_and(|k| !k.contains(&deb.sha256));
                     let want = match lacks_list {
                         true => Want::Everything,
                         false => Want::Changelog,

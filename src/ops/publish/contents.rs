@@ -111,11 +111,11 @@ pub(super) fn prepare(
     let mut shas: Vec<Sha256> = debs().map(|(_, r)| r.sha256).collect();
     shas.sort_unstable();
     shas.dedup();
-    // Without Contents every list counts as known: a .deb is read for its
-    // changelog alone.
-    let known: HashSet<Sha256> = match wanted.contents {
-        true => db.deb_file_lists_known(&shas)?.into_iter().collect(),
-        false => shas.iter().copied().collect(),
+    // Without Contents no list is wanted: a .deb is read for its changelog
+    // alone.
+    let known: Option<HashSet<Sha256>> = match wanted.contents {
+        true => Some(db.deb_file_lists_known(&shas)?.into_iter().collect()),
+        false => None,
     };
     let logs = match wanted.changelogs {
         true => db.deb_changelogs_known(&shas)?,
@@ -128,7 +128,7 @@ pub(super) fn prepare(
     let mut to_read: Vec<&PackageRecord> = Vec::new();
     let mut seen = HashSet::new();
     for (_, r) in debs() {
-        if !known.contains(&r.sha256) && seen.insert(r.sha256) {
+        if known.as_ref().is_some_and(|k| !k.contains(&r.sha256)) && seen.insert(r.sha256) {
             to_read.push(r);
         }
     }
@@ -158,7 +158,7 @@ pub(super) fn prepare(
     tracing::debug!(debs = to_read.len(), "reading .debs");
     let to_read: Vec<DebRef<'_>> = to_read.into_iter().map(DebRef::of).collect();
     let on_read = |deb: &DebRef<'_>, scan: &DebScan| write_direct(direct.as_ref(), deb, scan);
-    let (read, done) = read_and_record(db, store, &to_read, &known, &on_read)?;
+    let (read, done) = read_and_record(db, store, &to_read, known.as_ref(), &on_read)?;
     let debs_read = read.len() as u64;
     tracing::debug!(debs_read, elapsed = ?started.elapsed(), "debs read and recorded");
     // What was read now joins what was known: whether each has a text.
